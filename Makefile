@@ -1,0 +1,47 @@
+# govrrp: `make demo` shows it working, `make test` proves it.
+GO       ?= go
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X govrrp/internal/version.Version=$(VERSION)
+FUZZTIME ?= 60s
+
+.PHONY: all build test unit lint fmt-check vet staticcheck deps bench fuzz demo clean
+
+all: build
+
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+# Debian packages the tests need (tshark, tcpdump, ...): installed when root,
+# a failure under CI when they can't be.
+deps:
+	@./scripts/deps.sh
+
+lint: fmt-check vet staticcheck
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+staticcheck:
+	$(GO) tool staticcheck ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+test: deps lint unit
+
+bench:
+	$(GO) test -run='^$$' -bench=. -benchmem ./...
+
+# Every native fuzz target, FUZZTIME each (default 60s).
+fuzz:
+	@./scripts/fuzz.sh $(FUZZTIME)
+
+demo: build
+	@./scripts/demo.sh
+
+clean:
+	rm -rf bin

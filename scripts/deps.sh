@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the tests need when they are missing.
+# As root it installs them; otherwise it says what is missing. Under CI
+# (CI=true) anything still missing is an error: CI never skips a test.
+set -euo pipefail
+
+# command -> Debian package
+declare -A need=(
+  [tshark]=tshark
+  [tcpdump]=tcpdump
+  [ip]=iproute2
+)
+
+missing=()
+for cmd in "${!need[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  exit 0
+fi
+
+echo "deps: missing ${missing[*]} (run 'sudo make deps'); tests that need them will skip" >&2
+if [ "${CI:-}" = "true" ]; then
+  echo "deps: CI=true and packages are missing: failing" >&2
+  exit 1
+fi
