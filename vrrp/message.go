@@ -173,6 +173,12 @@ func (m *Message) Encode(b []byte, src, dst netip.Addr, form ChecksumForm) ([]by
 	if err := m.check(); err != nil {
 		return b, err
 	}
+	if m.Version == 2 && m.AuthType > AuthPassword {
+		if m.AuthType == AuthIPsecAH {
+			return b, ErrAuthAH
+		}
+		return b, ErrAuthTypeInvalid
+	}
 	start := len(b)
 	m.Checksum = 0
 	b = m.appendTo(b)
@@ -190,7 +196,9 @@ func (m *Message) Encode(b []byte, src, dst netip.Addr, form ChecksumForm) ([]by
 	return b, nil
 }
 
-// check reports whether m can be encoded.
+// check reports whether m can be encoded at all. MarshalBinary re-encodes
+// whatever Decode accepted (an AH auth type included); Encode, which builds
+// adverts to send, is stricter.
 func (m *Message) check() error {
 	switch m.Version {
 	case 3:
@@ -208,9 +216,6 @@ func (m *Message) check() error {
 		s := m.Interval / time.Second
 		if m.Interval%time.Second != 0 || s < 0 || s > 255 {
 			return ErrIntervalRange
-		}
-		if m.AuthType == AuthIPsecAH {
-			return ErrAuthAH
 		}
 	default:
 		return ErrVersion

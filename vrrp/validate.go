@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -223,6 +224,9 @@ func checkAuth(m *Message, cfg *Config) error {
 func sameAddressSet(a, b []netip.Addr) bool {
 	if len(a) != len(b) {
 		return false
+	}
+	if slices.Equal(a, b) { // the usual case: everyone sends config order [IMPL-11]
+		return true
 	}
 outer:
 	for _, x := range a {
