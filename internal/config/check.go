@@ -1,0 +1,140 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"govrrp/vrrp"
+)
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// checkRouter applies the rules that tie one router's keys together.
+func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node) {
+	at := func(key string) *yaml.Node {
+		if v := set[key]; v != nil {
+			return v
+		}
+		return n
+	}
+	if r.Interface == "" && set["interface"] == nil {
+		p.fail(n, "add `interface: eth0` (the interface it runs on)", "router has no interface")
+	}
+	if set["vrid"] == nil {
+		p.fail(n, "add `vrid: 1..255`", "router has no vrid")
+	}
+	if len(r.Addresses) == 0 {
+		if set["addresses"] == nil {
+			p.fail(n, "add `addresses: [10.77.0.254/24]`", "router has no addresses")
+		} else if len(p.errs) == 0 {
+			p.fail(at("addresses"), "list at least one virtual address", "addresses is empty")
+		}
+		return
+	}
+	if len(r.Addresses) > 255 {
+		p.fail(at("addresses"), "split them over several virtual routers", "%d addresses; an advert carries at most 255", len(r.Addresses))
+	}
+	r.Family = vrrp.FamilyOf(r.Addresses[0].Addr())
+	addrNodes := set["addresses"].Content
+	seen := map[string]int{}
+	for i, a := range r.Addresses {
+		node := addrNodes[min(i, len(addrNodes)-1)]
+		if vrrp.FamilyOf(a.Addr()) != r.Family {
+			p.fail(node, "use one router per family (the same vrid may run for both)", "%v is not %v like the first address; a virtual router carries one family", a.Addr(), r.Family)
+		}
+		if j, dup := seen[a.Addr().String()]; dup {
+			p.fail(node, "remove the duplicate", "%v is listed twice (also item %d)", a.Addr(), j+1)
+		}
+		seen[a.Addr().String()] = i
+	}
+	if r.Family == vrrp.IPv6 {
+		if r.Version == 2 {
+			p.fail(at("version"), "write `version: 3` (VRRPv2 is IPv4 only)", "a VRRPv2 router cannot carry IPv6 addresses")
+		}
+		if !r.Addresses[0].Addr().IsLinkLocalUnicast() {
+			p.fail(addrNodes[0], fmt.Sprintf("put the virtual link-local address first, e.g. fe80::%x:%x", r.VRID, r.VRID), "an IPv6 address list must start with the virtual link-local address (RFC 9568 §5.2.9)")
+		}
+	}
+	if r.Name == "" {
+		r.Name = fmt.Sprintf("%s-%d-%v", r.Interface, r.VRID, r.Family)
+	} else if !nameRE.MatchString(r.Name) {
+		p.fail(at("name"), "use letters, digits, '.', '_' and '-' (names appear in URLs and metrics)", "name %q has characters that are not allowed", r.Name)
+	}
+	switch r.Version {
+	case 3:
+		if r.AdvertInterval%(10*time.Millisecond) != 0 || r.AdvertInterval > 4095*10*time.Millisecond {
+			p.fail(at("advert_interval"), "write 10ms..40.95s in 10ms steps", "advert_interval %v is not a VRRPv3 interval", r.AdvertInterval)
+		}
+		if set["auth"] != nil {
+			p.fail(set["auth"], "remove it, or write `version: 2` (VRRPv3 has no authentication)", "auth is VRRPv2 only")
+		}
+	case 2:
+		if r.AdvertInterval%time.Second != 0 || r.AdvertInterval < time.Second {
+			p.fail(at("advert_interval"), fmt.Sprintf("write whole seconds, e.g. %v, or `version: 3` for sub-second adverts", max(r.AdvertInterval.Round(time.Second), time.Second)), "advert_interval %v: VRRPv2 counts in whole seconds", r.AdvertInterval)
+		}
+		if r.Accept {
+			p.fail(at("accept"), "remove it: VRRPv2 has no Accept_Mode (only the owner accepts)", "accept is VRRPv3 only")
+		}
+		if set["checksum"] != nil {
+			p.fail(set["checksum"], "remove it: VRRPv2 checksums never cover a pseudo-header", "checksum is for VRRPv3 over IPv4")
+		}
+	}
+	if r.Family == vrrp.IPv6 && set["checksum"] != nil {
+		p.fail(set["checksum"], "remove it: VRRPv3 over IPv6 always uses the IPv6 pseudo-header", "checksum is for VRRPv3 over IPv4")
+	}
+	if r.AuthType == vrrp.AuthPassword && r.AuthPassword == "" {
+		p.fail(at("auth"), "add `password: ...` (1 to 8 characters)", "auth type pass needs a password")
+	}
+	if r.AuthType != vrrp.AuthPassword && r.AuthPassword != "" {
+		p.fail(at("auth"), "add `type: pass`", "a password without `type: pass` would not be sent")
+	}
+	for i, peer := range r.UnicastPeers {
+		if vrrp.FamilyOf(peer) != r.Family {
+			p.fail(set["unicast_peers"].Content[i], "list peers of the addresses' family", "unicast peer %v is not %v", peer, r.Family)
+		}
+	}
+}
+
+// crossCheck applies the rules between routers and scripts.
+func (p *parser) crossCheck(c *Config) {
+	type key struct {
+		ifname string
+		vrid   uint8
+		fam    vrrp.Family
+	}
+	byKey := map[key]*Router{}
+	byName := map[string]*Router{}
+	for i := range c.Routers {
+		r := &c.Routers[i]
+		keys := p.routerKeys[i]
+		at := func(k string) *yaml.Node {
+			if v := keys[k]; v != nil {
+				return v
+			}
+			return &yaml.Node{Line: r.Pos.Line, Column: r.Pos.Col}
+		}
+		if r.Interface != "" && r.VRID != 0 && r.Family != 0 {
+			k := key{r.Interface, r.VRID, r.Family}
+			if other := byKey[k]; other != nil {
+				p.fail(at("vrid"), fmt.Sprintf("pick another vrid, or merge it with %q (line %d)", other.Name, other.Pos.Line), "interface %s VRID %d %v is already used", r.Interface, r.VRID, r.Family)
+			} else {
+				byKey[k] = r
+			}
+		}
+		if other := byName[r.Name]; other != nil && r.Name != "" {
+			p.fail(at("name"), "give each router its own name", "name %q is already used at line %d", r.Name, other.Pos.Line)
+		} else {
+			byName[r.Name] = r
+		}
+		if n := keys["track"]; n != nil {
+			for _, t := range r.Track.Scripts {
+				if _, ok := c.Scripts[t.Name]; !ok && t.Name != "" {
+					p.fail(n, fmt.Sprintf("define it under `scripts: {%s: {exec: [...]}}`", t.Name), "tracked script %q is not defined", t.Name)
+				}
+			}
+		}
+	}
+}

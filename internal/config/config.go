@@ -1,0 +1,151 @@
+// Package config reads govrrpd's YAML configuration strictly: every key is in
+// Schema, every value is checked, and every refusal says where
+// (file:line:col), what is wrong, and what to write instead.
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"govrrp/vrrp"
+)
+
+// Config is a validated configuration.
+type Config struct {
+	File          string
+	ControlSocket string
+	ControlGroup  string
+	MetricsListen string
+	Log           Log
+	Routers       []Router
+	Scripts       map[string]Script
+}
+
+// Log configures log/slog.
+type Log struct {
+	Format string // text | json
+	Level  string // debug | info | warn | error
+}
+
+// Router is one virtual router.
+type Router struct {
+	Name           string
+	Interface      string
+	VRID           uint8
+	Version        uint8
+	Family         vrrp.Family
+	Priority       uint8
+	AdvertInterval time.Duration
+	Preempt        bool
+	PreemptDelay   time.Duration
+	Accept         bool
+	VMAC           bool
+	Checksum       vrrp.ChecksumForm
+	UnicastPeers   []netip.Addr
+	AuthType       vrrp.AuthType
+	AuthPassword   string
+	Addresses      []netip.Prefix
+	Strict         bool
+	Track          Track
+	Announce       Announce
+	Notify         [][]string // each an argv
+
+	Pos    Pos            // where the router's entry starts, for messages about it
+	KeyPos map[string]Pos // where each key written for it is (value position)
+}
+
+// PosOf returns where key was written for r, or where r starts.
+func (r *Router) PosOf(key string) Pos {
+	if p, ok := r.KeyPos[key]; ok {
+		return p
+	}
+	return r.Pos
+}
+
+// Owner reports whether the router owns its addresses (priority 255).
+func (r *Router) Owner() bool { return r.Priority == vrrp.PriorityOwner }
+
+// VIPs returns the virtual addresses without their prefix lengths, in
+// configuration order (the order adverts list them [IMPL-11]).
+func (r *Router) VIPs() []netip.Addr {
+	out := make([]netip.Addr, len(r.Addresses))
+	for i, p := range r.Addresses {
+		out[i] = p.Addr()
+	}
+	return out
+}
+
+// Track lists tracked objects.
+type Track struct {
+	Interfaces []TrackItem
+	Scripts    []TrackItem
+}
+
+// TrackItem is a tracked interface or script. Weight 0 means Fault while it
+// fails; otherwise the weight is added to the priority.
+type TrackItem struct {
+	Name   string
+	Weight int
+}
+
+// Announce configures gratuitous ARP / unsolicited NA bursts.
+type Announce struct {
+	Repeat  int
+	Delay   time.Duration
+	Refresh time.Duration
+}
+
+// Script is a tracking script.
+type Script struct {
+	Exec     []string
+	Interval time.Duration
+	Timeout  time.Duration
+	Rise     int
+	Fall     int
+}
+
+// Pos is a place in the configuration file.
+type Pos struct {
+	File      string
+	Line, Col int
+}
+
+func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+
+// Error is one refused value: where, what is wrong, what to write instead.
+type Error struct {
+	Pos  Pos
+	What string
+	Fix  string
+}
+
+func (e *Error) Error() string {
+	if e.Fix == "" {
+		return fmt.Sprintf("%s: %s", e.Pos, e.What)
+	}
+	return fmt.Sprintf("%s: %s; %s", e.Pos, e.What, e.Fix)
+}
+
+// Errors is every problem found in one file, in file order.
+type Errors []*Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Router-level defaults (Schema documents them).
+const (
+	DefaultVersion        = 3
+	DefaultPriority       = 100
+	DefaultAdvertInterval = time.Second
+	DefaultAnnounceRepeat = 1
+	DefaultAnnounceDelay  = 2 * time.Second
+	DefaultScriptInterval = 2 * time.Second
+	DefaultScriptTimeout  = time.Second
+)

@@ -1,0 +1,86 @@
+package config
+
+import "strings"
+
+// Key documents one configuration key. Schema is the single place where keys,
+// defaults and ranges are written down: the parser refuses any key that is
+// not in it, and docs/CONFIG.md is checked against it by a test, so the
+// reference cannot drift from the code.
+type Key struct {
+	Path    string // dotted, with [] for list elements and * for map keys
+	Type    string
+	Default string // "" when the key is required or has no default
+	Range   string
+	Doc     string
+}
+
+// Schema lists every configuration key.
+var Schema = []Key{
+	{"control_socket", "path", DefaultControlSocket, "", "Unix socket of the control API (mode 0600)."},
+	{"control_group", "group name", "", "", "Group given read/write access to the control socket (mode 0660)."},
+	{"metrics_listen", "host:port", "", "", "Serve Prometheus metrics at http://ADDR/metrics; off when absent."},
+	{"log", "mapping", "", "", "Logging."},
+	{"log.format", "string", "text", "text | json", "Log format (log/slog)."},
+	{"log.level", "string", "info", "debug | info | warn | error", "Log level."},
+	{"routers", "list", "", "at least one", "Virtual routers."},
+	{"routers[].name", "string", "<interface>-<vrid>-<family>", "letters, digits, . _ -", "Unique name, used by the CLI, the API, logs and metrics."},
+	{"routers[].interface", "string", "", "required", "Interface the virtual router runs on."},
+	{"routers[].vrid", "integer", "", "1..255, required", "Virtual router ID; unique per interface and family."},
+	{"routers[].version", "integer", "3", "2 | 3", "VRRP version; IPv6 requires 3."},
+	{"routers[].priority", "integer", "100", "1..255", "255 only when the box owns all addresses (they are real addresses of the interface)."},
+	{"routers[].advert_interval", "duration", "1s", "v3: 10ms..40.95s in 10ms steps; v2: 1s..255s whole seconds", "Advertisement_Interval."},
+	{"routers[].preempt", "bool", "true", "", "Preempt_Mode: a higher-priority backup takes over from a lower-priority master."},
+	{"routers[].preempt_delay", "duration", "0s", "0s..1h", "After startup, wait this long before preempting (keepalived preempt_delay)."},
+	{"routers[].accept", "bool", "false", "", "Accept_Mode (VRRPv3): a non-owner master accepts packets addressed to the virtual addresses."},
+	{"routers[].vmac", "bool", "false", "", "Use the virtual MAC 00:00:5e:00:01:VRID (IPv4) / 00:00:5e:00:02:VRID (IPv6) on a macvlan."},
+	{"routers[].checksum", "string", "pseudo-header", "pseudo-header | plain", "VRRPv3 IPv4 checksum form sent (both are accepted): pseudo-header for keepalived/FRR, plain for RFC 9568/Cisco/Juniper."},
+	{"routers[].unicast_peers", "list of addresses", "", "same family as addresses", "Send adverts to these peers instead of the multicast group, and accept only theirs."},
+	{"routers[].auth", "mapping", "", "", "VRRPv2 authentication (RFC 2338); VRRPv2 only."},
+	{"routers[].auth.type", "string", "none", "none | pass", "pass: 8-byte simple password as keepalived auth_type PASS. AH is not supported."},
+	{"routers[].auth.password", "string", "", "1..8 bytes", "The password for type pass."},
+	{"routers[].addresses", "list of address[/prefix]", "", "1..255, one family, required", "Virtual addresses; an IPv6 list starts with a link-local address. Without /prefix: /32 or /128."},
+	{"routers[].strict", "bool", "false", "", "Discard adverts that fail the errata checks real peers fail (count 0, IPv6 first address not link-local, v2 address list)."},
+	{"routers[].track", "mapping", "", "", "Objects whose failure lowers the priority or puts the router in Fault."},
+	{"routers[].track.interfaces", "list", "", "", "Tracked interfaces (up with carrier)."},
+	{"routers[].track.interfaces[].name", "string", "", "required", "Interface name."},
+	{"routers[].track.interfaces[].weight", "integer", "0", "-254..254", "Added to the priority while down; 0 means Fault while down."},
+	{"routers[].track.scripts", "list", "", "", "Tracked scripts, defined under scripts."},
+	{"routers[].track.scripts[].name", "string", "", "a key of scripts", "Script name."},
+	{"routers[].track.scripts[].weight", "integer", "0", "-254..254", "Added to the priority while failing; 0 means Fault while failing."},
+	{"routers[].announce", "mapping", "", "", "Gratuitous ARP / unsolicited neighbour advertisements on becoming master."},
+	{"routers[].announce.repeat", "integer", "1", "1..100", "Messages per address in each burst."},
+	{"routers[].announce.delay", "duration", "2s", "0s..1h", "A second burst this long after the first; 0s: none."},
+	{"routers[].announce.refresh", "duration", "0s", "0s, or 1s..24h", "Repeat a burst this often while master; 0s: never."},
+	{"routers[].notify", "list of argv", "", "", "Commands run on every transition with arguments ROUTER FROM TO REASON; each item a path or a list [path, args...]."},
+	{"scripts", "mapping", "", "", "Tracking scripts by name."},
+	{"scripts.*.exec", "list of strings", "", "required, absolute path first", "argv of the check, run without a shell; exit 0 means success."},
+	{"scripts.*.interval", "duration", "2s", "100ms..1h", "Time between runs."},
+	{"scripts.*.timeout", "duration", "1s", "10ms..interval", "A run still going after this is killed and counts as a failure."},
+	{"scripts.*.rise", "integer", "1", "1..100", "Successes in a row that make a failing script pass."},
+	{"scripts.*.fall", "integer", "1", "1..100", "Failures in a row that make a passing script fail."},
+}
+
+// DefaultControlSocket is where govrrpd listens and govrrp connects.
+const DefaultControlSocket = "/run/govrrpd.sock"
+
+// DefaultFile is the configuration govrrpd reads without -c.
+const DefaultFile = "/etc/govrrp/govrrpd.yaml"
+
+// childKeys returns the keys one level below path ("" for the top level).
+func childKeys(path string) []string {
+	var out []string
+	prefix := path + "."
+	if path == "" {
+		prefix = ""
+	}
+	for _, k := range Schema {
+		rest, ok := strings.CutPrefix(k.Path, prefix)
+		if !ok || rest == "" {
+			continue
+		}
+		if !strings.ContainsAny(rest, ".[") {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
