@@ -1,0 +1,71 @@
+package track
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os/exec"
+	"syscall"
+	"time"
+)
+
+// Script runs one tracking script every Interval, without a shell, and
+// reports state changes after rise/fall hysteresis.
+type Script struct {
+	Name     string
+	Argv     []string
+	Interval time.Duration
+	Timeout  time.Duration
+	Rise     int
+	Fall     int
+	Log      *slog.Logger
+}
+
+// Run checks until ctx is done, calling changed with the new state (failed
+// or not) after each transition of the debounced state, starting with the
+// first one. A run that outlives Timeout, or ctx, is killed with its whole
+// process group, so a check that forks cannot leave children behind.
+func (s *Script) Run(ctx context.Context, changed func(failed bool)) {
+	log := s.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	h := NewHysteresis(s.Rise, s.Fall)
+	reported := false
+	tick := time.NewTicker(s.Interval)
+	defer tick.Stop()
+	for {
+		ok, out, err := s.runOnce(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		log.Debug("track script ran", "script", s.Name, "ok", ok, "err", err, "output", string(out))
+		if failed, flipped := h.Observe(ok); flipped || !reported {
+			reported = true
+			changed(failed)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// runOnce runs the script once; ok is exit status 0 within the timeout.
+func (s *Script) runOnce(ctx context.Context) (ok bool, out []byte, err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s.Argv[0], s.Argv[1:]...)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		err = errors.New("timed out after " + s.Timeout.String())
+	}
+	return err == nil, buf.Bytes(), err
+}

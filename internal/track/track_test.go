@@ -1,0 +1,108 @@
+package track
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func TestEffective(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		configured uint8
+		objs       []Object
+		want       uint8
+		fault      bool
+	}{
+		{"nothing failed", 150, []Object{{"eth1", -50, false}}, 150, false},
+		{"one failed", 150, []Object{{"eth1", -50, true}, {"chk", -30, false}}, 100, false},
+		{"weights add", 150, []Object{{"eth1", -50, true}, {"chk", -30, true}}, 70, false},
+		{"positive weight", 100, []Object{{"chk", 20, true}}, 120, false},
+		{"clamped low", 100, []Object{{"eth1", -200, true}}, 1, false},
+		{"clamped high", 250, []Object{{"chk", 50, true}}, 254, false},
+		{"weight 0 faults", 150, []Object{{"eth1", 0, true}}, 150, true},
+		{"owner never changes", 255, []Object{{"eth1", -50, true}}, 255, false},
+		{"owner can fault", 255, []Object{{"eth1", 0, true}}, 255, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, fault := Effective(tc.configured, tc.objs)
+			if p != tc.want || fault != tc.fault {
+				t.Fatalf("got %d fault=%v, want %d fault=%v", p, fault, tc.want, tc.fault)
+			}
+		})
+	}
+}
+
+func TestHysteresis(t *testing.T) {
+	h := NewHysteresis(2, 3)
+	steps := []struct {
+		ok              bool
+		failed, changed bool
+	}{
+		{true, true, false}, // starts failed; one success of two
+		{true, false, true}, // rise reached
+		{false, false, false},
+		{false, false, false},
+		{true, false, false}, // streak broken
+		{false, false, false},
+		{false, false, false},
+		{false, true, true}, // fall reached
+		{false, true, false},
+		{true, true, false},
+		{true, false, true},
+	}
+	for i, s := range steps {
+		failed, changed := h.Observe(s.ok)
+		if failed != s.failed || changed != s.changed {
+			t.Fatalf("step %d (ok=%v): failed=%v changed=%v, want %v %v", i, s.ok, failed, changed, s.failed, s.changed)
+		}
+	}
+}
+
+// The real runner with real processes: state changes are reported once each,
+// and a script that hangs is killed at its timeout, children included.
+func TestScriptRun(t *testing.T) {
+	dir := t.TempDir()
+	flag := filepath.Join(dir, "ok")
+	script := filepath.Join(dir, "check.sh")
+	// Succeeds while the flag file exists; forks a sleeper to prove the
+	// process group is killed on timeout when "hang" exists.
+	body := "#!/bin/sh\n[ -e " + dir + "/hang ] && { sleep 30 & sleep 30; }\n[ -e " + flag + " ]\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &Script{Name: "chk", Argv: []string{script}, Interval: 20 * time.Millisecond, Timeout: 200 * time.Millisecond, Rise: 2, Fall: 2}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	states := make(chan bool, 16)
+	done := make(chan struct{})
+	go func() { s.Run(ctx, func(failed bool) { states <- failed }); close(done) }()
+	expect := func(want bool) {
+		t.Helper()
+		select {
+		case got := <-states:
+			if got != want {
+				t.Fatalf("state failed=%v, want %v", got, want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("no state change to failed=%v", want)
+		}
+	}
+	expect(true) // first report: failing (no flag)
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expect(false)
+	if err := os.WriteFile(filepath.Join(dir, "hang"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	expect(true) // timeouts count as failures
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
