@@ -11,7 +11,8 @@ What works today is the VRRP codec. Here it decodes and validates real
 keepalived VRRPv3 traffic (testdata/captures/keepalived-v3-ipv4.pcap):
 
 MSG
-./bin/govrrp decode --summary vrrp/testdata/captures/keepalived-v3-ipv4.pcap | head -n 12
+out=$(./bin/govrrp decode --summary vrrp/testdata/captures/keepalived-v3-ipv4.pcap)
+sed -n 1,12p <<<"$out"
 MSG2='
 Every capture in vrrp/testdata/captures decodes the same way: ./bin/govrrp decode --summary FILE'
 echo "$MSG2"
