@@ -1,0 +1,82 @@
+// Package api is govrrpd's control API: HTTP+JSON over a unix socket, with
+// versioned paths. The daemon implements Backend; the CLI uses Client.
+//
+//	GET  /v1/routers          []RouterStatus
+//	GET  /v1/routers/{name}   RouterDetail
+//	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
+//	POST /v1/reload           ReloadResult
+package api
+
+import "time"
+
+// RouterStatus is one virtual router at a glance.
+type RouterStatus struct {
+	Name              string    `json:"name"`
+	Interface         string    `json:"interface"`
+	VRID              uint8     `json:"vrid"`
+	Family            string    `json:"family"` // ipv4 | ipv6
+	Version           uint8     `json:"version"`
+	State             string    `json:"state"`    // Initialize | Backup | Master | Fault
+	Priority          uint8     `json:"priority"` // configured
+	EffectivePriority uint8     `json:"effective_priority"`
+	Master            string    `json:"master,omitempty"` // address of the current master, ours when Master
+	MasterPriority    uint8     `json:"master_priority,omitempty"`
+	AdvertIntervalMS  float64   `json:"advert_interval_ms"`      // Master_Adver_Interval in use
+	MasterDownMS      float64   `json:"master_down_interval_ms"` // Master_Down_Interval in use
+	Since             time.Time `json:"since"`                   // entered the current state
+	Addresses         []string  `json:"addresses"`
+	VMAC              bool      `json:"vmac"`
+	Accept            bool      `json:"accept"`
+	Unicast           bool      `json:"unicast"`
+}
+
+// RouterDetail is everything the daemon knows about one virtual router.
+type RouterDetail struct {
+	RouterStatus
+	Preempt            bool              `json:"preempt"`
+	PreemptDelayMS     float64           `json:"preempt_delay_ms"`
+	SkewMS             float64           `json:"skew_time_ms"`
+	ConfiguredInterval float64           `json:"configured_advert_interval_ms"`
+	Primary            string            `json:"primary_address,omitempty"`
+	Counters           map[string]uint64 `json:"counters"`
+	Discards           map[string]uint64 `json:"discards"` // by receive-check reason
+	Tracked            []Tracked         `json:"tracked,omitempty"`
+	Transitions        []Event           `json:"transitions"` // newest last
+	NewMasterReason    string            `json:"new_master_reason,omitempty"`
+}
+
+// Tracked is a tracked object and its effect.
+type Tracked struct {
+	Kind   string `json:"kind"` // interface | script
+	Name   string `json:"name"`
+	Weight int    `json:"weight"`
+	Failed bool   `json:"failed"`
+}
+
+// Event is one entry of the event stream.
+type Event struct {
+	Time     time.Time `json:"time"`
+	Router   string    `json:"router,omitempty"`
+	Type     string    `json:"type"` // transition | priority | discards | reload | track
+	From     string    `json:"from,omitempty"`
+	To       string    `json:"to,omitempty"`
+	Reason   string    `json:"reason,omitempty"`
+	Priority uint8     `json:"priority,omitempty"`
+	Detail   string    `json:"detail,omitempty"`
+}
+
+// ReloadResult says what a reload did.
+type ReloadResult struct {
+	OK        bool     `json:"ok"`
+	Error     string   `json:"error,omitempty"`
+	Unchanged []string `json:"unchanged,omitempty"`
+	Updated   []string `json:"updated,omitempty"`
+	Restarted []string `json:"restarted,omitempty"`
+	Added     []string `json:"added,omitempty"`
+	Removed   []string `json:"removed,omitempty"`
+}
+
+// ErrorBody is the JSON body of every non-2xx answer.
+type ErrorBody struct {
+	Error string `json:"error"`
+}
