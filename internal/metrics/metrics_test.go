@@ -1,0 +1,48 @@
+package metrics
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"govrrp/internal/api"
+)
+
+func TestCollector(t *testing.T) {
+	src := func() []api.RouterDetail {
+		return []api.RouterDetail{{
+			RouterStatus: api.RouterStatus{Name: "gw", Interface: "eth0", VRID: 51, Family: "ipv4", State: "Master", Priority: 150, EffectivePriority: 100, AdvertIntervalMS: 1000, MasterDownMS: 3414.0625},
+			Counters:     map[string]uint64{"master_transitions": 2, "adverts_sent": 40},
+			Discards:     map[string]uint64{"ttl": 3},
+			Tracked:      []api.Tracked{{Kind: "interface", Name: "eth1", Weight: -50, Failed: true}},
+		}}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(New(src))
+	want := `
+# HELP govrrp_router_state 1 for the router's current state (Initialize, Backup, Master, Fault), 0 for the others.
+# TYPE govrrp_router_state gauge
+govrrp_router_state{family="ipv4",interface="eth0",router="gw",state="Backup",vrid="51"} 0
+govrrp_router_state{family="ipv4",interface="eth0",router="gw",state="Fault",vrid="51"} 0
+govrrp_router_state{family="ipv4",interface="eth0",router="gw",state="Initialize",vrid="51"} 0
+govrrp_router_state{family="ipv4",interface="eth0",router="gw",state="Master",vrid="51"} 1
+# HELP govrrp_discards_total Adverts dropped by a receive check, by reason.
+# TYPE govrrp_discards_total counter
+govrrp_discards_total{family="ipv4",interface="eth0",reason="ttl",router="gw",vrid="51"} 3
+# HELP govrrp_router_effective_priority Priority advertised now (configured plus failed tracking weights).
+# TYPE govrrp_router_effective_priority gauge
+govrrp_router_effective_priority{family="ipv4",interface="eth0",router="gw",vrid="51"} 100
+# HELP govrrp_router_master_down_interval_seconds Master_Down_Interval in use.
+# TYPE govrrp_router_master_down_interval_seconds gauge
+govrrp_router_master_down_interval_seconds{family="ipv4",interface="eth0",router="gw",vrid="51"} 3.4140625
+# HELP govrrp_track_failed 1 while a tracked object fails.
+# TYPE govrrp_track_failed gauge
+govrrp_track_failed{family="ipv4",interface="eth0",kind="interface",object="eth1",router="gw",vrid="51"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "govrrp_router_state", "govrrp_discards_total",
+		"govrrp_router_effective_priority", "govrrp_router_master_down_interval_seconds", "govrrp_track_failed"); err != nil {
+		t.Fatal(err)
+	}
+}
