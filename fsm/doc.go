@@ -1,0 +1,57 @@
+// Package fsm is the VRRP state machine of one virtual router: VRRPv3
+// (RFC 5798 as amended by RFC 9568) and VRRPv2 (RFC 3768), with no I/O and
+// no goroutines. Events go in through Router.Handle, actions come out; the
+// caller (the daemon, or package sim) sends the adverts, installs the
+// addresses and arms real or virtual timers.
+//
+// Where each rule of the project's spec/VRRP.md lives:
+//
+//	timers.go  §5    Skew_Time, Master_Down_Interval, Master_Adver_Interval
+//	                 [5798-6.1-d] [5798-6.1-e] [3768-6.1-a] [3768-6.1-b] [IMPL-5];
+//	                 Adver_Timer and Master_Down_Timer [5798-6.2-a], the
+//	                 preempt-delay timer, stale-firing rejection, and the
+//	                 expiry hooks [5798-6.4.3-h] [5798-6.4.2-g]
+//	fsm.go     §6.1  Initialize: startup, owner [5798-6.4.1-a] [5798-6.4.1-b]
+//	           §6.2  Backup [5798-6.4.2-f..j] [9568-6.4.2-a] [3768-6.4.2-a]
+//	           §6.3  Master [5798-6.4.3-g..k] [9568-6.4.3-a] [9568-6.4.3-b]
+//	                 [3768-6.4.3-a] [IMPL-6] [IMPL-7]
+//	           §6.4  owner: always Master at startup, always preempts [5798-6.1-f]
+//	           ext.  Fault state, preempt delay, tracked priority (below)
+//	action.go        the closed set of actions and transition reasons, and
+//	                 their RFC 6527 NewMasterReason
+//	clock.go         the injected Clock; RealClock for production
+//	config.go  §5.1  per-VR parameters and their ranges [5798-6.1-a..c] [E8301]
+//	status.go  §1.3  snapshot and RFC 6527 counters; Accept_Mode as a
+//	                 reported flag [5798-6.1-g] [5798-6.4.3-f] [3768-6.4.3-b]
+//
+// # Extensions (not in any RFC)
+//
+// Fault is a fourth state, as keepalived has it, for "this router cannot
+// run": the link is down or a tracked object with a fault rule failed. A
+// router in Fault sends no adverts, holds no addresses and runs no timers.
+// Entering Fault from Master on a tracked fault sends a priority-0 advert
+// first, like a shutdown, so Backups take over in Skew_Time; on link down it
+// cannot send, and Backups take over in Master_Down_Interval. When every fault
+// clears the router passes through Initialize and applies the startup rules
+// again.
+//
+// Preempt delay (keepalived's preempt_delay): for PreemptDelay after startup,
+// or after leaving Fault, a Backup accepts adverts of a lower priority as if
+// Preempt_Mode were off. The master dying meanwhile is still detected by
+// Master_Down_Timer.
+//
+// Tracked priority changes take effect at once on the stored priority and
+// reach the wire with the next advert; Handle is never re-entered, so no
+// change lands in the middle of a transition. The owner's 255 never changes.
+//
+// # Time
+//
+// Time comes from a Clock. Timers are deadlines, each armed with a fresh
+// token: the caller asks NextDeadline or Deadline, waits, and hands back
+// Expired(timer, token). A token from before a reset is ignored, so a late
+// firing of a stopped timer cannot act.
+//
+// Tests: timers_test.go checks the §5.2 worked values to the nanosecond;
+// fsm_test.go has one case per requirement ID of §6; scenario_test.go the
+// extensions; bench_test.go proves the advert paths allocate nothing.
+package fsm

@@ -1,0 +1,367 @@
+package fsm
+
+import (
+	"encoding/binary"
+	"net/netip"
+	"time"
+
+	"govrrp/vrrp"
+)
+
+// EventKind names an input to the state machine.
+type EventKind uint8
+
+const (
+	EventStartup EventKind = iota + 1
+	EventShutdown
+	// EventAdvert: an advert that passed vrrp.Validate. The state machine
+	// trusts it.
+	EventAdvert
+	// EventTimer: a timer armed with Event.Token reached its deadline.
+	EventTimer
+	// EventPriority: tracking changed the priority to Event.Priority.
+	EventPriority
+	EventLinkDown
+	EventLinkUp
+	// EventFault / EventFaultCleared: a tracked object with a fault rule
+	// failed / recovered. The caller aggregates several objects into one.
+	EventFault
+	EventFaultCleared
+)
+
+// Event is one input. Only the fields of its Kind are read.
+type Event struct {
+	Kind     EventKind
+	Src      netip.Addr    // EventAdvert: IP source of the advert
+	Priority uint8         // EventAdvert; EventPriority: the new priority
+	Interval time.Duration // EventAdvert: its Max Advertise Interval / Adver Int
+	Timer    Timer         // EventTimer
+	Token    uint64        // EventTimer
+}
+
+// Advert builds the event for a validated advert.
+func Advert(src netip.Addr, priority uint8, interval time.Duration) Event {
+	return Event{Kind: EventAdvert, Src: src, Priority: priority, Interval: interval}
+}
+
+// AdvertMessage builds the event from a validated message and its IP source.
+func AdvertMessage(src netip.Addr, m *vrrp.Message) Event {
+	return Advert(src, m.Priority, m.Interval)
+}
+
+// Expired builds the event for timer t armed with token.
+func Expired(t Timer, token uint64) Event {
+	return Event{Kind: EventTimer, Timer: t, Token: token}
+}
+
+// SetPriority builds a tracking priority change.
+func SetPriority(p uint8) Event { return Event{Kind: EventPriority, Priority: p} }
+
+// Router is the state machine of one virtual router. It is not safe for
+// concurrent use: the caller serialises events, which is also what makes
+// every transition atomic.
+type Router struct {
+	cfg   Config
+	clock Clock
+	now   time.Duration // clock.Now() at the start of the current Handle
+
+	state   State
+	running bool // between Startup and Shutdown
+	prio    uint8
+
+	masterAdverInterval time.Duration
+	skew, masterDown    time.Duration
+	masterAddr          netip.Addr
+
+	linkDown, trackFault bool
+	preemptHold          bool
+	// downReason is what a Master_Down_Timer expiry would mean now.
+	downReason Reason
+
+	timers [numTimers]timer
+	tokens uint64
+
+	counters Counters
+	acts     []Action
+}
+
+// New returns a router in Initialize. cfg must pass Check; its address
+// slice is copied.
+func New(cfg Config, clock Clock) (*Router, error) {
+	if err := cfg.Check(); err != nil {
+		return nil, err
+	}
+	cfg.Addresses = append([]netip.Addr(nil), cfg.Addresses...)
+	r := &Router{
+		cfg:                 cfg,
+		clock:               clock,
+		state:               Initialize,
+		prio:                cfg.Priority,
+		masterAdverInterval: cfg.AdvertInterval,
+		acts:                make([]Action, 0, 8),
+	}
+	r.recompute()
+	return r, nil
+}
+
+// Config returns the router's configuration.
+func (r *Router) Config() Config { return r.cfg }
+
+// State returns the current state.
+func (r *Router) State() State { return r.state }
+
+// Handle applies one event and returns the actions to execute, in order. The
+// slice is reused by the next call. Adverts in Initialize or Fault, stale
+// timer firings and events that change nothing return no actions.
+func (r *Router) Handle(ev Event) []Action {
+	r.acts = r.acts[:0]
+	r.now = r.clock.Now()
+	switch ev.Kind {
+	case EventStartup:
+		r.startup()
+	case EventShutdown:
+		r.shutdown()
+	case EventAdvert:
+		r.advert(ev)
+	case EventTimer:
+		r.timerExpired(ev.Timer, ev.Token)
+	case EventPriority:
+		r.setPriority(ev.Priority)
+	case EventLinkDown:
+		r.linkDown = true
+		r.enterFault(ReasonLinkDown)
+	case EventLinkUp:
+		r.linkDown = false
+		r.leaveFault()
+	case EventFault:
+		r.trackFault = true
+		r.enterFault(ReasonTrackFault)
+	case EventFaultCleared:
+		r.trackFault = false
+		r.leaveFault()
+	}
+	return r.acts
+}
+
+func (r *Router) emit(a Action) { r.acts = append(r.acts, a) }
+
+func (r *Router) transition(to State, why Reason) {
+	r.emit(Action{Kind: Transition, From: r.state, To: to, Reason: why})
+	r.state = to
+}
+
+func (r *Router) sendAdvert(prio uint8) {
+	r.emit(Action{Kind: SendAdvert, Priority: prio})
+	r.counters.SentAdvertisements++
+	if prio == 0 {
+		r.counters.SentPriZeroPackets++
+	}
+}
+
+func (r *Router) faulted() bool { return r.linkDown || r.trackFault }
+
+// --- Initialize (spec §6.1) ---
+
+func (r *Router) startup() {
+	if r.running {
+		return
+	}
+	r.running = true
+	if r.faulted() {
+		why := ReasonTrackFault
+		if r.linkDown {
+			why = ReasonLinkDown
+		}
+		r.transition(Fault, why)
+		return
+	}
+	r.initialize(ReasonStartup)
+}
+
+// initialize applies the startup rules of Initialize.
+func (r *Router) initialize(why Reason) {
+	r.masterAdverInterval = r.cfg.AdvertInterval
+	r.recompute()
+	r.masterAddr = netip.Addr{}
+	if r.cfg.Owner() {
+		r.becomeMaster(why) // [5798-6.4.1-a]
+		return
+	}
+	// [5798-6.4.1-b]
+	r.transition(Backup, why)
+	r.downReason = ReasonMasterNoResponse
+	r.startMasterDownTimer()
+	r.startPreemptDelay()
+}
+
+// becomeMaster: send an advert, then GARP / join + NA, Adver_Timer, → Master
+// [5798-6.4.1-a] [5798-6.4.2-g].
+func (r *Router) becomeMaster(why Reason) {
+	r.transition(Master, why)
+	r.sendAdvert(r.prio)
+	r.emit(Action{Kind: AddAddresses})
+	if r.cfg.Family == vrrp.IPv6 {
+		r.emit(Action{Kind: JoinGroup})
+	}
+	r.emit(Action{Kind: Announce})
+	r.startAdverTimer()
+	r.masterAddr = r.cfg.Primary
+	r.counters.MasterTransitions++
+	r.counters.NewMasterReason = why.newMasterReason()
+}
+
+// leaveMaster withdraws what becomeMaster installed.
+func (r *Router) leaveMaster() {
+	r.emit(Action{Kind: RemoveAddresses})
+	if r.cfg.Family == vrrp.IPv6 {
+		r.emit(Action{Kind: LeaveGroup})
+	}
+}
+
+func (r *Router) shutdown() {
+	if !r.running {
+		return // shutdown in Initialize: no-op
+	}
+	r.running = false
+	switch r.state {
+	case Backup: // [5798-6.4.2-f]
+		r.transition(Initialize, ReasonShutdown)
+	case Master: // [5798-6.4.3-g]
+		r.transition(Initialize, ReasonShutdown)
+		r.sendAdvert(0)
+		r.leaveMaster()
+	case Fault:
+		r.transition(Initialize, ReasonShutdown)
+	}
+	r.stopAll()
+	r.preemptHold = false
+}
+
+// --- Adverts (spec §6.2, §6.3, §6.5) ---
+
+func (r *Router) advert(ev Event) {
+	r.counters.RcvdAdvertisements++
+	if ev.Priority == 0 {
+		r.counters.RcvdPriZeroPackets++
+	}
+	switch r.state {
+	case Backup:
+		r.backupAdvert(ev)
+	case Master:
+		r.masterAdvert(ev)
+	}
+	// Initialize and Fault ignore adverts.
+}
+
+func (r *Router) backupAdvert(ev Event) {
+	if ev.Priority == 0 {
+		// [5798-6.4.2-h]: the Master resigned; the best Backup has the
+		// shortest skew and takes over first.
+		r.downReason = ReasonPriorityZero
+		r.startSkewTimer()
+		return
+	}
+	preempt := (r.cfg.Preempt || r.cfg.Owner()) && !r.preemptHold // [5798-6.1-f]
+	if !preempt || ev.Priority >= r.prio {
+		// [5798-6.4.2-i] [9568-6.4.2-a] [3768-6.4.2-a]
+		r.learnInterval(ev.Interval)
+		r.masterAddr = ev.Src
+		r.downReason = ReasonMasterNoResponse
+		r.startMasterDownTimer()
+		return
+	}
+	// [5798-6.4.2-j]: discard; the running timer expiring is the preemption.
+	r.downReason = ReasonPreempted
+}
+
+func (r *Router) masterAdvert(ev Event) {
+	if ev.Priority == 0 {
+		// [5798-6.4.3-i]: answer at once so Backups do not take over.
+		r.sendAdvert(r.prio)
+		r.startAdverTimer()
+		return
+	}
+	cmp := compareAddr(ev.Src, r.cfg.Primary)
+	switch {
+	case ev.Priority > r.prio || (ev.Priority == r.prio && cmp > 0):
+		// [5798-6.4.3-j] [9568-6.4.3-a]
+		why := ReasonHigherPriority
+		if ev.Priority == r.prio {
+			why = ReasonAddressTieBreak
+		}
+		r.transition(Backup, why)
+		r.leaveMaster()
+		r.learnInterval(ev.Interval)
+		r.masterAddr = ev.Src
+		r.downReason = ReasonMasterNoResponse
+		r.startMasterDownTimer()
+	case ev.Priority == r.prio && cmp == 0:
+		// Our own advert looped back [IMPL-6]: the receive path drops these;
+		// replying here would start an advert storm.
+		r.counters.OwnAdvertsIgnored++
+	default:
+		// [5798-6.4.3-k] discard; RFC 9568 asserts mastership at once
+		// [9568-6.4.3-b], VRRPv2 never does [3768-6.4.3-a] [IMPL-7]. The
+		// announce burst follows the assertive advert [IMPL-13].
+		if r.cfg.Version == 3 && !r.cfg.NoReplyLower {
+			r.sendAdvert(r.prio)
+			r.emit(Action{Kind: Announce})
+		}
+	}
+}
+
+// compareAddr compares IP addresses as unsigned big-endian integers
+// [9568-6.4.3-a]; zones play no part.
+func compareAddr(a, b netip.Addr) int {
+	x, y := a.Unmap().As16(), b.Unmap().As16()
+	for _, half := range [2]int{0, 8} {
+		u, v := binary.BigEndian.Uint64(x[half:]), binary.BigEndian.Uint64(y[half:])
+		if u != v {
+			if u < v {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+// --- Extensions: tracking and Fault ---
+
+// setPriority applies a tracked priority. The owner's priority is fixed;
+// others stay in 1..254 (0 and 255 have protocol meanings). The new value is
+// on the wire with the next advert and in the next timer arming.
+func (r *Router) setPriority(p uint8) {
+	if r.cfg.Owner() {
+		return
+	}
+	p = min(max(p, 1), vrrp.PriorityOwner-1)
+	r.prio = p
+	r.recompute()
+}
+
+func (r *Router) enterFault(why Reason) {
+	if !r.running || r.state == Fault {
+		return
+	}
+	was := r.state
+	r.transition(Fault, why)
+	if was == Master {
+		// With the link up, resign like a shutdown so Backups take over in
+		// Skew_Time; with it down nothing can be sent.
+		if !r.linkDown {
+			r.sendAdvert(0)
+		}
+		r.leaveMaster()
+	}
+	r.stopAll()
+	r.preemptHold = false
+}
+
+func (r *Router) leaveFault() {
+	if r.state != Fault || r.faulted() {
+		return
+	}
+	r.transition(Initialize, ReasonFaultCleared)
+	r.initialize(ReasonFaultCleared)
+}

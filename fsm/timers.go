@@ -1,0 +1,209 @@
+package fsm
+
+import (
+	"math"
+	"time"
+)
+
+// Timer names one of a Router's timers.
+type Timer uint8
+
+const (
+	// AdverTimer runs in Master only: send an advert when it fires [5798-6.2-a].
+	AdverTimer Timer = iota
+	// MasterDownTimer runs in Backup only: the Master is gone when it fires
+	// [5798-6.2-a].
+	MasterDownTimer
+	// PreemptDelayTimer ends the preempt hold after startup (extension).
+	PreemptDelayTimer
+	numTimers
+)
+
+func (t Timer) String() string {
+	switch t {
+	case AdverTimer:
+		return "Adver_Timer"
+	case MasterDownTimer:
+		return "Master_Down_Timer"
+	case PreemptDelayTimer:
+		return "Preempt_Delay_Timer"
+	}
+	return "Timer(?)"
+}
+
+// SkewTime is Skew_Time for a router of this priority, in exact nanoseconds,
+// never truncated to centiseconds [IMPL-5]:
+//
+//	v3: (256 − Priority) × Master_Adver_Interval / 256  [5798-6.1-d]
+//	v2: (256 − Priority) / 256 s, whatever the interval  [3768-6.1-a]
+//
+// The product is split so it cannot overflow for any interval; the only
+// rounding is the final floor to a whole nanosecond.
+func SkewTime(version, priority uint8, interval time.Duration) time.Duration {
+	if version == 2 {
+		interval = time.Second
+	}
+	if interval <= 0 {
+		return 0
+	}
+	f := time.Duration(256 - int(priority))
+	q, rem := interval/256, interval%256
+	return f*q + f*rem/256
+}
+
+// MasterDownInterval is Master_Down_Interval: 3 × interval + Skew_Time
+// [5798-6.1-e] [3768-6.1-b], where interval is Master_Adver_Interval (v3) or
+// the router's own Advertisement_Interval (v2). It saturates instead of
+// overflowing.
+func MasterDownInterval(version, priority uint8, interval time.Duration) time.Duration {
+	if interval <= 0 {
+		return SkewTime(version, priority, interval)
+	}
+	skew := SkewTime(version, priority, interval)
+	if interval > (math.MaxInt64-skew)/3 {
+		return math.MaxInt64
+	}
+	return 3*interval + skew
+}
+
+// timer is one deadline and the token it was armed with. A firing whose token
+// is not the current one is stale: the timer was reset or stopped since.
+type timer struct {
+	at    time.Duration
+	token uint64
+	armed bool
+}
+
+// Deadline reports when timer t fires and the token to hand back in
+// Expired; ok is false when it is not running.
+func (r *Router) Deadline(t Timer) (at time.Duration, token uint64, ok bool) {
+	if t >= numTimers {
+		return 0, 0, false
+	}
+	tm := r.timers[t]
+	return tm.at, tm.token, tm.armed
+}
+
+// NextDeadline reports the earliest running timer.
+func (r *Router) NextDeadline() (t Timer, at time.Duration, token uint64, ok bool) {
+	for i := range r.timers {
+		tm := r.timers[i]
+		if tm.armed && (!ok || tm.at < at) {
+			t, at, token, ok = Timer(i), tm.at, tm.token, true
+		}
+	}
+	return t, at, token, ok
+}
+
+// arm (re)starts timer t to fire after d, invalidating earlier tokens.
+func (r *Router) arm(t Timer, d time.Duration) {
+	r.tokens++
+	at := r.now + d
+	if d > 0 && at < r.now { // saturate: a timer that never fires
+		at = math.MaxInt64
+	}
+	r.timers[t] = timer{at: at, token: r.tokens, armed: true}
+}
+
+func (r *Router) stop(t Timer) { r.timers[t].armed = false }
+
+func (r *Router) stopAll() {
+	for i := range r.timers {
+		r.timers[i].armed = false
+	}
+}
+
+// fired consumes a firing: true when token is the live one for t.
+func (r *Router) fired(t Timer, token uint64) bool {
+	if t >= numTimers || !r.timers[t].armed || r.timers[t].token != token {
+		r.counters.StaleTimerFirings++
+		return false
+	}
+	r.timers[t].armed = false
+	return true
+}
+
+// timerExpired dispatches a firing to the hook of its protocol event;
+// stale firings stop here.
+func (r *Router) timerExpired(t Timer, token uint64) {
+	if !r.fired(t, token) {
+		return
+	}
+	switch t {
+	case AdverTimer:
+		r.adverTimerExpired()
+	case MasterDownTimer:
+		r.masterDownTimerExpired()
+	case PreemptDelayTimer:
+		r.preemptDelayExpired()
+	}
+}
+
+// adverTimerExpired [5798-6.4.3-h]. It runs only in Master: the timer is
+// stopped on every way out.
+func (r *Router) adverTimerExpired() {
+	r.sendAdvert(r.prio)
+	r.startAdverTimer()
+}
+
+// masterDownTimerExpired [5798-6.4.2-g]. Backup only.
+func (r *Router) masterDownTimerExpired() {
+	r.becomeMaster(r.downReason)
+}
+
+func (r *Router) preemptDelayExpired() {
+	r.preemptHold = false
+}
+
+// startAdverTimer: Adver_Timer := Advertisement_Interval. The router's own
+// interval, never the learnt one [5798-6.4.1-a] [5798-6.4.2-g] [5798-6.4.3-h].
+func (r *Router) startAdverTimer() {
+	r.stop(MasterDownTimer) // Master runs only Adver_Timer [5798-6.2-a]
+	r.arm(AdverTimer, r.cfg.AdvertInterval)
+}
+
+// startMasterDownTimer: Master_Down_Timer := Master_Down_Interval.
+func (r *Router) startMasterDownTimer() {
+	r.stop(AdverTimer) // Backup runs only Master_Down_Timer [5798-6.2-a]
+	r.arm(MasterDownTimer, r.masterDown)
+}
+
+// startSkewTimer: Master_Down_Timer := Skew_Time, after a priority-0 advert
+// [5798-6.4.2-h].
+func (r *Router) startSkewTimer() {
+	r.stop(AdverTimer)
+	r.arm(MasterDownTimer, r.skew)
+}
+
+// startPreemptDelay begins the preempt hold, if configured.
+func (r *Router) startPreemptDelay() {
+	r.preemptHold = false
+	r.stop(PreemptDelayTimer)
+	if r.cfg.PreemptDelay > 0 && r.cfg.Preempt && !r.cfg.Owner() {
+		r.preemptHold = true
+		r.arm(PreemptDelayTimer, r.cfg.PreemptDelay)
+	}
+}
+
+// learnInterval sets Master_Adver_Interval from an accepted advert (v3 only)
+// and recomputes Skew_Time [9568-6.4.2-a] and Master_Down_Interval
+// [5798-6.4.2-i]. VRRPv2 has no Master_Adver_Interval: it keeps its own
+// [3768-6.4.2-a]. A non-positive interval (never from a validated advert)
+// is ignored so it cannot make the timer fire at once forever.
+func (r *Router) learnInterval(adv time.Duration) {
+	if r.cfg.Version == 3 && adv > 0 {
+		r.masterAdverInterval = adv
+	}
+	r.recompute()
+}
+
+// recompute derives Skew_Time and Master_Down_Interval from the current
+// priority and Master_Adver_Interval [5798-6.1-d] [5798-6.1-e].
+func (r *Router) recompute() {
+	iv := r.masterAdverInterval
+	if r.cfg.Version == 2 {
+		iv = r.cfg.AdvertInterval
+	}
+	r.skew = SkewTime(r.cfg.Version, r.prio, iv)
+	r.masterDown = MasterDownInterval(r.cfg.Version, r.prio, iv)
+}
