@@ -1,0 +1,152 @@
+package linux
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// Addresses installs and removes virtual addresses with netlink and
+// remembers what it installed, so shutdown removes exactly that.
+//
+// A Backup must neither answer ARP/NS for a VIP nor accept traffic to it
+// (spec §6.4.2): the daemon therefore installs VIPs only while Master and
+// removes them on leaving it, as keepalived does; the kernel then has no
+// reason to answer for them.
+type Addresses struct {
+	h         *netlink.Handle
+	mu        sync.Mutex
+	installed map[vipKey]netip.Prefix
+}
+
+type vipKey struct {
+	ifname string
+	addr   netip.Addr
+}
+
+// NewAddresses returns an address manager using h (nil: the caller's
+// namespace).
+func NewAddresses(h *netlink.Handle) *Addresses {
+	if h == nil {
+		h = &netlink.Handle{}
+	}
+	return &Addresses{h: h, installed: make(map[vipKey]netip.Prefix)}
+}
+
+func toNetlinkAddr(p netip.Prefix) *netlink.Addr {
+	a := &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}}
+	if p.Addr().Is6() {
+		// No DAD: the address must work the moment we are Master, and a
+		// Backup that still answers would make DAD fail (spec §9.1, §11.2).
+		a.Flags = unix.IFA_F_NODAD
+	} else {
+		a.Scope = unix.RT_SCOPE_UNIVERSE
+	}
+	return a
+}
+
+// Add installs vip on ifname. Already present is not an error.
+func (a *Addresses) Add(ifname string, vip netip.Prefix) error {
+	link, err := a.h.LinkByName(ifname)
+	if err != nil {
+		return fmt.Errorf("linux: add %v: %w", vip, err)
+	}
+	if err := a.h.AddrAdd(link, toNetlinkAddr(vip)); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("linux: add %v on %s: %w", vip, ifname, err)
+	}
+	a.mu.Lock()
+	a.installed[vipKey{ifname, vip.Addr()}] = vip
+	a.mu.Unlock()
+	return nil
+}
+
+// Remove deletes vip from ifname. Already absent is not an error.
+func (a *Addresses) Remove(ifname string, vip netip.Prefix) error {
+	a.mu.Lock()
+	delete(a.installed, vipKey{ifname, vip.Addr()})
+	a.mu.Unlock()
+	link, err := a.h.LinkByName(ifname)
+	if err != nil {
+		var nf netlink.LinkNotFoundError
+		if errors.As(err, &nf) {
+			return nil // the device is gone, and its addresses with it
+		}
+		return fmt.Errorf("linux: remove %v: %w", vip, err)
+	}
+	return a.remove(link, vip)
+}
+
+func (a *Addresses) remove(link netlink.Link, vip netip.Prefix) error {
+	err := a.h.AddrDel(link, toNetlinkAddr(vip))
+	if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+		return fmt.Errorf("linux: remove %v from %s: %w", vip, link.Attrs().Name, err)
+	}
+	return nil
+}
+
+// Flush removes from ifname every address equal to one of vips, whatever
+// its prefix length: the leftovers of an earlier instance that was killed
+// before it could clean up. Call it at startup, before any VR runs. It
+// returns what it removed.
+func (a *Addresses) Flush(ifname string, vips []netip.Addr) ([]netip.Prefix, error) {
+	link, err := a.h.LinkByName(ifname)
+	if err != nil {
+		return nil, fmt.Errorf("linux: flush %s: %w", ifname, err)
+	}
+	want := make(map[netip.Addr]bool, len(vips))
+	for _, v := range vips {
+		want[v.Unmap()] = true
+	}
+	list, err := a.h.AddrList(link, netlink.FAMILY_ALL)
+	if err != nil {
+		return nil, fmt.Errorf("linux: flush %s: %w", ifname, err)
+	}
+	var removed []netip.Prefix
+	var errs []error
+	for _, ad := range list {
+		ip, ok := netip.AddrFromSlice(ad.IP)
+		if !ok || !want[ip.Unmap()] {
+			continue
+		}
+		ones, _ := ad.Mask.Size()
+		p := netip.PrefixFrom(ip.Unmap(), ones)
+		if err := a.remove(link, p); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		removed = append(removed, p)
+	}
+	return removed, errors.Join(errs...)
+}
+
+// RemoveAll removes every address Add installed and Remove did not: the
+// shutdown path.
+func (a *Addresses) RemoveAll() error {
+	a.mu.Lock()
+	todo := make(map[vipKey]netip.Prefix, len(a.installed))
+	for k, v := range a.installed {
+		todo[k] = v
+	}
+	a.mu.Unlock()
+	var errs []error
+	for k, p := range todo {
+		errs = append(errs, a.Remove(k.ifname, p))
+	}
+	return errors.Join(errs...)
+}
+
+// Installed reports the addresses Add installed and not yet removed.
+func (a *Addresses) Installed() []netip.Prefix {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make([]netip.Prefix, 0, len(a.installed))
+	for _, p := range a.installed {
+		out = append(out, p)
+	}
+	return out
+}
