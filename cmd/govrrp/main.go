@@ -1,46 +1,78 @@
-// Command govrrp is the govrrp command-line tool: it inspects VRRP traffic
-// and, later, talks to the govrrpd daemon.
+// Command govrrp is the govrrp command-line tool: it talks to the govrrpd
+// daemon over its control socket, checks configurations and inspects VRRP
+// traffic.
 //
-//	govrrp decode [--summary] FILE   decode the VRRP packets of a capture
-//	govrrp version                   print the version
-//	govrrp help [COMMAND]            list the commands, or explain one
+//	govrrp [-s PATH] status [--json]          every virtual router at a glance
+//	govrrp [-s PATH] show [--json] NAME       everything about one virtual router
+//	govrrp [-s PATH] watch [--history N]      live events
+//	govrrp [-s PATH] reload [--json]          make govrrpd reread its configuration
+//	govrrp validate [--no-host] [FILE]        check a configuration file offline
+//	govrrp decode [--summary] FILE            decode the VRRP packets of a capture
+//	govrrp version                            print the version
+//	govrrp help [COMMAND]                     list the commands, or explain one
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 
+	"govrrp/internal/config"
 	"govrrp/internal/version"
 )
 
-// Exit codes: 0 success, 1 the command failed on its way (a damaged capture),
-// 2 usage errors and inputs that are not what the command reads.
+// Exit codes: 0 success, 1 the command failed on its way (a damaged capture,
+// an unreachable daemon, a configuration with errors), 2 usage errors and
+// inputs that are not what the command reads.
 const (
 	exitOK    = 0
 	exitFail  = 1
 	exitUsage = 2
 )
 
-// command is one subcommand. run gets the arguments after its name.
+// command is one subcommand. run gets the global flags and the arguments
+// after its name.
 type command struct {
 	name    string
 	summary string
 	usage   string
-	run     func(args []string, stdout, stderr io.Writer) int
+	run     func(g *globals, args []string, stdout, stderr io.Writer) int
 }
 
-// commands lists the subcommands in help order. Later issues add validate,
-// status, simulate...
+// globals are the flags written before the command name.
+type globals struct {
+	socket string // govrrpd's control socket
+}
+
+// socketEnv overrides config.DefaultControlSocket; -s overrides both.
+const socketEnv = "GOVRRP_SOCKET"
+
+const globalUsage = `Global flags (before the command; the daemon commands also take them after it):
+  -s, --socket PATH   govrrpd's control socket: control_socket in its
+                      configuration (default $GOVRRP_SOCKET, else ` + config.DefaultControlSocket + `)
+`
+
+// commands lists the subcommands in help order.
 var commands []command
 
 func init() {
 	commands = []command{
-		{"decode", "decode the VRRP packets of a pcap or pcapng capture", decodeUsage, runDecode},
-		{"version", "print the version", "Usage: govrrp version\n", runVersion},
-		{"help", "list the commands, or explain one", "Usage: govrrp help [COMMAND]\n", runHelp},
+		{"status", "show every virtual router at a glance", statusUsage, runStatus},
+		{"show", "show everything about one virtual router", showUsage, runShow},
+		{"watch", "print govrrpd's events as they happen", watchUsage, runWatch},
+		{"reload", "make govrrpd reread its configuration", reloadUsage, runReload},
+		{"validate", "check a configuration file without touching the network", validateUsage, local(runValidate)},
+		{"decode", "decode the VRRP packets of a pcap or pcapng capture", decodeUsage, local(runDecode)},
+		{"version", "print the version", "Usage: govrrp version\n", local(runVersion)},
+		{"help", "list the commands, or explain one", "Usage: govrrp help [COMMAND]\n", local(runHelp)},
 	}
+}
+
+// local adapts a command that does not talk to the daemon.
+func local(f func(args []string, stdout, stderr io.Writer) int) func(*globals, []string, io.Writer, io.Writer) int {
+	return func(_ *globals, args []string, stdout, stderr io.Writer) int { return f(args, stdout, stderr) }
 }
 
 func main() {
@@ -49,19 +81,38 @@ func main() {
 
 // run dispatches to a subcommand; it is main without the process, for tests.
 func run(args []string, stdout, stderr io.Writer) int {
+	g := &globals{socket: os.Getenv(socketEnv)}
+	if g.socket == "" {
+		g.socket = config.DefaultControlSocket
+	}
+	fs := flag.NewFlagSet("govrrp", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	socketFlags(fs, g)
+	showVersion := fs.Bool("version", false, "print the version")
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		usage(stdout)
+		return exitOK
+	case err != nil:
+		fmt.Fprintln(stderr)
+		usage(stderr)
+		return exitUsage
+	case *showVersion:
+		return runVersion(nil, stdout, stderr)
+	}
+	args = fs.Args()
 	if len(args) == 0 {
 		usage(stderr)
 		return exitUsage
 	}
-	switch args[0] {
-	case "-h", "-help", "--help":
-		usage(stdout)
-		return exitOK
-	case "-version", "--version":
-		return runVersion(nil, stdout, stderr)
+	if g.socket == "" {
+		fmt.Fprintln(stderr, "govrrp: the socket path is empty")
+		return exitUsage
 	}
 	if c := lookup(args[0]); c != nil {
-		return c.run(args[1:], stdout, stderr)
+		return c.run(g, args[1:], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "govrrp: unknown command %q\n\n", args[0])
 	usage(stderr)
@@ -78,11 +129,11 @@ func lookup(name string) *command {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "govrrp %s: VRRP tools (VRRPv2/v3, IPv4/IPv6)\n\nUsage: govrrp COMMAND [ARGUMENTS]\n\nCommands:\n", version.Version)
+	fmt.Fprintf(w, "govrrp %s: VRRP tools (VRRPv2/v3, IPv4/IPv6)\n\nUsage: govrrp [-s PATH] COMMAND [ARGUMENTS]\n\nCommands:\n", version.Version)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-8s  %s\n", c.name, c.summary)
 	}
-	fmt.Fprintln(w, "\nRun `govrrp help COMMAND` for the arguments of a command.")
+	fmt.Fprintf(w, "\n%s\nRun `govrrp help COMMAND` for the arguments of a command.\n", globalUsage)
 }
 
 func runVersion(args []string, stdout, stderr io.Writer) int {

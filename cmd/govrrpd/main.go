@@ -1,38 +1,173 @@
-// Command govrrpd is the govrrp VRRP daemon.
-//
-// Not yet: this build only prints its version. The daemon (configuration,
-// sockets, state machines) arrives with the daemon issue; until then govrrpd
-// refuses to pretend it runs anything.
+// Command govrrpd is the govrrp VRRP daemon: VRRPv2 (RFC 3768) and VRRPv3
+// (RFC 5798/9568) over IPv4 and IPv6 on Linux.
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
 	"os"
+	"os/signal"
+	"os/user"
+	"strconv"
+	"syscall"
+	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"govrrp/internal/api"
+	"govrrp/internal/config"
+	"govrrp/internal/daemon"
+	"govrrp/internal/metrics"
 	"govrrp/internal/version"
 )
 
-func main() {
+func main() { os.Exit(run(os.Args[1:], os.Stderr)) }
+
+func run(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("govrrpd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), `govrrpd %s: VRRP daemon (VRRPv2/v3, IPv4/IPv6)
+		fmt.Fprintf(stderr, `govrrpd %s: VRRP daemon (VRRPv2/v3, IPv4/IPv6)
 
-STATUS: not implemented yet. This build only prints its version; it does not
-read a configuration, open sockets or run virtual routers.
+Usage: govrrpd [-c FILE] [-check] [-version]
 
-Usage: govrrpd [-version]
+Runs the virtual routers of FILE. Signals: SIGTERM/SIGINT stop (masters send
+priority 0 and release their addresses), SIGHUP reloads FILE (a bad file is
+refused and the running configuration stays). Inspect it with govrrp status.
+
 `, version.Version)
 		fs.PrintDefaults()
 	}
+	file := fs.String("c", config.DefaultFile, "configuration file")
+	check := fs.Bool("check", false, "validate the configuration and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
-	if err := fs.Parse(os.Args[1:]); err != nil {
-		os.Exit(2)
+	if err := fs.Parse(args); err != nil {
+		return 2
 	}
 	if *showVersion {
-		fmt.Println("govrrpd", version.Version)
+		fmt.Fprintln(os.Stdout, "govrrpd", version.Version)
+		return 0
+	}
+	cfg, err := config.Load(*file)
+	if err == nil {
+		err = cfg.CheckHost(config.System{})
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "govrrpd: %v\n", err)
+		return 1
+	}
+	if *check {
+		fmt.Fprintf(os.Stdout, "%s: OK (%d routers)\n", *file, len(cfg.Routers))
+		return 0
+	}
+	log := newLogger(cfg.Log, stderr)
+	slog.SetDefault(log)
+	if err := serve(cfg, *file, log); err != nil {
+		log.Error("govrrpd stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.Level))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func serve(cfg *config.Config, file string, log *slog.Logger) error {
+	gid := -1
+	if cfg.ControlGroup != "" {
+		g, err := user.LookupGroup(cfg.ControlGroup)
+		if err != nil {
+			return fmt.Errorf("control_group %q: %w", cfg.ControlGroup, err)
+		}
+		gid, _ = strconv.Atoi(g.Gid)
+	}
+	ln, err := api.Listen(cfg.ControlSocket, gid)
+	if err != nil {
+		return err
+	}
+	d := daemon.New(cfg, daemon.Options{Log: log, ConfigFile: file})
+	if err := d.Start(); err != nil {
+		ln.Close()
+		d.Stop()
+		return err
+	}
+	apiSrv := &http.Server{Handler: api.Handler(d), ReadHeaderTimeout: 5 * time.Second}
+	go apiSrv.Serve(ln)
+
+	var metricsSrv *http.Server
+	if cfg.MetricsListen != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(metrics.New(d.Details), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		mln, err := net.Listen("tcp", cfg.MetricsListen)
+		if err != nil {
+			log.Error("metrics_listen", "err", err)
+		} else {
+			metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+			go metricsSrv.Serve(mln)
+		}
+	}
+	log.Info("govrrpd started", "version", version.Version, "config", file, "routers", len(cfg.Routers), "control_socket", cfg.ControlSocket)
+	sdNotify("READY=1")
+
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	for sig := range sigs {
+		if sig == syscall.SIGHUP {
+			sdNotify("RELOADING=1")
+			res := d.Reload()
+			if !res.OK {
+				log.Error("reload failed", "err", res.Error)
+			}
+			sdNotify("READY=1")
+			continue
+		}
+		log.Info("stopping", "signal", sig.String())
+		sdNotify("STOPPING=1")
+		break
+	}
+	signal.Stop(sigs)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = apiSrv.Shutdown(ctx)
+	if metricsSrv != nil {
+		_ = metricsSrv.Shutdown(ctx)
+	}
+	d.Stop()
+	log.Info("govrrpd stopped")
+	return nil
+}
+
+// sdNotify tells systemd (Type=notify) about readiness. It is the whole of
+// the protocol we need, so it is written here rather than importing a
+// library: one datagram to $NOTIFY_SOCKET.
+func sdNotify(state string) {
+	path := os.Getenv("NOTIFY_SOCKET")
+	if path == "" {
 		return
 	}
-	fmt.Fprintln(os.Stderr, "govrrpd: the daemon is not implemented yet; see `govrrpd -help`")
-	os.Exit(1)
+	if path[0] == '@' {
+		path = "\x00" + path[1:]
+	}
+	c, err := net.DialUnix("unixgram", nil, &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return
+	}
+	defer c.Close()
+	_, _ = c.Write([]byte(state))
 }

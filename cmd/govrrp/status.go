@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"govrrp/internal/api"
+)
+
+const statusUsage = `Usage: govrrp [-s PATH] status [--json]
+
+Prints every virtual router govrrpd runs, one row each:
+
+  NAME       the router's name in the configuration
+  INTERFACE  where it runs
+  VRID       virtual router ID
+  FAMILY     ipv4 or ipv6
+  VER        VRRP version (2 or 3)
+  STATE      Initialize, Backup, Master or Fault
+  PRIO       configured priority, "150→100" when tracking changed the one in use
+  MASTER     the current master's address, "(us)" when this box is master
+  INTERVAL   the advertisement interval in use
+  FOR        how long it has been in this state
+
+  --json      print a JSON array of router objects for scripts (name,
+              interface, vrid, family, version, state, priority,
+              effective_priority, master, master_priority,
+              advert_interval_ms, master_down_interval_ms, since,
+              addresses, vmac, accept, unicast)
+  -s PATH     govrrpd's control socket (see govrrp help)
+
+Exit status: 0 done, 1 govrrpd cannot be reached (the message says why),
+2 usage error.
+`
+
+func runStatus(g *globals, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, code, ok := parseDaemonFlags(fs, g, args, statusUsage, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		fmt.Fprintf(stderr, "govrrp status: unexpected argument %q (to see one router: govrrp show NAME)\n", pos[0])
+		return exitUsage
+	}
+	ctx, cancel := requestContext()
+	defer cancel()
+	routers, err := api.NewClient(g.socket).Routers(ctx)
+	if err != nil {
+		return fail(stderr, "status", err)
+	}
+	if *asJSON {
+		if routers == nil {
+			routers = []api.RouterStatus{} // [] rather than null
+		}
+		if err := writeJSON(stdout, routers); err != nil {
+			return fail(stderr, "status", err)
+		}
+		return exitOK
+	}
+	if err := statusTable(stdout, routers); err != nil {
+		return fail(stderr, "status", err)
+	}
+	return exitOK
+}
+
+func statusTable(w io.Writer, routers []api.RouterStatus) error {
+	if len(routers) == 0 {
+		_, err := fmt.Fprintln(w, "govrrpd runs no virtual routers (its configuration lists none)")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tINTERFACE\tVRID\tFAMILY\tVER\tSTATE\tPRIO\tMASTER\tINTERVAL\tFOR")
+	for _, r := range routers {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
+			r.Name, r.Interface, r.VRID, r.Family, r.Version, r.State,
+			priority(r.Priority, r.EffectivePriority), masterColumn(r), interval(r.AdvertIntervalMS), since(r.Since))
+	}
+	return tw.Flush()
+}
+
+// masterColumn is the master's address, marked "(us)" when it is this box.
+func masterColumn(r api.RouterStatus) string {
+	switch {
+	case r.State == "Master" && r.Master == "":
+		return "(us)"
+	case r.State == "Master":
+		return r.Master + " (us)"
+	case r.Master == "":
+		return "-"
+	}
+	return r.Master
+}
+
+func interval(v float64) string {
+	if v <= 0 {
+		return "-"
+	}
+	return ms(v).String()
+}

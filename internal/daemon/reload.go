@@ -1,0 +1,204 @@
+package daemon
+
+import (
+	"errors"
+	"reflect"
+	"slices"
+	"time"
+
+	"govrrp/fsm"
+	"govrrp/internal/api"
+	"govrrp/internal/config"
+	"govrrp/internal/linux"
+	"govrrp/internal/notify"
+	"govrrp/internal/track"
+	"govrrp/vrrp"
+)
+
+// Reload implements api.Backend: re-read the configuration file and apply
+// it. A file that fails validation is refused and the running
+// configuration stays.
+func (d *Daemon) Reload() api.ReloadResult {
+	cfg, err := config.Load(d.file)
+	if err == nil {
+		err = cfg.CheckHost(config.System{})
+	}
+	if err != nil {
+		d.log.Error("reload refused; the running configuration stays", "file", d.file, "err", err)
+		d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "refused: " + err.Error()})
+		return api.ReloadResult{OK: false, Error: err.Error()}
+	}
+	return d.Apply(cfg)
+}
+
+// comparable drops what does not change behaviour (positions in the file).
+func comparable(c config.Router) config.Router {
+	c.Pos, c.KeyPos = config.Pos{}, nil
+	return c
+}
+
+// needsRestart reports whether going from a to b cannot be done in place:
+// what identifies the router or its sockets changed, or it gains or loses
+// ownership of its addresses.
+func needsRestart(a, b config.Router) bool {
+	return a.Interface != b.Interface || a.VRID != b.VRID || a.Version != b.Version || a.Family != b.Family ||
+		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.Owner() != b.Owner()
+}
+
+// Apply diffs cfg against the running configuration: unchanged routers keep
+// running untouched (no transition, no advert gap), changed ones are updated
+// in place where the protocol allows and restarted otherwise, removed ones
+// shut down like a Shutdown event, new ones start.
+func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	var res api.ReloadResult
+	res.OK = true
+
+	d.mu.Lock()
+	// During the change both old and new VIPs stay excluded from sources.
+	union := &config.Config{Routers: append(slices.Clone(d.cfg.Routers), cfg.Routers...)}
+	d.setVIPs(union)
+	wanted := map[string]bool{}
+	var stopping []*vr
+	var restart []config.Router
+	var update []struct {
+		r *vr
+		c config.Router
+	}
+	for _, rc := range cfg.Routers {
+		wanted[rc.Name] = true
+		r := d.routers[rc.Name]
+		switch {
+		case r == nil:
+			restart = append(restart, rc)
+			res.Added = append(res.Added, rc.Name)
+		case reflect.DeepEqual(comparable(r.cfg), comparable(rc)):
+			r.cfg.Pos, r.cfg.KeyPos = rc.Pos, rc.KeyPos
+			res.Unchanged = append(res.Unchanged, rc.Name)
+		case needsRestart(r.cfg, rc):
+			stopping = append(stopping, r)
+			restart = append(restart, rc)
+			res.Restarted = append(res.Restarted, rc.Name)
+		default:
+			update = append(update, struct {
+				r *vr
+				c config.Router
+			}{r, rc})
+		}
+	}
+	for name, r := range d.routers {
+		if !wanted[name] {
+			stopping = append(stopping, r)
+			res.Removed = append(res.Removed, name)
+		}
+	}
+	d.startScripts(cfg)
+	d.mu.Unlock()
+
+	for _, u := range update {
+		if u.r.reconfigure(u.c) {
+			res.Updated = append(res.Updated, u.c.Name)
+			continue
+		}
+		stopping = append(stopping, u.r)
+		restart = append(restart, u.c)
+		res.Restarted = append(res.Restarted, u.c.Name)
+	}
+	for _, r := range stopping {
+		r.shutdown()
+	}
+
+	d.mu.Lock()
+	for _, r := range stopping {
+		r.close()
+	}
+	d.cfg = cfg
+	for _, rc := range restart {
+		if _, err := d.startRouter(rc); err != nil {
+			d.log.Error("router not started", "router", rc.Name, "err", err)
+			res.OK = false
+			res.Error = errors.Join(errors.New(res.Error), err).Error()
+		}
+	}
+	var gone []string
+	for name := range d.scripts {
+		if _, ok := cfg.Scripts[name]; !ok {
+			gone = append(gone, name)
+		}
+	}
+	d.stopScripts(gone)
+	if err := d.watch(cfg); err != nil {
+		d.log.Error("link watcher", "err", err)
+	}
+	d.setVIPs(cfg)
+	d.mu.Unlock()
+
+	d.log.Info("configuration reloaded", "unchanged", res.Unchanged, "updated", res.Updated, "restarted", res.Restarted, "added", res.Added, "removed", res.Removed)
+	d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "applied"})
+	return res
+}
+
+// reconfigure applies c in place on the router goroutine; false means the
+// state machine wants a restart instead.
+func (r *vr) reconfigure(c config.Router) bool {
+	ok := false
+	r.do(func() {
+		acts, err := r.fsm.Reconfigure(fsmConfig(&c, r.fsm.Status().Primary))
+		if errors.Is(err, fsm.ErrRestartNeeded) || err != nil {
+			r.log.Info("change needs a restart", "err", err)
+			return
+		}
+		ok = true
+		old := r.cfg
+		r.cfg, r.prevAddrs = c, old.Addresses
+		r.msg.Interval, r.msg.Addresses = c.AdvertInterval, c.VIPs()
+		r.msg.AuthType, r.msg.AuthData = vrrp.AuthNone, [8]byte{}
+		if c.AuthType == vrrp.AuthPassword {
+			r.msg.AuthType = vrrp.AuthPassword
+			r.msg.AuthData, _ = vrrp.Password(c.AuthPassword)
+		}
+		vc := *r.vrrpCfg
+		vc.Priority, vc.Interval, vc.Addresses, vc.AuthType, vc.AuthData = c.Priority, c.AdvertInterval, c.VIPs(), r.msg.AuthType, r.msg.AuthData
+		vc.Checksum, vc.Strict = c.Checksum, c.Strict
+		r.vrrpCfg = &vc
+		r.ifc.demux.Register(c.VRID, r.vrrpCfg, r.deliver)
+		if !reflect.DeepEqual(old.Announce, c.Announce) {
+			r.announcer.Close()
+			r.announcer = linux.NewAnnouncer(linux.AnnounceConfig{Repeat: c.Announce.Repeat, Delay: c.Announce.Delay, Refresh: c.Announce.Refresh})
+		}
+		if !reflect.DeepEqual(old.Notify, c.Notify) {
+			go closeHooks(r.hooks, r.d.hookTimeout)
+			r.hooks = notify.New(c.Notify, r.d.hookTimeout, r.log)
+		}
+		r.retrack(c)
+		r.exec(acts)
+		r.applyTracking()
+	})
+	return ok
+}
+
+// retrack rebuilds the tracked objects, keeping the state of those that stay.
+func (r *vr) retrack(c config.Router) {
+	prev := map[string]bool{}
+	for _, o := range r.tracked {
+		prev[o.Name] = o.Failed
+	}
+	r.tracked = r.tracked[:0]
+	for _, t := range c.Track.Interfaces {
+		name := "interface:" + t.Name
+		failed, ok := prev[name]
+		if !ok {
+			failed = !linux.ReadLinkState(r.d.nl, t.Name, r.d.isVIP).Usable()
+		}
+		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
+	}
+	for _, t := range c.Track.Scripts {
+		name := "script:" + t.Name
+		failed, ok := prev[name]
+		if !ok {
+			failed = true
+		}
+		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
+	}
+}

@@ -1,0 +1,125 @@
+package daemon
+
+import (
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"govrrp/fsm"
+	"govrrp/internal/api"
+)
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// detail snapshots the router. Runs on the router goroutine.
+func (r *vr) detail() api.RouterDetail {
+	st := r.fsm.Status()
+	c := &r.cfg
+	addrs := make([]string, len(c.Addresses))
+	for i, p := range c.Addresses {
+		addrs[i] = p.String()
+	}
+	master, masterPrio := "", uint8(0)
+	switch {
+	case st.State == fsm.Master:
+		master, masterPrio = st.MasterAddr.String(), st.Priority
+	case st.State == fsm.Backup && st.MasterAddr.IsValid():
+		master, masterPrio = st.MasterAddr.String(), r.heardPrio
+	}
+	d := api.RouterDetail{
+		RouterStatus: api.RouterStatus{
+			Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
+			State: st.State.String(), Priority: c.Priority, EffectivePriority: st.Priority,
+			Master: master, MasterPriority: masterPrio,
+			AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
+			Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
+		},
+		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),
+		ConfiguredInterval: ms(c.AdvertInterval), Primary: addrString(st.Primary),
+		Counters: map[string]uint64{
+			"master_transitions":     uint64(st.Counters.MasterTransitions),
+			"adverts_received":       st.Counters.RcvdAdvertisements,
+			"adverts_sent":           st.Counters.SentAdvertisements,
+			"priority_zero_received": st.Counters.RcvdPriZeroPackets,
+			"priority_zero_sent":     st.Counters.SentPriZeroPackets,
+			"master_changes":         r.masterChanges.Load(),
+			"send_errors":            r.sendErrors.Load(),
+			"receive_queue_drops":    r.rxQueueDrops.Load(),
+			"stale_timer_firings":    st.Counters.StaleTimerFirings,
+		},
+		Discards:        map[string]uint64{},
+		Transitions:     slices.Clone(r.transitions),
+		NewMasterReason: newMasterReason(st.Counters.NewMasterReason),
+	}
+	for i, name := range reasonNames {
+		if n := r.discards[i].Load(); n > 0 {
+			d.Discards[name] = n
+		}
+		if n := r.warnings[i].Load(); n > 0 {
+			d.Counters["warning_"+name] = n
+		}
+	}
+	for _, o := range r.tracked {
+		kind, name, _ := strings.Cut(o.Name, ":")
+		d.Tracked = append(d.Tracked, api.Tracked{Kind: kind, Name: name, Weight: o.Weight, Failed: o.Failed})
+	}
+	return d
+}
+
+func newMasterReason(r fsm.NewMasterReason) string {
+	return [...]string{"notMaster", "priority", "preempted", "masterNoResponse"}[min(int(r), 3)]
+}
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// snapshot returns every router's detail, in configuration order.
+func (d *Daemon) snapshot() []api.RouterDetail {
+	d.mu.RLock()
+	order := make([]*vr, 0, len(d.routers))
+	for _, rc := range d.cfg.Routers {
+		if r := d.routers[rc.Name]; r != nil {
+			order = append(order, r)
+		}
+	}
+	d.mu.RUnlock()
+	out := make([]api.RouterDetail, 0, len(order))
+	for _, r := range order {
+		var det api.RouterDetail
+		if r.do(func() { det = r.detail() }) {
+			out = append(out, det)
+		}
+	}
+	return out
+}
+
+// Details implements the metrics source.
+func (d *Daemon) Details() []api.RouterDetail { return d.snapshot() }
+
+// Routers implements api.Backend.
+func (d *Daemon) Routers() []api.RouterStatus {
+	det := d.snapshot()
+	out := make([]api.RouterStatus, len(det))
+	for i := range det {
+		out[i] = det[i].RouterStatus
+	}
+	return out
+}
+
+// Router implements api.Backend.
+func (d *Daemon) Router(name string) (api.RouterDetail, bool) {
+	d.mu.RLock()
+	r := d.routers[name]
+	d.mu.RUnlock()
+	if r == nil {
+		return api.RouterDetail{}, false
+	}
+	var det api.RouterDetail
+	ok := r.do(func() { det = r.detail() })
+	return det, ok
+}

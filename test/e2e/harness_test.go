@@ -1,0 +1,196 @@
+// Package e2e runs real govrrpd processes in network namespaces on the real
+// kernel and checks what a network engineer would: who is master, where the
+// addresses are, what hosts' neighbour tables say, what is on the wire.
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"govrrp/internal/api"
+	"govrrp/internal/linux/netnstest"
+)
+
+var bin struct{ govrrpd, govrrp string }
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "govrrp-e2e-bin")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	bin.govrrpd, bin.govrrp = filepath.Join(dir, "govrrpd"), filepath.Join(dir, "govrrp")
+	for _, b := range [][2]string{{bin.govrrpd, "govrrp/cmd/govrrpd"}, {bin.govrrp, "govrrp/cmd/govrrp"}} {
+		if out, err := exec.Command("go", "build", "-race", "-o", b[0], b[1]).CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b[1], err, out)
+			os.Exit(1)
+		}
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is one govrrpd running inside a namespace.
+type proc struct {
+	t      *testing.T
+	node   *netnstest.Node
+	dir    string
+	conf   string
+	sock   string
+	cmd    *exec.Cmd
+	logBuf *lockedBuffer
+	waited chan struct{}
+	client *api.Client
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// start runs govrrpd on node with the given routers section (YAML) and
+// waits until its control API answers.
+func start(t *testing.T, node *netnstest.Node, routers string) *proc {
+	t.Helper()
+	dir := t.TempDir()
+	p := &proc{t: t, node: node, dir: dir, conf: filepath.Join(dir, "govrrpd.yaml"), sock: filepath.Join(dir, "govrrpd.sock"), logBuf: &lockedBuffer{}}
+	p.writeConfig(routers)
+	p.client = api.NewClient(p.sock)
+	p.launch()
+	return p
+}
+
+func (p *proc) writeConfig(routers string) {
+	p.t.Helper()
+	conf := fmt.Sprintf("control_socket: %s\nlog: {level: debug}\nrouters:\n%s", p.sock, routers)
+	if err := os.WriteFile(p.conf, []byte(conf), 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *proc) launch() {
+	t := p.t
+	t.Helper()
+	p.cmd = exec.Command("ip", "netns", "exec", p.node.Name, bin.govrrpd, "-c", p.conf)
+	p.cmd.Stdout, p.cmd.Stderr = p.logBuf, p.logBuf
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p.waited = make(chan struct{})
+	go func() { _ = p.cmd.Wait(); close(p.waited) }()
+	remove := netnstest.OnInterrupt(func() { _ = p.cmd.Process.Kill() })
+	t.Cleanup(func() {
+		p.stop()
+		remove()
+		if t.Failed() {
+			t.Logf("--- govrrpd log (%s) ---\n%s", p.node.Name, p.logBuf.String())
+		}
+	})
+	waitFor(t, 10*time.Second, "govrrpd API on "+p.node.Name, func() (bool, string) {
+		select {
+		case <-p.waited:
+			t.Fatalf("govrrpd exited: %s", p.logBuf.String())
+		default:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_, err := p.client.Routers(ctx)
+		return err == nil, fmt.Sprint(err)
+	})
+}
+
+// stop sends SIGTERM and waits for the exit.
+func (p *proc) stop() {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-p.waited:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.waited:
+		// A clean stop exits 0; the race detector exits 66.
+		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
+			p.t.Errorf("govrrpd on %s exited %d after SIGTERM:\n%s", p.node.Name, code, p.logBuf.String())
+		}
+	case <-time.After(10 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.waited
+		p.t.Errorf("govrrpd on %s ignored SIGTERM for 10s", p.node.Name)
+	}
+}
+
+func (p *proc) detail(name string) (api.RouterDetail, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return p.client.Router(ctx, name)
+}
+
+// waitState waits until router name on p is in state.
+func (p *proc) waitState(name, state string, within time.Duration) api.RouterDetail {
+	p.t.Helper()
+	var d api.RouterDetail
+	waitFor(p.t, within, fmt.Sprintf("%s on %s to be %s", name, p.node.Name, state), func() (bool, string) {
+		var err error
+		d, err = p.detail(name)
+		if err != nil {
+			return false, err.Error()
+		}
+		return d.State == state, "state " + d.State
+	})
+	return d
+}
+
+// waitFor polls cond until it holds or the deadline passes. Deadlines are
+// generous: correctness here, speed in the benchmarks.
+func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool, string)) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	last := ""
+	for {
+		ok, why := cond()
+		if ok {
+			return
+		}
+		last = why
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s (last: %s)", within, what, last)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// hasAddr reports whether addr is on dev in node.
+func hasAddr(t *testing.T, node *netnstest.Node, dev, addr string) bool {
+	t.Helper()
+	out, err := node.IP("addr", "show", "dev", dev)
+	if err != nil {
+		return false
+	}
+	return strings.Contains(out, " "+addr+"/")
+}
