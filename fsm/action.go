@@ -1,6 +1,9 @@
 package fsm
 
-import "fmt"
+import (
+	"fmt"
+	"net/netip"
+)
 
 // State is a virtual router state. Values match RFC 6527 vrrpv3OperationsStatus
 // for the three RFC states; Fault is our extension.
@@ -70,13 +73,21 @@ func (k ActionKind) String() string {
 	return fmt.Sprintf("ActionKind(%d)", uint8(k))
 }
 
-// Action is one thing the caller must do. It is a plain value so a slice of
-// them is reused without allocating; the addresses are the Config's.
+// Action is one thing the caller must do. It is a plain, comparable value so
+// a slice of them is reused without allocating.
 type Action struct {
 	Kind     ActionKind
 	Priority uint8  // SendAdvert
 	From, To State  // Transition
 	Reason   Reason // Transition
+
+	// Addr narrows AddAddresses, RemoveAddresses, Announce, JoinGroup and
+	// LeaveGroup to one virtual address. The zero value, which every state
+	// transition emits, means "every address of Router.Config()". Only
+	// Reconfigure emits a valid Addr, one action per address, so the
+	// caller must honour it: a RemoveAddresses with Addr set withdraws that
+	// address and nothing else.
+	Addr netip.Addr
 }
 
 func (a Action) String() string {
@@ -85,6 +96,9 @@ func (a Action) String() string {
 		return fmt.Sprintf("SendAdvert(%d)", a.Priority)
 	case Transition:
 		return fmt.Sprintf("Transition(%v->%v, %v)", a.From, a.To, a.Reason)
+	}
+	if a.Addr.IsValid() {
+		return fmt.Sprintf("%v(%v)", a.Kind, a.Addr)
 	}
 	return a.Kind.String()
 }

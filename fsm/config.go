@@ -55,6 +55,33 @@ func configErr(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrConfig}, args...)...)
 }
 
+// ErrRestartNeeded wraps the error of a Reconfigure that cannot be applied
+// in place: VRID, Version or Family changed, or Priority moved between the
+// owner's 255 and a non-owner value. The caller shuts the router down and
+// starts a new one (New, EventShutdown, EventStartup).
+var ErrRestartNeeded = errors.New("fsm: configuration change needs a restart")
+
+// inPlace reports the first difference between c (running) and n (new) that
+// Reconfigure cannot apply without a restart.
+func (c *Config) inPlace(n *Config) error {
+	var what string
+	switch {
+	case n.VRID != c.VRID:
+		what = fmt.Sprintf("VRID %d -> %d", c.VRID, n.VRID)
+	case n.Version != c.Version:
+		what = fmt.Sprintf("version %d -> %d", c.Version, n.Version)
+	case n.Family != c.Family:
+		what = fmt.Sprintf("family %v -> %v", c.Family, n.Family)
+	case n.Owner() != c.Owner():
+		// The owner starts as Master, always preempts and always accepts
+		// [5798-6.4.1-a] [5798-6.1-f]; it has the VIPs as real addresses.
+		what = fmt.Sprintf("priority %d -> %d crosses address ownership", c.Priority, n.Priority)
+	default:
+		return nil
+	}
+	return fmt.Errorf("%w: %s", ErrRestartNeeded, what)
+}
+
 // Check reports the first parameter out of its range.
 func (c *Config) Check() error {
 	if c.VRID == 0 {

@@ -10,13 +10,16 @@
 //	                 [5798-6.1-d] [5798-6.1-e] [3768-6.1-a] [3768-6.1-b] [IMPL-5];
 //	                 Adver_Timer and Master_Down_Timer [5798-6.2-a], the
 //	                 preempt-delay timer, stale-firing rejection, and the
-//	                 expiry hooks [5798-6.4.3-h] [5798-6.4.2-g]
+//	                 expiry hooks [5798-6.4.3-h] [5798-6.4.2-g]; what a
+//	                 reload does to running timers (reconfigureTimers)
 //	fsm.go     §6.1  Initialize: startup, owner [5798-6.4.1-a] [5798-6.4.1-b]
 //	           §6.2  Backup [5798-6.4.2-f..j] [9568-6.4.2-a] [3768-6.4.2-a]
 //	           §6.3  Master [5798-6.4.3-g..k] [9568-6.4.3-a] [9568-6.4.3-b]
 //	                 [3768-6.4.3-a] [IMPL-6] [IMPL-7]
 //	           §6.4  owner: always Master at startup, always preempts [5798-6.1-f]
 //	           ext.  Fault state, preempt delay, tracked priority (below)
+//	reconfig.go      ext.  reload in place (Reconfigure) and primary
+//	                 address changes (SetPrimary) [5798-6.4.3-j] [9568-6.4.3-a]
 //	action.go        the closed set of actions and transition reasons, and
 //	                 their RFC 6527 NewMasterReason
 //	clock.go         the injected Clock; RealClock for production
@@ -43,6 +46,22 @@
 // Tracked priority changes take effect at once on the stored priority and
 // reach the wire with the next advert; Handle is never re-entered, so no
 // change lands in the middle of a transition. The owner's 255 never changes.
+// The caller computes the effective priority from the configured one;
+// SetPriority carries the result.
+//
+// Reload (Router.Reconfigure) applies a new Config with no transition and
+// no advert gap when only Priority (non-owner to non-owner), AdvertInterval,
+// Addresses, Primary, Preempt, PreemptDelay, Accept or NoReplyLower change;
+// anything else is ErrRestartNeeded. A changed configured Priority resets
+// the effective one to it: a caller that tracks sends SetPriority again
+// after Reconfigure. Address changes in Master come out as one action per
+// address (Action.Addr set); every other action leaves Addr zero, meaning
+// all configured addresses.
+//
+// Primary address changes (SetPrimary, from the link watcher) take effect at
+// once on the tie-break [5798-6.4.3-j] [9568-6.4.3-a], on Status().Primary
+// and, in Master, on Status().MasterAddr; adverts carry the new source from
+// the next one. No transition, no action.
 //
 // # Time
 //
@@ -53,5 +72,6 @@
 //
 // Tests: timers_test.go checks the §5.2 worked values to the nanosecond;
 // fsm_test.go has one case per requirement ID of §6; scenario_test.go the
-// extensions; bench_test.go proves the advert paths allocate nothing.
+// extensions; reconfig_test.go reload and primary changes; bench_test.go
+// proves the advert paths allocate nothing.
 package fsm

@@ -27,12 +27,15 @@ const (
 	// failed / recovered. The caller aggregates several objects into one.
 	EventFault
 	EventFaultCleared
+	// EventPrimary: the interface's primary IPv4 address (IPv6: its own
+	// link-local) is now Event.Src. See SetPrimary.
+	EventPrimary
 )
 
 // Event is one input. Only the fields of its Kind are read.
 type Event struct {
 	Kind     EventKind
-	Src      netip.Addr    // EventAdvert: IP source of the advert
+	Src      netip.Addr    // EventAdvert: IP source of the advert; EventPrimary: the new primary
 	Priority uint8         // EventAdvert; EventPriority: the new priority
 	Interval time.Duration // EventAdvert: its Max Advertise Interval / Adver Int
 	Timer    Timer         // EventTimer
@@ -56,6 +59,11 @@ func Expired(t Timer, token uint64) Event {
 
 // SetPriority builds a tracking priority change.
 func SetPriority(p uint8) Event { return Event{Kind: EventPriority, Priority: p} }
+
+// SetPrimary builds a primary address change, as the link watcher reports
+// it: the interface's primary IPv4 address, or its own IPv6 link-local
+// [5798-7.2-d]. It never causes a transition; see Router.Reconfigure.
+func SetPrimary(a netip.Addr) Event { return Event{Kind: EventPrimary, Src: a} }
 
 // Router is the state machine of one virtual router. It is not safe for
 // concurrent use: the caller serialises events, which is also what makes
@@ -111,7 +119,7 @@ func (r *Router) Config() Config { return r.cfg }
 func (r *Router) State() State { return r.state }
 
 // Handle applies one event and returns the actions to execute, in order. The
-// slice is reused by the next call. Adverts in Initialize or Fault, stale
+// slice is reused by the next call to Handle or Reconfigure. Adverts in Initialize or Fault, stale
 // timer firings and events that change nothing return no actions.
 func (r *Router) Handle(ev Event) []Action {
 	r.acts = r.acts[:0]
@@ -139,6 +147,8 @@ func (r *Router) Handle(ev Event) []Action {
 	case EventFaultCleared:
 		r.trackFault = false
 		r.leaveFault()
+	case EventPrimary:
+		r.setPrimary(ev.Src)
 	}
 	return r.acts
 }

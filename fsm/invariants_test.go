@@ -28,7 +28,8 @@ func TestInvariantsUnderRandomEvents(t *testing.T) {
 		for range rapid.IntRange(1, 60).Draw(t, "n") {
 			c.t += time.Duration(rapid.IntRange(0, 2000).Draw(t, "dt")) * time.Millisecond
 			var ev Event
-			switch k := rapid.IntRange(0, 10).Draw(t, "kind"); k {
+			reconf := false
+			switch k := rapid.IntRange(0, 12).Draw(t, "kind"); k {
 			case 0:
 				ev = Advert(rapid.SampledFrom(addrs).Draw(t, "src"), rapid.Uint8().Draw(t, "p"),
 					time.Duration(rapid.IntRange(0, 4095).Draw(t, "cs"))*10*time.Millisecond)
@@ -45,11 +46,41 @@ func TestInvariantsUnderRandomEvents(t *testing.T) {
 				ev = Expired(Timer(rapid.IntRange(0, 5).Draw(t, "timer")), rapid.Uint64Range(0, 50).Draw(t, "tok"))
 			case 4:
 				ev = SetPriority(rapid.Uint8().Draw(t, "newprio"))
+			case 5: // a reload within what Reconfigure applies in place
+				reconf = true
+			case 6:
+				ev = SetPrimary(rapid.SampledFrom(append(addrs, primary6, netip.Addr{})).Draw(t, "primary"))
 			default:
 				ev = Event{Kind: EventKind(rapid.IntRange(0, 12).Draw(t, "ev"))}
 			}
 			before := r.State()
-			acts := r.Handle(ev)
+			var acts []Action
+			if reconf {
+				n := r.Config()
+				if !n.Owner() {
+					n.Priority = rapid.Uint8Range(1, 254).Draw(t, "cfgprio")
+				}
+				if n.Version == 3 {
+					n.AdvertInterval = time.Duration(rapid.IntRange(1, 300).Draw(t, "cfgcs")) * 10 * time.Millisecond
+				} else {
+					n.AdvertInterval = time.Duration(rapid.IntRange(1, 3).Draw(t, "cfgs")) * time.Second
+				}
+				n.Preempt = rapid.Bool().Draw(t, "cfgpreempt")
+				n.PreemptDelay = time.Duration(rapid.IntRange(0, 3).Draw(t, "cfgdelay")) * time.Second
+				n.Addresses = rapid.SliceOfN(rapid.SampledFrom([]netip.Addr{vip4, peerHi4, peerLo4}), 1, 3).Draw(t, "cfgaddrs")
+				n.Primary = rapid.SampledFrom(addrs).Draw(t, "cfgprimary")
+				var err error
+				if acts, err = r.Reconfigure(n); err != nil {
+					t.Fatalf("Reconfigure: %v", err)
+				}
+				for _, a := range acts {
+					if a.Kind == Transition || a.Kind == SendAdvert || before != Master || !a.Addr.IsValid() {
+						t.Fatalf("Reconfigure in %v acted: %v", before, acts)
+					}
+				}
+			} else {
+				acts = r.Handle(ev)
+			}
 			st := r.State()
 			cur := before
 			for _, a := range acts {

@@ -207,3 +207,45 @@ func (r *Router) recompute() {
 	r.skew = SkewTime(r.cfg.Version, r.prio, iv)
 	r.masterDown = MasterDownInterval(r.cfg.Version, r.prio, iv)
 }
+
+// reconfigureTimers applies a Reconfigure from prev to r.cfg to the running
+// timers and the derived intervals; see Reconfigure for the rules.
+func (r *Router) reconfigureTimers(prev *Config) {
+	rearmDown := false
+	if iv := r.cfg.AdvertInterval; iv != prev.AdvertInterval {
+		switch r.state {
+		case Master:
+			// [5798-6.4.3-h] with the new interval, but never later than the
+			// advert already due: no gap above the old interval, none below
+			// the new one.
+			if at, _, ok := r.Deadline(AdverTimer); ok && r.now+iv < at {
+				r.arm(AdverTimer, iv)
+			}
+		case Backup:
+			if r.cfg.Version == 3 && !r.masterAddr.IsValid() {
+				// Still the startup value [5798-6.4.1-b]: nothing learnt.
+				r.masterAdverInterval = iv
+				rearmDown = true
+			}
+			rearmDown = rearmDown || r.cfg.Version == 2 // [3768-6.1-b]
+		default:
+			// initialize sets Master_Adver_Interval from the new interval.
+		}
+	}
+	r.recompute()
+	if rearmDown && r.downReason != ReasonPriorityZero {
+		r.startMasterDownTimer()
+	}
+
+	if r.preemptHold {
+		at, _, _ := r.Deadline(PreemptDelayTimer)
+		end := at - prev.PreemptDelay + r.cfg.PreemptDelay
+		switch {
+		case !r.cfg.Preempt || r.cfg.PreemptDelay == 0 || end <= r.now:
+			r.stop(PreemptDelayTimer)
+			r.preemptDelayExpired()
+		case end != at:
+			r.arm(PreemptDelayTimer, end-r.now)
+		}
+	}
+}

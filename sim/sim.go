@@ -7,8 +7,9 @@
 // receive checks (vrrp.Validate, TTL 255, a Lookup built from its own
 // configuration) before the state machine sees it. Knobs: loss, delay (global
 // and per link), partition and heal, silent crash and restart, graceful stop
-// and start, link down and up, tracked faults, priority changes, and
-// arbitrary actions scheduled at a virtual time.
+// and start, link down and up, tracked faults, priority changes, reloads
+// (Reconfigure), primary address changes, and arbitrary actions scheduled at
+// a virtual time.
 //
 // Determinism: events are ordered by (time, order of scheduling), loss draws
 // come from a PCG seeded by New, and nothing iterates a map; the same seed
@@ -25,6 +26,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"time"
 
 	"govrrp/fsm"
@@ -58,9 +60,11 @@ type Node struct {
 
 	Crashed  bool // silent: no adverts, no reception, timers dead
 	LinkDown bool
-	// Installed reports whether the virtual addresses are installed (between
-	// AddAddresses and RemoveAddresses).
+	// Installed reports whether virtual addresses are installed (between
+	// AddAddresses and RemoveAddresses); Addrs lists them, following the
+	// per-address actions of a reload too.
 	Installed bool
+	Addrs     []netip.Addr
 	Announces int
 	// Drops counts received adverts that failed vrrp.Validate, by reason.
 	Drops map[string]int
@@ -105,13 +109,7 @@ func (l *LAN) Add(cfg fsm.Config) (int, error) {
 	if err := l.boot(n); err != nil {
 		return 0, err
 	}
-	n.vcfg = vrrp.Config{
-		Version:   cfg.Version,
-		Priority:  cfg.Priority,
-		Interval:  cfg.AdvertInterval,
-		Addresses: cfg.Addresses,
-		Local:     cfg.Primary,
-	}
+	n.setConfig(cfg)
 	n.lookup = func(vrid uint8) *vrrp.Config {
 		if vrid == n.Config.VRID {
 			return &n.vcfg
@@ -132,12 +130,25 @@ func (l *LAN) MustAdd(cfg fsm.Config) int {
 	return i
 }
 
+// setConfig makes cfg the node's configuration for sending and receiving.
+func (n *Node) setConfig(cfg fsm.Config) {
+	cfg.Addresses = slices.Clone(cfg.Addresses)
+	n.Config = cfg
+	n.vcfg = vrrp.Config{
+		Version:   cfg.Version,
+		Priority:  cfg.Priority,
+		Interval:  cfg.AdvertInterval,
+		Addresses: cfg.Addresses,
+		Local:     cfg.Primary,
+	}
+}
+
 func (l *LAN) boot(n *Node) error {
 	r, err := fsm.New(n.Config, &l.clock)
 	if err != nil {
 		return err
 	}
-	n.Router, n.Installed, n.scheduled = r, false, [3]uint64{}
+	n.Router, n.Installed, n.Addrs, n.scheduled = r, false, nil, [3]uint64{}
 	n.epoch++
 	return nil
 }
@@ -221,6 +232,40 @@ func (l *LAN) TrackFault(i int, failed bool) {
 // SetPriority changes router i's priority, as tracking would.
 func (l *LAN) SetPriority(i int, p uint8) { l.handle(l.nodes[i], fsm.SetPriority(p)) }
 
+// Reconfigure reloads router i with cfg in place, as the daemon's SIGHUP
+// does; the adverts it sends and the receive checks it runs follow the new
+// configuration. An error (fsm.ErrRestartNeeded, fsm.ErrConfig) changes
+// nothing; a caller that wants the daemon's fallback calls Stop, sets
+// Node(i).Config and calls Restart.
+func (l *LAN) Reconfigure(i int, cfg fsm.Config) error {
+	n := l.nodes[i]
+	if n.Crashed {
+		if err := cfg.Check(); err != nil {
+			return err
+		}
+		n.setConfig(cfg) // picked up by Restart
+		return nil
+	}
+	acts, err := n.Router.Reconfigure(cfg)
+	if err != nil {
+		return err
+	}
+	n.setConfig(n.Router.Config())
+	l.apply(n, acts)
+	return nil
+}
+
+// SetPrimary changes router i's primary address, as the link watcher
+// reports it; its adverts come from it from now on.
+func (l *LAN) SetPrimary(i int, a netip.Addr) {
+	n := l.nodes[i]
+	if n.Crashed {
+		return
+	}
+	l.handle(n, fsm.SetPrimary(a))
+	n.setConfig(n.Router.Config())
+}
+
 // SetLoss sets the probability (0..1) that one copy of an advert is lost.
 func (l *LAN) SetLoss(p float64) { l.loss = p }
 
@@ -298,16 +343,31 @@ func (l *LAN) handle(n *Node, ev fsm.Event) {
 	if n.Crashed {
 		return
 	}
-	for _, a := range n.Router.Handle(ev) {
+	l.apply(n, n.Router.Handle(ev))
+}
+
+// apply executes a router's actions and schedules its timers.
+func (l *LAN) apply(n *Node, acts []fsm.Action) {
+	for _, a := range acts {
 		switch a.Kind {
 		case fsm.SendAdvert:
 			l.send(n, a.Priority)
 		case fsm.Transition:
 			l.Transitions = append(l.Transitions, Transition{At: l.clock.now, Router: n.ID, From: a.From, To: a.To, Reason: a.Reason})
 		case fsm.AddAddresses:
-			n.Installed = true
+			if !a.Addr.IsValid() {
+				n.Addrs = slices.Clone(n.Router.Config().Addresses)
+			} else if !slices.Contains(n.Addrs, a.Addr) {
+				n.Addrs = append(n.Addrs, a.Addr)
+			}
+			n.Installed = len(n.Addrs) > 0
 		case fsm.RemoveAddresses:
-			n.Installed = false
+			if !a.Addr.IsValid() {
+				n.Addrs = nil
+			} else {
+				n.Addrs = slices.DeleteFunc(n.Addrs, func(x netip.Addr) bool { return x == a.Addr })
+			}
+			n.Installed = len(n.Addrs) > 0
 		case fsm.Announce:
 			n.Announces++
 		}
