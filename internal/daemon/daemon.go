@@ -50,9 +50,10 @@ type Daemon struct {
 	hookTimeout time.Duration
 	file        string
 
-	addrs  *linux.Addresses
-	vmacs  *linux.VMACs
-	events *eventLog
+	addrs    *linux.Addresses
+	vmacs    *linux.VMACs
+	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router
+	events   *eventLog
 
 	mu      sync.RWMutex
 	cfg     *config.Config
@@ -154,6 +155,9 @@ func (d *Daemon) Stop() {
 	d.stopScripts(nil)
 	_ = d.addrs.RemoveAll()
 	_ = d.vmacs.RemoveAll()
+	if d.arpGuard != nil {
+		_ = d.arpGuard.Close()
+	}
 	d.mu.Unlock()
 	d.events.closeAll()
 }
@@ -228,11 +232,7 @@ func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 		vc.Local = src
 		r.vrrpCfg = &vc
 		r.ifc.demux.Register(r.cfg.VRID, r.vrrpCfg, r.deliver)
-		c := r.fsm.Config()
-		c.Primary = src
-		if acts, err := r.fsm.Reconfigure(c); err == nil {
-			r.exec(acts)
-		}
+		r.handle(fsm.SetPrimary(src))
 	})
 }
 

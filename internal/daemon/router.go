@@ -63,6 +63,7 @@ type vr struct {
 	lastMaster  netip.Addr
 	transitions []api.Event
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
+	guarded     bool           // holds an ARPGuard entry for its VIPs
 
 	// Counted from other goroutines.
 	discards      [numReasons]atomic.Uint64
@@ -146,6 +147,17 @@ func (r *vr) open() error {
 		if err != nil {
 			return fmt.Errorf("router %s: create VMAC: %w", c.Name, err)
 		}
+		if c.Family == vrrp.IPv4 {
+			if d.arpGuard == nil {
+				if d.arpGuard, err = linux.NewARPGuard(-1); err != nil {
+					return fmt.Errorf("router %s: VMAC needs nftables to keep %s from answering ARP for the VIPs with its own MAC: %w", c.Name, c.Interface, err)
+				}
+			}
+			if err := d.arpGuard.Guard(c.Interface, c.VIPs()); err != nil {
+				return fmt.Errorf("router %s: %w", c.Name, err)
+			}
+			r.guarded = true
+		}
 		if c.Family == vrrp.IPv6 {
 			// Each router's VMAC has its own random link-local: adverts come
 			// from it, so the tie-break and DAD never see two routers share
@@ -223,6 +235,9 @@ func (r *vr) close() {
 	}
 	if r.vmac != nil {
 		_ = d.vmacs.Remove(r.vmac.Name)
+	}
+	if r.guarded {
+		_ = d.arpGuard.Release(r.cfg.Interface, r.cfg.VIPs())
 	}
 	delete(d.routers, r.cfg.Name)
 }

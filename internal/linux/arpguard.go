@@ -1,0 +1,131 @@
+package linux
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// ARPGuard keeps a VMAC router's parent interface from answering ARP for the
+// router's virtual addresses with its own MAC: hosts must only ever learn
+// the VMAC for a VIP [5798-8.1.2-a].
+//
+// Linux answers ARP for any local address on any interface (arp_ignore=0),
+// so the parent answers for VIPs living on its macvlan. keepalived flips the
+// parent's arp_ignore/arp_filter sysctls, which changes how the parent
+// answers for every other address too. Instead, govrrp owns one nftables
+// table (family arp) whose output chain drops exactly the ARP replies that
+// leave a parent with a VIP as sender address; the macvlan's own replies
+// (sender MAC = VMAC) leave through the macvlan and are untouched. IPv6 needs
+// nothing: neighbour solicitations are answered per interface.
+type ARPGuard struct {
+	netnsFD int // -1: the caller's namespace
+	mu      sync.Mutex
+	entries map[guardEntry]int // reference counts
+}
+
+type guardEntry struct {
+	parent string
+	vip    netip.Addr
+}
+
+// nfARPOut is the ARP family's output hook (linux/netfilter_arp.h). The
+// library's ChainHookOutput is the inet one (NF_INET_LOCAL_OUT = 3), which
+// the kernel refuses for an arp table.
+const nfARPOut nftables.ChainHook = 1
+
+// ARPGuardTable is the nftables table govrrp owns.
+const ARPGuardTable = "govrrp"
+
+// NewARPGuard returns a guard for the namespace of netnsFD (-1: the
+// caller's). It removes a table a killed instance left behind.
+func NewARPGuard(netnsFD int) (*ARPGuard, error) {
+	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}}
+	return g, g.sync()
+}
+
+func (g *ARPGuard) conn() (*nftables.Conn, error) {
+	if g.netnsFD >= 0 {
+		return nftables.New(nftables.WithNetNSFd(g.netnsFD))
+	}
+	return nftables.New()
+}
+
+// Guard drops the parent's ARP replies for vips.
+func (g *ARPGuard) Guard(parent string, vips []netip.Addr) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, v := range vips {
+		if v.Is4() {
+			g.entries[guardEntry{parent, v}]++
+		}
+	}
+	return g.sync()
+}
+
+// Release undoes one Guard of the same arguments.
+func (g *ARPGuard) Release(parent string, vips []netip.Addr) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, v := range vips {
+		e := guardEntry{parent, v}
+		if g.entries[e]--; g.entries[e] <= 0 {
+			delete(g.entries, e)
+		}
+	}
+	return g.sync()
+}
+
+// Close removes the table.
+func (g *ARPGuard) Close() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	clear(g.entries)
+	return g.sync()
+}
+
+// sync rewrites the whole table from entries in one netlink batch: with at
+// most a few hundred VIPs that is simpler and as atomic as editing rules.
+func (g *ARPGuard) sync() error {
+	c, err := g.conn()
+	if err != nil {
+		return fmt.Errorf("linux: nftables: %w", err)
+	}
+	t := &nftables.Table{Family: nftables.TableFamilyARP, Name: ARPGuardTable}
+	tables, err := c.ListTablesOfFamily(nftables.TableFamilyARP)
+	if err != nil {
+		return fmt.Errorf("linux: nftables: %w", err)
+	}
+	if slices.ContainsFunc(tables, func(x *nftables.Table) bool { return x.Name == ARPGuardTable }) {
+		c.DelTable(t)
+	}
+	if len(g.entries) > 0 {
+		c.AddTable(t)
+		ch := c.AddChain(&nftables.Chain{Name: "vmac_parent_out", Table: t, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookRef(nfARPOut), Priority: nftables.ChainPriorityFilter})
+		for e := range g.entries {
+			ifname := make([]byte, unix.IFNAMSIZ)
+			copy(ifname, e.parent)
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+				// ARP operation (offset 6) = reply
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 6, Len: 2},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0, 2}},
+				// sender protocol address (offset 14 for Ethernet/IPv4) = VIP
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
+				&expr.Verdict{Kind: expr.VerdictDrop},
+			}})
+		}
+	}
+	if err := c.Flush(); err != nil {
+		return fmt.Errorf("linux: nftables: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package linux
+
+import (
+	"net/netip"
+	osexec "os/exec"
+	"strings"
+	"testing"
+
+	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/testenv"
+)
+
+// The guard's table holds one drop rule per guarded (parent, IPv4 VIP),
+// follows Guard/Release reference counts, removes a stale table at start and
+// everything on Close [5798-8.1.2-a].
+func TestARPGuard(t *testing.T) {
+	testenv.RequireTool(t, "nft")
+	lan := netnstest.NewLAN(t, 1)
+	nd := lan.Nodes[0]
+	rules := func() string {
+		out, _ := exec(nd, "nft", "list", "table", "arp", ARPGuardTable)
+		return out
+	}
+	vip := netip.MustParseAddr("10.77.0.254")
+	var g *ARPGuard
+	nd.MustDo(t, func() (err error) { g, err = NewARPGuard(-1); return err })
+	nd.MustDo(t, func() error { return g.Guard("eth0", []netip.Addr{vip, netip.MustParseAddr("fd77::1")}) })
+	nd.MustDo(t, func() error { return g.Guard("eth0", []netip.Addr{vip}) })
+	if r := rules(); !strings.Contains(r, `oifname "eth0" arp operation reply arp saddr ip 10.77.0.254 drop`) || strings.Count(r, "drop") != 1 {
+		t.Fatalf("rules after Guard:\n%s", r)
+	}
+	nd.MustDo(t, func() error { return g.Release("eth0", []netip.Addr{vip}) })
+	if r := rules(); strings.Count(r, "drop") != 1 {
+		t.Fatalf("one Release of two Guards removed the rule:\n%s", r)
+	}
+	// A new guard (a restarted daemon) starts from a clean table.
+	var g2 *ARPGuard
+	nd.MustDo(t, func() (err error) { g2, err = NewARPGuard(-1); return err })
+	if r := rules(); strings.Contains(r, "drop") {
+		t.Fatalf("stale rules survived a restart:\n%s", r)
+	}
+	nd.MustDo(t, func() error { return g2.Guard("eth0", []netip.Addr{vip}) })
+	nd.MustDo(t, g2.Close)
+	if out, err := exec(nd, "nft", "list", "tables"); err != nil || strings.Contains(out, ARPGuardTable) {
+		t.Fatalf("table left after Close: %s %v", out, err)
+	}
+}
+
+// exec runs a command inside nd's namespace.
+func exec(nd *netnstest.Node, name string, args ...string) (string, error) {
+	out, err := osexec.Command("ip", append([]string{"netns", "exec", nd.Name, name}, args...)...).CombinedOutput()
+	return string(out), err
+}

@@ -1,0 +1,187 @@
+package e2e
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/ipv4"
+
+	"govrrp/internal/linux/netnstest"
+	"govrrp/vrrp"
+)
+
+// inject sends one VRRPv3 IPv4 advert with the given TTL from nd's eth0 to
+// 224.0.0.18, as a hostile or misrouted sender would.
+func inject(t *testing.T, nd *netnstest.Node, ttl int, prio uint8) {
+	t.Helper()
+	m := vrrp.Message{Version: 3, VRID: 51, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
+		Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}
+	src := nd.V4.Addr()
+	b, err := m.Encode(nil, src, vrrp.MulticastIPv4, vrrp.ChecksumPseudoHeader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nd.MustDo(t, func() error {
+		c, err := net.ListenPacket("ip4:112", "0.0.0.0")
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		p := ipv4.NewPacketConn(c)
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		if err := p.SetMulticastInterface(ifi); err != nil {
+			return err
+		}
+		if err := p.SetMulticastTTL(ttl); err != nil {
+			return err
+		}
+		for range 5 { // several, so a single lost one cannot pass the test
+			if _, err := p.WriteTo(b, nil, &net.IPAddr{IP: vrrp.MulticastIPv4.AsSlice()}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// A higher-priority advert with TTL 254 is dropped and counted and changes
+// nothing; the same advert with TTL 255 does displace the master, which
+// proves the first half could have failed [5798-7.1-a][5798-5.1.1.3-b].
+func TestTTL254Dropped(t *testing.T) {
+	l := newLab(t, 2)
+	r1, attacker := l.Nodes[0], l.Nodes[1]
+	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	before := p1.waitState("gw", "Master", 5*time.Second)
+
+	inject(t, attacker, 254, 254)
+	waitFor(t, 3*time.Second, "the TTL drop to be counted", func() (bool, string) {
+		d, err := p1.detail("gw")
+		if err != nil {
+			return false, err.Error()
+		}
+		return d.Discards["ttl"] >= 5, strings.TrimSpace(strings.Join(strings.Fields(strings.ReplaceAll(fmtMap(d.Discards), "\n", " ")), " "))
+	})
+	after, _ := p1.detail("gw")
+	if after.State != "Master" || len(after.Transitions) != len(before.Transitions) || after.Counters["adverts_received"] != before.Counters["adverts_received"] {
+		t.Fatalf("a TTL-254 advert changed state: %s, transitions %d→%d, received %d→%d",
+			after.State, len(before.Transitions), len(after.Transitions), before.Counters["adverts_received"], after.Counters["adverts_received"])
+	}
+
+	inject(t, attacker, 255, 254)
+	p1.waitState("gw", "Backup", 3*time.Second)
+}
+
+func fmtMap(m map[string]uint64) string {
+	var b bytes.Buffer
+	for k, v := range m {
+		b.WriteString(k + "=" + itoa(v) + " ")
+	}
+	return b.String()
+}
+
+func itoa(v uint64) string {
+	if v == 0 {
+		return "0"
+	}
+	var d []byte
+	for v > 0 {
+		d = append([]byte{byte('0' + v%10)}, d...)
+		v /= 10
+	}
+	return string(d)
+}
+
+// VMAC mode: the master's adverts and gratuitous ARPs leave from
+// 00:00:5e:00:01:VRID, the backup sends nothing from it, hosts learn the
+// VMAC for the VIP, and a stopped daemon leaves no macvlan behind
+// [5798-7.2-c][5798-7.3-a][5798-8.1.2-a].
+func TestVMAC(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	sniff := netnstest.Sniff(t, l.host, "eth0")
+	vmac := net.HardwareAddr{0, 0, 0x5e, 0, 1, 51}
+	extra := "    vmac: true\n"
+	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", extra, "10.77.0.254/24"))
+	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", extra, "10.77.0.254/24"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+
+	sniff.Drain()
+	var fromVMAC, fromOther int
+	deadline := time.Now().Add(time.Second)
+	for time.Now().Before(deadline) {
+		f, err := sniff.Next(time.Until(deadline), func(f []byte) bool {
+			return len(f) > 23 && netnstest.EtherType(f) == 0x0800 && f[23] == vrrp.IPProtocol
+		})
+		if err != nil {
+			break
+		}
+		if bytes.Equal(f[6:12], vmac) {
+			fromVMAC++
+		} else {
+			fromOther++
+		}
+	}
+	if fromVMAC < 5 || fromOther != 0 {
+		t.Fatalf("in 1s of 100ms adverts: %d from the VMAC, %d from another MAC (the backup must be silent, the master must use the VMAC)", fromVMAC, fromOther)
+	}
+	if !ping(l.host, "10.77.0.254") {
+		t.Fatal("VIP unreachable in VMAC mode")
+	}
+	if got := neighMAC(l.host, "10.77.0.254"); got != vmac.String() {
+		t.Fatalf("host learnt %q for the VIP, want the VMAC %s", got, vmac)
+	}
+	for _, nd := range []*netnstest.Node{r1, r2} {
+		out, _ := nd.IP("-o", "link", "show", "type", "macvlan")
+		if !strings.Contains(out, "00:00:5e:00:01:33") {
+			t.Fatalf("%s has no VMAC macvlan:\n%s", nd.Name, out)
+		}
+	}
+	p1.stop()
+	p2.stop()
+	for _, nd := range []*netnstest.Node{r1, r2} {
+		if out, _ := nd.IP("-o", "link", "show", "type", "macvlan"); strings.TrimSpace(out) != "" {
+			t.Fatalf("%s kept a macvlan after SIGTERM:\n%s", nd.Name, out)
+		}
+	}
+}
+
+// After kill -9 the VIPs stay on the interface (nothing cleaned up); a
+// restarted govrrpd that comes back as Backup removes them at startup, so it
+// never answers ARP for an address it no longer serves.
+func TestKill9RestartCleansStaleVIPs(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	cfg1 := routerYAML("gw", "51", 150, "100ms", "    preempt: false\n", "10.77.0.254/24")
+	p1 := start(t, r1, cfg1)
+	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+
+	_ = p1.cmd.Process.Kill()
+	<-p1.waited
+	if !hasAddr(t, r1, "eth0", "10.77.0.254") {
+		t.Fatal("test premise: a SIGKILLed daemon leaves its VIP behind")
+	}
+	p2.waitState("gw", "Master", 3*time.Second)
+
+	// preempt off: the restarted router stays Backup behind the new master.
+	p1b := start(t, r1, cfg1)
+	p1b.waitState("gw", "Backup", 3*time.Second)
+	if hasAddr(t, r1, "eth0", "10.77.0.254") {
+		t.Fatal("the restarted backup still holds the stale VIP")
+	}
+	if !ping(l.host, "10.77.0.254") {
+		t.Fatal("VIP unreachable")
+	}
+	if got, want := neighMAC(l.host, "10.77.0.254"), mac(t, r2, "eth0"); got != want {
+		t.Fatalf("host resolves the VIP to %s, want the master %s", got, want)
+	}
+}
