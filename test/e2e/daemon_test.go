@@ -1,0 +1,324 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"govrrp/internal/api"
+	"govrrp/internal/linux/netnstest"
+	"govrrp/vrrp"
+)
+
+// advertTimes collects (arrival time, source, priority) of VRRP adverts a
+// sniffer sees, until stop is closed.
+type seenAdvert struct {
+	at   time.Time
+	src  string
+	prio uint8
+}
+
+func collectAdverts(s *netnstest.Sniffer, stop <-chan struct{}) <-chan []seenAdvert {
+	out := make(chan []seenAdvert, 1)
+	go func() {
+		var got []seenAdvert
+		for {
+			select {
+			case <-stop:
+				out <- got
+				return
+			default:
+			}
+			f, err := s.Next(50*time.Millisecond, func(f []byte) bool {
+				return len(f) >= 14+20+8 && netnstest.EtherType(f) == 0x0800 && f[14+9] == vrrp.IPProtocol
+			})
+			if err != nil {
+				continue
+			}
+			ihl := int(f[14]&0x0f) * 4
+			got = append(got, seenAdvert{at: time.Now(), src: fmt.Sprintf("%d.%d.%d.%d", f[26], f[27], f[28], f[29]), prio: f[14+ihl+2]})
+		}
+	}()
+	return out
+}
+
+// A tracked interface losing carrier lowers the priority by its weight and
+// moves mastership; its return restores both.
+func TestTrackInterface(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	r1.MustIP(t, "link", "add", "up0", "type", "veth", "peer", "name", "up1")
+	r1.MustIP(t, "link", "set", "up0", "up")
+	r1.MustIP(t, "link", "set", "up1", "up")
+	track := "    track: {interfaces: [{name: up0, weight: -60}]}\n"
+	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", track, "10.77.0.254/24"))
+	p2 := start(t, r2, routerYAML("gw", "51", 120, "100ms", "", "10.77.0.254/24"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+
+	r1.MustIP(t, "link", "set", "up1", "down") // up0 loses carrier
+	p2.waitState("gw", "Master", 3*time.Second)
+	d := p1.waitState("gw", "Backup", 3*time.Second)
+	if d.EffectivePriority != 90 || d.Priority != 150 {
+		t.Fatalf("priority %d, effective %d; want 150 and 150-60=90", d.Priority, d.EffectivePriority)
+	}
+	if len(d.Tracked) != 1 || !d.Tracked[0].Failed {
+		t.Fatalf("tracked: %+v", d.Tracked)
+	}
+	r1.MustIP(t, "link", "set", "up1", "up")
+	p1.waitState("gw", "Master", 3*time.Second)
+	if d, _ := p1.detail("gw"); d.EffectivePriority != 150 {
+		t.Fatalf("effective priority %d after recovery", d.EffectivePriority)
+	}
+}
+
+// A tracking script lowers the priority only after `fall` failures in a row
+// and restores it after `rise` successes.
+func TestTrackScript(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	dir := t.TempDir()
+	okFile := filepath.Join(dir, "healthy")
+	runs := filepath.Join(dir, "runs")
+	script := filepath.Join(dir, "check")
+	os.WriteFile(okFile, nil, 0o644)
+	os.WriteFile(script, []byte("#!/bin/sh\necho x >> "+runs+"\n[ -e "+okFile+" ]\n"), 0o755)
+	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "    track: {scripts: [{name: chk, weight: -60}]}\n", "10.77.0.254/24")+
+		fmt.Sprintf("scripts:\n  chk: {exec: [%s], interval: 100ms, timeout: 100ms, rise: 3, fall: 4}\n", script))
+	p2 := start(t, r2, routerYAML("gw", "51", 120, "100ms", "", "10.77.0.254/24"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+
+	lines := func() int { b, _ := os.ReadFile(runs); return strings.Count(string(b), "\n") }
+	os.Remove(okFile)
+	failedAt := lines()
+	p2.waitState("gw", "Master", 5*time.Second)
+	// Four failures in a row are needed; the run that started before the
+	// removal may have passed, so at least 4 and at most 5 more runs.
+	if n := lines() - failedAt; n < 4 {
+		t.Fatalf("mastership moved after %d failed runs, want fall=4", n)
+	}
+	if d, _ := p1.detail("gw"); d.EffectivePriority != 90 {
+		t.Fatalf("effective priority %d, want 90", d.EffectivePriority)
+	}
+	os.WriteFile(okFile, nil, 0o644)
+	recoveredAt := lines()
+	p1.waitState("gw", "Master", 5*time.Second)
+	if n := lines() - recoveredAt; n < 3 {
+		t.Fatalf("priority restored after %d passing runs, want rise=3", n)
+	}
+}
+
+// Notify hooks run on every transition, in order, with ROUTER FROM TO
+// REASON as arguments and in the environment.
+func TestNotifyHooks(t *testing.T) {
+	l := newLab(t, 1)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "hook.log")
+	hook := filepath.Join(dir, "hook")
+	os.WriteFile(hook, []byte("#!/bin/sh\necho \"$1 $2 $3 $4 | $GOVRRP_ROUTER $GOVRRP_TO $GOVRRP_VRID\" >> "+out+"\n"), 0o755)
+	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "    notify: ["+hook+"]\n", "10.77.0.254/24"))
+	p.waitState("gw", "Master", 5*time.Second)
+	p.stop()
+	b, _ := os.ReadFile(out)
+	want := "gw Initialize Backup startup | gw Backup 51\n" +
+		"gw Backup Master master-no-response | gw Master 51\n" +
+		"gw Master Initialize shutdown | gw Initialize 51\n"
+	if string(b) != want {
+		t.Fatalf("hook calls:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+// Reloading a change that does not concern a router (a new router beside
+// it) causes no transition and no gap in its adverts above 1.5 intervals; a
+// priority change of the master is applied in place with no transition
+// either.
+func TestReloadWithoutFlap(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
+	p1 := start(t, r1, gw)
+	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+	before, _ := p1.detail("gw")
+
+	sniff := netnstest.Sniff(t, l.host, "eth0")
+	stop := make(chan struct{})
+	adverts := collectAdverts(sniff, stop)
+	time.Sleep(500 * time.Millisecond) // real adverts before the reload
+	p1.writeConfig(gw + routerYAML("other", "52", 100, "100ms", "", "10.77.0.250/24"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := p1.client.Reload(ctx)
+	if err != nil || !res.OK || strings.Join(res.Unchanged, ",") != "gw" || strings.Join(res.Added, ",") != "other" {
+		t.Fatalf("reload: %+v %v", res, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	p1.writeConfig(strings.Replace(gw, "priority: 150", "priority: 160", 1) + routerYAML("other", "52", 100, "100ms", "", "10.77.0.250/24"))
+	res, err = p1.client.Reload(ctx)
+	if err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
+		t.Fatalf("second reload: %+v %v", res, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	close(stop)
+	seen := <-adverts
+
+	after, _ := p1.detail("gw")
+	if after.State != "Master" || len(after.Transitions) != len(before.Transitions) {
+		t.Fatalf("reload caused transitions: %+v", after.Transitions[len(before.Transitions):])
+	}
+	if after.EffectivePriority != 160 {
+		t.Fatalf("priority %d after reload, want 160", after.EffectivePriority)
+	}
+	var last time.Time
+	n := 0
+	for _, a := range seen {
+		if a.src != "10.77.0.1" {
+			continue
+		}
+		if !last.IsZero() {
+			if gap := a.at.Sub(last); gap > 150*time.Millisecond {
+				t.Errorf("advert gap of %v around the reload (limit 1.5 × 100ms)", gap)
+			}
+		}
+		last = a.at
+		n++
+	}
+	if n < 10 {
+		t.Fatalf("saw only %d master adverts in 1.5s", n)
+	}
+	if seen[len(seen)-1].prio != 160 {
+		t.Fatalf("last advert priority %d, want the reloaded 160", seen[len(seen)-1].prio)
+	}
+}
+
+// A reload with an invalid file is refused with the file's errors and the
+// running configuration stays (SIGHUP and the API alike).
+func TestInvalidReloadKeepsRunning(t *testing.T) {
+	l := newLab(t, 1)
+	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p.waitState("gw", "Master", 5*time.Second)
+	os.WriteFile(p.conf, []byte("routers:\n  - interface: eth0\n    vrid: 51\n    priorty: 10\n"), 0o644)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	res, err := p.client.Reload(ctx)
+	if err != nil || res.OK || !strings.Contains(res.Error, `:4:5: unknown key "priorty"`) {
+		t.Fatalf("reload of a bad file: %+v %v", res, err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	d := p.waitState("gw", "Master", time.Second)
+	if d.Priority != 150 || len(d.Transitions) != 2 {
+		t.Fatalf("after refused reloads: %+v", d)
+	}
+}
+
+// SIGTERM: the master sends priority 0, and the backup takes over after
+// Skew_Time, not Master_Down_Interval [5798-6.4.3-g][5798-6.4.2-h].
+func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+	sniff := netnstest.Sniff(t, l.host, "eth0")
+	stop := make(chan struct{})
+	adverts := collectAdverts(sniff, stop)
+	time.Sleep(300 * time.Millisecond)
+	p1.stop()
+	p2.waitState("gw", "Master", 2*time.Second)
+	time.Sleep(200 * time.Millisecond)
+	close(stop)
+	seen := <-adverts
+	var zeroAt, takeoverAt time.Time
+	for _, a := range seen {
+		if a.src == "10.77.0.1" && a.prio == 0 && zeroAt.IsZero() {
+			zeroAt = a.at
+		}
+		if a.src == "10.77.0.2" && !zeroAt.IsZero() && takeoverAt.IsZero() {
+			takeoverAt = a.at
+		}
+	}
+	if zeroAt.IsZero() || takeoverAt.IsZero() {
+		t.Fatalf("no priority-0 advert or no takeover seen: %+v", seen)
+	}
+	// Skew_Time at priority 100, 100ms: 60.9375ms; Master_Down_Interval:
+	// 360.9375ms. Anything clearly below the latter proves the skew path.
+	if d := takeoverAt.Sub(zeroAt); d > 250*time.Millisecond {
+		t.Fatalf("takeover %v after the priority-0 advert; Skew_Time is 60.9ms", d)
+	}
+	if hasAddr(t, r1, "eth0", "10.77.0.254") {
+		t.Fatal("stopped master kept its VIP")
+	}
+}
+
+// govrrpd needs CAP_NET_RAW and CAP_NET_ADMIN, not full root: run it with
+// only those (as the systemd unit does) and it still elects and installs.
+func TestRunsWithTwoCapabilities(t *testing.T) {
+	l := newLab(t, 1)
+	p := &proc{t: t, node: l.Nodes[0], dir: t.TempDir(), logBuf: &lockedBuffer{}}
+	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
+	p.writeConfig(routerYAML("gw", "51", 150, "100ms", "    vmac: true\n", "10.77.0.254/24"))
+	p.client = api.NewClient(p.sock)
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Fatal("setpriv (util-linux) is needed")
+	}
+	// Wrap the binary: drop every capability but the two from all sets.
+	wrapper := filepath.Join(p.dir, "govrrpd-caps")
+	os.WriteFile(wrapper, []byte("#!/bin/sh\nexec "+setpriv+" --bounding-set -all,+net_raw,+net_admin --inh-caps -all,+net_raw,+net_admin --ambient-caps -all,+net_raw,+net_admin "+bin.govrrpd+" \"$@\"\n"), 0o755)
+	saved := bin.govrrpd
+	bin.govrrpd = wrapper
+	p.launch()
+	bin.govrrpd = saved
+	p.waitState("gw", "Master", 5*time.Second)
+	if out, _ := l.Nodes[0].IP("-o", "addr", "show", "type", "macvlan"); !strings.Contains(out, " 10.77.0.254/24 ") {
+		t.Fatalf("VIP not installed on the VMAC macvlan:\n%s", out)
+	}
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	if !strings.Contains(string(status), "CapEff:\t0000000000003000") {
+		t.Fatalf("effective capabilities are not exactly NET_ADMIN|NET_RAW:\n%s", grepLines(string(status), "Cap"))
+	}
+}
+
+func grepLines(s, prefix string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.HasPrefix(l, prefix) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// The CLI against a real daemon: `govrrp status --json` lists the router
+// with its state and master.
+func TestCLIStatus(t *testing.T) {
+	l := newLab(t, 1)
+	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p.waitState("gw", "Master", 5*time.Second)
+	out, err := exec.Command(bin.govrrp, "status", "--json", "-s", p.sock).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rs []api.RouterStatus
+	if err := json.Unmarshal(out, &rs); err != nil || len(rs) != 1 {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if r := rs[0]; r.Name != "gw" || r.State != "Master" || r.Master != "10.77.0.1" || r.VRID != 51 || r.Family != "ipv4" || r.Version != 3 || r.EffectivePriority != 150 {
+		t.Fatalf("status: %+v", r)
+	}
+	table, err := exec.Command(bin.govrrp, "status", "-s", p.sock).Output()
+	if err != nil || !strings.Contains(string(table), "Master") {
+		t.Fatalf("table: %s %v", table, err)
+	}
+}
