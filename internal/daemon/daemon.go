@@ -62,6 +62,12 @@ type Daemon struct {
 	vips    atomic.Pointer[map[netip.Addr]bool]
 	scripts map[string]*scriptRun
 	watcher *linux.LinkWatcher
+	// pending holds routers that could not start (their interface is
+	// missing); they start when the interface appears.
+	pending map[string]config.Router
+	// ifIndex remembers each interface's index: a new one means it was
+	// deleted and re-created, and its routers must reopen their sockets.
+	ifIndex map[string]int
 
 	rateLog     *rateLimiter
 	unknownVRID atomic.Uint64
@@ -87,6 +93,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		log: opts.Log, nl: opts.Netlink, clock: fsm.NewRealClock(), hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
 		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(),
 		cfg: cfg, routers: map[string]*vr{}, ifaces: map[ifaceKey]*iface{}, scripts: map[string]*scriptRun{},
+		pending: map[string]config.Router{}, ifIndex: map[string]int{},
 		rateLog: newRateLimiter(10 * time.Second),
 	}
 	d.setVIPs(cfg)
@@ -114,10 +121,7 @@ func (d *Daemon) Start() error {
 	defer d.mu.Unlock()
 	var errs []error
 	for _, rc := range d.cfg.Routers {
-		if _, err := d.startRouter(rc); err != nil {
-			errs = append(errs, err)
-			d.log.Error("router not started", "router", rc.Name, "err", err)
-		}
+		d.tryStart(rc, &errs)
 	}
 	d.startScripts(d.cfg)
 	if err := d.watch(d.cfg); err != nil {
@@ -127,6 +131,22 @@ func (d *Daemon) Start() error {
 		return errors.Join(errs...)
 	}
 	return nil
+}
+
+// tryStart starts rc, or parks it until its interface appears. Called with
+// d.mu held.
+func (d *Daemon) tryStart(rc config.Router, errs *[]error) {
+	if _, err := d.startRouter(rc); err != nil {
+		if !linux.ReadLinkState(d.nl, rc.Interface, d.isVIP).Exists || errors.Is(err, linux.ErrNoSource) {
+			d.pending[rc.Name] = rc
+			d.log.Warn("interface missing or without an address; the router starts when it is usable", "router", rc.Name, "interface", rc.Interface, "err", err)
+			return
+		}
+		if errs != nil {
+			*errs = append(*errs, err)
+		}
+		d.log.Error("router not started", "router", rc.Name, "err", err)
+	}
 }
 
 // Stop shuts every router down as the protocol says (masters send
@@ -192,6 +212,9 @@ func (d *Daemon) watch(cfg *config.Config) error {
 
 // linkChanged dispatches a link snapshot to the routers it concerns.
 func (d *Daemon) linkChanged(st linux.LinkState) {
+	if st.Exists && d.recreated(st) {
+		d.reopen(st.Name)
+	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for _, r := range d.routers {
@@ -204,6 +227,59 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 				r.post(func() { r.setTracked("interface:"+st.Name, !st.Usable()) })
 			}
 		}
+	}
+}
+
+// recreated records the interface's index and reports whether it changed
+// (deleted and re-created), or whether parked routers wait for it.
+func (d *Daemon) recreated(st linux.LinkState) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	old := d.ifIndex[st.Name]
+	d.ifIndex[st.Name] = st.Index
+	if old != 0 && old != st.Index {
+		return true
+	}
+	for _, rc := range d.pending {
+		if rc.Interface == st.Name {
+			return true
+		}
+	}
+	return false
+}
+
+// reopen restarts the routers of an interface that came back (their
+// sockets, VMACs and addresses died with it) and starts parked ones.
+func (d *Daemon) reopen(name string) {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	d.mu.Lock()
+	var stale []*vr
+	for _, r := range d.routers {
+		if r.cfg.Interface == name {
+			stale = append(stale, r)
+		}
+	}
+	d.mu.Unlock()
+	for _, r := range stale {
+		r.shutdown()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var restart []config.Router
+	for _, r := range stale {
+		restart = append(restart, r.cfg)
+		r.close()
+	}
+	for n, rc := range d.pending {
+		if rc.Interface == name {
+			restart = append(restart, rc)
+			delete(d.pending, n)
+		}
+	}
+	for _, rc := range restart {
+		d.log.Info("interface is back; starting router", "router", rc.Name, "interface", name)
+		d.tryStart(rc, nil)
 	}
 }
 

@@ -33,7 +33,7 @@ func (d *Daemon) openIface(key ifaceKey) (*iface, error) {
 	}
 	conn, err := linux.Listen(linux.ConnConfig{Interface: key.name, Family: key.fam, Exclude: d.isVIP, Netlink: d.nl})
 	if err != nil {
-		return nil, fmt.Errorf("open VRRP socket on %s (%v): %w", key.name, key.fam, err)
+		return nil, fmt.Errorf("open VRRP socket on %s (%v): %w", key.name, key.fam, err) // wraps linux.ErrNoSource
 	}
 	ifc := &iface{key: key, conn: conn, served: make(chan struct{})}
 	ifc.demux = linux.NewDemux(func(vrid uint8, _ *vrrp.Config, err error) { d.dropped(ifc, vrid, err) })

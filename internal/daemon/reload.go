@@ -114,12 +114,13 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 		r.close()
 	}
 	d.cfg = cfg
+	clear(d.pending) // re-parked below if still missing
+	var errs []error
 	for _, rc := range restart {
-		if _, err := d.startRouter(rc); err != nil {
-			d.log.Error("router not started", "router", rc.Name, "err", err)
-			res.OK = false
-			res.Error = errors.Join(errors.New(res.Error), err).Error()
-		}
+		d.tryStart(rc, &errs)
+	}
+	if len(errs) > 0 {
+		res.OK, res.Error = false, errors.Join(errs...).Error()
 	}
 	var gone []string
 	for name := range d.scripts {

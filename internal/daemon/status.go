@@ -8,6 +8,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/config"
 )
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -87,15 +88,36 @@ func (d *Daemon) snapshot() []api.RouterDetail {
 			order = append(order, r)
 		}
 	}
+	var parked []api.RouterDetail
+	for _, rc := range d.cfg.Routers {
+		if _, ok := d.pending[rc.Name]; ok {
+			parked = append(parked, pendingDetail(&rc))
+		}
+	}
 	d.mu.RUnlock()
-	out := make([]api.RouterDetail, 0, len(order))
+	out := make([]api.RouterDetail, 0, len(order)+len(parked))
 	for _, r := range order {
 		var det api.RouterDetail
 		if r.do(func() { det = r.detail() }) {
 			out = append(out, det)
 		}
 	}
-	return out
+	return append(out, parked...)
+}
+
+// pendingDetail describes a router waiting for its interface: it cannot
+// run, which is what Fault means.
+func pendingDetail(c *config.Router) api.RouterDetail {
+	addrs := make([]string, len(c.Addresses))
+	for i, p := range c.Addresses {
+		addrs[i] = p.String()
+	}
+	return api.RouterDetail{
+		RouterStatus: api.RouterStatus{Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
+			State: fsm.Fault.String(), Priority: c.Priority, EffectivePriority: c.Priority, Addresses: addrs, VMAC: c.VMAC},
+		Counters: map[string]uint64{}, Discards: map[string]uint64{},
+		Transitions: []api.Event{{Type: "transition", Router: c.Name, To: fsm.Fault.String(), Reason: "interface missing or without an address"}},
+	}
 }
 
 // Details implements the metrics source.
@@ -115,8 +137,12 @@ func (d *Daemon) Routers() []api.RouterStatus {
 func (d *Daemon) Router(name string) (api.RouterDetail, bool) {
 	d.mu.RLock()
 	r := d.routers[name]
+	rc, parked := d.pending[name]
 	d.mu.RUnlock()
 	if r == nil {
+		if parked {
+			return pendingDetail(&rc), true
+		}
 		return api.RouterDetail{}, false
 	}
 	var det api.RouterDetail

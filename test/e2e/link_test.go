@@ -1,0 +1,62 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// An interface deleted and re-created (a new ifindex) is picked up again:
+// the router leaves Fault and runs on the new device.
+func TestInterfaceRecreated(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+
+	r1.MustIP(t, "link", "del", "eth0") // the veth pair and its bridge port go
+	p2.waitState("gw", "Master", 3*time.Second)
+	p1.waitState("gw", "Fault", 3*time.Second)
+
+	l.Bridge.MustIP(t, "link", "add", r1.Port, "type", "veth", "peer", "name", "eth0", "netns", r1.Name)
+	l.Bridge.MustIP(t, "link", "set", r1.Port, "master", "br0", "up")
+	r1.MustSysctl(t, "net/ipv6/conf/eth0/accept_dad", "0")
+	r1.MustIP(t, "addr", "add", r1.V4.String(), "dev", "eth0")
+	r1.MustIP(t, "link", "set", "eth0", "up")
+	p1.waitState("gw", "Master", 5*time.Second) // back, and preempts
+	p2.waitState("gw", "Backup", 3*time.Second)
+	if !hasAddr(t, r1, "eth0", "10.77.0.254") {
+		t.Fatal("VIP not on the re-created interface")
+	}
+}
+
+// A change of the interface's primary address changes the source of the
+// adverts [5798-5.1.1.1-a]; the peer then follows the new address.
+func TestPrimaryAddressChange(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	// A /32 VIP is its own subnet, so it is not a secondary of 10.77.0.1/24
+	// and is not deleted with it.
+	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/32"))
+	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/32"))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+
+	// Without promote_secondaries the kernel deletes the secondaries with
+	// the primary.
+	r1.MustSysctl(t, "net/ipv4/conf/eth0/promote_secondaries", "1")
+	r1.MustIP(t, "addr", "add", "10.77.0.11/24", "dev", "eth0") // secondary for now
+	r1.MustIP(t, "addr", "del", "10.77.0.1/24", "dev", "eth0")  // 10.77.0.11 is promoted
+	waitFor(t, 3*time.Second, "the backup to hear the master from its new address", func() (bool, string) {
+		d, err := p2.detail("gw")
+		if err != nil {
+			return false, err.Error()
+		}
+		return d.Master == "10.77.0.11" && d.State == "Backup", d.State + " " + d.Master
+	})
+	if d, _ := p1.detail("gw"); d.Primary != "10.77.0.11" || d.Master != "10.77.0.11" || strings.Contains(d.State, "Backup") {
+		t.Fatalf("master after the change: %+v", d.RouterStatus)
+	}
+}
