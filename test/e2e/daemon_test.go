@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -320,5 +322,46 @@ func TestCLIStatus(t *testing.T) {
 	table, err := exec.Command(bin.govrrp, "status", "-s", p.sock).Output()
 	if err != nil || !strings.Contains(string(table), "Master") {
 		t.Fatalf("table: %s %v", table, err)
+	}
+}
+
+// With metrics_listen set, /metrics serves the router's state, priorities
+// and counters for Prometheus.
+func TestMetrics(t *testing.T) {
+	l := newLab(t, 1)
+	nd := l.Nodes[0]
+	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
+	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
+	p.writeConfig(routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p.client = api.NewClient(p.sock)
+	p.launch()
+	p.waitState("gw", "Master", 5*time.Second)
+	var body string
+	nd.MustDo(t, func() error {
+		// Dial on this thread, inside the namespace (an http.Client would
+		// dial from another goroutine, outside it).
+		c, err := net.DialTimeout("tcp", "127.0.0.1:9624", 2*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprint(c, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+		b, err := io.ReadAll(c)
+		body = string(b)
+		return err
+	})
+	for _, want := range []string{
+		`govrrp_router_state{family="ipv4",interface="eth0",router="gw",state="Master",vrid="51"} 1`,
+		`govrrp_router_effective_priority{family="ipv4",interface="eth0",router="gw",vrid="51"} 150`,
+		`govrrp_router_master_transitions_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 1`,
+		`govrrp_router_master_down_interval_seconds{family="ipv4",interface="eth0",router="gw",vrid="51"} 0.3414`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(body)
 	}
 }

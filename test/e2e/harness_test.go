@@ -51,6 +51,7 @@ type proc struct {
 	logBuf *lockedBuffer
 	waited chan struct{}
 	client *api.Client
+	top    string // extra top-level configuration (metrics_listen, ...)
 }
 
 type lockedBuffer struct {
@@ -84,7 +85,7 @@ func start(t *testing.T, node *netnstest.Node, routers string) *proc {
 
 func (p *proc) writeConfig(routers string) {
 	p.t.Helper()
-	conf := fmt.Sprintf("control_socket: %s\nlog: {level: debug}\nrouters:\n%s", p.sock, routers)
+	conf := fmt.Sprintf("control_socket: %s\nlog: {level: debug}\n%srouters:\n%s", p.sock, p.top, routers)
 	if err := os.WriteFile(p.conf, []byte(conf), 0o644); err != nil {
 		p.t.Fatal(err)
 	}
