@@ -4,7 +4,7 @@
 // the bridge. Everything it creates carries a per-process name prefix and is
 // removed when the test ends (t.Cleanup), when the test binary is interrupted
 // (SIGINT/SIGTERM), and, as a last resort, by the next run, which deletes the
-// namespaces of dead processes.
+// namespaces of dead processes and kills what still runs inside them.
 //
 // Network safety: the helper only ever touches namespaces it created. Node i
 // (1-based) gets 10.77.0.i/24 and fd77::i/64 on eth0; tests should keep to
@@ -43,7 +43,28 @@ var (
 	regMu    sync.Mutex
 	registry = map[string]bool{} // live namespaces, for the signal handler
 	sigOnce  sync.Once
+	hooks    = map[uint64]func(){} // OnInterrupt callbacks, under regMu
+	hookSeq  uint64
 )
+
+// OnInterrupt registers fn to run when the test binary is interrupted
+// (SIGINT/SIGTERM), before the namespaces are removed: t.Cleanup does not run
+// then, so tests that start processes inside namespaces register their
+// killing here. The returned function unregisters fn; call it once the
+// processes are gone.
+func OnInterrupt(fn func()) (remove func()) {
+	installSignalCleanup()
+	regMu.Lock()
+	defer regMu.Unlock()
+	hookSeq++
+	id := hookSeq
+	hooks[id] = fn
+	return func() {
+		regMu.Lock()
+		defer regMu.Unlock()
+		delete(hooks, id)
+	}
+}
 
 // Node is one network namespace of a LAN.
 type Node struct {
@@ -64,6 +85,7 @@ type LAN struct {
 	Bridge *Node
 	Nodes  []*Node // Nodes[0] is router 1
 	t      testing.TB
+	base   string
 }
 
 // NewLAN builds a LAN of n routers. It needs root and the ip tool; it fails
@@ -75,7 +97,7 @@ func NewLAN(t testing.TB, n int) *LAN {
 	installSignalCleanup()
 	sweepStale()
 	base := fmt.Sprintf("%s%d-%d", Prefix, os.Getpid(), lanSeq.Add(1))
-	lan := &LAN{t: t}
+	lan := &LAN{t: t, base: base}
 	lan.Bridge = newNode(t, base+"-br")
 	lan.Bridge.mustIP(t, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0")
 	lan.Bridge.mustIP(t, "link", "set", "br0", "up")
@@ -89,12 +111,20 @@ func NewLAN(t testing.TB, n int) *LAN {
 // addresses 10.77.0.index/24 and fd77::index/64 on its eth0.
 func (l *LAN) AddNode(t testing.TB, name string, index int) *Node {
 	t.Helper()
-	nd := newNode(t, name)
-	nd.Index, nd.IfName, nd.Port = index, "eth0", "p"+strconv.Itoa(index)
-	nd.V4 = netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 77, 0, byte(index)}), 24)
 	a16 := netip.MustParseAddr("fd77::").As16()
 	a16[15] = byte(index)
-	nd.V6 = netip.PrefixFrom(netip.AddrFrom16(a16), 64)
+	return l.AddNodeWith(t, name, index,
+		netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 77, 0, byte(index)}), 24),
+		netip.PrefixFrom(netip.AddrFrom16(a16), 64))
+}
+
+// AddNodeWith is AddNode with explicit addresses for eth0 (a host on the LAN,
+// say). index names the bridge port ("p"+index) and must be unique.
+func (l *LAN) AddNodeWith(t testing.TB, name string, index int, v4, v6 netip.Prefix) *Node {
+	t.Helper()
+	nd := newNode(t, name)
+	nd.Index, nd.IfName, nd.Port = index, "eth0", "p"+strconv.Itoa(index)
+	nd.V4, nd.V6 = v4, v6
 	// DAD off before the device appears: it inherits "default".
 	for _, k := range []string{"all", "default"} {
 		nd.MustSysctl(t, "net/ipv6/conf/"+k+"/accept_dad", "0")
@@ -108,6 +138,11 @@ func (l *LAN) AddNode(t testing.TB, name string, index int) *Node {
 	nd.mustIP(t, "link", "set", "eth0", "up")
 	return nd
 }
+
+// Base is the unique name prefix of this LAN's namespaces ("gvt<pid>-<n>");
+// name extra namespaces or nodes Base()+"-suffix" so the interrupt handler
+// and the stale sweep treat them like the LAN's own.
+func (l *LAN) Base() string { return l.base }
 
 // Unplug pulls router i's cable: its bridge port goes down, so its eth0
 // loses carrier. Plug puts it back.
@@ -293,7 +328,14 @@ func installSignalCleanup() {
 			for n := range registry {
 				names = append(names, n)
 			}
+			fns := make([]func(), 0, len(hooks))
+			for _, fn := range hooks {
+				fns = append(fns, fn)
+			}
 			regMu.Unlock()
+			for _, fn := range fns {
+				fn()
+			}
 			for _, n := range names {
 				deleteNS(n)
 			}
@@ -301,6 +343,21 @@ func installSignalCleanup() {
 			os.Exit(1)
 		}()
 	})
+}
+
+// killNSProcesses SIGKILLs the processes still running in a stale namespace
+// (daemons a killed test binary had started there), which would otherwise
+// outlive it.
+func killNSProcesses(name string) {
+	out, err := exec.Command("ip", "netns", "pids", name).Output()
+	if err != nil {
+		return
+	}
+	for _, f := range strings.Fields(string(out)) {
+		if pid, err := strconv.Atoi(f); err == nil && pid > 1 && pid != os.Getpid() {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	}
 }
 
 // sweepStale deletes namespaces left by test binaries that died without
@@ -321,6 +378,7 @@ func sweepStale() {
 			continue
 		}
 		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			killNSProcesses(name)
 			deleteNS(name)
 		}
 	}
