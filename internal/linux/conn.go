@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -93,6 +92,7 @@ type Conn struct {
 	p4      *ipv4.PacketConn
 	p6      *ipv6.PacketConn
 	pc      net.PacketConn
+	rc      syscall.RawConn // pc's fd, for the hand-made sendmsg and recvmsg
 
 	dsts  []netip.Addr // group, or the unicast peers
 	peers map[netip.Addr]bool
@@ -181,6 +181,10 @@ func Listen(cfg ConnConfig) (*Conn, error) {
 		if c.pc != nil {
 			c.pc.Close()
 		}
+		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
+	}
+	if c.rc, err = c.pc.(syscall.Conn).SyscallConn(); err != nil {
+		c.pc.Close()
 		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
 	}
 	go c.writer()
@@ -274,7 +278,9 @@ func (c *Conn) SetSource(a netip.Addr) {
 // Send encodes m once per destination (the group, or each unicast peer,
 // with the pseudo-header of that destination) from the current source, and
 // queues the copies for the writer. It never blocks: when the queue is
-// full it drops and returns ErrQueueFull.
+// full it drops and returns ErrQueueFull. It does not allocate: each copy
+// is encoded into the preallocated buffer of a queue slot (1500 bytes; a
+// larger advert grows that buffer once, and it is kept).
 func (c *Conn) Send(m *vrrp.Message, form vrrp.ChecksumForm) error {
 	src := c.Source()
 	if !src.IsValid() {
@@ -301,13 +307,10 @@ func (c *Conn) Send(m *vrrp.Message, form vrrp.ChecksumForm) error {
 
 func (c *Conn) writer() {
 	defer close(c.done)
-	// Destinations and control messages are built once per address, not
-	// per packet.
-	var cm4 ipv4.ControlMessage
-	var cm6 ipv6.ControlMessage
-	cm4.IfIndex, cm6.IfIndex = c.ifindex, c.ifindex
+	// The sockaddr and control message are rewritten only when the
+	// destination or source changes, never built per packet (see sender).
+	s := newSender(c.fam, c.ifindex)
 	var lastSrc, lastDst netip.Addr
-	var dstAddr net.IPAddr
 	for {
 		var j *sendJob
 		select {
@@ -317,24 +320,13 @@ func (c *Conn) writer() {
 		}
 		if j.src != lastSrc {
 			lastSrc = j.src
-			cm4.Src, cm6.Src = j.src.AsSlice(), j.src.AsSlice()
+			s.setSource(j.src)
 		}
 		if j.dst != lastDst {
 			lastDst = j.dst
-			dstAddr = net.IPAddr{IP: j.dst.AsSlice()}
-			if c.fam == vrrp.IPv6 && (j.dst.IsLinkLocalUnicast() || j.dst.IsLinkLocalMulticast()) {
-				// Numeric: a name would be resolved in the namespace
-				// of whichever thread runs this goroutine.
-				dstAddr.Zone = strconv.Itoa(c.ifindex)
-			}
+			s.setDest(j.dst)
 		}
-		var err error
-		if c.p4 != nil {
-			_, err = c.p4.WriteTo(j.buf, &cm4, &dstAddr)
-		} else {
-			_, err = c.p6.WriteTo(j.buf, &cm6, &dstAddr)
-		}
-		if err != nil {
+		if err := s.send(c.rc, j.buf); err != nil {
 			c.sendErrors.Add(1)
 		} else {
 			c.sent.Add(1)
@@ -350,10 +342,7 @@ func (c *Conn) writer() {
 // ReadFrom allocates a control message, a header and an address per
 // packet): an advert costs no allocation on the receive side.
 func (c *Conn) Serve(h Handler) error {
-	rc, err := c.pc.(syscall.Conn).SyscallConn()
-	if err != nil {
-		return err
-	}
+	rc := c.rc
 	r := newReader(c.fam)
 	var p Packet
 	p.IfIndex = c.ifindex

@@ -243,7 +243,14 @@ func TestConnTTLDropped(t *testing.T) {
 				if err != nil {
 					return err
 				}
-				pc, err = net.ListenPacket("ip6:112", ll.String()+"%eth0")
+				// Numeric zone: the name would go through the net
+				// package's process-wide cache, filled in whichever
+				// namespace looked "eth0" up first.
+				ifi, err := net.InterfaceByName("eth0")
+				if err != nil {
+					return err
+				}
+				pc, err = net.ListenPacket("ip6:112", ll.String()+"%"+strconv.Itoa(ifi.Index))
 				if err != nil {
 					return err
 				}

@@ -3,6 +3,7 @@ package linux
 import (
 	"net/netip"
 	"sync"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
@@ -43,6 +44,12 @@ type WatchConfig struct {
 // notification rather than interpreting each message: the snapshot is then
 // right whatever the order or loss of messages (it also resynchronises when
 // the netlink socket overflows).
+//
+// A subscription that ends (the netlink library closes its channel on any
+// receive error, ENOBUFS included) is opened again after a backoff of
+// 50 ms doubling to at most 5 s, until Close; after each re-subscription the
+// watcher re-reads every interface, so changes made while it was deaf are
+// reported.
 type LinkWatcher struct {
 	cfg    WatchConfig
 	h      *netlink.Handle
@@ -51,57 +58,182 @@ type LinkWatcher struct {
 	wg     sync.WaitGroup
 	last   map[string]LinkState
 	close  sync.Once
+	resync chan struct{}
+	hooks  watchHooks
+}
+
+// Backoff between attempts to re-subscribe.
+const (
+	resubscribeMin = 50 * time.Millisecond
+	resubscribeMax = 5 * time.Second
+)
+
+// watchHooks are the watcher's seams for tests: the netlink subscriptions,
+// the backoff bounds, and a report of each retry scheduled.
+type watchHooks struct {
+	subLinks   func(ch chan<- netlink.LinkUpdate, done <-chan struct{}, o netlink.LinkSubscribeOptions) error
+	subAddrs   func(ch chan<- netlink.AddrUpdate, done <-chan struct{}, o netlink.AddrSubscribeOptions) error
+	backoffMin time.Duration
+	backoffMax time.Duration
+	onRetry    func(wait time.Duration) // nil: nothing
+}
+
+func defaultWatchHooks() watchHooks {
+	return watchHooks{
+		subLinks: netlink.LinkSubscribeWithOptions, subAddrs: netlink.AddrSubscribeWithOptions,
+		backoffMin: resubscribeMin, backoffMax: resubscribeMax,
+	}
+}
+
+// subscription is one netlink subscription: its updates, and done, which
+// closes its socket.
+type subscription[T any] struct {
+	ch   chan T
+	done chan struct{}
+}
+
+func (s *subscription[T]) active() bool { return s.ch != nil }
+
+// end closes the subscription's socket and drains what the library may
+// still be sending, so its goroutine is not left blocked on a full channel.
+func (s *subscription[T]) end() {
+	if s.ch == nil {
+		return
+	}
+	close(s.done)
+	go func(ch chan T) {
+		for range ch {
+		}
+	}(s.ch)
+	s.ch, s.done = nil, nil
+}
+
+// lost forgets a subscription whose channel the library closed, and closes
+// its socket (the library leaves that to done).
+func (s *subscription[T]) lost() {
+	close(s.done)
+	s.ch, s.done = nil, nil
 }
 
 // WatchLinks subscribes to link and address changes and sends the initial
 // state of every watched interface first.
 func WatchLinks(cfg WatchConfig) (*LinkWatcher, error) {
+	return watchLinks(cfg, defaultWatchHooks())
+}
+
+func watchLinks(cfg WatchConfig, hooks watchHooks) (*LinkWatcher, error) {
 	h := cfg.Netlink
 	if h == nil {
 		h = &netlink.Handle{}
 	}
 	w := &LinkWatcher{cfg: cfg, h: h, events: make(chan LinkState, 16*len(cfg.Interfaces)+16),
-		done: make(chan struct{}), last: make(map[string]LinkState)}
-	links := make(chan netlink.LinkUpdate, 64)
-	addrs := make(chan netlink.AddrUpdate, 64)
-	resync := make(chan struct{}, 1)
-	onErr := func(error) {
-		// Overflow (ENOBUFS) or a broken socket: re-read everything.
-		select {
-		case resync <- struct{}{}:
-		default:
-		}
-	}
-	if err := netlink.LinkSubscribeWithOptions(links, w.done, netlink.LinkSubscribeOptions{Namespace: cfg.Namespace, ErrorCallback: onErr}); err != nil {
+		done: make(chan struct{}), last: make(map[string]LinkState), resync: make(chan struct{}, 1), hooks: hooks}
+	var links subscription[netlink.LinkUpdate]
+	var addrs subscription[netlink.AddrUpdate]
+	if err := w.subscribeLinks(&links); err != nil {
 		return nil, err
 	}
-	if err := netlink.AddrSubscribeWithOptions(addrs, w.done, netlink.AddrSubscribeOptions{Namespace: cfg.Namespace, ErrorCallback: onErr}); err != nil {
-		close(w.done)
+	if err := w.subscribeAddrs(&addrs); err != nil {
+		links.end()
 		return nil, err
 	}
 	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		defer close(w.events)
-		w.refresh()
-		for {
-			select {
-			case <-w.done:
-				return
-			case _, ok := <-links:
-				if !ok {
-					links = nil // subscription ended: keep address updates
-				}
-			case _, ok := <-addrs:
-				if !ok {
-					addrs = nil
-				}
-			case <-resync:
-			}
-			w.refresh()
-		}
-	}()
+	go w.run(&links, &addrs)
 	return w, nil
+}
+
+// onErr is the subscriptions' error callback: overflow (ENOBUFS) or a
+// broken socket. Re-read everything; a subscription the error ended is
+// re-opened when its channel closes.
+func (w *LinkWatcher) onErr(error) {
+	select {
+	case w.resync <- struct{}{}:
+	default:
+	}
+}
+
+func (w *LinkWatcher) subscribeLinks(s *subscription[netlink.LinkUpdate]) error {
+	ch, done := make(chan netlink.LinkUpdate, 64), make(chan struct{})
+	if err := w.hooks.subLinks(ch, done, netlink.LinkSubscribeOptions{Namespace: w.cfg.Namespace, ErrorCallback: w.onErr}); err != nil {
+		close(done) // closes the socket if the library got that far
+		return err
+	}
+	s.ch, s.done = ch, done
+	return nil
+}
+
+func (w *LinkWatcher) subscribeAddrs(s *subscription[netlink.AddrUpdate]) error {
+	ch, done := make(chan netlink.AddrUpdate, 64), make(chan struct{})
+	if err := w.hooks.subAddrs(ch, done, netlink.AddrSubscribeOptions{Namespace: w.cfg.Namespace, ErrorCallback: w.onErr}); err != nil {
+		close(done)
+		return err
+	}
+	s.ch, s.done = ch, done
+	return nil
+}
+
+func (w *LinkWatcher) run(links *subscription[netlink.LinkUpdate], addrs *subscription[netlink.AddrUpdate]) {
+	defer w.wg.Done()
+	defer close(w.events)
+	defer links.end()
+	defer addrs.end()
+
+	retry := time.NewTimer(time.Hour)
+	retry.Stop()
+	defer retry.Stop()
+	var retryC <-chan time.Time // non-nil while a re-subscription is pending
+	backoff := w.hooks.backoffMin
+	var healthySince time.Time // when both subscriptions last came up
+	schedule := func(lost bool) {
+		if retryC != nil {
+			return
+		}
+		// A subscription that lived longer than the longest wait was
+		// healthy: start the backoff over. A failed attempt never does.
+		if lost && time.Since(healthySince) > w.hooks.backoffMax {
+			backoff = w.hooks.backoffMin
+		}
+		wait := backoff
+		backoff = min(2*backoff, w.hooks.backoffMax)
+		if w.hooks.onRetry != nil {
+			w.hooks.onRetry(wait)
+		}
+		retry.Reset(wait)
+		retryC = retry.C
+	}
+
+	w.refresh()
+	for {
+		select {
+		case <-w.done:
+			return
+		case _, ok := <-links.ch: // nil channel while unsubscribed: never ready
+			if !ok {
+				links.lost()
+				schedule(true)
+			}
+		case _, ok := <-addrs.ch:
+			if !ok {
+				addrs.lost()
+				schedule(true)
+			}
+		case <-w.resync:
+		case <-retryC:
+			retryC = nil
+			if !links.active() && w.subscribeLinks(links) != nil {
+				schedule(false)
+			}
+			if !addrs.active() && w.subscribeAddrs(addrs) != nil {
+				schedule(false)
+			}
+			if links.active() && addrs.active() {
+				healthySince = time.Now()
+			}
+			// Then re-read: what changed while unsubscribed was
+			// never notified.
+		}
+		w.refresh()
+	}
 }
 
 // Events delivers snapshots; it is closed by Close. Read it promptly: the
