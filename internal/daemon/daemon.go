@@ -154,10 +154,13 @@ func (d *Daemon) tryStart(rc config.Router, errs *[]error) {
 // what the daemon created.
 func (d *Daemon) Stop() {
 	d.mu.Lock()
-	if d.watcher != nil {
-		d.watcher.Close()
-		d.watcher = nil
+	w := d.watcher
+	d.watcher = nil
+	d.mu.Unlock()
+	if w != nil {
+		w.Close() // outside d.mu: its consumer may be waiting for d.mu
 	}
+	d.mu.Lock()
 	routers := make([]*vr, 0, len(d.routers))
 	for _, r := range d.routers {
 		routers = append(routers, r)
@@ -172,18 +175,20 @@ func (d *Daemon) Stop() {
 	for _, r := range routers {
 		r.close()
 	}
-	d.stopScripts(nil)
+	waitScripts := d.stopScripts(nil)
 	_ = d.addrs.RemoveAll()
 	_ = d.vmacs.RemoveAll()
 	if d.arpGuard != nil {
 		_ = d.arpGuard.Close()
 	}
 	d.mu.Unlock()
+	waitScripts()
 	d.events.closeAll()
 }
 
 // watch (re)starts the link watcher over every interface a router runs on
-// or tracks. Called with d.mu held.
+// or tracks. Called with d.mu held; the previous watcher is closed in the
+// background, because its consumer may be waiting for d.mu.
 func (d *Daemon) watch(cfg *config.Config) error {
 	var names []string
 	for _, r := range cfg.Routers {
@@ -194,8 +199,9 @@ func (d *Daemon) watch(cfg *config.Config) error {
 	}
 	slices.Sort(names)
 	names = slices.Compact(names)
-	if d.watcher != nil {
-		d.watcher.Close()
+	if old := d.watcher; old != nil {
+		d.watcher = nil
+		go old.Close()
 	}
 	w, err := linux.WatchLinks(linux.WatchConfig{Interfaces: names, Exclude: d.isVIP, Netlink: d.nl})
 	if err != nil {
@@ -213,7 +219,9 @@ func (d *Daemon) watch(cfg *config.Config) error {
 // linkChanged dispatches a link snapshot to the routers it concerns.
 func (d *Daemon) linkChanged(st linux.LinkState) {
 	if st.Exists && d.recreated(st) {
-		d.reopen(st.Name)
+		// In the background: reopen takes the reload lock, and a reload
+		// may be waiting for this watcher to close.
+		go d.reopen(st.Name)
 	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -319,6 +327,8 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 		if old := d.scripts[name]; old != nil && reflect.DeepEqual(old.cfg, sc) {
 			continue
 		}
+		// The old run is cancelled; its last callback may still come,
+		// harmlessly, before the new run reports.
 		d.stopScripts([]string{name})
 		ctx, cancel := context.WithCancel(context.Background())
 		run := &scriptRun{cfg: sc, cancel: cancel, done: make(chan struct{})}
@@ -335,16 +345,24 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 	}
 }
 
-// stopScripts stops the named scripts, or all when names is nil, and
-// waits for them (their processes are killed). Called with d.mu held.
-func (d *Daemon) stopScripts(names []string) {
+// stopScripts stops the named scripts, or all when names is nil (their
+// processes are killed), and returns a function that waits for them. Called
+// with d.mu held; wait after releasing it, since a script's callback takes
+// d.mu to find its routers.
+func (d *Daemon) stopScripts(names []string) (wait func()) {
+	var done []chan struct{}
 	for name, run := range d.scripts {
 		if names != nil && !slices.Contains(names, name) {
 			continue
 		}
 		run.cancel()
-		<-run.done
+		done = append(done, run.done)
 		delete(d.scripts, name)
+	}
+	return func() {
+		for _, c := range done {
+			<-c
+		}
 	}
 }
 

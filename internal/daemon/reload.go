@@ -128,12 +128,13 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 			gone = append(gone, name)
 		}
 	}
-	d.stopScripts(gone)
+	waitScripts := d.stopScripts(gone)
 	if err := d.watch(cfg); err != nil {
 		d.log.Error("link watcher", "err", err)
 	}
 	d.setVIPs(cfg)
 	d.mu.Unlock()
+	waitScripts()
 
 	d.log.Info("configuration reloaded", "unchanged", res.Unchanged, "updated", res.Updated, "restarted", res.Restarted, "added", res.Added, "removed", res.Removed)
 	d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "applied"})
