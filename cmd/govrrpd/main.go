@@ -99,7 +99,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	d := daemon.New(cfg, daemon.Options{Log: log, ConfigFile: file})
+	d := daemon.New(cfg, daemon.Options{Log: log, ConfigFile: file, HookTimeout: cfg.NotifyTimeout})
 	if err := d.Start(); err != nil {
 		ln.Close()
 		d.Stop()

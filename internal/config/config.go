@@ -18,6 +18,7 @@ type Config struct {
 	ControlSocket string
 	ControlGroup  string
 	MetricsListen string
+	NotifyTimeout time.Duration
 	Log           Log
 	Routers       []Router
 	Scripts       map[string]Script
@@ -148,4 +149,5 @@ const (
 	DefaultAnnounceDelay  = 2 * time.Second
 	DefaultScriptInterval = 2 * time.Second
 	DefaultScriptTimeout  = time.Second
+	DefaultNotifyTimeout  = 30 * time.Second
 )

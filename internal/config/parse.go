@@ -55,7 +55,7 @@ func (p *parser) fail(n *yaml.Node, fix, format string, args ...any) {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (p *parser) parse(data []byte) *Config {
-	c := &Config{File: p.file, ControlSocket: DefaultControlSocket, Log: Log{Format: "text", Level: "info"}, Scripts: map[string]Script{}}
+	c := &Config{File: p.file, ControlSocket: DefaultControlSocket, NotifyTimeout: DefaultNotifyTimeout, Log: Log{Format: "text", Level: "info"}, Scripts: map[string]Script{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		for _, line := range strings.Split(err.Error(), "\n") {
@@ -92,6 +92,8 @@ func (p *parser) parse(data []byte) *Config {
 			if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
 				p.fail(v, "write host:port, e.g. 127.0.0.1:9624", "metrics_listen %q: %v", c.MetricsListen, err)
 			}
+		case "notify_timeout":
+			c.NotifyTimeout = p.duration(v, time.Second, 10*time.Minute)
 		case "log":
 			p.mapping(v, "log", func(k, v *yaml.Node) {
 				switch k.Value {

@@ -19,6 +19,7 @@ var Schema = []Key{
 	{"control_socket", "path", DefaultControlSocket, "", "Unix socket of the control API (mode 0600)."},
 	{"control_group", "group name", "", "", "Group given read/write access to the control socket (mode 0660)."},
 	{"metrics_listen", "host:port", "", "", "Serve Prometheus metrics at http://ADDR/metrics; off when absent."},
+	{"notify_timeout", "duration", "30s", "1s..10m", "A notify hook still running after this is killed (with its process group)."},
 	{"log", "mapping", "", "", "Logging."},
 	{"log.format", "string", "text", "text | json", "Log format (log/slog)."},
 	{"log.level", "string", "info", "debug | info | warn | error", "Log level."},

@@ -56,6 +56,11 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	res.OK = true
 
 	d.mu.Lock()
+	old := d.cfg
+	if old.ControlSocket != cfg.ControlSocket || old.ControlGroup != cfg.ControlGroup || old.MetricsListen != cfg.MetricsListen ||
+		old.NotifyTimeout != cfg.NotifyTimeout || old.Log != cfg.Log {
+		d.log.Warn("control_socket, control_group, metrics_listen, notify_timeout and log take effect at the next start of govrrpd")
+	}
 	// During the change both old and new VIPs stay excluded from sources.
 	union := &config.Config{Routers: append(slices.Clone(d.cfg.Routers), cfg.Routers...)}
 	d.setVIPs(union)
