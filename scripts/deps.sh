@@ -9,12 +9,26 @@ declare -A need=(
   [tshark]=tshark
   [tcpdump]=tcpdump
   [ip]=iproute2
+  [keepalived]=keepalived
+  [vtysh]=frr
+  [ping]=iputils-ping
+  [nft]=nftables
+  [setpriv]=util-linux
+)
+# file -> Debian package, for programs that are not on PATH
+declare -A need_file=(
+  [/usr/lib/frr/zebra]=frr
+  [/usr/lib/frr/vrrpd]=frr
 )
 
-missing=()
+declare -A missing_set=()
 for cmd in "${!need[@]}"; do
-  command -v "$cmd" >/dev/null 2>&1 || missing+=("${need[$cmd]}")
+  command -v "$cmd" >/dev/null 2>&1 || missing_set[${need[$cmd]}]=1
 done
+for f in "${!need_file[@]}"; do
+  [ -x "$f" ] || missing_set[${need_file[$f]}]=1
+done
+missing=("${!missing_set[@]}")
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then

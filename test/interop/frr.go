@@ -1,0 +1,380 @@
+package interop
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/testenv"
+)
+
+// FRR binaries (not on PATH).
+const (
+	frrZebra = "/usr/lib/frr/zebra"
+	frrVrrpd = "/usr/lib/frr/vrrpd"
+)
+
+// FRR runs FRR 8.4's zebra and vrrpd in a router namespace, in the
+// foreground (so the harness owns the processes), as user frr, with a
+// private vty/zserv directory:
+//
+//	zebra -u frr -g frr -i DIR/zebra.pid -z DIR/zserv.api --vty_socket DIR -A 127.0.0.1 -P 0 -f /dev/null --log file:DIR/zebra.log
+//	vrrpd ... -f DIR/frr.conf --log file:DIR/vrrpd.log
+//
+// vrrpd needs the VMAC macvlans made beforehand (bridge mode, VIPs on them,
+// IPv6 ones with random address generation); Start makes them. It also sets,
+// inside the router namespace only, eth0 arp_ignore=1 (else eth0 answers ARP
+// for the VIP with its own MAC, on the backup too, since the VIP stays on
+// the protodown macvlan) and ignore_routes_with_linkdown=1, as FRR's
+// documentation advises. FRR runs one "vrrp N" per VRID for both families,
+// so VRs of the same VRID must agree on everything but the VIPs.
+// State comes from `vtysh --vty_socket DIR -c "show vrrp json"`.
+type FRR struct {
+	name string
+	node *netnstest.Node
+	dir  string // world-writable: the daemons run as frr
+
+	vrs   []VR
+	zebra *proc
+	vrrpd *proc
+}
+
+// NewFRR prepares an FRR peer in nd with its files under dir/<node>-frr.
+func NewFRR(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *FRR {
+	t.Helper()
+	testenv.RequireTool(t, frrZebra)
+	testenv.RequireTool(t, frrVrrpd)
+	testenv.RequireTool(t, "vtysh")
+	byID := map[uint8]VR{}
+	seen := map[VRKey]bool{}
+	for _, v := range vrs {
+		if err := v.check(); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case seen[v.Key()]:
+			t.Fatalf("frr: %v twice", v.Key())
+		case v.AuthPass != "":
+			t.Fatalf("frr: VR %d: FRR has no authentication", v.VRID)
+		case len(v.Unicast) > 0:
+			t.Fatalf("frr: VR %d: FRR has no unicast", v.VRID)
+		case v.Priority == 255:
+			t.Fatalf("frr: VR %d: FRR cannot be the address owner", v.VRID)
+		case v.Interval < 10*time.Millisecond || v.Interval > 40950*time.Millisecond:
+			t.Fatalf("frr: VR %d: interval %v out of range", v.VRID, v.Interval)
+		}
+		seen[v.Key()] = true
+		if o, ok := byID[v.VRID]; ok && (o.Version != v.Version || o.Priority != v.Priority || o.Interval != v.Interval || o.NoPreempt != v.NoPreempt) {
+			t.Fatalf("frr: VRID %d: the IPv4 and IPv6 VRs must share version, priority, interval and preempt", v.VRID)
+		}
+		byID[v.VRID] = v
+	}
+	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
+	f := &FRR{name: short + "/frr", node: nd, dir: filepath.Join(dir, short+"-frr"), vrs: append([]VR(nil), vrs...)}
+	if err := os.MkdirAll(f.dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(f.dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// Name implements Peer.
+func (f *FRR) Name() string { return f.name }
+
+// Node implements Peer.
+func (f *FRR) Node() *netnstest.Node { return f.node }
+
+// VRs implements Peer.
+func (f *FRR) VRs() []VR { return append([]VR(nil), f.vrs...) }
+
+func (f *FRR) path(n string) string { return filepath.Join(f.dir, n) }
+
+// macvlanName is the VMAC device of a VR.
+func macvlanName(v VR) string { return fmt.Sprintf("vrrp%d-%d", int(v.Family), v.VRID) }
+
+func vmac(v VR) string {
+	if v.Family == IPv6 {
+		return fmt.Sprintf("00:00:5e:00:02:%02x", v.VRID)
+	}
+	return fmt.Sprintf("00:00:5e:00:01:%02x", v.VRID)
+}
+
+// Config renders frr.conf for the current VRs.
+func (f *FRR) Config() string {
+	ids := map[uint8][]VR{}
+	var order []int
+	for _, v := range f.vrs {
+		if _, ok := ids[v.VRID]; !ok {
+			order = append(order, int(v.VRID))
+		}
+		ids[v.VRID] = append(ids[v.VRID], v)
+	}
+	sort.Ints(order)
+	var b strings.Builder
+	b.WriteString("interface eth0\n")
+	for _, id := range order {
+		vs := ids[uint8(id)]
+		v := vs[0]
+		fmt.Fprintf(&b, " vrrp %d version %d\n", id, v.Version)
+		fmt.Fprintf(&b, " vrrp %d priority %d\n", id, v.Priority)
+		fmt.Fprintf(&b, " vrrp %d advertisement-interval %d\n", id, v.Interval.Milliseconds())
+		if v.NoPreempt {
+			fmt.Fprintf(&b, " no vrrp %d preempt\n", id)
+		}
+		for _, v := range vs {
+			kw := "ip"
+			if v.Family == IPv6 {
+				kw = "ipv6"
+			}
+			for _, p := range v.VIPs {
+				fmt.Fprintf(&b, " vrrp %d %s %v\n", id, kw, p.Addr())
+			}
+		}
+	}
+	return b.String()
+}
+
+// setup makes the macvlans (again, after a Kill) and the sysctls.
+func (f *FRR) setup(t testing.TB) {
+	t.Helper()
+	nd := f.node
+	nd.MustSysctl(t, "net/ipv4/conf/eth0/arp_ignore", "1")
+	nd.MustSysctl(t, "net/ipv4/conf/all/ignore_routes_with_linkdown", "1")
+	nd.MustSysctl(t, "net/ipv6/conf/all/ignore_routes_with_linkdown", "1")
+	for _, v := range f.vrs {
+		dev := macvlanName(v)
+		_, _ = nd.IP("link", "del", dev)
+		nd.MustIP(t, "link", "add", dev, "link", "eth0", "type", "macvlan", "mode", "bridge")
+		nd.MustIP(t, "link", "set", "dev", dev, "address", vmac(v))
+		if v.Family == IPv6 {
+			// `ip link add ... addrgenmode` is refused here; the sysctl
+			// works before the device goes up. No EUI-64 from the VMAC.
+			nd.MustSysctl(t, "net/ipv6/conf/"+dev+"/addr_gen_mode", "3")
+			// vrrpd toggles protodown (carrier) on every Backup/Master
+			// change; without this the kernel drops the link-local on
+			// carrier loss and makes a new random one on carrier up,
+			// and vrrpd, which binds its IPv6 socket to that address
+			// when it becomes Master, fails ("Failed to find address to
+			// bind") and sends nothing.
+			nd.MustSysctl(t, "net/ipv6/conf/"+dev+"/keep_addr_on_down", "1")
+		}
+		for _, p := range v.VIPs {
+			args := []string{"addr", "add", p.String(), "dev", dev}
+			if v.Family == IPv6 {
+				args = append([]string{"-6"}, append(args, "nodad")...)
+			}
+			nd.MustIP(t, args...)
+		}
+		nd.MustIP(t, "link", "set", dev, "up")
+	}
+}
+
+// Start implements Peer.
+func (f *FRR) Start(t testing.TB) {
+	t.Helper()
+	if f.Running() {
+		t.Fatalf("%s: already running", f.name)
+	}
+	f.setup(t)
+	if err := os.WriteFile(f.path("frr.conf"), []byte(f.Config()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"zserv.api", "zebra.vty", "vrrpd.vty", "zebra.pid", "vrrpd.pid"} {
+		_ = os.Remove(f.path(n))
+	}
+	common := []string{"-u", "frr", "-g", "frr", "-z", f.path("zserv.api"), "--vty_socket", f.dir, "-A", "127.0.0.1", "-P", "0"}
+	f.zebra = startProc(t, f.node, f.name+"/zebra", f.path("zebra.out"), append([]string{frrZebra,
+		"-i", f.path("zebra.pid"), "-f", "/dev/null", "--log", "file:" + f.path("zebra.log")}, common...)...)
+	f.waitFile(t, f.zebra, "zserv.api")
+	f.vrrpd = startProc(t, f.node, f.name+"/vrrpd", f.path("vrrpd.out"), append([]string{frrVrrpd,
+		"-i", f.path("vrrpd.pid"), "-f", f.path("frr.conf"), "--log", "file:" + f.path("vrrpd.log")}, common...)...)
+	f.waitFile(t, f.vrrpd, "vrrpd.vty")
+}
+
+func (f *FRR) waitFile(t testing.TB, p *proc, name string) {
+	t.Helper()
+	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
+		_, err := os.Stat(f.path(name))
+		return err == nil || !p.running()
+	}) || !p.running() {
+		t.Fatalf("%s did not start (no %s):\n%s", p.name, name, tail(f.Logs(), 40))
+	}
+}
+
+// Stop implements Peer: SIGTERM to vrrpd (a master sends priority 0), then
+// to zebra.
+func (f *FRR) Stop(t testing.TB) {
+	t.Helper()
+	if f.vrrpd != nil {
+		f.vrrpd.stop(t, syscall.SIGTERM)
+	}
+	if f.zebra != nil {
+		f.zebra.stop(t, syscall.SIGTERM)
+	}
+}
+
+// Kill implements Peer: SIGKILL to vrrpd, then zebra. The macvlans keep
+// their state: a killed master's VMAC device stays up with the VIPs.
+func (f *FRR) Kill(t testing.TB) {
+	t.Helper()
+	if f.vrrpd != nil {
+		f.vrrpd.kill(t)
+	}
+	if f.zebra != nil {
+		f.zebra.kill(t)
+	}
+}
+
+// Running implements Peer.
+func (f *FRR) Running() bool { return f.vrrpd != nil && f.vrrpd.running() }
+
+// vtysh runs vtysh against this peer's daemons.
+func (f *FRR) vtysh(cmds ...string) (string, error) {
+	args := []string{"--vty_socket", f.dir}
+	for _, c := range cmds {
+		args = append(args, "-c", c)
+	}
+	cmd := exec.Command("vtysh", args...)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return string(out), fmt.Errorf("vtysh %s: %v: %s", strings.Join(cmds, "; "), err, strings.TrimSpace(stderr.String()))
+	}
+	return string(out), nil
+}
+
+// frrVR is one entry of `show vrrp json`.
+type frrVR struct {
+	VRID int `json:"vrid"`
+	V4   struct {
+		Status string `json:"status"`
+	} `json:"v4"`
+	V6 struct {
+		Status string `json:"status"`
+	} `json:"v6"`
+}
+
+// State implements Peer.
+func (f *FRR) State(key VRKey) (State, error) {
+	if !f.Running() {
+		return Unknown, fmt.Errorf("%s: not running", f.name)
+	}
+	out, err := f.vtysh("show vrrp json")
+	if err != nil {
+		return Unknown, err
+	}
+	var vrs []frrVR
+	if err := json.Unmarshal([]byte(out), &vrs); err != nil {
+		return Unknown, fmt.Errorf("%s: show vrrp json: %v: %q", f.name, err, out)
+	}
+	for _, v := range vrs {
+		if v.VRID != int(key.VRID) {
+			continue
+		}
+		s := v.V4.Status
+		if key.Family == IPv6 {
+			s = v.V6.Status
+		}
+		switch s {
+		case "Master":
+			return Master, nil
+		case "Backup":
+			return Backup, nil
+		case "Initialize":
+			return Init, nil
+		}
+		return Unknown, fmt.Errorf("%s: %v: status %q", f.name, key, s)
+	}
+	return Unknown, fmt.Errorf("%s: no VRID %d in show vrrp", f.name, key.VRID)
+}
+
+// SetPriority implements Peer, with vtysh configuration commands.
+func (f *FRR) SetPriority(t testing.TB, vrid uint8, prio uint8) {
+	t.Helper()
+	for i := range f.vrs {
+		if f.vrs[i].VRID == vrid {
+			f.vrs[i].Priority = prio
+		}
+	}
+	if err := os.WriteFile(f.path("frr.conf"), []byte(f.Config()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.vtysh("configure terminal", "interface eth0", fmt.Sprintf("vrrp %d priority %d", vrid, prio)); err != nil {
+		t.Fatalf("%s: %v", f.name, err)
+	}
+}
+
+// Source implements Peer: eth0's IPv4 address; for IPv6 the link-local of
+// the VMAC macvlan, which FRR sends from.
+func (f *FRR) Source(key VRKey) (netip.Addr, error) {
+	if key.Family == IPv4 {
+		return f.node.V4.Addr(), nil
+	}
+	for _, v := range f.vrs {
+		if v.Key() == key {
+			return f.node.LinkLocal(macvlanName(v))
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("%s: no %v", f.name, key)
+}
+
+// Logs implements Peer: zebra's and vrrpd's output and logs, vrrpd's last.
+// vrrpd's start-up burst of "Refusing to start Virtual Router" lines (one per
+// interface event until the VMAC device is matched) is collapsed.
+func (f *FRR) Logs() string {
+	var b strings.Builder
+	for _, n := range []string{"zebra.out", "zebra.log", "vrrpd.out", "vrrpd.log"} {
+		s := readFile(f.path(n))
+		if strings.TrimSpace(s) == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "--- %s\n", n)
+		refused := 0
+		for _, line := range strings.Split(strings.TrimRight(s, "\n"), "\n") {
+			if strings.Contains(line, "Refusing to start Virtual Router") {
+				refused++
+				continue
+			}
+			if refused > 0 {
+				fmt.Fprintf(&b, "(%d 'Refusing to start Virtual Router' lines)\n", refused)
+				refused = 0
+			}
+			b.WriteString(line + "\n")
+		}
+		if refused > 0 {
+			fmt.Fprintf(&b, "(%d 'Refusing to start Virtual Router' lines)\n", refused)
+		}
+	}
+	return b.String()
+}
+
+// Dump implements Peer: `show vrrp` and the VMAC devices.
+func (f *FRR) Dump() string {
+	var b strings.Builder
+	if f.Running() {
+		out, err := f.vtysh("show vrrp")
+		if err != nil {
+			out += err.Error()
+		}
+		b.WriteString("show vrrp:\n" + indent(out, "  ") + "\n")
+	}
+	links, err := f.node.IP("-d", "-br", "link")
+	if err != nil {
+		links = err.Error()
+	}
+	addrs, _ := f.node.IP("-br", "addr")
+	b.WriteString("links:\n" + indent(links, "  ") + "\naddresses:\n" + indent(addrs, "  "))
+	return b.String()
+}

@@ -1,0 +1,358 @@
+package interop
+
+import (
+	"bufio"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/testenv"
+)
+
+// Keepalived runs keepalived (2.2.7, VRRP only) in a router namespace:
+//
+//	ip netns exec NS keepalived -n -l -P -f DIR/keepalived.conf -p PID -r VRRP_PID
+//
+// One vrrp_instance per VR, named VI_<vrid>_<4|6>. State comes from the
+// notify FIFO (vrrp_notify_fifo), which keepalived writes a line to on every
+// transition: INSTANCE "VI_51_4" MASTER 150. The harness holds the FIFO open
+// read-write for the peer's life, so keepalived never blocks on it.
+type Keepalived struct {
+	name string
+	node *netnstest.Node
+	dir  string
+
+	mu     sync.Mutex
+	vrs    []VR
+	states map[string]State // instance name -> last notified state
+	events []string         // FIFO lines with receive times
+
+	proc    *proc
+	fifo    *os.File
+	fifoEnd string // why the FIFO reader stopped, for Dump
+}
+
+// NewKeepalived prepares a keepalived peer in nd, keeping its files under
+// dir/<node>-keepalived. It fails the test for VRs keepalived cannot run.
+func NewKeepalived(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *Keepalived {
+	t.Helper()
+	testenv.RequireTool(t, "keepalived")
+	seen := map[VRKey]bool{}
+	for _, v := range vrs {
+		if err := v.check(); err != nil {
+			t.Fatal(err)
+		}
+		if seen[v.Key()] {
+			t.Fatalf("keepalived: %v twice", v.Key())
+		}
+		seen[v.Key()] = true
+		if v.AuthPass != "" && v.Version != 2 {
+			t.Fatalf("keepalived: VR %d: auth_pass needs VRRPv2", v.VRID)
+		}
+	}
+	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
+	k := &Keepalived{name: short + "/keepalived", node: nd, dir: filepath.Join(dir, short+"-keepalived"), vrs: append([]VR(nil), vrs...)}
+	if err := os.MkdirAll(k.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// nodePrefix is the LAN part of a namespace name ("gvt123-1-" of "gvt123-1-r1").
+func nodePrefix(ns string) string {
+	if i := strings.LastIndexByte(ns, '-'); i >= 0 {
+		return ns[:i+1]
+	}
+	return ""
+}
+
+func instanceName(v VR) string { return fmt.Sprintf("VI_%d_%d", v.VRID, int(v.Family)) }
+
+// Name implements Peer.
+func (k *Keepalived) Name() string { return k.name }
+
+// Node implements Peer.
+func (k *Keepalived) Node() *netnstest.Node { return k.node }
+
+// VRs implements Peer.
+func (k *Keepalived) VRs() []VR {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return append([]VR(nil), k.vrs...)
+}
+
+func (k *Keepalived) path(f string) string { return filepath.Join(k.dir, f) }
+
+// Config renders keepalived.conf for the current VRs.
+func (k *Keepalived) Config() string {
+	k.mu.Lock()
+	vrs := append([]VR(nil), k.vrs...)
+	k.mu.Unlock()
+	var b strings.Builder
+	ver := 3
+	if len(vrs) > 0 {
+		ver = vrs[0].Version
+	}
+	fmt.Fprintf(&b, `global_defs {
+  router_id %s
+  vrrp_version %d
+  vrrp_notify_fifo %s
+  vrrp_garp_master_delay 1
+  vrrp_garp_master_repeat 3
+  vrrp_garp_master_refresh 0
+}
+`, strings.ReplaceAll(k.name, "/", "-"), ver, k.path("notify.fifo"))
+	for _, v := range vrs {
+		fmt.Fprintf(&b, "\nvrrp_instance %s {\n", instanceName(v))
+		b.WriteString("  state BACKUP\n  interface eth0\n")
+		fmt.Fprintf(&b, "  virtual_router_id %d\n  priority %d\n  version %d\n", v.VRID, v.Priority, v.Version)
+		fmt.Fprintf(&b, "  advert_int %s\n", secs(v.Interval))
+		if v.Family == IPv6 {
+			b.WriteString("  native_ipv6\n")
+		}
+		if v.NoPreempt {
+			b.WriteString("  nopreempt\n")
+		}
+		if v.VMAC {
+			fmt.Fprintf(&b, "  use_vmac vrrp%d.%d\n", int(v.Family), v.VRID)
+			if len(v.Unicast) > 0 {
+				b.WriteString("  vmac_xmit_base\n")
+			}
+		}
+		if v.AuthPass != "" {
+			fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", v.AuthPass)
+		}
+		if len(v.Unicast) > 0 {
+			b.WriteString("  unicast_peer {\n")
+			for _, a := range v.Unicast {
+				fmt.Fprintf(&b, "    %v\n", a)
+			}
+			b.WriteString("  }\n")
+		}
+		b.WriteString("  virtual_ipaddress {\n")
+		for _, p := range v.VIPs {
+			fmt.Fprintf(&b, "    %v\n", p)
+		}
+		b.WriteString("  }\n}\n")
+	}
+	return b.String()
+}
+
+// secs formats d in seconds with the decimals keepalived accepts.
+func secs(d time.Duration) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.2f", d.Seconds()), "0"), ".")
+}
+
+func (k *Keepalived) writeConfig(t testing.TB) {
+	t.Helper()
+	if err := os.WriteFile(k.path("keepalived.conf"), []byte(k.Config()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Start implements Peer.
+func (k *Keepalived) Start(t testing.TB) {
+	t.Helper()
+	if k.Running() {
+		t.Fatalf("%s: already running", k.name)
+	}
+	k.writeConfig(t)
+	k.openFIFO(t)
+	for _, f := range []string{"keepalived.pid", "vrrp.pid"} {
+		_ = os.Remove(k.path(f))
+	}
+	k.proc = startProc(t, k.node, k.name, k.path("keepalived.log"),
+		"keepalived", "-n", "-l", "-P", "-D",
+		"-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
+	// Running = the VRRP child has written its pid file.
+	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
+		_, err := os.Stat(k.path("vrrp.pid"))
+		return err == nil || !k.proc.running()
+	}) || !k.proc.running() {
+		t.Fatalf("%s did not start:\n%s", k.name, tail(readFile(k.proc.logPath), 30))
+	}
+}
+
+// openFIFO creates the notify FIFO (once) and reads it until the test ends.
+func (k *Keepalived) openFIFO(t testing.TB) {
+	t.Helper()
+	if k.fifo != nil {
+		return
+	}
+	path := k.path("notify.fifo")
+	if err := unix.Mkfifo(path, 0o600); err != nil && err != unix.EEXIST {
+		t.Fatalf("mkfifo: %v", err)
+	}
+	// O_RDWR: never blocks in open, never sees EOF between writers.
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k.fifo = f
+	k.states = map[string]State{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			k.notified(sc.Text())
+		}
+		k.mu.Lock()
+		k.fifoEnd = fmt.Sprintf("reader stopped: %v", sc.Err())
+		k.mu.Unlock()
+	}()
+	t.Cleanup(func() { f.Close(); <-done })
+}
+
+// notified records one FIFO line: TYPE "NAME" STATE PRIORITY.
+func (k *Keepalived) notified(line string) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.events = append(k.events, time.Now().Format("15:04:05.000")+" "+line)
+	f := strings.Fields(line)
+	if len(f) < 3 || f[0] != "INSTANCE" {
+		return
+	}
+	st := Unknown
+	switch f[2] {
+	case "MASTER":
+		st = Master
+	case "BACKUP":
+		st = Backup
+	case "FAULT":
+		st = Fault
+	}
+	k.states[strings.Trim(f[1], `"`)] = st
+}
+
+// Stop implements Peer: SIGTERM; keepalived's VRRP process sends priority 0
+// and removes its VIPs.
+func (k *Keepalived) Stop(t testing.TB) {
+	t.Helper()
+	if k.proc != nil {
+		k.proc.stop(t, syscall.SIGTERM)
+	}
+	k.forget()
+}
+
+// Kill implements Peer: SIGKILL to the parent and its VRRP process at once
+// (one process group), so the parent cannot respawn the child.
+func (k *Keepalived) Kill(t testing.TB) {
+	t.Helper()
+	if k.proc != nil {
+		k.proc.kill(t)
+	}
+	k.forget()
+}
+
+func (k *Keepalived) forget() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	clear(k.states)
+}
+
+// Running implements Peer.
+func (k *Keepalived) Running() bool { return k.proc != nil && k.proc.running() }
+
+// State implements Peer, from the notify FIFO; until the FIFO has said
+// anything about the instance, from the log of the running process.
+func (k *Keepalived) State(key VRKey) (State, error) {
+	if !k.Running() {
+		return Unknown, fmt.Errorf("%s: not running", k.name)
+	}
+	k.mu.Lock()
+	var name string
+	for _, v := range k.vrs {
+		if v.Key() == key {
+			name = instanceName(v)
+		}
+	}
+	st, ok := k.states[name]
+	k.mu.Unlock()
+	if name == "" {
+		return Unknown, fmt.Errorf("%s: no %v", k.name, key)
+	}
+	if ok {
+		return st, nil
+	}
+	return k.logState(name), nil
+}
+
+// logState is the state of the last "(NAME) Entering X STATE" line the
+// current process logged.
+func (k *Keepalived) logState(name string) State {
+	log := readFile(k.path("keepalived.log"))
+	if i := strings.LastIndex(log, "\n=== "); i >= 0 {
+		log = log[i:] // this run only (startProc marks each start)
+	}
+	st := Unknown
+	for _, line := range strings.Split(log, "\n") {
+		_, rest, ok := strings.Cut(line, "("+name+") Entering ")
+		if !ok {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(rest, "MASTER STATE"):
+			st = Master
+		case strings.HasPrefix(rest, "BACKUP STATE"):
+			st = Backup
+		case strings.HasPrefix(rest, "FAULT STATE"):
+			st = Fault
+		}
+	}
+	return st
+}
+
+// SetPriority implements Peer: rewrite the config and reload (SIGHUP). The
+// reload is asynchronous; callers wait for its effect on the wire or state.
+func (k *Keepalived) SetPriority(t testing.TB, vrid uint8, prio uint8) {
+	t.Helper()
+	k.mu.Lock()
+	for i := range k.vrs {
+		if k.vrs[i].VRID == vrid {
+			k.vrs[i].Priority = prio
+		}
+	}
+	k.mu.Unlock()
+	k.writeConfig(t)
+	if err := k.proc.signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("%s: reload: %v", k.name, err)
+	}
+}
+
+// Source implements Peer: eth0's primary IPv4 address, or its link-local
+// (the VMAC macvlan's copy of it with use_vmac, which is the same address).
+func (k *Keepalived) Source(key VRKey) (netip.Addr, error) {
+	if key.Family == IPv4 {
+		return k.node.V4.Addr(), nil
+	}
+	return k.node.LinkLocal("eth0")
+}
+
+// Logs implements Peer.
+func (k *Keepalived) Logs() string { return readFile(k.path("keepalived.log")) }
+
+// Dump implements Peer: notify events and the addresses keepalived put on
+// the interfaces.
+func (k *Keepalived) Dump() string {
+	k.mu.Lock()
+	ev := tail(strings.Join(k.events, "\n"), 10)
+	if k.fifoEnd != "" {
+		ev += "\n" + k.fifoEnd
+	}
+	k.mu.Unlock()
+	addrs, err := k.node.IP("-br", "addr")
+	if err != nil {
+		addrs = err.Error()
+	}
+	return "notify events:\n" + indent(ev, "  ") + "\naddresses:\n" + indent(addrs, "  ")
+}

@@ -1,0 +1,180 @@
+package interop
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"govrrp/internal/linux/netnstest"
+)
+
+// Family is the address family of a virtual router.
+type Family int
+
+// Address families.
+const (
+	IPv4 Family = 4
+	IPv6 Family = 6
+)
+
+func (f Family) String() string {
+	switch f {
+	case IPv4:
+		return "ipv4"
+	case IPv6:
+		return "ipv6"
+	}
+	return fmt.Sprintf("family(%d)", int(f))
+}
+
+// State is what a peer says one of its virtual routers is doing.
+type State int
+
+// States. Unknown also covers "not running" and "cannot tell".
+const (
+	Unknown State = iota
+	Init          // configured but not started (FRR's Initialize)
+	Backup
+	Master
+	Fault
+)
+
+func (s State) String() string {
+	switch s {
+	case Init:
+		return "Init"
+	case Backup:
+		return "Backup"
+	case Master:
+		return "Master"
+	case Fault:
+		return "Fault"
+	}
+	return "Unknown"
+}
+
+// VRKey names one virtual router of a peer: a VRID in one address family.
+type VRKey struct {
+	VRID   uint8
+	Family Family
+}
+
+func (k VRKey) String() string { return fmt.Sprintf("vrid %d/%v", k.VRID, k.Family) }
+
+// VR describes one virtual router in implementation-neutral terms; each Peer
+// turns it into its own configuration and refuses what it cannot do.
+type VR struct {
+	VRID     uint8
+	Version  int    // 2 or 3
+	Family   Family // IPv4 or IPv6 (v2 is IPv4 only)
+	Priority uint8  // 1..254; 255 = address owner (keepalived only)
+	// Interval is the advertisement interval: v3 in 10 ms steps, v2 whole
+	// seconds.
+	Interval time.Duration
+	VIPs     []netip.Prefix // the virtual addresses, with the LAN's prefix length
+	AuthPass string         // VRRPv2 simple password (keepalived only)
+	Unicast  []netip.Addr   // unicast peers (keepalived only)
+	VMAC     bool           // keepalived use_vmac; FRR always uses a VMAC
+	// NoPreempt turns Preempt_Mode off (the RFC default is on).
+	NoPreempt bool
+}
+
+// Key returns the VR's key.
+func (v VR) Key() VRKey { return VRKey{v.VRID, v.Family} }
+
+// MasterDown is the Master_Down_Interval of a backup of priority prio listening to a master
+// advertising every v.Interval (RFC 5798 §6.1; v2: RFC 3768, skew in whole
+// seconds' fractions independent of the interval).
+func (v VR) MasterDown(prio uint8) time.Duration {
+	if v.Version == 2 {
+		return 3*v.Interval + time.Duration(256-int(prio))*time.Second/256
+	}
+	return 3*v.Interval + time.Duration(256-int(prio))*v.Interval/256
+}
+
+func (v VR) check() error {
+	switch {
+	case v.VRID == 0:
+		return fmt.Errorf("VR: VRID 0")
+	case v.Version != 2 && v.Version != 3:
+		return fmt.Errorf("VR %d: version %d", v.VRID, v.Version)
+	case v.Family != IPv4 && v.Family != IPv6:
+		return fmt.Errorf("VR %d: family %v", v.VRID, v.Family)
+	case v.Version == 2 && v.Family == IPv6:
+		return fmt.Errorf("VR %d: VRRPv2 is IPv4 only", v.VRID)
+	case v.Priority == 0:
+		return fmt.Errorf("VR %d: priority 0", v.VRID)
+	case len(v.VIPs) == 0:
+		return fmt.Errorf("VR %d: no VIPs", v.VRID)
+	case v.Interval <= 0:
+		return fmt.Errorf("VR %d: interval %v", v.VRID, v.Interval)
+	case v.Version == 3 && v.Interval%(10*time.Millisecond) != 0:
+		return fmt.Errorf("VR %d: v3 interval %v is not a multiple of 10ms", v.VRID, v.Interval)
+	case v.Version == 2 && v.Interval%time.Second != 0:
+		return fmt.Errorf("VR %d: v2 interval %v is not whole seconds", v.VRID, v.Interval)
+	}
+	for _, p := range v.VIPs {
+		if (p.Addr().Is4() && v.Family != IPv4) || (p.Addr().Is6() && v.Family != IPv6) {
+			return fmt.Errorf("VR %d: VIP %v is not %v", v.VRID, p, v.Family)
+		}
+	}
+	return nil
+}
+
+// Peer is one VRRP implementation running in one router namespace.
+//
+// Methods taking a testing.TB fail the test when the implementation cannot do
+// what was asked; State reports instead of failing so that waits can poll it.
+// Start may be called again after Stop or Kill.
+type Peer interface {
+	// Name is a short label for reports ("r1/keepalived").
+	Name() string
+	// Node is the router namespace the peer runs in.
+	Node() *netnstest.Node
+	// VRs is the current configuration (SetPriority updates it).
+	VRs() []VR
+	// Start writes the configuration and starts the daemon(s); it returns
+	// once they run (not once they have elected anything). The processes
+	// are killed in t.Cleanup and on interrupt.
+	Start(t testing.TB)
+	// Stop sends SIGTERM and waits for the exit (a clean shutdown: a master
+	// sends priority 0), falling back to SIGKILL after a deadline.
+	Stop(t testing.TB)
+	// Kill sends SIGKILL to every process of the peer and waits: no
+	// goodbye; addresses and VMAC devices stay behind.
+	Kill(t testing.TB)
+	// Running reports whether the daemon processes are alive.
+	Running() bool
+	// State is what the peer says about one of its virtual routers.
+	State(k VRKey) (State, error)
+	// SetPriority changes the priority of every VR with this VRID, in the
+	// running daemon (a reload or a command) and in VRs.
+	SetPriority(t testing.TB, vrid uint8, prio uint8)
+	// Source is the IP source address of the peer's adverts for k.
+	Source(k VRKey) (netip.Addr, error)
+	// Logs is everything the peer has logged so far.
+	Logs() string
+	// Dump is the peer's own view, for failure reports (status output,
+	// addresses on its interfaces).
+	Dump() string
+}
+
+// tail returns the last n lines of s.
+func tail(s string, n int) string {
+	s = strings.TrimRight(s, "\n")
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = append([]string{fmt.Sprintf("... (%d earlier lines)", len(lines)-n)}, lines[len(lines)-n:]...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s, prefix string) string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return prefix + "(empty)"
+	}
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}

@@ -1,0 +1,190 @@
+package interop
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"govrrp/internal/linux/netnstest"
+)
+
+// stopTimeout bounds a graceful stop before SIGKILL.
+const stopTimeout = 5 * time.Second
+
+// proc is one process started inside a namespace with `ip netns exec`, which
+// execs the program, so the pid is the program's. It leads its own process
+// group (children such as keepalived's VRRP process share it), its output
+// goes to a log file, and it is killed in t.Cleanup and on interrupt.
+type proc struct {
+	name    string
+	logPath string
+	cmd     *exec.Cmd
+	done    chan struct{} // closed when Wait returned
+	err     error         // Wait's result, valid after done
+	unhook  func()
+}
+
+// startProc starts argv in nd. The log file is appended to, so a restarted
+// daemon keeps its history.
+func startProc(t testing.TB, nd *netnstest.Node, name, logPath string, argv ...string) *proc {
+	t.Helper()
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	defer logf.Close()
+	fmt.Fprintf(logf, "=== %s: ip netns exec %s %s\n", time.Now().Format("15:04:05.000"), nd.Name, strings.Join(argv, " "))
+	cmd := exec.Command("ip", append([]string{"netns", "exec", nd.Name}, argv...)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Own process group, so Kill reaches the daemon's children at once;
+	// Pdeathsig so a test binary killed with SIGKILL takes it along (the
+	// next run's stale sweep catches daemons that changed uid).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: start: %v", name, err)
+	}
+	p := &proc{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	p.unhook = netnstest.OnInterrupt(p.killGroup)
+	t.Cleanup(func() {
+		if p.running() {
+			p.killGroup()
+			p.wait(stopTimeout)
+		}
+		p.unhook()
+	})
+	return p
+}
+
+func (p *proc) pid() int { return p.cmd.Process.Pid }
+
+func (p *proc) running() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// killGroup sends SIGKILL to the whole process group.
+func (p *proc) killGroup() { _ = syscall.Kill(-p.pid(), syscall.SIGKILL) }
+
+// signal sends sig to the process itself.
+func (p *proc) signal(sig syscall.Signal) error {
+	if !p.running() {
+		return errors.New(p.name + ": not running")
+	}
+	return syscall.Kill(p.pid(), sig)
+}
+
+// wait waits for the exit, at most d.
+func (p *proc) wait(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// stop sends sig, waits up to stopTimeout, then kills the group. It reports
+// whether the process exited by itself.
+func (p *proc) stop(t testing.TB, sig syscall.Signal) bool {
+	t.Helper()
+	if !p.running() {
+		return true
+	}
+	_ = p.signal(sig)
+	if p.wait(stopTimeout) {
+		// Children (keepalived's VRRP process) may still be leaving.
+		p.waitGroupGone(stopTimeout)
+		return true
+	}
+	t.Logf("%s: no exit %v after %v; SIGKILL", p.name, stopTimeout, sig)
+	p.killGroup()
+	p.wait(stopTimeout)
+	return false
+}
+
+// kill SIGKILLs the group and waits for the leader and its children.
+func (p *proc) kill(t testing.TB) {
+	t.Helper()
+	if !p.running() {
+		return
+	}
+	p.killGroup()
+	if !p.wait(stopTimeout) {
+		t.Fatalf("%s: still running %v after SIGKILL", p.name, stopTimeout)
+	}
+	p.waitGroupGone(stopTimeout)
+}
+
+// waitGroupGone waits until no live process of the group is left (zombies
+// whose reaper is slow do not count).
+func (p *proc) waitGroupGone(d time.Duration) {
+	if !poll(d, 5*time.Millisecond, func() bool { return !groupAlive(p.pid()) }) {
+		p.killGroup()
+	}
+}
+
+// groupAlive reports whether a process of group pgid is alive (not a zombie).
+func groupAlive(pgid int) bool {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return syscall.Kill(-pgid, 0) == nil
+	}
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid pgrp ...; comm may hold spaces.
+		i := bytes.LastIndexByte(b, ')')
+		if i < 0 {
+			continue
+		}
+		f := strings.Fields(string(b[i+1:]))
+		if len(f) >= 3 && f[0] != "Z" && f[2] == strconv.Itoa(pgid) {
+			return true
+		}
+	}
+	return false
+}
+
+// readFile returns a file's content, or a note why not.
+func readFile(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Sprintf("(%v)", err)
+	}
+	return string(b)
+}
+
+// poll calls cond every interval until it returns true or d passes; it
+// reports whether cond became true.
+func poll(d, interval time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(d)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(interval)
+	}
+}
