@@ -69,6 +69,7 @@ type vr struct {
 	discards      [numReasons]atomic.Uint64
 	warnings      [numReasons]atomic.Uint64
 	rxQueueDrops  atomic.Uint64
+	rxForm        [2]atomic.Uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors    atomic.Uint64
 	masterChanges atomic.Uint64
 }
@@ -245,6 +246,7 @@ func (r *vr) close() {
 // deliver runs on the receive goroutine for every advert that passed the
 // receive checks. It never blocks: a router that cannot keep up drops.
 func (r *vr) deliver(m *vrrp.Message, res vrrp.Result, ip vrrp.IPHeader) {
+	r.rxForm[res.Form&1].Add(1)
 	if res.Warnings != 0 {
 		for _, err := range res.Warnings.Errors() {
 			r.warnings[reasonSlot(err)].Add(1)

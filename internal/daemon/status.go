@@ -9,6 +9,7 @@ import (
 	"govrrp/fsm"
 	"govrrp/internal/api"
 	"govrrp/internal/config"
+	"govrrp/vrrp"
 )
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -39,15 +40,17 @@ func (r *vr) detail() api.RouterDetail {
 		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),
 		ConfiguredInterval: ms(c.AdvertInterval), Primary: addrString(st.Primary),
 		Counters: map[string]uint64{
-			"master_transitions":     uint64(st.Counters.MasterTransitions),
-			"adverts_received":       st.Counters.RcvdAdvertisements,
-			"adverts_sent":           st.Counters.SentAdvertisements,
-			"priority_zero_received": st.Counters.RcvdPriZeroPackets,
-			"priority_zero_sent":     st.Counters.SentPriZeroPackets,
-			"master_changes":         r.masterChanges.Load(),
-			"send_errors":            r.sendErrors.Load(),
-			"receive_queue_drops":    r.rxQueueDrops.Load(),
-			"stale_timer_firings":    st.Counters.StaleTimerFirings,
+			"master_transitions":        uint64(st.Counters.MasterTransitions),
+			"adverts_received":          st.Counters.RcvdAdvertisements,
+			"adverts_sent":              st.Counters.SentAdvertisements,
+			"priority_zero_received":    st.Counters.RcvdPriZeroPackets,
+			"priority_zero_sent":        st.Counters.SentPriZeroPackets,
+			"master_changes":            r.masterChanges.Load(),
+			"send_errors":               r.sendErrors.Load(),
+			"receive_queue_drops":       r.rxQueueDrops.Load(),
+			"stale_timer_firings":       st.Counters.StaleTimerFirings,
+			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader].Load(),
+			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain].Load(),
 		},
 		Discards:        map[string]uint64{},
 		Transitions:     slices.Clone(r.transitions),
