@@ -49,6 +49,7 @@ type Router struct {
 	AuthPassword   string
 	Addresses      []netip.Prefix
 	Strict         bool
+	ReplyLower     bool // RFC 9568 immediate advert on hearing a lower priority [IMPL-7]
 	Track          Track
 	Announce       Announce
 	Notify         [][]string // each an argv

@@ -27,7 +27,7 @@ func TestParseFull(t *testing.T) {
 	gw := c.Routers[0]
 	want := Router{
 		Name: "gw", Interface: "eth0", VRID: 51, Version: 3, Family: vrrp.IPv4, Priority: 150,
-		AdvertInterval: time.Second, Preempt: true,
+		AdvertInterval: time.Second, Preempt: true, ReplyLower: true,
 		UnicastPeers: []netip.Addr{netip.MustParseAddr("10.77.0.2")},
 		Addresses:    []netip.Prefix{netip.MustParsePrefix("10.77.0.254/24"), netip.MustParsePrefix("10.77.0.253/24")},
 		Track: Track{

@@ -176,7 +176,7 @@ func (p *parser) seq(n *yaml.Node, path string) []*yaml.Node {
 func (p *parser) router(n *yaml.Node) Router {
 	r := Router{
 		Version: DefaultVersion, Priority: DefaultPriority, AdvertInterval: DefaultAdvertInterval,
-		Preempt: true, Announce: Announce{Repeat: DefaultAnnounceRepeat, Delay: DefaultAnnounceDelay},
+		Preempt: true, ReplyLower: true, Announce: Announce{Repeat: DefaultAnnounceRepeat, Delay: DefaultAnnounceDelay},
 		Pos: p.pos(n),
 	}
 	set := map[string]*yaml.Node{}
@@ -205,6 +205,8 @@ func (p *parser) router(n *yaml.Node) Router {
 			r.VMAC = p.boolean(v)
 		case "strict":
 			r.Strict = p.boolean(v)
+		case "reply_lower_priority":
+			r.ReplyLower = p.boolean(v)
 		case "checksum":
 			if p.oneOf(v, "pseudo-header", "plain") == "plain" {
 				r.Checksum = vrrp.ChecksumPlain

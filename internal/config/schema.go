@@ -40,6 +40,7 @@ var Schema = []Key{
 	{"routers[].auth.type", "string", "none", "none | pass", "pass: 8-byte simple password as keepalived auth_type PASS. AH is not supported."},
 	{"routers[].auth.password", "string", "", "1..8 bytes", "The password for type pass."},
 	{"routers[].addresses", "list of address[/prefix]", "", "1..255, one family, required", "Virtual addresses; an IPv6 list starts with a link-local address. Without /prefix: /32 or /128."},
+	{"routers[].reply_lower_priority", "bool", "true", "", "A Master hearing a lower priority answers at once with its own advert (RFC 9568 §6.4.3; keepalived does, FRR does not). VRRPv2 never does."},
 	{"routers[].strict", "bool", "false", "", "Discard adverts that fail the errata checks real peers fail (count 0, IPv6 first address not link-local, v2 address list)."},
 	{"routers[].track", "mapping", "", "", "Objects whose failure lowers the priority or puts the router in Fault."},
 	{"routers[].track.interfaces", "list", "", "", "Tracked interfaces (up with carrier)."},

@@ -104,7 +104,7 @@ func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
 	return fsm.Config{
 		VRID: c.VRID, Version: c.Version, Family: c.Family, Priority: c.Priority,
 		AdvertInterval: c.AdvertInterval, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay,
-		Accept: c.Accept, Addresses: c.VIPs(), Primary: primary,
+		Accept: c.Accept, Addresses: c.VIPs(), Primary: primary, NoReplyLower: !c.ReplyLower,
 	}
 }
 
