@@ -33,8 +33,11 @@ type item struct {
 	timer fsm.Timer // evTimer
 	token uint64    // evTimer
 
-	payload []byte     // evDeliver
-	src     netip.Addr // evDeliver
+	payload []byte        // evDeliver
+	src     netip.Addr    // evDeliver
+	from    int           // evDeliver: the sender
+	sent    time.Duration // evDeliver
+	prio    uint8         // evDeliver
 
 	fn func() // evFunc
 }

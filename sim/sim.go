@@ -9,7 +9,8 @@
 // and per link), partition and heal, silent crash and restart, graceful stop
 // and start, link down and up, tracked faults, priority changes, reloads
 // (Reconfigure), primary address changes, and arbitrary actions scheduled at
-// a virtual time.
+// a virtual time. Observers (OnTransition, OnAdvert, OnDelivery) see each
+// transition, advert and delivered copy as it happens, in order.
 //
 // Determinism: events are ordered by (time, order of scheduling), loss draws
 // come from a PCG seeded by New, and nothing iterates a map; the same seed
@@ -52,6 +53,17 @@ type Advert struct {
 	Priority uint8
 }
 
+// Delivery is one copy of an advert reaching a router that is up.
+type Delivery struct {
+	At       time.Duration // arrival
+	Sent     time.Duration // when the sender put it on the wire
+	From, To int
+	Priority uint8 // as sent
+	// Err is the receive check that failed (vrrp.Reason names it); nil
+	// when the advert passed them all and went to the state machine.
+	Err error
+}
+
 // Node is one router on the LAN: a state machine plus its fake network layer.
 type Node struct {
 	ID     int
@@ -90,6 +102,15 @@ type LAN struct {
 
 	Transitions []Transition
 	Adverts     []Advert
+
+	// Observers, called when set, in the order things happen: each
+	// recorded transition, each advert put on the wire, and each copy
+	// delivered to a router that is up (before its state machine sees it).
+	// They may read the LAN and its routers but must not change them;
+	// schedule changes with At.
+	OnTransition func(Transition)
+	OnAdvert     func(Advert)
+	OnDelivery   func(Delivery)
 }
 
 // New returns an empty LAN at virtual time 0 whose loss draws come from seed.
@@ -326,7 +347,7 @@ func (l *LAN) Run(until time.Duration) {
 				l.handle(n, fsm.Expired(it.timer, it.token))
 			}
 		case evDeliver:
-			l.deliver(l.nodes[it.node], it.payload, it.src)
+			l.deliver(l.nodes[it.node], &it)
 		}
 	}
 	if until > l.clock.now {
@@ -353,7 +374,11 @@ func (l *LAN) apply(n *Node, acts []fsm.Action) {
 		case fsm.SendAdvert:
 			l.send(n, a.Priority)
 		case fsm.Transition:
-			l.Transitions = append(l.Transitions, Transition{At: l.clock.now, Router: n.ID, From: a.From, To: a.To, Reason: a.Reason})
+			t := Transition{At: l.clock.now, Router: n.ID, From: a.From, To: a.To, Reason: a.Reason}
+			l.Transitions = append(l.Transitions, t)
+			if l.OnTransition != nil {
+				l.OnTransition(t)
+			}
 		case fsm.AddAddresses:
 			if !a.Addr.IsValid() {
 				n.Addrs = slices.Clone(n.Router.Config().Addresses)
@@ -386,7 +411,11 @@ func (l *LAN) send(n *Node, prio uint8) {
 	if n.LinkDown {
 		return
 	}
-	l.Adverts = append(l.Adverts, Advert{At: l.clock.now, Router: n.ID, Priority: prio})
+	adv := Advert{At: l.clock.now, Router: n.ID, Priority: prio}
+	l.Adverts = append(l.Adverts, adv)
+	if l.OnAdvert != nil {
+		l.OnAdvert(adv)
+	}
 	m := vrrp.Message{
 		Version:   n.Config.Version,
 		Type:      vrrp.TypeAdvertisement,
@@ -415,19 +444,25 @@ func (l *LAN) send(n *Node, prio uint8) {
 		if !ok {
 			d = l.delay
 		}
-		l.q.push(item{at: l.clock.now + d, kind: evDeliver, node: o.ID, payload: b, src: n.Config.Primary})
+		l.q.push(item{at: l.clock.now + d, kind: evDeliver, node: o.ID, payload: b, src: n.Config.Primary,
+			from: n.ID, sent: l.clock.now, prio: prio})
 	}
 }
 
-func (l *LAN) deliver(n *Node, payload []byte, src netip.Addr) {
+func (l *LAN) deliver(n *Node, it *item) {
 	if n.Crashed || n.LinkDown {
 		return
 	}
+	src := it.src
 	dst := vrrp.MulticastIPv4
 	if vrrp.FamilyOf(src) == vrrp.IPv6 {
 		dst = vrrp.MulticastIPv6
 	}
-	if _, err := vrrp.Validate(&n.rx, payload, vrrp.IPHeader{Src: src, Dst: dst, TTL: vrrp.TTL}, n.lookup); err != nil {
+	_, err := vrrp.Validate(&n.rx, it.payload, vrrp.IPHeader{Src: src, Dst: dst, TTL: vrrp.TTL}, n.lookup)
+	if l.OnDelivery != nil {
+		l.OnDelivery(Delivery{At: l.clock.now, Sent: it.sent, From: it.from, To: n.ID, Priority: it.prio, Err: err})
+	}
+	if err != nil {
 		n.Drops[vrrp.Reason(err)]++
 		return
 	}

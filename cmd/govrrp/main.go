@@ -8,6 +8,7 @@
 //	govrrp [-s PATH] reload [--json]          make govrrpd reread its configuration
 //	govrrp validate [--no-host] [FILE]        check a configuration file offline
 //	govrrp decode [--summary] FILE            decode the VRRP packets of a capture
+//	govrrp simulate [FLAGS] [-f FILE]         run a failover scenario in the simulator
 //	govrrp version                            print the version
 //	govrrp help [COMMAND]                     list the commands, or explain one
 package main
@@ -65,6 +66,7 @@ func init() {
 		{"reload", "make govrrpd reread its configuration", reloadUsage, runReload},
 		{"validate", "check a configuration file without touching the network", validateUsage, local(runValidate)},
 		{"decode", "decode the VRRP packets of a pcap or pcapng capture", decodeUsage, local(runDecode)},
+		{"simulate", "run a failover scenario in the simulator: what happens if...", simulateUsage, local(runSimulate)},
 		{"version", "print the version", "Usage: govrrp version\n", local(runVersion)},
 		{"help", "list the commands, or explain one", "Usage: govrrp help [COMMAND]\n", local(runHelp)},
 	}
