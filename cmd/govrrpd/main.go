@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"expvar"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -36,7 +38,7 @@ func run(args []string, stderr io.Writer) int {
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `govrrpd %s: VRRP daemon (VRRPv2/v3, IPv4/IPv6)
 
-Usage: govrrpd [-c FILE] [-check] [-version]
+Usage: govrrpd [-c FILE] [-check] [-version] [-cpuprofile FILE]
 
 Runs the virtual routers of FILE. Signals: SIGTERM/SIGINT stop (masters send
 priority 0 and release their addresses), SIGHUP reloads FILE (a bad file is
@@ -48,6 +50,7 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	file := fs.String("c", config.DefaultFile, "configuration file")
 	check := fs.Bool("check", false, "validate the configuration and exit")
 	showVersion := fs.Bool("version", false, "print the version and exit")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this `file` until the daemon stops")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -69,6 +72,20 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	}
 	log := newLogger(cfg.Log, stderr)
 	slog.SetDefault(log)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "govrrpd: -cpuprofile: %v\n", err)
+			return 1
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
+	}
 	if err := serve(cfg, *file, log); err != nil {
 		log.Error("govrrpd stopped", "err", err)
 		return 1
@@ -114,6 +131,9 @@ func serve(cfg *config.Config, file string, log *slog.Logger) error {
 		reg.MustRegister(metrics.New(d.Details), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+		// Go runtime memstats as JSON (expvar): a constant-cost read for
+		// the benchmarks' allocations-per-advert figure.
+		mux.Handle("/debug/vars", expvar.Handler())
 		mln, err := net.Listen("tcp", cfg.MetricsListen)
 		if err != nil {
 			log.Error("metrics_listen", "err", err)
@@ -142,13 +162,16 @@ func serve(cfg *config.Config, file string, log *slog.Logger) error {
 		break
 	}
 	signal.Stop(sigs)
+	// Routers first: masters must resign (priority 0) at once, and an open
+	// event stream (govrrp watch) would hold the API's Shutdown for its
+	// whole timeout. Stop also ends every event stream.
+	d.Stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = apiSrv.Shutdown(ctx)
 	if metricsSrv != nil {
 		_ = metricsSrv.Shutdown(ctx)
 	}
-	d.Stop()
 	log.Info("govrrpd stopped")
 	return nil
 }

@@ -235,6 +235,10 @@ func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
 	sniff := netnstest.Sniff(t, l.host, "eth0")
 	stop := make(chan struct{})
 	adverts := collectAdverts(sniff, stop)
+	// An open event stream (govrrp watch) must not delay the resignation.
+	watchCtx, stopWatch := context.WithCancel(context.Background())
+	defer stopWatch()
+	go p1.client.Events(watchCtx, 0, func(api.Event) {})
 	time.Sleep(300 * time.Millisecond)
 	p1.stop()
 	p2.waitState("gw", "Master", 2*time.Second)
