@@ -240,6 +240,7 @@ func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
 	defer stopWatch()
 	go p1.client.Events(watchCtx, 0, func(api.Event) {})
 	time.Sleep(300 * time.Millisecond)
+	termAt := time.Now()
 	p1.stop()
 	p2.waitState("gw", "Master", 2*time.Second)
 	time.Sleep(200 * time.Millisecond)
@@ -261,6 +262,9 @@ func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
 	// 360.9375ms. Anything clearly below the latter proves the skew path.
 	if d := takeoverAt.Sub(zeroAt); d > 250*time.Millisecond {
 		t.Fatalf("takeover %v after the priority-0 advert; Skew_Time is 60.9ms", d)
+	}
+	if d := zeroAt.Sub(termAt); d > time.Second {
+		t.Fatalf("the priority-0 advert left %v after SIGTERM", d)
 	}
 	if hasAddr(t, r1, "eth0", "10.77.0.254") {
 		t.Fatal("stopped master kept its VIP")
