@@ -44,8 +44,11 @@ bench:
 fuzz:
 	@./scripts/fuzz.sh $(FUZZTIME)
 
+# The live lab: three govrrpd routers and a host in network namespaces,
+# election, cable pull, preemption, graceful stop (root; flags via ARGS, e.g.
+# make demo ARGS="--interval 50ms --keep"; ARGS=--clean removes a kept lab).
 demo: build
-	@./scripts/demo.sh
+	@./scripts/demo.sh $(ARGS)
 
 clean:
 	rm -rf bin

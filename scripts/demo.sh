@@ -1,18 +1,11 @@
 #!/usr/bin/env bash
-# The network-namespace lab demo is coming (issue 7). Until then, `make demo`
-# shows what exists: the decoder reading real keepalived and FRR traffic.
+# make demo: the live lab (cmd/govrrp-lab). Three routers running govrrpd and
+# a host in network namespaces; it narrates the election, a cable pull with
+# the measured outage, preemption and a graceful stop, and removes everything
+# at the end (also on Ctrl-C). Needs root; without it, it says what to run.
+#   make demo ARGS="--interval 50ms"   faster or slower adverts (10ms..1s)
+#   make demo ARGS=--keep              leave the lab up to explore
+#   make demo ARGS=--clean             remove a kept lab
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cat <<'MSG'
-make demo: the live lab (three govrrpd routers in network namespaces, failover
-and preemption narrated) is coming; the daemon is not built yet.
-
-What works today is the VRRP codec. Here it decodes and validates real
-keepalived VRRPv3 traffic (testdata/captures/keepalived-v3-ipv4.pcap):
-
-MSG
-out=$(./bin/govrrp decode --summary vrrp/testdata/captures/keepalived-v3-ipv4.pcap)
-sed -n 1,12p <<<"$out"
-MSG2='
-Every capture in vrrp/testdata/captures decodes the same way: ./bin/govrrp decode --summary FILE'
-echo "$MSG2"
+exec ./bin/govrrp-lab "$@"
