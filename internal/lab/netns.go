@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -18,6 +17,8 @@ import (
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
+
+	"govrrp/internal/nsrun"
 )
 
 // Prefix starts the name of every namespace and temporary directory a lab
@@ -258,34 +259,8 @@ func (nd *Node) sysctl(key, value string) error {
 	})
 }
 
-// do runs fn on an OS thread switched into the node's namespace. Sockets fn
-// opens stay in that namespace for their whole life.
-func (nd *Node) do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		// A thread whose namespace could not be restored dies with its
-		// goroutine (no UnlockOSThread on the failure paths).
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(nd.ns); err != nil {
-			errc <- err
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			errc <- fmt.Errorf("restore namespace: %w (fn: %v)", err, ferr)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
+// do runs fn on an OS thread switched into the node's namespace.
+func (nd *Node) do(fn func() error) error { return nsrun.Run(nd.ns, fn) }
 
 // killNSProcesses signals every process inside namespace name with SIGTERM,
 // waits up to grace for them to exit, then SIGKILLs what remains.

@@ -20,7 +20,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +30,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 
+	"govrrp/internal/nsrun"
 	"govrrp/internal/testenv"
 )
 
@@ -181,36 +181,8 @@ func newNode(t testing.TB, name string) *Node {
 	return nd
 }
 
-// Do runs fn on an OS thread switched into the node's namespace. Sockets fn
-// opens stay in that namespace for their whole life, whichever goroutine
-// uses them later. Goroutines fn starts do NOT inherit the namespace.
-func (nd *Node) Do(fn func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		// A thread whose namespace could not be restored must die with
-		// its goroutine instead of returning to the scheduler: so no
-		// UnlockOSThread on the failure paths.
-		runtime.LockOSThread()
-		orig, err := netns.Get()
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer orig.Close()
-		if err := netns.Set(nd.NS); err != nil {
-			errc <- err
-			return
-		}
-		ferr := fn()
-		if err := netns.Set(orig); err != nil {
-			errc <- fmt.Errorf("restore namespace: %w (fn: %v)", err, ferr)
-			return
-		}
-		runtime.UnlockOSThread()
-		errc <- ferr
-	}()
-	return <-errc
-}
+// Do runs fn on an OS thread switched into the node's namespace (see nsrun.Run).
+func (nd *Node) Do(fn func() error) error { return nsrun.Run(nd.NS, fn) }
 
 // MustDo is Do that fails the test on error.
 func (nd *Node) MustDo(t testing.TB, fn func() error) {
