@@ -37,8 +37,16 @@ unit:
 
 test: deps lint unit
 
+# Go micro-benchmarks of every package, then (as root) the network benchmark
+# beside keepalived, which writes docs/BENCHMARKS.md and docs/benchmarks.json.
+# BENCHFLAGS=-quick: 3 runs, N=50 only (development).
+BENCHFLAGS ?=
 bench:
-	$(GO) test -run='^$$' -bench=. -benchmem ./...
+	@micro=$$(mktemp); \
+	$(GO) test -run='^$$' -bench=. -benchmem ./... 2>&1 | tee $$micro; \
+	if [ "$$(id -u)" != 0 ]; then echo "bench: not root, network benchmark skipped"; rm -f $$micro; exit 0; fi; \
+	$(GO) test -count=1 -timeout 90m -v -run '^TestBenchmarkReport$$' ./test/bench -bench-report -micro $$micro $(BENCHFLAGS); \
+	rc=$$?; rm -f $$micro; exit $$rc
 
 # Every native fuzz target, FUZZTIME each (default 60s).
 fuzz:

@@ -55,6 +55,9 @@ type vr struct {
 	timer       *time.Timer
 	pendTimer   fsm.Timer
 	pendToken   uint64
+	pendAt      time.Duration // the state machine's deadline of pendTimer
+	precise     *preciseTimer // nil: Go timers only
+	pendPrecise bool          // timer fires preciseLead early; wait the rest on precise
 	tracked     []track.Object
 	trackFault  bool
 	linkUp      bool
@@ -132,9 +135,12 @@ func (d *Daemon) startRouter(c config.Router) (*vr, error) {
 func (r *vr) open() error {
 	d, c := r.d, &r.cfg
 	// An earlier instance killed with -9 may have left our VIPs behind:
-	// a Backup holding them would answer ARP for them.
-	if _, err := d.addrs.Flush(c.Interface, c.VIPs()); err != nil {
-		r.log.Debug("flush stale addresses", "err", err)
+	// a Backup holding them would answer ARP for them. An owner's
+	// addresses are the interface's own: never ours to remove.
+	if !r.ownsAddresses() {
+		if _, err := d.addrs.Flush(c.Interface, c.VIPs()); err != nil {
+			r.log.Debug("flush stale addresses", "err", err)
+		}
 	}
 	ifc, err := d.openIface(ifaceKey{c.Interface, c.Family})
 	if err != nil {
@@ -231,8 +237,10 @@ func (r *vr) close() {
 	if r.announcer != nil {
 		r.announcer.Close()
 	}
-	for _, p := range r.cfg.Addresses {
-		_ = d.addrs.Remove(r.addrDevice(), p)
+	if !r.ownsAddresses() {
+		for _, p := range r.cfg.Addresses {
+			_ = d.addrs.Remove(r.addrDevice(), p)
+		}
 	}
 	if r.vmac != nil {
 		_ = d.vmacs.Remove(r.vmac.Name)
@@ -276,6 +284,12 @@ func (r *vr) run() {
 	r.timer = time.NewTimer(time.Hour)
 	r.timer.Stop()
 	defer r.timer.Stop()
+	if p, err := newPreciseTimer(); err == nil {
+		r.precise = p
+		defer p.close()
+	} else {
+		r.log.Debug("precise timer unavailable, using Go timers", "err", err)
+	}
 	r.linkUp = linux.ReadLinkState(r.d.nl, r.cfg.Interface, r.d.isVIP).Usable()
 	if !r.linkUp {
 		r.handle(fsm.Event{Kind: fsm.EventLinkDown})
@@ -289,7 +303,7 @@ func (r *vr) run() {
 			r.handle(fsm.Advert(a.src, a.priority, a.interval))
 			r.heard(a)
 		case <-r.timer.C:
-			r.handle(fsm.Expired(r.pendTimer, r.pendToken))
+			r.expired()
 		case f := <-r.ctl:
 			f()
 		case <-r.stop:
@@ -301,25 +315,59 @@ func (r *vr) run() {
 }
 
 // arm points the single Go timer at the state machine's next deadline.
+// Master_Down_Timer (which decides failover latency: Master_Down_Interval
+// after a cable pull, Skew_Time after a priority-0 advert) fires
+// preciseLead early and expired waits the rest on the precise timer; in a
+// steady Backup it is reset long before that, so this costs nothing.
 func (r *vr) arm() {
 	t, at, token, ok := r.fsm.NextDeadline()
 	if !ok {
 		r.timer.Stop()
 		return
 	}
-	r.pendTimer, r.pendToken = t, token
-	r.timer.Reset(r.clock.Until(at))
+	r.pendTimer, r.pendToken, r.pendAt = t, token, at
+	d := r.clock.Until(at)
+	r.pendPrecise = r.precise != nil && t == fsm.MasterDownTimer && d > preciseLead
+	if r.pendPrecise {
+		d -= preciseLead
+	}
+	r.timer.Reset(d)
+}
+
+// expired handles the firing of the Go timer.
+func (r *vr) expired() {
+	if r.pendPrecise {
+		r.precise.sleep(r.clock.Until(r.pendAt))
+		// Adverts that arrived while waiting came before the deadline:
+		// they go first (one may restart the timer, making this firing
+		// stale).
+		for drained := false; !drained; {
+			select {
+			case a := <-r.adverts:
+				r.handle(fsm.Advert(a.src, a.priority, a.interval))
+				r.heard(a)
+			default:
+				drained = true
+			}
+		}
+	}
+	r.handle(fsm.Expired(r.pendTimer, r.pendToken))
 }
 
 // handle feeds one event to the state machine and executes its actions.
 func (r *vr) handle(ev fsm.Event) { r.exec(r.fsm.Handle(ev)) }
 
-// exec executes actions in order.
+// exec executes actions in order, except that the bookkeeping of
+// transitions (log line, event, notify hooks) comes after the rest: a new
+// master's first advert, its addresses and its announcements go out
+// without waiting for it (at 10 ms adverts a log line is a visible part of
+// a takeover), and hooks run once the addresses are in place.
 func (r *vr) exec(acts []fsm.Action) {
+	transitions := false
 	for _, a := range acts {
 		switch a.Kind {
 		case fsm.Transition:
-			r.transitioned(a)
+			transitions = true
 		case fsm.SendAdvert:
 			r.sendAdvert(a.Priority)
 		case fsm.AddAddresses:
@@ -331,6 +379,13 @@ func (r *vr) exec(acts []fsm.Action) {
 		case fsm.JoinGroup, fsm.LeaveGroup:
 			// The kernel joins (and leaves) the solicited-node group of an
 			// IPv6 address when it is added (removed) [5798-6.4.3-b].
+		}
+	}
+	if transitions {
+		for _, a := range acts {
+			if a.Kind == fsm.Transition {
+				r.transitioned(a)
+			}
 		}
 	}
 }
@@ -368,7 +423,16 @@ func (r *vr) prefixes(only netip.Addr) []netip.Prefix {
 	return []netip.Prefix{netip.PrefixFrom(only, only.BitLen())}
 }
 
+// ownsAddresses reports whether the VIPs are real addresses of the
+// interface (priority 255): they are there before govrrpd starts and stay
+// after it stops, whatever the state, so the daemon neither installs them
+// (which would record them for removal) nor removes them.
+func (r *vr) ownsAddresses() bool { return r.cfg.Owner() }
+
 func (r *vr) addAddresses(only netip.Addr) {
+	if r.ownsAddresses() {
+		return
+	}
 	for _, p := range r.prefixes(only) {
 		if err := r.d.addrs.Add(r.addrDevice(), p); err != nil {
 			r.log.Error("install virtual address", "address", p, "err", err)
@@ -379,6 +443,9 @@ func (r *vr) addAddresses(only netip.Addr) {
 func (r *vr) removeAddresses(only netip.Addr) {
 	if !only.IsValid() {
 		r.announcer.Stop(r.announceKey())
+	}
+	if r.ownsAddresses() {
+		return
 	}
 	for _, p := range r.prefixes(only) {
 		if err := r.d.addrs.Remove(r.addrDevice(), p); err != nil {

@@ -1,0 +1,338 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	flagReport  = flag.Bool("bench-report", false, "run the network benchmark and write the report (needs root, keepalived, tcpdump)")
+	flagQuick   = flag.Bool("quick", false, "development mode: 3 runs per failover case, N=50 only, short windows")
+	flagRuns    = flag.Int("runs", 10, "failovers per case (implementation × interval × failure kind)")
+	flagScale   = flag.String("scale", "50,255,1000", "numbers of virtual routers for the scale cases (50 runs at 10 ms adverts, the others at 1 s)")
+	flagWindow  = flag.Duration("window", 15*time.Second, "CPU measurement window of a scale case")
+	flagOut     = flag.String("out", "../../docs", "directory for BENCHMARKS.md and benchmarks.json")
+	flagMicro   = flag.String("micro", "", "file with the output of the Go micro-benchmarks to include")
+	flagImpls   = flag.String("impls", "govrrp,keepalived", "implementations to run")
+	flagCases   = flag.String("cases", "failover,scale", "parts to run")
+	flagRender  = flag.Bool("render", false, "only rewrite BENCHMARKS.md from the benchmarks.json in -out")
+	flagProfile = flag.String("profile", "", "directory for govrrpd CPU profiles of the scale cases (govrrpd -cpuprofile)")
+)
+
+const (
+	implGovrrp     = "govrrp"
+	implKeepalived = "keepalived"
+)
+
+var profileDir string
+
+// Report is benchmarks.json.
+type Report struct {
+	Date     time.Time        `json:"date"`
+	Machine  Machine          `json:"machine"`
+	Commands []string         `json:"commands"`
+	Mode     string           `json:"mode"`
+	Failover []FailoverResult `json:"failover"`
+	Scale    []ScaleResult    `json:"scale"`
+	Micro    []MicroResult    `json:"micro,omitempty"`
+}
+
+// Machine describes where the numbers come from.
+type Machine struct {
+	CPU        string `json:"cpu"`
+	Cores      int    `json:"cores"`
+	MemoryMB   int    `json:"memory_mb"`
+	Kernel     string `json:"kernel"`
+	Go         string `json:"go"`
+	Keepalived string `json:"keepalived"`
+	Govrrp     string `json:"govrrp"`
+}
+
+// MicroResult is one line of `go test -bench -benchmem`.
+type MicroResult struct {
+	Package     string  `json:"package"`
+	Name        string  `json:"name"`
+	NsPerOp     float64 `json:"ns_per_op"`
+	BytesPerOp  float64 `json:"bytes_per_op"`
+	AllocsPerOp float64 `json:"allocs_per_op"`
+}
+
+// TestBenchmarkReport is the network benchmark of `make bench`. It runs only
+// with -bench-report.
+func TestBenchmarkReport(t *testing.T) {
+	if *flagRender {
+		b, err := os.ReadFile(filepath.Join(*flagOut, "benchmarks.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rep Report
+		if err := json.Unmarshal(b, &rep); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(*flagOut, "BENCHMARKS.md"), []byte(markdown(&rep)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if !*flagReport {
+		t.Skip("network benchmark: run with -bench-report (make bench)")
+	}
+	runs, scales, window := *flagRuns, parseInts(t, *flagScale), *flagWindow
+	mode := "full"
+	if *flagQuick {
+		runs, scales, window, mode = 3, []int{50}, 5*time.Second, "quick"
+	}
+	profileDir = *flagProfile
+	impls := strings.Split(*flagImpls, ",")
+	rep := Report{Date: time.Now().UTC(), Machine: machine(), Mode: mode}
+	rep.Commands = []string{
+		"make bench",
+		"go test -run='^$' -bench=. -benchmem ./...",
+		"go test -count=1 -timeout 90m -v -run '^TestBenchmarkReport$' ./test/bench " + strings.Join(ownArgs(), " "),
+		"(as root; BENCHFLAGS=-quick for a 3-run, N=50 development pass)",
+	}
+	if *flagMicro != "" {
+		rep.Micro = parseMicro(*flagMicro)
+	}
+	cases := *flagCases
+	if strings.Contains(cases, "failover") {
+		for _, iv := range []time.Duration{10 * time.Millisecond, time.Second} {
+			for _, kind := range []string{kindCable, kindSIGTERM} {
+				for _, impl := range impls {
+					name := fmt.Sprintf("failover/%s/%v/%s", impl, iv, strings.ReplaceAll(kind, " ", "_"))
+					var r FailoverResult
+					ok := t.Run(name, func(t *testing.T) { runFailover(t, &r, impl, iv, kind, runs) })
+					if r.Impl == "" {
+						if ok {
+							continue // filtered out by -run
+						}
+						r = FailoverResult{Impl: impl, Kind: kind, IntervalMS: ms(iv)}
+					}
+					if !ok {
+						r.Errors = append(r.Errors, "case aborted by a harness failure: see the test log")
+					}
+					rep.Failover = append(rep.Failover, r)
+				}
+			}
+		}
+	}
+	if strings.Contains(cases, "scale") {
+		for _, n := range scales {
+			iv := time.Second
+			if n <= 50 {
+				iv = 10 * time.Millisecond
+			}
+			for _, impl := range impls {
+				var r ScaleResult
+				ok := t.Run(fmt.Sprintf("scale/%s/%d", impl, n), func(t *testing.T) { runScale(t, &r, impl, n, iv, window) })
+				if r.Impl == "" {
+					if ok {
+						continue // filtered out by -run
+					}
+					r = ScaleResult{Impl: impl, VRs: n, IntervalMS: ms(iv)}
+				}
+				if !ok {
+					r.Errors = append(r.Errors, "case aborted by a harness failure: see the test log")
+				}
+				rep.Scale = append(rep.Scale, r)
+			}
+		}
+	}
+	if err := os.MkdirAll(*flagOut, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	js, _ := json.MarshalIndent(rep, "", "  ")
+	if err := os.WriteFile(filepath.Join(*flagOut, "benchmarks.json"), append(js, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	md := markdown(&rep)
+	if err := os.WriteFile(filepath.Join(*flagOut, "BENCHMARKS.md"), []byte(md), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + md)
+}
+
+// ownArgs are the benchmark's flags from the command line (not -test.*).
+func ownArgs() []string {
+	var out []string
+	args := os.Args[1:]
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		switch {
+		case strings.HasPrefix(a, "-test."), strings.HasPrefix(a, "-micro="):
+		case a == "-micro":
+			i++ // a temporary file of make bench
+		default:
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func parseInts(t *testing.T, s string) []int {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			t.Fatalf("-scale: %v", err)
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// govrrpdBin builds govrrpd from this tree once (no race detector: its
+// overhead would be measured).
+func govrrpdBin(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "govrrp-bench-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "govrrpd")
+		out, err := exec.Command("go", "build", "-o", binPath, "govrrp/cmd/govrrpd").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build govrrpd: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+func ctxTimeout() (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), 5*time.Second)
+}
+
+func machine() Machine {
+	m := Machine{Cores: runtime.NumCPU(), Go: runtime.Version()}
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	if kb, err := statusKBFile("/proc/meminfo", "MemTotal"); err == nil {
+		m.MemoryMB = int(kb / 1024)
+	}
+	if out, err := exec.Command("keepalived", "--version").CombinedOutput(); err == nil || len(out) > 0 {
+		m.Keepalived = strings.TrimSpace(strings.SplitN(string(out), "\n", 2)[0])
+	}
+	if out, err := exec.Command("git", "describe", "--tags", "--always", "--dirty").Output(); err == nil {
+		m.Govrrp = strings.TrimSpace(string(out))
+	}
+	return m
+}
+
+func statusKBFile(path, key string) (uint64, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
+			if f := strings.Fields(v); len(f) > 0 {
+				return strconv.ParseUint(f[0], 10, 64)
+			}
+		}
+	}
+	return 0, fmt.Errorf("%s: no %s", path, key)
+}
+
+// parseMicro reads `go test -bench -benchmem` output (pkg: lines, then
+// Benchmark lines).
+func parseMicro(path string) []MicroResult {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var out []MicroResult
+	pkg := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if p, ok := strings.CutPrefix(line, "pkg: "); ok {
+			pkg = p
+			continue
+		}
+		if !strings.HasPrefix(line, "Benchmark") {
+			continue
+		}
+		fs := strings.Fields(line)
+		r := MicroResult{Package: pkg, Name: strings.TrimSuffix(fs[0], "-"+strconv.Itoa(runtime.GOMAXPROCS(0)))}
+		for i := 1; i+1 < len(fs); i++ {
+			v, err := strconv.ParseFloat(fs[i], 64)
+			if err != nil {
+				continue
+			}
+			switch fs[i+1] {
+			case "ns/op":
+				r.NsPerOp = v
+			case "B/op":
+				r.BytesPerOp = v
+			case "allocs/op":
+				r.AllocsPerOp = v
+			}
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// stats: median, p90 (nearest rank) and max.
+func stats(xs []float64) (med, p90, mx float64, ok bool) {
+	if len(xs) == 0 {
+		return 0, 0, 0, false
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	n := len(s)
+	if n%2 == 1 {
+		med = s[n/2]
+	} else {
+		med = (s[n/2-1] + s[n/2]) / 2
+	}
+	rank := int(math.Ceil(0.9*float64(n))) - 1
+	return med, s[max(rank, 0)], s[n-1], true
+}
