@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,11 +48,18 @@ type vr struct {
 	msg       vrrp.Message // reused for every advert sent
 
 	adverts chan advert
+	kick    chan struct{} // pending actions from an inline advert
 	ctl     chan func()
 	stop    chan struct{}
 	done    chan struct{}
 
-	// Owned by the goroutine.
+	// mu guards what follows: the router goroutine holds it except while
+	// waiting for input, and the receive goroutine takes it (TryLock) to
+	// handle a steady-state advert inline.
+	mu      sync.Mutex
+	pending []fsm.Action // actions of adverts handled inline, not yet executed
+	spare   []fsm.Action
+
 	timer       *time.Timer
 	pendTimer   fsm.Timer
 	pendToken   uint64
@@ -117,11 +125,15 @@ func (d *Daemon) startRouter(c config.Router) (*vr, error) {
 		d: d, cfg: c, clock: d.clock,
 		log:     d.log.With("router", c.Name),
 		adverts: make(chan advert, 64),
+		kick:    make(chan struct{}, 1),
 		ctl:     make(chan func(), 16),
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 		since:   time.Now(),
 	}
+	// Locked until run parks for the first time: no advert may take the
+	// inline path before the router has started.
+	r.mu.Lock()
 	if err := r.open(); err != nil {
 		r.close()
 		return nil, err
@@ -263,8 +275,29 @@ func (r *vr) deliver(m *vrrp.Message, res vrrp.Result, ip vrrp.IPHeader) {
 			})
 		}
 	}
+	a := advert{src: ip.Src, priority: m.Priority, interval: m.Interval, warnings: res.Warnings}
+	// Fast path: when the router goroutine is parked, handle the advert
+	// here. A steady Backup's advert only moves Master_Down_Timer, so this
+	// saves waking a goroutine per advert; any actions go to the router
+	// goroutine, which is also where anything slow runs.
+	if r.mu.TryLock() {
+		acts := r.fsm.Handle(fsm.Advert(a.src, a.priority, a.interval))
+		r.heard(a)
+		if len(acts) == 0 && len(r.pending) == 0 {
+			r.arm()
+			r.mu.Unlock()
+			return
+		}
+		r.pending = append(r.pending, acts...)
+		r.mu.Unlock()
+		select {
+		case r.kick <- struct{}{}:
+		default:
+		}
+		return
+	}
 	select {
-	case r.adverts <- advert{src: ip.Src, priority: m.Priority, interval: m.Interval, warnings: res.Warnings}:
+	case r.adverts <- a:
 	default:
 		r.rxQueueDrops.Add(1)
 	}
@@ -298,20 +331,53 @@ func (r *vr) run() {
 	r.handle(fsm.Event{Kind: fsm.EventStartup})
 	for {
 		r.arm()
+		// r.mu is held except while parked here: that is when the
+		// receive goroutine may handle an advert inline (see deliver).
+		r.mu.Unlock()
+		var (
+			a                     advert
+			gotAdvert, fired, end bool
+			f                     func()
+		)
 		select {
-		case a := <-r.adverts:
+		case a = <-r.adverts:
+			gotAdvert = true
+		case <-r.timer.C:
+			fired = true
+		case <-r.kick:
+		case f = <-r.ctl:
+		case <-r.stop:
+			end = true
+		}
+		r.mu.Lock()
+		r.runPending()
+		switch {
+		case gotAdvert:
 			r.handle(fsm.Advert(a.src, a.priority, a.interval))
 			r.heard(a)
-		case <-r.timer.C:
+		case fired:
 			r.expired()
-		case f := <-r.ctl:
+		case f != nil:
 			f()
-		case <-r.stop:
+		case end:
 			r.handle(fsm.Event{Kind: fsm.EventShutdown})
 			r.flush()
+			r.mu.Unlock()
 			return
 		}
 	}
+}
+
+// runPending executes the actions of adverts handled inline by the receive
+// goroutine, in order, before anything else. Called with r.mu held.
+func (r *vr) runPending() {
+	if len(r.pending) == 0 {
+		return
+	}
+	acts := r.pending
+	r.pending = r.spare[:0]
+	r.exec(acts)
+	r.spare = acts[:0]
 }
 
 // arm points the single Go timer at the state machine's next deadline.
@@ -336,6 +402,16 @@ func (r *vr) arm() {
 
 // expired handles the firing of the Go timer.
 func (r *vr) expired() {
+	lead := time.Duration(0)
+	if r.pendPrecise {
+		lead = preciseLead
+	}
+	if r.clock.Until(r.pendAt) > lead {
+		// An advert handled inline re-armed the timer after it fired:
+		// this firing belongs to the old deadline. (Go timers never fire
+		// early, so a current firing is never refused.)
+		return
+	}
 	if r.pendPrecise {
 		r.precise.sleep(r.clock.Until(r.pendAt))
 		// Adverts that arrived while waiting came before the deadline:

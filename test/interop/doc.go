@@ -32,31 +32,36 @@
 //     state per VR, its own status dump, the tail of its logs, the last
 //     adverts in the capture and the prober's summary.
 //
-// # Adding govrrpd
+// # govrrpd
 //
-// govrrpd is one more Peer. A Govrrp type holds the node, the VRs and a run
-// directory, and:
+// govrrpd is one more Peer (govrrp.go). NewGovrrp(t, node, l.Dir, vrs...)
+// renders the VRs as the daemon's YAML (DIR/govrrpd.yaml: one routers:
+// entry vr<VRID>-<family> per VR on eth0 with version, priority,
+// advert_interval, preempt, preempt_delay, accept: true for v3, checksum,
+// vmac, unicast_peers, auth, addresses; IPv6 lists the virtual link-local
+// fe80::<VRID> first; log level debug) and runs the govrrpd that TestMain
+// builds once with -race. An owner (priority 255) gets its VIPs as real
+// addresses of eth0 before the start. State, Dump and Detail read the
+// control API (govrrp/internal/api) on DIR/govrrpd.sock; Stop sends SIGTERM
+// and fails the test unless govrrpd exits 0; SetPriority rewrites the YAML,
+// sends SIGHUP and waits until the API reports the new effective priority;
+// Source is eth0's IPv4 address, or the own link-local of eth0 or of the
+// VMAC macvlan (govrrpd sends IPv6 adverts from the macvlan's random one).
+// A data race or panic in govrrpd.log fails the test.
 //
-//   - Start renders the VRs as the daemon's YAML (the format of
-//     internal/config/testdata/full.yaml: control_socket: DIR/govrrpd.sock,
-//     one routers: entry per VR with interface eth0, vrid, version, priority,
-//     advert_interval, preempt, vmac, unicast_peers, auth, addresses), writes
-//     it to DIR/govrrpd.yaml and runs `govrrpd -c DIR/govrrpd.yaml` with
-//     startProc (ip netns exec, output to DIR/govrrpd.log, process group,
-//     killed in t.Cleanup and on interrupt). The test binary builds govrrpd
-//     once (go build -o into a TestMain temp dir) so the run uses the tree
-//     under test.
-//   - State runs `govrrp status --json -s DIR/govrrpd.sock` (no ip netns exec
-//     needed: the socket is a file) and maps each router's state for (vrid,
-//     family); Unknown with an error when the daemon is not running.
-//   - Stop sends SIGTERM and waits, Kill sends SIGKILL to the process group,
-//     SetPriority rewrites the YAML and sends SIGHUP (or uses the API once it
-//     has a write call), Logs returns govrrpd.log, Dump the status JSON.
-//   - Source returns the advert source: eth0's IPv4 address, or for IPv6 the
-//     link-local of eth0 (or of the VMAC macvlan when vmac is on).
+// # Scenarios
 //
-// The scenarios only use Peer methods after construction, so running one
-// with govrrpd means calling NewGovrrp(t, node, l.Dir, vrs...) where it now
-// calls NewKeepalived or NewFRR; WaitMaster, the prober and the capture
-// checks apply unchanged.
+//   - govrrp_test.go: govrrp only: election with two and three routers in
+//     every flavour (v2, v2 PASS, v3 IPv4/IPv6, VMAC, unicast), every
+//     failure kind, load sharing over several VRIDs, preempt off and preempt
+//     delay, the priority-255 owner, and the 10 ms data-plane outage.
+//   - mixed_test.go: govrrp with keepalived and with FRR, both directions.
+//   - threeway_test.go: govrrp + keepalived + FRR on one VRID; the VRRPv3
+//     IPv4 checksum forms.
+//   - interop_test.go: keepalived and FRR among themselves.
+//
+// checkClean (checks_test.go) is the "nobody complains about anybody's
+// adverts" assertion: govrrp's discard counters empty and its receive
+// warnings limited to what spec §12 expects, no keepalived 2.2.7 line about
+// a refused or odd advert, no FRR vrrpd protocol-debug line about one.
 package interop

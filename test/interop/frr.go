@@ -69,6 +69,10 @@ func NewFRR(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *FRR {
 			t.Fatalf("frr: VR %d: FRR has no unicast", v.VRID)
 		case v.Priority == 255:
 			t.Fatalf("frr: VR %d: FRR cannot be the address owner", v.VRID)
+		case v.PreemptDelay > 0:
+			t.Fatalf("frr: VR %d: FRR has no preempt delay", v.VRID)
+		case v.PlainChecksum:
+			t.Fatalf("frr: VR %d: FRR 8.4 has no plain-checksum (RFC 9568) setting", v.VRID)
 		case v.Interval < 10*time.Millisecond || v.Interval > 40950*time.Millisecond:
 			t.Fatalf("frr: VR %d: interval %v out of range", v.VRID, v.Interval)
 		}
@@ -122,6 +126,9 @@ func (f *FRR) Config() string {
 	}
 	sort.Ints(order)
 	var b strings.Builder
+	// Protocol debugging logs every advert vrrpd refuses ("Datagram
+	// invalid: ...") at debug level: the log the interop checks read.
+	b.WriteString("debug vrrp protocol\n")
 	b.WriteString("interface eth0\n")
 	for _, id := range order {
 		vs := ids[uint8(id)]
@@ -198,7 +205,7 @@ func (f *FRR) Start(t testing.TB) {
 		"-i", f.path("zebra.pid"), "-f", "/dev/null", "--log", "file:" + f.path("zebra.log")}, common...)...)
 	f.waitFile(t, f.zebra, "zserv.api")
 	f.vrrpd = startProc(t, f.node, f.name+"/vrrpd", f.path("vrrpd.out"), append([]string{frrVrrpd,
-		"-i", f.path("vrrpd.pid"), "-f", f.path("frr.conf"), "--log", "file:" + f.path("vrrpd.log")}, common...)...)
+		"-i", f.path("vrrpd.pid"), "-f", f.path("frr.conf"), "--log", "file:" + f.path("vrrpd.log"), "--log-level", "debug"}, common...)...)
 	f.waitFile(t, f.vrrpd, "vrrpd.vty")
 }
 
@@ -329,6 +336,9 @@ func (f *FRR) Source(key VRKey) (netip.Addr, error) {
 	}
 	return netip.Addr{}, fmt.Errorf("%s: no %v", f.name, key)
 }
+
+// VrrpdLog is vrrpd's own log (protocol debugging on).
+func (f *FRR) VrrpdLog() string { return readFile(f.path("vrrpd.log")) }
 
 // Logs implements Peer: zebra's and vrrpd's output and logs, vrrpd's last.
 // vrrpd's start-up burst of "Refusing to start Virtual Router" lines (one per

@@ -58,6 +58,11 @@ func NewKeepalived(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *Kee
 		if v.AuthPass != "" && v.Version != 2 {
 			t.Fatalf("keepalived: VR %d: auth_pass needs VRRPv2", v.VRID)
 		}
+		if v.PlainChecksum {
+			// 2.2.7 always sends and expects the pseudo-header form
+			// (v3_checksum_as_v2 came later).
+			t.Fatalf("keepalived: VR %d: keepalived 2.2.7 has no plain-checksum (RFC 9568) setting", v.VRID)
+		}
 	}
 	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
 	k := &Keepalived{name: short + "/keepalived", node: nd, dir: filepath.Join(dir, short+"-keepalived"), vrs: append([]VR(nil), vrs...)}
@@ -122,6 +127,9 @@ func (k *Keepalived) Config() string {
 		if v.NoPreempt {
 			b.WriteString("  nopreempt\n")
 		}
+		if v.PreemptDelay > 0 {
+			fmt.Fprintf(&b, "  preempt_delay %s\n", secs(v.PreemptDelay))
+		}
 		if v.VMAC {
 			fmt.Fprintf(&b, "  use_vmac vrrp%d.%d\n", int(v.Family), v.VRID)
 			if len(v.Unicast) > 0 {
@@ -138,8 +146,11 @@ func (k *Keepalived) Config() string {
 			}
 			b.WriteString("  }\n")
 		}
+		// IPv6: the virtual link-local first, as govrrpd requires (RFC
+		// 9568 §5.2.9); keepalived drops adverts whose address count
+		// differs from its own list, so both sides list the same.
 		b.WriteString("  virtual_ipaddress {\n")
-		for _, p := range v.VIPs {
+		for _, p := range v.addresses() {
 			fmt.Fprintf(&b, "    %v\n", p)
 		}
 		b.WriteString("  }\n}\n")
@@ -335,7 +346,11 @@ func (k *Keepalived) Source(key VRKey) (netip.Addr, error) {
 	if key.Family == IPv4 {
 		return k.node.V4.Addr(), nil
 	}
-	return k.node.LinkLocal("eth0")
+	dev, err := k.node.Handle.LinkByName("eth0")
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ownLinkLocal(k.node, dev, key.VRID)
 }
 
 // Logs implements Peer.

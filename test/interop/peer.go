@@ -69,16 +69,23 @@ type VR struct {
 	VRID     uint8
 	Version  int    // 2 or 3
 	Family   Family // IPv4 or IPv6 (v2 is IPv4 only)
-	Priority uint8  // 1..254; 255 = address owner (keepalived only)
+	Priority uint8  // 1..254; 255 = address owner (keepalived, govrrp)
 	// Interval is the advertisement interval: v3 in 10 ms steps, v2 whole
 	// seconds.
 	Interval time.Duration
 	VIPs     []netip.Prefix // the virtual addresses, with the LAN's prefix length
-	AuthPass string         // VRRPv2 simple password (keepalived only)
-	Unicast  []netip.Addr   // unicast peers (keepalived only)
-	VMAC     bool           // keepalived use_vmac; FRR always uses a VMAC
+	AuthPass string         // VRRPv2 simple password (keepalived, govrrp)
+	Unicast  []netip.Addr   // unicast peers (keepalived, govrrp)
+	VMAC     bool           // keepalived use_vmac, govrrp vmac; FRR always uses a VMAC
 	// NoPreempt turns Preempt_Mode off (the RFC default is on).
 	NoPreempt bool
+	// PreemptDelay holds off preemption for this long after start-up
+	// (keepalived preempt_delay, govrrp preempt_delay; FRR has none).
+	PreemptDelay time.Duration
+	// PlainChecksum sends VRRPv3 IPv4 adverts with the RFC 9568 checksum
+	// (message only) instead of the pseudo-header form (govrrp only:
+	// keepalived 2.2.7 and FRR 8.4 have no such setting).
+	PlainChecksum bool
 }
 
 // Key returns the VR's key.
@@ -114,6 +121,8 @@ func (v VR) check() error {
 		return fmt.Errorf("VR %d: v3 interval %v is not a multiple of 10ms", v.VRID, v.Interval)
 	case v.Version == 2 && v.Interval%time.Second != 0:
 		return fmt.Errorf("VR %d: v2 interval %v is not whole seconds", v.VRID, v.Interval)
+	case v.PlainChecksum && (v.Version != 3 || v.Family != IPv4):
+		return fmt.Errorf("VR %d: the plain checksum form is a VRRPv3 IPv4 setting", v.VRID)
 	}
 	for _, p := range v.VIPs {
 		if (p.Addr().Is4() && v.Family != IPv4) || (p.Addr().Is6() && v.Family != IPv6) {

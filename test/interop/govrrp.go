@@ -1,0 +1,394 @@
+package interop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"govrrp/internal/api"
+	"govrrp/internal/linux/netnstest"
+)
+
+// GovrrpdBin is the govrrpd binary the Govrrp peers run; TestMain builds it
+// (with -race) from the tree under test.
+var GovrrpdBin string
+
+// Govrrp runs govrrpd in a router namespace:
+//
+//	ip netns exec NS govrrpd -c DIR/govrrpd.yaml
+//
+// One routers: entry per VR, named vr<VRID>-<family>, on eth0. State comes
+// from the control API (DIR/govrrpd.sock; a unix socket is a file, so no
+// namespace switch is needed to reach it).
+type Govrrp struct {
+	name string
+	node *netnstest.Node
+	dir  string
+
+	mu   sync.Mutex
+	vrs  []VR
+	proc *proc
+	cli  *api.Client
+}
+
+// NewGovrrp prepares a govrrpd peer in nd, keeping its files under
+// dir/<node>-govrrp.
+func NewGovrrp(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *Govrrp {
+	t.Helper()
+	if GovrrpdBin == "" {
+		t.Fatal("govrrp: GovrrpdBin is not set (TestMain builds it)")
+	}
+	seen := map[VRKey]bool{}
+	for _, v := range vrs {
+		if err := v.check(); err != nil {
+			t.Fatal(err)
+		}
+		if seen[v.Key()] {
+			t.Fatalf("govrrp: %v twice", v.Key())
+		}
+		seen[v.Key()] = true
+		if v.AuthPass != "" && v.Version != 2 {
+			t.Fatalf("govrrp: VR %d: auth needs VRRPv2", v.VRID)
+		}
+	}
+	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
+	g := &Govrrp{name: short + "/govrrp", node: nd, dir: filepath.Join(dir, short+"-govrrp"), vrs: append([]VR(nil), vrs...)}
+	if err := os.MkdirAll(g.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g.cli = api.NewClient(g.path("govrrpd.sock"))
+	return g
+}
+
+// Name implements Peer.
+func (g *Govrrp) Name() string { return g.name }
+
+// Node implements Peer.
+func (g *Govrrp) Node() *netnstest.Node { return g.node }
+
+// VRs implements Peer.
+func (g *Govrrp) VRs() []VR {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]VR(nil), g.vrs...)
+}
+
+func (g *Govrrp) path(f string) string { return filepath.Join(g.dir, f) }
+
+// routerName is the name of a VR in the daemon's configuration and API.
+func routerName(k VRKey) string { return fmt.Sprintf("vr%d-%v", k.VRID, k.Family) }
+
+// virtualLinkLocal is the virtual link-local address an IPv6 VR lists first
+// (RFC 9568 §5.2.9): fe80::<VRID>.
+func virtualLinkLocal(vrid uint8) netip.Prefix {
+	return netip.MustParsePrefix(fmt.Sprintf("fe80::%d/64", vrid))
+}
+
+// addresses is what govrrpd gets as the VR's address list.
+func (v VR) addresses() []netip.Prefix {
+	if v.Family == IPv6 && !slices.ContainsFunc(v.VIPs, func(p netip.Prefix) bool { return p.Addr().IsLinkLocalUnicast() }) {
+		return append([]netip.Prefix{virtualLinkLocal(v.VRID)}, v.VIPs...)
+	}
+	return v.VIPs
+}
+
+// Config renders govrrpd.yaml for the current VRs.
+func (g *Govrrp) Config() string {
+	vrs := g.VRs()
+	var b strings.Builder
+	fmt.Fprintf(&b, "control_socket: %s\nlog: {format: text, level: debug}\nrouters:\n", g.path("govrrpd.sock"))
+	for _, v := range vrs {
+		fmt.Fprintf(&b, "  - name: %s\n    interface: eth0\n    vrid: %d\n    version: %d\n    priority: %d\n",
+			routerName(v.Key()), v.VRID, v.Version, v.Priority)
+		fmt.Fprintf(&b, "    advert_interval: %v\n    preempt: %v\n", v.Interval, !v.NoPreempt)
+		if v.PreemptDelay > 0 {
+			fmt.Fprintf(&b, "    preempt_delay: %v\n", v.PreemptDelay)
+		}
+		if v.Version == 3 {
+			// Accept_Mode on, so the host's pings to the VIP are
+			// answered by a non-owner master, as keepalived and FRR do.
+			b.WriteString("    accept: true\n")
+			if v.Family == IPv4 {
+				form := "pseudo-header"
+				if v.PlainChecksum {
+					form = "plain"
+				}
+				fmt.Fprintf(&b, "    checksum: %s\n", form)
+			}
+		}
+		fmt.Fprintf(&b, "    vmac: %v\n", v.VMAC)
+		if len(v.Unicast) > 0 {
+			as := make([]string, len(v.Unicast))
+			for i, a := range v.Unicast {
+				as[i] = a.String()
+			}
+			fmt.Fprintf(&b, "    unicast_peers: [%s]\n", strings.Join(as, ", "))
+		}
+		if v.AuthPass != "" {
+			fmt.Fprintf(&b, "    auth: {type: pass, password: %q}\n", v.AuthPass)
+		}
+		as := make([]string, 0, len(v.VIPs)+1)
+		for _, p := range v.addresses() {
+			as = append(as, p.String())
+		}
+		fmt.Fprintf(&b, "    addresses: [%s]\n", strings.Join(as, ", "))
+	}
+	return b.String()
+}
+
+func (g *Govrrp) writeConfig(t testing.TB) {
+	t.Helper()
+	if err := os.WriteFile(g.path("govrrpd.yaml"), []byte(g.Config()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Start implements Peer. An address owner (priority 255) gets its VIPs as
+// real addresses of eth0 first, as govrrpd requires.
+func (g *Govrrp) Start(t testing.TB) {
+	t.Helper()
+	if g.Running() {
+		t.Fatalf("%s: already running", g.name)
+	}
+	for _, v := range g.VRs() {
+		if v.Priority != 255 {
+			continue
+		}
+		for _, p := range v.addresses() {
+			args := []string{"addr", "replace", p.String(), "dev", "eth0"}
+			if p.Addr().Is6() {
+				args = append(args, "nodad")
+			}
+			g.node.MustIP(t, args...)
+		}
+	}
+	g.writeConfig(t)
+	g.proc = startProc(t, g.node, g.name, g.path("govrrpd.log"), GovrrpdBin, "-c", g.path("govrrpd.yaml"))
+	var last error
+	if !poll(15*time.Second, 10*time.Millisecond, func() bool {
+		if !g.proc.running() {
+			return true
+		}
+		_, last = g.routers()
+		return last == nil
+	}) || !g.proc.running() {
+		t.Fatalf("%s did not start (API: %v):\n%s", g.name, last, tail(g.Logs(), 30))
+	}
+	p := g.proc
+	t.Cleanup(func() { g.checkLog(t, p) })
+}
+
+// checkLog fails the test when the daemon's log shows a data race or a
+// panic.
+func (g *Govrrp) checkLog(t testing.TB, p *proc) {
+	log := g.Logs()
+	for _, bad := range []string{"WARNING: DATA RACE", "panic:", "fatal error:"} {
+		if strings.Contains(log, bad) {
+			t.Errorf("%s: %q in govrrpd.log (%s)", g.name, bad, p.logPath)
+		}
+	}
+}
+
+func (g *Govrrp) routers() ([]api.RouterStatus, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return g.cli.Routers(ctx)
+}
+
+// Detail is the daemon's full view of one VR (counters, discards,
+// transitions).
+func (g *Govrrp) Detail(k VRKey) (api.RouterDetail, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return g.cli.Router(ctx, routerName(k))
+}
+
+// Stop implements Peer: SIGTERM; a clean shutdown exits 0 (the race
+// detector would make it 66).
+func (g *Govrrp) Stop(t testing.TB) {
+	t.Helper()
+	if g.proc == nil || !g.proc.running() {
+		return
+	}
+	if !g.proc.stop(t, syscall.SIGTERM) {
+		t.Errorf("%s: no exit within %v of SIGTERM", g.name, stopTimeout)
+		return
+	}
+	if code := g.proc.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("%s: exit code %d after SIGTERM:\n%s", g.name, code, tail(g.Logs(), 30))
+	}
+}
+
+// Kill implements Peer: SIGKILL, no goodbye; the VIPs and VMAC devices stay.
+func (g *Govrrp) Kill(t testing.TB) {
+	t.Helper()
+	if g.proc != nil {
+		g.proc.kill(t)
+	}
+}
+
+// Running implements Peer.
+func (g *Govrrp) Running() bool { return g.proc != nil && g.proc.running() }
+
+// State implements Peer.
+func (g *Govrrp) State(k VRKey) (State, error) {
+	if !g.Running() {
+		return Unknown, fmt.Errorf("%s: not running", g.name)
+	}
+	rs, err := g.routers()
+	if err != nil {
+		return Unknown, err
+	}
+	for _, r := range rs {
+		if r.VRID != k.VRID || r.Family != k.Family.String() {
+			continue
+		}
+		switch r.State {
+		case "Initialize":
+			return Init, nil
+		case "Backup":
+			return Backup, nil
+		case "Master":
+			return Master, nil
+		case "Fault":
+			return Fault, nil
+		}
+		return Unknown, fmt.Errorf("%s: %v: state %q", g.name, k, r.State)
+	}
+	return Unknown, fmt.Errorf("%s: no %v", g.name, k)
+}
+
+// SetPriority implements Peer: rewrite the YAML, SIGHUP, and wait until the
+// API reports the new priority in effect.
+func (g *Govrrp) SetPriority(t testing.TB, vrid uint8, prio uint8) {
+	t.Helper()
+	var keys []VRKey
+	g.mu.Lock()
+	for i := range g.vrs {
+		if g.vrs[i].VRID == vrid {
+			g.vrs[i].Priority = prio
+			keys = append(keys, g.vrs[i].Key())
+		}
+	}
+	g.mu.Unlock()
+	g.writeConfig(t)
+	if err := g.proc.signal(syscall.SIGHUP); err != nil {
+		t.Fatalf("%s: reload: %v", g.name, err)
+	}
+	for _, k := range keys {
+		var got uint8
+		if !poll(takeoverWait, 10*time.Millisecond, func() bool {
+			d, err := g.Detail(k)
+			got = d.EffectivePriority
+			return err == nil && d.Priority == prio && d.EffectivePriority == prio
+		}) {
+			t.Fatalf("%s: %v: effective priority %d, want %d after reload:\n%s", g.name, k, got, prio, tail(g.Logs(), 20))
+		}
+	}
+}
+
+// takeoverWait bounds waits inside the peer (reload taking effect).
+const takeoverWait = 5 * time.Second
+
+// Source implements Peer: eth0's IPv4 address; for IPv6 the link-local of
+// eth0, or with a VMAC the macvlan's own random link-local (govrrpd sends
+// from it so that two routers' adverts never share a source).
+func (g *Govrrp) Source(k VRKey) (netip.Addr, error) {
+	if k.Family == IPv4 {
+		return g.node.V4.Addr(), nil
+	}
+	var v VR
+	for _, x := range g.VRs() {
+		if x.Key() == k {
+			v = x
+		}
+	}
+	if v.VRID == 0 {
+		return netip.Addr{}, fmt.Errorf("%s: no %v", g.name, k)
+	}
+	var dev netlink.Link
+	var err error
+	if v.VMAC {
+		dev, err = g.vmacDevice(v)
+	} else {
+		dev, err = g.node.Handle.LinkByName("eth0")
+	}
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return ownLinkLocal(g.node, dev, v.VRID)
+}
+
+// ownLinkLocal is dev's link-local address other than the virtual one of
+// vrid, which the device also holds while Master.
+func ownLinkLocal(nd *netnstest.Node, dev netlink.Link, vrid uint8) (netip.Addr, error) {
+	addrs, err := nd.Handle.AddrList(dev, netlink.FAMILY_V6)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if ok && ip.IsLinkLocalUnicast() && ip != virtualLinkLocal(vrid).Addr() {
+			return ip, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("no link-local of its own on %s in %s", dev.Attrs().Name, nd.Name)
+}
+
+// vmacDevice finds the macvlan govrrpd made for v, by its MAC.
+func (g *Govrrp) vmacDevice(v VR) (netlink.Link, error) {
+	links, err := g.node.Handle.LinkList()
+	if err != nil {
+		return nil, err
+	}
+	for _, l := range links {
+		if l.Type() == "macvlan" && l.Attrs().HardwareAddr.String() == vmac(v) {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("%s: no VMAC device with %s", g.name, vmac(v))
+}
+
+// Logs implements Peer.
+func (g *Govrrp) Logs() string { return readFile(g.path("govrrpd.log")) }
+
+// Dump implements Peer: per VR the daemon's detail (state, priorities,
+// master, counters, discards, last transitions), then the addresses.
+func (g *Govrrp) Dump() string {
+	var b strings.Builder
+	if g.Running() {
+		for _, v := range g.VRs() {
+			d, err := g.Detail(v.Key())
+			if err != nil {
+				fmt.Fprintf(&b, "%v: %v\n", v.Key(), err)
+				continue
+			}
+			fmt.Fprintf(&b, "%s: %s prio %d/%d master %s (prio %d) adv %.0fms mdi %.0fms since %s\n",
+				d.Name, d.State, d.Priority, d.EffectivePriority, d.Master, d.MasterPriority,
+				d.AdvertIntervalMS, d.MasterDownMS, d.Since.Format("15:04:05.000"))
+			c, _ := json.Marshal(d.Counters)
+			ds, _ := json.Marshal(d.Discards)
+			fmt.Fprintf(&b, "  counters %s\n  discards %s\n", c, ds)
+			for _, e := range d.Transitions[max(0, len(d.Transitions)-5):] {
+				fmt.Fprintf(&b, "  %s %s -> %s (%s, prio %d)\n", e.Time.Format("15:04:05.000"), e.From, e.To, e.Reason, e.Priority)
+			}
+		}
+	}
+	addrs, err := g.node.IP("-br", "addr")
+	if err != nil {
+		addrs = err.Error()
+	}
+	b.WriteString("addresses:\n" + indent(addrs, "  "))
+	return b.String()
+}
