@@ -29,6 +29,33 @@ func TestAdverTimerExpiry(t *testing.T) {
 	}
 }
 
+// A late Adver_Timer firing does not stretch the interval: the next deadline
+// counts from the one that fired [5798-6.4.3-h]; a firing more than an
+// interval late restarts from now.
+func TestAdverTimerNoDrift(t *testing.T) {
+	c := v3cfg(255) // owner: Master at startup
+	c.AdvertInterval = 10 * ms
+	h := newHarness(t, c)
+	h.do(Event{Kind: EventStartup})
+	h.wantState(Master)
+	due := h.deadline(AdverTimer)
+	for range 5 {
+		h.c.t = due + 700*time.Microsecond // the wake-up is 0.7 ms late
+		at, tok, _ := h.r.Deadline(AdverTimer)
+		wantActions(t, "[5798-6.4.3-h]", h.do(Expired(AdverTimer, tok)), []Action{send(255)})
+		if next := h.deadline(AdverTimer); next != at+10*ms {
+			t.Fatalf("next advert at deadline%+v, want deadline+10ms", next-at)
+		}
+		due += 10 * ms
+	}
+	h.c.t = due + 15*ms // more than an interval late
+	_, tok, _ := h.r.Deadline(AdverTimer)
+	h.do(Expired(AdverTimer, tok))
+	if next := h.deadline(AdverTimer); next != h.c.t+10*ms {
+		t.Fatalf("after a very late firing the next advert is at now%+v, want now+10ms", next-h.c.t)
+	}
+}
+
 // [5798-6.4.2-g] IPv6: join the solicited-node groups before the NAs.
 func TestBackupToMasterIPv6(t *testing.T) {
 	h := newHarness(t, v6cfg(100))
