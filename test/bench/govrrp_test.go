@@ -32,7 +32,7 @@ type govrrpd struct {
 	metrics string // metrics_listen inside the namespace, "" for none
 	args    []string
 
-	proc   *daemonProc
+	proc   *interop.Proc
 	client *api.Client
 }
 
@@ -89,13 +89,13 @@ func (g *govrrpd) Start(t testing.TB) {
 		t.Fatal(err)
 	}
 	argv := append([]string{g.bin, "-c", g.path("govrrpd.yaml")}, g.args...)
-	g.proc = startDaemon(t, g.node, g.name, g.path("govrrpd.log"), argv...)
+	g.proc = interop.StartProc(t, g.node, g.name, g.path("govrrpd.log"), argv...)
 	if !poll(30*time.Second, 10*time.Millisecond, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := g.client.Routers(ctx)
-		return err == nil || !g.proc.running()
-	}) || !g.proc.running() {
+		return err == nil || !g.proc.Running()
+	}) || !g.proc.Running() {
 		t.Fatalf("%s did not start:\n%s", g.name, tailFile(g.path("govrrpd.log"), 30))
 	}
 }
@@ -103,20 +103,20 @@ func (g *govrrpd) Start(t testing.TB) {
 // Stop implements interop.Peer (SIGTERM: masters send priority 0).
 func (g *govrrpd) Stop(t testing.TB) {
 	if g.proc != nil {
-		g.proc.stop(syscall.SIGTERM)
+		g.proc.Stop(t, syscall.SIGTERM)
 	}
 }
 
 // Kill implements interop.Peer.
 func (g *govrrpd) Kill(t testing.TB) {
 	if g.proc != nil {
-		g.proc.killGroup()
-		g.proc.wait(5 * time.Second)
+		g.proc.KillGroup()
+		g.proc.Wait(5 * time.Second)
 	}
 }
 
 // Running implements interop.Peer.
-func (g *govrrpd) Running() bool { return g.proc != nil && g.proc.running() }
+func (g *govrrpd) Running() bool { return g.proc != nil && g.proc.Running() }
 
 func (g *govrrpd) statuses() ([]api.RouterStatus, error) {
 	if !g.Running() {

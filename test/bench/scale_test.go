@@ -56,7 +56,7 @@ type scaleDaemon interface {
 	parentPID() int // keepalived's parent, 0 for govrrpd
 	markWindow()    // remember where the window starts
 	transitionsSinceMark() int
-	stop()
+	stop(t testing.TB)
 }
 
 type vrSpec struct {
@@ -250,8 +250,8 @@ func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, wind
 			res.Sides[i].WrongState = n - gb
 		}
 	}
-	b.stop()
-	m.stop()
+	b.stop(t)
+	m.stop(t)
 	t.Logf("%s N=%d: %+v", impl, n, *res)
 }
 
@@ -277,10 +277,10 @@ func newGovrrpScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSpec, 
 }
 
 func (s *govrrpScale) start(t *testing.T) { s.g.Start(t) }
-func (s *govrrpScale) pid() int           { return s.g.proc.pid() }
+func (s *govrrpScale) pid() int           { return s.g.proc.PID() }
 func (s *govrrpScale) parentPID() int     { return 0 }
 func (s *govrrpScale) markWindow()        { s.mark = time.Now() }
-func (s *govrrpScale) stop()              { s.g.proc.stop(syscall.SIGTERM) }
+func (s *govrrpScale) stop(t testing.TB)  { s.g.proc.Stop(t, syscall.SIGTERM) }
 
 func (s *govrrpScale) counts() (m, b int, err error) {
 	rs, err := s.g.statuses()
@@ -327,7 +327,7 @@ func (s *govrrpScale) transitionsSinceMark() int {
 type keepalivedScale struct {
 	node    *netnstest.Node
 	dir     string
-	proc    *daemonProc
+	proc    *interop.Proc
 	names   []string
 	logMark int
 }
@@ -355,9 +355,9 @@ func newKeepalivedScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSp
 func (k *keepalivedScale) path(f string) string { return filepath.Join(k.dir, f) }
 
 func (k *keepalivedScale) start(t *testing.T) {
-	k.proc = startDaemon(t, k.node, k.node.Name+"/keepalived", k.path("keepalived.log"),
+	k.proc = interop.StartProc(t, k.node, k.node.Name+"/keepalived", k.path("keepalived.log"),
 		"keepalived", "-n", "-l", "-P", "-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
-	if !poll(20*time.Second, 20*time.Millisecond, func() bool { return k.pid() != 0 || !k.proc.running() }) || !k.proc.running() {
+	if !poll(20*time.Second, 20*time.Millisecond, func() bool { return k.pid() != 0 || !k.proc.Running() }) || !k.proc.Running() {
 		t.Fatalf("keepalived did not start:\n%s", tailFile(k.path("keepalived.log"), 30))
 	}
 }
@@ -371,8 +371,8 @@ func (k *keepalivedScale) pid() int {
 	return p
 }
 
-func (k *keepalivedScale) parentPID() int { return k.proc.pid() }
-func (k *keepalivedScale) stop()          { k.proc.stop(syscall.SIGTERM) }
+func (k *keepalivedScale) parentPID() int    { return k.proc.PID() }
+func (k *keepalivedScale) stop(t testing.TB) { k.proc.Stop(t, syscall.SIGTERM) }
 
 func (k *keepalivedScale) log() string {
 	b, _ := os.ReadFile(k.path("keepalived.log"))

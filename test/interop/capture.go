@@ -23,7 +23,7 @@ const CaptureFilter = "ip proto 112 or ip6 proto 112 or arp or (icmp6 and ip6[40
 // can be read while it runs.
 type Capture struct {
 	Path  string
-	proc  *proc
+	proc  *Proc
 	start time.Time
 }
 
@@ -37,10 +37,10 @@ func StartCapture(t testing.TB, nd *netnstest.Node, ifname, path, filter string)
 		args = append(args, filter)
 	}
 	c := &Capture{Path: path, start: time.Now()}
-	c.proc = startProc(t, nd, "tcpdump", log, args...)
+	c.proc = StartProc(t, nd, "tcpdump", log, args...)
 	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
-		return strings.Contains(readFile(log), "listening on") || !c.proc.running()
-	}) || !c.proc.running() {
+		return strings.Contains(readFile(log), "listening on") || !c.proc.Running()
+	}) || !c.proc.Running() {
 		t.Fatalf("tcpdump did not start:\n%s", readFile(log))
 	}
 	t.Cleanup(c.Stop)
@@ -49,11 +49,11 @@ func StartCapture(t testing.TB, nd *netnstest.Node, ifname, path, filter string)
 
 // Stop ends the capture cleanly; the file stays.
 func (c *Capture) Stop() {
-	if c.proc.running() {
-		_ = c.proc.signal(syscall.SIGINT)
-		if !c.proc.wait(stopTimeout) {
-			c.proc.killGroup()
-			c.proc.wait(stopTimeout)
+	if c.proc.Running() {
+		_ = c.proc.Signal(syscall.SIGINT)
+		if !c.proc.Wait(stopTimeout) {
+			c.proc.KillGroup()
+			c.proc.Wait(stopTimeout)
 		}
 	}
 }

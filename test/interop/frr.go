@@ -44,8 +44,8 @@ type FRR struct {
 	dir  string // world-writable: the daemons run as frr
 
 	vrs   []VR
-	zebra *proc
-	vrrpd *proc
+	zebra *Proc
+	vrrpd *Proc
 }
 
 // NewFRR prepares an FRR peer in nd with its files under dir/<node>-frr.
@@ -201,20 +201,20 @@ func (f *FRR) Start(t testing.TB) {
 		_ = os.Remove(f.path(n))
 	}
 	common := []string{"-u", "frr", "-g", "frr", "-z", f.path("zserv.api"), "--vty_socket", f.dir, "-A", "127.0.0.1", "-P", "0"}
-	f.zebra = startProc(t, f.node, f.name+"/zebra", f.path("zebra.out"), append([]string{frrZebra,
+	f.zebra = StartProc(t, f.node, f.name+"/zebra", f.path("zebra.out"), append([]string{frrZebra,
 		"-i", f.path("zebra.pid"), "-f", "/dev/null", "--log", "file:" + f.path("zebra.log")}, common...)...)
 	f.waitFile(t, f.zebra, "zserv.api")
-	f.vrrpd = startProc(t, f.node, f.name+"/vrrpd", f.path("vrrpd.out"), append([]string{frrVrrpd,
+	f.vrrpd = StartProc(t, f.node, f.name+"/vrrpd", f.path("vrrpd.out"), append([]string{frrVrrpd,
 		"-i", f.path("vrrpd.pid"), "-f", f.path("frr.conf"), "--log", "file:" + f.path("vrrpd.log"), "--log-level", "debug"}, common...)...)
 	f.waitFile(t, f.vrrpd, "vrrpd.vty")
 }
 
-func (f *FRR) waitFile(t testing.TB, p *proc, name string) {
+func (f *FRR) waitFile(t testing.TB, p *Proc, name string) {
 	t.Helper()
 	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
 		_, err := os.Stat(f.path(name))
-		return err == nil || !p.running()
-	}) || !p.running() {
+		return err == nil || !p.Running()
+	}) || !p.Running() {
 		t.Fatalf("%s did not start (no %s):\n%s", p.name, name, tail(f.Logs(), 40))
 	}
 }
@@ -224,10 +224,10 @@ func (f *FRR) waitFile(t testing.TB, p *proc, name string) {
 func (f *FRR) Stop(t testing.TB) {
 	t.Helper()
 	if f.vrrpd != nil {
-		f.vrrpd.stop(t, syscall.SIGTERM)
+		f.vrrpd.Stop(t, syscall.SIGTERM)
 	}
 	if f.zebra != nil {
-		f.zebra.stop(t, syscall.SIGTERM)
+		f.zebra.Stop(t, syscall.SIGTERM)
 	}
 }
 
@@ -236,15 +236,15 @@ func (f *FRR) Stop(t testing.TB) {
 func (f *FRR) Kill(t testing.TB) {
 	t.Helper()
 	if f.vrrpd != nil {
-		f.vrrpd.kill(t)
+		f.vrrpd.Kill(t)
 	}
 	if f.zebra != nil {
-		f.zebra.kill(t)
+		f.zebra.Kill(t)
 	}
 }
 
 // Running implements Peer.
-func (f *FRR) Running() bool { return f.vrrpd != nil && f.vrrpd.running() }
+func (f *FRR) Running() bool { return f.vrrpd != nil && f.vrrpd.Running() }
 
 // vtysh runs vtysh against this peer's daemons.
 func (f *FRR) vtysh(cmds ...string) (string, error) {

@@ -38,7 +38,7 @@ type Govrrp struct {
 
 	mu   sync.Mutex
 	vrs  []VR
-	proc *proc
+	proc *Proc
 	cli  *api.Client
 }
 
@@ -174,15 +174,15 @@ func (g *Govrrp) Start(t testing.TB) {
 		}
 	}
 	g.writeConfig(t)
-	g.proc = startProc(t, g.node, g.name, g.path("govrrpd.log"), GovrrpdBin, "-c", g.path("govrrpd.yaml"))
+	g.proc = StartProc(t, g.node, g.name, g.path("govrrpd.log"), GovrrpdBin, "-c", g.path("govrrpd.yaml"))
 	var last error
 	if !poll(15*time.Second, 10*time.Millisecond, func() bool {
-		if !g.proc.running() {
+		if !g.proc.Running() {
 			return true
 		}
 		_, last = g.routers()
 		return last == nil
-	}) || !g.proc.running() {
+	}) || !g.proc.Running() {
 		t.Fatalf("%s did not start (API: %v):\n%s", g.name, last, tail(g.Logs(), 30))
 	}
 	p := g.proc
@@ -191,7 +191,7 @@ func (g *Govrrp) Start(t testing.TB) {
 
 // checkLog fails the test when the daemon's log shows a data race or a
 // panic.
-func (g *Govrrp) checkLog(t testing.TB, p *proc) {
+func (g *Govrrp) checkLog(t testing.TB, p *Proc) {
 	log := g.Logs()
 	for _, bad := range []string{"WARNING: DATA RACE", "panic:", "fatal error:"} {
 		if strings.Contains(log, bad) {
@@ -218,10 +218,10 @@ func (g *Govrrp) Detail(k VRKey) (api.RouterDetail, error) {
 // detector would make it 66).
 func (g *Govrrp) Stop(t testing.TB) {
 	t.Helper()
-	if g.proc == nil || !g.proc.running() {
+	if g.proc == nil || !g.proc.Running() {
 		return
 	}
-	if !g.proc.stop(t, syscall.SIGTERM) {
+	if !g.proc.Stop(t, syscall.SIGTERM) {
 		t.Errorf("%s: no exit within %v of SIGTERM", g.name, stopTimeout)
 		return
 	}
@@ -234,12 +234,12 @@ func (g *Govrrp) Stop(t testing.TB) {
 func (g *Govrrp) Kill(t testing.TB) {
 	t.Helper()
 	if g.proc != nil {
-		g.proc.kill(t)
+		g.proc.Kill(t)
 	}
 }
 
 // Running implements Peer.
-func (g *Govrrp) Running() bool { return g.proc != nil && g.proc.running() }
+func (g *Govrrp) Running() bool { return g.proc != nil && g.proc.Running() }
 
 // State implements Peer.
 func (g *Govrrp) State(k VRKey) (State, error) {
@@ -283,7 +283,7 @@ func (g *Govrrp) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	}
 	g.mu.Unlock()
 	g.writeConfig(t)
-	if err := g.proc.signal(syscall.SIGHUP); err != nil {
+	if err := g.proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatalf("%s: reload: %v", g.name, err)
 	}
 	for _, k := range keys {

@@ -36,7 +36,7 @@ type Keepalived struct {
 	states map[string]State // instance name -> last notified state
 	events []string         // FIFO lines with receive times
 
-	proc    *proc
+	proc    *Proc
 	fifo    *os.File
 	fifoEnd string // why the FIFO reader stopped, for Dump
 }
@@ -181,14 +181,14 @@ func (k *Keepalived) Start(t testing.TB) {
 	for _, f := range []string{"keepalived.pid", "vrrp.pid"} {
 		_ = os.Remove(k.path(f))
 	}
-	k.proc = startProc(t, k.node, k.name, k.path("keepalived.log"),
+	k.proc = StartProc(t, k.node, k.name, k.path("keepalived.log"),
 		"keepalived", "-n", "-l", "-P", "-D",
 		"-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
 	// Running = the VRRP child has written its pid file.
 	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
 		_, err := os.Stat(k.path("vrrp.pid"))
-		return err == nil || !k.proc.running()
-	}) || !k.proc.running() {
+		return err == nil || !k.proc.Running()
+	}) || !k.proc.Running() {
 		t.Fatalf("%s did not start:\n%s", k.name, tail(readFile(k.proc.logPath), 30))
 	}
 }
@@ -250,7 +250,7 @@ func (k *Keepalived) notified(line string) {
 func (k *Keepalived) Stop(t testing.TB) {
 	t.Helper()
 	if k.proc != nil {
-		k.proc.stop(t, syscall.SIGTERM)
+		k.proc.Stop(t, syscall.SIGTERM)
 	}
 	k.forget()
 }
@@ -260,7 +260,7 @@ func (k *Keepalived) Stop(t testing.TB) {
 func (k *Keepalived) Kill(t testing.TB) {
 	t.Helper()
 	if k.proc != nil {
-		k.proc.kill(t)
+		k.proc.Kill(t)
 	}
 	k.forget()
 }
@@ -272,7 +272,7 @@ func (k *Keepalived) forget() {
 }
 
 // Running implements Peer.
-func (k *Keepalived) Running() bool { return k.proc != nil && k.proc.running() }
+func (k *Keepalived) Running() bool { return k.proc != nil && k.proc.Running() }
 
 // State implements Peer, from the notify FIFO; until the FIFO has said
 // anything about the instance, from the log of the running process.
@@ -335,7 +335,7 @@ func (k *Keepalived) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	}
 	k.mu.Unlock()
 	k.writeConfig(t)
-	if err := k.proc.signal(syscall.SIGHUP); err != nil {
+	if err := k.proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatalf("%s: reload: %v", k.name, err)
 	}
 }

@@ -18,11 +18,11 @@ import (
 // stopTimeout bounds a graceful stop before SIGKILL.
 const stopTimeout = 5 * time.Second
 
-// proc is one process started inside a namespace with `ip netns exec`, which
+// Proc is one process started inside a namespace with `ip netns exec`, which
 // execs the program, so the pid is the program's. It leads its own process
 // group (children such as keepalived's VRRP process share it), its output
 // goes to a log file, and it is killed in t.Cleanup and on interrupt.
-type proc struct {
+type Proc struct {
 	name    string
 	logPath string
 	cmd     *exec.Cmd
@@ -31,9 +31,9 @@ type proc struct {
 	unhook  func()
 }
 
-// startProc starts argv in nd. The log file is appended to, so a restarted
+// StartProc starts argv in nd. The log file is appended to, so a restarted
 // daemon keeps its history.
-func startProc(t testing.TB, nd *netnstest.Node, name, logPath string, argv ...string) *proc {
+func StartProc(t testing.TB, nd *netnstest.Node, name, logPath string, argv ...string) *Proc {
 	t.Helper()
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -50,25 +50,25 @@ func startProc(t testing.TB, nd *netnstest.Node, name, logPath string, argv ...s
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("%s: start: %v", name, err)
 	}
-	p := &proc{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
+	p := &Proc{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
-	p.unhook = netnstest.OnInterrupt(p.killGroup)
+	p.unhook = netnstest.OnInterrupt(p.KillGroup)
 	t.Cleanup(func() {
-		if p.running() {
-			p.killGroup()
-			p.wait(stopTimeout)
+		if p.Running() {
+			p.KillGroup()
+			p.Wait(stopTimeout)
 		}
 		p.unhook()
 	})
 	return p
 }
 
-func (p *proc) pid() int { return p.cmd.Process.Pid }
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
 
-func (p *proc) running() bool {
+func (p *Proc) Running() bool {
 	select {
 	case <-p.done:
 		return false
@@ -77,19 +77,19 @@ func (p *proc) running() bool {
 	}
 }
 
-// killGroup sends SIGKILL to the whole process group.
-func (p *proc) killGroup() { _ = syscall.Kill(-p.pid(), syscall.SIGKILL) }
+// KillGroup sends SIGKILL to the whole process group.
+func (p *Proc) KillGroup() { _ = syscall.Kill(-p.PID(), syscall.SIGKILL) }
 
-// signal sends sig to the process itself.
-func (p *proc) signal(sig syscall.Signal) error {
-	if !p.running() {
+// Signal sends sig to the process itself.
+func (p *Proc) Signal(sig syscall.Signal) error {
+	if !p.Running() {
 		return errors.New(p.name + ": not running")
 	}
-	return syscall.Kill(p.pid(), sig)
+	return syscall.Kill(p.PID(), sig)
 }
 
-// wait waits for the exit, at most d.
-func (p *proc) wait(d time.Duration) bool {
+// Wait waits for the exit, at most d.
+func (p *Proc) Wait(d time.Duration) bool {
 	select {
 	case <-p.done:
 		return true
@@ -98,33 +98,33 @@ func (p *proc) wait(d time.Duration) bool {
 	}
 }
 
-// stop sends sig, waits up to stopTimeout, then kills the group. It reports
+// Stop sends sig, waits up to stopTimeout, then kills the group. It reports
 // whether the process exited by itself.
-func (p *proc) stop(t testing.TB, sig syscall.Signal) bool {
+func (p *Proc) Stop(t testing.TB, sig syscall.Signal) bool {
 	t.Helper()
-	if !p.running() {
+	if !p.Running() {
 		return true
 	}
-	_ = p.signal(sig)
-	if p.wait(stopTimeout) {
+	_ = p.Signal(sig)
+	if p.Wait(stopTimeout) {
 		// Children (keepalived's VRRP process) may still be leaving.
 		p.waitGroupGone(stopTimeout)
 		return true
 	}
 	t.Logf("%s: no exit %v after %v; SIGKILL", p.name, stopTimeout, sig)
-	p.killGroup()
-	p.wait(stopTimeout)
+	p.KillGroup()
+	p.Wait(stopTimeout)
 	return false
 }
 
-// kill SIGKILLs the group and waits for the leader and its children.
-func (p *proc) kill(t testing.TB) {
+// Kill SIGKILLs the group and waits for the leader and its children.
+func (p *Proc) Kill(t testing.TB) {
 	t.Helper()
-	if !p.running() {
+	if !p.Running() {
 		return
 	}
-	p.killGroup()
-	if !p.wait(stopTimeout) {
+	p.KillGroup()
+	if !p.Wait(stopTimeout) {
 		t.Fatalf("%s: still running %v after SIGKILL", p.name, stopTimeout)
 	}
 	p.waitGroupGone(stopTimeout)
@@ -132,9 +132,9 @@ func (p *proc) kill(t testing.TB) {
 
 // waitGroupGone waits until no live process of the group is left (zombies
 // whose reaper is slow do not count).
-func (p *proc) waitGroupGone(d time.Duration) {
-	if !poll(d, 5*time.Millisecond, func() bool { return !groupAlive(p.pid()) }) {
-		p.killGroup()
+func (p *Proc) waitGroupGone(d time.Duration) {
+	if !poll(d, 5*time.Millisecond, func() bool { return !groupAlive(p.PID()) }) {
+		p.KillGroup()
 	}
 }
 
