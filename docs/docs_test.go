@@ -4,6 +4,7 @@ package docs
 
 import (
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -36,5 +37,46 @@ func TestConformanceCoversSpec(t *testing.T) {
 	}
 	for id := range missing {
 		t.Errorf("docs/CONFORMANCE.md does not mention %s", id)
+	}
+}
+
+// Every test the conformance table cites exists, so a renamed or deleted
+// test cannot leave a claim behind.
+func TestConformanceTestsExist(t *testing.T) {
+	table, err := os.ReadFile("CONFORMANCE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs := map[string]string{
+		"vrrp": "../vrrp", "fsm": "../fsm", "sim": "../sim", "linux": "../internal/linux", "e2e": "../test/e2e",
+		"config": "../internal/config", "metrics": "../internal/metrics", "docs": ".",
+	}
+	refs := regexp.MustCompile("`([a-z0-9]+):((?:Test|Fuzz)[A-Za-z0-9_]+)").FindAllStringSubmatch(string(table), -1)
+	if len(refs) < 50 {
+		t.Fatalf("found only %d test references", len(refs))
+	}
+	sources := map[string]string{}
+	for _, ref := range refs {
+		pkg, name := ref[1], ref[2]
+		if pkg == "package" { // the legend: `package:TestName/case`
+			continue
+		}
+		dir, ok := dirs[pkg]
+		if !ok {
+			t.Errorf("unknown package %q in `%s:%s`", pkg, pkg, name)
+			continue
+		}
+		if _, done := sources[pkg]; !done {
+			files, _ := filepath.Glob(filepath.Join(dir, "*_test.go"))
+			var b strings.Builder
+			for _, f := range files {
+				src, _ := os.ReadFile(f)
+				b.Write(src)
+			}
+			sources[pkg] = b.String()
+		}
+		if !strings.Contains(sources[pkg], "func "+name+"(") {
+			t.Errorf("docs/CONFORMANCE.md cites %s:%s, which does not exist", pkg, name)
+		}
 	}
 }

@@ -5,8 +5,10 @@
 //
 // A packet's path: the interface's raw socket (linux.Conn) → linux.Demux,
 // which runs vrrp.Validate with the real TTL and routes by VRID → the
-// router's channel → fsm.Router.Handle → actions executed here (send an
-// advert on the router's socket, install addresses with netlink, GARP/NA).
+// router: handled inline when its goroutine is idle, else through its
+// channel → fsm.Router.Handle → actions executed on the router's goroutine
+// (send an advert on the router's socket, install addresses with netlink,
+// GARP/NA). See docs/ARCHITECTURE.md.
 package daemon
 
 import (
