@@ -228,10 +228,7 @@ func TestInvalidReloadKeepsRunning(t *testing.T) {
 func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startPair(t, r1, r2, "", "10.77.0.254/24")
 	sniff := netnstest.Sniff(t, l.host, "eth0")
 	stop := make(chan struct{})
 	adverts := collectAdverts(sniff, stop)

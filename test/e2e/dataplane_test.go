@@ -108,10 +108,7 @@ func TestVMAC(t *testing.T) {
 	sniff := netnstest.Sniff(t, l.host, "eth0")
 	vmac := net.HardwareAddr{0, 0, 0x5e, 0, 1, 51}
 	extra := "    vmac: true\n"
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", extra, "10.77.0.254/24"))
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", extra, "10.77.0.254/24"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startPair(t, r1, r2, extra, "10.77.0.254/24")
 
 	sniff.Drain()
 	var fromVMAC, fromOther int

@@ -49,6 +49,18 @@ func ping(nd *netnstest.Node, ip string) bool {
 	return exec.Command("ip", "netns", "exec", nd.Name, "ping", "-c", "2", "-i", "0.05", "-W", "1", ip).Run() == nil
 }
 
+// startPair runs router gw (VRID 51, 100 ms adverts) on r1 at priority 150
+// and on r2 at 100, with the same extra keys and addresses, and waits until
+// r1 is Master and r2 Backup.
+func startPair(t *testing.T, r1, r2 *netnstest.Node, extra string, addrs ...string) (p1, p2 *proc) {
+	t.Helper()
+	p1 = start(t, r1, routerYAML("gw", "51", 150, "100ms", extra, addrs...))
+	p2 = start(t, r2, routerYAML("gw", "51", 100, "100ms", extra, addrs...))
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2.waitState("gw", "Backup", 5*time.Second)
+	return p1, p2
+}
+
 func routerYAML(name, vrid string, prio int, interval string, extra string, addrs ...string) string {
 	return fmt.Sprintf("  - name: %s\n    interface: eth0\n    vrid: %s\n    priority: %d\n    advert_interval: %s\n    addresses: [%s]\n%s",
 		name, vrid, prio, interval, strings.Join(addrs, ", "), extra)
@@ -70,10 +82,7 @@ func TestFailoverMovesNeighbourEntry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLab(t, 2)
 			r1, r2 := l.Nodes[0], l.Nodes[1]
-			p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", tc.addrs...))
-			p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", tc.addrs...))
-			p1.waitState("gw", "Master", 5*time.Second)
-			p2.waitState("gw", "Backup", 5*time.Second)
+			p1, p2 := startPair(t, r1, r2, "", tc.addrs...)
 			if !hasAddr(t, r1, "eth0", tc.vip) || hasAddr(t, r2, "eth0", tc.vip) {
 				t.Fatalf("VIP %s: on master %v, on backup %v; want only on the master", tc.vip, hasAddr(t, r1, "eth0", tc.vip), hasAddr(t, r2, "eth0", tc.vip))
 			}

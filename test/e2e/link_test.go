@@ -11,10 +11,7 @@ import (
 func TestInterfaceRecreated(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startPair(t, r1, r2, "", "10.77.0.254/24")
 
 	r1.MustIP(t, "link", "del", "eth0") // the veth pair and its bridge port go
 	p2.waitState("gw", "Master", 3*time.Second)
@@ -39,10 +36,7 @@ func TestPrimaryAddressChange(t *testing.T) {
 	r1, r2 := l.Nodes[0], l.Nodes[1]
 	// A /32 VIP is its own subnet, so it is not a secondary of 10.77.0.1/24
 	// and is not deleted with it.
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/32"))
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/32"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startPair(t, r1, r2, "", "10.77.0.254/32")
 
 	// Without promote_secondaries the kernel deletes the secondaries with
 	// the primary.
