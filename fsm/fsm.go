@@ -40,11 +40,23 @@ type Event struct {
 	Interval time.Duration // EventAdvert: its Max Advertise Interval / Adver Int
 	Timer    Timer         // EventTimer
 	Token    uint64        // EventTimer
+
+	// At, when set, is when the event happened on the Clock's scale: the
+	// kernel's arrival time of an advert read in a batch, or the deadline of
+	// a timer handled a little late. Timers armed by the event count from
+	// it, so a late read never stretches Master_Down_Timer. A value after
+	// Clock.Now() is ignored (the clock wins).
+	At time.Duration
 }
 
 // Advert builds the event for a validated advert.
 func Advert(src netip.Addr, priority uint8, interval time.Duration) Event {
 	return Event{Kind: EventAdvert, Src: src, Priority: priority, Interval: interval}
+}
+
+// AdvertAt is Advert for an advert that arrived at the given time.
+func AdvertAt(src netip.Addr, priority uint8, interval time.Duration, at time.Duration) Event {
+	return Event{Kind: EventAdvert, Src: src, Priority: priority, Interval: interval, At: at}
 }
 
 // AdvertMessage builds the event from a validated message and its IP source.
@@ -88,6 +100,10 @@ type Router struct {
 
 	timers [numTimers]timer
 	tokens uint64
+	// lastReply is when the last advert provoked by a received one went
+	// out (see replyAllowed); replied says whether one has.
+	lastReply time.Duration
+	replied   bool
 
 	counters Counters
 	acts     []Action
@@ -124,6 +140,9 @@ func (r *Router) State() State { return r.state }
 func (r *Router) Handle(ev Event) []Action {
 	r.acts = r.acts[:0]
 	r.now = r.clock.Now()
+	if ev.At > 0 && ev.At < r.now {
+		r.now = ev.At
+	}
 	switch ev.Kind {
 	case EventStartup:
 		r.startup()
@@ -286,9 +305,13 @@ func (r *Router) backupAdvert(ev Event) {
 
 func (r *Router) masterAdvert(ev Event) {
 	if ev.Priority == 0 {
-		// [5798-6.4.3-i]: answer at once so Backups do not take over.
-		r.sendAdvert(r.prio)
-		r.startAdverTimer()
+		// [5798-6.4.3-i]: answer at once so Backups do not take over,
+		// at most once per interval (replyAllowed); a suppressed answer
+		// leaves Adver_Timer on its schedule.
+		if r.replyAllowed() {
+			r.sendAdvert(r.prio)
+			r.startAdverTimer()
+		}
 		return
 	}
 	cmp := compareAddr(ev.Src, r.cfg.Primary)
@@ -313,11 +336,28 @@ func (r *Router) masterAdvert(ev Event) {
 		// [5798-6.4.3-k] discard; RFC 9568 asserts mastership at once
 		// [9568-6.4.3-b], VRRPv2 never does [3768-6.4.3-a] [IMPL-7]. The
 		// announce burst follows the assertive advert [IMPL-13].
-		if r.cfg.Version == 3 && !r.cfg.NoReplyLower {
+		if r.cfg.Version == 3 && !r.cfg.NoReplyLower && r.replyAllowed() {
 			r.sendAdvert(r.prio)
 			r.emit(Action{Kind: Announce})
 		}
 	}
+}
+
+// replyAllowed rate-limits the adverts a Master sends in answer to
+// received ones (the priority-0 answer [5798-6.4.3-i] and the assertion to
+// a lower-priority Master [9568-6.4.3-b]) to one per Advertisement_Interval,
+// a deliberate addition (docs/CONFORMANCE.md). Without a bound a flood of such adverts from one host makes the
+// Master send one advert (and one announce burst) per packet received; with
+// it the Master sends at most twice its configured rate whatever arrives.
+// The first answer is never delayed, so a real resignation or a real second
+// Master is answered at once, as the RFCs ask.
+func (r *Router) replyAllowed() bool {
+	if r.replied && r.now-r.lastReply < r.cfg.AdvertInterval {
+		r.counters.RepliesSuppressed++
+		return false
+	}
+	r.replied, r.lastReply = true, r.now
+	return true
 }
 
 // compareAddr compares IP addresses as unsigned big-endian integers

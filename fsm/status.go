@@ -20,6 +20,7 @@ type Counters struct {
 	SentAdvertisements uint64 // ours: every SendAdvert action
 	OwnAdvertsIgnored  uint64 // ours: equal priority and address [IMPL-6]
 	StaleTimerFirings  uint64 // ours: Expired with an outdated token
+	RepliesSuppressed  uint64 // ours: answers to received adverts over the rate limit
 }
 
 // Status is a snapshot of a Router.
