@@ -2,9 +2,70 @@ package vrrp
 
 import "errors"
 
+// Check numbers the receive checks, so counters are arrays indexed by it and
+// a dropped packet costs no map lookup or allocation. CheckOther stands for
+// errors that are not receive-check failures.
+type Check uint8
+
+const (
+	CheckOther Check = iota
+	CheckTruncated
+	CheckTTL
+	CheckVersion
+	CheckType
+	CheckChecksum
+	CheckVRID
+	CheckOwnAdvert
+	CheckNotPeer
+	CheckDestination
+	CheckOwnerConflict
+	CheckAuthTypeInvalid
+	CheckAuthTypeMismatch
+	CheckAuthFailure
+	CheckZeroCount
+	CheckZeroInterval
+	CheckFirstNotLinkLocal
+	CheckAddressList
+	CheckIntervalMismatch
+	// NumChecks sizes arrays indexed by Check.
+	NumChecks
+)
+
+var checkNames = [NumChecks]string{
+	CheckOther: "other", CheckTruncated: "truncated", CheckTTL: "ttl", CheckVersion: "version", CheckType: "type",
+	CheckChecksum: "checksum", CheckVRID: "vrid", CheckOwnAdvert: "own_advert", CheckNotPeer: "not_peer",
+	CheckDestination: "destination", CheckOwnerConflict: "owner_conflict", CheckAuthTypeInvalid: "auth_type_invalid",
+	CheckAuthTypeMismatch: "auth_type_mismatch", CheckAuthFailure: "auth_failure", CheckZeroCount: "zero_count",
+	CheckZeroInterval: "zero_interval", CheckFirstNotLinkLocal: "first_not_link_local", CheckAddressList: "address_list",
+	CheckIntervalMismatch: "interval_mismatch",
+}
+
+// String is the short stable token of the check ("ttl", "checksum", ...),
+// for metric labels and structured logs.
+func (c Check) String() string {
+	if c < NumChecks {
+		return checkNames[c]
+	}
+	return checkNames[CheckOther]
+}
+
+// CheckOf returns the check a sentinel error of this package stands for, or
+// CheckOther. It does not allocate.
+func CheckOf(err error) Check {
+	if ce, ok := err.(*checkError); ok {
+		return ce.check
+	}
+	var ce *checkError
+	if errors.As(err, &ce) {
+		return ce.check
+	}
+	return CheckOther
+}
+
 // checkError is a receive- or encode-check failure. Reason is a short stable
 // token for metric labels and structured logs; Error is the sentence for people.
 type checkError struct {
+	check  Check
 	reason string
 	text   string
 }
@@ -12,7 +73,15 @@ type checkError struct {
 func (e *checkError) Error() string  { return "vrrp: " + e.text }
 func (e *checkError) Reason() string { return e.reason }
 
-func newCheckError(reason, text string) error { return &checkError{reason: reason, text: text} }
+func newCheckError(reason, text string) error {
+	c := CheckOther
+	for i, n := range checkNames {
+		if n == reason {
+			c = Check(i)
+		}
+	}
+	return &checkError{check: c, reason: reason, text: text}
+}
 
 // Receive-check failures, one per check of spec §7. Validate returns exactly
 // one of them (unwrapped, so == works) when an advert must be discarded; the
