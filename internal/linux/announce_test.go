@@ -5,9 +5,13 @@ import (
 	"encoding/hex"
 	"net"
 	"net/netip"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"govrrp/internal/linux/netnstest"
 )
@@ -133,5 +137,225 @@ func TestAnnouncerBursts(t *testing.T) {
 	}
 	if f, err := sniff.Next(time.Second, isGARP(vip)); err == nil {
 		t.Fatalf("GARP after Stop: % x", f)
+	}
+}
+
+// openFDs lists this process's open file descriptors.
+func openFDs(t *testing.T) map[string]string {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds := map[string]string{}
+	for _, e := range ents {
+		fds[e.Name()], _ = os.Readlink("/proc/self/fd/" + e.Name())
+	}
+	return fds
+}
+
+// newFDs returns the fds of now that were not open (to the same file) before.
+func newFDs(before, now map[string]string) []string {
+	var fds []string
+	for fd, what := range now {
+		if before[fd] != what {
+			fds = append(fds, fd+"->"+what)
+		}
+	}
+	return fds
+}
+
+// settle waits, without sleeping, until cond holds; goroutines that have
+// signalled their end may take a moment to be gone.
+func settle(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(waitLong); !cond(); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within %v", what, waitLong)
+		}
+	}
+}
+
+// TestAnnouncerReusesSocket: a thousand Start/Stop cycles (a flooded Master
+// restarting its announcement) open one packet socket in all, keep no
+// goroutine once stopped, and Close leaves neither fd nor goroutine.
+func TestAnnouncerReusesSocket(t *testing.T) {
+	lan := netnstest.NewLAN(t, 2)
+	r1 := lan.Nodes[0]
+	k := AnnounceKey{Interface: "eth0", VRID: 52}
+	vips := []netip.Addr{netip.MustParseAddr("10.77.0.252"), netip.MustParseAddr("10.77.0.251")}
+	cfg := AnnounceConfig{Repeat: 3, Interval: 10 * time.Millisecond, Delay: time.Second, Refresh: time.Minute}
+
+	fds0, g0 := openFDs(t), runtime.NumGoroutine()
+	a := NewAnnouncer(AnnounceConfig{})
+	t.Cleanup(a.Close)
+	if len(newFDs(fds0, openFDs(t))) != 0 || runtime.NumGoroutine() != g0 {
+		t.Fatal("NewAnnouncer opened a socket or started a goroutine")
+	}
+	var fd int
+	var ino uint64
+	r1.MustDo(t, func() error {
+		for i := range 1000 {
+			if err := a.StartWith(k, vmac4, vips, cfg); err != nil {
+				return err
+			}
+			if i == 0 {
+				fd = a.fd
+				var st unix.Stat_t
+				if err := unix.Fstat(fd, &st); err != nil {
+					return err
+				}
+				ino = st.Ino
+			}
+			a.Stop(k)
+		}
+		return nil
+	})
+	var st unix.Stat_t
+	if a.fd != fd || unix.Fstat(fd, &st) != nil || st.Ino != ino {
+		t.Fatalf("socket changed over the cycles: fd %d -> %d", fd, a.fd)
+	}
+	if fds := newFDs(fds0, openFDs(t)); len(fds) != 1 {
+		t.Fatalf("new fds after 1000 Start/Stop cycles: %v, want only the socket", fds)
+	}
+	settle(t, "goroutine ends after the last Stop", func() bool { return runtime.NumGoroutine() <= g0 })
+
+	// Close with jobs pending (a refresh far away) stops them all.
+	r1.MustDo(t, func() error { return a.StartWith(k, vmac4, vips, cfg) })
+	if !a.Running(k) {
+		t.Fatal("refresh job not running")
+	}
+	a.Close()
+	if a.Running(k) {
+		t.Fatal("job running after Close")
+	}
+	if fds := newFDs(fds0, openFDs(t)); len(fds) != 0 {
+		t.Fatalf("new fds after Close: %v", fds)
+	}
+	settle(t, "no goroutine after Close", func() bool { return runtime.NumGoroutine() <= g0 })
+	if err := a.Start(k, vmac4, vips); err == nil {
+		t.Fatal("Start after Close succeeded")
+	}
+}
+
+// arrivals returns when the frames matching each of match arrived, relative
+// to start, until n[i] of each have come.
+func arrivals(t *testing.T, sniff *netnstest.Sniffer, start time.Time, n []int, match ...func([]byte) bool) [][]time.Duration {
+	t.Helper()
+	at := make([][]time.Duration, len(match))
+	done := func() bool {
+		for i := range at {
+			if len(at[i]) < n[i] {
+				return false
+			}
+		}
+		return true
+	}
+	for !done() {
+		f, err := sniff.Next(waitLong, nil)
+		if err != nil {
+			t.Fatalf("after %v: %v", at, err)
+		}
+		for i, m := range match {
+			if m(f) {
+				at[i] = append(at[i], time.Since(start))
+			}
+		}
+	}
+	return at
+}
+
+// checkSchedule fails unless each arrival is at or after its due time (the
+// clock started before Start) and not much later.
+func checkSchedule(t *testing.T, name string, got, want []time.Duration) {
+	t.Helper()
+	const late = 250 * time.Millisecond // generous: CI machines are noisy
+	for i := range want {
+		if got[i] < want[i] || got[i] > want[i]+late {
+			t.Errorf("%s: frame %d at %v, due at %v (all: %v)", name, i, got[i], want[i], got)
+		}
+	}
+}
+
+// TestAnnouncerSchedule: on one Announcer, two jobs with their own
+// configuration keep their own schedules: one a burst of three at its
+// interval and nothing more, the other the delayed burst and refreshes, each
+// refresh a period after the previous burst began [IMPL-13].
+func TestAnnouncerSchedule(t *testing.T) {
+	lan := netnstest.NewLAN(t, 2)
+	r1, r2 := lan.Nodes[0], lan.Nodes[1]
+	sniff := netnstest.Sniff(t, r2, "eth0")
+	vipA, vipB := netip.MustParseAddr("10.77.0.250"), netip.MustParseAddr("fd77::250")
+	kA := AnnounceKey{Interface: "eth0", VRID: 53}
+	kB := AnnounceKey{Interface: "eth0", VRID: 54, IPv6: true}
+	cfgA := AnnounceConfig{Repeat: 3, Interval: 100 * time.Millisecond}
+	cfgB := AnnounceConfig{Repeat: 1, Delay: 300 * time.Millisecond, Refresh: 500 * time.Millisecond}
+
+	a := NewAnnouncer(AnnounceConfig{Repeat: 7}) // the default is not used
+	t.Cleanup(a.Close)
+	start := time.Now()
+	r1.MustDo(t, func() error {
+		if err := a.StartWith(kA, vmac4, []netip.Addr{vipA}, cfgA); err != nil {
+			return err
+		}
+		return a.StartWith(kB, vmac6, []netip.Addr{vipB}, cfgB)
+	})
+	if d := time.Since(start); d > 100*time.Millisecond {
+		t.Errorf("Start took %v: it must not wait for the wire", d)
+	}
+	got := arrivals(t, sniff, start, []int{3, 4}, isGARP(vipA), isNA(vipB))
+	gotA, gotB := got[0], got[1]
+	checkSchedule(t, "A", gotA, []time.Duration{0, 100 * time.Millisecond, 200 * time.Millisecond})
+	// B: first burst, delayed burst 300 ms later, then every 500 ms from it.
+	checkSchedule(t, "B", gotB, []time.Duration{0, 300 * time.Millisecond, 800 * time.Millisecond, 1300 * time.Millisecond})
+	if a.Running(kA) {
+		t.Error("A still running after its only burst")
+	}
+	if f, err := sniff.Next(200*time.Millisecond, isGARP(vipA)); err == nil {
+		t.Errorf("a fourth GARP for A: % x", f)
+	}
+	if !a.Running(kB) {
+		t.Error("B stopped: refresh runs until Stop")
+	}
+	a.Stop(kB)
+	sniff.Drain()
+	if f, err := sniff.Next(700*time.Millisecond, isNA(vipB)); err == nil {
+		t.Errorf("NA after Stop: % x", f)
+	}
+}
+
+// TestAnnouncerInterfaceRecreated: a refresh keeps going after the
+// interface is deleted and created again under the same name (a new
+// ifindex), on the same socket.
+func TestAnnouncerInterfaceRecreated(t *testing.T) {
+	lan := netnstest.NewLAN(t, 1)
+	r1 := lan.Nodes[0]
+	veth := func() {
+		r1.MustIP(t, "link", "add", "ann0", "type", "veth", "peer", "name", "ann1")
+		r1.MustIP(t, "link", "set", "ann0", "up")
+		r1.MustIP(t, "link", "set", "ann1", "up")
+	}
+	veth()
+	t.Cleanup(func() { _, _ = r1.IP("link", "del", "ann0") })
+	vip := netip.MustParseAddr("10.77.0.249")
+	k := AnnounceKey{Interface: "ann0", VRID: 55}
+	a := NewAnnouncer(AnnounceConfig{})
+	t.Cleanup(a.Close)
+	sniff := netnstest.Sniff(t, r1, "ann1")
+	r1.MustDo(t, func() error {
+		return a.StartWith(k, vmac4, []netip.Addr{vip}, AnnounceConfig{Refresh: 200 * time.Millisecond})
+	})
+	if _, err := sniff.Next(waitLong, isGARP(vip)); err != nil {
+		t.Fatal(err)
+	}
+	fd := a.fd
+	r1.MustIP(t, "link", "del", "ann0")
+	veth()
+	sniff = netnstest.Sniff(t, r1, "ann1")
+	if _, err := sniff.Next(waitLong, isGARP(vip)); err != nil {
+		t.Fatalf("no refresh on the re-created interface: %v", err)
+	}
+	if a.fd != fd {
+		t.Fatal("the socket was reopened")
 	}
 }
