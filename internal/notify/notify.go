@@ -42,7 +42,9 @@ func (e Event) env() []string {
 // pending event is dropped (and logged): the newest state matters most.
 const MaxPending = 64
 
-// Runner runs hooks for one virtual router.
+// Runner runs hooks for one virtual router. It has a goroutine only while
+// events are pending or running: none for a router without hooks, none for
+// an idle one, so thousands of routers cost nothing between transitions.
 type Runner struct {
 	hooks   [][]string
 	timeout time.Duration
@@ -50,41 +52,46 @@ type Runner struct {
 
 	mu      sync.Mutex
 	pending []Event
-	wake    chan struct{}
 	dropped uint64
+	running chan struct{} // closed when the current goroutine ends; nil before the first
+	busy    bool          // a goroutine is working through pending
+	closed  bool
 
-	ctx    context.Context
+	ctx    context.Context // cancelled when Close gives up: kills the running hook
 	cancel context.CancelFunc
-	done   chan struct{}
 }
 
-// New starts a Runner for hooks (each an argv). Close stops it.
+// New returns a Runner for hooks (each an argv). It starts nothing until the
+// first Notify; Close stops it.
 func New(hooks [][]string, timeout time.Duration, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.Default()
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	r := &Runner{hooks: hooks, timeout: timeout, log: log, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}
-	go r.loop()
-	return r
+	return &Runner{hooks: hooks, timeout: timeout, log: log, ctx: ctx, cancel: cancel}
 }
 
-// Notify queues ev and returns at once.
+// Notify queues ev and returns at once. Events after Close are ignored.
 func (r *Runner) Notify(ev Event) {
 	if len(r.hooks) == 0 {
 		return
 	}
 	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return
+	}
 	if len(r.pending) >= MaxPending {
 		r.log.Warn("notify hooks are too slow; dropping the oldest pending event", "router", ev.Router, "dropped_from", r.pending[0].From, "dropped_to", r.pending[0].To)
 		r.pending = r.pending[1:]
 		r.dropped++
 	}
 	r.pending = append(r.pending, ev)
-	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
+	if !r.busy {
+		// One goroutine at a time keeps the events in order.
+		r.busy = true
+		r.running = make(chan struct{})
+		go r.loop(r.running)
 	}
 }
 
@@ -96,43 +103,38 @@ func (r *Runner) Dropped() uint64 {
 }
 
 // Close runs what is still pending (each hook bounded by its timeout) unless
-// ctx ends first, which kills the running hook, then stops the Runner.
+// ctx ends first, which kills the running hook and drops the rest, then
+// stops the Runner.
 func (r *Runner) Close(ctx context.Context) {
 	stop := context.AfterFunc(ctx, r.cancel)
 	defer stop()
 	r.mu.Lock()
-	r.pending = append(r.pending, Event{}) // sentinel: stop after the rest
+	r.closed = true
+	running := r.running
 	r.mu.Unlock()
-	select {
-	case r.wake <- struct{}{}:
-	default:
+	if running != nil {
+		<-running
 	}
-	<-r.done
 	r.cancel()
 }
 
-func (r *Runner) loop() {
-	defer close(r.done)
+// loop runs the pending events in order and ends when there are none.
+func (r *Runner) loop(running chan struct{}) {
+	defer close(running)
 	for {
 		r.mu.Lock()
-		if len(r.pending) == 0 {
+		if len(r.pending) == 0 || r.ctx.Err() != nil {
+			r.pending = nil
+			r.busy = false
 			r.mu.Unlock()
-			select {
-			case <-r.wake:
-				continue
-			case <-r.ctx.Done():
-				return
-			}
+			return
 		}
 		ev := r.pending[0]
 		r.pending = r.pending[1:]
 		r.mu.Unlock()
-		if ev.Router == "" { // Close's sentinel
-			return
-		}
 		for _, argv := range r.hooks {
 			if r.ctx.Err() != nil {
-				return
+				break
 			}
 			r.run(argv, ev)
 		}

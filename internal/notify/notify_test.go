@@ -4,6 +4,8 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -71,11 +73,112 @@ func TestHookTimeout(t *testing.T) {
 }
 
 func TestOverflowDropsOldest(t *testing.T) {
-	r := &Runner{hooks: [][]string{{"/bin/true"}}, wake: make(chan struct{}, 1), log: discard()}
+	// busy: as if a hook were running, so the events stay queued.
+	r := &Runner{hooks: [][]string{{"/bin/true"}}, busy: true, log: discard()}
 	for i := range MaxPending + 3 {
 		r.Notify(Event{Router: "gw", Reason: string(rune('a' + i%26))})
 	}
 	if r.Dropped() != 3 || len(r.pending) != MaxPending || r.pending[0].Reason != "d" {
 		t.Fatalf("dropped %d, pending %d, first %q", r.Dropped(), len(r.pending), r.pending[0].Reason)
 	}
+}
+
+// settle waits, without sleeping, until cond holds: a goroutine that has
+// signalled its end may take a moment to be gone.
+func settle(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); runtime.Gosched() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 10s", what)
+		}
+	}
+}
+
+// A Runner has a goroutine only while it has events to run: none at New,
+// none without hooks, none once the queue is empty, none after Close.
+func TestNoGoroutineWhenIdle(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "log")
+	hook := filepath.Join(dir, "hook.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$3\" >> "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g0 := runtime.NumGoroutine()
+	var runners []*Runner
+	for range 1000 {
+		runners = append(runners, New([][]string{{hook}}, 10*time.Second, discard()))
+	}
+	bare := New(nil, time.Second, discard())
+	for range 10 {
+		bare.Notify(Event{Router: "gw", To: "master"})
+	}
+	if g := runtime.NumGoroutine(); g != g0 {
+		t.Fatalf("%d goroutines for 1001 idle runners", g-g0)
+	}
+
+	r := runners[0]
+	r.Notify(Event{Router: "gw", From: "backup", To: "master"})
+	r.Notify(Event{Router: "gw", From: "master", To: "backup"})
+	r.mu.Lock()
+	running := r.running
+	r.mu.Unlock()
+	select {
+	case <-running:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the goroutine did not end with the queue empty")
+	}
+	if got, _ := os.ReadFile(out); string(got) != "master\nbackup\n" {
+		t.Fatalf("hook runs %q", got)
+	}
+	settle(t, "no goroutine once idle", func() bool { return runtime.NumGoroutine() <= g0 })
+
+	// A later event starts a goroutine again, and Close still waits for it.
+	r.Notify(Event{Router: "gw", From: "backup", To: "fault"})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, r := range append(runners, bare) {
+		r.Close(ctx)
+	}
+	if got, _ := os.ReadFile(out); string(got) != "master\nbackup\nfault\n" {
+		t.Fatalf("hook runs %q: Close did not wait for the pending event", got)
+	}
+	r.Notify(Event{Router: "gw", From: "fault", To: "master"})
+	settle(t, "no goroutine after Close", func() bool { return runtime.NumGoroutine() <= g0 })
+	if r.busy || len(r.pending) != 0 {
+		t.Fatal("Notify after Close queued an event")
+	}
+}
+
+// Close whose context ends kills the running hook's whole process group and
+// drops what is still pending.
+func TestCloseCancelled(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "log")
+	pidFile := filepath.Join(dir, "pid")
+	hook := filepath.Join(dir, "hook.sh")
+	// The child sleep holds the output pipe: only a group kill frees it.
+	body := "#!/bin/sh\necho \"$3\" >> " + out + "\nsleep 30 &\necho $! > " + pidFile + "\nwait\n"
+	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := New([][]string{{hook}}, time.Minute, discard())
+	r.Notify(Event{Router: "gw", From: "backup", To: "master"})
+	r.Notify(Event{Router: "gw", From: "master", To: "backup"})
+	settle(t, "hook started", func() bool { b, _ := os.ReadFile(pidFile); return len(b) > 0 })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r.Close(ctx)
+	if got, _ := os.ReadFile(out); string(got) != "master\n" {
+		t.Fatalf("hook runs %q, want only the first", got)
+	}
+	b, _ := os.ReadFile(pidFile)
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Killed: gone, or a zombie where init is slow to reap.
+	settle(t, "the hook's child killed", func() bool {
+		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		return err != nil || strings.Contains(string(st), ") Z ")
+	})
 }
