@@ -189,7 +189,7 @@ func TestAnnouncerReusesSocket(t *testing.T) {
 	fds0, g0 := openFDs(t), runtime.NumGoroutine()
 	a := NewAnnouncer(AnnounceConfig{})
 	t.Cleanup(a.Close)
-	if len(newFDs(fds0, openFDs(t))) != 0 || runtime.NumGoroutine() != g0 {
+	if len(newFDs(fds0, openFDs(t))) != 0 || runtime.NumGoroutine() > g0 {
 		t.Fatal("NewAnnouncer opened a socket or started a goroutine")
 	}
 	var fd int

@@ -112,7 +112,7 @@ func TestNoGoroutineWhenIdle(t *testing.T) {
 	for range 10 {
 		bare.Notify(Event{Router: "gw", To: "master"})
 	}
-	if g := runtime.NumGoroutine(); g != g0 {
+	if g := runtime.NumGoroutine(); g > g0 {
 		t.Fatalf("%d goroutines for 1001 idle runners", g-g0)
 	}
 
