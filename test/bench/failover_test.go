@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +31,8 @@ type FailoverResult struct {
 	RFCMS      float64   `json:"rfc_ms"` // Master_Down_Interval (cable pull) or Skew_Time (SIGTERM) of the backup
 	ControlMS  []float64 `json:"control_plane_ms"`
 	DataMS     []float64 `json:"data_plane_ms"`
+	Load       string    `json:"load,omitempty"`        // other VRs running meanwhile, "" for none
+	Profile    string    `json:"cpu_profile,omitempty"` // the backup govrrpd's, with -profile
 	Errors     []string  `json:"errors,omitempty"`
 }
 
@@ -42,39 +46,95 @@ func vr51(prio uint8, interval time.Duration) interop.VR {
 	return interop.VR{VRID: 51, Version: 3, Family: interop.IPv4, Priority: prio, Interval: interval, VIPs: []netip.Prefix{vip}}
 }
 
+// loadDesc describes loadSpecs for the report.
+const loadDesc = "254 VRs × 100 ms on eth0, 750 × 100 ms on eth1-eth3"
+
+// loadSpecs are the other VRs of the loaded failover row: 254 at 100 ms
+// beside VR 51 on eth0 and 250 on each of eth1..eth3 (VRID 51 only on eth0,
+// so a VRID names VR 51 without an interface).
+func loadSpecs() []vrSpec {
+	var out []vrSpec
+	for ifc := range 4 {
+		n := 0
+		for vrid := 1; vrid <= 255 && (ifc == 0 || n < 250); vrid++ {
+			if vrid == 51 {
+				continue
+			}
+			out = append(out, vrSpec{ifc: ifc, vrid: vrid, interval: 100 * time.Millisecond, vip: vipOf(ifc, vrid)})
+			n++
+		}
+	}
+	return out
+}
+
 // runFailover measures `runs` failovers of one kind: master (priority 150)
 // and backup (100) of VRID 51 on one LAN, a host pinging the VIP every
-// millisecond, tcpdump on the bridge.
+// millisecond, tcpdump on the bridge. With load, both daemons also run
+// loadSpecs' 1004 VRs on eth0..eth3, which fail over (cable pull: eth0's;
+// SIGTERM: all) at the same time as VR 51.
 // It fills *res as it goes, so a case aborted by a harness failure keeps its
 // runs so far.
-func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.Duration, kind string, runs int) {
+func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.Duration, kind string, runs int, load bool) {
 	*res = FailoverResult{Impl: impl, Kind: kind, IntervalMS: ms(interval)}
+	if load {
+		res.Load = loadDesc
+	}
 	if kind == kindCable {
 		res.RFCMS = ms(fsm.MasterDownInterval(3, 100, interval))
 	} else {
 		res.RFCMS = ms(fsm.SkewTime(3, 100, interval))
 	}
 	lab := interop.NewLab(t, 2)
+	vrs := []vrSpec{{ifc: 0, vrid: 51, interval: interval, vip: vip}}
+	if load {
+		addInterfaces(t, lab.LAN, 4)
+		vrs = append(vrs, loadSpecs()...)
+	}
 	var m, b interop.Peer
+	var mc, bc scaleDaemon // whole-daemon state counts
 	switch impl {
 	case implGovrrp:
-		m = newGovrrpd(t, govrrpdBin(t), lab.Routers[0], lab.Dir, vr51(150, interval))
-		b = newGovrrpd(t, govrrpdBin(t), lab.Routers[1], lab.Dir, vr51(100, interval))
+		mk := func(i, prio int) (interop.Peer, scaleDaemon) {
+			g := newGovrrpd(t, govrrpdBin(t), lab.Routers[i], lab.Dir, vr51(uint8(prio), interval))
+			g.routers = govrrpRouters(vrs, prio)
+			if profileDir != "" && prio == 100 {
+				// The backup does the takeover; a restart would overwrite
+				// the master's.
+				res.Profile = filepath.Join(profileDir, fmt.Sprintf("govrrpd-failover-%v-%s-load%v-backup.pprof", interval, strings.ReplaceAll(kind, " ", "_"), load))
+				g.args = []string{"-cpuprofile", res.Profile}
+			}
+			return g, &govrrpScale{g: g}
+		}
+		m, mc = mk(0, 150)
+		b, bc = mk(1, 100)
 	case implKeepalived:
-		m = interop.NewKeepalived(t, lab.Routers[0], lab.Dir, vr51(150, interval))
-		b = interop.NewKeepalived(t, lab.Routers[1], lab.Dir, vr51(100, interval))
+		km := newKaPeer(t, lab.Routers[0], lab.Dir, kaPlain, kaVRs(vrs, 150))
+		kb := newKaPeer(t, lab.Routers[1], lab.Dir, kaPlain, kaVRs(vrs, 100))
+		m, mc, b, bc = km, km, kb, kb
 	}
 	settle := 20*time.Second + 10*interval
+	if load {
+		settle = 60 * time.Second
+	}
+	// With load, a run starts once every VR is back where it belongs.
+	steady := func() {
+		if load {
+			waitCounts(t, mc, impl+" master", len(vrs), 0, settle)
+			waitCounts(t, bc, impl+" backup", 0, len(vrs), settle)
+		}
+	}
 	lab.Start(t, m)
 	lab.WaitState(t, m, vr51Key, interop.Master, settle)
 	lab.Start(t, b)
 	lab.WaitMaster(t, m, vr51Key, settle)
+	steady()
 	mSrc, bSrc := lab.Source(t, m, vr51Key), lab.Source(t, b, vr51Key)
 	pr := lab.Probe(t, vip.Addr(), time.Millisecond)
 
 	for run := 0; run < runs; run++ {
 		// Stable: master elected, adverts flowing, the host reaching the VIP.
 		lab.WaitMaster(t, m, vr51Key, settle)
+		steady()
 		lab.Host.MustIP(t, "neigh", "flush", "to", vip.Addr().String())
 		if !pr.WaitReply(time.Now(), 5*time.Second) {
 			res.errorf(t, "run %d: no ping reply before the failure", run)

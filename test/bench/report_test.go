@@ -20,17 +20,24 @@ import (
 )
 
 var (
-	flagReport  = flag.Bool("bench-report", false, "run the network benchmark and write the report (needs root, keepalived, tcpdump)")
-	flagQuick   = flag.Bool("quick", false, "development mode: 3 runs per failover case, N=50 only, short windows")
-	flagRuns    = flag.Int("runs", 10, "failovers per case (implementation × interval × failure kind)")
-	flagScale   = flag.String("scale", "50,255,1000", "numbers of virtual routers for the scale cases (50 runs at 10 ms adverts, the others at 1 s)")
-	flagWindow  = flag.Duration("window", 15*time.Second, "CPU measurement window of a scale case")
-	flagOut     = flag.String("out", "../../docs", "directory for BENCHMARKS.md and benchmarks.json")
-	flagMicro   = flag.String("micro", "", "file with the output of the Go micro-benchmarks to include")
-	flagImpls   = flag.String("impls", "govrrp,keepalived", "implementations to run")
-	flagCases   = flag.String("cases", "failover,scale", "parts to run")
-	flagRender  = flag.Bool("render", false, "only rewrite BENCHMARKS.md from the benchmarks.json in -out")
-	flagProfile = flag.String("profile", "", "directory for govrrpd CPU profiles of the scale cases (govrrpd -cpuprofile)")
+	flagReport    = flag.Bool("bench-report", false, "run the network benchmark and write the report (needs root, keepalived, tcpdump)")
+	flagQuick     = flag.Bool("quick", false, "development mode: 3 runs per failover case, one short run (seconds) of every other case")
+	flagRuns      = flag.Int("runs", 10, "failovers per case (implementation × interval × failure kind)")
+	flagScale     = flag.String("scale", "50x10ms,255x1s,1000x100ms,4080x1s", "scale cases to run (names of scaleCases)")
+	flagScaleRuns = flag.Int("scale-runs", 5, "runs (fresh daemons) of the scale cases with short windows; the report gives medians")
+	flagLongRuns  = flag.Int("long-runs", 1, "runs of the 5- and 10-minute scale cases (1000x100ms, 4080x1s)")
+	flagWindow    = flag.Duration("window", 15*time.Second, "CPU measurement window of the short scale cases (255x1s uses at least 30s)")
+	flagKaModes   = flag.String("ka-modes", kaPlain+","+kaConsole, "keepalived command lines compared at 50x10ms (plain, console, console+detail)")
+	flagKaRuns    = flag.Int("ka-mode-runs", 5, "runs per keepalived mode, alternated so that load from other work hits both alike")
+	flagFloodRate = flag.Int("flood-rate", 150000, "flood packets per second")
+	flagFloodFor  = flag.Duration("flood-for", 30*time.Second, "flood duration")
+	flagOut       = flag.String("out", "../../docs", "directory for BENCHMARKS.md and benchmarks.json")
+	flagMicro     = flag.String("micro", "", "file with the output of the Go micro-benchmarks to include")
+	flagImpls     = flag.String("impls", "govrrp,keepalived", "implementations to run")
+	flagCases     = flag.String("cases", "failover,loaded,scale,kamodes,flood", "parts to run")
+	flagRender    = flag.Bool("render", false, "only rewrite BENCHMARKS.md from the benchmarks.json in -out")
+	flagGovrrpd   = flag.String("govrrpd", "", "govrrpd binary to measure (default: built from this tree)")
+	flagProfile   = flag.String("profile", "", "directory for govrrpd CPU profiles of the scale, loaded and flood cases (govrrpd -cpuprofile)")
 )
 
 const (
@@ -48,6 +55,9 @@ type Report struct {
 	Mode     string           `json:"mode"`
 	Failover []FailoverResult `json:"failover"`
 	Scale    []ScaleResult    `json:"scale"`
+	KaModes  []ScaleResult    `json:"keepalived_modes,omitempty"` // 50x10ms keepalived started different ways
+	Flood    []FloodResult    `json:"flood,omitempty"`
+	Profiles string           `json:"profiles,omitempty"` // -profile directory of the run
 	Micro    []MicroResult    `json:"micro,omitempty"`
 }
 
@@ -91,65 +101,90 @@ func TestBenchmarkReport(t *testing.T) {
 	if !*flagReport {
 		t.Skip("network benchmark: run with -bench-report (make bench)")
 	}
-	runs, scales, window := *flagRuns, parseInts(t, *flagScale), *flagWindow
+	runs, scaleRuns, longRuns, window := *flagRuns, *flagScaleRuns, *flagLongRuns, *flagWindow
+	kaRuns, floodFor := *flagKaRuns, *flagFloodFor
 	mode := "full"
 	if *flagQuick {
-		runs, scales, window, mode = 3, []int{50}, 5*time.Second, "quick"
+		runs, scaleRuns, longRuns, kaRuns, floodFor, mode = 3, 1, 1, 1, 5*time.Second, "quick"
 	}
 	profileDir = *flagProfile
+	if profileDir != "" {
+		if err := os.MkdirAll(profileDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
 	impls := strings.Split(*flagImpls, ",")
-	rep := Report{Date: time.Now().UTC(), Machine: machine(), Mode: mode}
+	rep := Report{Date: time.Now().UTC(), Machine: machine(), Mode: mode, Profiles: profileDir}
 	rep.Commands = []string{
 		"make bench",
 		"go test -run='^$' -bench=. -benchmem ./...",
-		"go test -count=1 -timeout 90m -v -run '^TestBenchmarkReport$' ./test/bench " + strings.Join(ownArgs(), " "),
-		"(as root; BENCHFLAGS=-quick for a 3-run, N=50 development pass)",
+		"go test -count=1 -timeout 180m -v -run '^TestBenchmarkReport$' ./test/bench " + strings.Join(ownArgs(), " "),
+		"(as root; BENCHFLAGS=-quick for a development pass: 3 failovers per case, one run of seconds of every other case)",
 	}
 	if *flagMicro != "" {
 		rep.Micro = parseMicro(*flagMicro)
 	}
-	cases := *flagCases
-	if strings.Contains(cases, "failover") {
+	cases := strings.Split(*flagCases, ",")
+	failover := func(name string, iv time.Duration, kind, impl string, load bool) {
+		var r FailoverResult
+		ok := t.Run(name, func(t *testing.T) { runFailover(t, &r, impl, iv, kind, runs, load) })
+		if r.Impl == "" {
+			if ok {
+				return // filtered out by -run
+			}
+			r = FailoverResult{Impl: impl, Kind: kind, IntervalMS: ms(iv)}
+		}
+		if !ok {
+			r.Errors = append(r.Errors, "case aborted by a harness failure: see the test log")
+		}
+		rep.Failover = append(rep.Failover, r)
+	}
+	if slices.Contains(cases, "failover") {
 		for _, iv := range []time.Duration{10 * time.Millisecond, time.Second} {
 			for _, kind := range []string{kindCable, kindSIGTERM} {
 				for _, impl := range impls {
-					name := fmt.Sprintf("failover/%s/%v/%s", impl, iv, strings.ReplaceAll(kind, " ", "_"))
-					var r FailoverResult
-					ok := t.Run(name, func(t *testing.T) { runFailover(t, &r, impl, iv, kind, runs) })
-					if r.Impl == "" {
-						if ok {
-							continue // filtered out by -run
-						}
-						r = FailoverResult{Impl: impl, Kind: kind, IntervalMS: ms(iv)}
-					}
-					if !ok {
-						r.Errors = append(r.Errors, "case aborted by a harness failure: see the test log")
-					}
-					rep.Failover = append(rep.Failover, r)
+					failover(fmt.Sprintf("failover/%s/%v/%s", impl, iv, strings.ReplaceAll(kind, " ", "_")), iv, kind, impl, false)
 				}
 			}
 		}
 	}
-	if strings.Contains(cases, "scale") {
-		for _, n := range scales {
-			iv := time.Second
-			if n <= 50 {
-				iv = 10 * time.Millisecond
-			}
+	if slices.Contains(cases, "loaded") {
+		for _, kind := range []string{kindCable, kindSIGTERM} {
 			for _, impl := range impls {
-				var r ScaleResult
-				ok := t.Run(fmt.Sprintf("scale/%s/%d", impl, n), func(t *testing.T) { runScale(t, &r, impl, n, iv, window) })
-				if r.Impl == "" {
-					if ok {
-						continue // filtered out by -run
-					}
-					r = ScaleResult{Impl: impl, VRs: n, IntervalMS: ms(iv)}
-				}
-				if !ok {
-					r.Errors = append(r.Errors, "case aborted by a harness failure: see the test log")
-				}
-				rep.Scale = append(rep.Scale, r)
+				failover(fmt.Sprintf("loaded/%s/10ms/%s", impl, strings.ReplaceAll(kind, " ", "_")), 10*time.Millisecond, kind, impl, true)
 			}
+		}
+	}
+	if slices.Contains(cases, "kamodes") && slices.Contains(impls, implKeepalived) {
+		rep.KaModes = runKaModes(t, strings.Split(*flagKaModes, ","), kaRuns, *flagQuick, window)
+	}
+	if slices.Contains(cases, "scale") {
+		want := strings.Split(*flagScale, ",")
+		for _, sc := range scaleCases(window, scaleRuns, longRuns) {
+			if !slices.Contains(want, sc.Name) {
+				continue
+			}
+			w, n := sc.Window, sc.Runs
+			if *flagQuick {
+				w, n = quickWindow(sc), 1
+			}
+			rep.Scale = append(rep.Scale, runScaleCase(t, impls, sc, w, n)...)
+		}
+	}
+	if slices.Contains(cases, "flood") {
+		for _, impl := range impls {
+			var r FloodResult
+			ok := t.Run("flood/"+impl, func(t *testing.T) { runFlood(t, &r, impl, *flagFloodRate, floodFor) })
+			if r.Impl == "" {
+				if ok {
+					continue
+				}
+				r = FloodResult{Impl: impl}
+			}
+			if !ok {
+				r.Errors = append(r.Errors, "case aborted by a harness failure: see the test log")
+			}
+			rep.Flood = append(rep.Flood, r)
 		}
 	}
 	if err := os.MkdirAll(*flagOut, 0o755); err != nil {
@@ -183,17 +218,44 @@ func ownArgs() []string {
 	return out
 }
 
-func parseInts(t *testing.T, s string) []int {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		if f = strings.TrimSpace(f); f == "" {
-			continue
+// quickWindow is a case's window under -quick: long enough for a handful
+// of adverts per VR, short enough for a development pass.
+func quickWindow(sc scaleCase) time.Duration {
+	if sc.Interval >= time.Second {
+		return 10 * time.Second
+	}
+	return 5 * time.Second
+}
+
+// runKaModes runs keepalived at 50 VRs × 10 ms started each way in turn
+// (mode A, B, A, B, ...) so that noise from other work on the machine lands
+// on all modes alike; one result per mode, medians over its runs.
+func runKaModes(t *testing.T, modes []string, runs int, quick bool, window time.Duration) []ScaleResult {
+	sc := scaleCases(window, runs, 1)[0]
+	if quick {
+		window = quickWindow(sc)
+	}
+	per := map[string][]ScaleResult{}
+	for run := range runs {
+		for _, mode := range modes {
+			var r ScaleResult
+			ok := t.Run(fmt.Sprintf("kamodes/%s/run%d", mode, run), func(t *testing.T) { runScale(t, &r, implKeepalived, mode, sc, window, run) })
+			if r.Impl == "" {
+				continue
+			}
+			if !ok {
+				r.Errors = append(r.Errors, "run aborted by a harness failure: see the test log")
+			}
+			if len(r.Sides) > 0 {
+				per[mode] = append(per[mode], r)
+			}
 		}
-		n, err := strconv.Atoi(f)
-		if err != nil {
-			t.Fatalf("-scale: %v", err)
+	}
+	var out []ScaleResult
+	for _, mode := range modes {
+		if rs := per[mode]; len(rs) > 0 {
+			out = append(out, mergeRuns(rs))
 		}
-		out = append(out, n)
 	}
 	return out
 }
@@ -209,6 +271,10 @@ var (
 func govrrpdBin(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
+		if *flagGovrrpd != "" {
+			binPath, buildErr = *flagGovrrpd, nil
+			return
+		}
 		dir, err := os.MkdirTemp("", "govrrp-bench-bin-")
 		if err != nil {
 			buildErr = err
@@ -229,7 +295,7 @@ func govrrpdBin(t testing.TB) string {
 func TestMain(m *testing.M) {
 	flag.Parse()
 	code := m.Run()
-	if binPath != "" {
+	if binPath != "" && *flagGovrrpd == "" {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)

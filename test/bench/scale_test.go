@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,36 +15,75 @@ import (
 	"govrrp/test/interop"
 )
 
-// ScaleSide is one router's process during the measurement window.
-type ScaleSide struct {
-	Role          string  `json:"role"` // master | backup
-	PID           int     `json:"pid"`
-	CPUPerSec     float64 `json:"cpu_seconds_per_second"` // utime+stime / wall
-	PeakRSSKB     uint64  `json:"peak_rss_kb"`            // VmHWM
-	RssAnonKB     uint64  `json:"rss_anon_kb"`            // at the end: heap, stacks
-	RssFileKB     uint64  `json:"rss_file_kb"`            // at the end: mapped binary and libraries
-	ParentCPU     float64 `json:"parent_cpu_seconds_per_second,omitempty"`
-	ParentRSSKB   uint64  `json:"parent_peak_rss_kb,omitempty"`
-	Transitions   int     `json:"transitions"`                       // state changes during the windows
-	WrongState    int     `json:"wrong_state"`                       // VRs not in the expected state at the end
-	Mallocs       int64   `json:"mallocs,omitempty"`                 // govrrpd: heap allocations in the window, scrape cost removed
-	AllocsPerAdvt float64 `json:"allocs_per_advert"`                 // Mallocs / adverts sent (master) or received (backup)
-	HeapAlloc     uint64  `json:"heap_alloc_bytes,omitempty"`        // govrrpd: live heap at the end
-	ScrapeMallocs int64   `json:"memstats_scrape_mallocs,omitempty"` // cost of one memstats read, subtracted
+// scaleCase is one steady-state case: VRs spread evenly over interfaces
+// (VRIDs 1.. on each), all at one advert interval.
+type scaleCase struct {
+	Name       string        // "50x10ms"
+	VRs        int           // in all
+	Interfaces int           // eth0..eth<k-1>, each pair on its own bridge
+	Interval   time.Duration // advert interval
+	Window     time.Duration // measurement window of one run (full mode)
+	Runs       int           // runs (fresh daemons each) in full mode
 }
 
-// ScaleResult is one implementation × number of VRs.
+// scaleCases are the issue's steady-state rows. The 5- and 10-minute
+// windows run fewer times than the others (flag -long-runs), or a full
+// bench would take hours.
+func scaleCases(window time.Duration, runs, longRuns int) []scaleCase {
+	return []scaleCase{
+		{"50x10ms", 50, 1, 10 * time.Millisecond, window, runs},
+		// 30 s: at 1 s adverts 15 s is only a few dozen clock ticks of CPU.
+		{"255x1s", 255, 1, time.Second, max(window, 30*time.Second), runs},
+		{"1000x100ms", 1000, 4, 100 * time.Millisecond, 5 * time.Minute, longRuns},
+		{"4080x1s", 4080, 16, time.Second, 10 * time.Minute, longRuns},
+	}
+}
+
+// ScaleSide is one router's daemon during the measurement window. For
+// keepalived every figure is both its processes (parent + VRRP child)
+// unless named Child/Parent.
+type ScaleSide struct {
+	Role          string    `json:"role"` // master | backup
+	PID           int       `json:"pid"`
+	CPUPerSec     float64   `json:"cpu_seconds_per_second"` // utime+stime / wall, median over runs
+	CPURuns       []float64 `json:"cpu_runs,omitempty"`     // one per run
+	ChildCPU      float64   `json:"child_cpu_seconds_per_second,omitempty"`
+	ParentCPU     float64   `json:"parent_cpu_seconds_per_second,omitempty"`
+	PeakRSSKB     uint64    `json:"peak_rss_kb"` // VmHWM, summed over the processes
+	RSSKB         uint64    `json:"rss_kb"`      // VmRSS at the end
+	ChildRSSKB    uint64    `json:"child_peak_rss_kb,omitempty"`
+	ParentRSSKB   uint64    `json:"parent_peak_rss_kb,omitempty"`
+	RssAnonKB     uint64    `json:"rss_anon_kb"` // at the end: heap, stacks
+	RssFileKB     uint64    `json:"rss_file_kb"` // at the end: mapped binary and libraries
+	Threads       int       `json:"threads"`
+	CtxSwPerAdvt  float64   `json:"context_switches_per_advert"` // all threads, voluntary + not; a proxy for wake-ups (hops) per advert
+	Transitions   int       `json:"transitions"`                 // state changes during the windows, all runs
+	WrongState    int       `json:"wrong_state"`                 // VRs not in the expected state at the end, worst run
+	Mallocs       int64     `json:"mallocs,omitempty"`           // govrrpd: heap allocations in the window, scrape cost removed
+	AllocsPerAdvt float64   `json:"allocs_per_advert"`           // Mallocs / adverts sent (master) or received (backup)
+	HeapAlloc     uint64    `json:"heap_alloc_bytes,omitempty"`  // govrrpd: live heap at the end
+	ScrapeMallocs int64     `json:"memstats_scrape_mallocs,omitempty"`
+	Profile       string    `json:"cpu_profile,omitempty"` // govrrpd -cpuprofile of the last run
+	LogBytes      int64     `json:"log_bytes_in_window"`   // written to the daemon's stdout/stderr log during the window
+}
+
+// ScaleResult is one implementation × case (all its runs).
 type ScaleResult struct {
 	Impl            string      `json:"impl"`
+	Mode            string      `json:"mode,omitempty"` // keepalived: how it was started (kaPlain...)
+	Case            string      `json:"case"`
 	VRs             int         `json:"vrs"`
 	Interfaces      int         `json:"interfaces"`
 	IntervalMS      float64     `json:"advert_interval_ms"`
 	WindowS         float64     `json:"window_s"`
+	Runs            int         `json:"runs"`
 	Sides           []ScaleSide `json:"sides"`
 	AdvertsPerSec   float64     `json:"adverts_per_second_eth0"` // from a capture of br0
 	ExpectedPerSec  float64     `json:"expected_per_second_eth0"`
 	CaptureWindowS  float64     `json:"capture_window_s"`
 	NonMasterAdvert int         `json:"adverts_from_backup"` // adverts with priority > 0 from the backup in the capture
+	BusyCores       float64     `json:"machine_busy_cores"`  // whole machine during the window (median over runs): noise
+	StealCores      float64     `json:"machine_steal_cores"` // of which stolen by the hypervisor
 	Errors          []string    `json:"errors,omitempty"`
 }
 
@@ -52,27 +92,49 @@ type scaleDaemon interface {
 	start(t *testing.T)
 	// counts returns how many VRs are Master and Backup.
 	counts() (master, backup int, err error)
-	pid() int
+	pid() int       // the process doing the protocol work
 	parentPID() int // keepalived's parent, 0 for govrrpd
 	markWindow()    // remember where the window starts
 	transitionsSinceMark() int
 	stop(t testing.TB)
 }
 
-type vrSpec struct {
-	ifc  int // eth<ifc>
-	vrid int
+func pidsOf(d scaleDaemon) []int {
+	if pp := d.parentPID(); pp != 0 {
+		return []int{d.pid(), pp}
+	}
+	return []int{d.pid()}
 }
 
-func specs(n int) []vrSpec {
+type vrSpec struct {
+	ifc      int // eth<ifc>
+	vrid     int
+	interval time.Duration
+	vip      netip.Prefix
+}
+
+// specs spreads n VRs evenly over k interfaces, VRIDs from 1 on each.
+func specs(n, k int, interval time.Duration) []vrSpec {
+	per := (n + k - 1) / k
 	out := make([]vrSpec, n)
 	for i := range out {
-		out[i] = vrSpec{ifc: i / 255, vrid: i%255 + 1}
+		ifc, vrid := i/per, i%per+1
+		out[i] = vrSpec{ifc: ifc, vrid: vrid, interval: interval, vip: vipOf(ifc, vrid)}
 	}
 	return out
 }
 
-func vipOf(s vrSpec) string { return fmt.Sprintf("10.78.%d.%d", s.ifc, s.vrid) }
+func vipOf(ifc, vrid int) netip.Prefix {
+	return netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 78, byte(ifc), byte(vrid)}), 32)
+}
+
+func kaVRs(vrs []vrSpec, prio int) []kaVR {
+	out := make([]kaVR, len(vrs))
+	for i, s := range vrs {
+		out[i] = kaVR{ifc: s.ifc, vrid: s.vrid, prio: prio, interval: s.interval, vip: s.vip}
+	}
+	return out
+}
 
 // addInterfaces gives every router eth1..eth<k-1>, each on its own bridge
 // br1.. in the bridge namespace (VRIDs repeat per interface, so the
@@ -83,6 +145,9 @@ func addInterfaces(t *testing.T, lan *netnstest.LAN, k int) {
 		lan.Bridge.MustIP(t, "link", "add", br, "type", "bridge", "mcast_snooping", "0")
 		lan.Bridge.MustIP(t, "link", "set", br, "up")
 		for _, nd := range lan.Nodes {
+			if nd.Index >= 100 {
+				continue // the Lab's host: eth0 only
+			}
 			port, eth := fmt.Sprintf("p%de%d", nd.Index, i), "eth"+strconv.Itoa(i)
 			lan.Bridge.MustIP(t, "link", "add", port, "type", "veth", "peer", "name", eth, "netns", nd.Name)
 			lan.Bridge.MustIP(t, "link", "set", port, "master", br, "up")
@@ -92,17 +157,9 @@ func addInterfaces(t *testing.T, lan *netnstest.LAN, k int) {
 	}
 }
 
-func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, window time.Duration) {
-	nifs := (n + 254) / 255
-	*res = ScaleResult{Impl: impl, VRs: n, Interfaces: nifs, IntervalMS: ms(interval), WindowS: window.Seconds()}
-	errorf := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		t.Log(msg)
-		res.Errors = append(res.Errors, msg)
-	}
-	lan := netnstest.NewLAN(t, 2)
-	addInterfaces(t, lan, nifs)
-	dir, err := os.MkdirTemp("", "govrrp-bench-scale-")
+// runDir is a temporary directory removed at the end (kept on failure).
+func runDir(t *testing.T, prefix string) string {
+	dir, err := os.MkdirTemp("", prefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,30 +172,106 @@ func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, wind
 		}
 		os.RemoveAll(dir)
 	})
-	vrs := specs(n)
+	return dir
+}
+
+// procSample is what /proc says about a daemon's processes at one moment.
+type procSample struct {
+	cpu         []float64 // per pid, seconds
+	hwm, rss    uint64    // kB, summed
+	anon, file  uint64
+	threads     int
+	ctxSwitches uint64
+	childHWM    uint64
+	parentHWM   uint64
+	err         error
+}
+
+func sampleProcs(pids []int) procSample {
+	var s procSample
+	for i, pid := range pids {
+		c, err := cpuSeconds(pid)
+		if err != nil && s.err == nil {
+			s.err = err
+		}
+		s.cpu = append(s.cpu, c)
+		hwm, _ := statusKB(pid, "VmHWM")
+		rss, _ := statusKB(pid, "VmRSS")
+		anon, _ := statusKB(pid, "RssAnon")
+		file, _ := statusKB(pid, "RssFile")
+		thr, _ := statusKB(pid, "Threads")
+		s.hwm += hwm
+		s.rss += rss
+		s.anon += anon
+		s.file += file
+		s.threads += int(thr)
+		s.ctxSwitches += ctxSwitches(pid)
+		if i == 0 {
+			s.childHWM = hwm
+		} else {
+			s.parentHWM += hwm
+		}
+	}
+	return s
+}
+
+func (s procSample) total() float64 {
+	t := 0.0
+	for _, c := range s.cpu {
+		t += c
+	}
+	return t
+}
+
+// scaleDaemons builds the master (150) and backup (100) of vrs for impl.
+func scaleDaemons(t *testing.T, impl, mode string, lan *netnstest.LAN, dir string, vrs []vrSpec, profileTag string) (m, b scaleDaemon) {
 	mk := func(nd *netnstest.Node, prio int) scaleDaemon {
 		if impl == implGovrrp {
-			return newGovrrpScale(t, nd, dir, vrs, prio, interval)
+			return newGovrrpScale(t, nd, dir, vrs, prio, profileTag)
 		}
-		return newKeepalivedScale(t, nd, dir, vrs, prio, interval)
+		return newKaPeer(t, nd, dir, mode, kaVRs(vrs, prio))
 	}
-	m, b := mk(lan.Nodes[0], 150), mk(lan.Nodes[1], 100)
-	settle := 60*time.Second + 10*interval
-	waitCounts := func(d scaleDaemon, name string, wantM, wantB int) {
-		var gm, gb int
-		var err error
-		if !poll(settle, 200*time.Millisecond, func() bool {
-			gm, gb, err = d.counts()
-			return err == nil && gm == wantM && gb == wantB
-		}) {
-			t.Fatalf("%s %s: %d Master, %d Backup (want %d, %d) after %v: %v", impl, name, gm, gb, wantM, wantB, settle, err)
-		}
+	return mk(lan.Nodes[0], 150), mk(lan.Nodes[1], 100)
+}
+
+// waitCounts waits until d has wantM Masters and wantB Backups.
+func waitCounts(t *testing.T, d scaleDaemon, name string, wantM, wantB int, settle time.Duration) {
+	t.Helper()
+	var gm, gb int
+	var err error
+	if !poll(settle, 200*time.Millisecond, func() bool {
+		gm, gb, err = d.counts()
+		return err == nil && gm == wantM && gb == wantB
+	}) {
+		t.Fatalf("%s: %d Master, %d Backup (want %d, %d) after %v: %v", name, gm, gb, wantM, wantB, settle, err)
 	}
+}
+
+// runScale is one run of a scale case: a fresh LAN and daemon pair, a
+// CPU/memory window once everything has settled, a 5 s capture of eth0's
+// segment, then state checks.
+func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, window time.Duration, run int) {
+	n, interval := sc.VRs, sc.Interval
+	*res = ScaleResult{Impl: impl, Case: sc.Name, VRs: n, Interfaces: sc.Interfaces, IntervalMS: ms(interval), WindowS: window.Seconds(), Runs: 1}
+	if impl == implKeepalived {
+		res.Mode = mode
+	}
+	errorf := func(format string, args ...any) {
+		msg := fmt.Sprintf(format, args...)
+		t.Log(msg)
+		res.Errors = append(res.Errors, msg)
+	}
+	lan := netnstest.NewLAN(t, 2)
+	addInterfaces(t, lan, sc.Interfaces)
+	dir := runDir(t, "govrrp-bench-scale-")
+	vrs := specs(n, sc.Interfaces, interval)
+	m, b := scaleDaemons(t, impl, mode, lan, dir, vrs, fmt.Sprintf("%s-run%d", sc.Name, run))
+	settle := 60*time.Second + 10*interval + time.Duration(n)*10*time.Millisecond
 	m.start(t)
-	waitCounts(m, "master", n, 0)
+	waitCounts(t, m, impl+" master", n, 0, settle)
 	b.start(t)
-	waitCounts(b, "backup", 0, n)
-	waitCounts(m, "master", n, 0)
+	waitCounts(t, b, impl+" backup", 0, n, settle)
+	waitCounts(t, m, impl+" master", n, 0, settle)
 	time.Sleep(2*time.Second + 3*interval)
 
 	sides := []struct {
@@ -146,12 +279,28 @@ func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, wind
 		d    scaleDaemon
 	}{{"master", m}, {"backup", b}}
 	type mark struct {
-		cpu, pcpu         float64
+		s                 procSample
 		haveMem           bool
 		mallocsA, mallocB uint64
+		logSize           int64
 	}
 	marks := make([]mark, len(sides))
+	logSize := func(d scaleDaemon) int64 {
+		p := ""
+		switch d := d.(type) {
+		case *kaPeer:
+			p = d.path("keepalived.log")
+		case *govrrpScale:
+			p = d.g.path("govrrpd.log")
+		}
+		fi, err := os.Stat(p)
+		if err != nil {
+			return 0
+		}
+		return fi.Size()
+	}
 	for i, s := range sides {
+		marks[i].logSize = logSize(s.d)
 		s.d.markWindow()
 		if g, ok := s.d.(*govrrpScale); ok {
 			_, _, _, err0 := g.g.memstats() // warm-up
@@ -168,29 +317,29 @@ func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, wind
 		}
 	}
 	start := time.Now()
+	mt0 := readMachineTicks()
 	for i, s := range sides {
-		marks[i].cpu, _ = cpuSeconds(s.d.pid())
-		if pp := s.d.parentPID(); pp != 0 {
-			marks[i].pcpu, _ = cpuSeconds(pp)
-		}
+		marks[i].s = sampleProcs(pidsOf(s.d))
 	}
 	time.Sleep(window)
 	wall := time.Since(start).Seconds()
+	res.BusyCores, res.StealCores = busyCores(mt0, readMachineTicks(), wall)
+	adverts := float64(n) * wall / interval.Seconds()
 	for i, s := range sides {
-		side := ScaleSide{Role: s.role, PID: s.d.pid()}
-		c, err := cpuSeconds(s.d.pid())
-		if err != nil {
-			errorf("%s cpu: %v", s.role, err)
+		side := ScaleSide{Role: s.role, PID: s.d.pid(), LogBytes: logSize(s.d) - marks[i].logSize}
+		e := sampleProcs(pidsOf(s.d))
+		if e.err != nil {
+			errorf("%s: %v", s.role, e.err)
 		}
-		side.CPUPerSec = (c - marks[i].cpu) / wall
-		side.PeakRSSKB, _ = statusKB(s.d.pid(), "VmHWM")
-		side.RssAnonKB, _ = statusKB(s.d.pid(), "RssAnon")
-		side.RssFileKB, _ = statusKB(s.d.pid(), "RssFile")
-		if pp := s.d.parentPID(); pp != 0 {
-			pc, _ := cpuSeconds(pp)
-			side.ParentCPU = (pc - marks[i].pcpu) / wall
-			side.ParentRSSKB, _ = statusKB(pp, "VmHWM")
+		side.CPUPerSec = (e.total() - marks[i].s.total()) / wall
+		side.CPURuns = []float64{side.CPUPerSec}
+		if len(e.cpu) == 2 && len(marks[i].s.cpu) == 2 {
+			side.ChildCPU = (e.cpu[0] - marks[i].s.cpu[0]) / wall
+			side.ParentCPU = (e.cpu[1] - marks[i].s.cpu[1]) / wall
+			side.ChildRSSKB, side.ParentRSSKB = e.childHWM, e.parentHWM
 		}
+		side.PeakRSSKB, side.RSSKB, side.RssAnonKB, side.RssFileKB, side.Threads = e.hwm, e.rss, e.anon, e.file, e.threads
+		side.CtxSwPerAdvt = float64(e.ctxSwitches-marks[i].s.ctxSwitches) / adverts
 		if g, ok := s.d.(*govrrpScale); ok && marks[i].haveMem {
 			m1, _, heap, err := g.g.memstats()
 			if err != nil {
@@ -200,9 +349,9 @@ func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, wind
 				side.ScrapeMallocs = scrape
 				side.Mallocs = int64(m1-marks[i].mallocB) - scrape
 				side.HeapAlloc = heap
-				adverts := float64(n) * time.Since(start).Seconds() / interval.Seconds()
-				side.AllocsPerAdvt = float64(side.Mallocs) / adverts
+				side.AllocsPerAdvt = float64(side.Mallocs) / (float64(n) * time.Since(start).Seconds() / interval.Seconds())
 			}
+			side.Profile = g.profile
 		}
 		res.Sides = append(res.Sides, side)
 	}
@@ -236,7 +385,13 @@ func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, wind
 		res.CaptureWindowS = to.Sub(from).Seconds()
 		res.AdvertsPerSec = float64(count) / res.CaptureWindowS
 	}
-	res.ExpectedPerSec = float64(min(n, 255)) / interval.Seconds()
+	perIfc := 0
+	for _, s := range vrs {
+		if s.ifc == 0 {
+			perIfc++
+		}
+	}
+	res.ExpectedPerSec = float64(perIfc) / interval.Seconds()
 
 	for i, s := range sides {
 		res.Sides[i].Transitions = s.d.transitionsSinceMark()
@@ -252,28 +407,157 @@ func runScale(t *testing.T, res *ScaleResult, impl string, n int, interval, wind
 	}
 	b.stop(t)
 	m.stop(t)
-	t.Logf("%s N=%d: %+v", impl, n, *res)
+	t.Logf("%s %s run %d: %+v", impl, sc.Name, run, *res)
+}
+
+// mergeRuns folds runs of one case into one result: medians of the rates
+// and sizes, transitions summed, the worst wrong-state count.
+func mergeRuns(rs []ScaleResult) ScaleResult {
+	if len(rs) == 0 {
+		return ScaleResult{}
+	}
+	out := rs[len(rs)-1]
+	out.Runs = len(rs)
+	out.Errors = nil
+	var aps, busy, steal []float64
+	for _, r := range rs {
+		out.Errors = append(out.Errors, r.Errors...)
+		aps = append(aps, r.AdvertsPerSec)
+		busy = append(busy, r.BusyCores)
+		steal = append(steal, r.StealCores)
+	}
+	out.AdvertsPerSec, _, _, _ = stats(aps)
+	out.BusyCores, _, _, _ = stats(busy)
+	out.StealCores, _, _, _ = stats(steal)
+	out.Sides = nil
+	for i := range rs[len(rs)-1].Sides {
+		side := rs[len(rs)-1].Sides[i]
+		var cpu, ccpu, pcpu, hwm, rss, cs, apa []float64
+		side.CPURuns, side.Transitions, side.WrongState = nil, 0, 0
+		for _, r := range rs {
+			if i >= len(r.Sides) {
+				continue
+			}
+			s := r.Sides[i]
+			cpu = append(cpu, s.CPUPerSec)
+			ccpu = append(ccpu, s.ChildCPU)
+			pcpu = append(pcpu, s.ParentCPU)
+			hwm = append(hwm, float64(s.PeakRSSKB))
+			rss = append(rss, float64(s.RSSKB))
+			cs = append(cs, s.CtxSwPerAdvt)
+			apa = append(apa, s.AllocsPerAdvt)
+			side.CPURuns = append(side.CPURuns, s.CPUPerSec)
+			side.Transitions += s.Transitions
+			side.WrongState = max(side.WrongState, s.WrongState)
+		}
+		med := func(xs []float64) float64 { m, _, _, _ := stats(xs); return m }
+		side.CPUPerSec, side.ChildCPU, side.ParentCPU = med(cpu), med(ccpu), med(pcpu)
+		side.PeakRSSKB, side.RSSKB = uint64(med(hwm)), uint64(med(rss))
+		side.CtxSwPerAdvt, side.AllocsPerAdvt = med(cs), med(apa)
+		out.Sides = append(out.Sides, side)
+	}
+	return out
+}
+
+// runScaleCase runs a case `runs` times for every implementation, the
+// implementations taking turns within each run so that load from other work
+// on the machine lands on all of them alike, and merges each one's runs.
+func runScaleCase(t *testing.T, impls []string, sc scaleCase, window time.Duration, runs int) []ScaleResult {
+	per := map[string][]ScaleResult{}
+	for run := range runs {
+		for _, impl := range impls {
+			var r ScaleResult
+			ok := t.Run(fmt.Sprintf("scale/%s/%s/run%d", impl, sc.Name, run), func(t *testing.T) { runScale(t, &r, impl, kaPlain, sc, window, run) })
+			if r.Impl == "" {
+				if ok {
+					continue // filtered out by -run
+				}
+				r = ScaleResult{Impl: impl, Case: sc.Name, VRs: sc.VRs, Interfaces: sc.Interfaces, IntervalMS: ms(sc.Interval)}
+			}
+			if !ok {
+				r.Errors = append(r.Errors, fmt.Sprintf("run %d aborted by a harness failure: see the test log", run))
+			}
+			if rs := per[impl]; len(r.Sides) == 0 && len(rs) > 0 {
+				rs[len(rs)-1].Errors = append(rs[len(rs)-1].Errors, r.Errors...)
+				continue
+			}
+			per[impl] = append(per[impl], r)
+		}
+	}
+	var out []ScaleResult
+	for _, impl := range impls {
+		if rs := per[impl]; len(rs) > 0 {
+			m := mergeRuns(rs)
+			if impl == implGovrrp {
+				m.Mode = ""
+			}
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// ctxSwitches sums voluntary and involuntary context switches over the
+// threads of pid (/proc/PID/status counts the main thread only).
+func ctxSwitches(pid int) uint64 {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	var n uint64
+	for _, e := range ents {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/status", pid, e.Name()))
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			for _, k := range []string{"voluntary_ctxt_switches:", "nonvoluntary_ctxt_switches:"} {
+				if v, ok := strings.CutPrefix(line, k); ok {
+					x, _ := strconv.ParseUint(strings.TrimSpace(v), 10, 64)
+					n += x
+				}
+			}
+		}
+	}
+	return n
 }
 
 // govrrpScale runs N routers in one govrrpd.
 type govrrpScale struct {
-	g    *govrrpd
-	mark time.Time
+	g       *govrrpd
+	mark    time.Time
+	profile string // -cpuprofile file, "" without -profile
 }
 
-func newGovrrpScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSpec, prio int, interval time.Duration) *govrrpScale {
-	g := newGovrrpd(t, govrrpdBin(t), nd, dir)
+// govrrpRouters is the routers section for vrs at priority prio; VR 51 on
+// eth0 is named as the failover cases name it (vrName).
+func govrrpRouters(vrs []vrSpec, prio int) string {
 	var b strings.Builder
 	for _, s := range vrs {
-		fmt.Fprintf(&b, "  - {name: e%dv%d, interface: eth%d, vrid: %d, version: 3, priority: %d, advert_interval: %v, preempt: true, addresses: [%s], announce: {repeat: 1, delay: 0s}}\n",
-			s.ifc, s.vrid, s.ifc, s.vrid, prio, interval, vipOf(s))
+		name := fmt.Sprintf("e%dv%d", s.ifc, s.vrid)
+		if s.ifc == 0 && s.vrid == 51 {
+			name = vrName(vr51(0, 0))
+		}
+		fmt.Fprintf(&b, "  - {name: %s, interface: eth%d, vrid: %d, version: 3, priority: %d, advert_interval: %v, preempt: true, addresses: [%s], announce: {repeat: 1, delay: 0s}}\n",
+			name, s.ifc, s.vrid, prio, s.interval, s.vip)
 	}
-	g.routers = b.String()
+	return b.String()
+}
+
+func newGovrrpScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSpec, prio int, profileTag string) *govrrpScale {
+	g := newGovrrpd(t, govrrpdBin(t), nd, dir)
+	g.routers = govrrpRouters(vrs, prio)
 	g.metrics = "127.0.0.1:9624"
+	s := &govrrpScale{g: g}
 	if profileDir != "" {
-		g.args = []string{"-cpuprofile", filepath.Join(profileDir, fmt.Sprintf("govrrpd-%s-%d-prio%d.pprof", nd.Name[strings.LastIndexByte(nd.Name, '-')+1:], len(vrs), prio))}
+		role := "backup"
+		if prio > 100 {
+			role = "master"
+		}
+		s.profile = filepath.Join(profileDir, fmt.Sprintf("govrrpd-%s-%s.pprof", profileTag, role))
+		g.args = []string{"-cpuprofile", s.profile}
 	}
-	return &govrrpScale{g: g}
+	return s
 }
 
 func (s *govrrpScale) start(t *testing.T) { s.g.Start(t) }
@@ -321,94 +605,4 @@ func (s *govrrpScale) transitionsSinceMark() int {
 		n += max(k-1, 0)
 	}
 	return n
-}
-
-// keepalivedScale runs N vrrp_instances in one keepalived.
-type keepalivedScale struct {
-	node    *netnstest.Node
-	dir     string
-	proc    *interop.Proc
-	names   []string
-	logMark int
-}
-
-func newKeepalivedScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSpec, prio int, interval time.Duration) *keepalivedScale {
-	short := nd.Name[strings.LastIndexByte(nd.Name, '-')+1:]
-	k := &keepalivedScale{node: nd, dir: filepath.Join(dir, short+"-keepalived")}
-	if err := os.MkdirAll(k.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "global_defs {\n  router_id %s\n  vrrp_version 3\n  vrrp_garp_master_delay 0\n  vrrp_garp_master_repeat 1\n  vrrp_garp_master_refresh 0\n  vrrp_garp_lower_prio_repeat 1\n}\n", short)
-	for _, s := range vrs {
-		name := fmt.Sprintf("VI_%d_%d", s.ifc, s.vrid)
-		k.names = append(k.names, name)
-		fmt.Fprintf(&b, "vrrp_instance %s {\n  state BACKUP\n  interface eth%d\n  virtual_router_id %d\n  priority %d\n  advert_int %s\n  virtual_ipaddress {\n    %s\n  }\n}\n",
-			name, s.ifc, s.vrid, prio, strconv.FormatFloat(interval.Seconds(), 'f', -1, 64), vipOf(s))
-	}
-	if err := os.WriteFile(k.path("keepalived.conf"), []byte(b.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
-func (k *keepalivedScale) path(f string) string { return filepath.Join(k.dir, f) }
-
-func (k *keepalivedScale) start(t *testing.T) {
-	k.proc = interop.StartProc(t, k.node, k.node.Name+"/keepalived", k.path("keepalived.log"),
-		"keepalived", "-n", "-l", "-P", "-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
-	if !poll(20*time.Second, 20*time.Millisecond, func() bool { return k.pid() != 0 || !k.proc.Running() }) || !k.proc.Running() {
-		t.Fatalf("keepalived did not start:\n%s", tailFile(k.path("keepalived.log"), 30))
-	}
-}
-
-// pid is the VRRP child's (the one that does the protocol work).
-func (k *keepalivedScale) pid() int {
-	p, err := readPidFile(k.path("vrrp.pid"))
-	if err != nil {
-		return 0
-	}
-	return p
-}
-
-func (k *keepalivedScale) parentPID() int    { return k.proc.PID() }
-func (k *keepalivedScale) stop(t testing.TB) { k.proc.Stop(t, syscall.SIGTERM) }
-
-func (k *keepalivedScale) log() string {
-	b, _ := os.ReadFile(k.path("keepalived.log"))
-	return string(b)
-}
-
-func (k *keepalivedScale) counts() (m, b int, err error) {
-	st := map[string]string{}
-	for _, line := range strings.Split(k.log(), "\n") {
-		_, rest, ok := strings.Cut(line, "(VI_")
-		if !ok {
-			continue
-		}
-		name, rest, ok := strings.Cut(rest, ") Entering ")
-		if !ok {
-			continue
-		}
-		st[name], _, _ = strings.Cut(rest, " ")
-	}
-	for _, s := range st {
-		switch s {
-		case "MASTER":
-			m++
-		case "BACKUP":
-			b++
-		}
-	}
-	return m, b, nil
-}
-
-func (k *keepalivedScale) markWindow() { k.logMark = len(k.log()) }
-
-func (k *keepalivedScale) transitionsSinceMark() int {
-	l := k.log()
-	if len(l) < k.logMark {
-		return -1
-	}
-	return strings.Count(l[k.logMark:], ") Entering ")
 }
