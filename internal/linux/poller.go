@@ -80,8 +80,9 @@ func (p *Poller) Remove(fd int) error {
 
 // Wait blocks the calling OS thread until an added fd is readable, Wake was
 // called, or timeout passed (timeout < 0: no timeout; 0: poll and return).
-// It does not say which: the caller reads all its fds non-blocking. EINTR
-// returns nil. It does not allocate.
+// It does not say which: the caller reads all its fds non-blocking. An
+// interrupted epoll_wait (EINTR) is resumed, not returned: the deadline
+// is on the timerfd, so it stays exact. It does not allocate.
 //
 // epoll_wait is a normal (not raw) system call, so the runtime hands the
 // thread's P to other goroutines while it blocks.
@@ -105,10 +106,13 @@ func (p *Poller) Wait(timeout time.Duration) error {
 		p.timerSet = false
 	}
 	n, err := unix.EpollWait(p.epfd, p.events[:], msec)
+	for err == unix.EINTR {
+		// A signal (the runtime's preemption SIGURG, say): the deadline
+		// lives on the timerfd, so waiting again keeps it exact, and the
+		// caller sees no spurious return.
+		n, err = unix.EpollWait(p.epfd, p.events[:], msec)
+	}
 	if err != nil {
-		if err == unix.EINTR {
-			return nil
-		}
 		return err
 	}
 	for i := range n {

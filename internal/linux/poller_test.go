@@ -119,34 +119,60 @@ func TestPollerTimerReset(t *testing.T) {
 }
 
 // TestPollerTimeoutPrecision: the timeout runs on a timerfd, so Wait
-// returns within microseconds of it, where epoll's own millisecond timeout
-// (plus timer slack) would be up to a millisecond late or more.
+// returns within microseconds of it. Through epoll's millisecond timeout a
+// 1.3 ms wait would end at 2 ms (0.7 ms late) or later.
 //
 // The tail of the lateness is the CPU being busy elsewhere (a loaded CI
-// box), not the poller: a run whose p99 misses is retried, up to three.
+// box), not the poller: each run also measures a plain clock_nanosleep of
+// the same length on the same thread, and a p99 over 1 ms fails only when
+// that baseline stayed under 1 ms (the box was not overloaded) and the
+// poller was clearly worse. Up to three runs.
 func TestPollerTimeoutPrecision(t *testing.T) {
 	runtime.LockOSThread() // as the event loop runs
 	defer runtime.UnlockOSThread()
 	p := newPollerT(t)
-	const n, timeout = 200, time.Millisecond
-	var p99 time.Duration
-	for attempt := 1; attempt <= 3; attempt++ {
-		late := make([]time.Duration, 0, n)
+	const n, timeout = 200, 1300 * time.Microsecond
+	// Interleaved, so both see the same bursts of load.
+	measure := func() (med, p99, worst, base99 time.Duration) {
+		late, base := make([]time.Duration, 0, n), make([]time.Duration, 0, n)
 		for range n {
-			d := waitFor(t, p, timeout)
+			start := time.Now()
+			if err := p.Wait(timeout); err != nil {
+				t.Fatal(err)
+			}
+			d := time.Since(start)
 			if d < timeout {
-				t.Fatalf("Wait(%v) returned early, after %v", timeout, d)
+				t.Fatalf("returned early, after %v of %v", d, timeout)
 			}
 			late = append(late, d-timeout)
+			start = time.Now()
+			ts := unix.NsecToTimespec(int64(timeout))
+			for unix.Nanosleep(&ts, &ts) == unix.EINTR {
+			}
+			base = append(base, time.Since(start)-timeout)
 		}
 		slices.Sort(late)
-		p99 = late[n*99/100]
-		t.Logf("lateness of %d Wait(%v): median %v, p99 %v, max %v", n, timeout, late[n/2], p99, late[n-1])
-		if p99 < time.Millisecond {
+		slices.Sort(base)
+		return late[n/2], late[n*99/100], late[n-1], base[n*99/100]
+	}
+	for attempt := 1; ; attempt++ {
+		med, p99, worst, base99 := measure()
+		t.Logf("lateness of %d Wait(%v): median %v, p99 %v, max %v (clock_nanosleep p99 %v)", n, timeout, med, p99, worst, base99)
+		if med > 300*time.Microsecond {
+			t.Fatalf("median lateness %v: the timeout is not on the timerfd", med)
+		}
+		switch {
+		case p99 < time.Millisecond:
 			return
+		case base99 >= time.Millisecond || p99 < base99+300*time.Microsecond:
+			if attempt == 3 {
+				t.Logf("p99 %v over 1ms, but so is the box's scheduling (clock_nanosleep p99 %v): not the poller", p99, base99)
+				return
+			}
+		case attempt == 3:
+			t.Fatalf("p99 lateness %v, want < 1ms (clock_nanosleep p99 %v)", p99, base99)
 		}
 	}
-	t.Fatalf("p99 lateness %v in three runs, want < 1ms", p99)
 }
 
 func countFds(t *testing.T) int {
