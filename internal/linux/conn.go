@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/ipv4"
@@ -53,9 +54,18 @@ type ConnConfig struct {
 
 // Packet is one received VRRP datagram with the facts of its IP header.
 type Packet struct {
-	Payload []byte        // the IP payload; valid only during the Handler call
+	Payload []byte        // the IP payload; valid only during the Handler call, or until the next ReadBatch
 	IP      vrrp.IPHeader // source, destination, TTL/hop limit as received
 	IfIndex int           // receiving interface
+
+	// Arrival is when the kernel received the datagram (SO_TIMESTAMPNS,
+	// CLOCK_REALTIME: compare with time.Now, not with monotonic
+	// deadlines across a clock step); zero when the kernel gave none.
+	Arrival time.Time
+	// Rejected: the datagram came from the reject socket, so the kernel
+	// filter (SetFilter) found it not fit for this socket. It still goes
+	// to the validator, which drops and counts it.
+	Rejected bool
 }
 
 // Handler receives packets on the Conn's receive goroutine; it must not
@@ -68,7 +78,12 @@ type ConnStats struct {
 	NotPeer    uint64 // unicast mode: dropped, source not a configured peer
 	Sent       uint64 // datagrams written
 	SendErrors uint64 // writes the kernel refused
-	QueueDrops uint64 // adverts dropped because the send queue was full
+	QueueDrops uint64 // adverts dropped because the send queue was full (Send), or the socket buffer (FlushBatch)
+
+	Rejected       uint64 // of Received: read from the reject socket (ReadBatch)
+	Truncated      uint64 // longer than any advert (MSG_TRUNC): skipped unparsed
+	Overflow       uint64 // main socket: datagrams the kernel dropped, its buffer full (SO_RXQ_OVFL)
+	RejectOverflow uint64 // reject socket: the same; expected under a flood of junk
 }
 
 // ErrQueueFull reports that the interface's send queue is full: its writes
@@ -107,6 +122,17 @@ type Conn struct {
 	once  sync.Once
 
 	received, notPeer, sent, sendErrors, queueDrops atomic.Uint64
+
+	// The event-loop path (ReadBatch, Queue, FlushBatch): owned by the
+	// loop's thread, no locks.
+	fd     int   // the main socket's fd (owned by pc)
+	fds    []int // what the loop polls: main and reject, nil when SendOnly
+	rx     *rxRing
+	rej    *rxRing // the reject socket (SetFilter), nil when SendOnly
+	tx     *txBatch
+	closed atomic.Bool
+
+	rejected, truncated, overflow, rejectOverflow atomic.Uint64
 }
 
 type sendJob struct {
@@ -184,6 +210,10 @@ func Listen(cfg ConnConfig) (*Conn, error) {
 		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
 	}
 	if c.rc, err = c.pc.(syscall.Conn).SyscallConn(); err != nil {
+		c.pc.Close()
+		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
+	}
+	if err := c.setupBatch(cfg.SendOnly, len(cfg.Peers) == 0); err != nil {
 		c.pc.Close()
 		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
 	}
@@ -375,16 +405,22 @@ func (c *Conn) Stats() ConnStats {
 	return ConnStats{
 		Received: c.received.Load(), NotPeer: c.notPeer.Load(), Sent: c.sent.Load(),
 		SendErrors: c.sendErrors.Load(), QueueDrops: c.queueDrops.Load(),
+		Rejected: c.rejected.Load(), Truncated: c.truncated.Load(),
+		Overflow: c.overflow.Load(), RejectOverflow: c.rejectOverflow.Load(),
 	}
 }
 
-// Close stops the writer (dropping queued adverts) and closes the socket,
-// which ends Serve.
+// Close stops the writer (dropping queued adverts) and closes the sockets,
+// which ends Serve. An event loop must stop polling Fds first.
 func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() {
+		c.closed.Store(true)
 		close(c.stop)
 		err = c.pc.Close()
+		if c.rej != nil {
+			unix.Close(c.rej.fd)
+		}
 		<-c.done
 	})
 	return err
