@@ -7,6 +7,12 @@
 //     An advert costs no allocation in steady state, sent (hand-built
 //     sendmsg) or received (hand-built recvmsg): BenchmarkAdvertRoundTrip,
 //     TestSendPathAllocs and TestReceivePathAllocs hold that.
+//   - The event-loop path (replacing Serve, Send and the writer goroutine):
+//     Poller (epoll + timerfd deadline + eventfd Wake), Conn.ReadBatch
+//     (recvmmsg with kernel arrival timestamps), Conn.Queue/FlushBatch (one
+//     sendmmsg), Conn.SetFilter (kernel filters: only relevant adverts reach
+//     the main socket's big buffer, the rest a small "reject" socket, still
+//     read and counted). All allocation-free: TestBatchAllocs, TestPollerAllocs.
 //   - Addresses: installs and removes virtual addresses with netlink (IPv6
 //     without DAD) and flushes those a killed instance left behind.
 //   - Announcer: gratuitous ARP / unsolicited NA bursts (spec §10), with
