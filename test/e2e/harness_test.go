@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -184,6 +185,47 @@ func waitFor(t *testing.T, within time.Duration, what string, cond func() (bool,
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
+}
+
+// resources is what a process holds, from /proc.
+type resources struct {
+	Threads, FDs int
+	RSS          int64 // bytes
+}
+
+func (r resources) String() string {
+	return fmt.Sprintf("%d threads, %d fds, RSS %.1f MiB", r.Threads, r.FDs, float64(r.RSS)/(1<<20))
+}
+
+// resources reads the daemon's threads, open fds and resident memory. `ip
+// netns exec` execs govrrpd in place, so the pid is the daemon's.
+func (p *proc) resources() (resources, error) {
+	var r resources
+	dir := fmt.Sprintf("/proc/%d", p.cmd.Process.Pid)
+	status, err := os.ReadFile(dir + "/status")
+	if err != nil {
+		return r, err
+	}
+	for line := range strings.Lines(string(status)) {
+		k, v, _ := strings.Cut(line, ":")
+		f := strings.Fields(v)
+		switch {
+		case k == "Name" && len(f) > 0 && f[0] != "govrrpd":
+			return r, fmt.Errorf("pid %d is %q, not govrrpd", p.cmd.Process.Pid, f[0])
+		case k == "Threads" && len(f) > 0:
+			r.Threads, err = strconv.Atoi(f[0])
+		case k == "VmRSS" && len(f) > 0: // "123 kB"
+			var kb int64
+			kb, err = strconv.ParseInt(f[0], 10, 64)
+			r.RSS = kb << 10
+		}
+		if err != nil {
+			return r, fmt.Errorf("%s: %q: %w", dir, line, err)
+		}
+	}
+	fds, err := os.ReadDir(dir + "/fd")
+	r.FDs = len(fds)
+	return r, err
 }
 
 // hasAddr reports whether addr is on dev in node.
