@@ -41,7 +41,8 @@ type Status struct {
 	// Accept is the effective Accept_Mode: the owner always accepts packets
 	// for the virtual addresses, a non-owner VRRPv3 router when Accept is
 	// configured, a non-owner VRRPv2 router never [5798-6.1-g]
-	// [5798-6.4.3-f] [3768-6.4.3-b]. The daemon enforces it while Master.
+	// [5798-6.4.3-f] [3768-6.4.3-b]. The daemon reports it; it does not yet
+	// enforce it (docs/CONFORMANCE.md).
 	Accept      bool
 	PreemptHold bool // preempt delay still running
 	LinkDown    bool

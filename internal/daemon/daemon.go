@@ -1,14 +1,15 @@
-// Package daemon wires govrrpd together: configuration in, one goroutine per
-// virtual router owning its state machine (package fsm), the Linux data
-// plane (package linux) for sockets, addresses, announcements and VMACs,
-// tracking, notify hooks, and the snapshots the control API and metrics read.
+// Package daemon wires govrrpd together: configuration in, one event loop
+// per interface and family owning the socket and the state machines
+// (package fsm) of the virtual routers there, the Linux data plane (package
+// linux) for sockets, addresses, announcements and VMACs, tracking, notify
+// hooks, and the snapshots the control API and metrics read.
 //
-// A packet's path: the interface's raw socket (linux.Conn) → linux.Demux,
-// which runs vrrp.Validate with the real TTL and routes by VRID → the
-// router: handled inline when its goroutine is idle, else through its
-// channel → fsm.Router.Handle → actions executed on the router's goroutine
-// (send an advert on the router's socket, install addresses with netlink,
-// GARP/NA). See docs/ARCHITECTURE.md.
+// A packet's path, all on the loop's goroutine and in wire order:
+// linux.Conn.ReadBatch → the receive checks (vrrp.Validate, with the real
+// TTL and the kernel's arrival time) → fsm.Router.Handle → adverts queued
+// on the socket and written with one sendmmsg per step. Slow effects
+// (netlink, GARP/NA, hooks, log lines) run on workers after the adverts have
+// left. See loop.go, timers.go and docs/ARCHITECTURE.md.
 package daemon
 
 import (
@@ -16,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -33,6 +35,22 @@ import (
 	"govrrp/vrrp"
 )
 
+// addresses installs virtual addresses: *linux.Addresses (netlink), or a
+// fake in unit tests.
+type addresses interface {
+	Add(dev string, p netip.Prefix) error
+	Remove(dev string, p netip.Prefix) error
+	Flush(dev string, vips []netip.Addr) ([]netip.Prefix, error)
+	RemoveAll() error
+}
+
+// announcer sends GARP/NA bursts: *linux.Announcer, or a fake in unit tests.
+type announcer interface {
+	StartWith(key linux.AnnounceKey, mac net.HardwareAddr, vips []netip.Addr, cfg linux.AnnounceConfig) error
+	Stop(key linux.AnnounceKey)
+	Close()
+}
+
 // Options tune a Daemon.
 type Options struct {
 	Log *slog.Logger
@@ -46,24 +64,33 @@ type Options struct {
 
 // Daemon runs the virtual routers of one configuration.
 type Daemon struct {
-	log         *slog.Logger
-	nl          *netlink.Handle
-	clock       *fsm.RealClock
+	log   *slog.Logger
+	nl    *netlink.Handle
+	clock clock
+	// listen opens the socket and poller of a loop, and linkState reads an
+	// interface's state: the kernel's in production, fakes in unit tests.
+	listen    func(key ifaceKey) (socket, poller, error)
+	linkState func(name string) linux.LinkState
+	// watchLinks runs the netlink link watcher (off in unit tests).
+	watchLinks  bool
 	hookTimeout time.Duration
 	file        string
 
-	addrs    *linux.Addresses
-	vmacs    *linux.VMACs
-	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router
-	events   *eventLog
+	addrs     addresses
+	vmacs     *linux.VMACs
+	arpGuard  *linux.ARPGuard // created with the first IPv4 VMAC router
+	announcer announcer
+	events    *eventLog
+	work      *workers
 
-	mu      sync.RWMutex
-	cfg     *config.Config
-	routers map[string]*vr
-	ifaces  map[ifaceKey]*iface
-	vips    atomic.Pointer[map[netip.Addr]bool]
-	scripts map[string]*scriptRun
-	watcher *linux.LinkWatcher
+	mu       sync.RWMutex
+	cfg      *config.Config
+	routers  map[string]*vr
+	loops    map[ifaceKey]*loop
+	loopRefs map[*loop]int
+	vips     atomic.Pointer[map[netip.Addr]bool]
+	scripts  map[string]*scriptRun
+	watcher  *linux.LinkWatcher
 	// pending holds routers that could not start (their interface is
 	// missing); they start when the interface appears.
 	pending map[string]config.Router
@@ -71,9 +98,7 @@ type Daemon struct {
 	// deleted and re-created, and its routers must reopen their sockets.
 	ifIndex map[string]int
 
-	rateLog     *rateLimiter
-	unknownVRID atomic.Uint64
-	reloadMu    sync.Mutex
+	reloadMu sync.Mutex
 }
 
 type scriptRun struct {
@@ -92,12 +117,15 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		opts.HookTimeout = 30 * time.Second
 	}
 	d := &Daemon{
-		log: opts.Log, nl: opts.Netlink, clock: fsm.NewRealClock(), hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
+		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
 		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(),
-		cfg: cfg, routers: map[string]*vr{}, ifaces: map[ifaceKey]*iface{}, scripts: map[string]*scriptRun{},
-		pending: map[string]config.Router{}, ifIndex: map[string]int{},
-		rateLog: newRateLimiter(10 * time.Second),
+		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
+		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]config.Router{}, ifIndex: map[string]int{},
 	}
+	d.work = newWorkers(numWorkers, d.apply)
+	d.listen = d.listenLinux
+	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
+	d.watchLinks = true
 	d.setVIPs(cfg)
 	return d
 }
@@ -126,8 +154,10 @@ func (d *Daemon) Start() error {
 		d.tryStart(rc, &errs)
 	}
 	d.startScripts(d.cfg)
-	if err := d.watch(d.cfg); err != nil {
-		errs = append(errs, err)
+	if d.watchLinks {
+		if err := d.watch(d.cfg); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(d.routers) == 0 && len(errs) > 0 {
 		return errors.Join(errs...)
@@ -139,7 +169,7 @@ func (d *Daemon) Start() error {
 // d.mu held.
 func (d *Daemon) tryStart(rc config.Router, errs *[]error) {
 	if _, err := d.startRouter(rc); err != nil {
-		if !linux.ReadLinkState(d.nl, rc.Interface, d.isVIP).Exists || errors.Is(err, linux.ErrNoSource) {
+		if !d.linkState(rc.Interface).Exists || errors.Is(err, linux.ErrNoSource) {
 			d.pending[rc.Name] = rc
 			d.log.Warn("interface missing or without an address; the router starts when it is usable", "router", rc.Name, "interface", rc.Interface, "err", err)
 			return
@@ -163,18 +193,20 @@ func (d *Daemon) Stop() {
 		w.Close() // outside d.mu: its consumer may be waiting for d.mu
 	}
 	d.mu.Lock()
-	routers := make([]*vr, 0, len(d.routers))
-	for _, r := range d.routers {
-		routers = append(routers, r)
+	loops := make([]*loop, 0, len(d.loops))
+	for _, l := range d.loops {
+		loops = append(loops, l)
 	}
 	d.mu.Unlock()
+	// Every loop sends its priority-0 adverts at once, in parallel.
 	var wg sync.WaitGroup
-	for _, r := range routers {
-		wg.Go(r.shutdown)
+	for _, l := range loops {
+		wg.Go(l.stop)
 	}
 	wg.Wait()
+	d.work.close() // the withdrawals and hooks the shutdowns caused
 	d.mu.Lock()
-	for _, r := range routers {
+	for _, r := range d.routers {
 		r.close()
 	}
 	waitScripts := d.stopScripts(nil)
@@ -183,9 +215,77 @@ func (d *Daemon) Stop() {
 	if d.arpGuard != nil {
 		_ = d.arpGuard.Close()
 	}
+	d.announcer.Close()
 	d.mu.Unlock()
 	waitScripts()
 	d.events.closeAll()
+}
+
+// numWorkers is the size of the pool running slow effects.
+const numWorkers = 4
+
+// openLoop returns the loop of key, starting it with a new socket when
+// there is none. Called with d.mu held.
+func (d *Daemon) openLoop(key ifaceKey) (*loop, error) {
+	if l := d.loops[key]; l != nil {
+		return l, nil
+	}
+	sock, p, err := d.listen(key)
+	if err != nil {
+		return nil, err
+	}
+	l := newLoop(key, sock, p, d.clock, d.work.submit)
+	d.loops[key] = l
+	go l.run()
+	return l, nil
+}
+
+// listenLinux opens the raw socket of key and a poller watching it.
+func (d *Daemon) listenLinux(key ifaceKey) (socket, poller, error) {
+	conn, err := linux.Listen(linux.ConnConfig{Interface: key.name, Family: key.fam, Exclude: d.isVIP, Netlink: d.nl})
+	if err != nil {
+		return nil, nil, err // says which interface and family; wraps linux.ErrNoSource
+	}
+	p, err := linux.NewPoller()
+	if err != nil {
+		conn.Close()
+		return nil, nil, err
+	}
+	for _, fd := range conn.Fds() {
+		if err := p.Add(fd); err != nil {
+			p.Close()
+			conn.Close()
+			return nil, nil, err
+		}
+	}
+	return conn, p, nil
+}
+
+// releaseLoop drops a router's reference to its loop, and stops the loop
+// when no router is left on it. Called with d.mu held.
+func (d *Daemon) releaseLoop(l *loop) {
+	d.loopRefs[l]--
+	d.releaseLoopIfIdle(l)
+}
+
+// releaseLoopIfIdle stops l if no router holds it. Called with d.mu held.
+func (d *Daemon) releaseLoopIfIdle(l *loop) {
+	if d.loopRefs[l] > 0 {
+		return
+	}
+	delete(d.loopRefs, l)
+	if d.loops[l.key] == l {
+		delete(d.loops, l.key)
+	}
+	l.stop()
+}
+
+// stopRouter takes r off its loop like a Shutdown event (a Master sends
+// priority 0 and withdraws its addresses), waits for the effects that
+// caused, and releases what it holds. Called without d.mu.
+func (d *Daemon) stopRouter(r *vr) {
+	r.l.do(func() { r.l.remove(r) })
+	d.work.barrier(r.slot)
 }
 
 // watch (re)starts the link watcher over every interface a router runs on
@@ -229,12 +329,12 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 	defer d.mu.RUnlock()
 	for _, r := range d.routers {
 		if r.cfg.Interface == st.Name {
-			r.post(func() { r.setLink(st) })
+			r.l.post(func() { r.setLink(st) })
 			d.updateSource(r, st)
 		}
 		for _, t := range r.cfg.Track.Interfaces {
 			if t.Name == st.Name {
-				r.post(func() { r.setTracked("interface:"+st.Name, !st.Usable()) })
+				r.l.post(func() { r.setTracked("interface:"+st.Name, !st.Usable()) })
 			}
 		}
 	}
@@ -272,7 +372,7 @@ func (d *Daemon) reopen(name string) {
 	}
 	d.mu.Unlock()
 	for _, r := range stale {
-		r.shutdown()
+		d.stopRouter(r)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -294,7 +394,8 @@ func (d *Daemon) reopen(name string) {
 }
 
 // updateSource follows a change of the interface's primary address (spec
-// §2): adverts are sent from it and the tie-break compares it.
+// §2): adverts are sent from it and the tie-break compares it. Called with
+// d.mu held for reading.
 func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	src := st.Primary
 	if r.cfg.Family == vrrp.IPv6 {
@@ -303,22 +404,20 @@ func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 		}
 		src = st.LinkLocal
 	}
-	if !src.IsValid() || src == r.ifc.conn.Source() {
+	if !src.IsValid() {
 		return
 	}
-	r.ifc.conn.SetSource(src)
-	if r.ownSend {
-		r.send.SetSource(src)
-	}
-	r.log.Info("advert source changed", "source", src)
-	r.post(func() {
-		// The Demux may be validating with the old Config right now:
-		// register a copy rather than writing to it.
-		vc := *r.vrrpCfg
-		vc.Local = src
-		r.vrrpCfg = &vc
-		r.ifc.demux.Register(r.cfg.VRID, r.vrrpCfg, r.deliver)
-		r.handle(fsm.SetPrimary(src))
+	r.l.post(func() {
+		if src == r.send.Source() && src == r.vrrpCfg.Local {
+			return
+		}
+		if r.send != r.l.sock {
+			// The shared socket's source is the interface's; set it once
+			// for all the routers on it.
+			r.l.sock.SetSource(src)
+		}
+		r.setSource(src)
+		r.l.emit(effect{kind: effEvent, r: r, msg: "advert source changed", ev: api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "source", Detail: src.String()}})
 	})
 }
 
@@ -374,7 +473,7 @@ func (d *Daemon) scriptChanged(name string, failed bool) {
 	for _, r := range d.routers {
 		for _, t := range r.cfg.Track.Scripts {
 			if t.Name == name {
-				r.post(func() { r.setTracked("script:"+name, failed) })
+				r.l.post(func() { r.setTracked("script:"+name, failed) })
 			}
 		}
 	}

@@ -44,21 +44,23 @@ func TestEventLog(t *testing.T) {
 	cancel()
 }
 
-func TestRateLimiter(t *testing.T) {
-	now := time.Unix(0, 0)
-	l := newRateLimiter(10 * time.Second)
-	l.now = func() time.Time { return now }
+// The throttle logs the first occurrence, then at most one line per period
+// with the count since the last [9568-7.1-a].
+func TestThrottle(t *testing.T) {
+	var th throttle
 	var got []uint64
-	emit := func(n uint64) { got = append(got, n) }
-	l.log("k", emit) // first: logged, count 1
-	for range 5 {
-		now = now.Add(time.Second)
-		l.log("k", emit) // suppressed
+	hit := func(now time.Duration) {
+		if n, ok := th.hit(now, 10*time.Second); ok {
+			got = append(got, n)
+		}
 	}
-	now = now.Add(5 * time.Second)
-	l.log("k", emit) // 11s after the first: logged with the 6 since
-	l.log("other", emit)
-	if len(got) != 3 || got[0] != 1 || got[1] != 6 || got[2] != 1 {
+	hit(0) // first: logged, count 1
+	for i := range 5 {
+		hit(time.Duration(i+1) * time.Second) // suppressed
+	}
+	hit(11 * time.Second) // logged with the 6 since
+	hit(12 * time.Second)
+	if len(got) != 2 || got[0] != 1 || got[1] != 6 {
 		t.Fatalf("emissions %v", got)
 	}
 }

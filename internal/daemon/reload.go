@@ -9,10 +9,8 @@ import (
 	"govrrp/fsm"
 	"govrrp/internal/api"
 	"govrrp/internal/config"
-	"govrrp/internal/linux"
 	"govrrp/internal/notify"
 	"govrrp/internal/track"
-	"govrrp/vrrp"
 )
 
 // Reload implements api.Backend: re-read the configuration file and apply
@@ -111,7 +109,7 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 		res.Restarted = append(res.Restarted, u.c.Name)
 	}
 	for _, r := range stopping {
-		r.shutdown()
+		d.stopRouter(r)
 	}
 
 	d.mu.Lock()
@@ -134,8 +132,10 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 		}
 	}
 	waitScripts := d.stopScripts(gone)
-	if err := d.watch(cfg); err != nil {
-		d.log.Error("link watcher", "err", err)
+	if d.watchLinks {
+		if err := d.watch(cfg); err != nil {
+			d.log.Error("link watcher", "err", err)
+		}
 	}
 	d.setVIPs(cfg)
 	d.mu.Unlock()
@@ -146,11 +146,17 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	return res
 }
 
-// reconfigure applies c in place on the router goroutine; false means the
+// reconfigure applies c in place on the router's loop; false means the
 // state machine wants a restart instead.
 func (r *vr) reconfigure(c config.Router) bool {
 	ok := false
-	r.do(func() {
+	var oldHooks *notify.Runner
+	// Netlink is read here, not on the loop.
+	usable := map[string]bool{}
+	for _, t := range c.Track.Interfaces {
+		usable[t.Name] = r.d.linkState(t.Name).Usable()
+	}
+	r.l.do(func() {
 		acts, err := r.fsm.Reconfigure(fsmConfig(&c, r.fsm.Status().Primary))
 		if errors.Is(err, fsm.ErrRestartNeeded) || err != nil {
 			r.log.Info("change needs a restart", "err", err)
@@ -159,34 +165,29 @@ func (r *vr) reconfigure(c config.Router) bool {
 		ok = true
 		old := r.cfg
 		r.cfg, r.prevAddrs = c, old.Addresses
-		r.msg.Interval, r.msg.Addresses = c.AdvertInterval, c.VIPs()
-		r.msg.AuthType, r.msg.AuthData = vrrp.AuthNone, [8]byte{}
-		if c.AuthType == vrrp.AuthPassword {
-			r.msg.AuthType = vrrp.AuthPassword
-			r.msg.AuthData, _ = vrrp.Password(c.AuthPassword)
-		}
-		vc := *r.vrrpCfg
+		r.setMessage(&c)
+		vc := r.vrrpCfg // only this loop reads it: changed in place
 		vc.Priority, vc.Interval, vc.Addresses, vc.AuthType, vc.AuthData = c.Priority, c.AdvertInterval, c.VIPs(), r.msg.AuthType, r.msg.AuthData
 		vc.Checksum, vc.Strict = c.Checksum, c.Strict
-		r.vrrpCfg = &vc
-		r.ifc.demux.Register(c.VRID, r.vrrpCfg, r.deliver)
-		if !reflect.DeepEqual(old.Announce, c.Announce) {
-			r.announcer.Close()
-			r.announcer = linux.NewAnnouncer(linux.AnnounceConfig{Repeat: c.Announce.Repeat, Delay: c.Announce.Delay, Refresh: c.Announce.Refresh})
-		}
 		if !reflect.DeepEqual(old.Notify, c.Notify) {
-			go closeHooks(r.hooks, r.d.hookTimeout)
+			oldHooks = r.hooks
 			r.hooks = notify.New(c.Notify, r.d.hookTimeout, r.log)
 		}
-		r.retrack(c)
+		r.retrack(c, usable)
 		r.exec(acts)
 		r.applyTracking()
+		r.l.maxSlack = max(r.l.maxSlack, adverSlack(c.AdvertInterval))
+		r.l.rearm(r)
 	})
+	if oldHooks != nil {
+		go closeHooks(oldHooks, r.d.hookTimeout)
+	}
 	return ok
 }
 
-// retrack rebuilds the tracked objects, keeping the state of those that stay.
-func (r *vr) retrack(c config.Router) {
+// retrack rebuilds the tracked objects, keeping the state of those that
+// stay; usable gives the link state of newly tracked interfaces.
+func (r *vr) retrack(c config.Router, usable map[string]bool) {
 	prev := map[string]bool{}
 	for _, o := range r.tracked {
 		prev[o.Name] = o.Failed
@@ -196,7 +197,7 @@ func (r *vr) retrack(c config.Router) {
 		name := "interface:" + t.Name
 		failed, ok := prev[name]
 		if !ok {
-			failed = !linux.ReadLinkState(r.d.nl, t.Name, r.d.isVIP).Usable()
+			failed = !usable[t.Name]
 		}
 		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
 	}

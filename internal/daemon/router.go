@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"govrrp/fsm"
@@ -19,53 +17,31 @@ import (
 	"govrrp/vrrp"
 )
 
-// advert is what the receive goroutine hands a router: a copy of the few
-// fields the state machine needs, so the Demux can reuse its message.
-type advert struct {
-	src      netip.Addr
-	priority uint8
-	interval time.Duration
-	warnings vrrp.Warnings
-}
-
-// vr is one running virtual router: a goroutine that owns its state machine
-// and executes its actions. Everything else talks to it through channels,
-// so the state machine needs no locks and every event is atomic.
+// vr is one virtual router: its state machine and what executes its
+// actions. Everything in it belongs to its interface's loop and is only
+// touched there (the fields set before add are read-only afterwards); it has
+// no goroutine of its own.
 type vr struct {
-	d     *Daemon
-	cfg   config.Router
-	log   *slog.Logger
-	fsm   *fsm.Router
-	clock *fsm.RealClock
+	d    *Daemon
+	l    *loop
+	cfg  config.Router
+	log  *slog.Logger
+	fsm  *fsm.Router
+	slot int // its worker
 
-	ifc       *iface
-	send      *linux.Conn // ifc.conn, or a send-only socket of our own (VMAC, unicast)
-	ownSend   bool
-	vmac      *linux.VMAC
-	vrrpCfg   *vrrp.Config // what the receive checks compare against
-	announcer *linux.Announcer
-	hooks     *notify.Runner
-	msg       vrrp.Message // reused for every advert sent
+	send    sender // the loop's socket, or its own (VMAC, unicast)
+	ownSend bool
+	vmac    *linux.VMAC
+	vrrpCfg *vrrp.Config // what the receive checks compare against
+	msg     vrrp.Message // reused for every advert sent
+	hooks   *notify.Runner
 
-	adverts chan advert
-	kick    chan struct{} // pending actions from an inline advert
-	ctl     chan func()
-	stop    chan struct{}
-	done    chan struct{}
+	// The loop's timer heap (timers.go).
+	hidx      int
+	pendTimer fsm.Timer
+	pendToken uint64
+	pendAt    time.Duration
 
-	// mu guards what follows: the router goroutine holds it except while
-	// waiting for input, and the receive goroutine takes it (TryLock) to
-	// handle a steady-state advert inline.
-	mu      sync.Mutex
-	pending []fsm.Action // actions of adverts handled inline, not yet executed
-	spare   []fsm.Action
-
-	timer       *time.Timer
-	pendTimer   fsm.Timer
-	pendToken   uint64
-	pendAt      time.Duration // the state machine's deadline of pendTimer
-	precise     *preciseTimer // nil: Go timers only
-	pendPrecise bool          // timer fires preciseLead early; wait the rest on precise
 	tracked     []track.Object
 	trackFault  bool
 	linkUp      bool
@@ -76,38 +52,14 @@ type vr struct {
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
 
-	// Counted from other goroutines.
-	discards      [numReasons]atomic.Uint64
-	warnings      [numReasons]atomic.Uint64
-	rxQueueDrops  atomic.Uint64
-	rxForm        [2]atomic.Uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
-	sendErrors    atomic.Uint64
-	masterChanges atomic.Uint64
-}
-
-const numReasons = 19
-
-// reasonIndex numbers the vrrp receive-check reasons for lock-free counters.
-var reasonIndex = map[string]int{
-	"truncated": 0, "ttl": 1, "version": 2, "type": 3, "checksum": 4, "vrid": 5, "own_advert": 6,
-	"not_peer": 7, "destination": 8, "owner_conflict": 9, "auth_type_invalid": 10, "auth_type_mismatch": 11,
-	"auth_failure": 12, "zero_count": 13, "zero_interval": 14, "first_not_link_local": 15, "address_list": 16,
-	"interval_mismatch": 17, "other": 18,
-}
-
-var reasonNames = func() []string {
-	out := make([]string, len(reasonIndex))
-	for k, i := range reasonIndex {
-		out[i] = k
-	}
-	return out
-}()
-
-func reasonSlot(err error) int {
-	if i, ok := reasonIndex[vrrp.Reason(err)]; ok {
-		return i
-	}
-	return reasonIndex["other"]
+	discards      [vrrp.NumChecks]uint64
+	warnings      [vrrp.NumChecks]uint64
+	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
+	sendErrors    uint64
+	masterChanges uint64
+	dropLog       [vrrp.NumChecks]throttle
+	warnLog       [vrrp.NumChecks]throttle
+	sendLog       throttle
 }
 
 // fsmConfig turns a configuration entry into state-machine parameters.
@@ -119,32 +71,27 @@ func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
 	}
 }
 
-// startRouter builds and starts a virtual router. Called with d.mu held.
+// startRouter builds a virtual router and puts it on its interface's loop,
+// which starts it. Called with d.mu held.
 func (d *Daemon) startRouter(c config.Router) (*vr, error) {
-	r := &vr{
-		d: d, cfg: c, clock: d.clock,
-		log:     d.log.With("router", c.Name),
-		adverts: make(chan advert, 64),
-		kick:    make(chan struct{}, 1),
-		ctl:     make(chan func(), 16),
-		stop:    make(chan struct{}),
-		done:    make(chan struct{}),
-		since:   time.Now(),
-	}
-	// Locked until run parks for the first time: no advert may take the
-	// inline path before the router has started.
-	r.mu.Lock()
-	if err := r.open(); err != nil {
+	r := &vr{d: d, cfg: c, log: d.log.With("router", c.Name), since: time.Now(), hidx: -1, slot: d.work.slot(c.Name)}
+	l, err := r.open()
+	if err != nil {
 		r.close()
 		return nil, err
 	}
 	d.routers[c.Name] = r
-	go r.run()
+	if !l.do(func() { l.add(r) }) {
+		delete(d.routers, c.Name)
+		r.close()
+		return nil, fmt.Errorf("router %s: the loop of %s stopped", c.Name, c.Interface)
+	}
 	return r, nil
 }
 
-// open acquires the sockets, VMAC and helpers of the router.
-func (r *vr) open() error {
+// open acquires the loop, VMAC, sockets and helpers of the router and
+// builds its state machine; the loop is returned for add.
+func (r *vr) open() (*loop, error) {
 	d, c := r.d, &r.cfg
 	// An earlier instance killed with -9 may have left our VIPs behind:
 	// a Backup holding them would answer ARP for them. An owner's
@@ -154,26 +101,33 @@ func (r *vr) open() error {
 			r.log.Debug("flush stale addresses", "err", err)
 		}
 	}
-	ifc, err := d.openIface(ifaceKey{c.Interface, c.Family})
+	l, err := d.openLoop(ifaceKey{c.Interface, c.Family})
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ifc.refs++
-	r.ifc, r.send = ifc, ifc.conn
-	primary := ifc.conn.Source()
+	var busy bool
+	l.do(func() { busy = l.routers[c.VRID] != nil })
+	if busy {
+		d.releaseLoopIfIdle(l)
+		return nil, fmt.Errorf("VRID %d already runs on %s", c.VRID, c.Interface)
+	}
+	r.l = l
+	d.loopRefs[l]++
+	r.send = l.sock
+	primary := l.sock.Source()
 	if c.VMAC {
 		r.vmac, err = d.vmacs.Create(linux.VMACConfig{Parent: c.Interface, VRID: c.VRID, Family: c.Family})
 		if err != nil {
-			return fmt.Errorf("router %s: create VMAC: %w", c.Name, err)
+			return nil, fmt.Errorf("create VMAC: %w", err)
 		}
 		if c.Family == vrrp.IPv4 {
 			if d.arpGuard == nil {
 				if d.arpGuard, err = linux.NewARPGuard(-1); err != nil {
-					return fmt.Errorf("router %s: VMAC needs nftables to keep %s from answering ARP for the VIPs with its own MAC: %w", c.Name, c.Interface, err)
+					return nil, fmt.Errorf("VMAC needs nftables to keep %s from answering ARP for the VIPs with its own MAC: %w", c.Interface, err)
 				}
 			}
 			if err := d.arpGuard.Guard(c.Interface, c.VIPs()); err != nil {
-				return fmt.Errorf("router %s: %w", c.Name, err)
+				return nil, err
 			}
 			r.guarded = true
 		}
@@ -189,28 +143,22 @@ func (r *vr) open() error {
 		if r.vmac != nil {
 			dev = r.vmac.Name
 		}
-		r.send, err = linux.Listen(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
+		s, err := linux.Listen(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
 		if err != nil {
-			return fmt.Errorf("router %s: open send socket: %w", c.Name, err)
+			return nil, fmt.Errorf("send socket: %w", err)
 		}
-		r.ownSend = true
+		r.send, r.ownSend = s, true
 	}
-	r.fsm, err = fsm.New(fsmConfig(c, primary), r.clock)
+	r.fsm, err = fsm.New(fsmConfig(c, primary), l.clock)
 	if err != nil {
-		return fmt.Errorf("router %s: %w", c.Name, err)
+		return nil, err
 	}
-	r.msg = vrrp.Message{Version: c.Version, Type: vrrp.TypeAdvertisement, VRID: c.VRID, Family: c.Family,
-		Interval: c.AdvertInterval, Addresses: c.VIPs()}
-	if c.AuthType == vrrp.AuthPassword {
-		r.msg.AuthType = vrrp.AuthPassword
-		r.msg.AuthData, _ = vrrp.Password(c.AuthPassword)
-	}
+	r.setMessage(c)
 	r.vrrpCfg = &vrrp.Config{
 		Version: c.Version, Priority: c.Priority, Interval: c.AdvertInterval, Addresses: c.VIPs(),
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict,
 	}
-	r.announcer = linux.NewAnnouncer(linux.AnnounceConfig{Repeat: c.Announce.Repeat, Delay: c.Announce.Delay, Refresh: c.Announce.Refresh})
 	r.hooks = notify.New(c.Notify, d.hookTimeout, r.log)
 	for _, t := range c.Track.Interfaces {
 		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight})
@@ -225,30 +173,44 @@ func (r *vr) open() error {
 		}
 		r.tracked = append(r.tracked, track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
-	if ifc.routers[c.VRID] != nil {
-		return fmt.Errorf("router %s: VRID %d already runs on %s", c.Name, c.VRID, c.Interface)
-	}
-	ifc.routers[c.VRID] = r
-	ifc.demux.Register(c.VRID, r.vrrpCfg, r.deliver)
-	return nil
+	r.linkUp = d.linkState(c.Interface).Usable()
+	return l, nil
 }
 
-// close releases what open acquired. Called with d.mu held, after run ended.
+// setMessage prepares the advert the router sends, from c.
+func (r *vr) setMessage(c *config.Router) {
+	r.msg = vrrp.Message{Version: c.Version, Type: vrrp.TypeAdvertisement, VRID: c.VRID, Family: c.Family,
+		Interval: c.AdvertInterval, Addresses: c.VIPs(), Priority: r.msg.Priority}
+	if c.AuthType == vrrp.AuthPassword {
+		r.msg.AuthType = vrrp.AuthPassword
+		r.msg.AuthData, _ = vrrp.Password(c.AuthPassword)
+	}
+}
+
+// start runs the router's startup on its loop: link state and tracking
+// first, so it starts in Fault when it must.
+func (r *vr) start() {
+	if !r.linkUp {
+		r.handle(fsm.Event{Kind: fsm.EventLinkDown})
+	}
+	r.applyTracking()
+	r.handle(fsm.Event{Kind: fsm.EventStartup})
+}
+
+// close releases what open acquired, once the router is off its loop and
+// its effects have run. Called with d.mu held.
 func (r *vr) close() {
 	d := r.d
-	if r.ifc != nil {
-		if r.ifc.routers[r.cfg.VRID] == r {
-			r.ifc.demux.Unregister(r.cfg.VRID)
-			r.ifc.routers[r.cfg.VRID] = nil
-		}
-		if r.ownSend && r.send != nil {
-			r.send.Close()
-		}
-		d.releaseIface(r.ifc)
+	if r.ownSend && r.send != nil {
+		r.send.Close()
 	}
-	if r.announcer != nil {
-		r.announcer.Close()
+	if r.hooks != nil {
+		closeHooks(r.hooks, d.hookTimeout)
 	}
+	if r.l != nil {
+		d.releaseLoop(r.l)
+	}
+	d.announcer.Stop(r.announceKey())
 	if !r.ownsAddresses() {
 		for _, p := range r.cfg.Addresses {
 			_ = d.addrs.Remove(r.addrDevice(), p)
@@ -263,193 +225,81 @@ func (r *vr) close() {
 	delete(d.routers, r.cfg.Name)
 }
 
-// deliver runs on the receive goroutine for every advert that passed the
-// receive checks. It never blocks: a router that cannot keep up drops.
-func (r *vr) deliver(m *vrrp.Message, res vrrp.Result, ip vrrp.IPHeader) {
-	r.rxForm[res.Form&1].Add(1)
+// received handles an advert that passed the receive checks. On the loop.
+func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.Duration) {
+	r.rxForm[res.Form&1]++
 	if res.Warnings != 0 {
-		for _, err := range res.Warnings.Errors() {
-			r.warnings[reasonSlot(err)].Add(1)
-			r.d.rateLog.log(r.cfg.Name+"/warn/"+vrrp.Reason(err), func(n uint64) {
-				r.log.Warn("advert accepted with a warning", "from", ip.Src, "reason", vrrp.Reason(err), "err", err, "count", n)
-			})
-		}
-	}
-	a := advert{src: ip.Src, priority: m.Priority, interval: m.Interval, warnings: res.Warnings}
-	// Fast path: when the router goroutine is parked, handle the advert
-	// here. A steady Backup's advert only moves Master_Down_Timer, so this
-	// saves waking a goroutine per advert; any actions go to the router
-	// goroutine, which is also where anything slow runs.
-	if r.mu.TryLock() {
-		acts := r.fsm.Handle(fsm.Advert(a.src, a.priority, a.interval))
-		r.heard(a)
-		if len(acts) == 0 && len(r.pending) == 0 {
-			r.arm()
-			r.mu.Unlock()
-			return
-		}
-		r.pending = append(r.pending, acts...)
-		r.mu.Unlock()
-		select {
-		case r.kick <- struct{}{}:
-		default:
-		}
-		return
-	}
-	select {
-	case r.adverts <- a:
-	default:
-		r.rxQueueDrops.Add(1)
-	}
-}
-
-func (r *vr) countDiscard(err error) {
-	r.discards[reasonSlot(err)].Add(1)
-	r.d.rateLog.log(r.cfg.Name+"/"+vrrp.Reason(err), func(n uint64) {
-		r.log.Warn("advert dropped", "reason", vrrp.Reason(err), "err", err, "count", n)
-		r.d.events.publish(api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "discards", Reason: vrrp.Reason(err), Detail: fmt.Sprintf("%d dropped: %v", n, err)})
-	})
-}
-
-// run is the router's goroutine.
-func (r *vr) run() {
-	defer close(r.done)
-	r.timer = time.NewTimer(time.Hour)
-	r.timer.Stop()
-	defer r.timer.Stop()
-	if p, err := newPreciseTimer(); err == nil {
-		r.precise = p
-		defer p.close()
-	} else {
-		r.log.Debug("precise timer unavailable, using Go timers", "err", err)
-	}
-	r.linkUp = linux.ReadLinkState(r.d.nl, r.cfg.Interface, r.d.isVIP).Usable()
-	if !r.linkUp {
-		r.handle(fsm.Event{Kind: fsm.EventLinkDown})
-	}
-	r.applyTracking()
-	r.handle(fsm.Event{Kind: fsm.EventStartup})
-	for {
-		r.arm()
-		// r.mu is held except while parked here: that is when the
-		// receive goroutine may handle an advert inline (see deliver).
-		r.mu.Unlock()
-		var (
-			a                     advert
-			gotAdvert, fired, end bool
-			f                     func()
-		)
-		select {
-		case a = <-r.adverts:
-			gotAdvert = true
-		case <-r.timer.C:
-			fired = true
-		case <-r.kick:
-		case f = <-r.ctl:
-		case <-r.stop:
-			end = true
-		}
-		r.mu.Lock()
-		r.runPending()
-		switch {
-		case gotAdvert:
-			r.handle(fsm.Advert(a.src, a.priority, a.interval))
-			r.heard(a)
-		case fired:
-			r.expired()
-		case f != nil:
-			f()
-		case end:
-			r.handle(fsm.Event{Kind: fsm.EventShutdown})
-			r.flush()
-			r.mu.Unlock()
-			return
-		}
-	}
-}
-
-// runPending executes the actions of adverts handled inline by the receive
-// goroutine, in order, before anything else. Called with r.mu held.
-func (r *vr) runPending() {
-	if len(r.pending) == 0 {
-		return
-	}
-	acts := r.pending
-	r.pending = r.spare[:0]
-	r.exec(acts)
-	r.spare = acts[:0]
-}
-
-// arm points the single Go timer at the state machine's next deadline.
-// Master_Down_Timer (which decides failover latency: Master_Down_Interval
-// after a cable pull, Skew_Time after a priority-0 advert) fires
-// preciseLead early and expired waits the rest on the precise timer; in a
-// steady Backup it is reset long before that, so this costs nothing.
-func (r *vr) arm() {
-	t, at, token, ok := r.fsm.NextDeadline()
-	if !ok {
-		r.timer.Stop()
-		return
-	}
-	r.pendTimer, r.pendToken, r.pendAt = t, token, at
-	d := r.clock.Until(at)
-	r.pendPrecise = r.precise != nil && t == fsm.MasterDownTimer && d > preciseLead
-	if r.pendPrecise {
-		d -= preciseLead
-	}
-	r.timer.Reset(d)
-}
-
-// expired handles the firing of the Go timer.
-func (r *vr) expired() {
-	lead := time.Duration(0)
-	if r.pendPrecise {
-		lead = preciseLead
-	}
-	if r.clock.Until(r.pendAt) > lead {
-		// An advert handled inline re-armed the timer after it fired:
-		// this firing belongs to the old deadline. (Go timers never fire
-		// early, so a current firing is never refused.)
-		return
-	}
-	if r.pendPrecise {
-		r.precise.sleep(r.clock.Until(r.pendAt))
-		// Adverts that arrived while waiting came before the deadline:
-		// they go first (one may restart the timer, making this firing
-		// stale).
-		for drained := false; !drained; {
-			select {
-			case a := <-r.adverts:
-				r.handle(fsm.Advert(a.src, a.priority, a.interval))
-				r.heard(a)
-			default:
-				drained = true
+		for c := vrrp.Check(0); c < vrrp.NumChecks; c++ {
+			// Warnings are few; find their checks without allocating.
+			if err := warningError(res.Warnings, c); err != nil {
+				r.warnings[c]++
+				if n, ok := r.warnLog[c].hit(at, logPeriod); ok {
+					r.l.emit(effect{kind: effLog, r: r, msg: "advert accepted with a warning", check: c, err: err, count: n, src: src})
+				}
 			}
 		}
 	}
-	r.handle(fsm.Expired(r.pendTimer, r.pendToken))
+	r.handle(fsm.AdvertAt(src, m.Priority, m.Interval, at))
+	r.heard(src, m.Priority)
+	r.l.rearm(r)
+}
+
+// warningError returns the sentinel of check c when w holds it.
+func warningError(w vrrp.Warnings, c vrrp.Check) error {
+	for _, err := range [...]error{vrrp.ErrOwnerConflict, vrrp.ErrZeroCount, vrrp.ErrFirstNotLinkLocal, vrrp.ErrAddressList, vrrp.ErrIntervalMismatch} {
+		if vrrp.CheckOf(err) == c && w.Has(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// discard counts an advert for this router that failed a receive check.
+func (r *vr) discard(c vrrp.Check, err error, at time.Duration) {
+	r.discards[c]++
+	if n, ok := r.dropLog[c].hit(at, logPeriod); ok {
+		r.l.emit(effect{kind: effLog, r: r, msg: "advert dropped", check: c, err: err, count: n})
+	}
+}
+
+func (r *vr) sendFailed(err error) {
+	r.sendErrors++
+	if n, ok := r.sendLog.hit(r.l.clock.Now(), logPeriod); ok {
+		r.l.emit(effect{kind: effLog, r: r, msg: "advert not sent", err: err, count: n})
+	}
 }
 
 // handle feeds one event to the state machine and executes its actions.
+// Callers on the loop re-arm the router's timer afterwards (rearm).
 func (r *vr) handle(ev fsm.Event) { r.exec(r.fsm.Handle(ev)) }
 
-// exec executes actions in order, except that the bookkeeping of
-// transitions (log line, event, notify hooks) comes after the rest: a new
-// master's first advert, its addresses and its announcements go out
-// without waiting for it (at 10 ms adverts a log line is a visible part of
-// a takeover), and hooks run once the addresses are in place.
+// exec executes actions in order. Adverts go into the socket's batch (the
+// loop writes it at the end of the step, or at once for a new Master);
+// everything slow becomes an effect, run by the router's worker after the
+// adverts have left.
 func (r *vr) exec(acts []fsm.Action) {
-	transitions := false
+	urgent, transitions := false, false
 	for _, a := range acts {
 		switch a.Kind {
 		case fsm.Transition:
 			transitions = true
+			urgent = urgent || a.To == fsm.Master
 		case fsm.SendAdvert:
-			r.sendAdvert(a.Priority)
+			r.msg.Priority = a.Priority
+			r.l.queue(r, r.send, &r.msg, r.cfg.Checksum)
 		case fsm.AddAddresses:
-			r.addAddresses(a.Addr)
+			if !r.ownsAddresses() {
+				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr)})
+			}
 		case fsm.RemoveAddresses:
-			r.removeAddresses(a.Addr)
+			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
+			if !r.ownsAddresses() {
+				e.prefixes = r.prefixes(a.Addr)
+			}
+			if a.Addr.IsValid() {
+				e.announce = linux.AnnounceKey{} // one address of a reload: the job runs on
+			}
+			r.l.emit(e)
 		case fsm.Announce:
 			r.announce(a.Addr)
 		case fsm.JoinGroup, fsm.LeaveGroup:
@@ -458,21 +308,17 @@ func (r *vr) exec(acts []fsm.Action) {
 		}
 	}
 	if transitions {
+		// The bookkeeping (log line, event, hooks) follows the rest, so
+		// hooks run once the addresses are in place.
 		for _, a := range acts {
 			if a.Kind == fsm.Transition {
 				r.transitioned(a)
 			}
 		}
 	}
-}
-
-func (r *vr) sendAdvert(prio uint8) {
-	r.msg.Priority = prio
-	if err := r.send.Send(&r.msg, r.cfg.Checksum); err != nil {
-		r.sendErrors.Add(1)
-		r.d.rateLog.log(r.cfg.Name+"/send", func(n uint64) {
-			r.log.Warn("advert not sent", "err", err, "count", n)
-		})
+	if urgent {
+		// A new Master's first advert goes out before anything else.
+		r.l.flush()
 	}
 }
 
@@ -505,31 +351,6 @@ func (r *vr) prefixes(only netip.Addr) []netip.Prefix {
 // (which would record them for removal) nor removes them.
 func (r *vr) ownsAddresses() bool { return r.cfg.Owner() }
 
-func (r *vr) addAddresses(only netip.Addr) {
-	if r.ownsAddresses() {
-		return
-	}
-	for _, p := range r.prefixes(only) {
-		if err := r.d.addrs.Add(r.addrDevice(), p); err != nil {
-			r.log.Error("install virtual address", "address", p, "err", err)
-		}
-	}
-}
-
-func (r *vr) removeAddresses(only netip.Addr) {
-	if !only.IsValid() {
-		r.announcer.Stop(r.announceKey())
-	}
-	if r.ownsAddresses() {
-		return
-	}
-	for _, p := range r.prefixes(only) {
-		if err := r.d.addrs.Remove(r.addrDevice(), p); err != nil {
-			r.log.Error("remove virtual address", "address", p, "err", err)
-		}
-	}
-}
-
 func (r *vr) announceKey() linux.AnnounceKey {
 	return linux.AnnounceKey{Interface: r.addrDevice(), VRID: r.cfg.VRID, IPv6: r.cfg.Family == vrrp.IPv6}
 }
@@ -541,54 +362,53 @@ func (r *vr) announce(only netip.Addr) {
 	}
 	vips := r.cfg.VIPs()
 	if only.IsValid() {
-		// A new address of a reload: one burst for it alone. (The
-		// announcer keys jobs by router, so this replaces a refresh job;
-		// the next transition to Master restarts the full one.)
+		// A new address of a reload: one burst for it alone. (Jobs are
+		// keyed by router, so this replaces a refresh job; the next
+		// transition to Master restarts the full one.)
 		vips = []netip.Addr{only}
 	}
-	if err := r.announcer.Start(r.announceKey(), mac, vips); err != nil {
-		r.log.Warn("announce", "err", err)
-	}
+	a := r.cfg.Announce
+	r.l.emit(effect{kind: effAnnounce, r: r, announce: r.announceKey(), mac: mac, vips: vips,
+		annCfg: linux.AnnounceConfig{Repeat: a.Repeat, Delay: a.Delay, Refresh: a.Refresh}})
 }
 
+// transitioned records a state change on the loop (status reads it there)
+// and hands the log line, the event and the hooks to the worker.
 func (r *vr) transitioned(a fsm.Action) {
 	now := time.Now()
 	r.since = now
 	st := r.fsm.Status()
 	ev := api.Event{Time: now, Router: r.cfg.Name, Type: "transition", From: a.From.String(), To: a.To.String(), Reason: a.Reason.String(), Priority: st.Priority}
-	r.transitions = append(r.transitions, ev)
-	if len(r.transitions) > 32 {
-		r.transitions = r.transitions[1:]
+	if r.transitions == nil {
+		r.transitions = make([]api.Event, 0, 4)
 	}
-	r.log.Info("transition", "from", ev.From, "to", ev.To, "reason", ev.Reason, "priority", st.Priority)
-	r.d.events.publish(ev)
-	r.hooks.Notify(notify.Event{Router: r.cfg.Name, From: ev.From, To: ev.To, Reason: ev.Reason,
-		Interface: r.cfg.Interface, VRID: r.cfg.VRID, Family: r.cfg.Family.String(), Priority: st.Priority})
+	r.transitions = append(r.transitions, ev)
+	if len(r.transitions) > maxTransitions {
+		r.transitions = append(r.transitions[:0], r.transitions[1:]...)
+	}
+	r.l.emit(effect{kind: effTransition, r: r, ev: ev, hooks: r.hooks, note: notify.Event{Router: r.cfg.Name, From: ev.From, To: ev.To, Reason: ev.Reason,
+		Interface: r.cfg.Interface, VRID: r.cfg.VRID, Family: r.cfg.Family.String(), Priority: st.Priority}})
 }
 
+// maxTransitions is how many past transitions a router keeps for status.
+const maxTransitions = 32
+
 // heard records the priority of the master we follow, for status.
-func (r *vr) heard(a advert) {
+func (r *vr) heard(src netip.Addr, prio uint8) {
 	st := r.fsm.Status()
-	if st.MasterAddr == a.src {
-		r.heardPrio = a.priority
+	if st.MasterAddr == src {
+		r.heardPrio = prio
 	}
 	if st.MasterAddr != r.lastMaster {
 		if r.lastMaster.IsValid() {
-			r.masterChanges.Add(1)
+			r.masterChanges++
 		}
 		r.lastMaster = st.MasterAddr
 	}
 }
 
-// flush waits (briefly) for the priority-0 advert of a shutdown to leave.
-func (r *vr) flush() {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = r.send.Flush(ctx)
-}
-
-// setTracked records a tracked object's state and applies the result. Runs
-// on the router goroutine.
+// setTracked records a tracked object's state and applies the result. On
+// the loop.
 func (r *vr) setTracked(name string, failed bool) {
 	changed := false
 	for i := range r.tracked {
@@ -597,10 +417,10 @@ func (r *vr) setTracked(name string, failed bool) {
 		}
 	}
 	if changed {
-		r.log.Info("tracked object changed", "object", name, "failed", failed)
-		r.d.events.publish(api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "track", Detail: fmt.Sprintf("%s failed=%v", name, failed)})
+		r.l.emit(effect{kind: effEvent, r: r, msg: "tracked object changed", ev: api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "track", Detail: fmt.Sprintf("%s failed=%v", name, failed)}})
 		r.applyTracking()
 	}
+	r.l.rearm(r)
 }
 
 // applyTracking turns the tracked objects into a priority and a fault.
@@ -608,7 +428,7 @@ func (r *vr) applyTracking() {
 	prio, fault := track.Effective(r.cfg.Priority, r.tracked)
 	if prio != r.fsm.Status().Priority {
 		r.handle(fsm.SetPriority(prio))
-		r.d.events.publish(api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "priority", Priority: prio})
+		r.l.emit(effect{kind: effEvent, r: r, ev: api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "priority", Priority: prio}})
 	}
 	if fault != r.trackFault {
 		r.trackFault = fault
@@ -620,7 +440,7 @@ func (r *vr) applyTracking() {
 	}
 }
 
-// setLink applies the interface's state. Runs on the router goroutine.
+// setLink applies the interface's state. On the loop.
 func (r *vr) setLink(st linux.LinkState) {
 	up := st.Usable()
 	if up == r.linkUp {
@@ -632,39 +452,17 @@ func (r *vr) setLink(st linux.LinkState) {
 	} else {
 		r.handle(fsm.Event{Kind: fsm.EventLinkDown})
 	}
+	r.l.rearm(r)
 }
 
-// do runs f on the router goroutine and waits for it, or gives up when the
-// router has stopped.
-func (r *vr) do(f func()) bool {
-	done := make(chan struct{})
-	select {
-	case r.ctl <- func() { f(); close(done) }:
-	case <-r.done:
-		return false
-	}
-	select {
-	case <-done:
-		return true
-	case <-r.done:
-		return false
-	}
-}
-
-// post runs f on the router goroutine without waiting.
-func (r *vr) post(f func()) {
-	select {
-	case r.ctl <- f:
-	case <-r.done:
-	}
-}
-
-// shutdown stops the router like the protocol's Shutdown event: a Master
-// sends priority 0 and withdraws its addresses. Called without d.mu.
-func (r *vr) shutdown() {
-	close(r.stop)
-	<-r.done
-	closeHooks(r.hooks, r.d.hookTimeout)
+// setSource follows a change of the advert source (spec §2): the socket
+// sends from it, the receive checks recognise it as ours, and the
+// tie-break compares it. On the loop.
+func (r *vr) setSource(src netip.Addr) {
+	r.send.SetSource(src)
+	r.vrrpCfg.Local = src
+	r.handle(fsm.SetPrimary(src))
+	r.l.rearm(r)
 }
 
 // closeHooks lets a notify runner finish its queue, within bounds.
@@ -672,4 +470,64 @@ func closeHooks(h *notify.Runner, hookTimeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*hookTimeout)
 	defer cancel()
 	h.Close(ctx)
+}
+
+// apply runs one effect on a worker.
+func (d *Daemon) apply(e effect) {
+	r := e.r
+	switch e.kind {
+	case effAddAddresses:
+		for _, p := range e.prefixes {
+			if err := d.addrs.Add(e.dev, p); err != nil {
+				r.log.Error("install virtual address", "address", p, "err", err)
+			}
+		}
+	case effRemoveAddresses:
+		if e.announce != (linux.AnnounceKey{}) {
+			d.announcer.Stop(e.announce)
+		}
+		for _, p := range e.prefixes {
+			if err := d.addrs.Remove(e.dev, p); err != nil {
+				r.log.Error("remove virtual address", "address", p, "err", err)
+			}
+		}
+	case effAnnounce:
+		if err := d.announcer.StartWith(e.announce, e.mac, e.vips, e.annCfg); err != nil {
+			r.log.Warn("announce", "err", err)
+		}
+	case effTransition:
+		r.log.Info("transition", "from", e.ev.From, "to", e.ev.To, "reason", e.ev.Reason, "priority", e.ev.Priority)
+		d.events.publish(e.ev)
+		e.hooks.Notify(e.note)
+	case effEvent:
+		if e.msg != "" {
+			r.log.Info(e.msg, "detail", e.ev.Detail)
+		}
+		d.events.publish(e.ev)
+	case effLog:
+		d.logEffect(e)
+	}
+}
+
+// logEffect writes a throttled warning, and publishes drops as events.
+func (d *Daemon) logEffect(e effect) {
+	if e.r == nil {
+		k := e.loop.key
+		if e.check == vrrp.CheckOther && e.msg == "" {
+			d.log.Warn("socket filter", "interface", k.name, "family", k.fam.String(), "err", e.err)
+			return
+		}
+		d.log.Warn("advert dropped", "interface", k.name, "family", k.fam.String(), "vrid", e.vrid, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
+		return
+	}
+	r := e.r
+	switch e.msg {
+	case "advert dropped":
+		r.log.Warn(e.msg, "reason", e.check.String(), "err", e.err, "count", e.count)
+		d.events.publish(api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "discards", Reason: e.check.String(), Detail: fmt.Sprintf("%d dropped: %v", e.count, e.err)})
+	case "advert accepted with a warning":
+		r.log.Warn(e.msg, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
+	default:
+		r.log.Warn(e.msg, "err", e.err, "count", e.count)
+	}
 }

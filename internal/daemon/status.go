@@ -14,7 +14,7 @@ import (
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// detail snapshots the router. Runs on the router goroutine.
+// detail snapshots the router. On its loop.
 func (r *vr) detail() api.RouterDetail {
 	st := r.fsm.Status()
 	c := &r.cfg
@@ -45,23 +45,23 @@ func (r *vr) detail() api.RouterDetail {
 			"adverts_sent":              st.Counters.SentAdvertisements,
 			"priority_zero_received":    st.Counters.RcvdPriZeroPackets,
 			"priority_zero_sent":        st.Counters.SentPriZeroPackets,
-			"master_changes":            r.masterChanges.Load(),
-			"send_errors":               r.sendErrors.Load(),
-			"receive_queue_drops":       r.rxQueueDrops.Load(),
+			"master_changes":            r.masterChanges,
+			"send_errors":               r.sendErrors,
 			"stale_timer_firings":       st.Counters.StaleTimerFirings,
-			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader].Load(),
-			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain].Load(),
+			"replies_suppressed":        st.Counters.RepliesSuppressed,
+			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader],
+			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain],
 		},
 		Discards:        map[string]uint64{},
 		Transitions:     slices.Clone(r.transitions),
 		NewMasterReason: newMasterReason(st.Counters.NewMasterReason),
 	}
-	for i, name := range reasonNames {
-		if n := r.discards[i].Load(); n > 0 {
-			d.Discards[name] = n
+	for c := range vrrp.NumChecks {
+		if n := r.discards[c]; n > 0 {
+			d.Discards[c.String()] = n
 		}
-		if n := r.warnings[i].Load(); n > 0 {
-			d.Counters["warning_"+name] = n
+		if n := r.warnings[c]; n > 0 {
+			d.Counters["warning_"+c.String()] = n
 		}
 	}
 	for _, o := range r.tracked {
@@ -82,14 +82,13 @@ func addrString(a netip.Addr) string {
 	return a.String()
 }
 
-// snapshot returns every router's detail, in configuration order.
+// snapshot returns every router's detail, in configuration order: one
+// message per loop, whatever the number of routers on it.
 func (d *Daemon) snapshot() []api.RouterDetail {
 	d.mu.RLock()
-	order := make([]*vr, 0, len(d.routers))
-	for _, rc := range d.cfg.Routers {
-		if r := d.routers[rc.Name]; r != nil {
-			order = append(order, r)
-		}
+	loops := make([]*loop, 0, len(d.loops))
+	for _, l := range d.loops {
+		loops = append(loops, l)
 	}
 	var parked []api.RouterDetail
 	for _, rc := range d.cfg.Routers {
@@ -97,14 +96,25 @@ func (d *Daemon) snapshot() []api.RouterDetail {
 			parked = append(parked, pendingDetail(&rc))
 		}
 	}
+	order := make(map[string]int, len(d.cfg.Routers))
+	for i, rc := range d.cfg.Routers {
+		order[rc.Name] = i
+	}
 	d.mu.RUnlock()
-	out := make([]api.RouterDetail, 0, len(order)+len(parked))
-	for _, r := range order {
-		var det api.RouterDetail
-		if r.do(func() { det = r.detail() }) {
-			out = append(out, det)
+	var out []api.RouterDetail
+	for _, l := range loops {
+		var dets []api.RouterDetail
+		if l.do(func() {
+			for _, r := range l.routers {
+				if r != nil {
+					dets = append(dets, r.detail())
+				}
+			}
+		}) {
+			out = append(out, dets...)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b api.RouterDetail) int { return order[a.Name] - order[b.Name] })
 	return append(out, parked...)
 }
 
@@ -149,6 +159,6 @@ func (d *Daemon) Router(name string) (api.RouterDetail, bool) {
 		return api.RouterDetail{}, false
 	}
 	var det api.RouterDetail
-	ok := r.do(func() { det = r.detail() })
+	ok := r.l.do(func() { det = r.detail() })
 	return det, ok
 }

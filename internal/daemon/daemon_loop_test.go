@@ -1,0 +1,264 @@
+package daemon
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"govrrp/internal/api"
+	"govrrp/internal/config"
+	"govrrp/internal/linux"
+	"govrrp/vrrp"
+)
+
+// The whole daemon on fake sockets, under -race: loops on their own
+// goroutines, control messages from others, real time.
+
+// waitUntil polls cond on the daemon's own goroutines' progress (no sleep:
+// it yields to them), failing after within.
+func waitUntil(t *testing.T, within time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		<-tick.C
+	}
+}
+
+func countStates(d *Daemon) map[string]int {
+	out := map[string]int{}
+	for _, r := range d.Routers() {
+		out[r.State]++
+	}
+	return out
+}
+
+func openFDs(t *testing.T) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
+}
+
+// 1000 routers on four interfaces start, elect and stop, and leave no
+// goroutine, fd, address or socket behind: a virtual router has no
+// goroutine of its own, and everything a loop holds goes with it.
+func TestDaemon1000RoutersStartStop(t *testing.T) {
+	goroutines, fds := runtime.NumGoroutine(), openFDs(t)
+	cfg := &config.Config{}
+	for i := range 1000 {
+		// Owners are Master at once; the others stay Backup for the
+		// test's length (Master_Down_Interval over 30 s).
+		c := routerCfg(fmt.Sprintf("vr%d", i), uint8(1+i%250), 100, 10*time.Second)
+		c.Interface = fmt.Sprintf("eth%d", i/250)
+		if i%2 == 0 {
+			c.Priority, c.AdvertInterval = 255, 100*time.Millisecond
+		}
+		cfg.Routers = append(cfg.Routers, c)
+	}
+	d, fn := fakeDaemon(cfg)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if n := runtime.NumGoroutine() - goroutines; n > 4+numWorkers+2 {
+		t.Errorf("%d goroutines for 1000 routers on 4 loops", n)
+	}
+	waitUntil(t, 5*time.Second, "500 Masters and 500 Backups", func() bool {
+		c := countStates(d)
+		return c["Master"] == 500 && c["Backup"] == 500
+	})
+	if fn.opened != 4 {
+		t.Errorf("%d sockets for 4 interfaces", fn.opened)
+	}
+	d.Stop()
+	for name, s := range fn.socks {
+		if !s.closed {
+			t.Errorf("socket of %v left open", name)
+		}
+	}
+	// Every Master resigned with priority 0 [5798-6.4.3-g].
+	zero := 0
+	for _, s := range fn.socks {
+		for _, w := range s.written() {
+			if w.Priority == 0 {
+				zero++
+			}
+		}
+	}
+	if zero != 500 {
+		t.Errorf("%d priority-0 adverts on stop, want 500", zero)
+	}
+	if n := fn.addrs.count(); n != 0 {
+		t.Errorf("%d addresses left installed", n)
+	}
+	if n := runtime.NumGoroutine(); n > goroutines {
+		buf := make([]byte, 1<<16)
+		t.Errorf("%d goroutines after Stop, %d before:\n%s", n, goroutines, buf[:runtime.Stack(buf, true)])
+	}
+	if n := openFDs(t); n > fds {
+		t.Errorf("%d fds after Stop, %d before", n, fds)
+	}
+}
+
+// Adverts keep flowing into the loops while the configuration is reloaded
+// again and again and status is read: nothing races, the Backups never
+// leave Backup, and the reloaded priority is what runs.
+func TestDaemonReloadWhileAdvertsFlow(t *testing.T) {
+	const iv = 10 * time.Millisecond
+	mk := func(prio uint8) *config.Config {
+		cfg := &config.Config{}
+		for i := range 20 {
+			cfg.Routers = append(cfg.Routers, routerCfg(fmt.Sprintf("vr%d", i), uint8(i+1), prio, iv))
+		}
+		return cfg
+	}
+	d, fn := fakeDaemon(mk(100))
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	sock := fn.sock("eth0")
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		// A Master at priority 200 for every VRID, every 2 ms.
+		clk := d.clock
+		tick := time.NewTicker(2 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			at := clk.Now()
+			var ps []fakePkt
+			for i := range 20 {
+				vrid := uint8(i + 1)
+				ps = append(ps, pkt(advert(vrid, 200, peerA4, iv, vipOf(vrid)), peerA4, at))
+			}
+			sock.deliver(ps...)
+		}
+	})
+	waitUntil(t, 2*time.Second, "20 Backups", func() bool { return countStates(d)["Backup"] == 20 })
+	for i := range 30 {
+		res := d.Apply(mk(uint8(101 + i)))
+		if !res.OK || len(res.Updated) != 20 {
+			t.Fatalf("reload %d: %+v", i, res)
+		}
+		_ = d.Routers()
+	}
+	close(stop)
+	wg.Wait()
+	for _, r := range d.Routers() {
+		if r.State != "Backup" || r.Priority != 130 || r.Master != peerA4.String() {
+			t.Fatalf("%s: %s priority %d following %q", r.Name, r.State, r.Priority, r.Master)
+		}
+		det, _ := d.Router(r.Name)
+		if len(det.Transitions) != 1 {
+			t.Fatalf("%s left Backup during the reloads: %+v", r.Name, det.Transitions)
+		}
+	}
+}
+
+// Stop in the middle of a burst: every Master still sends its priority-0
+// advert, and nothing is sent after it.
+func TestDaemonStopMidBurst(t *testing.T) {
+	cfg := &config.Config{}
+	for i := range 50 {
+		cfg.Routers = append(cfg.Routers, routerCfg(fmt.Sprintf("vr%d", i), uint8(i+1), 255, 10*time.Millisecond))
+	}
+	d, fn := fakeDaemon(cfg)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sock := fn.sock("eth0")
+	waitUntil(t, 2*time.Second, "50 Masters", func() bool { return countStates(d)["Master"] == 50 })
+	// A burst of junk and lower priorities keeps the loop reading.
+	var burst []fakePkt
+	for i := range 5000 {
+		vrid := uint8(1 + i%60)
+		burst = append(burst, pkt(advert(vrid, 50, peerA4, 10*time.Millisecond, vipOf(vrid)), peerA4, d.clock.Now()))
+	}
+	sock.deliver(burst...)
+	d.Stop()
+	last := map[uint8]int{}
+	for i, w := range sock.written() {
+		last[w.VRID] = i
+	}
+	out := sock.written()
+	for vrid := uint8(1); vrid <= 50; vrid++ {
+		i, ok := last[vrid]
+		if !ok || out[i].Priority != 0 {
+			t.Fatalf("VRID %d: last advert %+v, want priority 0", vrid, out[i])
+		}
+	}
+}
+
+// Tracking reaches the state machine: an interface going down moves the
+// priority (weight) or puts the router in Fault (weight 0), and back.
+func TestDaemonTrackingMovesStateMachine(t *testing.T) {
+	c := routerCfg("vr", 1, 100, 10*time.Millisecond)
+	c.Track.Interfaces = []config.TrackItem{{Name: "uplink", Weight: -30}}
+	f := routerCfg("vf", 2, 255, 10*time.Millisecond)
+	f.Track.Interfaces = []config.TrackItem{{Name: "uplink"}}
+	d, _ := fakeDaemon(&config.Config{Routers: []config.Router{c, f}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	get := func(name string) api.RouterDetail {
+		det, ok := d.Router(name)
+		if !ok {
+			t.Fatalf("no router %s", name)
+		}
+		return det
+	}
+	waitUntil(t, time.Second, "vf Master", func() bool { return get("vf").State == "Master" })
+	d.linkChanged(linux.LinkState{Name: "uplink", Exists: true, Index: 3})
+	waitUntil(t, time.Second, "tracking to apply", func() bool {
+		return get("vr").EffectivePriority == 70 && get("vf").State == "Fault"
+	})
+	d.linkChanged(linux.LinkState{Name: "uplink", Exists: true, Index: 3, Up: true})
+	waitUntil(t, time.Second, "tracking to clear", func() bool {
+		return get("vr").EffectivePriority == 100 && get("vf").State == "Master"
+	})
+}
+
+// Adverts for a VRID nobody configured are counted on the interface, and
+// the kernel filter asks only for the configured VRIDs, with unicast ones
+// exempt from the TTL check.
+func TestDaemonFilterAndUnknownVRID(t *testing.T) {
+	u := routerCfg("u", 9, 100, time.Second)
+	u.UnicastPeers = append(u.UnicastPeers, peerA4)
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{routerCfg("m", 1, 100, time.Second), u}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	sock := fn.sock("eth0")
+	sock.mu.Lock()
+	f := sock.filter
+	sock.mu.Unlock()
+	for vrid := range 256 {
+		if f.VRIDs[vrid] != (vrid == 1 || vrid == 9) || f.AnyTTL[vrid] != (vrid == 9) {
+			t.Fatalf("filter for VRID %d: %v/%v", vrid, f.VRIDs[vrid], f.AnyTTL[vrid])
+		}
+	}
+	sock.deliver(pkt(advert(42, 100, peerA4, time.Second, vipOf(42)), peerA4, d.clock.Now()))
+	var unknown uint64
+	l := d.loops[ifaceKey{"eth0", vrrp.IPv4}]
+	waitUntil(t, time.Second, "the unknown VRID to be counted", func() bool {
+		l.do(func() { unknown, _ = l.stats() })
+		return unknown == 1
+	})
+}

@@ -1,0 +1,339 @@
+package daemon
+
+import (
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"govrrp/internal/config"
+	"govrrp/internal/linux"
+	"govrrp/vrrp"
+)
+
+// Fakes for the loop: a socket fed by the test, a poller that sleeps on
+// channels, a clock the test moves. They let the whole daemon run under
+// -race without a kernel.
+
+// epoch is the wall-clock time of fakeClock's zero.
+var epoch = time.Unix(1_700_000_000, 0)
+
+// fakeClock is a loop clock the test moves (step mode), or that follows
+// real time from its creation (goroutine mode).
+type fakeClock struct {
+	mu   sync.Mutex
+	now  time.Duration
+	real time.Time // zero: moved by the test
+}
+
+func (c *fakeClock) Now() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.real.IsZero() {
+		return time.Since(c.real)
+	}
+	return c.now
+}
+
+func (c *fakeClock) set(t time.Duration) {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+}
+
+// Arrived reads a fake stamp: epoch plus the time on the clock's scale.
+func (c *fakeClock) Arrived(t time.Time) time.Duration {
+	if t.IsZero() {
+		return c.Now()
+	}
+	return t.Sub(epoch)
+}
+
+func stamp(at time.Duration) time.Time { return epoch.Add(at) }
+
+// fakePkt is a datagram waiting in a fakeSocket.
+type fakePkt struct {
+	payload []byte
+	ip      vrrp.IPHeader
+	arrival time.Time
+}
+
+// sent is one advert a fake socket wrote.
+type sent struct {
+	VRID, Priority uint8
+	Batch          int // which FlushBatch wrote it
+}
+
+// fakeSocket is a loop's socket: the test queues datagrams with deliver,
+// and reads what the loop wrote with written.
+type fakeSocket struct {
+	mu      sync.Mutex
+	in      []fakePkt
+	head    int
+	queued  []sent
+	out     []sent
+	batches int
+	src     netip.Addr
+	filter  linux.FilterSpec
+	closed  bool
+	ready   chan struct{} // signalled when a datagram is queued
+	onFlush func()        // called by FlushBatch (under no lock)
+}
+
+func newFakeSocket(src netip.Addr) *fakeSocket {
+	return &fakeSocket{src: src, ready: make(chan struct{}, 1)}
+}
+
+func (s *fakeSocket) deliver(p ...fakePkt) {
+	s.mu.Lock()
+	s.in = append(s.in, p...)
+	s.mu.Unlock()
+	select {
+	case s.ready <- struct{}{}:
+	default:
+	}
+}
+
+func (s *fakeSocket) ReadBatch(pkts []linux.Packet) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for n < len(pkts) && s.head < len(s.in) {
+		p := &s.in[s.head]
+		pkts[n] = linux.Packet{Payload: p.payload, IP: p.ip, Arrival: p.arrival}
+		s.in[s.head] = fakePkt{}
+		s.head++
+		n++
+	}
+	if s.head == len(s.in) {
+		s.in, s.head = s.in[:0], 0
+	}
+	return n, nil
+}
+
+func (s *fakeSocket) Queue(m *vrrp.Message, _ vrrp.ChecksumForm) error {
+	s.mu.Lock()
+	s.queued = append(s.queued, sent{VRID: m.VRID, Priority: m.Priority})
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *fakeSocket) FlushBatch() error {
+	s.mu.Lock()
+	if len(s.queued) > 0 {
+		s.batches++
+		for _, q := range s.queued {
+			q.Batch = s.batches
+			s.out = append(s.out, q)
+		}
+		s.queued = s.queued[:0]
+	}
+	f := s.onFlush
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+	return nil
+}
+
+func (s *fakeSocket) written() []sent {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]sent(nil), s.out...)
+}
+
+func (s *fakeSocket) Source() netip.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.src
+}
+
+func (s *fakeSocket) SetSource(a netip.Addr) {
+	s.mu.Lock()
+	s.src = a
+	s.mu.Unlock()
+}
+
+func (s *fakeSocket) SetFilter(f *linux.FilterSpec) error {
+	s.mu.Lock()
+	s.filter = *f
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *fakeSocket) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	return nil
+}
+
+// fakePoller sleeps on the socket's ready channel, Wake, or a real timer.
+type fakePoller struct {
+	sock *fakeSocket
+	wake chan struct{}
+}
+
+func newFakePoller(s *fakeSocket) *fakePoller {
+	return &fakePoller{sock: s, wake: make(chan struct{}, 1)}
+}
+
+func (p *fakePoller) Wait(timeout time.Duration) error {
+	p.sock.mu.Lock()
+	waiting := p.sock.head < len(p.sock.in)
+	p.sock.mu.Unlock()
+	if waiting || timeout == 0 {
+		return nil
+	}
+	var tc <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		tc = t.C
+	}
+	select {
+	case <-p.wake:
+	case <-p.sock.ready:
+	case <-tc:
+	}
+	return nil
+}
+
+func (p *fakePoller) Wake() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *fakePoller) Close() error { return nil }
+
+// advert encodes an advert of vrid from src as the wire carries it.
+func advert(vrid, prio uint8, src netip.Addr, interval time.Duration, vips ...netip.Addr) []byte {
+	m := vrrp.Message{Version: 3, Type: vrrp.TypeAdvertisement, VRID: vrid, Priority: prio, Family: vrrp.IPv4, Interval: interval, Addresses: vips}
+	b, err := m.Encode(nil, src, vrrp.MulticastIPv4, vrrp.ChecksumPseudoHeader)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+func pkt(payload []byte, src netip.Addr, at time.Duration) fakePkt {
+	return fakePkt{payload: payload, ip: vrrp.IPHeader{Src: src, Dst: vrrp.MulticastIPv4, TTL: vrrp.TTL}, arrival: stamp(at)}
+}
+
+var (
+	self4  = netip.MustParseAddr("10.77.0.1")
+	peerA4 = netip.MustParseAddr("10.77.0.2")
+	peerB4 = netip.MustParseAddr("10.77.0.3")
+	peerC4 = netip.MustParseAddr("10.77.0.4")
+)
+
+func vipOf(vrid uint8) netip.Addr { return netip.AddrFrom4([4]byte{10, 78, 0, vrid}) }
+
+// routerCfg is a VRRPv3 IPv4 router on eth0.
+func routerCfg(name string, vrid, prio uint8, interval time.Duration) config.Router {
+	return config.Router{Name: name, Interface: "eth0", VRID: vrid, Version: 3, Family: vrrp.IPv4, Priority: prio,
+		AdvertInterval: interval, Preempt: true, Checksum: vrrp.ChecksumPseudoHeader,
+		Addresses: []netip.Prefix{netip.PrefixFrom(vipOf(vrid), 24)}}
+}
+
+// quiet is a logger for tests that check behaviour, not log lines.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+// fakeDaemon is a Daemon whose loops run on fake sockets with a real-time
+// fake clock; every interface "exists" and is up.
+func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
+	d := New(cfg, Options{Log: quiet})
+	fn := &fakeNet{socks: map[ifaceKey]*fakeSocket{}}
+	d.clock = &fakeClock{real: time.Now()}
+	d.listen = func(key ifaceKey) (socket, poller, error) {
+		fn.mu.Lock()
+		defer fn.mu.Unlock()
+		s := newFakeSocket(self4)
+		fn.socks[key] = s
+		fn.opened++
+		return s, newFakePoller(s), nil
+	}
+	d.addrs, d.announcer, d.watchLinks = &fn.addrs, &fn.ann, false
+	d.linkState = func(name string) linux.LinkState {
+		return linux.LinkState{Name: name, Exists: true, Index: 2, Up: true, Primary: self4}
+	}
+	return d, fn
+}
+
+type fakeNet struct {
+	mu     sync.Mutex
+	socks  map[ifaceKey]*fakeSocket
+	opened int
+	addrs  fakeAddrs
+	ann    fakeAnnouncer
+}
+
+// fakeAddrs records the installed addresses per device.
+type fakeAddrs struct {
+	mu sync.Mutex
+	on map[string]map[netip.Prefix]bool
+}
+
+func (a *fakeAddrs) Add(dev string, p netip.Prefix) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.on == nil {
+		a.on = map[string]map[netip.Prefix]bool{}
+	}
+	if a.on[dev] == nil {
+		a.on[dev] = map[netip.Prefix]bool{}
+	}
+	a.on[dev][p] = true
+	return nil
+}
+
+func (a *fakeAddrs) Remove(dev string, p netip.Prefix) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.on[dev], p)
+	return nil
+}
+
+func (a *fakeAddrs) Flush(string, []netip.Addr) ([]netip.Prefix, error) { return nil, nil }
+
+func (a *fakeAddrs) RemoveAll() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	clear(a.on)
+	return nil
+}
+
+func (a *fakeAddrs) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	n := 0
+	for _, m := range a.on {
+		n += len(m)
+	}
+	return n
+}
+
+// fakeAnnouncer counts bursts.
+type fakeAnnouncer struct {
+	mu      sync.Mutex
+	started int
+}
+
+func (f *fakeAnnouncer) StartWith(linux.AnnounceKey, net.HardwareAddr, []netip.Addr, linux.AnnounceConfig) error {
+	f.mu.Lock()
+	f.started++
+	f.mu.Unlock()
+	return nil
+}
+func (f *fakeAnnouncer) Stop(linux.AnnounceKey) {}
+func (f *fakeAnnouncer) Close()                 {}
+
+func (f *fakeNet) sock(name string) *fakeSocket {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.socks[ifaceKey{name, vrrp.IPv4}]
+}

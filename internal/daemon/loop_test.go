@@ -1,0 +1,366 @@
+package daemon
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"govrrp/fsm"
+	"govrrp/internal/config"
+	"govrrp/vrrp"
+)
+
+// stepLab drives one loop by hand: the test delivers datagrams, sets the
+// clock and calls step, so every interleaving is reproducible.
+type stepLab struct {
+	t       *testing.T
+	clk     *fakeClock
+	sock    *fakeSocket
+	l       *loop
+	effects []effect
+	order   []string // flushes of adverts and effects, as they happened
+}
+
+func newStepLab(t *testing.T) *stepLab {
+	lab := &stepLab{t: t, clk: &fakeClock{}, sock: newFakeSocket(self4)}
+	lab.l = newLoop(ifaceKey{"eth0", vrrp.IPv4}, lab.sock, newFakePoller(lab.sock), lab.clk, func(effs []effect) {
+		for _, e := range effs {
+			lab.order = append(lab.order, fmt.Sprintf("effect %d %s", e.kind, e.ev.To))
+		}
+		lab.effects = append(lab.effects, effs...)
+	})
+	batches := 0
+	lab.sock.onFlush = func() {
+		if lab.sock.batches != batches {
+			batches = lab.sock.batches
+			lab.order = append(lab.order, "adverts")
+		}
+	}
+	return lab
+}
+
+// add puts a router of c on the loop, as Daemon.startRouter does.
+func (lab *stepLab) add(c config.Router) *vr {
+	r := &vr{cfg: c, log: quiet, hidx: -1, since: time.Now(), linkUp: true}
+	var err error
+	if r.fsm, err = fsm.New(fsmConfig(&c, self4), lab.clk); err != nil {
+		lab.t.Fatal(err)
+	}
+	r.send = lab.sock
+	r.setMessage(&c)
+	r.vrrpCfg = &vrrp.Config{Version: c.Version, Priority: c.Priority, Interval: c.AdvertInterval, Addresses: c.VIPs(),
+		Checksum: c.Checksum, Local: self4}
+	lab.l.add(r)
+	return r
+}
+
+// at moves the clock to t and runs one step.
+func (lab *stepLab) at(t time.Duration) {
+	lab.clk.set(t)
+	lab.l.step()
+}
+
+// run sleeps as the real loop does (to the next wake-up, never past end)
+// and steps, until end.
+func (lab *stepLab) run(end time.Duration, each func(now time.Duration)) {
+	for {
+		now := lab.clk.Now()
+		d := lab.l.timeout(now)
+		if d < 0 || now+d > end {
+			lab.at(end)
+			return
+		}
+		lab.at(now + d)
+		if each != nil {
+			each(now + d)
+		}
+	}
+}
+
+func (lab *stepLab) transitions() []string {
+	var out []string
+	for _, e := range lab.effects {
+		if e.kind == effTransition {
+			out = append(out, e.r.cfg.Name+":"+e.ev.From+"->"+e.ev.To+"("+e.ev.Reason+")")
+		}
+	}
+	return out
+}
+
+// The example: the old Master resigns (priority 0) and the new one's
+// first advert follows on the wire. Handled in that order, the Backup
+// follows the new Master; the other way round it would take over after
+// Skew_Time. Both adverts in one batch, in two, and read late.
+func TestLoopPriorityZeroThenNewMaster(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		split bool
+		late  time.Duration
+	}{
+		{"one batch", false, 0},
+		{"two batches", true, 0},
+		{"one batch read late", false, 5 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lab := newStepLab(t)
+			const iv = 100 * time.Millisecond
+			r := lab.add(routerCfg("b", 1, 100, iv))
+			lab.at(time.Millisecond)
+			vip := vipOf(1)
+			lab.sock.deliver(pkt(advert(1, 200, peerA4, iv, vip), peerA4, 10*time.Millisecond))
+			lab.at(10 * time.Millisecond)
+			p0 := pkt(advert(1, 0, peerA4, iv, vip), peerA4, 50*time.Millisecond)
+			first := pkt(advert(1, 150, peerB4, iv, vip), peerB4, 50*time.Millisecond+100*time.Microsecond)
+			if tc.split {
+				lab.sock.deliver(p0)
+				lab.at(50*time.Millisecond + 50*time.Microsecond)
+				lab.sock.deliver(first)
+			} else {
+				lab.sock.deliver(p0, first)
+			}
+			lab.at(50*time.Millisecond + 100*time.Microsecond + tc.late)
+			// Past Skew_Time (61 ms), before Master_Down_Interval.
+			lab.run(300*time.Millisecond, nil)
+			st := r.fsm.Status()
+			if st.State != fsm.Backup || st.MasterAddr != peerB4 || len(lab.transitions()) != 1 {
+				t.Fatalf("state %v following %v, transitions %v: want Backup following %v [5798-6.4.2-i]", st.State, st.MasterAddr, lab.transitions(), peerB4)
+			}
+			if at, _, _ := r.fsm.Deadline(fsm.MasterDownTimer); at != 50*time.Millisecond+100*time.Microsecond+st.MasterDownInterval {
+				t.Fatalf("Master_Down_Timer at %v, want from the new Master's advert", at)
+			}
+		})
+	}
+}
+
+// An advert that arrived before Master_Down_Timer expired, but was read
+// after, resets the timer from its arrival [5798-6.4.2-i]: no takeover.
+func TestLoopLateReadKeepsBackup(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	r := lab.add(routerCfg("b", 1, 100, iv))
+	down := fsm.MasterDownInterval(3, 100, iv)
+	arrived := down - time.Millisecond
+	lab.sock.deliver(pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, arrived))
+	lab.at(down + 20*time.Millisecond) // the loop woke 21 ms after the advert came
+	if st := r.fsm.Status(); st.State != fsm.Backup {
+		t.Fatalf("took over on an advert read late: %v", lab.transitions())
+	}
+	if at, _, _ := r.fsm.Deadline(fsm.MasterDownTimer); at != arrived+down {
+		t.Fatalf("Master_Down_Timer at %v, want %v (from the arrival)", at, arrived+down)
+	}
+}
+
+// A backlog longer than one step reads: the Master's advert at its end
+// arrived before Master_Down_Timer expired, so the deadline that passed
+// while the loop worked through the backlog must not fire before it.
+func TestLoopBacklogBeforeDeadline(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	r := lab.add(routerCfg("b", 1, 100, iv))
+	down := fsm.MasterDownInterval(3, 100, iv)
+	var burst []fakePkt
+	for i := range maxBatches*batchSize + 50 {
+		at := down - time.Millisecond + time.Duration(i)*time.Nanosecond
+		burst = append(burst, pkt(advert(7, 50, peerC4, iv, vipOf(7)), peerC4, at))
+	}
+	burst = append(burst, pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, down-time.Microsecond))
+	lab.sock.deliver(burst...)
+	lab.at(down + time.Millisecond)
+	lab.at(down + time.Millisecond)
+	if st := r.fsm.Status(); st.State != fsm.Backup || len(lab.transitions()) != 1 {
+		t.Fatalf("took over before reading the Master's advert at the end of the backlog: %v", lab.transitions())
+	}
+}
+
+// Master_Down_Timer never fires early, and the new Master's first advert
+// leaves before its addresses, announcements or log line [5798-6.4.2-g].
+func TestLoopTakeoverExact(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	r := lab.add(routerCfg("b", 1, 100, iv))
+	lab.order = nil
+	deadline, _, _ := r.fsm.Deadline(fsm.MasterDownTimer)
+	var at time.Duration
+	lab.run(time.Second, func(now time.Duration) {
+		if at == 0 && r.fsm.State() == fsm.Master {
+			at = now
+		}
+	})
+	if at != deadline {
+		t.Fatalf("took over at %v, Master_Down_Timer was due at %v", at, deadline)
+	}
+	want := []string{"adverts", fmt.Sprintf("effect %d ", effAddAddresses), fmt.Sprintf("effect %d ", effAnnounce), fmt.Sprintf("effect %d Master", effTransition)}
+	if len(lab.order) < len(want) || !slices.Equal(lab.order[:len(want)], want) {
+		t.Fatalf("order of the takeover %v, want %v first", lab.order, want)
+	}
+}
+
+// Adver_Timers falling due within 1% of the interval leave in one
+// sendmmsg; none fires late or more than 1% early, and each Master keeps
+// its exact rate.
+func TestLoopCoalescesAdverts(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = time.Second
+	var rs []*vr
+	for i := range 50 {
+		lab.clk.set(time.Duration(i) * 100 * time.Microsecond) // 5 ms between the first and the last
+		rs = append(rs, lab.add(routerCfg(fmt.Sprint(i), uint8(i+1), 100, iv)))
+	}
+	lab.run(5*time.Second, nil) // all Master
+	for _, r := range rs {
+		if r.fsm.State() != fsm.Master {
+			t.Fatalf("router %s %v", r.cfg.Name, r.fsm.State())
+		}
+	}
+	before := lab.sock.batches
+	sentBefore := make([]uint64, len(rs))
+	for i, r := range rs {
+		sentBefore[i] = r.fsm.Status().Counters.SentAdvertisements
+	}
+	lab.run(15*time.Second, func(now time.Duration) {})
+	// Check every firing against its deadline: run again with the check.
+	for i, r := range rs {
+		if n := r.fsm.Status().Counters.SentAdvertisements - sentBefore[i]; n != 10 {
+			t.Fatalf("router %s sent %d adverts in 10 s at 1 s", r.cfg.Name, n)
+		}
+	}
+	if n := lab.sock.batches - before; n > 11 {
+		t.Fatalf("%d sendmmsg batches for 10 rounds of 50 adverts due within 5 ms: not coalesced", n)
+	}
+	// Never late, never more than 1% early.
+	dues := make([]time.Duration, len(rs))
+	for i, r := range rs {
+		dues[i], _, _ = r.fsm.Deadline(fsm.AdverTimer)
+	}
+	lab.run(20*time.Second, func(now time.Duration) {
+		for i, r := range rs {
+			at, _, _ := r.fsm.Deadline(fsm.AdverTimer)
+			if at == dues[i] {
+				continue
+			}
+			if now > dues[i] || dues[i]-now > iv/100 {
+				t.Fatalf("router %s: Adver_Timer due at %v fired at %v", r.cfg.Name, dues[i], now)
+			}
+			dues[i] = at
+		}
+	})
+}
+
+// Wire order, whatever the batching: a loop that reads every datagram the
+// moment it arrives and one that reads them in batches, late, across many
+// ReadBatch calls and steps, hand the state machines the same events in
+// the same order, so they send the same adverts and make the same
+// transitions. Random traffic: priorities 0..255 from three peers for two
+// VRIDs, junk, and bursts longer than one step reads.
+func TestLoopWireOrderEveryInterleaving(t *testing.T) {
+	const iv = 100 * time.Millisecond
+	peers := []netip.Addr{peerA4, peerB4, peerC4}
+	for seed := range uint64(60) {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		var evs []fakePkt
+		now := 5 * time.Millisecond
+		n := 40 + rng.IntN(80)
+		for i := range n {
+			gap := time.Duration(rng.IntN(150_000)) * time.Microsecond
+			if i%37 == 5 {
+				// A burst longer than one step reads (maxBatches ×
+				// batchSize), arriving over 2 ms.
+				for j := range maxBatches*batchSize + 100 {
+					at := now + time.Duration(j)*2*time.Microsecond
+					evs = append(evs, pkt(advert(9, 50, peerC4, iv, vipOf(9)), peerC4, at))
+				}
+				now += 2 * time.Millisecond
+			}
+			now += gap
+			vrid := uint8(1 + rng.IntN(2))
+			src := peers[rng.IntN(len(peers))]
+			prio := []uint8{0, 50, 100, 150, 200, 255}[rng.IntN(6)]
+			p := pkt(advert(vrid, prio, src, iv, vipOf(vrid)), src, now)
+			if rng.IntN(10) == 0 {
+				p.payload = append([]byte(nil), p.payload...)
+				p.payload[7] ^= 0xff // bad checksum
+			}
+			evs = append(evs, p)
+		}
+		end := now + time.Second
+
+		runLab := func(batched bool) ([]sent, []string, []fsm.Status) {
+			lab := newStepLab(t)
+			rs := []*vr{lab.add(routerCfg("a", 1, 100, iv)), lab.add(routerCfg("b", 2, 150, iv))}
+			brng := rand.New(rand.NewPCG(seed, 11))
+			for i := 0; i < len(evs); {
+				j := i + 1
+				if batched {
+					j = i + 1 + brng.IntN(min(300, len(evs)-i))
+				}
+				// Sleep as the loop would until the first arrives.
+				lab.run(evs[i].arrival.Sub(epoch), nil)
+				lab.sock.deliver(evs[i:j]...)
+				read := evs[j-1].arrival.Sub(epoch)
+				if batched && j < len(evs) {
+					// Read late, but before the next datagram arrives
+					// (else it would be in the socket too).
+					next := evs[j].arrival.Sub(epoch)
+					read += time.Duration(brng.Int64N(int64(next-read) + 1))
+				}
+				lab.at(read)
+				i = j
+			}
+			lab.run(end, nil)
+			var sts []fsm.Status
+			for _, r := range rs {
+				sts = append(sts, r.fsm.Status())
+			}
+			out := lab.sock.written()
+			for i := range out {
+				out[i].Batch = 0
+			}
+			return out, lab.transitions(), sts
+		}
+		wantSent, wantTr, wantSt := runLab(false)
+		gotSent, gotTr, gotSt := runLab(true)
+		if !slices.Equal(gotTr, wantTr) {
+			t.Fatalf("seed %d: transitions\n batched %v\n at once %v", seed, gotTr, wantTr)
+		}
+		if !slices.Equal(gotSent, wantSent) {
+			t.Fatalf("seed %d: %d adverts sent batched, %d at once, or in another order", seed, len(gotSent), len(wantSent))
+		}
+		for i := range gotSt {
+			g, w := gotSt[i], wantSt[i]
+			if g.State != w.State || g.MasterAddr != w.MasterAddr || g.Counters != w.Counters {
+				t.Fatalf("seed %d router %d: batched %+v\n at once %+v", seed, i, g, w)
+			}
+		}
+	}
+}
+
+// A steady Backup's advert and a Master's advert cost no allocation on the
+// loop: read, checked, handled, timer reset, queued and flushed.
+func TestLoopHotPathAllocs(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	lab.add(routerCfg("b", 1, 100, iv))
+	m := lab.add(routerCfg("m", 2, 255, iv)) // the owner: Master at once
+	lab.sock.onFlush = nil
+	if m.fsm.State() != fsm.Master {
+		t.Fatal("owner not Master")
+	}
+	p := pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, 0)
+	now := time.Millisecond
+	lab.at(now)
+	allocs := testing.AllocsPerRun(2000, func() {
+		now += iv / 2 // one received advert and, every other time, one sent
+		p.arrival = stamp(now)
+		lab.sock.deliver(p)
+		lab.sock.mu.Lock()
+		lab.sock.out = lab.sock.out[:0] // the fake's record, not the loop's cost
+		lab.sock.mu.Unlock()
+		lab.at(now)
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocations per steady-state step", allocs)
+	}
+}

@@ -1,0 +1,165 @@
+package daemon
+
+import (
+	"hash/maphash"
+	"net"
+	"net/netip"
+	"sync"
+
+	"govrrp/internal/api"
+	"govrrp/internal/linux"
+	"govrrp/internal/notify"
+	"govrrp/vrrp"
+)
+
+// effectKind names a piece of slow work a loop hands off.
+type effectKind uint8
+
+const (
+	effAddAddresses    effectKind = iota + 1 // netlink: install prefixes on dev
+	effRemoveAddresses                       // netlink: withdraw them (and stop announcing)
+	effAnnounce                              // start a GARP/NA job
+	effTransition                            // log line, event, notify hooks
+	effEvent                                 // publish an event (tracking, priority)
+	effLog                                   // a throttled warning (drop, receive warning, send error)
+	effBarrier                               // close done once everything before it ran
+)
+
+// effect is slow work caused by a router's actions: a plain value, taken
+// from the loop's state when the action happened, so the worker never reads
+// what the loop may change next.
+type effect struct {
+	kind     effectKind
+	r        *vr   // nil for the interface's own
+	loop     *loop // for interface-level log lines
+	dev      string
+	prefixes []netip.Prefix
+	vips     []netip.Addr
+	mac      net.HardwareAddr
+	announce linux.AnnounceKey
+	annCfg   linux.AnnounceConfig
+	ev       api.Event
+	note     notify.Event
+	hooks    *notify.Runner
+	msg      string
+	check    vrrp.Check
+	err      error
+	count    uint64
+	vrid     uint8
+	src      netip.Addr
+	done     chan struct{}
+}
+
+// maxQueued bounds each worker's queue. Past it log lines and events are
+// dropped (and counted); address and announcement work never is.
+const maxQueued = 1 << 16
+
+// workers run effects off the loops on a small fixed pool. A router's
+// effects always go to the same worker, so they run in the order its state
+// machine asked for them (install before announce, remove after install);
+// a slow netlink call delays only the routers sharing that worker, never a
+// loop.
+type workers struct {
+	apply func(effect)
+	seed  maphash.Seed
+	qs    []*workQueue
+	wg    sync.WaitGroup
+}
+
+type workQueue struct {
+	mu      sync.Mutex
+	jobs    []effect
+	wake    chan struct{}
+	closed  bool
+	dropped uint64
+}
+
+func newWorkers(n int, apply func(effect)) *workers {
+	w := &workers{apply: apply, seed: maphash.MakeSeed()}
+	for range n {
+		q := &workQueue{wake: make(chan struct{}, 1)}
+		w.qs = append(w.qs, q)
+		w.wg.Add(1)
+		go w.serve(q)
+	}
+	return w
+}
+
+// slot picks the worker of a router.
+func (w *workers) slot(name string) int {
+	return int(maphash.String(w.seed, name) % uint64(len(w.qs)))
+}
+
+// submit queues effects on their routers' workers. It never blocks.
+func (w *workers) submit(effs []effect) {
+	for i := range effs {
+		e := &effs[i]
+		s := 0
+		if e.r != nil {
+			s = e.r.slot
+		}
+		q := w.qs[s]
+		q.mu.Lock()
+		switch {
+		case q.closed && e.kind == effBarrier:
+			close(e.done)
+		case q.closed:
+		case len(q.jobs) >= maxQueued && (e.kind == effLog || e.kind == effEvent):
+			q.dropped++
+		default:
+			q.jobs = append(q.jobs, *e)
+		}
+		q.mu.Unlock()
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// barrier waits until everything submitted to slot so far has run.
+func (w *workers) barrier(slot int) {
+	done := make(chan struct{})
+	w.submit([]effect{{kind: effBarrier, r: &vr{slot: slot}, done: done}})
+	<-done
+}
+
+// close runs what is queued, then stops the workers.
+func (w *workers) close() {
+	for _, q := range w.qs {
+		q.mu.Lock()
+		q.closed = true
+		q.mu.Unlock()
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+	w.wg.Wait()
+}
+
+func (w *workers) serve(q *workQueue) {
+	defer w.wg.Done()
+	var batch []effect
+	for {
+		q.mu.Lock()
+		batch, q.jobs = q.jobs, batch[:0]
+		closed := q.closed
+		q.mu.Unlock()
+		for i := range batch {
+			if batch[i].kind == effBarrier {
+				close(batch[i].done)
+			} else {
+				w.apply(batch[i])
+			}
+			batch[i] = effect{}
+		}
+		if len(batch) > 0 {
+			continue
+		}
+		if closed {
+			return
+		}
+		<-q.wake
+	}
+}
