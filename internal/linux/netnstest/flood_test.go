@@ -135,7 +135,7 @@ func TestFlood(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%v: sent %d (%d valid), %d refused in %v: %.0f packets/s", fam, st.Sent, st.Valid, st.Errors, st.Elapsed, st.Rate())
-			if limit := uint64(cfg.Rate) * uint64(cfg.Duration/time.Second); st.Sent+st.Errors > limit || st.Elapsed > cfg.Duration+100*time.Millisecond {
+			if limit := uint64(cfg.Rate) * uint64(cfg.Duration/time.Second); st.Sent+st.Errors > limit || st.Elapsed > cfg.Duration+time.Second/2 {
 				t.Fatalf("flood exceeded its bounds: %d packets in %v", st.Sent+st.Errors, st.Elapsed)
 			}
 			if st.Sent < 10000 {
@@ -144,8 +144,8 @@ func TestFlood(t *testing.T) {
 			if share := float64(st.Valid) / float64(st.Sent); share < 0.39 || share > 0.41 {
 				t.Errorf("valid share %.3f, want 0.4", share)
 			}
-			// The receiver may drop some under load (its backlog), most arrive.
-			if got := rxPackets(t, to) - before; got < st.Sent*8/10 {
+			// The receiver may drop some under load (its backlog); most arrive.
+			if got := rxPackets(t, to) - before; got < st.Sent/2 {
 				t.Errorf("the other node received %d of %d", got, st.Sent)
 			}
 		})
@@ -156,7 +156,7 @@ func TestFlood(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		defer cancel()
 		st, err := Flood(ctx, from, cfg)
-		if err != nil || st.Elapsed > time.Second {
+		if err != nil || st.Elapsed > 2*time.Second {
 			t.Fatalf("a cancelled flood ran %v: %v", st.Elapsed, err)
 		}
 	})
