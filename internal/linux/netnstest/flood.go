@@ -387,6 +387,8 @@ func (p *floodPool) send(ctx context.Context, fd, ifindex int, cfg FloodConfig) 
 	var st FloodStats
 	var done, forgiven uint64 // done = sent + refused
 	pos := 0
+	wait := time.NewTimer(time.Hour)
+	defer wait.Stop()
 	start := time.Now()
 	end := start.Add(cfg.Duration)
 	for done < limit && ctx.Err() == nil {
@@ -397,7 +399,13 @@ func (p *floodPool) send(ctx context.Context, fd, ifindex int, cfg FloodConfig) 
 		due := min(uint64(now.Sub(start).Seconds()*rate)-forgiven, limit)
 		if due < done+batch && due < limit {
 			next := start.Add(time.Duration(float64(done+batch+forgiven) / rate * float64(time.Second)))
-			time.Sleep(min(next.Sub(now), end.Sub(now)))
+			// A select, not a sleep: at low rates the wait is long and
+			// ctx must still stop the flood at once.
+			wait.Reset(min(next.Sub(now), end.Sub(now)))
+			select {
+			case <-ctx.Done():
+			case <-wait.C:
+			}
 			continue
 		}
 		if due-done > maxLag {
