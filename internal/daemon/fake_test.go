@@ -96,21 +96,24 @@ func (s *fakeSocket) deliver(p ...fakePkt) {
 	}
 }
 
-func (s *fakeSocket) ReadBatch(pkts []linux.Packet) (int, error) {
+func (s *fakeSocket) ReadBatch(pkts []linux.Packet) (int, bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for n < len(pkts) && s.head < len(s.in) {
+	// Like the real socket, a read returns at most half a batch from the
+	// main queue, and says whether it may hold more.
+	for n < len(pkts)/2 && s.head < len(s.in) {
 		p := &s.in[s.head]
 		pkts[n] = linux.Packet{Payload: p.payload, IP: p.ip, Arrival: p.arrival}
 		s.in[s.head] = fakePkt{}
 		s.head++
 		n++
 	}
-	if s.head == len(s.in) {
+	more := s.head < len(s.in)
+	if !more {
 		s.in, s.head = s.in[:0], 0
 	}
-	return n, nil
+	return n, more, nil
 }
 
 func (s *fakeSocket) Queue(m *vrrp.Message, _ vrrp.ChecksumForm) error {

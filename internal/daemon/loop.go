@@ -34,8 +34,9 @@ type sender interface {
 // socket is a loop's VRRP socket: *linux.Conn, or a fake in tests.
 type socket interface {
 	sender
-	// ReadBatch reads what is waiting without blocking; 0 means nothing.
-	ReadBatch(pkts []linux.Packet) (int, error)
+	// ReadBatch reads what is waiting without blocking; more reports that
+	// the socket may hold more.
+	ReadBatch(pkts []linux.Packet) (n int, more bool, err error)
 	// SetFilter tells the kernel which adverts the loop wants.
 	SetFilter(*linux.FilterSpec) error
 }
@@ -176,16 +177,16 @@ func (l *loop) step() bool {
 	}
 	drained := false
 	for range maxBatches {
-		n, err := l.sock.ReadBatch(l.pkts)
+		n, more, err := l.sock.ReadBatch(l.pkts)
 		if err != nil {
+			// A pending socket error (an ICMP report about a unicast
+			// peer): counted, and the socket stays usable.
 			l.readErrors++
-			drained = true
-			break
 		}
 		for i := range n {
 			l.packet(&l.pkts[i])
 		}
-		if n < len(l.pkts) {
+		if !more {
 			drained = true
 			break
 		}

@@ -101,7 +101,12 @@ func (c *Conn) Fds() []int { return c.fds }
 // ReadBatch reads the datagrams waiting on the Conn without blocking: first
 // the main socket, until it is empty, len(pkts) is reached or its 32 slots
 // are used; then, only if the main socket was emptied, at most 8 from the
-// reject socket (Rejected set). It returns 0, nil when nothing waits.
+// reject socket (Rejected set). It returns 0, false, nil when nothing waits.
+// more reports that the main socket may still hold datagrams (the read
+// filled what it asked for): n alone cannot tell, since datagrams that are
+// dropped on the way (NotPeer, Truncated) are not returned. A loop that
+// must handle everything that arrived before a deadline ahead of the
+// deadline reads again while more is true.
 // Datagrams from other sources than the unicast peers are dropped and
 // counted (NotPeer), as are those longer than any advert (Truncated).
 //
@@ -110,21 +115,21 @@ func (c *Conn) Fds() []int { return c.fds }
 // call it. An error is a pending socket error (an ICMP report about a
 // unicast peer, say), reported once with whatever was read before it: the
 // Conn stays usable. A SendOnly Conn reads nothing.
-func (c *Conn) ReadBatch(pkts []Packet) (int, error) {
+func (c *Conn) ReadBatch(pkts []Packet) (n int, more bool, err error) {
 	if c.rx == nil || len(pkts) == 0 {
-		return 0, nil
+		return 0, false, nil
 	}
 	if c.closed.Load() {
-		return 0, net.ErrClosed
+		return 0, false, net.ErrClosed
 	}
 	want := min(len(pkts), len(c.rx.hdrs))
 	got, err := c.rx.recv(want)
-	n := c.take(c.rx, got, pkts, 0, false)
+	n = c.take(c.rx, got, pkts, 0, false)
 	if err != nil || got == want || n == len(pkts) {
-		return n, err
+		return n, got == want, err
 	}
 	got, err = c.rej.recv(min(len(pkts)-n, len(c.rej.hdrs)))
-	return c.take(c.rej, got, pkts, n, true), err
+	return c.take(c.rej, got, pkts, n, true), false, err
 }
 
 // take parses the got datagrams of r into pkts from index n on and returns

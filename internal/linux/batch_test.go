@@ -114,7 +114,7 @@ func collect(t *testing.T, c *Conn, want int, quiet time.Duration) []Packet {
 		if err := p.Wait(quiet / 4); err != nil {
 			t.Fatal(err)
 		}
-		n, err := c.ReadBatch(pkts)
+		n, _, err := c.ReadBatch(pkts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,7 +150,7 @@ func TestReadBatchBurst(t *testing.T) {
 			}
 			sent := time.Now()
 			time.Sleep(20 * time.Millisecond) // let the burst land
-			got, err := rx.ReadBatch(pkts)
+			got, _, err := rx.ReadBatch(pkts)
 			if err != nil || got != n {
 				t.Fatalf("one ReadBatch after a burst of %d: %d, %v", n, got, err)
 			}
@@ -167,7 +167,7 @@ func TestReadBatchBurst(t *testing.T) {
 			}
 			t.Logf("burst of %d: first arrival %v after the first send, spread %v",
 				n, pkts[0].Arrival.Sub(before), pkts[n-1].Arrival.Sub(pkts[0].Arrival))
-			if got, _ := rx.ReadBatch(pkts); got != 0 {
+			if got, _, _ := rx.ReadBatch(pkts); got != 0 {
 				t.Fatalf("%d more packets", got)
 			}
 
@@ -177,7 +177,7 @@ func TestReadBatchBurst(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond)
 			read := time.Now()
-			got, _ = rx.ReadBatch(pkts)
+			got, _, _ = rx.ReadBatch(pkts)
 			if got != 5 {
 				t.Fatalf("late read: %d packets, want 5", got)
 			}
@@ -493,7 +493,7 @@ func TestBatchAllocs(t *testing.T) {
 	pkts := make([]Packet, 4)
 	read := 0
 	if n := testing.AllocsPerRun(60, func() {
-		n, _ := rx.ReadBatch(pkts)
+		n, _, _ := rx.ReadBatch(pkts)
 		read += n
 	}); n != 0 {
 		t.Errorf("ReadBatch: %v allocations", n)
@@ -543,7 +543,7 @@ func TestSendOnlyNoReceive(t *testing.T) {
 	if err := c.SetFilter(&FilterSpec{}); err != ErrSendOnly {
 		t.Fatalf("SetFilter = %v", err)
 	}
-	if n, err := c.ReadBatch(make([]Packet, 4)); n != 0 || err != nil {
+	if n, _, err := c.ReadBatch(make([]Packet, 4)); n != 0 || err != nil {
 		t.Fatalf("ReadBatch = %d, %v", n, err)
 	}
 }
