@@ -4,6 +4,19 @@ package bench
 // full run of this commit and pprof profiles of govrrpd taken with
 // `-profile DIR`, which runs the scale cases under `govrrpd -cpuprofile`).
 const notes = `
+**How keepalived is measured (issue 11).** Until issue 11 the bench started keepalived as ` + "`keepalived -n -l -P`" + ` (log to
+the console, i.e. a file) and counted only its VRRP child. It now starts it as an operator does (` + "`-n -P`" + `: no console
+log, syslog, which has no socket in these namespaces) and counts the parent and the child; the kamodes case runs both command
+lines in turn at 50 × 10 ms. Measured so far: the parent uses 0.0000 CPU s/s in every window (it only supervises; it does add
+~10 MiB of RSS, so "both processes" matters for memory, not CPU); neither -l nor -D writes a byte to the log in steady state
+(the log-bytes column), so console logging cannot cost CPU there; the capture never overlaps a CPU window. What does move
+keepalived's figure is the machine: 50 × 10 ms master runs on a 2-core machine shared with other test runs ranged
+0.10-0.18 CPU s/s for the same command line, and under that load keepalived's VRs flapped (backups taking over for a few
+adverts). The report therefore gives the machine's busy cores per window and alternates the implementations run by run, so
+a ratio compares windows under similar load; compare ratios, not absolute figures, across runs.
+
+**Before issue 11 (the goroutine-per-VR daemon; numbers from the run of commit 56b7e53).**
+
 **Changes made for the targets.** (1) Go timers fire up to about 1 ms late: with every P idle the runtime sleeps in
 epoll_wait, whose timeout is in whole milliseconds. Before the fix the 10 ms cable-pull gap was 36.99 ms (+0.90 ms,
 3 quick runs). govrrpd now fires Master_Down_Timer 2 ms early on its Go timer and waits the rest on a timerfd (an
