@@ -21,7 +21,10 @@ import (
 	"govrrp/internal/linux/netnstest"
 )
 
-var bin struct{ govrrpd, govrrp string }
+// bin holds the binaries under test, built with the race detector, and
+// govrrpd as shipped (no race detector, which slows it about tenfold) for
+// tests whose point is how much it can take.
+var bin struct{ govrrpd, govrrp, govrrpdRelease string }
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "govrrp-e2e-bin")
@@ -30,8 +33,9 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	bin.govrrpd, bin.govrrp = filepath.Join(dir, "govrrpd"), filepath.Join(dir, "govrrp")
-	for _, b := range [][2]string{{bin.govrrpd, "govrrp/cmd/govrrpd"}, {bin.govrrp, "govrrp/cmd/govrrp"}} {
-		if out, err := exec.Command("go", "build", "-race", "-o", b[0], b[1]).CombinedOutput(); err != nil {
+	bin.govrrpdRelease = filepath.Join(dir, "release", "govrrpd")
+	for _, b := range [][3]string{{bin.govrrpd, "govrrp/cmd/govrrpd", "-race"}, {bin.govrrp, "govrrp/cmd/govrrp", "-race"}, {bin.govrrpdRelease, "govrrp/cmd/govrrpd", "-trimpath"}} {
+		if out, err := exec.Command("go", "build", b[2], "-o", b[0], b[1]).CombinedOutput(); err != nil {
 			fmt.Fprintf(os.Stderr, "build %s: %v\n%s", b[1], err, out)
 			os.Exit(1)
 		}
@@ -53,6 +57,7 @@ type proc struct {
 	waited chan struct{}
 	client *api.Client
 	top    string // extra top-level configuration (metrics_listen, ...)
+	exe    string // the govrrpd binary; bin.govrrpd when empty
 }
 
 type lockedBuffer struct {
@@ -76,8 +81,14 @@ func (l *lockedBuffer) String() string {
 // waits until its control API answers.
 func start(t *testing.T, node *netnstest.Node, routers string) *proc {
 	t.Helper()
+	return startExe(t, node, routers, bin.govrrpd)
+}
+
+// startExe is start with another govrrpd binary.
+func startExe(t *testing.T, node *netnstest.Node, routers, exe string) *proc {
+	t.Helper()
 	dir := t.TempDir()
-	p := &proc{t: t, node: node, dir: dir, conf: filepath.Join(dir, "govrrpd.yaml"), sock: filepath.Join(dir, "govrrpd.sock"), logBuf: &lockedBuffer{}}
+	p := &proc{t: t, node: node, dir: dir, conf: filepath.Join(dir, "govrrpd.yaml"), sock: filepath.Join(dir, "govrrpd.sock"), logBuf: &lockedBuffer{}, exe: exe}
 	p.writeConfig(routers)
 	p.client = api.NewClient(p.sock)
 	p.launch()
@@ -95,7 +106,11 @@ func (p *proc) writeConfig(routers string) {
 func (p *proc) launch() {
 	t := p.t
 	t.Helper()
-	p.cmd = exec.Command("ip", "netns", "exec", p.node.Name, bin.govrrpd, "-c", p.conf)
+	exe := p.exe
+	if exe == "" {
+		exe = bin.govrrpd
+	}
+	p.cmd = exec.Command("ip", "netns", "exec", p.node.Name, exe, "-c", p.conf)
 	p.cmd.Stdout, p.cmd.Stderr = p.logBuf, p.logBuf
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
