@@ -63,7 +63,7 @@ type fakePkt struct {
 // sent is one advert a fake socket wrote.
 type sent struct {
 	VRID, Priority uint8
-	Batch          int // which FlushBatch wrote it
+	Batch          int // which Flush wrote it
 }
 
 // fakeSocket is a loop's socket: the test queues datagrams with deliver,
@@ -79,7 +79,7 @@ type fakeSocket struct {
 	filter  linux.FilterSpec
 	closed  bool
 	ready   chan struct{} // signalled when a datagram is queued
-	onFlush func()        // called by FlushBatch (under no lock)
+	onFlush func()        // called by Flush (under no lock)
 }
 
 func newFakeSocket(src netip.Addr) *fakeSocket {
@@ -123,7 +123,7 @@ func (s *fakeSocket) Queue(m *vrrp.Message, _ vrrp.ChecksumForm) error {
 	return nil
 }
 
-func (s *fakeSocket) FlushBatch() error {
+func (s *fakeSocket) Flush() error {
 	s.mu.Lock()
 	if len(s.queued) > 0 {
 		s.batches++

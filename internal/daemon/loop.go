@@ -25,7 +25,7 @@ type sender interface {
 	// Queue encodes m into the socket's batch; Flush writes the batch with
 	// one system call. Neither blocks.
 	Queue(m *vrrp.Message, form vrrp.ChecksumForm) error
-	FlushBatch() error
+	Flush() error
 	Source() netip.Addr
 	SetSource(netip.Addr)
 	Close() error
@@ -265,7 +265,7 @@ func (l *loop) queue(r *vr, s sender, m *vrrp.Message, form vrrp.ChecksumForm) {
 // before its addresses are installed or anything is logged.
 func (l *loop) flush() {
 	for _, s := range l.dirty {
-		if err := s.FlushBatch(); err != nil {
+		if err := s.Flush(); err != nil {
 			for _, r := range l.queued {
 				if r.send == s {
 					r.sendFailed(err)

@@ -206,10 +206,10 @@ func maskedIP(f []byte) []byte {
 	return ip
 }
 
-// TestQueueFlushBatch: adverts queued for the group and for two unicast
-// peers leave with one FlushBatch, and each frame is byte for byte (but
+// TestQueueFlush: adverts queued for the group and for two unicast
+// peers leave with one Flush, and each frame is byte for byte (but
 // for the IPv4 ID) what the writer's sendmsg puts on the wire.
-func TestQueueFlushBatch(t *testing.T) {
+func TestQueueFlush(t *testing.T) {
 	lan := netnstest.NewLAN(t, 3)
 	r1, r2, r3 := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
 	s2, s3 := netnstest.Sniff(t, r2, "eth0"), netnstest.Sniff(t, r3, "eth0")
@@ -283,7 +283,7 @@ func TestQueueFlushBatch(t *testing.T) {
 			if q := tx.Queued(); q != k*len(sniffers) {
 				t.Fatalf("%d queued, want %d", q, k*len(sniffers))
 			}
-			if err := tx.FlushBatch(); err != nil {
+			if err := tx.Flush(); err != nil {
 				t.Fatal(err)
 			}
 			got := frames(k)
@@ -317,8 +317,8 @@ func TestQueueFullFlushes(t *testing.T) {
 	if st := tx.Stats(); st.Sent != txSlots || tx.Queued() != 1 {
 		t.Fatalf("after %d Queues: %d queued, stats %+v", txSlots+1, tx.Queued(), st)
 	}
-	if err := tx.FlushBatch(); err != nil || tx.Stats().Sent != txSlots+1 {
-		t.Fatalf("FlushBatch %v, stats %+v", err, tx.Stats())
+	if err := tx.Flush(); err != nil || tx.Stats().Sent != txSlots+1 {
+		t.Fatalf("Flush %v, stats %+v", err, tx.Stats())
 	}
 }
 
@@ -473,7 +473,7 @@ func TestFilterFlood(t *testing.T) {
 	}
 }
 
-// TestBatchAllocs: ReadBatch (from both sockets) and Queue+FlushBatch cost
+// TestBatchAllocs: ReadBatch (from both sockets) and Queue+Flush cost
 // no allocation.
 func TestBatchAllocs(t *testing.T) {
 	lan := netnstest.NewLAN(t, 3)
@@ -520,11 +520,11 @@ func TestBatchAllocs(t *testing.T) {
 				if err := s.Queue(m, vrrp.ChecksumPseudoHeader); err != nil {
 					panic(err)
 				}
-				if err := s.FlushBatch(); err != nil {
+				if err := s.Flush(); err != nil {
 					panic(err)
 				}
 			}); n != 0 {
-				t.Errorf("Queue+FlushBatch: %v allocations", n)
+				t.Errorf("Queue+Flush: %v allocations", n)
 			}
 			if st := s.Stats(); st.Sent != 101*2*uint64(max(1, len(c.Peers))) || st.SendErrors != 0 {
 				t.Errorf("stats %+v", st)

@@ -78,7 +78,7 @@ type ConnStats struct {
 	NotPeer    uint64 // unicast mode: dropped, source not a configured peer
 	Sent       uint64 // datagrams written
 	SendErrors uint64 // writes the kernel refused
-	QueueDrops uint64 // adverts dropped because the send queue was full (Send), or the socket buffer (FlushBatch)
+	QueueDrops uint64 // adverts dropped because the send queue was full (Send), or the socket buffer (Flush)
 
 	Rejected       uint64 // of Received: read from the reject socket (ReadBatch)
 	Truncated      uint64 // longer than any advert (MSG_TRUNC): skipped unparsed
@@ -123,7 +123,7 @@ type Conn struct {
 
 	received, notPeer, sent, sendErrors, queueDrops atomic.Uint64
 
-	// The event-loop path (ReadBatch, Queue, FlushBatch): owned by the
+	// The event-loop path (ReadBatch, Queue, Flush): owned by the
 	// loop's thread, no locks.
 	fd     int   // the main socket's fd (owned by pc)
 	fds    []int // what the loop polls: main and reject, nil when SendOnly

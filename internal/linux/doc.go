@@ -9,7 +9,7 @@
 //     TestSendPathAllocs and TestReceivePathAllocs hold that.
 //   - The event-loop path (replacing Serve, Send and the writer goroutine):
 //     Poller (epoll + timerfd deadline + eventfd Wake), Conn.ReadBatch
-//     (recvmmsg with kernel arrival timestamps), Conn.Queue/FlushBatch (one
+//     (recvmmsg with kernel arrival timestamps), Conn.Queue/Flush (one
 //     sendmmsg), Conn.SetFilter (kernel filters: only relevant adverts reach
 //     the main socket's big buffer, the rest a small "reject" socket, still
 //     read and counted). All allocation-free: TestBatchAllocs, TestPollerAllocs.

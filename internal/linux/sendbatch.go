@@ -53,7 +53,7 @@ func newTxBatch(fam vrrp.Family, ifindex int) *txBatch {
 
 // Queue encodes m once per destination (the group, or each unicast peer,
 // with that destination's pseudo-header) from the current Source into the
-// send batch; FlushBatch writes it. A full batch (64 datagrams) is flushed
+// send batch; Flush writes it. A full batch (64 datagrams) is flushed
 // first: that flush's failures are counted in Stats, not returned. A
 // unicast peer of the wrong family is counted as a send error and
 // skipped, as Send does. It does not allocate (an advert larger than 1500
@@ -66,7 +66,7 @@ func (c *Conn) Queue(m *vrrp.Message, form vrrp.ChecksumForm) error {
 	b := c.tx
 	for _, dst := range c.dsts {
 		if b.n == txSlots {
-			_ = c.FlushBatch()
+			_ = c.Flush()
 		}
 		i := b.n
 		out, err := m.Encode(b.buf[i][:0], src, dst, form)
@@ -93,18 +93,16 @@ func (c *Conn) Queue(m *vrrp.Message, form vrrp.ChecksumForm) error {
 	return nil
 }
 
-// Queued returns the number of datagrams waiting for FlushBatch.
+// Queued returns the number of datagrams waiting for Flush.
 func (c *Conn) Queued() int { return c.tx.n }
 
-// FlushBatch writes every queued datagram with one sendmmsg (more only
+// Flush writes every queued datagram with one sendmmsg (more only
 // after a refused datagram, which is counted as a send error and skipped).
 // It never blocks: when the socket buffer is full (EAGAIN) the rest is
 // dropped, counted as QueueDrops, and ErrQueueFull returned. Otherwise it
 // returns the first error the kernel gave, if any. It does not allocate.
 // Only the owning event loop may call it.
-//
-// (It will be Flush once the writer goroutine and its Flush are gone.)
-func (c *Conn) FlushBatch() error {
+func (c *Conn) Flush() error {
 	b := c.tx
 	n := b.n
 	b.n = 0
