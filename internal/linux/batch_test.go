@@ -2,12 +2,16 @@ package linux
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
+	"strconv"
 	"testing"
 	"time"
 
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
 	"govrrp/internal/linux/netnstest"
@@ -206,9 +210,29 @@ func maskedIP(f []byte) []byte {
 	return ip
 }
 
-// TestQueueFlush: adverts queued for the group and for two unicast
-// peers leave with one Flush, and each frame is byte for byte (but
-// for the IPv4 ID) what the writer's sendmsg puts on the wire.
+// xnetWrite sends b to dst from c's source with x/net's WriteTo on c's own
+// socket, with the pktinfo control message x/net builds (source,
+// interface): what govrrp sent before its sender was built by hand.
+func xnetWrite(t *testing.T, c *Conn, b []byte, dst netip.Addr) {
+	t.Helper()
+	to := &net.IPAddr{IP: dst.AsSlice()}
+	var err error
+	if c.fam == vrrp.IPv6 {
+		if dst.IsLinkLocalUnicast() || dst.IsLinkLocalMulticast() {
+			to.Zone = strconv.Itoa(c.ifindex) // numeric: no lookup in this thread's namespace
+		}
+		_, err = c.p6.WriteTo(b, &ipv6.ControlMessage{Src: c.Source().AsSlice(), IfIndex: c.ifindex}, to)
+	} else {
+		_, err = c.p4.WriteTo(b, &ipv4.ControlMessage{Src: c.Source().AsSlice(), IfIndex: c.ifindex}, to)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestQueueFlush: adverts queued for the group and for two unicast peers
+// leave with one Flush, and each frame is byte for byte (but for the IPv4
+// ID and the IPv6 flow label) what x/net's sendmsg puts on the wire.
 func TestQueueFlush(t *testing.T) {
 	lan := netnstest.NewLAN(t, 3)
 	r1, r2, r3 := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
@@ -266,11 +290,16 @@ func TestQueueFlush(t *testing.T) {
 				msgs[i] = advert(c.fam, c.vip)
 				msgs[i].Priority = byte(100 + i)
 			}
-			// The reference: the writer's sendmsg, one advert at a time.
+			// The reference: x/net's sendmsg, one advert at a time, to
+			// each destination.
 			var want [][]byte
 			for _, m := range msgs {
-				if err := tx.Send(m, vrrp.ChecksumPseudoHeader); err != nil {
-					t.Fatal(err)
+				for _, dst := range tx.dsts {
+					b, err := m.Encode(nil, tx.Source(), dst, vrrp.ChecksumPseudoHeader)
+					if err != nil {
+						t.Fatal(err)
+					}
+					xnetWrite(t, tx, b, dst)
 				}
 				want = append(want, frames(1)...)
 			}
@@ -292,7 +321,7 @@ func TestQueueFlush(t *testing.T) {
 				for j := range sniffers {
 					w, g := want[i*len(sniffers)+j], got[j*k+i]
 					if !bytes.Equal(w, g) {
-						t.Fatalf("advert %d to destination %d:\nsendmmsg % x\nsendmsg  % x", i, j, g, w)
+						t.Fatalf("advert %d to destination %d:\nsendmmsg % x\nx/net    % x", i, j, g, w)
 					}
 				}
 			}
@@ -319,6 +348,45 @@ func TestQueueFullFlushes(t *testing.T) {
 	}
 	if err := tx.Flush(); err != nil || tx.Stats().Sent != txSlots+1 {
 		t.Fatalf("Flush %v, stats %+v", err, tx.Stats())
+	}
+}
+
+// TestFlushNeverBlocks: with the socket's send buffer full, Flush drops the
+// rest of the batch at once, counts it (QueueDrops) and reports
+// ErrQueueFull, instead of waiting for the interface; the batch is empty
+// afterwards and the Conn usable.
+func TestFlushNeverBlocks(t *testing.T) {
+	lan := netnstest.NewLAN(t, 1)
+	// A unicast peer nobody answers ARP for: its datagrams wait in the
+	// neighbour's queue, still charged to the socket's send buffer, until
+	// resolution fails (3 s), so a tiny buffer fills after a few.
+	ghost := netip.MustParseAddr("10.77.0.200")
+	tx := listenIn(t, lan.Nodes[0], ConnConfig{Family: vrrp.IPv4, Peers: []netip.Addr{ghost}})
+	if err := unix.SetsockoptInt(tx.fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 1); err != nil { // the kernel's minimum
+		t.Fatal(err)
+	}
+	m := advert(vrrp.IPv4, "10.77.0.254")
+	for range 2 {
+		before := tx.Stats()
+		for range txSlots {
+			if err := tx.Queue(m, vrrp.ChecksumPseudoHeader); err != nil {
+				t.Fatal(err)
+			}
+		}
+		start := time.Now()
+		err := tx.Flush()
+		took := time.Since(start)
+		st := tx.Stats()
+		sent, dropped := st.Sent-before.Sent, st.QueueDrops-before.QueueDrops
+		t.Logf("Flush of %d: %d sent, %d dropped in %v: %v", txSlots, sent, dropped, took, err)
+		if !errors.Is(err, ErrQueueFull) || dropped == 0 || sent+dropped != txSlots || st.SendErrors != 0 || tx.Queued() != 0 {
+			t.Fatalf("Flush = %v, %d sent, %d dropped, stats %+v, %d queued; want ErrQueueFull and all %d either sent or dropped",
+				err, sent, dropped, st, tx.Queued(), txSlots)
+		}
+		// Far below the 3 s the buffer stays full: Flush did not wait.
+		if took > time.Second {
+			t.Fatalf("Flush took %v", took)
+		}
 	}
 }
 

@@ -13,10 +13,10 @@ import (
 // is full.
 const txSlots = 64
 
-// txBatch is the event-loop send path: adverts encoded into fixed slots,
-// written by one sendmmsg. Each slot has its own sender, whose pktinfo
-// control message and destination are exactly those of the writer's
-// sendmsg (the same code builds them), so the wire is the same.
+// txBatch is the send path: adverts encoded into fixed slots, written by
+// one sendmmsg. Each slot has its own sender, which builds the slot's
+// pktinfo control message and destination as x/net's sendmsg did, so the
+// wire is the same.
 type txBatch struct {
 	n    int
 	s    [txSlots]*sender
@@ -56,8 +56,8 @@ func newTxBatch(fam vrrp.Family, ifindex int) *txBatch {
 // send batch; Flush writes it. A full batch (64 datagrams) is flushed
 // first: that flush's failures are counted in Stats, not returned. A
 // unicast peer of the wrong family is counted as a send error and
-// skipped, as Send does. It does not allocate (an advert larger than 1500
-// bytes grows its slot once). Only the owning event loop may call it.
+// skipped. It does not allocate (an advert larger than 1500 bytes grows
+// its slot once). Only the owning event loop may call it.
 func (c *Conn) Queue(m *vrrp.Message, form vrrp.ChecksumForm) error {
 	src := c.Source()
 	if !src.IsValid() {
@@ -96,12 +96,14 @@ func (c *Conn) Queue(m *vrrp.Message, form vrrp.ChecksumForm) error {
 // Queued returns the number of datagrams waiting for Flush.
 func (c *Conn) Queued() int { return c.tx.n }
 
-// Flush writes every queued datagram with one sendmmsg (more only
-// after a refused datagram, which is counted as a send error and skipped).
-// It never blocks: when the socket buffer is full (EAGAIN) the rest is
-// dropped, counted as QueueDrops, and ErrQueueFull returned. Otherwise it
-// returns the first error the kernel gave, if any. It does not allocate.
-// Only the owning event loop may call it.
+// Flush writes every queued datagram with one sendmmsg (more only after a
+// refused datagram, which is counted as a send error and skipped). It
+// never blocks: when the socket buffer is full (ENOBUFS, EAGAIN) the rest
+// is dropped, counted as QueueDrops, and ErrQueueFull returned. Otherwise it
+// returns the first error the kernel gave, if any; after Close, queued
+// datagrams are counted as send errors and net.ErrClosed returned. Either
+// way the batch is empty afterwards. It does not allocate. Only the owning
+// event loop may call it.
 func (c *Conn) Flush() error {
 	b := c.tx
 	n := b.n
@@ -123,7 +125,12 @@ func (c *Conn) Flush() error {
 			continue
 		case unix.EINTR:
 			continue
-		case unix.EAGAIN:
+		case unix.EAGAIN, unix.ENOBUFS:
+			// The send buffer is full. A raw socket says so with ENOBUFS
+			// (its datagrams are allocated without waiting, even when
+			// blocking), IPv6 also when the qdisc dropped the datagram;
+			// the rest of the batch would fail the same way, one system
+			// call each.
 			c.queueDrops.Add(uint64(n - off))
 			return ErrQueueFull
 		}
