@@ -39,14 +39,10 @@ type ConnConfig struct {
 	// only adverts from a peer are accepted. Empty: multicast group.
 	Peers []netip.Addr
 
-	// SendOnly skips the group join: for the VMAC macvlan, which only sends
-	// (in bridge mode the parent's Conn receives every advert, spec §9.1).
-	// Do not call Serve on it.
+	// SendOnly skips the group join and the receive side: for the VMAC
+	// macvlan, which only sends (in bridge mode the parent's Conn receives
+	// every advert, spec §9.1). Its Fds is empty and ReadBatch reads nothing.
 	SendOnly bool
-
-	// QueueLen bounds the adverts waiting to be written (default 64). A
-	// full queue drops, it never blocks the sender (see Send).
-	QueueLen int
 
 	// Netlink looks the interface up; nil: the caller's namespace.
 	Netlink *netlink.Handle
@@ -54,7 +50,7 @@ type ConnConfig struct {
 
 // Packet is one received VRRP datagram with the facts of its IP header.
 type Packet struct {
-	Payload []byte        // the IP payload; valid only during the Handler call, or until the next ReadBatch
+	Payload []byte        // the IP payload; points into the Conn's buffers, valid until the next ReadBatch
 	IP      vrrp.IPHeader // source, destination, TTL/hop limit as received
 	IfIndex int           // receiving interface
 
@@ -68,17 +64,13 @@ type Packet struct {
 	Rejected bool
 }
 
-// Handler receives packets on the Conn's receive goroutine; it must not
-// keep p or p.Payload after returning.
-type Handler func(p *Packet)
-
 // ConnStats are the socket-level counters of a Conn.
 type ConnStats struct {
-	Received   uint64 // datagrams handed to the Handler
+	Received   uint64 // datagrams ReadBatch returned
 	NotPeer    uint64 // unicast mode: dropped, source not a configured peer
 	Sent       uint64 // datagrams written
-	SendErrors uint64 // writes the kernel refused
-	QueueDrops uint64 // adverts dropped because the send queue was full (Send), or the socket buffer (Flush)
+	SendErrors uint64 // datagrams the kernel refused, or to a peer of the wrong family
+	QueueDrops uint64 // datagrams Flush dropped because the socket's send buffer was full
 
 	Rejected       uint64 // of Received: read from the reject socket (ReadBatch)
 	Truncated      uint64 // longer than any advert (MSG_TRUNC): skipped unparsed
@@ -86,45 +78,49 @@ type ConnStats struct {
 	RejectOverflow uint64 // reject socket: the same; expected under a flood of junk
 }
 
-// ErrQueueFull reports that the interface's send queue is full: its writes
-// are stuck, and the advert was dropped rather than block the caller.
+// ErrQueueFull reports that the socket's send buffer is full: the
+// interface's writes are stuck, and Flush dropped adverts rather than block
+// the event loop.
 var ErrQueueFull = errors.New("linux: send queue full")
 
 // ErrNoSource reports that the interface has no usable source address.
 var ErrNoSource = errors.New("linux: interface has no usable source address")
 
 // Conn is a raw IP-protocol-112 socket bound to one interface and family,
-// shared by all virtual routers there.
+// shared by all virtual routers there, for one event loop to drive: the
+// loop polls Fds (with a Poller), reads what arrived with ReadBatch
+// (recvmmsg), validates and demultiplexes it itself, encodes the adverts of
+// a step with Queue and writes them with one Flush (sendmmsg). The Conn has
+// no goroutine and no lock on that path.
 //
-// Sending never blocks the caller: Send encodes into a preallocated buffer
-// and hands it to the Conn's own writer goroutine through a bounded queue.
-// So a slow or failing interface stalls only its own queue, never the timers
-// of virtual routers on other interfaces (one Conn per interface).
+// A Conn has a single owner: ReadBatch, Queue, Flush, SetFilter and Close
+// are called from the owning loop's thread only. Source and SetSource are
+// the exception: safe from any goroutine (a new primary address may be
+// learnt off the loop). Stats and IfIndex may be read from anywhere.
+//
+// Nothing blocks: reads and writes use MSG_DONTWAIT, and a full send
+// buffer drops (ErrQueueFull), so a slow or failing interface never holds
+// up the loop's timers.
 type Conn struct {
 	fam     vrrp.Family
 	ifindex int
 	ifname  string
 	p4      *ipv4.PacketConn
 	p6      *ipv6.PacketConn
-	pc      net.PacketConn
-	rc      syscall.RawConn // pc's fd, for the hand-made sendmsg and recvmsg
+	pc      net.PacketConn  // owns the main socket's fd
+	rc      syscall.RawConn // pc's fd, for setsockopt
 
 	dsts  []netip.Addr // group, or the unicast peers
 	peers map[netip.Addr]bool
 
-	srcMu sync.RWMutex
+	srcMu sync.RWMutex // Source/SetSource may be called from any goroutine
 	src   netip.Addr
 
-	free  chan *sendJob
-	queue chan *sendJob
-	stop  chan struct{}
-	done  chan struct{}
-	once  sync.Once
+	once sync.Once // Close
 
 	received, notPeer, sent, sendErrors, queueDrops atomic.Uint64
 
-	// The event-loop path (ReadBatch, Queue, Flush): owned by the
-	// loop's thread, no locks.
+	// Owned by the loop's thread, no locks.
 	fd     int   // the main socket's fd (owned by pc)
 	fds    []int // what the loop polls: main and reject, nil when SendOnly
 	rx     *rxRing
@@ -133,12 +129,6 @@ type Conn struct {
 	closed atomic.Bool
 
 	rejected, truncated, overflow, rejectOverflow atomic.Uint64
-}
-
-type sendJob struct {
-	buf []byte
-	dst netip.Addr
-	src netip.Addr
 }
 
 // Listen opens the socket of cfg.Interface for cfg.Family in the calling
@@ -162,18 +152,9 @@ func Listen(cfg ConnConfig) (*Conn, error) {
 			return nil, err
 		}
 	}
-	qlen := cfg.QueueLen
-	if qlen <= 0 {
-		qlen = 64
-	}
 	c := &Conn{
 		fam: cfg.Family, ifindex: ifi.Index, ifname: ifi.Name, src: src,
 		peers: make(map[netip.Addr]bool),
-		free:  make(chan *sendJob, qlen), queue: make(chan *sendJob, qlen),
-		stop: make(chan struct{}), done: make(chan struct{}),
-	}
-	for range qlen {
-		c.free <- &sendJob{buf: make([]byte, 0, 1500)}
 	}
 	for _, p := range cfg.Peers {
 		c.peers[p.Unmap()] = true
@@ -217,7 +198,6 @@ func Listen(cfg ConnConfig) (*Conn, error) {
 		c.pc.Close()
 		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
 	}
-	go c.writer()
 	return c, nil
 }
 
@@ -240,7 +220,7 @@ func (c *Conn) setup4(ifi *net.Interface, multicast, join bool) error {
 		return err
 	}
 	// No control messages: an IPv4 raw socket hands us the IP header,
-	// and Serve reads the real TTL, source and destination from it.
+	// and ReadBatch reads the real TTL, source and destination from it.
 	if multicast {
 		c.dsts = []netip.Addr{vrrp.MulticastIPv4}
 		if !join {
@@ -255,7 +235,7 @@ func (c *Conn) setup6(ifi *net.Interface, multicast, join bool) error {
 	p := ipv6.NewPacketConn(c.pc)
 	c.p6 = p
 	// No IPV6_CHECKSUM: the kernel would silently drop bad checksums, and
-	// they must be counted [IMPL-3]; Send computes the checksum itself.
+	// they must be counted [IMPL-3]; Queue has the codec compute it.
 	if err := p.SetTrafficClass(tosCS6); err != nil {
 		return err
 	}
@@ -305,101 +285,6 @@ func (c *Conn) SetSource(a netip.Addr) {
 	c.srcMu.Unlock()
 }
 
-// Send encodes m once per destination (the group, or each unicast peer,
-// with the pseudo-header of that destination) from the current source, and
-// queues the copies for the writer. It never blocks: when the queue is
-// full it drops and returns ErrQueueFull. It does not allocate: each copy
-// is encoded into the preallocated buffer of a queue slot (1500 bytes; a
-// larger advert grows that buffer once, and it is kept).
-func (c *Conn) Send(m *vrrp.Message, form vrrp.ChecksumForm) error {
-	src := c.Source()
-	if !src.IsValid() {
-		return ErrNoSource
-	}
-	for _, dst := range c.dsts {
-		var j *sendJob
-		select {
-		case j = <-c.free:
-		default:
-			c.queueDrops.Add(1)
-			return ErrQueueFull
-		}
-		b, err := m.Encode(j.buf[:0], src, dst, form)
-		if err != nil {
-			c.free <- j
-			return err
-		}
-		j.buf, j.dst, j.src = b, dst, src
-		c.queue <- j // never blocks: as many slots as jobs
-	}
-	return nil
-}
-
-func (c *Conn) writer() {
-	defer close(c.done)
-	// The sockaddr and control message are rewritten only when the
-	// destination or source changes, never built per packet (see sender).
-	s := newSender(c.fam, c.ifindex)
-	var lastSrc, lastDst netip.Addr
-	for {
-		var j *sendJob
-		select {
-		case j = <-c.queue:
-		case <-c.stop:
-			return
-		}
-		if j.src != lastSrc {
-			lastSrc = j.src
-			s.setSource(j.src)
-		}
-		if j.dst != lastDst {
-			lastDst = j.dst
-			s.setDest(j.dst)
-		}
-		if err := s.send(c.rc, j.buf); err != nil {
-			c.sendErrors.Add(1)
-		} else {
-			c.sent.Add(1)
-		}
-		c.free <- j
-	}
-}
-
-// Serve runs the receive loop, calling h for every datagram, until Close;
-// it then returns nil. Call it once, from its own goroutine.
-//
-// The loop reads with recvmsg straight into buffers the Conn owns (x/net's
-// ReadFrom allocates a control message, a header and an address per
-// packet): an advert costs no allocation on the receive side.
-func (c *Conn) Serve(h Handler) error {
-	rc := c.rc
-	r := newReader(c.fam)
-	var p Packet
-	p.IfIndex = c.ifindex
-	for {
-		if err := rc.Read(r.fn); err != nil {
-			return nil // closed
-		}
-		if r.err != nil {
-			select {
-			case <-c.stop:
-				return nil
-			default:
-			}
-			continue // transient (ENOBUFS...): keep serving
-		}
-		if !r.parse(&p) {
-			continue
-		}
-		if len(c.peers) > 0 && !c.peers[p.IP.Src] {
-			c.notPeer.Add(1)
-			continue
-		}
-		c.received.Add(1)
-		h(&p)
-	}
-}
-
 // Stats returns the socket counters.
 func (c *Conn) Stats() ConnStats {
 	return ConnStats{
@@ -410,18 +295,18 @@ func (c *Conn) Stats() ConnStats {
 	}
 }
 
-// Close stops the writer (dropping queued adverts) and closes the sockets,
-// which ends Serve. An event loop must stop polling Fds first.
+// Close closes the sockets, dropping adverts still queued (Flush first to
+// send them). The owning loop calls it after it stops polling Fds. After
+// Close, ReadBatch returns net.ErrClosed, and so does a Flush of queued
+// adverts (counted as send errors).
 func (c *Conn) Close() error {
 	var err error
 	c.once.Do(func() {
 		c.closed.Store(true)
-		close(c.stop)
 		err = c.pc.Close()
 		if c.rej != nil {
 			unix.Close(c.rej.fd)
 		}
-		<-c.done
 	})
 	return err
 }

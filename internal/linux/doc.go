@@ -2,17 +2,18 @@
 // real kernel. Each piece sits behind a small type the daemon drives:
 //
 //   - Conn: one raw IP-protocol-112 socket per (interface, family), shared by
-//     every virtual router there; Demux splits its traffic by VRID and runs
-//     the codec's receive checks with the real TTL/hop limit (spec §2, §7).
-//     An advert costs no allocation in steady state, sent (hand-built
-//     sendmsg) or received (hand-built recvmsg): BenchmarkAdvertRoundTrip,
-//     TestSendPathAllocs and TestReceivePathAllocs hold that.
-//   - The event-loop path (replacing Serve, Send and the writer goroutine):
-//     Poller (epoll + timerfd deadline + eventfd Wake), Conn.ReadBatch
-//     (recvmmsg with kernel arrival timestamps), Conn.Queue/Flush (one
-//     sendmmsg), Conn.SetFilter (kernel filters: only relevant adverts reach
-//     the main socket's big buffer, the rest a small "reject" socket, still
-//     read and counted). All allocation-free: TestBatchAllocs, TestPollerAllocs.
+//     every virtual router there and owned by the daemon's event loop for
+//     that interface (spec §2). The loop sleeps in a Poller (epoll + timerfd
+//     deadline + eventfd Wake) on Conn.Fds, reads with Conn.ReadBatch
+//     (recvmmsg, the real TTL/hop limit, kernel arrival timestamps), runs the
+//     codec's receive checks and splits the adverts by VRID itself (spec §7),
+//     and writes a step's adverts with Conn.Queue and one Conn.Flush
+//     (sendmmsg). Conn.SetFilter installs kernel filters: only relevant
+//     adverts reach the main socket's big buffer, the rest a small "reject"
+//     socket, still read and counted. The Conn has no goroutine, nothing
+//     blocks, and an advert costs no allocation in steady state, sent or
+//     received: BenchmarkAdvertRoundTrip, TestSendPathAllocs,
+//     TestReceivePathAllocs, TestBatchAllocs and TestPollerAllocs hold that.
 //   - Addresses: installs and removes virtual addresses with netlink (IPv6
 //     without DAD) and flushes those a killed instance left behind.
 //   - Announcer: gratuitous ARP / unsolicited NA bursts (spec §10), with

@@ -83,14 +83,11 @@ func TestLinkWatcher(t *testing.T) {
 		t.Fatalf("socket on ifindex %d, want %d", tx.IfIndex(), back.Index)
 	}
 	rx := listenIn(t, r2, ConnConfig{Family: vrrp.IPv4})
-	rec := newRecorder()
-	d := NewDemux(nil)
-	d.Register(51, &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second}, rec.deliver)
-	serve(t, rx, d.Handle)
-	if err := tx.Send(advert(vrrp.IPv4, "10.77.0.254"), vrrp.ChecksumPseudoHeader); err != nil {
-		t.Fatal(err)
+	send(t, tx, advert(vrrp.IPv4, "10.77.0.254"))
+	p := receive(t, rx)
+	if _, err := check(p, &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second}); err != nil || p.IP.Src != r1.V4.Addr() {
+		t.Fatalf("advert from %v on the new interface: %v", p.IP.Src, err)
 	}
-	waitMsg(t, rec)
 }
 
 // fakeNetlink stands in for the netlink subscriptions: it records each

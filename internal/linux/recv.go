@@ -3,7 +3,6 @@ package linux
 import (
 	"encoding/binary"
 	"net/netip"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -11,60 +10,6 @@ import (
 
 	"govrrp/vrrp"
 )
-
-// reader is the allocation-free receive state of a Conn: one recvmsg into
-// fixed buffers, parsed by hand.
-//
-// IPv4 raw sockets deliver the IP header, so TTL, source and destination
-// come from it. IPv6 raw sockets do not (spec §2): the source is the
-// sockaddr, hop limit and destination come from IPV6_HOPLIMIT and
-// IPV6_PKTINFO control messages.
-type reader struct {
-	fam  vrrp.Family
-	buf  []byte
-	oob  []byte
-	name unix.RawSockaddrInet6
-	iov  unix.Iovec
-	msg  unix.Msghdr
-	n    int
-	oobn int
-	err  error
-	fn   func(fd uintptr) bool // bound once: no closure per packet
-}
-
-func newReader(fam vrrp.Family) *reader {
-	r := &reader{fam: fam, buf: make([]byte, 65536), oob: make([]byte, 256)}
-	r.iov.Base = &r.buf[0]
-	r.iov.SetLen(len(r.buf))
-	r.msg.Name = (*byte)(unsafe.Pointer(&r.name))
-	r.msg.Iov = &r.iov
-	r.msg.Iovlen = 1
-	r.fn = r.read
-	return r
-}
-
-func (r *reader) read(fd uintptr) bool {
-	r.msg.Namelen = uint32(unsafe.Sizeof(r.name))
-	r.msg.Control = &r.oob[0]
-	r.msg.SetControllen(len(r.oob))
-	n, _, e := syscall.Syscall(unix.SYS_RECVMSG, fd, uintptr(unsafe.Pointer(&r.msg)), 0)
-	if e == unix.EAGAIN || e == unix.EWOULDBLOCK {
-		return false // let the poller wait
-	}
-	r.err = nil
-	if e != 0 {
-		r.err = e
-		return true
-	}
-	r.n, r.oobn = int(n), int(r.msg.Controllen)
-	return true
-}
-
-// parse fills p from the last datagram; false means malformed, skip it.
-func (r *reader) parse(p *Packet) bool {
-	var f cmsgFacts
-	return parseDatagram(r.fam, r.buf[:r.n], &r.name, r.oob[:r.oobn], p, &f)
-}
 
 // parseDatagram fills p from one datagram as a raw socket of family fam
 // received it: b the data, name the source sockaddr (IPv6), oob the control

@@ -2,7 +2,6 @@ package linux
 
 import (
 	"net/netip"
-	"syscall"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -10,16 +9,15 @@ import (
 	"govrrp/vrrp"
 )
 
-// sender is the allocation-free send state of a Conn's writer: one sendmsg
-// from a destination sockaddr and an IP_PKTINFO / IPV6_PKTINFO control
-// message it owns, rewritten only when the source or destination changes.
+// sender is the allocation-free addressing of one slot of the send batch
+// (sendbatch.go): a destination and an IP_PKTINFO / IPV6_PKTINFO control
+// message it owns, rewritten in place for each datagram.
 //
 // Hand-written because x/net's WriteTo allocates per call (the control
-// message, the socket.Message and its buffer list, the sockaddr), and
-// x/sys's SendmsgBuffers an iovec slice; unix.SendmsgN with a sockaddr and
-// control buffer built once does not. The bytes handed to the kernel are
-// those x/net sent (same pktinfo, same sockaddr, numeric IPv6 scope), so
-// the wire is unchanged; TTL/hop limit 255 and TOS/traffic class 0xC0 are
+// message, the socket.Message and its buffer list, the sockaddr). The
+// bytes handed to the kernel are those x/net sends (same pktinfo, same
+// address, numeric IPv6 scope; TestSenderMatchesXNet, TestQueueFlush), so
+// the wire is the same; TTL/hop limit 255 and TOS/traffic class 0xC0 are
 // socket options set by Listen.
 type sender struct {
 	fam vrrp.Family
@@ -33,10 +31,6 @@ type sender struct {
 	pi4     *unix.Inet4Pktinfo
 	pi6     *unix.Inet6Pktinfo
 	ifindex int
-
-	buf []byte // the datagram of the current write
-	err error
-	fn  func(fd uintptr) bool // bound once: no closure per packet
 }
 
 func newSender(fam vrrp.Family, ifindex int) *sender {
@@ -61,7 +55,6 @@ func newSender(fam vrrp.Family, ifindex int) *sender {
 		s.pi4.Ifindex = int32(ifindex)
 		s.to = &s.to4
 	}
-	s.fn = s.write
 	return s
 }
 
@@ -103,33 +96,4 @@ func (s *sender) setDest(dst netip.Addr) {
 		return
 	}
 	s.to4.Addr = dst.As4()
-}
-
-// send writes b to the current destination through rc (the poller waits
-// when the socket buffer is full).
-func (s *sender) send(rc syscall.RawConn, b []byte) error {
-	if s.bad {
-		return unix.EAFNOSUPPORT
-	}
-	s.buf, s.err = b, nil
-	err := rc.Write(s.fn)
-	s.buf = nil
-	if err != nil {
-		return err // the socket is closed
-	}
-	return s.err
-}
-
-func (s *sender) write(fd uintptr) bool {
-	for {
-		_, err := unix.SendmsgN(int(fd), s.buf, s.oob, s.to, 0)
-		switch err {
-		case unix.EINTR:
-			continue
-		case unix.EAGAIN:
-			return false // let the poller wait
-		}
-		s.err = err
-		return true
-	}
 }

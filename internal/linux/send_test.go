@@ -63,35 +63,31 @@ func TestSenderMatchesXNet(t *testing.T) {
 	}
 }
 
-// fakeConn is a Conn without a socket: Send works, and the test plays the
-// writer by taking jobs off the queue.
+// fakeConn is a Conn without a socket: Queue encodes into its batch, and
+// the test empties the batch instead of flushing it.
 func fakeConn(fam vrrp.Family, src netip.Addr, dsts ...netip.Addr) *Conn {
-	c := &Conn{fam: fam, src: src, dsts: dsts, free: make(chan *sendJob, len(dsts)), queue: make(chan *sendJob, len(dsts))}
-	for range dsts {
-		c.free <- &sendJob{buf: make([]byte, 0, 1500)}
-	}
-	return c
+	return &Conn{fam: fam, src: src, dsts: dsts, tx: newTxBatch(fam, 3)}
 }
 
-func (c *Conn) drainFake() {
-	for range c.dsts {
-		c.free <- <-c.queue
-	}
-}
+func (c *Conn) drainFake() { c.tx.n = 0 }
 
-// TestSendAllocs: Send encodes into the queue slot's buffer, and the
-// sender's per-packet bookkeeping (source, destination) allocates nothing.
-// TestSendPathAllocs checks the real write.
+// TestSendAllocs: Queue encodes into the batch slot's buffer and sets the
+// slot's pktinfo and destination, and the sender's per-packet bookkeeping
+// (source, destination) allocates nothing. TestSendPathAllocs checks the
+// real write.
 func TestSendAllocs(t *testing.T) {
 	c := fakeConn(vrrp.IPv4, netip.MustParseAddr("10.77.0.1"), netip.MustParseAddr("10.77.0.2"), netip.MustParseAddr("10.77.0.3"))
 	m := advert(vrrp.IPv4, "10.77.0.254", "10.77.0.253")
 	if n := testing.AllocsPerRun(100, func() {
-		if err := c.Send(m, vrrp.ChecksumPseudoHeader); err != nil {
+		if err := c.Queue(m, vrrp.ChecksumPseudoHeader); err != nil {
 			panic(err)
+		}
+		if c.Queued() != 2 {
+			panic("not queued")
 		}
 		c.drainFake()
 	}); n != 0 {
-		t.Errorf("Send: %v allocations per advert", n)
+		t.Errorf("Queue: %v allocations per advert", n)
 	}
 	s := newSender(vrrp.IPv6, 3)
 	a, b := netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fe80::2")
@@ -105,42 +101,38 @@ func TestSendAllocs(t *testing.T) {
 	}
 }
 
-// sendMallocs sends n adverts through c, each time waiting until the writer
-// has written every copy, and returns the heap allocations of the whole
-// process meanwhile (runtime.MemStats.Mallocs: the writer goroutine counts
-// too, which testing.AllocsPerRun's single function would not show).
+// sendMallocs sends n adverts through c, each with Queue and Flush as the
+// event loop does, and returns the heap allocations of the whole process
+// meanwhile (runtime.MemStats.Mallocs: testing.AllocsPerRun rounds down to
+// whole allocations per run, which would hide up to one per advert).
 func sendMallocs(t *testing.T, c *Conn, m *vrrp.Message, n int) uint64 {
 	t.Helper()
 	per := uint64(len(c.dsts))
-	var before, after runtime.MemStats
-	deadline := time.Now().Add(waitLong)
+	before := c.Stats()
 	var sendErr error
+	var ms0, ms1 runtime.MemStats
 	runtime.GC()
-	runtime.ReadMemStats(&before)
+	runtime.ReadMemStats(&ms0)
 	for range n {
-		want := c.sent.Load() + c.sendErrors.Load() + per
-		if sendErr = c.Send(m, vrrp.ChecksumPseudoHeader); sendErr != nil {
+		if sendErr = c.Queue(m, vrrp.ChecksumPseudoHeader); sendErr != nil {
 			break
 		}
-		for c.sent.Load()+c.sendErrors.Load() < want && time.Now().Before(deadline) {
-			runtime.Gosched()
+		if sendErr = c.Flush(); sendErr != nil {
+			break
 		}
 	}
-	runtime.ReadMemStats(&after)
+	runtime.ReadMemStats(&ms1)
 	if sendErr != nil {
 		t.Fatal(sendErr)
 	}
-	if time.Now().After(deadline) {
-		t.Fatalf("writer did not keep up: %+v", c.Stats())
+	if st := c.Stats(); st.Sent-before.Sent != uint64(n)*per || st.SendErrors != 0 || st.QueueDrops != 0 {
+		t.Fatalf("after %d adverts to %d destinations: stats %+v", n, per, st)
 	}
-	if st := c.Stats(); st.SendErrors != 0 {
-		t.Fatalf("send errors: %+v", st)
-	}
-	return after.Mallocs - before.Mallocs
+	return ms1.Mallocs - ms0.Mallocs
 }
 
 // TestSendPathAllocs: in steady state an advert costs no allocation from
-// Send to the sendmsg of every copy, over IPv4, IPv6 and unicast to two
+// Queue to the sendmmsg of every copy, over IPv4, IPv6 and unicast to two
 // peers [benchmark issue: zero allocations per advert sent].
 //
 // The count is process-wide, so a stray allocation elsewhere (the runtime,
@@ -165,7 +157,7 @@ func TestSendPathAllocs(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			tx := listenIn(t, r1, c.cfg)
-			sendMallocs(t, tx, c.m, 100) // warm up: the poller, lazily built runtime state
+			sendMallocs(t, tx, c.m, 100) // warm up: lazily built runtime state
 			best := uint64(1 << 63)
 			for range runs {
 				best = min(best, sendMallocs(t, tx, c.m, n))
@@ -176,14 +168,12 @@ func TestSendPathAllocs(t *testing.T) {
 			if best > budget {
 				t.Fatalf("%d allocations for %d adverts (%.3f per advert), want at most %d in all", best, n, float64(best)/n, budget)
 			}
-			if st := tx.Stats(); st.Sent < uint64(n+100)*uint64(len(tx.dsts)) {
-				t.Fatalf("stats %+v: not every advert was written", st)
-			}
 		})
 	}
 }
 
-// BenchmarkSend: encoding an advert into a queue slot (no socket).
+// BenchmarkSend: encoding an advert into a batch slot with Queue (no
+// socket).
 func BenchmarkSend(b *testing.B) {
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		b.Run(fam.String(), func(b *testing.B) {
@@ -195,7 +185,7 @@ func BenchmarkSend(b *testing.B) {
 			m := advert(fam, vip)
 			b.ReportAllocs()
 			for b.Loop() {
-				if err := c.Send(m, vrrp.ChecksumPseudoHeader); err != nil {
+				if err := c.Queue(m, vrrp.ChecksumPseudoHeader); err != nil {
 					b.Fatal(err)
 				}
 				c.drainFake()
@@ -204,10 +194,10 @@ func BenchmarkSend(b *testing.B) {
 	}
 }
 
-// BenchmarkDemuxHandle: the receive path after recvmsg, without a socket:
-// parsing the datagram the kernel handed over, then validation and
-// delivery by the Demux. 0 allocs/op.
-func BenchmarkDemuxHandle(b *testing.B) {
+// BenchmarkReceiveChecks: the receive path after recvmmsg, without a
+// socket: parsing the datagram and control messages the kernel handed
+// over, then every receive check, as the event loop runs them. 0 allocs/op.
+func BenchmarkReceiveChecks(b *testing.B) {
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		for _, naddr := range []int{1, 16} {
 			b.Run(fmt.Sprintf("%v-%daddr", fam, naddr), func(b *testing.B) {
@@ -228,27 +218,22 @@ func BenchmarkDemuxHandle(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				r := newReader(fam)
-				if fam == vrrp.IPv6 {
-					loadIPv6(r, src, dst, 255, buf)
-				} else {
-					loadIPv4(r, src, dst, 255, buf)
-				}
-				d := NewDemux(func(_ uint8, _ *vrrp.Config, err error) { b.Fatal(err) })
-				delivered := 0
-				d.Register(51, &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second, Addresses: m.Addresses},
-					func(*vrrp.Message, vrrp.Result, vrrp.IPHeader) { delivered++ })
+				d := loadDatagram(fam, src, dst, 255, buf, time.Now())
+				v := newChecker(&vrrp.Config{Version: 3, Priority: 100, Interval: time.Second, Addresses: m.Addresses})
 				var p Packet
+				var f cmsgFacts
 				b.ReportAllocs()
 				b.SetBytes(int64(len(buf)))
 				for b.Loop() {
-					if !r.parse(&p) {
+					if !parseDatagram(fam, d.b, &d.name, d.oob, &p, &f) {
 						b.Fatal("parse")
 					}
-					d.Handle(&p)
+					if err := v.check(&p); err != nil {
+						b.Fatal(err)
+					}
 				}
-				if delivered == 0 {
-					b.Fatal("nothing delivered")
+				if v.msg.VRID != 51 || len(v.msg.Addresses) != naddr {
+					b.Fatalf("checked %+v", v.msg)
 				}
 			})
 		}
@@ -256,11 +241,11 @@ func BenchmarkDemuxHandle(b *testing.B) {
 }
 
 // BenchmarkAdvertRoundTrip is the full per-advert path between two network
-// namespaces: Send on router 1's Conn, its writer's sendmsg, the kernel,
-// Serve's recvmsg on router 2's Conn, Demux.Handle (every receive check)
-// and the Deliver callback, one advert in flight at a time. allocs/op
-// counts the whole process (both writer and receiver goroutines) and must
-// be 0. Needs root.
+// namespaces, as the event loops run it: Queue and Flush (sendmmsg) on
+// router 1's Conn, the kernel and router 2's kernel filter, the Poller's
+// wake-up on router 2's Conn, ReadBatch (recvmmsg) and every receive check,
+// one advert in flight at a time. allocs/op counts the whole process and
+// must be 0. Needs root.
 func BenchmarkAdvertRoundTrip(b *testing.B) {
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		b.Run(fam.String(), func(b *testing.B) {
@@ -276,30 +261,59 @@ func BenchmarkAdvertRoundTrip(b *testing.B) {
 				return c
 			}
 			tx, rx := open(r1), open(r2)
+			var spec FilterSpec
+			spec.VRIDs[51] = true
+			if err := rx.SetFilter(&spec); err != nil {
+				b.Fatal(err)
+			}
+			poll, err := NewPoller()
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { poll.Close() })
+			for _, fd := range rx.Fds() {
+				if err := poll.Add(fd); err != nil {
+					b.Fatal(err)
+				}
+			}
 			vip := "10.77.0.254"
 			if fam == vrrp.IPv6 {
 				vip = "fe80::51"
 			}
 			m := advert(fam, vip)
-			got := make(chan struct{}, 1)
-			d := NewDemux(func(_ uint8, _ *vrrp.Config, err error) { b.Error(err) })
-			d.Register(51, &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second, Addresses: m.Addresses},
-				func(*vrrp.Message, vrrp.Result, vrrp.IPHeader) { got <- struct{}{} })
-			served := make(chan struct{})
-			go func() { defer close(served); _ = rx.Serve(d.Handle) }()
-			b.Cleanup(func() { rx.Close(); <-served })
+			v := newChecker(&vrrp.Config{Version: 3, Priority: 100, Interval: time.Second, Addresses: m.Addresses})
+			pkts := make([]Packet, 8)
 
-			lost := time.NewTimer(waitLong)
-			defer lost.Stop()
 			roundTrip := func() {
-				if err := tx.Send(m, vrrp.ChecksumPseudoHeader); err != nil {
+				if err := tx.Queue(m, vrrp.ChecksumPseudoHeader); err != nil {
 					b.Fatal(err)
 				}
-				lost.Reset(waitLong)
-				select {
-				case <-got:
-				case <-lost.C:
-					b.Fatalf("advert lost: tx %+v rx %+v drops %v", tx.Stats(), rx.Stats(), d.Drops())
+				if err := tx.Flush(); err != nil {
+					b.Fatal(err)
+				}
+				start := time.Now()
+				for {
+					if err := poll.Wait(waitLong); err != nil {
+						b.Fatal(err)
+					}
+					n, _, err := rx.ReadBatch(pkts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for i := range n {
+						if pkts[i].Rejected {
+							b.Fatalf("advert went to the reject socket: %+v", pkts[i].IP)
+						}
+						if err := v.check(&pkts[i]); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if n > 0 {
+						return
+					}
+					if time.Since(start) > waitLong {
+						b.Fatalf("advert lost: tx %+v rx %+v", tx.Stats(), rx.Stats())
+					}
 				}
 			}
 			for range 100 { // warm up outside the measurement

@@ -82,22 +82,18 @@ func TestVMAC(t *testing.T) {
 	// Adverts through the macvlans leave with the VMAC; the peer receives
 	// them on its parent interface (bridge mode).
 	rx4 := listenIn(t, r2, ConnConfig{Family: vrrp.IPv4})
-	rec := newRecorder()
-	d := NewDemux(nil)
-	d.Register(51, &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second}, rec.deliver)
-	serve(t, rx4, d.Handle)
 	tx4 := listenIn(t, r1, ConnConfig{Interface: v4.Name, Family: vrrp.IPv4, Source: r1.V4.Addr(), SendOnly: true})
 	tx6 := listenIn(t, r1, ConnConfig{Interface: v6.Name, Family: vrrp.IPv6, SendOnly: true})
 	if tx6.Source() != v6.LinkLocal {
 		t.Fatalf("IPv6 source %v, want the VMAC's own link-local %v", tx6.Source(), v6.LinkLocal)
 	}
-	if err := tx4.Send(advert(vrrp.IPv4, "10.77.0.254"), vrrp.ChecksumPseudoHeader); err != nil {
-		t.Fatal(err)
+	send(t, tx4, advert(vrrp.IPv4, "10.77.0.254"))
+	send(t, tx6, advert(vrrp.IPv6, "fe80::51"))
+	if p := receive(t, rx4); p.IP.Src != r1.V4.Addr() {
+		t.Fatalf("parent received an advert from %v", p.IP.Src)
+	} else if _, err := check(p, &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second}); err != nil {
+		t.Fatalf("receive checks: %v", err)
 	}
-	if err := tx6.Send(advert(vrrp.IPv6, "fe80::51"), vrrp.ChecksumPseudoHeader); err != nil {
-		t.Fatal(err)
-	}
-	waitMsg(t, rec)
 	var seen4, seen6 bool
 	for !seen4 || !seen6 {
 		f, err := sniff.Next(waitLong, func(f []byte) bool {
