@@ -113,7 +113,9 @@ func TestDaemon1000RoutersStartStop(t *testing.T) {
 // again and again and status is read: nothing races, the Backups never
 // leave Backup, and the reloaded priority is what runs.
 func TestDaemonReloadWhileAdvertsFlow(t *testing.T) {
-	const iv = 10 * time.Millisecond
+	// Adverts every 2 ms for a 100 ms interval: Master_Down_Interval
+	// (over 300 ms) leaves room for a loaded machine to pause the feeder.
+	const iv = 100 * time.Millisecond
 	mk := func(prio uint8) *config.Config {
 		cfg := &config.Config{}
 		for i := range 20 {
@@ -261,4 +263,32 @@ func TestDaemonFilterAndUnknownVRID(t *testing.T) {
 		l.do(func() { unknown, _ = l.stats() })
 		return unknown == 1
 	})
+}
+
+// Memory proportional to work: a running virtual router costs a few KiB of
+// heap (its state machine, counters and configuration), not a goroutine.
+func TestMemoryPerRouter(t *testing.T) {
+	const n = 2040
+	cfg := &config.Config{}
+	for i := range n {
+		c := routerCfg(fmt.Sprintf("vr%d", i), uint8(1+i%255), 100, 10*time.Second)
+		c.Interface = fmt.Sprintf("eth%d", i/255)
+		cfg.Routers = append(cfg.Routers, c)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	d, _ := fakeDaemon(cfg)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 5*time.Second, "all Backup", func() bool { return countStates(d)["Backup"] == n })
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.0f bytes of heap per virtual router (%d routers on %d loops), %d goroutines", per, n, len(d.loops), runtime.NumGoroutine())
+	if per > 3072 {
+		t.Errorf("%.0f bytes of heap per virtual router, want at most 3 KiB", per)
+	}
 }

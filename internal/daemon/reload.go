@@ -141,6 +141,7 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	d.mu.Unlock()
 	waitScripts()
 
+	releaseMemory()
 	d.log.Info("configuration reloaded", "unchanged", res.Unchanged, "updated", res.Updated, "restarted", res.Restarted, "added", res.Added, "removed", res.Removed)
 	d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "applied"})
 	return res
@@ -171,7 +172,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		vc.Checksum, vc.Strict = c.Checksum, c.Strict
 		if !reflect.DeepEqual(old.Notify, c.Notify) {
 			oldHooks = r.hooks
-			r.hooks = notify.New(c.Notify, r.d.hookTimeout, r.log)
+			r.hooks = newHooks(c.Notify, r.d.hookTimeout, r.log)
 		}
 		r.retrack(c, usable)
 		r.exec(acts)

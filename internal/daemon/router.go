@@ -48,18 +48,41 @@ type vr struct {
 	since       time.Time
 	heardPrio   uint8
 	lastMaster  netip.Addr
-	transitions []api.Event
+	transitions []transition   // the latest, oldest first
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
 
-	discards      [vrrp.NumChecks]uint64
-	warnings      [vrrp.NumChecks]uint64
 	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors    uint64
 	masterChanges uint64
-	dropLog       [vrrp.NumChecks]throttle
-	warnLog       [vrrp.NumChecks]throttle
 	sendLog       throttle
+	// bad is allocated by the first advert that fails a check or carries
+	// a warning: most routers never see one, and at thousands of routers
+	// the counters would be most of their memory.
+	bad *badAdverts
+}
+
+// badAdverts counts, per receive check, the adverts of a router that were
+// dropped or accepted with a warning, and throttles their log lines.
+type badAdverts struct {
+	discards, warnings [vrrp.NumChecks]uint64
+	dropLog, warnLog   [vrrp.NumChecks]throttle
+}
+
+func (r *vr) badAdverts() *badAdverts {
+	if r.bad == nil {
+		r.bad = new(badAdverts)
+	}
+	return r.bad
+}
+
+// transition is a state change as status reports it, kept compact: a
+// router keeps its last maxTransitions.
+type transition struct {
+	at       time.Time
+	from, to fsm.State
+	reason   fsm.Reason
+	priority uint8
 }
 
 // fsmConfig turns a configuration entry into state-machine parameters.
@@ -159,7 +182,7 @@ func (r *vr) open() (*loop, error) {
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict,
 	}
-	r.hooks = notify.New(c.Notify, d.hookTimeout, r.log)
+	r.hooks = newHooks(c.Notify, d.hookTimeout, r.log)
 	for _, t := range c.Track.Interfaces {
 		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight})
 	}
@@ -232,8 +255,9 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 		for c := vrrp.Check(0); c < vrrp.NumChecks; c++ {
 			// Warnings are few; find their checks without allocating.
 			if err := warningError(res.Warnings, c); err != nil {
-				r.warnings[c]++
-				if n, ok := r.warnLog[c].hit(at, logPeriod); ok {
+				b := r.badAdverts()
+				b.warnings[c]++
+				if n, ok := b.warnLog[c].hit(at, logPeriod); ok {
 					r.l.emit(effect{kind: effLog, r: r, msg: "advert accepted with a warning", check: c, err: err, count: n, src: src})
 				}
 			}
@@ -256,8 +280,9 @@ func warningError(w vrrp.Warnings, c vrrp.Check) error {
 
 // discard counts an advert for this router that failed a receive check.
 func (r *vr) discard(c vrrp.Check, err error, at time.Duration) {
-	r.discards[c]++
-	if n, ok := r.dropLog[c].hit(at, logPeriod); ok {
+	b := r.badAdverts()
+	b.discards[c]++
+	if n, ok := b.dropLog[c].hit(at, logPeriod); ok {
 		r.l.emit(effect{kind: effLog, r: r, msg: "advert dropped", check: c, err: err, count: n})
 	}
 }
@@ -379,13 +404,10 @@ func (r *vr) transitioned(a fsm.Action) {
 	r.since = now
 	st := r.fsm.Status()
 	ev := api.Event{Time: now, Router: r.cfg.Name, Type: "transition", From: a.From.String(), To: a.To.String(), Reason: a.Reason.String(), Priority: st.Priority}
-	if r.transitions == nil {
-		r.transitions = make([]api.Event, 0, 4)
-	}
-	r.transitions = append(r.transitions, ev)
-	if len(r.transitions) > maxTransitions {
+	if len(r.transitions) == maxTransitions {
 		r.transitions = append(r.transitions[:0], r.transitions[1:]...)
 	}
+	r.transitions = append(r.transitions, transition{at: now, from: a.From, to: a.To, reason: a.Reason, priority: st.Priority})
 	r.l.emit(effect{kind: effTransition, r: r, ev: ev, hooks: r.hooks, note: notify.Event{Router: r.cfg.Name, From: ev.From, To: ev.To, Reason: ev.Reason,
 		Interface: r.cfg.Interface, VRID: r.cfg.VRID, Family: r.cfg.Family.String(), Priority: st.Priority}})
 }
@@ -465,6 +487,15 @@ func (r *vr) setSource(src netip.Addr) {
 	r.l.rearm(r)
 }
 
+// newHooks returns the runner of a router's notify hooks, nil when it has
+// none.
+func newHooks(hooks [][]string, timeout time.Duration, log *slog.Logger) *notify.Runner {
+	if len(hooks) == 0 {
+		return nil
+	}
+	return notify.New(hooks, timeout, log)
+}
+
 // closeHooks lets a notify runner finish its queue, within bounds.
 func closeHooks(h *notify.Runner, hookTimeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*hookTimeout)
@@ -498,7 +529,9 @@ func (d *Daemon) apply(e effect) {
 	case effTransition:
 		r.log.Info("transition", "from", e.ev.From, "to", e.ev.To, "reason", e.ev.Reason, "priority", e.ev.Priority)
 		d.events.publish(e.ev)
-		e.hooks.Notify(e.note)
+		if e.hooks != nil {
+			e.hooks.Notify(e.note)
+		}
 	case effEvent:
 		if e.msg != "" {
 			r.log.Info(e.msg, "detail", e.ev.Detail)

@@ -53,15 +53,20 @@ func (r *vr) detail() api.RouterDetail {
 			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain],
 		},
 		Discards:        map[string]uint64{},
-		Transitions:     slices.Clone(r.transitions),
+		Transitions:     make([]api.Event, len(r.transitions)),
 		NewMasterReason: newMasterReason(st.Counters.NewMasterReason),
 	}
-	for c := range vrrp.NumChecks {
-		if n := r.discards[c]; n > 0 {
-			d.Discards[c.String()] = n
-		}
-		if n := r.warnings[c]; n > 0 {
-			d.Counters["warning_"+c.String()] = n
+	for i, t := range r.transitions {
+		d.Transitions[i] = api.Event{Time: t.at, Router: c.Name, Type: "transition", From: t.from.String(), To: t.to.String(), Reason: t.reason.String(), Priority: t.priority}
+	}
+	if b := r.bad; b != nil {
+		for c := range vrrp.NumChecks {
+			if n := b.discards[c]; n > 0 {
+				d.Discards[c.String()] = n
+			}
+			if n := b.warnings[c]; n > 0 {
+				d.Counters["warning_"+c.String()] = n
+			}
 		}
 	}
 	for _, o := range r.tracked {
