@@ -109,11 +109,6 @@ type loop struct {
 	routers [256]*vr // by VRID
 	n       int      // routers on the loop
 	timers  timerHeap
-	// maxSlack is the largest adverSlack of the routers on the loop; early
-	// and stack are coalesce's reused scratch space.
-	maxSlack time.Duration
-	early    []*vr
-	stack    []int
 	last     time.Duration // the latest event time handed out: events never go back in time
 
 	msg      vrrp.Message // the advert being validated, reused
@@ -294,7 +289,6 @@ func (l *loop) add(r *vr) {
 	l.routers[r.cfg.VRID] = r
 	l.n++
 	l.refilter()
-	l.maxSlack = max(l.maxSlack, adverSlack(r.cfg.AdvertInterval))
 	r.start()
 	l.rearm(r)
 	l.flush()

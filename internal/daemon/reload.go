@@ -177,7 +177,6 @@ func (r *vr) reconfigure(c config.Router) bool {
 		r.retrack(c, usable)
 		r.exec(acts)
 		r.applyTracking()
-		r.l.maxSlack = max(r.l.maxSlack, adverSlack(c.AdvertInterval))
 		r.l.rearm(r)
 	})
 	if oldHooks != nil {

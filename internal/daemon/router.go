@@ -38,9 +38,9 @@ type vr struct {
 
 	// The loop's timer heap (timers.go).
 	hidx      int
+	wake      time.Duration // when the loop fires the pending timer (timers.go)
 	pendTimer fsm.Timer
 	pendToken uint64
-	pendAt    time.Duration
 
 	tracked     []track.Object
 	trackFault  bool

@@ -1,9 +1,7 @@
 package daemon
 
 import (
-	"cmp"
 	"container/heap"
-	"slices"
 	"time"
 
 	"govrrp/fsm"
@@ -15,24 +13,53 @@ import (
 // (the poller's timerfd) armed for the earliest.
 //
 // Rules:
-//   - A loop wakes at the earliest deadline exactly: Master_Down_Timer and
-//     the preempt delay never fire early, and nothing fires late.
-//   - Once awake for a deadline, the loop also fires every Adver_Timer due
-//     within adverSlack of that deadline, so that the adverts of routers
-//     falling due together leave in one sendmmsg. Adver_Timer thus fires at
-//     most 1% of its interval early, never late, and the state machine
-//     counts the next interval from its own deadline, not from the early
-//     firing, so the rate stays exact.
-//   - A firing is handed to the state machine with the deadline that woke
-//     the loop as its time (fsm.Event.At): a loop woken late (a busy CPU, a
-//     long batch) does not push the Master's next advert or a new Master's
-//     first Adver_Timer later, and what fires together does not depend on
-//     how late the loop woke, only on the deadlines.
+//   - Master_Down_Timer and the preempt delay fire at their deadline
+//     exactly: the loop wakes then, never earlier.
+//   - Adver_Timer may fire up to 1% of the interval early (adverSlack),
+//     never late. The loop uses that to put the adverts of its Masters on
+//     a common grid, the multiples of each interval on the loop's clock:
+//     an Adver_Timer due within 1% after a grid point fires on it; one
+//     further away fires at the multiple of 1% of the interval just at or
+//     after 1% before its deadline, together with every other one due in
+//     the same 1% step. The state machine counts the next interval from an
+//     early firing (fsm: adverTimerExpired), so each Master's phase moves
+//     towards the grid by one step per advert (within 100 adverts it is
+//     there) and then stays there. From then on the Masters with the same
+//     interval fall due at the same instant: the loop wakes once and sends
+//     all their adverts with one sendmmsg, where random phases would cost
+//     a wake-up per advert. While a phase moves, that Master advertises at
+//     most 1% faster than configured.
+//   - A firing is handed to the state machine with the instant the loop
+//     chose for it as its time (fsm.Event.At), not when the loop got to
+//     it: a loop woken late (a busy CPU, a long batch) pushes no deadline
+//     later, and what fires with what depends on the deadlines only.
 
 // adverSlack is how early Adver_Timer may fire: 1% of the interval.
 func adverSlack(interval time.Duration) time.Duration { return interval / 100 }
 
-// rearm puts r in the loop's heap at its state machine's next deadline, or
+// wakeAt is when the loop fires timer t of a router due at at.
+func wakeAt(t fsm.Timer, at, interval time.Duration) time.Duration {
+	if t != fsm.AdverTimer || interval <= 0 {
+		return at
+	}
+	slack := adverSlack(interval)
+	if slack <= 0 {
+		return at
+	}
+	grid := at - at%interval
+	if at-grid <= slack {
+		return grid
+	}
+	// The multiple of slack in [at-slack, at): every deadline of the same
+	// step fires at the same instant.
+	early := at - slack
+	if r := early % slack; r != 0 {
+		early += slack - r
+	}
+	return early
+}
+
+// rearm puts r in the loop's heap at the instant its next timer fires, or
 // takes it out when no timer runs. Called after every event the router
 // handles.
 func (l *loop) rearm(r *vr) {
@@ -43,7 +70,8 @@ func (l *loop) rearm(r *vr) {
 		}
 		return
 	}
-	r.pendTimer, r.pendToken, r.pendAt = t, token, at
+	r.pendTimer, r.pendToken = t, token
+	r.wake = wakeAt(t, at, r.cfg.AdvertInterval)
 	if r.hidx >= 0 {
 		heap.Fix(&l.timers, r.hidx)
 		return
@@ -58,70 +86,35 @@ func (l *loop) unschedule(r *vr) {
 	}
 }
 
-// expire fires, in deadline order, every timer due by t, each followed by
-// the Adver_Timers it may take along: before each received advert with t
-// its arrival time, so timers and adverts reach the state machines in the
-// order they happened, and with t now once the socket is drained.
+// expire fires, in order, every timer whose instant has come by t: before
+// each received advert with t its arrival time, so timers and adverts
+// reach the state machines in the order they happened, and with t now once
+// the socket is drained.
 func (l *loop) expire(t time.Duration) {
 	// Each firing moves the router's deadline forward (a consumed token
 	// never comes back), so this ends; the bound is only a guard.
-	for n := 0; len(l.timers) > 0 && l.timers[0].pendAt <= t && n < 4*len(l.timers)+16; n++ {
+	for n := 0; len(l.timers) > 0 && l.timers[0].wake <= t && n < 4*len(l.timers)+16; n++ {
 		r := l.timers[0]
-		anchor := r.pendAt
-		l.fire(r, anchor)
-		l.coalesce(anchor)
+		r.handle(fsm.Event{Kind: fsm.EventTimer, Timer: r.pendTimer, Token: r.pendToken, At: r.wake})
+		l.rearm(r)
 	}
 }
 
-// fire hands r's pending timer to its state machine, at time at.
-func (l *loop) fire(r *vr, at time.Duration) {
-	r.handle(fsm.Event{Kind: fsm.EventTimer, Timer: r.pendTimer, Token: r.pendToken, At: at})
-	l.rearm(r)
-}
-
-// coalesce fires the Adver_Timers due within their slack of anchor, in
-// deadline order. The heap is walked from the root, skipping every subtree
-// whose root is later than anchor plus the largest slack on the loop.
-func (l *loop) coalesce(anchor time.Duration) {
-	limit := anchor + l.maxSlack
-	c := l.early[:0]
-	stack := append(l.stack[:0], 0)
-	for len(stack) > 0 {
-		i := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if i >= len(l.timers) || l.timers[i].pendAt > limit {
-			continue
-		}
-		r := l.timers[i]
-		if r.pendTimer == fsm.AdverTimer && r.pendAt-adverSlack(r.cfg.AdvertInterval) <= anchor {
-			c = append(c, r)
-		}
-		stack = append(stack, 2*i+1, 2*i+2)
-	}
-	l.stack = stack
-	slices.SortFunc(c, func(a, b *vr) int { return cmp.Compare(a.pendAt, b.pendAt) })
-	for _, r := range c {
-		l.fire(r, anchor)
-	}
-	clear(c)
-	l.early = c[:0]
-}
-
-// timeout is how long the loop may sleep: until the earliest deadline, or
+// timeout is how long the loop may sleep: until the earliest firing, or
 // for ever (negative) when no timer runs.
 func (l *loop) timeout(now time.Duration) time.Duration {
 	if len(l.timers) == 0 {
 		return -1
 	}
-	return max(l.timers[0].pendAt-now, 0)
+	return max(l.timers[0].wake-now, 0)
 }
 
-// timerHeap orders a loop's routers by deadline; each router knows its
+// timerHeap orders a loop's routers by firing instant; each router knows its
 // index, so a reset is one heap.Fix.
 type timerHeap []*vr
 
 func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].pendAt < h[j].pendAt }
+func (h timerHeap) Less(i, j int) bool { return h[i].wake < h[j].wake }
 func (h timerHeap) Swap(i, j int) {
 	h[i], h[j] = h[j], h[i]
 	h[i].hidx, h[j].hidx = i, j
