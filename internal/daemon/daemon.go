@@ -260,12 +260,10 @@ func (d *Daemon) listenLinux(key ifaceKey) (socket, poller, error) {
 		conn.Close()
 		return nil, nil, err
 	}
-	for _, fd := range conn.Fds() {
-		if err := p.Add(fd); err != nil {
-			p.Close()
-			conn.Close()
-			return nil, nil, err
-		}
+	if err := conn.WatchWith(p); err != nil {
+		p.Close()
+		conn.Close()
+		return nil, nil, err
 	}
 	return conn, p, nil
 }

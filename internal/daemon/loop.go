@@ -109,7 +109,7 @@ type loop struct {
 	routers [256]*vr // by VRID
 	n       int      // routers on the loop
 	timers  timerHeap
-	last     time.Duration // the latest event time handed out: events never go back in time
+	last    time.Duration // the latest event time handed out: events never go back in time
 
 	msg      vrrp.Message // the advert being validated, reused
 	lookup   vrrp.Lookup  // bound once, so validating does not allocate a closure

@@ -128,8 +128,25 @@ func (c *Conn) ReadBatch(pkts []Packet) (n int, more bool, err error) {
 	if err != nil || got == want || n == len(pkts) {
 		return n, got == want, err
 	}
+	if c.poller != nil && !c.poller.Readable(c.rej.fd) {
+		return n, false, nil // nothing to count: spare the system call
+	}
 	got, err = c.rej.recv(min(len(pkts)-n, len(c.rej.hdrs)))
 	return c.take(c.rej, got, pkts, n, true), false, err
+}
+
+// WatchWith adds the Conn's fds to p, the Poller its loop sleeps on, and
+// from then on reads the reject socket only when p's last Wait found it
+// readable: under normal traffic it is empty, and trying it after every
+// wake-up would double the system calls of a Backup.
+func (c *Conn) WatchWith(p *Poller) error {
+	for _, fd := range c.fds {
+		if err := p.Add(fd); err != nil {
+			return err
+		}
+	}
+	c.poller = p
+	return nil
 }
 
 // take parses the got datagrams of r into pkts from index n on and returns

@@ -113,6 +113,8 @@ type Conn struct {
 	dsts  []netip.Addr // group, or the unicast peers
 	peers map[netip.Addr]bool
 
+	poller *Poller // the loop's, once WatchWith: its readiness gates the reject socket
+
 	srcMu sync.RWMutex // Source/SetSource may be called from any goroutine
 	src   netip.Addr
 

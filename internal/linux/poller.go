@@ -24,12 +24,15 @@ import (
 type Poller struct {
 	epfd, tfd, efd int
 
-	// timerSet: the timerfd may be armed or hold an expiry not yet
-	// cleared; a Wait without timeout must disarm it first, or it would
-	// return at once.
+	// timerSet: the timerfd is armed for armedAt, or holds an expiry not
+	// yet read. A later deadline leaves it armed (the Wait returns early,
+	// harmlessly): a steady Backup's deadlines only ever move later, and
+	// re-arming on every wake-up would cost a system call each.
 	timerSet bool
+	armedAt  time.Time
 	spec     unix.ItimerSpec
 	events   [16]unix.EpollEvent
+	ready    []int32 // the fds the last Wait found readable
 	efdBuf   [8]byte
 	one      [8]byte // the eventfd increment, native-endian 1
 
@@ -42,7 +45,7 @@ type Poller struct {
 // NewPoller creates the epoll set with its timerfd and eventfd, all
 // close-on-exec and non-blocking.
 func NewPoller() (*Poller, error) {
-	p := &Poller{epfd: -1, tfd: -1, efd: -1}
+	p := &Poller{epfd: -1, tfd: -1, efd: -1, ready: make([]int32, 0, 16)}
 	var err error
 	if p.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return nil, err
@@ -80,6 +83,8 @@ func (p *Poller) Remove(fd int) error {
 
 // Wait blocks the calling OS thread until an added fd is readable, Wake was
 // called, or timeout passed (timeout < 0: no timeout; 0: poll and return).
+// It may also return at an earlier timeout that a previous Wait armed: the
+// caller checks its deadlines and waits again.
 // It does not say which: the caller reads all its fds non-blocking. An
 // interrupted epoll_wait (EINTR) is resumed, not returned: the deadline
 // is on the timerfd, so it stays exact. It does not allocate.
@@ -90,12 +95,15 @@ func (p *Poller) Wait(timeout time.Duration) error {
 	msec := -1
 	switch {
 	case timeout > 0:
-		// Re-arming also clears an expiry the last Wait did not consume.
-		p.spec.Value = unix.NsecToTimespec(int64(timeout))
-		if err := unix.TimerfdSettime(p.tfd, 0, &p.spec, nil); err != nil {
-			return err
+		at := time.Now().Add(timeout)
+		if !p.timerSet || at.Before(p.armedAt) {
+			// Re-arming also clears an expiry not yet read.
+			p.spec.Value = unix.NsecToTimespec(int64(timeout))
+			if err := unix.TimerfdSettime(p.tfd, 0, &p.spec, nil); err != nil {
+				return err
+			}
+			p.timerSet, p.armedAt = true, at
 		}
-		p.timerSet = true
 	case timeout == 0:
 		msec = 0
 	case p.timerSet:
@@ -115,7 +123,14 @@ func (p *Poller) Wait(timeout time.Duration) error {
 	if err != nil {
 		return err
 	}
+	p.ready = p.ready[:0]
 	for i := range n {
+		p.ready = append(p.ready, p.events[i].Fd)
+		if int(p.events[i].Fd) == p.tfd {
+			// Expired: read it, or it stays readable.
+			_, _ = unix.Read(p.tfd, p.efdBuf[:])
+			p.timerSet = false
+		}
 		if int(p.events[i].Fd) == p.efd {
 			// Read before clearing the flag: a Wake in between finds the
 			// flag still set and skips its write, but this Wait has not
@@ -127,6 +142,16 @@ func (p *Poller) Wait(timeout time.Duration) error {
 		}
 	}
 	return nil
+}
+
+// Readable reports whether the last Wait found fd readable.
+func (p *Poller) Readable(fd int) bool {
+	for _, r := range p.ready {
+		if int(r) == fd {
+			return true
+		}
+	}
+	return false
 }
 
 // Wake makes the current or next Wait return. Safe from any goroutine; a

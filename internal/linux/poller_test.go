@@ -222,3 +222,37 @@ func TestPollerAllocs(t *testing.T) {
 		t.Fatalf("Wait: %v allocations", n)
 	}
 }
+
+// A later timeout leaves the armed timer alone (Wait may return early, at
+// the earlier deadline: no system call per wake-up when deadlines only move
+// later), an earlier one re-arms it, and Readable names what was ready.
+func TestPollerLazyRearm(t *testing.T) {
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	// Arm for 30 ms, then leave early through Wake.
+	p.Wake()
+	if err := p.Wait(30 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Readable(p.efd) || p.Readable(p.tfd) {
+		t.Fatalf("ready %v: want the eventfd only", p.ready)
+	}
+	start := time.Now()
+	if err := p.Wait(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 5*time.Second || !p.Readable(p.tfd) {
+		t.Fatalf("Wait(1h) returned after %v (ready %v): want the 30 ms timer armed before", d, p.ready)
+	}
+	// Now armed for an hour: an earlier deadline must re-arm.
+	p.Wake()
+	_ = p.Wait(time.Hour)
+	start = time.Now()
+	_ = p.Wait(5 * time.Millisecond)
+	if d := time.Since(start); d > 5*time.Second || d < 5*time.Millisecond {
+		t.Fatalf("Wait(5ms) after an armed hour returned after %v", d)
+	}
+}
