@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"net/netip"
-	"runtime"
 	"sync"
 	"time"
 
@@ -90,7 +89,7 @@ const (
 // loop is the event loop of one interface and family: it owns the socket,
 // the state machines of the virtual routers on it and one heap of their
 // deadlines, and handles everything in the order it happened, on one
-// goroutine locked to its OS thread, with no lock on the way of an advert:
+// goroutine, with no lock on the way of an advert:
 //
 //	socket → ReadBatch → receive checks → fsm.Router.Handle → Queue → Flush
 //
@@ -150,11 +149,6 @@ func (l *loop) find(vrid uint8) *vrrp.Config {
 
 // run is the loop's goroutine.
 func (l *loop) run() {
-	// The loop sleeps in epoll_wait on its own thread: the timerfd wakes it
-	// at the deadline to the microsecond, where a Go timer can be a
-	// millisecond late when the process is idle.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
 	defer close(l.done)
 	for l.step() {
 		_ = l.poll.Wait(l.timeout(l.clock.Now()))
