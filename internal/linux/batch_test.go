@@ -101,16 +101,7 @@ func vrrpBytes(fam vrrp.Family, verType, vrid, tag byte) []byte {
 // want packets came), copying the packets.
 func collect(t *testing.T, c *Conn, want int, quiet time.Duration) []Packet {
 	t.Helper()
-	p, err := NewPoller()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	for _, fd := range c.Fds() {
-		if err := p.Add(fd); err != nil {
-			t.Fatal(err)
-		}
-	}
+	p := watch(t, c)
 	var out []Packet
 	pkts := make([]Packet, 16)
 	last, deadline := time.Now(), time.Now().Add(waitLong)

@@ -53,16 +53,7 @@ func send(t testing.TB, c *Conn, m *vrrp.Message) {
 // after waitLong.
 func readUntil(t *testing.T, c *Conn, done func(got []Packet) bool) []Packet {
 	t.Helper()
-	p, err := NewPoller()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer p.Close()
-	for _, fd := range c.Fds() {
-		if err := p.Add(fd); err != nil {
-			t.Fatal(err)
-		}
-	}
+	p := watch(t, c)
 	var out []Packet
 	pkts := make([]Packet, 16)
 	for deadline := time.Now().Add(waitLong); !done(out); {
@@ -74,6 +65,7 @@ func readUntil(t *testing.T, c *Conn, done func(got []Packet) bool) []Packet {
 		}
 		for more := true; more; {
 			var n int
+			var err error
 			n, more, err = c.ReadBatch(pkts)
 			if err != nil {
 				t.Fatal(err)
@@ -378,4 +370,19 @@ func TestConnUnicastPeers(t *testing.T) {
 	if !bytes.Equal(p.Payload, want) {
 		t.Fatalf("payload % x, want % x", p.Payload, want)
 	}
+}
+
+// watch returns a Poller watching c, as the daemon's loop has, closed when
+// the test ends.
+func watch(t *testing.T, c *Conn) *Poller {
+	t.Helper()
+	p, err := NewPoller()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	if err := c.WatchWith(p); err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"net/netip"
 	"os"
@@ -12,8 +11,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"govrrp/internal/linux/netnstest"
 	"govrrp/test/interop"
@@ -134,49 +131,32 @@ func (k *kaPeer) Start(t testing.TB) {
 	}
 }
 
-// openFIFO creates the notify FIFO once and reads it for the test's life.
-// O_RDWR: open never blocks and the reader never sees EOF between
-// keepalived runs.
+// openFIFO reads the notify FIFO for the test's life.
 func (k *kaPeer) openFIFO(t testing.TB) {
 	if k.fifo != nil {
 		return
 	}
-	path := k.path("notify.fifo")
-	if err := unix.Mkfifo(path, 0o600); err != nil && err != unix.EEXIST {
-		t.Fatalf("mkfifo: %v", err)
-	}
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k.fifo = f
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			// INSTANCE "VI_0_51" MASTER 150
-			fs := strings.Fields(sc.Text())
-			if len(fs) < 3 || fs[0] != "INSTANCE" {
-				continue
-			}
-			switch fs[2] {
-			case "MASTER", "BACKUP", "FAULT", "STOP":
-			default:
-				// MASTER_RX_LOWER_PRI (a Master heard a lower priority)
-				// and the like are events, not states.
-				continue
-			}
-			name := strings.Trim(fs[1], `"`)
-			k.mu.Lock()
-			if k.states[name] != fs[2] {
-				k.states[name] = fs[2]
-				k.lines++
-			}
-			k.mu.Unlock()
+	k.fifo = interop.NotifyFIFO(t, k.path("notify.fifo"), func(line string) {
+		// INSTANCE "VI_0_51" MASTER 150
+		fs := strings.Fields(line)
+		if len(fs) < 3 || fs[0] != "INSTANCE" {
+			return
 		}
-	}()
-	t.Cleanup(func() { f.Close(); <-done })
+		switch fs[2] {
+		case "MASTER", "BACKUP", "FAULT", "STOP":
+		default:
+			// MASTER_RX_LOWER_PRI (a Master heard a lower priority) and
+			// the like are events, not states.
+			return
+		}
+		name := strings.Trim(fs[1], `"`)
+		k.mu.Lock()
+		if k.states[name] != fs[2] {
+			k.states[name] = fs[2]
+			k.lines++
+		}
+		k.mu.Unlock()
+	}, nil)
 }
 
 // pid is the VRRP child's, 0 until it wrote its pid file.

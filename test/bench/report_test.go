@@ -281,7 +281,8 @@ func govrrpdBin(t testing.TB) string {
 			return
 		}
 		binPath = filepath.Join(dir, "govrrpd")
-		out, err := exec.Command("go", "build", "-o", binPath, "govrrp/cmd/govrrpd").CombinedOutput()
+		// As `make build` ships it.
+		out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", binPath, "govrrp/cmd/govrrpd").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build govrrpd: %v\n%s", err, out)
 		}

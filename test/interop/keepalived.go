@@ -199,29 +199,40 @@ func (k *Keepalived) openFIFO(t testing.TB) {
 	if k.fifo != nil {
 		return
 	}
-	path := k.path("notify.fifo")
+	k.states = map[string]State{}
+	k.fifo = NotifyFIFO(t, k.path("notify.fifo"), k.notified, func(err error) {
+		k.mu.Lock()
+		k.fifoEnd = fmt.Sprintf("reader stopped: %v", err)
+		k.mu.Unlock()
+	})
+}
+
+// NotifyFIFO creates keepalived's notify FIFO at path and hands each line
+// it reads to line until the test ends, then calls end (may be nil) with
+// the reader's error. It is opened O_RDWR: open never blocks, and the
+// reader never sees EOF between keepalived runs.
+func NotifyFIFO(t testing.TB, path string, line func(string), end func(error)) *os.File {
+	t.Helper()
 	if err := unix.Mkfifo(path, 0o600); err != nil && err != unix.EEXIST {
 		t.Fatalf("mkfifo: %v", err)
 	}
-	// O_RDWR: never blocks in open, never sees EOF between writers.
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.fifo = f
-	k.states = map[string]State{}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		sc := bufio.NewScanner(f)
 		for sc.Scan() {
-			k.notified(sc.Text())
+			line(sc.Text())
 		}
-		k.mu.Lock()
-		k.fifoEnd = fmt.Sprintf("reader stopped: %v", sc.Err())
-		k.mu.Unlock()
+		if end != nil {
+			end(sc.Err())
+		}
 	}()
 	t.Cleanup(func() { f.Close(); <-done })
+	return f
 }
 
 // notified records one FIFO line: TYPE "NAME" STATE PRIORITY.
