@@ -122,7 +122,8 @@ func New(cfg Config, clock Clock) (*Router, error) {
 		state:               Initialize,
 		prio:                cfg.Priority,
 		masterAdverInterval: cfg.AdvertInterval,
-		acts:                make([]Action, 0, 8),
+		// acts grows on the first event with actions and is reused: a
+		// steady Backup never needs it.
 	}
 	r.recompute()
 	return r, nil

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,7 +23,7 @@ type Backend interface {
 func Handler(b Backend) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/routers", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, b.Routers())
+		writeJSONList(w, http.StatusOK, b.Routers())
 	})
 	mux.HandleFunc("GET /v1/routers/{name}", func(w http.ResponseWriter, r *http.Request) {
 		d, ok := b.Router(r.PathValue("name"))
@@ -70,9 +71,27 @@ func Handler(b Backend) http.Handler {
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
+	// Compact: at thousands of routers an indented status is twice the
+	// garbage per request; govrrp indents what it prints.
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// writeJSONList writes a JSON array one element at a time, so that the
+// status of thousands of routers is never one buffer in memory.
+func writeJSONList[T any](w http.ResponseWriter, code int, vs []T) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	_ = bw.WriteByte('[')
+	for i := range vs {
+		if i > 0 {
+			_ = bw.WriteByte(',')
+		}
+		_ = enc.Encode(&vs[i])
+	}
+	_, _ = bw.WriteString("]\n")
+	_ = bw.Flush()
 }
 
 // errNotFound is returned by Client.Router for an unknown name.

@@ -128,7 +128,18 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
 	d.watchLinks = true
 	d.setVIPs(cfg)
+	forgetPositions(cfg)
 	return d
+}
+
+// forgetPositions drops the per-key positions of the routers of cfg: they
+// serve the messages about the file, given before the daemon takes it, and
+// at thousands of routers they are a third of the configuration's memory.
+// Each router keeps where its entry starts.
+func forgetPositions(cfg *config.Config) {
+	for i := range cfg.Routers {
+		cfg.Routers[i].KeyPos = nil
+	}
 }
 
 func (d *Daemon) setVIPs(cfg *config.Config) {

@@ -44,7 +44,7 @@ func newStepLab(t *testing.T) *stepLab {
 
 // add puts a router of c on the loop, as Daemon.startRouter does.
 func (lab *stepLab) add(c config.Router) *vr {
-	r := &vr{cfg: c, log: quiet, hidx: -1, since: time.Now(), linkUp: true}
+	r := &vr{cfg: c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
 	var err error
 	if r.fsm, err = fsm.New(fsmConfig(&c, self4), lab.clk); err != nil {
 		lab.t.Fatal(err)

@@ -50,6 +50,7 @@ func needsRestart(a, b config.Router) bool {
 func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	forgetPositions(cfg)
 	var res api.ReloadResult
 	res.OK = true
 
@@ -151,6 +152,7 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 // state machine wants a restart instead.
 func (r *vr) reconfigure(c config.Router) bool {
 	ok := false
+	var refused error
 	var oldHooks *notify.Runner
 	// Netlink is read here, not on the loop.
 	usable := map[string]bool{}
@@ -160,7 +162,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 	r.l.do(func() {
 		acts, err := r.fsm.Reconfigure(fsmConfig(&c, r.fsm.Status().Primary))
 		if errors.Is(err, fsm.ErrRestartNeeded) || err != nil {
-			r.log.Info("change needs a restart", "err", err)
+			refused = err
 			return
 		}
 		ok = true
@@ -172,7 +174,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		vc.Checksum, vc.Strict = c.Checksum, c.Strict
 		if !reflect.DeepEqual(old.Notify, c.Notify) {
 			oldHooks = r.hooks
-			r.hooks = newHooks(c.Notify, r.d.hookTimeout, r.log)
+			r.hooks = newHooks(c.Notify, r.d.hookTimeout, r.logger())
 		}
 		r.retrack(c, usable)
 		r.exec(acts)
@@ -181,6 +183,9 @@ func (r *vr) reconfigure(c config.Router) bool {
 	})
 	if oldHooks != nil {
 		go closeHooks(oldHooks, r.d.hookTimeout)
+	}
+	if refused != nil {
+		r.logger().Info("change needs a restart", "err", refused)
 	}
 	return ok
 }

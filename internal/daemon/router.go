@@ -25,7 +25,8 @@ type vr struct {
 	d    *Daemon
 	l    *loop
 	cfg  config.Router
-	log  *slog.Logger
+	name string       // cfg.Name, which never changes: read by workers
+	base *slog.Logger // the daemon's; see logger
 	fsm  *fsm.Router
 	slot int // its worker
 
@@ -97,7 +98,7 @@ func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
 // startRouter builds a virtual router and puts it on its interface's loop,
 // which starts it. Called with d.mu held.
 func (d *Daemon) startRouter(c config.Router) (*vr, error) {
-	r := &vr{d: d, cfg: c, log: d.log.With("router", c.Name), since: time.Now(), hidx: -1, slot: d.work.slot(c.Name)}
+	r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), hidx: -1, slot: d.work.slot(c.Name)}
 	l, err := r.open()
 	if err != nil {
 		r.close()
@@ -121,7 +122,7 @@ func (r *vr) open() (*loop, error) {
 	// addresses are the interface's own: never ours to remove.
 	if !r.ownsAddresses() {
 		if _, err := d.addrs.Flush(c.Interface, c.VIPs()); err != nil {
-			r.log.Debug("flush stale addresses", "err", err)
+			r.logger().Debug("flush stale addresses", "err", err)
 		}
 	}
 	l, err := d.openLoop(ifaceKey{c.Interface, c.Family})
@@ -182,7 +183,7 @@ func (r *vr) open() (*loop, error) {
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict,
 	}
-	r.hooks = newHooks(c.Notify, d.hookTimeout, r.log)
+	r.hooks = newHooks(c.Notify, d.hookTimeout, r.logger())
 	for _, t := range c.Track.Interfaces {
 		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight})
 	}
@@ -199,6 +200,11 @@ func (r *vr) open() (*loop, error) {
 	r.linkUp = d.linkState(c.Interface).Usable()
 	return l, nil
 }
+
+// logger returns a logger naming the router. It is made for each line
+// (lines are rare, and off the loop) rather than kept: at thousands of
+// routers a logger each would be a fifth of their memory.
+func (r *vr) logger() *slog.Logger { return r.base.With("router", r.name) }
 
 // setMessage prepares the advert the router sends, from c.
 func (r *vr) setMessage(c *config.Router) {
@@ -510,7 +516,7 @@ func (d *Daemon) apply(e effect) {
 	case effAddAddresses:
 		for _, p := range e.prefixes {
 			if err := d.addrs.Add(e.dev, p); err != nil {
-				r.log.Error("install virtual address", "address", p, "err", err)
+				r.logger().Error("install virtual address", "address", p, "err", err)
 			}
 		}
 	case effRemoveAddresses:
@@ -519,22 +525,22 @@ func (d *Daemon) apply(e effect) {
 		}
 		for _, p := range e.prefixes {
 			if err := d.addrs.Remove(e.dev, p); err != nil {
-				r.log.Error("remove virtual address", "address", p, "err", err)
+				r.logger().Error("remove virtual address", "address", p, "err", err)
 			}
 		}
 	case effAnnounce:
 		if err := d.announcer.StartWith(e.announce, e.mac, e.vips, e.annCfg); err != nil {
-			r.log.Warn("announce", "err", err)
+			r.logger().Warn("announce", "err", err)
 		}
 	case effTransition:
-		r.log.Info("transition", "from", e.ev.From, "to", e.ev.To, "reason", e.ev.Reason, "priority", e.ev.Priority)
+		r.logger().Info("transition", "from", e.ev.From, "to", e.ev.To, "reason", e.ev.Reason, "priority", e.ev.Priority)
 		d.events.publish(e.ev)
 		if e.hooks != nil {
 			e.hooks.Notify(e.note)
 		}
 	case effEvent:
 		if e.msg != "" {
-			r.log.Info(e.msg, "detail", e.ev.Detail)
+			r.logger().Info(e.msg, "detail", e.ev.Detail)
 		}
 		d.events.publish(e.ev)
 	case effLog:
@@ -556,11 +562,11 @@ func (d *Daemon) logEffect(e effect) {
 	r := e.r
 	switch e.msg {
 	case "advert dropped":
-		r.log.Warn(e.msg, "reason", e.check.String(), "err", e.err, "count", e.count)
-		d.events.publish(api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "discards", Reason: e.check.String(), Detail: fmt.Sprintf("%d dropped: %v", e.count, e.err)})
+		r.logger().Warn(e.msg, "reason", e.check.String(), "err", e.err, "count", e.count)
+		d.events.publish(api.Event{Time: time.Now(), Router: r.name, Type: "discards", Reason: e.check.String(), Detail: fmt.Sprintf("%d dropped: %v", e.count, e.err)})
 	case "advert accepted with a warning":
-		r.log.Warn(e.msg, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
+		r.logger().Warn(e.msg, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
 	default:
-		r.log.Warn(e.msg, "err", e.err, "count", e.count)
+		r.logger().Warn(e.msg, "err", e.err, "count", e.count)
 	}
 }

@@ -14,8 +14,8 @@ import (
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// detail snapshots the router. On its loop.
-func (r *vr) detail() api.RouterDetail {
+// status is the router's summary. On its loop.
+func (r *vr) status() api.RouterStatus {
 	st := r.fsm.Status()
 	c := &r.cfg
 	addrs := make([]string, len(c.Addresses))
@@ -29,15 +29,22 @@ func (r *vr) detail() api.RouterDetail {
 	case st.State == fsm.Backup && st.MasterAddr.IsValid():
 		master, masterPrio = st.MasterAddr.String(), r.heardPrio
 	}
+	return api.RouterStatus{
+		Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
+		State: st.State.String(), Priority: c.Priority, EffectivePriority: st.Priority,
+		Master: master, MasterPriority: masterPrio,
+		AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
+		Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
+	}
+}
+
+// detail snapshots the router. On its loop.
+func (r *vr) detail() api.RouterDetail {
+	st := r.fsm.Status()
+	c := &r.cfg
 	d := api.RouterDetail{
-		RouterStatus: api.RouterStatus{
-			Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
-			State: st.State.String(), Priority: c.Priority, EffectivePriority: st.Priority,
-			Master: master, MasterPriority: masterPrio,
-			AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
-			Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
-		},
-		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),
+		RouterStatus: r.status(),
+		Preempt:      c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),
 		ConfiguredInterval: ms(c.AdvertInterval), Primary: addrString(st.Primary),
 		Counters: map[string]uint64{
 			"master_transitions":        uint64(st.Counters.MasterTransitions),
@@ -87,9 +94,10 @@ func addrString(a netip.Addr) string {
 	return a.String()
 }
 
-// snapshot returns every router's detail, in configuration order: one
-// message per loop, whatever the number of routers on it.
-func (d *Daemon) snapshot() []api.RouterDetail {
+// snapshot returns every router's detail (only its RouterStatus unless
+// full), in configuration order: one message per loop, whatever the number
+// of routers on it.
+func (d *Daemon) snapshot(full bool) []api.RouterDetail {
 	d.mu.RLock()
 	loops := make([]*loop, 0, len(d.loops))
 	for _, l := range d.loops {
@@ -111,8 +119,12 @@ func (d *Daemon) snapshot() []api.RouterDetail {
 		var dets []api.RouterDetail
 		if l.do(func() {
 			for _, r := range l.routers {
-				if r != nil {
+				switch {
+				case r == nil:
+				case full:
 					dets = append(dets, r.detail())
+				default:
+					dets = append(dets, api.RouterDetail{RouterStatus: r.status()})
 				}
 			}
 		}) {
@@ -139,11 +151,11 @@ func pendingDetail(c *config.Router) api.RouterDetail {
 }
 
 // Details implements the metrics source.
-func (d *Daemon) Details() []api.RouterDetail { return d.snapshot() }
+func (d *Daemon) Details() []api.RouterDetail { return d.snapshot(true) }
 
 // Routers implements api.Backend.
 func (d *Daemon) Routers() []api.RouterStatus {
-	det := d.snapshot()
+	det := d.snapshot(false)
 	out := make([]api.RouterStatus, len(det))
 	for i := range det {
 		out[i] = det[i].RouterStatus

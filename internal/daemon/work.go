@@ -155,6 +155,9 @@ func (w *workers) serve(q *workQueue) {
 			batch[i] = effect{}
 		}
 		if len(batch) > 0 {
+			if cap(batch) > 1024 {
+				batch = nil // a start-up burst: don't keep its memory
+			}
 			continue
 		}
 		if closed {

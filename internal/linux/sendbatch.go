@@ -32,7 +32,9 @@ func newTxBatch(fam vrrp.Family, ifindex int) *txBatch {
 	for i := range txSlots {
 		s := newSender(fam, ifindex)
 		b.s[i] = s
-		b.buf[i] = make([]byte, 0, 1500)
+		// Sized for a typical advert; a larger one grows its slot once
+		// (64 slots of 1500 bytes would be 96 KiB per interface).
+		b.buf[i] = make([]byte, 0, 128)
 		h := &b.hdrs[i].Hdr
 		if fam == vrrp.IPv6 {
 			b.sa6[i].Family = unix.AF_INET6
@@ -56,7 +58,7 @@ func newTxBatch(fam vrrp.Family, ifindex int) *txBatch {
 // send batch; Flush writes it. A full batch (64 datagrams) is flushed
 // first: that flush's failures are counted in Stats, not returned. A
 // unicast peer of the wrong family is counted as a send error and
-// skipped. It does not allocate (an advert larger than 1500 bytes grows
+// skipped. It does not allocate (an advert larger than 128 bytes grows
 // its slot once). Only the owning event loop may call it.
 func (c *Conn) Queue(m *vrrp.Message, form vrrp.ChecksumForm) error {
 	src := c.Source()

@@ -555,7 +555,7 @@ func newGovrrpScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSpec, 
 			role = "master"
 		}
 		s.profile = filepath.Join(profileDir, fmt.Sprintf("govrrpd-%s-%s.pprof", profileTag, role))
-		g.args = []string{"-cpuprofile", s.profile}
+		g.args = []string{"-cpuprofile", s.profile, "-memprofile", strings.TrimSuffix(s.profile, ".pprof") + ".heap"}
 	}
 	return s
 }
