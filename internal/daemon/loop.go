@@ -331,11 +331,18 @@ func (l *loop) runInbox() bool {
 	}
 	l.spare = fs[:0]
 	if quit {
-		for _, r := range l.routers {
+		// Every Master's priority-0 advert in one batch, before anything
+		// else: at hundreds of routers, removing them one by one (a
+		// flush and a new kernel filter each) held the last ones' back
+		// by tens of milliseconds.
+		for i, r := range l.routers {
 			if r != nil {
-				l.remove(r)
+				r.handle(fsm.Event{Kind: fsm.EventShutdown})
+				l.unschedule(r)
+				l.routers[i] = nil
 			}
 		}
+		l.n = 0
 		l.flush()
 		l.mu.Lock()
 		l.ended = true

@@ -102,7 +102,7 @@ func (a *Addresses) Flush(ifname string, vips []netip.Addr) ([]netip.Prefix, err
 	for _, v := range vips {
 		want[v.Unmap()] = true
 	}
-	list, err := a.h.AddrList(link, netlink.FAMILY_ALL)
+	list, err := addrList(a.h, link, netlink.FAMILY_ALL)
 	if err != nil {
 		return nil, fmt.Errorf("linux: flush %s: %w", ifname, err)
 	}
@@ -149,4 +149,17 @@ func (a *Addresses) Installed() []netip.Prefix {
 		out = append(out, p)
 	}
 	return out
+}
+
+// addrList is AddrList, dumped again when the kernel reports that addresses
+// changed during the dump (netlink.ErrDumpInterrupted). That is common
+// here, not rare: at start-up one router's source address is looked up
+// while the workers install other routers' addresses.
+func addrList(h *netlink.Handle, link netlink.Link, family int) ([]netlink.Addr, error) {
+	for try := 0; ; try++ {
+		list, err := h.AddrList(link, family)
+		if !errors.Is(err, netlink.ErrDumpInterrupted) || try == 9 {
+			return list, err
+		}
+	}
 }

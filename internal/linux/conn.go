@@ -325,7 +325,7 @@ func SourceAddress(h *netlink.Handle, link netlink.Link, fam vrrp.Family, exclud
 	if fam == vrrp.IPv6 {
 		nf = netlink.FAMILY_V6
 	}
-	addrs, err := h.AddrList(link, nf)
+	addrs, err := addrList(h, link, nf)
 	if err != nil {
 		return netip.Addr{}, err
 	}
