@@ -100,6 +100,7 @@ type Daemon struct {
 	ifIndex map[string]int
 
 	reloadMu sync.Mutex
+	stopping atomic.Bool
 }
 
 type scriptRun struct {
@@ -205,6 +206,20 @@ func (d *Daemon) tryStart(rc config.Router, errs *[]error) {
 // priority 0 and withdraw their addresses), kills the scripts and removes
 // what the daemon created.
 func (d *Daemon) Stop() {
+	d.stopping.Store(true) // no interface comes back from now on (reopen)
+	d.mu.Lock()
+	loops := make([]*loop, 0, len(d.loops))
+	for _, l := range d.loops {
+		loops = append(loops, l)
+	}
+	d.mu.Unlock()
+	// First of all, every loop sends its priority-0 adverts, in parallel:
+	// the Backups take over one Skew_Time after they arrive.
+	var wg sync.WaitGroup
+	for _, l := range loops {
+		wg.Go(l.stop)
+	}
+	wg.Wait()
 	d.mu.Lock()
 	w := d.watcher
 	d.watcher = nil
@@ -212,18 +227,6 @@ func (d *Daemon) Stop() {
 	if w != nil {
 		w.Close() // outside d.mu: its consumer may be waiting for d.mu
 	}
-	d.mu.Lock()
-	loops := make([]*loop, 0, len(d.loops))
-	for _, l := range d.loops {
-		loops = append(loops, l)
-	}
-	d.mu.Unlock()
-	// Every loop sends its priority-0 adverts at once, in parallel.
-	var wg sync.WaitGroup
-	for _, l := range loops {
-		wg.Go(l.stop)
-	}
-	wg.Wait()
 	d.work.close() // the withdrawals and hooks the shutdowns caused
 	d.mu.Lock()
 	for _, r := range d.routers {
@@ -381,6 +384,9 @@ func (d *Daemon) recreated(st linux.LinkState) bool {
 func (d *Daemon) reopen(name string) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	if d.stopping.Load() {
+		return
+	}
 	d.mu.Lock()
 	var stale []*vr
 	for _, r := range d.routers {

@@ -175,8 +175,9 @@ func (s *fakeSocket) Close() error {
 
 // fakePoller sleeps on the socket's ready channel, Wake, or a real timer.
 type fakePoller struct {
-	sock *fakeSocket
-	wake chan struct{}
+	sock  *fakeSocket
+	wake  chan struct{}
+	quiet int // WaitQuiet calls, only from the loop
 }
 
 func newFakePoller(s *fakeSocket) *fakePoller {
@@ -200,6 +201,20 @@ func (p *fakePoller) Wait(timeout time.Duration) error {
 	case <-p.wake:
 	case <-p.sock.ready:
 	case <-tc:
+	}
+	return nil
+}
+
+func (p *fakePoller) WaitQuiet(timeout time.Duration) error {
+	p.quiet++
+	if timeout <= 0 {
+		return nil
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-p.wake:
+	case <-t.C:
 	}
 	return nil
 }

@@ -46,6 +46,8 @@ type poller interface {
 	// Wait blocks until the socket may be readable, Wake is called, or
 	// timeout passes (negative: no timeout).
 	Wait(timeout time.Duration) error
+	// WaitQuiet is Wait without the socket: only the timeout or Wake.
+	WaitQuiet(timeout time.Duration) error
 	Wake()
 	Close() error
 }
@@ -124,6 +126,7 @@ type loop struct {
 	drops       [vrrp.NumChecks]uint64 // dropped with no router to charge
 	dropLog     [vrrp.NumChecks]throttle
 	readErrors  uint64
+	got         int // datagrams the last step read
 
 	mu    sync.Mutex
 	inbox []func()
@@ -147,11 +150,34 @@ func (l *loop) find(vrid uint8) *vrrp.Config {
 	return nil
 }
 
+// rxCoalesce is how long the loop lets datagrams queue up after waking for
+// one: adverts come in bursts (the Masters of a peer send together, one
+// sendmmsg), and reading the rest of a burst in one batch instead of one
+// wake-up each is most of a Backup's cost. It delays no protocol decision's
+// clock: every datagram is handled at its kernel arrival time, so a
+// Backup's Master_Down_Timer still counts from the advert, and a timer due
+// meanwhile still fires on time (the quiet wait ends at it). What it
+// delays by up to this much is an answer: a Master stepping down for a
+// higher priority, or answering a priority-0 advert.
+const rxCoalesce = 500 * time.Microsecond
+
 // run is the loop's goroutine.
 func (l *loop) run() {
 	defer close(l.done)
+	quiet := false
 	for l.step() {
-		_ = l.poll.Wait(l.timeout(l.clock.Now()))
+		t := l.timeout(l.clock.Now())
+		if l.got > 0 && !quiet {
+			// Woken by a datagram: let the rest of its burst arrive.
+			quiet = true
+			if t < 0 || t > rxCoalesce {
+				t = rxCoalesce
+			}
+			_ = l.poll.WaitQuiet(t)
+			continue
+		}
+		quiet = false
+		_ = l.poll.Wait(t)
 	}
 	l.poll.Close()
 	l.sock.Close()
@@ -165,8 +191,10 @@ func (l *loop) step() bool {
 		return false
 	}
 	drained := false
+	l.got = 0
 	for range maxBatches {
 		n, more, err := l.sock.ReadBatch(l.pkts)
+		l.got += n
 		if err != nil {
 			// A pending socket error (an ICMP report about a unicast
 			// peer): counted, and the socket stays usable.

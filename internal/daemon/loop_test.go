@@ -360,3 +360,36 @@ func TestLoopHotPathAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per steady-state step", allocs)
 	}
 }
+
+// After a wake-up that read a datagram, the loop waits quietly (the
+// socket ignored) for the rest of the burst before reading again, and
+// handles every advert at its arrival time all the same.
+func TestLoopCoalescesBursts(t *testing.T) {
+	clk := &fakeClock{real: time.Now()}
+	sock := newFakeSocket(self4)
+	fp := newFakePoller(sock)
+	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, fp, clk, func([]effect) {})
+	c := routerCfg("b", 1, 100, time.Second)
+	r := &vr{cfg: c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
+	r.fsm, _ = fsm.New(fsmConfig(&c, self4), clk)
+	r.send = sock
+	r.setMessage(&c)
+	r.vrrpCfg = &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second, Addresses: c.VIPs(), Checksum: c.Checksum, Local: self4}
+	go l.run()
+	defer l.stop()
+	l.do(func() { l.add(r) })
+	received := func() uint64 {
+		var n uint64
+		l.do(func() { n = r.fsm.Status().Counters.RcvdAdvertisements })
+		return n
+	}
+	for i := range 3 {
+		sock.deliver(pkt(advert(1, 200, peerA4, time.Second, vipOf(1)), peerA4, clk.Now()))
+		waitUntil(t, 5*time.Second, "the advert to be handled", func() bool { return received() == uint64(i+1) })
+	}
+	var q int
+	l.do(func() { q = fp.quiet })
+	if q < 3 {
+		t.Fatalf("%d quiet waits after 3 wake-ups for a datagram, want one each", q)
+	}
+}

@@ -42,6 +42,9 @@ type Poller struct {
 	// the goroutine there instead of blocking a thread (see poll).
 	f      *os.File
 	rc     syscall.RawConn
+	qfd    int // a second epoll set with only the timerfd and eventfd
+	qf     *os.File
+	qrc    syscall.RawConn
 	block  bool
 	n      int
 	err    error
@@ -64,7 +67,7 @@ type Poller struct {
 // NewPoller creates the epoll set with its timerfd and eventfd, all
 // close-on-exec and non-blocking.
 func NewPoller() (*Poller, error) {
-	p := &Poller{epfd: -1, tfd: -1, efd: -1, ready: make([]int32, 0, 16)}
+	p := &Poller{epfd: -1, tfd: -1, efd: -1, qfd: -1, ready: make([]int32, 0, 16)}
 	var err error
 	if p.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return nil, err
@@ -89,6 +92,21 @@ func NewPoller() (*Poller, error) {
 	}
 	if err = p.Add(p.tfd); err == nil {
 		err = p.Add(p.efd)
+	}
+	if err == nil {
+		p.qfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	}
+	if err == nil {
+		err = unix.SetNonblock(p.qfd, true)
+	}
+	for _, fd := range []int{p.tfd, p.efd} {
+		if err == nil {
+			err = unix.EpollCtl(p.qfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
+		}
+	}
+	if err == nil {
+		p.qf = os.NewFile(uintptr(p.qfd), "epoll")
+		p.qrc, err = p.qf.SyscallConn()
 	}
 	if err != nil {
 		p.Close()
@@ -116,7 +134,15 @@ func (p *Poller) Remove(fd int) error {
 // caller checks its deadlines and waits again.
 // Readable says which fds were ready; the caller reads them non-blocking.
 // It does not allocate.
-func (p *Poller) Wait(timeout time.Duration) error {
+func (p *Poller) Wait(timeout time.Duration) error { return p.wait(p.rc, timeout) }
+
+// WaitQuiet is Wait without the added fds: only the timeout or Wake end
+// it. An event loop that reads with the kernel's arrival times can let
+// datagrams queue up for a moment and read them in one batch, where waking
+// for each would cost a wake-up per datagram.
+func (p *Poller) WaitQuiet(timeout time.Duration) error { return p.wait(p.qrc, timeout) }
+
+func (p *Poller) wait(rc syscall.RawConn, timeout time.Duration) error {
 	msec := -1
 	switch {
 	case timeout > 0:
@@ -139,7 +165,7 @@ func (p *Poller) Wait(timeout time.Duration) error {
 		p.timerSet = false
 	}
 	p.block, p.n, p.err = msec != 0, 0, nil
-	if err := p.rc.Read(p.pollFn); err != nil {
+	if err := rc.Read(p.pollFn); err != nil {
 		return err
 	}
 	n, err := p.n, p.err
@@ -208,6 +234,13 @@ func (p *Poller) Close() error {
 		if p.f != nil {
 			errs = append(errs, p.f.Close()) // the epoll fd
 			p.epfd = -1
+		}
+		if p.qf != nil {
+			errs = append(errs, p.qf.Close())
+			p.qfd = -1
+		}
+		if p.qfd >= 0 {
+			errs = append(errs, unix.Close(p.qfd))
 		}
 		for _, fd := range []*int{&p.efd, &p.tfd, &p.epfd} {
 			if *fd >= 0 {

@@ -256,3 +256,30 @@ func TestPollerLazyRearm(t *testing.T) {
 		t.Fatalf("Wait(5ms) after an armed hour returned after %v", d)
 	}
 }
+
+// WaitQuiet ignores the added fds: a readable one does not end it, its
+// timeout and Wake do, and Wait sees the fd again afterwards.
+func TestPollerWaitQuiet(t *testing.T) {
+	p := newPollerT(t)
+	r, w := pipeT(t)
+	if err := p.Add(r); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := unix.Write(w, []byte{1}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := p.WaitQuiet(20 * time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 20*time.Millisecond || p.Readable(r) {
+		t.Fatalf("WaitQuiet returned after %v with the pipe ready %v: want the timeout, the pipe ignored", d, p.Readable(r))
+	}
+	p.Wake()
+	if err := p.WaitQuiet(time.Hour); err != nil || !p.Readable(p.efd) {
+		t.Fatalf("WaitQuiet(1h) after Wake: %v, ready %v", err, p.ready)
+	}
+	if d := waitFor(t, p, time.Hour); d > 5*time.Second || !p.Readable(r) {
+		t.Fatalf("Wait took %v, pipe ready %v", d, p.Readable(r))
+	}
+}
