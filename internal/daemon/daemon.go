@@ -163,9 +163,7 @@ func (d *Daemon) Start() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var errs []error
-	for _, rc := range d.cfg.Routers {
-		d.tryStart(rc, &errs)
-	}
+	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
 	if d.watchLinks {
 		if err := d.watch(d.cfg); err != nil {
@@ -186,17 +184,22 @@ func (d *Daemon) Start() error {
 // full collection, only at start and reload.
 func releaseMemory() { debug.FreeOSMemory() }
 
-// tryStart starts rc, or parks it until its interface appears. Called with
-// d.mu held.
-func (d *Daemon) tryStart(rc config.Router, errs *[]error) {
-	if _, err := d.startRouter(rc); err != nil {
+// tryStart starts the routers of rcs, and parks those whose interface is
+// missing or has no address until it is usable. Called with d.mu held.
+func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
+	_, failed := d.startRouters(rcs)
+	for _, rc := range rcs {
+		err := failed[rc.Name]
+		if err == nil {
+			continue
+		}
 		if !d.linkState(rc.Interface).Exists || errors.Is(err, linux.ErrNoSource) {
 			d.pending[rc.Name] = rc
 			d.log.Warn("interface missing or without an address; the router starts when it is usable", "router", rc.Name, "interface", rc.Interface, "err", err)
-			return
+			continue
 		}
 		if errs != nil {
-			*errs = append(*errs, err)
+			*errs = append(*errs, fmt.Errorf("router %s: %w", rc.Name, err))
 		}
 		d.log.Error("router not started", "router", rc.Name, "err", err)
 	}
@@ -413,8 +416,8 @@ func (d *Daemon) reopen(name string) {
 	}
 	for _, rc := range restart {
 		d.log.Info("interface is back; starting router", "router", rc.Name, "interface", name)
-		d.tryStart(rc, nil)
 	}
+	d.tryStart(restart, nil)
 }
 
 // updateSource follows a change of the interface's primary address (spec

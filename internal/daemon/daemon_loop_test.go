@@ -299,3 +299,30 @@ func TestMemoryPerRouter(t *testing.T) {
 		t.Errorf("%.0f bytes of heap per virtual router, want at most 3 KiB", per)
 	}
 }
+
+// Routers of the same priority and interval started together send their
+// adverts together from the first: the loop takes them in one message.
+func TestDaemonStartsRoutersTogether(t *testing.T) {
+	cfg := &config.Config{}
+	for i := range 50 {
+		cfg.Routers = append(cfg.Routers, routerCfg(fmt.Sprintf("vr%d", i), uint8(i+1), 100, 20*time.Millisecond))
+	}
+	d, fn := fakeDaemon(cfg)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 5*time.Second, "50 Masters", func() bool { return countStates(d)["Master"] == 50 })
+	sock := fn.sock("eth0")
+	waitUntil(t, 5*time.Second, "10 rounds of adverts", func() bool { return len(sock.written()) >= 550 })
+	// Each takeover's advert leaves at once (their Master_Down_Timers
+	// expire microseconds apart); from the next advert on, one batch a
+	// round.
+	batches := map[int]int{}
+	for _, w := range sock.written()[50:550] {
+		batches[w.Batch]++
+	}
+	if len(batches) > 11 {
+		t.Fatalf("10 rounds of adverts of 50 Masters started together left in %d batches, want one per round", len(batches))
+	}
+}

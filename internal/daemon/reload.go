@@ -120,9 +120,7 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	d.cfg = cfg
 	clear(d.pending) // re-parked below if still missing
 	var errs []error
-	for _, rc := range restart {
-		d.tryStart(rc, &errs)
-	}
+	d.tryStart(restart, &errs)
 	if len(errs) > 0 {
 		res.OK, res.Error = false, errors.Join(errs...).Error()
 	}
