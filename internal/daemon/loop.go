@@ -305,13 +305,14 @@ func (l *loop) flush() {
 
 func (l *loop) emit(e effect) { l.effects = append(l.effects, e) }
 
-// add puts a started router on the loop and runs its startup. On the loop.
-func (l *loop) add(r *vr) {
+// add puts a started router on the loop and runs its startup at time at.
+// On the loop.
+func (l *loop) add(r *vr, at time.Duration) {
 	r.l, r.hidx = l, -1
 	l.routers[r.cfg.VRID] = r
 	l.n++
 	l.refilter()
-	r.start()
+	r.start(at)
 	l.rearm(r)
 	l.flush()
 }

@@ -53,7 +53,7 @@ func (lab *stepLab) add(c config.Router) *vr {
 	r.setMessage(&c)
 	r.vrrpCfg = &vrrp.Config{Version: c.Version, Priority: c.Priority, Interval: c.AdvertInterval, Addresses: c.VIPs(),
 		Checksum: c.Checksum, Local: self4}
-	lab.l.add(r)
+	lab.l.add(r, lab.clk.Now())
 	return r
 }
 
@@ -377,7 +377,7 @@ func TestLoopCoalescesBursts(t *testing.T) {
 	r.vrrpCfg = &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second, Addresses: c.VIPs(), Checksum: c.Checksum, Local: self4}
 	go l.run()
 	defer l.stop()
-	l.do(func() { l.add(r) })
+	l.do(func() { l.add(r, clk.Now()) })
 	received := func() uint64 {
 		var n uint64
 		l.do(func() { n = r.fsm.Status().Counters.RcvdAdvertisements })

@@ -131,8 +131,11 @@ func (d *Daemon) startRouters(cs []config.Router) (started []*vr, failed map[str
 	for _, l := range loops {
 		rs := byLoop[l]
 		if !l.do(func() {
+			// One instant for all: the same Master_Down_Timer deadline
+			// for routers of the same priority and interval.
+			at := l.clock.Now()
 			for _, r := range rs {
-				l.add(r)
+				l.add(r, at)
 			}
 		}) {
 			for _, r := range rs {
@@ -251,12 +254,12 @@ func (r *vr) setMessage(c *config.Router) {
 
 // start runs the router's startup on its loop: link state and tracking
 // first, so it starts in Fault when it must.
-func (r *vr) start() {
+func (r *vr) start(at time.Duration) {
 	if !r.linkUp {
 		r.handle(fsm.Event{Kind: fsm.EventLinkDown})
 	}
 	r.applyTracking()
-	r.handle(fsm.Event{Kind: fsm.EventStartup})
+	r.handle(fsm.Event{Kind: fsm.EventStartup, At: at})
 }
 
 // close releases what open acquired, once the router is off its loop and
