@@ -104,6 +104,10 @@ type Router struct {
 	// out (see replyAllowed); replied says whether one has.
 	lastReply time.Duration
 	replied   bool
+	// lastAnnounce: the last announcement after an assertive advert
+	// (announceAllowed).
+	lastAnnounce time.Duration
+	announced    bool
 
 	counters Counters
 	acts     []Action
@@ -307,8 +311,8 @@ func (r *Router) backupAdvert(ev Event) {
 func (r *Router) masterAdvert(ev Event) {
 	if ev.Priority == 0 {
 		// [5798-6.4.3-i]: answer at once so Backups do not take over,
-		// at most once per interval (replyAllowed); a suppressed answer
-		// leaves Adver_Timer on its schedule.
+		// within the bound of replyAllowed; a suppressed answer leaves
+		// Adver_Timer on its schedule.
 		if r.replyAllowed() {
 			r.sendAdvert(r.prio)
 			r.startAdverTimer()
@@ -339,25 +343,41 @@ func (r *Router) masterAdvert(ev Event) {
 		// announce burst follows the assertive advert [IMPL-13].
 		if r.cfg.Version == 3 && !r.cfg.NoReplyLower && r.replyAllowed() {
 			r.sendAdvert(r.prio)
-			r.emit(Action{Kind: Announce})
+			if r.announceAllowed() {
+				r.emit(Action{Kind: Announce})
+			}
 		}
 	}
 }
 
 // replyAllowed rate-limits the adverts a Master sends in answer to
 // received ones (the priority-0 answer [5798-6.4.3-i] and the assertion to
-// a lower-priority Master [9568-6.4.3-b]) to one per Advertisement_Interval,
-// a deliberate addition (docs/CONFORMANCE.md). Without a bound a flood of such adverts from one host makes the
-// Master send one advert (and one announce burst) per packet received; with
-// it the Master sends at most twice its configured rate whatever arrives.
-// The first answer is never delayed, so a real resignation or a real second
-// Master is answered at once, as the RFCs ask.
+// a lower-priority Master [9568-6.4.3-b]) to one per two
+// Advertisement_Intervals, and announceAllowed the announcement burst after
+// an assertion to one per two intervals and at most one a second: a
+// deliberate addition (docs/CONFORMANCE.md). Without a bound a flood of
+// such adverts from one host makes the Master send an advert and an
+// announcement per packet received; with it a flood adds at most half the
+// configured advert rate, plus at most one announcement burst (a message
+// per VIP) per two intervals, so with one VIP the Master's packet rate at
+// most doubles whatever arrives. The first answer is never delayed, so a
+// real resignation or a real second Master is answered at once, as the
+// RFCs ask, and the regular adverts answer the rest within an interval.
 func (r *Router) replyAllowed() bool {
-	if r.replied && r.now-r.lastReply < r.cfg.AdvertInterval {
+	if r.replied && r.now-r.lastReply < 2*r.cfg.AdvertInterval {
 		r.counters.RepliesSuppressed++
 		return false
 	}
 	r.replied, r.lastReply = true, r.now
+	return true
+}
+
+func (r *Router) announceAllowed() bool {
+	period := max(2*r.cfg.AdvertInterval, time.Second)
+	if r.announced && r.now-r.lastAnnounce < period {
+		return false
+	}
+	r.announced, r.lastAnnounce = true, r.now
 	return true
 }
 
