@@ -46,7 +46,8 @@ type poller interface {
 	// Wait blocks until the socket may be readable, Wake is called, or
 	// timeout passes (negative: no timeout).
 	Wait(timeout time.Duration) error
-	// WaitQuiet is Wait without the socket: only the timeout or Wake.
+	// WaitQuiet is Wait without re-arming the socket once it has
+	// reported readable: only the timeout or Wake end it.
 	WaitQuiet(timeout time.Duration) error
 	Wake()
 	Close() error

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -40,15 +41,17 @@ type Poller struct {
 	// re-arming on every wake-up would cost a system call each.
 	// f and rc hold the epoll fd in the runtime's netpoller: Wait parks
 	// the goroutine there instead of blocking a thread (see poll).
-	f      *os.File
-	rc     syscall.RawConn
-	qfd    int // a second epoll set with only the timerfd and eventfd
-	qf     *os.File
-	qrc    syscall.RawConn
-	block  bool
-	n      int
-	err    error
-	pollFn func(fd uintptr) bool // p.poll, bound once: no allocation per Wait
+	f  *os.File
+	rc syscall.RawConn
+	// watched are the fds of Add: one-shot, so that once one has
+	// reported readable, datagrams arriving on it wake nobody (neither
+	// this goroutine nor the runtime's netpoller thread) until Wait
+	// re-arms it; WaitQuiet leaves it disarmed.
+	watched []watchedFD
+	block   bool
+	n       int
+	err     error
+	pollFn  func(fd uintptr) bool // p.poll, bound once: no allocation per Wait
 
 	timerSet bool
 	armedAt  time.Time
@@ -67,7 +70,7 @@ type Poller struct {
 // NewPoller creates the epoll set with its timerfd and eventfd, all
 // close-on-exec and non-blocking.
 func NewPoller() (*Poller, error) {
-	p := &Poller{epfd: -1, tfd: -1, efd: -1, qfd: -1, ready: make([]int32, 0, 16)}
+	p := &Poller{epfd: -1, tfd: -1, efd: -1, ready: make([]int32, 0, 16)}
 	var err error
 	if p.epfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC); err != nil {
 		return nil, err
@@ -90,23 +93,10 @@ func NewPoller() (*Poller, error) {
 		p.Close()
 		return nil, err
 	}
-	if err = p.Add(p.tfd); err == nil {
-		err = p.Add(p.efd)
-	}
-	if err == nil {
-		p.qfd, err = unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-	}
-	if err == nil {
-		err = unix.SetNonblock(p.qfd, true)
-	}
 	for _, fd := range []int{p.tfd, p.efd} {
 		if err == nil {
-			err = unix.EpollCtl(p.qfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
+			err = unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
 		}
-	}
-	if err == nil {
-		p.qf = os.NewFile(uintptr(p.qfd), "epoll")
-		p.qrc, err = p.qf.SyscallConn()
 	}
 	if err != nil {
 		p.Close()
@@ -119,12 +109,23 @@ func NewPoller() (*Poller, error) {
 // Add registers fd for level-triggered readability: Wait keeps returning
 // while it has data, so the caller may stop reading at any batch size.
 func (p *Poller) Add(fd int) error {
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)}
-	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(fd)}
+	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		return err
+	}
+	p.watched = append(p.watched, watchedFD{fd: fd, armed: true})
+	return nil
+}
+
+// watchedFD is an fd of Add and whether its one-shot interest is armed.
+type watchedFD struct {
+	fd    int
+	armed bool
 }
 
 // Remove unregisters fd; call it before closing fd.
 func (p *Poller) Remove(fd int) error {
+	p.watched = slices.DeleteFunc(p.watched, func(w watchedFD) bool { return w.fd == fd })
 	return unix.EpollCtl(p.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 }
 
@@ -134,15 +135,30 @@ func (p *Poller) Remove(fd int) error {
 // caller checks its deadlines and waits again.
 // Readable says which fds were ready; the caller reads them non-blocking.
 // It does not allocate.
-func (p *Poller) Wait(timeout time.Duration) error { return p.wait(p.rc, timeout) }
+func (p *Poller) Wait(timeout time.Duration) error {
+	for i := range p.watched {
+		w := &p.watched[i]
+		if w.armed {
+			continue
+		}
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLONESHOT, Fd: int32(w.fd)}
+		if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_MOD, w.fd, &ev); err != nil {
+			return err
+		}
+		w.armed = true
+	}
+	return p.wait(timeout)
+}
 
-// WaitQuiet is Wait without the added fds: only the timeout or Wake end
-// it. An event loop that reads with the kernel's arrival times can let
-// datagrams queue up for a moment and read them in one batch, where waking
-// for each would cost a wake-up per datagram.
-func (p *Poller) WaitQuiet(timeout time.Duration) error { return p.wait(p.qrc, timeout) }
+// WaitQuiet is Wait without re-arming the added fds that have reported
+// readable since the last Wait: only the timeout, Wake, or an fd that has
+// not fired yet end it. An event loop that reads with the kernel's arrival
+// times can so let the rest of a burst of datagrams queue up for a moment
+// and read it in one batch, where waking for each would cost a wake-up per
+// datagram.
+func (p *Poller) WaitQuiet(timeout time.Duration) error { return p.wait(timeout) }
 
-func (p *Poller) wait(rc syscall.RawConn, timeout time.Duration) error {
+func (p *Poller) wait(timeout time.Duration) error {
 	msec := -1
 	switch {
 	case timeout > 0:
@@ -165,7 +181,7 @@ func (p *Poller) wait(rc syscall.RawConn, timeout time.Duration) error {
 		p.timerSet = false
 	}
 	p.block, p.n, p.err = msec != 0, 0, nil
-	if err := rc.Read(p.pollFn); err != nil {
+	if err := p.rc.Read(p.pollFn); err != nil {
 		return err
 	}
 	n, err := p.n, p.err
@@ -175,6 +191,11 @@ func (p *Poller) wait(rc syscall.RawConn, timeout time.Duration) error {
 	p.ready = p.ready[:0]
 	for i := range n {
 		p.ready = append(p.ready, p.events[i].Fd)
+		for j := range p.watched {
+			if p.watched[j].fd == int(p.events[i].Fd) {
+				p.watched[j].armed = false // one-shot: it fired
+			}
+		}
 		if int(p.events[i].Fd) == p.tfd {
 			// Expired: read it, or it stays readable.
 			_, _ = unix.Read(p.tfd, p.efdBuf[:])
@@ -235,13 +256,7 @@ func (p *Poller) Close() error {
 			errs = append(errs, p.f.Close()) // the epoll fd
 			p.epfd = -1
 		}
-		if p.qf != nil {
-			errs = append(errs, p.qf.Close())
-			p.qfd = -1
-		}
-		if p.qfd >= 0 {
-			errs = append(errs, unix.Close(p.qfd))
-		}
+
 		for _, fd := range []*int{&p.efd, &p.tfd, &p.epfd} {
 			if *fd >= 0 {
 				errs = append(errs, unix.Close(*fd))

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 )
 
@@ -242,7 +243,9 @@ func profileRef(r *Report, path string, missed bool) string {
 	case !missed:
 		return ""
 	case path != "":
-		return "`" + path + "`"
+		// The file stays on the machine that ran the bench; the notes
+		// below say what it shows.
+		return "`" + filepath.Base(path) + "`"
 	case r.Profiles == "":
 		return "rerun with `-profile DIR` (govrrpd -cpuprofile)"
 	}
