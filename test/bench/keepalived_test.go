@@ -137,22 +137,13 @@ func (k *kaPeer) openFIFO(t testing.TB) {
 		return
 	}
 	k.fifo = interop.NotifyFIFO(t, k.path("notify.fifo"), func(line string) {
-		// INSTANCE "VI_0_51" MASTER 150
-		fs := strings.Fields(line)
-		if len(fs) < 3 || fs[0] != "INSTANCE" {
+		name, state, ok := interop.NotifyState(line)
+		if !ok {
 			return
 		}
-		switch fs[2] {
-		case "MASTER", "BACKUP", "FAULT", "STOP":
-		default:
-			// MASTER_RX_LOWER_PRI (a Master heard a lower priority) and
-			// the like are events, not states.
-			return
-		}
-		name := strings.Trim(fs[1], `"`)
 		k.mu.Lock()
-		if k.states[name] != fs[2] {
-			k.states[name] = fs[2]
+		if k.states[name] != state {
+			k.states[name] = state
 			k.lines++
 		}
 		k.mu.Unlock()

@@ -189,3 +189,26 @@ func failover(t *testing.T, l *Lab, f failure, master, next Peer, v VR, pr *Prob
 		answeredBy(t, l, pr, master, v, f.name+": after the restore")
 	}
 }
+
+// keepalived's notify FIFO mixes states and events: an event must not read
+// as a state (MASTER_RX_LOWER_PRI made a running Master look Unknown, and
+// TestFRRBacksUpKeepalived failed now and then).
+func TestNotifyState(t *testing.T) {
+	for _, tc := range []struct {
+		line, name, state string
+		ok                bool
+	}{
+		{`INSTANCE "VI_51_4" MASTER 200`, "VI_51_4", "MASTER", true},
+		{`INSTANCE "VI_51_4" BACKUP 200`, "VI_51_4", "BACKUP", true},
+		{`INSTANCE "VI_51_4" FAULT 200`, "VI_51_4", "FAULT", true},
+		{`INSTANCE "VI_51_4" STOP 200`, "VI_51_4", "STOP", true},
+		{`INSTANCE "VI_51_4" MASTER_RX_LOWER_PRI 200`, "", "", false},
+		{`GROUP "G1" MASTER`, "", "", false},
+		{``, "", "", false},
+	} {
+		name, state, ok := NotifyState(tc.line)
+		if name != tc.name || state != tc.state || ok != tc.ok {
+			t.Errorf("%q: %q %q %v, want %q %q %v", tc.line, name, state, ok, tc.name, tc.state, tc.ok)
+		}
+	}
+}

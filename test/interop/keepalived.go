@@ -240,12 +240,12 @@ func (k *Keepalived) notified(line string) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.events = append(k.events, time.Now().Format("15:04:05.000")+" "+line)
-	f := strings.Fields(line)
-	if len(f) < 3 || f[0] != "INSTANCE" {
+	name, state, ok := NotifyState(line)
+	if !ok {
 		return
 	}
 	st := Unknown
-	switch f[2] {
+	switch state {
 	case "MASTER":
 		st = Master
 	case "BACKUP":
@@ -253,7 +253,24 @@ func (k *Keepalived) notified(line string) {
 	case "FAULT":
 		st = Fault
 	}
-	k.states[strings.Trim(f[1], `"`)] = st
+	k.states[name] = st
+}
+
+// NotifyState parses a line of keepalived's notify FIFO, `INSTANCE "NAME"
+// STATE PRIORITY`, into the instance and its new state (MASTER, BACKUP,
+// FAULT or STOP). Lines that are events, not states (MASTER_RX_LOWER_PRI:
+// a Master heard a lower priority), and other types report !ok: reading
+// one as a state made a running Master look Unknown.
+func NotifyState(line string) (name, state string, ok bool) {
+	f := strings.Fields(line)
+	if len(f) < 3 || f[0] != "INSTANCE" {
+		return "", "", false
+	}
+	switch f[2] {
+	case "MASTER", "BACKUP", "FAULT", "STOP":
+		return strings.Trim(f[1], `"`), f[2], true
+	}
+	return "", "", false
 }
 
 // Stop implements Peer: SIGTERM; keepalived's VRRP process sends priority 0
