@@ -180,3 +180,18 @@ func TestCompatReportsV3OnlyMaster(t *testing.T) {
 		t.Fatalf("V3WithoutV2 = %d, want 2 (the 2nd and 3rd v3-only adverts)", c.V3WithoutV2)
 	}
 }
+
+// v2_compat changes in place (a reload): the next advert carries the VRRPv2
+// copy, or no longer does.
+func TestCompatReconfigure(t *testing.T) {
+	h := newHarness(t, v3cfg(100))
+	h.toMaster()
+	if _, err := h.r.Reconfigure(compatCfg(100)); err != nil {
+		t.Fatalf("[5798-8.4.2-b] turning v2_compat on: %v", err)
+	}
+	wantActions(t, "[5798-8.4.2-c] after turning it on", h.fire(AdverTimer), []Action{send(100), send2(100)})
+	if _, err := h.r.Reconfigure(v3cfg(100)); err != nil {
+		t.Fatal(err)
+	}
+	wantActions(t, "after turning it off", h.fire(AdverTimer), []Action{send(100)})
+}
