@@ -137,9 +137,10 @@ func Validate(m *Message, payload []byte, ip IPHeader, lookup Lookup) (Result, e
 		}
 		res.Config, strict = cfg, cfg.Strict
 		// 7: the owner does not expect adverts. v2 discards [3768-7.1-e];
-		// v3 logs only [E8298].
+		// v3 logs only [E8298], also for the v2 adverts it hears in the
+		// interoperation mode.
 		if cfg.Priority == PriorityOwner {
-			if m.Version == 2 {
+			if cfg.Version == 2 {
 				return res, ErrOwnerConflict
 			}
 			res.Warnings |= WarnOwnerConflict

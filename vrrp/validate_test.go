@@ -278,6 +278,7 @@ func TestValidateWarnings(t *testing.T) {
 		{"v3 address list", "[5798-7.1-h]", func() rxCase { c := baseV3v4(); c.m.Addresses = []netip.Addr{r1}; return c }, ErrAddressList},
 		{"v2 address list", "[IMPL-10]", func() rxCase { c := baseV2(); c.m.Addresses = []netip.Addr{vip4, r1}; return c }, ErrAddressList},
 		{"v3 interval mismatch", "[9568-7.1-c]", func() rxCase { c := baseV3v4(); c.m.Interval = 2 * time.Second; return c }, ErrIntervalMismatch},
+		{"v3 owner hears a v2 advert in interop mode", "[E8298][5798-8.4.2-b]", func() rxCase { c := baseCompat(); c.cfg.Priority = 255; return c }, ErrOwnerConflict},
 		{"v2 interval mismatch in interop mode", "[9568-8.4.2-a]", func() rxCase { c := baseCompat(); c.m.Interval = 3 * time.Second; return c }, ErrIntervalMismatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
