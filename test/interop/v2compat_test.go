@@ -11,8 +11,9 @@ import (
 // (neither has the mode), govrrp on VRRPv3 with v2_compat. All at 1 s, the
 // shortest VRRPv2 interval.
 //
-// govrrp highest: it is the Master of both, keepalived following its
-// VRRPv2 copies and FRR its VRRPv3 adverts [5798-8.4.2-c].
+// govrrp highest: it is the Master of all, keepalived following its
+// VRRPv2 copies, FRR its VRRPv3 adverts [5798-8.4.2-c], and a second govrrp
+// in the mode the VRRPv3 ones, ignoring the VRRPv2 copies [5798-8.4.2-d].
 //
 // keepalived highest: govrrp backs up to the VRRPv2 Master, timing out on
 // its rate [9568-8.4.2-a]; when keepalived leaves (priority 0) govrrp takes
@@ -30,11 +31,12 @@ func TestV2Compat(t *testing.T) {
 	mixed := cleanOpts{peerLine: regexp.MustCompile(`(?i)version`)}
 
 	t.Run("govrrp-master", func(t *testing.T) {
-		l := NewLab(t, 3)
+		l := NewLab(t, 4)
 		g := NewGovrrp(t, l.Routers[0], l.Dir, v3c(200))
 		ka := NewKeepalived(t, l.Routers[1], l.Dir, v2(150, ""))
 		fr := NewFRR(t, l.Routers[2], l.Dir, v3(100))
-		for _, p := range []Peer{g, ka, fr} {
+		g2 := NewGovrrp(t, l.Routers[3], l.Dir, v3c(120))
+		for _, p := range []Peer{g, ka, fr, g2} {
 			l.Start(t, p)
 		}
 		l.WaitMaster(t, g, k, converge)
@@ -58,6 +60,16 @@ func TestV2Compat(t *testing.T) {
 		}
 		if n2, n3 := byVersion[2], byVersion[3]; n2 < 3 || n2 < n3-1 || n2 > n3 {
 			t.Errorf("[5798-8.4.2-c] govrrp sent %d VRRPv2 and %d VRRPv3 adverts; want both every interval", n2, n3)
+		}
+		// The other govrrp in the mode, a Backup, hears both copies and
+		// ignores the VRRPv2 ones [5798-8.4.2-d].
+		d2, err := g2.Detail(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%s counters %v", g2.Name(), d2.Counters)
+		if d2.Counters["v2_ignored_from_v3_master"] == 0 || d2.Counters["v3_without_v2"] != 0 {
+			t.Errorf("[5798-8.4.2-d] %s ignored %d VRRPv2 copies, reported %d VRRPv3-only adverts", g2.Name(), d2.Counters["v2_ignored_from_v3_master"], d2.Counters["v3_without_v2"])
 		}
 		checkClean(t, l, mixed)
 	})
