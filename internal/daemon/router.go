@@ -294,7 +294,11 @@ func (r *vr) close() {
 
 // received handles an advert that passed the receive checks. On the loop.
 func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.Duration) {
-	r.rxForm[res.Form&1]++
+	if m.Version == r.cfg.Version {
+		// Not the VRRPv2 adverts of the interoperation mode: the
+		// counters say which VRRPv3 form peers use.
+		r.rxForm[res.Form&1]++
+	}
 	if res.Warnings != 0 {
 		for c := vrrp.Check(0); c < vrrp.NumChecks; c++ {
 			// Warnings are few; find their checks without allocating.
