@@ -7,6 +7,7 @@ package proc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os/exec"
 	"strconv"
 	"syscall"
@@ -50,6 +51,10 @@ func Run(ctx context.Context, argv, env []string, timeout time.Duration) Result 
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = WaitDelay
 	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// Exited 0, but something it started still holds the pipe.
+		err = fmt.Errorf("exited, but a process it left running still held its output %v later (redirect a background command's output): %w", WaitDelay, err)
+	}
 	r := Result{Output: out.String(), Err: err}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		r.TimedOut = true

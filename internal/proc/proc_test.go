@@ -56,6 +56,18 @@ func script(t *testing.T, body string) string {
 	return p
 }
 
+// killAtEnd kills, when the test ends, the process whose pid a script wrote
+// to pidFile: a child the run was meant to leave behind.
+func killAtEnd(t *testing.T, pidFile string) {
+	t.Cleanup(func() {
+		if b, err := os.ReadFile(pidFile); err == nil {
+			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
 // A program printing 50 MB: the run keeps MaxOutput bytes and the count of
 // the rest, allocates a bounded amount whatever the program prints, and the
 // program is reaped with its exit status.
@@ -90,13 +102,7 @@ func TestRunEscapedChildDoesNotHang(t *testing.T) {
 	pidFile := filepath.Join(dir, "pid")
 	// setsid: a new session, so the group kill misses it; it inherits stdout.
 	s := script(t, "setsid sh -c 'echo $$ > "+pidFile+"; exec sleep 60' &\necho started\nexec sleep 60\n")
-	t.Cleanup(func() {
-		if b, err := os.ReadFile(pidFile); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
+	killAtEnd(t, pidFile)
 	done := make(chan Result, 1)
 	go func() { done <- Run(context.Background(), []string{s}, nil, 200*time.Millisecond) }()
 	select {
@@ -106,5 +112,23 @@ func TestRunEscapedChildDoesNotHang(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Run waited for the escaped child that holds its output")
+	}
+}
+
+// A program that exits at once but leaves a child holding its output is
+// done WaitDelay later, and the error says why.
+func TestRunLingeringChild(t *testing.T) {
+	pidFile := filepath.Join(t.TempDir(), "pid")
+	s := script(t, "sleep 60 &\necho $! > "+pidFile+"\nexit 0\n")
+	killAtEnd(t, pidFile)
+	done := make(chan Result, 1)
+	go func() { done <- Run(context.Background(), []string{s}, nil, time.Minute) }()
+	select {
+	case r := <-done:
+		if r.TimedOut || r.Err == nil || !strings.Contains(r.Err.Error(), "still held its output") {
+			t.Fatalf("result %+v", r)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run waited for the child that holds its output")
 	}
 }
