@@ -53,7 +53,7 @@ func (l *eventLog) publish(ev api.Event) {
 			continue
 		}
 		// The last slot is kept for saying why the stream ends.
-		ch <- api.Event{Time: ev.Time, Type: "overflow", Detail: fmt.Sprintf("this stream fell %d events behind and was closed; reconnect, with ?history=N to catch up", cap(ch)-1)}
+		ch <- api.Event{Time: ev.Time, Type: "overflow", Detail: fmt.Sprintf("this stream fell %d events behind and was closed; reconnect (govrrp watch --history N, or ?history=N) to catch up", cap(ch)-1)}
 		delete(l.subs, ch)
 		close(ch)
 		l.cut++
