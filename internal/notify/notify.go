@@ -62,7 +62,8 @@ type Runner struct {
 }
 
 // New returns a Runner for hooks (each an argv). It starts nothing until the
-// first Notify; Close stops it.
+// first Notify; Close stops it. log is the router's: its lines do not repeat
+// the router's name.
 func New(hooks [][]string, timeout time.Duration, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.Default()
@@ -82,7 +83,7 @@ func (r *Runner) Notify(ev Event) {
 		return
 	}
 	if len(r.pending) >= MaxPending {
-		r.log.Warn("notify hooks are too slow; dropping the oldest pending event", "router", ev.Router, "dropped_from", r.pending[0].From, "dropped_to", r.pending[0].To)
+		r.log.Warn("notify hooks are too slow; dropping the oldest pending event", "dropped_from", r.pending[0].From, "dropped_to", r.pending[0].To)
 		r.pending = r.pending[1:]
 		r.dropped++
 	}
@@ -146,10 +147,10 @@ func (r *Runner) run(argv []string, ev Event) {
 	res := proc.Run(r.ctx, args, append(os.Environ(), ev.env()...), r.timeout)
 	switch {
 	case res.TimedOut:
-		r.log.Warn("notify hook timed out and was killed", "router", ev.Router, "hook", argv[0], "timeout", r.timeout, "output", res.Output)
+		r.log.Warn("notify hook timed out and was killed", "hook", argv[0], "timeout", r.timeout, "output", res.Output)
 	case res.Err != nil:
-		r.log.Warn("notify hook failed", "router", ev.Router, "hook", argv[0], "err", res.Err, "output", res.Output)
+		r.log.Warn("notify hook failed", "hook", argv[0], "err", res.Err, "output", res.Output)
 	default:
-		r.log.Debug("notify hook ran", "router", ev.Router, "hook", argv[0], "to", ev.To, "output", res.Output)
+		r.log.Debug("notify hook ran", "hook", argv[0], "to", ev.To, "output", res.Output)
 	}
 }
