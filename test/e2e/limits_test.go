@@ -118,7 +118,7 @@ func TestChattyHookAndScript(t *testing.T) {
 	os.Remove(flag)
 	p.waitState("gw", "Master", 5*time.Second)
 	after := mustResources(t, p)
-	t.Logf("govrrpd before: %v; after 20 MB hook outputs and %d script runs of 20 MB: %v", before, count("track script ran"), after)
+	t.Logf("govrrpd before: %v; after hook outputs and %d script runs of %d MiB: %v", before, count("track script ran"), printed>>20, after)
 	if after.RSS > before.RSS+8<<20 {
 		t.Fatalf("RSS grew from %.1f to %.1f MiB (bound +8 MiB)", float64(before.RSS)/(1<<20), float64(after.RSS)/(1<<20))
 	}
