@@ -247,3 +247,25 @@ func TestConnectionCap(t *testing.T) {
 		t.Fatalf("after one closed: %v", err)
 	}
 }
+
+type slowReload struct {
+	fakeBackend
+	took time.Duration
+}
+
+func (s *slowReload) Reload() ReloadResult {
+	<-time.After(s.took)
+	return ReloadResult{OK: true}
+}
+
+// WriteTimeout counts from when the answer is ready: a reload that takes
+// longer to do is still answered.
+func TestSlowReloadAnswered(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	_, c := serveLimited(t, &slowReload{took: 5 * timeout}, Limits{WriteTimeout: timeout})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if res, err := c.Reload(ctx); err != nil || !res.OK {
+		t.Fatalf("reload that took %v with WriteTimeout %v: %+v %v", 5*timeout, timeout, res, err)
+	}
+}

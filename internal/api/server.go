@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -38,8 +39,9 @@ type Limits struct {
 	MaxStreams int
 	// ReadHeaderTimeout and ReadTimeout bound reading a request.
 	ReadHeaderTimeout, ReadTimeout time.Duration
-	// WriteTimeout bounds writing one answer, and on an event stream each
-	// write: a watcher that stops reading is dropped after it.
+	// WriteTimeout bounds writing one answer once it is ready (a reload of
+	// thousands of routers may take longer to prepare), and on an event
+	// stream each write: a watcher that stops reading is dropped after it.
 	WriteTimeout time.Duration
 	// IdleTimeout closes a kept-alive connection with no request.
 	IdleTimeout time.Duration
@@ -61,17 +63,12 @@ type Server struct {
 // DefaultLimits.
 func NewServer(b Backend, lim Limits) *Server {
 	def := DefaultLimits()
-	for _, f := range []struct{ v, d *time.Duration }{{&lim.ReadHeaderTimeout, &def.ReadHeaderTimeout}, {&lim.ReadTimeout, &def.ReadTimeout}, {&lim.WriteTimeout, &def.WriteTimeout}, {&lim.IdleTimeout, &def.IdleTimeout}} {
-		if *f.v <= 0 {
-			*f.v = *f.d
-		}
-	}
-	if lim.MaxConns <= 0 {
-		lim.MaxConns = def.MaxConns
-	}
-	if lim.MaxStreams <= 0 {
-		lim.MaxStreams = def.MaxStreams
-	}
+	lim.MaxConns = cmp.Or(lim.MaxConns, def.MaxConns)
+	lim.MaxStreams = cmp.Or(lim.MaxStreams, def.MaxStreams)
+	lim.ReadHeaderTimeout = cmp.Or(lim.ReadHeaderTimeout, def.ReadHeaderTimeout)
+	lim.ReadTimeout = cmp.Or(lim.ReadTimeout, def.ReadTimeout)
+	lim.WriteTimeout = cmp.Or(lim.WriteTimeout, def.WriteTimeout)
+	lim.IdleTimeout = cmp.Or(lim.IdleTimeout, def.IdleTimeout)
 	return &Server{Server: &http.Server{
 		Handler:           handler(b, lim),
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
@@ -90,12 +87,20 @@ func (s *Server) Serve(ln net.Listener) error {
 func Handler(b Backend) http.Handler { return handler(b, DefaultLimits()) }
 
 func handler(b Backend, lim Limits) http.Handler {
+	// ready starts WriteTimeout once the answer is ready: the server's
+	// started when the request was read.
+	ready := func(w http.ResponseWriter) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(lim.WriteTimeout))
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/routers", func(w http.ResponseWriter, r *http.Request) {
-		writeJSONList(w, http.StatusOK, b.Routers())
+		rs := b.Routers()
+		ready(w)
+		writeJSONList(w, http.StatusOK, rs)
 	})
 	mux.HandleFunc("GET /v1/routers/{name}", func(w http.ResponseWriter, r *http.Request) {
 		d, ok := b.Router(r.PathValue("name"))
+		ready(w)
 		if !ok {
 			writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no router named " + strconv.Quote(r.PathValue("name"))})
 			return
@@ -118,6 +123,7 @@ func handler(b Backend, lim Limits) http.Handler {
 	})
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		res := b.Reload()
+		ready(w)
 		code := http.StatusOK
 		if !res.OK {
 			code = http.StatusUnprocessableEntity
