@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"govrrp/internal/testenv"
 )
 
 func TestOutputBound(t *testing.T) {
@@ -98,6 +100,7 @@ func TestRunBoundsOutput(t *testing.T) {
 // holding the output pipe: the run kills the program at its timeout and stops
 // reading WaitDelay later, instead of waiting for the child.
 func TestRunEscapedChildDoesNotHang(t *testing.T) {
+	testenv.RequireTool(t, "setsid")
 	dir := t.TempDir()
 	pidFile := filepath.Join(dir, "pid")
 	// setsid: a new session, so the group kill misses it; it inherits stdout.
