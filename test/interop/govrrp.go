@@ -238,6 +238,16 @@ func (g *Govrrp) Kill(t testing.TB) {
 	}
 }
 
+// Proc is the running daemon's process (nil before Start), for tests that
+// signal it or read its use of CPU and memory.
+func (g *Govrrp) Proc() *Proc { return g.proc }
+
+// ConfigPath is the file govrrpd reads (at Start and on SIGHUP).
+func (g *Govrrp) ConfigPath() string { return g.path("govrrpd.yaml") }
+
+// Client is the daemon's control API.
+func (g *Govrrp) Client() *api.Client { return g.cli }
+
 // Running implements Peer.
 func (g *Govrrp) Running() bool { return g.proc != nil && g.proc.Running() }
 
