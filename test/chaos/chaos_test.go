@@ -27,7 +27,9 @@ type result struct {
 	Aborted string   // the case could not finish (harness failure)
 }
 
-func (r *result) fig(format string, args ...any) { r.Figures = append(r.Figures, fmt.Sprintf(format, args...)) }
+func (r *result) fig(format string, args ...any) {
+	r.Figures = append(r.Figures, fmt.Sprintf(format, args...))
+}
 
 // broke records a broken promise and fails the test (after the report).
 func (r *result) broke(t *testing.T, format string, args ...any) {

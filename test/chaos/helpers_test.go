@@ -151,4 +151,3 @@ func logSize(g *interop.Govrrp) int64 {
 	// then their size is the figure.
 	return int64(len(g.Logs()))
 }
-
