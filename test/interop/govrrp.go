@@ -245,6 +245,9 @@ func (g *Govrrp) Proc() *Proc { return g.proc }
 // ConfigPath is the file govrrpd reads (at Start and on SIGHUP).
 func (g *Govrrp) ConfigPath() string { return g.path("govrrpd.yaml") }
 
+// LogPath is the file the daemon's output goes to.
+func (g *Govrrp) LogPath() string { return g.path("govrrpd.log") }
+
 // Client is the daemon's control API.
 func (g *Govrrp) Client() *api.Client { return g.cli }
 
