@@ -143,11 +143,3 @@ func crashed(g *interop.Govrrp) string {
 	}
 	return ""
 }
-
-// logSize is the size of the daemon's log so far.
-func logSize(g *interop.Govrrp) int64 {
-	// Logs reads the whole file; a stat would need the path, which is the
-	// peer's; the logs here are small unless a case made them large, and
-	// then their size is the figure.
-	return int64(len(g.Logs()))
-}
