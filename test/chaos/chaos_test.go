@@ -97,6 +97,9 @@ func TestChaos(t *testing.T) {
 			continue
 		}
 		r := result{Case: c.name}
+		// The machine may be shared: its load says how much the timings
+		// can be trusted.
+		load := loadAvg()
 		t0 := time.Now()
 		ok := t.Run(c.name, func(t *testing.T) {
 			defer func() {
@@ -109,7 +112,7 @@ func TestChaos(t *testing.T) {
 		if !ok && len(r.Broken) == 0 {
 			r.Aborted = "the case stopped early: see the test log"
 		}
-		r.fig("case time: %.0f s", time.Since(t0).Seconds())
+		r.fig("case time %.0f s, load average %s→%s", time.Since(t0).Seconds(), load, loadAvg())
 		t.Logf("%s: %s\n  %s", c.name, r.verdict(), strings.Join(append(r.Figures, r.Broken...), "\n  "))
 		results = append(results, r)
 	}
@@ -172,6 +175,16 @@ func writeReport(path string, start time.Time, took time.Duration, results []res
 func cell(s string) string {
 	s = strings.ReplaceAll(s, "|", `\|`)
 	return strings.ReplaceAll(s, "\n", " ")
+}
+
+// loadAvg is the machine's 1-minute load average.
+func loadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f, _, _ := strings.Cut(string(b), " ")
+	return f
 }
 
 func commit() string {

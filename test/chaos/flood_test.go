@@ -54,10 +54,10 @@ func runFlood(t *testing.T, r *result, rate int, dur time.Duration) {
 		}
 	}
 	if moved(d1, a1) || a1.State != "Master" {
-		r.broke(t, "the Master moved under the flood: now %s, %d→%d master transitions", a1.State, d1.Counters["master_transitions"], a1.Counters["master_transitions"])
+		r.broke(t, "the Master moved under the flood: now %s; %s", a1.State, since(d1, a1))
 	}
 	if moved(d2, a2) || a2.State != "Backup" {
-		r.broke(t, "the Backup moved under the flood (false takeover): now %s, %d→%d master transitions", a2.State, d2.Counters["master_transitions"], a2.Counters["master_transitions"])
+		r.broke(t, "the Backup moved under the flood (false takeover): now %s; %s", a2.State, since(d2, a2))
 	}
 	if counted(a1) == counted(d1) || counted(a2) == counted(d2) {
 		r.broke(t, "a daemon counted nothing of the flood")

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -142,4 +143,20 @@ func crashed(g *interop.Govrrp) string {
 		}
 	}
 	return ""
+}
+
+// since lists the transitions in after that are newer than before's newest,
+// with their reasons, for the report of a broken promise.
+func since(before, after api.RouterDetail) string {
+	var last time.Time
+	if n := len(before.Transitions); n > 0 {
+		last = before.Transitions[n-1].Time
+	}
+	var out []string
+	for _, e := range after.Transitions {
+		if e.Time.After(last) {
+			out = append(out, fmt.Sprintf("%s %s→%s (%s)", e.Time.Format("15:04:05.000"), e.From, e.To, e.Reason))
+		}
+	}
+	return strings.Join(out, ", ")
 }

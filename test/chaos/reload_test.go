@@ -99,7 +99,7 @@ func runReloadStorm(t *testing.T, r *result) {
 		r.fig("%s: %d reloads applied, %d refused (events), %d refusals logged; RSS %.1f→%.1f (peak %.1f) MiB",
 			role, applied, refused, logged, mib(s.use.rss), mib(use.rss), mib(s.peakRSS))
 		if moved(s.before, after) || after.State != role {
-			r.broke(t, "the %s changed state during the storm: now %s", role, after.State)
+			r.broke(t, "the %s changed state during the storm: now %s; %s", role, after.State, since(s.before, after))
 		}
 		if bad := crashed(s.g); bad != "" || !s.g.Running() {
 			r.broke(t, "the %s crashed (%q)", role, bad)
