@@ -71,9 +71,12 @@ refused and the running configuration stays). Inspect it with govrrp status.
 		fmt.Fprintln(os.Stdout, "govrrpd", version.Version)
 		return 0
 	}
-	cfg, err := config.Load(*file)
-	if err == nil {
-		err = cfg.CheckHost(config.System{})
+	// The checks of govrrp validate, from the same function.
+	cfg, warns, err := config.LoadAndCheck(*file, config.System{})
+	if *check || err != nil {
+		for _, w := range warns {
+			fmt.Fprintf(stderr, "govrrpd: %v (warning)\n", w)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "govrrpd: %v\n", err)
@@ -85,6 +88,9 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	}
 	log := newLogger(cfg.Log, stderr)
 	slog.SetDefault(log)
+	for _, w := range warns {
+		log.Warn("configuration", "warning", w.Error())
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -177,10 +183,8 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			sdNotify("RELOADING=1")
-			res := d.Reload()
-			if !res.OK {
-				log.Error("reload failed", "err", res.Error)
-			}
+			// A refused file is logged by the daemon, once.
+			d.Reload()
 			sdNotify("READY=1")
 			continue
 		}
