@@ -28,6 +28,8 @@ func (h fakeHost) Interfaces() ([]config.Interface, error) {
 
 func (fakeHost) Group(string) error { return errors.New("unknown group") }
 
+func (fakeHost) Recorded(string) []netip.Addr { return nil }
+
 func (fakeHost) Executable(path string) error {
 	if strings.Contains(path, "missing") {
 		return errors.New("not found")

@@ -91,6 +91,11 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	for _, w := range warns {
 		log.Warn("configuration", "warning", w.Error())
 	}
+	// The next start, after a kill -9, and govrrp validate meanwhile know
+	// these addresses on the interfaces for ours (config.Record).
+	if err := config.Record(config.RecordFile(cfg), cfg); err != nil {
+		log.Warn("recording the virtual addresses", "err", err)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -200,6 +205,8 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	// event stream (govrrp watch) would hold the API's Shutdown for its
 	// whole timeout. Stop also ends every event stream.
 	d.Stop()
+	// The addresses are gone with the routers.
+	_ = os.Remove(config.RecordFile(cfg)) // control_socket, hence the file, is fixed at start
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = apiSrv.Shutdown(ctx)

@@ -239,7 +239,11 @@ type fakeHost struct {
 	ifs    map[string][]netip.Prefix
 	groups []string
 	execs  []string
+	// recorded is what the record file of a running govrrpd lists.
+	recorded []netip.Addr
 }
+
+func (h fakeHost) Recorded(string) []netip.Addr { return h.recorded }
 
 func (h fakeHost) Interfaces() ([]Interface, error) {
 	var out []Interface
@@ -295,6 +299,8 @@ func TestCheckHost(t *testing.T) {
 			want: "c.yaml:4:17: 10.77.0.1 is already an address of eth0", warn: `interface "eth9"`},
 		// At a reload the Master's own VIPs are on the interface: not the host's.
 		{name: "VIP installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.254/24")})},
+		// After a kill -9 the VIPs stay, and the record says they were govrrpd's.
+		{name: "VIP recorded by govrrpd", yaml: base, h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}, recorded: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}},
 		{name: "VIP not installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.9/24")}),
 			want: "c.yaml:4:17: 10.77.0.254 is already an address of eth0"},
 		// 40 + 8 + 91·16 = 1504 bytes.
@@ -328,6 +334,30 @@ func TestCheckHost(t *testing.T) {
 				t.Fatalf("warnings %v, want %s", warns, tc.warn)
 			}
 		})
+	}
+}
+
+// The record file round-trips through System.Recorded.
+func TestRecord(t *testing.T) {
+	dir := t.TempDir()
+	c, err := Parse("c.yaml", []byte("control_socket: "+dir+"/g.sock\n"+base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := Parse("c.yaml", []byte(strings.Replace(base, "[10.77.0.254/24]", "[fe80::1, fd77::1/64]", 1)))
+	path := RecordFile(c)
+	if path != dir+"/g.vips" {
+		t.Fatalf("RecordFile %q", path)
+	}
+	if got := (System{}).Recorded(path); got != nil {
+		t.Fatalf("no file: %v", got)
+	}
+	if err := Record(path, c, c2); err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Addr{netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fd77::1")}
+	if got := (System{}).Recorded(path); !slices.Equal(got, want) {
+		t.Fatalf("recorded %v, want %v", got, want)
 	}
 }
 

@@ -3,12 +3,14 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"os/user"
 	"slices"
+	"strings"
 
 	"govrrp/vrrp"
 )
@@ -22,6 +24,9 @@ type Host interface {
 	Group(name string) error
 	// Executable returns nil when path is a file that can be run.
 	Executable(path string) error
+	// Recorded returns the addresses in the record file at path (see
+	// Record), nil when there is none.
+	Recorded(path string) []netip.Addr
 }
 
 // Interface is one interface of the host.
@@ -67,12 +72,19 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		errs.add(&Error{Pos: Pos{File: c.File, Line: 1, Col: 1}, What: "reading the host's interfaces: " + lerr.Error()})
 		return nil, &errs
 	}
+	// The virtual addresses of a running govrrpd (this configuration's,
+	// recorded at its start and reloads) are on the interfaces of its
+	// Masters, or left behind if it was killed with -9: not the host's.
+	own := map[netip.Addr]bool{}
+	for _, a := range h.Recorded(RecordFile(c)) {
+		own[a] = true
+	}
 	byName := make(map[string]*Interface, len(ifs))
 	holder := map[netip.Addr]string{}
 	for i := range ifs {
 		byName[ifs[i].Name] = &ifs[i]
 		for _, a := range ifs[i].Addrs {
-			if _, ok := holder[a.Addr()]; !ok {
+			if _, ok := holder[a.Addr()]; !ok && !own[a.Addr()] {
 				holder[a.Addr()] = ifs[i].Name
 			}
 		}
@@ -150,31 +162,59 @@ func AdvertSize(r *Router) int {
 	return ip + m.Len()
 }
 
-// Except is h without the addresses govrrpd installed itself (the virtual
-// addresses of its Masters): at a reload they are on the interfaces, and
-// they are not the host's.
+// Except is h with own added to the recorded addresses: govrrpd passes the
+// addresses it installed itself, should the record file be unwritable.
 func Except(h Host, own []netip.Prefix) Host {
 	if len(own) == 0 {
 		return h
 	}
-	m := make(map[netip.Addr]bool, len(own))
-	for _, p := range own {
-		m[p.Addr()] = true
-	}
-	return except{h, m}
+	return except{h, own}
 }
 
 type except struct {
 	Host
-	own map[netip.Addr]bool
+	own []netip.Prefix
 }
 
-func (e except) Interfaces() ([]Interface, error) {
-	ifs, err := e.Host.Interfaces()
-	for i := range ifs {
-		ifs[i].Addrs = slices.DeleteFunc(slices.Clone(ifs[i].Addrs), func(p netip.Prefix) bool { return e.own[p.Addr()] })
+func (e except) Recorded(path string) []netip.Addr {
+	out := e.Host.Recorded(path)
+	for _, p := range e.own {
+		out = append(out, p.Addr())
 	}
-	return ifs, err
+	return out
+}
+
+// RecordFile is where the govrrpd serving c's control socket records the
+// virtual addresses of its running configuration: /run/govrrpd.vips for
+// /run/govrrpd.sock.
+func RecordFile(c *Config) string {
+	return strings.TrimSuffix(c.ControlSocket, ".sock") + ".vips"
+}
+
+// maxRecord bounds the record file read: an address takes about as many
+// bytes there as in the configuration (MaxFileSize).
+const maxRecord = 4 * MaxFileSize
+
+// Record writes the virtual addresses of cs (the running configuration,
+// and during a reload the next one too) to path, one per line, replacing
+// the file at once. An earlier instance killed with -9 leaves its
+// addresses on the interfaces; with this record, the next start (and a
+// validate while govrrpd runs) knows them for govrrpd's, not the host's.
+func Record(path string, cs ...*Config) error {
+	var b strings.Builder
+	for _, c := range cs {
+		for _, r := range c.Routers {
+			for _, a := range r.Addresses {
+				b.WriteString(a.Addr().String())
+				b.WriteByte('\n')
+			}
+		}
+	}
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // System is the Host of the machine the process runs on (its network
@@ -210,6 +250,23 @@ func (System) Interfaces() ([]Interface, error) {
 func (System) Group(name string) error {
 	_, err := user.LookupGroup(name)
 	return err
+}
+
+// Recorded implements Host.
+func (System) Recorded(path string) []netip.Addr {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(io.LimitReader(f, maxRecord))
+	var out []netip.Addr
+	for line := range strings.Lines(string(data)) {
+		if a, err := netip.ParseAddr(strings.TrimSpace(line)); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // Executable implements Host.

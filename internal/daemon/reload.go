@@ -32,7 +32,22 @@ func (d *Daemon) Reload() api.ReloadResult {
 	for _, w := range warns {
 		d.log.Warn("configuration", "warning", w.Error())
 	}
-	return d.Apply(cfg)
+	d.mu.RLock()
+	old := d.cfg
+	d.mu.RUnlock()
+	// Where the next start and govrrp validate of this file look
+	// (config.Record); both sets may be installed while it applies.
+	file := config.RecordFile(cfg)
+	d.record(file, old, cfg)
+	res := d.Apply(cfg)
+	d.record(file, cfg)
+	return res
+}
+
+func (d *Daemon) record(file string, cs ...*config.Config) {
+	if err := config.Record(file, cs...); err != nil {
+		d.log.Warn("recording the virtual addresses", "err", err)
+	}
 }
 
 // installed is the virtual addresses this daemon may have installed (its

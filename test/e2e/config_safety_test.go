@@ -123,3 +123,25 @@ func TestReloadAliasBomb(t *testing.T) {
 	})
 	t.Logf("refused in %v; before %v; after %v", took, before, after)
 }
+
+// The VIPs a running govrrpd installed are not the host's: govrrp validate
+// of its file passes while it is Master, and after a kill -9 leaves them on
+// eth0 the next start takes them for its own (the record file beside the
+// control socket) and runs.
+func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	p := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p.waitState("gw", "Master", 5*time.Second)
+	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("validate while Master: exit %d: %s", code, out)
+	}
+	p.cmd.Process.Kill()
+	<-p.waited
+	if !hasAddr(t, r1, "eth0", "10.77.0.254") {
+		t.Fatal("the VIP went with the killed daemon; nothing to test")
+	}
+	p.launch()
+	p.waitState("gw", "Master", 5*time.Second)
+}
