@@ -94,6 +94,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 			errs.add(&Error{Pos: c.posOf("control_group"), What: clip(fmt.Sprintf("control_group %q: %v", c.ControlGroup, gerr)), Fix: "name an existing group (getent group lists them), or remove the key"})
 		}
 	}
+	checked := map[string]bool{}
 	for i := range c.Routers {
 		r := &c.Routers[i]
 		if !r.Owner() {
@@ -131,6 +132,10 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 			}
 		}
 		for _, argv := range r.Notify {
+			if checked[argv[0]] {
+				continue // one warning per command, not per router
+			}
+			checked[argv[0]] = true
 			if xerr := h.Executable(argv[0]); xerr != nil {
 				warnings = append(warnings, &Error{Pos: r.PosOf("notify"), What: clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
 			}
