@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -93,7 +94,7 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	}
 	// The next start, after a kill -9, and govrrp validate meanwhile know
 	// these addresses on the interfaces for ours (config.Record).
-	if err := config.Record(config.RecordFile(cfg), cfg); err != nil {
+	if err := config.Record(config.RecordFile(), cfg); err != nil {
 		log.Warn("recording the virtual addresses", "err", err)
 	}
 	if *cpuProfile != "" {
@@ -206,7 +207,10 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	// whole timeout. Stop also ends every event stream.
 	d.Stop()
 	// The addresses are gone with the routers.
-	_ = os.Remove(config.RecordFile(cfg)) // control_socket, hence the file, is fixed at start
+	if rec := config.RecordFile(); rec != "" {
+		_ = os.Remove(rec)
+		_ = os.Remove(filepath.Dir(rec)) // when no other namespace's is left
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = apiSrv.Shutdown(ctx)

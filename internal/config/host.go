@@ -9,8 +9,10 @@ import (
 	"net/netip"
 	"os"
 	"os/user"
+	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 
 	"govrrp/vrrp"
 )
@@ -72,11 +74,12 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		errs.add(&Error{Pos: Pos{File: c.File, Line: 1, Col: 1}, What: "reading the host's interfaces: " + lerr.Error()})
 		return nil, &errs
 	}
-	// The virtual addresses of a running govrrpd (this configuration's,
-	// recorded at its start and reloads) are on the interfaces of its
-	// Masters, or left behind if it was killed with -9: not the host's.
+	// The virtual addresses of govrrpd in this network namespace (those of
+	// its configuration, recorded at its start and reloads) are on the
+	// interfaces of its Masters, or left behind if it was killed with -9:
+	// not the host's.
 	own := map[netip.Addr]bool{}
-	for _, a := range h.Recorded(RecordFile(c)) {
+	for _, a := range h.Recorded(RecordFile()) {
 		own[a] = true
 	}
 	byName := make(map[string]*Interface, len(ifs))
@@ -189,11 +192,19 @@ func (e except) Recorded(path string) []netip.Addr {
 	return out
 }
 
-// RecordFile is where the govrrpd serving c's control socket records the
-// virtual addresses of its running configuration: /run/govrrpd.vips for
-// /run/govrrpd.sock.
-func RecordFile(c *Config) string {
-	return strings.TrimSuffix(c.ControlSocket, ".sock") + ".vips"
+// RecordDir holds the records of the virtual addresses govrrpd installs,
+// one file per network namespace (see Record).
+const RecordDir = "/run/govrrpd"
+
+// RecordFile is the record of the network namespace this process runs in
+// (addresses belong to a namespace, and so does the question whether one is
+// govrrpd's), or "" when that cannot be told.
+func RecordFile() string {
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/ns/net", &st); err != nil {
+		return ""
+	}
+	return filepath.Join(RecordDir, fmt.Sprintf("netns-%d.vips", st.Ino))
 }
 
 // maxRecord bounds the record file read: an address takes about as many
@@ -214,6 +225,12 @@ func Record(path string, cs ...*Config) error {
 				b.WriteByte('\n')
 			}
 		}
+	}
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
 	}
 	tmp := path + ".new"
 	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
@@ -259,6 +276,9 @@ func (System) Group(name string) error {
 
 // Recorded implements Host.
 func (System) Recorded(path string) []netip.Addr {
+	if path == "" {
+		return nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil

@@ -26,10 +26,10 @@ errors and the first three.
 
 - a virtual address that an interface of the host already has (its own address, ` + "`127.0.0.1`" + ` on ` + "`lo`" + `, ...),
   unless the router owns it (priority 255): a non-owner deletes its virtual addresses when it leaves Master.
-  The message names the interface. Addresses govrrpd installed itself do not count: it records its
-  configuration's virtual addresses beside the control socket (` + "`/run/govrrpd.vips`" + ` for
-  ` + "`/run/govrrpd.sock`" + `), so ` + "`govrrp validate`" + ` while it runs, a reload while Master and a start after a
-  ` + "`kill -9`" + ` that left them on the interfaces all pass;
+  The message names the interface. Addresses govrrpd installed itself do not count: at start and reload it
+  records its configuration's virtual addresses for its network namespace
+  (` + "`/run/govrrpd/netns-INODE.vips`" + `, removed when it stops), so ` + "`govrrp validate`" + ` while it runs, a
+  reload while Master and a start after a ` + "`kill -9`" + ` that left them on the interfaces all pass;
 - priority 255 where the interface lacks one of the addresses;
 - an advert larger than the interface's MTU (IP header, 20 or 40 bytes, + 8 + 4 or 16 per address, + 8 for
   VRRPv2 authentication);

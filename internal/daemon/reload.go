@@ -37,7 +37,7 @@ func (d *Daemon) Reload() api.ReloadResult {
 	d.mu.RUnlock()
 	// Where the next start and govrrp validate of this file look
 	// (config.Record); both sets may be installed while it applies.
-	file := config.RecordFile(cfg)
+	file := config.RecordFile()
 	d.record(file, old, cfg)
 	res := d.Apply(cfg)
 	d.record(file, cfg)

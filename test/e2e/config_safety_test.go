@@ -126,8 +126,8 @@ func TestReloadAliasBomb(t *testing.T) {
 
 // The VIPs a running govrrpd installed are not the host's: govrrp validate
 // of its file passes while it is Master, and after a kill -9 leaves them on
-// eth0 the next start takes them for its own (the record file beside the
-// control socket) and runs.
+// eth0 the next start takes them for its own (the record of its network
+// namespace under /run/govrrpd) and runs.
 func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
 	l := newLab(t, 1)
 	r1 := l.Nodes[0]
