@@ -114,7 +114,11 @@ func (p *parser) crossCheck(c *Config) {
 		router int
 		pos    Pos
 	}
-	byVIP := map[netip.Addr]vipAt{}
+	type vipKey struct {
+		addr   netip.Addr
+		ifname string // for a link-local address, which is one per link
+	}
+	byVIP := map[vipKey]vipAt{}
 	for i := range c.Routers {
 		r := &c.Routers[i]
 		keys := p.routerKeys[i]
@@ -139,13 +143,17 @@ func (p *parser) crossCheck(c *Config) {
 		}
 		for j, a := range r.Addresses {
 			pos := r.addrPos(j)
-			if first, dup := byVIP[a.Addr()]; dup {
+			k := vipKey{addr: a.Addr()}
+			if a.Addr().IsLinkLocalUnicast() {
+				k.ifname = r.Interface
+			}
+			if first, dup := byVIP[k]; dup {
 				if first.router != i { // twice in one router is checkRouter's
 					p.errs.add(&Error{Pos: pos, What: fmt.Sprintf("%v is also a virtual address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
 				}
 				continue
 			}
-			byVIP[a.Addr()] = vipAt{i, pos}
+			byVIP[k] = vipAt{i, pos}
 		}
 		if n := keys["track"]; n != nil {
 			for _, t := range r.Track.Scripts {

@@ -133,6 +133,9 @@ func TestParseErrors(t *testing.T) {
 		// One address in two routers: each would delete it when it leaves Master.
 		{"same address in two routers", base + "  - interface: eth1\n    vrid: 52\n    addresses:\n      - 10.77.0.9/24\n      - 10.77.0.254/24\n",
 			"c.yaml:9:9: 10.77.0.254 is also a virtual address of \"eth0-51-ipv4\" at c.yaml:4:17", "one virtual router"},
+		// fe80::51 on eth0 and on eth1 are two addresses: link-local is per link.
+		{"same link-local on two links", "routers:\n  - {interface: eth0, vrid: 51, addresses: [fe80::51, fd77::1]}\n  - {interface: eth1, vrid: 51, addresses: [fe80::51, fd77::2]}\n", "", ""},
+		{"same link-local on one link", "routers:\n  - {interface: eth0, vrid: 51, addresses: [fe80::51, fd77::1]}\n  - {interface: eth0, vrid: 52, addresses: [fe80::51, fd77::2]}\n", "c.yaml:3:45: fe80::51 is also a virtual address of \"eth0-51-ipv6\" at c.yaml:2:45", ""},
 		{"file too large", base + "#" + strings.Repeat("x", MaxFileSize) + "\n", "c.yaml:1:1: the file is larger than 4 MiB", ""},
 		{"alias bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + aliasLevels(6) + base, "c.yaml:1:1: YAML aliases add more than 100000 nodes", "fewer aliases"},
 		{"refresh too fast", base + "    announce: {refresh: 100ms}\n", "c.yaml:5:25: refresh 100ms would flood", ""},
@@ -297,6 +300,9 @@ func TestCheckHost(t *testing.T) {
 			want: "c.yaml:4:33: 127.0.0.1 is already an address of lo; govrrpd would delete it"},
 		{name: "VIP on a missing interface is still the host's", yaml: strings.Replace(strings.Replace(base, "eth0", "eth9", 1), "10.77.0.254/24", "10.77.0.1/24", 1),
 			want: "c.yaml:4:17: 10.77.0.1 is already an address of eth0", warn: `interface "eth9"`},
+		{name: "link-local VIP held by another link", yaml: strings.Replace(base, "[10.77.0.254/24]", "[fe80::51, fd77::1]", 1), h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": nil, "eth1": {netip.MustParsePrefix("fe80::51/64")}}}},
+		{name: "link-local VIP held by its link", yaml: strings.Replace(base, "[10.77.0.254/24]", "[fe80::51, fd77::1]", 1), h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("fe80::51/64")}}},
+			want: "c.yaml:4:17: fe80::51 is already an address of eth0"},
 		// At a reload the Master's own VIPs are on the interface: not the host's.
 		{name: "VIP installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.254/24")})},
 		// After a kill -9 the VIPs stay, and the record says they were govrrpd's.

@@ -87,10 +87,22 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 	for i := range ifs {
 		byName[ifs[i].Name] = &ifs[i]
 		for _, a := range ifs[i].Addrs {
-			if _, ok := holder[a.Addr()]; !ok && !own[a.Addr()] {
+			if _, ok := holder[a.Addr()]; !ok && !own[a.Addr()] && !a.Addr().IsLinkLocalUnicast() {
 				holder[a.Addr()] = ifs[i].Name
 			}
 		}
+	}
+	// A link-local address is one per link: only the router's interface
+	// can hold the same one.
+	holds := func(ifname string, a netip.Addr) (string, bool) {
+		if !a.IsLinkLocalUnicast() {
+			ifname, ok := holder[a]
+			return ifname, ok
+		}
+		if ifi := byName[ifname]; ifi != nil && !own[a] && slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == a }) {
+			return ifname, true
+		}
+		return "", false
 	}
 	if c.ControlGroup != "" {
 		if gerr := h.Group(c.ControlGroup); gerr != nil {
@@ -102,7 +114,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		r := &c.Routers[i]
 		if !r.Owner() {
 			for j, vip := range r.Addresses {
-				if ifname, ok := holder[vip.Addr()]; ok {
+				if ifname, ok := holds(r.Interface, vip.Addr()); ok {
 					errs.add(&Error{
 						Pos:  r.addrPos(j),
 						What: fmt.Sprintf("%v is already an address of %s; govrrpd would delete it when %s leaves Master", vip.Addr(), ifname, r.Name),
