@@ -161,7 +161,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 		d.Stop()
 		return err
 	}
-	apiSrv := &http.Server{Handler: api.Handler(d), ReadHeaderTimeout: 5 * time.Second}
+	apiSrv := api.NewServer(d, api.DefaultLimits())
 	go apiSrv.Serve(ln)
 
 	var metricsSrv *http.Server

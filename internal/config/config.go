@@ -60,6 +60,7 @@ type Router struct {
 	Addresses      []netip.Prefix
 	Strict         bool
 	ReplyLower     bool // RFC 9568 immediate advert on hearing a lower priority [IMPL-7]
+	V2Compat       bool // VRRPv2/v3 interoperation mode [5798-8.4.2-b] (compat.go)
 	Track          Track
 	Announce       Announce
 	Notify         [][]string // each an argv

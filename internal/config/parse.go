@@ -321,6 +321,8 @@ func (p *parser) router(n *yaml.Node) Router {
 			r.Strict = p.boolean(v)
 		case "reply_lower_priority":
 			r.ReplyLower = p.boolean(v)
+		case "v2_compat":
+			r.V2Compat = p.boolean(v)
 		case "checksum":
 			if p.oneOf(v, "pseudo-header", "plain") == "plain" {
 				r.Checksum = vrrp.ChecksumPlain
@@ -395,6 +397,7 @@ func (p *parser) router(n *yaml.Node) Router {
 	}
 	p.routerKeys = append(p.routerKeys, set)
 	p.checkRouter(&r, n, set)
+	p.checkV2Compat(&r, set)
 	return r
 }
 

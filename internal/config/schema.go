@@ -28,6 +28,7 @@ var Schema = []Key{
 	{"routers[].interface", "string", "", "required", "Interface the virtual router runs on."},
 	{"routers[].vrid", "integer", "", "1..255, required", "Virtual router ID; unique per interface and family."},
 	{"routers[].version", "integer", "3", "2 | 3", "VRRP version; IPv6 requires 3."},
+	{"routers[].v2_compat", "bool", "false", "version 3, IPv4, whole-second advert_interval", "VRRPv2/v3 interoperation (RFC 5798 §8.4), only while migrating a VRRPv2 LAN: also send a VRRPv2 copy of every advert and hear VRRPv2 routers (docs/INTEROP.md)."},
 	{"routers[].priority", "integer", "100", "1..255", "255 only when the box owns all addresses (they are real addresses of the interface)."},
 	{"routers[].advert_interval", "duration", "1s", "v3: 10ms..40.95s in 10ms steps; v2: 1s..255s whole seconds", "Advertisement_Interval."},
 	{"routers[].preempt", "bool", "true", "", "Preempt_Mode: a higher-priority backup takes over from a lower-priority master."},

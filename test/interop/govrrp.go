@@ -126,6 +126,9 @@ func (g *Govrrp) Config() string {
 				}
 				fmt.Fprintf(&b, "    checksum: %s\n", form)
 			}
+			if v.V2Compat {
+				b.WriteString("    v2_compat: true\n")
+			}
 		}
 		fmt.Fprintf(&b, "    vmac: %v\n", v.VMAC)
 		if len(v.Unicast) > 0 {
