@@ -367,7 +367,7 @@ func TestRecord(t *testing.T) {
 	}
 }
 
-// The advert's size on the wire, IP header included [5798-5.1][5798-5.2].
+// The advert's size on the wire, IP header included (spec §3.1, length).
 func TestAdvertSize(t *testing.T) {
 	for _, tc := range []struct {
 		yaml string
