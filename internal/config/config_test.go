@@ -1,6 +1,7 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -442,5 +443,29 @@ func TestReference(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Fatal("docs/CONFIG.md is out of date: go test ./internal/config -run TestReference -update")
+	}
+}
+
+// The real machine's answers: lo exists with 127.0.0.1, root is a group,
+// /bin/sh runs; a plain file and a missing path do not.
+func TestSystemHost(t *testing.T) {
+	ifs, err := System{}.Interfaces()
+	if err != nil || !slices.ContainsFunc(ifs, func(i Interface) bool {
+		return i.Name == "lo" && i.MTU > 0 && slices.Contains(i.Addrs, netip.MustParsePrefix("127.0.0.1/8"))
+	}) {
+		t.Fatalf("interfaces %+v, %v", ifs, err)
+	}
+	if err := (System{}).Group("root"); err != nil {
+		t.Fatal(err)
+	}
+	if err := (System{}).Group("govrrp-no-such-group"); err == nil {
+		t.Fatal("an unknown group exists")
+	}
+	plain := filepath.Join(t.TempDir(), "plain")
+	os.WriteFile(plain, nil, 0o644)
+	for path, want := range map[string]string{"/bin/sh": "", plain: "not an executable file", "/govrrp/none": "not found", "/": "not an executable file"} {
+		if err := (System{}).Executable(path); fmt.Sprint(err) != cmp.Or(want, "<nil>") {
+			t.Errorf("Executable(%s) = %v, want %s", path, err, want)
+		}
 	}
 }
