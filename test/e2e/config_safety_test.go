@@ -70,6 +70,12 @@ func TestHostAddressAsVIPRefused(t *testing.T) {
 	if !hasAddr(t, r1, "eth0", "10.77.0.1") {
 		t.Fatal("10.77.0.1 was removed from eth0 at start")
 	}
+	// A missing interface is a warning: -check passes, as govrrp validate does.
+	os.WriteFile(conf, []byte("control_socket: "+filepath.Join(filepath.Dir(conf), "s.sock")+"\nrouters:\n"+strings.Replace(routerYAML("later", "52", 100, "100ms", "", "10.77.0.52/24"), "eth0", "eth9", 1)), 0o644)
+	out, err = exec.Command("ip", "netns", "exec", r1.Name, bin.govrrpd, "-check", "-c", conf).CombinedOutput()
+	if code := exitCode(err); code != 0 || !strings.Contains(string(out), `govrrpd.yaml:4:16: interface "eth9": no such interface; the router waits in Fault`) || !strings.Contains(string(out), "(warning)") {
+		t.Fatalf("-check with a missing interface: exit %d, output %s", code, out)
+	}
 }
 
 func exitCode(err error) int {
