@@ -73,7 +73,7 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	}
 	cfg, err := config.Load(*file)
 	if err == nil {
-		err = cfg.CheckHost(config.System{})
+		err = daemon.CheckHost(cfg, config.System{}) // a missing interface waits in Fault
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "govrrpd: %v\n", err)

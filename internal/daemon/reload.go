@@ -19,7 +19,7 @@ import (
 func (d *Daemon) Reload() api.ReloadResult {
 	cfg, err := config.Load(d.file)
 	if err == nil {
-		err = cfg.CheckHost(config.System{})
+		err = CheckHost(cfg, config.System{})
 	}
 	if err != nil {
 		d.log.Error("reload refused; the running configuration stays", "file", d.file, "err", err)
@@ -27,6 +27,25 @@ func (d *Daemon) Reload() api.ReloadResult {
 		return api.ReloadResult{OK: false, Error: err.Error()}
 	}
 	return d.Apply(cfg)
+}
+
+// CheckHost runs the host checks of cfg as the daemon applies them: a
+// router whose interface is missing is no error, since it waits in Fault
+// until the interface appears (tryStart), so its other host checks wait
+// with it.
+func CheckHost(cfg *config.Config, h config.Host) error {
+	missing := map[string]bool{}
+	c := *cfg
+	c.Routers = slices.DeleteFunc(slices.Clone(cfg.Routers), func(r config.Router) bool {
+		gone, seen := missing[r.Interface]
+		if !seen {
+			_, err := h.InterfaceAddrs(r.Interface)
+			gone = errors.Is(err, config.ErrNoInterface)
+			missing[r.Interface] = gone
+		}
+		return gone
+	})
+	return c.CheckHost(h)
 }
 
 // comparable drops what does not change behaviour (positions in the file).
@@ -73,7 +92,16 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	for _, rc := range cfg.Routers {
 		wanted[rc.Name] = true
 		r := d.routers[rc.Name]
+		p, waiting := d.pending[rc.Name]
 		switch {
+		case waiting && reflect.DeepEqual(comparable(p.cfg), comparable(rc)):
+			// Still waits for its interface; relink starts it.
+			p.cfg = rc
+			d.pending[rc.Name] = p
+			res.Unchanged = append(res.Unchanged, rc.Name)
+		case waiting:
+			restart = append(restart, rc)
+			res.Restarted = append(res.Restarted, rc.Name)
 		case r == nil:
 			restart = append(restart, rc)
 			res.Added = append(res.Added, rc.Name)
@@ -94,6 +122,12 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	for name, r := range d.routers {
 		if !wanted[name] {
 			stopping = append(stopping, r)
+			res.Removed = append(res.Removed, name)
+		}
+	}
+	for name := range d.pending {
+		if !wanted[name] {
+			delete(d.pending, name)
 			res.Removed = append(res.Removed, name)
 		}
 	}
@@ -118,7 +152,6 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 		r.close()
 	}
 	d.cfg = cfg
-	clear(d.pending) // re-parked below if still missing
 	var errs []error
 	d.tryStart(restart, &errs)
 	if len(errs) > 0 {
