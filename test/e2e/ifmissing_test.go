@@ -34,8 +34,13 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	on := func(dev, yaml string) string {
 		return strings.Replace(yaml, "interface: eth0\n", "interface: "+dev+"\n", 1)
 	}
+	// r1's with a VMAC: its macvlan can only be made once lan7 is there.
 	late := func(prio int) string {
-		return on("lan7", routerYAML("late", "52", prio, "100ms", "", "10.77.7.254/24"))
+		extra := ""
+		if prio == 150 {
+			extra = "    vmac: true\n"
+		}
+		return on("lan7", routerYAML("late", "52", prio, "100ms", extra, "10.77.7.254/24"))
 	}
 	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
 
@@ -73,13 +78,15 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	}
 	waiting(p1, "later")
 
-	// The interface appears: the router opens its socket there, runs, and
-	// preempts the peer.
+	// The interface appears: the router makes its VMAC and opens its
+	// socket there, runs, and preempts the peer.
 	plug(r1)
 	p1.waitState("late", "Master", 5*time.Second)
 	p2.waitState("late", "Backup", 3*time.Second)
-	if !hasAddr(t, r1, "lan7", "10.77.7.254") {
-		t.Fatal("VIP not on the interface that appeared")
+	macvlans := func() string { return r1.MustIP(t, "-br", "link", "show", "type", "macvlan") }
+	vm := strings.Fields(macvlans())
+	if len(vm) == 0 || !hasAddr(t, r1, strings.Split(vm[0], "@")[0], "10.77.7.254") {
+		t.Fatalf("VIP not on a VMAC of the interface that appeared: %q", macvlans())
 	}
 
 	// Deleted (with its peer in br7): waits again, and the peer takes over.
@@ -88,6 +95,9 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	p2.waitState("late", "Master", 3*time.Second)
 	if d, err := p1.detail("gw"); err != nil || d.State != "Master" || len(d.Transitions) != 2 {
 		t.Fatalf("the router on eth0 was disturbed: %+v %v", d, err)
+	}
+	if m := macvlans(); m != "" {
+		t.Fatalf("VMAC left behind: %s", m)
 	}
 	// Its socket and loop went with it: no more fds than before it ran.
 	waitFor(t, 2*time.Second, "the deleted interface's socket to be closed", func() (bool, string) {
