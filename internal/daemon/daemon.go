@@ -32,6 +32,7 @@ import (
 	"govrrp/internal/api"
 	"govrrp/internal/config"
 	"govrrp/internal/linux"
+	"govrrp/internal/notify"
 	"govrrp/internal/track"
 	"govrrp/vrrp"
 )
@@ -106,6 +107,9 @@ type parked struct {
 	cfg    config.Router
 	reason string // faultMissing or faultNoAddress
 	since  time.Time
+	// hooks ran the notify hooks of its entering Fault at start; the
+	// router's own runner must not start before they are done.
+	hooks *notify.Runner
 }
 
 // Why a router waits in Fault without running (api.RouterStatus.FaultReason).
@@ -215,6 +219,13 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 		}
 		ready = append(ready, rc)
 	}
+	for _, rc := range ready {
+		if p, ok := d.pending[rc.Name]; ok && p.hooks != nil {
+			closeHooks(p.hooks, d.hookTimeout) // its Fault hooks run before the router's own
+			p.hooks = nil
+			d.pending[rc.Name] = p
+		}
+	}
 	_, failed := d.startRouters(ready)
 	for _, rc := range ready {
 		err := failed[rc.Name]
@@ -240,12 +251,25 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 // per reason, not at every link event that finds the interface still
 // unusable. Called with d.mu held.
 func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error) {
-	if p, ok := d.pending[rc.Name]; ok && p.reason == reason {
-		p.cfg = rc
+	p, ok := d.pending[rc.Name]
+	p.cfg = rc
+	if ok && p.reason == reason {
 		d.pending[rc.Name] = p
 		return
 	}
-	d.pending[rc.Name] = parked{cfg: rc, reason: reason, since: time.Now()}
+	p.reason = reason
+	if !ok {
+		p.since = time.Now()
+	}
+	if !ok && from == fsm.Initialize {
+		// As a running router's entering Fault would (one that ran has
+		// told its hooks already: link-down).
+		if p.hooks = newHooks(rc.Notify, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
+			p.hooks.Notify(notify.Event{Router: rc.Name, From: from.String(), To: fsm.Fault.String(), Reason: reason,
+				Interface: rc.Interface, VRID: rc.VRID, Family: rc.Family.String(), Priority: rc.Priority})
+		}
+	}
+	d.pending[rc.Name] = p
 	msg := "interface missing; the router waits in Fault until it appears"
 	if reason == faultNoAddress {
 		msg = "interface has no address to send from; the router waits in Fault until it has one"
@@ -256,6 +280,23 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 	}
 	d.log.Warn(msg, args...)
 	d.events.publish(api.Event{Time: time.Now(), Router: rc.Name, Type: "transition", From: from.String(), To: fsm.Fault.String(), Reason: reason, Priority: rc.Priority})
+}
+
+// unpark forgets a waiting router that is removed, waiting for its hooks
+// (wait) or not. Called with d.mu held.
+func (d *Daemon) unpark(name string, wait bool) {
+	p, ok := d.pending[name]
+	if !ok {
+		return
+	}
+	delete(d.pending, name)
+	switch {
+	case p.hooks == nil:
+	case wait:
+		closeHooks(p.hooks, d.hookTimeout)
+	default:
+		go closeHooks(p.hooks, d.hookTimeout)
+	}
 }
 
 // Stop shuts every router down as the protocol says (masters send
@@ -291,6 +332,9 @@ func (d *Daemon) Stop() {
 	d.mu.Lock()
 	for _, r := range d.routers {
 		r.close()
+	}
+	for name := range d.pending {
+		d.unpark(name, true)
 	}
 	waitScripts := d.stopScripts(nil)
 	_ = d.addrs.RemoveAll()

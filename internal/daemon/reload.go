@@ -127,7 +127,7 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	}
 	for name := range d.pending {
 		if !wanted[name] {
-			delete(d.pending, name)
+			d.unpark(name, false)
 			res.Removed = append(res.Removed, name)
 		}
 	}

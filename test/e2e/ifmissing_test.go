@@ -3,7 +3,10 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,11 +37,17 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	on := func(dev, yaml string) string {
 		return strings.Replace(yaml, "interface: eth0\n", "interface: "+dev+"\n", 1)
 	}
-	// r1's with a VMAC: its macvlan can only be made once lan7 is there.
+	// r1's with a VMAC (its macvlan can only be made once lan7 is there)
+	// and a notify hook.
+	dir := t.TempDir()
+	hooked, hook := filepath.Join(dir, "hook.log"), filepath.Join(dir, "hook")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$1 $2 $3 $4\" >> "+hooked+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	late := func(prio int) string {
 		extra := ""
 		if prio == 150 {
-			extra = "    vmac: true\n"
+			extra = "    vmac: true\n    notify: [" + hook + "]\n"
 		}
 		return on("lan7", routerYAML("late", "52", prio, "100ms", extra, "10.77.7.254/24"))
 	}
@@ -99,6 +108,13 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	if m := macvlans(); m != "" {
 		t.Fatalf("VMAC left behind: %s", m)
 	}
+	// The hooks heard of each Fault, the waiting at start first.
+	waitFor(t, 3*time.Second, "the hooks", func() (bool, string) {
+		b, _ := os.ReadFile(hooked)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		return lines[0] == "late Initialize Fault interface-missing" && slices.Contains(lines, "late Backup Master preempted") &&
+			lines[len(lines)-1] == "late Master Fault link-down", string(b)
+	})
 	// Its socket and loop went with it: no more fds than before it ran.
 	waitFor(t, 2*time.Second, "the deleted interface's socket to be closed", func() (bool, string) {
 		now, err := p1.resources()
