@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -143,5 +144,15 @@ func TestReloadAddsRouterOnMissingInterface(t *testing.T) {
 	}
 	if st, _ := d.Router("up"); st.State != "Master" {
 		t.Fatalf("running router after the reload: %+v", st.RouterStatus)
+	}
+	if res := d.Reload(); !res.OK || !slices.Equal(res.Unchanged, []string{"up", "late"}) {
+		t.Fatalf("the same file again: %+v", res)
+	}
+	write(up)
+	if res := d.Reload(); !res.OK || !slices.Equal(res.Removed, []string{"late"}) {
+		t.Fatalf("reload removing the waiting router: %+v", res)
+	}
+	if _, ok := d.Router("late"); ok || len(d.Routers()) != 1 {
+		t.Fatalf("removed router still listed: %+v", d.Routers())
 	}
 }
