@@ -106,6 +106,7 @@ type Daemon struct {
 type parked struct {
 	cfg    config.Router
 	reason string // faultMissing or faultNoAddress
+	from   fsm.State
 	since  time.Time
 	// hooks ran the notify hooks of its entering Fault at start; the
 	// router's own runner must not start before they are done.
@@ -257,7 +258,7 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 		d.pending[rc.Name] = p
 		return
 	}
-	p.reason = reason
+	p.reason, p.from = reason, from
 	if !ok {
 		p.since = time.Now()
 	}
@@ -453,7 +454,11 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 	defer d.mu.RUnlock()
 	again := false
 	for _, r := range d.routers {
-		if r.cfg.Interface == st.Name {
+		switch {
+		case r.cfg.Interface != st.Name:
+		case st.Exists && r.l.index != st.Index:
+			again = true // re-created: its socket is on the old device, relink restarts it
+		default:
 			again = again || r.l.index != st.Index
 			r.l.post(func() { r.setLink(st) })
 			d.updateSource(r, st)

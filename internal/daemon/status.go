@@ -134,8 +134,9 @@ func (d *Daemon) snapshot(full bool) []api.RouterDetail {
 			out = append(out, dets...)
 		}
 	}
+	out = append(out, parked...)
 	slices.SortStableFunc(out, func(a, b api.RouterDetail) int { return order[a.Name] - order[b.Name] })
-	return append(out, parked...)
+	return out
 }
 
 // detail describes a router waiting for its interface: it cannot run,
@@ -152,7 +153,7 @@ func (p *parked) detail() api.RouterDetail {
 			Addresses: addrs, VMAC: c.VMAC, Unicast: len(c.UnicastPeers) > 0},
 		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval),
 		Counters: map[string]uint64{}, Discards: map[string]uint64{},
-		Transitions: []api.Event{{Time: p.since, Type: "transition", Router: c.Name, To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
+		Transitions: []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
 	}
 }
 
