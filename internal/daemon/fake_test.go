@@ -271,8 +271,11 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 	fn := &fakeNet{socks: map[ifaceKey]*fakeSocket{}, index: map[string]int{}}
 	d.clock = &fakeClock{real: time.Now()}
 	d.listen = func(key ifaceKey) (socket, poller, error) {
-		if !fn.link(key.name).Exists {
+		switch st := fn.link(key.name); {
+		case !st.Exists:
 			return nil, nil, fmt.Errorf("listen on %s: %w", key.name, errNoLink)
+		case !st.Primary.IsValid():
+			return nil, nil, fmt.Errorf("listen on %s: %w", key.name, linux.ErrNoSource)
 		}
 		fn.mu.Lock()
 		defer fn.mu.Unlock()
@@ -293,6 +296,7 @@ type fakeNet struct {
 	socks  map[ifaceKey]*fakeSocket
 	opened int
 	index  map[string]int // by interface; absent: 2, 0: missing
+	noAddr map[string]bool
 	addrs  fakeAddrs
 	ann    fakeAnnouncer
 }
@@ -306,10 +310,23 @@ func (f *fakeNet) setIndex(name string, i int) linux.LinkState {
 	return f.link(name)
 }
 
+// setAddress gives interface name its address (self4) or takes it away,
+// and returns the state the link watcher would report.
+func (f *fakeNet) setAddress(name string, has bool) linux.LinkState {
+	f.mu.Lock()
+	if f.noAddr == nil {
+		f.noAddr = map[string]bool{}
+	}
+	f.noAddr[name] = !has
+	f.mu.Unlock()
+	return f.link(name)
+}
+
 // link is the daemon's linkState: the interface as the test set it.
 func (f *fakeNet) link(name string) linux.LinkState {
 	f.mu.Lock()
 	i, ok := f.index[name]
+	noAddr := f.noAddr[name]
 	f.mu.Unlock()
 	if !ok {
 		i = 2
@@ -317,7 +334,11 @@ func (f *fakeNet) link(name string) linux.LinkState {
 	if i == 0 {
 		return linux.LinkState{Name: name}
 	}
-	return linux.LinkState{Name: name, Exists: true, Index: i, Up: true, Primary: self4}
+	st := linux.LinkState{Name: name, Exists: true, Index: i, Up: true}
+	if !noAddr {
+		st.Primary = self4
+	}
+	return st
 }
 
 // fakeAddrs records the installed addresses per device.

@@ -95,6 +95,39 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	}
 }
 
+// An interface without an address to send from: the router waits in Fault
+// (no-address) and runs when the address comes; an interface deleted while
+// its router waits so makes the reason interface-missing.
+func TestNoAddressWaitsInFault(t *testing.T) {
+	c := routerCfg("vr", 1, 255, 10*time.Millisecond)
+	c.Interface = "bond0"
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	fn.setAddress("bond0", false)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	reason := func() string {
+		det, _ := d.Router("vr")
+		if det.State != "Fault" {
+			return det.State
+		}
+		return det.FaultReason
+	}
+	if r := reason(); r != faultNoAddress {
+		t.Fatalf("router on an interface without an address: %s", r)
+	}
+	d.linkChanged(fn.setAddress("bond0", true))
+	waitUntil(t, 2*time.Second, "vr Master once the address came", func() bool { return reason() == "Master" })
+	d.linkChanged(fn.setAddress("bond0", false))
+	d.linkChanged(fn.setIndex("bond0", 0))
+	waitUntil(t, 2*time.Second, "vr waiting for its interface", func() bool { return reason() == faultMissing })
+	d.linkChanged(fn.setIndex("bond0", 9))
+	waitUntil(t, 2*time.Second, "vr waiting for an address", func() bool { return reason() == faultNoAddress })
+	d.linkChanged(fn.setIndex("bond0", 0))
+	waitUntil(t, 2*time.Second, "vr waiting for its interface again", func() bool { return reason() == faultMissing })
+}
+
 // hasEvent reports whether the event history holds router's transition
 // from from to Fault for reason.
 func hasEvent(d *Daemon, router, from, reason string) bool {
