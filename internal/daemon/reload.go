@@ -111,7 +111,16 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	for _, rc := range cfg.Routers {
 		wanted[rc.Name] = true
 		r := d.routers[rc.Name]
+		p, waiting := d.pending[rc.Name]
 		switch {
+		case waiting && reflect.DeepEqual(comparable(p.cfg), comparable(rc)):
+			// Still waits for its interface; relink starts it.
+			p.cfg = rc
+			d.pending[rc.Name] = p
+			res.Unchanged = append(res.Unchanged, rc.Name)
+		case waiting:
+			restart = append(restart, rc)
+			res.Restarted = append(res.Restarted, rc.Name)
 		case r == nil:
 			restart = append(restart, rc)
 			res.Added = append(res.Added, rc.Name)
@@ -132,6 +141,12 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	for name, r := range d.routers {
 		if !wanted[name] {
 			stopping = append(stopping, r)
+			res.Removed = append(res.Removed, name)
+		}
+	}
+	for name := range d.pending {
+		if !wanted[name] {
+			d.unpark(name, false)
 			res.Removed = append(res.Removed, name)
 		}
 	}
@@ -156,7 +171,6 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 		r.close()
 	}
 	d.cfg = cfg
-	clear(d.pending) // re-parked below if still missing
 	var errs []error
 	d.tryStart(restart, &errs)
 	if len(errs) > 0 {
