@@ -45,6 +45,13 @@ type addresses interface {
 	RemoveAll() error
 }
 
+// acceptGuard drops packets addressed to the VIPs of a non-owner Master
+// with Accept_Mode false: *linux.AcceptGuard, or a fake in unit tests.
+type acceptGuard interface {
+	Set(owner, dev string, vips []netip.Addr) error
+	Close() error
+}
+
 // announcer sends GARP/NA bursts: *linux.Announcer, or a fake in unit tests.
 type announcer interface {
 	StartWith(key linux.AnnounceKey, mac net.HardwareAddr, vips []netip.Addr, cfg linux.AnnounceConfig) error
@@ -77,9 +84,12 @@ type Daemon struct {
 	hookTimeout time.Duration
 	file        string
 
-	addrs     addresses
-	vmacs     *linux.VMACs
-	arpGuard  *linux.ARPGuard // created with the first IPv4 VMAC router
+	addrs    addresses
+	vmacs    *linux.VMACs
+	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router
+	// accept enforces Accept_Mode false; created by Start (removing a
+	// table a killed instance left), nil when nftables is unusable.
+	accept    acceptGuard
 	announcer announcer
 	events    *eventLog
 	work      *workers
@@ -162,6 +172,15 @@ func (d *Daemon) isVIP(a netip.Addr) bool { return (*d.vips.Load())[a] }
 func (d *Daemon) Start() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.accept == nil {
+		g, err := linux.NewAcceptGuard(-1)
+		if err != nil {
+			// Failing open: refusing to start would take the gateway away.
+			d.log.Error("accept: false cannot be enforced (a non-owner master will accept packets for its virtual addresses)", "err", err)
+		} else {
+			d.accept = g
+		}
+	}
 	var errs []error
 	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
@@ -240,6 +259,9 @@ func (d *Daemon) Stop() {
 	_ = d.vmacs.RemoveAll()
 	if d.arpGuard != nil {
 		_ = d.arpGuard.Close()
+	}
+	if d.accept != nil {
+		_ = d.accept.Close()
 	}
 	d.announcer.Close()
 	d.mu.Unlock()

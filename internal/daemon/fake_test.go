@@ -276,6 +276,8 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 		return s, newFakePoller(s), nil
 	}
 	d.addrs, d.announcer, d.watchLinks = &fn.addrs, &fn.ann, false
+	fn.accept.addrs = &fn.addrs
+	d.accept = &fn.accept
 	d.linkState = func(name string) linux.LinkState {
 		return linux.LinkState{Name: name, Exists: true, Index: 2, Up: true, Primary: self4}
 	}
@@ -288,6 +290,7 @@ type fakeNet struct {
 	opened int
 	addrs  fakeAddrs
 	ann    fakeAnnouncer
+	accept fakeAccept // accept_test.go
 }
 
 // fakeAddrs records the installed addresses per device.

@@ -176,6 +176,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 		r.retrack(c, usable)
 		r.exec(acts)
+		r.syncAccept()
 		r.applyTracking()
 		r.l.rearm(r)
 	})

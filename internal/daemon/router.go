@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"govrrp/fsm"
@@ -52,6 +53,7 @@ type vr struct {
 	transitions []transition   // the latest, oldest first
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
+	dropping    []netip.Addr   // the VIPs its AcceptGuard entry drops (Accept_Mode false)
 
 	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors    uint64
@@ -287,6 +289,10 @@ func (r *vr) close() {
 	if r.guarded {
 		_ = d.arpGuard.Release(r.cfg.Interface, r.cfg.VIPs())
 	}
+	if d.accept != nil {
+		// Normally already empty: the shutdown's withdrawal cleared it.
+		_ = d.accept.Set(r.name, "", nil)
+	}
 	delete(d.routers, r.cfg.Name)
 }
 
@@ -356,6 +362,11 @@ func (r *vr) exec(acts []fsm.Action) {
 			r.l.queue(r, r.send, &r.msg, r.cfg.Checksum)
 		case fsm.AddAddresses:
 			if !r.ownsAddresses() {
+				if !r.cfg.Accept {
+					// The drop is in place before the address: the VIP
+					// never accepts, not even for a moment [5798-6.4.3-f].
+					r.drop(append(slices.Clone(r.dropping), r.addrsOf(a.Addr)...))
+				}
 				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr)})
 			}
 		case fsm.RemoveAddresses:
@@ -367,6 +378,8 @@ func (r *vr) exec(acts []fsm.Action) {
 				e.announce = linux.AnnounceKey{} // one address of a reload: the job runs on
 			}
 			r.l.emit(e)
+			gone := r.addrsOf(a.Addr)
+			r.drop(slices.DeleteFunc(slices.Clone(r.dropping), func(v netip.Addr) bool { return slices.Contains(gone, v) }))
 		case fsm.Announce:
 			r.announce(a.Addr)
 		case fsm.JoinGroup, fsm.LeaveGroup:
@@ -387,6 +400,40 @@ func (r *vr) exec(acts []fsm.Action) {
 		// A new Master's first advert goes out before anything else.
 		r.l.flush()
 	}
+}
+
+// addrsOf returns the action's address, or all VIPs for the zero Addr.
+func (r *vr) addrsOf(only netip.Addr) []netip.Addr {
+	if only.IsValid() {
+		return []netip.Addr{only}
+	}
+	return r.cfg.VIPs()
+}
+
+// drop has the worker make the AcceptGuard drop packets to exactly vips
+// (none: nil), in order with the router's address effects. On the loop.
+func (r *vr) drop(vips []netip.Addr) {
+	slices.SortFunc(vips, netip.Addr.Compare)
+	vips = slices.Compact(vips)
+	if slices.Equal(vips, r.dropping) {
+		return
+	}
+	if len(vips) == 0 {
+		vips = nil
+	}
+	r.dropping = vips
+	r.l.emit(effect{kind: effAccept, r: r, dev: r.addrDevice(), vips: vips})
+}
+
+// syncAccept follows a reload's change of accept: a non-owner Master with
+// Accept_Mode false drops packets to all its VIPs, any other router none.
+// On the loop.
+func (r *vr) syncAccept() {
+	var want []netip.Addr
+	if r.fsm.Status().State == fsm.Master && !r.ownsAddresses() && !r.cfg.Accept {
+		want = r.cfg.VIPs()
+	}
+	r.drop(want)
 }
 
 // addrDevice is where the VIPs live: the VMAC macvlan or the interface.
@@ -563,6 +610,13 @@ func (d *Daemon) apply(e effect) {
 			if err := d.addrs.Remove(e.dev, p); err != nil {
 				r.logger().Error("remove virtual address", "address", p, "err", err)
 			}
+		}
+	case effAccept:
+		if d.accept == nil {
+			return // nftables unusable: said once at start
+		}
+		if err := d.accept.Set(r.name, e.dev, e.vips); err != nil {
+			r.logger().Error("accept: false not enforced", "addresses", e.vips, "err", err)
 		}
 	case effAnnounce:
 		if err := d.announcer.StartWith(e.announce, e.mac, e.vips, e.annCfg); err != nil {

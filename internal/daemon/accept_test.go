@@ -1,0 +1,144 @@
+package daemon
+
+import (
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"govrrp/internal/config"
+)
+
+// fakeAccept records what the AcceptGuard drops per router, and every VIP
+// whose drop came after the address was installed (a window in which the
+// VIP accepted).
+type fakeAccept struct {
+	mu     sync.Mutex
+	addrs  *fakeAddrs
+	on     map[string][]netip.Addr
+	late   []string // VIPs that were installed before their drop
+	calls  int
+	closed bool
+}
+
+func (f *fakeAccept) Set(owner, _ string, vips []netip.Addr) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls++
+	if f.on == nil {
+		f.on = map[string][]netip.Addr{}
+	}
+	for _, v := range vips {
+		if !slices.Contains(f.on[owner], v) && f.addrs.has(v) {
+			f.late = append(f.late, v.String())
+		}
+	}
+	f.on[owner] = slices.Clone(vips)
+	return nil
+}
+
+func (f *fakeAccept) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.closed = true
+	clear(f.on)
+	return nil
+}
+
+func (f *fakeAccept) dropping(owner string) []netip.Addr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.on[owner])
+}
+
+func (a *fakeAddrs) has(v netip.Addr) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, m := range a.on {
+		for p := range m {
+			if p.Addr() == v {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Accept_Mode false [5798-6.4.3-f] [3768-6.4.3-b]: a non-owner Master's
+// VIPs are dropped before they are installed, a VIP added by a reload too;
+// accept toggled by a reload follows; an owner never drops; a VRRPv2
+// router may accept (an extension); at stop the table goes.
+func TestDaemonAcceptMode(t *testing.T) {
+	a := routerCfg("a", 1, 100, 10*time.Millisecond)
+	v2 := routerCfg("v2", 2, 100, time.Second)
+	v2.Version, v2.Accept = 2, true
+	o := routerCfg("o", 3, 255, 10*time.Millisecond)
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a, v2, o}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stop sync.Once
+	t.Cleanup(func() { stop.Do(d.Stop) })
+	master := func(name string) func() bool {
+		return func() bool {
+			for _, r := range d.Routers() {
+				if r.Name == name {
+					return r.State == "Master"
+				}
+			}
+			return false
+		}
+	}
+	waitUntil(t, 5*time.Second, "a Master", master("a"))
+	waitUntil(t, 5*time.Second, "o Master", master("o"))
+	d.work.barrier(d.routers["a"].slot)
+	if got := fn.accept.dropping("a"); !slices.Equal(got, []netip.Addr{vipOf(1)}) {
+		t.Fatalf("a drops %v, want %v", got, vipOf(1))
+	}
+	if got := fn.accept.dropping("o"); got != nil {
+		t.Errorf("the owner drops %v", got)
+	}
+
+	// A second VIP: dropped before it is installed.
+	extra := netip.MustParsePrefix("10.78.1.1/24")
+	a2 := a
+	a2.Addresses = append(slices.Clone(a.Addresses), extra)
+	reload := func(r config.Router) {
+		t.Helper()
+		if res := d.Apply(&config.Config{Routers: []config.Router{r, v2, o}}); !res.OK || !slices.Contains(res.Updated, "a") {
+			t.Fatalf("reload: %+v", res)
+		}
+		d.work.barrier(d.routers["a"].slot)
+	}
+	reload(a2)
+	if got := fn.accept.dropping("a"); len(got) != 2 || !fn.addrs.has(extra.Addr()) {
+		t.Fatalf("after adding a VIP: a drops %v, installed %v", got, fn.addrs.has(extra.Addr()))
+	}
+	fn.accept.mu.Lock()
+	if len(fn.accept.late) > 0 {
+		t.Errorf("VIPs installed before their drop: %v", fn.accept.late)
+	}
+	fn.accept.mu.Unlock()
+	// accept: true by reload: nothing dropped, the VIPs stay; and back
+	// (the VIPs accepted until then anyway).
+	a3 := a2
+	a3.Accept = true
+	reload(a3)
+	if got := fn.accept.dropping("a"); got != nil || !fn.addrs.has(vipOf(1)) {
+		t.Fatalf("accept on: a drops %v, VIP installed %v", got, fn.addrs.has(vipOf(1)))
+	}
+	reload(a2)
+	if got := fn.accept.dropping("a"); len(got) != 2 {
+		t.Fatalf("accept off again: a drops %v", got)
+	}
+	if d.routers["v2"] == nil {
+		t.Error("the VRRPv2 router with accept: true did not start")
+	}
+	stop.Do(d.Stop)
+	fn.accept.mu.Lock()
+	defer fn.accept.mu.Unlock()
+	if !fn.accept.closed {
+		t.Error("guard not closed at stop")
+	}
+}
