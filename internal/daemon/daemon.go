@@ -176,7 +176,11 @@ func (d *Daemon) Start() error {
 		g, err := linux.NewAcceptGuard(-1)
 		if err != nil {
 			// Failing open: refusing to start would take the gateway away.
-			d.log.Error("accept: false cannot be enforced (a non-owner master will accept packets for its virtual addresses)", "err", err)
+			level := slog.LevelDebug
+			if slices.ContainsFunc(d.cfg.Routers, func(r config.Router) bool { return !r.Owner() && !r.Accept }) {
+				level = slog.LevelError
+			}
+			d.log.Log(context.Background(), level, "accept: false cannot be enforced: a non-owner master will accept packets for its virtual addresses", "err", err)
 		} else {
 			d.accept = g
 		}
