@@ -11,13 +11,14 @@ import (
 )
 
 // fakeAccept records what the AcceptGuard drops per router, and every VIP
-// whose drop came after the address was installed (a window in which the
-// VIP accepted).
+// whose drop came after the address was installed, or went before it was
+// removed (windows in which the VIP accepted).
 type fakeAccept struct {
 	mu     sync.Mutex
 	addrs  *fakeAddrs
 	on     map[string][]netip.Addr
 	late   []string // VIPs that were installed before their drop
+	early  []string // VIPs whose drop went while they were installed
 	calls  int
 	closed bool
 }
@@ -32,6 +33,11 @@ func (f *fakeAccept) Set(owner, _ string, vips []netip.Addr) error {
 	for _, v := range vips {
 		if !slices.Contains(f.on[owner], v) && f.addrs.has(v) {
 			f.late = append(f.late, v.String())
+		}
+	}
+	for _, v := range f.on[owner] {
+		if !slices.Contains(vips, v) && f.addrs.has(v) {
+			f.early = append(f.early, v.String())
 		}
 	}
 	f.on[owner] = slices.Clone(vips)
@@ -115,13 +121,20 @@ func TestDaemonAcceptMode(t *testing.T) {
 	if got := fn.accept.dropping("a"); len(got) != 2 || !fn.addrs.has(extra.Addr()) {
 		t.Fatalf("after adding a VIP: a drops %v, installed %v", got, fn.addrs.has(extra.Addr()))
 	}
+	// And removed: the drop goes after the address.
+	reload(a)
+	if got := fn.accept.dropping("a"); !slices.Equal(got, []netip.Addr{vipOf(1)}) || fn.addrs.has(extra.Addr()) {
+		t.Fatalf("after removing a VIP: a drops %v, installed %v", got, fn.addrs.has(extra.Addr()))
+	}
+	reload(a2)
 	fn.accept.mu.Lock()
-	if len(fn.accept.late) > 0 {
-		t.Errorf("VIPs installed before their drop: %v", fn.accept.late)
+	if len(fn.accept.late) > 0 || len(fn.accept.early) > 0 {
+		t.Errorf("VIPs installed before their drop: %v; drop removed before the VIP: %v", fn.accept.late, fn.accept.early)
 	}
 	fn.accept.mu.Unlock()
 	// accept: true by reload: nothing dropped, the VIPs stay; and back
-	// (the VIPs accepted until then anyway).
+	// (the VIPs accepted until then anyway). Then stop: every drop goes
+	// after its address.
 	a3 := a2
 	a3.Accept = true
 	reload(a3)
@@ -135,9 +148,15 @@ func TestDaemonAcceptMode(t *testing.T) {
 	if d.routers["v2"] == nil {
 		t.Error("the VRRPv2 router with accept: true did not start")
 	}
+	fn.accept.mu.Lock()
+	fn.accept.early = nil // the toggle to accept: true, on purpose
+	fn.accept.mu.Unlock()
 	stop.Do(d.Stop)
 	fn.accept.mu.Lock()
 	defer fn.accept.mu.Unlock()
+	if len(fn.accept.early) > 0 {
+		t.Errorf("at stop, drops removed before their VIPs: %v", fn.accept.early)
+	}
 	if !fn.accept.closed {
 		t.Error("guard not closed at stop")
 	}
