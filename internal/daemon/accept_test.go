@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -44,12 +45,27 @@ func (f *fakeAccept) Set(owner, _ string, vips []netip.Addr) error {
 	return nil
 }
 
+func (f *fakeAccept) Forget(owners ...string) error {
+	for _, o := range owners {
+		_ = f.Set(o, "", nil)
+	}
+	return nil
+}
+
 func (f *fakeAccept) Close() error {
+	for o := range f.owners() {
+		_ = f.Set(o, "", nil)
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.closed = true
-	clear(f.on)
 	return nil
+}
+
+func (f *fakeAccept) owners() map[string][]netip.Addr {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.on)
 }
 
 func (f *fakeAccept) dropping(owner string) []netip.Addr {

@@ -45,10 +45,11 @@ type addresses interface {
 	RemoveAll() error
 }
 
-// acceptGuard drops packets addressed to the VIPs of a non-owner Master
-// with Accept_Mode false: *linux.AcceptGuard, or a fake in unit tests.
+// acceptGuard drops packets addressed to the VIPs of non-owner routers with
+// Accept_Mode false: *linux.AcceptGuard, or a fake in unit tests.
 type acceptGuard interface {
 	Set(owner, dev string, vips []netip.Addr) error
+	Forget(owners ...string) error
 	Close() error
 }
 
@@ -255,6 +256,9 @@ func (d *Daemon) Stop() {
 	}
 	d.work.close() // the withdrawals and hooks the shutdowns caused
 	d.mu.Lock()
+	if d.accept != nil {
+		_ = d.accept.Close() // after the withdrawals; in one commit
+	}
 	for _, r := range d.routers {
 		r.close()
 	}
@@ -263,9 +267,6 @@ func (d *Daemon) Stop() {
 	_ = d.vmacs.RemoveAll()
 	if d.arpGuard != nil {
 		_ = d.arpGuard.Close()
-	}
-	if d.accept != nil {
-		_ = d.accept.Close()
 	}
 	d.announcer.Close()
 	d.mu.Unlock()

@@ -176,8 +176,7 @@ func TestLoopBacklogBeforeDeadline(t *testing.T) {
 }
 
 // Master_Down_Timer never fires early, and the new Master's first advert
-// leaves before its drop (Accept_Mode false), addresses, announcements or
-// log line [5798-6.4.2-g].
+// leaves before its addresses, announcements or log line [5798-6.4.2-g].
 func TestLoopTakeoverExact(t *testing.T) {
 	lab := newStepLab(t)
 	const iv = 10 * time.Millisecond
@@ -193,8 +192,7 @@ func TestLoopTakeoverExact(t *testing.T) {
 	if at != deadline {
 		t.Fatalf("took over at %v, Master_Down_Timer was due at %v", at, deadline)
 	}
-	// Accept_Mode false: the drop goes in before the addresses [5798-6.4.3-f].
-	want := []string{"adverts", fmt.Sprintf("effect %d ", effAccept), fmt.Sprintf("effect %d ", effAddAddresses), fmt.Sprintf("effect %d ", effAnnounce), fmt.Sprintf("effect %d Master", effTransition)}
+	want := []string{"adverts", fmt.Sprintf("effect %d ", effAddAddresses), fmt.Sprintf("effect %d ", effAnnounce), fmt.Sprintf("effect %d Master", effTransition)}
 	if len(lab.order) < len(want) || !slices.Equal(lab.order[:len(want)], want) {
 		t.Fatalf("order of the takeover %v, want %v first", lab.order, want)
 	}

@@ -114,6 +114,19 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	}
 
 	d.mu.Lock()
+	if d.accept != nil {
+		// The stopped routers' addresses are gone: release their drops
+		// in one commit rather than one (of ~15 ms) each.
+		var names []string
+		for _, r := range stopping {
+			if r.dropping != nil {
+				names = append(names, r.name)
+			}
+		}
+		if err := d.accept.Forget(names...); err != nil {
+			d.log.Error("accept: release the drops of stopped routers", "err", err)
+		}
+	}
 	for _, r := range stopping {
 		r.close()
 	}

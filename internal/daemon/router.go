@@ -53,7 +53,7 @@ type vr struct {
 	transitions []transition   // the latest, oldest first
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
-	dropping    []netip.Addr   // the VIPs its AcceptGuard entry drops (Accept_Mode false)
+	dropping    []netip.Addr   // the VIPs its AcceptGuard entry drops (Accept_Mode false), sorted
 
 	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors    uint64
@@ -200,6 +200,15 @@ func (r *vr) open() (*loop, error) {
 			primary = r.vmac.LinkLocal
 		}
 	}
+	if vips := r.acceptDrops(); len(vips) > 0 && d.accept != nil {
+		// Before the router can become Master, off its loop like the
+		// rest of open.
+		if err := d.accept.Set(r.name, r.addrDevice(), vips); err != nil {
+			r.logger().Error("accept: false not enforced", "addresses", vips, "err", err)
+		} else {
+			r.dropping = vips
+		}
+	}
 	if c.VMAC || len(c.UnicastPeers) > 0 {
 		dev := c.Interface
 		if r.vmac != nil {
@@ -289,9 +298,10 @@ func (r *vr) close() {
 	if r.guarded {
 		_ = d.arpGuard.Release(r.cfg.Interface, r.cfg.VIPs())
 	}
-	if d.accept != nil {
-		// Normally already empty: the shutdown's withdrawal cleared it.
-		_ = d.accept.Set(r.name, "", nil)
+	if d.accept != nil && r.dropping != nil {
+		// After the addresses. Stop and Apply have released it already,
+		// all routers in one commit.
+		_ = d.accept.Forget(r.name)
 	}
 	delete(d.routers, r.cfg.Name)
 }
@@ -362,11 +372,9 @@ func (r *vr) exec(acts []fsm.Action) {
 			r.l.queue(r, r.send, &r.msg, r.cfg.Checksum)
 		case fsm.AddAddresses:
 			if !r.ownsAddresses() {
-				if !r.cfg.Accept {
-					// The drop is in place before the address: the VIP
-					// never accepts, not even for a moment [5798-6.4.3-f].
-					r.drop(append(slices.Clone(r.dropping), r.addrsOf(a.Addr)...))
-				}
+				// A VIP a reload adds: its drop goes in first, so it
+				// never accepts, not even for a moment [5798-6.4.3-f].
+				r.syncAccept()
 				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr)})
 			}
 		case fsm.RemoveAddresses:
@@ -378,8 +386,6 @@ func (r *vr) exec(acts []fsm.Action) {
 				e.announce = linux.AnnounceKey{} // one address of a reload: the job runs on
 			}
 			r.l.emit(e)
-			gone := r.addrsOf(a.Addr)
-			r.drop(slices.DeleteFunc(slices.Clone(r.dropping), func(v netip.Addr) bool { return slices.Contains(gone, v) }))
 		case fsm.Announce:
 			r.announce(a.Addr)
 		case fsm.JoinGroup, fsm.LeaveGroup:
@@ -402,38 +408,39 @@ func (r *vr) exec(acts []fsm.Action) {
 	}
 }
 
-// addrsOf returns the action's address, or all VIPs for the zero Addr.
-func (r *vr) addrsOf(only netip.Addr) []netip.Addr {
-	if only.IsValid() {
-		return []netip.Addr{only}
+// acceptDrops returns the VIPs the AcceptGuard must drop for the router,
+// sorted: all of them for a non-owner with Accept_Mode false, else none.
+//
+// They are dropped for as long as the router runs, whatever its state:
+// without the address (Backup, Fault) the kernel delivers nothing to it, so
+// the drop only matters once the address is there, and it is already in
+// place then. Following each transition instead would cost a netfilter
+// commit per Backup transition, and one that deletes set elements waits for
+// an RCU grace period (about 15 ms here): 15 s of worker time for a
+// thousand routers stepping down.
+func (r *vr) acceptDrops() []netip.Addr {
+	if r.ownsAddresses() || r.cfg.Accept {
+		return nil
 	}
-	return r.cfg.VIPs()
+	vips := r.cfg.VIPs()
+	slices.SortFunc(vips, netip.Addr.Compare)
+	return slices.Compact(vips)
 }
 
-// drop has the worker make the AcceptGuard drop packets to exactly vips
-// (none: nil), in order with the router's address effects. On the loop.
-func (r *vr) drop(vips []netip.Addr) {
-	slices.SortFunc(vips, netip.Addr.Compare)
-	vips = slices.Compact(vips)
-	if slices.Equal(vips, r.dropping) {
+// syncAccept has the worker bring the router's AcceptGuard entry to
+// acceptDrops, in order with its address effects: called before the
+// addresses a reload adds, and after the rest of a reload (removed VIPs,
+// accept toggled). On the loop.
+func (r *vr) syncAccept() {
+	if r.d == nil || r.d.accept == nil {
+		return // no guard (nftables unusable, or a unit test's bare loop)
+	}
+	want := r.acceptDrops()
+	if slices.Equal(want, r.dropping) {
 		return
 	}
-	if len(vips) == 0 {
-		vips = nil
-	}
-	r.dropping = vips
-	r.l.emit(effect{kind: effAccept, r: r, dev: r.addrDevice(), vips: vips})
-}
-
-// syncAccept follows a reload's change of accept: a non-owner Master with
-// Accept_Mode false drops packets to all its VIPs, any other router none.
-// On the loop.
-func (r *vr) syncAccept() {
-	var want []netip.Addr
-	if r.fsm.Status().State == fsm.Master && !r.ownsAddresses() && !r.cfg.Accept {
-		want = r.cfg.VIPs()
-	}
-	r.drop(want)
+	r.dropping = want
+	r.l.emit(effect{kind: effAccept, r: r, dev: r.addrDevice(), vips: want})
 }
 
 // addrDevice is where the VIPs live: the VMAC macvlan or the interface.

@@ -2,6 +2,7 @@ package linux
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sync"
@@ -32,7 +33,7 @@ import (
 // from a VIP (ping -I VIP) gets no answer, and ICMP errors about it are
 // dropped too; a box that uses the VIP as a host address wants accept: true.
 //
-// The addresses are set elements, so a transition is one small batch. A
+// The addresses are set elements, so a change is one small batch. A
 // link-local VIP is matched with the device it lives on: fe80::1 on other
 // links (another router's, or a static gateway's) is another address.
 type AcceptGuard struct {
@@ -107,29 +108,59 @@ func deleteTable(c *nftables.Conn, fam nftables.TableFamily, name string) error 
 
 // Set makes the packets addressed to vips (living on dev) dropped on behalf
 // of owner, replacing what owner asked before; nil stops dropping them. Each
-// call is one atomic netlink batch; on error nothing changed.
+// call is one atomic netlink batch (none when nothing changes); on error
+// nothing changed. A batch that removes elements waits for the kernel's RCU
+// grace period (milliseconds), one that only adds does not.
 func (g *AcceptGuard) Set(owner, dev string, vips []netip.Addr) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	var keys []acceptKey
-	for _, v := range vips {
-		k := acceptKey{addr: v.Unmap()}
-		if k.addr.Is6() && k.addr.IsLinkLocalUnicast() {
-			k.dev = dev
+	return g.set(map[string][]netip.Addr{owner: vips}, dev)
+}
+
+// Forget is Set(owner, "", nil) for several owners, in one batch.
+func (g *AcceptGuard) Forget(owners ...string) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	m := map[string][]netip.Addr{}
+	for _, o := range owners {
+		m[o] = nil
+	}
+	return g.set(m, "")
+}
+
+// set gives each owner of m its VIPs (living on dev), in one batch.
+func (g *AcceptGuard) set(m map[string][]netip.Addr, dev string) error {
+	refs := maps.Clone(g.refs)
+	owners := map[string][]acceptKey{}
+	for owner, vips := range m {
+		var keys []acceptKey
+		for _, v := range vips {
+			k := acceptKey{addr: v.Unmap()}
+			if k.addr.Is6() && k.addr.IsLinkLocalUnicast() {
+				k.dev = dev
+			}
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
 		}
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
+		for _, k := range g.owners[owner] {
+			refs[k]--
 		}
+		for _, k := range keys {
+			refs[k]++
+		}
+		owners[owner] = keys
 	}
 	var add, del []acceptKey
-	for _, k := range keys {
-		if g.refs[k] == 0 {
+	for k, n := range refs {
+		switch {
+		case n > 0 && g.refs[k] == 0:
 			add = append(add, k)
-		}
-	}
-	for _, k := range g.owners[owner] {
-		if !slices.Contains(keys, k) && g.refs[k] == 1 {
+		case n <= 0 && g.refs[k] > 0:
 			del = append(del, k)
+		}
+		if n <= 0 {
+			delete(refs, k)
 		}
 	}
 	if len(add) > 0 || len(del) > 0 {
@@ -137,18 +168,13 @@ func (g *AcceptGuard) Set(owner, dev string, vips []netip.Addr) error {
 			return err
 		}
 	}
-	for _, k := range g.owners[owner] {
-		if g.refs[k]--; g.refs[k] <= 0 {
-			delete(g.refs, k)
+	g.refs = refs
+	for owner, keys := range owners {
+		if len(keys) == 0 {
+			delete(g.owners, owner)
+		} else {
+			g.owners[owner] = keys
 		}
-	}
-	for _, k := range keys {
-		g.refs[k]++
-	}
-	if len(keys) == 0 {
-		delete(g.owners, owner)
-	} else {
-		g.owners[owner] = keys
 	}
 	return nil
 }
