@@ -74,6 +74,16 @@ func (f *fakeAccept) dropping(owner string) []netip.Addr {
 	return slices.Clone(f.on[owner])
 }
 
+func (a *fakeAddrs) AddNoSource(dev string, p netip.Prefix) error {
+	a.mu.Lock()
+	if a.noSource == nil {
+		a.noSource = map[netip.Prefix]bool{}
+	}
+	a.noSource[p] = true
+	a.mu.Unlock()
+	return a.Add(dev, p)
+}
+
 func (a *fakeAddrs) has(v netip.Addr) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -89,14 +99,17 @@ func (a *fakeAddrs) has(v netip.Addr) bool {
 
 // Accept_Mode false [5798-6.4.3-f] [3768-6.4.3-b]: a non-owner Master's
 // VIPs are dropped before they are installed, a VIP added by a reload too;
-// accept toggled by a reload follows; an owner never drops; a VRRPv2
-// router may accept (an extension); at stop the table goes.
+// accept toggled by a reload follows; an owner and accept: true never
+// drop; the VIPs of a dropping router are never sources; a VRRPv2 router may
+// accept (an extension); at stop the table goes.
 func TestDaemonAcceptMode(t *testing.T) {
 	a := routerCfg("a", 1, 100, 10*time.Millisecond)
 	v2 := routerCfg("v2", 2, 100, time.Second)
 	v2.Version, v2.Accept = 2, true
 	o := routerCfg("o", 3, 255, 10*time.Millisecond)
-	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a, v2, o}})
+	y := routerCfg("y", 4, 100, 10*time.Millisecond)
+	y.Accept = true
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a, v2, o, y}})
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -114,13 +127,24 @@ func TestDaemonAcceptMode(t *testing.T) {
 	}
 	waitUntil(t, 5*time.Second, "a Master", master("a"))
 	waitUntil(t, 5*time.Second, "o Master", master("o"))
+	waitUntil(t, 5*time.Second, "y Master", master("y"))
 	d.work.barrier(d.routers["a"].slot)
+	d.work.barrier(d.routers["y"].slot)
 	if got := fn.accept.dropping("a"); !slices.Equal(got, []netip.Addr{vipOf(1)}) {
 		t.Fatalf("a drops %v, want %v", got, vipOf(1))
 	}
 	if got := fn.accept.dropping("o"); got != nil {
 		t.Errorf("the owner drops %v", got)
 	}
+	if got := fn.accept.dropping("y"); got != nil {
+		t.Errorf("y with accept: true drops %v", got)
+	}
+	// Never picked as a source: their replies would be dropped.
+	fn.addrs.mu.Lock()
+	if !fn.addrs.noSource[a.Addresses[0]] || fn.addrs.noSource[y.Addresses[0]] {
+		t.Errorf("added with AddNoSource: %v, want only a's", fn.addrs.noSource)
+	}
+	fn.addrs.mu.Unlock()
 
 	// A second VIP: dropped before it is installed.
 	extra := netip.MustParsePrefix("10.78.1.1/24")
@@ -128,7 +152,7 @@ func TestDaemonAcceptMode(t *testing.T) {
 	a2.Addresses = append(slices.Clone(a.Addresses), extra)
 	reload := func(r config.Router) {
 		t.Helper()
-		if res := d.Apply(&config.Config{Routers: []config.Router{r, v2, o}}); !res.OK || !slices.Contains(res.Updated, "a") {
+		if res := d.Apply(&config.Config{Routers: []config.Router{r, v2, o, y}}); !res.OK || !slices.Contains(res.Updated, "a") {
 			t.Fatalf("reload: %+v", res)
 		}
 		d.work.barrier(d.routers["a"].slot)

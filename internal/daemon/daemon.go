@@ -40,6 +40,7 @@ import (
 // fake in unit tests.
 type addresses interface {
 	Add(dev string, p netip.Prefix) error
+	AddNoSource(dev string, p netip.Prefix) error // Accept_Mode false: never a source
 	Remove(dev string, p netip.Prefix) error
 	Flush(dev string, vips []netip.Addr) ([]netip.Prefix, error)
 	RemoveAll() error

@@ -295,8 +295,9 @@ type fakeNet struct {
 
 // fakeAddrs records the installed addresses per device.
 type fakeAddrs struct {
-	mu sync.Mutex
-	on map[string]map[netip.Prefix]bool
+	mu       sync.Mutex
+	on       map[string]map[netip.Prefix]bool
+	noSource map[netip.Prefix]bool // added by AddNoSource (accept_test.go)
 }
 
 func (a *fakeAddrs) Add(dev string, p netip.Prefix) error {

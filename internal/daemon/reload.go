@@ -11,6 +11,7 @@ import (
 	"govrrp/internal/config"
 	"govrrp/internal/notify"
 	"govrrp/internal/track"
+	"govrrp/vrrp"
 )
 
 // Reload implements api.Backend: re-read the configuration file and apply
@@ -190,6 +191,11 @@ func (r *vr) reconfigure(c config.Router) bool {
 		r.retrack(c, usable)
 		r.exec(acts)
 		r.syncAccept()
+		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.ownsAddresses() {
+			// Accept turned off: the IPv6 VIPs in place must stop being
+			// picked as sources (AddNoSource replaces them).
+			r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: c.Addresses, noSource: true})
+		}
 		r.applyTracking()
 		r.l.rearm(r)
 	})

@@ -375,7 +375,7 @@ func (r *vr) exec(acts []fsm.Action) {
 				// A VIP a reload adds: its drop goes in first, so it
 				// never accepts, not even for a moment [5798-6.4.3-f].
 				r.syncAccept()
-				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr)})
+				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept})
 			}
 		case fsm.RemoveAddresses:
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
@@ -604,8 +604,12 @@ func (d *Daemon) apply(e effect) {
 	r := e.r
 	switch e.kind {
 	case effAddAddresses:
+		add := d.addrs.Add
+		if e.noSource {
+			add = d.addrs.AddNoSource
+		}
 		for _, p := range e.prefixes {
-			if err := d.addrs.Add(e.dev, p); err != nil {
+			if err := add(e.dev, p); err != nil {
 				r.logger().Error("install virtual address", "address", p, "err", err)
 			}
 		}

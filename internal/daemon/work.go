@@ -35,6 +35,7 @@ type effect struct {
 	loop     *loop // for interface-level log lines
 	dev      string
 	prefixes []netip.Prefix
+	noSource bool // effAddAddresses: AddNoSource (Accept_Mode false)
 	vips     []netip.Addr
 	mac      net.HardwareAddr
 	announce linux.AnnounceKey

@@ -3,6 +3,7 @@ package linux
 import (
 	"fmt"
 	"maps"
+	"math"
 	"net/netip"
 	"slices"
 	"sync"
@@ -308,5 +309,33 @@ func (g *AcceptGuard) create(c *nftables.Conn, t *nftables.Table, sets map[strin
 	for _, exprs := range rules {
 		c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: exprs})
 	}
+	return nil
+}
+
+// AddNoSource is Add for a router with Accept_Mode false. An IPv6 VIP is
+// installed deprecated (preferred lifetime 0, valid forever), so that the
+// kernel never picks it as the source of the box's own traffic: it would,
+// since among the addresses of one prefix the newest wins, and the replies
+// to the Master's own connections into its LAN would then be dropped. A
+// deprecated address still receives and answers NS. It replaces an address
+// Add installed (accept turned off by a reload). An IPv4 VIP goes in as by
+// Add: in the subnet of the interface's address it is a secondary, never a
+// source.
+func (a *Addresses) AddNoSource(ifname string, vip netip.Prefix) error {
+	if !vip.Addr().Is6() {
+		return a.Add(ifname, vip)
+	}
+	link, err := a.h.LinkByName(ifname)
+	if err != nil {
+		return fmt.Errorf("linux: add %v: %w", vip, err)
+	}
+	na := toNetlinkAddr(vip)
+	na.PreferedLft, na.ValidLft = 0, math.MaxUint32
+	if err := a.h.AddrReplace(link, na); err != nil {
+		return fmt.Errorf("linux: add %v on %s: %w", vip, ifname, err)
+	}
+	a.mu.Lock()
+	a.installed[vipKey{ifname, vip.Addr()}] = vip
+	a.mu.Unlock()
 	return nil
 }

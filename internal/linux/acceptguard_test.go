@@ -101,3 +101,42 @@ func TestAcceptGuard(t *testing.T) {
 		t.Fatalf("table left after Close: %s %v", out, err)
 	}
 }
+
+// With Accept_Mode false an IPv6 VIP must not become the source of the
+// box's own traffic (its replies would be dropped): a plain VIP, the newest
+// address of the prefix, is picked; one added by AddNoSource, or turned by
+// it, is deprecated and is not; IPv4 is as Add [5798-6.4.3-f].
+func TestAddNoSource(t *testing.T) {
+	lan := netnstest.NewLAN(t, 1)
+	nd := lan.Nodes[0]
+	a := NewAddresses(nd.Handle)
+	src := func() string {
+		out, _ := exec(nd, "ip", "-6", "route", "get", "fd77::100")
+		f := strings.Fields(out)
+		for i := range f {
+			if f[i] == "src" && i+1 < len(f) {
+				return f[i+1]
+			}
+		}
+		return out
+	}
+	nd.MustDo(t, func() error { return a.Add("eth0", netip.MustParsePrefix("fd77::253/64")) })
+	if got := src(); got != "fd77::253" {
+		t.Fatalf("test premise: a plain VIP is the source (newest wins), got %s", got)
+	}
+	nd.MustDo(t, func() error { return a.AddNoSource("eth0", netip.MustParsePrefix("fd77::253/64")) })
+	nd.MustDo(t, func() error { return a.AddNoSource("eth0", netip.MustParsePrefix("fd77::254/64")) })
+	nd.MustDo(t, func() error { return a.AddNoSource("eth0", netip.MustParsePrefix("10.77.0.254/24")) })
+	if got := src(); got != nd.V6.Addr().String() {
+		t.Errorf("source %s, want the primary %s", got, nd.V6.Addr())
+	}
+	out, _ := exec(nd, "ip", "addr", "show", "dev", "eth0")
+	for _, s := range []string{"inet6 fd77::253/64 scope global nodad deprecated", "inet6 fd77::254/64 scope global nodad deprecated", "inet 10.77.0.254/24"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("no %q:\n%s", s, out)
+		}
+	}
+	if got := len(a.Installed()); got != 3 {
+		t.Errorf("%d addresses recorded, want 3", got)
+	}
+}
