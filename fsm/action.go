@@ -77,7 +77,11 @@ func (k ActionKind) String() string {
 // a slice of them is reused without allocating.
 type Action struct {
 	Kind     ActionKind
-	Priority uint8  // SendAdvert
+	Priority uint8 // SendAdvert
+	// Version of a SendAdvert: 0 is the router's configured version; 2 is
+	// the VRRPv2 copy a VRRPv3 router sends in the interoperation mode
+	// [5798-8.4.2-c] (Config.V2Compat), right after the VRRPv3 advert.
+	Version  uint8
 	From, To State  // Transition
 	Reason   Reason // Transition
 
@@ -93,6 +97,9 @@ type Action struct {
 func (a Action) String() string {
 	switch a.Kind {
 	case SendAdvert:
+		if a.Version != 0 {
+			return fmt.Sprintf("SendAdvert(%d, v%d)", a.Priority, a.Version)
+		}
 		return fmt.Sprintf("SendAdvert(%d)", a.Priority)
 	case Transition:
 		return fmt.Sprintf("Transition(%v->%v, %v)", a.From, a.To, a.Reason)

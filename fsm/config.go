@@ -44,6 +44,11 @@ type Config struct {
 	// it hears a lower priority [9568-6.4.3-b] [IMPL-7]. The zero value keeps
 	// the RFC 9568 behaviour; VRRPv2 never replies [3768-6.4.3-a].
 	NoReplyLower bool
+
+	// V2Compat is the VRRPv2/v3 interoperation mode of RFC 5798 §8.4
+	// (compat.go): a VRRPv3 IPv4 router that also sends and hears VRRPv2
+	// [5798-8.4.2-b]. The interval must then be whole seconds [IMPL-15].
+	V2Compat bool
 }
 
 // Owner reports whether the router owns the virtual addresses.
@@ -110,6 +115,9 @@ func (c *Config) Check() error {
 		}
 	default:
 		return configErr("version %d: must be 2 or 3", c.Version)
+	}
+	if err := c.checkCompat(); err != nil {
+		return err
 	}
 	if c.PreemptDelay < 0 {
 		return configErr("negative preempt delay")

@@ -47,6 +47,11 @@ type Event struct {
 	// it, so a late read never stretches Master_Down_Timer. A value after
 	// Clock.Now() is ignored (the clock wins).
 	At time.Duration
+
+	// Version of an EventAdvert: 2 for a VRRPv2 advert to a router in the
+	// interoperation mode (Config.V2Compat); otherwise it is ignored (the
+	// receive checks passed only the router's own version).
+	Version uint8
 }
 
 // Advert builds the event for a validated advert.
@@ -61,7 +66,9 @@ func AdvertAt(src netip.Addr, priority uint8, interval time.Duration, at time.Du
 
 // AdvertMessage builds the event from a validated message and its IP source.
 func AdvertMessage(src netip.Addr, m *vrrp.Message) Event {
-	return Advert(src, m.Priority, m.Interval)
+	ev := Advert(src, m.Priority, m.Interval)
+	ev.Version = m.Version
+	return ev
 }
 
 // Expired builds the event for timer t armed with token.
@@ -108,6 +115,8 @@ type Router struct {
 	// (announceAllowed).
 	lastAnnounce time.Duration
 	announced    bool
+
+	compat compat // the interoperation mode (compat.go)
 
 	counters Counters
 	acts     []Action
@@ -190,6 +199,7 @@ func (r *Router) sendAdvert(prio uint8) {
 	if prio == 0 {
 		r.counters.SentPriZeroPackets++
 	}
+	r.sendV2Copy(prio)
 }
 
 func (r *Router) faulted() bool { return r.linkDown || r.trackFault }
@@ -275,6 +285,9 @@ func (r *Router) shutdown() {
 
 func (r *Router) advert(ev Event) {
 	r.counters.RcvdAdvertisements++
+	if r.compatIgnore(ev) {
+		return
+	}
 	if ev.Priority == 0 {
 		r.counters.RcvdPriZeroPackets++
 	}

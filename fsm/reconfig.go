@@ -42,6 +42,7 @@ import (
 //     they take effect with the next advert, startup or Fault exit.
 //   - Accept, NoReplyLower: stored; Status().Accept follows, and the caller
 //     re-reads it.
+//   - V2Compat: stored; the next advert has its VRRPv2 copy, or not.
 //
 // A configuration that fails Check returns its ErrConfig error; a change of
 // VRID, Version, Family, or between owner and non-owner priority returns an

@@ -21,6 +21,12 @@ type Counters struct {
 	OwnAdvertsIgnored  uint64 // ours: equal priority and address [IMPL-6]
 	StaleTimerFirings  uint64 // ours: Expired with an outdated token
 	RepliesSuppressed  uint64 // ours: answers to received adverts over the rate limit
+
+	// The interoperation mode (compat.go).
+	SentV2Advertisements uint64 // VRRPv2 copies sent [5798-8.4.2-c] (also in SentAdvertisements)
+	RcvdV2Advertisements uint64 // VRRPv2 adverts received
+	V2Ignored            uint64 // VRRPv2 adverts of a Master also sending VRRPv3, ignored [5798-8.4.2-d]
+	V3WithoutV2          uint64 // VRRPv3 adverts from a router that sent no VRRPv2 since its last one
 }
 
 // Status is a snapshot of a Router.

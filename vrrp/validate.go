@@ -28,6 +28,12 @@ type Config struct {
 	// first address not link-local, v2 address list) instead of reporting
 	// them [IMPL-8][IMPL-10].
 	Strict bool
+	// V2Compat: a VRRPv3 IPv4 router in the v2/v3 interoperation mode also
+	// listens for VRRPv2 adverts [5798-8.4.2-b]. They are checked as v2
+	// messages (auth type none, since the router has none), except that a
+	// different Adver Int is reported, not discarded: such a router times
+	// out on the Master's rate [9568-8.4.2-a].
+	V2Compat bool
 }
 
 // Lookup finds the virtual router configured for a VRID on the receiving
@@ -120,7 +126,7 @@ func Validate(m *Message, payload []byte, ip IPHeader, lookup Lookup) (Result, e
 		if cfg == nil {
 			return res, ErrVRIDNotConfigured
 		}
-		if cfg.Version != m.Version {
+		if cfg.Version != m.Version && !(cfg.V2Compat && m.Version == 2) {
 			return res, ErrVersion
 		}
 		if cfg.Local.IsValid() && ip.Src == cfg.Local {
@@ -131,9 +137,10 @@ func Validate(m *Message, payload []byte, ip IPHeader, lookup Lookup) (Result, e
 		}
 		res.Config, strict = cfg, cfg.Strict
 		// 7: the owner does not expect adverts. v2 discards [3768-7.1-e];
-		// v3 logs only [E8298].
+		// v3 logs only [E8298], also for the v2 adverts it hears in the
+		// interoperation mode.
 		if cfg.Priority == PriorityOwner {
-			if m.Version == 2 {
+			if cfg.Version == 2 {
 				return res, ErrOwnerConflict
 			}
 			res.Warnings |= WarnOwnerConflict
@@ -175,9 +182,10 @@ func Validate(m *Message, payload []byte, ip IPHeader, lookup Lookup) (Result, e
 		}
 		res.Warnings |= WarnAddressList
 	}
-	// 12: interval: v2 discards [3768-7.1-i], v3 reports [9568-7.1-c].
+	// 12: interval: v2 discards [3768-7.1-i], v3 reports [9568-7.1-c], as
+	// does a v3 router hearing v2 in interoperation mode [9568-8.4.2-a].
 	if m.Interval != cfg.Interval {
-		if m.Version == 2 {
+		if cfg.Version == 2 {
 			return res, ErrIntervalMismatch
 		}
 		res.Warnings |= WarnIntervalMismatch

@@ -37,6 +37,15 @@ func baseV2() rxCase {
 	}
 }
 
+// baseCompat: a VRRPv2 advert (keepalived's default, no auth) reaching a v3
+// router in the v2/v3 interoperation mode [5798-8.4.2-b].
+func baseCompat() rxCase {
+	c := baseV2()
+	c.m.AuthType, c.m.AuthData = AuthNone, [8]byte{}
+	c.cfg = Config{Version: 3, V2Compat: true, Priority: 100, Interval: time.Second, Addresses: []netip.Addr{vip4}, Local: r2}
+	return c
+}
+
 func baseV3v6() rxCase {
 	return rxCase{
 		m:   Message{Version: 3, VRID: 51, Priority: 150, Family: IPv6, Interval: 100 * time.Millisecond, Addresses: []netip.Addr{vipLL, vip6}},
@@ -104,6 +113,17 @@ func TestValidateChecks(t *testing.T) {
 			return c
 		}, ErrVersion},
 		{"v2 advert for a v3 router", "[5798-7.1-b]", func() rxCase { c := baseV2(); c.cfg.Version = 3; return c }, ErrVersion},
+		{"v2 advert for a v3 router in interop mode", "[5798-8.4.2-b]", baseCompat, nil},
+		{"v2 interop: v2 auth still checked", "[5798-8.4.2-b][3768-7.1-f]", func() rxCase {
+			c := baseCompat()
+			c.m.AuthType = AuthPassword
+			return c
+		}, ErrAuthTypeMismatch},
+		{"v3 advert for a v2 router is never accepted", "[5798-7.1-b]", func() rxCase {
+			c := baseV3v4()
+			c.cfg.Version, c.cfg.V2Compat = 2, true
+			return c
+		}, ErrVersion},
 		{"type 2", "[9568-7.1-b]", func() rxCase {
 			c := baseV3v4()
 			c.corrupt = func(b []byte) []byte { b[0] = 0x32; return b }
@@ -258,6 +278,8 @@ func TestValidateWarnings(t *testing.T) {
 		{"v3 address list", "[5798-7.1-h]", func() rxCase { c := baseV3v4(); c.m.Addresses = []netip.Addr{r1}; return c }, ErrAddressList},
 		{"v2 address list", "[IMPL-10]", func() rxCase { c := baseV2(); c.m.Addresses = []netip.Addr{vip4, r1}; return c }, ErrAddressList},
 		{"v3 interval mismatch", "[9568-7.1-c]", func() rxCase { c := baseV3v4(); c.m.Interval = 2 * time.Second; return c }, ErrIntervalMismatch},
+		{"v3 owner hears a v2 advert in interop mode", "[E8298][5798-8.4.2-b]", func() rxCase { c := baseCompat(); c.cfg.Priority = 255; return c }, ErrOwnerConflict},
+		{"v2 interval mismatch in interop mode", "[9568-8.4.2-a]", func() rxCase { c := baseCompat(); c.m.Interval = 3 * time.Second; return c }, ErrIntervalMismatch},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := tc.c().run(t)

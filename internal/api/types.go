@@ -5,6 +5,8 @@
 //	GET  /v1/routers/{name}   RouterDetail
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
+//
+// Connections, event streams and slow clients are bounded: see Limits.
 package api
 
 import "time"
@@ -57,7 +59,7 @@ type Tracked struct {
 type Event struct {
 	Time     time.Time `json:"time"`
 	Router   string    `json:"router,omitempty"`
-	Type     string    `json:"type"` // transition | priority | discards | reload | track
+	Type     string    `json:"type"` // transition | priority | discards | reload | track | overflow (this stream fell behind and ends)
 	From     string    `json:"from,omitempty"`
 	To       string    `json:"to,omitempty"`
 	Reason   string    `json:"reason,omitempty"`

@@ -132,7 +132,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	}
 	d := &Daemon{
 		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
-		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(),
+		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]config.Router{}, ifIndex: map[string]int{},
 	}

@@ -63,6 +63,8 @@ type fakePkt struct {
 // sent is one advert a fake socket wrote.
 type sent struct {
 	VRID, Priority uint8
+	Version        uint8
+	Interval       time.Duration
 	Batch          int // which Flush wrote it
 }
 
@@ -118,7 +120,7 @@ func (s *fakeSocket) ReadBatch(pkts []linux.Packet) (int, bool, error) {
 
 func (s *fakeSocket) Queue(m *vrrp.Message, _ vrrp.ChecksumForm) error {
 	s.mu.Lock()
-	s.queued = append(s.queued, sent{VRID: m.VRID, Priority: m.Priority})
+	s.queued = append(s.queued, sent{VRID: m.VRID, Priority: m.Priority, Version: m.Version, Interval: m.Interval})
 	s.mu.Unlock()
 	return nil
 }

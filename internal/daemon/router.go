@@ -59,6 +59,7 @@ type vr struct {
 	sendErrors    uint64
 	masterChanges uint64
 	sendLog       throttle
+	v3OnlyLog     throttle // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
 	// bad is allocated by the first advert that fails a check or carries
 	// a warning: most routers never see one, and at thousands of routers
 	// the counters would be most of their memory.
@@ -94,6 +95,7 @@ func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
 		VRID: c.VRID, Version: c.Version, Family: c.Family, Priority: c.Priority,
 		AdvertInterval: c.AdvertInterval, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay,
 		Accept: c.Accept, Addresses: c.VIPs(), Primary: primary, NoReplyLower: !c.ReplyLower,
+		V2Compat: c.V2Compat,
 	}
 }
 
@@ -228,7 +230,7 @@ func (r *vr) open() (*loop, error) {
 	r.vrrpCfg = &vrrp.Config{
 		Version: c.Version, Priority: c.Priority, Interval: c.AdvertInterval, Addresses: c.VIPs(),
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
-		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict,
+		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict, V2Compat: c.V2Compat,
 	}
 	r.hooks = newHooks(c.Notify, d.hookTimeout, r.logger())
 	for _, t := range c.Track.Interfaces {
@@ -308,7 +310,11 @@ func (r *vr) close() {
 
 // received handles an advert that passed the receive checks. On the loop.
 func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.Duration) {
-	r.rxForm[res.Form&1]++
+	if m.Version == r.cfg.Version {
+		// Not the VRRPv2 adverts of the interoperation mode: the
+		// counters say which VRRPv3 form peers use.
+		r.rxForm[res.Form&1]++
+	}
 	if res.Warnings != 0 {
 		for c := vrrp.Check(0); c < vrrp.NumChecks; c++ {
 			// Warnings are few; find their checks without allocating.
@@ -321,10 +327,27 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 			}
 		}
 	}
-	r.handle(fsm.AdvertAt(src, m.Priority, m.Interval, at))
+	ev := fsm.AdvertAt(src, m.Priority, m.Interval, at)
+	ev.Version = m.Version
+	var v3only uint64
+	if r.cfg.V2Compat {
+		v3only = r.fsm.Status().Counters.V3WithoutV2
+	}
+	r.handle(ev)
+	if r.cfg.V2Compat && r.fsm.Status().Counters.V3WithoutV2 != v3only {
+		// RFC 5798 §8.4.2 lets us say so: a VRRPv3 Master not in the
+		// interoperation mode, which the VRRPv2 routers cannot hear.
+		if n, ok := r.v3OnlyLog.hit(at, logPeriod); ok {
+			r.l.emit(effect{kind: effLog, r: r, msg: msgV3Only, src: src, count: n})
+		}
+	}
 	r.heard(src, m.Priority)
 	r.l.rearm(r)
 }
+
+// msgV3Only is the log line about a VRRPv3 Master heard in the
+// interoperation mode that sends no VRRPv2 adverts.
+const msgV3Only = "a VRRPv3 master sends no VRRPv2 adverts: is it in the v2/v3 interoperation mode (v2_compat)?"
 
 // warningError returns the sentinel of check c when w holds it.
 func warningError(w vrrp.Warnings, c vrrp.Check) error {
@@ -369,6 +392,17 @@ func (r *vr) exec(acts []fsm.Action) {
 			urgent = urgent || a.To == fsm.Master
 		case fsm.SendAdvert:
 			r.msg.Priority = a.Priority
+			if a.Version != 0 && a.Version != r.msg.Version {
+				// The VRRPv2 copy of the interoperation mode
+				// [5798-8.4.2-c], in the same batch: the message is
+				// encoded as it is queued. Its Adver Int is the whole
+				// seconds of the interval, its auth type none
+				// [IMPL-15].
+				r.msg.Version = a.Version
+				r.l.queue(r, r.send, &r.msg, r.cfg.Checksum)
+				r.msg.Version = r.cfg.Version
+				continue
+			}
 			r.l.queue(r, r.send, &r.msg, r.cfg.Checksum)
 		case fsm.AddAddresses:
 			if !r.ownsAddresses() {
@@ -667,6 +701,8 @@ func (d *Daemon) logEffect(e effect) {
 		d.events.publish(api.Event{Time: time.Now(), Router: r.name, Type: "discards", Reason: e.check.String(), Detail: fmt.Sprintf("%d dropped: %v", e.count, e.err)})
 	case "advert accepted with a warning":
 		r.logger().Warn(e.msg, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
+	case msgV3Only:
+		r.logger().Warn(e.msg, "from", e.src, "count", e.count)
 	default:
 		r.logger().Warn(e.msg, "err", e.err, "count", e.count)
 	}

@@ -63,6 +63,13 @@ func (r *vr) detail() api.RouterDetail {
 		Transitions:     make([]api.Event, len(r.transitions)),
 		NewMasterReason: newMasterReason(st.Counters.NewMasterReason),
 	}
+	if c.V2Compat {
+		// The v2/v3 interoperation mode (fsm/compat.go).
+		d.Counters["v2_adverts_sent"] = st.Counters.SentV2Advertisements
+		d.Counters["v2_adverts_received"] = st.Counters.RcvdV2Advertisements
+		d.Counters["v2_ignored_from_v3_master"] = st.Counters.V2Ignored
+		d.Counters["v3_without_v2"] = st.Counters.V3WithoutV2
+	}
 	for i, t := range r.transitions {
 		d.Transitions[i] = api.Event{Time: t.at, Router: c.Name, Type: "transition", From: t.from.String(), To: t.to.String(), Reason: t.reason.String(), Priority: t.priority}
 	}

@@ -73,6 +73,8 @@ func NewFRR(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *FRR {
 			t.Fatalf("frr: VR %d: FRR has no preempt delay", v.VRID)
 		case v.PlainChecksum:
 			t.Fatalf("frr: VR %d: FRR 8.4 has no plain-checksum (RFC 9568) setting", v.VRID)
+		case v.V2Compat:
+			t.Fatalf("frr: VR %d: FRR 8.4 has no v2/v3 interoperation mode (a VR is version 2 or 3)", v.VRID)
 		case v.Interval < 10*time.Millisecond || v.Interval > 40950*time.Millisecond:
 			t.Fatalf("frr: VR %d: interval %v out of range", v.VRID, v.Interval)
 		}

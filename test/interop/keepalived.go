@@ -63,6 +63,9 @@ func NewKeepalived(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *Kee
 			// (v3_checksum_as_v2 came later).
 			t.Fatalf("keepalived: VR %d: keepalived 2.2.7 has no plain-checksum (RFC 9568) setting", v.VRID)
 		}
+		if v.V2Compat {
+			t.Fatalf("keepalived: VR %d: keepalived has no v2/v3 interoperation mode (a VR is version 2 or 3)", v.VRID)
+		}
 	}
 	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
 	k := &Keepalived{name: short + "/keepalived", node: nd, dir: filepath.Join(dir, short+"-keepalived"), vrs: append([]VR(nil), vrs...)}

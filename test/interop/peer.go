@@ -86,6 +86,10 @@ type VR struct {
 	// (message only) instead of the pseudo-header form (govrrp only:
 	// keepalived 2.2.7 and FRR 8.4 have no such setting).
 	PlainChecksum bool
+	// V2Compat is the VRRPv2/v3 interoperation mode of RFC 5798 §8.4
+	// (govrrp v2_compat): a VRRPv3 IPv4 VR, whole-second interval, that
+	// also sends and hears VRRPv2 (govrrp only).
+	V2Compat bool
 }
 
 // Key returns the VR's key.
@@ -123,6 +127,8 @@ func (v VR) check() error {
 		return fmt.Errorf("VR %d: v2 interval %v is not whole seconds", v.VRID, v.Interval)
 	case v.PlainChecksum && (v.Version != 3 || v.Family != IPv4):
 		return fmt.Errorf("VR %d: the plain checksum form is a VRRPv3 IPv4 setting", v.VRID)
+	case v.V2Compat && (v.Version != 3 || v.Family != IPv4 || v.Interval%time.Second != 0):
+		return fmt.Errorf("VR %d: the v2/v3 interoperation mode is a VRRPv3 IPv4 setting with whole seconds", v.VRID)
 	}
 	for _, p := range v.VIPs {
 		if (p.Addr().Is4() && v.Family != IPv4) || (p.Addr().Is6() && v.Family != IPv6) {
