@@ -20,14 +20,12 @@ type fakeAccept struct {
 	on     map[string][]netip.Addr
 	late   []string // VIPs that were installed before their drop
 	early  []string // VIPs whose drop went while they were installed
-	calls  int
 	closed bool
 }
 
 func (f *fakeAccept) Set(owner, _ string, vips []netip.Addr) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls++
 	if f.on == nil {
 		f.on = map[string][]netip.Addr{}
 	}
@@ -152,7 +150,8 @@ func TestDaemonAcceptMode(t *testing.T) {
 	a2.Addresses = append(slices.Clone(a.Addresses), extra)
 	reload := func(r config.Router) {
 		t.Helper()
-		if res := d.Apply(&config.Config{Routers: []config.Router{r, v2, o, y}}); !res.OK || !slices.Contains(res.Updated, "a") {
+		res := d.Apply(&config.Config{Routers: []config.Router{r, v2, o, y}})
+		if !res.OK || !slices.Contains(slices.Concat(res.Updated, res.Added), "a") {
 			t.Fatalf("reload: %+v", res)
 		}
 		d.work.barrier(d.routers["a"].slot)
@@ -191,6 +190,14 @@ func TestDaemonAcceptMode(t *testing.T) {
 	fn.accept.mu.Lock()
 	fn.accept.early = nil // the toggle to accept: true, on purpose
 	fn.accept.mu.Unlock()
+	// A router removed by a reload: its drop goes after its addresses.
+	if res := d.Apply(&config.Config{Routers: []config.Router{v2, o, y}}); !res.OK || !slices.Equal(res.Removed, []string{"a"}) {
+		t.Fatalf("reload removing a: %+v", res)
+	}
+	if got := fn.accept.dropping("a"); got != nil || fn.addrs.has(vipOf(1)) {
+		t.Errorf("a removed: drops %v, VIP installed %v", got, fn.addrs.has(vipOf(1)))
+	}
+	reload(a2)
 	stop.Do(d.Stop)
 	fn.accept.mu.Lock()
 	defer fn.accept.mu.Unlock()
