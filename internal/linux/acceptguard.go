@@ -2,7 +2,6 @@ package linux
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -129,9 +128,10 @@ func (g *AcceptGuard) Forget(owners ...string) error {
 	return g.set(m, "")
 }
 
-// set gives each owner of m its VIPs (living on dev), in one batch.
+// set gives each owner of m its VIPs (living on dev), in one batch. Its
+// cost follows the owners of m, not the size of the table.
 func (g *AcceptGuard) set(m map[string][]netip.Addr, dev string) error {
-	refs := maps.Clone(g.refs)
+	delta := map[acceptKey]int{}
 	owners := map[string][]acceptKey{}
 	for owner, vips := range m {
 		var keys []acceptKey
@@ -145,23 +145,20 @@ func (g *AcceptGuard) set(m map[string][]netip.Addr, dev string) error {
 			}
 		}
 		for _, k := range g.owners[owner] {
-			refs[k]--
+			delta[k]--
 		}
 		for _, k := range keys {
-			refs[k]++
+			delta[k]++
 		}
 		owners[owner] = keys
 	}
 	var add, del []acceptKey
-	for k, n := range refs {
-		switch {
-		case n > 0 && g.refs[k] == 0:
+	for k, dn := range delta {
+		switch was := g.refs[k]; {
+		case was == 0 && was+dn > 0:
 			add = append(add, k)
-		case n <= 0 && g.refs[k] > 0:
+		case was > 0 && was+dn <= 0:
 			del = append(del, k)
-		}
-		if n <= 0 {
-			delete(refs, k)
 		}
 	}
 	if len(add) > 0 || len(del) > 0 {
@@ -169,7 +166,11 @@ func (g *AcceptGuard) set(m map[string][]netip.Addr, dev string) error {
 			return err
 		}
 	}
-	g.refs = refs
+	for k, dn := range delta {
+		if g.refs[k] += dn; g.refs[k] <= 0 {
+			delete(g.refs, k)
+		}
+	}
 	for owner, keys := range owners {
 		if len(keys) == 0 {
 			delete(g.owners, owner)
