@@ -205,6 +205,11 @@ func TestServerScrapeLimits(t *testing.T) {
 	if code := <-first; code != http.StatusServiceUnavailable {
 		t.Errorf("a scrape whose gathering outlasts Timeout: %d, want 503", code)
 	}
+	// Its gathering goes on and holds its place: the work under way stays
+	// bounded by MaxRequestsInFlight whatever the clients do.
+	if code, body := mustRequest(t, "GET", url); code != http.StatusServiceUnavailable || !strings.Contains(body, "concurrent") {
+		t.Errorf("a scrape while an abandoned one still gathers: %d %q, want 503", code, body)
+	}
 	close(b.release)
 	// The abandoned gathering ends and frees its place.
 	for deadline := time.Now().Add(10 * time.Second); ; {
