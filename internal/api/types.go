@@ -19,8 +19,9 @@ type RouterStatus struct {
 	VRID              uint8     `json:"vrid"`
 	Family            string    `json:"family"` // ipv4 | ipv6
 	Version           uint8     `json:"version"`
-	State             string    `json:"state"`    // Initialize | Backup | Master | Fault
-	Priority          uint8     `json:"priority"` // configured
+	State             string    `json:"state"`                  // Initialize | Backup | Master | Fault
+	FaultReason       string    `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, link-down or track-fault
+	Priority          uint8     `json:"priority"`               // configured
 	EffectivePriority uint8     `json:"effective_priority"`
 	Master            string    `json:"master,omitempty"` // address of the current master, ours when Master
 	MasterPriority    uint8     `json:"master_priority,omitempty"`
