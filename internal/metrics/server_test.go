@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +221,41 @@ func TestServerScrapeLimits(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the gathering ended: %d", code)
 		}
+	}
+}
+
+// wide is a collector of n series with a long label each: an answer of
+// several MB, more than the sockets between a server and a client that
+// stops reading can hold.
+type wide struct{ n int }
+
+var descWide = prometheus.NewDesc("govrrp_test_wide", "Test.", []string{"pad"}, nil)
+
+func (w wide) Describe(ch chan<- *prometheus.Desc) { ch <- descWide }
+
+func (w wide) Collect(ch chan<- prometheus.Metric) {
+	pad := strings.Repeat("x", 1000)
+	for i := range w.n {
+		ch <- prometheus.MustNewConstMetric(descWide, prometheus.GaugeValue, 1, pad+strconv.Itoa(i))
+	}
+}
+
+// A scraper that stops reading its answer is dropped after WriteTimeout,
+// and its place with it, rather than holding a connection forever.
+func TestServerStalledReaderDropped(t *testing.T) {
+	addr := serveMetrics(t, Limits{MaxConns: 1, WriteTimeout: 200 * time.Millisecond}, wide{n: 8000})
+	stalled, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stalled.Close()
+	_ = stalled.(*net.TCPConn).SetReadBuffer(4096)
+	// No Accept-Encoding: the answer is the whole 8 MB, never read.
+	if _, err := io.WriteString(stalled, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The only place is the stalled scraper's until the server gives up.
+	if code, _ := mustRequest(t, "GET", "http://"+addr+"/"); code != 200 {
+		t.Fatalf("after the stalled scraper: %d", code)
 	}
 }
