@@ -658,6 +658,13 @@ func (d *Daemon) scriptChanged(name string, failed bool) {
 	}
 }
 
+// Daemon implements api.Backend and the metrics source of the daemon-wide
+// counters.
+func (d *Daemon) Daemon() api.DaemonStatus {
+	open, cut := d.events.streams()
+	return api.DaemonStatus{EventStreams: open, EventStreamsDropped: cut}
+}
+
 // Subscribe implements api.Backend.
 func (d *Daemon) Subscribe(ctx context.Context, history int) ([]api.Event, <-chan api.Event) {
 	return d.events.subscribe(ctx, history)
