@@ -155,7 +155,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	var metricsSrv *http.Server
 	if cfg.MetricsListen != "" {
 		reg := prometheus.NewRegistry()
-		reg.MustRegister(metrics.New(d.Details), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		reg.MustRegister(metrics.New(d.Details), metrics.NewInterfaces(d.Interfaces), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 		// Go runtime memstats as JSON (expvar): a constant-cost read for

@@ -88,6 +88,12 @@ func (c *Client) Router(ctx context.Context, name string) (RouterDetail, error) 
 	return out, err
 }
 
+// Interfaces returns the counters of every interface and family.
+func (c *Client) Interfaces(ctx context.Context) ([]InterfaceStatus, error) {
+	var out []InterfaceStatus
+	return out, c.do(ctx, http.MethodGet, "/v1/interfaces", &out)
+}
+
 // Reload asks the daemon to reload its configuration.
 func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 	var out ReloadResult

@@ -13,6 +13,9 @@ import (
 type Backend interface {
 	Routers() []RouterStatus
 	Router(name string) (RouterDetail, bool)
+	// Interfaces returns the counters of every interface and family a
+	// router runs on.
+	Interfaces() []InterfaceStatus
 	// Subscribe returns up to history past events, then a channel of new
 	// ones that closes when ctx ends or the subscriber falls too far behind.
 	Subscribe(ctx context.Context, history int) ([]Event, <-chan Event)
@@ -32,6 +35,9 @@ func Handler(b Backend) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, d)
+	})
+	mux.HandleFunc("GET /v1/interfaces", func(w http.ResponseWriter, r *http.Request) {
+		writeJSONList(w, http.StatusOK, b.Interfaces())
 	})
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
 		history, _ := strconv.Atoi(r.URL.Query().Get("history"))

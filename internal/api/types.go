@@ -3,6 +3,7 @@
 //
 //	GET  /v1/routers          []RouterStatus
 //	GET  /v1/routers/{name}   RouterDetail
+//	GET  /v1/interfaces       []InterfaceStatus
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
 package api
@@ -43,6 +44,29 @@ type RouterDetail struct {
 	Tracked            []Tracked         `json:"tracked,omitempty"`
 	Transitions        []Event           `json:"transitions"` // newest last
 	NewMasterReason    string            `json:"new_master_reason,omitempty"`
+}
+
+// InterfaceStatus is what the event loop of one interface and family
+// counts for itself: the adverts it could charge to no virtual router there,
+// above all those for a VRID nobody configured on it (a VRID mismatch
+// between peers shows here, not on any router), and its socket's counters.
+type InterfaceStatus struct {
+	Interface string `json:"interface"`
+	Family    string `json:"family"` // ipv4 | ipv6
+	Routers   int    `json:"routers"`
+	// UnknownVRID counts adverts for a VRID no router here is configured
+	// with [5798-7.1-e]; the Last fields describe the latest of them.
+	UnknownVRID     uint64    `json:"unknown_vrid"`
+	LastUnknownVRID uint8     `json:"last_unknown_vrid,omitempty"`
+	LastUnknownFrom string    `json:"last_unknown_from,omitempty"`
+	LastUnknownAt   time.Time `json:"last_unknown_at,omitzero"`
+	// Discards counts, by receive check, the datagrams dropped with no
+	// router to charge (the unknown VRIDs included, as "vrid").
+	Discards map[string]uint64 `json:"discards"`
+	// Counters are the socket's: read_errors, received, rejected (read
+	// from the socket for what the kernel filter refused), truncated,
+	// overflow and reject_overflow (dropped by the kernel, buffer full).
+	Counters map[string]uint64 `json:"counters"`
 }
 
 // Tracked is a tracked object and its effect.

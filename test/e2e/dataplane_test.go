@@ -14,11 +14,17 @@ import (
 	"govrrp/vrrp"
 )
 
-// inject sends one VRRPv3 IPv4 advert with the given TTL from nd's eth0 to
-// 224.0.0.18, as a hostile or misrouted sender would.
+// inject sends five VRRPv3 IPv4 adverts of VRID 51 with the given TTL from
+// nd's eth0 to 224.0.0.18, as a hostile or misrouted sender would.
 func inject(t *testing.T, nd *netnstest.Node, ttl int, prio uint8) {
 	t.Helper()
-	m := vrrp.Message{Version: 3, VRID: 51, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
+	injectVRID(t, nd, 51, ttl, prio)
+}
+
+// injectVRID is inject for another VRID.
+func injectVRID(t *testing.T, nd *netnstest.Node, vrid uint8, ttl int, prio uint8) {
+	t.Helper()
+	m := vrrp.Message{Version: 3, VRID: vrid, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
 		Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}
 	src := nd.V4.Addr()
 	b, err := m.Encode(nil, src, vrrp.MulticastIPv4, vrrp.ChecksumPseudoHeader)
