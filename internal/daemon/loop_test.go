@@ -10,6 +10,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 	"govrrp/vrrp"
 )
 
@@ -42,9 +43,13 @@ func newStepLab(t *testing.T) *stepLab {
 	return lab
 }
 
-// add puts a router of c on the loop, as Daemon.startRouter does.
-func (lab *stepLab) add(c config.Router) *vr {
+// add puts a router of c on the loop, as Daemon.startRouter does; prep
+// may set what open would have (a VMAC).
+func (lab *stepLab) add(c config.Router, prep ...func(*vr)) *vr {
 	r := &vr{cfg: c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
+	for _, f := range prep {
+		f(r)
+	}
 	var err error
 	if r.fsm, err = fsm.New(fsmConfig(&c, self4), lab.clk); err != nil {
 		lab.t.Fatal(err)
@@ -195,6 +200,53 @@ func TestLoopTakeoverExact(t *testing.T) {
 	want := []string{"adverts", fmt.Sprintf("effect %d ", effAddAddresses), fmt.Sprintf("effect %d ", effAnnounce), fmt.Sprintf("effect %d Master", effTransition)}
 	if len(lab.order) < len(want) || !slices.Equal(lab.order[:len(want)], want) {
 		t.Fatalf("order of the takeover %v, want %v first", lab.order, want)
+	}
+}
+
+// A VMAC router's macvlan takes what is addressed to the VMAC only while
+// the router is Master [5798-6.4.2-d][IMPL-12]: its gate opens after the
+// new Master's first advert and before its addresses and announcement, so
+// no host is sent to the VMAC before it works [9568-8.1.2-a], and closes
+// when a higher priority takes over.
+func TestLoopVMACGate(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	c := routerCfg("v", 1, 100, iv)
+	c.VMAC = true
+	r := lab.add(c, func(r *vr) { r.vmac = &linux.VMAC{Name: "vrrp4-2-1"} })
+	for _, e := range lab.effects {
+		if e.kind == effVMACGate {
+			t.Fatalf("a starting Backup touched its gate (it starts closed): %v", lab.order)
+		}
+	}
+	lab.effects, lab.order = nil, nil
+	lab.run(time.Second, nil)
+	if r.fsm.State() != fsm.Master {
+		t.Fatal("no takeover")
+	}
+	gate := fmt.Sprintf("effect %d ", effVMACGate)
+	want := []string{"adverts", gate, fmt.Sprintf("effect %d ", effAddAddresses), fmt.Sprintf("effect %d ", effAnnounce), fmt.Sprintf("effect %d Master", effTransition)}
+	if len(lab.order) < len(want) || !slices.Equal(lab.order[:len(want)], want) {
+		t.Fatalf("order of the takeover %v, want %v first", lab.order, want)
+	}
+	if e := lab.effects[0]; !e.master || e.dev != "vrrp4-2-1" {
+		t.Fatalf("takeover gate effect %+v, want it opened on the VMAC", e)
+	}
+	lab.effects, lab.order = nil, nil
+	now := lab.clk.Now()
+	lab.sock.deliver(pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, now+time.Millisecond))
+	lab.at(now + time.Millisecond)
+	if r.fsm.State() != fsm.Backup {
+		t.Fatalf("state %v after a higher priority", r.fsm.State())
+	}
+	var closed []effect
+	for _, e := range lab.effects {
+		if e.kind == effVMACGate {
+			closed = append(closed, e)
+		}
+	}
+	if len(closed) != 1 || closed[0].master {
+		t.Fatalf("gate effects on stepping down %+v, want one closing it", closed)
 	}
 }
 

@@ -23,6 +23,7 @@ const (
 	effEvent                                 // publish an event (tracking, priority)
 	effLog                                   // a throttled warning (drop, receive warning, send error)
 	effBarrier                               // close done once everything before it ran
+	effVMACGate                              // open (master) or close the VMAC macvlan's gate
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -47,6 +48,7 @@ type effect struct {
 	count    uint64
 	vrid     uint8
 	src      netip.Addr
+	master   bool // effVMACGate: open the gate
 	done     chan struct{}
 }
 

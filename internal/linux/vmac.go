@@ -65,9 +65,9 @@ type VMAC struct {
 // so every virtual router would need its own receive socket. In bridge mode
 // the parent sees it too (spec §9.1), so the one receive Conn per interface
 // and family stays on the parent, and the macvlan only sends: a Conn with
-// SendOnly on it, and the Announcer with the VMAC as source. The Backup side
-// relies on VIPs being installed (on the macvlan) only while Master; a
-// Backup's macvlan has no VIP, so it answers nothing.
+// SendOnly on it, and the Announcer with the VMAC as source. A Backup's
+// macvlan has no VIP, so it answers nothing, and its gate (vmacgate.go)
+// discards whatever is addressed to the VMAC until SetMaster opens it.
 //
 // Sysctls on the macvlan (ours): IPv4: arp_ignore=1 (answer ARP only for
 // addresses on it), accept_local=1, rp_filter=0, promote_secondaries=1, and
