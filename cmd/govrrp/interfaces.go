@@ -31,7 +31,8 @@ func unknownVRID(s api.InterfaceStatus) string {
 }
 
 // otherDrops lists the other drops no router was charged with (most
-// first) and the socket's overflows, "-" when there were none.
+// first), the socket's overflows and errors, and the log lines and events
+// dropped because the workers were far behind; "-" when there were none.
 func otherDrops(s api.InterfaceStatus) string {
 	m := map[string]uint64{}
 	for k, v := range s.Discards {
@@ -39,7 +40,7 @@ func otherDrops(s api.InterfaceStatus) string {
 			m[k] = v
 		}
 	}
-	for _, k := range []string{"overflow", "reject_overflow", "read_errors"} {
+	for _, k := range []string{"overflow", "reject_overflow", "read_errors", "effects_dropped"} {
 		if v := s.Counters[k]; v > 0 {
 			m[k] = v
 		}

@@ -31,7 +31,9 @@ table follows, one row per interface and family:
                 the latest one's VRID and source: a peer configured with
                 another VRID shows here, not on any router
   OTHER DROPS   other adverts dropped before reaching a router, by reason,
-                and datagrams the kernel dropped from a full socket buffer
+                datagrams the kernel dropped from a full socket buffer
+                (overflow, reject_overflow), and log lines and events
+                dropped because govrrpd was far behind (effects_dropped)
 
   --json      print a JSON array of router objects for scripts (name,
               interface, vrid, family, version, state, priority,

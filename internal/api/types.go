@@ -65,7 +65,9 @@ type InterfaceStatus struct {
 	Discards map[string]uint64 `json:"discards"`
 	// Counters are the socket's: read_errors, received, rejected (read
 	// from the socket for what the kernel filter refused), truncated,
-	// overflow and reject_overflow (dropped by the kernel, buffer full).
+	// not_peer, overflow and reject_overflow (dropped by the kernel,
+	// buffer full); and effects_dropped: log lines and events of the
+	// interface's routers dropped because the workers were far behind.
 	Counters map[string]uint64 `json:"counters"`
 }
 

@@ -106,8 +106,10 @@ type loop struct {
 	sock  socket
 	poll  poller
 	clock clock
-	// sink takes the slow effects of a step, in order. It must not block.
-	sink func([]effect)
+	// sink takes the slow effects of a step, in order, and returns how
+	// many it dropped (log lines and events, when the workers are far
+	// behind). It must not block.
+	sink func([]effect) int
 
 	routers [256]*vr // by VRID
 	n       int      // routers on the loop
@@ -134,7 +136,8 @@ type loop struct {
 	drops      [vrrp.NumChecks]uint64 // dropped with no router to charge
 	dropLog    [vrrp.NumChecks]throttle
 	readErrors uint64
-	got        int // datagrams the last step read
+	effDropped uint64 // effects the sink dropped
+	got        int    // datagrams the last step read
 
 	mu    sync.Mutex
 	inbox []func()
@@ -144,7 +147,7 @@ type loop struct {
 	done  chan struct{}
 }
 
-func newLoop(key ifaceKey, sock socket, poll poller, clk clock, sink func([]effect)) *loop {
+func newLoop(key ifaceKey, sock socket, poll poller, clk clock, sink func([]effect) int) *loop {
 	l := &loop{key: key, sock: sock, poll: poll, clock: clk, sink: sink, pkts: make([]linux.Packet, batchSize), done: make(chan struct{})}
 	l.msg.Addresses = make([]netip.Addr, 0, 16)
 	l.lookup = l.find
@@ -306,7 +309,7 @@ func (l *loop) flush() {
 	if len(l.effects) > 0 {
 		effs := l.effects
 		l.effects = l.effSpare[:0]
-		l.sink(effs)
+		l.effDropped += uint64(l.sink(effs))
 		clear(effs)
 		l.effSpare = effs[:0]
 	}
@@ -436,7 +439,7 @@ func (l *loop) stop() {
 // charge, and its socket's counters. On the loop.
 func (l *loop) status() api.InterfaceStatus {
 	st := api.InterfaceStatus{Interface: l.key.name, Family: l.key.fam.String(), Routers: l.n,
-		UnknownVRID: l.unknownVRID, Discards: map[string]uint64{}, Counters: map[string]uint64{"read_errors": l.readErrors}}
+		UnknownVRID: l.unknownVRID, Discards: map[string]uint64{}, Counters: map[string]uint64{"read_errors": l.readErrors, "effects_dropped": l.effDropped}}
 	if l.unknownVRID > 0 {
 		u := &l.lastUnknown
 		st.LastUnknownVRID, st.LastUnknownFrom = u.vrid, addrString(u.src)

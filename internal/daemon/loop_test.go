@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,11 +28,12 @@ type stepLab struct {
 
 func newStepLab(t *testing.T) *stepLab {
 	lab := &stepLab{t: t, clk: &fakeClock{}, sock: newFakeSocket(self4)}
-	lab.l = newLoop(ifaceKey{"eth0", vrrp.IPv4}, lab.sock, newFakePoller(lab.sock), lab.clk, func(effs []effect) {
+	lab.l = newLoop(ifaceKey{"eth0", vrrp.IPv4}, lab.sock, newFakePoller(lab.sock), lab.clk, func(effs []effect) int {
 		for _, e := range effs {
 			lab.order = append(lab.order, fmt.Sprintf("effect %d %s", e.kind, e.ev.To))
 		}
 		lab.effects = append(lab.effects, effs...)
+		return 0
 	})
 	batches := 0
 	lab.sock.onFlush = func() {
@@ -420,7 +422,7 @@ func TestLoopCoalescesBursts(t *testing.T) {
 	clk := &fakeClock{real: time.Now()}
 	sock := newFakeSocket(self4)
 	fp := newFakePoller(sock)
-	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, fp, clk, func([]effect) {})
+	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, fp, clk, func([]effect) int { return 0 })
 	c := routerCfg("b", 1, 100, time.Second)
 	r := &vr{cfg: c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
 	r.fsm, _ = fsm.New(fsmConfig(&c, self4), clk)
@@ -443,5 +445,40 @@ func TestLoopCoalescesBursts(t *testing.T) {
 	l.do(func() { q = fp.quiet })
 	if q < 3 {
 		t.Fatalf("%d quiet waits after 3 wake-ups for a datagram, want one each", q)
+	}
+}
+
+// Workers far behind drop log lines and events past maxQueued, never
+// address or announcement work, and the loop counts what was dropped for
+// the interface's status.
+func TestLoopCountsDroppedEffects(t *testing.T) {
+	release := make(chan struct{})
+	applied := make(chan struct{})
+	var once sync.Once
+	w := newWorkers(1, func(e effect) {
+		once.Do(func() { close(applied) })
+		<-release
+	})
+	defer w.close()
+	defer close(release)
+	clk := &fakeClock{}
+	sock := newFakeSocket(self4)
+	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, newFakePoller(sock), clk, w.submit)
+	l.emit(effect{kind: effLog})
+	l.flush()
+	<-applied // the worker is now stuck on it, until release
+	for range maxQueued + 10 {
+		l.emit(effect{kind: effLog})
+	}
+	l.emit(effect{kind: effAddAddresses})
+	l.flush()
+	if st := l.status(); st.Counters["effects_dropped"] != 10 {
+		t.Fatalf("effects_dropped = %d, want 10", st.Counters["effects_dropped"])
+	}
+	w.qs[0].mu.Lock()
+	n, last := len(w.qs[0].jobs), w.qs[0].jobs[len(w.qs[0].jobs)-1].kind
+	w.qs[0].mu.Unlock()
+	if n != maxQueued+1 || last != effAddAddresses {
+		t.Fatalf("queue holds %d jobs ending with %d, want %d ending with the address work", n, last, maxQueued+1)
 	}
 }

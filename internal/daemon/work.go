@@ -69,11 +69,10 @@ type workers struct {
 }
 
 type workQueue struct {
-	mu      sync.Mutex
-	jobs    []effect
-	wake    chan struct{}
-	closed  bool
-	dropped uint64
+	mu     sync.Mutex
+	jobs   []effect
+	wake   chan struct{}
+	closed bool
 }
 
 func newWorkers(n int, apply func(effect)) *workers {
@@ -92,8 +91,10 @@ func (w *workers) slot(name string) int {
 	return int(maphash.String(w.seed, name) % uint64(len(w.qs)))
 }
 
-// submit queues effects on their routers' workers. It never blocks.
-func (w *workers) submit(effs []effect) {
+// submit queues effects on their routers' workers. It never blocks: past
+// maxQueued it drops log lines and events, and returns how many (the loop
+// counts them, for the interface's status).
+func (w *workers) submit(effs []effect) (dropped int) {
 	for i := range effs {
 		e := &effs[i]
 		s := 0
@@ -107,7 +108,7 @@ func (w *workers) submit(effs []effect) {
 			close(e.done)
 		case q.closed:
 		case len(q.jobs) >= maxQueued && (e.kind == effLog || e.kind == effEvent):
-			q.dropped++
+			dropped++
 		default:
 			q.jobs = append(q.jobs, *e)
 		}
@@ -117,6 +118,7 @@ func (w *workers) submit(effs []effect) {
 		default:
 		}
 	}
+	return dropped
 }
 
 // barrier waits until everything submitted to slot so far has run.

@@ -19,6 +19,7 @@ var (
 	descIfUnknownVRID = ifDesc("unknown_vrid_total", "Adverts for a VRID no router on this interface and family is configured with (a VRID mismatch between peers shows here).")
 	descIfDiscards    = ifDesc("discards_total", "Adverts dropped by a receive check with no router to charge, by reason (unknown VRIDs included as vrid).", "reason")
 	descIfReadErrors  = ifDesc("read_errors_total", "Errors reading the interface's VRRP socket.")
+	descIfEffDropped  = ifDesc("effects_dropped_total", "Log lines and events of this interface's routers dropped because the workers were far behind (address and announcement work is never dropped).")
 	descIfOverflow    = ifDesc("receive_overflow_total", "Datagrams the kernel dropped because a VRRP socket's buffer was full: socket main (adverts for configured VRIDs) or reject (the rest).", "socket")
 )
 
@@ -31,7 +32,7 @@ func NewInterfaces(src InterfaceSource) *InterfaceCollector { return &InterfaceC
 
 // Describe implements prometheus.Collector.
 func (c *InterfaceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descIfUnknownVRID, descIfDiscards, descIfReadErrors, descIfOverflow} {
+	for _, d := range []*prometheus.Desc{descIfUnknownVRID, descIfDiscards, descIfReadErrors, descIfEffDropped, descIfOverflow} {
 		ch <- d
 	}
 }
@@ -47,6 +48,7 @@ func (c *InterfaceCollector) Collect(ch chan<- prometheus.Metric) {
 			counter(descIfDiscards, n, reason)
 		}
 		counter(descIfReadErrors, s.Counters["read_errors"])
+		counter(descIfEffDropped, s.Counters["effects_dropped"])
 		counter(descIfOverflow, s.Counters["overflow"], "main")
 		counter(descIfOverflow, s.Counters["reject_overflow"], "reject")
 	}
