@@ -339,11 +339,7 @@ func TestCLIStatus(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	l := newLab(t, 1)
 	nd := l.Nodes[0]
-	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
-	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
-	p.writeConfig(routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.client = api.NewClient(p.sock)
-	p.launch()
+	p := startMetrics(t, nd, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
 	body := scrape(t, nd, "127.0.0.1:9624")
 	for _, want := range []string{
@@ -359,6 +355,18 @@ func TestMetrics(t *testing.T) {
 	if t.Failed() {
 		t.Log(body)
 	}
+}
+
+// startMetrics is start with metrics_listen: 127.0.0.1:9624 (the
+// namespace's own loopback).
+func startMetrics(t *testing.T, nd *netnstest.Node, routers string) *proc {
+	t.Helper()
+	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
+	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
+	p.writeConfig(routers)
+	p.client = api.NewClient(p.sock)
+	p.launch()
+	return p
 }
 
 // scrape fetches /metrics from addr inside nd's namespace.
@@ -389,11 +397,7 @@ func scrape(t *testing.T, nd *netnstest.Node, addr string) string {
 func TestUnknownVRIDShown(t *testing.T) {
 	l := newLab(t, 2)
 	nd, peer := l.Nodes[0], l.Nodes[1]
-	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
-	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
-	p.writeConfig(routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.client = api.NewClient(p.sock)
-	p.launch()
+	p := startMetrics(t, nd, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
 
 	injectVRID(t, peer, 52, 255, 200)
