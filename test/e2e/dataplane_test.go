@@ -205,6 +205,12 @@ func TestVMACBackupDiscards(t *testing.T) {
 		return ok, "no answer"
 	})
 	t.Logf("from SIGTERM of the Master: it exited after %v, the Backup reported Master by %v, answered through its VMAC by %v", stopped, master, took)
+	p2.stop()
+	for _, nd := range []*netnstest.Node{r1, r2} {
+		if out, _ := exec.Command("ip", "netns", "exec", nd.Name, "nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "govrrp_vmac") {
+			t.Errorf("%s kept the gate table after SIGTERM:\n%s", nd.Name, out)
+		}
+	}
 }
 
 // After kill -9 the VIPs stay on the interface (nothing cleaned up); a
