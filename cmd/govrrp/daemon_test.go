@@ -31,6 +31,7 @@ type fakeBackend struct {
 	live     []api.Event
 	endAfter bool // close the stream after the live events
 	reload   api.ReloadResult
+	ifaces   []api.InterfaceStatus
 }
 
 func (f *fakeBackend) Routers() []api.RouterStatus { return f.routers }
@@ -39,6 +40,8 @@ func (f *fakeBackend) Router(name string) (api.RouterDetail, bool) {
 	d, ok := f.details[name]
 	return d, ok
 }
+
+func (f *fakeBackend) Interfaces() []api.InterfaceStatus { return f.ifaces }
 
 func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]api.Event, <-chan api.Event) {
 	past := f.past[len(f.past)-min(history, len(f.past)):]
@@ -133,6 +136,12 @@ func newFake() *fakeBackend {
 			{Time: t0, Router: "gw", Type: "transition", From: "Backup", To: "Master", Reason: "master-no-response"},
 			{Time: t0.Add(1500 * time.Millisecond), Router: "gw", Type: "discards", Detail: "ttl +3", Reason: "from 10.77.0.9"},
 			{Time: t0.Add(2 * time.Second), Router: "gw6", Type: "transition", From: "Master", To: "Backup", Reason: "higher-priority-advert"},
+		},
+		ifaces: []api.InterfaceStatus{
+			{Interface: "eth0", Family: "ipv4", Routers: 1, UnknownVRID: 12, LastUnknownVRID: 52, LastUnknownFrom: "10.77.0.9", LastUnknownAt: t0.Add(-3 * time.Second),
+				Discards: map[string]uint64{"vrid": 12, "version": 2}, Counters: map[string]uint64{"read_errors": 0, "reject_overflow": 5}},
+			{Interface: "eth0", Family: "ipv6", Routers: 1, Discards: map[string]uint64{}, Counters: map[string]uint64{"read_errors": 0}},
+			{Interface: "eth1", Family: "ipv4", Routers: 1, Discards: map[string]uint64{}, Counters: map[string]uint64{}},
 		},
 		reload: api.ReloadResult{OK: true, Unchanged: []string{"gw6", "down"}, Updated: []string{"gw"}, Restarted: []string{"legacy"}, Added: []string{"starting"}, Removed: []string{"old"}},
 	}

@@ -19,8 +19,10 @@ Prints everything govrrpd knows about the virtual router NAME (govrrp status
 lists the names): its state and why it got there, priorities, the master it
 hears, the timers in use (Master_Down_Interval, Skew_Time), addresses and
 options, tracked objects (failed ones marked FAILED), counters, discarded
-adverts by reason (most first; reasons with none left out) and the last
-state transitions.
+adverts by reason (most first; reasons with none left out), the last
+state transitions, and what its interface dropped for no router at all:
+adverts for VRIDs nobody here is configured with (a peer with another VRID
+shows only there), with the latest VRID and source.
 
   --json      print the router as one JSON object for scripts
   -s PATH     govrrpd's control socket (see govrrp help)
@@ -68,6 +70,9 @@ func runShow(g *globals, args []string, stdout, stderr io.Writer) int {
 		err = writeJSON(stdout, d)
 	} else {
 		err = showDetail(stdout, d)
+		if ifs, ierr := c.Interfaces(ctx); err == nil && ierr == nil {
+			err = showInterface(stdout, d, ifs)
+		}
 	}
 	if err != nil {
 		return fail(stderr, "show", err)
@@ -243,4 +248,19 @@ func countRows(m map[string]uint64, byCount bool, none string) []string {
 		rows[i] = fmt.Sprintf("%s\t%d", k, m[k])
 	}
 	return rows
+}
+
+// showInterface prints what the router's interface dropped for no router.
+func showInterface(w io.Writer, r api.RouterDetail, ifs []api.InterfaceStatus) error {
+	for _, s := range ifs {
+		if s.Interface != r.Interface || s.Family != r.Family {
+			continue
+		}
+		d := &detailWriter{w: w}
+		d.section(fmt.Sprintf("Interface %s %s (adverts no router here took)", s.Interface, s.Family))
+		d.kv("unknown VRID", "%s", unknownVRID(s))
+		d.kv("other drops", "%s", otherDrops(s))
+		return d.err
+	}
+	return nil
 }

@@ -26,6 +26,17 @@ Prints every virtual router govrrpd runs, one row each:
   INTERVAL   the advertisement interval in use
   FOR        how long it has been in this state
 
+When an interface received adverts that no router there takes, a second
+table follows, one row per interface and family:
+
+  UNKNOWN VRID  adverts for a VRID no router here is configured with, and
+                the latest one's VRID and source: a peer configured with
+                another VRID shows here, not on any router
+  OTHER DROPS   other adverts dropped before reaching a router, by reason,
+                datagrams the kernel dropped from a full socket buffer
+                (overflow, reject_overflow), and log lines and events
+                dropped because govrrpd was far behind (effects_dropped)
+
   --json      print a JSON array of router objects for scripts (name,
               interface, vrid, family, version, state, fault_reason,
               priority, effective_priority, master, master_priority,
@@ -66,7 +77,32 @@ func runStatus(g *globals, args []string, stdout, stderr io.Writer) int {
 	if err := statusTable(stdout, routers); err != nil {
 		return fail(stderr, "status", err)
 	}
+	// Best effort: a daemon without the interfaces endpoint has nothing
+	// more to say.
+	if ifs, err := api.NewClient(g.socket).Interfaces(ctx); err == nil {
+		if err := interfaceTable(stdout, ifs); err != nil {
+			return fail(stderr, "status", err)
+		}
+	}
 	return exitOK
+}
+
+// interfaceTable lists the interfaces that dropped adverts no router took;
+// nothing when none did.
+func interfaceTable(w io.Writer, ifs []api.InterfaceStatus) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	header := false
+	for _, s := range ifs {
+		if quiet(s) {
+			continue
+		}
+		if !header {
+			fmt.Fprintln(tw, "\nINTERFACE\tFAMILY\tUNKNOWN VRID\tOTHER DROPS")
+			header = true
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", s.Interface, s.Family, unknownVRID(s), otherDrops(s))
+	}
+	return tw.Flush()
 }
 
 func statusTable(w io.Writer, routers []api.RouterStatus) error {

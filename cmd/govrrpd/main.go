@@ -164,7 +164,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 		if err != nil {
 			log.Error("metrics_listen", "err", err)
 		} else {
-			metricsSrv = metrics.NewServer(metrics.DefaultLimits(), metrics.New(d.Details), metrics.NewDaemon(d.Daemon))
+			metricsSrv = metrics.NewServer(metrics.DefaultLimits(), metrics.New(d.Details), metrics.NewDaemon(d.Daemon), metrics.NewInterfaces(d.Interfaces))
 			go metricsSrv.Serve(mln)
 		}
 	}

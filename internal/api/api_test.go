@@ -30,6 +30,10 @@ func (f *fakeBackend) Daemon() DaemonStatus {
 	return DaemonStatus{EventStreams: 1, EventStreamsDropped: 2}
 }
 
+func (f *fakeBackend) Interfaces() []InterfaceStatus {
+	return []InterfaceStatus{{Interface: "eth0", Family: "ipv4", Routers: 1, UnknownVRID: 4, LastUnknownVRID: 52, LastUnknownFrom: "10.77.0.9"}}
+}
+
 func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]Event, <-chan Event) {
 	return []Event{{Type: "transition", Router: "gw", From: "Backup", To: "Master"}}[:min(history, 1)], f.events
 }
@@ -63,6 +67,10 @@ func TestAPI(t *testing.T) {
 	d, err := c.Router(ctx, "gw")
 	if err != nil || d.Discards["ttl"] != 3 {
 		t.Fatalf("Router: %+v %v", d, err)
+	}
+	ifs, err := c.Interfaces(ctx)
+	if err != nil || len(ifs) != 1 || ifs[0].UnknownVRID != 4 || ifs[0].LastUnknownVRID != 52 {
+		t.Fatalf("Interfaces: %+v %v", ifs, err)
 	}
 	if _, err := c.Router(ctx, "nope"); !IsNotFound(err) {
 		t.Fatalf("unknown router: %v", err)

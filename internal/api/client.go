@@ -95,6 +95,12 @@ func (c *Client) Daemon(ctx context.Context) (DaemonStatus, error) {
 	return st, err
 }
 
+// Interfaces returns the counters of every interface and family.
+func (c *Client) Interfaces(ctx context.Context) ([]InterfaceStatus, error) {
+	var out []InterfaceStatus
+	return out, c.do(ctx, http.MethodGet, "/v1/interfaces", &out)
+}
+
 // Reload asks the daemon to reload its configuration.
 func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 	var out ReloadResult

@@ -20,6 +20,9 @@ type Backend interface {
 	Router(name string) (RouterDetail, bool)
 	// Daemon returns the daemon-wide counters.
 	Daemon() DaemonStatus
+	// Interfaces returns the counters of every interface and family a
+	// router runs on.
+	Interfaces() []InterfaceStatus
 	// Subscribe returns up to history past events, then a channel of new
 	// ones that closes when ctx ends or the subscriber falls too far behind.
 	Subscribe(ctx context.Context, history int) ([]Event, <-chan Event)
@@ -99,6 +102,11 @@ func handler(b Backend, lim Limits) http.Handler {
 		st := b.Daemon()
 		ready(w)
 		writeJSON(w, http.StatusOK, st)
+	})
+	mux.HandleFunc("GET /v1/interfaces", func(w http.ResponseWriter, r *http.Request) {
+		is := b.Interfaces()
+		ready(w)
+		writeJSONList(w, http.StatusOK, is)
 	})
 	streams := make(chan struct{}, lim.MaxStreams)
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {

@@ -4,6 +4,7 @@
 //	GET  /v1/routers          []RouterStatus
 //	GET  /v1/routers/{name}   RouterDetail
 //	GET  /v1/daemon           DaemonStatus
+//	GET  /v1/interfaces       []InterfaceStatus
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
 //
@@ -57,6 +58,31 @@ type DaemonStatus struct {
 	// EventStreamsDropped counts the streams cut off because their reader
 	// fell behind (each got an "overflow" event last).
 	EventStreamsDropped uint64 `json:"event_streams_dropped"`
+}
+
+// InterfaceStatus is what the event loop of one interface and family
+// counts for itself: the adverts it could charge to no virtual router there,
+// above all those for a VRID nobody configured on it (a VRID mismatch
+// between peers shows here, not on any router), and its socket's counters.
+type InterfaceStatus struct {
+	Interface string `json:"interface"`
+	Family    string `json:"family"` // ipv4 | ipv6
+	Routers   int    `json:"routers"`
+	// UnknownVRID counts adverts for a VRID no router here is configured
+	// with [5798-7.1-e]; the Last fields describe the latest of them.
+	UnknownVRID     uint64    `json:"unknown_vrid"`
+	LastUnknownVRID uint8     `json:"last_unknown_vrid,omitempty"`
+	LastUnknownFrom string    `json:"last_unknown_from,omitempty"`
+	LastUnknownAt   time.Time `json:"last_unknown_at,omitzero"`
+	// Discards counts, by receive check, the datagrams dropped with no
+	// router to charge (the unknown VRIDs included, as "vrid").
+	Discards map[string]uint64 `json:"discards"`
+	// Counters are the socket's: read_errors, received, rejected (read
+	// from the socket for what the kernel filter refused), truncated,
+	// not_peer, overflow and reject_overflow (dropped by the kernel,
+	// buffer full); and effects_dropped: log lines and events of the
+	// interface's routers dropped because the workers were far behind.
+	Counters map[string]uint64 `json:"counters"`
 }
 
 // Tracked is a tracked object and its effect.

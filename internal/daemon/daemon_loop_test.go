@@ -11,7 +11,6 @@ import (
 	"govrrp/internal/api"
 	"govrrp/internal/config"
 	"govrrp/internal/linux"
-	"govrrp/vrrp"
 )
 
 // The whole daemon on fake sockets, under -race: loops on their own
@@ -243,9 +242,11 @@ func TestDaemonTrackingMovesStateMachine(t *testing.T) {
 	})
 }
 
-// Adverts for a VRID nobody configured are counted on the interface, and
-// the kernel filter asks only for the configured VRIDs, with unicast ones
-// exempt from the TTL check.
+// Adverts for a VRID nobody configured are counted on the interface and
+// reported there, with the latest VRID and its source, so that a VRID
+// mismatch between peers is visible [5798-7.1-e]; the kernel filter asks
+// only for the configured VRIDs, with unicast ones exempt from the TTL
+// check.
 func TestDaemonFilterAndUnknownVRID(t *testing.T) {
 	u := routerCfg("u", 9, 100, time.Second)
 	u.UnicastPeers = append(u.UnicastPeers, peerA4)
@@ -263,13 +264,23 @@ func TestDaemonFilterAndUnknownVRID(t *testing.T) {
 			t.Fatalf("filter for VRID %d: %v/%v", vrid, f.VRIDs[vrid], f.AnyTTL[vrid])
 		}
 	}
-	sock.deliver(pkt(advert(42, 100, peerA4, time.Second, vipOf(42)), peerA4, d.clock.Now()))
-	var unknown uint64
-	l := d.loops[ifaceKey{"eth0", vrrp.IPv4}]
-	waitUntil(t, time.Second, "the unknown VRID to be counted", func() bool {
-		l.do(func() { unknown, _ = l.stats() })
-		return unknown == 1
+	sock.deliver(pkt(advert(42, 100, peerA4, time.Second, vipOf(42)), peerA4, d.clock.Now()),
+		pkt(advert(43, 100, peerB4, time.Second, vipOf(43)), peerB4, d.clock.Now()))
+	var ifs []api.InterfaceStatus
+	waitUntil(t, time.Second, "the unknown VRIDs to be counted", func() bool {
+		ifs = d.Interfaces()
+		return len(ifs) == 1 && ifs[0].UnknownVRID == 2
 	})
+	st := ifs[0]
+	if st.Interface != "eth0" || st.Family != "ipv4" || st.Routers != 2 || st.LastUnknownVRID != 43 || st.LastUnknownFrom != peerB4.String() ||
+		st.Discards["vrid"] != 2 || time.Since(st.LastUnknownAt).Abs() > time.Minute {
+		t.Fatalf("interface status: %+v", st)
+	}
+	for _, r := range d.Routers() {
+		if dt, _ := d.Router(r.Name); len(dt.Discards) != 0 {
+			t.Fatalf("router %s was charged for another VRID's adverts: %v", r.Name, dt.Discards)
+		}
+	}
 }
 
 // Memory proportional to work: a running virtual router costs a few KiB of

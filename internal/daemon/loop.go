@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"govrrp/fsm"
+	"govrrp/internal/api"
 	"govrrp/internal/linux"
 	"govrrp/vrrp"
 )
@@ -106,8 +107,10 @@ type loop struct {
 	sock  socket
 	poll  poller
 	clock clock
-	// sink takes the slow effects of a step, in order. It must not block.
-	sink func([]effect)
+	// sink takes the slow effects of a step, in order, and returns how
+	// many it dropped (log lines and events, when the workers are far
+	// behind). It must not block.
+	sink func([]effect) int
 
 	routers [256]*vr // by VRID
 	n       int      // routers on the loop
@@ -123,12 +126,19 @@ type loop struct {
 	effSpare []effect
 
 	// Counted here, read through the inbox. Adverts for a VRID nobody
-	// configured are charged to the interface.
+	// configured are charged to the interface, the latest remembered so
+	// that an operator sees which VRID a peer uses, and where from.
 	unknownVRID uint64
-	drops       [vrrp.NumChecks]uint64 // dropped with no router to charge
-	dropLog     [vrrp.NumChecks]throttle
-	readErrors  uint64
-	got         int // datagrams the last step read
+	lastUnknown struct {
+		vrid uint8
+		src  netip.Addr
+		at   time.Duration // on the loop's clock
+	}
+	drops      [vrrp.NumChecks]uint64 // dropped with no router to charge
+	dropLog    [vrrp.NumChecks]throttle
+	readErrors uint64
+	effDropped uint64 // effects the sink dropped
+	got        int    // datagrams the last step read
 
 	mu    sync.Mutex
 	inbox []func()
@@ -138,7 +148,7 @@ type loop struct {
 	done  chan struct{}
 }
 
-func newLoop(key ifaceKey, sock socket, poll poller, clk clock, sink func([]effect)) *loop {
+func newLoop(key ifaceKey, sock socket, poll poller, clk clock, sink func([]effect) int) *loop {
 	l := &loop{key: key, sock: sock, poll: poll, clock: clk, sink: sink, pkts: make([]linux.Packet, batchSize), done: make(chan struct{})}
 	l.msg.Addresses = make([]netip.Addr, 0, 16)
 	l.lookup = l.find
@@ -257,6 +267,7 @@ func (l *loop) dropped(vrid uint8, src netip.Addr, err error, at time.Duration) 
 	}
 	if c == vrrp.CheckVRID {
 		l.unknownVRID++
+		l.lastUnknown.vrid, l.lastUnknown.src, l.lastUnknown.at = vrid, src, at
 	}
 	l.drops[c]++
 	if n, ok := l.dropLog[c].hit(at, logPeriod); ok {
@@ -299,7 +310,7 @@ func (l *loop) flush() {
 	if len(l.effects) > 0 {
 		effs := l.effects
 		l.effects = l.effSpare[:0]
-		l.sink(effs)
+		l.effDropped += uint64(l.sink(effs))
 		clear(effs)
 		l.effSpare = effs[:0]
 	}
@@ -435,15 +446,29 @@ func (l *loop) stop() {
 	<-l.done
 }
 
-// stats is the interface's own view, read on the loop.
-func (l *loop) stats() (unknownVRID uint64, drops map[string]uint64) {
-	drops = map[string]uint64{}
+// status is the interface's own view: what it dropped with no router to
+// charge, and its socket's counters. On the loop.
+func (l *loop) status() api.InterfaceStatus {
+	st := api.InterfaceStatus{Interface: l.key.name, Family: l.key.fam.String(), Routers: l.n,
+		UnknownVRID: l.unknownVRID, Discards: map[string]uint64{}, Counters: map[string]uint64{"read_errors": l.readErrors, "effects_dropped": l.effDropped}}
+	if l.unknownVRID > 0 {
+		u := &l.lastUnknown
+		st.LastUnknownVRID, st.LastUnknownFrom = u.vrid, addrString(u.src)
+		st.LastUnknownAt = time.Now().Add(u.at - l.clock.Now())
+	}
 	for c, n := range l.drops {
 		if n > 0 {
-			drops[vrrp.Check(c).String()] = n
+			st.Discards[vrrp.Check(c).String()] = n
 		}
 	}
-	return l.unknownVRID, drops
+	if s, ok := l.sock.(interface{ Stats() linux.ConnStats }); ok {
+		cs := s.Stats()
+		for k, v := range map[string]uint64{"received": cs.Received, "rejected": cs.Rejected, "truncated": cs.Truncated,
+			"overflow": cs.Overflow, "reject_overflow": cs.RejectOverflow, "not_peer": cs.NotPeer} {
+			st.Counters[k] = v
+		}
+	}
+	return st
 }
 
 // throttle lets a repeating condition through at most once per period and

@@ -5,11 +5,13 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"govrrp/fsm"
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 	"govrrp/vrrp"
 )
 
@@ -26,11 +28,12 @@ type stepLab struct {
 
 func newStepLab(t *testing.T) *stepLab {
 	lab := &stepLab{t: t, clk: &fakeClock{}, sock: newFakeSocket(self4)}
-	lab.l = newLoop(ifaceKey{"eth0", vrrp.IPv4}, lab.sock, newFakePoller(lab.sock), lab.clk, func(effs []effect) {
+	lab.l = newLoop(ifaceKey{"eth0", vrrp.IPv4}, lab.sock, newFakePoller(lab.sock), lab.clk, func(effs []effect) int {
 		for _, e := range effs {
 			lab.order = append(lab.order, fmt.Sprintf("effect %d %s", e.kind, e.ev.To))
 		}
 		lab.effects = append(lab.effects, effs...)
+		return 0
 	})
 	batches := 0
 	lab.sock.onFlush = func() {
@@ -42,9 +45,13 @@ func newStepLab(t *testing.T) *stepLab {
 	return lab
 }
 
-// add puts a router of c on the loop, as Daemon.startRouter does.
-func (lab *stepLab) add(c config.Router) *vr {
+// add puts a router of c on the loop, as Daemon.startRouter does; prep
+// may set what open would have (a VMAC).
+func (lab *stepLab) add(c config.Router, prep ...func(*vr)) *vr {
 	r := &vr{cfg: c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
+	for _, f := range prep {
+		f(r)
+	}
 	var err error
 	if r.fsm, err = fsm.New(fsmConfig(&c, self4), lab.clk); err != nil {
 		lab.t.Fatal(err)
@@ -195,6 +202,53 @@ func TestLoopTakeoverExact(t *testing.T) {
 	want := []string{"adverts", fmt.Sprintf("effect %d ", effAddAddresses), fmt.Sprintf("effect %d ", effAnnounce), fmt.Sprintf("effect %d Master", effTransition)}
 	if len(lab.order) < len(want) || !slices.Equal(lab.order[:len(want)], want) {
 		t.Fatalf("order of the takeover %v, want %v first", lab.order, want)
+	}
+}
+
+// A VMAC router's macvlan takes what is addressed to the VMAC only while
+// the router is Master [5798-6.4.2-d][IMPL-12]: its gate opens after the
+// new Master's first advert and before its addresses and announcement, so
+// no host is sent to the VMAC before it works [9568-8.1.2-a], and closes
+// when a higher priority takes over.
+func TestLoopVMACGate(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	c := routerCfg("v", 1, 100, iv)
+	c.VMAC = true
+	r := lab.add(c, func(r *vr) { r.vmac = &linux.VMAC{Name: "vrrp4-2-1"} })
+	for _, e := range lab.effects {
+		if e.kind == effVMACGate {
+			t.Fatalf("a starting Backup touched its gate (it starts closed): %v", lab.order)
+		}
+	}
+	lab.effects, lab.order = nil, nil
+	lab.run(time.Second, nil)
+	if r.fsm.State() != fsm.Master {
+		t.Fatal("no takeover")
+	}
+	gate := fmt.Sprintf("effect %d ", effVMACGate)
+	want := []string{"adverts", gate, fmt.Sprintf("effect %d ", effAddAddresses), fmt.Sprintf("effect %d ", effAnnounce), fmt.Sprintf("effect %d Master", effTransition)}
+	if len(lab.order) < len(want) || !slices.Equal(lab.order[:len(want)], want) {
+		t.Fatalf("order of the takeover %v, want %v first", lab.order, want)
+	}
+	if e := lab.effects[0]; !e.master || e.dev != "vrrp4-2-1" {
+		t.Fatalf("takeover gate effect %+v, want it opened on the VMAC", e)
+	}
+	lab.effects, lab.order = nil, nil
+	now := lab.clk.Now()
+	lab.sock.deliver(pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, now+time.Millisecond))
+	lab.at(now + time.Millisecond)
+	if r.fsm.State() != fsm.Backup {
+		t.Fatalf("state %v after a higher priority", r.fsm.State())
+	}
+	var closed []effect
+	for _, e := range lab.effects {
+		if e.kind == effVMACGate {
+			closed = append(closed, e)
+		}
+	}
+	if len(closed) != 1 || closed[0].master {
+		t.Fatalf("gate effects on stepping down %+v, want one closing it", closed)
 	}
 }
 
@@ -368,7 +422,7 @@ func TestLoopCoalescesBursts(t *testing.T) {
 	clk := &fakeClock{real: time.Now()}
 	sock := newFakeSocket(self4)
 	fp := newFakePoller(sock)
-	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, fp, clk, func([]effect) {})
+	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, fp, clk, func([]effect) int { return 0 })
 	c := routerCfg("b", 1, 100, time.Second)
 	r := &vr{cfg: c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
 	r.fsm, _ = fsm.New(fsmConfig(&c, self4), clk)
@@ -391,5 +445,40 @@ func TestLoopCoalescesBursts(t *testing.T) {
 	l.do(func() { q = fp.quiet })
 	if q < 3 {
 		t.Fatalf("%d quiet waits after 3 wake-ups for a datagram, want one each", q)
+	}
+}
+
+// Workers far behind drop log lines and events past maxQueued, never
+// address or announcement work, and the loop counts what was dropped for
+// the interface's status.
+func TestLoopCountsDroppedEffects(t *testing.T) {
+	release := make(chan struct{})
+	applied := make(chan struct{})
+	var once sync.Once
+	w := newWorkers(1, func(e effect) {
+		once.Do(func() { close(applied) })
+		<-release
+	})
+	defer w.close()
+	defer close(release)
+	clk := &fakeClock{}
+	sock := newFakeSocket(self4)
+	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, newFakePoller(sock), clk, w.submit)
+	l.emit(effect{kind: effLog})
+	l.flush()
+	<-applied // the worker is now stuck on it, until release
+	for range maxQueued + 10 {
+		l.emit(effect{kind: effLog})
+	}
+	l.emit(effect{kind: effAddAddresses})
+	l.flush()
+	if st := l.status(); st.Counters["effects_dropped"] != 10 {
+		t.Fatalf("effects_dropped = %d, want 10", st.Counters["effects_dropped"])
+	}
+	w.qs[0].mu.Lock()
+	n, last := len(w.qs[0].jobs), w.qs[0].jobs[len(w.qs[0].jobs)-1].kind
+	w.qs[0].mu.Unlock()
+	if n != maxQueued+1 || last != effAddAddresses {
+		t.Fatalf("queue holds %d jobs ending with %d, want %d ending with the address work", n, last, maxQueued+1)
 	}
 }

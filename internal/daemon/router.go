@@ -385,6 +385,13 @@ func (r *vr) handle(ev fsm.Event) { r.exec(r.fsm.Handle(ev)) }
 // adverts have left.
 func (r *vr) exec(acts []fsm.Action) {
 	urgent, transitions := false, false
+	gate := r.vmacGate(acts)
+	if gate != nil && gate.master {
+		// Before the addresses and the announcement: no host is told
+		// to use the VMAC before the macvlan takes what is sent to it
+		// [9568-8.1.2-a].
+		r.l.emit(*gate)
+	}
 	for _, a := range acts {
 		switch a.Kind {
 		case fsm.Transition:
@@ -436,6 +443,9 @@ func (r *vr) exec(acts []fsm.Action) {
 			}
 		}
 	}
+	if gate != nil && !gate.master {
+		r.l.emit(*gate)
+	}
 	if urgent {
 		// A new Master's first advert goes out before anything else.
 		r.l.flush()
@@ -475,6 +485,23 @@ func (r *vr) syncAccept() {
 	}
 	r.dropping = want
 	r.l.emit(effect{kind: effAccept, r: r, dev: r.addrDevice(), vips: want})
+}
+
+// vmacGate returns the effect that opens the VMAC macvlan's gate when acts
+// make the router Master, or closes it when they end its mastership; nil
+// when they do neither or there is no VMAC. Only a Master's macvlan takes
+// frames addressed to the VMAC [5798-6.4.2-d].
+func (r *vr) vmacGate(acts []fsm.Action) *effect {
+	if r.vmac == nil {
+		return nil
+	}
+	var e *effect
+	for _, a := range acts {
+		if a.Kind == fsm.Transition && (a.To == fsm.Master) != (a.From == fsm.Master) {
+			e = &effect{kind: effVMACGate, r: r, dev: r.vmac.Name, master: a.To == fsm.Master}
+		}
+	}
+	return e
 }
 
 // addrDevice is where the VIPs live: the VMAC macvlan or the interface.
@@ -662,6 +689,10 @@ func (d *Daemon) apply(e effect) {
 		}
 		if err := d.accept.Set(r.name, e.dev, e.vips); err != nil {
 			r.logger().Error("accept: false not enforced", "addresses", e.vips, "err", err)
+		}
+	case effVMACGate:
+		if err := d.vmacs.SetMaster(e.dev, e.master); err != nil {
+			r.logger().Error("VMAC gate", "master", e.master, "err", err)
 		}
 	case effAnnounce:
 		if err := d.announcer.StartWith(e.announce, e.mac, e.vips, e.annCfg); err != nil {

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"cmp"
 	"net/netip"
 	"slices"
 	"strings"
@@ -174,6 +175,28 @@ func (d *Daemon) Routers() []api.RouterStatus {
 	for i := range det {
 		out[i] = det[i].RouterStatus
 	}
+	return out
+}
+
+// Interfaces implements api.Backend: the counters of each interface and
+// family a router runs on, by name then family.
+func (d *Daemon) Interfaces() []api.InterfaceStatus {
+	d.mu.RLock()
+	loops := make([]*loop, 0, len(d.loops))
+	for _, l := range d.loops {
+		loops = append(loops, l)
+	}
+	d.mu.RUnlock()
+	out := make([]api.InterfaceStatus, 0, len(loops))
+	for _, l := range loops {
+		var st api.InterfaceStatus
+		if l.do(func() { st = l.status() }) {
+			out = append(out, st)
+		}
+	}
+	slices.SortFunc(out, func(a, b api.InterfaceStatus) int {
+		return cmp.Or(strings.Compare(a.Interface, b.Interface), strings.Compare(a.Family, b.Family))
+	})
 	return out
 }
 

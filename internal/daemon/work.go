@@ -24,6 +24,7 @@ const (
 	effEvent                                 // publish an event (tracking, priority)
 	effLog                                   // a throttled warning (drop, receive warning, send error)
 	effBarrier                               // close done once everything before it ran
+	effVMACGate                              // open (master) or close the VMAC macvlan's gate
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -49,6 +50,7 @@ type effect struct {
 	count    uint64
 	vrid     uint8
 	src      netip.Addr
+	master   bool // effVMACGate: open the gate
 	done     chan struct{}
 }
 
@@ -69,11 +71,10 @@ type workers struct {
 }
 
 type workQueue struct {
-	mu      sync.Mutex
-	jobs    []effect
-	wake    chan struct{}
-	closed  bool
-	dropped uint64
+	mu     sync.Mutex
+	jobs   []effect
+	wake   chan struct{}
+	closed bool
 }
 
 func newWorkers(n int, apply func(effect)) *workers {
@@ -92,8 +93,10 @@ func (w *workers) slot(name string) int {
 	return int(maphash.String(w.seed, name) % uint64(len(w.qs)))
 }
 
-// submit queues effects on their routers' workers. It never blocks.
-func (w *workers) submit(effs []effect) {
+// submit queues effects on their routers' workers. It never blocks: past
+// maxQueued it drops log lines and events, and returns how many (the loop
+// counts them, for the interface's status).
+func (w *workers) submit(effs []effect) (dropped int) {
 	for i := range effs {
 		e := &effs[i]
 		s := 0
@@ -107,7 +110,7 @@ func (w *workers) submit(effs []effect) {
 			close(e.done)
 		case q.closed:
 		case len(q.jobs) >= maxQueued && (e.kind == effLog || e.kind == effEvent):
-			q.dropped++
+			dropped++
 		default:
 			q.jobs = append(q.jobs, *e)
 		}
@@ -117,6 +120,7 @@ func (w *workers) submit(effs []effect) {
 		default:
 		}
 	}
+	return dropped
 }
 
 // barrier waits until everything submitted to slot so far has run.

@@ -65,9 +65,9 @@ type VMAC struct {
 // so every virtual router would need its own receive socket. In bridge mode
 // the parent sees it too (spec §9.1), so the one receive Conn per interface
 // and family stays on the parent, and the macvlan only sends: a Conn with
-// SendOnly on it, and the Announcer with the VMAC as source. The Backup side
-// relies on VIPs being installed (on the macvlan) only while Master; a
-// Backup's macvlan has no VIP, so it answers nothing.
+// SendOnly on it, and the Announcer with the VMAC as source. A Backup's
+// macvlan has no VIP, so it answers nothing, and its gate (vmacgate.go)
+// discards whatever is addressed to the VMAC until SetMaster opens it.
 //
 // Sysctls on the macvlan (ours): IPv4: arp_ignore=1 (answer ARP only for
 // addresses on it), accept_local=1, rp_filter=0, promote_secondaries=1, and
@@ -78,6 +78,10 @@ type VMACs struct {
 	h       *netlink.Handle
 	mu      sync.Mutex
 	created map[string]*vmacEntry
+	// The gate that makes a non-Master's macvlan discard what is addressed
+	// to the VMAC (vmacgate.go).
+	masters   map[string]bool
+	gateBuilt bool
 }
 
 type vmacEntry struct {
@@ -92,11 +96,13 @@ func NewVMACs(h *netlink.Handle) *VMACs {
 	if h == nil {
 		h = &netlink.Handle{}
 	}
-	return &VMACs{h: h, created: make(map[string]*vmacEntry)}
+	return &VMACs{h: h, created: make(map[string]*vmacEntry), masters: make(map[string]bool)}
 }
 
-// Create makes the macvlan of cfg, up, with its sysctls. A link of the same
-// name left by a killed instance is deleted first (if it is a macvlan).
+// Create makes the macvlan of cfg, up, with its sysctls, and its gate
+// closed: it discards what is addressed to the VMAC until SetMaster opens
+// it [5798-6.4.2-d]. A link of the same name left by a killed instance is
+// deleted first (if it is a macvlan).
 func (m *VMACs) Create(cfg VMACConfig) (*VMAC, error) {
 	parent, err := m.h.LinkByName(cfg.Parent)
 	if err != nil {
@@ -136,7 +142,13 @@ func (m *VMACs) Create(cfg VMACConfig) (*VMAC, error) {
 	ent.vmac.Index = link.Attrs().Index
 
 	// Everything below must happen before link-up: IPv6 generates the
-	// link-local on up.
+	// link-local on up, and nothing may reach the macvlan ungated.
+	m.mu.Lock()
+	err = m.gateAdd(name)
+	m.mu.Unlock()
+	if err != nil {
+		return fail(fmt.Errorf("gate (nftables): %w", err))
+	}
 	var sysctls [][2]string
 	if cfg.Family == vrrp.IPv4 {
 		sysctls = [][2]string{
@@ -211,6 +223,10 @@ func (m *VMACs) Remove(name string) error {
 	if link, err := m.h.LinkByName(name); err == nil {
 		errs = append(errs, m.h.LinkDel(link))
 	}
+	// Its gate goes once it is gone, not before.
+	m.mu.Lock()
+	errs = append(errs, m.gateRemove(name))
+	m.mu.Unlock()
 	for p, v := range ent.restore {
 		errs = append(errs, writeSysctl(p, v))
 	}

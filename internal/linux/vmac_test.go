@@ -3,12 +3,16 @@ package linux
 import (
 	"bytes"
 	"net/netip"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 
 	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/testenv"
 	"govrrp/vrrp"
 )
 
@@ -130,6 +134,7 @@ func TestVMAC(t *testing.T) {
 
 	// Master: the VIP on the macvlan is answered with the VMAC, never the
 	// physical MAC [5798-8.1.2-a].
+	r1.MustDo(t, func() error { return m.SetMaster(v4.Name, true) })
 	addrs := NewAddresses(r1.Handle)
 	if err := addrs.Add(v4.Name, netip.PrefixFrom(vip, 32)); err != nil {
 		t.Fatal(err)
@@ -161,4 +166,67 @@ func TestVMAC(t *testing.T) {
 	}
 	sysctlIs(t, r1, "net/ipv4/conf/eth0/arp_ignore", "0")
 	sysctlIs(t, r1, "net/ipv4/conf/eth0/arp_filter", "0")
+	if out, _ := exec(r1, "nft", "list", "tables"); strings.Contains(out, VMACGateTable) {
+		t.Errorf("gate table left after RemoveAll:\n%s", out)
+	}
+}
+
+// A VMAC's macvlan discards what is addressed to the VMAC until its router
+// is Master, and again after [5798-6.4.2-d][IMPL-12]: a host whose
+// neighbour entry points the router's own address (IPv4) or a VIP (IPv6)
+// at the VMAC gets no answer from a Backup (which would otherwise accept
+// the packet, and with forwarding on, route it), and one from a Master. What the macvlan sends
+// is never held back (TestVMAC sends through closed gates), and the IPv6
+// macvlan keeps its link-local. Opening the gate is one nftables
+// transaction, timed here.
+func TestVMACBackupDiscards(t *testing.T) {
+	testenv.RequireTool(t, "nft")
+	lan := netnstest.NewLAN(t, 2)
+	r1, host := lan.Nodes[0], lan.Nodes[1]
+	m := NewVMACs(r1.Handle)
+	t.Cleanup(func() { r1.Do(m.RemoveAll) })
+	v4 := createVMAC(t, r1, m, VMACConfig{Parent: "eth0", VRID: 51, Family: vrrp.IPv4})
+	v6 := createVMAC(t, r1, m, VMACConfig{Parent: "eth0", VRID: 51, Family: vrrp.IPv6})
+	var took []time.Duration
+	for _, v := range []*VMAC{v4, v6} {
+		dst := r1.V4.Addr()
+		if v == v6 {
+			// ICMPv6 answers through the interface the echo came in
+			// by, so the IPv6 probe is a VIP on the macvlan, as a
+			// Master holds it; the gate must stop even that.
+			dst = netip.MustParseAddr("fd77::254")
+			if err := NewAddresses(r1.Handle).Add(v.Name, netip.PrefixFrom(dst, 64)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		host.MustIP(t, "neigh", "replace", dst.String(), "lladdr", v.MAC.String(), "dev", "eth0", "nud", "permanent")
+		ping := func() error {
+			var err error
+			host.MustDo(t, func() error { err = pingOnce(dst, 300*time.Millisecond); return nil })
+			return err
+		}
+		if ping() == nil {
+			t.Fatalf("a Backup's macvlan %s took a packet addressed to the VMAC", v.Name)
+		}
+		for range 3 {
+			start := time.Now()
+			r1.MustDo(t, func() error { return m.SetMaster(v.Name, true) })
+			took = append(took, time.Since(start))
+			if err := ping(); err != nil {
+				t.Fatalf("a Master's macvlan %s did not take a packet addressed to the VMAC: %v", v.Name, err)
+			}
+			r1.MustDo(t, func() error { return m.SetMaster(v.Name, false) })
+			if ping() == nil {
+				t.Fatalf("the macvlan %s took a packet addressed to the VMAC after leaving Master", v.Name)
+			}
+		}
+	}
+	slices.Sort(took)
+	t.Logf("opening the gate took %v (median of %d), %v at most", took[len(took)/2], len(took), took[len(took)-1])
+	if out, _ := exec(r1, "nft", "list", "table", "inet", VMACGateTable); !regexp.MustCompile(`counter packets [1-9]`).MatchString(out) || !strings.Contains(out, `"`+v4.Name+`"`) {
+		t.Errorf("the gate counted no drop:\n%s", out)
+	}
+	if ll, err := r1.LinkLocal(v6.Name); err != nil || ll != v6.LinkLocal {
+		t.Errorf("the gated IPv6 macvlan's link-local is %v (%v), want %v", ll, err, v6.LinkLocal)
+	}
 }

@@ -46,3 +46,40 @@ govrrp_track_failed{family="ipv4",interface="eth0",kind="interface",object="eth1
 		t.Fatal(err)
 	}
 }
+
+// The interfaces' own counters: adverts for a VRID no router there has
+// [5798-7.1-e], the other drops nobody else can be charged with, and the
+// socket's overflows.
+func TestInterfaceCollector(t *testing.T) {
+	src := func() []api.InterfaceStatus {
+		return []api.InterfaceStatus{{
+			Interface: "eth0", Family: "ipv4", Routers: 2, UnknownVRID: 7, LastUnknownVRID: 52, LastUnknownFrom: "10.77.0.9",
+			Discards: map[string]uint64{"vrid": 7, "version": 1},
+			Counters: map[string]uint64{"read_errors": 2, "overflow": 0, "reject_overflow": 40, "effects_dropped": 3},
+		}}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(NewInterfaces(src))
+	want := `
+# HELP govrrp_interface_unknown_vrid_total Adverts for a VRID no router on this interface and family is configured with (a VRID mismatch between peers shows here).
+# TYPE govrrp_interface_unknown_vrid_total counter
+govrrp_interface_unknown_vrid_total{family="ipv4",interface="eth0"} 7
+# HELP govrrp_interface_discards_total Adverts dropped by a receive check with no router to charge, by reason (unknown VRIDs included as vrid).
+# TYPE govrrp_interface_discards_total counter
+govrrp_interface_discards_total{family="ipv4",interface="eth0",reason="version"} 1
+govrrp_interface_discards_total{family="ipv4",interface="eth0",reason="vrid"} 7
+# HELP govrrp_interface_read_errors_total Errors reading the interface's VRRP socket.
+# TYPE govrrp_interface_read_errors_total counter
+govrrp_interface_read_errors_total{family="ipv4",interface="eth0"} 2
+# HELP govrrp_interface_effects_dropped_total Log lines and events of this interface's routers dropped because the workers were far behind (address and announcement work is never dropped).
+# TYPE govrrp_interface_effects_dropped_total counter
+govrrp_interface_effects_dropped_total{family="ipv4",interface="eth0"} 3
+# HELP govrrp_interface_receive_overflow_total Datagrams the kernel dropped because a VRRP socket's buffer was full: socket main (adverts for configured VRIDs) or reject (the rest).
+# TYPE govrrp_interface_receive_overflow_total counter
+govrrp_interface_receive_overflow_total{family="ipv4",interface="eth0",socket="main"} 0
+govrrp_interface_receive_overflow_total{family="ipv4",interface="eth0",socket="reject"} 40
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want)); err != nil {
+		t.Fatal(err)
+	}
+}

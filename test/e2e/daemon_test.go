@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -338,30 +339,9 @@ func TestCLIStatus(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	l := newLab(t, 1)
 	nd := l.Nodes[0]
-	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
-	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
-	p.writeConfig(routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.client = api.NewClient(p.sock)
-	p.launch()
+	p := startMetrics(t, nd, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
-	// ask sends one raw request and returns the whole answer.
-	ask := func(req string) (answer string) {
-		nd.MustDo(t, func() error {
-			// Dial on this thread, inside the namespace (an http.Client would
-			// dial from another goroutine, outside it).
-			c, err := net.DialTimeout("tcp", "127.0.0.1:9624", 2*time.Second)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			c.SetDeadline(time.Now().Add(5 * time.Second))
-			fmt.Fprint(c, req)
-			b, err := io.ReadAll(c)
-			answer = string(b)
-			return err
-		})
-		return answer
-	}
+	ask := func(req string) string { return httpAsk(t, nd, "127.0.0.1:9624", req) }
 	body := ask("GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
 	for _, want := range []string{
 		`govrrp_router_state{family="ipv4",interface="eth0",router="gw",state="Master",vrid="51"} 1`,
@@ -380,5 +360,82 @@ func TestMetrics(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Log(body)
+	}
+}
+
+// startMetrics is start with metrics_listen: 127.0.0.1:9624 (the
+// namespace's own loopback).
+func startMetrics(t *testing.T, nd *netnstest.Node, routers string) *proc {
+	t.Helper()
+	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
+	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
+	p.writeConfig(routers)
+	p.client = api.NewClient(p.sock)
+	p.launch()
+	return p
+}
+
+// scrape fetches /metrics from addr inside nd's namespace.
+func scrape(t *testing.T, nd *netnstest.Node, addr string) string {
+	t.Helper()
+	return httpAsk(t, nd, addr, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
+}
+
+// httpAsk sends one raw HTTP request to addr inside nd's namespace and
+// returns the whole answer.
+func httpAsk(t *testing.T, nd *netnstest.Node, addr, req string) (answer string) {
+	t.Helper()
+	nd.MustDo(t, func() error {
+		// Dial on this thread, inside the namespace (an http.Client would
+		// dial from another goroutine, outside it).
+		c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprint(c, req)
+		b, err := io.ReadAll(c)
+		answer = string(b)
+		return err
+	})
+	return answer
+}
+
+// A peer configured with another VRID is invisible on the router (it hears
+// nothing and stays Master); its adverts are counted on the interface, with
+// the latest VRID and source, and shown by govrrp show and status and in
+// /metrics, where docs/INTEROP.md sends the operator [5798-7.1-e].
+func TestUnknownVRIDShown(t *testing.T) {
+	l := newLab(t, 2)
+	nd, peer := l.Nodes[0], l.Nodes[1]
+	p := startMetrics(t, nd, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p.waitState("gw", "Master", 5*time.Second)
+
+	injectVRID(t, peer, 52, 255, 200)
+	from := peer.V4.Addr().String()
+	want := "5 (last VRID 52 from " + from
+	var show string
+	waitFor(t, 3*time.Second, "govrrp show to count the unknown VRID", func() (bool, string) {
+		out, err := exec.Command(bin.govrrp, "-s", p.sock, "show", "gw").CombinedOutput()
+		show = string(out)
+		return err == nil && strings.Contains(show, "unknown VRID      "+want), show
+	})
+	status, err := exec.Command(bin.govrrp, "-s", p.sock, "status").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`(?m)^eth0 +ipv4 +`+regexp.QuoteMeta(want)).Match(status) {
+		t.Errorf("govrrp status does not show the unknown VRID (%v):\n%s", err, status)
+	}
+	body := scrape(t, nd, "127.0.0.1:9624")
+	for _, m := range []string{`govrrp_interface_unknown_vrid_total{family="ipv4",interface="eth0"} 5`,
+		`govrrp_interface_discards_total{family="ipv4",interface="eth0",reason="vrid"} 5`} {
+		if !strings.Contains(body, m) {
+			t.Errorf("metrics lack %s", m)
+		}
+	}
+	if d, err := p.detail("gw"); err != nil || d.State != "Master" || len(d.Discards) != 0 {
+		t.Errorf("the router was charged or moved by another VRID's adverts: %+v %v", d, err)
+	}
+	if t.Failed() {
+		t.Logf("show:\n%s", show)
 	}
 }

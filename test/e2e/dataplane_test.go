@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -11,14 +13,21 @@ import (
 	"golang.org/x/net/ipv4"
 
 	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/testenv"
 	"govrrp/vrrp"
 )
 
-// inject sends one VRRPv3 IPv4 advert with the given TTL from nd's eth0 to
-// 224.0.0.18, as a hostile or misrouted sender would.
+// inject sends five VRRPv3 IPv4 adverts of VRID 51 with the given TTL from
+// nd's eth0 to 224.0.0.18, as a hostile or misrouted sender would.
 func inject(t *testing.T, nd *netnstest.Node, ttl int, prio uint8) {
 	t.Helper()
-	m := vrrp.Message{Version: 3, VRID: 51, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
+	injectVRID(t, nd, 51, ttl, prio)
+}
+
+// injectVRID is inject for another VRID.
+func injectVRID(t *testing.T, nd *netnstest.Node, vrid uint8, ttl int, prio uint8) {
+	t.Helper()
+	m := vrrp.Message{Version: 3, VRID: vrid, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
 		Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}
 	src := nd.V4.Addr()
 	b, err := m.Encode(nil, src, vrrp.MulticastIPv4, vrrp.ChecksumPseudoHeader)
@@ -146,6 +155,60 @@ func TestVMAC(t *testing.T) {
 	for _, nd := range []*netnstest.Node{r1, r2} {
 		if out, _ := nd.IP("-o", "link", "show", "type", "macvlan"); strings.TrimSpace(out) != "" {
 			t.Fatalf("%s kept a macvlan after SIGTERM:\n%s", nd.Name, out)
+		}
+	}
+}
+
+// A Backup's VMAC macvlan discards frames addressed to the VMAC
+// [5798-6.4.2-d][IMPL-12]. The LAN's bridge floods every unicast frame (a
+// switch that has not learnt where the Master is does), so a host routing
+// through the VIP reaches both routers with frames for the VMAC: the
+// Backup, which holds the destination, must not answer while it is Backup
+// (nor route, with forwarding on), and must once it is Master. The
+// takeover in VMAC mode (SIGTERM of the Master) is timed from the stop to
+// the first answer through the VMAC.
+func TestVMACBackupDiscards(t *testing.T) {
+	testenv.RequireTool(t, "nft")
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	l.Bridge.MustIP(t, "link", "set", "br0", "type", "bridge", "ageing_time", "0") // a hub: unicast is flooded
+	p1, p2 := startPair(t, r1, r2, "    vmac: true\n", "10.77.0.254/24")
+	// Behind the VIP: an address only the Backup holds.
+	r2.MustIP(t, "addr", "add", "10.78.0.2/32", "dev", "lo")
+	l.host.MustIP(t, "route", "add", "10.78.0.0/24", "via", "10.77.0.254")
+	if !ping(l.host, "10.77.0.254") {
+		t.Fatal("VIP unreachable in VMAC mode")
+	}
+	if got := neighMAC(l.host, "10.77.0.254"); got != "00:00:5e:00:01:33" {
+		t.Fatalf("host learnt %q for the VIP, want the VMAC", got)
+	}
+	if ping(l.host, "10.78.0.2") {
+		t.Fatal("the Backup took frames addressed to the VMAC and answered")
+	}
+	if out, _ := r2.IP("-s", "link", "show", "type", "macvlan"); !strings.Contains(out, "00:00:5e:00:01:33") {
+		t.Fatalf("the Backup has no VMAC macvlan:\n%s", out)
+	}
+	out, err := exec.Command("ip", "netns", "exec", r2.Name, "nft", "list", "table", "inet", "govrrp_vmac").CombinedOutput()
+	if err != nil || !regexp.MustCompile(`counter packets [1-9]`).Match(out) {
+		t.Fatalf("the Backup's gate counted no frame for the VMAC (the test would prove nothing): %v\n%s", err, out)
+	}
+
+	start := time.Now()
+	p1.stop()
+	stopped := time.Since(start)
+	p2.waitState("gw", "Master", time.Second)
+	master := time.Since(start)
+	var took time.Duration
+	waitFor(t, 3*time.Second, "the new Master to answer through the VMAC", func() (bool, string) {
+		ok := exec.Command("ip", "netns", "exec", l.host.Name, "ping", "-c", "1", "-W", "0.2", "10.78.0.2").Run() == nil
+		took = time.Since(start)
+		return ok, "no answer"
+	})
+	t.Logf("from SIGTERM of the Master: it exited after %v, the Backup reported Master by %v, answered through its VMAC by %v", stopped, master, took)
+	p2.stop()
+	for _, nd := range []*netnstest.Node{r1, r2} {
+		if out, _ := exec.Command("ip", "netns", "exec", nd.Name, "nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "govrrp_vmac") {
+			t.Errorf("%s kept the gate table after SIGTERM:\n%s", nd.Name, out)
 		}
 	}
 }
