@@ -21,6 +21,8 @@ type Counters struct {
 	OwnAdvertsIgnored  uint64 // ours: equal priority and address [IMPL-6]
 	StaleTimerFirings  uint64 // ours: Expired with an outdated token
 	RepliesSuppressed  uint64 // ours: answers to received adverts over the rate limit
+	SplitBrains        uint64 // ours: split-brain episodes (another Master heard while Master)
+	TwoOwners          uint64 // ours: episodes of two owners heard by a non-owner [9568-8.3.2-a]
 }
 
 // Status is a snapshot of a Router.
@@ -48,6 +50,15 @@ type Status struct {
 	LinkDown    bool
 	TrackFault  bool
 	Counters    Counters
+	// SplitBrain: a split-brain episode is running (another Master heard
+	// within the episode's quiet gap, and we are still Master);
+	// SplitBrainPeer is the other Master of the latest episode.
+	SplitBrain     bool
+	SplitBrainPeer netip.Addr
+	// TwoOwners: a non-owner hears priority 255 from two addresses now;
+	// Owners are the two of the latest episode [9568-8.3.2-a].
+	TwoOwners bool
+	Owners    [2]netip.Addr
 }
 
 // Status returns a snapshot.
@@ -71,5 +82,9 @@ func (r *Router) Status() Status {
 		LinkDown:            r.linkDown,
 		TrackFault:          r.trackFault,
 		Counters:            r.counters,
+		SplitBrain:          r.state == Master && r.splitBrain.on(r.clock.Now()),
+		SplitBrainPeer:      r.splitBrain.peer,
+		TwoOwners:           r.twoOwners.on(r.clock.Now()),
+		Owners:              [2]netip.Addr{r.owner, r.twoOwners.peer},
 	}
 }
