@@ -29,7 +29,9 @@ func (r *vr) status() api.RouterStatus {
 	case st.State == fsm.Backup && st.MasterAddr.IsValid():
 		master, masterPrio = st.MasterAddr.String(), r.heardPrio
 	}
+	splitBrain, twoOwners := r.conflictStatus(&st)
 	return api.RouterStatus{
+		SplitBrain: splitBrain, TwoOwners: twoOwners,
 		Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
 		State: st.State.String(), Priority: c.Priority, EffectivePriority: st.Priority,
 		Master: master, MasterPriority: masterPrio,
@@ -56,6 +58,8 @@ func (r *vr) detail() api.RouterDetail {
 			"send_errors":               r.sendErrors,
 			"stale_timer_firings":       st.Counters.StaleTimerFirings,
 			"replies_suppressed":        st.Counters.RepliesSuppressed,
+			"split_brain_episodes":      st.Counters.SplitBrains,
+			"two_owners_episodes":       st.Counters.TwoOwners,
 			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader],
 			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain],
 		},

@@ -23,6 +23,7 @@ const (
 	effEvent                                 // publish an event (tracking, priority)
 	effLog                                   // a throttled warning (drop, receive warning, send error)
 	effBarrier                               // close done once everything before it ran
+	effConflict                              // a split brain or two owners: warning and event
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -104,7 +105,7 @@ func (w *workers) submit(effs []effect) {
 		case q.closed && e.kind == effBarrier:
 			close(e.done)
 		case q.closed:
-		case len(q.jobs) >= maxQueued && (e.kind == effLog || e.kind == effEvent):
+		case len(q.jobs) >= maxQueued && (e.kind == effLog || e.kind == effEvent || e.kind == effConflict):
 			q.dropped++
 		default:
 			q.jobs = append(q.jobs, *e)
