@@ -74,6 +74,7 @@ func (r *Router) ownerAdvert(ev Event) {
 	case r.owner == ev.Src:
 		r.ownerLast = r.now
 	case r.owner.IsValid() && r.now-r.ownerLast <= gap:
+		r.owners = [2]netip.Addr{r.owner, ev.Src}
 		if r.twoOwners.seen(r.now, gap, ev.Src) {
 			r.counters.TwoOwners++
 			r.emit(Action{Kind: TwoOwners, Addr: ev.Src, Priority: ev.Priority})

@@ -114,10 +114,12 @@ type Router struct {
 	masterSince time.Duration
 	splitBrain  episode
 	// owner is the owner (priority 255) a non-owner hears, ownerLast when;
-	// twoOwners the episodes of a second one [9568-8.3.2-a].
+	// twoOwners the episodes of a second one [9568-8.3.2-a], owners the
+	// two addresses last heard together.
 	owner     netip.Addr
 	ownerLast time.Duration
 	twoOwners episode
+	owners    [2]netip.Addr
 
 	counters Counters
 	acts     []Action

@@ -85,6 +85,6 @@ func (r *Router) Status() Status {
 		SplitBrain:          r.state == Master && r.splitBrain.on(r.clock.Now()),
 		SplitBrainPeer:      r.splitBrain.peer,
 		TwoOwners:           r.twoOwners.on(r.clock.Now()),
-		Owners:              [2]netip.Addr{r.owner, r.twoOwners.peer},
+		Owners:              r.owners,
 	}
 }

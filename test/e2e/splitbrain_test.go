@@ -197,3 +197,48 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 		t.Errorf("r2 split_brain_episodes %d (%v), want 0", d2.Counters["split_brain_episodes"], err)
 	}
 }
+
+// Two routers configured as the owner (priority 255) of one VRID: a third,
+// non-owner router logs it once, publishes a two_owners event, counts it
+// and shows both owners in status [9568-8.3.2-a].
+func TestNonOwnerReportsTwoOwners(t *testing.T) {
+	const vip = "10.77.0.254"
+	l := newLab(t, 3)
+	r1, r2, r3 := l.Nodes[0], l.Nodes[1], l.Nodes[2]
+	p3 := start(t, r3, routerYAML("gw", "51", 100, "100ms", "", vip+"/24"))
+	p3.waitState("gw", "Master", 5*time.Second)
+	for _, nd := range []*netnstest.Node{r1, r2} {
+		nd.MustIP(t, "addr", "add", vip+"/24", "dev", "eth0") // an owner has the address
+		start(t, nd, routerYAML("gw", "51", 255, "100ms", "", vip+"/24"))
+	}
+	p3.waitState("gw", "Backup", 5*time.Second)
+	var d api.RouterDetail
+	waitFor(t, 3*time.Second, "r3 to report two owners", func() (bool, string) {
+		var err error
+		d, err = p3.detail("gw")
+		return err == nil && d.TwoOwners != nil, fmt.Sprint(d.TwoOwners, err)
+	})
+	time.Sleep(500 * time.Millisecond) // adverts go on; the report does not repeat
+	d, _ = p3.detail("gw")
+	if c := d.TwoOwners; c == nil || c.Episodes != 1 || len(c.Peers) != 2 || c.Peers[0] == c.Peers[1] ||
+		!strings.HasPrefix(c.Peers[0], "10.77.0.") || !strings.HasPrefix(c.Peers[1], "10.77.0.") {
+		t.Fatalf("two_owners %+v, want one episode naming 10.77.0.1 and 10.77.0.2", c)
+	}
+	if n := d.Counters["two_owners_episodes"]; n != 1 {
+		t.Errorf("two_owners_episodes %d, want 1", n)
+	}
+	if n := strings.Count(p3.logBuf.String(), "two address owners (priority 255) heard"); n != 1 {
+		t.Errorf("%d two-owner log lines, want 1:\n%s", n, p3.logBuf.String())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	events := 0
+	_ = p3.client.Events(ctx, 1024, func(ev api.Event) {
+		if ev.Type == "two_owners" {
+			events++
+		}
+	})
+	if events != 1 {
+		t.Errorf("%d two_owners events, want 1", events)
+	}
+}
