@@ -352,8 +352,13 @@ func (r *Router) masterAdvert(ev Event) {
 		// our priority. After a partition the winner may never have heard
 		// us; this makes it answer as to any lower-priority Master
 		// [9568-6.4.3-b] and announce the addresses again, so hosts that
-		// learnt our MAC while we were Master follow it at once.
-		r.sendAdvert(r.prio)
+		// learnt our MAC while we were Master follow it at once. Not to
+		// an owner: a VRRPv2 owner discards it [3768-7.1-e], a VRRPv3
+		// owner logs it as a conflict [E8298], and an owner taking over at
+		// its startup is the common case.
+		if ev.Priority != vrrp.PriorityOwner {
+			r.sendAdvert(r.prio)
+		}
 		r.leaveMaster()
 		r.learnInterval(ev.Interval)
 		r.masterAddr = ev.Src
