@@ -17,16 +17,12 @@ type episode struct {
 	active    bool
 	last, gap time.Duration
 	peer      netip.Addr
-	count     uint64
 }
 
 // seen records a sign from peer at now and reports whether it starts a new
 // episode.
 func (e *episode) seen(now, gap time.Duration, peer netip.Addr) bool {
 	fresh := !e.on(now)
-	if fresh {
-		e.count++
-	}
 	e.active, e.last, e.gap, e.peer = true, now, gap, peer
 	return fresh
 }
