@@ -11,48 +11,7 @@ import (
 
 	"govrrp/internal/api"
 	"govrrp/internal/linux/netnstest"
-	"govrrp/internal/testenv"
 )
-
-// partition makes nd drop every VRRP packet it receives (an nftables table
-// in its namespace) until heal runs; the test's cleanup heals too. Hosts
-// still reach both routers: only protocol 112 is cut. The nft that heals is
-// started here and waits on its input, so heal takes a millisecond or two,
-// not a process start.
-func partition(t *testing.T, nd *netnstest.Node) (heal func()) {
-	t.Helper()
-	const table = "govrrp_e2e_partition"
-	rules := fmt.Sprintf("table inet %s {\n chain in {\n  type filter hook input priority -10; policy accept;\n  ip protocol 112 drop\n  ip6 nexthdr 112 drop\n }\n}\n", table)
-	cmd := exec.Command("ip", "netns", "exec", nd.Name, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(rules)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nft in %s: %v: %s", nd.Name, err, out)
-	}
-	healer := exec.Command("ip", "netns", "exec", nd.Name, "nft", "-f", "-")
-	in, err := healer.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out strings.Builder
-	healer.Stdout, healer.Stderr = &out, &out
-	if err := healer.Start(); err != nil {
-		t.Fatal(err)
-	}
-	healed := false
-	heal = func() {
-		if healed {
-			return
-		}
-		healed = true
-		fmt.Fprintf(in, "delete table inet %s\n", table)
-		in.Close()
-		if err := healer.Wait(); err != nil {
-			t.Errorf("nft delete in %s: %v: %s", nd.Name, err, out.String())
-		}
-	}
-	t.Cleanup(heal)
-	return heal
-}
 
 // vrrpFrom matches an IPv4 VRRP frame from a.b.c.d (any source when d is 0).
 func vrrpFrom(a, b, c, d byte) func([]byte) bool {
@@ -75,7 +34,6 @@ func vrrpFrom(a, b, c, d byte) func([]byte) bool {
 // just after an advert of either router in turn, so that both orders of
 // the first advert after the heal are likely to occur.
 func TestSplitBrainHealsAtTheHost(t *testing.T) {
-	testenv.RequireTool(t, "nft")
 	const (
 		rounds   = 3
 		interval = 100 * time.Millisecond
@@ -92,7 +50,7 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	var worst time.Duration
 	cases := map[string]int{}
 	for round := 1; round <= rounds; round++ {
-		heal1, heal2 := partition(t, r1), partition(t, r2)
+		heal1, heal2 := netnstest.DropVRRP(t, r1), netnstest.DropVRRP(t, r2)
 		p2.waitState("gw", "Master", 3*time.Second)
 		if d, _ := p1.detail("gw"); d.State != "Master" {
 			t.Fatalf("round %d: r1 is %s during the partition, want Master", round, d.State)
