@@ -10,7 +10,8 @@ import (
 // A Master hearing another Master's adverts (a split brain) hands its
 // worker one warning-and-event per episode, however many adverts arrive,
 // and a new one after a quiet Master_Down_Interval; each announces the
-// addresses again within the fsm's bound.
+// addresses again within the fsm's bound. Episodes faster than one a
+// second are reported once a second with their count.
 func TestLoopSplitBrainOneReportPerEpisode(t *testing.T) {
 	lab := newStepLab(t)
 	const iv = 100 * time.Millisecond
@@ -56,5 +57,26 @@ func TestLoopSplitBrainOneReportPerEpisode(t *testing.T) {
 	}
 	if st := r.status(); st.SplitBrain == nil || st.SplitBrain.Episodes != 2 || !st.SplitBrain.Active || st.SplitBrain.Peers[0] != peerA4.String() {
 		t.Fatalf("status split_brain %+v", st.SplitBrain)
+	}
+	// A peer that comes and goes faster than a second: one report a
+	// second, counting the episodes between; status counts them all.
+	for at := 5 * time.Second; at < 7*time.Second; at += 400 * time.Millisecond {
+		lab.sock.deliver(pkt(advert(1, 100, peerA4, iv, vip), peerA4, at))
+		lab.at(at)
+	}
+	if reports, _ := count(); reports != 4 {
+		t.Fatalf("%d reports after 5 episodes in 2 s, want 2 more (one a second)", reports)
+	}
+	var last effect
+	for _, e := range lab.effects {
+		if e.kind == effConflict {
+			last = e
+		}
+	}
+	if last.count != 3 {
+		t.Fatalf("the last report counts %d episodes, want 3", last.count)
+	}
+	if st := r.status(); st.SplitBrain.Episodes != 7 {
+		t.Fatalf("status counts %d episodes, want 7", st.SplitBrain.Episodes)
 	}
 }
