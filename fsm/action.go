@@ -51,6 +51,15 @@ const (
 	// Transition: log and count a state change (From, To, Reason). It comes
 	// before the actions it causes, so the log line precedes its effects.
 	Transition
+	// SplitBrain: the first sign of a new split-brain episode while Master:
+	// another Master's advert (Priority its priority) or a priority-0 advert
+	// (another router was Master and resigned) from Addr. Log and count it;
+	// the router itself reports nothing more until the episode ends
+	// (docs/CONFORMANCE.md, deliberate additions).
+	SplitBrain
+	// TwoOwners: a non-owner heard priority 255 from Addr and from another
+	// address within an episode [9568-8.3.2-a]. Log and count it.
+	TwoOwners
 )
 
 func (k ActionKind) String() string {
@@ -69,6 +78,10 @@ func (k ActionKind) String() string {
 		return "LeaveGroup"
 	case Transition:
 		return "Transition"
+	case SplitBrain:
+		return "SplitBrain"
+	case TwoOwners:
+		return "TwoOwners"
 	}
 	return fmt.Sprintf("ActionKind(%d)", uint8(k))
 }
@@ -77,7 +90,7 @@ func (k ActionKind) String() string {
 // a slice of them is reused without allocating.
 type Action struct {
 	Kind     ActionKind
-	Priority uint8 // SendAdvert
+	Priority uint8 // SendAdvert; SplitBrain: the other router's
 	// Version of a SendAdvert: 0 is the router's configured version; 2 is
 	// the VRRPv2 copy a VRRPv3 router sends in the interoperation mode
 	// [5798-8.4.2-c] (Config.V2Compat), right after the VRRPv3 advert.
@@ -90,7 +103,8 @@ type Action struct {
 	// transition emits, means "every address of Router.Config()". Only
 	// Reconfigure emits a valid Addr, one action per address, so the
 	// caller must honour it: a RemoveAddresses with Addr set withdraws that
-	// address and nothing else.
+	// address and nothing else. For SplitBrain and TwoOwners it is the
+	// other router's address.
 	Addr netip.Addr
 }
 
@@ -103,6 +117,8 @@ func (a Action) String() string {
 		return fmt.Sprintf("SendAdvert(%d)", a.Priority)
 	case Transition:
 		return fmt.Sprintf("Transition(%v->%v, %v)", a.From, a.To, a.Reason)
+	case SplitBrain:
+		return fmt.Sprintf("SplitBrain(%v, %d)", a.Addr, a.Priority)
 	}
 	if a.Addr.IsValid() {
 		return fmt.Sprintf("%v(%v)", a.Kind, a.Addr)

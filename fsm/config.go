@@ -42,7 +42,8 @@ type Config struct {
 
 	// NoReplyLower turns off the RFC 9568 immediate advert a Master sends when
 	// it hears a lower priority [9568-6.4.3-b] [IMPL-7]. The zero value keeps
-	// the RFC 9568 behaviour; VRRPv2 never replies [3768-6.4.3-a].
+	// the RFC 9568 behaviour; VRRPv2 never replies [3768-6.4.3-a]. The
+	// announcement after hearing another Master stays (docs/CONFORMANCE.md).
 	NoReplyLower bool
 
 	// V2Compat is the VRRPv2/v3 interoperation mode of RFC 5798 §8.4

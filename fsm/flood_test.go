@@ -57,7 +57,7 @@ func TestProvokedRepliesBounded(t *testing.T) {
 func TestProvokedReplyFirstImmediate(t *testing.T) {
 	h := newHarness(t, v3cfg(100))
 	h.toMaster()
-	wantActions(t, "[5798-6.4.3-i] first", h.do(Advert(peerHi4, 0, time.Second)), []Action{send(100)})
+	wantActions(t, "[5798-6.4.3-i] first", h.do(Advert(peerHi4, 0, time.Second)), []Action{send(100), announce})
 	h.advance(1500 * time.Millisecond)
 	wantActions(t, "[9568-6.4.3-b] within two intervals", h.do(Advert(peerHi4, 50, time.Second)), nil)
 	at := h.deadline(AdverTimer)

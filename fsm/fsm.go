@@ -117,6 +117,17 @@ type Router struct {
 	announced    bool
 
 	compat compat // the interoperation mode (compat.go)
+	// masterSince is when we last became Master; splitBrain the episodes
+	// of other Masters heard since (conflict.go).
+	masterSince time.Duration
+	splitBrain  episode
+	// owner is the owner (priority 255) a non-owner hears, ownerLast when;
+	// twoOwners the episodes of a second one [9568-8.3.2-a], owners the
+	// two addresses last heard together.
+	owner     netip.Addr
+	ownerLast time.Duration
+	twoOwners episode
+	owners    [2]netip.Addr
 
 	counters Counters
 	acts     []Action
@@ -250,12 +261,15 @@ func (r *Router) becomeMaster(why Reason) {
 	r.emit(Action{Kind: Announce})
 	r.startAdverTimer()
 	r.masterAddr = r.cfg.Primary
+	r.masterSince = r.now
 	r.counters.MasterTransitions++
 	r.counters.NewMasterReason = why.newMasterReason()
 }
 
-// leaveMaster withdraws what becomeMaster installed.
+// leaveMaster withdraws what becomeMaster installed. A split brain ends
+// with our mastership.
 func (r *Router) leaveMaster() {
+	r.splitBrain.active = false
 	r.emit(Action{Kind: RemoveAddresses})
 	if r.cfg.Family == vrrp.IPv6 {
 		r.emit(Action{Kind: LeaveGroup})
@@ -290,6 +304,9 @@ func (r *Router) advert(ev Event) {
 	}
 	if ev.Priority == 0 {
 		r.counters.RcvdPriZeroPackets++
+	}
+	if r.state == Backup || r.state == Master {
+		r.ownerAdvert(ev)
 	}
 	switch r.state {
 	case Backup:
@@ -330,6 +347,8 @@ func (r *Router) masterAdvert(ev Event) {
 			r.sendAdvert(r.prio)
 			r.startAdverTimer()
 		}
+		// Only a Master resigns: another router was Master beside us.
+		r.otherMaster(ev)
 		return
 	}
 	cmp := compareAddr(ev.Src, r.cfg.Primary)
@@ -341,6 +360,17 @@ func (r *Router) masterAdvert(ev Event) {
 			why = ReasonAddressTieBreak
 		}
 		r.transition(Backup, why)
+		// A deliberate addition (docs/CONFORMANCE.md): one last advert at
+		// our priority. After a partition the winner may never have heard
+		// us; this makes it answer as to any lower-priority Master
+		// [9568-6.4.3-b] and announce the addresses again, so hosts that
+		// learnt our MAC while we were Master follow it at once. Not to
+		// an owner: a VRRPv2 owner discards it [3768-7.1-e], a VRRPv3
+		// owner logs it as a conflict [E8298], and an owner taking over at
+		// its startup is the common case.
+		if ev.Priority != vrrp.PriorityOwner {
+			r.sendAdvert(r.prio)
+		}
 		r.leaveMaster()
 		r.learnInterval(ev.Interval)
 		r.masterAddr = ev.Src
@@ -353,13 +383,12 @@ func (r *Router) masterAdvert(ev Event) {
 	default:
 		// [5798-6.4.3-k] discard; RFC 9568 asserts mastership at once
 		// [9568-6.4.3-b], VRRPv2 never does [3768-6.4.3-a] [IMPL-7]. The
-		// announce burst follows the assertive advert [IMPL-13].
+		// announce burst follows, in every version: a second Master may
+		// have answered ARP for the addresses [IMPL-13].
 		if r.cfg.Version == 3 && !r.cfg.NoReplyLower && r.replyAllowed() {
 			r.sendAdvert(r.prio)
-			if r.announceAllowed() {
-				r.emit(Action{Kind: Announce})
-			}
 		}
+		r.otherMaster(ev)
 	}
 }
 

@@ -122,6 +122,9 @@ func tr(from, to State, why Reason) Action {
 
 func send(p uint8) Action { return Action{Kind: SendAdvert, Priority: p} }
 
+// sb is the report of a new split-brain episode.
+func sb(from netip.Addr, p uint8) Action { return Action{Kind: SplitBrain, Addr: from, Priority: p} }
+
 var (
 	add      = Action{Kind: AddAddresses}
 	remove   = Action{Kind: RemoveAddresses}

@@ -223,12 +223,12 @@ func TestReconfigure(t *testing.T) {
 			check: status(func(s Status) bool { return s.Accept })},
 		{id: "IMPL-7 NoReplyLower turned on", cfg: v3cfg(100), setup: master, change: func(c *Config) { c.NoReplyLower = true },
 			check: func(t *testing.T, h *harness, _ timerSnap) {
-				wantActions(t, "[IMPL-7]", h.do(Advert(peerHi4, 99, time.Second)), nil)
+				wantActions(t, "[IMPL-7]", h.do(Advert(peerHi4, 99, time.Second)), []Action{announce, sb(peerHi4, 99)})
 			}},
 		{id: "9568-6.4.3-b NoReplyLower turned off", cfg: with(v3cfg(100), func(c *Config) { c.NoReplyLower = true }), setup: master,
 			change: func(c *Config) { c.NoReplyLower = false },
 			check: func(t *testing.T, h *harness, _ timerSnap) {
-				wantActions(t, "[9568-6.4.3-b]", h.do(Advert(peerHi4, 99, time.Second)), []Action{send(100), announce})
+				wantActions(t, "[9568-6.4.3-b]", h.do(Advert(peerHi4, 99, time.Second)), []Action{send(100), announce, sb(peerHi4, 99)})
 			}},
 		{id: "9568-6.4.3-a Master primary follows", cfg: v3cfg(100), setup: master, change: func(c *Config) { c.Primary = peerLo4 },
 			check: all(unchanged(AdverTimer), status(func(s Status) bool { return s.Primary == peerLo4 && s.MasterAddr == peerLo4 }))},
@@ -410,7 +410,7 @@ func TestSetPrimary(t *testing.T) {
 		// 10.0.0.5 would beat 10.0.0.1; it loses to 10.0.0.9.
 		wantActions(t, "[9568-6.4.3-a] [5798-6.4.3-k]", h.do(Advert(between, 100, time.Second)), []Action{send(100), announce})
 		h.do(SetPrimary(primary4))
-		wantActions(t, "[5798-6.4.3-j]", h.do(Advert(between, 100, time.Second)), []Action{tr(Master, Backup, ReasonAddressTieBreak), remove})
+		wantActions(t, "[5798-6.4.3-j]", h.do(Advert(between, 100, time.Second)), []Action{tr(Master, Backup, ReasonAddressTieBreak), send(100), remove})
 		// [IMPL-6]: an advert from the new primary at our priority is ours.
 		h2 := newHarness(t, v3cfg(100))
 		h2.toMaster()

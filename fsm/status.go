@@ -27,6 +27,8 @@ type Counters struct {
 	RcvdV2Advertisements uint64 // VRRPv2 adverts received
 	V2Ignored            uint64 // VRRPv2 adverts of a Master also sending VRRPv3, ignored [5798-8.4.2-d]
 	V3WithoutV2          uint64 // VRRPv3 adverts from a router that sent no VRRPv2 since its last one
+	SplitBrains          uint64 // ours: split-brain episodes (another Master heard while Master)
+	TwoOwners            uint64 // ours: episodes of two owners heard by a non-owner [9568-8.3.2-a]
 }
 
 // Status is a snapshot of a Router.
@@ -53,6 +55,15 @@ type Status struct {
 	LinkDown    bool
 	TrackFault  bool
 	Counters    Counters
+	// SplitBrain: a split-brain episode is running (another Master heard
+	// within the episode's quiet gap, and we are still Master);
+	// SplitBrainPeer is the other Master of the latest episode.
+	SplitBrain     bool
+	SplitBrainPeer netip.Addr
+	// TwoOwners: a non-owner hears priority 255 from two addresses now;
+	// Owners are the two of the latest episode [9568-8.3.2-a].
+	TwoOwners bool
+	Owners    [2]netip.Addr
 }
 
 // Status returns a snapshot.
@@ -76,5 +87,9 @@ func (r *Router) Status() Status {
 		LinkDown:            r.linkDown,
 		TrackFault:          r.trackFault,
 		Counters:            r.counters,
+		SplitBrain:          r.state == Master && r.splitBrain.on(r.clock.Now()),
+		SplitBrainPeer:      r.splitBrain.peer,
+		TwoOwners:           r.twoOwners.on(r.clock.Now()),
+		Owners:              r.owners,
 	}
 }

@@ -102,6 +102,11 @@ type LAN struct {
 
 	Transitions []Transition
 	Adverts     []Advert
+	// Announcer is the router whose announcement (GARP/NA) a host on the
+	// LAN heard last, -1 before any: whose MAC its neighbour entry for the
+	// virtual addresses holds. A partition cuts only VRRP between the
+	// groups; the host hears every router.
+	Announcer int
 
 	// Observers, called when set, in the order things happen: each
 	// recorded transition, each advert put on the wire, and each copy
@@ -115,7 +120,7 @@ type LAN struct {
 
 // New returns an empty LAN at virtual time 0 whose loss draws come from seed.
 func New(seed uint64) *LAN {
-	return &LAN{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), linkDelay: map[[2]int]time.Duration{}}
+	return &LAN{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), linkDelay: map[[2]int]time.Duration{}, Announcer: -1}
 }
 
 // Now is the virtual time.
@@ -395,6 +400,9 @@ func (l *LAN) apply(n *Node, acts []fsm.Action) {
 			n.Installed = len(n.Addrs) > 0
 		case fsm.Announce:
 			n.Announces++
+			if !n.LinkDown {
+				l.Announcer = n.ID
+			}
 		}
 	}
 	// Queue a firing for every newly armed timer; older entries carry stale

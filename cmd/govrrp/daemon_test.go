@@ -72,6 +72,7 @@ func newFake() *fakeBackend {
 		Priority: 150, EffectivePriority: 150, Master: "10.77.0.1", MasterPriority: 150,
 		AdvertIntervalMS: 1000, MasterDownMS: 3414.0625, Since: t0.Add(-5*time.Minute - 2*time.Second - 400*time.Millisecond),
 		Addresses: []string{"10.77.0.254/24", "10.77.0.253/24"}, Unicast: true,
+		SplitBrain: &api.Conflict{Active: true, Episodes: 2, Peers: []string{"10.77.0.2"}, Since: t0.Add(-1500 * time.Millisecond)},
 	}
 	gw6 := api.RouterStatus{
 		Name: "gw6", Interface: "eth0", VRID: 51, Family: "ipv6", Version: 3, State: "Backup",
@@ -84,6 +85,7 @@ func newFake() *fakeBackend {
 		Priority: 150, EffectivePriority: 100, Master: "10.77.1.2", MasterPriority: 120,
 		AdvertIntervalMS: 1000, MasterDownMS: 3609.375, Since: t0.Add(-3 * time.Second),
 		Addresses: []string{"10.77.1.254/24"}, Accept: true,
+		TwoOwners: &api.Conflict{Episodes: 1, Peers: []string{"10.77.1.1", "10.77.1.3"}, Since: t0.Add(-20 * time.Minute)},
 	}
 	down := api.RouterStatus{
 		Name: "down", Interface: "eth2", VRID: 60, Family: "ipv4", Version: 3, State: "Fault", FaultReason: "interface-missing",

@@ -17,7 +17,8 @@ const showUsage = `Usage: govrrp [-s PATH] show [--json] NAME
 
 Prints everything govrrpd knows about the virtual router NAME (govrrp status
 lists the names): its state and why it got there, priorities, the master it
-hears, the timers in use (Master_Down_Interval, Skew_Time), addresses and
+hears, split brains and duplicate owners it has seen (Conflicts, shown
+once there was one), the timers in use (Master_Down_Interval, Skew_Time), addresses and
 options, tracked objects (failed ones marked FAILED), counters, discarded
 adverts by reason (most first; reasons with none left out), the last
 state transitions, and what its interface dropped for no router at all:
@@ -160,6 +161,16 @@ func showDetail(w io.Writer, r api.RouterDetail) error {
 	d.kv("address", "%s", masterColumn(r.RouterStatus))
 	if r.MasterPriority != 0 || r.Master != "" {
 		d.kv("priority", "%d", r.MasterPriority)
+	}
+
+	if r.SplitBrain != nil || r.TwoOwners != nil {
+		d.section("Conflicts")
+		if c := r.SplitBrain; c != nil {
+			d.kv("split brain", "%s", conflictLine("another Master", c))
+		}
+		if c := r.TwoOwners; c != nil {
+			d.kv("two owners", "%s", conflictLine("priority 255", c))
+		}
 	}
 
 	d.section("Timers")

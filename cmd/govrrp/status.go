@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"govrrp/internal/api"
@@ -37,11 +38,16 @@ table follows, one row per interface and family:
                 (overflow, reject_overflow), and log lines and events
                 dropped because govrrpd was far behind (effects_dropped)
 
+Below the table, a line for each router that has heard another Master
+while Master (a split brain) or, not being the owner, two owners (priority
+255 from two addresses): "NOW" while it lasts, then when the latest began.
+
   --json      print a JSON array of router objects for scripts (name,
               interface, vrid, family, version, state, fault_reason,
               priority, effective_priority, master, master_priority,
               advert_interval_ms, master_down_interval_ms, since,
-              addresses, vmac, accept, unicast)
+              addresses, vmac, accept, unicast, and split_brain and
+              two_owners once seen: active, episodes, peers, since)
   -s PATH     govrrpd's control socket (see govrrp help)
 
 Exit status: 0 done, 1 govrrpd cannot be reached (the message says why),
@@ -117,7 +123,36 @@ func statusTable(w io.Writer, routers []api.RouterStatus) error {
 			r.Name, r.Interface, r.VRID, r.Family, r.Version, stateColumn(r),
 			priority(r.Priority, r.EffectivePriority), masterColumn(r), interval(r.AdvertIntervalMS), since(r.Since))
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, r := range routers {
+		for _, c := range []struct {
+			what string
+			c    *api.Conflict
+		}{{"split brain", r.SplitBrain}, {"two owners", r.TwoOwners}} {
+			if c.c != nil {
+				if _, err := fmt.Fprintf(w, "%s: %s\n", r.Name, conflictLine(c.what, c.c)); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// conflictLine summarises a split brain or two owners: "split brain NOW
+// with 10.77.0.2 (2 episodes, the latest began 14:02:03.120)".
+func conflictLine(what string, c *api.Conflict) string {
+	now := ""
+	if c.Active {
+		now = " NOW"
+	}
+	episodes := "1 episode"
+	if c.Episodes != 1 {
+		episodes = fmt.Sprintf("%d episodes", c.Episodes)
+	}
+	return fmt.Sprintf("%s%s with %s (%s, the latest began %s)", what, now, strings.Join(c.Peers, " and "), episodes, stamp(c.Since))
 }
 
 // stateColumn is the state, with the reason when it is Fault.

@@ -33,6 +33,22 @@ type RouterStatus struct {
 	VMAC              bool      `json:"vmac"`
 	Accept            bool      `json:"accept"`
 	Unicast           bool      `json:"unicast"`
+	// SplitBrain: another Master heard while this router was Master;
+	// TwoOwners: priority 255 heard from two addresses [9568-8.3.2-a].
+	// Absent until the first episode.
+	SplitBrain *Conflict `json:"split_brain,omitempty"`
+	TwoOwners  *Conflict `json:"two_owners,omitempty"`
+}
+
+// Conflict is what a router has seen of a conflict on its LAN: more
+// Masters or more owners than VRRP allows. An episode ends when the other
+// router has been quiet for a Master_Down_Interval.
+type Conflict struct {
+	Active   bool   `json:"active"`   // an episode is running now
+	Episodes uint64 `json:"episodes"` // since the router started
+	// Peers of the latest episode: the other Master; both owners.
+	Peers []string  `json:"peers"`
+	Since time.Time `json:"since"` // when the latest episode began
 }
 
 // RouterDetail is everything the daemon knows about one virtual router.
@@ -97,7 +113,7 @@ type Tracked struct {
 type Event struct {
 	Time     time.Time `json:"time"`
 	Router   string    `json:"router,omitempty"`
-	Type     string    `json:"type"` // transition | priority | discards | reload | track | overflow (this stream fell behind and ends)
+	Type     string    `json:"type"` // transition | priority | discards | reload | track | split_brain | two_owners | overflow (this stream fell behind and ends)
 	From     string    `json:"from,omitempty"`
 	To       string    `json:"to,omitempty"`
 	Reason   string    `json:"reason,omitempty"`

@@ -59,7 +59,8 @@ type vr struct {
 	sendErrors    uint64
 	masterChanges uint64
 	sendLog       throttle
-	v3OnlyLog     throttle // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
+	v3OnlyLog     throttle   // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
+	conflicts     *conflicts // split brains and two owners seen (conflict.go)
 	// bad is allocated by the first advert that fails a check or carries
 	// a warning: most routers never see one, and at thousands of routers
 	// the counters would be most of their memory.
@@ -429,6 +430,8 @@ func (r *vr) exec(acts []fsm.Action) {
 			r.l.emit(e)
 		case fsm.Announce:
 			r.announce(a.Addr)
+		case fsm.SplitBrain, fsm.TwoOwners:
+			r.conflict(a)
 		case fsm.JoinGroup, fsm.LeaveGroup:
 			// The kernel joins (and leaves) the solicited-node group of an
 			// IPv6 address when it is added (removed) [5798-6.4.3-b].
@@ -711,6 +714,8 @@ func (d *Daemon) apply(e effect) {
 		d.events.publish(e.ev)
 	case effLog:
 		d.logEffect(e)
+	case effConflict:
+		d.logConflict(e)
 	}
 }
 

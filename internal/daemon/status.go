@@ -33,7 +33,9 @@ func (r *vr) status() api.RouterStatus {
 	if n := len(r.transitions); st.State == fsm.Fault && n > 0 {
 		fault = r.transitions[n-1].reason.String()
 	}
+	splitBrain, twoOwners := r.conflictStatus(&st)
 	return api.RouterStatus{
+		SplitBrain: splitBrain, TwoOwners: twoOwners,
 		Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
 		State: st.State.String(), FaultReason: fault, Priority: c.Priority, EffectivePriority: st.Priority,
 		Master: master, MasterPriority: masterPrio,
@@ -60,6 +62,8 @@ func (r *vr) detail() api.RouterDetail {
 			"send_errors":               r.sendErrors,
 			"stale_timer_firings":       st.Counters.StaleTimerFirings,
 			"replies_suppressed":        st.Counters.RepliesSuppressed,
+			"split_brain_episodes":      st.Counters.SplitBrains,
+			"two_owners_episodes":       st.Counters.TwoOwners,
 			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader],
 			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain],
 		},

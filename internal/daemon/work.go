@@ -25,6 +25,7 @@ const (
 	effLog                                   // a throttled warning (drop, receive warning, send error)
 	effBarrier                               // close done once everything before it ran
 	effVMACGate                              // open (master) or close the VMAC macvlan's gate
+	effConflict                              // a split brain or two owners: warning and event
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -109,7 +110,7 @@ func (w *workers) submit(effs []effect) (dropped int) {
 		case q.closed && e.kind == effBarrier:
 			close(e.done)
 		case q.closed:
-		case len(q.jobs) >= maxQueued && (e.kind == effLog || e.kind == effEvent):
+		case len(q.jobs) >= maxQueued && (e.kind == effLog || e.kind == effEvent || e.kind == effConflict):
 			dropped++
 		default:
 			q.jobs = append(q.jobs, *e)

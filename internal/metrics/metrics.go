@@ -35,6 +35,9 @@ var (
 	descDiscards      = desc("discards_total", "Adverts dropped by a receive check, by reason.", "reason")
 	descMasterChanges = desc("master_changes_total", "Changes of the master address heard by this router.")
 	descTrackFailed   = desc("track_failed", "1 while a tracked object fails.", "kind", "object")
+	descSplitBrain    = desc("router_split_brain_total", "Split-brain episodes: another Master heard while this router was Master (one per episode, not per advert).")
+	descSplitBrainNow = desc("router_split_brain", "1 while a split-brain episode runs.")
+	descTwoOwners     = desc("router_two_owners_total", "Episodes of priority 255 heard from two addresses (RFC 9568 8.3.2).")
 )
 
 var states = []string{"Initialize", "Backup", "Master", "Fault"}
@@ -48,7 +51,8 @@ func New(src Source) *Collector { return &Collector{src: src} }
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descPriority, descEffective, descMasterPrio, descInterval, descMasterDown,
-		descTransitions, descAdvertsTx, descAdvertsRx, descPriZeroTx, descPriZeroRx, descDiscards, descMasterChanges, descTrackFailed} {
+		descTransitions, descAdvertsTx, descAdvertsRx, descPriZeroTx, descPriZeroRx, descDiscards, descMasterChanges, descTrackFailed,
+		descSplitBrain, descSplitBrainNow, descTwoOwners} {
 		ch <- d
 	}
 }
@@ -81,6 +85,13 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPriZeroTx, r.Counters["priority_zero_sent"])
 		counter(descPriZeroRx, r.Counters["priority_zero_received"])
 		counter(descMasterChanges, r.Counters["master_changes"])
+		counter(descSplitBrain, r.Counters["split_brain_episodes"])
+		counter(descTwoOwners, r.Counters["two_owners_episodes"])
+		splitBrainNow := 0.0
+		if r.SplitBrain != nil && r.SplitBrain.Active {
+			splitBrainNow = 1
+		}
+		gauge(descSplitBrainNow, splitBrainNow)
 		for reason, n := range r.Discards {
 			counter(descDiscards, n, reason)
 		}

@@ -13,10 +13,11 @@ import (
 func TestCollector(t *testing.T) {
 	src := func() []api.RouterDetail {
 		return []api.RouterDetail{{
-			RouterStatus: api.RouterStatus{Name: "gw", Interface: "eth0", VRID: 51, Family: "ipv4", State: "Master", Priority: 150, EffectivePriority: 100, AdvertIntervalMS: 1000, MasterDownMS: 3414.0625},
-			Counters:     map[string]uint64{"master_transitions": 2, "adverts_sent": 40},
-			Discards:     map[string]uint64{"ttl": 3},
-			Tracked:      []api.Tracked{{Kind: "interface", Name: "eth1", Weight: -50, Failed: true}},
+			RouterStatus: api.RouterStatus{Name: "gw", Interface: "eth0", VRID: 51, Family: "ipv4", State: "Master", Priority: 150, EffectivePriority: 100, AdvertIntervalMS: 1000, MasterDownMS: 3414.0625,
+				SplitBrain: &api.Conflict{Active: true, Episodes: 3, Peers: []string{"10.77.0.2"}}},
+			Counters: map[string]uint64{"master_transitions": 2, "adverts_sent": 40, "split_brain_episodes": 3, "two_owners_episodes": 1},
+			Discards: map[string]uint64{"ttl": 3},
+			Tracked:  []api.Tracked{{Kind: "interface", Name: "eth1", Weight: -50, Failed: true}},
 		}}
 	}
 	reg := prometheus.NewPedanticRegistry()
@@ -37,12 +38,22 @@ govrrp_router_effective_priority{family="ipv4",interface="eth0",router="gw",vrid
 # HELP govrrp_router_master_down_interval_seconds Master_Down_Interval in use.
 # TYPE govrrp_router_master_down_interval_seconds gauge
 govrrp_router_master_down_interval_seconds{family="ipv4",interface="eth0",router="gw",vrid="51"} 3.4140625
+# HELP govrrp_router_split_brain_total Split-brain episodes: another Master heard while this router was Master (one per episode, not per advert).
+# TYPE govrrp_router_split_brain_total counter
+govrrp_router_split_brain_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 3
+# HELP govrrp_router_split_brain 1 while a split-brain episode runs.
+# TYPE govrrp_router_split_brain gauge
+govrrp_router_split_brain{family="ipv4",interface="eth0",router="gw",vrid="51"} 1
+# HELP govrrp_router_two_owners_total Episodes of priority 255 heard from two addresses (RFC 9568 8.3.2).
+# TYPE govrrp_router_two_owners_total counter
+govrrp_router_two_owners_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 1
 # HELP govrrp_track_failed 1 while a tracked object fails.
 # TYPE govrrp_track_failed gauge
 govrrp_track_failed{family="ipv4",interface="eth0",kind="interface",object="eth1",router="gw",vrid="51"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "govrrp_router_state", "govrrp_discards_total",
-		"govrrp_router_effective_priority", "govrrp_router_master_down_interval_seconds", "govrrp_track_failed"); err != nil {
+		"govrrp_router_effective_priority", "govrrp_router_master_down_interval_seconds", "govrrp_track_failed",
+		"govrrp_router_split_brain_total", "govrrp_router_split_brain", "govrrp_router_two_owners_total"); err != nil {
 		t.Fatal(err)
 	}
 }

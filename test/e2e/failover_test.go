@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
+
 	"govrrp/internal/linux/netnstest"
 )
 
@@ -32,14 +34,28 @@ func mac(t *testing.T, nd *netnstest.Node, dev string) string {
 	return ifi.HardwareAddr.String()
 }
 
-// neighMAC is the link-layer address the host's neighbour table holds for ip.
+// neighMAC is the link-layer address the host's neighbour table holds for
+// ip ("" when none or not valid). It asks netlink in the namespace, with no
+// process to start, so a poll loop measures within a few milliseconds.
 func neighMAC(nd *netnstest.Node, ip string) string {
-	out, _ := nd.IP("neigh", "show", ip)
-	f := strings.Fields(out)
-	for i := range f {
-		if f[i] == "lladdr" && i+1 < len(f) {
-			return f[i+1]
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return ""
+	}
+	fam := netlink.FAMILY_V4
+	if a.Is6() {
+		fam = netlink.FAMILY_V6
+	}
+	ns, err := nd.Handle.NeighList(0, fam)
+	if err != nil {
+		return ""
+	}
+	for _, n := range ns {
+		got, ok := netip.AddrFromSlice(n.IP)
+		if !ok || got.Unmap() != a || n.HardwareAddr == nil || n.State&(netlink.NUD_FAILED|netlink.NUD_INCOMPLETE|netlink.NUD_NOARP) != 0 {
+			continue
 		}
+		return n.HardwareAddr.String()
 	}
 	return ""
 }
