@@ -41,7 +41,7 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	)
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	p1, p2 := startPair(t, r1, r2, "", vip+"/24")
+	p1, p2 := startPair(t, r1, r2, "    accept: true\n", vip+"/24") // the host pings the VIP
 	mac1, mac2 := mac(t, r1, "eth0"), mac(t, r2, "eth0")
 	if !ping(l.host, vip) {
 		t.Fatal("host cannot reach the VIP")
