@@ -17,7 +17,8 @@ Prints every virtual router govrrpd runs, one row each:
   INTERFACE  where it runs
   VRID       virtual router ID
   FAMILY     ipv4 or ipv6
-  VER        VRRP version (2 or 3)
+  VER        VRRP version (2 or 3; 3+2 in the VRRPv2/v3 interoperation
+             mode, v2_compat)
   STATE      Initialize, Backup, Master or Fault
   PRIO       configured priority, "150→100" when tracking changed the one in use
   MASTER     the current master's address, "(us)" when this box is master
@@ -28,7 +29,7 @@ Prints every virtual router govrrpd runs, one row each:
               interface, vrid, family, version, state, priority,
               effective_priority, master, master_priority,
               advert_interval_ms, master_down_interval_ms, since,
-              addresses, vmac, accept, unicast)
+              addresses, vmac, accept, unicast, and v2_compat when set)
   -s PATH     govrrpd's control socket (see govrrp help)
 
 Exit status: 0 done, 1 govrrpd cannot be reached (the message says why),
@@ -75,11 +76,20 @@ func statusTable(w io.Writer, routers []api.RouterStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tINTERFACE\tVRID\tFAMILY\tVER\tSTATE\tPRIO\tMASTER\tINTERVAL\tFOR")
 	for _, r := range routers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
-			r.Name, r.Interface, r.VRID, r.Family, r.Version, r.State,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.Name, r.Interface, r.VRID, r.Family, versionText(r.Version, r.V2Compat, "+"), r.State,
 			priority(r.Priority, r.EffectivePriority), masterColumn(r), interval(r.AdvertIntervalMS), since(r.Since))
 	}
 	return tw.Flush()
+}
+
+// versionText is the VRRP version, "3+2" (sep "+") or "3+v2" (sep "+v")
+// for a router in the VRRPv2/v3 interoperation mode.
+func versionText(v uint8, v2Compat bool, sep string) string {
+	if v2Compat {
+		return fmt.Sprintf("%d%s2", v, sep)
+	}
+	return fmt.Sprint(v)
 }
 
 // masterColumn is the master's address, marked "(us)" when it is this box.

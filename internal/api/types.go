@@ -28,6 +28,9 @@ type RouterStatus struct {
 	VMAC              bool      `json:"vmac"`
 	Accept            bool      `json:"accept"`
 	Unicast           bool      `json:"unicast"`
+	// V2Compat: a VRRPv3 router in the VRRPv2/v3 interoperation mode
+	// (v2_compat), sending and hearing both versions [5798-8.4.2-b].
+	V2Compat bool `json:"v2_compat,omitempty"`
 }
 
 // RouterDetail is everything the daemon knows about one virtual router.

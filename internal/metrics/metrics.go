@@ -35,6 +35,13 @@ var (
 	descDiscards      = desc("discards_total", "Adverts dropped by a receive check, by reason.", "reason")
 	descMasterChanges = desc("master_changes_total", "Changes of the master address heard by this router.")
 	descTrackFailed   = desc("track_failed", "1 while a tracked object fails.", "kind", "object")
+
+	// The VRRPv2/v3 interoperation mode (v2_compat): only routers in it
+	// have these series, so their presence shows the mode.
+	descV2Tx        = desc("v2_adverts_sent_total", "VRRPv2 copies of adverts sent (v2_compat routers only).")
+	descV2Rx        = desc("v2_adverts_received_total", "VRRPv2 adverts received (v2_compat routers only).")
+	descV2Ignored   = desc("v2_ignored_from_v3_master_total", "VRRPv2 adverts ignored because their Master also sends VRRPv3 (v2_compat routers only).")
+	descV3WithoutV2 = desc("v3_without_v2_total", "VRRPv3 adverts from a router that sent no VRRPv2 since its last one (v2_compat routers only).")
 )
 
 var states = []string{"Initialize", "Backup", "Master", "Fault"}
@@ -48,7 +55,8 @@ func New(src Source) *Collector { return &Collector{src: src} }
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descPriority, descEffective, descMasterPrio, descInterval, descMasterDown,
-		descTransitions, descAdvertsTx, descAdvertsRx, descPriZeroTx, descPriZeroRx, descDiscards, descMasterChanges, descTrackFailed} {
+		descTransitions, descAdvertsTx, descAdvertsRx, descPriZeroTx, descPriZeroRx, descDiscards, descMasterChanges, descTrackFailed,
+		descV2Tx, descV2Rx, descV2Ignored, descV3WithoutV2} {
 		ch <- d
 	}
 }
@@ -81,6 +89,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descPriZeroTx, r.Counters["priority_zero_sent"])
 		counter(descPriZeroRx, r.Counters["priority_zero_received"])
 		counter(descMasterChanges, r.Counters["master_changes"])
+		if r.V2Compat {
+			counter(descV2Tx, r.Counters["v2_adverts_sent"])
+			counter(descV2Rx, r.Counters["v2_adverts_received"])
+			counter(descV2Ignored, r.Counters["v2_ignored_from_v3_master"])
+			counter(descV3WithoutV2, r.Counters["v3_without_v2"])
+		}
 		for reason, n := range r.Discards {
 			counter(descDiscards, n, reason)
 		}
