@@ -21,8 +21,14 @@ import (
 // answers for every other address too. Instead, govrrp owns one nftables
 // table (family arp) whose output chain drops exactly the ARP replies that
 // leave a parent with a VIP as sender address; the macvlan's own replies
-// (sender MAC = VMAC) leave through the macvlan and are untouched. IPv6 needs
-// nothing: neighbour solicitations are answered per interface.
+// (sender MAC = VMAC) leave through the macvlan and are untouched.
+//
+// IPv6 needs nothing for a VIP that lives only on the macvlan: neighbour
+// solicitations are answered per interface. An address owner's VIPs are
+// also the parent's own addresses, so the parent answers for them with its
+// MAC [5798-8.2.2-a][5798-8.2.2-d]; for IPv6 VIPs given to Guard the same
+// table name in family ip6 drops the neighbour advertisements that leave the
+// parent with a VIP as target (the macvlan's, with the VMAC, are untouched).
 type ARPGuard struct {
 	netnsFD int // -1: the caller's namespace
 	mu      sync.Mutex
@@ -56,14 +62,13 @@ func (g *ARPGuard) conn() (*nftables.Conn, error) {
 	return nftables.New()
 }
 
-// Guard drops the parent's ARP replies for vips.
+// Guard drops the parent's ARP replies for the IPv4 vips and its neighbour
+// advertisements for the IPv6 ones.
 func (g *ARPGuard) Guard(parent string, vips []netip.Addr) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, v := range vips {
-		if v.Is4() {
-			g.entries[guardEntry{parent, v}]++
-		}
+		g.entries[guardEntry{parent, v}]++
 	}
 	return g.sync()
 }
@@ -89,26 +94,65 @@ func (g *ARPGuard) Close() error {
 	return g.sync()
 }
 
-// sync rewrites the whole table from entries in one netlink batch: with at
+// sync rewrites the whole tables from entries in one netlink batch: with at
 // most a few hundred VIPs that is simpler and as atomic as editing rules.
 func (g *ARPGuard) sync() error {
 	c, err := g.conn()
 	if err != nil {
 		return fmt.Errorf("linux: nftables: %w", err)
 	}
+	var n4, n6 int
+	for e := range g.entries {
+		if e.vip.Is4() {
+			n4++
+		} else {
+			n6++
+		}
+	}
 	t := &nftables.Table{Family: nftables.TableFamilyARP, Name: ARPGuardTable}
-	tables, err := c.ListTablesOfFamily(nftables.TableFamilyARP)
-	if err != nil {
-		return fmt.Errorf("linux: nftables: %w", err)
+	t6 := &nftables.Table{Family: nftables.TableFamilyIPv6, Name: ARPGuardTable}
+	for _, x := range []*nftables.Table{t, t6} {
+		tables, err := c.ListTablesOfFamily(x.Family)
+		if err != nil {
+			return fmt.Errorf("linux: nftables: %w", err)
+		}
+		if slices.ContainsFunc(tables, func(y *nftables.Table) bool { return y.Name == ARPGuardTable }) {
+			c.DelTable(x)
+		}
 	}
-	if slices.ContainsFunc(tables, func(x *nftables.Table) bool { return x.Name == ARPGuardTable }) {
-		c.DelTable(t)
+	if n6 > 0 {
+		c.AddTable(t6)
+		ch := c.AddChain(&nftables.Chain{Name: "owner_parent_out", Table: t6, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter})
+		for e := range g.entries {
+			if e.vip.Is4() {
+				continue
+			}
+			ifname := make([]byte, unix.IFNAMSIZ)
+			copy(ifname, e.parent)
+			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
+				// ICMPv6 type = neighbour advertisement
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{136}},
+				// target address (after type, code, checksum and flags)
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 16},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
+				&expr.Verdict{Kind: expr.VerdictDrop},
+			}})
+		}
 	}
-	if len(g.entries) > 0 {
+	if n4 > 0 {
 		c.AddTable(t)
 		ch := c.AddChain(&nftables.Chain{Name: "vmac_parent_out", Table: t, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookRef(nfARPOut), Priority: nftables.ChainPriorityFilter})
 		for e := range g.entries {
+			if !e.vip.Is4() {
+				continue
+			}
 			ifname := make([]byte, unix.IFNAMSIZ)
 			copy(ifname, e.parent)
 			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{

@@ -10,9 +10,10 @@ import (
 	"govrrp/internal/testenv"
 )
 
-// The guard's table holds one drop rule per guarded (parent, IPv4 VIP),
-// follows Guard/Release reference counts, removes a stale table at start and
-// everything on Close [5798-8.1.2-a].
+// The guard's tables hold one drop rule per guarded (parent, VIP): ARP
+// replies for IPv4, neighbour advertisements for IPv6. They follow
+// Guard/Release reference counts; a stale table goes at start and everything
+// on Close [5798-8.1.2-a][5798-8.2.2-d].
 func TestARPGuard(t *testing.T) {
 	testenv.RequireTool(t, "nft")
 	lan := netnstest.NewLAN(t, 1)
@@ -28,6 +29,12 @@ func TestARPGuard(t *testing.T) {
 	nd.MustDo(t, func() error { return g.Guard("eth0", []netip.Addr{vip}) })
 	if r := rules(); !strings.Contains(r, `oifname "eth0" arp operation reply arp saddr ip 10.77.0.254 drop`) || strings.Count(r, "drop") != 1 {
 		t.Fatalf("rules after Guard:\n%s", r)
+	}
+	// An IPv6 VIP (an owner's, which the parent also has): its neighbour
+	// advertisements leaving the parent are dropped [5798-8.2.2-d].
+	if out6, _ := exec(nd, "nft", "list", "table", "ip6", ARPGuardTable); !strings.Contains(out6,
+		`oifname "eth0" icmpv6 type nd-neighbor-advert @th,64,128 0xfd770000000000000000000000000001 drop`) || strings.Count(out6, "drop") != 1 {
+		t.Fatalf("ip6 rules after Guard:\n%s", out6)
 	}
 	nd.MustDo(t, func() error { return g.Release("eth0", []netip.Addr{vip}) })
 	if r := rules(); strings.Count(r, "drop") != 1 {

@@ -1,0 +1,85 @@
+package e2e
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"govrrp/internal/linux/netnstest"
+)
+
+// physicalAnswer reports whether f is an ARP reply or a neighbour
+// advertisement for vip sent from the MAC phys.
+func physicalAnswer(f []byte, phys net.HardwareAddr, vip netip.Addr) bool {
+	if len(f) < 14 || !bytes.Equal(f[6:12], phys) {
+		return false
+	}
+	switch netnstest.EtherType(f) {
+	case 0x0806: // reply, sender protocol address
+		return len(f) >= 42 && f[20] == 0 && f[21] == 2 && netip.AddrFrom4([4]byte(f[28:32])) == vip
+	case 0x86dd: // NA, target address
+		return len(f) >= 78 && f[20] == 58 && f[54] == 136 && netip.AddrFrom16([16]byte(f[62:78])) == vip
+	}
+	return false
+}
+
+// An address owner in VMAC mode: its addresses are the interface's own, so
+// on main the parent answered ARP and NS for them (IPv6: hosts learnt the
+// physical MAC) or, for IPv4, nobody did (the ARP guard silenced the parent,
+// the macvlan did not have the address) and hosts could not reach them. Now
+// the owner's addresses are also on its macvlan while Master and the guard
+// drops the parent's ARP replies and neighbour advertisements for them:
+// from the daemon's start hosts learn only the VMAC [5798-8.1.2-a]
+// [5798-8.2.2-a] and the router sends no answer with its physical MAC for
+// the addresses it owns [5798-8.1.2-c][5798-8.2.2-d]. Stopping the daemon
+// leaves the owner's addresses on the interface.
+func TestOwnerVMAC(t *testing.T) {
+	for _, tc := range []struct {
+		name, vip string
+		addrs     []string
+		vmac      net.HardwareAddr
+	}{
+		{"ipv4", "10.77.0.254", []string{"10.77.0.254/24"}, net.HardwareAddr{0, 0, 0x5e, 0, 1, 51}},
+		{"ipv6", "fd77::254", []string{"fe80::51", "fd77::254/64"}, net.HardwareAddr{0, 0, 0x5e, 0, 2, 51}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, 1)
+			r1 := l.Nodes[0]
+			for _, a := range tc.addrs {
+				if !strings.Contains(a, "/") {
+					a += "/64"
+				}
+				r1.MustIP(t, "addr", "add", a, "dev", "eth0", "nodad")
+			}
+			phys, err := net.ParseMAC(mac(t, r1, "eth0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			vip := netip.MustParseAddr(tc.vip)
+			sniff := netnstest.Sniff(t, l.host, "eth0")
+			p := start(t, r1, routerYAML("own", "51", 255, "100ms", "    vmac: true\n", tc.addrs...))
+			p.waitState("own", "Master", 5*time.Second)
+			for range 3 {
+				if _, err := l.host.IP("neigh", "flush", "all"); err != nil {
+					t.Fatal(err)
+				}
+				if !ping(l.host, tc.vip) {
+					t.Fatalf("host cannot reach the owner's %s", tc.vip)
+				}
+				if got := neighMAC(l.host, tc.vip); got != tc.vmac.String() {
+					t.Errorf("host learnt %q for %s, want the VMAC %v (physical %v)", got, tc.vip, tc.vmac, phys)
+				}
+			}
+			if f, err := sniff.Next(100*time.Millisecond, func(f []byte) bool { return physicalAnswer(f, phys, vip) }); err == nil {
+				t.Errorf("the owner answered for %s with its physical MAC: % x", tc.vip, f)
+			}
+			p.stop()
+			if !hasAddr(t, r1, "eth0", tc.vip) {
+				t.Errorf("the owner's %s left eth0 when govrrpd stopped", tc.vip)
+			}
+		})
+	}
+}
