@@ -49,10 +49,21 @@ const nfARPOut nftables.ChainHook = 1
 const ARPGuardTable = "govrrp"
 
 // NewARPGuard returns a guard for the namespace of netnsFD (-1: the
-// caller's). It removes a table a killed instance left behind.
+// caller's), or an error when nftables cannot be used there. A table a
+// killed instance left behind stays until the first Guard (or Close)
+// replaces it in one netlink batch: a restarted daemon guards its VIPs
+// again with no moment in which the parent answers for them with its MAC
+// [5798-8.1.2-c].
 func NewARPGuard(netnsFD int) (*ARPGuard, error) {
 	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}}
-	return g, g.sync()
+	c, err := g.conn()
+	if err == nil {
+		_, err = c.ListTablesOfFamily(nftables.TableFamilyARP)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("linux: nftables: %w", err)
+	}
+	return g, nil
 }
 
 func (g *ARPGuard) conn() (*nftables.Conn, error) {

@@ -40,13 +40,22 @@ func TestARPGuard(t *testing.T) {
 	if r := rules(); strings.Count(r, "drop") != 1 {
 		t.Fatalf("one Release of two Guards removed the rule:\n%s", r)
 	}
-	// A new guard (a restarted daemon) starts from a clean table.
+	// A new guard (a restarted daemon) keeps the stale table until its
+	// first Guard replaces it: the VIPs stay guarded through the restart
+	// [5798-8.1.2-c], and only the new guard's rules remain.
 	var g2 *ARPGuard
 	nd.MustDo(t, func() (err error) { g2, err = NewARPGuard(-1); return err })
-	if r := rules(); strings.Contains(r, "drop") {
-		t.Fatalf("stale rules survived a restart:\n%s", r)
+	if r := rules(); strings.Count(r, "drop") != 1 {
+		t.Fatalf("the stale rule went before the new guard took over:\n%s", r)
 	}
-	nd.MustDo(t, func() error { return g2.Guard("eth0", []netip.Addr{vip}) })
+	other := netip.MustParseAddr("10.77.0.253")
+	nd.MustDo(t, func() error { return g2.Guard("eth0", []netip.Addr{other}) })
+	if r := rules(); strings.Count(r, "drop") != 1 || !strings.Contains(r, "10.77.0.253 drop") {
+		t.Fatalf("after the restarted guard's first Guard:\n%s", r)
+	}
+	if out6, _ := exec(nd, "nft", "list", "table", "ip6", ARPGuardTable); strings.Contains(out6, "drop") {
+		t.Fatalf("stale ip6 rules survived the restarted guard's first Guard:\n%s", out6)
+	}
 	nd.MustDo(t, g2.Close)
 	if out, err := exec(nd, "nft", "list", "tables"); err != nil || strings.Contains(out, ARPGuardTable) {
 		t.Fatalf("table left after Close: %s %v", out, err)
