@@ -34,8 +34,9 @@ func physicalAnswer(f []byte, phys net.HardwareAddr, vip netip.Addr) bool {
 // drops the parent's ARP replies and neighbour advertisements for them:
 // from the daemon's start hosts learn only the VMAC [5798-8.1.2-a]
 // [5798-8.2.2-a] and the router sends no answer with its physical MAC for
-// the addresses it owns [5798-8.1.2-c][5798-8.2.2-d]. Stopping the daemon
-// leaves the owner's addresses on the interface.
+// the addresses it owns [5798-8.1.2-c][5798-8.2.2-d], also across a restart
+// after kill -9. Stopping the daemon leaves the owner's addresses on the
+// interface.
 func TestOwnerVMAC(t *testing.T) {
 	for _, tc := range []struct {
 		name, vip string
@@ -60,7 +61,16 @@ func TestOwnerVMAC(t *testing.T) {
 			}
 			vip := netip.MustParseAddr(tc.vip)
 			sniff := netnstest.Sniff(t, l.host, "eth0")
-			p := start(t, r1, routerYAML("own", "51", 255, "100ms", "    vmac: true\n", tc.addrs...))
+			routers := routerYAML("own", "51", 255, "100ms", "    vmac: true\n", tc.addrs...)
+			p := start(t, r1, routers)
+			p.waitState("own", "Master", 5*time.Second)
+			// A restart after kill -9: the new daemon takes over the guard
+			// and the macvlan the old one left.
+			if err := p.cmd.Process.Kill(); err != nil {
+				t.Fatal(err)
+			}
+			<-p.waited
+			p = start(t, r1, routers)
 			p.waitState("own", "Master", 5*time.Second)
 			for range 3 {
 				if _, err := l.host.IP("neigh", "flush", "all"); err != nil {
