@@ -35,7 +35,9 @@ func (System) Sysctl(key string) (string, error) {
 // host (net.ipv4.conf.all.send_redirects is ORed with the interface's).
 // Owners are left out: their addresses are the interface's own. A missing
 // interface or an unreadable sysctl gives no warning (the missing interface
-// has its own).
+// has its own). The host checks (validate, govrrpd --check, start and
+// reload) add these to their warnings when their Host is also a Sysctls, as
+// System is.
 func RedirectWarnings(c *Config, s Sysctls) []*Error {
 	var out []*Error
 	seen := map[string]bool{}
