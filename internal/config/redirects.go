@@ -29,8 +29,8 @@ func (System) Sysctl(key string) (string, error) {
 // the parent, so it sends none (redirects are optional). Without one it
 // sends them from the interface's own address (IPv4: its primary address;
 // IPv6: its first link-local), which hosts ignore as not their router: at
-// best useless traffic. So each interface and family where a router without
-// a VMAC runs, the interface forwards and redirects are on, gets one warning
+// best useless traffic. So it warns once per interface and family where a
+// router without a VMAC runs, the interface forwards and redirects are on,
 // naming the fix. govrrp does not change these sysctls: they belong to the
 // host (net.ipv4.conf.all.send_redirects is ORed with the interface's).
 // Owners are left out: their addresses are the interface's own. A missing
@@ -76,8 +76,17 @@ func RedirectWarnings(c *Config, s Sysctls) []*Error {
 		out = append(out, &Error{
 			Pos:  r.PosOf("interface"),
 			What: fmt.Sprintf("%s forwards IPv4 with send_redirects on, so the kernel sends ICMP redirects from %s's own address, not the virtual one hosts route through; hosts ignore them [5798-8.1.1-a]", r.Interface, r.Interface),
-			Fix:  fmt.Sprintf("sysctl -w net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.%s.send_redirects=0 (both: the kernel ORs them), or write vmac: true", r.Interface),
+			Fix:  fmt.Sprintf("sysctl -w net.ipv4.conf.all.send_redirects=0 %s=0 (both: the kernel ORs them), or write vmac: true", sysctlName("net/ipv4/conf/"+r.Interface+"/send_redirects")),
 		})
 	}
 	return out
+}
+
+// sysctlName writes key as sysctl(8) takes it: dotted, or with slashes when
+// a part (an interface name like eth0.100) has a dot of its own.
+func sysctlName(key string) string {
+	if strings.Contains(key, ".") {
+		return key
+	}
+	return strings.ReplaceAll(key, "/", ".")
 }

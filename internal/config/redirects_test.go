@@ -50,6 +50,9 @@ func TestRedirectWarnings(t *testing.T) {
 		{"redirects off on all and the interface", v4, with("net/ipv4/conf/all/send_redirects", "0", "net/ipv4/conf/eth0/send_redirects", "0"), nil},
 		{"all on is enough (ORed)", v4, with("net/ipv4/conf/eth0/send_redirects", "0"), []string{"IPv4"}},
 		{"interface on is enough (ORed)", v4, with("net/ipv4/conf/all/send_redirects", "0"), []string{"IPv4"}},
+		{"a VLAN's dotted name in slash form", strings.ReplaceAll(v4, "eth0", "eth0.7"), fakeSysctls{
+			"net/ipv4/conf/eth0.7/forwarding": "1", "net/ipv4/conf/all/send_redirects": "1",
+		}, []string{"net.ipv4.conf.all.send_redirects=0 net/ipv4/conf/eth0.7/send_redirects=0"}},
 		{"missing interface", strings.Replace(v4, "eth0", "eth9", 1), routing, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
