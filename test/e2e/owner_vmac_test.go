@@ -2,8 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"net"
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -91,5 +93,55 @@ func TestOwnerVMAC(t *testing.T) {
 				t.Errorf("the owner's %s left eth0 when govrrpd stopped", tc.vip)
 			}
 		})
+	}
+}
+
+// A reload that changes a VMAC router's addresses in place moves the ARP
+// guard with them: the added address is guarded before it is installed, the
+// removed one released, so the parent never answers for a virtual address
+// with its physical MAC [5798-8.1.2-a].
+func TestVMACReloadMovesGuard(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	guarded := func() string {
+		out, _ := exec.Command("ip", "netns", "exec", r1.Name, "nft", "list", "table", "arp", "govrrp").CombinedOutput()
+		return string(out)
+	}
+	p := start(t, r1, routerYAML("gw", "51", 150, "100ms", "    vmac: true\n", "10.77.0.254/24"))
+	p.waitState("gw", "Master", 5*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, step := range []struct {
+		addrs     []string
+		want, not []string
+	}{
+		{[]string{"10.77.0.254/24", "10.77.0.253/24"}, []string{"10.77.0.254", "10.77.0.253"}, nil},
+		{[]string{"10.77.0.253/24"}, []string{"10.77.0.253"}, []string{"10.77.0.254"}},
+	} {
+		p.writeConfig(routerYAML("gw", "51", 150, "100ms", "    vmac: true\n", step.addrs...))
+		res, err := p.client.Reload(ctx)
+		if err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
+			t.Fatalf("reload to %v: %+v %v", step.addrs, res, err)
+		}
+		g := guarded()
+		for _, a := range step.want {
+			if !strings.Contains(g, "arp saddr ip "+a+" drop") {
+				t.Errorf("after the reload to %v, %s is not guarded:\n%s", step.addrs, a, g)
+			}
+		}
+		for _, a := range step.not {
+			if strings.Contains(g, "arp saddr ip "+a+" drop") {
+				t.Errorf("after the reload to %v, %s is still guarded:\n%s", step.addrs, a, g)
+			}
+		}
+	}
+	if _, err := l.host.IP("neigh", "flush", "all"); err != nil {
+		t.Fatal(err)
+	}
+	if !ping(l.host, "10.77.0.253") {
+		t.Fatal("the reloaded address is unreachable")
+	}
+	if got := neighMAC(l.host, "10.77.0.253"); got != "00:00:5e:00:01:33" {
+		t.Errorf("host learnt %q for the reloaded address, want the VMAC", got)
 	}
 }
