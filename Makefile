@@ -6,7 +6,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X govrrp/internal/version.Version=$(VERSION)
 FUZZTIME ?= 60s
 
-.PHONY: all build test unit lint fmt-check vet staticcheck deps bench fuzz demo clean
+.PHONY: all build test unit lint fmt-check vet staticcheck deps bench chaos fuzz demo clean
 
 all: build
 
@@ -49,6 +49,15 @@ bench:
 	if [ "$$(id -u)" != 0 ]; then echo "bench: not root, network benchmark skipped"; rm -f $$micro; exit 0; fi; \
 	$(GO) test -count=1 -timeout 90m -v -run '^TestBenchmarkReport$$' ./test/bench -bench-report -micro $$micro $(BENCHFLAGS); \
 	rc=$$?; rm -f $$micro; exit $$rc
+
+# The reliability campaign (root, a few minutes): bad input, floods,
+# partitions, kill -9, reload storms and configuration mistakes against
+# govrrpd in network namespaces; writes the figures into docs/RELIABILITY.md
+# and fails when govrrpd breaks a promise. CHAOSFLAGS="-cases partition,kill9"
+# reruns some (the document is then left alone).
+CHAOSFLAGS ?=
+chaos:
+	$(GO) test -count=1 -timeout 20m -v -run '^TestChaos$$' ./test/chaos -chaos-report $(CHAOSFLAGS)
 
 # Every native fuzz target, FUZZTIME each (default 60s).
 fuzz:

@@ -81,7 +81,7 @@ func newFake() *fakeBackend {
 		Addresses: []string{"10.77.1.254/24"}, Accept: true,
 	}
 	down := api.RouterStatus{
-		Name: "down", Interface: "eth2", VRID: 60, Family: "ipv4", Version: 3, State: "Fault", V2Compat: true,
+		Name: "down", Interface: "eth2", VRID: 60, Family: "ipv4", Version: 3, State: "Fault", V2Compat: true, FaultReason: "interface-missing",
 		Priority: 100, EffectivePriority: 100, AdvertIntervalMS: 1000,
 		Since: t0.Add(-4*24*time.Hour - 7*time.Hour - 12*time.Minute), Addresses: []string{"10.77.2.254/24"},
 	}

@@ -125,6 +125,9 @@ func showDetail(w io.Writer, r api.RouterDetail) error {
 
 	d.section("State")
 	d.kv("state", "%s", r.State)
+	if r.FaultReason != "" {
+		d.kv("fault", "%s", r.FaultReason)
+	}
 	if !r.Since.IsZero() {
 		d.kv("since", "%s (%s ago)", stamp(r.Since), since(r.Since))
 	}

@@ -19,15 +19,17 @@ Prints every virtual router govrrpd runs, one row each:
   FAMILY     ipv4 or ipv6
   VER        VRRP version (2 or 3; 3+2 in the VRRPv2/v3 interoperation
              mode, v2_compat)
-  STATE      Initialize, Backup, Master or Fault
+  STATE      Initialize, Backup, Master or Fault (why): link-down,
+             track-fault, interface-missing or no-address (it waits for
+             its interface to appear, or to get an address)
   PRIO       configured priority, "150→100" when tracking changed the one in use
   MASTER     the current master's address, "(us)" when this box is master
   INTERVAL   the advertisement interval in use
   FOR        how long it has been in this state
 
   --json      print a JSON array of router objects for scripts (name,
-              interface, vrid, family, version, state, priority,
-              effective_priority, master, master_priority,
+              interface, vrid, family, version, state, fault_reason,
+              priority, effective_priority, master, master_priority,
               advert_interval_ms, master_down_interval_ms, since,
               addresses, vmac, accept, unicast, and v2_compat when set)
   -s PATH     govrrpd's control socket (see govrrp help)
@@ -77,7 +79,7 @@ func statusTable(w io.Writer, routers []api.RouterStatus) error {
 	fmt.Fprintln(tw, "NAME\tINTERFACE\tVRID\tFAMILY\tVER\tSTATE\tPRIO\tMASTER\tINTERVAL\tFOR")
 	for _, r := range routers {
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
-			r.Name, r.Interface, r.VRID, r.Family, versionText(r.Version, r.V2Compat, "+"), r.State,
+			r.Name, r.Interface, r.VRID, r.Family, versionText(r.Version, r.V2Compat, "+"), stateColumn(r),
 			priority(r.Priority, r.EffectivePriority), masterColumn(r), interval(r.AdvertIntervalMS), since(r.Since))
 	}
 	return tw.Flush()
@@ -90,6 +92,14 @@ func versionText(v uint8, v2Compat bool, sep string) string {
 		return fmt.Sprintf("%d%s2", v, sep)
 	}
 	return fmt.Sprint(v)
+}
+
+// stateColumn is the state, with the reason when it is Fault.
+func stateColumn(r api.RouterStatus) string {
+	if r.FaultReason == "" {
+		return r.State
+	}
+	return r.State + " (" + r.FaultReason + ")"
 }
 
 // masterColumn is the master's address, marked "(us)" when it is this box.

@@ -16,14 +16,20 @@ const validateUsage = `Usage: govrrp validate [--no-host] [FILE]
 Checks a govrrpd configuration (default ` + config.DefaultFile + `) with
 the checks govrrpd makes when it starts or reloads, without contacting
 govrrpd or changing anything: first the file itself, then against this
-machine (every interface exists; priority 255 only where the interface has
-the virtual addresses). Prints "FILE: OK (N routers)" and one line per router,
-or every problem as FILE:LINE:COL: what is wrong; what to write instead.
+machine (no virtual address is already an address of the host unless the
+router owns it with priority 255, and an owner's interface has them; adverts
+fit the interface's MTU; control_group exists). Prints "FILE: OK (N routers)"
+and one line per router, or the problems as FILE:LINE:COL: what is wrong;
+what to write instead (the first 50, then how many more).
+
+Warnings, for what may appear later, do not fail the file: an interface
+that does not exist yet (govrrpd runs the router when it appears), a track
+script or notify command that is not installed.
 
   --no-host   skip the checks against this machine, e.g. on a build box
               that lacks the routers' interfaces
 
-Exit status: 0 valid, 1 the file has errors or cannot be read, 2 usage error.
+Exit status: 0 valid (warnings or not), 1 the file has errors or cannot be read, 2 usage error.
 `
 
 // host is the machine validate checks against; tests replace it.
@@ -51,25 +57,30 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprint(stderr, validateUsage)
 		return exitUsage
 	}
-	c, err := config.Load(file)
-	if err == nil && !*noHost {
-		err = c.CheckHost(host)
+	h := host
+	if *noHost {
+		h = nil
+	}
+	c, warns, err := config.LoadAndCheck(file, h)
+	for _, w := range warns {
+		fmt.Fprintf(stderr, "%s (warning)\n", w)
 	}
 	if err != nil {
-		var errs config.Errors
+		var errs *config.Errors
 		if !errors.As(err, &errs) {
 			fmt.Fprintf(stderr, "govrrp validate: %v\n", err)
 			return exitFail
 		}
-		for _, e := range errs {
-			fmt.Fprintln(stderr, e)
-		}
-		fmt.Fprintf(stderr, "%s: %s\n", file, plural(len(errs), "error", "errors"))
+		fmt.Fprintln(stderr, errs)
+		fmt.Fprintf(stderr, "%s: %s\n", file, plural(errs.Len(), "error", "errors"))
 		return exitFail
 	}
 	note := ""
 	if *noHost {
 		note = ", host checks skipped"
+	}
+	if len(warns) > 0 {
+		note += ", " + plural(len(warns), "warning", "warnings")
 	}
 	fmt.Fprintf(stdout, "%s: OK (%s%s)\n", file, plural(len(c.Routers), "router", "routers"), note)
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)

@@ -1,23 +1,40 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"govrrp/internal/config"
 )
 
-// fakeHost is a machine with the given interfaces and addresses.
+// fakeHost is a machine with the given interfaces and addresses (MTU
+// 1500), no groups, and every executable but those named "missing".
 type fakeHost map[string][]netip.Prefix
 
-func (h fakeHost) InterfaceAddrs(name string) ([]netip.Prefix, error) {
-	if a, ok := h[name]; ok {
-		return a, nil
+func (h fakeHost) Interfaces() ([]config.Interface, error) {
+	var out []config.Interface
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		out = append(out, config.Interface{Name: name, MTU: 1500, Addrs: h[name]})
 	}
-	return nil, config.ErrNoInterface
+	return out, nil
+}
+
+func (fakeHost) Group(string) error { return errors.New("unknown group") }
+
+func (fakeHost) Recorded(string) []netip.Addr { return nil }
+
+func (fakeHost) Executable(path string) error {
+	if strings.Contains(path, "missing") {
+		return errors.New("not found")
+	}
+	return nil
 }
 
 func setHost(t *testing.T, h config.Host) {
@@ -33,6 +50,7 @@ func TestValidateGolden(t *testing.T) {
 	setHost(t, fakeHost{
 		"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("fe80::1/64")},
 		"eth1": {netip.MustParsePrefix("10.77.1.1/24")},
+		"lo":   {netip.MustParsePrefix("127.0.0.1/8")},
 	})
 	for _, tc := range []struct {
 		name string
@@ -45,6 +63,10 @@ func TestValidateGolden(t *testing.T) {
 		// The file is fine; this machine is not the one it is for.
 		{"validate-host-bad", []string{"validate", filepath.Join("testdata", "host.yaml")}, 1},
 		{"validate-host-skipped", []string{"validate", filepath.Join("testdata", "host.yaml"), "--no-host"}, 0},
+		// A non-owner whose VIP is the host's own address (issue 12).
+		{"validate-host-address", []string{"validate", filepath.Join("testdata", "hostaddr.yaml")}, 1},
+		// A missing interface, hook or script may appear later: warnings, exit 0.
+		{"validate-warn", []string{"validate", filepath.Join("testdata", "warn.yaml")}, 0},
 		{"validate-missing", []string{"validate", filepath.Join("testdata", "missing.yaml")}, 1},
 		{"validate-two-files", []string{"validate", "a.yaml", "b.yaml"}, 2},
 		{"validate-v2compat", []string{"validate", "--no-host", filepath.Join("testdata", "v2compat.yaml")}, 0}, // shown as v3+v2 [5798-8.4.2-b]
@@ -77,9 +99,20 @@ func TestValidateSystemHost(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, errOut := runCmd("validate", name)
-	if code != 1 || out != "" || !strings.Contains(errOut, name+":3:") || !strings.Contains(errOut, `interface "govrrp-no-such0"`) ||
-		strings.Contains(errOut, ":2:") || !strings.HasSuffix(errOut, name+": 1 error\n") {
+	if code != 0 || !strings.HasPrefix(out, name+": OK (2 routers, 1 warning)") || !strings.Contains(errOut, name+":3:") ||
+		!strings.Contains(errOut, `interface "govrrp-no-such0"`) || !strings.HasSuffix(errOut, "(warning)\n") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// 127.0.0.1 is lo's: a non-owner would delete it.
+	if err := os.WriteFile(name, []byte(strings.Replace(conf, "priority: 255", "priority: 254", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd("validate", name)
+	if code != 1 || out != "" || !strings.Contains(errOut, name+":2:68: 127.0.0.1 is already an address of lo") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if err := os.WriteFile(name, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	code, out, errOut = runCmd("validate", "--no-host", name)
 	if code != 0 || errOut != "" || !strings.HasPrefix(out, name+": OK (2 routers, host checks skipped)") {
@@ -95,5 +128,23 @@ func TestValidateDefaultFile(t *testing.T) {
 	code, _, errOut := runCmd("validate")
 	if code != 1 || !strings.Contains(errOut, config.DefaultFile) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+// At most 50 errors are printed, then how many more.
+func TestValidateManyErrors(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("routers:\n  - {interface: eth0, vrid: 1, addresses: [10.77.0.1/24]}\n")
+	for i := range 1000 {
+		fmt.Fprintf(&b, "bad%d: 1\n", i)
+	}
+	name := filepath.Join(t.TempDir(), "many.yaml")
+	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCmd("validate", "--no-host", name)
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	if code != 1 || out != "" || len(lines) != 52 || lines[50] != "and 950 more" || lines[51] != name+": 1000 errors" {
+		t.Errorf("exit %d, %d lines, ending %q", code, len(lines), lines[max(len(lines)-2, 0):])
 	}
 }

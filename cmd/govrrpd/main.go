@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
+	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -71,9 +72,12 @@ refused and the running configuration stays). Inspect it with govrrp status.
 		fmt.Fprintln(os.Stdout, "govrrpd", version.Version)
 		return 0
 	}
-	cfg, err := config.Load(*file)
-	if err == nil {
-		err = cfg.CheckHost(config.System{})
+	// The checks of govrrp validate, from the same function.
+	cfg, warns, err := config.LoadAndCheck(*file, config.System{})
+	if *check || err != nil {
+		for _, w := range warns {
+			fmt.Fprintf(stderr, "govrrpd: %v (warning)\n", w)
+		}
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "govrrpd: %v\n", err)
@@ -85,6 +89,14 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	}
 	log := newLogger(cfg.Log, stderr)
 	slog.SetDefault(log)
+	for _, w := range warns {
+		log.Warn("configuration", "warning", w.Error())
+	}
+	// The next start, after a kill -9, and govrrp validate meanwhile know
+	// these addresses on the interfaces for ours (config.Record).
+	if err := config.Record(config.RecordFile(), cfg); err != nil {
+		log.Warn("recording the virtual addresses", "err", err)
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err == nil {
@@ -149,7 +161,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 		d.Stop()
 		return err
 	}
-	apiSrv := &http.Server{Handler: api.Handler(d), ReadHeaderTimeout: 5 * time.Second}
+	apiSrv := api.NewServer(d, api.DefaultLimits())
 	go apiSrv.Serve(ln)
 
 	var metricsSrv *http.Server
@@ -177,10 +189,8 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	for sig := range sigs {
 		if sig == syscall.SIGHUP {
 			sdNotify("RELOADING=1")
-			res := d.Reload()
-			if !res.OK {
-				log.Error("reload failed", "err", res.Error)
-			}
+			// A refused file is logged by the daemon, once.
+			d.Reload()
 			sdNotify("READY=1")
 			continue
 		}
@@ -196,6 +206,11 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	// event stream (govrrp watch) would hold the API's Shutdown for its
 	// whole timeout. Stop also ends every event stream.
 	d.Stop()
+	// The addresses are gone with the routers.
+	if rec := config.RecordFile(); rec != "" {
+		_ = os.Remove(rec)
+		_ = os.Remove(filepath.Dir(rec)) // when no other namespace's is left
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = apiSrv.Shutdown(ctx)

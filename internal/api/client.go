@@ -108,6 +108,11 @@ func (c *Client) Events(ctx context.Context, history int, fn func(Event)) error 
 		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		var eb ErrorBody
+		_ = json.NewDecoder(io.LimitReader(resp.Body, 64<<10)).Decode(&eb)
+		return fmt.Errorf("govrrpd refused the event stream (%s): %s", resp.Status, eb.Error)
+	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		var ev Event

@@ -2,11 +2,17 @@ package api
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net"
 	"net/http"
 	"strconv"
+	"time"
+
+	"golang.org/x/net/netutil"
 )
 
 // Backend is what the daemon exposes to the API.
@@ -19,46 +25,105 @@ type Backend interface {
 	Reload() ReloadResult
 }
 
-// Handler serves the API for b.
-func Handler(b Backend) http.Handler {
+// Limits bound what the clients of the control socket can hold. The socket
+// is only open to root and control_group, but a stuck script or a watcher
+// that stopped reading must not pile up goroutines, buffers and fds in the
+// daemon, nor lock the operator out.
+type Limits struct {
+	// MaxConns bounds the open connections; the next one waits in the
+	// socket's backlog until one closes.
+	MaxConns int
+	// MaxStreams bounds the open /v1/events streams; the next is refused
+	// with 503. It is below MaxConns so that streams alone never take the
+	// connections `govrrp status` needs.
+	MaxStreams int
+	// ReadHeaderTimeout and ReadTimeout bound reading a request.
+	ReadHeaderTimeout, ReadTimeout time.Duration
+	// WriteTimeout bounds writing one answer once it is ready (a reload of
+	// thousands of routers may take longer to prepare), and on an event
+	// stream each write: a watcher that stops reading is dropped after it.
+	WriteTimeout time.Duration
+	// IdleTimeout closes a kept-alive connection with no request.
+	IdleTimeout time.Duration
+}
+
+// DefaultLimits are govrrpd's: a handful of operators and monitoring
+// agents, each with a watch or two, and requests answered in milliseconds.
+func DefaultLimits() Limits {
+	return Limits{MaxConns: 64, MaxStreams: 32, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second}
+}
+
+// Server serves the API on a listener with Limits.
+type Server struct {
+	*http.Server
+	maxConns int
+}
+
+// NewServer returns the server for b; zero fields of lim take
+// DefaultLimits.
+func NewServer(b Backend, lim Limits) *Server {
+	def := DefaultLimits()
+	lim.MaxConns = cmp.Or(lim.MaxConns, def.MaxConns)
+	lim.MaxStreams = cmp.Or(lim.MaxStreams, def.MaxStreams)
+	lim.ReadHeaderTimeout = cmp.Or(lim.ReadHeaderTimeout, def.ReadHeaderTimeout)
+	lim.ReadTimeout = cmp.Or(lim.ReadTimeout, def.ReadTimeout)
+	lim.WriteTimeout = cmp.Or(lim.WriteTimeout, def.WriteTimeout)
+	lim.IdleTimeout = cmp.Or(lim.IdleTimeout, def.IdleTimeout)
+	return &Server{Server: &http.Server{
+		Handler:           handler(b, lim),
+		ReadHeaderTimeout: lim.ReadHeaderTimeout,
+		ReadTimeout:       lim.ReadTimeout,
+		WriteTimeout:      lim.WriteTimeout,
+		IdleTimeout:       lim.IdleTimeout,
+	}, maxConns: lim.MaxConns}
+}
+
+// Serve accepts at most MaxConns connections at a time on ln.
+func (s *Server) Serve(ln net.Listener) error {
+	return s.Server.Serve(netutil.LimitListener(ln, s.maxConns))
+}
+
+// Handler serves the API for b with DefaultLimits.
+func Handler(b Backend) http.Handler { return handler(b, DefaultLimits()) }
+
+func handler(b Backend, lim Limits) http.Handler {
+	// ready starts WriteTimeout once the answer is ready: the server's
+	// started when the request was read.
+	ready := func(w http.ResponseWriter) {
+		_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(lim.WriteTimeout))
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /v1/routers", func(w http.ResponseWriter, r *http.Request) {
-		writeJSONList(w, http.StatusOK, b.Routers())
+		rs := b.Routers()
+		ready(w)
+		writeJSONList(w, http.StatusOK, rs)
 	})
 	mux.HandleFunc("GET /v1/routers/{name}", func(w http.ResponseWriter, r *http.Request) {
 		d, ok := b.Router(r.PathValue("name"))
+		ready(w)
 		if !ok {
 			writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no router named " + strconv.Quote(r.PathValue("name"))})
 			return
 		}
 		writeJSON(w, http.StatusOK, d)
 	})
+	streams := make(chan struct{}, lim.MaxStreams)
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {
-		history, _ := strconv.Atoi(r.URL.Query().Get("history"))
-		past, ch := b.Subscribe(r.Context(), history)
-		w.Header().Set("Content-Type", "application/x-ndjson")
-		w.WriteHeader(http.StatusOK)
-		enc := json.NewEncoder(w)
-		flusher, _ := w.(http.Flusher)
-		for _, ev := range past {
-			if enc.Encode(ev) != nil {
-				return
-			}
+		select {
+		case streams <- struct{}{}:
+			defer func() { <-streams }()
+		default:
+			// Close the connection too: a client refused here is likely
+			// to open more, and an idle kept-alive one holds a slot.
+			w.Header().Set("Connection", "close")
+			writeJSON(w, http.StatusServiceUnavailable, ErrorBody{Error: fmt.Sprintf("too many event streams: %d are open, the limit; stop a `govrrp watch` or another watcher and retry", lim.MaxStreams)})
+			return
 		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-		for ev := range ch {
-			if enc.Encode(ev) != nil {
-				return
-			}
-			if flusher != nil {
-				flusher.Flush()
-			}
-		}
+		streamEvents(w, r, b, lim.WriteTimeout)
 	})
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		res := b.Reload()
+		ready(w)
 		code := http.StatusOK
 		if !res.OK {
 			code = http.StatusUnprocessableEntity
@@ -66,6 +131,39 @@ func Handler(b Backend) http.Handler {
 		writeJSON(w, code, res)
 	})
 	return mux
+}
+
+// streamEvents writes the requested history, then each new event, one JSON
+// object per line, until the client goes or the backend closes the channel.
+// Each write has its own deadline: a client that stops reading fills the
+// socket buffer, its write times out and the stream ends, and the backend
+// cuts off its channel when that falls behind, so it never holds the daemon
+// nor grows its memory.
+func streamEvents(w http.ResponseWriter, r *http.Request, b Backend, writeTimeout time.Duration) {
+	rc := http.NewResponseController(w)
+	history, _ := strconv.Atoi(r.URL.Query().Get("history"))
+	past, ch := b.Subscribe(r.Context(), history)
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	enc := json.NewEncoder(w)
+	write := func(evs ...Event) bool {
+		// Replaces the server's deadline for the whole answer, which a
+		// stream would pass.
+		_ = rc.SetWriteDeadline(time.Now().Add(writeTimeout))
+		for i := range evs {
+			if enc.Encode(&evs[i]) != nil {
+				return false
+			}
+		}
+		return rc.Flush() == nil
+	}
+	if !write(past...) {
+		return
+	}
+	for ev := range ch {
+		if !write(ev) {
+			return
+		}
+	}
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

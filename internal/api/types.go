@@ -5,6 +5,8 @@
 //	GET  /v1/routers/{name}   RouterDetail
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
+//
+// Connections, event streams and slow clients are bounded: see Limits.
 package api
 
 import "time"
@@ -16,8 +18,9 @@ type RouterStatus struct {
 	VRID              uint8     `json:"vrid"`
 	Family            string    `json:"family"` // ipv4 | ipv6
 	Version           uint8     `json:"version"`
-	State             string    `json:"state"`    // Initialize | Backup | Master | Fault
-	Priority          uint8     `json:"priority"` // configured
+	State             string    `json:"state"`                  // Initialize | Backup | Master | Fault
+	FaultReason       string    `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, link-down or track-fault
+	Priority          uint8     `json:"priority"`               // configured
 	EffectivePriority uint8     `json:"effective_priority"`
 	Master            string    `json:"master,omitempty"` // address of the current master, ours when Master
 	MasterPriority    uint8     `json:"master_priority,omitempty"`
@@ -60,7 +63,7 @@ type Tracked struct {
 type Event struct {
 	Time     time.Time `json:"time"`
 	Router   string    `json:"router,omitempty"`
-	Type     string    `json:"type"` // transition | priority | discards | reload | track
+	Type     string    `json:"type"` // transition | priority | discards | reload | track | overflow (this stream fell behind and ends)
 	From     string    `json:"from,omitempty"`
 	To       string    `json:"to,omitempty"`
 	Reason   string    `json:"reason,omitempty"`

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"regexp"
 	"time"
 
@@ -29,7 +30,7 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 	if len(r.Addresses) == 0 {
 		if set["addresses"] == nil {
 			p.fail(n, "add `addresses: [10.77.0.254/24]`", "router has no addresses")
-		} else if len(p.errs) == 0 {
+		} else if p.errs.Len() == 0 {
 			p.fail(at("addresses"), "list at least one virtual address", "addresses is empty")
 		}
 		return
@@ -107,6 +108,17 @@ func (p *parser) crossCheck(c *Config) {
 	}
 	byKey := map[key]*Router{}
 	byName := map[string]*Router{}
+	// A virtual address in two routers would be installed by one and
+	// deleted by the other as they change state independently.
+	type vipAt struct {
+		router int
+		pos    Pos
+	}
+	type vipKey struct {
+		addr   netip.Addr
+		ifname string // for a link-local address, which is one per link
+	}
+	byVIP := map[vipKey]vipAt{}
 	for i := range c.Routers {
 		r := &c.Routers[i]
 		keys := p.routerKeys[i]
@@ -128,6 +140,20 @@ func (p *parser) crossCheck(c *Config) {
 			p.fail(at("name"), "give each router its own name", "name %q is already used at line %d", r.Name, other.Pos.Line)
 		} else {
 			byName[r.Name] = r
+		}
+		for j, a := range r.Addresses {
+			pos := r.addrPos(j)
+			k := vipKey{addr: a.Addr()}
+			if a.Addr().IsLinkLocalUnicast() {
+				k.ifname = r.Interface
+			}
+			if first, dup := byVIP[k]; dup {
+				if first.router != i { // twice in one router is checkRouter's
+					p.errs.add(&Error{Pos: pos, What: fmt.Sprintf("%v is also a virtual address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
+				}
+				continue
+			}
+			byVIP[k] = vipAt{i, pos}
 		}
 		if n := keys["track"]; n != nil {
 			for _, t := range r.Track.Scripts {

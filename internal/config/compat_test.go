@@ -27,15 +27,15 @@ func TestV2Compat(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(tc.yaml))
-			var errs Errors
+			var errs *Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("got %v, want Errors", err)
 			}
-			if msg := errs[0].Error(); !strings.HasPrefix(msg, tc.want) {
+			if msg := errs.List[0].Error(); !strings.HasPrefix(msg, tc.want) {
 				t.Fatalf("got  %s\nwant %s…", msg, tc.want)
 			}
-			if !strings.Contains(errs[0].Fix, tc.fix) {
-				t.Fatalf("fix %q lacks %q", errs[0].Fix, tc.fix)
+			if !strings.Contains(errs.List[0].Fix, tc.fix) {
+				t.Fatalf("fix %q lacks %q", errs.List[0].Fix, tc.fix)
 			}
 		})
 	}

@@ -4,6 +4,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -22,6 +23,15 @@ type Config struct {
 	Log           Log
 	Routers       []Router
 	Scripts       map[string]Script
+
+	KeyPos map[string]Pos // where each top-level key written is (value position)
+}
+
+func (c *Config) posOf(key string) Pos {
+	if p, ok := c.KeyPos[key]; ok {
+		return p
+	}
+	return Pos{File: c.File, Line: 1, Col: 1}
 }
 
 // Log configures log/slog.
@@ -56,7 +66,7 @@ type Router struct {
 	Notify         [][]string // each an argv
 
 	Pos    Pos            // where the router's entry starts, for messages about it
-	KeyPos map[string]Pos // where each key written for it is (value position)
+	KeyPos map[string]Pos // where each key written for it is (value position); "addresses[i]" for each address
 }
 
 // PosOf returns where key was written for r, or where r starts.
@@ -65,6 +75,14 @@ func (r *Router) PosOf(key string) Pos {
 		return p
 	}
 	return r.Pos
+}
+
+// addrPos is where the i-th address of r was written.
+func (r *Router) addrPos(i int) Pos {
+	if p, ok := r.KeyPos[fmt.Sprintf("addresses[%d]", i)]; ok {
+		return p
+	}
+	return r.PosOf("addresses")
 }
 
 // Owner reports whether the router owns its addresses (priority 255).
@@ -107,6 +125,7 @@ type Script struct {
 	Timeout  time.Duration
 	Rise     int
 	Fall     int
+	Pos      Pos // where its exec is written
 }
 
 // Pos is a place in the configuration file.
@@ -131,15 +150,81 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s; %s", e.Pos, e.What, e.Fix)
 }
 
-// Errors is every problem found in one file, in file order.
-type Errors []*Error
+// Errors is the problems found in one file, in file order: the first
+// MaxErrors of them, and how many more there were. A file of a million
+// mistakes costs no more memory or output than one of fifty.
+type Errors struct {
+	List []*Error
+	More int
+}
 
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
+// MaxErrors is how many errors are kept and printed; the rest are counted.
+const MaxErrors = 50
+
+// maxText bounds the text of one error: values from the file are quoted in
+// it, and a value may be megabytes long.
+const maxText = 300
+
+func clip(s string) string {
+	if len(s) <= maxText {
+		return s
 	}
-	return strings.Join(lines, "\n")
+	return s[:maxText] + "…"
+}
+
+func (es *Errors) add(e *Error) {
+	if len(es.List) < MaxErrors {
+		es.List = append(es.List, e)
+		return
+	}
+	es.More++
+}
+
+// Len is how many errors were found, kept or counted.
+func (es *Errors) Len() int { return len(es.List) + es.More }
+
+func (es *Errors) Error() string {
+	var b strings.Builder
+	for i, e := range es.List {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		b.WriteString(e.Error())
+	}
+	if es.More > 0 {
+		fmt.Fprintf(&b, "\nand %d more", es.More)
+	}
+	return b.String()
+}
+
+// Summary is es on one bounded line for a log: the count and the first n.
+func (es *Errors) Summary(n int) string {
+	var b strings.Builder
+	if es.Len() == 1 {
+		b.WriteString("1 error: ")
+	} else {
+		fmt.Fprintf(&b, "%d errors: ", es.Len())
+	}
+	for i, e := range es.List[:min(n, len(es.List))] {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		b.WriteString(e.Error())
+	}
+	if rest := es.Len() - min(n, len(es.List)); rest > 0 {
+		fmt.Fprintf(&b, " | and %d more", rest)
+	}
+	return b.String()
+}
+
+// Summary renders err for a log line: an *Errors by its count and first
+// few, anything else as it is, cut to a bounded length.
+func Summary(err error) string {
+	var es *Errors
+	if errors.As(err, &es) {
+		return es.Summary(3)
+	}
+	return clip(err.Error())
 }
 
 // Router-level defaults (Schema documents them).

@@ -1,11 +1,16 @@
 package config
 
 import (
+	"cmp"
 	"errors"
 	"flag"
+	"fmt"
+	"maps"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -118,6 +123,22 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate key", base + "    priority: 10\n    priority: 20\n", "c.yaml:6:5: \"priority\" is set twice", "first is at line 5"},
 		{"log level", base + "log: {level: loud}\n", "c.yaml:5:14: \"loud\" is not valid here", "debug, info, warn, error"},
 		{"metrics listen", base + "metrics_listen: localhost\n", "c.yaml:5:17: metrics_listen \"localhost\"", "host:port"},
+		{"metrics port out of range", base + "metrics_listen: 127.0.0.1:99999\n", "c.yaml:5:17: metrics_listen \"127.0.0.1:99999\": port \"99999\" is not a number 1..65535", "host:port"},
+		{"metrics port name", base + "metrics_listen: 127.0.0.1:http\n", "c.yaml:5:17: port \"http\" is not a number", ""},
+		{"metrics host not an address", base + "metrics_listen: 127.0.0.1.1:9624\n", "c.yaml:5:17: metrics_listen \"127.0.0.1.1:9624\": \"127.0.0.1.1\" is not an IP address", ""},
+		{"metrics any address", base + "metrics_listen: :9624\n", "", ""},
+		{"metrics v6", base + "metrics_listen: \"[::1]:9624\"\n", "", ""},
+		// Nothing after --- would run; today it is silently dropped.
+		{"second document", base + "---\n" + base, "c.yaml:5:1: a second YAML document starts here", "remove the --- line"},
+		{"trailing document marker", base + "---\n", "", ""},
+		// One address in two routers: each would delete it when it leaves Master.
+		{"same address in two routers", base + "  - interface: eth1\n    vrid: 52\n    addresses:\n      - 10.77.0.9/24\n      - 10.77.0.254/24\n",
+			"c.yaml:9:9: 10.77.0.254 is also a virtual address of \"eth0-51-ipv4\" at c.yaml:4:17", "one virtual router"},
+		// fe80::51 on eth0 and on eth1 are two addresses: link-local is per link.
+		{"same link-local on two links", "routers:\n  - {interface: eth0, vrid: 51, addresses: [fe80::51, fd77::1]}\n  - {interface: eth1, vrid: 51, addresses: [fe80::51, fd77::2]}\n", "", ""},
+		{"same link-local on one link", "routers:\n  - {interface: eth0, vrid: 51, addresses: [fe80::51, fd77::1]}\n  - {interface: eth0, vrid: 52, addresses: [fe80::51, fd77::2]}\n", "c.yaml:3:45: fe80::51 is also a virtual address of \"eth0-51-ipv6\" at c.yaml:2:45", ""},
+		{"file too large", base + "#" + strings.Repeat("x", MaxFileSize) + "\n", "c.yaml:1:1: the file is larger than 4 MiB", ""},
+		{"alias bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + aliasLevels(6) + base, "c.yaml:1:1: YAML aliases add more than 100000 nodes", "fewer aliases"},
 		{"refresh too fast", base + "    announce: {refresh: 100ms}\n", "c.yaml:5:25: refresh 100ms would flood", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -128,66 +149,263 @@ func TestParseErrors(t *testing.T) {
 				}
 				return
 			}
-			var errs Errors
+			var errs *Errors
 			if !errors.As(err, &errs) {
 				t.Fatalf("got %v, want Errors", err)
 			}
-			msg := errs[0].Error()
+			msg := errs.List[0].Error()
 			if !strings.HasPrefix(msg, tc.want[:strings.Index(tc.want, ": ")+2]) || !strings.Contains(msg, tc.want[strings.Index(tc.want, ": ")+2:]) {
 				t.Fatalf("got  %s\nwant %s…", err, tc.want)
 			}
-			if tc.fix != "" && !strings.Contains(errs[0].Fix, tc.fix) {
-				t.Fatalf("fix %q lacks %q", errs[0].Fix, tc.fix)
+			if tc.fix != "" && !strings.Contains(errs.List[0].Fix, tc.fix) {
+				t.Fatalf("fix %q lacks %q", errs.List[0].Fix, tc.fix)
 			}
 		})
 	}
 }
 
+// aliasLevels writes levels anchors a1..aN, each a list of ten aliases
+// of the one before: ten to the N nodes in a few hundred bytes.
+func aliasLevels(levels int) string {
+	var b strings.Builder
+	for i := 1; i <= levels; i++ {
+		fmt.Fprintf(&b, "a%d: &a%d [%s]\n", i, i, strings.TrimSuffix(strings.Repeat(fmt.Sprintf("*a%d, ", i-1), 10), ", "))
+	}
+	return b.String()
+}
+
 // All problems of a file are reported at once, in file order.
 func TestParseReportsAll(t *testing.T) {
 	_, err := Parse("c.yaml", []byte(base+"    priority: 0\n    preempt: maybe\n"))
-	var errs Errors
-	if !errors.As(err, &errs) || len(errs) != 2 || errs[0].Pos.Line != 5 || errs[1].Pos.Line != 6 {
+	var errs *Errors
+	if !errors.As(err, &errs) || errs.Len() != 2 || errs.List[0].Pos.Line != 5 || errs.List[1].Pos.Line != 6 {
 		t.Fatalf("got %v", err)
 	}
 }
 
-type fakeHost map[string][]netip.Prefix
-
-func (h fakeHost) InterfaceAddrs(name string) ([]netip.Prefix, error) {
-	a, ok := h[name]
-	if !ok {
-		return nil, ErrNoInterface
+// A file of many mistakes keeps the first MaxErrors and counts the rest;
+// each message is bounded even when the value it quotes is not.
+func TestParseErrorsBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(base)
+	for i := range 1000 {
+		fmt.Fprintf(&b, "    k%d: 1\n", i)
 	}
-	return a, nil
+	b.WriteString("    priority: " + strings.Repeat("y", 100000) + "\n")
+	_, err := Parse("c.yaml", []byte(b.String()))
+	var errs *Errors
+	if !errors.As(err, &errs) || errs.Len() != 1001 || len(errs.List) != MaxErrors || errs.More != 1001-MaxErrors {
+		t.Fatalf("got %d errors kept, %d more", len(errs.List), errs.More)
+	}
+	out := errs.Error()
+	if lines := strings.Count(out, "\n") + 1; lines != MaxErrors+1 || !strings.HasSuffix(out, "\nand 951 more") {
+		t.Fatalf("%d lines, ending %q", lines, out[len(out)-40:])
+	}
+	sum := Summary(err)
+	if !strings.HasPrefix(sum, "1001 errors: c.yaml:5:5: unknown key \"k0\"") || !strings.HasSuffix(sum, " | and 998 more") || strings.Contains(sum, "\n") || len(sum) > 2000 {
+		t.Fatalf("summary %q", sum)
+	}
+	// A huge key: its message is cut.
+	_, err = Parse("c.yaml", []byte(base+"    priority: "+strings.Repeat("y", 100000)+"\n"))
+	if len(err.Error()) > 1000 {
+		t.Fatalf("one error is %d bytes", len(err.Error()))
+	}
+}
+
+// The issue's file: 200k aliases of one router, 1.4 MB. It took 21.7 s and
+// 3.8 GB; it is refused before any router is read.
+func TestParseManyAliases(t *testing.T) {
+	data := []byte("routers:\n  - &r {interface: eth0, vrid: 1, addresses: [10.77.0.1/24]}\n" + strings.Repeat("  - *r\n", 200000))
+	_, err := Parse("c.yaml", data)
+	var errs *Errors
+	if !errors.As(err, &errs) || errs.Len() != 1 || !strings.Contains(errs.List[0].What, "YAML aliases add more than") {
+		t.Fatalf("got %v", err)
+	}
+	// A few aliases, as people write them to share a block, are fine.
+	shared := "routers:\n  - {interface: eth0, vrid: 1, addresses: [10.77.0.1/24], notify: &n [[/usr/bin/logger, -t, vrrp]]}\n" +
+		"  - {interface: eth0, vrid: 2, addresses: [10.77.0.2/24], notify: *n}\n"
+	if _, err := Parse("c.yaml", []byte(shared)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func BenchmarkParseManyAliases(b *testing.B) {
+	data := []byte("routers:\n  - &r {interface: eth0, vrid: 1, addresses: [10.77.0.1/24]}\n" + strings.Repeat("  - *r\n", 200000))
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = Parse("c.yaml", data)
+	}
+}
+
+// fakeHost is a machine with the given interfaces (MTU 1500), groups and
+// executables.
+type fakeHost struct {
+	ifs    map[string][]netip.Prefix
+	groups []string
+	execs  []string
+	// recorded is what the record file of a running govrrpd lists.
+	recorded []netip.Addr
+}
+
+func (h fakeHost) Recorded(string) []netip.Addr { return h.recorded }
+
+func (h fakeHost) Interfaces() ([]Interface, error) {
+	var out []Interface
+	for _, name := range slices.Sorted(maps.Keys(h.ifs)) {
+		out = append(out, Interface{Name: name, MTU: 1500, Addrs: h.ifs[name]})
+	}
+	return out, nil
+}
+
+func (h fakeHost) Group(name string) error {
+	if slices.Contains(h.groups, name) {
+		return nil
+	}
+	return errors.New("unknown group")
+}
+
+func (h fakeHost) Executable(path string) error {
+	if slices.Contains(h.execs, path) {
+		return nil
+	}
+	return errors.New("not found")
 }
 
 func TestCheckHost(t *testing.T) {
-	host := fakeHost{"eth0": {netip.MustParsePrefix("10.77.0.1/24")}}
+	host := fakeHost{
+		ifs: map[string][]netip.Prefix{
+			"eth0": {netip.MustParsePrefix("10.77.0.1/24")},
+			"lo":   {netip.MustParsePrefix("127.0.0.1/8"), netip.MustParsePrefix("::1/128")},
+		},
+		groups: []string{"vrrp"},
+		execs:  []string{"/bin/true"},
+	}
+	many6 := "routers:\n  - interface: eth0\n    vrid: 51\n    addresses: [fe80::1"
+	for i := range 90 {
+		many6 += fmt.Sprintf(", fd77::%x", i+1)
+	}
+	many6 += "]\n"
 	for _, tc := range []struct {
-		name, yaml, want string
+		name, yaml, want, warn string
+		h                      Host
 	}{
-		{"ok", base, ""},
-		{"missing interface", strings.Replace(base, "eth0", "eth9", 1), `c.yaml:2:16: interface "eth9": no such interface; name an existing interface`},
-		{"owner without the address", base + "    priority: 255\n", "c.yaml:5:15: priority 255 means this box owns 10.77.0.254, but eth0 does not have it; write priority 1..254"},
-		{"owner with the address", strings.Replace(base, "10.77.0.254/24", "10.77.0.1/24", 1) + "    priority: 255\n", ""},
+		{name: "ok", yaml: base},
+		// Missing interfaces may appear later (VLAN, bond, VRF): a warning.
+		{name: "missing interface", yaml: strings.Replace(base, "eth0", "eth9", 1), warn: `c.yaml:2:16: interface "eth9": no such interface; the router waits in Fault`},
+		{name: "owner without the address", yaml: base + "    priority: 255\n", want: "c.yaml:5:15: priority 255 means this box owns 10.77.0.254, but eth0 does not have it; write priority 1..254"},
+		{name: "owner with the address", yaml: strings.Replace(base, "10.77.0.254/24", "10.77.0.1/24", 1) + "    priority: 255\n"},
+		// A non-owner's VIPs are deleted when it leaves Master: never one of the host's.
+		{name: "VIP is the interface's own address", yaml: strings.Replace(base, "10.77.0.254/24", "10.77.0.1/24", 1),
+			want: "c.yaml:4:17: 10.77.0.1 is already an address of eth0; govrrpd would delete it"},
+		{name: "VIP is another interface's address", yaml: strings.Replace(base, "[10.77.0.254/24]", "[10.77.0.254/24, 127.0.0.1]", 1),
+			want: "c.yaml:4:33: 127.0.0.1 is already an address of lo; govrrpd would delete it"},
+		{name: "VIP on a missing interface is still the host's", yaml: strings.Replace(strings.Replace(base, "eth0", "eth9", 1), "10.77.0.254/24", "10.77.0.1/24", 1),
+			want: "c.yaml:4:17: 10.77.0.1 is already an address of eth0", warn: `interface "eth9"`},
+		{name: "link-local VIP held by another link", yaml: strings.Replace(base, "[10.77.0.254/24]", "[fe80::51, fd77::1]", 1), h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": nil, "eth1": {netip.MustParsePrefix("fe80::51/64")}}}},
+		{name: "link-local VIP held by its link", yaml: strings.Replace(base, "[10.77.0.254/24]", "[fe80::51, fd77::1]", 1), h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("fe80::51/64")}}},
+			want: "c.yaml:4:17: fe80::51 is already an address of eth0"},
+		// At a reload the Master's own VIPs are on the interface: not the host's.
+		{name: "VIP installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.254/24")})},
+		// After a kill -9 the VIPs stay, and the record says they were govrrpd's.
+		{name: "VIP recorded by govrrpd", yaml: base, h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}, recorded: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}},
+		{name: "VIP not installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.9/24")}),
+			want: "c.yaml:4:17: 10.77.0.254 is already an address of eth0"},
+		// 40 + 8 + 91·16 = 1504 bytes.
+		{name: "advert larger than the MTU", yaml: many6, want: "c.yaml:4:16: an advert of 91 addresses is 1504 bytes, more than the MTU 1500 of eth0", warn: ""},
+		{name: "unknown control_group", yaml: "control_group: nobody-here\n" + base, want: `c.yaml:1:16: control_group "nobody-here": unknown group`},
+		{name: "known control_group", yaml: "control_group: vrrp\n" + base},
+		{name: "missing notify", yaml: base + "    notify: [/opt/hook]\n", warn: "c.yaml:5:13: notify command /opt/hook: not found; install it"},
+		{name: "missing notify in two routers warns once", yaml: base + "    notify: [/opt/hook]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253/24], notify: [/opt/hook]}\n", warn: "c.yaml:5:13: notify command /opt/hook: not found"},
+		{name: "missing script", yaml: base + "scripts:\n  chk: {exec: [/opt/chk, -q]}\n", warn: `c.yaml:6:15: script "chk": /opt/chk: not found`},
+		{name: "present script", yaml: base + "scripts:\n  chk: {exec: [/bin/true]}\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse("c.yaml", []byte(tc.yaml))
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = c.CheckHost(host)
-			if tc.want == "" {
-				if err != nil {
-					t.Fatal(err)
-				}
-				return
+			h := tc.h
+			if h == nil {
+				h = host
 			}
-			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			warns, err := Check(c, h)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("unexpected error %v", err)
+			case tc.want != "" && (err == nil || !strings.HasPrefix(err.Error(), tc.want)):
 				t.Fatalf("got  %v\nwant %s", err, tc.want)
 			}
+			switch {
+			case tc.warn == "" && len(warns) > 0:
+				t.Fatalf("unexpected warnings %v", warns)
+			case tc.warn != "" && (len(warns) != 1 || !strings.Contains(warns[0].Error(), tc.warn)):
+				t.Fatalf("warnings %v, want %s", warns, tc.warn)
+			}
 		})
+	}
+}
+
+// The record file round-trips through System.Recorded.
+func TestRecord(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c2, _ := Parse("c.yaml", []byte(strings.Replace(base, "[10.77.0.254/24]", "[fe80::1, fd77::1/64]", 1)))
+	if f := RecordFile(); !strings.HasPrefix(f, RecordDir+"/netns-") {
+		t.Fatalf("RecordFile %q", f)
+	}
+	path := filepath.Join(t.TempDir(), "d", "netns-1.vips")
+	if got := (System{}).Recorded(path); got != nil {
+		t.Fatalf("no file: %v", got)
+	}
+	if err := Record(path, c, c2); err != nil {
+		t.Fatal(err)
+	}
+	want := []netip.Addr{netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fd77::1")}
+	if got := (System{}).Recorded(path); !slices.Equal(got, want) {
+		t.Fatalf("recorded %v, want %v", got, want)
+	}
+}
+
+// The advert's size on the wire, IP header included (spec §3.1, length).
+func TestAdvertSize(t *testing.T) {
+	for _, tc := range []struct {
+		yaml string
+		want int
+	}{
+		{base, 20 + 8 + 4},
+		{base + "    version: 2\n", 20 + 8 + 4 + 8},
+		{strings.Replace(base, "[10.77.0.254/24]", "[fe80::1, fd77::1]", 1), 40 + 8 + 32},
+	} {
+		c, err := Parse("c.yaml", []byte(tc.yaml))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := AdvertSize(&c.Routers[0]); got != tc.want {
+			t.Errorf("%q: %d bytes, want %d", tc.yaml, got, tc.want)
+		}
+	}
+}
+
+// LoadAndCheck is the one entry point: parse errors stop before the host
+// checks; nil host skips them.
+func TestLoadAndCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.yaml")
+	os.WriteFile(good, []byte(strings.Replace(base, "eth0", "eth9", 1)), 0o644)
+	c, warns, err := LoadAndCheck(good, fakeHost{})
+	if err != nil || c == nil || len(warns) != 1 {
+		t.Fatalf("got %v, %v, %v", c, warns, err)
+	}
+	c, warns, err = LoadAndCheck(good, nil)
+	if err != nil || c == nil || len(warns) != 0 {
+		t.Fatalf("no host: got %v, %v, %v", c, warns, err)
+	}
+	big := filepath.Join(dir, "big.yaml")
+	os.WriteFile(big, []byte(base+"#"+strings.Repeat("x", 2*MaxFileSize)), 0o644)
+	if _, _, err := LoadAndCheck(big, nil); err == nil || !strings.Contains(err.Error(), "larger than 4 MiB") {
+		t.Fatalf("big file: %v", err)
 	}
 }
 
@@ -225,5 +443,29 @@ func TestReference(t *testing.T) {
 	}
 	if string(got) != want {
 		t.Fatal("docs/CONFIG.md is out of date: go test ./internal/config -run TestReference -update")
+	}
+}
+
+// The real machine's answers: lo exists with 127.0.0.1, root is a group,
+// /bin/sh runs; a plain file and a missing path do not.
+func TestSystemHost(t *testing.T) {
+	ifs, err := System{}.Interfaces()
+	if err != nil || !slices.ContainsFunc(ifs, func(i Interface) bool {
+		return i.Name == "lo" && i.MTU > 0 && slices.Contains(i.Addrs, netip.MustParsePrefix("127.0.0.1/8"))
+	}) {
+		t.Fatalf("interfaces %+v, %v", ifs, err)
+	}
+	if err := (System{}).Group("root"); err != nil {
+		t.Fatal(err)
+	}
+	if err := (System{}).Group("govrrp-no-such-group"); err == nil {
+		t.Fatal("an unknown group exists")
+	}
+	plain := filepath.Join(t.TempDir(), "plain")
+	os.WriteFile(plain, nil, 0o644)
+	for path, want := range map[string]string{"/bin/sh": "", plain: "not an executable file", "/govrrp/none": "not found", "/": "not an executable file"} {
+		if err := (System{}).Executable(path); fmt.Sprint(err) != cmp.Or(want, "<nil>") {
+			t.Errorf("Executable(%s) = %v, want %s", path, err, want)
+		}
 	}
 }

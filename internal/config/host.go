@@ -3,81 +3,320 @@ package config
 import (
 	"errors"
 	"fmt"
+	"io"
+	"maps"
 	"net"
 	"net/netip"
+	"os"
+	"os/user"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+
+	"govrrp/vrrp"
 )
 
 // Host is what the host checks need to know about the machine. They only
 // read: validating a file never changes the network.
 type Host interface {
-	// InterfaceAddrs returns the addresses of the named interface, or an
-	// error when it does not exist.
-	InterfaceAddrs(name string) ([]netip.Prefix, error)
+	// Interfaces lists every interface with its MTU and addresses.
+	Interfaces() ([]Interface, error)
+	// Group returns nil when the named group exists.
+	Group(name string) error
+	// Executable returns nil when path is a file that can be run.
+	Executable(path string) error
+	// Recorded returns the addresses in the record file at path (see
+	// Record), nil when there is none.
+	Recorded(path string) []netip.Addr
 }
 
-// ErrNoInterface is returned by Host implementations for a missing interface.
+// Interface is one interface of the host.
+type Interface struct {
+	Name  string
+	MTU   int
+	Addrs []netip.Prefix
+}
+
+// ErrNoInterface reports a missing interface.
 var ErrNoInterface = errors.New("no such interface")
 
-// CheckHost refuses what cannot run on this machine: a missing interface,
-// or priority 255 where the interface does not own every address.
-func (c *Config) CheckHost(h Host) error {
+// LoadAndCheck is the one way a configuration is accepted: govrrp validate,
+// govrrpd --check, govrrpd's start and every reload call it. It reads and
+// parses path (Load), then, unless h is nil (validate --no-host), checks it
+// against the host (Check). Warnings are what can work later (an interface
+// that is not there yet, a hook that is not installed yet); err is what can
+// never work and refuses the file.
+func LoadAndCheck(path string, h Host) (*Config, []*Error, error) {
+	c, err := Load(path)
+	if err != nil || h == nil {
+		return c, nil, err
+	}
+	warns, err := Check(c, h)
+	if err != nil {
+		return nil, warns, err
+	}
+	return c, warns, nil
+}
+
+// Check holds c against the machine h describes. It refuses (err, an
+// *Errors) what would hurt the host or can never run there: a virtual
+// address that an interface already has, unless the router owns it
+// (priority 255), where the host's address would be deleted when the router
+// leaves Master; an owner whose interface lacks the address; an advert
+// larger than the interface's MTU; an unknown control_group. It warns about
+// what may appear later: a missing interface (the router waits for it in
+// Fault), a missing track script or notify command.
+func Check(c *Config, h Host) (warnings []*Error, err error) {
 	var errs Errors
-	for i := range c.Routers {
-		r := &c.Routers[i]
-		addrs, err := h.InterfaceAddrs(r.Interface)
-		if err != nil {
-			errs = append(errs, &Error{Pos: r.PosOf("interface"), What: fmt.Sprintf("interface %q: %v", r.Interface, err), Fix: "name an existing interface (`ip link` lists them)"})
-			continue
-		}
-		if !r.Owner() {
-			continue
-		}
-		for _, vip := range r.Addresses {
-			if !hasAddr(addrs, vip.Addr()) {
-				errs = append(errs, &Error{
-					Pos:  r.PosOf("priority"),
-					What: fmt.Sprintf("priority 255 means this box owns %v, but %s does not have it", vip.Addr(), r.Interface),
-					Fix:  fmt.Sprintf("write priority 1..254, or add %v to %s as a real address", vip, r.Interface),
-				})
+	ifs, lerr := h.Interfaces()
+	if lerr != nil {
+		errs.add(&Error{Pos: Pos{File: c.File, Line: 1, Col: 1}, What: "reading the host's interfaces: " + lerr.Error()})
+		return nil, &errs
+	}
+	// The virtual addresses of govrrpd in this network namespace (those of
+	// its configuration, recorded at its start and reloads) are on the
+	// interfaces of its Masters, or left behind if it was killed with -9:
+	// not the host's.
+	own := map[netip.Addr]bool{}
+	for _, a := range h.Recorded(RecordFile()) {
+		own[a] = true
+	}
+	byName := make(map[string]*Interface, len(ifs))
+	holder := map[netip.Addr]string{}
+	for i := range ifs {
+		byName[ifs[i].Name] = &ifs[i]
+		for _, a := range ifs[i].Addrs {
+			if _, ok := holder[a.Addr()]; !ok && !own[a.Addr()] && !a.Addr().IsLinkLocalUnicast() {
+				holder[a.Addr()] = ifs[i].Name
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return errs
+	// A link-local address is one per link: only the router's interface
+	// can hold the same one.
+	holds := func(ifname string, a netip.Addr) (string, bool) {
+		if !a.IsLinkLocalUnicast() {
+			ifname, ok := holder[a]
+			return ifname, ok
+		}
+		if ifi := byName[ifname]; ifi != nil && !own[a] && slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == a }) {
+			return ifname, true
+		}
+		return "", false
 	}
-	return nil
-}
-
-func hasAddr(addrs []netip.Prefix, a netip.Addr) bool {
-	for _, p := range addrs {
-		if p.Addr() == a {
-			return true
+	if c.ControlGroup != "" {
+		if gerr := h.Group(c.ControlGroup); gerr != nil {
+			errs.add(&Error{Pos: c.posOf("control_group"), What: clip(fmt.Sprintf("control_group %q: %v", c.ControlGroup, gerr)), Fix: "name an existing group (getent group lists them), or remove the key"})
 		}
 	}
-	return false
+	checked := map[string]bool{}
+	for i := range c.Routers {
+		r := &c.Routers[i]
+		if !r.Owner() {
+			for j, vip := range r.Addresses {
+				if ifname, ok := holds(r.Interface, vip.Addr()); ok {
+					errs.add(&Error{
+						Pos:  r.addrPos(j),
+						What: fmt.Sprintf("%v is already an address of %s; govrrpd would delete it when %s leaves Master", vip.Addr(), ifname, r.Name),
+						Fix:  fmt.Sprintf("write an address no interface has, or priority 255 if this box owns %v; if an earlier govrrpd killed with -9 left it, remove it: ip address del %v dev %s", vip.Addr(), vip.Addr(), ifname),
+					})
+				}
+			}
+		}
+		ifi := byName[r.Interface]
+		if ifi == nil {
+			warnings = append(warnings, &Error{Pos: r.PosOf("interface"), What: clip(fmt.Sprintf("interface %q: %v", r.Interface, ErrNoInterface)), Fix: "the router waits in Fault until it appears; check the name if it should exist (ip link lists them)"})
+		} else {
+			if r.Owner() {
+				for _, vip := range r.Addresses {
+					if !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == vip.Addr() }) {
+						errs.add(&Error{
+							Pos:  r.PosOf("priority"),
+							What: fmt.Sprintf("priority 255 means this box owns %v, but %s does not have it", vip.Addr(), r.Interface),
+							Fix:  fmt.Sprintf("write priority 1..254, or add %v to %s as a real address", vip, r.Interface),
+						})
+					}
+				}
+			}
+			if n := AdvertSize(r); ifi.MTU > 0 && n > ifi.MTU {
+				errs.add(&Error{
+					Pos:  r.PosOf("addresses"),
+					What: fmt.Sprintf("an advert of %d addresses is %d bytes, more than the MTU %d of %s", len(r.Addresses), n, ifi.MTU, r.Interface),
+					Fix:  "split the addresses over several virtual routers",
+				})
+			}
+		}
+		for _, argv := range r.Notify {
+			if checked[argv[0]] {
+				continue // one warning per command, not per router
+			}
+			checked[argv[0]] = true
+			if xerr := h.Executable(argv[0]); xerr != nil {
+				warnings = append(warnings, &Error{Pos: r.PosOf("notify"), What: clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
+			}
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Scripts)) {
+		s := c.Scripts[name]
+		if len(s.Exec) == 0 {
+			continue
+		}
+		if xerr := h.Executable(s.Exec[0]); xerr != nil {
+			warnings = append(warnings, &Error{Pos: s.Pos, What: clip(fmt.Sprintf("script %q: %s: %v", name, s.Exec[0], xerr)), Fix: "install it, or fix the path; until then the script fails and its routers lose its weight"})
+		}
+	}
+	if errs.Len() > 0 {
+		return warnings, &errs
+	}
+	return warnings, nil
+}
+
+// AdvertSize is the length of r's adverts on the wire: the IP header (20
+// bytes for IPv4, 40 for IPv6; VRRP sends no options) and the VRRP message.
+func AdvertSize(r *Router) int {
+	m := vrrp.Message{Version: r.Version, Family: r.Family, Addresses: r.VIPs()}
+	ip := 20
+	if r.Family == vrrp.IPv6 {
+		ip = 40
+	}
+	return ip + m.Len()
+}
+
+// Except is h with own added to the recorded addresses: govrrpd passes the
+// addresses it installed itself, should the record file be unwritable.
+func Except(h Host, own []netip.Prefix) Host {
+	if len(own) == 0 {
+		return h
+	}
+	return except{h, own}
+}
+
+type except struct {
+	Host
+	own []netip.Prefix
+}
+
+func (e except) Recorded(path string) []netip.Addr {
+	out := e.Host.Recorded(path)
+	for _, p := range e.own {
+		out = append(out, p.Addr())
+	}
+	return out
+}
+
+// RecordDir holds the records of the virtual addresses govrrpd installs,
+// one file per network namespace (see Record).
+const RecordDir = "/run/govrrpd"
+
+// RecordFile is the record of the network namespace this process runs in
+// (addresses belong to a namespace, and so does the question whether one is
+// govrrpd's), or "" when that cannot be told.
+func RecordFile() string {
+	var st syscall.Stat_t
+	if err := syscall.Stat("/proc/self/ns/net", &st); err != nil {
+		return ""
+	}
+	return filepath.Join(RecordDir, fmt.Sprintf("netns-%d.vips", st.Ino))
+}
+
+// maxRecord bounds the record file read: an address takes about as many
+// bytes there as in the configuration (MaxFileSize).
+const maxRecord = 4 * MaxFileSize
+
+// Record writes the virtual addresses of cs (the running configuration,
+// and during a reload the next one too) to path, one per line, replacing
+// the file at once. An earlier instance killed with -9 leaves its
+// addresses on the interfaces; with this record, the next start (and a
+// validate while govrrpd runs) knows them for govrrpd's, not the host's.
+func Record(path string, cs ...*Config) error {
+	var b strings.Builder
+	for _, c := range cs {
+		for _, r := range c.Routers {
+			for _, a := range r.Addresses {
+				b.WriteString(a.Addr().String())
+				b.WriteByte('\n')
+			}
+		}
+	}
+	if path == "" {
+		return nil
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	tmp := path + ".new"
+	if err := os.WriteFile(tmp, []byte(b.String()), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // System is the Host of the machine the process runs on (its network
 // namespace), read through the standard library.
 type System struct{}
 
-// InterfaceAddrs implements Host.
-func (System) InterfaceAddrs(name string) ([]netip.Prefix, error) {
-	ifi, err := net.InterfaceByName(name)
-	if err != nil {
-		return nil, ErrNoInterface
-	}
-	as, err := ifi.Addrs()
+// Interfaces implements Host.
+func (System) Interfaces() ([]Interface, error) {
+	nifs, err := net.Interfaces()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]netip.Prefix, 0, len(as))
-	for _, a := range as {
-		if ipn, ok := a.(*net.IPNet); ok {
-			addr, _ := netip.AddrFromSlice(ipn.IP)
-			ones, _ := ipn.Mask.Size()
-			out = append(out, netip.PrefixFrom(addr.Unmap(), ones))
+	out := make([]Interface, 0, len(nifs))
+	for _, ni := range nifs {
+		ifi := Interface{Name: ni.Name, MTU: ni.MTU}
+		as, err := ni.Addrs()
+		if err != nil {
+			continue // gone since the list was read
 		}
+		for _, a := range as {
+			if ipn, ok := a.(*net.IPNet); ok {
+				addr, _ := netip.AddrFromSlice(ipn.IP)
+				ones, _ := ipn.Mask.Size()
+				ifi.Addrs = append(ifi.Addrs, netip.PrefixFrom(addr.Unmap(), ones))
+			}
+		}
+		out = append(out, ifi)
 	}
 	return out, nil
+}
+
+// Group implements Host.
+func (System) Group(name string) error {
+	_, err := user.LookupGroup(name)
+	return err
+}
+
+// Recorded implements Host.
+func (System) Recorded(path string) []netip.Addr {
+	if path == "" {
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	data, _ := io.ReadAll(io.LimitReader(f, maxRecord))
+	var out []netip.Addr
+	for line := range strings.Lines(string(data)) {
+		if a, err := netip.ParseAddr(strings.TrimSpace(line)); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// Executable implements Host.
+func (System) Executable(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return errors.New("not found")
+		}
+		return err
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return errors.New("not an executable file")
+	}
+	return nil
 }

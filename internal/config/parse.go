@@ -1,7 +1,9 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -16,23 +18,40 @@ import (
 	"govrrp/vrrp"
 )
 
+// Input limits. A configuration of thousands of routers is a few hundred
+// KiB; beyond these a file is a mistake or an attack, and refusing it early
+// keeps validate and a reload fast and small.
+const (
+	// MaxFileSize is the largest configuration file read.
+	MaxFileSize = 4 << 20
+	// MaxAliasNodes bounds what YAML aliases may add to the file: each
+	// alias stands for a copy of its anchor's nodes, so a small file of
+	// aliases of aliases can stand for billions of nodes.
+	MaxAliasNodes = 100_000
+)
+
 // Load reads and checks the configuration file at path. It does not look at
-// the host; see CheckHost.
+// the host; see Check and LoadAndCheck.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return nil, err
 	}
 	return Parse(path, data)
 }
 
-// Parse checks data, the contents of file. On failure the error is an Errors
-// listing every problem found.
+// Parse checks data, the contents of file. On failure the error is an
+// *Errors listing the problems found.
 func Parse(file string, data []byte) (*Config, error) {
 	p := &parser{file: file}
 	c := p.parse(data)
-	if len(p.errs) > 0 {
-		return nil, p.errs
+	if p.errs.Len() > 0 {
+		return nil, &p.errs
 	}
 	return c, nil
 }
@@ -49,36 +68,44 @@ type parser struct {
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, Col: n.Column} }
 
 func (p *parser) fail(n *yaml.Node, fix, format string, args ...any) {
-	p.errs = append(p.errs, &Error{Pos: p.pos(n), What: fmt.Sprintf(format, args...), Fix: fix})
+	p.errs.add(&Error{Pos: p.pos(n), What: clip(fmt.Sprintf(format, args...)), Fix: clip(fix)})
+}
+
+func (p *parser) failAt(line int, fix, what string) {
+	p.errs.add(&Error{Pos: Pos{File: p.file, Line: line, Col: 1}, What: clip(what), Fix: fix})
 }
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 func (p *parser) parse(data []byte) *Config {
 	c := &Config{File: p.file, ControlSocket: DefaultControlSocket, NotifyTimeout: DefaultNotifyTimeout, Log: Log{Format: "text", Level: "info"}, Scripts: map[string]Script{}}
+	if len(data) > MaxFileSize {
+		p.failAt(1, "split it, or remove what is not configuration", fmt.Sprintf("the file is larger than %d MiB", MaxFileSize>>20))
+		return c
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			line = strings.TrimSpace(strings.TrimPrefix(line, "yaml: unmarshal errors:"))
-			if line == "" {
-				continue
-			}
-			e := &Error{Pos: Pos{File: p.file, Line: 1, Col: 1}, What: "YAML syntax: " + line, Fix: "check the indentation and quoting there"}
-			if m := yamlLine.FindStringSubmatch(line); m != nil {
-				e.Pos.Line, _ = strconv.Atoi(m[1])
-				e.What = "YAML syntax near here: " + m[2]
-			}
-			p.errs = append(p.errs, e)
-		}
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		p.yamlError(err)
 		return c
 	}
 	if len(doc.Content) == 0 {
-		p.errs = append(p.errs, &Error{Pos: Pos{File: p.file, Line: 1, Col: 1}, What: "the file is empty", Fix: "write at least `routers:` with one router (see docs/CONFIG.md)"})
+		p.failAt(1, "write at least `routers:` with one router (see docs/CONFIG.md)", "the file is empty")
+		return c
+	}
+	// A second document (after ---) would be silently ignored: nothing in
+	// it would run. Reported after the first, in file order.
+	var extra yaml.Node
+	extraErr := dec.Decode(&extra)
+	if n := aliasNodes(&doc); n > MaxAliasNodes {
+		p.failAt(1, "write the values out, or use fewer aliases (*name)", fmt.Sprintf("YAML aliases add more than %d nodes to the file", MaxAliasNodes))
 		return c
 	}
 	root := doc.Content[0]
 	var routersNode *yaml.Node
+	c.KeyPos = map[string]Pos{}
 	p.mapping(root, "", func(k, v *yaml.Node) {
+		c.KeyPos[k.Value] = p.pos(v)
 		switch k.Value {
 		case "control_socket":
 			c.ControlSocket = p.str(v)
@@ -89,8 +116,8 @@ func (p *parser) parse(data []byte) *Config {
 			c.ControlGroup = p.str(v)
 		case "metrics_listen":
 			c.MetricsListen = p.str(v)
-			if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
-				p.fail(v, "write host:port, e.g. 127.0.0.1:9624", "metrics_listen %q: %v", c.MetricsListen, err)
+			if err := checkListen(c.MetricsListen); err != nil {
+				p.fail(v, "write host:port with an IP address and a port number, e.g. 127.0.0.1:9624 or [::1]:9624", "metrics_listen %q: %v", c.MetricsListen, err)
 			}
 		case "notify_timeout":
 			c.NotifyTimeout = p.duration(v, time.Second, 10*time.Minute)
@@ -120,11 +147,97 @@ func (p *parser) parse(data []byte) *Config {
 		p.fail(routersNode, "add at least one router", "routers is empty")
 	}
 	p.crossCheck(c)
+	if extraErr != io.EOF {
+		if extraErr != nil {
+			p.yamlError(extraErr)
+		} else if len(extra.Content) > 0 && extra.Content[0].Tag != "!!null" {
+			p.failAt(extra.Line, "keep one document: remove the --- line and merge what follows it", "a second YAML document starts here; govrrpd reads only one")
+		}
+	}
 	return c
 }
 
 // mapping calls fn for each key of n, refusing keys that Schema does not
 // list under path.
+func (p *parser) yamlError(err error) {
+	for _, line := range strings.Split(err.Error(), "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(line, "yaml: unmarshal errors:"))
+		if line == "" {
+			continue
+		}
+		e := &Error{Pos: Pos{File: p.file, Line: 1, Col: 1}, What: "YAML syntax: " + line, Fix: "check the indentation and quoting there"}
+		if m := yamlLine.FindStringSubmatch(line); m != nil {
+			e.Pos.Line, _ = strconv.Atoi(m[1])
+			e.What = "YAML syntax near here: " + m[2]
+		}
+		e.What = clip(e.What)
+		p.errs.add(e)
+	}
+}
+
+// aliasNodes counts the nodes that aliases add to the tree below n, up to
+// a little over MaxAliasNodes, in time linear in the file: each alias adds
+// a copy of its anchor, whose size (aliases inside it expanded) is computed
+// once per anchor.
+func aliasNodes(n *yaml.Node) int {
+	const limit = MaxAliasNodes + 1
+	size := map[*yaml.Node]int{}
+	var expanded func(n *yaml.Node) int
+	expanded = func(n *yaml.Node) int {
+		if s, ok := size[n]; ok {
+			return s
+		}
+		size[n] = limit // an anchor that contains itself
+		s := 1
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			s += expanded(n.Alias)
+		}
+		for _, c := range n.Content {
+			s = min(s+expanded(c), limit)
+		}
+		size[n] = s
+		return s
+	}
+	added := 0
+	var walk func(n *yaml.Node, depth int)
+	walk = func(n *yaml.Node, depth int) {
+		if added >= limit {
+			return
+		}
+		if depth > 10000 {
+			added = limit // nesting no configuration needs
+			return
+		}
+		if n.Kind == yaml.AliasNode && n.Alias != nil {
+			added = min(added+expanded(n.Alias), limit)
+		}
+		for _, c := range n.Content {
+			walk(c, depth+1)
+		}
+	}
+	walk(n, 0)
+	return added
+}
+
+// checkListen refuses what net.Listen would refuse at start, or resolve by
+// name: metrics_listen is an IP address (or nothing, or localhost) and a
+// port number.
+func checkListen(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		return err
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not a number 1..65535", port)
+	}
+	if host != "" && host != "localhost" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("%q is not an IP address", host)
+		}
+	}
+	return nil
+}
+
 func (p *parser) mapping(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
@@ -180,6 +293,7 @@ func (p *parser) router(n *yaml.Node) Router {
 		Pos: p.pos(n),
 	}
 	set := map[string]*yaml.Node{}
+	var addrNodes []*yaml.Node // of the addresses parsed, for messages about one
 	p.mapping(n, "routers[]", func(k, v *yaml.Node) {
 		set[k.Value] = v
 		switch k.Value {
@@ -239,6 +353,7 @@ func (p *parser) router(n *yaml.Node) Router {
 		case "addresses":
 			for _, a := range p.seq(v, "routers[].addresses") {
 				if pfx, ok := p.prefix(a); ok {
+					addrNodes = append(addrNodes, a)
 					r.Addresses = append(r.Addresses, pfx)
 				}
 			}
@@ -273,9 +388,12 @@ func (p *parser) router(n *yaml.Node) Router {
 			}
 		}
 	})
-	r.KeyPos = make(map[string]Pos, len(set))
+	r.KeyPos = make(map[string]Pos, len(set)+len(addrNodes))
 	for k, v := range set {
 		r.KeyPos[k] = p.pos(v)
+	}
+	for i, a := range addrNodes {
+		r.KeyPos[fmt.Sprintf("addresses[%d]", i)] = p.pos(a)
 	}
 	p.routerKeys = append(p.routerKeys, set)
 	p.checkRouter(&r, n, set)
@@ -310,7 +428,7 @@ func (p *parser) script(k, n *yaml.Node) Script {
 	p.mapping(n, "scripts.*", func(key, v *yaml.Node) {
 		switch key.Value {
 		case "exec":
-			s.Exec = p.argv(v, "exec")
+			s.Exec, s.Pos = p.argv(v, "exec"), p.pos(v)
 		case "interval":
 			s.Interval = p.duration(v, 100*time.Millisecond, time.Hour)
 		case "timeout":

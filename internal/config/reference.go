@@ -16,9 +16,33 @@ Generated from ` + "`internal/config/schema.go`" + ` by
 
 govrrpd reads one YAML file, ` + "`" + DefaultFile + "`" + ` by default or ` + "`govrrpd -c FILE`" + `.
 Parsing is strict: an unknown key, a wrong type, an out-of-range value or a rule broken between keys is
-refused with ` + "`file:line:col: what is wrong; what to write instead`" + `, every problem at once.
-` + "`govrrp validate FILE`" + ` runs the same checks, plus the host checks (interfaces exist, an owner
-(priority 255) has its addresses), without changing anything.
+refused with ` + "`file:line:col: what is wrong; what to write instead`" + `, the first 50 problems at once and
+then how many more. ` + "`govrrp validate FILE`" + `, ` + "`govrrpd -check`" + `, govrrpd's start and every reload run the
+same checks from the same code (` + "`config.LoadAndCheck`" + `), then the host checks below; ` + "`govrrp validate --no-host`" + `
+skips those. A refused reload keeps the running configuration and logs one line: the count of
+errors and the first three.
+
+**Host checks.** Refused, as they would hurt the host or can never run:
+
+- a virtual address that an interface of the host already has (its own address, ` + "`127.0.0.1`" + ` on ` + "`lo`" + `, ...),
+  unless the router owns it (priority 255): a non-owner deletes its virtual addresses when it leaves Master.
+  The message names the interface. Addresses govrrpd installed itself do not count: at start and reload it
+  records its configuration's virtual addresses for its network namespace
+  (` + "`/run/govrrpd/netns-INODE.vips`" + `, removed when it stops), so ` + "`govrrp validate`" + ` while it runs, a
+  reload while Master and a start after a ` + "`kill -9`" + ` that left them on the interfaces all pass;
+- priority 255 where the interface lacks one of the addresses;
+- an advert larger than the interface's MTU (IP header, 20 or 40 bytes, + 8 + 4 or 16 per address, + 8 for
+  VRRPv2 authentication);
+- a ` + "`control_group`" + ` that does not exist.
+
+Warned about, and still accepted (` + "`govrrp validate`" + ` exits 0), as they may appear later: an interface that
+does not exist (yet: a VLAN, bond or VRF created after govrrpd; the router waits in Fault), a track script
+or notify command that is not an executable file.
+
+**Limits.** The file is at most 4 MiB. YAML anchors and aliases are allowed, but aliases may add at most
+100000 nodes to the document (a few hundred bytes of aliases of aliases can otherwise stand for billions).
+One YAML document per file: a second one (after ` + "`---`" + `) is refused, not ignored. Each message is at most
+300 characters of text.
 
 Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
 
@@ -40,7 +64,8 @@ Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
 - VRRPv2 is IPv4 only, counts the interval in whole seconds, and has no ` + "`accept`" + ` or ` + "`checksum`" + `;
   ` + "`auth`" + ` is VRRPv2 only.
 - An IPv6 address list starts with the virtual link-local address (RFC 9568 §5.2.9).
-- ` + "`(interface, vrid, family)`" + ` and ` + "`name`" + ` are unique; tracked scripts are defined under ` + "`scripts`" + `.
+- ` + "`(interface, vrid, family)`" + ` and ` + "`name`" + ` are unique; so is each virtual address, across all routers;
+  tracked scripts are defined under ` + "`scripts`" + `.
 - A tracked object with weight 0 puts the router in Fault while it fails; otherwise the effective priority
   is the configured one plus the weights of the failed objects, clamped to 1..254. An owner (255) is never
   changed by tracking.

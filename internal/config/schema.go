@@ -17,8 +17,8 @@ type Key struct {
 // Schema lists every configuration key.
 var Schema = []Key{
 	{"control_socket", "path", DefaultControlSocket, "", "Unix socket of the control API (mode 0600)."},
-	{"control_group", "group name", "", "", "Group given read/write access to the control socket (mode 0660)."},
-	{"metrics_listen", "host:port", "", "", "Serve Prometheus metrics at http://ADDR/metrics; off when absent."},
+	{"control_group", "group name", "", "an existing group", "Group given read/write access to the control socket (mode 0660)."},
+	{"metrics_listen", "host:port", "", "IP address (or empty, or localhost) : 1..65535", "Serve Prometheus metrics at http://ADDR/metrics; off when absent."},
 	{"notify_timeout", "duration", "30s", "1s..10m", "A notify hook still running after this is killed (with its process group)."},
 	{"log", "mapping", "", "", "Logging."},
 	{"log.format", "string", "text", "text | json", "Log format (log/slog)."},
@@ -40,7 +40,7 @@ var Schema = []Key{
 	{"routers[].auth", "mapping", "", "", "VRRPv2 authentication (RFC 2338); VRRPv2 only."},
 	{"routers[].auth.type", "string", "none", "none | pass", "pass: 8-byte simple password as keepalived auth_type PASS. AH is not supported."},
 	{"routers[].auth.password", "string", "", "1..8 bytes", "The password for type pass."},
-	{"routers[].addresses", "list of address[/prefix]", "", "1..255, one family, required", "Virtual addresses; an IPv6 list starts with a link-local address. Without /prefix: /32 or /128."},
+	{"routers[].addresses", "list of address[/prefix]", "", "1..255, one family, required; none the host has (unless priority 255), none in another router; the advert fits the MTU", "Virtual addresses; an IPv6 list starts with a link-local address. Without /prefix: /32 or /128."},
 	{"routers[].reply_lower_priority", "bool", "true", "", "A Master hearing a lower priority answers at once with its own advert (RFC 9568 §6.4.3; keepalived does, FRR does not). VRRPv2 never does."},
 	{"routers[].strict", "bool", "false", "", "Discard adverts that fail the errata checks real peers fail (count 0, IPv6 first address not link-local, v2 address list)."},
 	{"routers[].track", "mapping", "", "", "Objects whose failure lowers the priority or puts the router in Fault."},

@@ -32,6 +32,7 @@ import (
 	"govrrp/internal/api"
 	"govrrp/internal/config"
 	"govrrp/internal/linux"
+	"govrrp/internal/notify"
 	"govrrp/internal/track"
 	"govrrp/vrrp"
 )
@@ -92,16 +93,31 @@ type Daemon struct {
 	vips     atomic.Pointer[map[netip.Addr]bool]
 	scripts  map[string]*scriptRun
 	watcher  *linux.LinkWatcher
-	// pending holds routers that could not start (their interface is
-	// missing); they start when the interface appears.
-	pending map[string]config.Router
-	// ifIndex remembers each interface's index: a new one means it was
-	// deleted and re-created, and its routers must reopen their sockets.
-	ifIndex map[string]int
+	// pending holds routers that cannot run (their interface is missing or
+	// has no address): they wait in Fault, holding nothing, and start when
+	// the link watcher reports the interface usable (relink).
+	pending map[string]parked
 
 	reloadMu sync.Mutex
 	stopping atomic.Bool
 }
+
+// parked is a router waiting for its interface.
+type parked struct {
+	cfg    config.Router
+	reason string // faultMissing or faultNoAddress
+	from   fsm.State
+	since  time.Time
+	// hooks ran the notify hooks of its entering Fault at start; the
+	// router's own runner must not start before they are done.
+	hooks *notify.Runner
+}
+
+// Why a router waits in Fault without running (api.RouterStatus.FaultReason).
+const (
+	faultMissing   = "interface-missing"
+	faultNoAddress = "no-address"
+)
 
 type scriptRun struct {
 	cfg    config.Script
@@ -120,9 +136,9 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	}
 	d := &Daemon{
 		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
-		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(),
+		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
-		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]config.Router{}, ifIndex: map[string]int{},
+		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
 	}
 	d.work = newWorkers(numWorkers, d.apply)
 	d.listen = d.listenLinux
@@ -157,8 +173,9 @@ func (d *Daemon) setVIPs(cfg *config.Config) {
 // reported as primary addresses.
 func (d *Daemon) isVIP(a netip.Addr) bool { return (*d.vips.Load())[a] }
 
-// Start opens everything and starts every router. A router that cannot
-// start (its interface is missing, say) is logged and the others run.
+// Start opens everything and starts every router. A router whose interface
+// is missing or has no address waits in Fault until it is usable; one that
+// cannot start for another reason is logged; the others run.
 func (d *Daemon) Start() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -185,23 +202,101 @@ func (d *Daemon) Start() error {
 func releaseMemory() { debug.FreeOSMemory() }
 
 // tryStart starts the routers of rcs, and parks those whose interface is
-// missing or has no address until it is usable. Called with d.mu held.
+// missing or has no address until it is usable: nothing is opened on an
+// interface that is not there (no socket, loop or VMAC). Called with d.mu
+// held.
 func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
-	_, failed := d.startRouters(rcs)
+	exists := map[string]bool{}
+	var ready []config.Router
 	for _, rc := range rcs {
+		ok, seen := exists[rc.Interface]
+		if !seen {
+			ok = d.linkState(rc.Interface).Exists
+			exists[rc.Interface] = ok
+		}
+		if !ok {
+			d.park(rc, faultMissing, fsm.Initialize, nil)
+			continue
+		}
+		ready = append(ready, rc)
+	}
+	for _, rc := range ready {
+		if p, ok := d.pending[rc.Name]; ok && p.hooks != nil {
+			closeHooks(p.hooks, d.hookTimeout) // its Fault hooks run before the router's own
+			p.hooks = nil
+			d.pending[rc.Name] = p
+		}
+	}
+	_, failed := d.startRouters(ready)
+	for _, rc := range ready {
 		err := failed[rc.Name]
-		if err == nil {
-			continue
+		switch {
+		case err == nil:
+			delete(d.pending, rc.Name)
+		case errors.Is(err, linux.ErrNoSource):
+			d.park(rc, faultNoAddress, fsm.Initialize, err)
+		case !d.linkState(rc.Interface).Exists: // gone meanwhile
+			d.park(rc, faultMissing, fsm.Initialize, err)
+		default:
+			delete(d.pending, rc.Name)
+			if errs != nil {
+				*errs = append(*errs, fmt.Errorf("router %s: %w", rc.Name, err))
+			}
+			d.log.Error("router not started", "router", rc.Name, "err", err)
 		}
-		if !d.linkState(rc.Interface).Exists || errors.Is(err, linux.ErrNoSource) {
-			d.pending[rc.Name] = rc
-			d.log.Warn("interface missing or without an address; the router starts when it is usable", "router", rc.Name, "interface", rc.Interface, "err", err)
-			continue
+	}
+}
+
+// park makes rc wait in Fault for its interface; from is the state it was
+// in (Initialize when it never ran). The log line and the event come once
+// per reason, not at every link event that finds the interface still
+// unusable. Called with d.mu held.
+func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error) {
+	p, ok := d.pending[rc.Name]
+	p.cfg = rc
+	if ok && p.reason == reason {
+		d.pending[rc.Name] = p
+		return
+	}
+	p.reason, p.from = reason, from
+	if !ok {
+		p.since = time.Now()
+	}
+	if !ok && from == fsm.Initialize {
+		// As a running router's entering Fault would (one that ran has
+		// told its hooks already: link-down).
+		if p.hooks = newHooks(rc.Notify, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
+			p.hooks.Notify(notify.Event{Router: rc.Name, From: from.String(), To: fsm.Fault.String(), Reason: reason,
+				Interface: rc.Interface, VRID: rc.VRID, Family: rc.Family.String(), Priority: rc.Priority})
 		}
-		if errs != nil {
-			*errs = append(*errs, fmt.Errorf("router %s: %w", rc.Name, err))
-		}
-		d.log.Error("router not started", "router", rc.Name, "err", err)
+	}
+	d.pending[rc.Name] = p
+	msg := "interface missing; the router waits in Fault until it appears"
+	if reason == faultNoAddress {
+		msg = "interface has no address to send from; the router waits in Fault until it has one"
+	}
+	args := []any{"router", rc.Name, "interface", rc.Interface}
+	if err != nil {
+		args = append(args, "err", err)
+	}
+	d.log.Warn(msg, args...)
+	d.events.publish(api.Event{Time: time.Now(), Router: rc.Name, Type: "transition", From: from.String(), To: fsm.Fault.String(), Reason: reason, Priority: rc.Priority})
+}
+
+// unpark forgets a waiting router that is removed, waiting for its hooks
+// (wait) or not. Called with d.mu held.
+func (d *Daemon) unpark(name string, wait bool) {
+	p, ok := d.pending[name]
+	if !ok {
+		return
+	}
+	delete(d.pending, name)
+	switch {
+	case p.hooks == nil:
+	case wait:
+		closeHooks(p.hooks, d.hookTimeout)
+	default:
+		go closeHooks(p.hooks, d.hookTimeout)
 	}
 }
 
@@ -209,7 +304,11 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 // priority 0 and withdraw their addresses), kills the scripts and removes
 // what the daemon created.
 func (d *Daemon) Stop() {
-	d.stopping.Store(true) // no interface comes back from now on (reopen)
+	d.stopping.Store(true) // no router starts or parks from now on (relink)
+	// A reload or relink under way finishes first: what it starts is
+	// stopped below.
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
 	d.mu.Lock()
 	loops := make([]*loop, 0, len(d.loops))
 	for _, l := range d.loops {
@@ -235,6 +334,9 @@ func (d *Daemon) Stop() {
 	for _, r := range d.routers {
 		r.close()
 	}
+	for name := range d.pending {
+		d.unpark(name, true)
+	}
 	waitScripts := d.stopScripts(nil)
 	_ = d.addrs.RemoveAll()
 	_ = d.vmacs.RemoveAll()
@@ -256,11 +358,13 @@ func (d *Daemon) openLoop(key ifaceKey) (*loop, error) {
 	if l := d.loops[key]; l != nil {
 		return l, nil
 	}
+	index := d.linkState(key.name).Index
 	sock, p, err := d.listen(key)
 	if err != nil {
 		return nil, err
 	}
 	l := newLoop(key, sock, p, d.clock, d.work.submit)
+	l.index = index
 	d.loops[key] = l
 	go l.run()
 	return l, nil
@@ -342,17 +446,20 @@ func (d *Daemon) watch(cfg *config.Config) error {
 	return nil
 }
 
-// linkChanged dispatches a link snapshot to the routers it concerns.
+// linkChanged dispatches a link snapshot to the routers it concerns, and
+// hands an interface that appeared, went away or was re-created (a new
+// index) to relink.
 func (d *Daemon) linkChanged(st linux.LinkState) {
-	if st.Exists && d.recreated(st) {
-		// In the background: reopen takes the reload lock, and a reload
-		// may be waiting for this watcher to close.
-		go d.reopen(st.Name)
-	}
 	d.mu.RLock()
 	defer d.mu.RUnlock()
+	again := false
 	for _, r := range d.routers {
-		if r.cfg.Interface == st.Name {
+		switch {
+		case r.cfg.Interface != st.Name:
+		case st.Exists && r.l.index != st.Index:
+			again = true // re-created: its socket is on the old device, relink restarts it
+		default:
+			again = again || r.l.index != st.Index
 			r.l.post(func() { r.setLink(st) })
 			d.updateSource(r, st)
 		}
@@ -362,60 +469,77 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 			}
 		}
 	}
+	for _, p := range d.pending {
+		again = again || (p.cfg.Interface == st.Name && (st.Exists || p.reason != faultMissing))
+	}
+	if again {
+		// In the background: relink takes the reload lock, and a reload
+		// may be waiting for this watcher to close.
+		go d.relink(st.Name)
+	}
 }
 
-// recreated records the interface's index and reports whether it changed
-// (deleted and re-created), or whether parked routers wait for it.
-func (d *Daemon) recreated(st linux.LinkState) bool {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	old := d.ifIndex[st.Name]
-	d.ifIndex[st.Name] = st.Index
-	if old != 0 && old != st.Index {
-		return true
-	}
-	for _, rc := range d.pending {
-		if rc.Interface == st.Name {
-			return true
-		}
-	}
-	return false
-}
-
-// reopen restarts the routers of an interface that came back (their
-// sockets, VMACs and addresses died with it) and starts parked ones.
-func (d *Daemon) reopen(name string) {
+// relink brings the routers of interface name in line with what it is now,
+// read again here (snapshots may be stale by the time this runs, or come in
+// any order): while it is missing its routers wait in Fault holding nothing
+// (their socket, loop, VMAC and addresses went with it); when it exists they
+// run on its current index, routers on a deleted one being restarted.
+func (d *Daemon) relink(name string) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
 	if d.stopping.Load() {
 		return
 	}
+	st := d.linkState(name)
 	d.mu.Lock()
 	var stale []*vr
 	for _, r := range d.routers {
-		if r.cfg.Interface == name {
+		if r.cfg.Interface == name && (!st.Exists || r.l.index != st.Index) {
 			stale = append(stale, r)
 		}
 	}
 	d.mu.Unlock()
 	for _, r := range stale {
-		d.stopRouter(r)
+		if st.Exists {
+			d.stopRouter(r)
+			continue
+		}
+		// Gone: nothing can be sent there. The router goes to Fault like
+		// a link down (if the watcher's snapshot has not done it yet),
+		// without the Shutdown's transition out of it.
+		r.l.do(func() {
+			r.setLink(linux.LinkState{Name: name})
+			r.l.detach(r)
+		})
+		d.work.barrier(r.slot)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var restart []config.Router
 	for _, r := range stale {
-		restart = append(restart, r.cfg)
 		r.close()
+		restart = append(restart, r.cfg)
 	}
-	for n, rc := range d.pending {
-		if rc.Interface == name {
-			restart = append(restart, rc)
-			delete(d.pending, n)
+	if !st.Exists {
+		for _, rc := range restart {
+			d.park(rc, faultMissing, fsm.Fault, nil)
+		}
+		for _, p := range d.pending {
+			if p.cfg.Interface == name {
+				d.park(p.cfg, faultMissing, fsm.Fault, nil) // had no address
+			}
+		}
+		return
+	}
+	appeared := len(stale) > 0
+	for _, p := range d.pending {
+		if p.cfg.Interface == name {
+			restart = append(restart, p.cfg)
+			appeared = appeared || p.reason == faultMissing
 		}
 	}
-	for _, rc := range restart {
-		d.log.Info("interface is back; starting router", "router", rc.Name, "interface", name)
+	if appeared {
+		d.log.Info("interface appeared; starting its routers", "interface", name, "index", st.Index)
 	}
 	d.tryStart(restart, nil)
 }

@@ -13,7 +13,7 @@ import (
 )
 
 func TestEventLog(t *testing.T) {
-	l := newEventLog()
+	l := newEventLog(nil)
 	for i := range eventHistory + 5 {
 		l.publish(api.Event{Detail: strconv.Itoa(i)})
 	}

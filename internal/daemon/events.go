@@ -2,26 +2,40 @@ package daemon
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"sync"
 
 	"govrrp/internal/api"
 )
 
 // eventLog keeps the recent events for the API and fans new ones out to
-// subscribers. Publishing never blocks: a subscriber that falls behind is
-// cut off (its channel closed) rather than slowing the routers.
+// subscribers. Publishing never blocks and a subscriber costs at most
+// subscriberBuffer events: one that falls behind is sent an "overflow"
+// event and cut off (its channel closed) rather than slowing the routers or
+// growing the daemon's memory.
 type eventLog struct {
 	mu   sync.Mutex
 	ring []api.Event
 	next int
 	full bool
 	subs map[chan api.Event]struct{}
+	cut  uint64 // subscribers cut off for falling behind
+	log  *slog.Logger
 }
 
-const eventHistory = 1024
+const (
+	eventHistory = 1024
+	// subscriberBuffer is how far a subscriber may fall behind: a burst of
+	// transitions at a reload of hundreds of routers, not a stalled reader.
+	subscriberBuffer = 256
+)
 
-func newEventLog() *eventLog {
-	return &eventLog{ring: make([]api.Event, eventHistory), subs: map[chan api.Event]struct{}{}}
+func newEventLog(log *slog.Logger) *eventLog {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &eventLog{ring: make([]api.Event, eventHistory), subs: map[chan api.Event]struct{}{}, log: log}
 }
 
 func (l *eventLog) publish(ev api.Event) {
@@ -33,12 +47,17 @@ func (l *eventLog) publish(ev api.Event) {
 		l.full = true
 	}
 	for ch := range l.subs {
-		select {
-		case ch <- ev:
-		default:
-			delete(l.subs, ch)
-			close(ch)
+		// Only publish sends, under l.mu, so a free slot stays free.
+		if len(ch) < cap(ch)-1 {
+			ch <- ev
+			continue
 		}
+		// The last slot is kept for saying why the stream ends.
+		ch <- api.Event{Time: ev.Time, Type: "overflow", Detail: fmt.Sprintf("this stream fell %d events behind and was closed; reconnect (govrrp watch --history N, or ?history=N) to catch up", cap(ch)-1)}
+		delete(l.subs, ch)
+		close(ch)
+		l.cut++
+		l.log.Warn("an event stream fell behind and was closed", "buffer", cap(ch), "streams_cut", l.cut)
 	}
 }
 
@@ -57,7 +76,7 @@ func (l *eventLog) history(n int) []api.Event {
 }
 
 func (l *eventLog) subscribe(ctx context.Context, n int) ([]api.Event, <-chan api.Event) {
-	ch := make(chan api.Event, 256)
+	ch := make(chan api.Event, subscriberBuffer)
 	l.mu.Lock()
 	past := l.history(n)
 	l.subs[ch] = struct{}{}

@@ -1,6 +1,8 @@
 package daemon
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -264,12 +266,19 @@ func routerCfg(name string, vrid, prio uint8, interval time.Duration) config.Rou
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 // fakeDaemon is a Daemon whose loops run on fake sockets with a real-time
-// fake clock; every interface "exists" and is up.
+// fake clock; every interface exists and is up (index 2) unless the test
+// says otherwise with setIndex.
 func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 	d := New(cfg, Options{Log: quiet})
-	fn := &fakeNet{socks: map[ifaceKey]*fakeSocket{}}
+	fn := &fakeNet{socks: map[ifaceKey]*fakeSocket{}, index: map[string]int{}}
 	d.clock = &fakeClock{real: time.Now()}
 	d.listen = func(key ifaceKey) (socket, poller, error) {
+		switch st := fn.link(key.name); {
+		case !st.Exists:
+			return nil, nil, fmt.Errorf("listen on %s: %w", key.name, errNoLink)
+		case !st.Primary.IsValid():
+			return nil, nil, fmt.Errorf("listen on %s: %w", key.name, linux.ErrNoSource)
+		}
 		fn.mu.Lock()
 		defer fn.mu.Unlock()
 		s := newFakeSocket(self4)
@@ -278,18 +287,60 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 		return s, newFakePoller(s), nil
 	}
 	d.addrs, d.announcer, d.watchLinks = &fn.addrs, &fn.ann, false
-	d.linkState = func(name string) linux.LinkState {
-		return linux.LinkState{Name: name, Exists: true, Index: 2, Up: true, Primary: self4}
-	}
+	d.linkState = fn.link
 	return d, fn
 }
+
+var errNoLink = errors.New("no such interface")
 
 type fakeNet struct {
 	mu     sync.Mutex
 	socks  map[ifaceKey]*fakeSocket
 	opened int
+	index  map[string]int // by interface; absent: 2, 0: missing
+	noAddr map[string]bool
 	addrs  fakeAddrs
 	ann    fakeAnnouncer
+}
+
+// setIndex makes interface name exist with index i, or be missing (0), and
+// returns the state the link watcher would report.
+func (f *fakeNet) setIndex(name string, i int) linux.LinkState {
+	f.mu.Lock()
+	f.index[name] = i
+	f.mu.Unlock()
+	return f.link(name)
+}
+
+// setAddress gives interface name its address (self4) or takes it away,
+// and returns the state the link watcher would report.
+func (f *fakeNet) setAddress(name string, has bool) linux.LinkState {
+	f.mu.Lock()
+	if f.noAddr == nil {
+		f.noAddr = map[string]bool{}
+	}
+	f.noAddr[name] = !has
+	f.mu.Unlock()
+	return f.link(name)
+}
+
+// link is the daemon's linkState: the interface as the test set it.
+func (f *fakeNet) link(name string) linux.LinkState {
+	f.mu.Lock()
+	i, ok := f.index[name]
+	noAddr := f.noAddr[name]
+	f.mu.Unlock()
+	if !ok {
+		i = 2
+	}
+	if i == 0 {
+		return linux.LinkState{Name: name}
+	}
+	st := linux.LinkState{Name: name, Exists: true, Index: i, Up: true}
+	if !noAddr {
+		st.Primary = self4
+	}
+	return st
 }
 
 // fakeAddrs records the installed addresses per device.

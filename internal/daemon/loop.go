@@ -102,6 +102,7 @@ const (
 // the workers after the batch's adverts are on the wire.
 type loop struct {
 	key   ifaceKey
+	index int // the interface's when the socket was opened: another means re-created (relink)
 	sock  socket
 	poll  poller
 	clock clock
@@ -326,6 +327,16 @@ func (l *loop) remove(r *vr) {
 		return
 	}
 	r.handle(fsm.Event{Kind: fsm.EventShutdown})
+	l.detach(r)
+}
+
+// detach takes r off the loop as it is, once its effects are flushed (a
+// router whose interface went away: nothing to send, nothing to shut
+// down). On the loop.
+func (l *loop) detach(r *vr) {
+	if l.routers[r.cfg.VRID] != r {
+		return
+	}
 	l.unschedule(r)
 	l.flush()
 	l.routers[r.cfg.VRID] = nil

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"net/netip"
 	"reflect"
 	"slices"
 	"time"
@@ -15,18 +16,55 @@ import (
 
 // Reload implements api.Backend: re-read the configuration file and apply
 // it. A file that fails validation is refused and the running
-// configuration stays.
+// configuration stays; one log line gives the count and the first errors.
 func (d *Daemon) Reload() api.ReloadResult {
-	cfg, err := config.Load(d.file)
-	if err == nil {
-		err = cfg.CheckHost(config.System{})
-	}
+	cfg, warns, err := config.LoadAndCheck(d.file, config.Except(config.System{}, d.installed()))
 	if err != nil {
-		d.log.Error("reload refused; the running configuration stays", "file", d.file, "err", err)
-		d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "refused: " + err.Error()})
-		return api.ReloadResult{OK: false, Error: err.Error()}
+		sum := config.Summary(err)
+		d.log.Error("reload refused; the running configuration stays", "file", d.file, "err", sum)
+		d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "refused: " + sum})
+		res := api.ReloadResult{OK: false, Error: err.Error()}
+		// The refused file's tree and errors are garbage now: give the
+		// memory back, as after a reload that succeeds.
+		releaseMemory()
+		return res
 	}
-	return d.Apply(cfg)
+	for _, w := range warns {
+		d.log.Warn("configuration", "warning", w.Error())
+	}
+	d.mu.RLock()
+	old := d.cfg
+	d.mu.RUnlock()
+	// Where the next start and govrrp validate of this file look
+	// (config.Record); both sets may be installed while it applies.
+	file := config.RecordFile()
+	d.record(file, old, cfg)
+	res := d.Apply(cfg)
+	d.record(file, cfg)
+	return res
+}
+
+func (d *Daemon) record(file string, cs ...*config.Config) {
+	if err := config.Record(file, cs...); err != nil {
+		d.log.Warn("recording the virtual addresses", "err", err)
+	}
+}
+
+// installed is the virtual addresses this daemon may have installed (its
+// Masters'): the host checks must not take them for the host's own. Those
+// of the running configuration count too, as a worker may be adding or
+// removing one right now.
+func (d *Daemon) installed() []netip.Prefix {
+	var out []netip.Prefix
+	if a, ok := d.addrs.(interface{ Installed() []netip.Prefix }); ok {
+		out = a.Installed()
+	}
+	d.mu.RLock()
+	for _, r := range d.cfg.Routers {
+		out = append(out, r.Addresses...)
+	}
+	d.mu.RUnlock()
+	return out
 }
 
 // comparable drops what does not change behaviour (positions in the file).
@@ -73,7 +111,16 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	for _, rc := range cfg.Routers {
 		wanted[rc.Name] = true
 		r := d.routers[rc.Name]
+		p, waiting := d.pending[rc.Name]
 		switch {
+		case waiting && reflect.DeepEqual(comparable(p.cfg), comparable(rc)):
+			// Still waits for its interface; relink starts it.
+			p.cfg = rc
+			d.pending[rc.Name] = p
+			res.Unchanged = append(res.Unchanged, rc.Name)
+		case waiting:
+			restart = append(restart, rc)
+			res.Restarted = append(res.Restarted, rc.Name)
 		case r == nil:
 			restart = append(restart, rc)
 			res.Added = append(res.Added, rc.Name)
@@ -94,6 +141,12 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	for name, r := range d.routers {
 		if !wanted[name] {
 			stopping = append(stopping, r)
+			res.Removed = append(res.Removed, name)
+		}
+	}
+	for name := range d.pending {
+		if !wanted[name] {
+			d.unpark(name, false)
 			res.Removed = append(res.Removed, name)
 		}
 	}
@@ -118,7 +171,6 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 		r.close()
 	}
 	d.cfg = cfg
-	clear(d.pending) // re-parked below if still missing
 	var errs []error
 	d.tryStart(restart, &errs)
 	if len(errs) > 0 {

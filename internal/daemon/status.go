@@ -8,7 +8,6 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
-	"govrrp/internal/config"
 	"govrrp/vrrp"
 )
 
@@ -29,9 +28,13 @@ func (r *vr) status() api.RouterStatus {
 	case st.State == fsm.Backup && st.MasterAddr.IsValid():
 		master, masterPrio = st.MasterAddr.String(), r.heardPrio
 	}
+	var fault string
+	if n := len(r.transitions); st.State == fsm.Fault && n > 0 {
+		fault = r.transitions[n-1].reason.String()
+	}
 	return api.RouterStatus{
 		Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
-		State: st.State.String(), Priority: c.Priority, EffectivePriority: st.Priority,
+		State: st.State.String(), FaultReason: fault, Priority: c.Priority, EffectivePriority: st.Priority,
 		Master: master, MasterPriority: masterPrio,
 		AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
 		Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
@@ -113,8 +116,8 @@ func (d *Daemon) snapshot(full bool) []api.RouterDetail {
 	}
 	var parked []api.RouterDetail
 	for _, rc := range d.cfg.Routers {
-		if _, ok := d.pending[rc.Name]; ok {
-			parked = append(parked, pendingDetail(&rc))
+		if p, ok := d.pending[rc.Name]; ok {
+			parked = append(parked, p.detail())
 		}
 	}
 	order := make(map[string]int, len(d.cfg.Routers))
@@ -139,22 +142,26 @@ func (d *Daemon) snapshot(full bool) []api.RouterDetail {
 			out = append(out, dets...)
 		}
 	}
+	out = append(out, parked...)
 	slices.SortStableFunc(out, func(a, b api.RouterDetail) int { return order[a.Name] - order[b.Name] })
-	return append(out, parked...)
+	return out
 }
 
-// pendingDetail describes a router waiting for its interface: it cannot
-// run, which is what Fault means.
-func pendingDetail(c *config.Router) api.RouterDetail {
+// detail describes a router waiting for its interface: it cannot run,
+// which is what Fault means.
+func (p *parked) detail() api.RouterDetail {
+	c := &p.cfg
 	addrs := make([]string, len(c.Addresses))
-	for i, p := range c.Addresses {
-		addrs[i] = p.String()
+	for i, a := range c.Addresses {
+		addrs[i] = a.String()
 	}
 	return api.RouterDetail{
 		RouterStatus: api.RouterStatus{Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
-			State: fsm.Fault.String(), Priority: c.Priority, EffectivePriority: c.Priority, Addresses: addrs, VMAC: c.VMAC},
+			State: fsm.Fault.String(), FaultReason: p.reason, Priority: c.Priority, EffectivePriority: c.Priority, Since: p.since,
+			Addresses: addrs, VMAC: c.VMAC, Unicast: len(c.UnicastPeers) > 0},
+		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval),
 		Counters: map[string]uint64{}, Discards: map[string]uint64{},
-		Transitions: []api.Event{{Type: "transition", Router: c.Name, To: fsm.Fault.String(), Reason: "interface missing or without an address"}},
+		Transitions: []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
 	}
 }
 
@@ -175,11 +182,11 @@ func (d *Daemon) Routers() []api.RouterStatus {
 func (d *Daemon) Router(name string) (api.RouterDetail, bool) {
 	d.mu.RLock()
 	r := d.routers[name]
-	rc, parked := d.pending[name]
+	p, waiting := d.pending[name]
 	d.mu.RUnlock()
 	if r == nil {
-		if parked {
-			return pendingDetail(&rc), true
+		if waiting {
+			return p.detail(), true
 		}
 		return api.RouterDetail{}, false
 	}

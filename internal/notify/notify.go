@@ -2,18 +2,18 @@
 // router: each hook's argv plus ROUTER FROM TO REASON, the same in the
 // environment, no shell, one at a time and in order per router, each with a
 // timeout, never blocking the state machine that reports the transition.
+// A hook's output is logged up to proc.MaxOutput bytes.
 package notify
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/exec"
 	"sync"
-	"syscall"
 	"time"
+
+	"govrrp/internal/proc"
 )
 
 // Event is one transition.
@@ -62,7 +62,8 @@ type Runner struct {
 }
 
 // New returns a Runner for hooks (each an argv). It starts nothing until the
-// first Notify; Close stops it.
+// first Notify; Close stops it. log is the router's: its lines do not repeat
+// the router's name.
 func New(hooks [][]string, timeout time.Duration, log *slog.Logger) *Runner {
 	if log == nil {
 		log = slog.Default()
@@ -82,7 +83,7 @@ func (r *Runner) Notify(ev Event) {
 		return
 	}
 	if len(r.pending) >= MaxPending {
-		r.log.Warn("notify hooks are too slow; dropping the oldest pending event", "router", ev.Router, "dropped_from", r.pending[0].From, "dropped_to", r.pending[0].To)
+		r.log.Warn("notify hooks are too slow; dropping the oldest pending event", "dropped_from", r.pending[0].From, "dropped_to", r.pending[0].To)
 		r.pending = r.pending[1:]
 		r.dropped++
 	}
@@ -142,21 +143,14 @@ func (r *Runner) loop(running chan struct{}) {
 }
 
 func (r *Runner) run(argv []string, ev Event) {
-	ctx, cancel := context.WithTimeout(r.ctx, r.timeout)
-	defer cancel()
-	args := append(append([]string{}, argv[1:]...), ev.Router, ev.From, ev.To, ev.Reason)
-	cmd := exec.CommandContext(ctx, argv[0], args...)
-	cmd.Env = append(os.Environ(), ev.env()...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	out, err := cmd.CombinedOutput()
+	args := append(append(append([]string{}, argv...), ev.Router, ev.From, ev.To), ev.Reason)
+	res := proc.Run(r.ctx, args, append(os.Environ(), ev.env()...), r.timeout)
 	switch {
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		r.log.Warn("notify hook timed out and was killed", "router", ev.Router, "hook", argv[0], "timeout", r.timeout)
-	case err != nil:
-		r.log.Warn("notify hook failed", "router", ev.Router, "hook", argv[0], "err", err, "output", string(out))
+	case res.TimedOut:
+		r.log.Warn("notify hook timed out and was killed", "hook", argv[0], "timeout", r.timeout, "output", res.Output)
+	case res.Err != nil:
+		r.log.Warn("notify hook failed", "hook", argv[0], "err", res.Err, "output", res.Output)
 	default:
-		r.log.Debug("notify hook ran", "router", ev.Router, "hook", argv[0], "to", ev.To, "output", string(out))
+		r.log.Debug("notify hook ran", "hook", argv[0], "to", ev.To, "output", res.Output)
 	}
 }

@@ -1,7 +1,9 @@
 package notify
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -9,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"govrrp/internal/proc"
 )
 
 // Hooks run in order with the arguments and environment of each event, and
@@ -181,4 +185,40 @@ func TestCloseCancelled(t *testing.T) {
 		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 		return err != nil || strings.Contains(string(st), ") Z ")
 	})
+}
+
+// A hook printing 50 MB is logged with its first proc.MaxOutput bytes and a
+// truncation mark, once, and running it allocates a bounded amount: the
+// daemon's memory and log do not grow with what a hook prints.
+func TestHookOutputBounded(t *testing.T) {
+	const printed = 50 << 20
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "hook.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\nyes chatty | head -c "+strconv.Itoa(printed)+"\nexit 1\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var logBuf bytes.Buffer
+	r := New([][]string{{hook}}, time.Minute, slog.New(slog.NewTextHandler(&logBuf, nil)))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	r.Notify(Event{Router: "gw", From: "backup", To: "master"})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	r.Close(ctx)
+	runtime.ReadMemStats(&after)
+	line := logBuf.String()
+	if strings.Count(line, "\n") != 1 || !strings.Contains(line, "notify hook failed") {
+		t.Fatalf("want one line for the failed hook, got %d bytes: %.300q", len(line), line)
+	}
+	if mark := "… [truncated, " + strconv.Itoa(printed-proc.MaxOutput) + " bytes more]"; !strings.Contains(line, mark) {
+		t.Fatalf("log line of %d bytes without %q", len(line), mark)
+	}
+	if len(line) > 2*proc.MaxOutput {
+		t.Fatalf("log line of %d bytes", len(line))
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a hook printing %d MiB: %d KiB allocated, a log line of %d bytes", printed>>20, alloc>>10, len(line))
+	if alloc > 2<<20 {
+		t.Fatalf("running the hook allocated %d bytes", alloc)
+	}
 }

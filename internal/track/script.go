@@ -1,13 +1,11 @@
 package track
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"log/slog"
-	"os/exec"
-	"syscall"
 	"time"
+
+	"govrrp/internal/proc"
 )
 
 // Script runs one tracking script every Interval, without a shell, and
@@ -40,7 +38,7 @@ func (s *Script) Run(ctx context.Context, changed func(failed bool)) {
 		if ctx.Err() != nil {
 			return
 		}
-		log.Debug("track script ran", "script", s.Name, "ok", ok, "err", err, "output", string(out))
+		log.Debug("track script ran", "script", s.Name, "ok", ok, "err", err, "output", out)
 		if failed, flipped := h.Observe(ok); flipped || !reported {
 			reported = true
 			changed(failed)
@@ -53,19 +51,9 @@ func (s *Script) Run(ctx context.Context, changed func(failed bool)) {
 	}
 }
 
-// runOnce runs the script once; ok is exit status 0 within the timeout.
-func (s *Script) runOnce(ctx context.Context) (ok bool, out []byte, err error) {
-	ctx, cancel := context.WithTimeout(ctx, s.Timeout)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s.Argv[0], s.Argv[1:]...)
-	var buf bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &buf, &buf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	cmd.WaitDelay = time.Second
-	err = cmd.Run()
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		err = errors.New("timed out after " + s.Timeout.String())
-	}
-	return err == nil, buf.Bytes(), err
+// runOnce runs the script once; ok is exit status 0 within the timeout. out
+// is bounded (proc.MaxOutput), whatever the script prints.
+func (s *Script) runOnce(ctx context.Context) (ok bool, out string, err error) {
+	r := proc.Run(ctx, s.Argv, nil, s.Timeout)
+	return r.Err == nil, r.Output, r.Err
 }

@@ -4,8 +4,13 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"govrrp/internal/proc"
 )
 
 func TestEffective(t *testing.T) {
@@ -104,5 +109,33 @@ func TestScriptRun(t *testing.T) {
 	case <-done:
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
+	}
+}
+
+// A check printing 50 MB per run: its output is kept up to proc.MaxOutput
+// with a truncation mark, and the run allocates a bounded amount (it took
+// the daemon's RSS to 440 MB at 100 MB).
+func TestScriptOutputBounded(t *testing.T) {
+	const printed = 50 << 20
+	script := filepath.Join(t.TempDir(), "check.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nyes chatty | head -c "+strconv.Itoa(printed)+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := &Script{Name: "chk", Argv: []string{script}, Interval: time.Minute, Timeout: time.Minute, Rise: 1, Fall: 1}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	ok, output, err := s.runOnce(context.Background())
+	runtime.ReadMemStats(&after)
+	out := string(output)
+	if !ok || err != nil {
+		t.Fatalf("ok %v err %v", ok, err)
+	}
+	if mark := "… [truncated, " + strconv.Itoa(printed-proc.MaxOutput) + " bytes more]"; !strings.HasSuffix(out, mark) || len(out) != proc.MaxOutput+len(mark) {
+		t.Fatalf("output of %d bytes ending %q", len(out), out[max(0, len(out)-60):])
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("a check printing %d MiB: %d KiB allocated", printed>>20, alloc>>10)
+	if alloc > 1<<20 {
+		t.Fatalf("one run allocated %d bytes", alloc)
 	}
 }

@@ -190,16 +190,16 @@ type procSample struct {
 func sampleProcs(pids []int) procSample {
 	var s procSample
 	for i, pid := range pids {
-		c, err := cpuSeconds(pid)
+		c, err := interop.CPUSeconds(pid)
 		if err != nil && s.err == nil {
 			s.err = err
 		}
 		s.cpu = append(s.cpu, c)
-		hwm, _ := statusKB(pid, "VmHWM")
-		rss, _ := statusKB(pid, "VmRSS")
-		anon, _ := statusKB(pid, "RssAnon")
-		file, _ := statusKB(pid, "RssFile")
-		thr, _ := statusKB(pid, "Threads")
+		hwm, _ := interop.StatusKB(pid, "VmHWM")
+		rss, _ := interop.StatusKB(pid, "VmRSS")
+		anon, _ := interop.StatusKB(pid, "RssAnon")
+		file, _ := interop.StatusKB(pid, "RssFile")
+		thr, _ := interop.StatusKB(pid, "Threads")
 		s.hwm += hwm
 		s.rss += rss
 		s.anon += anon

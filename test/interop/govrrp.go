@@ -241,6 +241,19 @@ func (g *Govrrp) Kill(t testing.TB) {
 	}
 }
 
+// Proc is the running daemon's process (nil before Start), for tests that
+// signal it or read its use of CPU and memory.
+func (g *Govrrp) Proc() *Proc { return g.proc }
+
+// ConfigPath is the file govrrpd reads (at Start and on SIGHUP).
+func (g *Govrrp) ConfigPath() string { return g.path("govrrpd.yaml") }
+
+// LogPath is the file the daemon's output goes to.
+func (g *Govrrp) LogPath() string { return g.path("govrrpd.log") }
+
+// Client is the daemon's control API.
+func (g *Govrrp) Client() *api.Client { return g.cli }
+
 // Running implements Peer.
 func (g *Govrrp) Running() bool { return g.proc != nil && g.proc.Running() }
 

@@ -1,0 +1,271 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// streamBackend gives each subscriber its own channel, fed by feed (when
+// set) until the subscriber's context ends, and reports each end on gone.
+type streamBackend struct {
+	fakeBackend
+	feed func(ctx context.Context, ch chan<- Event)
+	gone chan struct{}
+}
+
+func (s *streamBackend) Subscribe(ctx context.Context, history int) ([]Event, <-chan Event) {
+	ch := make(chan Event)
+	go func() {
+		defer close(ch)
+		if s.feed != nil {
+			s.feed(ctx, ch)
+		}
+		<-ctx.Done()
+		s.gone <- struct{}{}
+	}()
+	return nil, ch
+}
+
+// serveLimited serves b with lim on a fresh socket.
+func serveLimited(t *testing.T, b Backend, lim Limits) (sock string, c *Client) {
+	t.Helper()
+	sock = filepath.Join(t.TempDir(), "s.sock")
+	ln, err := Listen(sock, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(b, lim)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return sock, NewClient(sock)
+}
+
+// openStream starts GET /v1/events on a connection of its own and returns
+// the answer's status line and the connection.
+func openStream(t *testing.T, sock string) (string, net.Conn) {
+	t.Helper()
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if _, err := io.WriteString(conn, "GET /v1/events HTTP/1.1\r\nHost: govrrpd\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Status + " " + strings.TrimSpace(string(b)), conn
+	}
+	return resp.Status, conn
+}
+
+func waitGone(t *testing.T, gone <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-gone:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("%s: the stream was still open after 10s", what)
+	}
+}
+
+// Event streams above MaxStreams are refused with 503 and a message that
+// says why, and a stream that ends frees its place.
+func TestStreamCap(t *testing.T) {
+	b := &streamBackend{gone: make(chan struct{}, 8)}
+	sock, c := serveLimited(t, b, Limits{MaxStreams: 2})
+	var conns []net.Conn
+	for range 2 {
+		status, conn := openStream(t, sock)
+		if status != "200 OK" {
+			t.Fatalf("stream within the cap: %s", status)
+		}
+		conns = append(conns, conn)
+	}
+	status, _ := openStream(t, sock)
+	if !strings.HasPrefix(status, "503 ") || !strings.Contains(status, "too many event streams: 2 are open") {
+		t.Fatalf("third stream: %s", status)
+	}
+	err := c.Events(context.Background(), 0, func(Event) {})
+	if err == nil || !strings.Contains(err.Error(), "too many event streams") {
+		t.Fatalf("Client.Events above the cap: %v", err)
+	}
+	// The other requests still answer.
+	if _, err := c.Routers(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	conns[0].Close()
+	waitGone(t, b.gone, "closed by the client")
+	// The handler returns just after the backend saw the end: retry until
+	// the place is free.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if status, _ := openStream(t, sock); status == "200 OK" {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("after one stream closed: %s", status)
+		}
+	}
+}
+
+// A watcher that stops reading is dropped once a write has waited
+// WriteTimeout, rather than holding a handler, and the backend's
+// subscription with it, forever.
+func TestSlowStreamReaderDropped(t *testing.T) {
+	big := strings.Repeat("x", 64<<10)
+	b := &streamBackend{gone: make(chan struct{}, 1), feed: func(ctx context.Context, ch chan<- Event) {
+		for {
+			select {
+			case ch <- Event{Type: "discards", Detail: big}:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}}
+	sock, _ := serveLimited(t, b, Limits{WriteTimeout: 100 * time.Millisecond})
+	status, _ := openStream(t, sock) // and never read again
+	if status != "200 OK" {
+		t.Fatal(status)
+	}
+	waitGone(t, b.gone, "a reader that stopped reading")
+}
+
+// A stream outlives ReadTimeout and WriteTimeout: it reads nothing after
+// its request, and each write has its own deadline.
+func TestStreamOutlivesTimeouts(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	send := make(chan struct{})
+	b := &streamBackend{gone: make(chan struct{}, 1), feed: func(ctx context.Context, ch chan<- Event) {
+		select {
+		case <-send:
+			ch <- Event{Type: "reload", Detail: "late"}
+		case <-ctx.Done():
+		}
+	}}
+	sock, _ := serveLimited(t, b, Limits{ReadTimeout: timeout, ReadHeaderTimeout: timeout, WriteTimeout: timeout})
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "GET /v1/events HTTP/1.1\r\nHost: govrrpd\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("%v %v", resp, err)
+	}
+	// Proving that something does not happen takes waiting: 10 times the
+	// deadlines.
+	select {
+	case <-b.gone:
+		t.Fatal("the stream ended at a server deadline")
+	case <-time.After(10 * timeout):
+	}
+	close(send)
+	line, err := bufio.NewReader(resp.Body).ReadString('\n')
+	if err != nil || !strings.Contains(line, `"detail":"late"`) {
+		t.Fatalf("event after the deadlines: %q %v", line, err)
+	}
+}
+
+// readEOF reports whether the server closes conn within 10s.
+func readEOF(conn net.Conn, r io.Reader) error {
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := r.Read(make([]byte, 1))
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// A kept-alive connection with no further request is closed after
+// IdleTimeout, and one that never sends its request after ReadHeaderTimeout.
+func TestIdleConnectionsClosed(t *testing.T) {
+	sock, _ := serveLimited(t, &fakeBackend{}, Limits{IdleTimeout: 100 * time.Millisecond, ReadHeaderTimeout: 100 * time.Millisecond})
+	idle, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	if _, err := io.WriteString(idle, "GET /v1/routers HTTP/1.1\r\nHost: govrrpd\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(idle)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("%v %v", resp, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	if err := readEOF(idle, br); err != nil {
+		t.Fatalf("idle kept-alive connection: %v", err)
+	}
+
+	silent, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	if err := readEOF(silent, silent); err != nil {
+		t.Fatalf("connection that never sent a request: %v", err)
+	}
+}
+
+// Above MaxConns a connection waits to be served until one closes.
+func TestConnectionCap(t *testing.T) {
+	sock, c := serveLimited(t, &fakeBackend{}, Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
+	var held []net.Conn
+	for range 2 {
+		conn, err := net.Dial("unix", sock)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		held = append(held, conn)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if _, err := c.Routers(ctx); err == nil {
+		t.Fatal("a third connection was served with two held")
+	}
+	held[0].Close()
+	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Routers(ctx); err != nil {
+		t.Fatalf("after one closed: %v", err)
+	}
+}
+
+type slowReload struct {
+	fakeBackend
+	took time.Duration
+}
+
+func (s *slowReload) Reload() ReloadResult {
+	<-time.After(s.took)
+	return ReloadResult{OK: true}
+}
+
+// WriteTimeout counts from when the answer is ready: a reload that takes
+// longer to do is still answered.
+func TestSlowReloadAnswered(t *testing.T) {
+	const timeout = 50 * time.Millisecond
+	_, c := serveLimited(t, &slowReload{took: 5 * timeout}, Limits{WriteTimeout: timeout})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if res, err := c.Reload(ctx); err != nil || !res.OK {
+		t.Fatalf("reload that took %v with WriteTimeout %v: %+v %v", 5*timeout, timeout, res, err)
+	}
+}

@@ -1,0 +1,191 @@
+package daemon
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"govrrp/internal/api"
+	"govrrp/internal/config"
+	"govrrp/vrrp"
+)
+
+// A router whose interface does not exist yet (a VLAN, bond or VRF made
+// after govrrpd) waits in Fault, reason interface-missing, while the others
+// run, as keepalived does. When the interface appears it opens its socket
+// there and runs; when the interface is deleted it goes back to waiting and
+// its socket and loop are released; when it comes back it runs again.
+func TestMissingInterfaceWaitsInFault(t *testing.T) {
+	late := routerCfg("late", 2, 255, 10*time.Millisecond)
+	late.Interface = "vlan7"
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{routerCfg("up", 1, 255, 10*time.Millisecond), late}})
+	fn.setIndex("vlan7", 0)
+	if err := d.Start(); err != nil {
+		t.Fatalf("start with a missing interface: %v", err)
+	}
+	defer d.Stop()
+	get := func(name string) api.RouterDetail {
+		t.Helper()
+		det, ok := d.Router(name)
+		if !ok {
+			t.Fatalf("no router %s", name)
+		}
+		return det
+	}
+	waiting := func() bool {
+		det := get("late")
+		return det.State == "Fault" && det.FaultReason == faultMissing
+	}
+	waitUntil(t, 2*time.Second, "up Master", func() bool { return get("up").State == "Master" })
+	if !waiting() {
+		t.Fatalf("router on a missing interface: %+v", get("late").RouterStatus)
+	}
+	var listed bool
+	for _, r := range d.Routers() {
+		listed = listed || (r.Name == "late" && r.State == "Fault" && r.FaultReason == faultMissing)
+	}
+	if !listed {
+		t.Fatalf("status does not list the waiting router: %+v", d.Routers())
+	}
+	if fn.sock("vlan7") != nil {
+		t.Fatal("a socket was opened on the missing interface")
+	}
+	if !hasEvent(d, "late", "Initialize", faultMissing) {
+		t.Fatal("no event says the router waits for its interface")
+	}
+
+	// The interface appears: the watcher's snapshot starts the router.
+	d.linkChanged(fn.setIndex("vlan7", 7))
+	waitUntil(t, 2*time.Second, "late Master on the new interface", func() bool {
+		det := get("late")
+		return det.State == "Master" && det.FaultReason == ""
+	})
+	first := fn.sock("vlan7")
+	if first == nil {
+		t.Fatal("no socket on the interface that appeared")
+	}
+
+	// Deleted: back to waiting, and nothing held on the dead interface.
+	d.linkChanged(fn.setIndex("vlan7", 0))
+	waitUntil(t, 2*time.Second, "late waiting again", waiting)
+	first.mu.Lock()
+	closed := first.closed
+	first.mu.Unlock()
+	d.mu.RLock()
+	_, loopLeft := d.loops[ifaceKey{"vlan7", vrrp.IPv4}]
+	d.mu.RUnlock()
+	if !closed || loopLeft {
+		t.Fatalf("after the interface was deleted: socket closed %v, loop left %v", closed, loopLeft)
+	}
+	if get("up").State != "Master" {
+		t.Fatalf("the router on the other interface left Master: %+v", get("up").RouterStatus)
+	}
+	if !hasEvent(d, "late", "Fault", faultMissing) {
+		t.Fatal("no event says the router waits for its interface again")
+	}
+
+	// Re-created with a new index: runs again, on a new socket.
+	d.linkChanged(fn.setIndex("vlan7", 8))
+	waitUntil(t, 2*time.Second, "late Master again", func() bool { return get("late").State == "Master" })
+	if s := fn.sock("vlan7"); s == first {
+		t.Fatal("the router runs on the socket of the deleted interface")
+	}
+}
+
+// An interface without an address to send from: the router waits in Fault
+// (no-address) and runs when the address comes; an interface deleted while
+// its router waits so makes the reason interface-missing.
+func TestNoAddressWaitsInFault(t *testing.T) {
+	c := routerCfg("vr", 1, 255, 10*time.Millisecond)
+	c.Interface = "bond0"
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	fn.setAddress("bond0", false)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	reason := func() string {
+		det, _ := d.Router("vr")
+		if det.State != "Fault" {
+			return det.State
+		}
+		return det.FaultReason
+	}
+	if r := reason(); r != faultNoAddress {
+		t.Fatalf("router on an interface without an address: %s", r)
+	}
+	d.linkChanged(fn.setAddress("bond0", true))
+	waitUntil(t, 2*time.Second, "vr Master once the address came", func() bool { return reason() == "Master" })
+	d.linkChanged(fn.setAddress("bond0", false))
+	d.linkChanged(fn.setIndex("bond0", 0))
+	waitUntil(t, 2*time.Second, "vr waiting for its interface", func() bool { return reason() == faultMissing })
+	d.linkChanged(fn.setIndex("bond0", 9))
+	waitUntil(t, 2*time.Second, "vr waiting for an address", func() bool { return reason() == faultNoAddress })
+	d.linkChanged(fn.setIndex("bond0", 0))
+	waitUntil(t, 2*time.Second, "vr waiting for its interface again", func() bool { return reason() == faultMissing })
+}
+
+// hasEvent reports whether the event history holds router's transition
+// from from to Fault for reason.
+func hasEvent(d *Daemon, router, from, reason string) bool {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	past, _ := d.Subscribe(ctx, eventHistory)
+	for _, ev := range past {
+		if ev.Router == router && ev.Type == "transition" && ev.From == from && ev.To == "Fault" && ev.Reason == reason {
+			return true
+		}
+	}
+	return false
+}
+
+// A reload that adds a router on a missing interface is accepted and the
+// router waits in Fault; the running routers are untouched.
+func TestReloadAddsRouterOnMissingInterface(t *testing.T) {
+	const missing = "govrrp-nx0" // on neither the host nor the fake
+	file := filepath.Join(t.TempDir(), "govrrpd.yaml")
+	up := "routers:\n  - {name: up, interface: eth0, vrid: 1, priority: 100, advert_interval: 10ms, addresses: [10.78.0.1/24]}\n"
+	write := func(conf string) {
+		if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(up)
+	cfg, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, fn := fakeDaemon(cfg)
+	fn.setIndex(missing, 0)
+	d.file = file
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 2*time.Second, "up Master", func() bool { return countStates(d)["Master"] == 1 })
+	write(up + "  - {name: late, interface: " + missing + ", vrid: 2, priority: 100, advert_interval: 10ms, addresses: [10.78.0.2/24]}\n")
+	res := d.Reload()
+	if !res.OK || len(res.Unchanged) != 1 {
+		t.Fatalf("reload adding a router on a missing interface: %+v", res)
+	}
+	det, ok := d.Router("late")
+	if !ok || det.State != "Fault" || det.FaultReason != faultMissing {
+		t.Fatalf("router added on a missing interface: %+v", det.RouterStatus)
+	}
+	if st, _ := d.Router("up"); st.State != "Master" {
+		t.Fatalf("running router after the reload: %+v", st.RouterStatus)
+	}
+	if res := d.Reload(); !res.OK || !slices.Equal(res.Unchanged, []string{"up", "late"}) {
+		t.Fatalf("the same file again: %+v", res)
+	}
+	write(up)
+	if res := d.Reload(); !res.OK || !slices.Equal(res.Removed, []string{"late"}) {
+		t.Fatalf("reload removing the waiting router: %+v", res)
+	}
+	if _, ok := d.Router("late"); ok || len(d.Routers()) != 1 {
+		t.Fatalf("removed router still listed: %+v", d.Routers())
+	}
+}

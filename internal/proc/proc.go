@@ -1,0 +1,103 @@
+// Package proc runs the operator's programs (notify hooks, tracking
+// scripts): no shell, in their own process group so a timeout kills their
+// children too, and with their output kept only up to a small bound so a
+// chatty or hostile program costs the daemon neither memory nor log space.
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"time"
+	"unicode/utf8"
+)
+
+// MaxOutput bounds the combined stdout and stderr kept from one run. Output
+// is only ever logged: 4 KiB holds a usage message or the first lines of a
+// trace, keeps the log line far below journald's and syslog's line limits,
+// and is small enough to allocate per run at thousands of routers. The rest
+// is read and counted, never stored, so the program is not blocked on a
+// full pipe and is reaped as usual.
+const MaxOutput = 4 << 10
+
+// WaitDelay bounds how long a run waits, once the program has exited or been
+// killed, for the output pipe to close. A child that escaped the process
+// group (setsid) and still holds the pipe would otherwise keep the reader,
+// and with it the hook queue or the tracking loop, waiting forever.
+const WaitDelay = time.Second
+
+// Result is the outcome of one run.
+type Result struct {
+	Output   string // at most MaxOutput bytes, then the mark of Output.String
+	Err      error  // nil when the program exited 0 within its timeout
+	TimedOut bool
+}
+
+// Run runs argv with env (nil: the daemon's), its stdout and stderr captured
+// together into an Output, and kills its whole process group when timeout
+// passes or ctx ends. It returns at most WaitDelay after that.
+func Run(ctx context.Context, argv, env []string, timeout time.Duration) Result {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Env = env
+	var out Output
+	// The same writer for both: exec gives the program one pipe for the two.
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = WaitDelay
+	err := cmd.Run()
+	if errors.Is(err, exec.ErrWaitDelay) {
+		// Exited 0, but something it started still holds the pipe.
+		err = fmt.Errorf("exited, but a process it left running still held its output %v later (redirect a background command's output): %w", WaitDelay, err)
+	}
+	r := Result{Output: out.String(), Err: err}
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		r.TimedOut = true
+		r.Err = errors.New("timed out after " + timeout.String() + " and was killed")
+	}
+	return r
+}
+
+// Output is an io.Writer that keeps the first MaxOutput bytes written to it
+// and counts the rest. Write never fails, so a copy into it drains its
+// source to the end.
+type Output struct {
+	buf  []byte
+	more int64 // bytes written past MaxOutput
+}
+
+// Write implements io.Writer.
+func (o *Output) Write(p []byte) (int, error) {
+	if o.buf == nil && len(p) > 0 {
+		o.buf = make([]byte, 0, MaxOutput)
+	}
+	n := min(len(p), MaxOutput-len(o.buf))
+	o.buf = append(o.buf, p[:n]...)
+	o.more += int64(len(p) - n)
+	return len(p), nil
+}
+
+// String returns what was kept and, when more was written, the mark
+// "… [truncated, N bytes more]". The cut never splits a UTF-8 sequence.
+func (o *Output) String() string {
+	if o.more == 0 {
+		return string(o.buf)
+	}
+	kept, more := o.buf, o.more
+	// Back off to the start of the last rune if it was cut short.
+	for i := len(kept) - 1; i >= 0 && i >= len(kept)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(kept[i]) {
+			if !utf8.FullRune(kept[i:]) {
+				more += int64(len(kept) - i)
+				kept = kept[:i]
+			}
+			break
+		}
+	}
+	return string(kept) + "… [truncated, " + strconv.FormatInt(more, 10) + " bytes more]"
+}

@@ -1,0 +1,153 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A virtual address that is already the host's (here the router's own
+// 10.77.0.1 on eth0) is refused at reload and at start, with file:line and
+// the interface that has it, and the address stays: a non-owner would
+// delete it when it leaves Master, and did at start as a "stale VIP"
+// (issue 12). A reload while Master, whose own VIP is on eth0, is accepted.
+func TestHostAddressAsVIPRefused(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
+	p := start(t, r1, gw)
+	p.waitState("gw", "Master", 5*time.Second)
+	if !hasAddr(t, r1, "eth0", "10.77.0.254") || !hasAddr(t, r1, "eth0", "10.77.0.1") {
+		t.Fatal("the VIP or the router's own address is missing before the reload")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	// The Master's own VIP on eth0 is not the host's: accepted.
+	p.writeConfig(strings.Replace(gw, "priority: 150", "priority: 160", 1))
+	if res, err := p.client.Reload(ctx); err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
+		t.Fatalf("reload while Master: %+v %v", res, err)
+	}
+
+	// The typo: the router's own address as a VIP (config line 15).
+	p.writeConfig(gw + routerYAML("typo", "52", 100, "100ms", "", "10.77.0.1/24"))
+	res, err := p.client.Reload(ctx)
+	if err != nil || res.OK || !strings.Contains(res.Error, "govrrpd.yaml:15:17: 10.77.0.1 is already an address of eth0") {
+		t.Fatalf("reload with the host's address as a VIP: %+v %v", res, err)
+	}
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 5*time.Second, "the second refusal in the log", func() (bool, string) {
+		n := strings.Count(p.logBuf.String(), "reload refused")
+		return n == 2, fmt.Sprintf("%d refusals logged", n)
+	})
+	if d := p.waitState("gw", "Master", time.Second); d.Priority != 160 {
+		t.Fatalf("after the refused reloads: %+v", d)
+	}
+	for _, a := range []string{"10.77.0.1", "10.77.0.254"} {
+		if !hasAddr(t, r1, "eth0", a) {
+			t.Fatalf("%s was removed from eth0", a)
+		}
+	}
+	p.stop()
+
+	// At start: refused, exit 1, and nothing deleted.
+	conf := filepath.Join(t.TempDir(), "govrrpd.yaml")
+	os.WriteFile(conf, []byte("control_socket: "+filepath.Join(filepath.Dir(conf), "s.sock")+"\nrouters:\n"+routerYAML("typo", "52", 100, "100ms", "", "10.77.0.1/24")), 0o644)
+	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrpd, "-c", conf).CombinedOutput()
+	if code := exitCode(err); code != 1 || !strings.Contains(string(out), "govrrpd.yaml:8:17: 10.77.0.1 is already an address of eth0") {
+		t.Fatalf("start: exit %d, output %s", code, out)
+	}
+	out, err = exec.Command("ip", "netns", "exec", r1.Name, bin.govrrpd, "-check", "-c", conf).CombinedOutput()
+	if code := exitCode(err); code != 1 || !strings.Contains(string(out), "10.77.0.1 is already an address of eth0") {
+		t.Fatalf("-check: exit %d, output %s", code, out)
+	}
+	if !hasAddr(t, r1, "eth0", "10.77.0.1") {
+		t.Fatal("10.77.0.1 was removed from eth0 at start")
+	}
+	// A missing interface is a warning: -check passes, as govrrp validate does.
+	os.WriteFile(conf, []byte("control_socket: "+filepath.Join(filepath.Dir(conf), "s.sock")+"\nrouters:\n"+strings.Replace(routerYAML("later", "52", 100, "100ms", "", "10.77.0.52/24"), "eth0", "eth9", 1)), 0o644)
+	out, err = exec.Command("ip", "netns", "exec", r1.Name, bin.govrrpd, "-check", "-c", conf).CombinedOutput()
+	if code := exitCode(err); code != 0 || !strings.Contains(string(out), `govrrpd.yaml:4:16: interface "eth9": no such interface; the router waits in Fault`) || !strings.Contains(string(out), "(warning)") {
+		t.Fatalf("-check with a missing interface: exit %d, output %s", code, out)
+	}
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// The issue's file: 1.4 MB, 200k YAML aliases of one router. Loaded with
+// SIGHUP into a running Master it took RSS from 13 MB to 4.2 GB, kept it,
+// and wrote two 49 MB log lines. Now it is refused at once: one bounded log
+// line, the Master keeps running, and memory returns to where it was. The
+// release build: the race detector's memory is not the daemon's.
+func TestReloadAliasBomb(t *testing.T) {
+	l := newLab(t, 1)
+	p := startExe(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"), bin.govrrpdRelease)
+	p.waitState("gw", "Master", 5*time.Second)
+	before, err := p.resources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.writeConfig("  - &r {interface: eth0, vrid: 1, addresses: [10.77.0.1/24]}\n" + strings.Repeat("  - *r\n", 200000))
+	if fi, _ := os.Stat(p.conf); fi.Size() < 1400000 {
+		t.Fatalf("the file is %d bytes", fi.Size())
+	}
+	begin := time.Now()
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 30*time.Second, "the refusal in the log", func() (bool, string) {
+		return strings.Contains(p.logBuf.String(), "reload refused"), ""
+	})
+	took := time.Since(begin)
+	var refusals []string
+	for line := range strings.Lines(p.logBuf.String()) {
+		if strings.Contains(line, "reload refused") {
+			refusals = append(refusals, line)
+		}
+	}
+	if len(refusals) != 1 || len(refusals[0]) > 2048 || !strings.Contains(refusals[0], "1 error: ") || !strings.Contains(refusals[0], "YAML aliases add more than") {
+		t.Fatalf("%d refusal lines, the first %d bytes: %.300s", len(refusals), len(refusals[0]), refusals[0])
+	}
+	p.waitState("gw", "Master", time.Second)
+	// The memory goes back right after the log line.
+	var after resources
+	waitFor(t, 5*time.Second, "RSS back within 8 MiB of before", func() (bool, string) {
+		after, err = p.resources()
+		return err == nil && after.RSS <= before.RSS+8<<20, fmt.Sprint(after, err)
+	})
+	t.Logf("refused in %v; before %v; after %v", took, before, after)
+}
+
+// The VIPs a running govrrpd installed are not the host's: govrrp validate
+// of its file passes while it is Master, and after a kill -9 leaves them on
+// eth0 the next start takes them for its own (the record of its network
+// namespace under /run/govrrpd) and runs.
+func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	p := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p.waitState("gw", "Master", 5*time.Second)
+	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+	if code := exitCode(err); code != 0 {
+		t.Fatalf("validate while Master: exit %d: %s", code, out)
+	}
+	p.cmd.Process.Kill()
+	<-p.waited
+	if !hasAddr(t, r1, "eth0", "10.77.0.254") {
+		t.Fatal("the VIP went with the killed daemon; nothing to test")
+	}
+	p.launch()
+	p.waitState("gw", "Master", 5*time.Second)
+}

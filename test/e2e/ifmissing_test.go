@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"govrrp/internal/linux/netnstest"
+)
+
+// A router whose interface does not exist when govrrpd starts (a VLAN, bond
+// or VRF made later) does not stop the daemon: it waits in Fault, reason
+// interface-missing, while the other routers run, as keepalived does. When
+// the interface appears it runs (here it preempts the peer's Master); when
+// it is deleted it waits again, holding no socket; a reload adding a router
+// on a missing interface is accepted.
+func TestMissingInterfaceWaitsInFault(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	// A second LAN, on its own bridge: lan7 in each router, made when the
+	// test says.
+	l.Bridge.MustIP(t, "link", "add", "br7", "type", "bridge", "mcast_snooping", "0")
+	l.Bridge.MustIP(t, "link", "set", "br7", "up")
+	plug := func(nd *netnstest.Node) {
+		port := fmt.Sprintf("q%d", nd.Index)
+		l.Bridge.MustIP(t, "link", "add", port, "type", "veth", "peer", "name", "lan7", "netns", nd.Name)
+		l.Bridge.MustIP(t, "link", "set", port, "master", "br7", "up")
+		nd.MustIP(t, "addr", "add", fmt.Sprintf("10.77.7.%d/24", nd.Index), "dev", "lan7")
+		nd.MustIP(t, "link", "set", "lan7", "up")
+	}
+	on := func(dev, yaml string) string {
+		return strings.Replace(yaml, "interface: eth0\n", "interface: "+dev+"\n", 1)
+	}
+	// r1's with a VMAC (its macvlan can only be made once lan7 is there)
+	// and a notify hook.
+	dir := t.TempDir()
+	hooked, hook := filepath.Join(dir, "hook.log"), filepath.Join(dir, "hook")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$1 $2 $3 $4\" >> "+hooked+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	late := func(prio int) string {
+		extra := ""
+		if prio == 150 {
+			extra = "    vmac: true\n    notify: [" + hook + "]\n"
+		}
+		return on("lan7", routerYAML("late", "52", prio, "100ms", extra, "10.77.7.254/24"))
+	}
+	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
+
+	plug(r2)
+	p2 := start(t, r2, late(100))
+	p2.waitState("late", "Master", 5*time.Second)
+	p1 := start(t, r1, gw+late(150))
+	p1.waitState("gw", "Master", 5*time.Second)
+	waiting := func(p *proc, name string) {
+		t.Helper()
+		d := p.waitState(name, "Fault", 3*time.Second)
+		if d.FaultReason != "interface-missing" {
+			t.Fatalf("%s in Fault for %q, want interface-missing", name, d.FaultReason)
+		}
+	}
+	waiting(p1, "late")
+	table, err := exec.Command(bin.govrrp, "status", "-s", p1.sock).Output()
+	if err != nil || !strings.Contains(string(table), "Fault (interface-missing)") {
+		t.Fatalf("status table: %s %v", table, err)
+	}
+	if !strings.Contains(p1.logBuf.String(), "interface missing") {
+		t.Fatalf("no log line says the interface is missing:\n%s", p1.logBuf.String())
+	}
+	parked, err := p1.resources()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A reload adding a router on another missing interface is accepted.
+	p1.writeConfig(gw + late(150) + on("lan8", routerYAML("later", "53", 150, "100ms", "", "10.77.8.254/24")))
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if res, err := p1.client.Reload(ctx); err != nil || !res.OK {
+		t.Fatalf("reload adding a router on a missing interface: %+v %v", res, err)
+	}
+	waiting(p1, "later")
+
+	// The interface appears: the router makes its VMAC and opens its
+	// socket there, runs, and preempts the peer.
+	plug(r1)
+	p1.waitState("late", "Master", 5*time.Second)
+	p2.waitState("late", "Backup", 3*time.Second)
+	macvlans := func() string { return r1.MustIP(t, "-br", "link", "show", "type", "macvlan") }
+	vm := strings.Fields(macvlans())
+	if len(vm) == 0 || !hasAddr(t, r1, strings.Split(vm[0], "@")[0], "10.77.7.254") {
+		t.Fatalf("VIP not on a VMAC of the interface that appeared: %q", macvlans())
+	}
+
+	// Deleted (with its peer in br7): waits again, and the peer takes over.
+	r1.MustIP(t, "link", "del", "lan7")
+	waiting(p1, "late")
+	p2.waitState("late", "Master", 3*time.Second)
+	if d, err := p1.detail("gw"); err != nil || d.State != "Master" || len(d.Transitions) != 2 {
+		t.Fatalf("the router on eth0 was disturbed: %+v %v", d, err)
+	}
+	if m := macvlans(); m != "" {
+		t.Fatalf("VMAC left behind: %s", m)
+	}
+	// The hooks heard of each Fault, the waiting at start first.
+	waitFor(t, 3*time.Second, "the hooks", func() (bool, string) {
+		b, _ := os.ReadFile(hooked)
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		return lines[0] == "late Initialize Fault interface-missing" && slices.Contains(lines, "late Backup Master preempted") &&
+			lines[len(lines)-1] == "late Master Fault link-down", string(b)
+	})
+	// Its socket and loop went with it: no more fds than before it ran.
+	waitFor(t, 2*time.Second, "the deleted interface's socket to be closed", func() (bool, string) {
+		now, err := p1.resources()
+		if err != nil {
+			return false, err.Error()
+		}
+		return now.FDs <= parked.FDs, fmt.Sprintf("%d fds, %d while waiting at start", now.FDs, parked.FDs)
+	})
+}
