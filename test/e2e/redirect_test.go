@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"net/netip"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -136,6 +137,14 @@ func TestRedirectSource(t *testing.T) {
 			}
 			for _, w := range warns {
 				t.Logf("warning: %v", w)
+			}
+			// govrrp validate and govrrpd's start say the same.
+			out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+			if err != nil || strings.Contains(string(out), "redirect") == tc.vmac {
+				t.Errorf("govrrp validate (exit %v) should warn about redirects only without a VMAC:\n%s", err, out)
+			}
+			if strings.Contains(p.logBuf.String(), "redirect") == tc.vmac {
+				t.Errorf("govrrpd's log should warn about redirects only without a VMAC:\n%s", p.logBuf.String())
 			}
 			// With the IPv4 sysctls the warning names applied, the kernel
 			// sends no IPv4 redirect and the IPv4 warning goes away.
