@@ -80,7 +80,7 @@ type Daemon struct {
 
 	addrs     addresses
 	vmacs     *linux.VMACs
-	arpGuard  *linux.ARPGuard // created with the first IPv4 VMAC router
+	arpGuard  *linux.ARPGuard // created with the first IPv4 VMAC router (or VMAC owner)
 	announcer announcer
 	events    *eventLog
 	work      *workers
@@ -557,6 +557,11 @@ func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	}
 	if !src.IsValid() {
 		return
+	}
+	if r.guarded && r.cfg.Family == vrrp.IPv4 {
+		if err := d.arpGuard.SetSource(r.cfg.Interface, src); err != nil {
+			r.logger().Warn("ARP guard: the parent's new address", "err", err)
+		}
 	}
 	r.l.post(func() {
 		if src == r.send.Source() && src == r.vrrpCfg.Local {

@@ -195,6 +195,13 @@ func (r *vr) open() (*loop, error) {
 				return nil, err
 			}
 			r.guarded = true
+			if c.Family == vrrp.IPv4 {
+				// The parent's own address replaces a VIP as sender of its
+				// ARP requests (linux.ARPGuard); updateSource follows it.
+				if err := d.arpGuard.SetSource(c.Interface, primary); err != nil {
+					return nil, err
+				}
+			}
 		}
 		if c.Family == vrrp.IPv6 {
 			// Each router's VMAC has its own random link-local: adverts come

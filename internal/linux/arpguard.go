@@ -23,6 +23,14 @@ import (
 // leave a parent with a VIP as sender address; the macvlan's own replies
 // (sender MAC = VMAC) leave through the macvlan and are untouched.
 //
+// The parent also asks: for a packet the Master sends from a VIP to a host
+// it has not resolved, Linux (arp_announce=0) puts the VIP as sender address
+// of an ARP request that leaves the parent with the physical MAC, and the
+// host asked learns that MAC for the VIP. Given the parent's own address
+// (SetSource), the same chain rewrites the sender address of such requests
+// to it, as arp_announce=2 would: the answer still comes back to the parent,
+// which resolves the host.
+//
 // IPv6 needs nothing for a VIP that lives only on the macvlan: neighbour
 // solicitations are answered per interface. An address owner's VIPs are
 // also the parent's own addresses, so the parent answers for them with its
@@ -32,7 +40,8 @@ import (
 type ARPGuard struct {
 	netnsFD int // -1: the caller's namespace
 	mu      sync.Mutex
-	entries map[guardEntry]int // reference counts
+	entries map[guardEntry]int    // reference counts
+	sources map[string]netip.Addr // parent -> its primary IPv4 address
 }
 
 type guardEntry struct {
@@ -55,7 +64,7 @@ const ARPGuardTable = "govrrp"
 // again with no moment in which the parent answers for them with its MAC
 // [5798-8.1.2-c].
 func NewARPGuard(netnsFD int) (*ARPGuard, error) {
-	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}}
+	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}, sources: map[string]netip.Addr{}}
 	c, err := g.conn()
 	if err == nil {
 		_, err = c.ListTablesOfFamily(nftables.TableFamilyARP)
@@ -80,6 +89,26 @@ func (g *ARPGuard) Guard(parent string, vips []netip.Addr) error {
 	defer g.mu.Unlock()
 	for _, v := range vips {
 		g.entries[guardEntry{parent, v}]++
+	}
+	return g.sync()
+}
+
+// SetSource records parent's own IPv4 address (its primary), the sender
+// address its ARP requests for the guarded VIPs are given instead. The
+// zero Addr forgets it. Unchanged, it costs nothing.
+func (g *ARPGuard) SetSource(parent string, src netip.Addr) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if !src.Is4() {
+		src = netip.Addr{}
+	}
+	if g.sources[parent] == src {
+		return nil
+	}
+	if src.IsValid() {
+		g.sources[parent] = src
+	} else {
+		delete(g.sources, parent)
 	}
 	return g.sync()
 }
@@ -176,6 +205,22 @@ func (g *ARPGuard) sync() error {
 				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
 				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
 				&expr.Verdict{Kind: expr.VerdictDrop},
+			}})
+			src, ok := g.sources[e.parent]
+			if !ok || src == e.vip {
+				continue
+			}
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+				// ARP operation = request
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 6, Len: 2},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0, 1}},
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
+				// sender protocol address := the parent's own
+				&expr.Immediate{Register: 1, Data: src.AsSlice()},
+				&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
 			}})
 		}
 	}

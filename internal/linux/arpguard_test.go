@@ -36,6 +36,12 @@ func TestARPGuard(t *testing.T) {
 		`oifname "eth0" icmpv6 type nd-neighbor-advert @th,64,128 0xfd770000000000000000000000000001 drop`) || strings.Count(out6, "drop") != 1 {
 		t.Fatalf("ip6 rules after Guard:\n%s", out6)
 	}
+	// With the parent's own address known, its ARP requests for a VIP
+	// get that address as sender instead [5798-8.1.2-a].
+	nd.MustDo(t, func() error { return g.SetSource("eth0", netip.MustParseAddr("10.77.0.1")) })
+	if r := rules(); !strings.Contains(r, `oifname "eth0" arp operation request arp saddr ip 10.77.0.254 arp saddr ip set 10.77.0.1`) {
+		t.Fatalf("rules after SetSource:\n%s", r)
+	}
 	nd.MustDo(t, func() error { return g.Release("eth0", []netip.Addr{vip}) })
 	if r := rules(); strings.Count(r, "drop") != 1 {
 		t.Fatalf("one Release of two Guards removed the rule:\n%s", r)

@@ -145,3 +145,56 @@ func TestVMACReloadMovesGuard(t *testing.T) {
 		t.Errorf("host learnt %q for the reloaded address, want the VMAC", got)
 	}
 }
+
+// A packet the Master itself sends from a virtual address to a host it has
+// not resolved yet: Linux (arp_announce=0) asks for the host with the VIP
+// as sender address, from the parent's MAC, and the host, being asked,
+// learns the physical MAC for the VIP. The guard rewrites the sender of
+// such requests to the parent's own address, as arp_announce=2 would, so
+// the host keeps the VMAC [5798-8.1.2-a][5798-8.1.2-c]. Owners and
+// non-owners alike.
+func TestMasterARPRequestFromVIP(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		prio int
+	}{{"non-owner", 150}, {"owner", 255}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newLab(t, 1)
+			r1 := l.Nodes[0]
+			if tc.prio == 255 {
+				r1.MustIP(t, "addr", "add", "10.77.0.254/24", "dev", "eth0")
+			}
+			phys, err := net.ParseMAC(mac(t, r1, "eth0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := start(t, r1, routerYAML("gw", "51", tc.prio, "100ms", "    vmac: true\n", "10.77.0.254/24"))
+			p.waitState("gw", "Master", 5*time.Second)
+			if !ping(l.host, "10.77.0.254") || neighMAC(l.host, "10.77.0.254") != "00:00:5e:00:01:33" {
+				t.Fatalf("host did not learn the VMAC: %q", neighMAC(l.host, "10.77.0.254"))
+			}
+			sniff := netnstest.Sniff(t, l.host, "eth0")
+			if _, err := r1.IP("neigh", "flush", "all"); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("ip", "netns", "exec", r1.Name, "ping", "-c", "1", "-W", "1", "-I", "10.77.0.254", "10.77.0.100").CombinedOutput()
+			if err != nil {
+				t.Fatalf("the Master cannot reach the host from the VIP: %v\n%s", err, out)
+			}
+			if got := neighMAC(l.host, "10.77.0.254"); got != "00:00:5e:00:01:33" {
+				t.Errorf("after the Master's ARP request the host has %q for the VIP, want the VMAC", got)
+			}
+			for {
+				f, err := sniff.Next(100*time.Millisecond, func(f []byte) bool {
+					return netnstest.EtherType(f) == 0x0806 && len(f) >= 42 && bytes.Equal(f[6:12], phys)
+				})
+				if err != nil {
+					break
+				}
+				if sender := netip.AddrFrom4([4]byte(f[28:32])); sender == netip.MustParseAddr("10.77.0.254") {
+					t.Errorf("ARP op %d from the physical MAC with the VIP as sender", f[21])
+				}
+			}
+		})
+	}
+}
