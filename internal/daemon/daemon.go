@@ -550,18 +550,18 @@ func (d *Daemon) relink(name string) {
 func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	src := st.Primary
 	if r.cfg.Family == vrrp.IPv6 {
-		if r.vmac != nil {
-			return // sent from the VMAC's own link-local
-		}
 		src = st.LinkLocal
 	}
-	if !src.IsValid() {
-		return
-	}
-	if r.guarded && r.cfg.Family == vrrp.IPv4 {
+	if r.guarded && src.IsValid() {
 		if err := d.arpGuard.SetSource(r.cfg.Interface, src); err != nil {
 			r.logger().Warn("ARP guard: the parent's new address", "err", err)
 		}
+	}
+	if r.cfg.Family == vrrp.IPv6 && r.vmac != nil {
+		return // adverts are sent from the VMAC's own link-local
+	}
+	if !src.IsValid() {
+		return
 	}
 	r.l.post(func() {
 		if src == r.send.Source() && src == r.vrrpCfg.Local {

@@ -195,12 +195,12 @@ func (r *vr) open() (*loop, error) {
 				return nil, err
 			}
 			r.guarded = true
-			if c.Family == vrrp.IPv4 {
-				// The parent's own address replaces a VIP as sender of its
-				// ARP requests (linux.ARPGuard); updateSource follows it.
-				if err := d.arpGuard.SetSource(c.Interface, primary); err != nil {
-					return nil, err
-				}
+			// The parent's own address (IPv4 primary, IPv6 link-local)
+			// replaces a VIP as the source of its ARP requests and
+			// neighbour solicitations (linux.ARPGuard); updateSource
+			// follows it.
+			if err := d.arpGuard.SetSource(c.Interface, primary); err != nil {
+				return nil, err
 			}
 		}
 		if c.Family == vrrp.IPv6 {

@@ -41,12 +41,17 @@ type ARPGuard struct {
 	netnsFD int // -1: the caller's namespace
 	mu      sync.Mutex
 	entries map[guardEntry]int    // reference counts
-	sources map[string]netip.Addr // parent -> its primary IPv4 address
+	sources map[guardSource]netip.Addr // the parent's own address per family
 }
 
 type guardEntry struct {
 	parent string
 	vip    netip.Addr
+}
+
+type guardSource struct {
+	parent string
+	ipv6   bool
 }
 
 // nfARPOut is the ARP family's output hook (linux/netfilter_arp.h). The
@@ -64,7 +69,7 @@ const ARPGuardTable = "govrrp"
 // again with no moment in which the parent answers for them with its MAC
 // [5798-8.1.2-c].
 func NewARPGuard(netnsFD int) (*ARPGuard, error) {
-	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}, sources: map[string]netip.Addr{}}
+	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}, sources: map[guardSource]netip.Addr{}}
 	c, err := g.conn()
 	if err == nil {
 		_, err = c.ListTablesOfFamily(nftables.TableFamilyARP)
@@ -93,23 +98,24 @@ func (g *ARPGuard) Guard(parent string, vips []netip.Addr) error {
 	return g.sync()
 }
 
-// SetSource records parent's own IPv4 address (its primary), the sender
-// address its ARP requests for the guarded VIPs are given instead. The
-// zero Addr forgets it. Unchanged, it costs nothing.
+// SetSource records one of parent's own addresses: IPv4, its primary, the
+// sender address its ARP requests for the guarded VIPs are given instead;
+// IPv6, its link-local, the source its neighbour solicitations from a
+// guarded VIP are given instead (the owner's case, whose VIPs are also the
+// parent's: the kernel solicits from them with the physical MAC as source
+// link-layer option [5798-8.2.2-b][5798-8.2.2-d]). Unchanged, it costs
+// nothing; an invalid address is ignored.
 func (g *ARPGuard) SetSource(parent string, src netip.Addr) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if !src.Is4() {
-		src = netip.Addr{}
-	}
-	if g.sources[parent] == src {
+	if !src.IsValid() {
 		return nil
 	}
-	if src.IsValid() {
-		g.sources[parent] = src
-	} else {
-		delete(g.sources, parent)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := guardSource{parent, src.Is6()}
+	if g.sources[k] == src {
+		return nil
 	}
+	g.sources[k] = src
 	return g.sync()
 }
 
@@ -183,6 +189,31 @@ func (g *ARPGuard) sync() error {
 				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
 				&expr.Verdict{Kind: expr.VerdictDrop},
 			}})
+			src, ok := g.sources[guardSource{e.parent, true}]
+			if !ok || src == e.vip {
+				continue
+			}
+			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
+				// ICMPv6 type = neighbour solicitation
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{135}},
+				// IPv6 source (offset 8) = VIP
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
+				// source := the parent's link-local. The ICMPv6 checksum
+				// covers it (pseudo-header): it is updated in place at its
+				// offset from the network header, 40 + 2, as NS carry no
+				// extension headers (the library sends the pseudo-header
+				// flag only with a checksum type, so this is that type's
+				// own form), and the kernel computed it before this hook.
+				&expr.Immediate{Register: 1, Data: src.AsSlice()},
+				&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16,
+					CsumType: expr.CsumTypeInet, CsumOffset: 42},
+			}})
 		}
 	}
 	if n4 > 0 {
@@ -206,7 +237,7 @@ func (g *ARPGuard) sync() error {
 				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
 				&expr.Verdict{Kind: expr.VerdictDrop},
 			}})
-			src, ok := g.sources[e.parent]
+			src, ok := g.sources[guardSource{e.parent, false}]
 			if !ok || src == e.vip {
 				continue
 			}

@@ -36,6 +36,13 @@ func TestARPGuard(t *testing.T) {
 		`oifname "eth0" icmpv6 type nd-neighbor-advert @th,64,128 0xfd770000000000000000000000000001 drop`) || strings.Count(out6, "drop") != 1 {
 		t.Fatalf("ip6 rules after Guard:\n%s", out6)
 	}
+	// With the parent's link-local known, its NS from the VIP get that
+	// source instead [5798-8.2.2-d].
+	nd.MustDo(t, func() error { return g.SetSource("eth0", netip.MustParseAddr("fe80::1")) })
+	if out6, _ := exec(nd, "nft", "list", "table", "ip6", ARPGuardTable); !strings.Contains(out6,
+		`oifname "eth0" icmpv6 type nd-neighbor-solicit ip6 saddr fd77::1 ip6 saddr set fe80::1`) {
+		t.Fatalf("ip6 rules after SetSource:\n%s", out6)
+	}
 	// With the parent's own address known, its ARP requests for a VIP
 	// get that address as sender instead [5798-8.1.2-a].
 	nd.MustDo(t, func() error { return g.SetSource("eth0", netip.MustParseAddr("10.77.0.1")) })

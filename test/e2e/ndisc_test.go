@@ -42,8 +42,16 @@ func parseNS(f []byte) (nsSeen, bool) {
 // that leaves by the parent carries the parent's own address and MAC. The
 // test makes the Master resolve the host both ways (answering the host's
 // pings to the VIPs, and pinging the host from the VIPs) and checks every
-// NS it sends.
+// NS it sends, and that the host still has the VMAC for the VIP after each.
+// An owner's VIPs are also the parent's, so the kernel solicited from them
+// by the parent with its MAC and the host learnt that MAC (main); the guard
+// gives such NS the parent's link-local as source [5798-8.2.2-d].
 func TestMasterNSUsesVMAC(t *testing.T) {
+	t.Run("non-owner", func(t *testing.T) { testMasterNS(t, 150) })
+	t.Run("owner", func(t *testing.T) { testMasterNS(t, 255) })
+}
+
+func testMasterNS(t *testing.T, prio int) {
 	l := newLab(t, 1)
 	r1 := l.Nodes[0]
 	vmac := net.HardwareAddr{0, 0, 0x5e, 0, 2, 51}
@@ -51,7 +59,11 @@ func TestMasterNSUsesVMAC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, r1, routerYAML("gw6", "51", 150, "100ms", "    vmac: true\n", "fe80::51", "fd77::254/64"))
+	if prio == 255 {
+		r1.MustIP(t, "addr", "add", "fe80::51/64", "dev", "eth0", "nodad")
+		r1.MustIP(t, "addr", "add", "fd77::254/64", "dev", "eth0", "nodad")
+	}
+	p := start(t, r1, routerYAML("gw6", "51", prio, "100ms", "    vmac: true\n", "fe80::51", "fd77::254/64"))
 	p.waitState("gw6", "Master", 5*time.Second)
 	vips := map[netip.Addr]bool{netip.MustParseAddr("fe80::51"): true, netip.MustParseAddr("fd77::254"): true}
 	hostLL, err := l.host.LinkLocal("eth0")
@@ -103,6 +115,9 @@ func TestMasterNSUsesVMAC(t *testing.T) {
 			} else if ns.slla != nil && bytes.Equal(ns.slla, vmac) != bytes.Equal(ns.ethSrc, vmac) {
 				t.Errorf("%s: NS from %v sent from %v with option %v: frame source and option disagree", c.what, ns.src, ns.ethSrc, ns.slla)
 			}
+		}
+		if got := neighMAC(l.host, "fd77::254"); got != "" && got != vmac.String() {
+			t.Errorf("%s: the host has %s for fd77::254, want the VMAC", c.what, got)
 		}
 	}
 	if fromVIP == 0 {
