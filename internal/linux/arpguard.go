@@ -40,7 +40,7 @@ import (
 type ARPGuard struct {
 	netnsFD int // -1: the caller's namespace
 	mu      sync.Mutex
-	entries map[guardEntry]int    // reference counts
+	entries map[guardEntry]int         // reference counts
 	sources map[guardSource]netip.Addr // the parent's own address per family
 }
 
