@@ -36,7 +36,10 @@ import (
 // also the parent's own addresses, so the parent answers for them with its
 // MAC [5798-8.2.2-a][5798-8.2.2-d]; for IPv6 VIPs given to Guard the same
 // table name in family ip6 drops the neighbour advertisements that leave the
-// parent with a VIP as target (the macvlan's, with the VMAC, are untouched).
+// parent with a VIP as target (the macvlan's, with the VMAC, are untouched)
+// and gives the parent's link-local as source to its solicitations from a
+// VIP, which carry the physical MAC as source link-layer option
+// [5798-8.2.2-b].
 type ARPGuard struct {
 	netnsFD int // -1: the caller's namespace
 	mu      sync.Mutex
