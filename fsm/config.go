@@ -27,8 +27,9 @@ type Config struct {
 	// PreemptDelay holds preemption off for this long after startup or after
 	// leaving Fault (keepalived's preempt_delay; our extension).
 	PreemptDelay time.Duration
-	// Accept is Accept_Mode [5798-6.1-g]; VRRPv3 only. Reported in Status,
-	// enforced by the daemon.
+	// Accept is Accept_Mode [5798-6.1-g]. RFC 3768 has none (a non-owner
+	// never accepts [3768-6.4.3-b]); like keepalived, govrrp allows it for
+	// VRRPv2 too. Reported in Status, enforced by the daemon.
 	Accept bool
 
 	// Addresses are the virtual addresses, in configuration order; for IPv6
@@ -111,9 +112,6 @@ func (c *Config) Check() error {
 		if c.AdvertInterval < time.Second || c.AdvertInterval > 255*time.Second ||
 			c.AdvertInterval%time.Second != 0 {
 			return configErr("VRRPv2 advert interval %v: must be 1s..255s in whole seconds", c.AdvertInterval)
-		}
-		if c.Accept {
-			return configErr("VRRPv2 has no Accept_Mode")
 		}
 	default:
 		return configErr("version %d: must be 2 or 3", c.Version)

@@ -24,8 +24,9 @@
 //	                 their RFC 6527 NewMasterReason
 //	clock.go         the injected Clock; RealClock for production
 //	config.go  §5.1  per-VR parameters and their ranges [5798-6.1-a..c] [E8301]
-//	status.go  §1.3  snapshot and RFC 6527 counters; Accept_Mode as a
-//	                 reported flag [5798-6.1-g] [5798-6.4.3-f] [3768-6.4.3-b]
+//	status.go  §1.3  snapshot and RFC 6527 counters; the effective
+//	                 Accept_Mode the daemon enforces [5798-6.1-g]
+//	                 [5798-6.4.3-f] [3768-6.4.3-b]
 //
 // # Extensions (not in any RFC)
 //

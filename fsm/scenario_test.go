@@ -292,7 +292,9 @@ func TestPriorityChange(t *testing.T) {
 	wantActions(t, "owner", o.fire(AdverTimer), []Action{send(255)})
 }
 
-// [5798-6.1-g] [5798-6.4.3-f] [3768-6.4.3-b]: Accept is a reported flag.
+// [5798-6.1-g] [5798-6.4.3-f] [3768-6.4.3-b]: Accept is the effective
+// Accept_Mode the daemon enforces: the owner always accepts, a non-owner
+// when configured, VRRPv2 included (a deliberate extension, as keepalived).
 func TestAcceptReported(t *testing.T) {
 	for _, tc := range []struct {
 		cfg  Config
@@ -303,6 +305,7 @@ func TestAcceptReported(t *testing.T) {
 		{v3cfg(255), true},
 		{v2cfg(100), false},
 		{v2cfg(255), true},
+		{func() Config { c := v2cfg(100); c.Accept = true; return c }(), true},
 	} {
 		h := newHarness(t, tc.cfg)
 		if got := h.r.Status().Accept; got != tc.want {
@@ -341,7 +344,6 @@ func TestConfigCheck(t *testing.T) {
 		"v2 1.5s":            func(c *Config) { c.Version = 2; c.AdvertInterval = 1500 * ms },
 		"v2 256s":            func(c *Config) { c.Version = 2; c.AdvertInterval = 256 * time.Second },
 		"v2 ipv6":            func(c *Config) { *c = v6cfg(100); c.Version = 2 },
-		"v2 accept":          func(c *Config) { c.Version = 2; c.Accept = true },
 		"no addresses":       func(c *Config) { c.Addresses = nil },
 		"mixed family":       func(c *Config) { c.Addresses = []netip.Addr{vip6} },
 		"no primary":         func(c *Config) { c.Primary = netip.Addr{} },

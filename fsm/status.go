@@ -45,10 +45,9 @@ type Status struct {
 	SkewTime            time.Duration
 	MasterDownInterval  time.Duration
 	// Accept is the effective Accept_Mode: the owner always accepts packets
-	// for the virtual addresses, a non-owner VRRPv3 router when Accept is
-	// configured, a non-owner VRRPv2 router never [5798-6.1-g]
-	// [5798-6.4.3-f] [3768-6.4.3-b]. The daemon reports it; it does not yet
-	// enforce it (docs/CONFORMANCE.md).
+	// for the virtual addresses, a non-owner when Accept is configured
+	// (VRRPv2 too, a deliberate extension) [5798-6.1-g] [5798-6.4.3-f]
+	// [3768-6.4.3-b]. The daemon enforces it with nftables.
 	Accept      bool
 	PreemptHold bool // preempt delay still running
 	LinkDown    bool
@@ -72,7 +71,7 @@ func (r *Router) Status() Status {
 		MasterAdverInterval: iv,
 		SkewTime:            r.skew,
 		MasterDownInterval:  r.masterDown,
-		Accept:              r.cfg.Priority == vrrp.PriorityOwner || (r.cfg.Version == 3 && r.cfg.Accept),
+		Accept:              r.cfg.Priority == vrrp.PriorityOwner || r.cfg.Accept,
 		PreemptHold:         r.preemptHold,
 		LinkDown:            r.linkDown,
 		TrackFault:          r.trackFault,

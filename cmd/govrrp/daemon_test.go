@@ -59,6 +59,8 @@ func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]api.Event, 
 	return past, ch
 }
 
+func (f *fakeBackend) Daemon() api.DaemonStatus { return api.DaemonStatus{} }
+
 func (f *fakeBackend) Reload() api.ReloadResult { return f.reload }
 
 func newFake() *fakeBackend {

@@ -4,13 +4,11 @@ package main
 
 import (
 	"context"
-	"expvar"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"os/user"
@@ -21,10 +19,6 @@ import (
 	"strconv"
 	"syscall"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"govrrp/internal/api"
 	"govrrp/internal/config"
@@ -164,20 +158,13 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	apiSrv := api.NewServer(d, api.DefaultLimits())
 	go apiSrv.Serve(ln)
 
-	var metricsSrv *http.Server
+	var metricsSrv *metrics.Server
 	if cfg.MetricsListen != "" {
-		reg := prometheus.NewRegistry()
-		reg.MustRegister(metrics.New(d.Details), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		// Go runtime memstats as JSON (expvar): a constant-cost read for
-		// the benchmarks' allocations-per-advert figure.
-		mux.Handle("/debug/vars", expvar.Handler())
 		mln, err := net.Listen("tcp", cfg.MetricsListen)
 		if err != nil {
 			log.Error("metrics_listen", "err", err)
 		} else {
-			metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+			metricsSrv = metrics.NewServer(metrics.DefaultLimits(), metrics.New(d.Details), metrics.NewDaemon(d.Daemon))
 			go metricsSrv.Serve(mln)
 		}
 	}

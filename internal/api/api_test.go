@@ -26,6 +26,10 @@ func (f *fakeBackend) Router(name string) (RouterDetail, bool) {
 	return RouterDetail{RouterStatus: f.Routers()[0], Discards: map[string]uint64{"ttl": 3}}, true
 }
 
+func (f *fakeBackend) Daemon() DaemonStatus {
+	return DaemonStatus{EventStreams: 1, EventStreamsDropped: 2}
+}
+
 func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]Event, <-chan Event) {
 	return []Event{{Type: "transition", Router: "gw", From: "Backup", To: "Master"}}[:min(history, 1)], f.events
 }
@@ -62,6 +66,9 @@ func TestAPI(t *testing.T) {
 	}
 	if _, err := c.Router(ctx, "nope"); !IsNotFound(err) {
 		t.Fatalf("unknown router: %v", err)
+	}
+	if st, err := c.Daemon(ctx); err != nil || st != (DaemonStatus{EventStreams: 1, EventStreamsDropped: 2}) {
+		t.Fatalf("Daemon: %+v %v", st, err)
 	}
 	res, err := c.Reload(ctx)
 	if err != nil || res.OK || res.Error == "" {

@@ -88,6 +88,13 @@ func (c *Client) Router(ctx context.Context, name string) (RouterDetail, error) 
 	return out, err
 }
 
+// Daemon returns the daemon-wide counters.
+func (c *Client) Daemon(ctx context.Context) (DaemonStatus, error) {
+	var st DaemonStatus
+	err := c.do(ctx, http.MethodGet, "/v1/daemon", &st)
+	return st, err
+}
+
 // Reload asks the daemon to reload its configuration.
 func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 	var out ReloadResult

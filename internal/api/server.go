@@ -7,18 +7,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
 
-	"golang.org/x/net/netutil"
+	"govrrp/internal/httplimit"
 )
 
 // Backend is what the daemon exposes to the API.
 type Backend interface {
 	Routers() []RouterStatus
 	Router(name string) (RouterDetail, bool)
+	// Daemon returns the daemon-wide counters.
+	Daemon() DaemonStatus
 	// Subscribe returns up to history past events, then a channel of new
 	// ones that closes when ctx ends or the subscriber falls too far behind.
 	Subscribe(ctx context.Context, history int) ([]Event, <-chan Event)
@@ -54,10 +55,7 @@ func DefaultLimits() Limits {
 }
 
 // Server serves the API on a listener with Limits.
-type Server struct {
-	*http.Server
-	maxConns int
-}
+type Server = httplimit.Server
 
 // NewServer returns the server for b; zero fields of lim take
 // DefaultLimits.
@@ -69,18 +67,8 @@ func NewServer(b Backend, lim Limits) *Server {
 	lim.ReadTimeout = cmp.Or(lim.ReadTimeout, def.ReadTimeout)
 	lim.WriteTimeout = cmp.Or(lim.WriteTimeout, def.WriteTimeout)
 	lim.IdleTimeout = cmp.Or(lim.IdleTimeout, def.IdleTimeout)
-	return &Server{Server: &http.Server{
-		Handler:           handler(b, lim),
-		ReadHeaderTimeout: lim.ReadHeaderTimeout,
-		ReadTimeout:       lim.ReadTimeout,
-		WriteTimeout:      lim.WriteTimeout,
-		IdleTimeout:       lim.IdleTimeout,
-	}, maxConns: lim.MaxConns}
-}
-
-// Serve accepts at most MaxConns connections at a time on ln.
-func (s *Server) Serve(ln net.Listener) error {
-	return s.Server.Serve(netutil.LimitListener(ln, s.maxConns))
+	return httplimit.NewServer(handler(b, lim), httplimit.Limits{MaxConns: lim.MaxConns,
+		ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout, WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout})
 }
 
 // Handler serves the API for b with DefaultLimits.
@@ -106,6 +94,11 @@ func handler(b Backend, lim Limits) http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, d)
+	})
+	mux.HandleFunc("GET /v1/daemon", func(w http.ResponseWriter, r *http.Request) {
+		st := b.Daemon()
+		ready(w)
+		writeJSON(w, http.StatusOK, st)
 	})
 	streams := make(chan struct{}, lim.MaxStreams)
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {

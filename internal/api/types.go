@@ -3,6 +3,7 @@
 //
 //	GET  /v1/routers          []RouterStatus
 //	GET  /v1/routers/{name}   RouterDetail
+//	GET  /v1/daemon           DaemonStatus
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
 //
@@ -49,6 +50,16 @@ type RouterDetail struct {
 	Tracked            []Tracked         `json:"tracked,omitempty"`
 	Transitions        []Event           `json:"transitions"` // newest last
 	NewMasterReason    string            `json:"new_master_reason,omitempty"`
+}
+
+// DaemonStatus is what the daemon counts for itself rather than for a
+// router or an interface.
+type DaemonStatus struct {
+	// EventStreams is the number of /v1/events streams open now.
+	EventStreams int `json:"event_streams"`
+	// EventStreamsDropped counts the streams cut off because their reader
+	// fell behind (each got an "overflow" event last).
+	EventStreamsDropped uint64 `json:"event_streams_dropped"`
 }
 
 // Tracked is a tracked object and its effect.

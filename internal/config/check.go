@@ -76,9 +76,6 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 		if r.AdvertInterval%time.Second != 0 || r.AdvertInterval < time.Second {
 			p.fail(at("advert_interval"), fmt.Sprintf("write whole seconds, e.g. %v, or `version: 3` for sub-second adverts", max(r.AdvertInterval.Round(time.Second), time.Second)), "advert_interval %v: VRRPv2 counts in whole seconds", r.AdvertInterval)
 		}
-		if r.Accept {
-			p.fail(at("accept"), "remove it: VRRPv2 has no Accept_Mode (only the owner accepts)", "accept is VRRPv3 only")
-		}
 		if set["checksum"] != nil {
 			p.fail(set["checksum"], "remove it: VRRPv2 checksums never cover a pseudo-header", "checksum is for VRRPv3 over IPv4")
 		}

@@ -109,7 +109,7 @@ func TestParseErrors(t *testing.T) {
 		{"AH", base + "    version: 2\n    auth: {type: ah}\n", "c.yaml:6:18: IPsec AH authentication is not supported", "type: pass"},
 		{"long password", base + "    version: 2\n    auth: {type: pass, password: 123456789}\n", "c.yaml:6:34: password is 9 bytes", "1 to 8"},
 		{"pass without password", base + "    version: 2\n    auth: {type: pass}\n", "c.yaml:6:11: auth type pass needs a password", ""},
-		{"accept on v2", base + "    version: 2\n    accept: true\n", "c.yaml:6:13: accept is VRRPv3 only", ""},
+		{"accept on v2 is an extension", base + "    version: 2\n    accept: true\n", "", ""},
 		{"checksum on v2", base + "    version: 2\n    checksum: plain\n", "c.yaml:6:15: checksum is for VRRPv3 over IPv4", ""},
 		{"checksum value", base + "    checksum: none\n", "c.yaml:5:15: \"none\" is not valid here", "pseudo-header, plain"},
 		{"peer family", base + "    unicast_peers: [fd77::2]\n", "c.yaml:5:21: unicast peer fd77::2 is not ipv4", ""},

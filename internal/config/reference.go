@@ -64,7 +64,7 @@ Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
 ## Rules between keys
 
 - One address family per router; the same VRID may run once per family on an interface.
-- VRRPv2 is IPv4 only, counts the interval in whole seconds, and has no ` + "`accept`" + ` or ` + "`checksum`" + `;
+- VRRPv2 is IPv4 only, counts the interval in whole seconds, and has no ` + "`checksum`" + `;
   ` + "`auth`" + ` is VRRPv2 only.
 - An IPv6 address list starts with the virtual link-local address (RFC 9568 §5.2.9).
 - ` + "`(interface, vrid, family)`" + ` and ` + "`name`" + ` are unique; so is each virtual address, across all routers;

@@ -33,7 +33,7 @@ var Schema = []Key{
 	{"routers[].advert_interval", "duration", "1s", "v3: 10ms..40.95s in 10ms steps; v2: 1s..255s whole seconds", "Advertisement_Interval."},
 	{"routers[].preempt", "bool", "true", "", "Preempt_Mode: a higher-priority backup takes over from a lower-priority master."},
 	{"routers[].preempt_delay", "duration", "0s", "0s..1h", "After startup, wait this long before preempting (keepalived preempt_delay)."},
-	{"routers[].accept", "bool", "false", "", "Accept_Mode (VRRPv3): a non-owner master accepts packets addressed to the virtual addresses."},
+	{"routers[].accept", "bool", "false", "", "Accept_Mode: true lets a non-owner master accept packets addressed to the virtual addresses (serve on them, answer pings, use them as a source). false (the RFC's default) drops them with an nftables table (inet govrrp), except ARP, neighbour discovery and VRRP, and installs IPv6 VIPs deprecated so the box never uses them as a source; keepalived and FRR accept by default. An owner always accepts. Allowed with version 2 too, an extension keepalived also has."},
 	{"routers[].vmac", "bool", "false", "", "Use the virtual MAC 00:00:5e:00:01:VRID (IPv4) / 00:00:5e:00:02:VRID (IPv6) on a macvlan."},
 	{"routers[].checksum", "string", "pseudo-header", "pseudo-header | plain", "VRRPv3 IPv4 checksum form sent (both are accepted): pseudo-header for keepalived/FRR, plain for RFC 9568/Cisco/Juniper."},
 	{"routers[].unicast_peers", "list of addresses", "", "same family as addresses", "Send adverts to these peers instead of the multicast group, and accept only theirs."},

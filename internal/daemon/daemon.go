@@ -41,9 +41,18 @@ import (
 // fake in unit tests.
 type addresses interface {
 	Add(dev string, p netip.Prefix) error
+	AddNoSource(dev string, p netip.Prefix) error // Accept_Mode false: never a source
 	Remove(dev string, p netip.Prefix) error
 	Flush(dev string, vips []netip.Addr) ([]netip.Prefix, error)
 	RemoveAll() error
+}
+
+// acceptGuard drops packets addressed to the VIPs of non-owner routers with
+// Accept_Mode false: *linux.AcceptGuard, or a fake in unit tests.
+type acceptGuard interface {
+	Set(owner, dev string, vips []netip.Addr) error
+	Forget(owners ...string) error
+	Close() error
 }
 
 // announcer sends GARP/NA bursts: *linux.Announcer, or a fake in unit tests.
@@ -78,9 +87,12 @@ type Daemon struct {
 	hookTimeout time.Duration
 	file        string
 
-	addrs     addresses
-	vmacs     *linux.VMACs
-	arpGuard  *linux.ARPGuard // created with the first IPv4 VMAC router (or VMAC owner)
+	addrs    addresses
+	vmacs    *linux.VMACs
+	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router (or VMAC owner)
+	// accept enforces Accept_Mode false; created by Start (removing a
+	// table a killed instance left), nil when nftables is unusable.
+	accept    acceptGuard
 	announcer announcer
 	events    *eventLog
 	work      *workers
@@ -179,6 +191,19 @@ func (d *Daemon) isVIP(a netip.Addr) bool { return (*d.vips.Load())[a] }
 func (d *Daemon) Start() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.accept == nil {
+		g, err := linux.NewAcceptGuard(-1)
+		if err != nil {
+			// Failing open: refusing to start would take the gateway away.
+			level := slog.LevelDebug
+			if slices.ContainsFunc(d.cfg.Routers, func(r config.Router) bool { return !r.Owner() && !r.Accept }) {
+				level = slog.LevelError
+			}
+			d.log.Log(context.Background(), level, "accept: false cannot be enforced: a non-owner master will accept packets for its virtual addresses", "err", err)
+		} else {
+			d.accept = g
+		}
+	}
 	var errs []error
 	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
@@ -331,6 +356,9 @@ func (d *Daemon) Stop() {
 	}
 	d.work.close() // the withdrawals and hooks the shutdowns caused
 	d.mu.Lock()
+	if d.accept != nil {
+		_ = d.accept.Close() // after the withdrawals; in one commit
+	}
 	for _, r := range d.routers {
 		r.close()
 	}
@@ -633,6 +661,13 @@ func (d *Daemon) scriptChanged(name string, failed bool) {
 			}
 		}
 	}
+}
+
+// Daemon implements api.Backend and the metrics source of the daemon-wide
+// counters.
+func (d *Daemon) Daemon() api.DaemonStatus {
+	open, cut := d.events.streams()
+	return api.DaemonStatus{EventStreams: open, EventStreamsDropped: cut}
 }
 
 // Subscribe implements api.Backend.

@@ -61,6 +61,13 @@ func (l *eventLog) publish(ev api.Event) {
 	}
 }
 
+// streams returns the number of open streams and of those cut off so far.
+func (l *eventLog) streams() (open int, cut uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.subs), l.cut
+}
+
 // history returns up to n past events, oldest first.
 func (l *eventLog) history(n int) []api.Event {
 	size := l.next

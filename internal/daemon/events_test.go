@@ -12,7 +12,8 @@ import (
 
 // A subscriber that never reads costs at most subscriberBuffer events: the
 // publisher never blocks, the subscriber is told why its stream ends, it is
-// cut off and counted, and the others still get every event.
+// cut off and counted (in the log and in the API's daemon status, which
+// /metrics exports), and the others still get every event.
 func TestEventSubscriberFallsBehind(t *testing.T) {
 	var logBuf bytes.Buffer
 	l := newEventLog(slog.New(slog.NewTextHandler(&logBuf, nil)))
@@ -40,5 +41,8 @@ func TestEventSubscriberFallsBehind(t *testing.T) {
 	}
 	if l.cut != 1 || strings.Count(logBuf.String(), "fell behind") != 1 {
 		t.Fatalf("cut %d, log %q", l.cut, logBuf.String())
+	}
+	if st := (&Daemon{events: l}).Daemon(); st != (api.DaemonStatus{EventStreams: 1, EventStreamsDropped: 1}) {
+		t.Fatalf("daemon status %+v, want the live stream open and the stalled one dropped", st)
 	}
 }

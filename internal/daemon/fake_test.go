@@ -287,6 +287,8 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 		return s, newFakePoller(s), nil
 	}
 	d.addrs, d.announcer, d.watchLinks = &fn.addrs, &fn.ann, false
+	fn.accept.addrs = &fn.addrs
+	d.accept = &fn.accept
 	d.linkState = fn.link
 	return d, fn
 }
@@ -301,6 +303,7 @@ type fakeNet struct {
 	noAddr map[string]bool
 	addrs  fakeAddrs
 	ann    fakeAnnouncer
+	accept fakeAccept // accept_test.go
 }
 
 // setIndex makes interface name exist with index i, or be missing (0), and
@@ -345,8 +348,9 @@ func (f *fakeNet) link(name string) linux.LinkState {
 
 // fakeAddrs records the installed addresses per device.
 type fakeAddrs struct {
-	mu sync.Mutex
-	on map[string]map[netip.Prefix]bool
+	mu       sync.Mutex
+	on       map[string]map[netip.Prefix]bool
+	noSource map[netip.Prefix]bool // added by AddNoSource (accept_test.go)
 }
 
 func (a *fakeAddrs) Add(dev string, p netip.Prefix) error {

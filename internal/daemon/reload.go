@@ -12,6 +12,7 @@ import (
 	"govrrp/internal/config"
 	"govrrp/internal/notify"
 	"govrrp/internal/track"
+	"govrrp/vrrp"
 )
 
 // Reload implements api.Backend: re-read the configuration file and apply
@@ -167,6 +168,19 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	}
 
 	d.mu.Lock()
+	if d.accept != nil {
+		// The stopped routers' addresses are gone: release their drops
+		// in one commit rather than one (of ~15 ms) each.
+		var names []string
+		for _, r := range stopping {
+			if r.dropping != nil {
+				names = append(names, r.name)
+			}
+		}
+		if err := d.accept.Forget(names...); err != nil {
+			d.log.Error("accept: release the drops of stopped routers", "err", err)
+		}
+	}
 	for _, r := range stopping {
 		r.close()
 	}
@@ -240,6 +254,12 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 		r.retrack(c, usable)
 		r.exec(acts)
+		r.syncAccept()
+		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.ownsAddresses() {
+			// Accept turned off: the IPv6 VIPs in place must stop being
+			// picked as sources (AddNoSource replaces them).
+			r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: c.Addresses, noSource: true})
+		}
 		r.applyTracking()
 		r.l.rearm(r)
 	})

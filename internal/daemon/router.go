@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"govrrp/fsm"
@@ -52,6 +53,7 @@ type vr struct {
 	transitions []transition   // the latest, oldest first
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
+	dropping    []netip.Addr   // the VIPs its AcceptGuard entry drops (Accept_Mode false), sorted
 
 	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors    uint64
@@ -210,6 +212,15 @@ func (r *vr) open() (*loop, error) {
 			primary = r.vmac.LinkLocal
 		}
 	}
+	if vips := r.acceptDrops(); len(vips) > 0 && d.accept != nil {
+		// Before the router can become Master, off its loop like the
+		// rest of open.
+		if err := d.accept.Set(r.name, r.addrDevice(), vips); err != nil {
+			r.logger().Error("accept: false not enforced", "addresses", vips, "err", err)
+		} else {
+			r.dropping = vips
+		}
+	}
 	if c.VMAC || len(c.UnicastPeers) > 0 {
 		dev := c.Interface
 		if r.vmac != nil {
@@ -298,6 +309,11 @@ func (r *vr) close() {
 	}
 	if r.guarded {
 		_ = d.arpGuard.Release(r.cfg.Interface, r.cfg.VIPs())
+	}
+	if d.accept != nil && r.dropping != nil {
+		// After the addresses. Stop and Apply have released it already,
+		// all routers in one commit.
+		_ = d.accept.Forget(r.name)
 	}
 	delete(d.routers, r.cfg.Name)
 }
@@ -400,7 +416,10 @@ func (r *vr) exec(acts []fsm.Action) {
 			r.l.queue(r, r.send, &r.msg, r.cfg.Checksum)
 		case fsm.AddAddresses:
 			if !r.ownsAddresses() {
-				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr)})
+				// A VIP a reload adds: its drop goes in first, so it
+				// never accepts, not even for a moment [5798-6.4.3-f].
+				r.syncAccept()
+				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept})
 			}
 		case fsm.RemoveAddresses:
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
@@ -431,6 +450,41 @@ func (r *vr) exec(acts []fsm.Action) {
 		// A new Master's first advert goes out before anything else.
 		r.l.flush()
 	}
+}
+
+// acceptDrops returns the VIPs the AcceptGuard must drop for the router,
+// sorted: all of them for a non-owner with Accept_Mode false, else none.
+//
+// They are dropped for as long as the router runs, whatever its state:
+// without the address (Backup, Fault) the kernel delivers nothing to it, so
+// the drop only matters once the address is there, and it is already in
+// place then. Following each transition instead would cost a netfilter
+// commit per Backup transition, and one that deletes set elements waits for
+// an RCU grace period (about 15 ms here): 15 s of worker time for a
+// thousand routers stepping down.
+func (r *vr) acceptDrops() []netip.Addr {
+	if r.ownsAddresses() || r.cfg.Accept {
+		return nil
+	}
+	vips := r.cfg.VIPs()
+	slices.SortFunc(vips, netip.Addr.Compare)
+	return slices.Compact(vips)
+}
+
+// syncAccept has the worker bring the router's AcceptGuard entry to
+// acceptDrops, in order with its address effects: called before the
+// addresses a reload adds, and after the rest of a reload (removed VIPs,
+// accept toggled). On the loop.
+func (r *vr) syncAccept() {
+	if r.d == nil || r.d.accept == nil {
+		return // no guard (nftables unusable, or a unit test's bare loop)
+	}
+	want := r.acceptDrops()
+	if slices.Equal(want, r.dropping) {
+		return
+	}
+	r.dropping = want
+	r.l.emit(effect{kind: effAccept, r: r, dev: r.addrDevice(), vips: want})
 }
 
 // addrDevice is where the VIPs live: the VMAC macvlan or the interface.
@@ -597,8 +651,12 @@ func (d *Daemon) apply(e effect) {
 	r := e.r
 	switch e.kind {
 	case effAddAddresses:
+		add := d.addrs.Add
+		if e.noSource {
+			add = d.addrs.AddNoSource
+		}
 		for _, p := range e.prefixes {
-			if err := d.addrs.Add(e.dev, p); err != nil {
+			if err := add(e.dev, p); err != nil {
 				r.logger().Error("install virtual address", "address", p, "err", err)
 			}
 		}
@@ -610,6 +668,13 @@ func (d *Daemon) apply(e effect) {
 			if err := d.addrs.Remove(e.dev, p); err != nil {
 				r.logger().Error("remove virtual address", "address", p, "err", err)
 			}
+		}
+	case effAccept:
+		if d.accept == nil {
+			return // nftables unusable: said once at start
+		}
+		if err := d.accept.Set(r.name, e.dev, e.vips); err != nil {
+			r.logger().Error("accept: false not enforced", "addresses", e.vips, "err", err)
 		}
 	case effAnnounce:
 		if err := d.announcer.StartWith(e.announce, e.mac, e.vips, e.annCfg); err != nil {

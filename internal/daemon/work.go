@@ -17,6 +17,7 @@ type effectKind uint8
 
 const (
 	effAddAddresses    effectKind = iota + 1 // netlink: install prefixes on dev
+	effAccept                                // nftables: drop packets to vips on dev (Accept_Mode false), nil: none
 	effRemoveAddresses                       // netlink: withdraw them (and stop announcing)
 	effAnnounce                              // start a GARP/NA job
 	effTransition                            // log line, event, notify hooks
@@ -34,6 +35,7 @@ type effect struct {
 	loop     *loop // for interface-level log lines
 	dev      string
 	prefixes []netip.Prefix
+	noSource bool // effAddAddresses: AddNoSource (Accept_Mode false)
 	vips     []netip.Addr
 	mac      net.HardwareAddr
 	announce linux.AnnounceKey

@@ -18,7 +18,10 @@
 //     without DAD) and flushes those a killed instance left behind.
 //   - Announcer: gratuitous ARP / unsolicited NA bursts (spec §10), with
 //     repeat, delay, periodic refresh, cancellable.
-//   - VMAC: the per-virtual-router macvlan with 00:00:5e:00:0{1,2}:VRID (§9).
+//   - VMAC: the per-virtual-router macvlan with 00:00:5e:00:0{1,2}:VRID (§9);
+//     ARPGuard keeps its parent from answering ARP for the VIPs.
+//   - AcceptGuard: Accept_Mode false, an nftables table dropping packets
+//     addressed to a non-owner Master's VIPs (ARP, ND and VRRP pass).
 //   - LinkWatcher: netlink subscription turning link and address changes into
 //     events (carrier, up/down, primary address, gone/back); a subscription
 //     the kernel or the library ends is re-opened with backoff.

@@ -62,12 +62,14 @@ func (g *govrrpd) config() string {
 		b.WriteString(g.routers)
 		return b.String()
 	}
+	// accept: the failover runs probe the VIP, and keepalived beside it
+	// accepts by default.
 	for _, v := range g.vrs {
 		var vips []string
 		for _, p := range v.VIPs {
 			vips = append(vips, p.String())
 		}
-		fmt.Fprintf(&b, "  - {name: %s, interface: eth0, vrid: %d, version: %d, priority: %d, advert_interval: %v, preempt: %v, addresses: [%s]}\n",
+		fmt.Fprintf(&b, "  - {name: %s, interface: eth0, vrid: %d, version: %d, priority: %d, advert_interval: %v, preempt: %v, accept: true, addresses: [%s]}\n",
 			vrName(v), v.VRID, v.Version, v.Priority, v.Interval, !v.NoPreempt, strings.Join(vips, ", "))
 	}
 	return b.String()

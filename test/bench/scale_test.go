@@ -532,13 +532,15 @@ type govrrpScale struct {
 // govrrpRouters is the routers section for vrs at priority prio; VR 51 on
 // eth0 is named as the failover cases name it (vrName).
 func govrrpRouters(vrs []vrSpec, prio int) string {
+	// accept: true, as keepalived's default beside it; the failover runs
+	// probe VR 51's VIP.
 	var b strings.Builder
 	for _, s := range vrs {
 		name := fmt.Sprintf("e%dv%d", s.ifc, s.vrid)
 		if s.ifc == 0 && s.vrid == 51 {
 			name = vrName(vr51(0, 0))
 		}
-		fmt.Fprintf(&b, "  - {name: %s, interface: eth%d, vrid: %d, version: 3, priority: %d, advert_interval: %v, preempt: true, addresses: [%s], announce: {repeat: 1, delay: 0s}}\n",
+		fmt.Fprintf(&b, "  - {name: %s, interface: eth%d, vrid: %d, version: 3, priority: %d, advert_interval: %v, preempt: true, accept: true, addresses: [%s], announce: {repeat: 1, delay: 0s}}\n",
 			name, s.ifc, s.vrid, prio, s.interval, s.vip)
 	}
 	return b.String()

@@ -151,3 +151,62 @@ func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
 	p.launch()
 	p.waitState("gw", "Master", 5*time.Second)
 }
+
+// Each configuration mistake of issue 12 is refused, or warned about, the
+// same way by govrrp validate, govrrpd -check and a reload of a running
+// daemon, which keeps its configuration when it refuses. On the old main
+// validate and -check passed all but the MTU case and a reload applied
+// them (the second document silently ignored).
+func TestConfigMistakesAgreeEverywhere(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
+	p := start(t, r1, gw)
+	p.waitState("gw", "Master", 5*time.Second)
+
+	var v6 []string
+	for i := range 100 { // 48 + 100×16 bytes: more than eth0's 1500
+		v6 = append(v6, fmt.Sprintf("fd77::1:%x/64", i+1))
+	}
+	for _, tc := range []struct {
+		name, top, routers string
+		warn               bool   // valid, with a warning
+		want               string // in every refusal or warning
+	}{
+		{"same VIP in two routers", "", gw + routerYAML("two", "52", 100, "100ms", "", "10.77.0.254/24"), false, "10.77.0.254 is also a virtual address of \"gw\""},
+		{"advert larger than the MTU", "", gw + routerYAML("big", "53", 100, "100ms", "", append([]string{"fe80::53"}, v6...)...), false, "MTU"},
+		{"unknown control_group", "control_group: no-such-group-here\n", gw, false, "no-such-group-here"},
+		{"metrics port out of range", "metrics_listen: 127.0.0.1:99999\n", gw, false, "99999"},
+		{"second YAML document", "", gw + "---\nrouters: []\n", false, "document"},
+		{"missing track script", "scripts:\n  chk: {exec: [/nonexistent/check-gw]}\n", gw + "    track: {scripts: [{name: chk, weight: -10}]}\n", true, "/nonexistent/check-gw"},
+		{"missing notify command", "", gw + "    notify: [/nonexistent/notify-gw]\n", true, "/nonexistent/notify-gw"},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			p.top = tc.top
+			p.writeConfig(tc.routers)
+			defer func() { p.top = ""; p.writeConfig(gw) }()
+			wantCode := 1
+			if tc.warn {
+				wantCode = 0
+			}
+			for _, argv := range [][]string{{bin.govrrp, "validate", p.conf}, {bin.govrrpd, "-check", "-c", p.conf}} {
+				out, err := exec.Command("ip", append([]string{"netns", "exec", r1.Name}, argv...)...).CombinedOutput()
+				if code := exitCode(err); code != wantCode || !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "govrrpd.yaml:") {
+					t.Errorf("%s: exit %d, want %d with file:line and %q; output:\n%s", filepath.Base(argv[0]), code, wantCode, tc.want, out)
+				}
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			res, err := p.client.Reload(ctx)
+			if err != nil || res.OK != tc.warn || (!tc.warn && !strings.Contains(res.Error, tc.want)) {
+				t.Errorf("reload: %+v %v", res, err)
+			}
+			if tc.warn {
+				return
+			}
+			if d := p.waitState("gw", "Master", time.Second); d.Priority != 150 {
+				t.Errorf("after the refused reload: %+v", d)
+			}
+		})
+	}
+}

@@ -344,30 +344,39 @@ func TestMetrics(t *testing.T) {
 	p.client = api.NewClient(p.sock)
 	p.launch()
 	p.waitState("gw", "Master", 5*time.Second)
-	var body string
-	nd.MustDo(t, func() error {
-		// Dial on this thread, inside the namespace (an http.Client would
-		// dial from another goroutine, outside it).
-		c, err := net.DialTimeout("tcp", "127.0.0.1:9624", 2*time.Second)
-		if err != nil {
+	// ask sends one raw request and returns the whole answer.
+	ask := func(req string) (answer string) {
+		nd.MustDo(t, func() error {
+			// Dial on this thread, inside the namespace (an http.Client would
+			// dial from another goroutine, outside it).
+			c, err := net.DialTimeout("tcp", "127.0.0.1:9624", 2*time.Second)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			fmt.Fprint(c, req)
+			b, err := io.ReadAll(c)
+			answer = string(b)
 			return err
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(5 * time.Second))
-		fmt.Fprint(c, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
-		b, err := io.ReadAll(c)
-		body = string(b)
-		return err
-	})
+		})
+		return answer
+	}
+	body := ask("GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
 	for _, want := range []string{
 		`govrrp_router_state{family="ipv4",interface="eth0",router="gw",state="Master",vrid="51"} 1`,
 		`govrrp_router_effective_priority{family="ipv4",interface="eth0",router="gw",vrid="51"} 150`,
 		`govrrp_router_master_transitions_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 1`,
 		`govrrp_router_master_down_interval_seconds{family="ipv4",interface="eth0",router="gw",vrid="51"} 0.3414`,
+		"govrrp_event_streams_dropped_total 0\n",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)
 		}
+	}
+	// The endpoint is reachable from the network: it serves reads only.
+	if post := ask("POST /metrics HTTP/1.0\r\nHost: x\r\nContent-Length: 0\r\n\r\n"); !strings.Contains(strings.SplitN(post, "\r\n", 2)[0], " 405 ") {
+		t.Errorf("POST /metrics answered %.100q, want 405", post)
 	}
 	if t.Failed() {
 		t.Log(body)

@@ -107,7 +107,7 @@ func TestVMAC(t *testing.T) {
 	r1, r2 := l.Nodes[0], l.Nodes[1]
 	sniff := netnstest.Sniff(t, l.host, "eth0")
 	vmac := net.HardwareAddr{0, 0, 0x5e, 0, 1, 51}
-	extra := "    vmac: true\n"
+	extra := "    vmac: true\n    accept: true\n" // the host pings the VIP
 	p1, p2 := startPair(t, r1, r2, extra, "10.77.0.254/24")
 
 	sniff.Drain()
@@ -156,9 +156,9 @@ func TestVMAC(t *testing.T) {
 func TestKill9RestartCleansStaleVIPs(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	cfg1 := routerYAML("gw", "51", 150, "100ms", "    preempt: false\n", "10.77.0.254/24")
+	cfg1 := routerYAML("gw", "51", 150, "100ms", "    preempt: false\n    accept: true\n", "10.77.0.254/24")
 	p1 := start(t, r1, cfg1)
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
+	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "    accept: true\n", "10.77.0.254/24")) // the host pings the VIP
 	p1.waitState("gw", "Master", 5*time.Second)
 	p2.waitState("gw", "Backup", 5*time.Second)
 

@@ -82,7 +82,8 @@ func TestFailoverMovesNeighbourEntry(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			l := newLab(t, 2)
 			r1, r2 := l.Nodes[0], l.Nodes[1]
-			p1, p2 := startPair(t, r1, r2, "", tc.addrs...)
+			// accept: the host pings the VIP (Accept_Mode; accept_test.go).
+			p1, p2 := startPair(t, r1, r2, "    accept: true\n", tc.addrs...)
 			if !hasAddr(t, r1, "eth0", tc.vip) || hasAddr(t, r2, "eth0", tc.vip) {
 				t.Fatalf("VIP %s: on master %v, on backup %v; want only on the master", tc.vip, hasAddr(t, r1, "eth0", tc.vip), hasAddr(t, r2, "eth0", tc.vip))
 			}

@@ -115,10 +115,10 @@ func (g *Govrrp) Config() string {
 		if v.PreemptDelay > 0 {
 			fmt.Fprintf(&b, "    preempt_delay: %v\n", v.PreemptDelay)
 		}
+		// Accept_Mode on (VRRPv2 too), so the host's pings to the VIP
+		// are answered by a non-owner master, as keepalived and FRR do.
+		b.WriteString("    accept: true\n")
 		if v.Version == 3 {
-			// Accept_Mode on, so the host's pings to the VIP are
-			// answered by a non-owner master, as keepalived and FRR do.
-			b.WriteString("    accept: true\n")
 			if v.Family == IPv4 {
 				form := "pseudo-header"
 				if v.PlainChecksum {

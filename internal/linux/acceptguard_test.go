@@ -1,0 +1,142 @@
+package linux
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+
+	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/testenv"
+)
+
+// Accept_Mode false [5798-6.4.3-f] [3768-6.4.3-b]: with the guard set, a
+// host's pings to the VIPs (IPv4, IPv6, link-local) get no answer while ARP
+// and neighbour discovery for them still do; the node's own address is
+// untouched; Set(nil) and Forget let them through again; a new guard (a restarted
+// daemon) removes the table a killed one left, and Close removes it.
+func TestAcceptGuard(t *testing.T) {
+	testenv.RequireTool(t, "nft")
+	testenv.RequireTool(t, "ping")
+	lan := netnstest.NewLAN(t, 2)
+	master, host := lan.Nodes[0], lan.Nodes[1]
+	vips := []netip.Addr{netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fd77::254"), netip.MustParseAddr("fe80::254")}
+	for _, a := range []string{"10.77.0.254/24", "fd77::254/64", "fe80::254/64"} {
+		args := []string{"addr", "add", a, "dev", "eth0"}
+		if strings.Contains(a, ":") {
+			args = append(args, "nodad")
+		}
+		if out, err := exec(master, "ip", args...); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	pings := func(a netip.Addr) bool {
+		dst := a.String()
+		if a.IsLinkLocalUnicast() {
+			dst += "%eth0"
+		}
+		_, err := exec(host, "ping", "-c1", "-W0.5", dst)
+		return err == nil
+	}
+	table := func() string {
+		out, err := exec(master, "nft", "list", "table", "inet", AcceptGuardTable)
+		if err != nil {
+			return "" // no table
+		}
+		return out
+	}
+
+	var g *AcceptGuard
+	master.MustDo(t, func() (err error) { g, err = NewAcceptGuard(-1); return err })
+	t.Cleanup(func() { _ = master.Do(g.Close) })
+	for _, v := range vips {
+		if !pings(v) {
+			t.Fatalf("no answer from %v before the guard", v)
+		}
+	}
+	// The neighbour entries must come from fresh ARP/ND, not the cache.
+	if out, err := exec(host, "ip", "neigh", "flush", "dev", "eth0"); err != nil {
+		t.Fatalf("flush neighbours: %v %s", err, out)
+	}
+	master.MustDo(t, func() error { return g.Set("r1", "eth0", vips) })
+	if tb := table(); !strings.Contains(tb, "10.77.0.254") || !strings.Contains(tb, "fd77::254") || !strings.Contains(tb, `"eth0" . fe80::254`) {
+		t.Fatalf("table after Set:\n%s", tb)
+	}
+	for _, v := range vips {
+		if pings(v) {
+			t.Errorf("%v answered a ping with accept off", v)
+		}
+	}
+	if !pings(master.V4.Addr()) {
+		t.Errorf("the master's own address stopped answering")
+	}
+	// The unanswered pings still resolved the VIPs: ARP and NS/NA pass.
+	neigh, _ := exec(host, "ip", "neigh", "show", "dev", "eth0")
+	for _, v := range vips {
+		if !strings.Contains(neigh, v.String()+" lladdr") {
+			t.Errorf("no neighbour entry for %v with accept off:\n%s", v, neigh)
+		}
+	}
+	// A second owner of one address keeps it dropped when the first leaves.
+	master.MustDo(t, func() error { return g.Set("r2", "eth0", vips[:1]) })
+	master.MustDo(t, func() error { return g.Set("r1", "eth0", nil) })
+	if pings(vips[0]) || !pings(vips[1]) || !pings(vips[2]) {
+		t.Errorf("after r1 left: want only %v dropped:\n%s", vips[0], table())
+	}
+	master.MustDo(t, func() error { return g.Set("r3", "eth0", vips[1:2]) })
+	master.MustDo(t, func() error { return g.Forget("r2", "r3") })
+	if !pings(vips[0]) || !pings(vips[1]) {
+		t.Errorf("still dropped after every owner left:\n%s", table())
+	}
+
+	// A restarted daemon starts from no table.
+	master.MustDo(t, func() error { return g.Set("r1", "eth0", vips) })
+	var g2 *AcceptGuard
+	master.MustDo(t, func() (err error) { g2, err = NewAcceptGuard(-1); return err })
+	if tb := table(); tb != "" {
+		t.Fatalf("stale table survived a restart:\n%s", tb)
+	}
+	master.MustDo(t, func() error { return g2.Set("r1", "eth0", vips) })
+	master.MustDo(t, g2.Close)
+	if out, err := exec(master, "nft", "list", "tables"); err != nil || strings.Contains(out, "inet "+AcceptGuardTable) {
+		t.Fatalf("table left after Close: %s %v", out, err)
+	}
+}
+
+// With Accept_Mode false an IPv6 VIP must not become the source of the
+// box's own traffic (its replies would be dropped): a plain VIP, the newest
+// address of the prefix, is picked; one added by AddNoSource, or turned by
+// it, is deprecated and is not; IPv4 is as Add [5798-6.4.3-f].
+func TestAddNoSource(t *testing.T) {
+	lan := netnstest.NewLAN(t, 1)
+	nd := lan.Nodes[0]
+	a := NewAddresses(nd.Handle)
+	src := func() string {
+		out, _ := exec(nd, "ip", "-6", "route", "get", "fd77::100")
+		f := strings.Fields(out)
+		for i := range f {
+			if f[i] == "src" && i+1 < len(f) {
+				return f[i+1]
+			}
+		}
+		return out
+	}
+	nd.MustDo(t, func() error { return a.Add("eth0", netip.MustParsePrefix("fd77::253/64")) })
+	if got := src(); got != "fd77::253" {
+		t.Fatalf("test premise: a plain VIP is the source (newest wins), got %s", got)
+	}
+	nd.MustDo(t, func() error { return a.AddNoSource("eth0", netip.MustParsePrefix("fd77::253/64")) })
+	nd.MustDo(t, func() error { return a.AddNoSource("eth0", netip.MustParsePrefix("fd77::254/64")) })
+	nd.MustDo(t, func() error { return a.AddNoSource("eth0", netip.MustParsePrefix("10.77.0.254/24")) })
+	if got := src(); got != nd.V6.Addr().String() {
+		t.Errorf("source %s, want the primary %s", got, nd.V6.Addr())
+	}
+	out, _ := exec(nd, "ip", "addr", "show", "dev", "eth0")
+	for _, s := range []string{"inet6 fd77::253/64 scope global nodad deprecated", "inet6 fd77::254/64 scope global nodad deprecated", "inet 10.77.0.254/24"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("no %q:\n%s", s, out)
+		}
+	}
+	if got := len(a.Installed()); got != 3 {
+		t.Errorf("%d addresses recorded, want 3", got)
+	}
+}
