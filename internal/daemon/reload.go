@@ -255,7 +255,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		r.retrack(c, usable)
 		r.exec(acts)
 		r.syncAccept()
-		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.ownsAddresses() {
+		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.cfg.Owner() {
 			// Accept turned off: the IPv6 VIPs in place must stop being
 			// picked as sources (AddNoSource replaces them).
 			r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: c.Addresses, noSource: true})

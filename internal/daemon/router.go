@@ -419,7 +419,7 @@ func (r *vr) exec(acts []fsm.Action) {
 				// A VIP a reload adds: its drop goes in first, so it
 				// never accepts, not even for a moment [5798-6.4.3-f].
 				r.syncAccept()
-				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept})
+				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept && !r.cfg.Owner()})
 			}
 		case fsm.RemoveAddresses:
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
@@ -463,7 +463,7 @@ func (r *vr) exec(acts []fsm.Action) {
 // an RCU grace period (about 15 ms here): 15 s of worker time for a
 // thousand routers stepping down.
 func (r *vr) acceptDrops() []netip.Addr {
-	if r.ownsAddresses() || r.cfg.Accept {
+	if r.cfg.Owner() || r.cfg.Accept {
 		return nil
 	}
 	vips := r.cfg.VIPs()
@@ -517,6 +517,7 @@ func (r *vr) prefixes(only netip.Addr) []netip.Prefix {
 // owner with a VMAC also gets them on its macvlan while Master, as any
 // Master, so the VMAC answers ARP and NS for them while the guard silences
 // the parent's copies [5798-8.1.2-a][5798-8.2.2-a][5798-8.1.2-c][5798-8.2.2-d].
+// Accept_Mode asks r.cfg.Owner() instead: an owner accepts, VMAC or not.
 func (r *vr) ownsAddresses() bool { return r.cfg.Owner() && r.vmac == nil }
 
 func (r *vr) announceKey() linux.AnnounceKey {

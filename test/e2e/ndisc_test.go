@@ -63,7 +63,7 @@ func testMasterNS(t *testing.T, prio int) {
 		r1.MustIP(t, "addr", "add", "fe80::51/64", "dev", "eth0", "nodad")
 		r1.MustIP(t, "addr", "add", "fd77::254/64", "dev", "eth0", "nodad")
 	}
-	p := start(t, r1, routerYAML("gw6", "51", prio, "100ms", "    vmac: true\n", "fe80::51", "fd77::254/64"))
+	p := start(t, r1, routerYAML("gw6", "51", prio, "100ms", "    vmac: true\n    accept: true # the host pings the VIPs\n", "fe80::51", "fd77::254/64"))
 	p.waitState("gw6", "Master", 5*time.Second)
 	vips := map[netip.Addr]bool{netip.MustParseAddr("fe80::51"): true, netip.MustParseAddr("fd77::254"): true}
 	hostLL, err := l.host.LinkLocal("eth0")

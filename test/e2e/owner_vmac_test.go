@@ -107,7 +107,7 @@ func TestVMACReloadMovesGuard(t *testing.T) {
 		out, _ := exec.Command("ip", "netns", "exec", r1.Name, "nft", "list", "table", "arp", "govrrp").CombinedOutput()
 		return string(out)
 	}
-	p := start(t, r1, routerYAML("gw", "51", 150, "100ms", "    vmac: true\n", "10.77.0.254/24"))
+	p := start(t, r1, routerYAML("gw", "51", 150, "100ms", "    vmac: true\n    accept: true\n", "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -118,7 +118,7 @@ func TestVMACReloadMovesGuard(t *testing.T) {
 		{[]string{"10.77.0.254/24", "10.77.0.253/24"}, []string{"10.77.0.254", "10.77.0.253"}, nil},
 		{[]string{"10.77.0.253/24"}, []string{"10.77.0.253"}, []string{"10.77.0.254"}},
 	} {
-		p.writeConfig(routerYAML("gw", "51", 150, "100ms", "    vmac: true\n", step.addrs...))
+		p.writeConfig(routerYAML("gw", "51", 150, "100ms", "    vmac: true\n    accept: true\n", step.addrs...))
 		res, err := p.client.Reload(ctx)
 		if err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
 			t.Fatalf("reload to %v: %+v %v", step.addrs, res, err)
@@ -168,7 +168,7 @@ func TestMasterARPRequestFromVIP(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := start(t, r1, routerYAML("gw", "51", tc.prio, "100ms", "    vmac: true\n", "10.77.0.254/24"))
+			p := start(t, r1, routerYAML("gw", "51", tc.prio, "100ms", "    vmac: true\n    accept: true # the Master and the host ping each other from and to the VIP\n", "10.77.0.254/24"))
 			p.waitState("gw", "Master", 5*time.Second)
 			if !ping(l.host, "10.77.0.254") || neighMAC(l.host, "10.77.0.254") != "00:00:5e:00:01:33" {
 				t.Fatalf("host did not learn the VMAC: %q", neighMAC(l.host, "10.77.0.254"))
