@@ -88,7 +88,7 @@ func newFake() *fakeBackend {
 		TwoOwners: &api.Conflict{Episodes: 1, Peers: []string{"10.77.1.1", "10.77.1.3"}, Since: t0.Add(-20 * time.Minute)},
 	}
 	down := api.RouterStatus{
-		Name: "down", Interface: "eth2", VRID: 60, Family: "ipv4", Version: 3, State: "Fault", FaultReason: "interface-missing",
+		Name: "down", Interface: "eth2", VRID: 60, Family: "ipv4", Version: 3, State: "Fault", V2Compat: true, FaultReason: "interface-missing",
 		Priority: 100, EffectivePriority: 100, AdvertIntervalMS: 1000,
 		Since: t0.Add(-4*24*time.Hour - 7*time.Hour - 12*time.Minute), Addresses: []string{"10.77.2.254/24"},
 	}
@@ -123,6 +123,10 @@ func newFake() *fakeBackend {
 				RouterStatus: legacy, Preempt: true, PreemptDelayMS: 30000, SkewMS: 609.375, ConfiguredInterval: 1000,
 				Counters: map[string]uint64{}, Discards: map[string]uint64{},
 				Tracked: []api.Tracked{{Kind: "interface", Name: "eth9", Weight: -50, Failed: true}},
+			},
+			"down": {
+				RouterStatus: down, Preempt: true, SkewMS: 609.375, ConfiguredInterval: 1000,
+				Counters: map[string]uint64{"adverts_sent": 40, "v2_adverts_sent": 40, "v2_adverts_received": 3, "v2_ignored_from_v3_master": 0, "v3_without_v2": 2},
 			},
 			"gw6": {
 				RouterStatus: gw6, Preempt: false, SkewMS: 39.0625, ConfiguredInterval: 1000,
@@ -268,6 +272,7 @@ func TestShowGolden(t *testing.T) {
 		{"show-gw", []string{"show", "gw"}, 0},
 		{"show-legacy", []string{"show", "legacy"}, 0},
 		{"show-gw6", []string{"show", "gw6"}, 0},
+		{"show-down", []string{"show", "down"}, 0}, // v2_compat [5798-8.4.2-b]
 		{"show-gw-json", []string{"show", "gw", "--json"}, 0},
 		{"show-unknown", []string{"show", "nope"}, 1},
 		{"show-no-name", []string{"show"}, 2},

@@ -127,7 +127,7 @@ func yesNo(b bool) string {
 
 func showDetail(w io.Writer, r api.RouterDetail) error {
 	d := &detailWriter{w: w}
-	d.printf("%s: %s on %s, VRID %d, VRRPv%d %s\n", r.Name, r.State, r.Interface, r.VRID, r.Version, r.Family)
+	d.printf("%s: %s on %s, VRID %d, VRRPv%s %s\n", r.Name, r.State, r.Interface, r.VRID, versionText(r.Version, r.V2Compat, "+v"), r.Family)
 
 	d.section("State")
 	d.kv("state", "%s", r.State)

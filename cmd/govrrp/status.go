@@ -18,7 +18,8 @@ Prints every virtual router govrrpd runs, one row each:
   INTERFACE  where it runs
   VRID       virtual router ID
   FAMILY     ipv4 or ipv6
-  VER        VRRP version (2 or 3)
+  VER        VRRP version (2 or 3; 3+2 in the VRRPv2/v3 interoperation
+             mode, v2_compat)
   STATE      Initialize, Backup, Master or Fault (why): link-down,
              track-fault, interface-missing or no-address (it waits for
              its interface to appear, or to get an address)
@@ -46,8 +47,9 @@ while Master (a split brain) or, not being the owner, two owners (priority
               interface, vrid, family, version, state, fault_reason,
               priority, effective_priority, master, master_priority,
               advert_interval_ms, master_down_interval_ms, since,
-              addresses, vmac, accept, unicast, and split_brain and
-              two_owners once seen: active, episodes, peers, since)
+              addresses, vmac, accept, unicast, v2_compat when set, and
+              split_brain and two_owners once seen: active, episodes,
+              peers, since)
   -s PATH     govrrpd's control socket (see govrrp help)
 
 Exit status: 0 done, 1 govrrpd cannot be reached (the message says why),
@@ -119,8 +121,8 @@ func statusTable(w io.Writer, routers []api.RouterStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tINTERFACE\tVRID\tFAMILY\tVER\tSTATE\tPRIO\tMASTER\tINTERVAL\tFOR")
 	for _, r := range routers {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n",
-			r.Name, r.Interface, r.VRID, r.Family, r.Version, stateColumn(r),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			r.Name, r.Interface, r.VRID, r.Family, versionText(r.Version, r.V2Compat, "+"), stateColumn(r),
 			priority(r.Priority, r.EffectivePriority), masterColumn(r), interval(r.AdvertIntervalMS), since(r.Since))
 	}
 	if err := tw.Flush(); err != nil {
@@ -153,6 +155,15 @@ func conflictLine(what string, c *api.Conflict) string {
 		episodes = fmt.Sprintf("%d episodes", c.Episodes)
 	}
 	return fmt.Sprintf("%s%s with %s (%s, the latest began %s)", what, now, strings.Join(c.Peers, " and "), episodes, stamp(c.Since))
+}
+
+// versionText is the VRRP version, "3+2" (sep "+") or "3+v2" (sep "+v")
+// for a router in the VRRPv2/v3 interoperation mode.
+func versionText(v uint8, v2Compat bool, sep string) string {
+	if v2Compat {
+		return fmt.Sprintf("%d%s2", v, sep)
+	}
+	return fmt.Sprint(v)
 }
 
 // stateColumn is the state, with the reason when it is Fault.

@@ -141,8 +141,8 @@ func routerSummary(r *config.Router) string {
 	if n := len(r.Track.Interfaces) + len(r.Track.Scripts); n > 0 {
 		opts = append(opts, "tracks "+plural(n, "object", "objects"))
 	}
-	line := fmt.Sprintf("  %s\t%s\tvrid %d\t%v\tv%d\tpriority %d\tevery %v\t%s",
-		r.Name, r.Interface, r.VRID, r.Family, r.Version, r.Priority, r.AdvertInterval, strings.Join(addrs, ", "))
+	line := fmt.Sprintf("  %s\t%s\tvrid %d\t%v\tv%s\tpriority %d\tevery %v\t%s",
+		r.Name, r.Interface, r.VRID, r.Family, versionText(r.Version, r.V2Compat, "+v"), r.Priority, r.AdvertInterval, strings.Join(addrs, ", "))
 	if len(opts) > 0 {
 		line += "\t" + strings.Join(opts, ", ")
 	}

@@ -69,6 +69,7 @@ func TestValidateGolden(t *testing.T) {
 		{"validate-warn", []string{"validate", filepath.Join("testdata", "warn.yaml")}, 0},
 		{"validate-missing", []string{"validate", filepath.Join("testdata", "missing.yaml")}, 1},
 		{"validate-two-files", []string{"validate", "a.yaml", "b.yaml"}, 2},
+		{"validate-v2compat", []string{"validate", "--no-host", filepath.Join("testdata", "v2compat.yaml")}, 0}, // shown as v3+v2 [5798-8.4.2-b]
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCmd(tc.args...)

@@ -38,6 +38,9 @@ type RouterStatus struct {
 	// Absent until the first episode.
 	SplitBrain *Conflict `json:"split_brain,omitempty"`
 	TwoOwners  *Conflict `json:"two_owners,omitempty"`
+	// V2Compat: a VRRPv3 router in the VRRPv2/v3 interoperation mode
+	// (v2_compat), sending and hearing both versions [5798-8.4.2-b].
+	V2Compat bool `json:"v2_compat,omitempty"`
 }
 
 // Conflict is what a router has seen of a conflict on its LAN: more

@@ -66,7 +66,9 @@ func LoadAndCheck(path string, h Host) (*Config, []*Error, error) {
 // leaves Master; an owner whose interface lacks the address; an advert
 // larger than the interface's MTU; an unknown control_group. It warns about
 // what may appear later: a missing interface (the router waits for it in
-// Fault), a missing track script or notify command.
+// Fault), a missing track script or notify command; and, when h can read
+// sysctls (System can), about ICMP redirects the kernel would send from the
+// wrong source (RedirectWarnings).
 func Check(c *Config, h Host) (warnings []*Error, err error) {
 	var errs Errors
 	ifs, lerr := h.Interfaces()
@@ -164,6 +166,9 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		if xerr := h.Executable(s.Exec[0]); xerr != nil {
 			warnings = append(warnings, &Error{Pos: s.Pos, What: clip(fmt.Sprintf("script %q: %s: %v", name, s.Exec[0], xerr)), Fix: "install it, or fix the path; until then the script fails and its routers lose its weight"})
 		}
+	}
+	if s, ok := h.(Sysctls); ok {
+		warnings = append(warnings, RedirectWarnings(c, s)...)
 	}
 	if errs.Len() > 0 {
 		return warnings, &errs

@@ -37,7 +37,10 @@ errors and the first three.
 
 Warned about, and still accepted (` + "`govrrp validate`" + ` exits 0), as they may appear later: an interface that
 does not exist (yet: a VLAN, bond or VRF created after govrrpd; the router waits in Fault), a track script
-or notify command that is not an executable file.
+or notify command that is not an executable file. Also warned about: a router without ` + "`vmac`" + ` on an interface that
+forwards with ICMP redirects on, where the kernel would send redirects from the interface's own address
+instead of the virtual one (RFC 5798 §8.1.1, §8.2.1; hosts ignore them); the message names the sysctls to
+set (IPv4) or ` + "`vmac: true`" + ` (IPv6).
 
 **Limits.** The file is at most 4 MiB. YAML anchors and aliases are allowed, but aliases may add at most
 100000 nodes to the document (a few hundred bytes of aliases of aliases can otherwise stand for billions).

@@ -33,6 +33,9 @@ func TestLoopV2Compat(t *testing.T) {
 	if st := r.fsm.Status(); st.State != fsm.Master {
 		t.Fatalf("state %v", st.State)
 	}
+	if d := r.detail(); !d.V2Compat || d.Counters["v2_adverts_sent"] == 0 {
+		t.Fatalf("the mode is not visible in the status: v2_compat %v, counters %v", d.V2Compat, d.Counters)
+	}
 	out := lab.sock.written()
 	if len(out) < 4 {
 		t.Fatalf("wrote %v", out)

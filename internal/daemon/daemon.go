@@ -89,7 +89,7 @@ type Daemon struct {
 
 	addrs    addresses
 	vmacs    *linux.VMACs
-	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router
+	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router (or VMAC owner)
 	// accept enforces Accept_Mode false; created by Start (removing a
 	// table a killed instance left), nil when nftables is unusable.
 	accept    acceptGuard
@@ -578,10 +578,15 @@ func (d *Daemon) relink(name string) {
 func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	src := st.Primary
 	if r.cfg.Family == vrrp.IPv6 {
-		if r.vmac != nil {
-			return // sent from the VMAC's own link-local
-		}
 		src = st.LinkLocal
+	}
+	if r.guarded && src.IsValid() {
+		if err := d.arpGuard.SetSource(r.cfg.Interface, src); err != nil {
+			r.logger().Warn("ARP guard: the parent's new address", "err", err)
+		}
+	}
+	if r.cfg.Family == vrrp.IPv6 && r.vmac != nil {
+		return // adverts are sent from the VMAC's own link-local
 	}
 	if !src.IsValid() {
 		return

@@ -223,6 +223,18 @@ func (r *vr) reconfigure(c config.Router) bool {
 	for _, t := range c.Track.Interfaces {
 		usable[t.Name] = r.d.linkState(t.Name).Usable()
 	}
+	// The ARP guard follows changed addresses: the new ones are guarded
+	// before the loop can install them, the old ones released once it has
+	// applied the change (or the new ones again if it refused). r.cfg is
+	// written only by this function, on the loop, so reading it here is
+	// safe. Netlink work, hence off the loop.
+	oldVIPs := r.cfg.VIPs()
+	reguard := r.guarded && !slices.Equal(oldVIPs, c.VIPs())
+	if reguard {
+		if err := r.d.arpGuard.Guard(c.Interface, c.VIPs()); err != nil {
+			r.logger().Warn("guarding the new addresses", "err", err)
+		}
+	}
 	r.l.do(func() {
 		acts, err := r.fsm.Reconfigure(fsmConfig(&c, r.fsm.Status().Primary))
 		if errors.Is(err, fsm.ErrRestartNeeded) || err != nil {
@@ -243,7 +255,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		r.retrack(c, usable)
 		r.exec(acts)
 		r.syncAccept()
-		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.ownsAddresses() {
+		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.cfg.Owner() {
 			// Accept turned off: the IPv6 VIPs in place must stop being
 			// picked as sources (AddNoSource replaces them).
 			r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: c.Addresses, noSource: true})
@@ -251,6 +263,15 @@ func (r *vr) reconfigure(c config.Router) bool {
 		r.applyTracking()
 		r.l.rearm(r)
 	})
+	if reguard {
+		release := oldVIPs
+		if !ok {
+			release = c.VIPs()
+		}
+		if err := r.d.arpGuard.Release(c.Interface, release); err != nil {
+			r.logger().Warn("releasing the old addresses' guard", "err", err)
+		}
+	}
 	if oldHooks != nil {
 		go closeHooks(oldHooks, r.d.hookTimeout)
 	}

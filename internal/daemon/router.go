@@ -161,7 +161,7 @@ func (r *vr) open() (*loop, error) {
 	// An earlier instance killed with -9 may have left our VIPs behind:
 	// a Backup holding them would answer ARP for them. An owner's
 	// addresses are the interface's own: never ours to remove.
-	if !r.ownsAddresses() {
+	if !c.Owner() {
 		if _, err := d.addrs.Flush(c.Interface, c.VIPs()); err != nil {
 			r.logger().Debug("flush stale addresses", "err", err)
 		}
@@ -185,7 +185,10 @@ func (r *vr) open() (*loop, error) {
 		if err != nil {
 			return nil, fmt.Errorf("create VMAC: %w", err)
 		}
-		if c.Family == vrrp.IPv4 {
+		// IPv4: the parent answers ARP for any local address, so its
+		// replies for the VIPs are dropped. IPv6: only an owner's VIPs are
+		// also the parent's addresses, answered by it with its MAC.
+		if c.Family == vrrp.IPv4 || c.Owner() {
 			if d.arpGuard == nil {
 				if d.arpGuard, err = linux.NewARPGuard(-1); err != nil {
 					return nil, fmt.Errorf("VMAC needs nftables to keep %s from answering ARP for the VIPs with its own MAC: %w", c.Interface, err)
@@ -195,6 +198,13 @@ func (r *vr) open() (*loop, error) {
 				return nil, err
 			}
 			r.guarded = true
+			// The parent's own address (IPv4 primary, IPv6 link-local)
+			// replaces a VIP as the source of its ARP requests and
+			// neighbour solicitations (linux.ARPGuard); updateSource
+			// follows it.
+			if err := d.arpGuard.SetSource(c.Interface, primary); err != nil {
+				return nil, err
+			}
 		}
 		if c.Family == vrrp.IPv6 {
 			// Each router's VMAC has its own random link-local: adverts come
@@ -417,7 +427,7 @@ func (r *vr) exec(acts []fsm.Action) {
 				// A VIP a reload adds: its drop goes in first, so it
 				// never accepts, not even for a moment [5798-6.4.3-f].
 				r.syncAccept()
-				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept})
+				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept && !r.cfg.Owner()})
 			}
 		case fsm.RemoveAddresses:
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
@@ -466,7 +476,7 @@ func (r *vr) exec(acts []fsm.Action) {
 // an RCU grace period (about 15 ms here): 15 s of worker time for a
 // thousand routers stepping down.
 func (r *vr) acceptDrops() []netip.Addr {
-	if r.ownsAddresses() || r.cfg.Accept {
+	if r.cfg.Owner() || r.cfg.Accept {
 		return nil
 	}
 	vips := r.cfg.VIPs()
@@ -531,10 +541,14 @@ func (r *vr) prefixes(only netip.Addr) []netip.Prefix {
 }
 
 // ownsAddresses reports whether the VIPs are real addresses of the
-// interface (priority 255): they are there before govrrpd starts and stay
-// after it stops, whatever the state, so the daemon neither installs them
-// (which would record them for removal) nor removes them.
-func (r *vr) ownsAddresses() bool { return r.cfg.Owner() }
+// interface (priority 255) and nothing more: they are there before govrrpd
+// starts and stay after it stops, whatever the state, so the daemon neither
+// installs them (which would record them for removal) nor removes them. An
+// owner with a VMAC also gets them on its macvlan while Master, as any
+// Master, so the VMAC answers ARP and NS for them while the guard silences
+// the parent's copies [5798-8.1.2-a][5798-8.2.2-a][5798-8.1.2-c][5798-8.2.2-d].
+// Accept_Mode asks r.cfg.Owner() instead: an owner accepts, VMAC or not.
+func (r *vr) ownsAddresses() bool { return r.cfg.Owner() && r.vmac == nil }
 
 func (r *vr) announceKey() linux.AnnounceKey {
 	return linux.AnnounceKey{Interface: r.addrDevice(), VRID: r.cfg.VRID, IPv6: r.cfg.Family == vrrp.IPv6}

@@ -41,6 +41,7 @@ func (r *vr) status() api.RouterStatus {
 		Master: master, MasterPriority: masterPrio,
 		AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
 		Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
+		V2Compat: c.V2Compat,
 	}
 }
 

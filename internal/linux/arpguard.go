@@ -21,17 +21,40 @@ import (
 // answers for every other address too. Instead, govrrp owns one nftables
 // table (family arp) whose output chain drops exactly the ARP replies that
 // leave a parent with a VIP as sender address; the macvlan's own replies
-// (sender MAC = VMAC) leave through the macvlan and are untouched. IPv6 needs
-// nothing: neighbour solicitations are answered per interface.
+// (sender MAC = VMAC) leave through the macvlan and are untouched.
+//
+// The parent also asks: for a packet the Master sends from a VIP to a host
+// it has not resolved, Linux (arp_announce=0) puts the VIP as sender address
+// of an ARP request that leaves the parent with the physical MAC, and the
+// host asked learns that MAC for the VIP. Given the parent's own address
+// (SetSource), the same chain rewrites the sender address of such requests
+// to it, as arp_announce=2 would: the answer still comes back to the parent,
+// which resolves the host.
+//
+// IPv6 needs nothing for a VIP that lives only on the macvlan: neighbour
+// solicitations are answered per interface. An address owner's VIPs are
+// also the parent's own addresses, so the parent answers for them with its
+// MAC [5798-8.2.2-a][5798-8.2.2-d]; for IPv6 VIPs given to Guard the same
+// table name in family ip6 drops the neighbour advertisements that leave the
+// parent with a VIP as target (the macvlan's, with the VMAC, are untouched)
+// and gives the parent's link-local as source to its solicitations from a
+// VIP, which carry the physical MAC as source link-layer option
+// [5798-8.2.2-b].
 type ARPGuard struct {
 	netnsFD int // -1: the caller's namespace
 	mu      sync.Mutex
-	entries map[guardEntry]int // reference counts
+	entries map[guardEntry]int         // reference counts
+	sources map[guardSource]netip.Addr // the parent's own address per family
 }
 
 type guardEntry struct {
 	parent string
 	vip    netip.Addr
+}
+
+type guardSource struct {
+	parent string
+	ipv6   bool
 }
 
 // nfARPOut is the ARP family's output hook (linux/netfilter_arp.h). The
@@ -43,10 +66,21 @@ const nfARPOut nftables.ChainHook = 1
 const ARPGuardTable = "govrrp"
 
 // NewARPGuard returns a guard for the namespace of netnsFD (-1: the
-// caller's). It removes a table a killed instance left behind.
+// caller's), or an error when nftables cannot be used there. A table a
+// killed instance left behind stays until the first Guard (or Close)
+// replaces it in one netlink batch: a restarted daemon guards its VIPs
+// again with no moment in which the parent answers for them with its MAC
+// [5798-8.1.2-c].
 func NewARPGuard(netnsFD int) (*ARPGuard, error) {
-	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}}
-	return g, g.sync()
+	g := &ARPGuard{netnsFD: netnsFD, entries: map[guardEntry]int{}, sources: map[guardSource]netip.Addr{}}
+	c, err := g.conn()
+	if err == nil {
+		_, err = c.ListTablesOfFamily(nftables.TableFamilyARP)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("linux: nftables: %w", err)
+	}
+	return g, nil
 }
 
 func (g *ARPGuard) conn() (*nftables.Conn, error) {
@@ -56,15 +90,35 @@ func (g *ARPGuard) conn() (*nftables.Conn, error) {
 	return nftables.New()
 }
 
-// Guard drops the parent's ARP replies for vips.
+// Guard drops the parent's ARP replies for the IPv4 vips and its neighbour
+// advertisements for the IPv6 ones.
 func (g *ARPGuard) Guard(parent string, vips []netip.Addr) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, v := range vips {
-		if v.Is4() {
-			g.entries[guardEntry{parent, v}]++
-		}
+		g.entries[guardEntry{parent, v}]++
 	}
+	return g.sync()
+}
+
+// SetSource records one of parent's own addresses: IPv4, its primary, the
+// sender address its ARP requests for the guarded VIPs are given instead;
+// IPv6, its link-local, the source its neighbour solicitations from a
+// guarded VIP are given instead (the owner's case, whose VIPs are also the
+// parent's: the kernel solicits from them with the physical MAC as source
+// link-layer option [5798-8.2.2-b][5798-8.2.2-d]). Unchanged, it costs
+// nothing; an invalid address is ignored.
+func (g *ARPGuard) SetSource(parent string, src netip.Addr) error {
+	if !src.IsValid() {
+		return nil
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	k := guardSource{parent, src.Is6()}
+	if g.sources[k] == src {
+		return nil
+	}
+	g.sources[k] = src
 	return g.sync()
 }
 
@@ -89,26 +143,90 @@ func (g *ARPGuard) Close() error {
 	return g.sync()
 }
 
-// sync rewrites the whole table from entries in one netlink batch: with at
+// sync rewrites the whole tables from entries in one netlink batch: with at
 // most a few hundred VIPs that is simpler and as atomic as editing rules.
 func (g *ARPGuard) sync() error {
 	c, err := g.conn()
 	if err != nil {
 		return fmt.Errorf("linux: nftables: %w", err)
 	}
+	var n4, n6 int
+	for e := range g.entries {
+		if e.vip.Is4() {
+			n4++
+		} else {
+			n6++
+		}
+	}
 	t := &nftables.Table{Family: nftables.TableFamilyARP, Name: ARPGuardTable}
-	tables, err := c.ListTablesOfFamily(nftables.TableFamilyARP)
-	if err != nil {
-		return fmt.Errorf("linux: nftables: %w", err)
+	t6 := &nftables.Table{Family: nftables.TableFamilyIPv6, Name: ARPGuardTable}
+	for _, x := range []*nftables.Table{t, t6} {
+		tables, err := c.ListTablesOfFamily(x.Family)
+		if err != nil {
+			return fmt.Errorf("linux: nftables: %w", err)
+		}
+		if slices.ContainsFunc(tables, func(y *nftables.Table) bool { return y.Name == ARPGuardTable }) {
+			c.DelTable(x)
+		}
 	}
-	if slices.ContainsFunc(tables, func(x *nftables.Table) bool { return x.Name == ARPGuardTable }) {
-		c.DelTable(t)
+	if n6 > 0 {
+		c.AddTable(t6)
+		ch := c.AddChain(&nftables.Chain{Name: "owner_parent_out", Table: t6, Type: nftables.ChainTypeFilter,
+			Hooknum: nftables.ChainHookOutput, Priority: nftables.ChainPriorityFilter})
+		for e := range g.entries {
+			if e.vip.Is4() {
+				continue
+			}
+			ifname := make([]byte, unix.IFNAMSIZ)
+			copy(ifname, e.parent)
+			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
+				// ICMPv6 type = neighbour advertisement
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{136}},
+				// target address (after type, code, checksum and flags)
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 16},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
+				&expr.Verdict{Kind: expr.VerdictDrop},
+			}})
+			src, ok := g.sources[guardSource{e.parent, true}]
+			if !ok || src == e.vip {
+				continue
+			}
+			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
+				// ICMPv6 type = neighbour solicitation
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{135}},
+				// IPv6 source (offset 8) = VIP
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
+				// source := the parent's link-local. The ICMPv6 checksum
+				// covers it (pseudo-header): it is updated in place at its
+				// offset from the network header, 40 + 2, as NS carry no
+				// extension headers (the library sends the pseudo-header
+				// flag only with a checksum type, so this is that type's
+				// own form), and the kernel computed it before this hook.
+				&expr.Immediate{Register: 1, Data: src.AsSlice()},
+				&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16,
+					CsumType: expr.CsumTypeInet, CsumOffset: 42},
+			}})
+		}
 	}
-	if len(g.entries) > 0 {
+	if n4 > 0 {
 		c.AddTable(t)
 		ch := c.AddChain(&nftables.Chain{Name: "vmac_parent_out", Table: t, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookRef(nfARPOut), Priority: nftables.ChainPriorityFilter})
 		for e := range g.entries {
+			if !e.vip.Is4() {
+				continue
+			}
 			ifname := make([]byte, unix.IFNAMSIZ)
 			copy(ifname, e.parent)
 			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
@@ -121,6 +239,22 @@ func (g *ARPGuard) sync() error {
 				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
 				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
 				&expr.Verdict{Kind: expr.VerdictDrop},
+			}})
+			src, ok := g.sources[guardSource{e.parent, false}]
+			if !ok || src == e.vip {
+				continue
+			}
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
+				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+				// ARP operation = request
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 6, Len: 2},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0, 1}},
+				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
+				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
+				// sender protocol address := the parent's own
+				&expr.Immediate{Register: 1, Data: src.AsSlice()},
+				&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
 			}})
 		}
 	}

@@ -38,6 +38,13 @@ var (
 	descSplitBrain    = desc("router_split_brain_total", "Split-brain episodes: another Master heard while this router was Master (one per episode, not per advert).")
 	descSplitBrainNow = desc("router_split_brain", "1 while a split-brain episode runs.")
 	descTwoOwners     = desc("router_two_owners_total", "Episodes of priority 255 heard from two addresses (RFC 9568 8.3.2).")
+
+	// The VRRPv2/v3 interoperation mode (v2_compat): only routers in it
+	// have these series, so their presence shows the mode.
+	descV2Tx        = desc("v2_adverts_sent_total", "VRRPv2 copies of adverts sent (v2_compat routers only).")
+	descV2Rx        = desc("v2_adverts_received_total", "VRRPv2 adverts received (v2_compat routers only).")
+	descV2Ignored   = desc("v2_ignored_from_v3_master_total", "VRRPv2 adverts ignored because their Master also sends VRRPv3 (v2_compat routers only).")
+	descV3WithoutV2 = desc("v3_without_v2_total", "VRRPv3 adverts from a router that sent no VRRPv2 since its last one (v2_compat routers only).")
 )
 
 var states = []string{"Initialize", "Backup", "Master", "Fault"}
@@ -52,7 +59,8 @@ func New(src Source) *Collector { return &Collector{src: src} }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descPriority, descEffective, descMasterPrio, descInterval, descMasterDown,
 		descTransitions, descAdvertsTx, descAdvertsRx, descPriZeroTx, descPriZeroRx, descDiscards, descMasterChanges, descTrackFailed,
-		descSplitBrain, descSplitBrainNow, descTwoOwners} {
+		descSplitBrain, descSplitBrainNow, descTwoOwners,
+		descV2Tx, descV2Rx, descV2Ignored, descV3WithoutV2} {
 		ch <- d
 	}
 }
@@ -92,6 +100,12 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			splitBrainNow = 1
 		}
 		gauge(descSplitBrainNow, splitBrainNow)
+		if r.V2Compat {
+			counter(descV2Tx, r.Counters["v2_adverts_sent"])
+			counter(descV2Rx, r.Counters["v2_adverts_received"])
+			counter(descV2Ignored, r.Counters["v2_ignored_from_v3_master"])
+			counter(descV3WithoutV2, r.Counters["v3_without_v2"])
+		}
 		for reason, n := range r.Discards {
 			counter(descDiscards, n, reason)
 		}

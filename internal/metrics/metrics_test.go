@@ -94,3 +94,37 @@ govrrp_interface_receive_overflow_total{family="ipv4",interface="eth0",socket="r
 		t.Fatal(err)
 	}
 }
+
+// A router in the VRRPv2/v3 interoperation mode [5798-8.4.2-b] has the
+// mode's counters; a router not in it has none of those series.
+func TestCollectorV2Compat(t *testing.T) {
+	src := func() []api.RouterDetail {
+		return []api.RouterDetail{{
+			RouterStatus: api.RouterStatus{Name: "mig", Interface: "eth1", VRID: 7, Family: "ipv4", Version: 3, State: "Backup", V2Compat: true},
+			Counters:     map[string]uint64{"v2_adverts_sent": 0, "v2_adverts_received": 12, "v2_ignored_from_v3_master": 12, "v3_without_v2": 1},
+		}, {
+			RouterStatus: api.RouterStatus{Name: "gw", Interface: "eth0", VRID: 51, Family: "ipv4", Version: 3, State: "Master"},
+			Counters:     map[string]uint64{"adverts_sent": 40},
+		}}
+	}
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(New(src))
+	want := `
+# HELP govrrp_v2_adverts_received_total VRRPv2 adverts received (v2_compat routers only).
+# TYPE govrrp_v2_adverts_received_total counter
+govrrp_v2_adverts_received_total{family="ipv4",interface="eth1",router="mig",vrid="7"} 12
+# HELP govrrp_v2_adverts_sent_total VRRPv2 copies of adverts sent (v2_compat routers only).
+# TYPE govrrp_v2_adverts_sent_total counter
+govrrp_v2_adverts_sent_total{family="ipv4",interface="eth1",router="mig",vrid="7"} 0
+# HELP govrrp_v2_ignored_from_v3_master_total VRRPv2 adverts ignored because their Master also sends VRRPv3 (v2_compat routers only).
+# TYPE govrrp_v2_ignored_from_v3_master_total counter
+govrrp_v2_ignored_from_v3_master_total{family="ipv4",interface="eth1",router="mig",vrid="7"} 12
+# HELP govrrp_v3_without_v2_total VRRPv3 adverts from a router that sent no VRRPv2 since its last one (v2_compat routers only).
+# TYPE govrrp_v3_without_v2_total counter
+govrrp_v3_without_v2_total{family="ipv4",interface="eth1",router="mig",vrid="7"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "govrrp_v2_adverts_sent_total", "govrrp_v2_adverts_received_total",
+		"govrrp_v2_ignored_from_v3_master_total", "govrrp_v3_without_v2_total"); err != nil {
+		t.Fatal(err)
+	}
+}
