@@ -368,6 +368,38 @@ func TestRecord(t *testing.T) {
 	}
 }
 
+// Record, run as root in /run, never writes through a link planted where
+// it writes (the fixed name path.new was followed, truncating the file it
+// pointed at), and concurrent writers (a reload while another one runs)
+// never share a temporary file: the record is always one writer's whole.
+func TestRecordWritesNoLink(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "netns-1.vips")
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Record(path, c); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Fatalf("Record wrote through a link: the file it pointed at now holds %q", b)
+	}
+	if got := (System{}).Recorded(path); len(got) != 1 || got[0] != netip.MustParseAddr("10.77.0.254") {
+		t.Fatalf("recorded %v", got)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("record file %v %v", fi, err)
+	}
+}
+
 // The advert's size on the wire, IP header included (spec §3.1, length).
 func TestAdvertSize(t *testing.T) {
 	for _, tc := range []struct {
