@@ -157,8 +157,8 @@ func (p *parser) parse(data []byte) *Config {
 	return c
 }
 
-// mapping calls fn for each key of n, refusing keys that Schema does not
-// list under path.
+// yamlError adds the errors of the YAML decoder, one per line of its
+// message, at the line it names.
 func (p *parser) yamlError(err error) {
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(line, "yaml: unmarshal errors:"))
@@ -238,6 +238,8 @@ func checkListen(s string) error {
 	return nil
 }
 
+// mapping calls fn for each key of n, refusing keys that Schema does not
+// list under path.
 func (p *parser) mapping(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {
