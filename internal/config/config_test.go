@@ -131,6 +131,9 @@ func TestParseErrors(t *testing.T) {
 		// Nothing after --- would run; today it is silently dropped.
 		{"second document", base + "---\n" + base, "c.yaml:5:1: a second YAML document starts here", "remove the --- line"},
 		{"trailing document marker", base + "---\n", "", ""},
+		// An empty document in between hides nothing: the next one is reported.
+		{"document after an empty one", base + "---\n---\n" + base, "c.yaml:6:1: a second YAML document starts here", "remove the --- line"},
+		{"empty documents only", base + "---\n---\n...\n", "", ""},
 		// One address in two routers: each would delete it when it leaves Master.
 		{"same address in two routers", base + "  - interface: eth1\n    vrid: 52\n    addresses:\n      - 10.77.0.9/24\n      - 10.77.0.254/24\n",
 			"c.yaml:9:9: 10.77.0.254 is also a virtual address of \"eth0-51-ipv4\" at c.yaml:4:17", "one virtual router"},

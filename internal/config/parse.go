@@ -95,8 +95,14 @@ func (p *parser) parse(data []byte) *Config {
 	}
 	// A second document (after ---) would be silently ignored: nothing in
 	// it would run. Reported after the first, in file order.
+	// Empty documents (a bare --- or ...) say nothing: the first one that
+	// is not empty is what would be ignored.
 	var extra yaml.Node
 	extraErr := dec.Decode(&extra)
+	for extraErr == nil && (len(extra.Content) == 0 || extra.Content[0].Tag == "!!null") {
+		extra = yaml.Node{}
+		extraErr = dec.Decode(&extra)
+	}
 	if n := aliasNodes(&doc); n > MaxAliasNodes {
 		p.failAt(1, "write the values out, or use fewer aliases (*name)", fmt.Sprintf("YAML aliases add more than %d nodes to the file", MaxAliasNodes))
 		return c
@@ -150,7 +156,7 @@ func (p *parser) parse(data []byte) *Config {
 	if extraErr != io.EOF {
 		if extraErr != nil {
 			p.yamlError(extraErr)
-		} else if len(extra.Content) > 0 && extra.Content[0].Tag != "!!null" {
+		} else {
 			p.failAt(extra.Line, "keep one document: remove the --- line and merge what follows it", "a second YAML document starts here; govrrpd reads only one")
 		}
 	}
