@@ -118,9 +118,12 @@ type Daemon struct {
 // parked is a router waiting for its interface.
 type parked struct {
 	cfg    config.Router
-	reason string // faultMissing or faultNoAddress
-	from   fsm.State
-	since  time.Time
+	reason string // faultMissing, faultNoAddress or faultHostAddress
+	// appeared: it waited for its interface to exist, so the interface
+	// was not there when the host checks ran (hostHeld).
+	appeared bool
+	from     fsm.State
+	since    time.Time
 	// hooks ran the notify hooks of its entering Fault at start; the
 	// router's own runner must not start before they are done.
 	hooks *notify.Runner
@@ -282,13 +285,13 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 
 // hostHeld returns the VIPs of rc that its interface already has, when
 // they can only be the host's: the interface appeared after the host checks
-// ran (rc waited for it), so no govrrpd can have left them there, and the
-// checks could not see them. The router's start would delete them as stale
+// ran (rc waited for it, maybe then for its addresses), so no govrrpd can
+// have left them there, and the checks could not see them. The router's start would delete them as stale
 // VIPs (linux.Addresses.Flush). An owner's are its own. Called with d.mu
 // held.
 func (d *Daemon) hostHeld(rc config.Router) []netip.Prefix {
 	p, ok := d.pending[rc.Name]
-	if !ok || (p.reason != faultMissing && p.reason != faultHostAddress) || rc.Owner() {
+	if !ok || !p.appeared || rc.Owner() {
 		return nil
 	}
 	held, _ := d.addrs.Held(rc.Interface, rc.VIPs()) // unreadable: as at start, Flush logs it
@@ -302,6 +305,7 @@ func (d *Daemon) hostHeld(rc config.Router) []netip.Prefix {
 func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error) {
 	p, ok := d.pending[rc.Name]
 	p.cfg = rc
+	p.appeared = p.appeared || reason == faultMissing
 	if ok && p.reason == reason {
 		d.pending[rc.Name] = p
 		return

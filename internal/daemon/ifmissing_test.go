@@ -154,8 +154,12 @@ func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
 		return det.FaultReason
 	}
 	own := late.Addresses[0] // the host's address, written as a VIP by mistake
-	fn.addrs.setHost("vlan7", own)
+	// As networkd does it: the interface first, its addresses after.
+	fn.setAddress("vlan7", false)
 	d.linkChanged(fn.setIndex("vlan7", 7))
+	waitUntil(t, 2*time.Second, "late waiting for an address", func() bool { return reason() == faultNoAddress })
+	fn.addrs.setHost("vlan7", own)
+	d.linkChanged(fn.setAddress("vlan7", true))
 	waitUntil(t, 2*time.Second, "late waiting on the host's address", func() bool { return reason() == faultHostAddress })
 	if !fn.addrs.hostHas("vlan7", own) {
 		t.Fatalf("the host's address %v was deleted from the interface that appeared", own)
