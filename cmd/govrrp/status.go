@@ -22,7 +22,8 @@ Prints every virtual router govrrpd runs, one row each:
              mode, v2_compat)
   STATE      Initialize, Backup, Master or Fault (why): link-down,
              track-fault, interface-missing or no-address (it waits for
-             its interface to appear, or to get an address)
+             its interface to appear, or to get an address), host-address
+             (the interface appeared holding a virtual address as its own)
   PRIO       configured priority, "150→100" when tracking changed the one in use
   MASTER     the current master's address, "(us)" when this box is master
   INTERVAL   the advertisement interval in use

@@ -131,6 +131,9 @@ func TestParseErrors(t *testing.T) {
 		// Nothing after --- would run; today it is silently dropped.
 		{"second document", base + "---\n" + base, "c.yaml:5:1: a second YAML document starts here", "remove the --- line"},
 		{"trailing document marker", base + "---\n", "", ""},
+		// An empty document in between hides nothing: the next one is reported.
+		{"document after an empty one", base + "---\n---\n" + base, "c.yaml:6:1: a second YAML document starts here", "remove the --- line"},
+		{"empty documents only", base + "---\n---\n...\n", "", ""},
 		// One address in two routers: each would delete it when it leaves Master.
 		{"same address in two routers", base + "  - interface: eth1\n    vrid: 52\n    addresses:\n      - 10.77.0.9/24\n      - 10.77.0.254/24\n",
 			"c.yaml:9:9: 10.77.0.254 is also a virtual address of \"eth0-51-ipv4\" at c.yaml:4:17", "one virtual router"},
@@ -365,6 +368,38 @@ func TestRecord(t *testing.T) {
 	want := []netip.Addr{netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fd77::1")}
 	if got := (System{}).Recorded(path); !slices.Equal(got, want) {
 		t.Fatalf("recorded %v, want %v", got, want)
+	}
+}
+
+// Record, run as root in /run, never writes through a link planted where
+// it writes (the fixed name path.new was followed, truncating the file it
+// pointed at), and concurrent writers (a reload while another one runs)
+// never share a temporary file: the record is always one writer's whole.
+func TestRecordWritesNoLink(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	path := filepath.Join(dir, "netns-1.vips")
+	victim := filepath.Join(dir, "victim")
+	if err := os.WriteFile(victim, []byte("keep\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, path+".new"); err != nil {
+		t.Fatal(err)
+	}
+	if err := Record(path, c); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {
+		t.Fatalf("Record wrote through a link: the file it pointed at now holds %q", b)
+	}
+	if got := (System{}).Recorded(path); len(got) != 1 || got[0] != netip.MustParseAddr("10.77.0.254") {
+		t.Fatalf("recorded %v", got)
+	}
+	if fi, err := os.Lstat(path); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("record file %v %v", fi, err)
 	}
 }
 

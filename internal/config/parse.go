@@ -95,8 +95,14 @@ func (p *parser) parse(data []byte) *Config {
 	}
 	// A second document (after ---) would be silently ignored: nothing in
 	// it would run. Reported after the first, in file order.
+	// Empty documents (a bare --- or ...) say nothing: the first one that
+	// is not empty is what would be ignored.
 	var extra yaml.Node
 	extraErr := dec.Decode(&extra)
+	for extraErr == nil && (len(extra.Content) == 0 || extra.Content[0].Tag == "!!null") {
+		extra = yaml.Node{}
+		extraErr = dec.Decode(&extra)
+	}
 	if n := aliasNodes(&doc); n > MaxAliasNodes {
 		p.failAt(1, "write the values out, or use fewer aliases (*name)", fmt.Sprintf("YAML aliases add more than %d nodes to the file", MaxAliasNodes))
 		return c
@@ -150,15 +156,15 @@ func (p *parser) parse(data []byte) *Config {
 	if extraErr != io.EOF {
 		if extraErr != nil {
 			p.yamlError(extraErr)
-		} else if len(extra.Content) > 0 && extra.Content[0].Tag != "!!null" {
+		} else {
 			p.failAt(extra.Line, "keep one document: remove the --- line and merge what follows it", "a second YAML document starts here; govrrpd reads only one")
 		}
 	}
 	return c
 }
 
-// mapping calls fn for each key of n, refusing keys that Schema does not
-// list under path.
+// yamlError adds the errors of the YAML decoder, one per line of its
+// message, at the line it names.
 func (p *parser) yamlError(err error) {
 	for _, line := range strings.Split(err.Error(), "\n") {
 		line = strings.TrimSpace(strings.TrimPrefix(line, "yaml: unmarshal errors:"))
@@ -238,6 +244,8 @@ func checkListen(s string) error {
 	return nil
 }
 
+// mapping calls fn for each key of n, refusing keys that Schema does not
+// list under path.
 func (p *parser) mapping(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
 	n = resolve(n)
 	if n.Kind != yaml.MappingNode {

@@ -44,6 +44,7 @@ type addresses interface {
 	AddNoSource(dev string, p netip.Prefix) error // Accept_Mode false: never a source
 	Remove(dev string, p netip.Prefix) error
 	Flush(dev string, vips []netip.Addr) ([]netip.Prefix, error)
+	Held(dev string, vips []netip.Addr) ([]netip.Prefix, error) // what Flush would remove
 	RemoveAll() error
 }
 
@@ -117,9 +118,12 @@ type Daemon struct {
 // parked is a router waiting for its interface.
 type parked struct {
 	cfg    config.Router
-	reason string // faultMissing or faultNoAddress
-	from   fsm.State
-	since  time.Time
+	reason string // faultMissing, faultNoAddress or faultHostAddress
+	// appeared: it waited for its interface to exist, so the interface
+	// was not there when the host checks ran (hostHeld).
+	appeared bool
+	from     fsm.State
+	since    time.Time
 	// hooks ran the notify hooks of its entering Fault at start; the
 	// router's own runner must not start before they are done.
 	hooks *notify.Runner
@@ -129,6 +133,9 @@ type parked struct {
 const (
 	faultMissing   = "interface-missing"
 	faultNoAddress = "no-address"
+	// A VIP is an address the host gave an interface that appeared after
+	// the configuration was checked: starting would delete it.
+	faultHostAddress = "host-address"
 )
 
 type scriptRun struct {
@@ -243,6 +250,10 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 			d.park(rc, faultMissing, fsm.Initialize, nil)
 			continue
 		}
+		if held := d.hostHeld(rc); len(held) > 0 {
+			d.park(rc, faultHostAddress, fsm.Fault, fmt.Errorf("%v already on %s", held, rc.Interface))
+			continue
+		}
 		ready = append(ready, rc)
 	}
 	for _, rc := range ready {
@@ -272,6 +283,21 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 	}
 }
 
+// hostHeld returns the VIPs of rc that its interface already has, when
+// they can only be the host's: the interface appeared after the host checks
+// ran (rc waited for it, maybe then for its addresses), so no govrrpd can
+// have left them there, and the checks could not see them. The router's start would delete them as stale
+// VIPs (linux.Addresses.Flush). An owner's are its own. Called with d.mu
+// held.
+func (d *Daemon) hostHeld(rc config.Router) []netip.Prefix {
+	p, ok := d.pending[rc.Name]
+	if !ok || !p.appeared || rc.Owner() {
+		return nil
+	}
+	held, _ := d.addrs.Held(rc.Interface, rc.VIPs()) // unreadable: as at start, Flush logs it
+	return held
+}
+
 // park makes rc wait in Fault for its interface; from is the state it was
 // in (Initialize when it never ran). The log line and the event come once
 // per reason, not at every link event that finds the interface still
@@ -279,6 +305,7 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error) {
 	p, ok := d.pending[rc.Name]
 	p.cfg = rc
+	p.appeared = p.appeared || reason == faultMissing
 	if ok && p.reason == reason {
 		d.pending[rc.Name] = p
 		return
@@ -296,15 +323,18 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 		}
 	}
 	d.pending[rc.Name] = p
-	msg := "interface missing; the router waits in Fault until it appears"
-	if reason == faultNoAddress {
+	level, msg := slog.LevelWarn, "interface missing; the router waits in Fault until it appears"
+	switch reason {
+	case faultNoAddress:
 		msg = "interface has no address to send from; the router waits in Fault until it has one"
+	case faultHostAddress:
+		level, msg = slog.LevelError, "a virtual address is the host's own address of the interface that appeared; the router would delete it, so it waits in Fault: write another virtual address, or remove the address from the interface, then govrrp reload"
 	}
 	args := []any{"router", rc.Name, "interface", rc.Interface}
 	if err != nil {
 		args = append(args, "err", err)
 	}
-	d.log.Warn(msg, args...)
+	d.log.Log(context.Background(), level, msg, args...)
 	d.events.publish(api.Event{Time: time.Now(), Router: rc.Name, Type: "transition", From: from.String(), To: fsm.Fault.String(), Reason: reason, Priority: rc.Priority})
 }
 

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -351,6 +352,26 @@ type fakeAddrs struct {
 	mu       sync.Mutex
 	on       map[string]map[netip.Prefix]bool
 	noSource map[netip.Prefix]bool // added by AddNoSource (accept_test.go)
+	// host is what the host itself put on each device: Flush removes the
+	// ones equal to a VIP, as linux.Addresses does.
+	host map[string][]netip.Prefix
+}
+
+// setHost gives dev the host's own addresses ps.
+func (a *fakeAddrs) setHost(dev string, ps ...netip.Prefix) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.host == nil {
+		a.host = map[string][]netip.Prefix{}
+	}
+	a.host[dev] = ps
+}
+
+// hostHas reports whether the host's address p is still on dev.
+func (a *fakeAddrs) hostHas(dev string, p netip.Prefix) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return slices.Contains(a.host[dev], p)
 }
 
 func (a *fakeAddrs) Add(dev string, p netip.Prefix) error {
@@ -373,7 +394,34 @@ func (a *fakeAddrs) Remove(dev string, p netip.Prefix) error {
 	return nil
 }
 
-func (a *fakeAddrs) Flush(string, []netip.Addr) ([]netip.Prefix, error) { return nil, nil }
+func (a *fakeAddrs) Flush(dev string, vips []netip.Addr) ([]netip.Prefix, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var removed []netip.Prefix
+	if a.host[dev] == nil {
+		return nil, nil
+	}
+	a.host[dev] = slices.DeleteFunc(a.host[dev], func(p netip.Prefix) bool {
+		if slices.Contains(vips, p.Addr()) {
+			removed = append(removed, p)
+			return true
+		}
+		return false
+	})
+	return removed, nil
+}
+
+func (a *fakeAddrs) Held(dev string, vips []netip.Addr) ([]netip.Prefix, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var held []netip.Prefix
+	for _, p := range a.host[dev] {
+		if slices.Contains(vips, p.Addr()) {
+			held = append(held, p)
+		}
+	}
+	return held, nil
+}
 
 func (a *fakeAddrs) RemoveAll() error {
 	a.mu.Lock()

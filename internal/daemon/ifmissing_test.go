@@ -128,6 +128,60 @@ func TestNoAddressWaitsInFault(t *testing.T) {
 	waitUntil(t, 2*time.Second, "vr waiting for its interface again", func() bool { return reason() == faultMissing })
 }
 
+// An interface that appears after the configuration was checked (a VLAN
+// made after govrrpd) cannot carry addresses govrrpd left there, so one of
+// its addresses equal to a VIP is the host's own, which the host checks
+// could not see (the interface was missing): the start of the router would
+// delete it as a stale VIP, and leaving Master would again. The router
+// waits in Fault (host-address) with the address untouched, and a reload
+// after the address is gone starts it (issue 12, "Deleting the box's own
+// address"; 5798-5.2.4-a: a non-owner never has an address the host owns).
+func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
+	late := routerCfg("late", 2, 100, 10*time.Millisecond)
+	late.Interface = "vlan7"
+	cfg := &config.Config{Routers: []config.Router{late}}
+	d, fn := fakeDaemon(cfg)
+	fn.setIndex("vlan7", 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	reason := func() string {
+		det, _ := d.Router("late")
+		if det.State != "Fault" {
+			return det.State
+		}
+		return det.FaultReason
+	}
+	own := late.Addresses[0] // the host's address, written as a VIP by mistake
+	// As networkd does it: the interface first, its addresses after.
+	fn.setAddress("vlan7", false)
+	d.linkChanged(fn.setIndex("vlan7", 7))
+	waitUntil(t, 2*time.Second, "late waiting for an address", func() bool { return reason() == faultNoAddress })
+	fn.addrs.setHost("vlan7", own)
+	d.linkChanged(fn.setAddress("vlan7", true))
+	waitUntil(t, 2*time.Second, "late waiting on the host's address", func() bool { return reason() == faultHostAddress })
+	if !fn.addrs.hostHas("vlan7", own) {
+		t.Fatalf("the host's address %v was deleted from the interface that appeared", own)
+	}
+	if fn.sock("vlan7") != nil {
+		t.Fatal("the router opened a socket on the interface")
+	}
+	// Still there at a reload: still waiting, the address kept.
+	if res := d.Apply(cfg); !res.OK {
+		t.Fatalf("reload: %+v", res)
+	}
+	if r := reason(); r != faultHostAddress || !fn.addrs.hostHas("vlan7", own) {
+		t.Fatalf("after a reload: %s, host address kept %v", r, fn.addrs.hostHas("vlan7", own))
+	}
+	// Gone (the operator removed it): the next reload starts the router.
+	fn.addrs.setHost("vlan7")
+	if res := d.Apply(cfg); !res.OK {
+		t.Fatalf("reload: %+v", res)
+	}
+	waitUntil(t, 2*time.Second, "late Master once the address is gone", func() bool { return reason() == "Master" })
+}
+
 // hasEvent reports whether the event history holds router's transition
 // from from to Fault for reason.
 func hasEvent(d *Daemon, router, from, reason string) bool {

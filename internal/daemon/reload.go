@@ -119,6 +119,12 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 			p.cfg = rc
 			d.pending[rc.Name] = p
 			res.Unchanged = append(res.Unchanged, rc.Name)
+			if p.reason == faultHostAddress {
+				// Looked at again: the reload is how the operator says
+				// the address is gone (removing it changes no link
+				// snapshot).
+				restart = append(restart, rc)
+			}
 		case waiting:
 			restart = append(restart, rc)
 			res.Restarted = append(res.Restarted, rc.Name)

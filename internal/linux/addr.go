@@ -94,27 +94,13 @@ func (a *Addresses) remove(link netlink.Link, vip netip.Prefix) error {
 // before it could clean up. Call it at startup, before any VR runs. It
 // returns what it removed.
 func (a *Addresses) Flush(ifname string, vips []netip.Addr) ([]netip.Prefix, error) {
-	link, err := a.h.LinkByName(ifname)
+	link, held, err := a.held(ifname, vips, "flush")
 	if err != nil {
-		return nil, fmt.Errorf("linux: flush %s: %w", ifname, err)
-	}
-	want := make(map[netip.Addr]bool, len(vips))
-	for _, v := range vips {
-		want[v.Unmap()] = true
-	}
-	list, err := addrList(a.h, link, netlink.FAMILY_ALL)
-	if err != nil {
-		return nil, fmt.Errorf("linux: flush %s: %w", ifname, err)
+		return nil, err
 	}
 	var removed []netip.Prefix
 	var errs []error
-	for _, ad := range list {
-		ip, ok := netip.AddrFromSlice(ad.IP)
-		if !ok || !want[ip.Unmap()] {
-			continue
-		}
-		ones, _ := ad.Mask.Size()
-		p := netip.PrefixFrom(ip.Unmap(), ones)
+	for _, p := range held {
 		if err := a.remove(link, p); err != nil {
 			errs = append(errs, err)
 			continue
@@ -122,6 +108,38 @@ func (a *Addresses) Flush(ifname string, vips []netip.Addr) ([]netip.Prefix, err
 		removed = append(removed, p)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// Held returns the addresses of ifname equal to one of vips, whatever their
+// prefix length: what Flush would remove.
+func (a *Addresses) Held(ifname string, vips []netip.Addr) ([]netip.Prefix, error) {
+	_, held, err := a.held(ifname, vips, "read")
+	return held, err
+}
+
+func (a *Addresses) held(ifname string, vips []netip.Addr, op string) (netlink.Link, []netip.Prefix, error) {
+	link, err := a.h.LinkByName(ifname)
+	if err != nil {
+		return nil, nil, fmt.Errorf("linux: %s %s: %w", op, ifname, err)
+	}
+	want := make(map[netip.Addr]bool, len(vips))
+	for _, v := range vips {
+		want[v.Unmap()] = true
+	}
+	list, err := addrList(a.h, link, netlink.FAMILY_ALL)
+	if err != nil {
+		return nil, nil, fmt.Errorf("linux: %s %s: %w", op, ifname, err)
+	}
+	var held []netip.Prefix
+	for _, ad := range list {
+		ip, ok := netip.AddrFromSlice(ad.IP)
+		if !ok || !want[ip.Unmap()] {
+			continue
+		}
+		ones, _ := ad.Mask.Size()
+		held = append(held, netip.PrefixFrom(ip.Unmap(), ones))
+	}
+	return link, held, nil
 }
 
 // RemoveAll removes every address Add installed and Remove did not: the

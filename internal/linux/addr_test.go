@@ -27,7 +27,12 @@ func TestAddresses(t *testing.T) {
 	r1.MustIP(t, "-6", "addr", "add", "fd77::250/128", "dev", "eth0", "nodad")
 
 	a := NewAddresses(r1.Handle)
-	removed, err := a.Flush("eth0", []netip.Addr{netip.MustParseAddr("10.77.0.250"), netip.MustParseAddr("fd77::250"), netip.MustParseAddr("10.77.0.251")})
+	vips := []netip.Addr{netip.MustParseAddr("10.77.0.250"), netip.MustParseAddr("fd77::250"), netip.MustParseAddr("10.77.0.251")}
+	// Held reads what Flush would remove, and removes nothing.
+	if held, err := a.Held("eth0", vips); err != nil || len(held) != 2 || held[0] != netip.MustParsePrefix("10.77.0.250/32") && held[1] != netip.MustParsePrefix("10.77.0.250/32") {
+		t.Fatalf("Held = %v, %v; want the 2 stale VIPs", held, err)
+	}
+	removed, err := a.Flush("eth0", vips)
 	if err != nil || len(removed) != 2 {
 		t.Fatalf("Flush = %v, %v; want the 2 stale VIPs", removed, err)
 	}

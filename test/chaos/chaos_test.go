@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -79,23 +80,49 @@ func ordered() []chaosCase {
 	return cs
 }
 
+// selectCases returns the cases named in list (comma-separated; empty: all)
+// in report order. A name that is no case is refused: a typo would run
+// nothing and pass.
+func selectCases(list string) ([]chaosCase, error) {
+	want := map[string]bool{}
+	for _, c := range strings.Split(list, ",") {
+		if c = strings.TrimSpace(c); c != "" {
+			want[c] = true
+		}
+	}
+	var unknown, all []string
+	var run []chaosCase
+	for _, c := range ordered() {
+		all = append(all, c.name)
+		if len(want) == 0 || want[c.name] {
+			run = append(run, c)
+		}
+	}
+	for name := range want {
+		if !slices.Contains(all, name) {
+			unknown = append(unknown, strconv.Quote(name))
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		return nil, fmt.Errorf("-cases: no case %s; the cases are %s", strings.Join(unknown, ", "), strings.Join(all, ", "))
+	}
+	return run, nil
+}
+
 // TestChaos is `make chaos`. It runs only with -chaos-report.
 func TestChaos(t *testing.T) {
 	if !*flagReport {
 		t.Skip("reliability campaign: run with -chaos-report (make chaos)")
 	}
-	want := map[string]bool{}
-	for _, c := range strings.Split(*flagCases, ",") {
-		if c = strings.TrimSpace(c); c != "" {
-			want[c] = true
-		}
+	run, err := selectCases(*flagCases)
+	if err != nil {
+		t.Fatal(err)
 	}
+	partial := len(run) < len(cases)
 	start := time.Now().UTC()
 	var results []result
-	for _, c := range ordered() {
-		if len(want) > 0 && !want[c.name] {
-			continue
-		}
+	for _, c := range run {
 		r := result{Case: c.name}
 		// The machine may be shared: its load says how much the timings
 		// can be trusted.
@@ -125,7 +152,7 @@ func TestChaos(t *testing.T) {
 		}
 	}
 	switch {
-	case len(want) > 0:
+	case partial:
 		t.Logf("-cases given: %s not rewritten", filepath.Join(*flagOut, "RELIABILITY.md"))
 	case measured == 0:
 		t.Logf("no case could run: %s not rewritten", filepath.Join(*flagOut, "RELIABILITY.md"))

@@ -126,3 +126,43 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 		return now.FDs <= parked.FDs, fmt.Sprintf("%d fds, %d while waiting at start", now.FDs, parked.FDs)
 	})
 }
+
+// An interface that appears holding one of a waiting router's VIPs as its
+// own address: the host checks could not see it at start, and the router's
+// start used to delete it as a stale VIP. The router waits in Fault
+// (host-address) with the address left alone; once the operator removes
+// it, a reload starts it. (The interface is renamed into place so that it
+// appears with its addresses: made under the name, it would be seen before
+// they are added.)
+func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	late := strings.Replace(routerYAML("late", "59", 100, "100ms", "", "10.77.9.5/24"), "interface: eth0\n", "interface: lan9\n", 1)
+	p := start(t, r1, late)
+	if d := p.waitState("late", "Fault", 3*time.Second); d.FaultReason != "interface-missing" {
+		t.Fatalf("waiting for lan9: %q", d.FaultReason)
+	}
+	r1.MustIP(t, "link", "add", "new9", "type", "veth", "peer", "name", "lan9p")
+	r1.MustIP(t, "addr", "add", "10.77.9.1/24", "dev", "new9")
+	r1.MustIP(t, "addr", "add", "10.77.9.5/24", "dev", "new9") // the typo: the host's own
+	r1.MustIP(t, "link", "set", "new9", "name", "lan9")
+	r1.MustIP(t, "link", "set", "lan9p", "up")
+	r1.MustIP(t, "link", "set", "lan9", "up")
+	waitFor(t, 3*time.Second, "late waiting on the host's address", func() (bool, string) {
+		d, err := p.detail("late")
+		return err == nil && d.State == "Fault" && d.FaultReason == "host-address", fmt.Sprintf("%s %s %v", d.State, d.FaultReason, err)
+	})
+	if !hasAddr(t, r1, "lan9", "10.77.9.5") {
+		t.Fatal("the host's address was deleted from the interface that appeared")
+	}
+	if !strings.Contains(p.logBuf.String(), "host's own address") {
+		t.Fatalf("no log line says why the router waits:\n%s", p.logBuf.String())
+	}
+	r1.MustIP(t, "addr", "del", "10.77.9.5/24", "dev", "lan9")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if res, err := p.client.Reload(ctx); err != nil || !res.OK {
+		t.Fatalf("reload: %+v %v", res, err)
+	}
+	p.waitState("late", "Master", 3*time.Second)
+}
