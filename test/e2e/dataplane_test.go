@@ -171,7 +171,7 @@ func TestVMACBackupDiscards(t *testing.T) {
 	testenv.RequireTool(t, "nft")
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	l.Bridge.MustIP(t, "link", "set", "br0", "type", "bridge", "ageing_time", "0") // a hub: unicast is flooded
+	l.Bridge.MustIP(t, "link", "set", "br0", "type", "bridge", "ageing_time", "0")         // a hub: unicast is flooded
 	p1, p2 := startPair(t, r1, r2, "    vmac: true\n    accept: true\n", "10.77.0.254/24") // the host pings the VIP
 	// Behind the VIP: an address only the Backup holds.
 	r2.MustIP(t, "addr", "add", "10.78.0.2/32", "dev", "lo")
