@@ -210,3 +210,53 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 		})
 	}
 }
+
+// Files past the input limits: one over the size limit is refused without
+// being parsed, and a file with hundreds of mistakes prints the first 50
+// and a count, from validate, -check and a refused reload alike (issue 12;
+// the old main parsed any size and printed every error).
+func TestConfigLimitsAgreeEverywhere(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
+	p := start(t, r1, gw)
+	p.waitState("gw", "Master", 5*time.Second)
+
+	var many strings.Builder
+	for i := range 300 { // each: an unknown key
+		fmt.Fprintf(&many, "    bogus_key_%d: 1\n", i)
+	}
+	for _, tc := range []struct {
+		name, top, routers string
+		want               string
+		maxLines           int
+	}{
+		{"over the size limit", "# " + strings.Repeat("x", 5<<20) + "\n", gw, "the file is larger than 4 MiB", 5},
+		{"300 mistakes", "", gw + many.String(), "and 250 more", 60},
+	} {
+		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
+			p.top = tc.top
+			p.writeConfig(tc.routers)
+			defer func() { p.top = ""; p.writeConfig(gw) }()
+			for _, argv := range [][]string{{bin.govrrp, "validate", p.conf}, {bin.govrrpd, "-check", "-c", p.conf}} {
+				out, err := exec.Command("ip", append([]string{"netns", "exec", r1.Name}, argv...)...).CombinedOutput()
+				if code, lines := exitCode(err), strings.Count(string(out), "\n"); code != 1 || !strings.Contains(string(out), tc.want) || lines > tc.maxLines {
+					t.Errorf("%s: exit %d, %d lines, want 1, at most %d lines and %q; output:\n%.3000s", filepath.Base(argv[0]), code, lines, tc.maxLines, tc.want, out)
+				}
+			}
+			before := len(p.logBuf.String())
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if res, err := p.client.Reload(ctx); err != nil || res.OK || !strings.Contains(res.Error, tc.want) {
+				t.Errorf("reload: %.500s %v", fmt.Sprintf("%+v", res), err)
+			}
+			logged := p.logBuf.String()[before:]
+			if n := strings.Count(logged, "reload refused"); n != 1 || len(logged) > 4096 {
+				t.Errorf("the refused reload logged %d refusals in %d bytes, want one bounded line:\n%.2000s", n, len(logged), logged)
+			}
+			if d := p.waitState("gw", "Master", time.Second); d.Priority != 150 {
+				t.Errorf("after the refused reload: %+v", d)
+			}
+		})
+	}
+}
