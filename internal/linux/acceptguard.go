@@ -331,8 +331,10 @@ func (g *AcceptGuard) create(c *nftables.Conn, t *nftables.Table, sets map[strin
 // to the Master's own connections into its LAN would then be dropped. A
 // deprecated address still receives and answers NS. It replaces an address
 // Add installed (accept turned off by a reload). An IPv4 VIP goes in as by
-// Add: in the subnet of the interface's address it is a secondary, never a
-// source.
+// Add: Linux has no IPv4 address flag against source selection. In the
+// subnet of an interface address of the same prefix length it is a
+// secondary, never a source; otherwise it is a primary, the source of the
+// kernel's route into its subnet, and config.AcceptSourceWarnings warns.
 func (a *Addresses) AddNoSource(ifname string, vip netip.Prefix) error {
 	if !vip.Addr().Is6() {
 		return a.Add(ifname, vip)

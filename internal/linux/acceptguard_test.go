@@ -210,3 +210,59 @@ func sendRA(t *testing.T, nd *netnstest.Node, dst netip.Addr, pfx netip.Prefix) 
 		return err
 	})
 }
+
+// An IPv4 VIP is never a source only as a secondary: one of a subnet the
+// interface has no address of its own in is a primary, the kernel's route
+// into that subnet takes it as source, and with the guard set the replies to
+// the box's own traffic there are dropped. Given an address of its own there
+// the VIP is a secondary and the traffic flows. Linux has no IPv4 address
+// flag against source selection, so config:TestAcceptSourceWarnings warns
+// about the first case [5798-6.4.3-f].
+func TestAcceptSourceIPv4(t *testing.T) {
+	testenv.RequireTool(t, "nft")
+	testenv.RequireTool(t, "ping")
+	lan := netnstest.NewLAN(t, 2)
+	master, host := lan.Nodes[0], lan.Nodes[1]
+	host.MustIP(t, "addr", "add", "10.78.0.5/24", "dev", "eth0")
+	a := NewAddresses(master.Handle)
+	vip := netip.MustParsePrefix("10.78.0.254/24")
+	var g *AcceptGuard
+	master.MustDo(t, func() (err error) { g, err = NewAcceptGuard(-1); return err })
+	t.Cleanup(func() { _ = master.Do(g.Close) })
+	master.MustDo(t, func() error { return g.Set("r1", "eth0", []netip.Addr{vip.Addr()}) })
+	src := func() string {
+		out, _ := exec(master, "ip", "-4", "route", "get", "10.78.0.5")
+		f := strings.Fields(out)
+		for i := range f {
+			if f[i] == "src" && i+1 < len(f) {
+				return f[i+1]
+			}
+		}
+		return out
+	}
+	pings := func() bool {
+		_, err := exec(master, "ping", "-c1", "-W0.5", "10.78.0.5")
+		return err == nil
+	}
+
+	master.MustDo(t, func() error { return a.AddNoSource("eth0", vip) })
+	if got := src(); got != "10.78.0.254" {
+		t.Fatalf("a VIP outside eth0's subnets: source %s, want the VIP (a primary)", got)
+	}
+	if pings() {
+		t.Errorf("the reply to a ping from the VIP passed the guard")
+	}
+
+	master.MustIP(t, "addr", "del", vip.String(), "dev", "eth0")
+	master.MustIP(t, "addr", "add", "10.78.0.1/24", "dev", "eth0")
+	master.MustDo(t, func() error { return a.AddNoSource("eth0", vip) })
+	if got := src(); got != "10.78.0.1" {
+		t.Errorf("with an address of eth0's own in the subnet: source %s, want 10.78.0.1", got)
+	}
+	if !pings() {
+		t.Errorf("no reply to the master's ping from its own address")
+	}
+	if out := master.MustIP(t, "-4", "addr", "show", "dev", "eth0"); !strings.Contains(out, "scope global secondary") {
+		t.Errorf("the VIP is no secondary:\n%s", out)
+	}
+}
