@@ -94,7 +94,7 @@ func TestAcceptGuard(t *testing.T) {
 	sendRA(t, host, vips[1], netip.MustParsePrefix("fd77:1::/64"))
 	sendRA(t, host, master.V6.Addr(), netip.MustParsePrefix("fd77:2::/64"))
 	routes := ""
-	for range 100 {
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		if routes, _ = master.IP("-6", "route", "show", "dev", "eth0"); strings.Contains(routes, "fd77:2::/64") {
 			break
 		}
