@@ -83,7 +83,7 @@ func TestValidateGolden(t *testing.T) {
 
 // validate never talks to govrrpd: a bad socket does not matter.
 func TestValidateNeedsNoDaemon(t *testing.T) {
-	setHost(t, fakeHost{"eth0": nil})
+	setHost(t, fakeHost{"eth0": {netip.MustParsePrefix("10.77.0.1/24")}})
 	code, out, errOut := runCmd("-s", filepath.Join(t.TempDir(), "none.sock"), "validate", fullYAML)
 	if code != 0 || errOut != "" || !strings.HasPrefix(out, fullYAML+": OK (3 routers)\n") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)

@@ -310,7 +310,7 @@ func TestCheckHost(t *testing.T) {
 		// At a reload the Master's own VIPs are on the interface: not the host's.
 		{name: "VIP installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.254/24")})},
 		// After a kill -9 the VIPs stay, and the record says they were govrrpd's.
-		{name: "VIP recorded by govrrpd", yaml: base, h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}, recorded: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}},
+		{name: "VIP recorded by govrrpd", yaml: base, h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}, recorded: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}},
 		{name: "VIP not installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.9/24")}),
 			want: "c.yaml:4:17: 10.77.0.254 is already an address of eth0"},
 		// 40 + 8 + 91·16 = 1504 bytes.

@@ -40,7 +40,10 @@ does not exist (yet: a VLAN, bond or VRF created after govrrpd; the router waits
 or notify command that is not an executable file. Also warned about: a router without ` + "`vmac`" + ` on an interface that
 forwards with ICMP redirects on, where the kernel would send redirects from the interface's own address
 instead of the virtual one (RFC 5798 §8.1.1, §8.2.1; hosts ignore them); the message names the sysctls to
-set (IPv4) or ` + "`vmac: true`" + ` (IPv6).
+set (IPv4) or ` + "`vmac: true`" + ` (IPv6). And an IPv4 address of a router with ` + "`accept: false`" + ` that the kernel
+would make a primary address, because its interface has no address of its own in that subnet with that prefix
+length (or, for a /32, no IPv4 address at all): the box's own traffic there would leave from the VIP and the
+Master would drop the replies; the message says to write ` + "`accept: true`" + ` or give the interface such an address.
 
 **Limits.** The file is at most 4 MiB. YAML anchors and aliases are allowed, but aliases may add at most
 100000 nodes to the document (a few hundred bytes of aliases of aliases can otherwise stand for billions).

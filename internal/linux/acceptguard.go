@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/binaryutil"
 	"github.com/google/nftables/expr"
 	"golang.org/x/sys/unix"
 
@@ -20,11 +21,17 @@ import (
 // one nftables table (family inet, named like the ARP guard's) whose input
 // chain drops them, apart from what the protocol needs:
 //
+//   - what comes in on the loopback: the box's own traffic to its VIPs (a
+//     local health check, curl VIP on the Master) is no packet from the LAN;
 //   - VRRP itself (protocol 112);
-//   - ICMPv6 router/neighbour discovery (types 133-137): hosts resolve and
-//     probe the VIP with NS to it, and the NA answering an NS the Master sent
-//     from the VIP comes back to it. ARP is not IP and never reaches the
-//     chain.
+//   - ICMPv6 neighbour solicitations and advertisements (types 135 and 136),
+//     as [11.6] of the reference names: hosts resolve and probe the VIP with
+//     NS to it, and the NA answering an NS the Master sent from the VIP comes
+//     back to it. Router solicitations and advertisements and redirects
+//     (133, 134, 137) are not let through: an RS goes to all-routers, and
+//     an RA or a redirect unicast to a VIP would only configure the box from
+//     the LAN through an address it must not accept on. ARP is not IP and
+//     never reaches the chain.
 //
 // Everything else to a VIP is dropped, replies included: without connection
 // tracking a reply cannot be told from a new packet, and turning conntrack on
@@ -258,8 +265,9 @@ func (k acceptKey) element() (set string, key []byte) {
 // create queues the table, its sets and its chain (in the batch of the
 // first elements, so they appear together):
 //
+//	meta iif lo accept
 //	meta l4proto vrrp accept
-//	meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 133-137 accept
+//	meta nfproto ipv6 meta l4proto ipv6-icmp icmpv6 type 135-136 accept
 //	ip daddr @vips4 drop
 //	ip6 daddr @vips6 drop
 //	iifname . ip6 daddr @vips6_ll drop
@@ -296,10 +304,13 @@ func (g *AcceptGuard) create(c *nftables.Conn, t *nftables.Table, sets map[strin
 	}
 	accept, drop := &expr.Verdict{Kind: expr.VerdictAccept}, &expr.Verdict{Kind: expr.VerdictDrop}
 	rules := [][]expr.Any{
+		// The loopback is index 1 in every namespace (LOOPBACK_IFINDEX).
+		{&expr.Meta{Key: expr.MetaKeyIIF, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binaryutil.NativeEndian.PutUint32(1)}, accept},
 		append(l4(vrrp.IPProtocol), accept),
 		slices.Concat(nfproto(unix.NFPROTO_IPV6), l4(unix.IPPROTO_ICMPV6), []expr.Any{
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
-			&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{133}, ToData: []byte{137}},
+			&expr.Range{Op: expr.CmpOpEq, Register: 1, FromData: []byte{135}, ToData: []byte{136}},
 			accept}),
 		slices.Concat(nfproto(unix.NFPROTO_IPV4), []expr.Any{daddr(16, 4, 1), lookup(sets[acceptSet4]), drop}),
 		slices.Concat(nfproto(unix.NFPROTO_IPV6), []expr.Any{daddr(24, 16, 1), lookup(sets[acceptSet6]), drop}),
@@ -320,8 +331,10 @@ func (g *AcceptGuard) create(c *nftables.Conn, t *nftables.Table, sets map[strin
 // to the Master's own connections into its LAN would then be dropped. A
 // deprecated address still receives and answers NS. It replaces an address
 // Add installed (accept turned off by a reload). An IPv4 VIP goes in as by
-// Add: in the subnet of the interface's address it is a secondary, never a
-// source.
+// Add: Linux has no IPv4 address flag against source selection. In the
+// subnet of an interface address of the same prefix length it is a
+// secondary, never a source; otherwise it is a primary, the source of the
+// kernel's route into its subnet, and config.AcceptSourceWarnings warns.
 func (a *Addresses) AddNoSource(ifname string, vip netip.Prefix) error {
 	if !vip.Addr().Is6() {
 		return a.Add(ifname, vip)

@@ -1,6 +1,6 @@
 // Package proc runs the operator's programs (notify hooks, tracking
-// scripts): no shell, in their own process group so a timeout kills their
-// children too, and with their output kept only up to a small bound so a
+// scripts): no shell, in their own process group so a timeout, or a child
+// left holding their output, kills their children too, and with their output kept only up to a small bound so a
 // chatty or hostile program costs the daemon neither memory nor log space.
 package proc
 
@@ -8,11 +8,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strconv"
 	"syscall"
 	"time"
 	"unicode/utf8"
+
+	"golang.org/x/sys/unix"
 )
 
 // MaxOutput bounds the combined stdout and stderr kept from one run. Output
@@ -24,10 +28,16 @@ import (
 const MaxOutput = 4 << 10
 
 // WaitDelay bounds how long a run waits, once the program has exited or been
-// killed, for the output pipe to close. A child that escaped the process
-// group (setsid) and still holds the pipe would otherwise keep the reader,
-// and with it the hook queue or the tracking loop, waiting forever.
+// killed, for the output pipe to close. What still holds it then is
+// something the program started: its process group is killed, and a child
+// that escaped the group (setsid) is left but no longer waited for, so it
+// cannot keep the reader, and with it the hook queue or the tracking loop,
+// waiting forever.
 const WaitDelay = time.Second
+
+// killGrace is the part of WaitDelay left, after the group is killed, for
+// the killed to close the pipe: SIGKILL takes effect at once.
+const killGrace = 100 * time.Millisecond
 
 // Result is the outcome of one run.
 type Result struct {
@@ -38,22 +48,67 @@ type Result struct {
 
 // Run runs argv with env (nil: the daemon's), its stdout and stderr captured
 // together into an Output, and kills its whole process group when timeout
-// passes or ctx ends. It returns at most WaitDelay after that.
+// passes or ctx ends, or when something it started still holds the output
+// WaitDelay after it ended. It returns at most WaitDelay after the program
+// ended.
 func Run(ctx context.Context, argv, env []string, timeout time.Duration) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = env
-	var out Output
-	// The same writer for both: exec gives the program one pipe for the two.
-	cmd.Stdout, cmd.Stderr = &out, &out
+	// One pipe for both, read here rather than by exec: the run decides
+	// when to stop reading, after the program ended but before it is reaped.
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return Result{Err: err}
+	}
+	defer pr.Close()
+	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = WaitDelay
-	err := cmd.Run()
-	if errors.Is(err, exec.ErrWaitDelay) {
-		// Exited 0, but something it started still holds the pipe.
-		err = fmt.Errorf("exited, but a process it left running still held its output %v later (redirect a background command's output): %w", WaitDelay, err)
+	err = cmd.Start()
+	pw.Close()
+	if err != nil {
+		return Result{Err: err}
+	}
+	var out Output
+	eof := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&out, pr) // Output never fails: to EOF or the deadline
+		close(eof)
+	}()
+	// Until it is reaped the ended program is a zombie whose pid still names
+	// its process group, so no other group can have that number yet: the
+	// kills below hit only what it started.
+	pid := cmd.Process.Pid
+	for {
+		var info unix.Siginfo
+		if err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil); err != unix.EINTR {
+			break
+		}
+	}
+	held := false
+	select {
+	case <-eof:
+	case <-time.After(WaitDelay - killGrace):
+		held = true
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		select {
+		case <-eof:
+		case <-time.After(killGrace):
+			_ = pr.SetReadDeadline(time.Now()) // an escaped child holds it
+			<-eof
+		}
+	}
+	err = cmd.Wait()
+	if held {
+		note := fmt.Sprintf("something it started still held its output %v after it ended, and its process group was killed (redirect a background command's output)", WaitDelay)
+		if err == nil {
+			err = errors.New("exited, but " + note)
+		} else {
+			err = fmt.Errorf("%w; %s", err, note)
+		}
 	}
 	r := Result{Output: out.String(), Err: err}
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {

@@ -118,20 +118,39 @@ func TestRunEscapedChildDoesNotHang(t *testing.T) {
 	}
 }
 
-// A program that exits at once but leaves a child holding its output is
-// done WaitDelay later, and the error says why.
+// A program that ends at once, whatever its status, but leaves a child
+// holding its output: the run is done WaitDelay later, the child is killed
+// with the process group, and the error says why.
 func TestRunLingeringChild(t *testing.T) {
-	pidFile := filepath.Join(t.TempDir(), "pid")
-	s := script(t, "sleep 60 &\necho $! > "+pidFile+"\nexit 0\n")
-	killAtEnd(t, pidFile)
-	done := make(chan Result, 1)
-	go func() { done <- Run(context.Background(), []string{s}, nil, time.Minute) }()
-	select {
-	case r := <-done:
-		if r.TimedOut || r.Err == nil || !strings.Contains(r.Err.Error(), "still held its output") {
-			t.Fatalf("result %+v", r)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("Run waited for the child that holds its output")
+	for _, status := range []string{"0", "3"} {
+		t.Run("exit "+status, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			s := script(t, "sleep 60 &\necho $! > "+pidFile+"\nexit "+status+"\n")
+			killAtEnd(t, pidFile)
+			done := make(chan Result, 1)
+			go func() { done <- Run(context.Background(), []string{s}, nil, time.Minute) }()
+			var r Result
+			select {
+			case r = <-done:
+			case <-time.After(30 * time.Second):
+				t.Fatal("Run waited for the child that holds its output")
+			}
+			if r.TimedOut || r.Err == nil || !strings.Contains(r.Err.Error(), "still held its output") ||
+				(status != "0") != strings.Contains(r.Err.Error(), "exit status "+status) {
+				t.Fatalf("result %+v", r)
+			}
+			// The pipe closed, so the child has exited: gone, or a zombie
+			// its new parent has not reaped yet.
+			b, err := os.ReadFile(pidFile)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/stat")
+			if err == nil {
+				if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) == 0 || f[0] != "Z" {
+					t.Fatalf("the child still runs: %s", stat)
+				}
+			}
+		})
 	}
 }

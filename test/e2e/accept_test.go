@@ -18,7 +18,8 @@ import (
 // [3768-6.4.3-b]: a non-owner Master does not accept packets addressed to
 // its VIPs: a host's ping, TCP and UDP to them get nothing back (not even a
 // reset or a port unreachable), while ARP and neighbour discovery still
-// resolve them, the master's own traffic still flows and VRRP still fails
+// resolve them, the master's own traffic (to the LAN and to its VIPs) still
+// flows and VRRP still fails
 // over. accept: true (here by reload)
 // answers. The nftables table goes with a stopped daemon, and a restart
 // removes one a kill -9 left.
@@ -61,6 +62,13 @@ func TestAcceptMode(t *testing.T) {
 	for _, host := range []string{"10.77.0.100", "fd77::100"} {
 		if !ping(r1, host) {
 			t.Errorf("the master cannot ping the host at %s", host)
+		}
+	}
+	// Nor is its traffic to its own VIPs (a local health check): it comes
+	// in on the loopback, not from the LAN.
+	for _, vip := range []string{"10.77.0.254", "fd77::254"} {
+		if !ping(r1, vip) {
+			t.Errorf("the master cannot ping its own VIP %s with accept off", vip)
 		}
 	}
 	if tb := nftTable(r1); !strings.Contains(tb, "10.77.0.254") || !strings.Contains(tb, "fd77::254") || !strings.Contains(tb, `"eth0" . fe80::51`) {

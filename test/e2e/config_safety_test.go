@@ -180,6 +180,9 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 		{"second YAML document", "", gw + "---\nrouters: []\n", false, "document"},
 		{"missing track script", "scripts:\n  chk: {exec: [/nonexistent/check-gw]}\n", gw + "    track: {scripts: [{name: chk, weight: -10}]}\n", true, "/nonexistent/check-gw"},
 		{"missing notify command", "", gw + "    notify: [/nonexistent/notify-gw]\n", true, "/nonexistent/notify-gw"},
+		// eth0 has 10.77.0.1/24 only: the VIP would be the source into its
+		// subnet, and accept: false drops the replies [5798-6.4.3-f].
+		{"VIP outside the interface's subnets with accept off", "", gw + routerYAML("out", "54", 100, "100ms", "", "10.78.0.254/24"), true, "10.78.0.254/24 would be a primary address"},
 	} {
 		t.Run(strings.ReplaceAll(tc.name, " ", "_"), func(t *testing.T) {
 			p.top = tc.top
@@ -195,6 +198,16 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 					t.Errorf("%s: exit %d, want %d with file:line and %q; output:\n%s", filepath.Base(argv[0]), code, wantCode, tc.want, out)
 				}
 			}
+			warned := func() int {
+				n := 0
+				for line := range strings.Lines(p.logBuf.String()) {
+					if strings.Contains(line, "msg=configuration") && strings.Contains(line, tc.want) {
+						n++
+					}
+				}
+				return n
+			}
+			before := warned()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			res, err := p.client.Reload(ctx)
@@ -202,6 +215,10 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 				t.Errorf("reload: %+v %v", res, err)
 			}
 			if tc.warn {
+				// The daemon's check is validate's: its log has the warning.
+				waitFor(t, 5*time.Second, "the warning in govrrpd's log", func() (bool, string) {
+					return warned() > before, p.logBuf.String()
+				})
 				return
 			}
 			if d := p.waitState("gw", "Master", time.Second); d.Priority != 150 {
