@@ -2,6 +2,7 @@ package proc
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"govrrp/internal/testenv"
 )
@@ -139,17 +142,27 @@ func TestRunLingeringChild(t *testing.T) {
 				(status != "0") != strings.Contains(r.Err.Error(), "exit status "+status) {
 				t.Fatalf("result %+v", r)
 			}
-			// The pipe closed, so the child has exited: gone, or a zombie
-			// its new parent has not reaped yet.
+			// The child was killed with the group: it exits (gone, or a
+			// zombie its new parent has not reaped yet) once the kernel has
+			// delivered the signal, which a loaded machine may take a moment
+			// to do. A pidfd turns readable when it has.
 			b, err := os.ReadFile(pidFile)
 			if err != nil {
 				t.Fatal(err)
 			}
-			stat, err := os.ReadFile("/proc/" + strings.TrimSpace(string(b)) + "/stat")
-			if err == nil {
-				if f := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:])); len(f) == 0 || f[0] != "Z" {
-					t.Fatalf("the child still runs: %s", stat)
-				}
+			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+			fd, err := unix.PidfdOpen(pid, 0)
+			if err == unix.ESRCH {
+				return // gone and reaped
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer unix.Close(fd)
+			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+			if n, err := unix.Poll(fds, 10_000); err != nil || n != 1 {
+				stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+				t.Fatalf("the child still runs 10 s later (%v): %s", err, stat)
 			}
 		})
 	}
