@@ -113,6 +113,14 @@ type Daemon struct {
 
 	reloadMu sync.Mutex
 	stopping atomic.Bool
+	// notOurs holds the VIPs found already on their device as the host's
+	// address (linux.ErrNotOurs), reported once each.
+	notOurs sync.Map // hostAddrKey → true
+}
+
+type hostAddrKey struct {
+	dev  string
+	addr netip.Addr
 }
 
 // parked is a router waiting for its interface.

@@ -374,9 +374,14 @@ func (a *fakeAddrs) hostHas(dev string, p netip.Prefix) bool {
 	return slices.Contains(a.host[dev], p)
 }
 
+// Add installs p, unless the host has the address already: then it is
+// left alone, as linux.Addresses does.
 func (a *fakeAddrs) Add(dev string, p netip.Prefix) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if slices.ContainsFunc(a.host[dev], func(h netip.Prefix) bool { return h.Addr() == p.Addr() }) {
+		return linux.ErrNotOurs
+	}
 	if a.on == nil {
 		a.on = map[string]map[netip.Prefix]bool{}
 	}

@@ -1,0 +1,69 @@
+package daemon
+
+import (
+	"bytes"
+	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"govrrp/internal/config"
+)
+
+// logBuffer is a log destination the workers and the test share.
+type logBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *logBuffer) count(s string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return strings.Count(l.b.String(), s)
+}
+
+// A VIP that the operator (or networkd) gave the interface while the router
+// runs is the host's address: the Master does not claim it (it is not
+// recorded as installed, so leaving Master leaves it), says so once in an
+// error line, and keeps running (issue 12, "Deleting the box's own
+// address"; 5798-5.2.4-a).
+func TestMasterLeavesHostAddress(t *testing.T) {
+	a := routerCfg("a", 1, 100, 10*time.Millisecond)
+	a.Accept = true
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a}})
+	var logs logBuffer
+	d.log = slog.New(slog.NewTextHandler(&logs, nil))
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 5*time.Second, "a Master", func() bool { return countStates(d)["Master"] == 1 })
+	extra := netip.MustParsePrefix("10.78.1.1/24")
+	fn.addrs.setHost("eth0", extra) // the operator's, while a runs
+	a2 := a
+	a2.Addresses = append(slices.Clone(a.Addresses), extra)
+	for i, c := range []config.Router{a2, a, a2} {
+		if res := d.Apply(&config.Config{Routers: []config.Router{c}}); !res.OK || !slices.Equal(res.Updated, []string{"a"}) {
+			t.Fatalf("reload %d: %+v", i, res)
+		}
+		d.work.barrier(d.routers["a"].slot)
+	}
+	if fn.addrs.has(extra.Addr()) || !fn.addrs.hostHas("eth0", extra) {
+		t.Fatalf("the host's %v claimed %v, kept %v", extra, fn.addrs.has(extra.Addr()), fn.addrs.hostHas("eth0", extra))
+	}
+	if n := logs.count("not installed by govrrpd"); n != 1 {
+		t.Fatalf("%d error lines about the host's address, want 1:\n%s", n, logs.b.String())
+	}
+	if st, _ := d.Router("a"); st.State != "Master" || !fn.addrs.has(vipOf(1)) {
+		t.Fatalf("a after the host's address: %s, its own VIP installed %v", st.State, fn.addrs.has(vipOf(1)))
+	}
+}
