@@ -67,3 +67,39 @@ func TestMasterLeavesHostAddress(t *testing.T) {
 		t.Fatalf("a after the host's address: %s, its own VIP installed %v", st.State, fn.addrs.has(vipOf(1)))
 	}
 }
+
+// An owner (priority 255) whose interface appears after the configuration
+// was checked, without the address it owns, cannot be the owner the checks
+// require [5798-5.2.4-a]: it waits in Fault (owner-address-missing), opening
+// nothing, and a reload once the address is there starts it.
+func TestAppearedInterfaceOwnerWaitsForItsAddress(t *testing.T) {
+	o := routerCfg("o", 3, 255, 10*time.Millisecond)
+	o.Interface = "vlan8"
+	cfg := &config.Config{Routers: []config.Router{o}}
+	d, fn := fakeDaemon(cfg)
+	fn.setIndex("vlan8", 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	reason := func() string {
+		det, _ := d.Router("o")
+		if det.State != "Fault" {
+			return det.State
+		}
+		return det.FaultReason
+	}
+	d.linkChanged(fn.setIndex("vlan8", 8))
+	waitUntil(t, 2*time.Second, "o waiting for its address", func() bool { return reason() == faultOwnerAddress })
+	if fn.sock("vlan8") != nil {
+		t.Fatal("the owner opened a socket on an interface without its address")
+	}
+	if res := d.Apply(cfg); !res.OK || reason() != faultOwnerAddress {
+		t.Fatalf("reload without the address: %+v, %s", res, reason())
+	}
+	fn.addrs.setHost("vlan8", o.Addresses[0])
+	if res := d.Apply(cfg); !res.OK {
+		t.Fatalf("reload: %+v", res)
+	}
+	waitUntil(t, 2*time.Second, "o Master once it has its address", func() bool { return reason() == "Master" })
+}

@@ -119,9 +119,9 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 			p.cfg = rc
 			d.pending[rc.Name] = p
 			res.Unchanged = append(res.Unchanged, rc.Name)
-			if p.reason == faultHostAddress {
+			if p.reason == faultHostAddress || p.reason == faultOwnerAddress {
 				// Looked at again: the reload is how the operator says
-				// the address is gone (removing it changes no link
+				// the address is gone, or there (a VIP changes no link
 				// snapshot).
 				restart = append(restart, rc)
 			}
