@@ -113,6 +113,9 @@ type Daemon struct {
 
 	reloadMu sync.Mutex
 	stopping atomic.Bool
+	// rec keeps the record file of the addresses installed (record.go);
+	// addrs records through it.
+	rec *recorder
 	// notOurs holds the VIPs found already on their device as the host's
 	// address (linux.ErrNotOurs), reported once each.
 	notOurs sync.Map // hostAddrKey → true
@@ -166,10 +169,11 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	}
 	d := &Daemon{
 		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
-		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
+		rec: newRecorder(config.RecordFile(), opts.Log), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
 	}
+	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
 	d.work = newWorkers(numWorkers, d.apply)
 	d.listen = d.listenLinux
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
@@ -222,6 +226,9 @@ func (d *Daemon) Start() error {
 			d.accept = g
 		}
 	}
+	// What an earlier instance killed with -9 recorded stays recorded
+	// until the routers' start removes it (linux.Addresses.Flush).
+	d.rec.start(config.System{}.Recorded(d.rec.file))
 	var errs []error
 	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
@@ -432,6 +439,7 @@ func (d *Daemon) Stop() {
 	}
 	waitScripts := d.stopScripts(nil)
 	_ = d.addrs.RemoveAll()
+	d.rec.close() // the addresses are gone: so is the record
 	_ = d.vmacs.RemoveAll()
 	if d.arpGuard != nil {
 		_ = d.arpGuard.Close()

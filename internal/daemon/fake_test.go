@@ -287,7 +287,8 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 		fn.opened++
 		return s, newFakePoller(s), nil
 	}
-	d.addrs, d.announcer, d.watchLinks = &fn.addrs, &fn.ann, false
+	d.rec.file = "" // tests that read it set their own
+	d.addrs, d.announcer, d.watchLinks = recordedAddrs{&fn.addrs, d.rec}, &fn.ann, false
 	fn.accept.addrs = &fn.addrs
 	d.accept = &fn.accept
 	d.linkState = fn.link

@@ -2,8 +2,11 @@ package daemon
 
 import (
 	"bytes"
+	"errors"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -102,4 +105,48 @@ func TestAppearedInterfaceOwnerWaitsForItsAddress(t *testing.T) {
 		t.Fatalf("reload: %+v", res)
 	}
 	waitUntil(t, 2*time.Second, "o Master once it has its address", func() bool { return reason() == "Master" })
+}
+
+// The record file lists the virtual addresses the daemon has on the
+// interfaces, written before each is installed, and nothing else: not the
+// VIPs of a router that is not Master (here one waiting for its
+// interface), so the next start after a kill -9 exempts no host address
+// they may have become. What an earlier instance recorded stays until a
+// router's start has removed it; a router that stops takes its addresses
+// out; the daemon's stop removes the file (issue 12).
+func TestRecordListsInstalledAddresses(t *testing.T) {
+	up := routerCfg("up", 1, 100, 10*time.Millisecond)
+	late := routerCfg("late", 2, 100, 10*time.Millisecond)
+	late.Interface = "vlan7"
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{up, late}})
+	fn.setIndex("vlan7", 0)
+	d.rec.file = filepath.Join(t.TempDir(), "netns-1.vips")
+	leftover := netip.MustParseAddr("10.78.9.9") // a killed instance's, on no router's interface
+	if err := config.Record(d.rec.file, []netip.Addr{vipOf(1), leftover}); err != nil {
+		t.Fatal(err)
+	}
+	recorded := func() []netip.Addr {
+		got := config.System{}.Recorded(d.rec.file)
+		slices.SortFunc(got, func(a, b netip.Addr) int { return a.Compare(b) })
+		return got
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stop sync.Once
+	t.Cleanup(func() { stop.Do(d.Stop) })
+	waitUntil(t, 5*time.Second, "up's VIP installed", func() bool { return fn.addrs.has(vipOf(1)) })
+	if got, want := recorded(), []netip.Addr{vipOf(1), leftover}; !slices.Equal(got, want) {
+		t.Fatalf("recorded %v while up is Master, want %v (never late's %v)", got, want, vipOf(2))
+	}
+	if res := d.Apply(&config.Config{Routers: []config.Router{late}}); !res.OK {
+		t.Fatalf("reload: %+v", res)
+	}
+	waitUntil(t, 2*time.Second, "up's VIP out of the record", func() bool {
+		return slices.Equal(recorded(), []netip.Addr{leftover})
+	})
+	stop.Do(d.Stop)
+	if _, err := os.Stat(d.rec.file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("record left after stop: %v", err)
+	}
 }
