@@ -201,4 +201,3 @@ func (a recordedAddrs) Flush(dev string, vips []netip.Addr) ([]netip.Prefix, err
 	}
 	return removed, err
 }
-
