@@ -174,7 +174,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
 	}
 	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
-	d.work = newWorkers(numWorkers, d.apply)
+	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
 	d.listen = d.listenLinux
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
 	d.watchLinks = true

@@ -17,10 +17,12 @@ import (
 //
 // An address is in the file before it is on an interface (a kill -9 in
 // between leaves a recorded address, never an unrecorded one), so an
-// install waits for the write. Writes are coalesced: one writer writes the
-// whole set whenever it changed, and every install waiting meanwhile is
-// covered by that one write. A removal does not wait (a recorded address
-// that is gone only exempts what is not there).
+// install waits for the write. Writes are coalesced: a worker records the
+// addresses of the whole batch it took at once (recordBatch), one writer
+// writes the whole set whenever it changed, and every install waiting
+// meanwhile is covered by that one write: a failover of thousands of
+// routers costs a few writes, not one each. A removal does not wait (a
+// recorded address that is gone only exempts what is not there).
 type recorder struct {
 	file string // "" : track, write nothing
 	log  *slog.Logger
@@ -28,17 +30,19 @@ type recorder struct {
 	mu      sync.Mutex
 	cond    *sync.Cond
 	set     map[hostAddrKey]uint64 // → the generation that added it
+	ours    map[hostAddrKey]bool   // installed (not just about to be)
 	carried map[netip.Addr]bool
 	gen     uint64 // bumped by every change
 	written uint64 // the generation in the file
 	running bool
 	closed  bool
-	failed  bool // the last write failed: said once
+	wfailed bool // the last write failed: said once
+	writes  int  // files written (BenchmarkRecordFailover)
 	done    chan struct{}
 }
 
 func newRecorder(file string, log *slog.Logger) *recorder {
-	r := &recorder{file: file, log: log, set: map[hostAddrKey]uint64{}, carried: map[netip.Addr]bool{}}
+	r := &recorder{file: file, log: log, set: map[hostAddrKey]uint64{}, ours: map[hostAddrKey]bool{}, carried: map[netip.Addr]bool{}}
 	r.cond = sync.NewCond(&r.mu)
 	return r
 }
@@ -58,28 +62,53 @@ func (r *recorder) start(carried []netip.Addr) {
 	go r.write()
 }
 
-// include records k and waits until the file has it. It reports whether k
-// was new (not recorded already).
-func (r *recorder) include(k hostAddrKey) bool {
+// include records keys and waits until the file has them (one write for
+// all of them).
+func (r *recorder) include(keys ...hostAddrKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	g, had := r.set[k]
-	if !had {
-		r.gen++
-		g = r.gen
-		r.set[k] = g
+	var need uint64
+	for _, k := range keys {
+		g, had := r.set[k]
+		if !had {
+			r.gen++
+			g = r.gen
+			r.set[k] = g
+		}
+		need = max(need, g)
+	}
+	if need > r.written {
 		r.cond.Broadcast()
 	}
-	for r.running && !r.closed && r.written < g {
+	for r.running && !r.closed && r.written < need {
 		r.cond.Wait()
 	}
-	return !had
+}
+
+// installed notes that k is on its interface now (Add succeeded): a later
+// failing add of it must not take it out of the record.
+func (r *recorder) installed(k hostAddrKey) {
+	r.mu.Lock()
+	r.ours[k] = true
+	r.mu.Unlock()
+}
+
+// failed takes k out of the record after an add that failed, unless it was
+// installed before.
+func (r *recorder) failed(k hostAddrKey) {
+	r.mu.Lock()
+	ours := r.ours[k]
+	r.mu.Unlock()
+	if !ours {
+		r.exclude(k)
+	}
 }
 
 // exclude forgets k; the file follows without waiting.
 func (r *recorder) exclude(k hostAddrKey) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	delete(r.ours, k)
 	if _, ok := r.set[k]; ok {
 		delete(r.set, k)
 		r.gen++
@@ -138,11 +167,12 @@ func (r *recorder) write() {
 		r.mu.Unlock()
 		err := config.Record(r.file, addrs)
 		r.mu.Lock()
-		if err != nil && !r.failed {
+		if err != nil && !r.wfailed {
 			// Failing open: an install must not wait for a file.
 			r.log.Warn("recording the virtual addresses; after a kill -9 the next start may take them for the host's", "file", r.file, "err", err)
 		}
-		r.failed = err != nil
+		r.wfailed = err != nil
+		r.writes++
 		r.written = g
 		r.cond.Broadcast()
 	}
@@ -180,12 +210,13 @@ func (a recordedAddrs) AddNoSource(dev string, p netip.Prefix) error {
 
 func (a recordedAddrs) add(add func(string, netip.Prefix) error, dev string, p netip.Prefix) error {
 	k := hostAddrKey{dev, p.Addr()}
-	isNew := a.rec.include(k)
-	err := add(dev, p)
-	if err != nil && isNew {
-		a.rec.exclude(k) // not installed (or the host's: linux.ErrNotOurs)
+	a.rec.include(k) // at once when the batch's recordBatch has
+	if err := add(dev, p); err != nil {
+		a.rec.failed(k) // not installed, or the host's (linux.ErrNotOurs)
+		return err
 	}
-	return err
+	a.rec.installed(k)
+	return nil
 }
 
 func (a recordedAddrs) Remove(dev string, p netip.Prefix) error {
@@ -200,4 +231,20 @@ func (a recordedAddrs) Flush(dev string, vips []netip.Addr) ([]netip.Prefix, err
 		a.rec.flushed(vips)
 	}
 	return removed, err
+}
+
+// recordBatch records, in one write, the addresses a worker's batch is
+// about to install.
+func (d *Daemon) recordBatch(batch []effect) {
+	var keys []hostAddrKey
+	for i := range batch {
+		if batch[i].kind == effAddAddresses {
+			for _, p := range batch[i].prefixes {
+				keys = append(keys, hostAddrKey{batch[i].dev, p.Addr()})
+			}
+		}
+	}
+	if len(keys) > 0 {
+		d.rec.include(keys...)
+	}
 }
