@@ -63,6 +63,9 @@ func TestMasterLeavesHostAddress(t *testing.T) {
 	if fn.addrs.has(extra.Addr()) || !fn.addrs.hostHas("eth0", extra) {
 		t.Fatalf("the host's %v claimed %v, kept %v", extra, fn.addrs.has(extra.Addr()), fn.addrs.hostHas("eth0", extra))
 	}
+	if slices.Contains(d.rec.recorded(), extra.Addr()) {
+		t.Fatalf("the host's %v is in the record: the next start would remove it", extra)
+	}
 	if n := logs.count("not installed by govrrpd"); n != 1 {
 		t.Fatalf("%d error lines about the host's address, want 1:\n%s", n, logs.b.String())
 	}

@@ -1,11 +1,13 @@
 package daemon
 
 import (
+	"errors"
 	"log/slog"
 	"net/netip"
 	"sync"
 
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 )
 
 // recorder keeps the record file (config.Record) listing the virtual
@@ -31,6 +33,7 @@ type recorder struct {
 	cond    *sync.Cond
 	set     map[hostAddrKey]uint64 // → the generation that added it
 	ours    map[hostAddrKey]bool   // installed (not just about to be)
+	host    map[hostAddrKey]bool   // found the host's (linux.ErrNotOurs)
 	carried map[netip.Addr]bool
 	gen     uint64 // bumped by every change
 	written uint64 // the generation in the file
@@ -42,7 +45,7 @@ type recorder struct {
 }
 
 func newRecorder(file string, log *slog.Logger) *recorder {
-	r := &recorder{file: file, log: log, set: map[hostAddrKey]uint64{}, ours: map[hostAddrKey]bool{}, carried: map[netip.Addr]bool{}}
+	r := &recorder{file: file, log: log, set: map[hostAddrKey]uint64{}, ours: map[hostAddrKey]bool{}, host: map[hostAddrKey]bool{}, carried: map[netip.Addr]bool{}}
 	r.cond = sync.NewCond(&r.mu)
 	return r
 }
@@ -69,6 +72,9 @@ func (r *recorder) include(keys ...hostAddrKey) {
 	defer r.mu.Unlock()
 	var need uint64
 	for _, k := range keys {
+		if r.host[k] {
+			continue // the host's address: see failed
+		}
 		g, had := r.set[k]
 		if !had {
 			r.gen++
@@ -89,15 +95,26 @@ func (r *recorder) include(keys ...hostAddrKey) {
 // failing add of it must not take it out of the record.
 func (r *recorder) installed(k hostAddrKey) {
 	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.ours[k] = true
-	r.mu.Unlock()
+	delete(r.host, k)
+	if _, ok := r.set[k]; !ok { // the host's until just now: recorded late
+		r.gen++
+		r.set[k] = r.gen
+		r.cond.Broadcast()
+	}
 }
 
 // failed takes k out of the record after an add that failed, unless it was
-// installed before.
-func (r *recorder) failed(k hostAddrKey) {
+// installed before. host: k is the host's address (linux.ErrNotOurs); it
+// is not recorded again before the next adds of it, so that a kill -9
+// then cannot leave it recorded for the next start to remove.
+func (r *recorder) failed(k hostAddrKey, host bool) {
 	r.mu.Lock()
 	ours := r.ours[k]
+	if host && !ours {
+		r.host[k] = true
+	}
 	r.mu.Unlock()
 	if !ours {
 		r.exclude(k)
@@ -212,7 +229,7 @@ func (a recordedAddrs) add(add func(string, netip.Prefix) error, dev string, p n
 	k := hostAddrKey{dev, p.Addr()}
 	a.rec.include(k) // at once when the batch's recordBatch has
 	if err := add(dev, p); err != nil {
-		a.rec.failed(k) // not installed, or the host's (linux.ErrNotOurs)
+		a.rec.failed(k, errors.Is(err, linux.ErrNotOurs))
 		return err
 	}
 	a.rec.installed(k)
