@@ -203,9 +203,10 @@ func (r *recorder) close() {
 	r.cond.Broadcast()
 	done := r.done
 	r.mu.Unlock()
-	if done != nil {
-		<-done
+	if done == nil {
+		return // never started: the record, if any, is another instance's
 	}
+	<-done
 	if err := config.Unrecord(r.file); err != nil {
 		r.log.Warn("removing the record of the virtual addresses", "file", r.file, "err", err)
 	}
