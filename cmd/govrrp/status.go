@@ -23,7 +23,9 @@ Prints every virtual router govrrpd runs, one row each:
   STATE      Initialize, Backup, Master or Fault (why): link-down,
              track-fault, interface-missing or no-address (it waits for
              its interface to appear, or to get an address), host-address
-             (the interface appeared holding a virtual address as its own)
+             (the interface appeared holding a virtual address as its own),
+             owner-address-missing (it appeared without the address an
+             owner, priority 255, owns)
   PRIO       configured priority, "150→100" when tracking changed the one in use
   MASTER     the current master's address, "(us)" when this box is master
   INTERVAL   the advertisement interval in use

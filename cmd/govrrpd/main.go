@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/signal"
 	"os/user"
-	"path/filepath"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -85,11 +84,6 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	slog.SetDefault(log)
 	for _, w := range warns {
 		log.Warn("configuration", "warning", w.Error())
-	}
-	// The next start, after a kill -9, and govrrp validate meanwhile know
-	// these addresses on the interfaces for ours (config.Record).
-	if err := config.Record(config.RecordFile(), cfg); err != nil {
-		log.Warn("recording the virtual addresses", "err", err)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -192,12 +186,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	// Routers first: masters must resign (priority 0) at once, and an open
 	// event stream (govrrp watch) would hold the API's Shutdown for its
 	// whole timeout. Stop also ends every event stream.
-	d.Stop()
-	// The addresses are gone with the routers.
-	if rec := config.RecordFile(); rec != "" {
-		_ = os.Remove(rec)
-		_ = os.Remove(filepath.Dir(rec)) // when no other namespace's is left
-	}
+	d.Stop() // removes the record of the addresses too (config.Unrecord)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = apiSrv.Shutdown(ctx)

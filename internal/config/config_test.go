@@ -308,10 +308,15 @@ func TestCheckHost(t *testing.T) {
 		{name: "link-local VIP held by its link", yaml: strings.Replace(base, "[10.77.0.254/24]", "[fe80::51, fd77::1]", 1), h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("fe80::51/64")}}},
 			want: "c.yaml:4:17: fe80::51 is already an address of eth0"},
 		// At a reload the Master's own VIPs are on the interface: not the host's.
-		{name: "VIP installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.254/24")})},
+		{name: "VIP installed by govrrpd", yaml: base, h: Installed(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}}, own("10.77.0.254"))},
+		// At a reload only what govrrpd installed is exempt, whatever the
+		// record file says: a configured VIP it has not installed, that
+		// the host has since taken, is refused.
+		{name: "VIP recorded, not installed, at a reload", yaml: base, h: Installed(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}, recorded: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}, own()),
+			want: "c.yaml:4:17: 10.77.0.254 is already an address of eth0"},
 		// After a kill -9 the VIPs stay, and the record says they were govrrpd's.
 		{name: "VIP recorded by govrrpd", yaml: base, h: fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24"), netip.MustParsePrefix("10.77.0.254/24")}}, recorded: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}},
-		{name: "VIP not installed by govrrpd", yaml: base, h: Except(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}}, []netip.Prefix{netip.MustParsePrefix("10.77.0.9/24")}),
+		{name: "VIP not installed by govrrpd", yaml: base, h: Installed(fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.254/24")}}}, own("10.77.0.9")),
 			want: "c.yaml:4:17: 10.77.0.254 is already an address of eth0"},
 		// 40 + 8 + 91·16 = 1504 bytes.
 		{name: "advert larger than the MTU", yaml: many6, want: "c.yaml:4:16: an advert of 91 addresses is 1504 bytes, more than the MTU 1500 of eth0", warn: ""},
@@ -350,11 +355,6 @@ func TestCheckHost(t *testing.T) {
 
 // The record file round-trips through System.Recorded.
 func TestRecord(t *testing.T) {
-	c, err := Parse("c.yaml", []byte(base))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c2, _ := Parse("c.yaml", []byte(strings.Replace(base, "[10.77.0.254/24]", "[fe80::1, fd77::1/64]", 1)))
 	if f := RecordFile(); !strings.HasPrefix(f, RecordDir+"/netns-") {
 		t.Fatalf("RecordFile %q", f)
 	}
@@ -362,12 +362,33 @@ func TestRecord(t *testing.T) {
 	if got := (System{}).Recorded(path); got != nil {
 		t.Fatalf("no file: %v", got)
 	}
-	if err := Record(path, c, c2); err != nil {
+	want := []netip.Addr{netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fd77::1")}
+	if err := Record(path, want); err != nil {
 		t.Fatal(err)
 	}
-	want := []netip.Addr{netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fd77::1")}
 	if got := (System{}).Recorded(path); !slices.Equal(got, want) {
 		t.Fatalf("recorded %v, want %v", got, want)
+	}
+	// At stop: the file goes, and the directory when it is empty.
+	if err := Unrecord(path); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Dir(path)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("record directory left: %v", err)
+	}
+	if err := Unrecord(path); err != nil {
+		t.Fatalf("no record to remove: %v", err)
+	}
+}
+
+// own is what Installed reports govrrpd installed.
+func own(addrs ...string) func() []netip.Addr {
+	return func() []netip.Addr {
+		var out []netip.Addr
+		for _, a := range addrs {
+			out = append(out, netip.MustParseAddr(a))
+		}
+		return out
 	}
 }
 
@@ -389,7 +410,7 @@ func TestRecordWritesNoLink(t *testing.T) {
 	if err := os.Symlink(victim, path+".new"); err != nil {
 		t.Fatal(err)
 	}
-	if err := Record(path, c); err != nil {
+	if err := Record(path, c.Routers[0].VIPs()); err != nil {
 		t.Fatal(err)
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep\n" {

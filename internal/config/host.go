@@ -78,10 +78,10 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		errs.add(&Error{Pos: Pos{File: c.File, Line: 1, Col: 1}, What: "reading the host's interfaces: " + lerr.Error()})
 		return nil, &errs
 	}
-	// The virtual addresses of govrrpd in this network namespace (those of
-	// its configuration, recorded at its start and reloads) are on the
-	// interfaces of its Masters, or left behind if it was killed with -9:
-	// not the host's.
+	// The virtual addresses govrrpd in this network namespace has on the
+	// interfaces (recorded as its Masters install them; left behind if it
+	// was killed with -9) are not the host's. Only those: a configured VIP
+	// that it has not installed is the host's if an interface has it.
 	own := map[netip.Addr]bool{}
 	for _, a := range h.Recorded(RecordFile()) {
 		own[a] = true
@@ -190,27 +190,20 @@ func AdvertSize(r *Router) int {
 	return ip + m.Len()
 }
 
-// Except is h with own added to the recorded addresses: govrrpd passes the
-// addresses it installed itself, should the record file be unwritable.
-func Except(h Host, own []netip.Prefix) Host {
-	if len(own) == 0 {
-		return h
-	}
-	return except{h, own}
+// Installed is h as govrrpd sees it while it runs (at a reload): its own
+// virtual addresses are own(), those it has installed or is installing,
+// not what the record file says. Check calls own after reading the
+// interfaces, so an address being installed meanwhile is counted.
+func Installed(h Host, own func() []netip.Addr) Host {
+	return installed{h, own}
 }
 
-type except struct {
+type installed struct {
 	Host
-	own []netip.Prefix
+	own func() []netip.Addr
 }
 
-func (e except) Recorded(path string) []netip.Addr {
-	out := e.Host.Recorded(path)
-	for _, p := range e.own {
-		out = append(out, p.Addr())
-	}
-	return out
-}
+func (i installed) Recorded(string) []netip.Addr { return i.own() }
 
 // RecordDir holds the records of the virtual addresses govrrpd installs,
 // one file per network namespace (see Record).
@@ -231,20 +224,16 @@ func RecordFile() string {
 // bytes there as in the configuration (MaxFileSize).
 const maxRecord = 4 * MaxFileSize
 
-// Record writes the virtual addresses of cs (the running configuration,
-// and during a reload the next one too) to path, one per line, replacing
-// the file at once. An earlier instance killed with -9 leaves its
-// addresses on the interfaces; with this record, the next start (and a
-// validate while govrrpd runs) knows them for govrrpd's, not the host's.
-func Record(path string, cs ...*Config) error {
+// Record writes addrs, the virtual addresses govrrpd has on the
+// interfaces, to path, one per line, replacing the file at once. An
+// instance killed with -9 leaves them there; with this record, the next
+// start (and a validate while govrrpd runs) knows them for govrrpd's, not
+// the host's. govrrpd keeps it current as its Masters come and go.
+func Record(path string, addrs []netip.Addr) error {
 	var b strings.Builder
-	for _, c := range cs {
-		for _, r := range c.Routers {
-			for _, a := range r.Addresses {
-				b.WriteString(a.Addr().String())
-				b.WriteByte('\n')
-			}
-		}
+	for _, a := range addrs {
+		b.WriteString(a.String())
+		b.WriteByte('\n')
 	}
 	if path == "" {
 		return nil
@@ -268,6 +257,19 @@ func Record(path string, cs ...*Config) error {
 		_ = os.Remove(f.Name())
 	}
 	return err
+}
+
+// Unrecord removes the record at path, and its directory when no other
+// network namespace's is left: at govrrpd's stop, its addresses removed.
+func Unrecord(path string) error {
+	if path == "" {
+		return nil
+	}
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	_ = os.Remove(filepath.Dir(path)) // fails while not empty: fine
+	return nil
 }
 
 // System is the Host of the machine the process runs on (its network

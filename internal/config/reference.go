@@ -26,10 +26,14 @@ errors and the first three.
 
 - a virtual address that an interface of the host already has (its own address, ` + "`127.0.0.1`" + ` on ` + "`lo`" + `, ...),
   unless the router owns it (priority 255): a non-owner deletes its virtual addresses when it leaves Master.
-  The message names the interface. Addresses govrrpd installed itself do not count: at start and reload it
-  records its configuration's virtual addresses for its network namespace
+  The message names the interface. Addresses govrrpd installed itself do not count: it records the virtual
+  addresses it has on the interfaces for its network namespace, before installing each
   (` + "`/run/govrrpd/netns-INODE.vips`" + `, removed when it stops), so ` + "`govrrp validate`" + ` while it runs, a
-  reload while Master and a start after a ` + "`kill -9`" + ` that left them on the interfaces all pass;
+  reload while Master and a start after a ` + "`kill -9`" + ` that left them on the interfaces all pass. A
+  configured address it has not installed is not exempt: a reload or the next start refuses one that has
+  since become the host's. An address the host gives an interface while govrrpd runs, equal to a virtual
+  address, is left alone: a Master does not take it over (one error line), and leaving Master does not
+  delete it;
 - priority 255 where the interface lacks one of the addresses;
 - an advert larger than the interface's MTU (IP header, 20 or 40 bytes, + 8 + 4 or 16 per address, + 8 for
   VRRPv2 authentication);

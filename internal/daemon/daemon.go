@@ -113,12 +113,23 @@ type Daemon struct {
 
 	reloadMu sync.Mutex
 	stopping atomic.Bool
+	// rec keeps the record file of the addresses installed (record.go);
+	// addrs records through it.
+	rec *recorder
+	// notOurs holds the VIPs found already on their device as the host's
+	// address (linux.ErrNotOurs), reported once each.
+	notOurs sync.Map // hostAddrKey → true
+}
+
+type hostAddrKey struct {
+	dev  string
+	addr netip.Addr
 }
 
 // parked is a router waiting for its interface.
 type parked struct {
 	cfg    config.Router
-	reason string // faultMissing, faultNoAddress or faultHostAddress
+	reason string // faultMissing, faultNoAddress, faultHostAddress or faultOwnerAddress
 	// appeared: it waited for its interface to exist, so the interface
 	// was not there when the host checks ran (hostHeld).
 	appeared bool
@@ -136,6 +147,9 @@ const (
 	// A VIP is an address the host gave an interface that appeared after
 	// the configuration was checked: starting would delete it.
 	faultHostAddress = "host-address"
+	// An owner's interface appeared after the configuration was checked,
+	// without the address the owner must have [5798-5.2.4-a].
+	faultOwnerAddress = "owner-address-missing"
 )
 
 type scriptRun struct {
@@ -155,11 +169,12 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	}
 	d := &Daemon{
 		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
-		addrs: linux.NewAddresses(opts.Netlink), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
+		rec: newRecorder(config.RecordFile(), opts.Log), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
 	}
-	d.work = newWorkers(numWorkers, d.apply)
+	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
+	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
 	d.listen = d.listenLinux
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
 	d.watchLinks = true
@@ -211,6 +226,9 @@ func (d *Daemon) Start() error {
 			d.accept = g
 		}
 	}
+	// What an earlier instance killed with -9 recorded stays recorded
+	// until the routers' start removes it (linux.Addresses.Flush).
+	d.rec.start(config.System{}.Recorded(d.rec.file))
 	var errs []error
 	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
@@ -252,6 +270,10 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 		}
 		if held := d.hostHeld(rc); len(held) > 0 {
 			d.park(rc, faultHostAddress, fsm.Fault, fmt.Errorf("%v already on %s", held, rc.Interface))
+			continue
+		}
+		if missing := d.ownerMissing(rc); len(missing) > 0 {
+			d.park(rc, faultOwnerAddress, fsm.Fault, fmt.Errorf("%v not on %s", missing, rc.Interface))
 			continue
 		}
 		ready = append(ready, rc)
@@ -298,6 +320,24 @@ func (d *Daemon) hostHeld(rc config.Router) []netip.Prefix {
 	return held
 }
 
+// ownerMissing returns the VIPs of the owner rc that its interface lacks,
+// when the interface appeared after the host checks ran (which refuse such
+// an owner) and so they could not see it. Called with d.mu held.
+func (d *Daemon) ownerMissing(rc config.Router) []netip.Addr {
+	p, ok := d.pending[rc.Name]
+	if !ok || !p.appeared || !rc.Owner() || !d.linkState(rc.Interface).Primary.IsValid() {
+		return nil // not appeared, not an owner, or no-address first
+	}
+	held, _ := d.addrs.Held(rc.Interface, rc.VIPs())
+	var missing []netip.Addr
+	for _, v := range rc.VIPs() {
+		if !slices.ContainsFunc(held, func(p netip.Prefix) bool { return p.Addr() == v }) {
+			missing = append(missing, v)
+		}
+	}
+	return missing
+}
+
 // park makes rc wait in Fault for its interface; from is the state it was
 // in (Initialize when it never ran). The log line and the event come once
 // per reason, not at every link event that finds the interface still
@@ -329,6 +369,8 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 		msg = "interface has no address to send from; the router waits in Fault until it has one"
 	case faultHostAddress:
 		level, msg = slog.LevelError, "a virtual address is the host's own address of the interface that appeared; the router would delete it, so it waits in Fault: write another virtual address, or remove the address from the interface, then govrrp reload"
+	case faultOwnerAddress:
+		level, msg = slog.LevelError, "the router owns (priority 255) an address the interface that appeared does not have, so it waits in Fault: add the address to the interface, or write priority 1..254, then govrrp reload"
 	}
 	args := []any{"router", rc.Name, "interface", rc.Interface}
 	if err != nil {
@@ -397,6 +439,7 @@ func (d *Daemon) Stop() {
 	}
 	waitScripts := d.stopScripts(nil)
 	_ = d.addrs.RemoveAll()
+	d.rec.close() // the addresses are gone: so is the record
 	_ = d.vmacs.RemoveAll()
 	if d.arpGuard != nil {
 		_ = d.arpGuard.Close()

@@ -287,7 +287,8 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 		fn.opened++
 		return s, newFakePoller(s), nil
 	}
-	d.addrs, d.announcer, d.watchLinks = &fn.addrs, &fn.ann, false
+	d.rec.file = "" // tests that read it set their own
+	d.addrs, d.announcer, d.watchLinks = recordedAddrs{&fn.addrs, d.rec}, &fn.ann, false
 	fn.accept.addrs = &fn.addrs
 	d.accept = &fn.accept
 	d.linkState = fn.link
@@ -374,9 +375,14 @@ func (a *fakeAddrs) hostHas(dev string, p netip.Prefix) bool {
 	return slices.Contains(a.host[dev], p)
 }
 
+// Add installs p, unless the host has the address already: then it is
+// left alone, as linux.Addresses does.
 func (a *fakeAddrs) Add(dev string, p netip.Prefix) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	if slices.ContainsFunc(a.host[dev], func(h netip.Prefix) bool { return h.Addr() == p.Addr() }) {
+		return linux.ErrNotOurs
+	}
 	if a.on == nil {
 		a.on = map[string]map[netip.Prefix]bool{}
 	}

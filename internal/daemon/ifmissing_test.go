@@ -57,7 +57,9 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 		t.Fatal("no event says the router waits for its interface")
 	}
 
-	// The interface appears: the watcher's snapshot starts the router.
+	// The interface appears, with the address late owns: the watcher's
+	// snapshot starts the router.
+	fn.addrs.setHost("vlan7", late.Addresses[0])
 	d.linkChanged(fn.setIndex("vlan7", 7))
 	waitUntil(t, 2*time.Second, "late Master on the new interface", func() bool {
 		det := get("late")

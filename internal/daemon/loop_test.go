@@ -458,7 +458,7 @@ func TestLoopCountsDroppedEffects(t *testing.T) {
 	w := newWorkers(1, func(e effect) {
 		once.Do(func() { close(applied) })
 		<-release
-	})
+	}, nil)
 	defer w.close()
 	defer close(release)
 	clk := &fakeClock{}

@@ -2,7 +2,6 @@ package daemon
 
 import (
 	"errors"
-	"net/netip"
 	"reflect"
 	"slices"
 	"time"
@@ -18,8 +17,13 @@ import (
 // Reload implements api.Backend: re-read the configuration file and apply
 // it. A file that fails validation is refused and the running
 // configuration stays; one log line gives the count and the first errors.
+// One reload at a time, checked against what the one before it left.
 func (d *Daemon) Reload() api.ReloadResult {
-	cfg, warns, err := config.LoadAndCheck(d.file, config.Except(config.System{}, d.installed()))
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	// The addresses this daemon installed are not the host's; those it
+	// has not are, even when configured (config.Installed).
+	cfg, warns, err := config.LoadAndCheck(d.file, config.Installed(config.System{}, d.rec.recorded))
 	if err != nil {
 		sum := config.Summary(err)
 		d.log.Error("reload refused; the running configuration stays", "file", d.file, "err", sum)
@@ -33,39 +37,7 @@ func (d *Daemon) Reload() api.ReloadResult {
 	for _, w := range warns {
 		d.log.Warn("configuration", "warning", w.Error())
 	}
-	d.mu.RLock()
-	old := d.cfg
-	d.mu.RUnlock()
-	// Where the next start and govrrp validate of this file look
-	// (config.Record); both sets may be installed while it applies.
-	file := config.RecordFile()
-	d.record(file, old, cfg)
-	res := d.Apply(cfg)
-	d.record(file, cfg)
-	return res
-}
-
-func (d *Daemon) record(file string, cs ...*config.Config) {
-	if err := config.Record(file, cs...); err != nil {
-		d.log.Warn("recording the virtual addresses", "err", err)
-	}
-}
-
-// installed is the virtual addresses this daemon may have installed (its
-// Masters'): the host checks must not take them for the host's own. Those
-// of the running configuration count too, as a worker may be adding or
-// removing one right now.
-func (d *Daemon) installed() []netip.Prefix {
-	var out []netip.Prefix
-	if a, ok := d.addrs.(interface{ Installed() []netip.Prefix }); ok {
-		out = a.Installed()
-	}
-	d.mu.RLock()
-	for _, r := range d.cfg.Routers {
-		out = append(out, r.Addresses...)
-	}
-	d.mu.RUnlock()
-	return out
+	return d.applyLocked(cfg)
 }
 
 // comparable drops what does not change behaviour (positions in the file).
@@ -89,6 +61,11 @@ func needsRestart(a, b config.Router) bool {
 func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	return d.applyLocked(cfg)
+}
+
+// applyLocked is Apply, called with d.reloadMu held.
+func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	forgetPositions(cfg)
 	var res api.ReloadResult
 	res.OK = true
@@ -119,9 +96,9 @@ func (d *Daemon) Apply(cfg *config.Config) api.ReloadResult {
 			p.cfg = rc
 			d.pending[rc.Name] = p
 			res.Unchanged = append(res.Unchanged, rc.Name)
-			if p.reason == faultHostAddress {
+			if p.reason == faultHostAddress || p.reason == faultOwnerAddress {
 				// Looked at again: the reload is how the operator says
-				// the address is gone (removing it changes no link
+				// the address is gone, or there (a VIP changes no link
 				// snapshot).
 				restart = append(restart, rc)
 			}

@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -687,7 +688,19 @@ func (d *Daemon) apply(e effect) {
 			add = d.addrs.AddNoSource
 		}
 		for _, p := range e.prefixes {
-			if err := add(e.dev, p); err != nil {
+			err := add(e.dev, p)
+			k := hostAddrKey{e.dev, p.Addr()}
+			switch {
+			case err == nil:
+				d.notOurs.Delete(k)
+			case errors.Is(err, linux.ErrNotOurs):
+				// The host's address (the operator's, networkd's), added
+				// while the router runs: left alone, not withdrawn when
+				// leaving Master. Said once, not at every transition.
+				if _, said := d.notOurs.LoadOrStore(k, true); !said {
+					r.logger().Error("a virtual address is the host's own address of the interface: not installed, and never removed, by govrrpd; remove it from the interface or from the configuration", "address", p, "interface", e.dev, "err", err)
+				}
+			default:
 				r.logger().Error("install virtual address", "address", p, "err", err)
 			}
 		}

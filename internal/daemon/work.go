@@ -66,9 +66,13 @@ const maxQueued = 1 << 16
 // loop.
 type workers struct {
 	apply func(effect)
-	seed  maphash.Seed
-	qs    []*workQueue
-	wg    sync.WaitGroup
+	// prepare, when set, sees each batch a worker took before it runs:
+	// work common to the batch is done once (the record of the addresses
+	// it installs, record.go).
+	prepare func([]effect)
+	seed    maphash.Seed
+	qs      []*workQueue
+	wg      sync.WaitGroup
 }
 
 type workQueue struct {
@@ -78,8 +82,8 @@ type workQueue struct {
 	closed bool
 }
 
-func newWorkers(n int, apply func(effect)) *workers {
-	w := &workers{apply: apply, seed: maphash.MakeSeed()}
+func newWorkers(n int, apply func(effect), prepare func([]effect)) *workers {
+	w := &workers{apply: apply, prepare: prepare, seed: maphash.MakeSeed()}
 	for range n {
 		q := &workQueue{wake: make(chan struct{}, 1)}
 		w.qs = append(w.qs, q)
@@ -153,6 +157,9 @@ func (w *workers) serve(q *workQueue) {
 		batch, q.jobs = q.jobs, batch[:0]
 		closed := q.closed
 		q.mu.Unlock()
+		if w.prepare != nil && len(batch) > 0 {
+			w.prepare(batch)
+		}
 		for i := range batch {
 			if batch[i].kind == effBarrier {
 				close(batch[i].done)

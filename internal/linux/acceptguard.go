@@ -339,17 +339,8 @@ func (a *Addresses) AddNoSource(ifname string, vip netip.Prefix) error {
 	if !vip.Addr().Is6() {
 		return a.Add(ifname, vip)
 	}
-	link, err := a.h.LinkByName(ifname)
-	if err != nil {
-		return fmt.Errorf("linux: add %v: %w", vip, err)
-	}
 	na := toNetlinkAddr(vip)
 	na.PreferedLft, na.ValidLft = 0, math.MaxUint32
-	if err := a.h.AddrReplace(link, na); err != nil {
-		return fmt.Errorf("linux: add %v on %s: %w", vip, ifname, err)
-	}
-	a.mu.Lock()
-	a.installed[vipKey{ifname, vip.Addr()}] = vip
-	a.mu.Unlock()
-	return nil
+	// Replaced when Add installed it (Accept_Mode turned off on a Master).
+	return a.add(ifname, vip, na, true)
 }

@@ -50,26 +50,66 @@ func toNetlinkAddr(p netip.Prefix) *netlink.Addr {
 	return a
 }
 
-// Add installs vip on ifname. Already present is not an error.
+// Add installs vip on ifname. Already installed by Add is not an error;
+// already there otherwise is the host's address: ErrNotOurs, and nothing
+// is recorded, so Remove and RemoveAll leave it alone.
 func (a *Addresses) Add(ifname string, vip netip.Prefix) error {
+	return a.add(ifname, vip, toNetlinkAddr(vip), false)
+}
+
+// add installs na (vip) on ifname with an exclusive add, so that an
+// address the interface already has is never claimed. One this process
+// installed is added again (EEXIST: fine), or replaced when replace is set
+// (AddNoSource changing its flags).
+func (a *Addresses) add(ifname string, vip netip.Prefix, na *netlink.Addr, replace bool) error {
 	link, err := a.h.LinkByName(ifname)
 	if err != nil {
 		return fmt.Errorf("linux: add %v: %w", vip, err)
 	}
-	if err := a.h.AddrAdd(link, toNetlinkAddr(vip)); err != nil && !errors.Is(err, unix.EEXIST) {
-		return fmt.Errorf("linux: add %v on %s: %w", vip, ifname, err)
-	}
+	k := vipKey{ifname, vip.Addr()}
 	a.mu.Lock()
-	a.installed[vipKey{ifname, vip.Addr()}] = vip
+	_, ours := a.installed[k]
+	// Recorded before the kernel has it: Installed covers every address of
+	// ours an address dump can show (the reload's host checks read both).
+	a.installed[k] = vip
 	a.mu.Unlock()
-	return nil
+	if ours && replace {
+		err = a.h.AddrReplace(link, na)
+	} else {
+		err = a.h.AddrAdd(link, na)
+	}
+	switch {
+	case err == nil, ours && errors.Is(err, unix.EEXIST):
+		return nil
+	case errors.Is(err, unix.EEXIST):
+		err = fmt.Errorf("linux: add %v on %s: %w", vip, ifname, ErrNotOurs)
+	default:
+		err = fmt.Errorf("linux: add %v on %s: %w", vip, ifname, err)
+	}
+	if !ours {
+		a.mu.Lock()
+		delete(a.installed, k)
+		a.mu.Unlock()
+	}
+	return err
 }
 
-// Remove deletes vip from ifname. Already absent is not an error.
+// Remove deletes vip from ifname if Add installed it; an address Add did
+// not install (the host's) is left alone. Already absent is not an error.
 func (a *Addresses) Remove(ifname string, vip netip.Prefix) error {
+	k := vipKey{ifname, vip.Addr()}
 	a.mu.Lock()
-	delete(a.installed, vipKey{ifname, vip.Addr()})
+	p, ours := a.installed[k]
 	a.mu.Unlock()
+	if !ours {
+		return nil
+	}
+	// Forgotten once the kernel no longer has it (see add).
+	defer func() {
+		a.mu.Lock()
+		delete(a.installed, k)
+		a.mu.Unlock()
+	}()
 	link, err := a.h.LinkByName(ifname)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -78,7 +118,7 @@ func (a *Addresses) Remove(ifname string, vip netip.Prefix) error {
 		}
 		return fmt.Errorf("linux: remove %v: %w", vip, err)
 	}
-	return a.remove(link, vip)
+	return a.remove(link, p)
 }
 
 func (a *Addresses) remove(link netlink.Link, vip netip.Prefix) error {
@@ -181,3 +221,8 @@ func addrList(h *netlink.Handle, link netlink.Link, family int) ([]netlink.Addr,
 		}
 	}
 }
+
+// ErrNotOurs reports a virtual address that the interface already has and
+// that govrrpd did not install: the host's (put there by the operator or
+// networkd). It is left alone, never recorded, never removed.
+var ErrNotOurs = errors.New("already an address of the interface, not installed by govrrpd: left alone")

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"errors"
 	"fmt"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
@@ -193,5 +194,42 @@ func pingOnce(a netip.Addr, timeout time.Duration) error {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("no echo reply from %v", a)
 		}
+	}
+}
+
+// A host address equal to a VIP, put on the interface while govrrpd runs
+// (by the operator or networkd), is not govrrpd's: becoming Master does not
+// claim it (Add and AddNoSource report ErrNotOurs and record nothing), and
+// leaving Master or stopping leaves it where it is (issue 12, "Deleting the
+// box's own address"; 5798-5.2.4-a: a non-owner never has an address the
+// host owns).
+func TestAddLeavesHostAddress(t *testing.T) {
+	lan := netnstest.NewLAN(t, 1)
+	r1 := lan.Nodes[0]
+	v4, v6 := netip.MustParsePrefix("10.77.0.240/32"), netip.MustParsePrefix("fd77::240/128")
+	r1.MustIP(t, "addr", "add", v4.String(), "dev", "eth0")
+	r1.MustIP(t, "-6", "addr", "add", v6.String(), "dev", "eth0", "nodad")
+	a := NewAddresses(r1.Handle)
+	for _, add := range []func(string, netip.Prefix) error{a.Add, a.AddNoSource} {
+		for _, p := range []netip.Prefix{v4, v6} {
+			if err := add("eth0", p); !errors.Is(err, ErrNotOurs) {
+				t.Fatalf("adding %v, already the host's: %v, want ErrNotOurs", p, err)
+			}
+		}
+	}
+	if got := a.Installed(); len(got) != 0 {
+		t.Fatalf("Installed = %v, want nothing", got)
+	}
+	for _, p := range []netip.Prefix{v4, v6} {
+		if err := a.Remove("eth0", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := a.RemoveAll(); err != nil {
+		t.Fatal(err)
+	}
+	out := r1.MustIP(t, "addr", "show", "dev", "eth0")
+	if !strings.Contains(out, v4.String()) || !strings.Contains(out, v6.String()) {
+		t.Fatalf("the host's addresses were removed:\n%s", out)
 	}
 }

@@ -277,3 +277,33 @@ func TestConfigLimitsAgreeEverywhere(t *testing.T) {
 		})
 	}
 }
+
+// A configured VIP that govrrpd has not installed (its router waits for
+// its interface) and that the host has since given eth0 is the host's: a
+// reload and govrrp validate refuse it, while the Master's installed VIP
+// stays exempt (issue 12; on the old main the record file and the reload
+// exempted every configured VIP, so both passed and the router's start
+// would have deleted it).
+func TestReloadRefusesConfiguredVIPTakenByHost(t *testing.T) {
+	l := newLab(t, 1)
+	r1 := l.Nodes[0]
+	routers := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24") +
+		"  - {name: late, interface: govrrp-nx0, vrid: 52, priority: 100, advert_interval: 100ms, addresses: [10.77.0.253/24]}\n"
+	p := start(t, r1, routers)
+	p.waitState("gw", "Master", 5*time.Second)
+	r1.MustIP(t, "addr", "add", "10.77.0.253/24", "dev", "eth0") // the operator's
+	const want = "10.77.0.253 is already an address of eth0"
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if res, err := p.client.Reload(ctx); err != nil || res.OK || !strings.Contains(res.Error, want) {
+		t.Fatalf("reload: %+v %v", res, err)
+	}
+	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+	if code := exitCode(err); code != 1 || !strings.Contains(string(out), want) || strings.Contains(string(out), "10.77.0.254 is already") {
+		t.Fatalf("validate: exit %d: %s", code, out)
+	}
+	p.waitState("gw", "Master", time.Second)
+	if !hasAddr(t, r1, "eth0", "10.77.0.253") {
+		t.Fatal("the host's address was removed")
+	}
+}
