@@ -110,6 +110,9 @@ type Daemon struct {
 	// has no address): they wait in Fault, holding nothing, and start when
 	// the link watcher reports the interface usable (relink).
 	pending map[string]parked
+	// hooksDone is closed, per router that tryStart starts, when the
+	// Fault hooks it ran while waiting are done (tryStart, open).
+	hooksDone map[string]chan struct{}
 
 	reloadMu sync.Mutex
 	stopping atomic.Bool
@@ -256,16 +259,29 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 		}
 		ready = append(ready, rc)
 	}
+	// A waiting router's Fault hooks run before the router's own: its new
+	// runner waits for them (open reads d.hooksDone) rather than this,
+	// which holds d.mu, so status and the link watcher go on meanwhile.
+	d.hooksDone = map[string]chan struct{}{}
 	for _, rc := range ready {
-		if p, ok := d.pending[rc.Name]; ok && p.hooks != nil {
-			closeHooks(p.hooks, d.hookTimeout) // its Fault hooks run before the router's own
-			p.hooks = nil
-			d.pending[rc.Name] = p
+		if p := d.pending[rc.Name]; p.hooks != nil {
+			d.hooksDone[rc.Name] = make(chan struct{})
 		}
 	}
 	_, failed := d.startRouters(ready)
+	done := d.hooksDone
+	d.hooksDone = nil
 	for _, rc := range ready {
 		err := failed[rc.Name]
+		if p := d.pending[rc.Name]; p.hooks != nil && err == nil {
+			h, ch := p.hooks, done[rc.Name]
+			go func() {
+				closeHooks(h, d.hookTimeout)
+				close(ch)
+			}()
+			p.hooks = nil
+			d.pending[rc.Name] = p
+		}
 		switch {
 		case err == nil:
 			delete(d.pending, rc.Name)
@@ -274,7 +290,7 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 		case !d.linkState(rc.Interface).Exists: // gone meanwhile
 			d.park(rc, faultMissing, fsm.Initialize, err)
 		default:
-			delete(d.pending, rc.Name)
+			d.unpark(rc.Name, false)
 			if errs != nil {
 				*errs = append(*errs, fmt.Errorf("router %s: %w", rc.Name, err))
 			}

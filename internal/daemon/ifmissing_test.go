@@ -243,3 +243,59 @@ func TestReloadAddsRouterOnMissingInterface(t *testing.T) {
 		t.Fatalf("removed router still listed: %+v", d.Routers())
 	}
 }
+
+// A router that waited for its interface ran its Fault hooks; when the
+// interface appears, its own hooks follow them, but nothing waits for them
+// holding the daemon's lock: while a slow Fault hook still runs, the router
+// starts and status answers (issue 12 review).
+func TestSlowFaultHookDoesNotBlockStart(t *testing.T) {
+	dir := t.TempDir()
+	out, gate, hook := filepath.Join(dir, "log"), filepath.Join(dir, "gate"), filepath.Join(dir, "hook.sh")
+	// The Fault hook blocks until the test makes the gate.
+	body := "#!/bin/sh\necho \"$3\" >> " + out + "\n[ \"$3\" = Fault ] && while [ ! -e " + gate + " ]; do sleep 0.01; done\nexit 0\n"
+	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	open := func() {
+		if err := os.WriteFile(gate, nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	defer open()
+	late := routerCfg("late", 2, 255, 10*time.Millisecond)
+	late.Interface, late.Notify = "vlan7", [][]string{{hook}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{late}})
+	d.hookTimeout = time.Minute
+	fn.setIndex("vlan7", 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	ran := func() string { b, _ := os.ReadFile(out); return string(b) }
+	waitUntil(t, 5*time.Second, "the Fault hook running", func() bool { return ran() == "Fault\n" })
+
+	d.linkChanged(fn.setIndex("vlan7", 7))
+	master := make(chan struct{})
+	go func() {
+		defer close(master)
+		for {
+			if det, _ := d.Router("late"); det.State == "Master" {
+				return
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	select {
+	case <-master:
+	case <-time.After(5 * time.Second):
+		open()
+		<-master
+		t.Fatal("status blocked while the waiting router's Fault hook ran")
+	}
+	if got := ran(); got != "Fault\n" {
+		t.Fatalf("the router's hooks ran before its Fault hook ended: %q", got)
+	}
+	open()
+	// An owner: Initialize to Master at once.
+	waitUntil(t, 5*time.Second, "the router's own hooks after its Fault hook", func() bool { return ran() == "Fault\nMaster\n" })
+}

@@ -222,3 +222,36 @@ func TestHookOutputBounded(t *testing.T) {
 		t.Fatalf("running the hook allocated %d bytes", alloc)
 	}
 }
+
+// After holds the hooks until done is closed: a router's transitions run
+// after the hooks an earlier runner still runs for it.
+func TestAfterWaits(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "log")
+	hook := filepath.Join(dir, "hook.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$3\" >> "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	r := New([][]string{{hook}}, 10*time.Second, nil)
+	r.After(done)
+	r.Notify(Event{Router: "gw", From: "fault", To: "master"})
+	r.mu.Lock()
+	running := r.running
+	r.mu.Unlock()
+	select {
+	case <-running:
+		t.Fatal("the runner ended before done was closed")
+	default:
+	}
+	if b, _ := os.ReadFile(out); len(b) != 0 {
+		t.Fatalf("the hook ran before done was closed: %q", b)
+	}
+	close(done)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r.Close(ctx)
+	if b, _ := os.ReadFile(out); string(b) != "master\n" {
+		t.Fatalf("hook runs %q, want master", b)
+	}
+}
