@@ -115,6 +115,11 @@ type Daemon struct {
 	hooksDone map[string]chan struct{}
 
 	reloadMu sync.Mutex
+	// relinks holds the interfaces a relink is queued for (waiting for
+	// reloadMu): a flapping interface during a slow reload queues one,
+	// not one per link event.
+	relinkMu sync.Mutex
+	relinks  map[string]bool
 	stopping atomic.Bool
 }
 
@@ -547,10 +552,25 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 		again = again || (p.cfg.Interface == st.Name && (st.Exists || p.reason != faultMissing))
 	}
 	if again {
-		// In the background: relink takes the reload lock, and a reload
-		// may be waiting for this watcher to close.
-		go d.relink(st.Name)
+		d.queueRelink(st.Name)
 	}
+}
+
+// queueRelink runs relink for interface name in the background (it takes
+// the reload lock, and a reload may be waiting for this watcher to close),
+// unless one is queued already: that one reads the link when it runs, so
+// it sees this change too.
+func (d *Daemon) queueRelink(name string) {
+	d.relinkMu.Lock()
+	defer d.relinkMu.Unlock()
+	if d.relinks[name] {
+		return
+	}
+	if d.relinks == nil {
+		d.relinks = map[string]bool{}
+	}
+	d.relinks[name] = true
+	go d.relink(name)
 }
 
 // relink brings the routers of interface name in line with what it is now,
@@ -561,6 +581,10 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 func (d *Daemon) relink(name string) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	// Dequeued before the link is read: a change from now on queues another.
+	d.relinkMu.Lock()
+	delete(d.relinks, name)
+	d.relinkMu.Unlock()
 	if d.stopping.Load() {
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -298,4 +299,40 @@ func TestSlowFaultHookDoesNotBlockStart(t *testing.T) {
 	open()
 	// An owner: Initialize to Master at once.
 	waitUntil(t, 5*time.Second, "the router's own hooks after its Fault hook", func() bool { return ran() == "Fault\nMaster\n" })
+}
+
+// An interface that flaps while a slow reload holds the reload lock queues
+// one relink, not one goroutine per link event; the one that runs reads the
+// link as it is then, so the router ends on the last one (issue 12 review).
+func TestFlappingInterfaceQueuesOneRelink(t *testing.T) {
+	c := routerCfg("vr", 1, 255, 10*time.Millisecond)
+	c.Interface = "vlan7"
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	fn.setIndex("vlan7", 7)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 2*time.Second, "vr Master", func() bool { det, _ := d.Router("vr"); return det.State == "Master" })
+
+	d.reloadMu.Lock() // a slow reload
+	before := runtime.NumGoroutine()
+	for i := range 100 {
+		d.linkChanged(fn.setIndex("vlan7", 0))
+		d.linkChanged(fn.setIndex("vlan7", 8+i))
+	}
+	// One relink; the slack is for goroutines of the runtime or the
+	// test's own coming and going meanwhile.
+	queued := runtime.NumGoroutine() - before
+	d.reloadMu.Unlock()
+	if queued > 5 {
+		t.Fatalf("%d goroutines queued by 200 link events of one interface, want 1", queued)
+	}
+	waitUntil(t, 2*time.Second, "vr Master on the last interface", func() bool {
+		det, _ := d.Router("vr")
+		d.mu.RLock()
+		defer d.mu.RUnlock()
+		r := d.routers["vr"]
+		return det.State == "Master" && r != nil && r.l.index == 107
+	})
 }
