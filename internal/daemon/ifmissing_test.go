@@ -108,13 +108,7 @@ func TestNoAddressWaitsInFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Stop()
-	reason := func() string {
-		det, _ := d.Router("vr")
-		if det.State != "Fault" {
-			return det.State
-		}
-		return det.FaultReason
-	}
+	reason := func() string { return stateOrReason(d, "vr") }
 	if r := reason(); r != faultNoAddress {
 		t.Fatalf("router on an interface without an address: %s", r)
 	}
@@ -147,13 +141,7 @@ func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Stop()
-	reason := func() string {
-		det, _ := d.Router("late")
-		if det.State != "Fault" {
-			return det.State
-		}
-		return det.FaultReason
-	}
+	reason := func() string { return stateOrReason(d, "late") }
 	own := late.Addresses[0] // the host's address, written as a VIP by mistake
 	// As networkd does it: the interface first, its addresses after.
 	fn.setAddress("vlan7", false)
@@ -181,6 +169,15 @@ func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
 		t.Fatalf("reload: %+v", res)
 	}
 	waitUntil(t, 2*time.Second, "late Master once the address is gone", func() bool { return reason() == "Master" })
+}
+
+// stateOrReason is the state of router name, or why it is in Fault.
+func stateOrReason(d *Daemon, name string) string {
+	det, _ := d.Router(name)
+	if det.State != "Fault" {
+		return det.State
+	}
+	return det.FaultReason
 }
 
 // hasEvent reports whether the event history holds router's transition
