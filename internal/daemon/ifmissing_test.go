@@ -242,24 +242,54 @@ func TestReloadAddsRouterOnMissingInterface(t *testing.T) {
 	}
 }
 
+// gatedHook writes a notify hook that logs each event's TO state and, on
+// Fault, waits until the gate opens: ran reads the log, open opens the gate
+// and shut closes it again.
+func gatedHook(t *testing.T) (hook string, ran func() string, open, shut func()) {
+	dir := t.TempDir()
+	out, gate := filepath.Join(dir, "log"), filepath.Join(dir, "gate")
+	hook = filepath.Join(dir, "hook.sh")
+	body := "#!/bin/sh\necho \"$3\" >> " + out + "\n[ \"$3\" = Fault ] && while [ ! -e " + gate + " ]; do sleep 0.01; done\nexit 0\n"
+	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ran = func() string { b, _ := os.ReadFile(out); return string(b) }
+	open = func() {
+		if err := os.WriteFile(gate, nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	shut = func() { _ = os.Remove(gate) }
+	return hook, ran, open, shut
+}
+
+// waitAnswered waits until router name is in state, reason (empty but for
+// Fault), reading the status: a status blocked by the daemon fails the test
+// (after opening the hook's gate, so that the test ends).
+func waitAnswered(t *testing.T, d *Daemon, name, want string, open func()) {
+	t.Helper()
+	got := make(chan struct{})
+	go func() {
+		defer close(got)
+		for stateOrReason(d, name) != want {
+			time.Sleep(time.Millisecond)
+		}
+	}()
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		open()
+		<-got
+		t.Fatalf("%s not %s within 5s: status blocked while a Fault hook ran", name, want)
+	}
+}
+
 // A router that waited for its interface ran its Fault hooks; when the
 // interface appears, its own hooks follow them, but nothing waits for them
 // holding the daemon's lock: while a slow Fault hook still runs, the router
 // starts and status answers (issue 12 review).
 func TestSlowFaultHookDoesNotBlockStart(t *testing.T) {
-	dir := t.TempDir()
-	out, gate, hook := filepath.Join(dir, "log"), filepath.Join(dir, "gate"), filepath.Join(dir, "hook.sh")
-	// The Fault hook blocks until the test makes the gate.
-	body := "#!/bin/sh\necho \"$3\" >> " + out + "\n[ \"$3\" = Fault ] && while [ ! -e " + gate + " ]; do sleep 0.01; done\nexit 0\n"
-	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	open := func() {
-		if err := os.WriteFile(gate, nil, 0o644); err != nil {
-			t.Error(err)
-		}
-	}
-	defer open()
+	hook, ran, open, _ := gatedHook(t)
 	late := routerCfg("late", 2, 255, 10*time.Millisecond)
 	late.Interface, late.Notify = "vlan7", [][]string{{hook}}
 	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{late}})
@@ -269,33 +299,56 @@ func TestSlowFaultHookDoesNotBlockStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Stop()
-	ran := func() string { b, _ := os.ReadFile(out); return string(b) }
+	defer open() // a failed test's hook must not hold Stop
 	waitUntil(t, 5*time.Second, "the Fault hook running", func() bool { return ran() == "Fault\n" })
 
 	d.linkChanged(fn.setIndex("vlan7", 7))
-	master := make(chan struct{})
-	go func() {
-		defer close(master)
-		for {
-			if det, _ := d.Router("late"); det.State == "Master" {
-				return
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
-	select {
-	case <-master:
-	case <-time.After(5 * time.Second):
-		open()
-		<-master
-		t.Fatal("status blocked while the waiting router's Fault hook ran")
-	}
+	waitAnswered(t, d, "late", "Master", open)
 	if got := ran(); got != "Fault\n" {
 		t.Fatalf("the router's hooks ran before its Fault hook ended: %q", got)
 	}
 	open()
 	// An owner: Initialize to Master at once.
 	waitUntil(t, 5*time.Second, "the router's own hooks after its Fault hook", func() bool { return ran() == "Fault\nMaster\n" })
+}
+
+// The same when a running router's interface is deleted and comes back:
+// its Fault hook (link down) may still run while relink parks the router,
+// and when the router restarts, and neither waits for it holding the lock.
+func TestSlowFaultHookDoesNotBlockRelink(t *testing.T) {
+	hook, ran, open, shut := gatedHook(t)
+	c := routerCfg("vr", 2, 255, 10*time.Millisecond)
+	c.Interface, c.Notify = "vlan7", [][]string{{hook}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	d.hookTimeout = time.Minute
+	fn.setIndex("vlan7", 7)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	defer open() // a failed test's hook must not hold Stop
+	waitUntil(t, 5*time.Second, "vr's Master hook", func() bool { return ran() == "Master\n" })
+
+	d.linkChanged(fn.setIndex("vlan7", 0)) // deleted: Fault, whose hook blocks
+	waitAnswered(t, d, "vr", faultMissing, open)
+	waitUntil(t, 5*time.Second, "the Fault hook running", func() bool { return ran() == "Master\nFault\n" })
+	d.linkChanged(fn.setIndex("vlan7", 8)) // back
+	waitAnswered(t, d, "vr", "Master", open)
+	if got := ran(); got != "Master\nFault\n" {
+		t.Fatalf("hooks before the Fault hook ended: %q", got)
+	}
+	open()
+	waitUntil(t, 5*time.Second, "vr's hooks after its Fault hook", func() bool { return ran() == "Master\nFault\nMaster\n" })
+
+	// Deleted again while the Fault hook blocks, and back: the same.
+	shut()
+	d.linkChanged(fn.setIndex("vlan7", 0))
+	waitAnswered(t, d, "vr", faultMissing, open)
+	waitUntil(t, 5*time.Second, "the Fault hook running again", func() bool { return ran() == "Master\nFault\nMaster\nFault\n" })
+	d.linkChanged(fn.setIndex("vlan7", 9))
+	waitAnswered(t, d, "vr", "Master", open)
+	open()
+	waitUntil(t, 5*time.Second, "vr's hooks in order", func() bool { return ran() == "Master\nFault\nMaster\nFault\nMaster\n" })
 }
 
 // An interface that flaps while a slow reload holds the reload lock queues
