@@ -3,7 +3,6 @@ package api
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -11,7 +10,22 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"govrrp/internal/httplimit"
 )
+
+// The connections and timeouts (tested in internal/httplimit) reach the
+// server: zero ones take DefaultLimits, set ones are kept.
+func TestNewServerLimits(t *testing.T) {
+	def := DefaultLimits().Limits
+	if got := NewServer(&fakeBackend{}, Limits{}).Limits(); got != def {
+		t.Errorf("zero limits: %+v, want %+v", got, def)
+	}
+	set := httplimit.Limits{MaxConns: 3, IdleTimeout: time.Second}
+	if got, want := NewServer(&fakeBackend{}, Limits{Limits: set}).Limits(), set.Or(def); got != want {
+		t.Errorf("limits %+v: %+v, want %+v", set, got, want)
+	}
+}
 
 // streamBackend gives each subscriber its own channel, fed by feed (when
 // set) until the subscriber's context ends, and reports each end on gone.
@@ -133,7 +147,7 @@ func TestSlowStreamReaderDropped(t *testing.T) {
 			}
 		}
 	}}
-	sock, _ := serveLimited(t, b, Limits{WriteTimeout: 100 * time.Millisecond})
+	sock, _ := serveLimited(t, b, Limits{Limits: httplimit.Limits{WriteTimeout: 100 * time.Millisecond}})
 	status, _ := openStream(t, sock) // and never read again
 	if status != "200 OK" {
 		t.Fatal(status)
@@ -153,7 +167,7 @@ func TestStreamOutlivesTimeouts(t *testing.T) {
 		case <-ctx.Done():
 		}
 	}}
-	sock, _ := serveLimited(t, b, Limits{ReadTimeout: timeout, ReadHeaderTimeout: timeout, WriteTimeout: timeout})
+	sock, _ := serveLimited(t, b, Limits{Limits: httplimit.Limits{ReadTimeout: timeout, ReadHeaderTimeout: timeout, WriteTimeout: timeout}})
 	conn, err := net.Dial("unix", sock)
 	if err != nil {
 		t.Fatal(err)
@@ -181,73 +195,6 @@ func TestStreamOutlivesTimeouts(t *testing.T) {
 	}
 }
 
-// readEOF reports whether the server closes conn within 10s.
-func readEOF(conn net.Conn, r io.Reader) error {
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, err := r.Read(make([]byte, 1))
-	if errors.Is(err, io.EOF) {
-		return nil
-	}
-	return err
-}
-
-// A kept-alive connection with no further request is closed after
-// IdleTimeout, and one that never sends its request after ReadHeaderTimeout.
-func TestIdleConnectionsClosed(t *testing.T) {
-	sock, _ := serveLimited(t, &fakeBackend{}, Limits{IdleTimeout: 100 * time.Millisecond, ReadHeaderTimeout: 100 * time.Millisecond})
-	idle, err := net.Dial("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer idle.Close()
-	if _, err := io.WriteString(idle, "GET /v1/routers HTTP/1.1\r\nHost: govrrpd\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(idle)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusOK || resp.Close {
-		t.Fatalf("%v %v", resp, err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	if err := readEOF(idle, br); err != nil {
-		t.Fatalf("idle kept-alive connection: %v", err)
-	}
-
-	silent, err := net.Dial("unix", sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	if err := readEOF(silent, silent); err != nil {
-		t.Fatalf("connection that never sent a request: %v", err)
-	}
-}
-
-// Above MaxConns a connection waits to be served until one closes.
-func TestConnectionCap(t *testing.T) {
-	sock, c := serveLimited(t, &fakeBackend{}, Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
-	var held []net.Conn
-	for range 2 {
-		conn, err := net.Dial("unix", sock)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		held = append(held, conn)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	if _, err := c.Routers(ctx); err == nil {
-		t.Fatal("a third connection was served with two held")
-	}
-	held[0].Close()
-	ctx, cancel = context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if _, err := c.Routers(ctx); err != nil {
-		t.Fatalf("after one closed: %v", err)
-	}
-}
-
 type slowReload struct {
 	fakeBackend
 	took time.Duration
@@ -262,7 +209,7 @@ func (s *slowReload) Reload() ReloadResult {
 // longer to do is still answered.
 func TestSlowReloadAnswered(t *testing.T) {
 	const timeout = 50 * time.Millisecond
-	_, c := serveLimited(t, &slowReload{took: 5 * timeout}, Limits{WriteTimeout: timeout})
+	_, c := serveLimited(t, &slowReload{took: 5 * timeout}, Limits{Limits: httplimit.Limits{WriteTimeout: timeout}})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if res, err := c.Reload(ctx); err != nil || !res.OK {

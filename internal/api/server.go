@@ -34,27 +34,22 @@ type Backend interface {
 // that stopped reading must not pile up goroutines, buffers and fds in the
 // daemon, nor lock the operator out.
 type Limits struct {
-	// MaxConns bounds the open connections; the next one waits in the
-	// socket's backlog until one closes.
-	MaxConns int
+	// Connections and timeouts. WriteTimeout bounds writing one answer once
+	// it is ready (a reload of thousands of routers may take longer to
+	// prepare), and on an event stream each write: a watcher that stops
+	// reading is dropped after it.
+	httplimit.Limits
 	// MaxStreams bounds the open /v1/events streams; the next is refused
 	// with 503. It is below MaxConns so that streams alone never take the
 	// connections `govrrp status` needs.
 	MaxStreams int
-	// ReadHeaderTimeout and ReadTimeout bound reading a request.
-	ReadHeaderTimeout, ReadTimeout time.Duration
-	// WriteTimeout bounds writing one answer once it is ready (a reload of
-	// thousands of routers may take longer to prepare), and on an event
-	// stream each write: a watcher that stops reading is dropped after it.
-	WriteTimeout time.Duration
-	// IdleTimeout closes a kept-alive connection with no request.
-	IdleTimeout time.Duration
 }
 
 // DefaultLimits are govrrpd's: a handful of operators and monitoring
 // agents, each with a watch or two, and requests answered in milliseconds.
 func DefaultLimits() Limits {
-	return Limits{MaxConns: 64, MaxStreams: 32, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second}
+	return Limits{MaxStreams: 32, Limits: httplimit.Limits{MaxConns: 64,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second}}
 }
 
 // Server serves the API on a listener with Limits.
@@ -64,14 +59,9 @@ type Server = httplimit.Server
 // DefaultLimits.
 func NewServer(b Backend, lim Limits) *Server {
 	def := DefaultLimits()
-	lim.MaxConns = cmp.Or(lim.MaxConns, def.MaxConns)
+	lim.Limits = lim.Limits.Or(def.Limits)
 	lim.MaxStreams = cmp.Or(lim.MaxStreams, def.MaxStreams)
-	lim.ReadHeaderTimeout = cmp.Or(lim.ReadHeaderTimeout, def.ReadHeaderTimeout)
-	lim.ReadTimeout = cmp.Or(lim.ReadTimeout, def.ReadTimeout)
-	lim.WriteTimeout = cmp.Or(lim.WriteTimeout, def.WriteTimeout)
-	lim.IdleTimeout = cmp.Or(lim.IdleTimeout, def.IdleTimeout)
-	return httplimit.NewServer(handler(b, lim), httplimit.Limits{MaxConns: lim.MaxConns,
-		ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout, WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout})
+	return httplimit.NewServer(handler(b, lim), lim.Limits)
 }
 
 // Handler serves the API for b with DefaultLimits.

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/netip"
 	"reflect"
@@ -110,8 +111,16 @@ type Daemon struct {
 	// has no address): they wait in Fault, holding nothing, and start when
 	// the link watcher reports the interface usable (relink).
 	pending map[string]parked
+	// hooksDone is closed, per router that tryStartAfter starts or parks,
+	// when the hooks of its earlier runner are done (open, park).
+	hooksDone map[string]chan struct{}
 
 	reloadMu sync.Mutex
+	// relinks holds the interfaces a relink is queued for (waiting for
+	// reloadMu): a flapping interface during a slow reload queues one,
+	// not one per link event.
+	relinkMu sync.Mutex
+	relinks  map[string]bool
 	stopping atomic.Bool
 	// rec keeps the record file of the addresses installed (record.go);
 	// addrs records through it.
@@ -255,7 +264,30 @@ func releaseMemory() { debug.FreeOSMemory() }
 // missing or has no address until it is usable: nothing is opened on an
 // interface that is not there (no socket, loop or VMAC). Called with d.mu
 // held.
-func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
+func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) { d.tryStartAfter(rcs, errs, nil) }
+
+// tryStartAfter is tryStart for routers whose earlier runner of notify
+// hooks (prev, by name) may still run. A router's hooks run in order: those
+// of its earlier instance, or of its waiting in Fault, before those of the
+// new one, which waits for them (open and park read d.hooksDone) rather
+// than this, which holds d.mu, so that status and the link watcher go on
+// meanwhile. Called with d.mu held.
+func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[string]*notify.Runner) {
+	old := maps.Clone(prev)
+	if old == nil {
+		old = map[string]*notify.Runner{}
+	}
+	for _, rc := range rcs {
+		if p := d.pending[rc.Name]; p.hooks != nil && old[rc.Name] == nil {
+			old[rc.Name] = p.hooks
+			p.hooks = nil
+			d.pending[rc.Name] = p
+		}
+	}
+	d.hooksDone = map[string]chan struct{}{}
+	for name := range old {
+		d.hooksDone[name] = make(chan struct{})
+	}
 	exists := map[string]bool{}
 	var ready []config.Router
 	for _, rc := range rcs {
@@ -278,13 +310,6 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 		}
 		ready = append(ready, rc)
 	}
-	for _, rc := range ready {
-		if p, ok := d.pending[rc.Name]; ok && p.hooks != nil {
-			closeHooks(p.hooks, d.hookTimeout) // its Fault hooks run before the router's own
-			p.hooks = nil
-			d.pending[rc.Name] = p
-		}
-	}
 	_, failed := d.startRouters(ready)
 	for _, rc := range ready {
 		err := failed[rc.Name]
@@ -296,13 +321,26 @@ func (d *Daemon) tryStart(rcs []config.Router, errs *[]error) {
 		case !d.linkState(rc.Interface).Exists: // gone meanwhile
 			d.park(rc, faultMissing, fsm.Initialize, err)
 		default:
-			delete(d.pending, rc.Name)
+			d.unpark(rc.Name, false)
 			if errs != nil {
 				*errs = append(*errs, fmt.Errorf("router %s: %w", rc.Name, err))
 			}
 			d.log.Error("router not started", "router", rc.Name, "err", err)
 		}
 	}
+	for name, h := range old {
+		if p, ok := d.pending[name]; ok && p.hooks == nil {
+			p.hooks = h // waits still, no new runner: the old one goes on
+			d.pending[name] = p
+			continue
+		}
+		done := d.hooksDone[name]
+		go func() {
+			closeHooks(h, d.hookTimeout)
+			close(done)
+		}()
+	}
+	d.hooksDone = nil
 }
 
 // hostHeld returns the VIPs of rc that its interface already has, when
@@ -358,6 +396,9 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 		// As a running router's entering Fault would (one that ran has
 		// told its hooks already: link-down).
 		if p.hooks = newHooks(rc.Notify, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
+			if done := d.hooksDone[rc.Name]; done != nil {
+				p.hooks.After(done) // an earlier runner's first (tryStartAfter)
+			}
 			p.hooks.Notify(notify.Event{Router: rc.Name, From: from.String(), To: fsm.Fault.String(), Reason: reason,
 				Interface: rc.Interface, VRID: rc.VRID, Family: rc.Family.String(), Priority: rc.Priority})
 		}
@@ -574,10 +615,25 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 		again = again || (p.cfg.Interface == st.Name && (st.Exists || p.reason != faultMissing))
 	}
 	if again {
-		// In the background: relink takes the reload lock, and a reload
-		// may be waiting for this watcher to close.
-		go d.relink(st.Name)
+		d.queueRelink(st.Name)
 	}
+}
+
+// queueRelink runs relink for interface name in the background (it takes
+// the reload lock, and a reload may be waiting for this watcher to close),
+// unless one is queued already: that one reads the link when it runs, so
+// it sees this change too.
+func (d *Daemon) queueRelink(name string) {
+	d.relinkMu.Lock()
+	defer d.relinkMu.Unlock()
+	if d.relinks[name] {
+		return
+	}
+	if d.relinks == nil {
+		d.relinks = map[string]bool{}
+	}
+	d.relinks[name] = true
+	go d.relink(name)
 }
 
 // relink brings the routers of interface name in line with what it is now,
@@ -588,6 +644,10 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 func (d *Daemon) relink(name string) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
+	// Dequeued before the link is read: a change from now on queues another.
+	d.relinkMu.Lock()
+	delete(d.relinks, name)
+	d.relinkMu.Unlock()
 	if d.stopping.Load() {
 		return
 	}
@@ -617,13 +677,24 @@ func (d *Daemon) relink(name string) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var restart []config.Router
+	// The stale routers' hooks (of their Fault, link down) may still run:
+	// what comes next for the router follows them, nothing here waits.
+	hooks := map[string]*notify.Runner{}
 	for _, r := range stale {
+		if r.hooks != nil {
+			hooks[r.name], r.hooks = r.hooks, nil // off its loop: no effect reads it now
+		}
 		r.close()
 		restart = append(restart, r.cfg)
 	}
 	if !st.Exists {
 		for _, rc := range restart {
 			d.park(rc, faultMissing, fsm.Fault, nil)
+			if h := hooks[rc.Name]; h != nil {
+				p := d.pending[rc.Name]
+				p.hooks = h // handed to the router's next start (tryStartAfter)
+				d.pending[rc.Name] = p
+			}
 		}
 		for _, p := range d.pending {
 			if p.cfg.Interface == name {
@@ -642,7 +713,7 @@ func (d *Daemon) relink(name string) {
 	if appeared {
 		d.log.Info("interface appeared; starting its routers", "interface", name, "index", st.Index)
 	}
-	d.tryStart(restart, nil)
+	d.tryStartAfter(restart, nil, hooks)
 }
 
 // updateSource follows a change of the interface's primary address (spec

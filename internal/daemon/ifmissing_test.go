@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -109,13 +110,7 @@ func TestNoAddressWaitsInFault(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Stop()
-	reason := func() string {
-		det, _ := d.Router("vr")
-		if det.State != "Fault" {
-			return det.State
-		}
-		return det.FaultReason
-	}
+	reason := func() string { return stateOrReason(d, "vr") }
 	if r := reason(); r != faultNoAddress {
 		t.Fatalf("router on an interface without an address: %s", r)
 	}
@@ -148,13 +143,7 @@ func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer d.Stop()
-	reason := func() string {
-		det, _ := d.Router("late")
-		if det.State != "Fault" {
-			return det.State
-		}
-		return det.FaultReason
-	}
+	reason := func() string { return stateOrReason(d, "late") }
 	own := late.Addresses[0] // the host's address, written as a VIP by mistake
 	// As networkd does it: the interface first, its addresses after.
 	fn.setAddress("vlan7", false)
@@ -182,6 +171,15 @@ func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
 		t.Fatalf("reload: %+v", res)
 	}
 	waitUntil(t, 2*time.Second, "late Master once the address is gone", func() bool { return reason() == "Master" })
+}
+
+// stateOrReason is the state of router name, or why it is in Fault.
+func stateOrReason(d *Daemon, name string) string {
+	det, _ := d.Router(name)
+	if det.State != "Fault" {
+		return det.State
+	}
+	return det.FaultReason
 }
 
 // hasEvent reports whether the event history holds router's transition
@@ -244,4 +242,163 @@ func TestReloadAddsRouterOnMissingInterface(t *testing.T) {
 	if _, ok := d.Router("late"); ok || len(d.Routers()) != 1 {
 		t.Fatalf("removed router still listed: %+v", d.Routers())
 	}
+}
+
+// gatedHook writes a notify hook that logs each event's TO state and, on
+// Fault, waits until the gate opens: ran reads the log, open opens the gate
+// and shut closes it again.
+func gatedHook(t *testing.T) (hook string, ran func() string, open, shut func()) {
+	dir := t.TempDir()
+	out, gate := filepath.Join(dir, "log"), filepath.Join(dir, "gate")
+	hook = filepath.Join(dir, "hook.sh")
+	body := "#!/bin/sh\necho \"$3\" >> " + out + "\n[ \"$3\" = Fault ] && while [ ! -e " + gate + " ]; do sleep 0.01; done\nexit 0\n"
+	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	ran = func() string { b, _ := os.ReadFile(out); return string(b) }
+	open = func() {
+		if err := os.WriteFile(gate, nil, 0o644); err != nil {
+			t.Error(err)
+		}
+	}
+	shut = func() { _ = os.Remove(gate) }
+	return hook, ran, open, shut
+}
+
+// waitAnswered waits until router name is in state, reason (empty but for
+// Fault), reading the status: a status blocked by the daemon fails the test
+// (after opening the hook's gate, so that the test ends).
+func waitAnswered(t *testing.T, d *Daemon, name, want string, open func()) {
+	t.Helper()
+	got, quit := make(chan struct{}), make(chan struct{})
+	defer close(quit)
+	go func() {
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for stateOrReason(d, name) != want {
+			select {
+			case <-tick.C:
+			case <-quit:
+				return
+			}
+		}
+		close(got)
+	}()
+	select {
+	case <-got:
+	case <-time.After(5 * time.Second):
+		open()
+		select {
+		case <-got:
+			t.Fatalf("%s not %s within 5s: status blocked while a Fault hook ran", name, want)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s not %s within 5s, nor once the Fault hook ended", name, want)
+		}
+	}
+}
+
+// A router that waited for its interface ran its Fault hooks; when the
+// interface appears, its own hooks follow them, but nothing waits for them
+// holding the daemon's lock: while a slow Fault hook still runs, the router
+// starts and status answers (issue 12 review).
+func TestSlowFaultHookDoesNotBlockStart(t *testing.T) {
+	hook, ran, open, _ := gatedHook(t)
+	late := routerCfg("late", 2, 255, 10*time.Millisecond)
+	late.Interface, late.Notify = "vlan7", [][]string{{hook}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{late}})
+	d.hookTimeout = time.Minute
+	fn.setIndex("vlan7", 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	defer open() // a failed test's hook must not hold Stop
+	waitUntil(t, 5*time.Second, "the Fault hook running", func() bool { return ran() == "Fault\n" })
+
+	fn.addrs.setHost("vlan7", late.Addresses[0]) // it appears with the address late owns
+	d.linkChanged(fn.setIndex("vlan7", 7))
+	waitAnswered(t, d, "late", "Master", open)
+	if got := ran(); got != "Fault\n" {
+		t.Fatalf("the router's hooks ran before its Fault hook ended: %q", got)
+	}
+	open()
+	// An owner: Initialize to Master at once.
+	waitUntil(t, 5*time.Second, "the router's own hooks after its Fault hook", func() bool { return ran() == "Fault\nMaster\n" })
+}
+
+// The same when a running router's interface is deleted and comes back:
+// its Fault hook (link down) may still run while relink parks the router,
+// and when the router restarts, and neither waits for it holding the lock.
+func TestSlowFaultHookDoesNotBlockRelink(t *testing.T) {
+	hook, ran, open, shut := gatedHook(t)
+	c := routerCfg("vr", 2, 255, 10*time.Millisecond)
+	c.Interface, c.Notify = "vlan7", [][]string{{hook}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	d.hookTimeout = time.Minute
+	fn.setIndex("vlan7", 7)
+	fn.addrs.setHost("vlan7", c.Addresses[0]) // the owner's address
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	defer open() // a failed test's hook must not hold Stop
+	waitUntil(t, 5*time.Second, "vr's Master hook", func() bool { return ran() == "Master\n" })
+
+	d.linkChanged(fn.setIndex("vlan7", 0)) // deleted: Fault, whose hook blocks
+	waitAnswered(t, d, "vr", faultMissing, open)
+	waitUntil(t, 5*time.Second, "the Fault hook running", func() bool { return ran() == "Master\nFault\n" })
+	d.linkChanged(fn.setIndex("vlan7", 8)) // back
+	waitAnswered(t, d, "vr", "Master", open)
+	if got := ran(); got != "Master\nFault\n" {
+		t.Fatalf("hooks before the Fault hook ended: %q", got)
+	}
+	open()
+	waitUntil(t, 5*time.Second, "vr's hooks after its Fault hook", func() bool { return ran() == "Master\nFault\nMaster\n" })
+
+	// Deleted again while the Fault hook blocks, and back: the same.
+	shut()
+	d.linkChanged(fn.setIndex("vlan7", 0))
+	waitAnswered(t, d, "vr", faultMissing, open)
+	waitUntil(t, 5*time.Second, "the Fault hook running again", func() bool { return ran() == "Master\nFault\nMaster\nFault\n" })
+	d.linkChanged(fn.setIndex("vlan7", 9))
+	waitAnswered(t, d, "vr", "Master", open)
+	open()
+	waitUntil(t, 5*time.Second, "vr's hooks in order", func() bool { return ran() == "Master\nFault\nMaster\nFault\nMaster\n" })
+}
+
+// An interface that flaps while a slow reload holds the reload lock queues
+// one relink, not one goroutine per link event; the one that runs reads the
+// link as it is then, so the router ends on the last one (issue 12 review).
+func TestFlappingInterfaceQueuesOneRelink(t *testing.T) {
+	c := routerCfg("vr", 1, 255, 10*time.Millisecond)
+	c.Interface = "vlan7"
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	fn.setIndex("vlan7", 7)
+	fn.addrs.setHost("vlan7", c.Addresses[0]) // the owner's address
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 2*time.Second, "vr Master", func() bool { det, _ := d.Router("vr"); return det.State == "Master" })
+
+	d.reloadMu.Lock() // a slow reload
+	before := runtime.NumGoroutine()
+	for i := range 100 {
+		d.linkChanged(fn.setIndex("vlan7", 0))
+		d.linkChanged(fn.setIndex("vlan7", 8+i))
+	}
+	// One relink; the slack is for goroutines of the runtime or the
+	// test's own coming and going meanwhile.
+	queued := runtime.NumGoroutine() - before
+	d.reloadMu.Unlock()
+	if queued > 5 {
+		t.Fatalf("%d goroutines queued by 200 link events of one interface, want 1", queued)
+	}
+	waitUntil(t, 2*time.Second, "vr Master on the last interface", func() bool {
+		det, _ := d.Router("vr")
+		d.mu.RLock()
+		defer d.mu.RUnlock()
+		r := d.routers["vr"]
+		return det.State == "Master" && r != nil && r.l.index == 107
+	})
 }

@@ -245,6 +245,9 @@ func (r *vr) open() (*loop, error) {
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict, V2Compat: c.V2Compat,
 	}
 	r.hooks = newHooks(c.Notify, d.hookTimeout, r.logger())
+	if done := d.hooksDone[c.Name]; done != nil && r.hooks != nil {
+		r.hooks.After(done) // its hooks from waiting in Fault first
+	}
 	for _, t := range c.Track.Interfaces {
 		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight})
 	}

@@ -5,6 +5,7 @@
 package httplimit
 
 import (
+	"cmp"
 	"net"
 	"net/http"
 	"time"
@@ -12,8 +13,8 @@ import (
 	"golang.org/x/net/netutil"
 )
 
-// Limits bound one listener's clients. Zero fields mean no limit, so each
-// caller fills its own defaults.
+// Limits bound one listener's clients. Zero fields mean no limit to
+// NewServer; each listener fills its own defaults with Or.
 type Limits struct {
 	// MaxConns bounds the open connections; the next one waits in the
 	// socket's backlog until one closes.
@@ -26,10 +27,21 @@ type Limits struct {
 	IdleTimeout time.Duration
 }
 
+// Or returns l with its zero fields taken from def.
+func (l Limits) Or(def Limits) Limits {
+	return Limits{
+		MaxConns:          cmp.Or(l.MaxConns, def.MaxConns),
+		ReadHeaderTimeout: cmp.Or(l.ReadHeaderTimeout, def.ReadHeaderTimeout),
+		ReadTimeout:       cmp.Or(l.ReadTimeout, def.ReadTimeout),
+		WriteTimeout:      cmp.Or(l.WriteTimeout, def.WriteTimeout),
+		IdleTimeout:       cmp.Or(l.IdleTimeout, def.IdleTimeout),
+	}
+}
+
 // Server is an http.Server that accepts at most MaxConns connections.
 type Server struct {
 	*http.Server
-	maxConns int
+	lim Limits
 }
 
 // NewServer returns a Server for h with lim.
@@ -40,13 +52,16 @@ func NewServer(h http.Handler, lim Limits) *Server {
 		ReadTimeout:       lim.ReadTimeout,
 		WriteTimeout:      lim.WriteTimeout,
 		IdleTimeout:       lim.IdleTimeout,
-	}, maxConns: lim.MaxConns}
+	}, lim: lim}
 }
+
+// Limits returns the limits s was made with.
+func (s *Server) Limits() Limits { return s.lim }
 
 // Serve serves ln, at most MaxConns connections at a time when it is set.
 func (s *Server) Serve(ln net.Listener) error {
-	if s.maxConns > 0 {
-		ln = netutil.LimitListener(ln, s.maxConns)
+	if s.lim.MaxConns > 0 {
+		ln = netutil.LimitListener(ln, s.lim.MaxConns)
 	}
 	return s.Server.Serve(ln)
 }

@@ -177,46 +177,32 @@ func (g *ARPGuard) sync() error {
 			if e.vip.Is4() {
 				continue
 			}
-			ifname := make([]byte, unix.IFNAMSIZ)
-			copy(ifname, e.parent)
-			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: []expr.Any{
-				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
-				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
-				// ICMPv6 type = neighbour advertisement
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{136}},
+			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: slices.Concat(
+				icmpv6From(e.parent, 136), // neighbour advertisement
 				// target address (after type, code, checksum and flags)
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 8, Len: 16},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
-				&expr.Verdict{Kind: expr.VerdictDrop},
-			}})
+				payloadIs(expr.PayloadBaseTransportHeader, 8, e.vip.AsSlice()),
+				[]expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}},
+			)})
 			src, ok := g.sources[guardSource{e.parent, true}]
 			if !ok || src == e.vip {
 				continue
 			}
-			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: []expr.Any{
-				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
-				&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
-				// ICMPv6 type = neighbour solicitation
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{135}},
+			c.AddRule(&nftables.Rule{Table: t6, Chain: ch, Exprs: slices.Concat(
+				icmpv6From(e.parent, 135), // neighbour solicitation
 				// IPv6 source (offset 8) = VIP
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
-				// source := the parent's link-local. The ICMPv6 checksum
-				// covers it (pseudo-header): it is updated in place at its
-				// offset from the network header, 40 + 2, as NS carry no
-				// extension headers (the library sends the pseudo-header
-				// flag only with a checksum type, so this is that type's
-				// own form), and the kernel computed it before this hook.
-				&expr.Immediate{Register: 1, Data: src.AsSlice()},
-				&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16,
-					CsumType: expr.CsumTypeInet, CsumOffset: 42},
-			}})
+				payloadIs(expr.PayloadBaseNetworkHeader, 8, e.vip.AsSlice()),
+				[]expr.Any{
+					// source := the parent's link-local. The ICMPv6 checksum
+					// covers it (pseudo-header): it is updated in place at its
+					// offset from the network header, 40 + 2, as NS carry no
+					// extension headers (the library sends the pseudo-header
+					// flag only with a checksum type, so this is that type's
+					// own form), and the kernel computed it before this hook.
+					&expr.Immediate{Register: 1, Data: src.AsSlice()},
+					&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 8, Len: 16,
+						CsumType: expr.CsumTypeInet, CsumOffset: 42},
+				},
+			)})
 		}
 	}
 	if n4 > 0 {
@@ -227,39 +213,61 @@ func (g *ARPGuard) sync() error {
 			if !e.vip.Is4() {
 				continue
 			}
-			ifname := make([]byte, unix.IFNAMSIZ)
-			copy(ifname, e.parent)
-			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
-				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
-				// ARP operation (offset 6) = reply
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 6, Len: 2},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0, 2}},
-				// sender protocol address (offset 14 for Ethernet/IPv4) = VIP
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
-				&expr.Verdict{Kind: expr.VerdictDrop},
-			}})
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: slices.Concat(
+				arpFrom(e.parent, 2, e.vip), // reply
+				[]expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}},
+			)})
 			src, ok := g.sources[guardSource{e.parent, false}]
 			if !ok || src == e.vip {
 				continue
 			}
-			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: []expr.Any{
-				&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
-				// ARP operation = request
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 6, Len: 2},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{0, 1}},
-				&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
-				&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: e.vip.AsSlice()},
-				// sender protocol address := the parent's own
-				&expr.Immediate{Register: 1, Data: src.AsSlice()},
-				&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
-			}})
+			c.AddRule(&nftables.Rule{Table: t, Chain: ch, Exprs: slices.Concat(
+				arpFrom(e.parent, 1, e.vip), // request
+				[]expr.Any{
+					// sender protocol address := the parent's own
+					&expr.Immediate{Register: 1, Data: src.AsSlice()},
+					&expr.Payload{OperationType: expr.PayloadWrite, SourceRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: 14, Len: 4},
+				},
+			)})
 		}
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("linux: nftables: %w", err)
 	}
 	return nil
+}
+
+// payloadIs matches the len(data) bytes at offset from base against data.
+func payloadIs(base expr.PayloadBase, offset uint32, data []byte) []expr.Any {
+	return []expr.Any{
+		&expr.Payload{DestRegister: 1, Base: base, Offset: offset, Len: uint32(len(data))},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: data},
+	}
+}
+
+// oifIs matches packets leaving by interface name.
+func oifIs(name string) []expr.Any {
+	ifname := make([]byte, unix.IFNAMSIZ)
+	copy(ifname, name)
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: ifname},
+	}
+}
+
+// icmpv6From matches ICMPv6 messages of type typ leaving by parent.
+func icmpv6From(parent string, typ byte) []expr.Any {
+	return slices.Concat(oifIs(parent), []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{unix.IPPROTO_ICMPV6}},
+	}, payloadIs(expr.PayloadBaseTransportHeader, 0, []byte{typ}))
+}
+
+// arpFrom matches ARP packets of operation op (1 request, 2 reply) leaving
+// by parent with vip as sender protocol address (offset 14 for
+// Ethernet/IPv4; the operation is at 6).
+func arpFrom(parent string, op byte, vip netip.Addr) []expr.Any {
+	return slices.Concat(oifIs(parent),
+		payloadIs(expr.PayloadBaseNetworkHeader, 6, []byte{0, op}),
+		payloadIs(expr.PayloadBaseNetworkHeader, 14, vip.AsSlice()))
 }

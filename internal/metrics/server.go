@@ -19,30 +19,24 @@ import (
 // anyone there can connect: a scraper that hangs, or many of them, must not
 // pile up goroutines, fds and concurrent gatherings in the daemon.
 type Limits struct {
-	// MaxConns bounds the open connections; the next one waits in the
-	// socket's backlog until one closes.
-	MaxConns int
+	// Connections and timeouts. WriteTimeout bounds answering, from the
+	// end of the request: it is above Timeout so that the 503 of a slow
+	// gathering is still written.
+	httplimit.Limits
 	// MaxRequestsInFlight bounds the concurrent scrapes; the next is
 	// answered 503 at once. A scrape abandoned at Timeout still holds its
 	// place until its gathering ends.
 	MaxRequestsInFlight int
 	// Timeout answers a scrape 503 when gathering takes longer.
 	Timeout time.Duration
-	// ReadHeaderTimeout and ReadTimeout bound reading a request.
-	ReadHeaderTimeout, ReadTimeout time.Duration
-	// WriteTimeout bounds answering, from the end of the request. It is
-	// above Timeout so that the 503 of a slow gathering is still written.
-	WriteTimeout time.Duration
-	// IdleTimeout closes a kept-alive connection with no request.
-	IdleTimeout time.Duration
 }
 
 // DefaultLimits are govrrpd's: a few Prometheus servers scraping every 15 s
 // or more, each answer gathered in milliseconds. Timeout is Prometheus'
 // default scrape_timeout, after which the scraper gives up anyway.
 func DefaultLimits() Limits {
-	return Limits{MaxConns: 16, MaxRequestsInFlight: 4, Timeout: 10 * time.Second,
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 30 * time.Second}
+	return Limits{MaxRequestsInFlight: 4, Timeout: 10 * time.Second, Limits: httplimit.Limits{MaxConns: 16,
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 30 * time.Second}}
 }
 
 // Server serves the metrics on a listener with Limits.
@@ -55,14 +49,9 @@ type Server = httplimit.Server
 // for another method. Zero fields of lim take DefaultLimits.
 func NewServer(lim Limits, cs ...prometheus.Collector) *Server {
 	def := DefaultLimits()
-	lim.MaxConns = cmp.Or(lim.MaxConns, def.MaxConns)
+	lim.Limits = lim.Limits.Or(def.Limits)
 	lim.MaxRequestsInFlight = cmp.Or(lim.MaxRequestsInFlight, def.MaxRequestsInFlight)
 	lim.Timeout = cmp.Or(lim.Timeout, def.Timeout)
-	lim.ReadHeaderTimeout = cmp.Or(lim.ReadHeaderTimeout, def.ReadHeaderTimeout)
-	lim.ReadTimeout = cmp.Or(lim.ReadTimeout, def.ReadTimeout)
-	lim.WriteTimeout = cmp.Or(lim.WriteTimeout, def.WriteTimeout)
-	lim.IdleTimeout = cmp.Or(lim.IdleTimeout, def.IdleTimeout)
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(cs...)
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -74,6 +63,5 @@ func NewServer(lim Limits, cs ...prometheus.Collector) *Server {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "govrrpd: Prometheus metrics at /metrics\n")
 	})
-	return httplimit.NewServer(mux, httplimit.Limits{MaxConns: lim.MaxConns,
-		ReadHeaderTimeout: lim.ReadHeaderTimeout, ReadTimeout: lim.ReadTimeout, WriteTimeout: lim.WriteTimeout, IdleTimeout: lim.IdleTimeout})
+	return httplimit.NewServer(mux, lim.Limits)
 }

@@ -1,13 +1,10 @@
 package metrics
 
 import (
-	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"govrrp/internal/api"
+	"govrrp/internal/httplimit"
 )
 
 // serveMetrics serves NewServer(lim, cs...) on a loopback port and returns
@@ -60,6 +58,19 @@ func mustRequest(t *testing.T, method, url string) (int, string) {
 	return code, body
 }
 
+// The connections and timeouts (tested in internal/httplimit) reach the
+// server: zero ones take DefaultLimits, set ones are kept.
+func TestServerLimits(t *testing.T) {
+	def := DefaultLimits().Limits
+	if got := NewServer(Limits{}).Limits(); got != def {
+		t.Errorf("zero limits: %+v, want %+v", got, def)
+	}
+	set := httplimit.Limits{MaxConns: 3, IdleTimeout: time.Second}
+	if got, want := NewServer(Limits{Limits: set}).Limits(), set.Or(def); got != want {
+		t.Errorf("limits %+v: %+v, want %+v", set, got, want)
+	}
+}
+
 // Only GET and HEAD of /metrics (and of / and /debug/vars) are served: the
 // endpoint is reachable from the network and changes nothing.
 func TestServerMethods(t *testing.T) {
@@ -88,83 +99,6 @@ func TestServerMethods(t *testing.T) {
 		if code != c.code || !strings.Contains(body, c.has) {
 			t.Errorf("%s %s: %d, want %d with %q in %.200q", c.method, c.path, code, c.code, c.has, body)
 		}
-	}
-}
-
-// Above MaxConns a connection waits to be served until one closes.
-func TestServerConnectionCap(t *testing.T) {
-	addr := serveMetrics(t, Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
-	var held []net.Conn
-	for range 2 {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		held = append(held, conn)
-	}
-	// Proving that something does not happen takes waiting.
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer cancel()
-	if code, _, err := request(ctx, "GET", "http://"+addr+"/metrics"); err == nil {
-		t.Fatalf("a third connection was served (%d) with two held", code)
-	}
-	held[0].Close()
-	if code, _ := mustRequest(t, "GET", "http://"+addr+"/metrics"); code != 200 {
-		t.Fatalf("after one closed: %d", code)
-	}
-}
-
-// readEOF reports whether the server closes conn within 10s.
-func readEOF(conn net.Conn, r io.Reader) error {
-	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	_, err := r.Read(make([]byte, 1))
-	if errors.Is(err, io.EOF) {
-		return nil
-	}
-	return err
-}
-
-// A client that never sends its request is closed after ReadHeaderTimeout,
-// one that stops halfway through after ReadTimeout, and a kept-alive one
-// with no further request after IdleTimeout: none holds a place for long.
-func TestServerSlowClientsClosed(t *testing.T) {
-	const timeout = 100 * time.Millisecond
-	addr := serveMetrics(t, Limits{ReadHeaderTimeout: timeout, ReadTimeout: timeout, IdleTimeout: timeout})
-	dial := func() net.Conn {
-		conn, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		return conn
-	}
-
-	silent := dial()
-	if err := readEOF(silent, silent); err != nil {
-		t.Fatalf("connection that never sent a request: %v", err)
-	}
-
-	halfway := dial()
-	if _, err := io.WriteString(halfway, "GET /metrics HTTP/1.1\r\nHost: x\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	if err := readEOF(halfway, halfway); err != nil {
-		t.Fatalf("connection that stopped within its request: %v", err)
-	}
-
-	idle := dial()
-	if _, err := io.WriteString(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	br := bufio.NewReader(idle)
-	resp, err := http.ReadResponse(br, nil)
-	if err != nil || resp.StatusCode != http.StatusOK || resp.Close {
-		t.Fatalf("%v %v", resp, err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if err := readEOF(idle, br); err != nil {
-		t.Fatalf("idle kept-alive connection: %v", err)
 	}
 }
 
@@ -221,41 +155,5 @@ func TestServerScrapeLimits(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("after the gathering ended: %d", code)
 		}
-	}
-}
-
-// wide is a collector of n series with a long label each: an answer of
-// several MB, more than the sockets between a server and a client that
-// stops reading can hold.
-type wide struct{ n int }
-
-var descWide = prometheus.NewDesc("govrrp_test_wide", "Test.", []string{"pad"}, nil)
-
-func (w wide) Describe(ch chan<- *prometheus.Desc) { ch <- descWide }
-
-func (w wide) Collect(ch chan<- prometheus.Metric) {
-	pad := strings.Repeat("x", 1000)
-	for i := range w.n {
-		ch <- prometheus.MustNewConstMetric(descWide, prometheus.GaugeValue, 1, pad+strconv.Itoa(i))
-	}
-}
-
-// A scraper that stops reading its answer is dropped after WriteTimeout,
-// and its place with it, rather than holding a connection forever.
-func TestServerStalledReaderDropped(t *testing.T) {
-	addr := serveMetrics(t, Limits{MaxConns: 1, WriteTimeout: 200 * time.Millisecond}, wide{n: 8000})
-	stalled, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stalled.Close()
-	_ = stalled.(*net.TCPConn).SetReadBuffer(4096)
-	// No Accept-Encoding: the answer is the whole 8 MB, never read.
-	if _, err := io.WriteString(stalled, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
-		t.Fatal(err)
-	}
-	// The only place is the stalled scraper's until the server gives up.
-	if code, _ := mustRequest(t, "GET", "http://"+addr+"/"); code != 200 {
-		t.Fatalf("after the stalled scraper: %d", code)
 	}
 }

@@ -56,6 +56,7 @@ type Runner struct {
 	running chan struct{} // closed when the current goroutine ends; nil before the first
 	busy    bool          // a goroutine is working through pending
 	closed  bool
+	after   <-chan struct{} // the hooks wait for it to close (After)
 
 	ctx    context.Context // cancelled when Close gives up: kills the running hook
 	cancel context.CancelFunc
@@ -96,6 +97,16 @@ func (r *Runner) Notify(ev Event) {
 	}
 }
 
+// After makes the hooks wait, before their first event, until done is
+// closed (or Close gives up): a router's transitions follow the hooks an
+// earlier runner still runs for it, without its starter waiting for them.
+// Called before the first Notify.
+func (r *Runner) After(done <-chan struct{}) {
+	r.mu.Lock()
+	r.after = done
+	r.mu.Unlock()
+}
+
 // Dropped returns how many events were dropped because hooks were too slow.
 func (r *Runner) Dropped() uint64 {
 	r.mu.Lock()
@@ -122,6 +133,16 @@ func (r *Runner) Close(ctx context.Context) {
 // loop runs the pending events in order and ends when there are none.
 func (r *Runner) loop(running chan struct{}) {
 	defer close(running)
+	r.mu.Lock()
+	after := r.after
+	r.after = nil
+	r.mu.Unlock()
+	if after != nil {
+		select {
+		case <-after:
+		case <-r.ctx.Done():
+		}
+	}
 	for {
 		r.mu.Lock()
 		if len(r.pending) == 0 || r.ctx.Err() != nil {

@@ -98,15 +98,21 @@ func settle(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// A Runner has a goroutine only while it has events to run: none at New,
-// none without hooks, none once the queue is empty, none after Close.
-func TestNoGoroutineWhenIdle(t *testing.T) {
+// toHook writes a hook that appends its event's TO state to the file out.
+func toHook(t *testing.T) (hook, out string) {
+	t.Helper()
 	dir := t.TempDir()
-	out := filepath.Join(dir, "log")
-	hook := filepath.Join(dir, "hook.sh")
+	out, hook = filepath.Join(dir, "log"), filepath.Join(dir, "hook.sh")
 	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$3\" >> "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	return hook, out
+}
+
+// A Runner has a goroutine only while it has events to run: none at New,
+// none without hooks, none once the queue is empty, none after Close.
+func TestNoGoroutineWhenIdle(t *testing.T) {
+	hook, out := toHook(t)
 	g0 := runtime.NumGoroutine()
 	var runners []*Runner
 	for range 1000 {
@@ -220,5 +226,33 @@ func TestHookOutputBounded(t *testing.T) {
 	t.Logf("a hook printing %d MiB: %d KiB allocated, a log line of %d bytes", printed>>20, alloc>>10, len(line))
 	if alloc > 2<<20 {
 		t.Fatalf("running the hook allocated %d bytes", alloc)
+	}
+}
+
+// After holds the hooks until done is closed: a router's transitions run
+// after the hooks an earlier runner still runs for it.
+func TestAfterWaits(t *testing.T) {
+	hook, out := toHook(t)
+	done := make(chan struct{})
+	r := New([][]string{{hook}}, 10*time.Second, nil)
+	r.After(done)
+	r.Notify(Event{Router: "gw", From: "fault", To: "master"})
+	r.mu.Lock()
+	running := r.running
+	r.mu.Unlock()
+	select {
+	case <-running:
+		t.Fatal("the runner ended before done was closed")
+	default:
+	}
+	if b, _ := os.ReadFile(out); len(b) != 0 {
+		t.Fatalf("the hook ran before done was closed: %q", b)
+	}
+	close(done)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r.Close(ctx)
+	if b, _ := os.ReadFile(out); string(b) != "master\n" {
+		t.Fatalf("hook runs %q, want master", b)
 	}
 }

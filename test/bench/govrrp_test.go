@@ -92,7 +92,7 @@ func (g *govrrpd) Start(t testing.TB) {
 	}
 	argv := append([]string{g.bin, "-c", g.path("govrrpd.yaml")}, g.args...)
 	g.proc = interop.StartProc(t, g.node, g.name, g.path("govrrpd.log"), argv...)
-	if !poll(30*time.Second, 10*time.Millisecond, func() bool {
+	if !interop.Poll(30*time.Second, 10*time.Millisecond, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := g.client.Routers(ctx)

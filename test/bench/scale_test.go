@@ -239,7 +239,7 @@ func waitCounts(t *testing.T, d scaleDaemon, name string, wantM, wantB int, sett
 	t.Helper()
 	var gm, gb int
 	var err error
-	if !poll(settle, 200*time.Millisecond, func() bool {
+	if !interop.Poll(settle, 200*time.Millisecond, func() bool {
 		gm, gb, err = d.counts()
 		return err == nil && gm == wantM && gb == wantB
 	}) {

@@ -151,7 +151,7 @@ func runMistake(t *testing.T, r *result, m mistake) {
 	}
 	outcome, killed := "", ""
 	var peak uint64
-	until(capTime, 20*time.Millisecond, func() bool {
+	interop.Poll(capTime, 20*time.Millisecond, func() bool {
 		if !g.Running() {
 			outcome = "daemon exited"
 			return true

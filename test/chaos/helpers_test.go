@@ -53,24 +53,11 @@ func newPair(t *testing.T, v1, v2 interop.VR) *pair {
 func waitState(t *testing.T, g *interop.Govrrp, st interop.State, within time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	if !until(within, 5*time.Millisecond, func() bool { s, _ := g.State(key); return s == st }) {
+	if !interop.Poll(within, 5*time.Millisecond, func() bool { s, _ := g.State(key); return s == st }) {
 		s, err := g.State(key)
 		t.Fatalf("%s: %v after %v, want %v (%v)", g.Name(), s, within, st, err)
 	}
 	return time.Since(start)
-}
-
-func until(d, every time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(every)
-	}
 }
 
 // detail is the daemon's view of the VR; a daemon still busy with what the
@@ -79,7 +66,7 @@ func detail(t *testing.T, g *interop.Govrrp) api.RouterDetail {
 	t.Helper()
 	var d api.RouterDetail
 	var err error
-	if !until(10*time.Second, 20*time.Millisecond, func() bool { d, err = g.Detail(key); return err == nil }) {
+	if !interop.Poll(10*time.Second, 20*time.Millisecond, func() bool { d, err = g.Detail(key); return err == nil }) {
 		t.Fatalf("%s: no status: %v", g.Name(), err)
 	}
 	return d

@@ -51,7 +51,7 @@ func runKill9(t *testing.T, r *result) {
 	// On the wire: the dead Master's last advert to the new one's first.
 	var gap time.Duration
 	var err error
-	until(2*time.Second, 50*time.Millisecond, func() bool {
+	interop.Poll(2*time.Second, 50*time.Millisecond, func() bool {
 		_, _, gap, err = lab.Adverts(t).Handover(t0, lab.Source(t, g1, key), lab.Source(t, g2, key))
 		return err == nil
 	})

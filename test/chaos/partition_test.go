@@ -58,7 +58,7 @@ func runPartition(t *testing.T, r *result) {
 		t0 := time.Now()
 		partition(t, r1, r2, true)
 		both := false
-		until(partitionFor, 20*time.Millisecond, func() bool {
+		interop.Poll(partitionFor, 20*time.Millisecond, func() bool {
 			s1, _ := g1.State(key)
 			s2, _ := g2.State(key)
 			both = both || (s1 == interop.Master && s2 == interop.Master)
@@ -70,7 +70,7 @@ func runPartition(t *testing.T, r *result) {
 		partition(t, r1, r2, false)
 		healed := time.Now()
 		var at time.Duration
-		ok := until(healWait, 5*time.Millisecond, func() bool {
+		ok := interop.Poll(healWait, 5*time.Millisecond, func() bool {
 			s1, _ := g1.State(key)
 			s2, _ := g2.State(key)
 			if s1 != interop.Master || s2 != interop.Backup || neighMAC(lab.Host, vip.Addr()) != mac1 {

@@ -38,7 +38,7 @@ func StartCapture(t testing.TB, nd *netnstest.Node, ifname, path, filter string)
 	}
 	c := &Capture{Path: path, start: time.Now()}
 	c.proc = StartProc(t, nd, "tcpdump", log, args...)
-	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
+	if !Poll(10*time.Second, 10*time.Millisecond, func() bool {
 		return strings.Contains(readFile(log), "listening on") || !c.proc.Running()
 	}) || !c.proc.Running() {
 		t.Fatalf("tcpdump did not start:\n%s", readFile(log))

@@ -130,7 +130,7 @@ func answeredBy(t *testing.T, l *Lab, pr *Prober, p Peer, v VR, what string) {
 		return
 	}
 	var neigh string
-	if !poll(takeover, 10*time.Millisecond, func() bool {
+	if !Poll(takeover, 10*time.Millisecond, func() bool {
 		neigh, _ = l.Host.IP("neigh", "show", pr.Target.String())
 		return strings.Contains(neigh, "lladdr "+vmac(v))
 	}) {

@@ -213,7 +213,7 @@ func (f *FRR) Start(t testing.TB) {
 
 func (f *FRR) waitFile(t testing.TB, p *Proc, name string) {
 	t.Helper()
-	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
+	if !Poll(10*time.Second, 10*time.Millisecond, func() bool {
 		_, err := os.Stat(f.path(name))
 		return err == nil || !p.Running()
 	}) || !p.Running() {

@@ -179,7 +179,7 @@ func (g *Govrrp) Start(t testing.TB) {
 	g.writeConfig(t)
 	g.proc = StartProc(t, g.node, g.name, g.path("govrrpd.log"), GovrrpdBin, "-c", g.path("govrrpd.yaml"))
 	var last error
-	if !poll(15*time.Second, 10*time.Millisecond, func() bool {
+	if !Poll(15*time.Second, 10*time.Millisecond, func() bool {
 		if !g.proc.Running() {
 			return true
 		}
@@ -304,7 +304,7 @@ func (g *Govrrp) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	}
 	for _, k := range keys {
 		var got uint8
-		if !poll(takeoverWait, 10*time.Millisecond, func() bool {
+		if !Poll(takeoverWait, 10*time.Millisecond, func() bool {
 			d, err := g.Detail(k)
 			got = d.EffectivePriority
 			return err == nil && d.Priority == prio && d.EffectivePriority == prio

@@ -188,7 +188,7 @@ func (k *Keepalived) Start(t testing.TB) {
 		"keepalived", "-n", "-l", "-P", "-D",
 		"-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
 	// Running = the VRRP child has written its pid file.
-	if !poll(10*time.Second, 10*time.Millisecond, func() bool {
+	if !Poll(10*time.Second, 10*time.Millisecond, func() bool {
 		_, err := os.Stat(k.path("vrrp.pid"))
 		return err == nil || !k.proc.Running()
 	}) || !k.proc.Running() {

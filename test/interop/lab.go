@@ -135,7 +135,7 @@ func (l *Lab) states(k VRKey) string {
 func (l *Lab) WaitState(t testing.TB, p Peer, k VRKey, want State, timeout time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	if !poll(timeout, 20*time.Millisecond, func() bool {
+	if !Poll(timeout, 20*time.Millisecond, func() bool {
 		st, _ := p.State(k)
 		return st == want
 	}) {
@@ -161,7 +161,7 @@ func (l *Lab) WaitMaster(t testing.TB, master Peer, k VRKey, timeout time.Durati
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !poll(timeout, 20*time.Millisecond, func() bool {
+	if !Poll(timeout, 20*time.Millisecond, func() bool {
 		if !l.statesRight(master, k, ignore) {
 			since, why = time.Time{}, "states"
 			return false

@@ -196,7 +196,7 @@ func (p *Prober) Stop() {
 
 // WaitReply waits until a reply arrives that was received after `after`.
 func (p *Prober) WaitReply(after time.Time, timeout time.Duration) bool {
-	return poll(timeout, 5*time.Millisecond, func() bool {
+	return Poll(timeout, 5*time.Millisecond, func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return len(p.replies) > 0 && p.replies[len(p.replies)-1].at.After(after)

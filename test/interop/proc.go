@@ -133,7 +133,7 @@ func (p *Proc) Kill(t testing.TB) {
 // waitGroupGone waits until no live process of the group is left (zombies
 // whose reaper is slow do not count).
 func (p *Proc) waitGroupGone(d time.Duration) {
-	if !poll(d, 5*time.Millisecond, func() bool { return !groupAlive(p.PID()) }) {
+	if !Poll(d, 5*time.Millisecond, func() bool { return !groupAlive(p.PID()) }) {
 		p.KillGroup()
 	}
 }
@@ -174,9 +174,10 @@ func readFile(path string) string {
 	return string(b)
 }
 
-// poll calls cond every interval until it returns true or d passes; it
-// reports whether cond became true.
-func poll(d, interval time.Duration, cond func() bool) bool {
+// Poll calls cond every interval until it returns true or d passes; it
+// reports whether cond became true. The tests that run daemons (interop,
+// chaos, bench) wait with it.
+func Poll(d, interval time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(d)
 	for {
 		if cond() {

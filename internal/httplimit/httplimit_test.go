@@ -1,0 +1,165 @@
+package httplimit
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// serve serves h with lim on a loopback port and returns its address.
+func serve(t *testing.T, h http.Handler, lim Limits) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(h, lim)
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	return ln.Addr().String()
+}
+
+// hello answers every request with a short text.
+var hello = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "hello\n") })
+
+// get sends GET / on a connection of its own and returns the status code.
+func get(ctx context.Context, addr string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/", nil)
+	if err != nil {
+		return 0, err
+	}
+	tr := &http.Transport{DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, err = io.Copy(io.Discard, resp.Body)
+	return resp.StatusCode, err
+}
+
+func mustGet(t *testing.T, addr string) int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	code, err := get(ctx, addr)
+	if err != nil {
+		t.Fatalf("GET: %v", err)
+	}
+	return code
+}
+
+func dial(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// readEOF reports whether the server closes conn within 10s.
+func readEOF(conn net.Conn, r io.Reader) error {
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := r.Read(make([]byte, 1))
+	if errors.Is(err, io.EOF) {
+		return nil
+	}
+	return err
+}
+
+// Zero fields take the defaults; set ones are kept.
+func TestOr(t *testing.T) {
+	def := Limits{MaxConns: 8, ReadHeaderTimeout: 1, ReadTimeout: 2, WriteTimeout: 3, IdleTimeout: 4}
+	if got := (Limits{}).Or(def); got != def {
+		t.Errorf("zero limits: %+v, want %+v", got, def)
+	}
+	set := Limits{MaxConns: 1, ReadHeaderTimeout: 10, ReadTimeout: 20, WriteTimeout: 30, IdleTimeout: 40}
+	if got := set.Or(def); got != set {
+		t.Errorf("set limits: %+v, want %+v", got, set)
+	}
+	if got := (Limits{WriteTimeout: 30}).Or(def); got != (Limits{MaxConns: 8, ReadHeaderTimeout: 1, ReadTimeout: 2, WriteTimeout: 30, IdleTimeout: 4}) {
+		t.Errorf("one set: %+v", got)
+	}
+}
+
+// Above MaxConns a connection waits to be served until one closes.
+func TestConnectionCap(t *testing.T) {
+	addr := serve(t, hello, Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
+	held := []net.Conn{dial(t, addr), dial(t, addr)}
+	// Proving that something does not happen takes waiting.
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	if code, err := get(ctx, addr); err == nil {
+		t.Fatalf("a third connection was served (%d) with two held", code)
+	}
+	held[0].Close()
+	if code := mustGet(t, addr); code != 200 {
+		t.Fatalf("after one closed: %d", code)
+	}
+}
+
+// A client that never sends its request is closed after ReadHeaderTimeout,
+// one that stops halfway through after ReadTimeout, and a kept-alive one
+// with no further request after IdleTimeout: none holds a place for long.
+func TestSlowClientsClosed(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	addr := serve(t, hello, Limits{ReadHeaderTimeout: timeout, ReadTimeout: timeout, IdleTimeout: timeout})
+
+	silent := dial(t, addr)
+	if err := readEOF(silent, silent); err != nil {
+		t.Fatalf("connection that never sent a request: %v", err)
+	}
+
+	halfway := dial(t, addr)
+	if _, err := io.WriteString(halfway, "GET / HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	if err := readEOF(halfway, halfway); err != nil {
+		t.Fatalf("connection that stopped within its request: %v", err)
+	}
+
+	idle := dial(t, addr)
+	if _, err := io.WriteString(idle, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(idle)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusOK || resp.Close {
+		t.Fatalf("%v %v", resp, err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	if err := readEOF(idle, br); err != nil {
+		t.Fatalf("idle kept-alive connection: %v", err)
+	}
+}
+
+// A client that stops reading its answer is dropped after WriteTimeout,
+// and its place with it, rather than holding a connection forever.
+func TestStalledReaderDropped(t *testing.T) {
+	// Several MB: more than the sockets between the server and a client
+	// that stops reading can hold.
+	big := strings.Repeat("x", 8<<20)
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/big" {
+			_, _ = io.WriteString(w, big)
+		}
+	}), Limits{MaxConns: 1, WriteTimeout: 200 * time.Millisecond})
+	stalled := dial(t, addr)
+	_ = stalled.(*net.TCPConn).SetReadBuffer(4096)
+	if _, err := io.WriteString(stalled, "GET /big HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The only place is the stalled client's until the server gives up.
+	if code := mustGet(t, addr); code != 200 {
+		t.Fatalf("after the stalled client: %d", code)
+	}
+}
