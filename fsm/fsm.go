@@ -30,6 +30,17 @@ const (
 	// EventPrimary: the interface's primary IPv4 address (IPv6: its own
 	// link-local) is now Event.Src. See SetPrimary.
 	EventPrimary
+	// EventGroupFault / EventGroupFaultCleared: another member of the
+	// router's sync group is in Fault of its own (link or tracking) / no
+	// member is any more. The router is in Fault while one is, as
+	// keepalived's vrrp_sync_group holds every member in FAULT while any
+	// member has a fault; a deliberate addition (docs/CONFORMANCE.md).
+	EventGroupFault
+	EventGroupFaultCleared
+	// EventGroupBackup: another member of the sync group left Master for
+	// Backup; a Master member follows it (keepalived vrrp_sync_backup). A
+	// deliberate addition (docs/CONFORMANCE.md).
+	EventGroupBackup
 )
 
 // Event is one input. Only the fields of its Kind are read.
@@ -101,6 +112,7 @@ type Router struct {
 	masterAddr          netip.Addr
 
 	linkDown, trackFault bool
+	groupFault           bool // another sync-group member is in Fault
 	preemptHold          bool
 	// downReason is what a Master_Down_Timer expiry would mean now.
 	downReason Reason
@@ -193,6 +205,14 @@ func (r *Router) Handle(ev Event) []Action {
 		r.leaveFault()
 	case EventPrimary:
 		r.setPrimary(ev.Src)
+	case EventGroupFault:
+		r.groupFault = true
+		r.enterFault(ReasonGroupFault)
+	case EventGroupFaultCleared:
+		r.groupFault = false
+		r.leaveFault()
+	case EventGroupBackup:
+		r.groupBackup()
 	}
 	return r.acts
 }
@@ -213,7 +233,12 @@ func (r *Router) sendAdvert(prio uint8) {
 	r.sendV2Copy(prio)
 }
 
-func (r *Router) faulted() bool { return r.linkDown || r.trackFault }
+func (r *Router) faulted() bool { return r.linkDown || r.trackFault || r.groupFault }
+
+// OwnFault reports whether the router has a fault of its own (link down or
+// a tracked object), not one its sync group imposes: what the other members
+// of the group follow.
+func (r *Router) OwnFault() bool { return r.running && (r.linkDown || r.trackFault) }
 
 // --- Initialize (spec §6.1) ---
 
@@ -224,8 +249,11 @@ func (r *Router) startup() {
 	r.running = true
 	if r.faulted() {
 		why := ReasonTrackFault
-		if r.linkDown {
+		switch {
+		case r.linkDown:
 			why = ReasonLinkDown
+		case !r.trackFault:
+			why = ReasonGroupFault
 		}
 		r.transition(Fault, why)
 		return
@@ -469,6 +497,25 @@ func (r *Router) enterFault(why Reason) {
 	}
 	r.stopAll()
 	r.preemptHold = false
+}
+
+// groupBackup: a Master whose sync group went Backup resigns as at
+// shutdown (a priority-0 advert, so the peer's member takes over within
+// Skew_Time [5798-6.4.2-h]) and waits as a Backup [5798-6.4.2-d]. Other
+// states have nothing to leave.
+func (r *Router) groupBackup() {
+	if r.state != Master {
+		return
+	}
+	r.transition(Backup, ReasonGroupBackup)
+	r.sendAdvert(0)
+	r.leaveMaster()
+	r.stopAll()
+	r.masterAdverInterval = r.cfg.AdvertInterval
+	r.recompute()
+	r.masterAddr = netip.Addr{}
+	r.downReason = ReasonMasterNoResponse
+	r.startMasterDownTimer()
 }
 
 func (r *Router) leaveFault() {
