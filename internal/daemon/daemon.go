@@ -102,6 +102,7 @@ type Daemon struct {
 	mu       sync.RWMutex
 	cfg      *config.Config
 	routers  map[string]*vr
+	groups   map[string]*syncGroup // by member name; as at New (a reload keeps them)
 	loops    map[ifaceKey]*loop
 	loopRefs map[*loop]int
 	vips     atomic.Pointer[map[netip.Addr]bool]
@@ -184,6 +185,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	}
 	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
 	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
+	d.groups = d.syncGroups(cfg)
 	d.listen = d.listenLinux
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
 	d.watchLinks = true
@@ -392,6 +394,10 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 	if !ok {
 		p.since = time.Now()
 	}
+	if g := d.groups[rc.Name]; g != nil {
+		// A member that cannot run is a fault of its own for its group.
+		d.work.submit([]effect{{kind: effGroup, group: g, report: groupReport{name: rc.Name, state: fsm.Fault, fault: true, why: reason}}})
+	}
 	if !ok && from == fsm.Initialize {
 		// As a running router's entering Fault would (one that ran has
 		// told its hooks already: link-down).
@@ -468,6 +474,13 @@ func (d *Daemon) Stop() {
 		w.Close() // outside d.mu: its consumer may be waiting for d.mu
 	}
 	d.work.close() // the withdrawals and hooks the shutdowns caused
+	closed := map[*syncGroup]bool{}
+	for _, g := range d.groups {
+		if g.hooks != nil && !closed[g] {
+			closed[g] = true
+			closeHooks(g.hooks, d.hookTimeout)
+		}
+	}
 	d.mu.Lock()
 	if d.accept != nil {
 		_ = d.accept.Close() // after the withdrawals; in one commit

@@ -40,6 +40,14 @@ func (d *Daemon) Reload() api.ReloadResult {
 	return d.applyLocked(cfg)
 }
 
+// sameGroups compares sync groups, not where they are written.
+func sameGroups(a, b []config.SyncGroup) bool {
+	return slices.EqualFunc(a, b, func(x, y config.SyncGroup) bool {
+		x.Pos, y.Pos = config.Pos{}, config.Pos{}
+		return reflect.DeepEqual(x, y)
+	})
+}
+
 // comparable drops what does not change behaviour (positions in the file).
 func comparable(c config.Router) config.Router {
 	c.Pos, c.KeyPos = config.Pos{}, nil
@@ -75,6 +83,10 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	if old.ControlSocket != cfg.ControlSocket || old.ControlGroup != cfg.ControlGroup || old.MetricsListen != cfg.MetricsListen ||
 		old.NotifyTimeout != cfg.NotifyTimeout || old.Log != cfg.Log {
 		d.log.Warn("control_socket, control_group, metrics_listen, notify_timeout and log take effect at the next start of govrrpd")
+	}
+	if !sameGroups(old.SyncGroups, cfg.SyncGroups) {
+		// Their tracked objects, which config gives every member, apply now.
+		d.log.Warn("sync_groups membership and notify take effect at the next start of govrrpd")
 	}
 	// During the change both old and new VIPs stay excluded from sources.
 	union := &config.Config{Routers: append(slices.Clone(d.cfg.Routers), cfg.Routers...)}

@@ -26,6 +26,7 @@ const (
 	effBarrier                               // close done once everything before it ran
 	effVMACGate                              // open (master) or close the VMAC macvlan's gate
 	effConflict                              // a split brain or two owners: warning and event
+	effGroup                                 // a sync-group member's report, on the group's worker (syncgroup.go)
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -53,6 +54,8 @@ type effect struct {
 	src      netip.Addr
 	master   bool // effVMACGate: open the gate
 	done     chan struct{}
+	group    *syncGroup  // effGroup: runs on its worker, not the router's
+	report   groupReport // effGroup
 }
 
 // maxQueued bounds each worker's queue. Past it log lines and events are
@@ -105,7 +108,9 @@ func (w *workers) submit(effs []effect) (dropped int) {
 	for i := range effs {
 		e := &effs[i]
 		s := 0
-		if e.r != nil {
+		if e.group != nil {
+			s = e.group.slot
+		} else if e.r != nil {
 			s = e.r.slot
 		}
 		q := w.qs[s]

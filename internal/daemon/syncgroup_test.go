@@ -1,0 +1,107 @@
+package daemon
+
+import (
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"govrrp/internal/api"
+	"govrrp/internal/config"
+	"govrrp/internal/linux"
+)
+
+// syncPair is a sync group of two routers on two interfaces, so on two
+// loops: out on eth0, in on eth1.
+func syncPair(t *testing.T, interval time.Duration, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
+	t.Helper()
+	a := routerCfg("out", 1, 100, interval)
+	b := routerCfg("in", 2, 100, interval)
+	b.Interface = "eth1"
+	cfg := &config.Config{Routers: []config.Router{a, b}, SyncGroups: []config.SyncGroup{{Name: "fw", Routers: []string{"out", "in"}}}}
+	d, fn := fakeDaemon(cfg)
+	for _, name := range down {
+		fn.setIndex(name, 0)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d, fn, func(name string) api.RouterDetail {
+		det, ok := d.Router(name)
+		if !ok {
+			t.Fatalf("no router %s", name)
+		}
+		return det
+	}
+}
+
+func linkDown(fn *fakeNet, name string) (st linux.LinkState) {
+	st = fn.link(name)
+	st.Up = false
+	return st
+}
+
+// A member's own Fault (its link down) puts the other member, on another
+// interface, in Fault too; both come back when the link does
+// (keepalived vrrp_sync_fault, try_up_instance).
+func TestSyncGroupFaultFollows(t *testing.T) {
+	d, fn, get := syncPair(t, 10*time.Millisecond)
+	waitUntil(t, 2*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+	d.linkChanged(linkDown(fn, "eth1"))
+	waitUntil(t, 2*time.Second, "both Fault", func() bool { return get("out").State == "Fault" && get("in").State == "Fault" })
+	if r := get("out").FaultReason; r != "sync-group-fault" {
+		t.Fatalf("out: fault reason %q, want sync-group-fault", r)
+	}
+	if r := get("in").FaultReason; r != "link-down" {
+		t.Fatalf("in: fault reason %q, want link-down", r)
+	}
+	// The Master of out resigned: a priority-0 advert on eth0 [5798-6.4.2-h].
+	zero := false
+	for _, s := range fn.sock("eth0").written() {
+		zero = zero || s.Priority == 0
+	}
+	if !zero {
+		t.Fatal("out left Master without a priority-0 advert")
+	}
+	d.linkChanged(fn.link("eth1"))
+	waitUntil(t, 2*time.Second, "both Master again", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+}
+
+// A member whose interface is missing at start holds the whole group in
+// Fault (keepalived vrrp_sync_set_group: a member down at start puts the
+// group in FAULT); it starts when the interface appears, and so does the
+// group.
+func TestSyncGroupMemberDownAtStart(t *testing.T) {
+	d, fn, get := syncPair(t, 100*time.Millisecond, "eth1")
+	waitUntil(t, 2*time.Second, "out in Fault", func() bool { return get("out").State == "Fault" })
+	d.linkChanged(fn.setIndex("eth1", 3))
+	waitUntil(t, 3*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+	// out went to Fault before its first Master_Down_Interval ended: it
+	// never was Master while in could not run.
+	var path []string
+	for _, e := range get("out").Transitions {
+		path = append(path, e.To)
+	}
+	if want := "Backup Fault Initialize Backup Master"; strings.Join(path, " ") != want {
+		t.Fatalf("out went %v, want %s", path, want)
+	}
+}
+
+// A Master member that hears a better Master goes Backup, and takes the
+// other member, on another interface, to Backup with it (keepalived
+// vrrp_sync_backup).
+func TestSyncGroupBackupFollows(t *testing.T) {
+	_, fn, get := syncPair(t, 10*time.Millisecond)
+	waitUntil(t, 2*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+	peer := netip.MustParseAddr("10.77.0.9")
+	fn.sock("eth0").deliver(pkt(advert(1, 200, peer, 10*time.Millisecond, vipOf(1)), peer, 0))
+	waitUntil(t, 2*time.Second, "in to follow out to Backup", func() bool {
+		for _, e := range get("in").Transitions {
+			if e.From == "Master" && e.To == "Backup" && e.Reason == "sync-group-backup" {
+				return true
+			}
+		}
+		return false
+	})
+}
