@@ -2,6 +2,8 @@ package daemon
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +16,15 @@ import (
 // syncPair is a sync group of two routers on two interfaces, so on two
 // loops: out on eth0, in on eth1.
 func syncPair(t *testing.T, interval time.Duration, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
+	return syncPairNotify(t, interval, nil, down...)
+}
+
+func syncPairNotify(t *testing.T, interval time.Duration, hooks [][]string, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
 	t.Helper()
 	a := routerCfg("out", 1, 100, interval)
 	b := routerCfg("in", 2, 100, interval)
 	b.Interface = "eth1"
-	cfg := &config.Config{Routers: []config.Router{a, b}, SyncGroups: []config.SyncGroup{{Name: "fw", Routers: []string{"out", "in"}}}}
+	cfg := &config.Config{Routers: []config.Router{a, b}, SyncGroups: []config.SyncGroup{{Name: "fw", Routers: []string{"out", "in"}, Notify: hooks}}}
 	d, fn := fakeDaemon(cfg)
 	for _, name := range down {
 		fn.setIndex(name, 0)
@@ -104,4 +110,26 @@ func TestSyncGroupBackupFollows(t *testing.T) {
 		}
 		return false
 	})
+}
+
+// The group's notify hooks run once per change of the group's state, with
+// GROUP FROM TO REASON, the reason naming the member that caused it.
+func TestSyncGroupNotifyOnce(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "calls")
+	hook := filepath.Join(dir, "hook")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$@\" >> "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	d, fn, get := syncPairNotify(t, 10*time.Millisecond, [][]string{{hook}})
+	waitUntil(t, 2*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+	d.linkChanged(linkDown(fn, "eth1"))
+	waitUntil(t, 2*time.Second, "both Fault", func() bool { return get("out").State == "Fault" && get("in").State == "Fault" })
+	calls := func() string { b, _ := os.ReadFile(out); return string(b) }
+	want := "fw Initialize Backup out:startup\nfw Backup Master in:master-no-response\nfw Master Fault in:link-down\n"
+	alt := "fw Initialize Backup in:startup\nfw Backup Master out:master-no-response\nfw Master Fault in:link-down\n"
+	waitUntil(t, 2*time.Second, "three group hook calls", func() bool { return strings.Count(calls(), "\n") >= 3 })
+	if got := calls(); got != want && got != alt {
+		t.Fatalf("group hook calls:\n%s\nwant:\n%s", got, want)
+	}
 }
