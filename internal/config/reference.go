@@ -80,6 +80,38 @@ Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
   is the configured one plus the weights of the failed objects, clamped to 1..254. An owner (255) is never
   changed by tracking.
 
+## Sync groups
+
+` + "`sync_groups`" + ` is keepalived's ` + "`vrrp_sync_group`" + `: routers that must be Master on the same box, such as the
+outside and inside addresses of a firewall pair. Each router is in one group at most; members may run on
+different interfaces and be of either family. What govrrpd does, as keepalived 2.2.7 does:
+
+- **Fault.** While any member has a fault of its own (its interface is down or missing, or has no address
+  to send from, or a tracked object with weight 0 fails), every other member is in Fault too, with
+  ` + "`fault_reason`" + ` ` + "`sync-group-fault`" + `; a Master among them resigns with a priority-0 advert, so the peer's
+  member takes over within Skew_Time. A member whose own fault clears stays in Fault while another member
+  still has one; when the last fault clears, every member goes through Initialize to Backup and takes
+  Master again as the protocol decides.
+- **A member whose link is down at start,** or whose interface does not exist yet, holds the group in
+  Fault from the start: the others never become Master on their own.
+- **Backup.** A Master member that goes Backup because it heard a better Master takes the group's other
+  Masters to Backup with it (` + "`sync-group-backup`" + `; each sends a priority-0 advert and then waits
+  Master_Down_Interval like any Backup).
+- **Members on other interfaces** behave the same: each runs on its own interface's loop, and the group
+  reaches them by message, typically within a millisecond.
+- **Tracking.** ` + "`sync_groups.*.track`" + ` is added to every member's own ` + "`track`" + `: weight 0 puts the whole group in
+  Fault while the object fails; another weight changes every member's priority. Unlike keepalived, the
+  members' own weights are kept as written: keepalived sets them to 0 (Fault) in a sync group unless
+  ` + "`sync_group_tracking_weight`" + ` is set, so to behave as keepalived write weight 0.
+- **Group notify.** The group's state is Fault when a member is in Fault, Master when every member is
+  Master, Initialize when none runs, and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
+  it, with GROUP FROM TO REASON, the reason naming the member that caused it (` + "`out:link-down`" + `); the
+  change is also an event of type ` + "`sync_group`" + ` in ` + "`govrrp watch`" + `.
+- **Not done as keepalived does:** keepalived also holds a member in Backup until every member would become
+  Master, and then moves them all to Master at once; govrrpd's members become Master each on its own timer.
+  A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload warns); the
+  group's tracked objects follow a reload.
+
 ## Example
 
 ` + "```yaml\n" + example + "```\n")
