@@ -4,26 +4,7 @@ import (
 	"fmt"
 	"testing"
 	"time"
-
-	"govrrp/internal/linux/netnstest"
 )
-
-// secondLAN puts a second bridge (br1) in the LAN's bridge namespace and
-// gives each router an eth1 on it, 10.78.0.index/24. Port "q"+index is its
-// bridge side: down, the router's eth1 loses carrier. It all goes with the
-// namespaces.
-func secondLAN(t *testing.T, l *lab, nodes ...*netnstest.Node) {
-	t.Helper()
-	l.Bridge.MustIP(t, "link", "add", "br1", "type", "bridge", "mcast_snooping", "0")
-	l.Bridge.MustIP(t, "link", "set", "br1", "up")
-	for _, nd := range nodes {
-		port := fmt.Sprintf("q%d", nd.Index)
-		l.Bridge.MustIP(t, "link", "add", port, "type", "veth", "peer", "name", "eth1", "netns", nd.Name)
-		l.Bridge.MustIP(t, "link", "set", port, "master", "br1", "up")
-		nd.MustIP(t, "addr", "add", fmt.Sprintf("10.78.0.%d/24", nd.Index), "dev", "eth1")
-		nd.MustIP(t, "link", "set", "eth1", "up")
-	}
-}
 
 // syncGroupYAML is two routers, out on eth0 and in on eth1, in sync group
 // fw (a top-level key after the routers list).
@@ -53,7 +34,7 @@ sync_groups:
 func TestSyncGroupMovesTogether(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	secondLAN(t, l, r1, r2)
+	l.AddSecondLAN(t, r1, r2)
 	p1 := start(t, r1, syncGroupYAML(150))
 	p2 := start(t, r2, syncGroupYAML(100))
 	for _, vr := range []string{"out", "in"} {
@@ -61,7 +42,7 @@ func TestSyncGroupMovesTogether(t *testing.T) {
 		p2.waitState(vr, "Backup", 5*time.Second)
 	}
 
-	l.Bridge.MustIP(t, "link", "set", "q1", "down") // r1's eth1 loses carrier
+	l.UnplugSecond(t, r1)
 	for _, vr := range []string{"out", "in"} {
 		p2.waitState(vr, "Master", 3*time.Second)
 	}
@@ -73,7 +54,7 @@ func TestSyncGroupMovesTogether(t *testing.T) {
 		t.Fatal("the VIP of out did not move to r2 with the group")
 	}
 
-	l.Bridge.MustIP(t, "link", "set", "q1", "up")
+	l.PlugSecond(t, r1)
 	for _, vr := range []string{"out", "in"} {
 		p1.waitState(vr, "Master", 5*time.Second)
 		p2.waitState(vr, "Backup", 5*time.Second)
