@@ -105,8 +105,8 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   ` + "`sync_group_tracking_weight`" + ` is set, so to behave as keepalived write weight 0.
 - **Group notify.** The group's state is Fault when a member is in Fault, Master when every member is
   Master, Initialize when none runs, and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
-  it, with GROUP FROM TO REASON, the reason naming the member that caused it (` + "`out:link-down`" + `); the
-  change is also an event of type ` + "`sync_group`" + ` in ` + "`govrrp watch`" + `.
+  it, with GROUP FROM TO REASON, REASON being that of the member whose change caused it (` + "`link-down`" + `); the
+  change is also an event of type ` + "`sync_group`" + ` in ` + "`govrrp watch`" + `, naming the member.
 - **Not done as keepalived does:** keepalived also holds a member in Backup until every member would become
   Master, and then moves them all to Master at once; govrrpd's members become Master each on its own timer.
   A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload warns); the

@@ -64,7 +64,7 @@ var Schema = []Key{
 	{"sync_groups.*.track.scripts", "list", "", "", "Tracked scripts, as routers[].track.scripts."},
 	{"sync_groups.*.track.scripts[].name", "string", "", "a key of scripts", "Script name."},
 	{"sync_groups.*.track.scripts[].weight", "integer", "0", "-254..254", "Added to each member's priority while failing; 0 means Fault while failing."},
-	{"sync_groups.*.notify", "list of argv", "", "", "Commands run once per change of the group's state, with arguments GROUP FROM TO REASON (states Master, Backup, Fault, Initialize); each item a path or a list [path, args...]."},
+	{"sync_groups.*.notify", "list of argv", "", "", "Commands run once per change of the group's state, with arguments GROUP FROM TO REASON (states Master, Backup, Fault, Initialize; REASON that of the member that caused the change); each item a path or a list [path, args...]."},
 	{"scripts", "mapping", "", "", "Tracking scripts by name."},
 	{"scripts.*.exec", "list of strings", "", "required, absolute path first", "argv of the check, run without a shell; exit 0 means success."},
 	{"scripts.*.interval", "duration", "2s", "100ms..1h", "Time between runs."},

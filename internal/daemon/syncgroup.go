@@ -205,10 +205,11 @@ func (s *syncGroup) notify(member, why string) {
 		from = fsm.Initialize
 	}
 	s.state = st
-	reason := member + ":" + why
 	s.log.Info("sync group transition", "from", from.String(), "to", st.String(), "member", member, "reason", why)
-	s.d.events.publish(api.Event{Time: time.Now(), Type: "sync_group", Router: s.name, From: from.String(), To: st.String(), Reason: reason})
+	s.d.events.publish(api.Event{Time: time.Now(), Type: "sync_group", Router: s.name, From: from.String(), To: st.String(), Reason: why, Detail: "member " + member})
+	// The reason is the member's own, so that hooks keyed on it (a
+	// shutdown is keepalived's STOP) read it as for a router.
 	if s.hooks != nil {
-		s.hooks.Notify(notify.Event{Router: s.name, From: from.String(), To: st.String(), Reason: reason})
+		s.hooks.Notify(notify.Event{Router: s.name, From: from.String(), To: st.String(), Reason: why})
 	}
 }
