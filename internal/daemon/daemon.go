@@ -435,6 +435,11 @@ func (d *Daemon) unpark(name string, wait bool) {
 		return
 	}
 	delete(d.pending, name)
+	if g := d.groups[name]; g != nil {
+		// No longer waiting, so no longer holding its group in Fault: it
+		// is removed, or starts and reports for itself.
+		d.work.submit([]effect{{kind: effGroup, group: g, report: groupReport{name: name, state: fsm.Initialize}}})
+	}
 	switch {
 	case p.hooks == nil:
 	case wait:

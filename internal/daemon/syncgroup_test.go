@@ -141,3 +141,14 @@ func TestSyncGroupNotifyOnce(t *testing.T) {
 		}
 	}
 }
+
+// A member waiting for its interface that a reload removes stops holding
+// its group in Fault.
+func TestSyncGroupRemovedWaitingMember(t *testing.T) {
+	d, _, get := syncPair(t, 10*time.Millisecond, "eth1")
+	waitUntil(t, 2*time.Second, "out in Fault", func() bool { return get("out").State == "Fault" })
+	if res := d.Apply(&config.Config{Routers: []config.Router{routerCfg("out", 1, 100, 10*time.Millisecond)}}); !res.OK {
+		t.Fatalf("reload: %+v", res)
+	}
+	waitUntil(t, 2*time.Second, "out Master", func() bool { return get("out").State == "Master" })
+}
