@@ -33,6 +33,7 @@ type RouterStatus struct {
 	VMAC              bool      `json:"vmac"`
 	Accept            bool      `json:"accept"`
 	Unicast           bool      `json:"unicast"`
+	SyncGroup         string    `json:"sync_group,omitempty"` // the sync group it is a member of
 	// SplitBrain: another Master heard while this router was Master;
 	// TwoOwners: priority 255 heard from two addresses [9568-8.3.2-a].
 	// Absent until the first episode.

@@ -60,6 +60,9 @@ func TestSyncGroupFaultFollows(t *testing.T) {
 	if r := get("out").FaultReason; r != "sync-group-fault" {
 		t.Fatalf("out: fault reason %q, want sync-group-fault", r)
 	}
+	if g := get("in").SyncGroup; g != "fw" {
+		t.Fatalf("in: sync group %q in its status, want fw", g)
+	}
 	if r := get("in").FaultReason; r != "link-down" {
 		t.Fatalf("in: fault reason %q, want link-down", r)
 	}
