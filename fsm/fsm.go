@@ -41,6 +41,10 @@ const (
 	// Backup; a Master member follows it (keepalived vrrp_sync_backup). A
 	// deliberate addition (docs/CONFORMANCE.md).
 	EventGroupBackup
+	// EventGroupMaster: every member of the sync group wants to be Master
+	// or is (Config.GroupHold); a Backup that wants to becomes Master
+	// (keepalived vrrp_sync_master). A deliberate addition.
+	EventGroupMaster
 )
 
 // Event is one input. Only the fields of its Kind are read.
@@ -113,6 +117,9 @@ type Router struct {
 
 	linkDown, trackFault bool
 	groupFault           bool // another sync-group member is in Fault
+	// wantMaster: a Backup held by its sync group whose Master_Down_Timer
+	// expired (Config.GroupHold).
+	wantMaster bool
 	preemptHold          bool
 	// downReason is what a Master_Down_Timer expiry would mean now.
 	downReason Reason
@@ -213,6 +220,10 @@ func (r *Router) Handle(ev Event) []Action {
 		r.leaveFault()
 	case EventGroupBackup:
 		r.groupBackup()
+	case EventGroupMaster:
+		if r.state == Backup && r.wantMaster {
+			r.becomeMaster(r.downReason)
+		}
 	}
 	return r.acts
 }
@@ -222,7 +233,13 @@ func (r *Router) emit(a Action) { r.acts = append(r.acts, a) }
 func (r *Router) transition(to State, why Reason) {
 	r.emit(Action{Kind: Transition, From: r.state, To: to, Reason: why})
 	r.state = to
+	r.wantMaster = false
 }
+
+// WantsMaster reports whether the router, held by its sync group
+// (Config.GroupHold), would be Master now: what the group waits for from
+// every member before EventGroupMaster.
+func (r *Router) WantsMaster() bool { return r.wantMaster }
 
 func (r *Router) sendAdvert(prio uint8) {
 	r.emit(Action{Kind: SendAdvert, Priority: prio})
@@ -356,6 +373,7 @@ func (r *Router) backupAdvert(ev Event) {
 	preempt := (r.cfg.Preempt || r.cfg.Owner()) && !r.preemptHold // [5798-6.1-f]
 	if !preempt || ev.Priority >= r.prio {
 		// [5798-6.4.2-i] [9568-6.4.2-a] [3768-6.4.2-a]
+		r.wantMaster = false // a Master is heard again
 		r.learnInterval(ev.Interval)
 		r.masterAddr = ev.Src
 		r.downReason = ReasonMasterNoResponse

@@ -78,3 +78,49 @@ func TestSyncGroupBackupTimers(t *testing.T) {
 		t.Fatal("link down is the router's own fault")
 	}
 }
+
+// A held member (Config.GroupHold) whose Master_Down_Timer expires only
+// wants to be Master, and keeps counting Master_Down_Interval
+// [5798-6.4.2-d]; EventGroupMaster makes it Master [5798-6.4.2-g]; an
+// advert from a Master ends the wish [5798-6.4.2-i] (keepalived
+// vrrp_sync_can_goto_master, vrrp_sync_master).
+func TestSyncGroupHold(t *testing.T) {
+	held := v3cfg(100)
+	held.GroupHold = true
+	t.Run("expiry only wants", func(t *testing.T) {
+		h := newHarness(t, held)
+		h.toBackup()
+		h.fire(MasterDownTimer)
+		h.wantState(Backup)
+		if !h.r.WantsMaster() || !h.running(MasterDownTimer) {
+			t.Fatalf("want %v, Master_Down_Timer running %v; want both", h.r.WantsMaster(), h.running(MasterDownTimer))
+		}
+		acts := h.do(Event{Kind: EventGroupMaster})
+		if len(acts) == 0 || acts[0] != tr(Backup, Master, ReasonMasterNoResponse) {
+			t.Fatalf("group Master: %v", acts)
+		}
+		if h.r.WantsMaster() {
+			t.Fatal("still wants in Master")
+		}
+	})
+	t.Run("an advert ends the wish", func(t *testing.T) {
+		h := newHarness(t, held)
+		h.toBackup()
+		h.fire(MasterDownTimer)
+		h.do(Advert(peerHi4, 200, time.Second))
+		if h.r.WantsMaster() {
+			t.Fatal("wants Master while one is heard")
+		}
+		if acts := h.do(Event{Kind: EventGroupMaster}); len(acts) != 0 {
+			t.Fatalf("a stale group Master acted: %v", acts)
+		}
+		h.wantState(Backup)
+	})
+	t.Run("the owner is not held", func(t *testing.T) {
+		o := v3cfg(255)
+		o.GroupHold = true
+		h := newHarness(t, o)
+		h.do(Event{Kind: EventStartup})
+		h.wantState(Master)
+	})
+}

@@ -90,13 +90,18 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   to send from, or a tracked object with weight 0 fails), every other member is in Fault too, with
   ` + "`fault_reason`" + ` ` + "`sync-group-fault`" + `; a Master among them resigns with a priority-0 advert, so the peer's
   member takes over within Skew_Time. A member whose own fault clears stays in Fault while another member
-  still has one; when the last fault clears, every member goes through Initialize to Backup and takes
-  Master again as the protocol decides.
+  still has one; when the last fault clears, every member goes through Initialize to Backup, and they
+  become Master together (below) if the protocol elects them.
 - **A member whose link is down at start,** or whose interface does not exist yet, holds the group in
   Fault from the start: the others never become Master on their own.
 - **Backup.** A Master member that goes Backup because it heard a better Master takes the group's other
   Masters to Backup with it (` + "`sync-group-backup`" + `; each sends a priority-0 advert and then waits
   Master_Down_Interval like any Backup).
+- **Master.** Members become Master together. A Backup member whose Master_Down_Timer expires only wants to
+  be Master, and stays Backup (its timer running on) until every other running member wants to or is
+  Master; then all that want to become Master at once. So a member that still hears a Master holds the
+  others in Backup: the group prefers Backup to being split between two boxes. An owner (priority 255) is
+  not held.
 - **Members on other interfaces** behave the same: each runs on its own interface's loop, and the group
   reaches them by message, typically within a millisecond.
 - **Tracking.** ` + "`sync_groups.*.track`" + ` is added to every member's own ` + "`track`" + `: weight 0 puts the whole group in
@@ -107,10 +112,8 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   Master, Initialize when none runs, and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
   it, with GROUP FROM TO REASON, REASON being that of the member whose change caused it (` + "`link-down`" + `); the
   change is also an event of type ` + "`sync_group`" + ` in ` + "`govrrp watch`" + `, naming the member.
-- **Not done as keepalived does:** keepalived also holds a member in Backup until every member would become
-  Master, and then moves them all to Master at once; govrrpd's members become Master each on its own timer.
-  A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload warns); the
-  group's tracked objects follow a reload.
+- **Reload.** A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload
+  warns); the group's tracked objects follow a reload.
 
 ## Example
 

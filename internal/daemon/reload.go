@@ -231,7 +231,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 	}
 	r.l.do(func() {
-		acts, err := r.fsm.Reconfigure(fsmConfig(&c, r.fsm.Status().Primary))
+		acts, err := r.fsm.Reconfigure(r.fsmConfig(&c, r.fsm.Status().Primary))
 		if errors.Is(err, fsm.ErrRestartNeeded) || err != nil {
 			refused = err
 			return

@@ -72,6 +72,7 @@ type vr struct {
 	group      *syncGroup
 	groupState fsm.State
 	groupFault bool
+	groupWant  bool
 	detached   bool
 }
 
@@ -106,6 +107,14 @@ func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
 		Accept: c.Accept, Addresses: c.VIPs(), Primary: primary, NoReplyLower: !c.ReplyLower,
 		V2Compat: c.V2Compat,
 	}
+}
+
+// fsmConfig is fsmConfig for r: a member of a sync group waits for the
+// group before becoming Master (syncgroup.go).
+func (r *vr) fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
+	fc := fsmConfig(c, primary)
+	fc.GroupHold = r.group != nil
+	return fc
 }
 
 // startRouters builds virtual routers and puts them on their interfaces'
@@ -241,7 +250,7 @@ func (r *vr) open() (*loop, error) {
 		}
 		r.send, r.ownSend = s, true
 	}
-	r.fsm, err = fsm.New(fsmConfig(c, primary), l.clock)
+	r.fsm, err = fsm.New(r.fsmConfig(c, primary), l.clock)
 	if err != nil {
 		return nil, err
 	}

@@ -36,6 +36,7 @@ type groupMember struct {
 	r        *vr // the running instance that reported last; nil before
 	state    fsm.State
 	fault    bool // a fault of its own (link, tracking, interface missing)
+	want     bool // a Backup that would be Master (fsm.Router.WantsMaster)
 	told     bool // what the group last told r: group Fault or not
 	reported bool
 }
@@ -46,6 +47,7 @@ type groupReport struct {
 	r         *vr // nil: a router waiting for its interface (park)
 	state     fsm.State
 	fault     bool
+	want      bool
 	why       string // the member's transition reason
 	leftToBak bool   // Master → Backup on its own (an advert), not by the group
 }
@@ -78,14 +80,14 @@ func (r *vr) groupSync(acts []fsm.Action) {
 	if r.group == nil {
 		return
 	}
-	st, fault := r.fsm.State(), r.fsm.OwnFault()
+	st, fault, want := r.fsm.State(), r.fsm.OwnFault(), r.fsm.WantsMaster()
 	if r.detached {
-		st, fault = fsm.Fault, true
+		st, fault, want = fsm.Fault, true, false
 	}
-	if st == r.groupState && fault == r.groupFault {
+	if st == r.groupState && fault == r.groupFault && want == r.groupWant {
 		return
 	}
-	rep := groupReport{name: r.name, r: r, state: st, fault: fault}
+	rep := groupReport{name: r.name, r: r, state: st, fault: fault, want: want}
 	if r.detached {
 		rep.why = faultMissing
 	}
@@ -97,7 +99,7 @@ func (r *vr) groupSync(acts []fsm.Action) {
 			}
 		}
 	}
-	r.groupState, r.groupFault = st, fault
+	r.groupState, r.groupFault, r.groupWant = st, fault, want
 	r.l.emit(effect{kind: effGroup, r: r, group: r.group, report: rep})
 }
 
@@ -121,7 +123,7 @@ func (s *syncGroup) apply(rep groupReport) {
 	if m.r != rep.r {
 		m.r, m.told = rep.r, false // a new instance starts with no group fault
 	}
-	m.state, m.fault, m.reported = rep.state, rep.fault, true
+	m.state, m.fault, m.want, m.reported = rep.state, rep.fault, rep.want, true
 	// keepalived vrrp_sync_fault / try_up_instance: every member is in
 	// Fault while any member has a fault of its own; the others leave it
 	// when the last one clears.
@@ -149,6 +151,27 @@ func (s *syncGroup) apply(rep groupReport) {
 		for j := range s.members {
 			if o := &s.members[j]; j != i && o.r != nil && o.state == fsm.Master {
 				s.tell(o.r, fsm.EventGroupBackup)
+			}
+		}
+	}
+	// keepalived vrrp_sync_can_goto_master / vrrp_sync_master: members
+	// become Master together, once every running member wants to or is;
+	// a member that does not run (not started, stopped) does not hold the
+	// others back.
+	ready, wanting := true, false
+	for j := range s.members {
+		switch o := &s.members[j]; {
+		case o.want:
+			wanting = true
+		case o.state == fsm.Master, o.state == fsm.Initialize, o.state == 0:
+		default:
+			ready = false
+		}
+	}
+	if ready && wanting {
+		for j := range s.members {
+			if o := &s.members[j]; o.want && o.r != nil {
+				s.tell(o.r, fsm.EventGroupMaster)
 			}
 		}
 	}

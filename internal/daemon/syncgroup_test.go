@@ -155,3 +155,26 @@ func TestSyncGroupRemovedWaitingMember(t *testing.T) {
 	}
 	waitUntil(t, 2*time.Second, "out Master", func() bool { return get("out").State == "Master" })
 }
+
+// A member that would become Master waits while another member hears a
+// Master (keepalived vrrp_sync_can_goto_master); when that Master resigns,
+// both become Master together (vrrp_sync_master).
+func TestSyncGroupMasterTogether(t *testing.T) {
+	_, fn, get := syncPair(t, 10*time.Millisecond)
+	peer := netip.MustParseAddr("10.77.0.9")
+	// A Master on eth0 with a 1 s interval: out stays Backup for 3.6 s.
+	fn.sock("eth0").deliver(pkt(advert(1, 200, peer, time.Second, vipOf(1)), peer, 0))
+	waitUntil(t, 2*time.Second, "out to follow the peer", func() bool { return get("out").Master == peer.String() })
+	// in hears nobody: its Master_Down_Interval (about 35 ms) passes many
+	// times, and the group holds it in Backup.
+	held := time.Now()
+	waitUntil(t, 2*time.Second, "in held in Backup for 300 ms", func() bool {
+		if st := get("in").State; st != "Backup" {
+			t.Fatalf("in %s while out hears a Master", st)
+		}
+		return time.Since(held) > 300*time.Millisecond
+	})
+	// It resigns: out takes over after Skew_Time (0.6 s), and in with it.
+	fn.sock("eth0").deliver(pkt(advert(1, 0, peer, time.Second, vipOf(1)), peer, 0))
+	waitUntil(t, 3*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+}
