@@ -119,8 +119,8 @@ type Router struct {
 	groupFault           bool // another sync-group member is in Fault
 	// wantMaster: a Backup held by its sync group whose Master_Down_Timer
 	// expired (Config.GroupHold).
-	wantMaster bool
-	preemptHold          bool
+	wantMaster  bool
+	preemptHold bool
 	// downReason is what a Master_Down_Timer expiry would mean now.
 	downReason Reason
 
