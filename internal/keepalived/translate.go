@@ -202,14 +202,14 @@ const lvsFix = "keep keepalived (with no vrrp_instance) or ipvsadm/ldirectord fo
 // topKeys are the top-level sections besides global_defs, vrrp_script and
 // vrrp_instance.
 var topKeys = map[string]handler{
-	"vrrp_sync_group":    pendingTop("write the members as separate routers for now; sync_groups is coming"),
-	"track_file":         pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
-	"vrrp_track_file":    pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
-	"vrrp_track_process": skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
-	"bfd_instance":       skipSection("BFD is not supported by govrrp", "run bfdd (FRR) and track it with a script"),
-	"static_ipaddress":   skipSection("static addresses are not VRRP", "configure them in the system's network configuration"),
-	"static_routes":      skipSection("static routes are not VRRP", "configure them in the system's network configuration"),
-	"static_rules":       skipSection("static rules are not VRRP", "configure them in the system's network configuration"),
+	"vrrp_sync_group":      pendingTop("write the members as separate routers for now; sync_groups is coming"),
+	"track_file":           pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
+	"vrrp_track_file":      pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
+	"vrrp_track_process":   skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
+	"bfd_instance":         skipSection("BFD is not supported by govrrp", "run bfdd (FRR) and track it with a script"),
+	"static_ipaddress":     skipSection("static addresses are not VRRP", "configure them in the system's network configuration"),
+	"static_routes":        skipSection("static routes are not VRRP", "configure them in the system's network configuration"),
+	"static_rules":         skipSection("static rules are not VRRP", "configure them in the system's network configuration"),
 	"virtual_server":       skipSection(lvsWhy, lvsFix),
 	"virtual_server_group": skipSection(lvsWhy, lvsFix),
 	"real_server":          skipSection(lvsWhy, lvsFix),
@@ -373,11 +373,14 @@ func init() {
 		"state": func(t *translator, r *router, n *Node) {
 			r.stateMaster = strings.EqualFold(t.strArg(n), "MASTER")
 		},
-		"nopreempt":     func(t *translator, r *router, n *Node) { r.nopreempt = true; r.preemptPos = n.Pos },
-		"preempt":       ignored("preemption is keepalived's default"),
-		"preempt_delay": func(t *translator, r *router, n *Node) { r.preemptDelay, _ = t.secondsArg(n, 0, 3600); r.preemptPos = n.Pos },
-		"accept":        func(t *translator, r *router, n *Node) { b := true; r.accept = &b },
-		"no_accept":     func(t *translator, r *router, n *Node) { b := false; r.accept = &b },
+		"nopreempt": func(t *translator, r *router, n *Node) { r.nopreempt = true; r.preemptPos = n.Pos },
+		"preempt":   ignored("preemption is keepalived's default"),
+		"preempt_delay": func(t *translator, r *router, n *Node) {
+			r.preemptDelay, _ = t.secondsArg(n, 0, 3600)
+			r.preemptPos = n.Pos
+		},
+		"accept":    func(t *translator, r *router, n *Node) { b := true; r.accept = &b },
+		"no_accept": func(t *translator, r *router, n *Node) { b := false; r.accept = &b },
 		"strict_mode": func(t *translator, r *router, n *Node) {
 			b := len(n.Args) == 0 || boolArg(n)
 			r.strict = &b
