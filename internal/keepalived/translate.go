@@ -244,6 +244,8 @@ func (t *translator) globalDefs(n *Node) {
 			t.g.garp.refresh, _ = t.secondsArg(c, 0, 86400)
 		case c.Key == "vrrp_garp_master_refresh_repeat":
 			t.g.garp.refreshRep, _ = t.intArg(c, 1, 100)
+		case strings.HasSuffix(c.Key, "notify_fifo") || strings.HasSuffix(c.Key, "notify_fifo_script"):
+			t.note(c, "notify FIFOs are not supported by govrrp", "follow `govrrp watch` (one line per event) or use notify hooks", true)
 		case mailKeys[c.Key]:
 			if !mail {
 				t.note(c, "e-mail alert settings skipped", "send mail from a notify hook if you need it", true)
