@@ -72,7 +72,11 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		fmt.Fprintf(&b, "    reply_lower_priority: %t\n", !lowerNoAdv)
 		fmt.Fprintf(&b, "    vmac: %t\n", r.vmac)
 		if r.version == 3 && r.vips[0].Addr().Is4() {
-			b.WriteString("    checksum: pseudo-header # keepalived's VRRPv3 IPv4 checksum\n")
+			if r.plainChecksum {
+				b.WriteString("    checksum: plain # v3_checksum_as_v2\n")
+			} else {
+				b.WriteString("    checksum: pseudo-header # keepalived's VRRPv3 IPv4 checksum\n")
+			}
 		}
 		if r.authType == "pass" {
 			fmt.Fprintf(&b, "    auth: {type: pass, password: %s}\n", strconv.Quote(r.authPass))

@@ -100,38 +100,37 @@ type trackItem struct {
 }
 
 type router struct {
-	pos          Pos
-	kaName       string
-	name         string
-	iface        string
-	vrid         int
-	priority     int
-	prioritySet  bool
-	advert       float64 // seconds
-	advertSet    bool
-	advertPos    Pos
-	advertDur    time.Duration
-	version      int
-	versionPos   Pos
-	stateMaster  bool
-	nopreempt    bool
-	preemptDelay time.Duration
-	preemptPos   Pos
-	accept       *bool
-	strict       *bool
-	lowerNoAdv   *bool
-	vmac         bool
-	vips         []netip.Prefix
-	vipPos       []Pos
-	peers        []netip.Addr
-	authType     string
-	authPass     string
-	authPos      Pos
-	trackIfs     []trackItem
-	trackScripts []trackItem
-	trackPos     []Pos
-	garp         garp
-	skip         bool // a fatal problem was noted: the router is not written
+	pos           Pos
+	kaName        string
+	iface         string
+	vrid          int
+	priority      int
+	prioritySet   bool
+	advert        float64 // seconds
+	advertSet     bool
+	advertPos     Pos
+	advertDur     time.Duration
+	version       int
+	versionPos    Pos
+	stateMaster   bool
+	nopreempt     bool
+	preemptDelay  time.Duration
+	preemptPos    Pos
+	accept        *bool
+	strict        *bool
+	lowerNoAdv    *bool
+	vmac          bool
+	plainChecksum bool // keepalived after 2.2.7: the RFC 9568 form
+	vips          []netip.Prefix
+	vipPos        []Pos
+	peers         []netip.Addr
+	authType      string
+	authPass      string
+	authPos       Pos
+	trackIfs      []trackItem
+	trackScripts  []trackItem
+	garp          garp
+	skip          bool // a fatal problem was noted: the router is not written
 }
 
 type translator struct {
@@ -175,7 +174,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			if h, ok := topKeys[n.Key]; ok {
 				h(t, n)
 			} else {
-				t.note(n, "unknown keepalived keyword, skipped", "check the spelling (keepalived would complain too)", true)
+				t.note(n, "section not translated (govrrp has no equivalent, or keepalived does not know it either)", "check the spelling; see docs/MIGRATING.md", true)
 			}
 		}
 	}
@@ -246,6 +245,10 @@ func (t *translator) globalDefs(n *Node) {
 			t.g.garp.refreshRep, _ = t.intArg(c, 1, 100)
 		case strings.HasSuffix(c.Key, "notify_fifo") || strings.HasSuffix(c.Key, "notify_fifo_script"):
 			t.note(c, "notify FIFOs are not supported by govrrp", "follow `govrrp watch` (one line per event) or use notify hooks", true)
+		case c.Key == "vrrp_mcast_group4" || c.Key == "vrrp_mcast_group6":
+			t.note(c, "govrrpd sends to the RFC's groups (224.0.0.18, ff02::12)", "use the RFC group on both routers, or unicast_peer", true)
+		case c.Key == "vrrp_check_unicast_src":
+			t.note(c, "govrrpd always accepts unicast adverts only from its unicast_peers", "", false)
 		case mailKeys[c.Key]:
 			if !mail {
 				t.note(c, "e-mail alert settings skipped", "send mail from a notify hook if you need it", true)
@@ -424,6 +427,7 @@ func init() {
 		"track_bfd":               notTranslated("BFD is not supported by govrrp", "track it with a script"),
 		"vmac_xmit_base":          notTranslated("not supported by govrrp", "govrrpd sends from the macvlan"),
 		"use_vmac_addr":           notTranslated("not supported by govrrp", "remove it"),
+		"v3_checksum_as_v2":       func(t *translator, r *router, n *Node) { r.plainChecksum = true },
 		"old_unicast_checksum":    notTranslated("keepalived before 1.3.6's unicast checksum is not supported", "upgrade the old peers; govrrpd sends the pseudo-header checksum"),
 		"skip_check_adv_addr":     notTranslated("govrrpd always accepts adverts whose address list differs (it logs them)", "nothing to do"),
 		"garp_lower_prio_delay":   notTranslated("not supported by govrrp", "remove it"),
@@ -450,7 +454,7 @@ func (t *translator) instance(n *Node) *router {
 	for _, c := range n.Children {
 		h, ok := instanceKeys[c.Key]
 		if !ok {
-			t.note(c, "unknown vrrp_instance keyword, skipped", "check the spelling (keepalived would complain too)", true)
+			t.note(c, "vrrp_instance keyword not translated (govrrp has no equivalent, or keepalived does not know it either)", "check the spelling; see docs/MIGRATING.md", true)
 			continue
 		}
 		h(t, r, c)
