@@ -50,26 +50,11 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		fmt.Fprintf(&b, "    advert_interval: %s\n", dur(r.advertDur))
 		fmt.Fprintf(&b, "    preempt: %t\n", !r.nopreempt)
 		fmt.Fprintf(&b, "    preempt_delay: %s\n", dur(r.preemptDelay))
-		strict := t.g.strict
-		if r.strict != nil {
-			strict = *r.strict
-		}
-		accept := !strict // keepalived accepts unless strict
-		if r.accept != nil {
-			accept = *r.accept
-		}
-		fmt.Fprintf(&b, "    accept: %t\n", accept)
-		if strict {
+		fmt.Fprintf(&b, "    accept: %t\n", r.acceptEff)
+		if r.strictEff {
 			b.WriteString("    strict: true\n")
 		}
-		lowerNoAdv := strict
-		if t.g.lowerNoAdvert != nil {
-			lowerNoAdv = *t.g.lowerNoAdvert
-		}
-		if r.lowerNoAdv != nil {
-			lowerNoAdv = *r.lowerNoAdv
-		}
-		fmt.Fprintf(&b, "    reply_lower_priority: %t\n", !lowerNoAdv)
+		fmt.Fprintf(&b, "    reply_lower_priority: %t\n", r.replyLower)
 		fmt.Fprintf(&b, "    vmac: %t\n", r.vmac)
 		if r.version == 3 && r.vips[0].Addr().Is4() {
 			if r.plainChecksum {

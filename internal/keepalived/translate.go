@@ -120,6 +120,9 @@ type router struct {
 	strict        *bool
 	lowerNoAdv    *bool
 	vmac          bool
+	strictEff     bool // strict mode in effect (vrrp_strict or strict_mode)
+	acceptEff     bool // accept in effect
+	replyLower    bool // answer a lower priority at once (not lower_prio_no_advert)
 	plainChecksum bool // keepalived after 2.2.7: the RFC 9568 form
 	vips          []netip.Prefix
 	vipPos        []Pos
@@ -516,6 +519,7 @@ func (t *translator) complete(r *router, n *Node) {
 		r.version = 3
 	}
 	r.advertDur = t.roundAdvert(r)
+	t.strictMode(r, n)
 	if r.stateMaster && !r.prioritySet {
 		r.priority = 255
 	}
@@ -882,4 +886,47 @@ func without(l []trackItem, name string) []trackItem {
 		}
 	}
 	return out
+}
+
+// strictMode settles strict, accept and the lower-priority answer as
+// keepalived 2.2.7 does: vrrp_strict or strict_mode resets preempt_delay and
+// VRRPv2 accept (with a warning), defaults accept to the owner only, and
+// stops answering lower priorities.
+func (t *translator) strictMode(r *router, n *Node) {
+	strict := t.g.strict
+	if r.strict != nil {
+		strict = *r.strict
+	}
+	r.strictEff = strict
+	lower := strict
+	if t.g.lowerNoAdvert != nil {
+		lower = *t.g.lowerNoAdvert
+	}
+	if r.lowerNoAdv != nil {
+		lower = *r.lowerNoAdv
+	}
+	r.replyLower = !lower
+	prio := r.priority
+	if r.stateMaster && !r.prioritySet {
+		prio = 255
+	}
+	switch {
+	case r.accept != nil:
+		r.acceptEff = *r.accept
+	case strict:
+		r.acceptEff = prio == 255
+	default:
+		r.acceptEff = true
+	}
+	if !strict {
+		return
+	}
+	if r.preemptDelay > 0 {
+		t.notes = append(t.notes, Note{Pos: r.preemptPos, Keyword: "preempt_delay", Why: "reset by strict mode, as keepalived does"})
+		r.preemptDelay = 0
+	}
+	if r.version == 2 && r.acceptEff && prio != 255 {
+		t.note(n, "accept is reset for VRRPv2 in strict mode, as keepalived does", "", false)
+		r.acceptEff = false
+	}
 }
