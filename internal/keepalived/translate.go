@@ -142,6 +142,9 @@ type translator struct {
 	order   []string
 	notes   []Note
 	named   map[string]bool
+	// zeroWeights: instances in a vrrp_sync_group without
+	// sync_group_tracking_weight, whose tracking keepalived makes unweighted.
+	zeroWeights map[string]bool
 }
 
 func (t *translator) note(n *Node, why, fix string, lost bool) {
@@ -155,6 +158,8 @@ func Translate(nodes []*Node, source, configID string) *Result {
 		g:       globals{version: 2, garp: garp{defGarpDelay, defGarpRepeat, defGarpRefresh, defGarpRefRep}},
 		scripts: map[string]*script{},
 		named:   map[string]bool{},
+
+		zeroWeights: map[string]bool{},
 	}
 	// keepalived reads global_defs and vrrp_script wherever they are.
 	for _, n := range nodes {
@@ -163,6 +168,8 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			t.globalDefs(n)
 		case "vrrp_script":
 			t.script(n)
+		case "vrrp_sync_group":
+			t.syncGroup(n)
 		}
 	}
 	var routers []*router
@@ -476,6 +483,18 @@ func (t *translator) instance(n *Node) *router {
 	}
 	if r.skip {
 		return r
+	}
+	if t.zeroWeights[r.kaName] {
+		zeroed := false
+		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts} {
+			for i := range l {
+				zeroed = zeroed || l[i].weight != 0
+				l[i].weight = 0
+			}
+		}
+		if zeroed {
+			t.note(n, "tracking weights set to 0 (Fault while failing): keepalived does so in a vrrp_sync_group without sync_group_tracking_weight", "", false)
+		}
 	}
 	t.complete(r, n)
 	return r
@@ -928,5 +947,27 @@ func (t *translator) strictMode(r *router, n *Node) {
 	if r.version == 2 && r.acceptEff && prio != 255 {
 		t.note(n, "accept is reset for VRRPv2 in strict mode, as keepalived does", "", false)
 		r.acceptEff = false
+	}
+}
+
+// syncGroup records the members whose tracking keepalived makes unweighted;
+// the group itself is reported by topKeys.
+func (t *translator) syncGroup(n *Node) {
+	weighted := false
+	var members []string
+	for _, c := range n.Children {
+		switch c.Key {
+		case "sync_group_tracking_weight":
+			weighted = true
+		case "group":
+			for _, m := range c.Children {
+				members = append(append(members, m.Key), m.Args...)
+			}
+		}
+	}
+	if !weighted {
+		for _, m := range members {
+			t.zeroWeights[m] = true
+		}
 	}
 }
