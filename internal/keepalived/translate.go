@@ -40,8 +40,28 @@ func Import(path string, opt Options) (*Result, error) {
 	nodes, more := Parse(toks)
 	res := Translate(nodes, path, opt.ConfigID)
 	res.Notes = append(append(notes, more...), res.Notes...)
-	sortNotes(res.Notes)
+	// Notes in reading order: the files as keepalived reads them, each by line.
+	order := map[string]int{path: 0}
+	for _, tk := range toks {
+		if _, ok := order[tk.Pos.File]; !ok {
+			order[tk.Pos.File] = len(order)
+		}
+	}
+	sort.SliceStable(res.Notes, func(i, j int) bool {
+		a, b := res.Notes[i].Pos, res.Notes[j].Pos
+		if a.File != b.File {
+			return fileRank(order, a.File) < fileRank(order, b.File)
+		}
+		return a.Line < b.Line
+	})
 	return res, nil
+}
+
+func fileRank(order map[string]int, f string) int {
+	if r, ok := order[f]; ok {
+		return r
+	}
+	return len(order)
 }
 
 func sortNotes(ns []Note) {
