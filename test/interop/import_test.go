@@ -71,7 +71,7 @@ func TestImportedKeepalivedPair(t *testing.T) {
 // 2.2.7's defaults and quiet rewrites: VRRPv2 by default, state MASTER
 // without a priority (255, and nopreempt cleared), advert_int rounding in
 // both versions, accept by default, other-family addresses dropped, garp
-// globals and per-instance overrides, strict_mode.
+// globals and per-instance overrides, strict_mode, IPv6 (always VRRPv3).
 const importOracle = `global_defs {
     vrrp_garp_master_delay 3
     vrrp_garp_master_repeat 4
@@ -126,6 +126,16 @@ vrrp_instance strict {
     }
     virtual_ipaddress {
         10.77.0.164/24
+    }
+}
+vrrp_instance six {
+    interface eth0
+    virtual_router_id 66
+    advert_int 0.25
+    virtual_ipaddress {
+        fe80::66
+        fd77::166/64
+        10.77.0.166
     }
 }
 vrrp_instance strict_v3 {
