@@ -40,6 +40,23 @@ type Govrrp struct {
 	vrs  []VR
 	proc *Proc
 	cli  *api.Client
+	// imported, when set, is what `govrrp import keepalived` made of a
+	// keepalived.conf: Config serves it instead of rendering the VRs, and
+	// the routers carry keepalived's instance names.
+	imported string
+}
+
+// UseImported makes the daemon run yaml, the output of
+// `govrrp import keepalived` (routers named as keepalived's instances), with
+// the harness's control socket and log settings put before it.
+func (g *Govrrp) UseImported(yaml string) { g.imported = yaml }
+
+// routerName is the name of k in this daemon's API.
+func (g *Govrrp) routerName(k VRKey) string {
+	if g.imported != "" {
+		return instanceName(VR{VRID: k.VRID, Family: k.Family})
+	}
+	return routerName(k)
 }
 
 // NewGovrrp prepares a govrrpd peer in nd, keeping its files under
@@ -107,7 +124,11 @@ func (v VR) addresses() []netip.Prefix {
 func (g *Govrrp) Config() string {
 	vrs := g.VRs()
 	var b strings.Builder
-	fmt.Fprintf(&b, "control_socket: %s\nlog: {format: text, level: debug}\nrouters:\n", g.path("govrrpd.sock"))
+	fmt.Fprintf(&b, "control_socket: %s\nlog: {format: text, level: debug}\n", g.path("govrrpd.sock"))
+	if g.imported != "" {
+		return b.String() + g.imported
+	}
+	b.WriteString("routers:\n")
 	for _, v := range vrs {
 		fmt.Fprintf(&b, "  - name: %s\n    interface: eth0\n    vrid: %d\n    version: %d\n    priority: %d\n",
 			routerName(v.Key()), v.VRID, v.Version, v.Priority)
@@ -214,7 +235,7 @@ func (g *Govrrp) routers() ([]api.RouterStatus, error) {
 func (g *Govrrp) Detail(k VRKey) (api.RouterDetail, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return g.cli.Router(ctx, routerName(k))
+	return g.cli.Router(ctx, g.routerName(k))
 }
 
 // Stop implements Peer: SIGTERM; a clean shutdown exits 0 (the race
