@@ -56,7 +56,15 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 			p.fail(at("version"), "write `version: 3` (VRRPv2 is IPv4 only)", "a VRRPv2 router cannot carry IPv6 addresses")
 		}
 		if !r.Addresses[0].Addr().IsLinkLocalUnicast() {
-			p.fail(addrNodes[0], fmt.Sprintf("put the virtual link-local address first, e.g. fe80::%x:%x", r.VRID, r.VRID), "an IPv6 address list must start with the virtual link-local address (RFC 9568 §5.2.9)")
+			// RFC 9568 §5.2.9 [E8300]; keepalived accepts such a list and
+			// FRR never sends a link-local one, so outside strict the list
+			// is sent as written, as the receive side takes it [IMPL-8].
+			fix := fmt.Sprintf("put the virtual link-local address first, e.g. fe80::%x:%x", r.VRID, r.VRID)
+			if r.Strict {
+				p.fail(addrNodes[0], fix, "an IPv6 address list must start with the virtual link-local address (RFC 9568 §5.2.9)")
+			} else {
+				p.warn(addrNodes[0], fix+" (peers that check it, e.g. with `strict: true`, drop these adverts); sent as written", "the IPv6 address list does not start with a link-local address (RFC 9568 §5.2.9)")
+			}
 		}
 	}
 	if r.Name == "" {

@@ -25,6 +25,9 @@ type Config struct {
 	Scripts       map[string]Script
 
 	KeyPos map[string]Pos // where each top-level key written is (value position)
+	// Warnings are what Parse accepted but reports: each run (validate,
+	// start, reload) shows them with the host's (LoadAndCheck).
+	Warnings []*Error
 }
 
 func (c *Config) posOf(key string) Pos {

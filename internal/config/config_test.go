@@ -92,7 +92,8 @@ func TestParseErrors(t *testing.T) {
 		{"v3 interval too long", base + "    advert_interval: 41s\n", "c.yaml:5:22: advert_interval 41s is not a VRRPv3 interval", ""},
 		{"v2 fractional interval", base + "    version: 2\n    advert_interval: 1500ms\n", "c.yaml:6:22: advert_interval 1.5s: VRRPv2 counts in whole seconds", "write whole seconds, e.g. 2s"},
 		{"v2 with IPv6", "routers:\n  - interface: eth0\n    vrid: 5\n    version: 2\n    addresses: [fe80::5, fd77::5]\n", "c.yaml:4:14: a VRRPv2 router cannot carry IPv6 addresses", "version: 3"},
-		{"IPv6 first not link-local", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fe80::5]\n", "c.yaml:4:17: an IPv6 address list must start with the virtual link-local", "fe80::"},
+		// Outside strict only a warning: TestParseWarnings [E8300].
+		{"IPv6 first not link-local, strict", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fe80::5]\n    strict: true\n", "c.yaml:4:17: an IPv6 address list must start with the virtual link-local", "fe80::"},
 		{"mixed families", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.254/24, fd77::1]\n", "c.yaml:4:33: fd77::1 is not ipv4", "one router per family"},
 		{"duplicate address", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.254/24, 10.77.0.254]\n", "c.yaml:4:33: 10.77.0.254 is listed twice", ""},
 		{"bad address", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.300]\n", "c.yaml:4:17: \"10.77.0.300\" is not an IP address", ""},
@@ -178,6 +179,42 @@ func aliasLevels(levels int) string {
 }
 
 // All problems of a file are reported at once, in file order.
+// What the file may say but is worth a word: an IPv6 address list without
+// a link-local address first [E8300] is accepted outside strict (keepalived
+// accepts it, FRR never sends one, the receive side warns [IMPL-8]) and
+// reported where it is written; the list is kept as written.
+func TestParseWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string // file:line:col: and a fragment, per warning
+	}{
+		{"IPv6 without link-local", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fd77::6]\n",
+			[]string{"c.yaml:4:17: the IPv6 address list does not start with a link-local address"}},
+		{"IPv6 link-local not first", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fe80::5]\n",
+			[]string{"c.yaml:4:17: the IPv6 address list does not start with a link-local address"}},
+		{"IPv6 link-local first", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fe80::5, fd77::5]\n", nil},
+		{"IPv4", base, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if len(c.Warnings) != len(tc.want) {
+				t.Fatalf("warnings %v, want %q", c.Warnings, tc.want)
+			}
+			for i, w := range c.Warnings {
+				if !strings.HasPrefix(w.Error(), tc.want[i]) || !strings.Contains(w.Error(), "fe80::5:5") {
+					t.Errorf("warning %q, want %q and the fix", w, tc.want[i])
+				}
+			}
+			if tc.want != nil && c.Routers[0].Addresses[0].Addr().String() != "fd77::5" {
+				t.Errorf("addresses %v, want them as written", c.Routers[0].Addresses)
+			}
+		})
+	}
+}
+
 func TestParseReportsAll(t *testing.T) {
 	_, err := Parse("c.yaml", []byte(base+"    priority: 0\n    preempt: maybe\n"))
 	var errs *Errors
