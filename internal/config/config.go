@@ -58,6 +58,7 @@ type Router struct {
 	VMAC           bool
 	Checksum       vrrp.ChecksumForm
 	UnicastPeers   []netip.Addr
+	UnicastSource  netip.Addr // source of unicast adverts (keepalived unicast_src_ip); zero: the interface's
 	AuthType       vrrp.AuthType
 	AuthPassword   string
 	Addresses      []netip.Prefix

@@ -147,6 +147,13 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 					}
 				}
 			}
+			if src := r.UnicastSource; src.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == src }) {
+				warnings = append(warnings, &Error{
+					Pos:  r.PosOf("unicast_source"),
+					What: fmt.Sprintf("unicast_source %v is not an address of %s: its adverts cannot leave from it (send errors) until it is", src, r.Interface),
+					Fix:  fmt.Sprintf("add it (ip address add %v dev %s), or write one of the interface's addresses", src, r.Interface),
+				})
+			}
 			if n := AdvertSize(r); ifi.MTU > 0 && n > ifi.MTU {
 				errs.add(&Error{
 					Pos:  r.PosOf("addresses"),

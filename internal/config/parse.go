@@ -342,6 +342,10 @@ func (p *parser) router(n *yaml.Node) Router {
 			if p.oneOf(v, "pseudo-header", "plain") == "plain" {
 				r.Checksum = vrrp.ChecksumPlain
 			}
+		case "unicast_source":
+			if addr, ok := p.addr(v); ok {
+				r.UnicastSource = addr
+			}
 		case "unicast_peers":
 			for _, a := range p.seq(v, "routers[].unicast_peers") {
 				if addr, ok := p.addr(a); ok {

@@ -37,6 +37,7 @@ var Schema = []Key{
 	{"routers[].vmac", "bool", "false", "", "Use the virtual MAC 00:00:5e:00:01:VRID (IPv4) / 00:00:5e:00:02:VRID (IPv6) on a macvlan."},
 	{"routers[].checksum", "string", "pseudo-header", "pseudo-header | plain", "VRRPv3 IPv4 checksum form sent (both are accepted): pseudo-header for keepalived/FRR, plain for RFC 9568/Cisco/Juniper."},
 	{"routers[].unicast_peers", "list of addresses", "", "same family as addresses", "Send adverts to these peers instead of the multicast group, and accept only theirs."},
+	{"routers[].unicast_source", "address", "", "same family as addresses; needs unicast_peers; not a virtual address", "Source of the unicast adverts (keepalived unicast_src_ip), IPv6 ones too instead of the link-local; peers list it in their unicast_peers. Default: the interface's primary IPv4 address or IPv6 link-local. validate warns when the interface lacks it."},
 	{"routers[].auth", "mapping", "", "", "VRRPv2 authentication (RFC 2338); VRRPv2 only."},
 	{"routers[].auth.type", "string", "none", "none | pass", "pass: 8-byte simple password as keepalived auth_type PASS. AH is not supported."},
 	{"routers[].auth.password", "string", "", "1..8 bytes", "The password for type pass."},

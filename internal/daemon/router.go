@@ -224,12 +224,19 @@ func (r *vr) open() (*loop, error) {
 			r.dropping = vips
 		}
 	}
+	if c.UnicastSource.IsValid() {
+		// unicast_source (keepalived unicast_src_ip): unicast adverts
+		// leave from it, IPv6 ones too instead of a link-local, and it
+		// is the address peers know us by: our own adverts, the
+		// tie-break. It does not follow the interface (updateSource).
+		primary = c.UnicastSource
+	}
 	if c.VMAC || len(c.UnicastPeers) > 0 {
 		dev := c.Interface
 		if r.vmac != nil {
 			dev = r.vmac.Name
 		}
-		s, err := linux.Listen(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
+		s, err := d.openSender(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
 		if err != nil {
 			return nil, fmt.Errorf("send socket: %w", err)
 		}
