@@ -310,11 +310,11 @@ type fakeNet struct {
 	// senders are the configurations of the routers' own send sockets
 	// (VMAC, unicast), in the order opened.
 	senders []linux.ConnConfig
-	index  map[string]int // by interface; absent: 2, 0: missing
-	noAddr map[string]bool
-	addrs  fakeAddrs
-	ann    fakeAnnouncer
-	accept fakeAccept // accept_test.go
+	index   map[string]int // by interface; absent: 2, 0: missing
+	noAddr  map[string]bool
+	addrs   fakeAddrs
+	ann     fakeAnnouncer
+	accept  fakeAccept // accept_test.go
 }
 
 // setIndex makes interface name exist with index i, or be missing (0), and
