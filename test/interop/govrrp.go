@@ -97,7 +97,7 @@ func virtualLinkLocal(vrid uint8) netip.Prefix {
 
 // addresses is what govrrpd gets as the VR's address list.
 func (v VR) addresses() []netip.Prefix {
-	if v.Family == IPv6 && !slices.ContainsFunc(v.VIPs, func(p netip.Prefix) bool { return p.Addr().IsLinkLocalUnicast() }) {
+	if v.Family == IPv6 && !v.NoLinkLocal && !slices.ContainsFunc(v.VIPs, func(p netip.Prefix) bool { return p.Addr().IsLinkLocalUnicast() }) {
 		return append([]netip.Prefix{virtualLinkLocal(v.VRID)}, v.VIPs...)
 	}
 	return v.VIPs

@@ -155,9 +155,9 @@ func (k *Keepalived) Config() string {
 			}
 			b.WriteString("  }\n")
 		}
-		// IPv6: the virtual link-local first, as govrrpd requires (RFC
-		// 9568 §5.2.9); keepalived drops adverts whose address count
-		// differs from its own list, so both sides list the same.
+		// IPv6: the virtual link-local first, as RFC 9568 §5.2.9 wants
+		// (unless NoLinkLocal); keepalived drops adverts whose address
+		// count differs from its own list, so both sides list the same.
 		b.WriteString("  virtual_ipaddress {\n")
 		for _, p := range v.addresses() {
 			fmt.Fprintf(&b, "    %v\n", p)

@@ -79,6 +79,10 @@ type VR struct {
 	// UnicastSource is the source of the unicast adverts (keepalived
 	// unicast_src_ip, govrrp unicast_source); zero: the interface's.
 	UnicastSource netip.Addr
+	// NoLinkLocal: an IPv6 VR's list is VIPs as they are, without the
+	// virtual link-local first (keepalived accepts such a list; govrrp
+	// warns outside strict).
+	NoLinkLocal bool
 	// CheckUnicastSrc: keepalived drops unicast adverts from an address
 	// not in Unicast (check_unicast_src; keepalived only).
 	CheckUnicastSrc bool
