@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"govrrp/internal/api"
 )
@@ -162,11 +163,7 @@ func versionMismatchLine(v *api.VersionMismatch) string {
 	if v.Active {
 		now = "NOW: "
 	}
-	episodes := "1 episode"
-	if v.Episodes != 1 {
-		episodes = fmt.Sprintf("%d episodes", v.Episodes)
-	}
-	return fmt.Sprintf("%s%s sends VRRPv%d, this router VRRPv%d (%s, the latest began %s)", now, v.Peer, v.PeerVersion, v.Version, episodes, stamp(v.Since))
+	return fmt.Sprintf("%s%s sends VRRPv%d, this router VRRPv%d (%s)", now, v.Peer, v.PeerVersion, v.Version, episodes(v.Episodes, v.Since))
 }
 
 // conflictLine summarises a split brain or two owners: "split brain NOW
@@ -176,11 +173,16 @@ func conflictLine(what string, c *api.Conflict) string {
 	if c.Active {
 		now = " NOW"
 	}
-	episodes := "1 episode"
-	if c.Episodes != 1 {
-		episodes = fmt.Sprintf("%d episodes", c.Episodes)
+	return fmt.Sprintf("%s%s with %s (%s)", what, now, strings.Join(c.Peers, " and "), episodes(c.Episodes, c.Since))
+}
+
+// episodes is "2 episodes, the latest began 14:02:03.120".
+func episodes(n uint64, since time.Time) string {
+	s := "1 episode"
+	if n != 1 {
+		s = fmt.Sprintf("%d episodes", n)
 	}
-	return fmt.Sprintf("%s%s with %s (%s, the latest began %s)", what, now, strings.Join(c.Peers, " and "), episodes, stamp(c.Since))
+	return s + ", the latest began " + stamp(since)
 }
 
 // versionText is the VRRP version, "3+2" (sep "+") or "3+v2" (sep "+v")
