@@ -89,4 +89,19 @@ func TestLoopVersionMismatch(t *testing.T) {
 	if d2.Discards["version"] != 10 {
 		t.Fatalf("discards %v, want the 10 VRRPv3 adverts", d2.Discards)
 	}
+
+	// And a VRRPv3 router not in the mode beside the same Master: it
+	// follows its VRRPv3 adverts and drops the VRRPv2 copies, quietly.
+	lab3 := newStepLab(t)
+	r3 := lab3.add(routerCfg("r3", 9, 100, time.Second))
+	for i := range 10 {
+		at := time.Duration(i)*time.Second + time.Millisecond
+		lab3.sock.deliver(pkt(advert(9, 200, peerA4, time.Second, vipOf(9)), peerA4, at),
+			pkt(advertV2(9, 200, time.Second, vipOf(9)), peerA4, at+time.Microsecond))
+		lab3.at(at + time.Microsecond)
+	}
+	d3 := r3.detail()
+	if n := len(lab3.mismatchLogs()); n != 0 || d3.VersionMismatch != nil || d3.Discards["version"] != 10 || d3.Master != peerA4.String() {
+		t.Fatalf("[5798-8.4.2-c] %d reports, %+v, discards %v, master %q", n, d3.VersionMismatch, d3.Discards, d3.Master)
+	}
 }
