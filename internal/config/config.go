@@ -25,6 +25,9 @@ type Config struct {
 	Scripts       map[string]Script
 
 	KeyPos map[string]Pos // where each top-level key written is (value position)
+	// Warnings are what Parse accepted but reports: each run (validate,
+	// start, reload) shows them with the host's (LoadAndCheck).
+	Warnings []*Error
 }
 
 func (c *Config) posOf(key string) Pos {
@@ -55,6 +58,7 @@ type Router struct {
 	VMAC           bool
 	Checksum       vrrp.ChecksumForm
 	UnicastPeers   []netip.Addr
+	UnicastSource  netip.Addr // source of unicast adverts (keepalived unicast_src_ip); zero: the interface's
 	AuthType       vrrp.AuthType
 	AuthPassword   string
 	Addresses      []netip.Prefix

@@ -53,12 +53,14 @@ func Parse(file string, data []byte) (*Config, error) {
 	if p.errs.Len() > 0 {
 		return nil, &p.errs
 	}
+	c.Warnings = p.warns
 	return c, nil
 }
 
 type parser struct {
-	file string
-	errs Errors
+	file  string
+	errs  Errors
+	warns []*Error // accepted, but worth saying (Config.Warnings)
 	// routerKeys holds, per router, the value node of each key written, so
 	// cross-field checks can point at the right line and know what was
 	// explicit (checksum on a VRRPv2 router is an error, its default is not).
@@ -69,6 +71,11 @@ func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, 
 
 func (p *parser) fail(n *yaml.Node, fix, format string, args ...any) {
 	p.errs.add(&Error{Pos: p.pos(n), What: clip(fmt.Sprintf(format, args...)), Fix: clip(fix)})
+}
+
+// warn records what the file may say but probably should not.
+func (p *parser) warn(n *yaml.Node, fix, format string, args ...any) {
+	p.warns = append(p.warns, &Error{Pos: p.pos(n), What: clip(fmt.Sprintf(format, args...)), Fix: clip(fix)})
 }
 
 func (p *parser) failAt(line int, fix, what string) {
@@ -334,6 +341,10 @@ func (p *parser) router(n *yaml.Node) Router {
 		case "checksum":
 			if p.oneOf(v, "pseudo-header", "plain") == "plain" {
 				r.Checksum = vrrp.ChecksumPlain
+			}
+		case "unicast_source":
+			if addr, ok := p.addr(v); ok {
+				r.UnicastSource = addr
 			}
 		case "unicast_peers":
 			for _, a := range p.seq(v, "routers[].unicast_peers") {

@@ -84,6 +84,8 @@ type Daemon struct {
 	// interface's state: the kernel's in production, fakes in unit tests.
 	listen    func(key ifaceKey) (socket, poller, error)
 	linkState func(name string) linux.LinkState
+	// openSender opens a router's own send socket (VMAC, unicast).
+	openSender func(linux.ConnConfig) (sender, error)
 	// watchLinks runs the netlink link watcher (off in unit tests).
 	watchLinks  bool
 	hookTimeout time.Duration
@@ -185,6 +187,13 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
 	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
 	d.listen = d.listenLinux
+	d.openSender = func(c linux.ConnConfig) (sender, error) {
+		s, err := linux.Listen(c)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
 	d.watchLinks = true
 	d.setVIPs(cfg)
@@ -732,8 +741,8 @@ func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	if r.cfg.Family == vrrp.IPv6 && r.vmac != nil {
 		return // adverts are sent from the VMAC's own link-local
 	}
-	if !src.IsValid() {
-		return
+	if !src.IsValid() || r.cfg.UnicastSource.IsValid() {
+		return // none, or the configured one: it does not follow the interface
 	}
 	r.l.post(func() {
 		if src == r.send.Source() && src == r.vrrpCfg.Local {

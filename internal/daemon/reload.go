@@ -51,7 +51,7 @@ func comparable(c config.Router) config.Router {
 // ownership of its addresses.
 func needsRestart(a, b config.Router) bool {
 	return a.Interface != b.Interface || a.VRID != b.VRID || a.Version != b.Version || a.Family != b.Family ||
-		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.Owner() != b.Owner()
+		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.UnicastSource != b.UnicastSource || a.Owner() != b.Owner()
 }
 
 // Apply diffs cfg against the running configuration: unchanged routers keep

@@ -114,7 +114,7 @@ func virtualLinkLocal(vrid uint8) netip.Prefix {
 
 // addresses is what govrrpd gets as the VR's address list.
 func (v VR) addresses() []netip.Prefix {
-	if v.Family == IPv6 && !slices.ContainsFunc(v.VIPs, func(p netip.Prefix) bool { return p.Addr().IsLinkLocalUnicast() }) {
+	if v.Family == IPv6 && !v.NoLinkLocal && !slices.ContainsFunc(v.VIPs, func(p netip.Prefix) bool { return p.Addr().IsLinkLocalUnicast() }) {
 		return append([]netip.Prefix{virtualLinkLocal(v.VRID)}, v.VIPs...)
 	}
 	return v.VIPs
@@ -158,6 +158,9 @@ func (g *Govrrp) Config() string {
 				as[i] = a.String()
 			}
 			fmt.Fprintf(&b, "    unicast_peers: [%s]\n", strings.Join(as, ", "))
+		}
+		if v.UnicastSource.IsValid() {
+			fmt.Fprintf(&b, "    unicast_source: %v\n", v.UnicastSource)
 		}
 		if v.AuthPass != "" {
 			fmt.Fprintf(&b, "    auth: {type: pass, password: %q}\n", v.AuthPass)
@@ -338,18 +341,22 @@ func (g *Govrrp) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 // takeoverWait bounds waits inside the peer (reload taking effect).
 const takeoverWait = 5 * time.Second
 
-// Source implements Peer: eth0's IPv4 address; for IPv6 the link-local of
+// Source implements Peer: the VR's unicast_source when set, else eth0's
+// IPv4 address; for IPv6 the link-local of
 // eth0, or with a VMAC the macvlan's own random link-local (govrrpd sends
 // from it so that two routers' adverts never share a source).
 func (g *Govrrp) Source(k VRKey) (netip.Addr, error) {
-	if k.Family == IPv4 {
-		return g.node.V4.Addr(), nil
-	}
 	var v VR
 	for _, x := range g.VRs() {
 		if x.Key() == k {
 			v = x
 		}
+	}
+	if v.UnicastSource.IsValid() {
+		return v.UnicastSource, nil
+	}
+	if k.Family == IPv4 {
+		return g.node.V4.Addr(), nil
 	}
 	if v.VRID == 0 {
 		return netip.Addr{}, fmt.Errorf("%s: no %v", g.name, k)
