@@ -25,6 +25,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -395,7 +396,7 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 	if !ok && from == fsm.Initialize {
 		// As a running router's entering Fault would (one that ran has
 		// told its hooks already: link-down).
-		if p.hooks = newHooks(rc.Notify, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
+		if p.hooks = newHooks(&rc, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
 			if done := d.hooksDone[rc.Name]; done != nil {
 				p.hooks.After(done) // an earlier runner's first (tryStartAfter)
 			}
@@ -764,6 +765,10 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 		run.failed.Store(true)
 		d.scripts[name] = run
 		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log}
+		if sc.User != "" || sc.Group != "" {
+			// No supplementary groups: those of the daemon must not follow.
+			s.Cred = &syscall.Credential{Uid: sc.UID, Gid: sc.GID, Groups: []uint32{}}
+		}
 		go func() {
 			defer close(run.done)
 			s.Run(ctx, func(failed bool) {
