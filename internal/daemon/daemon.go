@@ -107,6 +107,7 @@ type Daemon struct {
 	loopRefs map[*loop]int
 	vips     atomic.Pointer[map[netip.Addr]bool]
 	scripts  map[string]*scriptRun
+	files    trackFiles
 	watcher  *linux.LinkWatcher
 	// pending holds routers that cannot run (their interface is missing or
 	// has no address): they wait in Fault, holding nothing, and start when
@@ -242,6 +243,7 @@ func (d *Daemon) Start() error {
 	var errs []error
 	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
+	d.startFiles(d.cfg)
 	if d.watchLinks {
 		if err := d.watch(d.cfg); err != nil {
 			errs = append(errs, err)
@@ -430,6 +432,18 @@ func (d *Daemon) unpark(name string, wait bool) {
 		return
 	}
 	delete(d.pending, name)
+	// It leaves Fault as a running router does on shutdown, so its hooks
+	// hear it stop too (keepalived runs notify_stop for every instance).
+	if p.hooks == nil {
+		if p.hooks = newHooks(&p.cfg, d.hookTimeout, d.log.With("router", name)); p.hooks != nil {
+			if done := d.hooksDone[name]; done != nil {
+				p.hooks.After(done)
+			}
+		}
+	}
+	rc := &p.cfg
+	p.hooks.Notify(notify.Event{Router: name, From: fsm.Fault.String(), To: fsm.Initialize.String(), Reason: fsm.ReasonShutdown.String(),
+		Interface: rc.Interface, VRID: rc.VRID, Family: rc.Family.String(), Priority: rc.Priority})
 	switch {
 	case p.hooks == nil:
 	case wait:
@@ -480,6 +494,7 @@ func (d *Daemon) Stop() {
 		d.unpark(name, true)
 	}
 	waitScripts := d.stopScripts(nil)
+	d.stopFiles()
 	_ = d.addrs.RemoveAll()
 	d.rec.close() // the addresses are gone: so is the record
 	_ = d.vmacs.RemoveAll()

@@ -135,6 +135,7 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 		}
 	}
 	d.startScripts(cfg)
+	d.startFiles(cfg)
 	d.mu.Unlock()
 
 	for _, u := range update {
@@ -288,4 +289,5 @@ func (r *vr) retrack(c config.Router, usable map[string]bool) {
 		}
 		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
 	}
+	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)
 }

@@ -261,6 +261,7 @@ func (r *vr) open() (*loop, error) {
 		}
 		r.tracked = append(r.tracked, track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
+	r.tracked = append(r.tracked, d.fileObjects(c)...)
 	r.linkUp = d.linkState(c.Interface).Usable()
 	return l, nil
 }
