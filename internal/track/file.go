@@ -3,7 +3,6 @@ package track
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -23,14 +22,20 @@ const MaxFileRead = 127
 // base 0 (decimal, 0x hex, 0 octal); a missing, unreadable or empty file, or
 // one not starting with a number, is 0. ok is false for a value outside 32
 // bits, which keepalived ignores (the previous value stays).
+//
+// One non-blocking read(2), as keepalived: a FIFO or device at the path
+// cannot hold the watcher (os.File would park on a FIFO until a writer).
 func ReadFile(path string) (v int64, ok bool) {
-	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return 0, true
 	}
-	defer f.Close()
-	buf := make([]byte, MaxFileRead)
-	n, _ := io.ReadFull(f, buf)
+	defer unix.Close(fd)
+	var buf [MaxFileRead]byte
+	n, err := unix.Read(fd, buf[:])
+	if err != nil || n <= 0 {
+		return 0, true
+	}
 	return ParseFileValue(string(buf[:n]))
 }
 

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The file's value is read as keepalived's track_file reads it (strtol base
@@ -65,6 +67,14 @@ func TestReadFileBounded(t *testing.T) {
 	}
 	if v, ok := ReadFile(filepath.Join(t.TempDir(), "missing")); v != 0 || !ok {
 		t.Fatalf("missing file read as %d, %v; want 0", v, ok)
+	}
+	// A FIFO with no writer reads as empty at once: it cannot hold the watcher.
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := unix.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := ReadFile(fifo); v != 0 || !ok {
+		t.Fatalf("FIFO read as %d, %v; want 0", v, ok)
 	}
 }
 
