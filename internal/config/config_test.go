@@ -333,6 +333,7 @@ func TestCheckHost(t *testing.T) {
 		{name: "known control_group", yaml: "control_group: vrrp\n" + base},
 		{name: "missing notify", yaml: base + "    notify: [/opt/hook]\n", warn: "c.yaml:5:13: notify command /opt/hook: not found; install it"},
 		{name: "missing notify in two routers warns once", yaml: base + "    notify: [/opt/hook]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253/24], notify: [/opt/hook]}\n", warn: "c.yaml:5:13: notify command /opt/hook: not found"},
+		{name: "missing notify_master", yaml: base + "    notify_master: [/opt/up]\n", warn: "c.yaml:5:20: notify command /opt/up: not found; install it"},
 		{name: "missing script", yaml: base + "scripts:\n  chk: {exec: [/opt/chk, -q]}\n", warn: `c.yaml:6:15: script "chk": /opt/chk: not found`},
 		{name: "present script", yaml: base + "scripts:\n  chk: {exec: [/bin/true]}\n"},
 	} {
