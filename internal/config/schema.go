@@ -61,7 +61,7 @@ var Schema = []Key{
 	{"routers[].notify_master", "list of argv", "", "", "keepalived's notify_master: run unchanged (no arguments added) on entering Master; before notify_keepalived, as keepalived."},
 	{"routers[].notify_backup", "list of argv", "", "", "keepalived's notify_backup: run on entering Backup, at startup too."},
 	{"routers[].notify_fault", "list of argv", "", "", "keepalived's notify_fault: run on entering Fault (link down, a tracked object with a Fault rule)."},
-	{"routers[].notify_stop", "list of argv", "", "", "keepalived's notify_stop: run when the router stops (the daemon stops, or a reload removes it)."},
+	{"routers[].notify_stop", "list of argv", "", "", "keepalived's notify_stop: run when the router stops: the daemon stops, a reload removes it (keepalived: notify_fault) or restarts it for a change that needs a restart (STOP, then BACKUP)."},
 	{"routers[].notify_keepalived", "list of argv", "", "", "keepalived's generic notify: run on entering MASTER, BACKUP, FAULT or STOP with arguments INSTANCE NAME STATE PRIORITY (after notify_<state>, before notify). Initialize has no keepalived state and runs none of these."},
 	{"scripts", "mapping", "", "", "Tracking scripts by name."},
 	{"scripts.*.exec", "list of strings", "", "required, absolute path first", "argv of the check, run without a shell; exit 0 means success."},
