@@ -149,6 +149,15 @@ func TestParseErrors(t *testing.T) {
 		{"file too large", base + "#" + strings.Repeat("x", MaxFileSize) + "\n", "c.yaml:1:1: the file is larger than 4 MiB", ""},
 		{"alias bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + aliasLevels(6) + base, "c.yaml:1:1: YAML aliases add more than 100000 nodes", "fewer aliases"},
 		{"refresh too fast", base + "    announce: {refresh: 100ms}\n", "c.yaml:5:25: refresh 100ms would flood", ""},
+		// keepalived's forms (issue 13).
+		{"script unknown user", base + "scripts:\n  chk: {exec: [/bin/true], user: no-such-user-x}\n", "c.yaml:6:34: unknown user \"no-such-user-x\"", "exists on this host"},
+		{"script unknown group", base + "scripts:\n  chk: {exec: [/bin/true], group: no-such-group-x}\n", "c.yaml:6:35: unknown group \"no-such-group-x\"", "exists on this host"},
+		{"script user root", base + "scripts:\n  chk: {exec: [/bin/true], user: root, group: root}\n", "", ""},
+		{"relative notify_master", base + "    notify_master: [up.sh]\n", "c.yaml:5:21: notify command \"up.sh\" is not an absolute path", "absolute path"},
+		{"notify_keepalived argv", base + "    notify_keepalived: [[/bin/logger, -t, ka]]\n", "", ""},
+		{"track file relative", base + "    track: {files: [{path: drain}]}\n", "c.yaml:5:28: tracked file \"drain\" is not an absolute path", "absolute"},
+		{"track file without path", base + "    track: {files: [{weight: 2}]}\n", "c.yaml:5:21: tracked file without a path", "path:"},
+		{"track file weight", base + "    track: {files: [{path: /run/d, weight: 300}]}\n", "c.yaml:5:44: 300 is out of range -254..254", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(tc.yaml))
@@ -366,6 +375,7 @@ func TestCheckHost(t *testing.T) {
 		{name: "known control_group", yaml: "control_group: vrrp\n" + base},
 		{name: "missing notify", yaml: base + "    notify: [/opt/hook]\n", warn: "c.yaml:5:13: notify command /opt/hook: not found; install it"},
 		{name: "missing notify in two routers warns once", yaml: base + "    notify: [/opt/hook]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253/24], notify: [/opt/hook]}\n", warn: "c.yaml:5:13: notify command /opt/hook: not found"},
+		{name: "missing notify_master", yaml: base + "    notify_master: [/opt/up]\n", warn: "c.yaml:5:20: notify command /opt/up: not found; install it"},
 		{name: "missing script", yaml: base + "scripts:\n  chk: {exec: [/opt/chk, -q]}\n", warn: `c.yaml:6:15: script "chk": /opt/chk: not found`},
 		{name: "present script", yaml: base + "scripts:\n  chk: {exec: [/bin/true]}\n"},
 		// unicast_source (keepalived unicast_src_ip) is the interface's: else
@@ -570,5 +580,38 @@ func TestSystemHost(t *testing.T) {
 		if err := (System{}).Executable(path); fmt.Sprint(err) != cmp.Or(want, "<nil>") {
 			t.Errorf("Executable(%s) = %v, want %s", path, err, want)
 		}
+	}
+}
+
+// keepalived's hook forms, track files (weight 1 by default, as keepalived's
+// track_file) and a script's user and group are read (issue 13).
+func TestParseKeepalivedForms(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base+`    notify_master: [/bin/up]
+    notify_backup: [[/bin/state, backup]]
+    notify_fault: [/bin/f]
+    notify_stop: [/bin/s]
+    notify_keepalived: [/bin/ka]
+    track: {files: [{path: /run/drain}, {path: /run/w, weight: -10}]}
+scripts:
+  chk: {exec: [/bin/true], user: root}
+  chk2: {exec: [/bin/true], group: root}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Routers[0]
+	want := KeepalivedHooks{Master: [][]string{{"/bin/up"}}, Backup: [][]string{{"/bin/state", "backup"}},
+		Fault: [][]string{{"/bin/f"}}, Stop: [][]string{{"/bin/s"}}, Generic: [][]string{{"/bin/ka"}}}
+	if !reflect.DeepEqual(r.Hooks, want) {
+		t.Errorf("hooks %+v, want %+v", r.Hooks, want)
+	}
+	if f := r.Track.Files; !reflect.DeepEqual(f, []TrackFile{{"/run/drain", 1}, {"/run/w", -10}}) {
+		t.Errorf("track files %+v", f)
+	}
+	if s := c.Scripts["chk"]; s.User != "root" || s.UID != 0 || s.GID != 0 {
+		t.Errorf("script chk: %+v", s)
+	}
+	if s := c.Scripts["chk2"]; s.Group != "root" || s.GID != 0 || s.UID != uint32(os.Getuid()) {
+		t.Errorf("script chk2: %+v", s)
 	}
 }

@@ -162,13 +162,21 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 				})
 			}
 		}
-		for _, argv := range r.Notify {
-			if checked[argv[0]] {
-				continue // one warning per command, not per router
-			}
-			checked[argv[0]] = true
-			if xerr := h.Executable(argv[0]); xerr != nil {
-				warnings = append(warnings, &Error{Pos: r.PosOf("notify"), What: clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
+		for _, hooks := range []struct {
+			key   string
+			argvs [][]string
+		}{
+			{"notify", r.Notify}, {"notify_master", r.Hooks.Master}, {"notify_backup", r.Hooks.Backup},
+			{"notify_fault", r.Hooks.Fault}, {"notify_stop", r.Hooks.Stop}, {"notify_keepalived", r.Hooks.Generic},
+		} {
+			for _, argv := range hooks.argvs {
+				if checked[argv[0]] {
+					continue // one warning per command, not per router
+				}
+				checked[argv[0]] = true
+				if xerr := h.Executable(argv[0]); xerr != nil {
+					warnings = append(warnings, &Error{Pos: r.PosOf(hooks.key), What: clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
+				}
 			}
 		}
 	}

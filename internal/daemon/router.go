@@ -252,7 +252,7 @@ func (r *vr) open() (*loop, error) {
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict, V2Compat: c.V2Compat,
 	}
-	r.hooks = newHooks(c.Notify, d.hookTimeout, r.logger())
+	r.hooks = newHooks(c, d.hookTimeout, r.logger())
 	if done := d.hooksDone[c.Name]; done != nil && r.hooks != nil {
 		r.hooks.After(done) // its hooks from waiting in Fault first
 	}
@@ -269,6 +269,7 @@ func (r *vr) open() (*loop, error) {
 		}
 		r.tracked = append(r.tracked, track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
+	r.tracked = append(r.tracked, d.fileObjects(c)...)
 	r.linkUp = d.linkState(c.Interface).Usable()
 	return l, nil
 }
@@ -680,11 +681,11 @@ func (r *vr) setSource(src netip.Addr) {
 
 // newHooks returns the runner of a router's notify hooks, nil when it has
 // none.
-func newHooks(hooks [][]string, timeout time.Duration, log *slog.Logger) *notify.Runner {
-	if len(hooks) == 0 {
-		return nil
-	}
-	return notify.New(hooks, timeout, log)
+func newHooks(c *config.Router, timeout time.Duration, log *slog.Logger) *notify.Runner {
+	return notify.NewHooks(notify.Hooks{
+		Notify: c.Notify, Master: c.Hooks.Master, Backup: c.Hooks.Backup, Fault: c.Hooks.Fault, Stop: c.Hooks.Stop,
+		Keepalived: c.Hooks.Generic, Type: "INSTANCE",
+	}, timeout, log)
 }
 
 // closeHooks lets a notify runner finish its queue, within bounds.
