@@ -73,7 +73,8 @@ Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
 - One address family per router; the same VRID may run once per family on an interface.
 - VRRPv2 is IPv4 only, counts the interval in whole seconds, and has no ` + "`checksum`" + `;
   ` + "`auth`" + ` is VRRPv2 only.
-- An IPv6 address list starts with the virtual link-local address (RFC 9568 §5.2.9).
+- An IPv6 address list starts with the virtual link-local address (RFC 9568 §5.2.9): required with
+  ` + "`strict: true`" + `; otherwise a list without one first (keepalived accepts it) is a warning and is sent as written.
 - ` + "`(interface, vrid, family)`" + ` and ` + "`name`" + ` are unique; so is each virtual address, across all routers;
   tracked scripts are defined under ` + "`scripts`" + `.
 - A tracked object with weight 0 puts the router in Fault while it fails; otherwise the effective priority
@@ -112,6 +113,9 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   Master, Initialize when none runs, and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
   it, with GROUP FROM TO REASON, REASON being that of the member whose change caused it (` + "`link-down`" + `); the
   change is also an event of type ` + "`sync_group`" + ` in ` + "`govrrp watch`" + `, naming the member.
+  keepalived's forms run once per change too: ` + "`notify_master`" + `, ` + "`notify_backup`" + `, ` + "`notify_fault`" + ` and
+  ` + "`notify_stop`" + ` (the group stops when its last member shuts down) unchanged, and ` + "`notify_keepalived`" + ` with
+  GROUP NAME STATE 0, as keepalived calls a group's notify.
 - **Reload.** A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload
   warns); the group's tracked objects follow a reload.
 

@@ -44,7 +44,7 @@ func (d *Daemon) Reload() api.ReloadResult {
 // members and hooks (their tracked objects are the members' own by then).
 func sameGroups(a, b []config.SyncGroup) bool {
 	return slices.EqualFunc(a, b, func(x, y config.SyncGroup) bool {
-		return x.Name == y.Name && slices.Equal(x.Routers, y.Routers) && reflect.DeepEqual(x.Notify, y.Notify)
+		return x.Name == y.Name && slices.Equal(x.Routers, y.Routers) && reflect.DeepEqual(x.Notify, y.Notify) && reflect.DeepEqual(x.Hooks, y.Hooks)
 	})
 }
 
@@ -59,7 +59,7 @@ func comparable(c config.Router) config.Router {
 // ownership of its addresses.
 func needsRestart(a, b config.Router) bool {
 	return a.Interface != b.Interface || a.VRID != b.VRID || a.Version != b.Version || a.Family != b.Family ||
-		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.Owner() != b.Owner()
+		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.UnicastSource != b.UnicastSource || a.Owner() != b.Owner()
 }
 
 // Apply diffs cfg against the running configuration: unchanged routers keep
@@ -147,6 +147,7 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 		}
 	}
 	d.startScripts(cfg)
+	d.startFiles(cfg)
 	d.mu.Unlock()
 
 	for _, u := range update {
@@ -243,9 +244,9 @@ func (r *vr) reconfigure(c config.Router) bool {
 		vc := r.vrrpCfg // only this loop reads it: changed in place
 		vc.Priority, vc.Interval, vc.Addresses, vc.AuthType, vc.AuthData = c.Priority, c.AdvertInterval, c.VIPs(), r.msg.AuthType, r.msg.AuthData
 		vc.Checksum, vc.Strict, vc.V2Compat = c.Checksum, c.Strict, c.V2Compat
-		if !reflect.DeepEqual(old.Notify, c.Notify) {
+		if !reflect.DeepEqual(old.Notify, c.Notify) || !reflect.DeepEqual(old.Hooks, c.Hooks) {
 			oldHooks = r.hooks
-			r.hooks = newHooks(c.Notify, r.d.hookTimeout, r.logger())
+			r.hooks = newHooks(&c, r.d.hookTimeout, r.logger())
 		}
 		r.retrack(c, usable)
 		r.exec(acts)
@@ -300,4 +301,5 @@ func (r *vr) retrack(c config.Router, usable map[string]bool) {
 		}
 		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
 	}
+	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)
 }

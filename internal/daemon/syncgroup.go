@@ -57,7 +57,11 @@ func newSyncGroup(d *Daemon, g config.SyncGroup) *syncGroup {
 	for _, m := range g.Routers {
 		s.members = append(s.members, groupMember{name: m})
 	}
-	s.hooks = newHooks(g.Notify, d.hookTimeout, s.log)
+	// All the group's hook forms, keepalived's with TYPE GROUP.
+	s.hooks = notify.NewHooks(notify.Hooks{
+		Notify: g.Notify, Master: g.Hooks.Master, Backup: g.Hooks.Backup, Fault: g.Hooks.Fault, Stop: g.Hooks.Stop,
+		Keepalived: g.Hooks.Generic, Type: "GROUP",
+	}, d.hookTimeout, s.log)
 	return s
 }
 

@@ -17,15 +17,17 @@ import (
 // syncPair is a sync group of two routers on two interfaces, so on two
 // loops: out on eth0, in on eth1.
 func syncPair(t *testing.T, interval time.Duration, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
-	return syncPairNotify(t, interval, nil, down...)
+	return syncPairGroup(t, interval, config.SyncGroup{}, down...)
 }
 
-func syncPairNotify(t *testing.T, interval time.Duration, hooks [][]string, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
+// syncPairGroup is syncPair with g's hooks.
+func syncPairGroup(t *testing.T, interval time.Duration, g config.SyncGroup, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
 	t.Helper()
 	a := routerCfg("out", 1, 100, interval)
 	b := routerCfg("in", 2, 100, interval)
 	b.Interface = "eth1"
-	cfg := &config.Config{Routers: []config.Router{a, b}, SyncGroups: []config.SyncGroup{{Name: "fw", Routers: []string{"out", "in"}, Notify: hooks}}}
+	g.Name, g.Routers = "fw", []string{"out", "in"}
+	cfg := &config.Config{Routers: []config.Router{a, b}, SyncGroups: []config.SyncGroup{g}}
 	d, fn := fakeDaemon(cfg)
 	for _, name := range down {
 		fn.setIndex(name, 0)
@@ -117,7 +119,8 @@ func TestSyncGroupBackupFollows(t *testing.T) {
 }
 
 // The group's notify hooks run once per change of the group's state, with
-// GROUP FROM TO REASON, the reason that of the member that caused it.
+// GROUP FROM TO REASON, the reason that of the member that caused it; and
+// so do keepalived's forms, with TYPE GROUP and priority 0.
 func TestSyncGroupNotifyOnce(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "calls")
@@ -125,16 +128,20 @@ func TestSyncGroupNotifyOnce(t *testing.T) {
 	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$@\" >> "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	d, fn, get := syncPairNotify(t, 10*time.Millisecond, [][]string{{hook}})
+	d, fn, get := syncPairGroup(t, 10*time.Millisecond, config.SyncGroup{Notify: [][]string{{hook}}, Hooks: config.KeepalivedHooks{Generic: [][]string{{hook, "ka"}}, Master: [][]string{{hook, "master"}}}})
 	waitUntil(t, 2*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
 	d.linkChanged(linkDown(fn, "eth1"))
 	waitUntil(t, 2*time.Second, "both Fault", func() bool { return get("out").State == "Fault" && get("in").State == "Fault" })
 	calls := func() string { b, _ := os.ReadFile(out); return string(b) }
-	waitUntil(t, 2*time.Second, "three group hook calls", func() bool { return strings.Count(calls(), "\n") >= 3 })
+	waitUntil(t, 2*time.Second, "seven group hook calls", func() bool { return strings.Count(calls(), "\n") >= 7 })
 	// Each change of the group is one call, whichever member's loop
 	// reports first.
 	got := strings.Split(strings.TrimSpace(calls()), "\n")
-	want := []string{"fw Initialize Backup startup", "fw Backup Master master-no-response", "fw Master Fault link-down"}
+	// keepalived's forms first (notify_<state>, its generic notify with
+	// GROUP NAME STATE 0), then ours, as keepalived orders them.
+	want := []string{"ka GROUP fw BACKUP 0", "fw Initialize Backup startup",
+		"master", "ka GROUP fw MASTER 0", "fw Backup Master master-no-response",
+		"ka GROUP fw FAULT 0", "fw Master Fault link-down"}
 	if len(got) != len(want) {
 		t.Fatalf("group hook calls %q, want %q", got, want)
 	}
