@@ -33,12 +33,17 @@ func TestSyncGroupParse(t *testing.T) {
       interfaces: [{name: eth9}]
       scripts: [{name: chk, weight: -20}]
     notify: [/usr/local/bin/group-hook]
+    notify_master: [/usr/local/bin/to-master]
+    notify_keepalived: [[/usr/local/bin/ka, x]]
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(c.SyncGroups) != 1 || c.SyncGroups[0].Name != "fw" || strings.Join(c.SyncGroups[0].Routers, ",") != "out,in,in6" {
 		t.Fatalf("groups: %+v", c.SyncGroups)
+	}
+	if h := c.SyncGroups[0].Hooks; len(h.Master) != 1 || len(h.Generic) != 1 || h.Generic[0][1] != "x" {
+		t.Fatalf("keepalived hooks: %+v", h)
 	}
 	if len(c.SyncGroups[0].Notify) != 1 {
 		t.Fatalf("notify: %v", c.SyncGroups[0].Notify)
