@@ -2,7 +2,12 @@ package interop
 
 import (
 	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
+
+	"govrrp/internal/keepalived"
 )
 
 // syncVRs are two VRRPv3 IPv4 VRs in sync group fw, one per LAN: VRID 61
@@ -19,11 +24,20 @@ func syncVRs(prio uint8) []VR {
 // moves both VRs to the other implementation (the pulled side puts its
 // whole group in Fault), and its return moves both back; in both
 // directions, and neither side complains about the other's adverts.
+//
+// In the imported run govrrpd runs `govrrp import keepalived` of the
+// keepalived.conf keepalived would run there (vrrp_sync_group included).
 func TestSyncGroupKeepalived(t *testing.T) {
-	for _, govrrpMaster := range []bool{true, false} {
+	for _, c := range []struct {
+		govrrpMaster, imported bool
+	}{{true, false}, {false, false}, {true, true}} {
+		govrrpMaster := c.govrrpMaster
 		name := "govrrp-master"
 		if !govrrpMaster {
 			name = "keepalived-master"
+		}
+		if c.imported {
+			name += "-imported"
 		}
 		t.Run(name, func(t *testing.T) {
 			l := NewLab(t, 2)
@@ -33,6 +47,17 @@ func TestSyncGroupKeepalived(t *testing.T) {
 				hi, lo = lo, hi
 			}
 			g := NewGovrrp(t, l.Routers[0], l.Dir, syncVRs(hi)...)
+			if c.imported {
+				src := filepath.Join(l.Dir, "govrrp-side-keepalived.conf")
+				if err := os.WriteFile(src, []byte(NewKeepalived(t, l.Routers[0], l.Dir, syncVRs(hi)...).Config()), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				res, err := keepalived.Import(src, keepalived.Options{})
+				if err != nil || res.Routers != 2 || !strings.Contains(string(res.YAML), "sync_groups:") {
+					t.Fatalf("import: %v, %d routers:\n%s", err, res.Routers, res.YAML)
+				}
+				g.UseImported(string(res.YAML))
+			}
 			k := NewKeepalived(t, l.Routers[1], l.Dir, syncVRs(lo)...)
 			l.Start(t, g)
 			l.Start(t, k)
