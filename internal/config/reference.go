@@ -110,11 +110,12 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   members' own weights are kept as written: keepalived sets them to 0 (Fault) in a sync group unless
   ` + "`sync_group_tracking_weight`" + ` is set, so to behave as keepalived write weight 0.
 - **Group notify.** The group's state is Fault when a member is in Fault, Master when every member is
-  Master, Initialize when none runs, and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
+  Master, Initialize when none runs or once a member has shut down (when the daemon stops, the group
+  stops once, as keepalived's does), and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
   it, with GROUP FROM TO REASON, REASON being that of the member whose change caused it (` + "`link-down`" + `); the
   change is also an event of type ` + "`sync_group`" + ` in ` + "`govrrp watch`" + `, naming the member.
   keepalived's forms run once per change too: ` + "`notify_master`" + `, ` + "`notify_backup`" + `, ` + "`notify_fault`" + ` and
-  ` + "`notify_stop`" + ` (the group stops when its last member shuts down) unchanged, and ` + "`notify_keepalived`" + ` with
+  ` + "`notify_stop`" + ` (the group stops when its first member shuts down) unchanged, and ` + "`notify_keepalived`" + ` with
   GROUP NAME STATE 0, as keepalived calls a group's notify.
 - **Reload.** A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload
   warns); the group's tracked objects follow a reload.

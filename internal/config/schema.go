@@ -80,7 +80,7 @@ var Schema = []Key{
 	{"sync_groups.*.notify_master", "list of argv", "", "", "keepalived's notify_master of a vrrp_sync_group: run unchanged once when the group becomes Master."},
 	{"sync_groups.*.notify_backup", "list of argv", "", "", "keepalived's notify_backup of a group: run once when the group becomes Backup."},
 	{"sync_groups.*.notify_fault", "list of argv", "", "", "keepalived's notify_fault of a group: run once when the group goes to Fault."},
-	{"sync_groups.*.notify_stop", "list of argv", "", "", "keepalived's notify_stop of a group: run when the group stops (its last member shuts down)."},
+	{"sync_groups.*.notify_stop", "list of argv", "", "", "keepalived's notify_stop of a group: run when the group stops (a member shuts down: the daemon stops, a reload removes or restarts it)."},
 	{"sync_groups.*.notify_keepalived", "list of argv", "", "", "keepalived's generic notify of a group: run on each group state with arguments GROUP NAME STATE 0 (after notify_<state>, before notify)."},
 	{"scripts", "mapping", "", "", "Tracking scripts by name."},
 	{"scripts.*.exec", "list of strings", "", "required, absolute path first", "argv of the check, run without a shell; exit 0 means success."},

@@ -449,8 +449,9 @@ func (d *Daemon) unpark(name string, wait bool) {
 	delete(d.pending, name)
 	if g := d.groups[name]; g != nil {
 		// No longer waiting, so no longer holding its group in Fault: it
-		// is removed, or starts and reports for itself.
-		d.work.submit([]effect{{kind: effGroup, group: g, report: groupReport{name: name, state: fsm.Initialize, why: fsm.ReasonShutdown.String()}}})
+		// is removed, or starts and reports for itself. Not a shutdown:
+		// the group's other members run on.
+		d.work.submit([]effect{{kind: effGroup, group: g, report: groupReport{name: name, state: fsm.Initialize}}})
 	}
 	// It leaves Fault as a running router does on shutdown, so its hooks
 	// hear it stop too (keepalived runs notify_stop for every instance).

@@ -37,6 +37,7 @@ type groupMember struct {
 	state    fsm.State
 	fault    bool // a fault of its own (link, tracking, interface missing)
 	want     bool // a Backup that would be Master (fsm.Router.WantsMaster)
+	stopped  bool // shut down (the daemon stops, a reload removes or restarts it)
 	told     bool // what the group last told r: group Fault or not
 	reported bool
 }
@@ -128,6 +129,7 @@ func (s *syncGroup) apply(rep groupReport) {
 		m.r, m.told = rep.r, false // a new instance starts with no group fault
 	}
 	m.state, m.fault, m.want, m.reported = rep.state, rep.fault, rep.want, true
+	m.stopped = rep.state == fsm.Initialize && rep.why == fsm.ReasonShutdown.String()
 	// keepalived vrrp_sync_fault / try_up_instance: every member is in
 	// Fault while any member has a fault of its own; the others leave it
 	// when the last one clears.
@@ -196,10 +198,17 @@ func (s *syncGroup) tell(r *vr, ev fsm.EventKind) {
 }
 
 // groupState is the group's state from its members' last reports: Fault
-// when one is in Fault; Master when all are Master; Initialize when none
-// runs; Backup otherwise (some are Backup, or starting).
+// when one is in Fault; Initialize (keepalived's STOP) once one has shut
+// down, so a stopping daemon stops the group once, as keepalived, instead
+// of passing through Backup, or when none runs; Master when all are Master;
+// Backup otherwise (some are Backup, or starting).
 func (s *syncGroup) groupState() fsm.State {
 	masters, running := 0, 0
+	for _, m := range s.members {
+		if m.stopped {
+			return fsm.Initialize
+		}
+	}
 	for _, m := range s.members {
 		switch m.state {
 		case fsm.Fault:
@@ -230,6 +239,10 @@ func (s *syncGroup) notify(member, why string) {
 	from := s.state
 	if from == 0 {
 		from = fsm.Initialize
+	}
+	if from == st {
+		s.state = st // a member's first report, before its startup
+		return
 	}
 	s.state = st
 	s.log.Info("sync group transition", "from", from.String(), "to", st.String(), "member", member, "reason", why)
