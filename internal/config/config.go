@@ -64,6 +64,8 @@ type Router struct {
 	Track          Track
 	Announce       Announce
 	Notify         [][]string // each an argv
+	Routes         []Route    // installed while Master (routes.go)
+	Rules          []Rule     // installed while Master (routes.go)
 
 	Pos    Pos            // where the router's entry starts, for messages about it
 	KeyPos map[string]Pos // where each key written for it is (value position); "addresses[i]" for each address

@@ -127,6 +127,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 				}
 			}
 		}
+		warnings = append(warnings, routeDevWarnings(r, byName)...)
 		ifi := byName[r.Interface]
 		if ifi == nil {
 			warnings = append(warnings, &Error{Pos: r.PosOf("interface"), What: clip(fmt.Sprintf("interface %q: %v", r.Interface, ErrNoInterface)), Fix: "the router waits in Fault until it appears; check the name if it should exist (ip link lists them)"})

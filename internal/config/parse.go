@@ -388,6 +388,10 @@ func (p *parser) router(n *yaml.Node) Router {
 					}
 				}
 			})
+		case "routes":
+			r.Routes = p.routes(v)
+		case "rules":
+			r.Rules = p.rules(v)
 		case "notify":
 			for _, item := range p.seq(v, "routers[].notify") {
 				if argv := p.argv(item, "notify command"); argv != nil {
@@ -405,6 +409,7 @@ func (p *parser) router(n *yaml.Node) Router {
 	}
 	p.routerKeys = append(p.routerKeys, set)
 	p.checkRouter(&r, n, set)
+	p.checkRoutes(&r)
 	p.checkV2Compat(&r, set)
 	return r
 }
