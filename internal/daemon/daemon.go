@@ -49,6 +49,17 @@ type addresses interface {
 	RemoveAll() error
 }
 
+// routing installs a Master's routes and rules: *linux.Routes (netlink),
+// or a fake in unit tests.
+type routing interface {
+	AddRoute(config.Route) error
+	RemoveRoute(config.Route) error
+	AddRule(config.Rule) error
+	RemoveRule(config.Rule) error
+	Flush([]config.Route, []config.Rule) error // what a killed instance left
+	RemoveAll() error
+}
+
 // acceptGuard drops packets addressed to the VIPs of non-owner routers with
 // Accept_Mode false: *linux.AcceptGuard, or a fake in unit tests.
 type acceptGuard interface {
@@ -90,6 +101,7 @@ type Daemon struct {
 	file        string
 
 	addrs    addresses
+	routes   routing
 	vmacs    *linux.VMACs
 	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router (or VMAC owner)
 	// accept enforces Accept_Mode false; created by Start (removing a
@@ -183,6 +195,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
 	}
 	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
+	d.routes = linux.NewRoutes(opts.Netlink)
 	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
 	d.listen = d.listenLinux
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
@@ -195,10 +208,19 @@ func New(cfg *config.Config, opts Options) *Daemon {
 // forgetPositions drops the per-key positions of the routers of cfg: they
 // serve the messages about the file, given before the daemon takes it, and
 // at thousands of routers they are a third of the configuration's memory.
-// Each router keeps where its entry starts.
+// Each router keeps where its entry starts; its routes and rules do not.
 func forgetPositions(cfg *config.Config) {
 	for i := range cfg.Routers {
-		cfg.Routers[i].KeyPos = nil
+		r := &cfg.Routers[i]
+		r.KeyPos = nil
+		// A route or rule is the same entry wherever it is written: a
+		// reload compares them without it.
+		for j := range r.Routes {
+			r.Routes[j].Pos = config.Pos{}
+		}
+		for j := range r.Rules {
+			r.Rules[j].Pos = config.Pos{}
+		}
 	}
 }
 
@@ -479,6 +501,7 @@ func (d *Daemon) Stop() {
 		d.unpark(name, true)
 	}
 	waitScripts := d.stopScripts(nil)
+	_ = d.routes.RemoveAll() // before the addresses they may use as a source
 	_ = d.addrs.RemoveAll()
 	d.rec.close() // the addresses are gone: so is the record
 	_ = d.vmacs.RemoveAll()

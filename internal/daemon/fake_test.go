@@ -290,6 +290,8 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 	d.rec.file = "" // tests that read it set their own
 	d.addrs, d.announcer, d.watchLinks = recordedAddrs{&fn.addrs, d.rec}, &fn.ann, false
 	fn.accept.addrs = &fn.addrs
+	fn.routes.addrs = &fn.addrs
+	d.routes = &fn.routes
 	d.accept = &fn.accept
 	d.linkState = fn.link
 	return d, fn
@@ -306,6 +308,7 @@ type fakeNet struct {
 	addrs  fakeAddrs
 	ann    fakeAnnouncer
 	accept fakeAccept // accept_test.go
+	routes fakeRoutes // routes_test.go
 }
 
 // setIndex makes interface name exist with index i, or be missing (0), and

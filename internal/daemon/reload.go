@@ -237,6 +237,11 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 		r.retrack(c, usable)
 		r.exec(acts)
+		if r.fsm.State() == fsm.Master {
+			// Routes and rules changed in place, after the addresses
+			// the reload added: the old ones out, the new ones in.
+			r.setRoutes(c.Routes, c.Rules)
+		}
 		r.syncAccept()
 		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.cfg.Owner() {
 			// Accept turned off: the IPv6 VIPs in place must stop being

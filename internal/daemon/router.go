@@ -55,6 +55,8 @@ type vr struct {
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
 	dropping    []netip.Addr   // the VIPs its AcceptGuard entry drops (Accept_Mode false), sorted
+	routesOn    []config.Route // the routes and rules the loop had installed (setRoutes)
+	rulesOn     []config.Rule
 
 	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors    uint64
@@ -166,6 +168,10 @@ func (r *vr) open() (*loop, error) {
 		if _, err := d.addrs.Flush(c.Interface, c.VIPs()); err != nil {
 			r.logger().Debug("flush stale addresses", "err", err)
 		}
+	}
+	// And its routes and rules: exactly the configured ones.
+	if err := d.routes.Flush(c.Routes, c.Rules); err != nil {
+		r.logger().Debug("flush stale routes and rules", "err", err)
 	}
 	l, err := d.openLoop(ifaceKey{c.Interface, c.Family})
 	if err != nil {
@@ -304,6 +310,7 @@ func (r *vr) close() {
 		d.releaseLoop(r.l)
 	}
 	d.announcer.Stop(r.announceKey())
+	removeRoutes(d.routes, r.cfg.Routes, r.cfg.Rules) // before the addresses
 	if !r.ownsAddresses() {
 		for _, p := range r.cfg.Addresses {
 			_ = d.addrs.Remove(r.addrDevice(), p)
@@ -433,7 +440,16 @@ func (r *vr) exec(acts []fsm.Action) {
 				r.syncAccept()
 				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept && !r.cfg.Owner()})
 			}
+			if !a.Addr.IsValid() {
+				// Becoming Master: the routes and rules after the
+				// addresses (a route's source may be a VIP).
+				r.setRoutes(r.cfg.Routes, r.cfg.Rules)
+			}
 		case fsm.RemoveAddresses:
+			if !a.Addr.IsValid() {
+				// Leaving Master: the routes and rules go first.
+				r.setRoutes(nil, nil)
+			}
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
 			if !r.ownsAddresses() {
 				e.prefixes = r.prefixes(a.Addr)
@@ -716,6 +732,12 @@ func (d *Daemon) apply(e effect) {
 				r.logger().Error("remove virtual address", "address", p, "err", err)
 			}
 		}
+	case effAddRoutes:
+		addRoutes(d.routes, e.routes, e.rules, r.logger())
+	case effRemoveRoutes:
+		for _, err := range removeRoutes(d.routes, e.routes, e.rules) {
+			r.logger().Error("remove route or rule", "err", err)
+		}
 	case effAccept:
 		if d.accept == nil {
 			return // nftables unusable: said once at start
@@ -772,4 +794,73 @@ func (d *Daemon) logEffect(e effect) {
 	default:
 		r.logger().Warn(e.msg, "err", e.err, "count", e.count)
 	}
+}
+
+// setRoutes has the worker bring the router's installed routes and rules
+// to routes and rules (nil: none, on leaving Master): what is no longer
+// wanted goes, rules first, then what is new comes, routes first. On the
+// loop; r.routesOn and r.rulesOn are what it asked for last.
+func (r *vr) setRoutes(routes []config.Route, rules []config.Rule) {
+	var rm effect
+	rm.kind, rm.r = effRemoveRoutes, r
+	for _, rt := range r.routesOn {
+		if !slices.Contains(routes, rt) {
+			rm.routes = append(rm.routes, rt)
+		}
+	}
+	for _, ru := range r.rulesOn {
+		if !slices.Contains(rules, ru) {
+			rm.rules = append(rm.rules, ru)
+		}
+	}
+	add := effect{kind: effAddRoutes, r: r}
+	for _, rt := range routes {
+		if !slices.Contains(r.routesOn, rt) {
+			add.routes = append(add.routes, rt)
+		}
+	}
+	for _, ru := range rules {
+		if !slices.Contains(r.rulesOn, ru) {
+			add.rules = append(add.rules, ru)
+		}
+	}
+	if len(rm.routes)+len(rm.rules) > 0 {
+		r.l.emit(rm)
+	}
+	if len(add.routes)+len(add.rules) > 0 {
+		r.l.emit(add)
+	}
+	r.routesOn, r.rulesOn = slices.Clone(routes), slices.Clone(rules)
+}
+
+// addRoutes installs routes, then rules (which may send traffic to the
+// routes' tables); a failure is logged and the rest still go in.
+func addRoutes(rs routing, routes []config.Route, rules []config.Rule, log *slog.Logger) {
+	for _, rt := range routes {
+		if err := rs.AddRoute(rt); err != nil {
+			log.Error("install route", "to", rt.To, "err", err)
+		}
+	}
+	for _, ru := range rules {
+		if err := rs.AddRule(ru); err != nil {
+			log.Error("install rule", "table", ru.Table, "err", err)
+		}
+	}
+}
+
+// removeRoutes withdraws rules, then routes: the reverse of addRoutes.
+// Only what was installed goes (linux.Routes knows).
+func removeRoutes(rs routing, routes []config.Route, rules []config.Rule) []error {
+	var errs []error
+	for _, ru := range rules {
+		if err := rs.RemoveRule(ru); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, rt := range routes {
+		if err := rs.RemoveRoute(rt); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
 }

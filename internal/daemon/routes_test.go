@@ -1,0 +1,200 @@
+package daemon
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"govrrp/fsm"
+	"govrrp/internal/config"
+	"govrrp/vrrp"
+)
+
+// fakeRoutes records the route and rule operations in order, each with
+// whether a VIP was installed when it ran.
+type fakeRoutes struct {
+	mu     sync.Mutex
+	addrs  *fakeAddrs
+	ops    []string
+	routes map[config.Route]bool
+	rules  map[config.Rule]bool
+}
+
+func (f *fakeRoutes) op(format string, args ...any) {
+	f.ops = append(f.ops, fmt.Sprintf(format, args...)+fmt.Sprintf(" vips=%d", f.addrs.count()))
+}
+
+func (f *fakeRoutes) AddRoute(rt config.Route) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.routes == nil {
+		f.routes = map[config.Route]bool{}
+	}
+	f.routes[rt] = true
+	f.op("add route %v", rt.To)
+	return nil
+}
+
+func (f *fakeRoutes) RemoveRoute(rt config.Route) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.routes[rt] {
+		delete(f.routes, rt)
+		f.op("del route %v", rt.To)
+	}
+	return nil
+}
+
+func (f *fakeRoutes) AddRule(ru config.Rule) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rules == nil {
+		f.rules = map[config.Rule]bool{}
+	}
+	f.rules[ru] = true
+	f.op("add rule %d", ru.Table)
+	return nil
+}
+
+func (f *fakeRoutes) RemoveRule(ru config.Rule) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.rules[ru] {
+		delete(f.rules, ru)
+		f.op("del rule %d", ru.Table)
+	}
+	return nil
+}
+
+func (f *fakeRoutes) Flush(routes []config.Route, rules []config.Rule) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.op("flush %d %d", len(routes), len(rules))
+	return nil
+}
+
+func (f *fakeRoutes) RemoveAll() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for ru := range f.rules {
+		f.op("del rule %d", ru.Table)
+	}
+	for rt := range f.routes {
+		f.op("del route %v", rt.To)
+	}
+	clear(f.rules)
+	clear(f.routes)
+	return nil
+}
+
+func (f *fakeRoutes) take() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	ops := f.ops
+	f.ops = nil
+	return ops
+}
+
+func withRoutes(c config.Router) config.Router {
+	c.Routes = []config.Route{
+		{To: netip.MustParsePrefix("10.78.1.0/24"), Via: netip.MustParseAddr("10.78.0.9"), Src: vipOf(c.VRID)},
+		{To: netip.MustParsePrefix("10.78.2.0/24"), Type: "blackhole", Table: 100},
+	}
+	c.Rules = []config.Rule{{Family: vrrp.IPv4, From: netip.PrefixFrom(vipOf(c.VRID), 32), Table: 100}}
+	return c
+}
+
+// Becoming Master, the loop hands its worker the routes and rules after the
+// addresses; leaving it, before them (keepalived virtual_routes and
+// virtual_rules, issue 13: a route's source may be a VIP).
+func TestLoopRoutesFollowAddresses(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 100 * time.Millisecond
+	c := withRoutes(routerCfg("m", 1, 100, iv))
+	r := lab.add(c)
+	lab.run(time.Second, nil)
+	if st := r.fsm.Status(); st.State != fsm.Master {
+		t.Fatalf("state %v", st.State)
+	}
+	kinds := func() []effectKind {
+		var ks []effectKind
+		for _, e := range lab.effects {
+			switch e.kind {
+			case effAddAddresses, effRemoveAddresses, effAddRoutes, effRemoveRoutes:
+				ks = append(ks, e.kind)
+			}
+		}
+		lab.effects = nil
+		return ks
+	}
+	if got := kinds(); !slices.Equal(got, []effectKind{effAddAddresses, effAddRoutes}) {
+		t.Fatalf("becoming Master: effects %v, want addresses then routes", got)
+	}
+	// A higher priority takes over [5798-6.4.3-j]: the router leaves
+	// Master, the routes first, then the addresses.
+	lab.sock.deliver(pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, time.Second+time.Millisecond))
+	lab.at(time.Second + time.Millisecond)
+	if st := r.fsm.Status(); st.State != fsm.Backup {
+		t.Fatalf("state %v after a higher priority", st.State)
+	}
+	var rm effect
+	for _, e := range lab.effects {
+		if e.kind == effRemoveRoutes {
+			rm = e
+		}
+	}
+	if got := kinds(); !slices.Equal(got, []effectKind{effRemoveRoutes, effRemoveAddresses}) {
+		t.Fatalf("leaving Master: effects %v, want routes then addresses", got)
+	}
+	if !slices.Equal(rm.routes, c.Routes) || !slices.Equal(rm.rules, c.Rules) {
+		t.Fatalf("removed %v %v, want all of them", rm.routes, rm.rules)
+	}
+}
+
+// The daemon removes the configured routes and rules a killed instance left
+// before the router runs, installs them while Master after the VIP, changes
+// them in place on a reload, and removes them at stop before the VIP, rules
+// first (issue 13).
+func TestDaemonRoutesLifecycle(t *testing.T) {
+	c := withRoutes(routerCfg("a", 1, 100, 10*time.Millisecond))
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stop sync.Once
+	t.Cleanup(func() { stop.Do(d.Stop) })
+	waitUntil(t, 5*time.Second, "a Master", func() bool {
+		rs := d.Routers()
+		return len(rs) == 1 && rs[0].State == "Master"
+	})
+	d.work.barrier(d.routers["a"].slot)
+	want := []string{"flush 2 1 vips=0", "add route 10.78.1.0/24 vips=1", "add route 10.78.2.0/24 vips=1", "add rule 100 vips=1"}
+	if got := fn.routes.take(); !slices.Equal(got, want) {
+		t.Fatalf("start:\n got %q\nwant %q", got, want)
+	}
+
+	// A reload changing one route: in place, the old one out, the new in;
+	// the rest untouched.
+	c2 := c
+	c2.Routes = []config.Route{c.Routes[0], {To: netip.MustParsePrefix("10.78.3.0/24"), Type: "unreachable"}}
+	if res := d.Apply(&config.Config{Routers: []config.Router{c2}}); !res.OK || !slices.Equal(res.Updated, []string{"a"}) {
+		t.Fatalf("reload: %+v", res)
+	}
+	d.work.barrier(d.routers["a"].slot)
+	want = []string{"del route 10.78.2.0/24 vips=1", "add route 10.78.3.0/24 vips=1"}
+	if got := fn.routes.take(); !slices.Equal(got, want) {
+		t.Fatalf("reload:\n got %q\nwant %q", got, want)
+	}
+
+	stop.Do(d.Stop)
+	want = []string{"del rule 100 vips=1", "del route 10.78.1.0/24 vips=1", "del route 10.78.3.0/24 vips=1"}
+	if got := fn.routes.take(); !slices.Equal(got, want) {
+		t.Fatalf("stop:\n got %q\nwant %q", got, want)
+	}
+	if len(fn.routes.routes)+len(fn.routes.rules) != 0 || fn.addrs.count() != 0 {
+		t.Fatalf("left at stop: %v %v, %d addresses", fn.routes.routes, fn.routes.rules, fn.addrs.count())
+	}
+}
