@@ -74,6 +74,8 @@ func TestParseRoutesRulesErrors(t *testing.T) {
 		{"rule without table", "    rules: [{from: 10.77.0.0/24}]\n", "c.yaml:5:13: rule has no table", "table: 100"},
 		{"rule families", "    rules: [{from: 10.77.0.0/24, to: fd77::/16, table: 1}]\n", "c.yaml:5:38: to fd77::/16 is not the family", ""},
 		{"rule fwmark", "    rules: [{fwmark: x/1, table: 1}]\n", "c.yaml:5:22: \"x/1\" is not a firewall mark", ""},
+		{"route in two routers", "    routes: [{to: 10.78.0.0/16, dev: eth0}]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253], routes: [{to: 10.78.0.0/16, dev: eth0}]}\n", "c.yaml:6:68: the route to 10.78.0.0/16 is also one of \"eth0-51-ipv4\" at c.yaml:5:14", "one virtual router"},
+		{"rule in two routers", "    rules: [{table: 7}]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253], rules: [{table: 7}]}\n", "c.yaml:6:67: this rule is also one of", ""},
 		{"rule priority", "    rules: [{table: 1, priority: 32766}]\n", "c.yaml:5:34: priority 32766 is out of range", "32765"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
