@@ -154,6 +154,20 @@ func (p *parser) crossCheck(c *Config) {
 			}
 			byVIP[k] = vipAt{i, pos}
 		}
+		for j, a := range r.Excluded {
+			pos := r.excludedPos(j)
+			k := vipKey{addr: a.Addr()}
+			if a.Addr().IsLinkLocalUnicast() {
+				k.ifname = r.AddrDev(a.Addr())
+			}
+			if first, dup := byVIP[k]; dup {
+				if first.router != i {
+					p.errs.add(&Error{Pos: pos, What: fmt.Sprintf("%v is also an address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
+				}
+				continue
+			}
+			byVIP[k] = vipAt{i, pos}
+		}
 		for _, rt := range r.Routes {
 			k := rt
 			k.Pos = Pos{}

@@ -253,6 +253,12 @@ func routeDevWarnings(r *Router, byName map[string]*Interface) []*Error {
 			out = append(out, &Error{Pos: pos, What: clip(fmt.Sprintf("%s %q: %v", key, dev, ErrNoInterface)), Fix: "check the name (ip link lists them); until it exists, installing this entry fails and is logged"})
 		}
 	}
+	for i, a := range r.Addresses {
+		missing(r.addrPos(i), fmt.Sprintf("the device of %v", a.Addr()), r.AddrOpts[a.Addr()].Dev)
+	}
+	for i, a := range r.Excluded {
+		missing(r.excludedPos(i), fmt.Sprintf("the device of %v", a.Addr()), r.AddrOpts[a.Addr()].Dev)
+	}
 	for _, rt := range r.Routes {
 		missing(rt.Pos, "route dev", rt.Dev)
 	}
@@ -261,4 +267,102 @@ func routeDevWarnings(r *Router, byName map[string]*Interface) []*Error {
 		missing(ru.Pos, "rule oif", ru.OIF)
 	}
 	return out
+}
+
+// AddrOpts places an address on a device other than the router's
+// interface, with a label and a scope (keepalived's dev, label, scope).
+type AddrOpts struct {
+	Dev   string // "": the router's interface
+	Label string // IPv4 only
+	Scope string // "": global; global | site | link | host
+}
+
+// maxLabel is the kernel's IFNAMSIZ less its NUL: a longer label is refused.
+const maxLabel = 15
+
+// addrItem reads an address item: a string A[/P], or a mapping {address,
+// dev, label, scope}, whose options go in r.AddrOpts.
+func (p *parser) addrItem(r *Router, n *yaml.Node, path string) (netip.Prefix, bool) {
+	if n.Kind != yaml.MappingNode {
+		return p.prefix(n)
+	}
+	var pfx netip.Prefix
+	var o AddrOpts
+	var addrNode, labelNode *yaml.Node
+	ok := false
+	p.mapping(n, path, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "address":
+			addrNode = v
+			pfx, ok = p.prefix(v)
+		case "dev":
+			o.Dev = p.str(v)
+		case "label":
+			o.Label, labelNode = p.str(v), v
+		case "scope":
+			o.Scope = p.oneOf(v, "global", "site", "link", "host")
+		}
+	})
+	if addrNode == nil {
+		p.fail(n, "add `address: 10.77.0.254/24`", "address item has no address")
+		return pfx, false
+	}
+	if !ok {
+		return pfx, false
+	}
+	if labelNode != nil {
+		dev := o.Dev
+		if dev == "" {
+			// The router's interface, which may be written after the
+			// addresses: checked once the router is read.
+			p.labels = append(p.labels, pendingLabel{labelNode, o.Label})
+		}
+		switch {
+		case !pfx.Addr().Is4():
+			p.fail(labelNode, "remove the label: Linux labels IPv4 addresses only", "label on IPv6 address %v", pfx.Addr())
+		case len(o.Label) > maxLabel:
+			p.fail(labelNode, fmt.Sprintf("write at most %d characters", maxLabel), "label %q is %d characters long", o.Label, len(o.Label))
+		case dev != "":
+			p.checkLabel(labelNode, o.Label, dev)
+		}
+	}
+	if o != (AddrOpts{}) {
+		if r.AddrOpts == nil {
+			r.AddrOpts = map[netip.Addr]AddrOpts{}
+		}
+		r.AddrOpts[pfx.Addr()] = o
+	}
+	return pfx, true
+}
+
+type pendingLabel struct {
+	n     *yaml.Node
+	label string
+}
+
+func (p *parser) checkLabel(n *yaml.Node, label, dev string) {
+	if !strings.HasPrefix(label, dev) {
+		p.fail(n, fmt.Sprintf("start it with the device's name, e.g. %s:1", dev), "label %q does not start with the name of its device %s (the kernel refuses it)", label, dev)
+	}
+}
+
+// checkExcluded refuses an excluded address listed twice or also a virtual
+// address of r, and checks the labels on r's interface.
+func (p *parser) checkExcluded(r *Router) {
+	for _, l := range p.labels {
+		if r.Interface != "" {
+			p.checkLabel(l.n, l.label, r.Interface)
+		}
+	}
+	p.labels = nil
+	seen := map[netip.Addr]bool{}
+	for _, a := range r.Addresses {
+		seen[a.Addr()] = true
+	}
+	for i, a := range r.Excluded {
+		if seen[a.Addr()] {
+			p.errs.add(&Error{Pos: r.excludedPos(i), What: fmt.Sprintf("%v is listed twice (in addresses or excluded_addresses)", a.Addr()), Fix: "remove the duplicate"})
+		}
+		seen[a.Addr()] = true
+	}
 }

@@ -89,3 +89,68 @@ func TestParseRoutesRulesErrors(t *testing.T) {
 		})
 	}
 }
+
+// Addresses as mappings {address, dev, label, scope}, and excluded
+// addresses, installed while Master but never advertised (keepalived dev,
+// label, scope and virtual_ipaddress_excluded, issue 13).
+func TestParseAddressItems(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(`routers:
+  - vrid: 51
+    addresses:
+      - 10.77.0.254/24
+      - {address: 10.78.0.254/24, dev: eth1, label: "eth1:vip", scope: site}
+      - {address: 10.77.0.253, label: "eth0:x"}
+    interface: eth0
+    excluded_addresses: [fd77::9/64, {address: 10.78.1.1/24, dev: eth1}]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Routers[0]
+	if len(r.Addresses) != 3 || r.VIPs()[1] != netip.MustParseAddr("10.78.0.254") {
+		t.Fatalf("addresses %v", r.Addresses)
+	}
+	if len(r.Excluded) != 2 || r.Excluded[0] != netip.MustParsePrefix("fd77::9/64") {
+		t.Fatalf("excluded %v", r.Excluded)
+	}
+	want := map[netip.Addr]AddrOpts{
+		netip.MustParseAddr("10.78.0.254"): {Dev: "eth1", Label: "eth1:vip", Scope: "site"},
+		netip.MustParseAddr("10.77.0.253"): {Label: "eth0:x"},
+		netip.MustParseAddr("10.78.1.1"):   {Dev: "eth1"},
+	}
+	if len(r.AddrOpts) != len(want) {
+		t.Fatalf("opts %v", r.AddrOpts)
+	}
+	for a, o := range want {
+		if r.AddrOpts[a] != o {
+			t.Errorf("%v: %+v, want %+v", a, r.AddrOpts[a], o)
+		}
+	}
+	if r.AddrDev(netip.MustParseAddr("10.78.1.1")) != "eth1" || r.AddrDev(netip.MustParseAddr("fd77::9")) != "eth0" {
+		t.Error("AddrDev")
+	}
+
+	for _, tc := range []struct {
+		name, yaml, want, fix string
+	}{
+		{"label not the device's", "    excluded_addresses: [{address: 10.77.0.9, label: eth1:a}]\n", "c.yaml:5:54: label \"eth1:a\" does not start with the name of its device eth0", "eth0:1"},
+		{"label of dev", "    excluded_addresses: [{address: 10.77.0.9, dev: eth1, label: eth0:a}]\n", "does not start with the name of its device eth1", "eth1:1"},
+		{"label too long", "    excluded_addresses: [{address: 10.77.0.9, label: eth0:0123456789a}]\n", "label \"eth0:0123456789a\" is 16 characters long", "at most 15"},
+		{"label IPv6", "    excluded_addresses: [{address: fd77::9, label: eth0:a}]\n", "label on IPv6 address fd77::9", "IPv4 addresses only"},
+		{"scope", "    excluded_addresses: [{address: 10.78.0.1, scope: galaxy}]\n", "\"galaxy\" is not valid here", "global"},
+		{"no address", "    excluded_addresses: [{dev: eth1}]\n", "address item has no address", "address:"},
+		{"unknown key", "    excluded_addresses: [{address: 10.78.0.1, device: eth1}]\n", "unknown key \"device\"", "dev"},
+		{"excluded is a VIP", "    excluded_addresses: [10.77.0.254]\n", "c.yaml:5:26: 10.77.0.254 is listed twice", ""},
+		{"excluded in two routers", "    excluded_addresses: [10.78.0.1]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253], excluded_addresses: [10.78.0.1]}\n", "c.yaml:6:80: 10.78.0.1 is also an address of \"eth0-51-ipv4\"", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("c.yaml", []byte(base+tc.yaml))
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), tc.fix) {
+				t.Fatalf("got %v\nwant %q / %q", err, tc.want, tc.fix)
+			}
+		})
+	}
+}
