@@ -69,7 +69,7 @@ type Router struct {
 	// AddrOpts holds the device, label and scope of the addresses and
 	// excluded addresses written as mappings with them (nil: none).
 	AddrOpts map[netip.Addr]AddrOpts
-	Rules          []Rule     // installed while Master (routes.go)
+	Rules    []Rule // installed while Master (routes.go)
 
 	Pos    Pos            // where the router's entry starts, for messages about it
 	KeyPos map[string]Pos // where each key written for it is (value position); "addresses[i]" for each address

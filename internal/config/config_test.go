@@ -302,7 +302,7 @@ func TestCheckHost(t *testing.T) {
 		{name: "missing route dev", yaml: base + "    routes: [{to: 10.78.0.0/16, dev: eth9}]\n", warn: `c.yaml:5:14: route dev "eth9": no such interface`},
 		// Excluded and dev addresses follow the VIPs' rules (issue 13).
 		{name: "excluded is the host's", yaml: base + "    excluded_addresses: [10.77.0.1/24]\n", want: "c.yaml:5:26: 10.77.0.1 is already an address of eth0; govrrpd would delete it"},
-		{name: "dev address is the host's", yaml: "routers:\n  - {interface: eth0, vrid: 51, addresses: [{address: 127.0.0.1/8, dev: lo}]}\n", want: "c.yaml:2:45: 127.0.0.1 is already an address of lo"},
+		{name: "dev address is the host's", yaml: "routers:\n  - {interface: eth0, vrid: 51, accept: true, addresses: [{address: 127.0.0.1/8, dev: lo}]}\n", want: "c.yaml:2:59: 127.0.0.1 is already an address of lo"},
 		{name: "missing address dev", yaml: base + "    excluded_addresses: [{address: 10.78.0.1, dev: eth7}]\n", warn: `c.yaml:5:26: the device of 10.78.0.1 "eth7": no such interface`},
 		{name: "missing rule oif", yaml: base + "    rules: [{table: 1, oif: eth8}]\n", warn: `c.yaml:5:13: rule oif "eth8": no such interface`},
 		{name: "owner without the address", yaml: base + "    priority: 255\n", want: "c.yaml:5:15: priority 255 means this box owns 10.77.0.254, but eth0 does not have it; write priority 1..254"},
