@@ -43,6 +43,7 @@ import (
 type addresses interface {
 	Add(dev string, p netip.Prefix) error
 	AddNoSource(dev string, p netip.Prefix) error // Accept_Mode false: never a source
+	AddWith(dev string, p netip.Prefix, label, scope string) error
 	Remove(dev string, p netip.Prefix) error
 	Flush(dev string, vips []netip.Addr) ([]netip.Prefix, error)
 	Held(dev string, vips []netip.Addr) ([]netip.Prefix, error) // what Flush would remove
@@ -228,6 +229,9 @@ func (d *Daemon) setVIPs(cfg *config.Config) {
 	m := map[netip.Addr]bool{}
 	for _, r := range cfg.Routers {
 		for _, a := range r.Addresses {
+			m[a.Addr()] = true
+		}
+		for _, a := range r.Excluded {
 			m[a.Addr()] = true
 		}
 	}

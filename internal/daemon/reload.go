@@ -238,8 +238,10 @@ func (r *vr) reconfigure(c config.Router) bool {
 		r.retrack(c, usable)
 		r.exec(acts)
 		if r.fsm.State() == fsm.Master {
-			// Routes and rules changed in place, after the addresses
-			// the reload added: the old ones out, the new ones in.
+			// Other addresses, routes and rules changed in place,
+			// after the addresses the reload added: the old ones out,
+			// the new ones in.
+			r.setExtras(r.extras())
 			r.setRoutes(c.Routes, c.Rules)
 		}
 		r.syncAccept()

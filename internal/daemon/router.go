@@ -56,6 +56,7 @@ type vr struct {
 	guarded     bool           // holds an ARPGuard entry for its VIPs
 	dropping    []netip.Addr   // the VIPs its AcceptGuard entry drops (Accept_Mode false), sorted
 	routesOn    []config.Route // the routes and rules the loop had installed (setRoutes)
+	extrasOn    []extraAddr    // the addresses with a device, label or scope, and excluded ones (setExtras)
 	rulesOn     []config.Rule
 
 	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
@@ -169,7 +170,17 @@ func (r *vr) open() (*loop, error) {
 			r.logger().Debug("flush stale addresses", "err", err)
 		}
 	}
-	// And its routes and rules: exactly the configured ones.
+	// And its other addresses (on other devices, excluded ones), and its
+	// routes and rules: exactly the configured ones.
+	byDev := map[string][]netip.Addr{}
+	for _, x := range r.extras() {
+		byDev[x.dev] = append(byDev[x.dev], x.p.Addr())
+	}
+	for dev, addrs := range byDev {
+		if _, err := d.addrs.Flush(dev, addrs); err != nil {
+			r.logger().Debug("flush stale addresses", "dev", dev, "err", err)
+		}
+	}
 	if err := d.routes.Flush(c.Routes, c.Rules); err != nil {
 		r.logger().Debug("flush stale routes and rules", "err", err)
 	}
@@ -311,6 +322,9 @@ func (r *vr) close() {
 	}
 	d.announcer.Stop(r.announceKey())
 	removeRoutes(d.routes, r.cfg.Routes, r.cfg.Rules) // before the addresses
+	for _, x := range append(r.extras(), r.extrasOn...) {
+		_ = d.addrs.Remove(x.dev, x.p)
+	}
 	if !r.ownsAddresses() {
 		for _, p := range r.cfg.Addresses {
 			_ = d.addrs.Remove(r.addrDevice(), p)
@@ -441,14 +455,16 @@ func (r *vr) exec(acts []fsm.Action) {
 				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept && !r.cfg.Owner()})
 			}
 			if !a.Addr.IsValid() {
-				// Becoming Master: the routes and rules after the
-				// addresses (a route's source may be a VIP).
+				// Becoming Master: the other addresses, then the routes
+				// and rules (a route's source may be any of them).
+				r.setExtras(r.extras())
 				r.setRoutes(r.cfg.Routes, r.cfg.Rules)
 			}
 		case fsm.RemoveAddresses:
 			if !a.Addr.IsValid() {
 				// Leaving Master: the routes and rules go first.
 				r.setRoutes(nil, nil)
+				r.setExtras(nil)
 			}
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
 			if !r.ownsAddresses() {
@@ -548,9 +564,24 @@ func (r *vr) addrDevice() string {
 // prefixes returns the configured prefixes of the action's address: all of
 // them for the zero Addr, else the one of that address (looked up in the
 // previous configuration too, for a removal during a reload).
+//
+// Addresses with a device, label or scope are not among them: setExtras
+// has them.
 func (r *vr) prefixes(only netip.Addr) []netip.Prefix {
 	if !only.IsValid() {
-		return r.cfg.Addresses
+		if r.cfg.AddrOpts == nil {
+			return r.cfg.Addresses
+		}
+		var out []netip.Prefix
+		for _, p := range r.cfg.Addresses {
+			if _, ok := r.cfg.AddrOpts[p.Addr()]; !ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if _, ok := r.cfg.AddrOpts[only]; ok {
+		return nil
 	}
 	for _, p := range append(r.cfg.Addresses, r.prevAddrs...) {
 		if p.Addr() == only {
@@ -732,6 +763,18 @@ func (d *Daemon) apply(e effect) {
 				r.logger().Error("remove virtual address", "address", p, "err", err)
 			}
 		}
+	case effAddExtras:
+		for _, x := range e.extras {
+			if err := d.addrs.AddWith(x.dev, x.p, x.label, x.scope); err != nil {
+				r.logger().Error("install address", "address", x.p, "dev", x.dev, "err", err)
+			}
+		}
+	case effRemoveExtras:
+		for _, x := range e.extras {
+			if err := d.addrs.Remove(x.dev, x.p); err != nil {
+				r.logger().Error("remove address", "address", x.p, "dev", x.dev, "err", err)
+			}
+		}
 	case effAddRoutes:
 		addRoutes(d.routes, e.routes, e.rules, r.logger())
 	case effRemoveRoutes:
@@ -863,4 +906,62 @@ func removeRoutes(rs routing, routes []config.Route, rules []config.Rule) []erro
 		}
 	}
 	return errs
+}
+
+// extraAddr is an address a Master installs outside the plain VIP path: a
+// VIP with a device, label or scope, or an excluded address (installed,
+// never advertised).
+type extraAddr struct {
+	dev          string
+	p            netip.Prefix
+	label, scope string
+}
+
+// extras returns the router's extra addresses as configured. An owner's
+// VIPs are the interface's own wherever they are: never installed.
+func (r *vr) extras() []extraAddr {
+	var out []extraAddr
+	x := func(p netip.Prefix) extraAddr {
+		o := r.cfg.AddrOpts[p.Addr()]
+		dev := o.Dev
+		if dev == "" {
+			dev = r.addrDevice()
+		}
+		return extraAddr{dev: dev, p: p, label: o.Label, scope: o.Scope}
+	}
+	if !r.ownsAddresses() {
+		for _, p := range r.cfg.Addresses {
+			if _, ok := r.cfg.AddrOpts[p.Addr()]; ok {
+				out = append(out, x(p))
+			}
+		}
+	}
+	for _, p := range r.cfg.Excluded {
+		out = append(out, x(p))
+	}
+	return out
+}
+
+// setExtras brings the router's installed extra addresses to want (nil:
+// none), as setRoutes does its routes. On the loop.
+func (r *vr) setExtras(want []extraAddr) {
+	rm := effect{kind: effRemoveExtras, r: r}
+	for _, x := range r.extrasOn {
+		if !slices.Contains(want, x) {
+			rm.extras = append(rm.extras, x)
+		}
+	}
+	add := effect{kind: effAddExtras, r: r}
+	for _, x := range want {
+		if !slices.Contains(r.extrasOn, x) {
+			add.extras = append(add.extras, x)
+		}
+	}
+	if len(rm.extras) > 0 {
+		r.l.emit(rm)
+	}
+	if len(add.extras) > 0 {
+		r.l.emit(add)
+	}
+	r.extrasOn = slices.Clone(want)
 }

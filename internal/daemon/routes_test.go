@@ -198,3 +198,64 @@ func TestDaemonRoutesLifecycle(t *testing.T) {
 		t.Fatalf("left at stop: %v %v, %d addresses", fn.routes.routes, fn.routes.rules, fn.addrs.count())
 	}
 }
+
+// AddWith installs p as Add does; the fake does not keep the label or scope
+// (linux:TestAddWith checks them).
+func (a *fakeAddrs) AddWith(dev string, p netip.Prefix, _, _ string) error { return a.Add(dev, p) }
+
+// A VIP on another device and an excluded address go in with the VIPs,
+// before the routes, and out after them; the excluded address is never
+// advertised (keepalived dev and virtual_ipaddress_excluded, issue 13).
+func TestDaemonExtraAddresses(t *testing.T) {
+	c := withRoutes(routerCfg("a", 1, 100, 10*time.Millisecond))
+	onDev := netip.MustParsePrefix("10.78.7.1/24")
+	excl := netip.MustParsePrefix("fd77::7/64")
+	c.Addresses = append(c.Addresses, onDev)
+	c.Excluded = []netip.Prefix{excl}
+	c.AddrOpts = map[netip.Addr]config.AddrOpts{onDev.Addr(): {Dev: "eth1", Label: "eth1:v"}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	fn.addrs.setHost("eth1", netip.MustParsePrefix("10.78.7.1/24")) // a killed instance's
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var stop sync.Once
+	t.Cleanup(func() { stop.Do(d.Stop) })
+	waitUntil(t, 5*time.Second, "a Master", func() bool {
+		rs := d.Routers()
+		return len(rs) == 1 && rs[0].State == "Master"
+	})
+	d.work.barrier(d.routers["a"].slot)
+	if fn.addrs.hostHas("eth1", onDev) {
+		t.Error("the stale address on eth1 was not flushed at start")
+	}
+	fn.addrs.mu.Lock()
+	on := fmt.Sprint(fn.addrs.on)
+	fn.addrs.mu.Unlock()
+	if !fn.addrs.has(onDev.Addr()) || !fn.addrs.has(excl.Addr()) || !fn.addrs.has(vipOf(1)) || fn.addrs.count() != 3 {
+		t.Fatalf("installed %s", on)
+	}
+	fn.addrs.mu.Lock()
+	ok := fn.addrs.on["eth1"][onDev] && fn.addrs.on["eth0"][excl] && !fn.addrs.on["eth0"][onDev]
+	fn.addrs.mu.Unlock()
+	if !ok {
+		t.Fatalf("on the wrong devices: %s", on)
+	}
+	// The routes went in once all three were there.
+	if got := fn.routes.take(); len(got) < 2 || got[1] != "add route 10.78.1.0/24 vips=3" {
+		t.Fatalf("routes %q", got)
+	}
+	// Advertised: the VIPs, the one on eth1 too; never the excluded one.
+	r := d.routers["a"]
+	var listed []netip.Addr
+	r.l.do(func() { listed = slices.Clone(r.msg.Addresses) })
+	if !slices.Equal(listed, []netip.Addr{vipOf(1), onDev.Addr()}) {
+		t.Fatalf("the advert lists %v", listed)
+	}
+	stop.Do(d.Stop)
+	if got := fn.routes.take(); len(got) == 0 || got[len(got)-1] != "del route 10.78.2.0/24 vips=3" {
+		t.Fatalf("at stop, routes %q: want them out before the addresses", got)
+	}
+	if n := fn.addrs.count(); n != 0 {
+		t.Fatalf("%d addresses left at stop", n)
+	}
+}

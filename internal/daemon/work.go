@@ -29,6 +29,8 @@ const (
 	effConflict                              // a split brain or two owners: warning and event
 	effAddRoutes                             // netlink: install routes, then rules (after the addresses)
 	effRemoveRoutes                          // netlink: withdraw rules, then routes (before the addresses)
+	effAddExtras                             // netlink: install addresses on other devices and excluded ones
+	effRemoveExtras                          // netlink: withdraw them
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -58,6 +60,7 @@ type effect struct {
 	done     chan struct{}
 	routes   []config.Route // effAddRoutes, effRemoveRoutes
 	rules    []config.Rule
+	extras   []extraAddr // effAddExtras, effRemoveExtras
 }
 
 // maxQueued bounds each worker's queue. Past it log lines and events are
