@@ -128,3 +128,40 @@ func TestRoutes(t *testing.T) {
 		t.Fatalf("the host's entries were removed:\n%s", got)
 	}
 }
+
+// TestAddWith installs an address with a label and a scope, exclusively (the
+// host's address is left alone), and removes only its own (keepalived dev,
+// label, scope; issue 13).
+func TestAddWith(t *testing.T) {
+	lan := netnstest.NewLAN(t, 1)
+	n := lan.Nodes[0]
+	n.MustIP(t, "link", "add", "eth1", "type", "veth", "peer", "name", "eth2") // removed with the namespace
+	n.MustIP(t, "link", "set", "eth1", "up")
+	n.MustIP(t, "addr", "add", "10.78.0.9/24", "dev", "eth1")
+	a := NewAddresses(n.Handle)
+	// Another subnet than the host's: the kernel gives a secondary the
+	// scope of its primary, and refuses another.
+	p := netip.MustParsePrefix("10.78.5.1/24")
+	if err := a.AddWith("eth1", p, "eth1:vip", "site"); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddWith("eth1", netip.MustParsePrefix("fd77:7::1/64"), "", "link"); err != nil {
+		t.Fatal(err)
+	}
+	out := n.MustIP(t, "addr", "show", "dev", "eth1")
+	for _, want := range []string{"inet 10.78.5.1/24 brd 10.78.5.255 scope site eth1:vip", "inet6 fd77:7::1/64 scope global"} // IPv6: the kernel keeps the address's own scope {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in\n%s", want, out)
+		}
+	}
+	if err := a.AddWith("eth1", netip.MustParsePrefix("10.78.0.9/24"), "eth1:x", ""); !errors.Is(err, ErrNotOurs) {
+		t.Fatalf("AddWith of the host's address = %v, want ErrNotOurs", err)
+	}
+	if err := a.RemoveAll(); err != nil {
+		t.Fatal(err)
+	}
+	out = n.MustIP(t, "addr", "show", "dev", "eth1")
+	if strings.Contains(out, "10.78.5.1") || strings.Contains(out, "fd77:7::1") || !strings.Contains(out, "10.78.0.9/24") {
+		t.Fatalf("after RemoveAll:\n%s", out)
+	}
+}
