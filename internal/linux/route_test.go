@@ -149,7 +149,8 @@ func TestAddWith(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := n.MustIP(t, "addr", "show", "dev", "eth1")
-	for _, want := range []string{"inet 10.78.5.1/24 brd 10.78.5.255 scope site eth1:vip", "inet6 fd77:7::1/64 scope global"} // IPv6: the kernel keeps the address's own scope {
+	// IPv6: the kernel keeps the address's own scope.
+	for _, want := range []string{"inet 10.78.5.1/24 brd 10.78.5.255 scope site eth1:vip", "inet6 fd77:7::1/64 scope global"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("missing %q in\n%s", want, out)
 		}
