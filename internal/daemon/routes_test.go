@@ -251,6 +251,20 @@ func TestDaemonExtraAddresses(t *testing.T) {
 	if !slices.Equal(listed, []netip.Addr{vipOf(1), onDev.Addr()}) {
 		t.Fatalf("the advert lists %v", listed)
 	}
+	// A reload trading the excluded address for another: in place.
+	excl2 := netip.MustParsePrefix("10.78.8.8/24")
+	c2 := c
+	c2.Excluded = []netip.Prefix{excl2}
+	if res := d.Apply(&config.Config{Routers: []config.Router{c2}}); !res.OK || !slices.Equal(res.Updated, []string{"a"}) {
+		t.Fatalf("reload: %+v", res)
+	}
+	d.work.barrier(d.routers["a"].slot)
+	if fn.addrs.has(excl.Addr()) || !fn.addrs.has(excl2.Addr()) || fn.addrs.count() != 3 {
+		fn.addrs.mu.Lock()
+		defer fn.addrs.mu.Unlock()
+		t.Fatalf("after the reload: %v", fn.addrs.on)
+	}
+	fn.routes.take()
 	stop.Do(d.Stop)
 	if got := fn.routes.take(); len(got) == 0 || got[len(got)-1] != "del route 10.78.2.0/24 vips=3" {
 		t.Fatalf("at stop, routes %q: want them out before the addresses", got)
