@@ -369,18 +369,26 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 	d.hooksDone = nil
 }
 
-// hostHeld returns the VIPs of rc that its interface already has, when
-// they can only be the host's: the interface appeared after the host checks
-// ran (rc waited for it, maybe then for its addresses), so no govrrpd can
-// have left them there, and the checks could not see them. The router's start would delete them as stale
-// VIPs (linux.Addresses.Flush). An owner's are its own. Called with d.mu
-// held.
+// hostHeld returns the VIPs (and excluded addresses) of rc that its
+// interface already has, when they can only be the host's: the interface
+// appeared after the host checks ran (rc waited for it, maybe then for its
+// addresses), so no govrrpd can have left them there, and the checks could
+// not see them. The router's start would delete them as stale VIPs
+// (linux.Addresses.Flush). An owner's are its own. Called with d.mu held.
 func (d *Daemon) hostHeld(rc config.Router) []netip.Prefix {
 	p, ok := d.pending[rc.Name]
 	if !ok || !p.appeared || rc.Owner() {
 		return nil
 	}
-	held, _ := d.addrs.Held(rc.Interface, rc.VIPs()) // unreadable: as at start, Flush logs it
+	// Its excluded addresses on the interface too: the start flushes
+	// them as well.
+	addrs := rc.VIPs()
+	for _, p := range rc.Excluded {
+		if rc.AddrDev(p.Addr()) == rc.Interface {
+			addrs = append(addrs, p.Addr())
+		}
+	}
+	held, _ := d.addrs.Held(rc.Interface, addrs) // unreadable: as at start, Flush logs it
 	return held
 }
 

@@ -273,3 +273,25 @@ func TestDaemonExtraAddresses(t *testing.T) {
 		t.Fatalf("%d addresses left at stop", n)
 	}
 }
+
+// An excluded address that the host has on an interface appearing after the
+// host checks ran is the host's, as a VIP would be: the router waits and
+// the address stays (issue 13).
+func TestAppearedInterfaceKeepsHostExcludedAddress(t *testing.T) {
+	late := routerCfg("late", 2, 100, 10*time.Millisecond)
+	late.Interface = "vlan7"
+	own := netip.MustParsePrefix("10.78.9.9/24")
+	late.Excluded = []netip.Prefix{own}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{late}})
+	fn.setIndex("vlan7", 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	fn.addrs.setHost("vlan7", own)
+	d.linkChanged(fn.setIndex("vlan7", 7))
+	waitUntil(t, 2*time.Second, "late waiting on the host's address", func() bool { return stateOrReason(d, "late") == faultHostAddress })
+	if !fn.addrs.hostHas("vlan7", own) {
+		t.Fatalf("the host's address %v was deleted from the interface that appeared", own)
+	}
+}
