@@ -453,15 +453,25 @@ func (a *fakeAddrs) count() int {
 type fakeAnnouncer struct {
 	mu      sync.Mutex
 	started int
+	jobs    map[linux.AnnounceKey][]netip.Addr // running: started, not stopped
 }
 
-func (f *fakeAnnouncer) StartWith(linux.AnnounceKey, net.HardwareAddr, []netip.Addr, linux.AnnounceConfig) error {
+func (f *fakeAnnouncer) StartWith(k linux.AnnounceKey, _ net.HardwareAddr, vips []netip.Addr, _ linux.AnnounceConfig) error {
 	f.mu.Lock()
 	f.started++
+	if f.jobs == nil {
+		f.jobs = map[linux.AnnounceKey][]netip.Addr{}
+	}
+	f.jobs[k] = vips
 	f.mu.Unlock()
 	return nil
 }
-func (f *fakeAnnouncer) Stop(linux.AnnounceKey) {}
+
+func (f *fakeAnnouncer) Stop(k linux.AnnounceKey) {
+	f.mu.Lock()
+	delete(f.jobs, k)
+	f.mu.Unlock()
+}
 func (f *fakeAnnouncer) Close()                 {}
 
 func (f *fakeNet) sock(name string) *fakeSocket {

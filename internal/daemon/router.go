@@ -321,6 +321,9 @@ func (r *vr) close() {
 		d.releaseLoop(r.l)
 	}
 	d.announcer.Stop(r.announceKey())
+	for _, k := range r.devAnnounceKeys() {
+		d.announcer.Stop(k)
+	}
 	removeRoutes(d.routes, r.cfg.Routes, r.cfg.Rules) // before the addresses
 	for _, x := range append(r.extras(), r.extrasOn...) {
 		_ = d.addrs.Remove(x.dev, x.p)
@@ -465,6 +468,9 @@ func (r *vr) exec(acts []fsm.Action) {
 				// Leaving Master: the routes and rules go first.
 				r.setRoutes(nil, nil)
 				r.setExtras(nil)
+				if keys := r.devAnnounceKeys(); keys != nil {
+					r.l.emit(effect{kind: effStopAnnounce, r: r, annKeys: keys})
+				}
 			}
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
 			if !r.ownsAddresses() {
@@ -610,16 +616,51 @@ func (r *vr) announce(only netip.Addr) {
 	if r.vmac != nil {
 		mac = r.vmac.MAC
 	}
-	vips := r.cfg.VIPs()
-	if only.IsValid() {
-		// A new address of a reload: one burst for it alone. (Jobs are
-		// keyed by router, so this replaces a refresh job; the next
-		// transition to Master restarts the full one.)
-		vips = []netip.Addr{only}
+	// VIPs on other devices are announced there, from the device's own
+	// MAC, each device a job of its own.
+	byDev := map[string][]netip.Addr{}
+	var devs []string
+	for _, v := range r.cfg.VIPs() {
+		dev := r.addrDevice()
+		if d := r.cfg.AddrOpts[v].Dev; d != "" {
+			dev = d
+		}
+		if only.IsValid() && v != only {
+			// A new address of a reload: one burst for it alone. (Jobs
+			// are keyed by router, so this replaces a refresh job; the
+			// next transition to Master restarts the full one.)
+			continue
+		}
+		if byDev[dev] == nil {
+			devs = append(devs, dev)
+		}
+		byDev[dev] = append(byDev[dev], v)
 	}
 	a := r.cfg.Announce
-	r.l.emit(effect{kind: effAnnounce, r: r, announce: r.announceKey(), mac: mac, vips: vips,
-		annCfg: linux.AnnounceConfig{Repeat: a.Repeat, Delay: a.Delay, Refresh: a.Refresh}})
+	for _, dev := range devs {
+		e := effect{kind: effAnnounce, r: r, announce: r.announceKey(), mac: mac, vips: byDev[dev],
+			annCfg: linux.AnnounceConfig{Repeat: a.Repeat, Delay: a.Delay, Refresh: a.Refresh}}
+		if dev != r.addrDevice() {
+			e.announce.Interface, e.mac = dev, nil
+		}
+		r.l.emit(e)
+	}
+}
+
+// devAnnounceKeys returns the announcement jobs of the VIPs on other
+// devices than the router's (announce).
+func (r *vr) devAnnounceKeys() []linux.AnnounceKey {
+	var keys []linux.AnnounceKey
+	for _, v := range r.cfg.VIPs() {
+		if d := r.cfg.AddrOpts[v].Dev; d != "" && d != r.addrDevice() {
+			k := r.announceKey()
+			k.Interface = d
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }
 
 // transitioned records a state change on the loop (status reads it there)
@@ -774,6 +815,10 @@ func (d *Daemon) apply(e effect) {
 			if err := d.addrs.Remove(x.dev, x.p); err != nil {
 				r.logger().Error("remove address", "address", x.p, "dev", x.dev, "err", err)
 			}
+		}
+	case effStopAnnounce:
+		for _, k := range e.annKeys {
+			d.announcer.Stop(k)
 		}
 	case effAddRoutes:
 		addRoutes(d.routes, e.routes, e.rules, r.logger())

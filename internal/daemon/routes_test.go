@@ -10,6 +10,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 	"govrrp/vrrp"
 )
 
@@ -251,6 +252,16 @@ func TestDaemonExtraAddresses(t *testing.T) {
 	if !slices.Equal(listed, []netip.Addr{vipOf(1), onDev.Addr()}) {
 		t.Fatalf("the advert lists %v", listed)
 	}
+	// Each VIP announced on its device; never the excluded address.
+	fn.ann.mu.Lock()
+	jobs := fmt.Sprint(fn.ann.jobs)
+	okAnn := len(fn.ann.jobs) == 2 &&
+		slices.Equal(fn.ann.jobs[linux.AnnounceKey{Interface: "eth0", VRID: 1}], []netip.Addr{vipOf(1)}) &&
+		slices.Equal(fn.ann.jobs[linux.AnnounceKey{Interface: "eth1", VRID: 1}], []netip.Addr{onDev.Addr()})
+	fn.ann.mu.Unlock()
+	if !okAnn {
+		t.Fatalf("announcements %s", jobs)
+	}
 	// A reload trading the excluded address for another: in place.
 	excl2 := netip.MustParsePrefix("10.78.8.8/24")
 	c2 := c
@@ -271,6 +282,11 @@ func TestDaemonExtraAddresses(t *testing.T) {
 	}
 	if n := fn.addrs.count(); n != 0 {
 		t.Fatalf("%d addresses left at stop", n)
+	}
+	fn.ann.mu.Lock()
+	defer fn.ann.mu.Unlock()
+	if len(fn.ann.jobs) != 0 {
+		t.Fatalf("announcements left at stop: %v", fn.ann.jobs)
 	}
 }
 

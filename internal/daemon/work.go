@@ -31,6 +31,7 @@ const (
 	effRemoveRoutes                          // netlink: withdraw rules, then routes (before the addresses)
 	effAddExtras                             // netlink: install addresses on other devices and excluded ones
 	effRemoveExtras                          // netlink: withdraw them
+	effStopAnnounce                          // stop the announcements of the VIPs on other devices
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -60,7 +61,8 @@ type effect struct {
 	done     chan struct{}
 	routes   []config.Route // effAddRoutes, effRemoveRoutes
 	rules    []config.Rule
-	extras   []extraAddr // effAddExtras, effRemoveExtras
+	extras   []extraAddr         // effAddExtras, effRemoveExtras
+	annKeys  []linux.AnnounceKey // effStopAnnounce
 }
 
 // maxQueued bounds each worker's queue. Past it log lines and events are
