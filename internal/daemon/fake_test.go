@@ -472,7 +472,7 @@ func (f *fakeAnnouncer) Stop(k linux.AnnounceKey) {
 	delete(f.jobs, k)
 	f.mu.Unlock()
 }
-func (f *fakeAnnouncer) Close()                 {}
+func (f *fakeAnnouncer) Close() {}
 
 func (f *fakeNet) sock(name string) *fakeSocket {
 	f.mu.Lock()
