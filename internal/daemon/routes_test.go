@@ -311,3 +311,37 @@ func TestAppearedInterfaceKeepsHostExcludedAddress(t *testing.T) {
 		t.Fatalf("the host's address %v was deleted from the interface that appeared", own)
 	}
 }
+
+// A VIP that changes its device, label or scope, or an address that moves
+// between the VIPs and the excluded ones, restarts the router; the rest of
+// these changes are applied in place (issue 13).
+func TestPlaceChangedRestarts(t *testing.T) {
+	a := routerCfg("a", 1, 100, time.Second)
+	x := netip.MustParsePrefix("10.78.7.1/24")
+	withOpts := func(c config.Router, o config.AddrOpts) config.Router {
+		c.Addresses = append(slices.Clone(c.Addresses), x)
+		c.AddrOpts = map[netip.Addr]config.AddrOpts{x.Addr(): o}
+		return c
+	}
+	excluded := a
+	excluded.Excluded = []netip.Prefix{x}
+	plain := a
+	plain.Addresses = append(slices.Clone(a.Addresses), x)
+	for _, tc := range []struct {
+		name    string
+		from    config.Router
+		to      config.Router
+		restart bool
+	}{
+		{"dev VIP added", a, withOpts(a, config.AddrOpts{Dev: "eth1"}), false},
+		{"excluded added", a, excluded, false},
+		{"dev changed", withOpts(a, config.AddrOpts{Dev: "eth1"}), withOpts(a, config.AddrOpts{Dev: "eth2"}), true},
+		{"label added", plain, withOpts(a, config.AddrOpts{Label: "eth0:v"}), true},
+		{"VIP to excluded", plain, excluded, true},
+		{"excluded to VIP", excluded, plain, true},
+	} {
+		if got := needsRestart(tc.from, tc.to); got != tc.restart {
+			t.Errorf("%s: needsRestart = %v, want %v", tc.name, got, tc.restart)
+		}
+	}
+}
