@@ -806,7 +806,11 @@ func (d *Daemon) apply(e effect) {
 		}
 	case effAddExtras:
 		for _, x := range e.extras {
-			if err := d.addrs.AddWith(x.dev, x.p, x.label, x.scope); err != nil {
+			add := func() error { return d.addrs.AddWith(x.dev, x.p, x.label, x.scope) }
+			if x.noSource {
+				add = func() error { return d.addrs.AddNoSource(x.dev, x.p) }
+			}
+			if err := add(); err != nil {
 				r.logger().Error("install address", "address", x.p, "dev", x.dev, "err", err)
 			}
 		}
@@ -960,6 +964,7 @@ type extraAddr struct {
 	dev          string
 	p            netip.Prefix
 	label, scope string
+	noSource     bool // an IPv6 VIP of a router with Accept_Mode false: AddNoSource, as the others
 }
 
 // extras returns the router's extra addresses as configured. An owner's
@@ -977,7 +982,9 @@ func (r *vr) extras() []extraAddr {
 	if !r.ownsAddresses() {
 		for _, p := range r.cfg.Addresses {
 			if _, ok := r.cfg.AddrOpts[p.Addr()]; ok {
-				out = append(out, x(p))
+				e := x(p)
+				e.noSource = p.Addr().Is6() && !r.cfg.Accept && !r.cfg.Owner()
+				out = append(out, e)
 			}
 		}
 	}

@@ -345,3 +345,24 @@ func TestPlaceChangedRestarts(t *testing.T) {
 		}
 	}
 }
+
+// An IPv6 VIP on another device of a router with Accept_Mode false is
+// never a source, as its other VIPs [5798-6.4.3-f]; an excluded address is
+// not a VIP: installed as it is.
+func TestExtraNoSource(t *testing.T) {
+	r := &vr{cfg: routerCfg("a", 1, 100, time.Second)}
+	v6 := netip.MustParsePrefix("fd77:7::1/64")
+	ex := netip.MustParsePrefix("fd77:8::1/64")
+	r.cfg.Addresses = append(r.cfg.Addresses, v6)
+	r.cfg.Excluded = []netip.Prefix{ex}
+	r.cfg.AddrOpts = map[netip.Addr]config.AddrOpts{v6.Addr(): {Dev: "eth1"}}
+	want := []extraAddr{{dev: "eth1", p: v6, noSource: true}, {dev: "eth0", p: ex}}
+	if got := r.extras(); !slices.Equal(got, want) {
+		t.Fatalf("extras %+v, want %+v", got, want)
+	}
+	r.cfg.Accept = true
+	want[0].noSource = false
+	if got := r.extras(); !slices.Equal(got, want) {
+		t.Fatalf("accept: extras %+v, want %+v", got, want)
+	}
+}
