@@ -85,7 +85,8 @@ func newFake() *fakeBackend {
 		Priority: 150, EffectivePriority: 100, Master: "10.77.1.2", MasterPriority: 120,
 		AdvertIntervalMS: 1000, MasterDownMS: 3609.375, Since: t0.Add(-3 * time.Second),
 		Addresses: []string{"10.77.1.254/24"}, Accept: true,
-		TwoOwners: &api.Conflict{Episodes: 1, Peers: []string{"10.77.1.1", "10.77.1.3"}, Since: t0.Add(-20 * time.Minute)},
+		TwoOwners:       &api.Conflict{Episodes: 1, Peers: []string{"10.77.1.1", "10.77.1.3"}, Since: t0.Add(-20 * time.Minute)},
+		VersionMismatch: &api.VersionMismatch{Active: true, Episodes: 1, Peer: "10.77.1.9", PeerVersion: 3, Version: 2, Since: t0.Add(-2 * time.Second)},
 	}
 	down := api.RouterStatus{
 		Name: "down", Interface: "eth2", VRID: 60, Family: "ipv4", Version: 3, State: "Fault", V2Compat: true, FaultReason: "interface-missing",

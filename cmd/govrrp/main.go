@@ -7,6 +7,7 @@
 //	govrrp [-s PATH] watch [--history N]      live events
 //	govrrp [-s PATH] reload [--json]          make govrrpd reread its configuration
 //	govrrp validate [--no-host] [FILE]        check a configuration file offline
+//	govrrp import keepalived FILE [-o OUT]  translate a keepalived.conf
 //	govrrp decode [--summary] FILE            decode the VRRP packets of a capture
 //	govrrp simulate [FLAGS] [-f FILE]         run a failover scenario in the simulator
 //	govrrp version                            print the version
@@ -65,6 +66,7 @@ func init() {
 		{"watch", "print govrrpd's events as they happen", watchUsage, runWatch},
 		{"reload", "make govrrpd reread its configuration", reloadUsage, runReload},
 		{"validate", "check a configuration file without touching the network", validateUsage, local(runValidate)},
+		{"import", "translate a keepalived configuration into a govrrpd one", importUsage, local(runImport)},
 		{"decode", "decode the VRRP packets of a pcap or pcapng capture", decodeUsage, local(runDecode)},
 		{"simulate", "run a failover scenario in the simulator: what happens if...", simulateUsage, local(runSimulate)},
 		{"version", "print the version", "Usage: govrrp version\n", local(runVersion)},

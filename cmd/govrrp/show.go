@@ -17,8 +17,8 @@ const showUsage = `Usage: govrrp [-s PATH] show [--json] NAME
 
 Prints everything govrrpd knows about the virtual router NAME (govrrp status
 lists the names): its state and why it got there, priorities, the master it
-hears, split brains and duplicate owners it has seen (Conflicts, shown
-once there was one), the timers in use (Master_Down_Interval, Skew_Time), addresses and
+hears, split brains, duplicate owners and peers on the other VRRP version
+it has seen (Conflicts, shown once there was one), the timers in use (Master_Down_Interval, Skew_Time), addresses and
 options, tracked objects (failed ones marked FAILED), counters, discarded
 adverts by reason (most first; reasons with none left out), the last
 state transitions, and what its interface dropped for no router at all:
@@ -163,13 +163,16 @@ func showDetail(w io.Writer, r api.RouterDetail) error {
 		d.kv("priority", "%d", r.MasterPriority)
 	}
 
-	if r.SplitBrain != nil || r.TwoOwners != nil {
+	if r.SplitBrain != nil || r.TwoOwners != nil || r.VersionMismatch != nil {
 		d.section("Conflicts")
 		if c := r.SplitBrain; c != nil {
 			d.kv("split brain", "%s", conflictLine("another Master", c))
 		}
 		if c := r.TwoOwners; c != nil {
 			d.kv("two owners", "%s", conflictLine("priority 255", c))
+		}
+		if v := r.VersionMismatch; v != nil {
+			d.kv("version mismatch", "%s", versionMismatchLine(v))
 		}
 	}
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"govrrp/internal/api"
 )
@@ -44,7 +45,9 @@ table follows, one row per interface and family:
 
 Below the table, a line for each router that has heard another Master
 while Master (a split brain) or, not being the owner, two owners (priority
-255 from two addresses): "NOW" while it lasts, then when the latest began.
+255 from two addresses), or adverts for its VRID from a peer on the other
+VRRP version only (a version mismatch: neither hears the other, so both
+can be Master): "NOW" while it lasts, then when the latest began.
 
   --json      print a JSON array of router objects for scripts (name,
               interface, vrid, family, version, state, fault_reason,
@@ -52,7 +55,8 @@ while Master (a split brain) or, not being the owner, two owners (priority
               advert_interval_ms, master_down_interval_ms, since,
               addresses, vmac, accept, unicast, v2_compat when set, and
               split_brain and two_owners once seen: active, episodes,
-              peers, since)
+              peers, since; version_mismatch once seen: active,
+              episodes, peer, peer_version, version, since)
   -s PATH     govrrpd's control socket (see govrrp help)
 
 Exit status: 0 done, 1 govrrpd cannot be reached (the message says why),
@@ -142,8 +146,24 @@ func statusTable(w io.Writer, routers []api.RouterStatus) error {
 				}
 			}
 		}
+		if v := r.VersionMismatch; v != nil {
+			if _, err := fmt.Fprintf(w, "%s: version mismatch %s\n", r.Name, versionMismatchLine(v)); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
+}
+
+// versionMismatchLine summarises a peer heard on the other VRRP version:
+// "NOW: 10.77.1.9 sends VRRPv3, this router VRRPv2 (1 episode, the latest
+// began 14:02:03.120)".
+func versionMismatchLine(v *api.VersionMismatch) string {
+	now := ""
+	if v.Active {
+		now = "NOW: "
+	}
+	return fmt.Sprintf("%s%s sends VRRPv%d, this router VRRPv%d (%s)", now, v.Peer, v.PeerVersion, v.Version, episodes(v.Episodes, v.Since))
 }
 
 // conflictLine summarises a split brain or two owners: "split brain NOW
@@ -153,11 +173,16 @@ func conflictLine(what string, c *api.Conflict) string {
 	if c.Active {
 		now = " NOW"
 	}
-	episodes := "1 episode"
-	if c.Episodes != 1 {
-		episodes = fmt.Sprintf("%d episodes", c.Episodes)
+	return fmt.Sprintf("%s%s with %s (%s)", what, now, strings.Join(c.Peers, " and "), episodes(c.Episodes, c.Since))
+}
+
+// episodes is "2 episodes, the latest began 14:02:03.120".
+func episodes(n uint64, since time.Time) string {
+	s := "1 episode"
+	if n != 1 {
+		s = fmt.Sprintf("%d episodes", n)
 	}
-	return fmt.Sprintf("%s%s with %s (%s, the latest began %s)", what, now, strings.Join(c.Peers, " and "), episodes, stamp(c.Since))
+	return s + ", the latest began " + stamp(since)
 }
 
 // versionText is the VRRP version, "3+2" (sep "+") or "3+v2" (sep "+v")

@@ -70,6 +70,11 @@ func TestValidateGolden(t *testing.T) {
 		{"validate-missing", []string{"validate", filepath.Join("testdata", "missing.yaml")}, 1},
 		{"validate-two-files", []string{"validate", "a.yaml", "b.yaml"}, 2},
 		{"validate-v2compat", []string{"validate", "--no-host", filepath.Join("testdata", "v2compat.yaml")}, 0}, // shown as v3+v2 [5798-8.4.2-b]
+		// An IPv6 list without a link-local address: a warning, with or
+		// without the host checks, and an error under strict [E8300].
+		{"validate-v6-global", []string{"validate", "--no-host", filepath.Join("testdata", "v6global.yaml")}, 0},
+		{"validate-v6-global-host", []string{"validate", filepath.Join("testdata", "v6global.yaml")}, 0},
+		{"validate-v6-global-strict", []string{"validate", "--no-host", filepath.Join("testdata", "v6global-strict.yaml")}, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCmd(tc.args...)

@@ -41,6 +41,22 @@ type RouterStatus struct {
 	// V2Compat: a VRRPv3 router in the VRRPv2/v3 interoperation mode
 	// (v2_compat), sending and hearing both versions [5798-8.4.2-b].
 	V2Compat bool `json:"v2_compat,omitempty"`
+	// VersionMismatch: adverts for this VRID heard on the other VRRP
+	// version from a peer that sends none on ours; the two cannot hear
+	// each other and both become Master. Absent until the first episode.
+	VersionMismatch *VersionMismatch `json:"version_mismatch,omitempty"`
+}
+
+// VersionMismatch is what a router has seen of a peer on the other VRRP
+// version (2 against 3). An episode ends when the peer has been quiet for
+// three of its advert intervals.
+type VersionMismatch struct {
+	Active      bool      `json:"active"`   // an episode is running now
+	Episodes    uint64    `json:"episodes"` // since the router started
+	Peer        string    `json:"peer"`     // of the latest episode
+	PeerVersion uint8     `json:"peer_version"`
+	Version     uint8     `json:"version"` // ours
+	Since       time.Time `json:"since"`   // when the latest episode began
 }
 
 // Conflict is what a router has seen of a conflict on its LAN: more

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -56,7 +57,15 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 			p.fail(at("version"), "write `version: 3` (VRRPv2 is IPv4 only)", "a VRRPv2 router cannot carry IPv6 addresses")
 		}
 		if !r.Addresses[0].Addr().IsLinkLocalUnicast() {
-			p.fail(addrNodes[0], fmt.Sprintf("put the virtual link-local address first, e.g. fe80::%x:%x", r.VRID, r.VRID), "an IPv6 address list must start with the virtual link-local address (RFC 9568 §5.2.9)")
+			// RFC 9568 §5.2.9 [E8300]; keepalived accepts such a list and
+			// FRR never sends a link-local one, so outside strict the list
+			// is sent as written, as the receive side takes it [IMPL-8].
+			fix := fmt.Sprintf("put the virtual link-local address first, e.g. fe80::%x:%x", r.VRID, r.VRID)
+			if r.Strict {
+				p.fail(addrNodes[0], fix, "an IPv6 address list must start with the virtual link-local address (RFC 9568 §5.2.9)")
+			} else {
+				p.warn(addrNodes[0], fix+" (peers that check it, e.g. with `strict: true`, drop these adverts); sent as written", "the IPv6 address list does not start with a link-local address (RFC 9568 §5.2.9)")
+			}
 		}
 	}
 	if r.Name == "" {
@@ -88,6 +97,19 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 	}
 	if r.AuthType != vrrp.AuthPassword && r.AuthPassword != "" {
 		p.fail(at("auth"), "add `type: pass`", "a password without `type: pass` would not be sent")
+	}
+	if src := r.UnicastSource; set["unicast_source"] != nil && src.IsValid() {
+		n := set["unicast_source"]
+		switch {
+		case len(r.UnicastPeers) == 0:
+			p.fail(n, "add `unicast_peers: [...]`, or remove it (multicast adverts leave from the interface's own address)", "unicast_source without unicast_peers")
+		case vrrp.FamilyOf(src) != r.Family:
+			p.fail(n, "write an address of the interface in the addresses' family", "unicast_source %v is not %v", src, r.Family)
+		case src.Zone() != "" || src.IsMulticast() || src.IsUnspecified() || src.IsLoopback():
+			p.fail(n, "write one of the interface's own unicast addresses, without a %zone", "unicast_source %v cannot be the source of adverts", src)
+		case slices.Contains(r.VIPs(), src):
+			p.fail(n, "write an address of the interface that is not virtual: a Backup has no VIP to send from", "unicast_source %v is one of the router's virtual addresses", src)
+		}
 	}
 	for i, peer := range r.UnicastPeers {
 		if vrrp.FamilyOf(peer) != r.Family {

@@ -25,6 +25,9 @@ type Config struct {
 	Scripts       map[string]Script
 
 	KeyPos map[string]Pos // where each top-level key written is (value position)
+	// Warnings are what Parse accepted but reports: each run (validate,
+	// start, reload) shows them with the host's (LoadAndCheck).
+	Warnings []*Error
 }
 
 func (c *Config) posOf(key string) Pos {
@@ -55,6 +58,7 @@ type Router struct {
 	VMAC           bool
 	Checksum       vrrp.ChecksumForm
 	UnicastPeers   []netip.Addr
+	UnicastSource  netip.Addr // source of unicast adverts (keepalived unicast_src_ip); zero: the interface's
 	AuthType       vrrp.AuthType
 	AuthPassword   string
 	Addresses      []netip.Prefix
@@ -70,6 +74,7 @@ type Router struct {
 	// excluded addresses written as mappings with them (nil: none).
 	AddrOpts map[netip.Addr]AddrOpts
 	Rules    []Rule // installed while Master (routes.go)
+	Hooks    KeepalivedHooks
 
 	Pos    Pos            // where the router's entry starts, for messages about it
 	KeyPos map[string]Pos // where each key written for it is (value position); "addresses[i]" for each address
@@ -125,6 +130,15 @@ func (r *Router) VIPs() []netip.Addr {
 type Track struct {
 	Interfaces []TrackItem
 	Scripts    []TrackItem
+	Files      []TrackFile
+}
+
+// TrackFile is keepalived's track_file: the file holds an integer V; with
+// Weight 0 the router is in Fault while V is not 0, otherwise V*Weight is
+// added to the priority (internal/track.FileContribution).
+type TrackFile struct {
+	Path   string
+	Weight int
 }
 
 // TrackItem is a tracked interface or script. Weight 0 means Fault while it
@@ -132,6 +146,14 @@ type Track struct {
 type TrackItem struct {
 	Name   string
 	Weight int
+}
+
+// KeepalivedHooks are keepalived's notify forms, each a list of argv:
+// notify_master, notify_backup, notify_fault and notify_stop run unchanged on
+// entering that state; notify_keepalived (keepalived's generic notify) with
+// TYPE NAME STATE PRIORITY appended. Routers and sync groups both have them.
+type KeepalivedHooks struct {
+	Master, Backup, Fault, Stop, Generic [][]string
 }
 
 // Announce configures gratuitous ARP / unsolicited NA bursts.
@@ -149,6 +171,10 @@ type Script struct {
 	Rise     int
 	Fall     int
 	Pos      Pos // where its exec is written
+	// User, Group: run as them (keepalived's script user); the IDs are
+	// resolved when the file is read, so an unknown name is refused then.
+	User, Group string
+	UID, GID    uint32 // meaningful when User or Group is set
 }
 
 // Pos is a place in the configuration file.

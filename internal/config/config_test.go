@@ -95,7 +95,13 @@ func TestParseErrors(t *testing.T) {
 		{"v3 interval too long", base + "    advert_interval: 41s\n", "c.yaml:5:22: advert_interval 41s is not a VRRPv3 interval", ""},
 		{"v2 fractional interval", base + "    version: 2\n    advert_interval: 1500ms\n", "c.yaml:6:22: advert_interval 1.5s: VRRPv2 counts in whole seconds", "write whole seconds, e.g. 2s"},
 		{"v2 with IPv6", "routers:\n  - interface: eth0\n    vrid: 5\n    version: 2\n    addresses: [fe80::5, fd77::5]\n", "c.yaml:4:14: a VRRPv2 router cannot carry IPv6 addresses", "version: 3"},
-		{"IPv6 first not link-local", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fe80::5]\n", "c.yaml:4:17: an IPv6 address list must start with the virtual link-local", "fe80::"},
+		// Outside strict only a warning: TestParseWarnings [E8300].
+		{"IPv6 first not link-local, strict", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fe80::5]\n    strict: true\n", "c.yaml:4:17: an IPv6 address list must start with the virtual link-local", "fe80::"},
+		{"unicast_source without peers", base + "    unicast_source: 10.77.0.1\n", "c.yaml:5:21: unicast_source without unicast_peers", "unicast_peers: [...]"},
+		{"unicast_source other family", base + "    unicast_peers: [10.77.0.2]\n    unicast_source: fd77::1\n", "c.yaml:6:21: unicast_source fd77::1 is not ipv4", "addresses' family"},
+		{"unicast_source a VIP", base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.254\n", "c.yaml:6:21: unicast_source 10.77.0.254 is one of the router's virtual addresses", "a Backup has no VIP"},
+		{"unicast_source multicast", base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 224.0.0.18\n", "c.yaml:6:21: unicast_source 224.0.0.18 cannot be the source", ""},
+		{"unicast_source not an address", base + "    unicast_peers: [10.77.0.2]\n    unicast_source: eth0\n", "c.yaml:6:21: \"eth0\" is not an IP address", ""},
 		{"mixed families", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.254/24, fd77::1]\n", "c.yaml:4:33: fd77::1 is not ipv4", "one router per family"},
 		{"duplicate address", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.254/24, 10.77.0.254]\n", "c.yaml:4:33: 10.77.0.254 is listed twice", ""},
 		{"bad address", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.300]\n", "c.yaml:4:17: \"10.77.0.300\" is not an IP address", ""},
@@ -146,6 +152,15 @@ func TestParseErrors(t *testing.T) {
 		{"file too large", base + "#" + strings.Repeat("x", MaxFileSize) + "\n", "c.yaml:1:1: the file is larger than 4 MiB", ""},
 		{"alias bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n" + aliasLevels(6) + base, "c.yaml:1:1: YAML aliases add more than 100000 nodes", "fewer aliases"},
 		{"refresh too fast", base + "    announce: {refresh: 100ms}\n", "c.yaml:5:25: refresh 100ms would flood", ""},
+		// keepalived's forms (issue 13).
+		{"script unknown user", base + "scripts:\n  chk: {exec: [/bin/true], user: no-such-user-x}\n", "c.yaml:6:34: unknown user \"no-such-user-x\"", "exists on this host"},
+		{"script unknown group", base + "scripts:\n  chk: {exec: [/bin/true], group: no-such-group-x}\n", "c.yaml:6:35: unknown group \"no-such-group-x\"", "exists on this host"},
+		{"script user root", base + "scripts:\n  chk: {exec: [/bin/true], user: root, group: root}\n", "", ""},
+		{"relative notify_master", base + "    notify_master: [up.sh]\n", "c.yaml:5:21: notify command \"up.sh\" is not an absolute path", "absolute path"},
+		{"notify_keepalived argv", base + "    notify_keepalived: [[/bin/logger, -t, ka]]\n", "", ""},
+		{"track file relative", base + "    track: {files: [{path: drain}]}\n", "c.yaml:5:28: tracked file \"drain\" is not an absolute path", "absolute"},
+		{"track file without path", base + "    track: {files: [{weight: 2}]}\n", "c.yaml:5:21: tracked file without a path", "path:"},
+		{"track file weight", base + "    track: {files: [{path: /run/d, weight: 300}]}\n", "c.yaml:5:44: 300 is out of range -254..254", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Parse("c.yaml", []byte(tc.yaml))
@@ -181,6 +196,42 @@ func aliasLevels(levels int) string {
 }
 
 // All problems of a file are reported at once, in file order.
+// What the file may say but is worth a word: an IPv6 address list without
+// a link-local address first [E8300] is accepted outside strict (keepalived
+// accepts it, FRR never sends one, the receive side warns [IMPL-8]) and
+// reported where it is written; the list is kept as written.
+func TestParseWarnings(t *testing.T) {
+	for _, tc := range []struct {
+		name, yaml string
+		want       []string // file:line:col: and a fragment, per warning
+	}{
+		{"IPv6 without link-local", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fd77::6]\n",
+			[]string{"c.yaml:4:17: the IPv6 address list does not start with a link-local address"}},
+		{"IPv6 link-local not first", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fd77::5, fe80::5]\n",
+			[]string{"c.yaml:4:17: the IPv6 address list does not start with a link-local address"}},
+		{"IPv6 link-local first", "routers:\n  - interface: eth0\n    vrid: 5\n    addresses: [fe80::5, fd77::5]\n", nil},
+		{"IPv4", base, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse("c.yaml", []byte(tc.yaml))
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			if len(c.Warnings) != len(tc.want) {
+				t.Fatalf("warnings %v, want %q", c.Warnings, tc.want)
+			}
+			for i, w := range c.Warnings {
+				if !strings.HasPrefix(w.Error(), tc.want[i]) || !strings.Contains(w.Error(), "fe80::5:5") {
+					t.Errorf("warning %q, want %q and the fix", w, tc.want[i])
+				}
+			}
+			if tc.want != nil && c.Routers[0].Addresses[0].Addr().String() != "fd77::5" {
+				t.Errorf("addresses %v, want them as written", c.Routers[0].Addresses)
+			}
+		})
+	}
+}
+
 func TestParseReportsAll(t *testing.T) {
 	_, err := Parse("c.yaml", []byte(base+"    priority: 0\n    preempt: maybe\n"))
 	var errs *Errors
@@ -334,8 +385,14 @@ func TestCheckHost(t *testing.T) {
 		{name: "known control_group", yaml: "control_group: vrrp\n" + base},
 		{name: "missing notify", yaml: base + "    notify: [/opt/hook]\n", warn: "c.yaml:5:13: notify command /opt/hook: not found; install it"},
 		{name: "missing notify in two routers warns once", yaml: base + "    notify: [/opt/hook]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253/24], notify: [/opt/hook]}\n", warn: "c.yaml:5:13: notify command /opt/hook: not found"},
+		{name: "missing notify_master", yaml: base + "    notify_master: [/opt/up]\n", warn: "c.yaml:5:20: notify command /opt/up: not found; install it"},
 		{name: "missing script", yaml: base + "scripts:\n  chk: {exec: [/opt/chk, -q]}\n", warn: `c.yaml:6:15: script "chk": /opt/chk: not found`},
 		{name: "present script", yaml: base + "scripts:\n  chk: {exec: [/bin/true]}\n"},
+		// unicast_source (keepalived unicast_src_ip) is the interface's: else
+		// a warning, as the address may be added later.
+		{name: "unicast_source on the interface", yaml: base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.1\n"},
+		{name: "unicast_source not on the interface", yaml: base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.9\n",
+			warn: "c.yaml:6:21: unicast_source 10.77.0.9 is not an address of eth0: its adverts cannot leave from it (send errors) until it is; add it (ip address add 10.77.0.9 dev eth0)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse("c.yaml", []byte(tc.yaml))
@@ -533,5 +590,38 @@ func TestSystemHost(t *testing.T) {
 		if err := (System{}).Executable(path); fmt.Sprint(err) != cmp.Or(want, "<nil>") {
 			t.Errorf("Executable(%s) = %v, want %s", path, err, want)
 		}
+	}
+}
+
+// keepalived's hook forms, track files (weight 1 by default, as keepalived's
+// track_file) and a script's user and group are read (issue 13).
+func TestParseKeepalivedForms(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base+`    notify_master: [/bin/up]
+    notify_backup: [[/bin/state, backup]]
+    notify_fault: [/bin/f]
+    notify_stop: [/bin/s]
+    notify_keepalived: [/bin/ka]
+    track: {files: [{path: /run/drain}, {path: /run/w, weight: -10}]}
+scripts:
+  chk: {exec: [/bin/true], user: root}
+  chk2: {exec: [/bin/true], group: root}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Routers[0]
+	want := KeepalivedHooks{Master: [][]string{{"/bin/up"}}, Backup: [][]string{{"/bin/state", "backup"}},
+		Fault: [][]string{{"/bin/f"}}, Stop: [][]string{{"/bin/s"}}, Generic: [][]string{{"/bin/ka"}}}
+	if !reflect.DeepEqual(r.Hooks, want) {
+		t.Errorf("hooks %+v, want %+v", r.Hooks, want)
+	}
+	if f := r.Track.Files; !reflect.DeepEqual(f, []TrackFile{{"/run/drain", 1}, {"/run/w", -10}}) {
+		t.Errorf("track files %+v", f)
+	}
+	if s := c.Scripts["chk"]; s.User != "root" || s.UID != 0 || s.GID != 0 {
+		t.Errorf("script chk: %+v", s)
+	}
+	if s := c.Scripts["chk2"]; s.Group != "root" || s.GID != 0 || s.UID != uint32(os.Getuid()) {
+		t.Errorf("script chk2: %+v", s)
 	}
 }

@@ -44,15 +44,20 @@ var ErrNoInterface = errors.New("no such interface")
 // LoadAndCheck is the one way a configuration is accepted: govrrp validate,
 // govrrpd --check, govrrpd's start and every reload call it. It reads and
 // parses path (Load), then, unless h is nil (validate --no-host), checks it
-// against the host (Check). Warnings are what can work later (an interface
+// against the host (Check). Warnings are the file's own (Config.Warnings),
+// then the host's: what can work later (an interface
 // that is not there yet, a hook that is not installed yet); err is what can
 // never work and refuses the file.
 func LoadAndCheck(path string, h Host) (*Config, []*Error, error) {
 	c, err := Load(path)
-	if err != nil || h == nil {
-		return c, nil, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if h == nil {
+		return c, c.Warnings, nil
 	}
 	warns, err := Check(c, h)
+	warns = append(slices.Clip(c.Warnings), warns...)
 	if err != nil {
 		return nil, warns, err
 	}
@@ -154,6 +159,13 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 					}
 				}
 			}
+			if src := r.UnicastSource; src.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == src }) {
+				warnings = append(warnings, &Error{
+					Pos:  r.PosOf("unicast_source"),
+					What: fmt.Sprintf("unicast_source %v is not an address of %s: its adverts cannot leave from it (send errors) until it is", src, r.Interface),
+					Fix:  fmt.Sprintf("add it (ip address add %v dev %s), or write one of the interface's addresses", src, r.Interface),
+				})
+			}
 			if n := AdvertSize(r); ifi.MTU > 0 && n > ifi.MTU {
 				errs.add(&Error{
 					Pos:  r.PosOf("addresses"),
@@ -162,13 +174,21 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 				})
 			}
 		}
-		for _, argv := range r.Notify {
-			if checked[argv[0]] {
-				continue // one warning per command, not per router
-			}
-			checked[argv[0]] = true
-			if xerr := h.Executable(argv[0]); xerr != nil {
-				warnings = append(warnings, &Error{Pos: r.PosOf("notify"), What: clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
+		for _, hooks := range []struct {
+			key   string
+			argvs [][]string
+		}{
+			{"notify", r.Notify}, {"notify_master", r.Hooks.Master}, {"notify_backup", r.Hooks.Backup},
+			{"notify_fault", r.Hooks.Fault}, {"notify_stop", r.Hooks.Stop}, {"notify_keepalived", r.Hooks.Generic},
+		} {
+			for _, argv := range hooks.argvs {
+				if checked[argv[0]] {
+					continue // one warning per command, not per router
+				}
+				checked[argv[0]] = true
+				if xerr := h.Executable(argv[0]); xerr != nil {
+					warnings = append(warnings, &Error{Pos: r.PosOf(hooks.key), What: clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
+				}
 			}
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/user"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -53,12 +55,14 @@ func Parse(file string, data []byte) (*Config, error) {
 	if p.errs.Len() > 0 {
 		return nil, &p.errs
 	}
+	c.Warnings = p.warns
 	return c, nil
 }
 
 type parser struct {
-	file string
-	errs Errors
+	file  string
+	errs  Errors
+	warns []*Error // accepted, but worth saying (Config.Warnings)
 	// routerKeys holds, per router, the value node of each key written, so
 	// cross-field checks can point at the right line and know what was
 	// explicit (checksum on a VRRPv2 router is an error, its default is not).
@@ -72,6 +76,11 @@ func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, 
 
 func (p *parser) fail(n *yaml.Node, fix, format string, args ...any) {
 	p.errs.add(&Error{Pos: p.pos(n), What: clip(fmt.Sprintf(format, args...)), Fix: clip(fix)})
+}
+
+// warn records what the file may say but probably should not.
+func (p *parser) warn(n *yaml.Node, fix, format string, args ...any) {
+	p.warns = append(p.warns, &Error{Pos: p.pos(n), What: clip(fmt.Sprintf(format, args...)), Fix: clip(fix)})
 }
 
 func (p *parser) failAt(line int, fix, what string) {
@@ -339,6 +348,10 @@ func (p *parser) router(n *yaml.Node) Router {
 			if p.oneOf(v, "pseudo-header", "plain") == "plain" {
 				r.Checksum = vrrp.ChecksumPlain
 			}
+		case "unicast_source":
+			if addr, ok := p.addr(v); ok {
+				r.UnicastSource = addr
+			}
 		case "unicast_peers":
 			for _, a := range p.seq(v, "routers[].unicast_peers") {
 				if addr, ok := p.addr(a); ok {
@@ -383,11 +396,13 @@ func (p *parser) router(n *yaml.Node) Router {
 			}
 		case "track":
 			p.mapping(v, "routers[].track", func(k, v *yaml.Node) {
-				items := p.trackItems(v, "routers[].track."+k.Value)
-				if k.Value == "interfaces" {
-					r.Track.Interfaces = items
-				} else {
-					r.Track.Scripts = items
+				switch k.Value {
+				case "interfaces":
+					r.Track.Interfaces = p.trackItems(v, "routers[].track.interfaces")
+				case "scripts":
+					r.Track.Scripts = p.trackItems(v, "routers[].track.scripts")
+				case "files":
+					r.Track.Files = p.trackFiles(v, "routers[].track.files")
 				}
 			})
 		case "announce":
@@ -409,11 +424,9 @@ func (p *parser) router(n *yaml.Node) Router {
 		case "rules":
 			r.Rules = p.rules(v)
 		case "notify":
-			for _, item := range p.seq(v, "routers[].notify") {
-				if argv := p.argv(item, "notify command"); argv != nil {
-					r.Notify = append(r.Notify, argv)
-				}
-			}
+			r.Notify = p.argvs(v, "routers[].notify")
+		default:
+			p.keepalivedHook(&r.Hooks, k.Value, v, "routers[]")
 		}
 	})
 	r.KeyPos = make(map[string]Pos, len(set)+len(addrNodes))
@@ -455,9 +468,85 @@ func (p *parser) trackItems(n *yaml.Node, path string) []TrackItem {
 	return out
 }
 
+// argvs reads a list of commands (see argv).
+func (p *parser) argvs(n *yaml.Node, path string) [][]string {
+	var out [][]string
+	for _, item := range p.seq(n, path) {
+		if argv := p.argv(item, "notify command"); argv != nil {
+			out = append(out, argv)
+		}
+	}
+	return out
+}
+
+// keepalivedHook reads key (notify_master ... notify_keepalived) into h, if it
+// is one; path is the mapping holding it, for the schema's key names.
+func (p *parser) keepalivedHook(h *KeepalivedHooks, key string, v *yaml.Node, path string) bool {
+	dst := map[string]*[][]string{
+		"notify_master": &h.Master, "notify_backup": &h.Backup, "notify_fault": &h.Fault,
+		"notify_stop": &h.Stop, "notify_keepalived": &h.Generic,
+	}[key]
+	if dst == nil {
+		return false
+	}
+	*dst = p.argvs(v, path+"."+key)
+	return true
+}
+
+// trackFiles reads keepalived track_file entries: {path, weight}; the weight
+// defaults to 1, as keepalived's.
+func (p *parser) trackFiles(n *yaml.Node, path string) []TrackFile {
+	var out []TrackFile
+	for _, item := range p.seq(n, path) {
+		t := TrackFile{Weight: 1}
+		var pathNode *yaml.Node
+		p.mapping(item, path+"[]", func(k, v *yaml.Node) {
+			switch k.Value {
+			case "path":
+				t.Path, pathNode = p.str(v), v
+			case "weight":
+				t.Weight = p.integer(v, -254, 254, "write -254..254; 0 means Fault while the file holds a value other than 0")
+			}
+		})
+		switch {
+		case item.Kind != yaml.MappingNode:
+		case pathNode == nil:
+			p.fail(item, "add `path: /run/...`", "tracked file without a path")
+		case !filepath.IsAbs(t.Path):
+			p.fail(pathNode, "write an absolute path", "tracked file %q is not an absolute path", t.Path)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// runAs resolves a script's user and group, as keepalived's `user USER
+// [GROUP]`: the user's own group unless a group is named.
+func (p *parser) runAs(s *Script, userNode, groupNode *yaml.Node) {
+	if userNode != nil {
+		u, err := user.Lookup(s.User)
+		if err != nil {
+			p.fail(userNode, "write a user that exists on this host (see /etc/passwd)", "unknown user %q", s.User)
+			return
+		}
+		uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+		gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+		s.UID, s.GID = uint32(uid), uint32(gid)
+	}
+	if groupNode != nil {
+		g, err := user.LookupGroup(s.Group)
+		if err != nil {
+			p.fail(groupNode, "write a group that exists on this host (see /etc/group)", "unknown group %q", s.Group)
+			return
+		}
+		gid, _ := strconv.ParseUint(g.Gid, 10, 32)
+		s.GID = uint32(gid)
+	}
+}
+
 func (p *parser) script(k, n *yaml.Node) Script {
 	s := Script{Interval: DefaultScriptInterval, Timeout: DefaultScriptTimeout, Rise: 1, Fall: 1}
-	var timeoutNode *yaml.Node
+	var timeoutNode, userNode, groupNode *yaml.Node
 	p.mapping(n, "scripts.*", func(key, v *yaml.Node) {
 		switch key.Value {
 		case "exec":
@@ -470,8 +559,14 @@ func (p *parser) script(k, n *yaml.Node) Script {
 			s.Rise = p.integer(v, 1, 100, "write 1..100")
 		case "fall":
 			s.Fall = p.integer(v, 1, 100, "write 1..100")
+		case "user":
+			s.User, userNode = p.str(v), v
+		case "group":
+			s.Group, groupNode = p.str(v), v
 		}
 	})
+	s.UID, s.GID = uint32(os.Getuid()), uint32(os.Getgid()) // the daemon's, unless named
+	p.runAs(&s, userNode, groupNode)
 	if s.Exec == nil && n.Kind == yaml.MappingNode {
 		p.fail(k, "add `exec: [/path/to/check, args...]`", "script %q has no exec", k.Value)
 	}

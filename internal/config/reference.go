@@ -73,7 +73,8 @@ Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
 - One address family per router; the same VRID may run once per family on an interface.
 - VRRPv2 is IPv4 only, counts the interval in whole seconds, and has no ` + "`checksum`" + `;
   ` + "`auth`" + ` is VRRPv2 only.
-- An IPv6 address list starts with the virtual link-local address (RFC 9568 §5.2.9).
+- An IPv6 address list starts with the virtual link-local address (RFC 9568 §5.2.9): required with
+  ` + "`strict: true`" + `; otherwise a list without one first (keepalived accepts it) is a warning and is sent as written.
 - ` + "`(interface, vrid, family)`" + ` and ` + "`name`" + ` are unique; so is each virtual address, across all routers;
   tracked scripts are defined under ` + "`scripts`" + `.
 - A tracked object with weight 0 puts the router in Fault while it fails; otherwise the effective priority

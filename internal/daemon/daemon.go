@@ -25,6 +25,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/vishvananda/netlink"
@@ -96,6 +97,8 @@ type Daemon struct {
 	// interface's state: the kernel's in production, fakes in unit tests.
 	listen    func(key ifaceKey) (socket, poller, error)
 	linkState func(name string) linux.LinkState
+	// openSender opens a router's own send socket (VMAC, unicast).
+	openSender func(linux.ConnConfig) (sender, error)
 	// watchLinks runs the netlink link watcher (off in unit tests).
 	watchLinks  bool
 	hookTimeout time.Duration
@@ -119,6 +122,7 @@ type Daemon struct {
 	loopRefs map[*loop]int
 	vips     atomic.Pointer[map[netip.Addr]bool]
 	scripts  map[string]*scriptRun
+	files    trackFiles
 	watcher  *linux.LinkWatcher
 	// pending holds routers that cannot run (their interface is missing or
 	// has no address): they wait in Fault, holding nothing, and start when
@@ -199,6 +203,13 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	d.routes = linux.NewRoutes(opts.Netlink)
 	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
 	d.listen = d.listenLinux
+	d.openSender = func(c linux.ConnConfig) (sender, error) {
+		s, err := linux.Listen(c)
+		if err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	d.linkState = func(name string) linux.LinkState { return linux.ReadLinkState(d.nl, name, d.isVIP) }
 	d.watchLinks = true
 	d.setVIPs(cfg)
@@ -267,6 +278,7 @@ func (d *Daemon) Start() error {
 	var errs []error
 	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
+	d.startFiles(d.cfg)
 	if d.watchLinks {
 		if err := d.watch(d.cfg); err != nil {
 			errs = append(errs, err)
@@ -429,7 +441,7 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 	if !ok && from == fsm.Initialize {
 		// As a running router's entering Fault would (one that ran has
 		// told its hooks already: link-down).
-		if p.hooks = newHooks(rc.Notify, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
+		if p.hooks = newHooks(&rc, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
 			if done := d.hooksDone[rc.Name]; done != nil {
 				p.hooks.After(done) // an earlier runner's first (tryStartAfter)
 			}
@@ -463,6 +475,18 @@ func (d *Daemon) unpark(name string, wait bool) {
 		return
 	}
 	delete(d.pending, name)
+	// It leaves Fault as a running router does on shutdown, so its hooks
+	// hear it stop too (keepalived runs notify_stop for every instance).
+	if p.hooks == nil {
+		if p.hooks = newHooks(&p.cfg, d.hookTimeout, d.log.With("router", name)); p.hooks != nil {
+			if done := d.hooksDone[name]; done != nil {
+				p.hooks.After(done)
+			}
+		}
+	}
+	rc := &p.cfg
+	p.hooks.Notify(notify.Event{Router: name, From: fsm.Fault.String(), To: fsm.Initialize.String(), Reason: fsm.ReasonShutdown.String(),
+		Interface: rc.Interface, VRID: rc.VRID, Family: rc.Family.String(), Priority: rc.Priority})
 	switch {
 	case p.hooks == nil:
 	case wait:
@@ -514,6 +538,7 @@ func (d *Daemon) Stop() {
 	}
 	waitScripts := d.stopScripts(nil)
 	_ = d.routes.RemoveAll() // before the addresses they may use as a source
+	d.stopFiles()
 	_ = d.addrs.RemoveAll()
 	d.rec.close() // the addresses are gone: so is the record
 	_ = d.vmacs.RemoveAll()
@@ -767,8 +792,8 @@ func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	if r.cfg.Family == vrrp.IPv6 && r.vmac != nil {
 		return // adverts are sent from the VMAC's own link-local
 	}
-	if !src.IsValid() {
-		return
+	if !src.IsValid() || r.cfg.UnicastSource.IsValid() {
+		return // none, or the configured one: it does not follow the interface
 	}
 	r.l.post(func() {
 		if src == r.send.Source() && src == r.vrrpCfg.Local {
@@ -799,6 +824,10 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 		run.failed.Store(true)
 		d.scripts[name] = run
 		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log}
+		if sc.User != "" || sc.Group != "" {
+			// No supplementary groups: those of the daemon must not follow.
+			s.Cred = &syscall.Credential{Uid: sc.UID, Gid: sc.GID, Groups: []uint32{}}
+		}
 		go func() {
 			defer close(run.done)
 			s.Run(ctx, func(failed bool) {

@@ -82,6 +82,8 @@ func TestNeedsRestart(t *testing.T) {
 		{"version", func(r *config.Router) { r.Version = 2 }, true},
 		{"vmac", func(r *config.Router) { r.VMAC = true }, true},
 		{"unicast", func(r *config.Router) { r.UnicastPeers = []netip.Addr{netip.MustParseAddr("10.77.0.2")} }, true},
+		// The send socket's source (unicast_source): a new socket.
+		{"unicast source", func(r *config.Router) { r.UnicastSource = netip.MustParseAddr("10.77.0.9") }, true},
 		{"becomes owner", func(r *config.Router) { r.Priority = 255 }, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -287,6 +287,12 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 		fn.opened++
 		return s, newFakePoller(s), nil
 	}
+	d.openSender = func(c linux.ConnConfig) (sender, error) {
+		fn.mu.Lock()
+		defer fn.mu.Unlock()
+		fn.senders = append(fn.senders, c)
+		return newFakeSocket(c.Source), nil
+	}
 	d.rec.file = "" // tests that read it set their own
 	d.addrs, d.announcer, d.watchLinks = recordedAddrs{&fn.addrs, d.rec}, &fn.ann, false
 	fn.accept.addrs = &fn.addrs
@@ -303,12 +309,15 @@ type fakeNet struct {
 	mu     sync.Mutex
 	socks  map[ifaceKey]*fakeSocket
 	opened int
-	index  map[string]int // by interface; absent: 2, 0: missing
-	noAddr map[string]bool
-	addrs  fakeAddrs
-	ann    fakeAnnouncer
-	accept fakeAccept // accept_test.go
-	routes fakeRoutes // routes_test.go
+	// senders are the configurations of the routers' own send sockets
+	// (VMAC, unicast), in the order opened.
+	senders []linux.ConnConfig
+	index   map[string]int // by interface; absent: 2, 0: missing
+	noAddr  map[string]bool
+	addrs   fakeAddrs
+	ann     fakeAnnouncer
+	accept  fakeAccept // accept_test.go
+	routes  fakeRoutes // routes_test.go
 }
 
 // setIndex makes interface name exist with index i, or be missing (0), and

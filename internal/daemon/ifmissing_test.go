@@ -402,3 +402,29 @@ func TestFlappingInterfaceQueuesOneRelink(t *testing.T) {
 		return det.State == "Master" && r != nil && r.l.index == 107
 	})
 }
+
+// A router waiting in Fault for its interface stops as a running one does:
+// keepalived runs notify_stop (and its generic notify with STOP) for every
+// instance when it stops, so the waiting router's hooks hear it leave,
+// after its Fault (issue 13).
+func TestWaitingRouterHooksHearStop(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "log")
+	hook := filepath.Join(dir, "hook.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	late := routerCfg("late", 2, 100, 10*time.Millisecond)
+	late.Interface = "vlan7"
+	late.Hooks.Fault, late.Hooks.Stop, late.Hooks.Generic = [][]string{{hook, "fault"}}, [][]string{{hook, "stop"}}, [][]string{{hook, "ka"}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{late}})
+	fn.setIndex("vlan7", 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	d.Stop() // waits for the waiting router's hooks
+	b, _ := os.ReadFile(out)
+	if want := "fault\nka INSTANCE late FAULT 100\nstop\nka INSTANCE late STOP 100\n"; string(b) != want {
+		t.Fatalf("hooks ran:\n%s\nwant:\n%s", b, want)
+	}
+}

@@ -251,7 +251,15 @@ func (l *loop) packet(p *linux.Packet) {
 		if len(p.Payload) > 1 {
 			vrid = p.Payload[1]
 		}
-		l.dropped(vrid, p.IP.Src, err, at)
+		quiet := false
+		if r := l.routers[vrid]; r != nil && err == vrrp.ErrVersion {
+			// Decoded before the version comparison: l.msg holds it
+			// when the version is one a router could run.
+			if v, ok := r.otherVersion(p.Payload); ok {
+				quiet = r.wrongVersion(v, l.msg.Interval, p.IP.Src, at)
+			}
+		}
+		l.dropped(vrid, p.IP.Src, err, at, quiet)
 		return
 	}
 	l.routers[l.msg.VRID].received(&l.msg, res, p.IP.Src, at)
@@ -259,10 +267,11 @@ func (l *loop) packet(p *linux.Packet) {
 
 // dropped counts a datagram that failed a receive check: on its router when
 // the VRID is configured here, else on the interface [5798-7.1-e].
-func (l *loop) dropped(vrid uint8, src netip.Addr, err error, at time.Duration) {
+// quiet: counted but not logged (the version guard reports it).
+func (l *loop) dropped(vrid uint8, src netip.Addr, err error, at time.Duration, quiet bool) {
 	c := vrrp.CheckOf(err)
 	if r := l.routers[vrid]; r != nil {
-		r.discard(c, err, at)
+		r.discard(c, err, at, quiet)
 		return
 	}
 	if c == vrrp.CheckVRID {

@@ -52,7 +52,7 @@ func comparable(c config.Router) config.Router {
 // ownership of its addresses, or an address changes how it is installed.
 func needsRestart(a, b config.Router) bool {
 	return a.Interface != b.Interface || a.VRID != b.VRID || a.Version != b.Version || a.Family != b.Family ||
-		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.Owner() != b.Owner() ||
+		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.UnicastSource != b.UnicastSource || a.Owner() != b.Owner() ||
 		placeChanged(a, b)
 }
 
@@ -163,6 +163,7 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 		}
 	}
 	d.startScripts(cfg)
+	d.startFiles(cfg)
 	d.mu.Unlock()
 
 	for _, u := range update {
@@ -259,9 +260,9 @@ func (r *vr) reconfigure(c config.Router) bool {
 		vc := r.vrrpCfg // only this loop reads it: changed in place
 		vc.Priority, vc.Interval, vc.Addresses, vc.AuthType, vc.AuthData = c.Priority, c.AdvertInterval, c.VIPs(), r.msg.AuthType, r.msg.AuthData
 		vc.Checksum, vc.Strict, vc.V2Compat = c.Checksum, c.Strict, c.V2Compat
-		if !reflect.DeepEqual(old.Notify, c.Notify) {
+		if !reflect.DeepEqual(old.Notify, c.Notify) || !reflect.DeepEqual(old.Hooks, c.Hooks) {
 			oldHooks = r.hooks
-			r.hooks = newHooks(c.Notify, r.d.hookTimeout, r.logger())
+			r.hooks = newHooks(&c, r.d.hookTimeout, r.logger())
 		}
 		r.retrack(c, usable)
 		r.exec(acts)
@@ -323,4 +324,5 @@ func (r *vr) retrack(c config.Router, usable map[string]bool) {
 		}
 		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
 	}
+	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)
 }

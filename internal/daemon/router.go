@@ -63,8 +63,9 @@ type vr struct {
 	sendErrors    uint64
 	masterChanges uint64
 	sendLog       throttle
-	v3OnlyLog     throttle   // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
-	conflicts     *conflicts // split brains and two owners seen (conflict.go)
+	v3OnlyLog     throttle      // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
+	conflicts     *conflicts    // split brains and two owners seen (conflict.go)
+	vg            *versionGuard // peers on the other VRRP version (versionguard.go)
 	// bad is allocated by the first advert that fails a check or carries
 	// a warning: most routers never see one, and at thousands of routers
 	// the counters would be most of their memory.
@@ -240,12 +241,19 @@ func (r *vr) open() (*loop, error) {
 			r.dropping = vips
 		}
 	}
+	if c.UnicastSource.IsValid() {
+		// unicast_source (keepalived unicast_src_ip): unicast adverts
+		// leave from it, IPv6 ones too instead of a link-local, and it
+		// is the address peers know us by: our own adverts, the
+		// tie-break. It does not follow the interface (updateSource).
+		primary = c.UnicastSource
+	}
 	if c.VMAC || len(c.UnicastPeers) > 0 {
 		dev := c.Interface
 		if r.vmac != nil {
 			dev = r.vmac.Name
 		}
-		s, err := linux.Listen(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
+		s, err := d.openSender(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
 		if err != nil {
 			return nil, fmt.Errorf("send socket: %w", err)
 		}
@@ -261,7 +269,7 @@ func (r *vr) open() (*loop, error) {
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict, V2Compat: c.V2Compat,
 	}
-	r.hooks = newHooks(c.Notify, d.hookTimeout, r.logger())
+	r.hooks = newHooks(c, d.hookTimeout, r.logger())
 	if done := d.hooksDone[c.Name]; done != nil && r.hooks != nil {
 		r.hooks.After(done) // its hooks from waiting in Fault first
 	}
@@ -278,6 +286,7 @@ func (r *vr) open() (*loop, error) {
 		}
 		r.tracked = append(r.tracked, track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
+	r.tracked = append(r.tracked, d.fileObjects(c)...)
 	r.linkUp = d.linkState(c.Interface).Usable()
 	return l, nil
 }
@@ -354,6 +363,7 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 		// counters say which VRRPv3 form peers use.
 		r.rxForm[res.Form&1]++
 	}
+	r.heardFrom(src, at)
 	if res.Warnings != 0 {
 		for c := vrrp.Check(0); c < vrrp.NumChecks; c++ {
 			// Warnings are few; find their checks without allocating.
@@ -398,10 +408,14 @@ func warningError(w vrrp.Warnings, c vrrp.Check) error {
 	return nil
 }
 
-// discard counts an advert for this router that failed a receive check.
-func (r *vr) discard(c vrrp.Check, err error, at time.Duration) {
+// discard counts an advert for this router that failed a receive check;
+// quiet when the version guard reports it instead.
+func (r *vr) discard(c vrrp.Check, err error, at time.Duration, quiet bool) {
 	b := r.badAdverts()
 	b.discards[c]++
+	if quiet {
+		return
+	}
 	if n, ok := b.dropLog[c].hit(at, logPeriod); ok {
 		r.l.emit(effect{kind: effLog, r: r, msg: "advert dropped", check: c, err: err, count: n})
 	}
@@ -755,11 +769,11 @@ func (r *vr) setSource(src netip.Addr) {
 
 // newHooks returns the runner of a router's notify hooks, nil when it has
 // none.
-func newHooks(hooks [][]string, timeout time.Duration, log *slog.Logger) *notify.Runner {
-	if len(hooks) == 0 {
-		return nil
-	}
-	return notify.New(hooks, timeout, log)
+func newHooks(c *config.Router, timeout time.Duration, log *slog.Logger) *notify.Runner {
+	return notify.NewHooks(notify.Hooks{
+		Notify: c.Notify, Master: c.Hooks.Master, Backup: c.Hooks.Backup, Fault: c.Hooks.Fault, Stop: c.Hooks.Stop,
+		Keepalived: c.Hooks.Generic, Type: "INSTANCE",
+	}, timeout, log)
 }
 
 // closeHooks lets a notify runner finish its queue, within bounds.
@@ -883,6 +897,8 @@ func (d *Daemon) logEffect(e effect) {
 		r.logger().Warn(e.msg, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
 	case msgV3Only:
 		r.logger().Warn(e.msg, "from", e.src, "count", e.count)
+	case msgVersionMismatch:
+		d.logVersionMismatch(e)
 	default:
 		r.logger().Warn(e.msg, "err", e.err, "count", e.count)
 	}

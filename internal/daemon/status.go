@@ -41,7 +41,7 @@ func (r *vr) status() api.RouterStatus {
 		Master: master, MasterPriority: masterPrio,
 		AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
 		Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
-		V2Compat: c.V2Compat,
+		V2Compat: c.V2Compat, VersionMismatch: r.versionStatus(),
 	}
 }
 
@@ -67,6 +67,7 @@ func (r *vr) detail() api.RouterDetail {
 			"two_owners_episodes":       st.Counters.TwoOwners,
 			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader],
 			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain],
+			"version_mismatch":          r.versionMismatches(),
 		},
 		Discards:        map[string]uint64{},
 		Transitions:     make([]api.Event, len(r.transitions)),

@@ -56,6 +56,7 @@ type effect struct {
 	err      error
 	count    uint64
 	vrid     uint8
+	version  uint8 // a version mismatch's: the peer's VRRP version
 	src      netip.Addr
 	master   bool // effVMACGate: open the gate
 	done     chan struct{}

@@ -386,3 +386,40 @@ func watch(t *testing.T, c *Conn) *Poller {
 	}
 	return p
 }
+
+// TestConnUnicastSource: with Source set (unicast_source, keepalived's
+// unicast_src_ip) unicast adverts leave from that address, not the
+// interface's primary address or, for IPv6, its link-local; the checksum
+// covers it, so a peer listing it accepts them.
+func TestConnUnicastSource(t *testing.T) {
+	for _, tc := range []struct {
+		fam  vrrp.Family
+		src  string // an extra address of r1's eth0
+		plen string
+		vip  string
+	}{
+		{vrrp.IPv4, "10.77.0.101", "/24", "10.77.0.254"},
+		{vrrp.IPv6, "fd77::101", "/64", "fd77::254"},
+	} {
+		t.Run(tc.fam.String(), func(t *testing.T) {
+			lan := netnstest.NewLAN(t, 2)
+			r1, r2 := lan.Nodes[0], lan.Nodes[1]
+			src := netip.MustParseAddr(tc.src)
+			peer2 := r2.V4.Addr()
+			if tc.fam == vrrp.IPv6 {
+				peer2 = r2.V6.Addr()
+			}
+			r1.MustIP(t, "addr", "add", tc.src+tc.plen, "dev", "eth0", "nodad")
+			tx := listenIn(t, r1, ConnConfig{Family: tc.fam, Source: src, Peers: []netip.Addr{peer2}, SendOnly: true})
+			rx := listenIn(t, r2, ConnConfig{Family: tc.fam, Peers: []netip.Addr{src}})
+			send(t, tx, advert(tc.fam, tc.vip))
+			p := receive(t, rx)
+			if p.IP.Src != src || p.IP.Dst != peer2 {
+				t.Fatalf("advert from %v to %v, want from %v to %v", p.IP.Src, p.IP.Dst, src, peer2)
+			}
+			if _, err := check(p, &vrrp.Config{Version: 3, Priority: 100, Interval: time.Second, Peers: []netip.Addr{src}}); err != nil {
+				t.Fatalf("receive checks: %v", err)
+			}
+		})
+	}
+}

@@ -37,6 +37,7 @@ var (
 	descTrackFailed   = desc("track_failed", "1 while a tracked object fails.", "kind", "object")
 	descSplitBrain    = desc("router_split_brain_total", "Split-brain episodes: another Master heard while this router was Master (one per episode, not per advert).")
 	descSplitBrainNow = desc("router_split_brain", "1 while a split-brain episode runs.")
+	descVersionMism   = desc("router_version_mismatch_total", "Adverts for the router's VRID from a peer sending only the other VRRP version (2 against 3): dropped, and neither router hears the other.")
 	descTwoOwners     = desc("router_two_owners_total", "Episodes of priority 255 heard from two addresses (RFC 9568 8.3.2).")
 
 	// The VRRPv2/v3 interoperation mode (v2_compat): only routers in it
@@ -59,7 +60,7 @@ func New(src Source) *Collector { return &Collector{src: src} }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descPriority, descEffective, descMasterPrio, descInterval, descMasterDown,
 		descTransitions, descAdvertsTx, descAdvertsRx, descPriZeroTx, descPriZeroRx, descDiscards, descMasterChanges, descTrackFailed,
-		descSplitBrain, descSplitBrainNow, descTwoOwners,
+		descSplitBrain, descSplitBrainNow, descTwoOwners, descVersionMism,
 		descV2Tx, descV2Rx, descV2Ignored, descV3WithoutV2} {
 		ch <- d
 	}
@@ -95,6 +96,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descMasterChanges, r.Counters["master_changes"])
 		counter(descSplitBrain, r.Counters["split_brain_episodes"])
 		counter(descTwoOwners, r.Counters["two_owners_episodes"])
+		counter(descVersionMism, r.Counters["version_mismatch"])
 		splitBrainNow := 0.0
 		if r.SplitBrain != nil && r.SplitBrain.Active {
 			splitBrainNow = 1

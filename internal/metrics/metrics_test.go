@@ -15,7 +15,7 @@ func TestCollector(t *testing.T) {
 		return []api.RouterDetail{{
 			RouterStatus: api.RouterStatus{Name: "gw", Interface: "eth0", VRID: 51, Family: "ipv4", State: "Master", Priority: 150, EffectivePriority: 100, AdvertIntervalMS: 1000, MasterDownMS: 3414.0625,
 				SplitBrain: &api.Conflict{Active: true, Episodes: 3, Peers: []string{"10.77.0.2"}}},
-			Counters: map[string]uint64{"master_transitions": 2, "adverts_sent": 40, "split_brain_episodes": 3, "two_owners_episodes": 1},
+			Counters: map[string]uint64{"master_transitions": 2, "adverts_sent": 40, "split_brain_episodes": 3, "two_owners_episodes": 1, "version_mismatch": 12},
 			Discards: map[string]uint64{"ttl": 3},
 			Tracked:  []api.Tracked{{Kind: "interface", Name: "eth1", Weight: -50, Failed: true}},
 		}}
@@ -47,13 +47,16 @@ govrrp_router_split_brain{family="ipv4",interface="eth0",router="gw",vrid="51"} 
 # HELP govrrp_router_two_owners_total Episodes of priority 255 heard from two addresses (RFC 9568 8.3.2).
 # TYPE govrrp_router_two_owners_total counter
 govrrp_router_two_owners_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 1
+# HELP govrrp_router_version_mismatch_total Adverts for the router's VRID from a peer sending only the other VRRP version (2 against 3): dropped, and neither router hears the other.
+# TYPE govrrp_router_version_mismatch_total counter
+govrrp_router_version_mismatch_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 12
 # HELP govrrp_track_failed 1 while a tracked object fails.
 # TYPE govrrp_track_failed gauge
 govrrp_track_failed{family="ipv4",interface="eth0",kind="interface",object="eth1",router="gw",vrid="51"} 1
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "govrrp_router_state", "govrrp_discards_total",
 		"govrrp_router_effective_priority", "govrrp_router_master_down_interval_seconds", "govrrp_track_failed",
-		"govrrp_router_split_brain_total", "govrrp_router_split_brain", "govrrp_router_two_owners_total"); err != nil {
+		"govrrp_router_split_brain_total", "govrrp_router_split_brain", "govrrp_router_two_owners_total", "govrrp_router_version_mismatch_total"); err != nil {
 		t.Fatal(err)
 	}
 }

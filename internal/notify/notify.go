@@ -1,8 +1,10 @@
 // Package notify runs the operator's hooks on every transition of a virtual
-// router: each hook's argv plus ROUTER FROM TO REASON, the same in the
-// environment, no shell, one at a time and in order per router, each with a
-// timeout, never blocking the state machine that reports the transition.
-// A hook's output is logged up to proc.MaxOutput bytes.
+// router (or a sync group): our own form, each hook's argv plus ROUTER FROM
+// TO REASON, and keepalived's forms (Hooks), so its scripts run unchanged.
+// The event is also in the environment; no shell, one at a time and in
+// order per router, each with a timeout, never blocking the state machine
+// that reports the transition. A hook's output is logged up to
+// proc.MaxOutput bytes.
 package notify
 
 import (
@@ -10,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strconv"
 	"sync"
 	"time"
 
@@ -38,6 +41,46 @@ func (e Event) env() []string {
 	}
 }
 
+// Hooks are the commands one Runner runs, each an argv.
+type Hooks struct {
+	// Notify: run on every transition with ROUTER FROM TO REASON appended.
+	Notify [][]string
+	// Master, Backup, Fault, Stop: keepalived's notify_master etc., run
+	// unchanged (no arguments added) on entering that keepalived state.
+	Master, Backup, Fault, Stop [][]string
+	// Keepalived: keepalived's generic notify, run on entering a keepalived
+	// state with TYPE NAME STATE PRIORITY appended.
+	Keepalived [][]string
+	// Type is keepalived's TYPE argument: "INSTANCE" (the default) for a
+	// router, "GROUP" for a sync group (whose PRIORITY keepalived gives as 0).
+	Type string
+}
+
+func (h *Hooks) empty() bool {
+	return len(h.Notify)+len(h.Master)+len(h.Backup)+len(h.Fault)+len(h.Stop)+len(h.Keepalived) == 0
+}
+
+// KeepalivedState is the state keepalived would report for a transition to
+// to (a fsm.State name) for reason, or "" when keepalived reports none: it
+// has no Initialize, and passing through it (fault cleared, on the way to
+// Backup) is not a state it shows. Leaving service (shutdown: the daemon
+// stopping or the router removed) is STOP.
+func KeepalivedState(to, reason string) string {
+	switch to {
+	case "Master":
+		return "MASTER"
+	case "Backup":
+		return "BACKUP"
+	case "Fault":
+		return "FAULT"
+	case "Initialize":
+		if reason == "shutdown" {
+			return "STOP"
+		}
+	}
+	return ""
+}
+
 // MaxPending bounds the events waiting for slow hooks. Past it the oldest
 // pending event is dropped (and logged): the newest state matters most.
 const MaxPending = 64
@@ -46,7 +89,7 @@ const MaxPending = 64
 // events are pending or running: none for a router without hooks, none for
 // an idle one, so thousands of routers cost nothing between transitions.
 type Runner struct {
-	hooks   [][]string
+	hooks   Hooks
 	timeout time.Duration
 	log     *slog.Logger
 
@@ -62,12 +105,24 @@ type Runner struct {
 	cancel context.CancelFunc
 }
 
-// New returns a Runner for hooks (each an argv). It starts nothing until the
-// first Notify; Close stops it. log is the router's: its lines do not repeat
-// the router's name.
+// New returns a Runner for our own notify hooks (each an argv); see NewHooks.
 func New(hooks [][]string, timeout time.Duration, log *slog.Logger) *Runner {
+	return NewHooks(Hooks{Notify: hooks}, timeout, log)
+}
+
+// NewHooks returns a Runner for hooks, or nil when there are none (a nil
+// Runner ignores Notify). It starts nothing until the first Notify; Close
+// stops it. log is the router's (or group's): its lines do not repeat the
+// name.
+func NewHooks(hooks Hooks, timeout time.Duration, log *slog.Logger) *Runner {
+	if hooks.empty() {
+		return nil
+	}
 	if log == nil {
 		log = slog.Default()
+	}
+	if hooks.Type == "" {
+		hooks.Type = "INSTANCE"
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Runner{hooks: hooks, timeout: timeout, log: log, ctx: ctx, cancel: cancel}
@@ -75,7 +130,7 @@ func New(hooks [][]string, timeout time.Duration, log *slog.Logger) *Runner {
 
 // Notify queues ev and returns at once. Events after Close are ignored.
 func (r *Runner) Notify(ev Event) {
-	if len(r.hooks) == 0 {
+	if r == nil {
 		return
 	}
 	r.mu.Lock()
@@ -102,6 +157,9 @@ func (r *Runner) Notify(ev Event) {
 // earlier runner still runs for it, without its starter waiting for them.
 // Called before the first Notify.
 func (r *Runner) After(done <-chan struct{}) {
+	if r == nil {
+		return
+	}
 	r.mu.Lock()
 	r.after = done
 	r.mu.Unlock()
@@ -109,6 +167,9 @@ func (r *Runner) After(done <-chan struct{}) {
 
 // Dropped returns how many events were dropped because hooks were too slow.
 func (r *Runner) Dropped() uint64 {
+	if r == nil {
+		return 0
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.dropped
@@ -118,6 +179,9 @@ func (r *Runner) Dropped() uint64 {
 // ctx ends first, which kills the running hook and drops the rest, then
 // stops the Runner.
 func (r *Runner) Close(ctx context.Context) {
+	if r == nil {
+		return
+	}
 	stop := context.AfterFunc(ctx, r.cancel)
 	defer stop()
 	r.mu.Lock()
@@ -154,24 +218,55 @@ func (r *Runner) loop(running chan struct{}) {
 		ev := r.pending[0]
 		r.pending = r.pending[1:]
 		r.mu.Unlock()
-		for _, argv := range r.hooks {
-			if r.ctx.Err() != nil {
-				break
-			}
-			r.run(argv, ev)
-		}
+		r.runEvent(ev)
 	}
 }
 
-func (r *Runner) run(argv []string, ev Event) {
-	args := append(append(append([]string{}, argv...), ev.Router, ev.From, ev.To), ev.Reason)
-	res := proc.Run(r.ctx, args, append(os.Environ(), ev.env()...), r.timeout)
+// runEvent runs ev's hooks in keepalived's order (vrrp_notify.c): the
+// notify_<state> ones, then its generic notify; then our own.
+func (r *Runner) runEvent(ev Event) {
+	env := append(os.Environ(), ev.env()...)
+	if st := KeepalivedState(ev.To, ev.Reason); st != "" {
+		var state [][]string
+		switch st {
+		case "MASTER":
+			state = r.hooks.Master
+		case "BACKUP":
+			state = r.hooks.Backup
+		case "FAULT":
+			state = r.hooks.Fault
+		case "STOP":
+			state = r.hooks.Stop
+		}
+		for _, argv := range state {
+			r.run(argv, nil, env, ev.To)
+		}
+		prio := strconv.Itoa(int(ev.Priority))
+		if r.hooks.Type == "GROUP" {
+			prio = "0"
+		}
+		for _, argv := range r.hooks.Keepalived {
+			r.run(argv, []string{r.hooks.Type, ev.Router, st, prio}, env, ev.To)
+		}
+	}
+	for _, argv := range r.hooks.Notify {
+		r.run(argv, []string{ev.Router, ev.From, ev.To, ev.Reason}, env, ev.To)
+	}
+}
+
+// run runs argv with extra appended, unless Close gave up.
+func (r *Runner) run(argv, extra, env []string, to string) {
+	if r.ctx.Err() != nil {
+		return
+	}
+	args := append(append([]string{}, argv...), extra...)
+	res := proc.Run(r.ctx, args, env, r.timeout)
 	switch {
 	case res.TimedOut:
 		r.log.Warn("notify hook timed out and was killed", "hook", argv[0], "timeout", r.timeout, "output", res.Output)
 	case res.Err != nil:
 		r.log.Warn("notify hook failed", "hook", argv[0], "err", res.Err, "output", res.Output)
 	default:
-		r.log.Debug("notify hook ran", "hook", argv[0], "to", ev.To, "output", res.Output)
+		r.log.Debug("notify hook ran", "hook", argv[0], "to", to, "output", res.Output)
 	}
 }

@@ -78,7 +78,7 @@ func TestHookTimeout(t *testing.T) {
 
 func TestOverflowDropsOldest(t *testing.T) {
 	// busy: as if a hook were running, so the events stay queued.
-	r := &Runner{hooks: [][]string{{"/bin/true"}}, busy: true, log: discard()}
+	r := &Runner{hooks: Hooks{Notify: [][]string{{"/bin/true"}}}, busy: true, log: discard()}
 	for i := range MaxPending + 3 {
 		r.Notify(Event{Router: "gw", Reason: string(rune('a' + i%26))})
 	}
@@ -254,5 +254,57 @@ func TestAfterWaits(t *testing.T) {
 	r.Close(ctx)
 	if b, _ := os.ReadFile(out); string(b) != "master\n" {
 		t.Fatalf("hook runs %q, want master", b)
+	}
+}
+
+// keepalived's hooks run as keepalived 2.2.7 runs them (vrrp_notify.c
+// send_instance_notifies): on entering MASTER, BACKUP, FAULT or STOP (the
+// daemon stopping: our shutdown to Initialize), notify_<state> first with no
+// arguments added, then the generic notify with TYPE NAME STATE PRIORITY,
+// then our own hooks with ROUTER FROM TO REASON. Passing through Initialize
+// on the way out of Fault is no keepalived state: only our hooks run.
+func TestKeepalivedHooks(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "log")
+	hook := filepath.Join(dir, "hook.sh")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []string{"", "GROUP"} {
+		os.Remove(out)
+		r := NewHooks(Hooks{
+			Notify: [][]string{{hook, "ours"}},
+			Master: [][]string{{hook, "master"}}, Backup: [][]string{{hook, "backup"}},
+			Fault: [][]string{{hook, "fault"}}, Stop: [][]string{{hook, "stop"}},
+			Keepalived: [][]string{{hook, "generic"}}, Type: typ,
+		}, 10*time.Second, discard())
+		for _, ev := range []Event{
+			{From: "Initialize", To: "Backup", Reason: "startup", Priority: 100},
+			{From: "Backup", To: "Master", Reason: "master-no-response", Priority: 100},
+			{From: "Master", To: "Fault", Reason: "link-down", Priority: 100},
+			{From: "Fault", To: "Initialize", Reason: "fault-cleared", Priority: 90},
+			{From: "Initialize", To: "Backup", Reason: "startup", Priority: 90},
+			{From: "Backup", To: "Initialize", Reason: "shutdown", Priority: 90},
+		} {
+			ev.Router = "VI_1"
+			r.Notify(ev)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		r.Close(ctx)
+		cancel()
+		got, _ := os.ReadFile(out)
+		kind, p100, p90 := "INSTANCE", "100", "90"
+		if typ == "GROUP" {
+			kind, p100, p90 = "GROUP", "0", "0" // keepalived gives a group priority 0
+		}
+		want := "backup\ngeneric " + kind + " VI_1 BACKUP " + p100 + "\nours VI_1 Initialize Backup startup\n" +
+			"master\ngeneric " + kind + " VI_1 MASTER " + p100 + "\nours VI_1 Backup Master master-no-response\n" +
+			"fault\ngeneric " + kind + " VI_1 FAULT " + p100 + "\nours VI_1 Master Fault link-down\n" +
+			"ours VI_1 Fault Initialize fault-cleared\n" +
+			"backup\ngeneric " + kind + " VI_1 BACKUP " + p90 + "\nours VI_1 Initialize Backup startup\n" +
+			"stop\ngeneric " + kind + " VI_1 STOP " + p90 + "\nours VI_1 Backup Initialize shutdown\n"
+		if string(got) != want {
+			t.Errorf("type %q: hook runs:\n%s\nwant:\n%s", typ, got, want)
+		}
 	}
 }

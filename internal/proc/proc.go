@@ -52,6 +52,12 @@ type Result struct {
 // WaitDelay after it ended. It returns at most WaitDelay after the program
 // ended.
 func Run(ctx context.Context, argv, env []string, timeout time.Duration) Result {
+	return RunAs(ctx, argv, env, timeout, nil)
+}
+
+// RunAs is Run as the user and group of cred (nil: the daemon's own), for a
+// script configured with a user or group, as keepalived's script user.
+func RunAs(ctx context.Context, argv, env []string, timeout time.Duration, cred *syscall.Credential) Result {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -64,7 +70,7 @@ func Run(ctx context.Context, argv, env []string, timeout time.Duration) Result 
 	}
 	defer pr.Close()
 	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Credential: cred}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = WaitDelay
 	err = cmd.Start()

@@ -3,6 +3,7 @@ package track
 import (
 	"context"
 	"log/slog"
+	"syscall"
 	"time"
 
 	"govrrp/internal/proc"
@@ -18,6 +19,7 @@ type Script struct {
 	Rise     int
 	Fall     int
 	Log      *slog.Logger
+	Cred     *syscall.Credential // run as this user and group; nil: the daemon's
 }
 
 // Run checks until ctx is done, calling changed with the new state (failed
@@ -54,6 +56,6 @@ func (s *Script) Run(ctx context.Context, changed func(failed bool)) {
 // runOnce runs the script once; ok is exit status 0 within the timeout. out
 // is bounded (proc.MaxOutput), whatever the script prints.
 func (s *Script) runOnce(ctx context.Context) (ok bool, out string, err error) {
-	r := proc.Run(ctx, s.Argv, nil, s.Timeout)
+	r := proc.RunAs(ctx, s.Argv, nil, s.Timeout, s.Cred)
 	return r.Err == nil, r.Output, r.Err
 }

@@ -38,7 +38,7 @@
 // renders the VRs as the daemon's YAML (DIR/govrrpd.yaml: one routers:
 // entry vr<VRID>-<family> per VR on eth0 with version, priority,
 // advert_interval, preempt, preempt_delay, accept: true, checksum,
-// vmac, unicast_peers, auth, addresses; IPv6 lists the virtual link-local
+// vmac, unicast_peers, unicast_source, auth, addresses; IPv6 lists the virtual link-local
 // fe80::<VRID> first; log level debug) and runs the govrrpd that TestMain
 // builds once with -race. An owner (priority 255) gets its VIPs as real
 // addresses of eth0 before the start. State, Dump and Detail read the

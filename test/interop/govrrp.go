@@ -40,6 +40,23 @@ type Govrrp struct {
 	vrs  []VR
 	proc *Proc
 	cli  *api.Client
+	// imported, when set, is what `govrrp import keepalived` made of a
+	// keepalived.conf: Config serves it instead of rendering the VRs, and
+	// the routers carry keepalived's instance names.
+	imported string
+}
+
+// UseImported makes the daemon run yaml, the output of
+// `govrrp import keepalived` (routers named as keepalived's instances), with
+// the harness's control socket and log settings put before it.
+func (g *Govrrp) UseImported(yaml string) { g.imported = yaml }
+
+// routerName is the name of k in this daemon's API.
+func (g *Govrrp) routerName(k VRKey) string {
+	if g.imported != "" {
+		return instanceName(VR{VRID: k.VRID, Family: k.Family})
+	}
+	return routerName(k)
 }
 
 // NewGovrrp prepares a govrrpd peer in nd, keeping its files under
@@ -97,7 +114,7 @@ func virtualLinkLocal(vrid uint8) netip.Prefix {
 
 // addresses is what govrrpd gets as the VR's address list.
 func (v VR) addresses() []netip.Prefix {
-	if v.Family == IPv6 && !slices.ContainsFunc(v.VIPs, func(p netip.Prefix) bool { return p.Addr().IsLinkLocalUnicast() }) {
+	if v.Family == IPv6 && !v.NoLinkLocal && !slices.ContainsFunc(v.VIPs, func(p netip.Prefix) bool { return p.Addr().IsLinkLocalUnicast() }) {
 		return append([]netip.Prefix{virtualLinkLocal(v.VRID)}, v.VIPs...)
 	}
 	return v.VIPs
@@ -107,7 +124,11 @@ func (v VR) addresses() []netip.Prefix {
 func (g *Govrrp) Config() string {
 	vrs := g.VRs()
 	var b strings.Builder
-	fmt.Fprintf(&b, "control_socket: %s\nlog: {format: text, level: debug}\nrouters:\n", g.path("govrrpd.sock"))
+	fmt.Fprintf(&b, "control_socket: %s\nlog: {format: text, level: debug}\n", g.path("govrrpd.sock"))
+	if g.imported != "" {
+		return b.String() + g.imported
+	}
+	b.WriteString("routers:\n")
 	for _, v := range vrs {
 		fmt.Fprintf(&b, "  - name: %s\n    interface: eth0\n    vrid: %d\n    version: %d\n    priority: %d\n",
 			routerName(v.Key()), v.VRID, v.Version, v.Priority)
@@ -137,6 +158,9 @@ func (g *Govrrp) Config() string {
 				as[i] = a.String()
 			}
 			fmt.Fprintf(&b, "    unicast_peers: [%s]\n", strings.Join(as, ", "))
+		}
+		if v.UnicastSource.IsValid() {
+			fmt.Fprintf(&b, "    unicast_source: %v\n", v.UnicastSource)
 		}
 		if v.AuthPass != "" {
 			fmt.Fprintf(&b, "    auth: {type: pass, password: %q}\n", v.AuthPass)
@@ -214,7 +238,7 @@ func (g *Govrrp) routers() ([]api.RouterStatus, error) {
 func (g *Govrrp) Detail(k VRKey) (api.RouterDetail, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	return g.cli.Router(ctx, routerName(k))
+	return g.cli.Router(ctx, g.routerName(k))
 }
 
 // Stop implements Peer: SIGTERM; a clean shutdown exits 0 (the race
@@ -317,18 +341,22 @@ func (g *Govrrp) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 // takeoverWait bounds waits inside the peer (reload taking effect).
 const takeoverWait = 5 * time.Second
 
-// Source implements Peer: eth0's IPv4 address; for IPv6 the link-local of
+// Source implements Peer: the VR's unicast_source when set, else eth0's
+// IPv4 address; for IPv6 the link-local of
 // eth0, or with a VMAC the macvlan's own random link-local (govrrpd sends
 // from it so that two routers' adverts never share a source).
 func (g *Govrrp) Source(k VRKey) (netip.Addr, error) {
-	if k.Family == IPv4 {
-		return g.node.V4.Addr(), nil
-	}
 	var v VR
 	for _, x := range g.VRs() {
 		if x.Key() == k {
 			v = x
 		}
+	}
+	if v.UnicastSource.IsValid() {
+		return v.UnicastSource, nil
+	}
+	if k.Family == IPv4 {
+		return g.node.V4.Addr(), nil
 	}
 	if v.VRID == 0 {
 		return netip.Addr{}, fmt.Errorf("%s: no %v", g.name, k)

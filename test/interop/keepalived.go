@@ -142,6 +142,12 @@ func (k *Keepalived) Config() string {
 		if v.AuthPass != "" {
 			fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", v.AuthPass)
 		}
+		if v.UnicastSource.IsValid() {
+			fmt.Fprintf(&b, "  unicast_src_ip %v\n", v.UnicastSource)
+		}
+		if v.CheckUnicastSrc {
+			b.WriteString("  check_unicast_src\n")
+		}
 		if len(v.Unicast) > 0 {
 			b.WriteString("  unicast_peer {\n")
 			for _, a := range v.Unicast {
@@ -149,9 +155,9 @@ func (k *Keepalived) Config() string {
 			}
 			b.WriteString("  }\n")
 		}
-		// IPv6: the virtual link-local first, as govrrpd requires (RFC
-		// 9568 §5.2.9); keepalived drops adverts whose address count
-		// differs from its own list, so both sides list the same.
+		// IPv6: the virtual link-local first, as RFC 9568 §5.2.9 wants
+		// (unless NoLinkLocal); keepalived drops adverts whose address
+		// count differs from its own list, so both sides list the same.
 		b.WriteString("  virtual_ipaddress {\n")
 		for _, p := range v.addresses() {
 			fmt.Fprintf(&b, "    %v\n", p)
@@ -374,6 +380,11 @@ func (k *Keepalived) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 // Source implements Peer: eth0's primary IPv4 address, or its link-local
 // (the VMAC macvlan's copy of it with use_vmac, which is the same address).
 func (k *Keepalived) Source(key VRKey) (netip.Addr, error) {
+	for _, v := range k.VRs() {
+		if v.Key() == key && v.UnicastSource.IsValid() {
+			return v.UnicastSource, nil // unicast_src_ip
+		}
+	}
 	if key.Family == IPv4 {
 		return k.node.V4.Addr(), nil
 	}

@@ -76,7 +76,17 @@ type VR struct {
 	VIPs     []netip.Prefix // the virtual addresses, with the LAN's prefix length
 	AuthPass string         // VRRPv2 simple password (keepalived, govrrp)
 	Unicast  []netip.Addr   // unicast peers (keepalived, govrrp)
-	VMAC     bool           // keepalived use_vmac, govrrp vmac; FRR always uses a VMAC
+	// UnicastSource is the source of the unicast adverts (keepalived
+	// unicast_src_ip, govrrp unicast_source); zero: the interface's.
+	UnicastSource netip.Addr
+	// NoLinkLocal: an IPv6 VR's list is VIPs as they are, without the
+	// virtual link-local first (keepalived accepts such a list; govrrp
+	// warns outside strict).
+	NoLinkLocal bool
+	// CheckUnicastSrc: keepalived drops unicast adverts from an address
+	// not in Unicast (check_unicast_src; keepalived only).
+	CheckUnicastSrc bool
+	VMAC            bool // keepalived use_vmac, govrrp vmac; FRR always uses a VMAC
 	// NoPreempt turns Preempt_Mode off (the RFC default is on).
 	NoPreempt bool
 	// PreemptDelay holds off preemption for this long after start-up

@@ -1,0 +1,56 @@
+package daemon
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"govrrp/internal/config"
+)
+
+// unicast_source (keepalived unicast_src_ip): a unicast router's send socket
+// sends from it, the state machine knows it as ours (own adverts, the
+// tie-break), and it stays when the interface's primary address changes;
+// a unicast router without it follows the interface (spec §2, §2.1).
+func TestUnicastSource(t *testing.T) {
+	src := netip.MustParseAddr("10.77.0.9")
+	a := routerCfg("a", 1, 100, 10*time.Millisecond)
+	a.UnicastPeers, a.UnicastSource = []netip.Addr{peerA4}, src
+	b := routerCfg("b", 2, 100, 10*time.Millisecond)
+	b.UnicastPeers = []netip.Addr{peerA4}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a, b}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 5*time.Second, "two Masters", func() bool { return countStates(d)["Master"] == 2 })
+	fn.mu.Lock()
+	senders := fn.senders
+	fn.mu.Unlock()
+	if len(senders) != 2 || senders[0].Source != src || len(senders[0].Peers) != 1 || senders[1].Source != self4 {
+		t.Fatalf("send sockets %+v, want a's from %v and b's from the interface's %v", senders, src, self4)
+	}
+	primary := func(name string) string {
+		det, _ := d.Router(name)
+		return det.Primary
+	}
+	if p := primary("a"); p != src.String() {
+		t.Fatalf("a's primary %s, want %v", p, src)
+	}
+	// The interface's address changes: b follows it, a keeps its own.
+	st := fn.link("eth0")
+	st.Primary = netip.MustParseAddr("10.77.0.50")
+	d.linkChanged(st)
+	waitUntil(t, 5*time.Second, "b on the new address", func() bool { return primary("b") == "10.77.0.50" })
+	if p := primary("a"); p != src.String() {
+		t.Fatalf("a's primary %s after the interface changed, want %v", p, src)
+	}
+	d.mu.RLock()
+	ra := d.routers["a"]
+	d.mu.RUnlock()
+	var got netip.Addr
+	ra.l.do(func() { got = ra.send.Source() })
+	if got != src {
+		t.Fatalf("a sends from %v, want %v", got, src)
+	}
+}

@@ -1,0 +1,66 @@
+package keepalived
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"govrrp/internal/config"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// TestImportGolden imports every testdata/import/*.conf with config-id lb1
+// and compares the YAML and the notes with the golden files; every YAML
+// written must pass govrrpd's own checks (config.Parse, as validate runs them).
+func TestImportGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/import/*.conf")
+	if len(files) == 0 {
+		t.Fatal("no corpus")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			res, err := Import(f, Options{ConfigID: "lb1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var notes strings.Builder
+			for _, n := range res.Notes {
+				notes.WriteString(n.String() + "\n")
+			}
+			fmt.Fprintf(&notes, "outcome: %s\n", []string{"complete", "partial", "nothing"}[res.Outcome()])
+			base := strings.TrimSuffix(f, ".conf")
+			golden(t, base+".yaml", string(res.YAML))
+			golden(t, base+".stderr", notes.String())
+			if res.Routers > 0 {
+				c, err := config.Parse(base+".yaml", res.YAML)
+				if err != nil {
+					t.Fatalf("the imported YAML fails govrrpd's checks:\n%v\n%s", err, res.YAML)
+				}
+				if len(c.Routers) != res.Routers {
+					t.Errorf("%d routers parsed, %d written", len(c.Routers), res.Routers)
+				}
+			}
+		})
+	}
+}
+
+func golden(t *testing.T, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (run with -update and review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}

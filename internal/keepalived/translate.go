@@ -1,0 +1,993 @@
+package keepalived
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"govrrp/internal/config"
+)
+
+// Result is a translated configuration.
+type Result struct {
+	YAML    []byte // the govrrpd configuration; empty when Routers is 0
+	Routers int    // routers written
+	Notes   []Note // what was left out or changed, in source order
+}
+
+// Lost reports whether a note says the YAML does less than keepalived.
+func (r *Result) Lost() bool {
+	for _, n := range r.Notes {
+		if n.Lost {
+			return true
+		}
+	}
+	return false
+}
+
+// Import reads path as keepalived would and translates it.
+func Import(path string, opt Options) (*Result, error) {
+	toks, notes, err := Read(path, opt)
+	if err != nil {
+		return nil, err
+	}
+	nodes, more := Parse(toks)
+	res := Translate(nodes, path, opt.ConfigID)
+	res.Notes = append(append(notes, more...), res.Notes...)
+	// Notes in reading order: the files as keepalived reads them, each by line.
+	order := map[string]int{path: 0}
+	for _, tk := range toks {
+		if _, ok := order[tk.Pos.File]; !ok {
+			order[tk.Pos.File] = len(order)
+		}
+	}
+	sort.SliceStable(res.Notes, func(i, j int) bool {
+		a, b := res.Notes[i].Pos, res.Notes[j].Pos
+		if a.File != b.File {
+			return fileRank(order, a.File) < fileRank(order, b.File)
+		}
+		return a.Line < b.Line
+	})
+	return res, nil
+}
+
+func fileRank(order map[string]int, f string) int {
+	if r, ok := order[f]; ok {
+		return r
+	}
+	return len(order)
+}
+
+func sortNotes(ns []Note) {
+	sort.SliceStable(ns, func(i, j int) bool {
+		if ns[i].Pos.File != ns[j].Pos.File {
+			return ns[i].Pos.File < ns[j].Pos.File
+		}
+		return ns[i].Pos.Line < ns[j].Pos.Line
+	})
+}
+
+// keepalived 2.2.7's defaults.
+const (
+	defPriority    = 100
+	defAdvert      = time.Second
+	defGarpDelay   = 5 * time.Second
+	defGarpRepeat  = 5
+	defGarpRefresh = 0
+	defGarpRefRep  = 1
+	defScriptEvery = time.Second
+)
+
+// pendingFix is what every keyword waiting for a govrrpd feature says.
+const pendingWhy = "not supported by this govrrp version yet"
+
+type garp struct {
+	delay      time.Duration
+	repeat     int
+	refresh    time.Duration
+	refreshRep int
+}
+
+type globals struct {
+	version       int
+	strict        bool
+	lowerNoAdvert *bool
+	garp          garp
+}
+
+type script struct {
+	pos      Pos
+	name     string // the YAML key
+	exec     []string
+	interval time.Duration
+	timeout  time.Duration
+	rise     int
+	fall     int
+	weight   int
+	bad      bool // not translatable: tracking it is dropped
+	used     bool
+}
+
+type trackItem struct {
+	name   string
+	weight int
+}
+
+type router struct {
+	pos           Pos
+	kaName        string
+	iface         string
+	vrid          int
+	priority      int
+	prioritySet   bool
+	advert        float64 // seconds
+	advertSet     bool
+	advertPos     Pos
+	advertDur     time.Duration
+	version       int
+	versionPos    Pos
+	stateMaster   bool
+	nopreempt     bool
+	preemptDelay  time.Duration
+	preemptPos    Pos
+	accept        *bool
+	strict        *bool
+	lowerNoAdv    *bool
+	vmac          bool
+	strictEff     bool // strict mode in effect (vrrp_strict or strict_mode)
+	acceptEff     bool // accept in effect
+	replyLower    bool // answer a lower priority at once (not lower_prio_no_advert)
+	plainChecksum bool // keepalived after 2.2.7: the RFC 9568 form
+	vips          []netip.Prefix
+	vipPos        []Pos
+	peers         []netip.Addr
+	authType      string
+	authPass      string
+	authPos       Pos
+	trackIfs      []trackItem
+	trackScripts  []trackItem
+	garp          garp
+	skip          bool // a fatal problem was noted: the router is not written
+}
+
+type translator struct {
+	g       globals
+	scripts map[string]*script
+	order   []string
+	notes   []Note
+	named   map[string]bool
+	// zeroWeights: instances in a vrrp_sync_group without
+	// sync_group_tracking_weight, whose tracking keepalived makes unweighted.
+	zeroWeights map[string]bool
+}
+
+func (t *translator) note(n *Node, why, fix string, lost bool) {
+	t.notes = append(t.notes, Note{Pos: n.Pos, Keyword: n.Key, Why: why, Fix: fix, Lost: lost})
+}
+
+// Translate turns parsed statements into a govrrpd configuration. source
+// and configID only go into the header comment.
+func Translate(nodes []*Node, source, configID string) *Result {
+	t := &translator{
+		g:       globals{version: 2, garp: garp{defGarpDelay, defGarpRepeat, defGarpRefresh, defGarpRefRep}},
+		scripts: map[string]*script{},
+		named:   map[string]bool{},
+
+		zeroWeights: map[string]bool{},
+	}
+	// keepalived reads global_defs and vrrp_script wherever they are.
+	for _, n := range nodes {
+		switch n.Key {
+		case "global_defs":
+			t.globalDefs(n)
+		case "vrrp_script":
+			t.script(n)
+		case "vrrp_sync_group":
+			t.syncGroup(n)
+		}
+	}
+	var routers []*router
+	for _, n := range nodes {
+		switch n.Key {
+		case "global_defs", "vrrp_script":
+		case "vrrp_instance":
+			if r := t.instance(n); r != nil {
+				routers = append(routers, r)
+			}
+		default:
+			if h, ok := topKeys[n.Key]; ok {
+				h(t, n)
+			} else {
+				t.note(n, "section not translated (govrrp has no equivalent, or keepalived does not know it either)", "check the spelling; see docs/MIGRATING.md", true)
+			}
+		}
+	}
+	res := &Result{}
+	res.YAML, res.Routers = t.valid(routers, source, configID)
+	res.Notes = t.notes
+	sortNotes(res.Notes)
+	return res
+}
+
+type handler func(t *translator, n *Node)
+
+func skipSection(why, fix string) handler {
+	return func(t *translator, n *Node) { t.note(n, why, fix, true) }
+}
+
+func pendingTop(fix string) handler {
+	return func(t *translator, n *Node) { t.note(n, pendingWhy, fix, true) }
+}
+
+const lvsWhy = "LVS load-balancer section skipped: govrrp is not a load balancer"
+const lvsFix = "keep keepalived (with no vrrp_instance) or ipvsadm/ldirectord for it"
+
+// topKeys are the top-level sections besides global_defs, vrrp_script and
+// vrrp_instance.
+var topKeys = map[string]handler{
+	"vrrp_sync_group":      pendingTop("write the members as separate routers for now; sync_groups is coming"),
+	"track_file":           pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
+	"vrrp_track_file":      pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
+	"vrrp_track_process":   skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
+	"bfd_instance":         skipSection("BFD is not supported by govrrp", "run bfdd (FRR) and track it with a script"),
+	"static_ipaddress":     skipSection("static addresses are not VRRP", "configure them in the system's network configuration"),
+	"static_routes":        skipSection("static routes are not VRRP", "configure them in the system's network configuration"),
+	"static_rules":         skipSection("static rules are not VRRP", "configure them in the system's network configuration"),
+	"virtual_server":       skipSection(lvsWhy, lvsFix),
+	"virtual_server_group": skipSection(lvsWhy, lvsFix),
+	"real_server":          skipSection(lvsWhy, lvsFix),
+	"linkbeat_interfaces":  skipSection("not needed", "govrrpd watches links by netlink"),
+	"garp_group":           skipSection("not supported by govrrp", "remove it; govrrpd sends its announcements on the router's interface"),
+}
+
+var mailKeys = map[string]bool{
+	"notification_email": true, "notification_email_from": true, "smtp_server": true,
+	"smtp_connect_timeout": true, "smtp_helo_name": true, "smtp_alert": true,
+	"smtp_alert_vrrp": true, "smtp_alert_checker": true, "no_email_faults": true,
+}
+
+func (t *translator) globalDefs(n *Node) {
+	mail := false
+	for _, c := range n.Children {
+		switch {
+		case c.Key == "vrrp_version":
+			if v, ok := t.intArg(c, 2, 3); ok {
+				t.g.version = v
+			}
+		case c.Key == "vrrp_strict":
+			t.g.strict = true
+		case c.Key == "vrrp_lower_prio_no_advert":
+			b := boolArg(c)
+			t.g.lowerNoAdvert = &b
+		case c.Key == "vrrp_garp_master_delay":
+			t.g.garp.delay, _ = t.secondsArg(c, 0, 3600)
+		case c.Key == "vrrp_garp_master_repeat":
+			t.g.garp.repeat, _ = t.intArg(c, 1, 100)
+		case c.Key == "vrrp_garp_master_refresh":
+			t.g.garp.refresh, _ = t.secondsArg(c, 0, 86400)
+		case c.Key == "vrrp_garp_master_refresh_repeat":
+			t.g.garp.refreshRep, _ = t.intArg(c, 1, 100)
+		case strings.HasSuffix(c.Key, "notify_fifo") || strings.HasSuffix(c.Key, "notify_fifo_script"):
+			t.note(c, "notify FIFOs are not supported by govrrp", "follow `govrrp watch` (one line per event) or use notify hooks", true)
+		case c.Key == "vrrp_mcast_group4" || c.Key == "vrrp_mcast_group6":
+			t.note(c, "govrrpd sends to the RFC's groups (224.0.0.18, ff02::12)", "use the RFC group on both routers, or unicast_peer", true)
+		case c.Key == "vrrp_check_unicast_src":
+			t.note(c, "govrrpd always accepts unicast adverts only from its unicast_peers", "", false)
+		case mailKeys[c.Key]:
+			if !mail {
+				t.note(c, "e-mail alert settings skipped", "send mail from a notify hook if you need it", true)
+				mail = true
+			}
+		case c.Key == "router_id" || c.Key == "script_user" || c.Key == "enable_script_security" ||
+			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap" ||
+			c.Key == "checker_priority" || c.Key == "checker_no_swap" || c.Key == "lvs_id":
+			t.note(c, "not needed by govrrpd, skipped", "", false)
+		default:
+			t.note(c, "global setting not translated", "see docs/MIGRATING.md for govrrpd's equivalent, if any", true)
+		}
+	}
+}
+
+func (t *translator) script(n *Node) {
+	if len(n.Args) < 1 {
+		t.note(n, "no script name", "name the script", true)
+		return
+	}
+	s := &script{pos: n.Pos, name: keyName(n.Args[0]), interval: defScriptEvery, rise: 1, fall: 1}
+	var timeoutSet bool
+	for _, c := range n.Children {
+		switch c.Key {
+		case "script":
+			if len(c.Args) == 0 {
+				t.note(c, "no command", "write the command", true)
+				s.bad = true
+				continue
+			}
+			s.exec = strings.Fields(c.Args[0])
+			if len(c.Args) > 1 {
+				t.note(c, "script user/group: "+pendingWhy, "run the check as root, or wrap it with setpriv/runuser; scripts.*.user is coming", true)
+			}
+			if len(s.exec) == 0 || !filepath.IsAbs(s.exec[0]) {
+				t.note(c, "the command is not an absolute path (govrrpd runs it without a shell or PATH search)",
+					"write the full path, e.g. /usr/bin/"+first(s.exec)+", or wrap it in a script; tracking that uses it is dropped", true)
+				s.bad = true
+			}
+		case "interval":
+			s.interval, _ = t.secondsArg(c, 0.1, 3600)
+		case "timeout":
+			s.timeout, timeoutSet = t.secondsArg(c, 0.01, 3600)
+		case "weight":
+			s.weight, _ = t.intArg(c, -253, 253)
+			if len(c.Args) > 1 && c.Args[1] == "reverse" {
+				t.note(c, "reverse is not supported by govrrp", "invert the check's exit status in the script", true)
+			}
+		case "rise":
+			s.rise, _ = t.intArg(c, 1, 100)
+		case "fall":
+			s.fall, _ = t.intArg(c, 1, 100)
+		case "user":
+			t.note(c, pendingWhy, "run the check as root, or wrap it with setpriv/runuser; scripts.*.user is coming", true)
+		case "init_fail":
+			t.note(c, "not supported by govrrp: a script starts as passing", "make the router start lower, or accept the first interval", true)
+		default:
+			t.note(c, "vrrp_script setting not translated", "remove it", true)
+		}
+	}
+	if !timeoutSet || s.timeout > s.interval {
+		// keepalived's default timeout is the interval; ours cannot exceed it.
+		s.timeout = s.interval
+	}
+	if len(s.exec) == 0 && !s.bad {
+		t.note(n, "no script command", "add script \"/path/to/check\"", true)
+		s.bad = true
+	}
+	if _, dup := t.scripts[n.Args[0]]; !dup {
+		t.order = append(t.order, n.Args[0])
+	}
+	t.scripts[n.Args[0]] = s
+}
+
+func first(s []string) string {
+	if len(s) == 0 {
+		return "CMD"
+	}
+	return s[0]
+}
+
+// instKey handles one keyword of a vrrp_instance.
+type instKey func(t *translator, r *router, n *Node)
+
+func pending(fix string) instKey {
+	return func(t *translator, r *router, n *Node) { t.note(n, pendingWhy, fix, true) }
+}
+
+func notTranslated(why, fix string) instKey {
+	return func(t *translator, r *router, n *Node) { t.note(n, why, fix, true) }
+}
+
+func ignored(why string) instKey {
+	return func(t *translator, r *router, n *Node) { t.note(n, why, "", false) }
+}
+
+const notifyFix = "govrrp notify hooks get ROUTER FROM TO REASON (FROM/TO: Initialize, Backup, Master, Fault); write a small wrapper and list it under notify (docs/MIGRATING.md)"
+
+// instanceKeys is the one table of vrrp_instance keywords and what becomes
+// of each. A keyword waiting for a govrrpd feature is pending(...): switch it
+// on here when the feature lands.
+var instanceKeys map[string]instKey
+
+func init() {
+	instanceKeys = map[string]instKey{
+		"interface":         func(t *translator, r *router, n *Node) { r.iface = t.strArg(n) },
+		"virtual_router_id": func(t *translator, r *router, n *Node) { r.vrid, _ = t.intArg(n, 1, 255) },
+		"priority": func(t *translator, r *router, n *Node) {
+			r.priority, r.prioritySet = t.intArg(n, 1, 255)
+		},
+		"advert_int": func(t *translator, r *router, n *Node) {
+			if len(n.Args) < 1 {
+				t.note(n, "no value", "write the interval in seconds", true)
+				return
+			}
+			v, err := strconv.ParseFloat(n.Args[0], 64)
+			if err != nil || v <= 0 || v > 255 || math.IsNaN(v) {
+				t.note(n, "not an interval in seconds", "write e.g. 1 or 0.5", true)
+				return
+			}
+			r.advert, r.advertSet, r.advertPos = v, true, n.Pos
+		},
+		"version": func(t *translator, r *router, n *Node) {
+			r.version, _ = t.intArg(n, 2, 3)
+			r.versionPos = n.Pos
+		},
+		"state": func(t *translator, r *router, n *Node) {
+			r.stateMaster = strings.EqualFold(t.strArg(n), "MASTER")
+		},
+		"nopreempt": func(t *translator, r *router, n *Node) { r.nopreempt = true; r.preemptPos = n.Pos },
+		"preempt":   ignored("preemption is keepalived's default"),
+		"preempt_delay": func(t *translator, r *router, n *Node) {
+			r.preemptDelay, _ = t.secondsArg(n, 0, 3600)
+			r.preemptPos = n.Pos
+		},
+		"accept":    func(t *translator, r *router, n *Node) { b := true; r.accept = &b },
+		"no_accept": func(t *translator, r *router, n *Node) { b := false; r.accept = &b },
+		"strict_mode": func(t *translator, r *router, n *Node) {
+			b := len(n.Args) == 0 || boolArg(n)
+			r.strict = &b
+		},
+		"lower_prio_no_advert": func(t *translator, r *router, n *Node) { b := len(n.Args) == 0 || boolArg(n); r.lowerNoAdv = &b },
+		"use_vmac": func(t *translator, r *router, n *Node) {
+			r.vmac = true
+			if len(n.Args) > 0 {
+				t.note(n, "the macvlan's name and MAC cannot be chosen in govrrp", "govrrpd creates its own macvlan on the interface; update firewall rules or scripts that name "+n.Args[0], true)
+			}
+		},
+		"virtual_ipaddress": (*translator).vips,
+		"unicast_peer":      (*translator).peers,
+		"authentication":    (*translator).auth,
+		"track_interface":   (*translator).trackInterfaces,
+		"track_script":      (*translator).trackScripts,
+		"garp_master_delay": func(t *translator, r *router, n *Node) { r.garp.delay, _ = t.secondsArg(n, 0, 3600) },
+		"garp_master_repeat": func(t *translator, r *router, n *Node) {
+			r.garp.repeat, _ = t.intArg(n, 1, 100)
+		},
+		"garp_master_refresh":        func(t *translator, r *router, n *Node) { r.garp.refresh, _ = t.secondsArg(n, 0, 86400) },
+		"garp_master_refresh_repeat": func(t *translator, r *router, n *Node) { r.garp.refreshRep, _ = t.intArg(n, 1, 100) },
+
+		// Waiting for the issue-13 features (docs/CONFIG.md lists them when they land).
+		"virtual_ipaddress_excluded": pending("add them to the interface by a notify hook for now; excluded_addresses is coming"),
+		"virtual_routes":             pending("install them from a notify hook for now; routes is coming"),
+		"virtual_rules":              pending("install them from a notify hook for now; rules is coming"),
+		"unicast_src_ip":             pending("govrrpd sends from the interface's primary address for now; unicast_source is coming"),
+		"track_file":                 pending("track the file with a script for now; track.files is coming"),
+		"notify_master":              pending(notifyFix),
+		"notify_backup":              pending(notifyFix),
+		"notify_fault":               pending(notifyFix),
+		"notify_stop":                pending(notifyFix),
+		"notify":                     pending(notifyFix),
+
+		// Not in govrrp.
+		"mcast_src_ip":            notTranslated("the multicast source address cannot be chosen in govrrp", "govrrpd sends from the interface's primary address"),
+		"track_process":           notTranslated("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
+		"track_bfd":               notTranslated("BFD is not supported by govrrp", "track it with a script"),
+		"vmac_xmit_base":          notTranslated("not supported by govrrp", "govrrpd sends from the macvlan"),
+		"use_vmac_addr":           notTranslated("not supported by govrrp", "remove it"),
+		"v3_checksum_as_v2":       func(t *translator, r *router, n *Node) { r.plainChecksum = true },
+		"old_unicast_checksum":    notTranslated("keepalived before 1.3.6's unicast checksum is not supported", "upgrade the old peers; govrrpd sends the pseudo-header checksum"),
+		"skip_check_adv_addr":     notTranslated("govrrpd always accepts adverts whose address list differs (it logs them)", "nothing to do"),
+		"garp_lower_prio_delay":   notTranslated("not supported by govrrp", "remove it"),
+		"garp_lower_prio_repeat":  notTranslated("not supported by govrrp", "remove it"),
+		"garp_extra_if":           notTranslated("not supported by govrrp", "use announce.refresh"),
+		"down_timer_adverts":      notTranslated("govrrpd uses the RFC's Master_Down_Interval", "remove it"),
+		"higher_prio_send_advert": notTranslated("not supported by govrrp", "remove it"),
+		"kernel_rt_table":         notTranslated("not supported by govrrp", "remove it"),
+		"linkbeat_use_polling":    ignored("govrrpd watches links by netlink"),
+		"dont_track_primary":      notTranslated("govrrpd always tracks its interface", "remove it"),
+		"native_ipv6":             ignored("the family comes from the addresses"),
+		"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
+		"debug":                   ignored("use govrrpd's log.level"),
+		"notify_deleted":          pending(notifyFix),
+		"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
+	}
+}
+
+func (t *translator) instance(n *Node) *router {
+	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp}
+	if len(n.Args) > 0 {
+		r.kaName = n.Args[0]
+	}
+	for _, c := range n.Children {
+		h, ok := instanceKeys[c.Key]
+		if !ok {
+			t.note(c, "vrrp_instance keyword not translated (govrrp has no equivalent, or keepalived does not know it either)", "check the spelling; see docs/MIGRATING.md", true)
+			continue
+		}
+		h(t, r, c)
+	}
+	if r.iface == "" {
+		t.note(n, "no interface: the instance is not translated", "add interface IFNAME", true)
+		r.skip = true
+	}
+	if r.vrid == 0 {
+		t.note(n, "no virtual_router_id: the instance is not translated", "add virtual_router_id 1..255", true)
+		r.skip = true
+	}
+	if len(r.vips) == 0 {
+		t.note(n, "no virtual address: the instance is not translated", "add virtual_ipaddress { ADDR }", true)
+		r.skip = true
+	}
+	if r.skip {
+		return r
+	}
+	if t.zeroWeights[r.kaName] {
+		zeroed := false
+		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts} {
+			for i := range l {
+				zeroed = zeroed || l[i].weight != 0
+				l[i].weight = 0
+			}
+		}
+		if zeroed {
+			t.note(n, "tracking weights set to 0 (Fault while failing): keepalived does so in a vrrp_sync_group without sync_group_tracking_weight", "", false)
+		}
+	}
+	t.complete(r, n)
+	return r
+}
+
+// complete applies keepalived 2.2.7's defaults and rules between keywords.
+func (t *translator) complete(r *router, n *Node) {
+	v6 := r.vips[0].Addr().Is6()
+	if v6 && !r.vips[0].Addr().IsLinkLocalUnicast() {
+		t.note(n, "an IPv6 address list that does not start with a link-local address: "+pendingWhy,
+			"put a link-local virtual address first on both routers, or wait for a govrrp that sends such a list as it is", true)
+		r.skip = true
+		return
+	}
+	// The family is the first address's: keepalived drops the others.
+	var keep []netip.Prefix
+	for i, p := range r.vips {
+		if p.Addr().Is6() != v6 {
+			t.notes = append(t.notes, Note{Pos: r.vipPos[i], Keyword: "virtual_ipaddress", Why: p.String() + " is of the other family than the instance: dropped, as keepalived does", Fix: "write a separate vrrp_instance for it"})
+			continue
+		}
+		keep = append(keep, p)
+	}
+	r.vips = keep
+	var peers []netip.Addr
+	for _, a := range r.peers {
+		if a.Is6() != v6 {
+			t.note(n, "unicast_peer "+a.String()+" is of the other family: dropped", "", false)
+			continue
+		}
+		peers = append(peers, a)
+	}
+	r.peers = peers
+	if r.version == 0 {
+		r.version = t.g.version
+	}
+	if v6 && r.version == 2 {
+		if r.versionPos.Line != 0 {
+			t.notes = append(t.notes, Note{Pos: r.versionPos, Keyword: "version", Why: "IPv6 runs VRRPv3, as keepalived does", Fix: ""})
+		}
+		r.version = 3
+	}
+	r.advertDur = t.roundAdvert(r)
+	t.strictMode(r, n)
+	if r.stateMaster && !r.prioritySet {
+		r.priority = 255
+	}
+	if r.stateMaster && (r.nopreempt || r.preemptDelay > 0) {
+		t.notes = append(t.notes, Note{Pos: r.preemptPos, Keyword: "nopreempt/preempt_delay", Why: "ignored with state MASTER, as keepalived does", Fix: "write state BACKUP to keep it"})
+		r.nopreempt, r.preemptDelay = false, 0
+	}
+	if r.authType != "" && r.version == 3 {
+		t.notes = append(t.notes, Note{Pos: r.authPos, Keyword: "authentication", Why: "VRRPv3 has no authentication: ignored, as keepalived does", Fix: ""})
+		r.authType = ""
+	}
+	// Tracking: keepalived adds a positive weight while the object is up;
+	// govrrp adds weights while it is down. So the base priority carries
+	// the positive weights and each becomes negative. An owner (255)
+	// ignores weights in both.
+	if g := r.garp; g.refresh > 0 && g.refreshRep != g.repeat {
+		t.notes = append(t.notes, Note{Pos: r.pos, Keyword: "garp_master_refresh_repeat",
+			Why: fmt.Sprintf("govrrp repeats the whole burst (%d per address) at each refresh, not %d", g.repeat, g.refreshRep),
+			Fix: "set garp_master_repeat and garp_master_refresh_repeat equal if that matters", Lost: true})
+	}
+	if r.priority == 255 {
+		t.note(n, "priority 255: govrrpd runs it only as the address owner and refuses to start where the interface lacks the virtual addresses",
+			"keep 255 only if they are this box's own addresses, else write priority 254 (keepalived gives 255 to state MASTER without a priority)", true)
+		if dropWeights(r) {
+			t.note(n, "tracking weights are ignored at priority 255, as keepalived does: dropped", "", false)
+		}
+		return
+	}
+	for _, list := range [][]trackItem{r.trackIfs, r.trackScripts} {
+		for i := range list {
+			if w := list[i].weight; w > 0 {
+				r.priority += w
+				list[i].weight = -w
+			}
+		}
+	}
+	if r.priority > 254 {
+		t.note(n, fmt.Sprintf("priority plus the positive tracking weights is %d, above 254", r.priority),
+			"keepalived caps the effective priority at 254 and govrrp cannot say so; lower the priority or the weights to add up to 254 at most", true)
+		r.priority = 254
+	}
+}
+
+// dropWeights removes the weighted tracking of an address owner: keepalived
+// ignores weights at priority 255.
+func dropWeights(r *router) bool {
+	dropped := false
+	f := func(l []trackItem) []trackItem {
+		var out []trackItem
+		for _, it := range l {
+			if it.weight == 0 {
+				out = append(out, it)
+			} else {
+				dropped = true
+			}
+		}
+		return out
+	}
+	r.trackIfs, r.trackScripts = f(r.trackIfs), f(r.trackScripts)
+	return dropped
+}
+
+func (t *translator) vips(r *router, n *Node) {
+	for _, c := range n.Children {
+		p, ok := parsePrefix(c.Key)
+		if !ok {
+			t.note(c, "not an address", "write ADDR or ADDR/PREFIX", true)
+			continue
+		}
+		for i := 0; i < len(c.Args); i++ {
+			opt := c.Args[i]
+			if i+1 < len(c.Args) && opt != "use_vmac" && opt != "no_track" {
+				i++
+			}
+			switch opt {
+			case "dev", "label", "scope":
+				t.notes = append(t.notes, Note{Pos: c.Pos, Keyword: "virtual_ipaddress " + opt, Why: pendingWhy,
+					Fix: "the address is installed on the router's interface without it for now; the mapping form {address, dev, label, scope} is coming", Lost: true})
+			case "brd":
+				t.notes = append(t.notes, Note{Pos: c.Pos, Keyword: "virtual_ipaddress brd", Why: "the kernel's broadcast address is used", Fix: "remove it if it is the standard one", Lost: true})
+			default:
+				t.notes = append(t.notes, Note{Pos: c.Pos, Keyword: "virtual_ipaddress " + opt, Why: "not supported by govrrp", Fix: "remove it", Lost: true})
+			}
+		}
+		r.vips = append(r.vips, p)
+		r.vipPos = append(r.vipPos, c.Pos)
+	}
+}
+
+func parsePrefix(s string) (netip.Prefix, bool) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, false
+		}
+		return p, true
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(a, a.BitLen()), true
+}
+
+func (t *translator) peers(r *router, n *Node) {
+	for _, c := range n.Children {
+		a, err := netip.ParseAddr(c.Key)
+		if err != nil || a.Zone() != "" {
+			t.note(c, "not an address", "write one peer address per line", true)
+			continue
+		}
+		if len(c.Args) > 0 {
+			t.note(c, "min_ttl/max_ttl are not supported by govrrp", "remove them", true)
+		}
+		r.peers = append(r.peers, a)
+	}
+}
+
+func (t *translator) auth(r *router, n *Node) {
+	r.authPos = n.Pos
+	for _, c := range n.Children {
+		switch c.Key {
+		case "auth_type":
+			switch strings.ToUpper(t.strArg(c)) {
+			case "PASS":
+				r.authType = "pass"
+			case "AH":
+				t.note(c, "AH authentication is not supported by govrrp", "use PASS on both routers, or none", true)
+			default:
+				t.note(c, "unknown authentication type", "write PASS", true)
+			}
+		case "auth_pass":
+			p := t.strArg(c)
+			if len(p) > 8 {
+				t.note(c, "truncated to 8 characters, as keepalived does", "", false)
+				p = p[:8]
+			}
+			r.authPass = p
+		default:
+			t.note(c, "unknown authentication setting", "remove it", true)
+		}
+	}
+	if r.authType == "pass" && r.authPass == "" {
+		t.note(n, "PASS without auth_pass", "add auth_pass", true)
+		r.authType = ""
+	}
+}
+
+// weightArg reads "weight N [reverse]" after a tracked object's name.
+func (t *translator) weightArg(c *Node, def int) (int, bool) {
+	w := def
+	for i := 0; i < len(c.Args); i++ {
+		switch c.Args[i] {
+		case "weight":
+			if i+1 >= len(c.Args) {
+				t.note(c, "weight without a value", "write weight N", true)
+				return 0, false
+			}
+			i++
+			v, err := strconv.Atoi(c.Args[i])
+			if err != nil || v < -254 || v > 254 {
+				t.note(c, "weight is not an integer in -254..254", "write weight N", true)
+				return 0, false
+			}
+			w = v
+		case "reverse":
+			t.note(c, "reverse is not supported by govrrp", "invert the check's result", true)
+			return 0, false
+		case "noreverse", "no_reverse":
+		default:
+			t.note(c, "unknown option "+c.Args[i], "remove it", true)
+		}
+	}
+	return w, true
+}
+
+func (t *translator) trackInterfaces(r *router, n *Node) {
+	for _, c := range n.Children {
+		if w, ok := t.weightArg(c, 0); ok {
+			r.trackIfs = append(r.trackIfs, trackItem{c.Key, w})
+		}
+	}
+}
+
+func (t *translator) trackScripts(r *router, n *Node) {
+	for _, c := range n.Children {
+		s := t.scripts[c.Key]
+		if s == nil {
+			t.note(c, "no vrrp_script of this name: ignored, as keepalived does", "define it or remove it", false)
+			continue
+		}
+		if s.bad {
+			t.note(c, "its vrrp_script could not be translated: tracking dropped", "see the vrrp_script's note", true)
+			continue
+		}
+		if w, ok := t.weightArg(c, s.weight); ok {
+			s.used = true
+			r.trackScripts = append(r.trackScripts, trackItem{s.name, w})
+		}
+	}
+}
+
+func (t *translator) strArg(n *Node) string {
+	if len(n.Args) == 0 {
+		t.note(n, "no value", "write the value after the keyword", true)
+		return ""
+	}
+	return n.Args[0]
+}
+
+func (t *translator) intArg(n *Node, lo, hi int) (int, bool) {
+	if len(n.Args) == 0 {
+		t.note(n, "no value", fmt.Sprintf("write an integer in %d..%d", lo, hi), true)
+		return 0, false
+	}
+	v, err := strconv.Atoi(n.Args[0])
+	if err != nil || v < lo || v > hi {
+		t.note(n, n.Args[0]+" is not an integer in range", fmt.Sprintf("write an integer in %d..%d", lo, hi), true)
+		return 0, false
+	}
+	return v, true
+}
+
+func (t *translator) secondsArg(n *Node, lo, hi float64) (time.Duration, bool) {
+	if len(n.Args) == 0 {
+		t.note(n, "no value", "write a number of seconds", true)
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(n.Args[0], 64)
+	if err != nil || math.IsNaN(v) || v < lo || v > hi {
+		t.note(n, n.Args[0]+" is not a number of seconds in range", fmt.Sprintf("write seconds in %g..%g", lo, hi), true)
+		return 0, false
+	}
+	return time.Duration(v * float64(time.Second)).Round(time.Millisecond), true
+}
+
+func boolArg(n *Node) bool {
+	if len(n.Args) == 0 {
+		return true
+	}
+	switch strings.ToLower(n.Args[0]) {
+	case "off", "false", "no", "0":
+		return false
+	}
+	return true
+}
+
+// keyName makes a keepalived name usable as a govrrp name or key.
+func keyName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c == '.' || c == '_' || c == '-' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			b[i] = '_'
+		}
+	}
+	if len(b) == 0 {
+		return "vr"
+	}
+	return string(b)
+}
+
+// roundAdvert rounds advert_int as keepalived does: VRRPv2 to whole seconds
+// (at least 1), VRRPv3 to centiseconds (10ms..40.95s).
+func (t *translator) roundAdvert(r *router) time.Duration {
+	var d time.Duration
+	if r.version == 2 {
+		s := math.Round(r.advert)
+		if s < 1 {
+			s = 1
+		}
+		d = time.Duration(s) * time.Second
+	} else {
+		cs := math.Round(r.advert * 100)
+		cs = math.Max(1, math.Min(cs, 4095))
+		d = time.Duration(cs) * 10 * time.Millisecond
+	}
+	if r.advertSet && math.Abs(d.Seconds()-r.advert) > 1e-9 {
+		t.notes = append(t.notes, Note{Pos: r.advertPos, Keyword: "advert_int",
+			Why: fmt.Sprintf("%g s is rounded to %s for VRRPv%d, as keepalived does", r.advert, d, r.version)})
+	}
+	return d
+}
+
+// Outcome sums up an import for the exit status.
+type Outcome int
+
+const (
+	Complete Outcome = iota // everything translated
+	Partial                 // YAML written, something left out
+	Nothing                 // no router could be translated
+)
+
+// Outcome tells how complete the translation is.
+func (r *Result) Outcome() Outcome {
+	switch {
+	case r.Routers == 0:
+		return Nothing
+	case r.Lost():
+		return Partial
+	}
+	return Complete
+}
+
+// valid renders the routers and holds the YAML to govrrpd's own checks
+// (config.Parse, as govrrp validate runs them): a router or script that
+// govrrpd would refuse is left out with a note saying why, and the rest
+// rendered again, so what is written always loads.
+func (t *translator) valid(routers []*router, source, configID string) ([]byte, int) {
+	for try := 0; try <= len(routers)+len(t.scripts)+1; try++ {
+		n := 0
+		for _, r := range routers {
+			if !r.skip {
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, 0
+		}
+		yaml, spans := t.render(routers, source, configID)
+		_, err := config.Parse("imported.yaml", yaml)
+		if err == nil {
+			return yaml, n
+		}
+		var errs *config.Errors
+		if !errors.As(err, &errs) {
+			break
+		}
+		dropped := false
+		for _, e := range errs.List {
+			for _, sp := range spans {
+				if e.Pos.Line < sp.from || e.Pos.Line > sp.to {
+					continue
+				}
+				why := e.What
+				if e.Fix != "" {
+					why += "; " + e.Fix
+				}
+				switch {
+				case sp.r != nil && !sp.r.skip:
+					sp.r.skip, dropped = true, true
+					t.notes = append(t.notes, Note{Pos: sp.r.pos, Keyword: "vrrp_instance", Why: "govrrpd would refuse the translation, so it is left out: " + why, Fix: "fix the instance and import again", Lost: true})
+				case sp.s != nil && !sp.s.bad:
+					sp.s.bad, dropped = true, true
+					t.notes = append(t.notes, Note{Pos: sp.s.pos, Keyword: "vrrp_script", Why: "govrrpd would refuse the translation, so it and its tracking are left out: " + why, Fix: "fix the script and import again", Lost: true})
+					for _, r := range routers {
+						r.trackScripts = without(r.trackScripts, sp.s.name)
+					}
+				}
+			}
+		}
+		if !dropped {
+			break
+		}
+	}
+	t.notes = append(t.notes, Note{Pos: Pos{File: source, Line: 1}, Keyword: "import", Why: "the translation does not pass govrrpd's checks (a bug of the importer)", Fix: "report it with the configuration", Lost: true})
+	return nil, 0
+}
+
+func without(l []trackItem, name string) []trackItem {
+	var out []trackItem
+	for _, it := range l {
+		if it.name != name {
+			out = append(out, it)
+		}
+	}
+	return out
+}
+
+// strictMode settles strict, accept and the lower-priority answer as
+// keepalived 2.2.7 does: vrrp_strict or strict_mode resets preempt_delay and
+// VRRPv2 accept (with a warning), defaults accept to the owner only, and
+// stops answering lower priorities.
+func (t *translator) strictMode(r *router, n *Node) {
+	strict := t.g.strict
+	if r.strict != nil {
+		strict = *r.strict
+	}
+	r.strictEff = strict
+	lower := strict
+	if t.g.lowerNoAdvert != nil {
+		lower = *t.g.lowerNoAdvert
+	}
+	if r.lowerNoAdv != nil {
+		lower = *r.lowerNoAdv
+	}
+	r.replyLower = !lower
+	prio := r.priority
+	if r.stateMaster && !r.prioritySet {
+		prio = 255
+	}
+	switch {
+	case r.accept != nil:
+		r.acceptEff = *r.accept
+	case strict:
+		r.acceptEff = prio == 255
+	default:
+		r.acceptEff = true
+	}
+	if !strict {
+		return
+	}
+	if r.preemptDelay > 0 {
+		t.notes = append(t.notes, Note{Pos: r.preemptPos, Keyword: "preempt_delay", Why: "reset by strict mode, as keepalived does"})
+		r.preemptDelay = 0
+	}
+	if r.version == 2 && r.acceptEff && prio != 255 {
+		t.note(n, "accept is reset for VRRPv2 in strict mode, as keepalived does", "", false)
+		r.acceptEff = false
+	}
+}
+
+// syncGroup records the members whose tracking keepalived makes unweighted;
+// the group itself is reported by topKeys.
+func (t *translator) syncGroup(n *Node) {
+	weighted := false
+	var members []string
+	for _, c := range n.Children {
+		switch c.Key {
+		case "sync_group_tracking_weight":
+			weighted = true
+		case "group":
+			for _, m := range c.Children {
+				members = append(append(members, m.Key), m.Args...)
+			}
+		}
+	}
+	if !weighted {
+		for _, m := range members {
+			t.zeroWeights[m] = true
+		}
+	}
+}

@@ -1,0 +1,267 @@
+package interop
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"govrrp/internal/config"
+	"govrrp/internal/keepalived"
+	"govrrp/internal/testenv"
+)
+
+// TestImportedKeepalivedPair: keepalived runs its own keepalived.conf on one
+// router; govrrpd runs `govrrp import keepalived` of the same file, with
+// that router's priorities, on the other (VRRPv3, 100 ms adverts, garp
+// settings and accept carried over by the importer). Two VRIDs, one master
+// each; no complaint in either log; when either side stops, the other takes
+// both.
+func TestImportedKeepalivedPair(t *testing.T) {
+	l := NewLab(t, 2)
+	vr := func(id uint8, prio uint8, vip string) VR {
+		return VR{VRID: id, Version: 3, Family: IPv4, Priority: prio, Interval: interval,
+			VIPs: []netip.Prefix{netip.MustParsePrefix(vip)}}
+	}
+	a, b := VRKey{51, IPv4}, VRKey{52, IPv4}
+	ka := NewKeepalived(t, l.Routers[0], l.Dir, vr(51, 150, "10.77.0.251/24"), vr(52, 100, "10.77.0.252/24"))
+	// The same file for the other router: only the priorities differ.
+	other := NewKeepalived(t, l.Routers[1], l.Dir, vr(51, 100, "10.77.0.251/24"), vr(52, 150, "10.77.0.252/24"))
+	src := filepath.Join(l.Dir, "other-keepalived.conf")
+	if err := os.WriteFile(src, []byte(other.Config()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := keepalived.Import(src, keepalived.Options{})
+	if err != nil || res.Routers != 2 {
+		t.Fatalf("import: %v, %d routers", err, res.Routers)
+	}
+	for _, n := range res.Notes {
+		t.Logf("import note: %s", n)
+	}
+	gv := NewGovrrp(t, l.Routers[1], l.Dir, vr(51, 100, "10.77.0.251/24"), vr(52, 150, "10.77.0.252/24"))
+	gv.UseImported(string(res.YAML))
+
+	l.Start(t, ka)
+	l.Start(t, gv)
+	l.WaitMaster(t, ka, a, converge)
+	l.WaitMaster(t, gv, b, converge)
+	checkClean(t, l, cleanOpts{})
+
+	// keepalived stops: govrrpd takes both.
+	ka.Stop(t)
+	l.WaitMaster(t, gv, a, takeover, ka)
+	l.WaitMaster(t, gv, b, takeover, ka)
+
+	// Back to one master each, then govrrpd stops: keepalived takes both.
+	ka.Start(t)
+	l.WaitMaster(t, ka, a, converge)
+	l.WaitMaster(t, gv, b, converge)
+	gv.Stop(t)
+	l.WaitMaster(t, ka, a, takeover, gv)
+	l.WaitMaster(t, ka, b, takeover, gv)
+	checkClean(t, l, cleanOpts{})
+}
+
+// importOracle is a keepalived.conf whose instances lean on keepalived
+// 2.2.7's defaults and quiet rewrites: VRRPv2 by default, state MASTER
+// without a priority (255, and nopreempt cleared), advert_int rounding in
+// both versions, accept by default, other-family addresses dropped, garp
+// globals and per-instance overrides, strict_mode, IPv6 (always VRRPv3).
+const importOracle = `global_defs {
+    vrrp_garp_master_delay 3
+    vrrp_garp_master_repeat 4
+}
+vrrp_instance owner {
+    state MASTER
+    interface eth0
+    virtual_router_id 61
+    nopreempt
+    advert_int 1.6
+    virtual_ipaddress {
+        10.77.0.161/24
+        fd77::161/64
+    }
+}
+vrrp_instance slow {
+    interface eth0
+    virtual_router_id 62
+    advert_int 0.4
+    priority 90
+    preempt_delay 2.5
+    virtual_ipaddress {
+        10.77.0.162
+    }
+}
+vrrp_instance fast {
+    interface eth0
+    virtual_router_id 63
+    version 3
+    advert_int 0.123
+    nopreempt
+    no_accept
+    garp_master_repeat 2
+    garp_master_refresh 30
+    garp_master_refresh_repeat 2
+    virtual_ipaddress {
+        10.77.0.163/24
+    }
+}
+vrrp_instance strict {
+    interface eth0
+    virtual_router_id 64
+    strict_mode on
+    preempt_delay 3
+    accept
+    priority 120
+    garp_master_refresh 10
+    garp_master_refresh_repeat 3
+    authentication {
+        auth_type PASS
+        auth_pass secret
+    }
+    virtual_ipaddress {
+        10.77.0.164/24
+    }
+}
+vrrp_instance six {
+    interface eth0
+    virtual_router_id 66
+    advert_int 0.25
+    virtual_ipaddress {
+        fe80::66
+        fd77::166/64
+        10.77.0.166
+    }
+}
+vrrp_instance strict_v3 {
+    interface eth0
+    virtual_router_id 65
+    version 3
+    strict_mode
+    virtual_ipaddress {
+        10.77.0.165/24
+    }
+}
+`
+
+// TestImportMatchesKeepalived holds the importer's defaults to keepalived's
+// own reading of the same file: keepalived -d dumps, per instance, the
+// version, priority, advert interval, accept, preempt (and delay), garp
+// settings and virtual addresses it runs with; the import must say the same.
+func TestImportMatchesKeepalived(t *testing.T) {
+	l := NewLab(t, 1)
+	testenv.RequireTool(t, "keepalived")
+	dir := filepath.Join(l.Dir, "oracle")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	conf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(conf, []byte(importOracle), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	log := filepath.Join(dir, "keepalived.log")
+	p := StartProc(t, l.Routers[0], "oracle/keepalived", log, "keepalived", "-n", "-l", "-D", "-d", "-P",
+		"-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
+	if !Poll(10*time.Second, 10*time.Millisecond, func() bool { return strings.Contains(readFile(log), "< Interfaces >") }) {
+		t.Fatalf("keepalived dumped no configuration:\n%s", tail(readFile(log), 30))
+	}
+	p.Stop(t, syscall.SIGTERM)
+	dump := keepalivedDump(readFile(log))
+
+	res, err := keepalived.Import(conf, keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := config.Parse("imported.yaml", res.YAML)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.YAML)
+	}
+	if len(c.Routers) != len(dump) {
+		t.Fatalf("%d routers imported, keepalived runs %d instances", len(c.Routers), len(dump))
+	}
+	for _, r := range c.Routers {
+		ka := dump[r.Name]
+		if ka == nil {
+			t.Errorf("%s: not in keepalived's dump", r.Name)
+			continue
+		}
+		preempt := "enabled"
+		if !r.Preempt {
+			preempt = "disabled"
+		}
+		accept := "enabled"
+		if !r.Accept {
+			accept = "disabled"
+		}
+		for _, f := range []struct{ key, ours string }{
+			{"VRRP Version", fmt.Sprint(r.Version)},
+			{"Priority", fmt.Sprint(r.Priority)},
+			{"Advert interval", kaInterval(r.Version, r.AdvertInterval)},
+			{"Accept", accept},
+			{"Preempt", preempt},
+			{"Preempt delay", kaDelay(r.PreemptDelay)},
+			{"Gratuitous ARP delay", fmt.Sprint(int(r.Announce.Delay.Seconds()))},
+			{"Gratuitous ARP repeat", fmt.Sprint(r.Announce.Repeat)},
+			{"Gratuitous ARP refresh", fmt.Sprint(int(r.Announce.Refresh.Seconds()))},
+			{"Virtual IP", fmt.Sprintf("(%d):", len(r.Addresses))},
+		} {
+			if got := ka[f.key]; got != f.ours {
+				t.Errorf("%s: %s: keepalived %q, import %q", r.Name, f.key, got, f.ours)
+			}
+		}
+	}
+}
+
+// keepalivedDump reads keepalived -d's "VRRP Instance = NAME" sections into
+// name -> field -> value ("Priority" -> "255").
+func keepalivedDump(log string) map[string]map[string]string {
+	out := map[string]map[string]string{}
+	var cur map[string]string
+	for _, line := range strings.Split(log, "\n") {
+		if _, rest, ok := strings.Cut(line, ": "); ok {
+			line = rest // the timestamp keepalived -l puts before each line
+		}
+		s := strings.TrimSpace(line)
+		if name, ok := strings.CutPrefix(s, "VRRP Instance = "); ok {
+			cur = map[string]string{}
+			out[name] = cur
+			continue
+		}
+		if strings.HasPrefix(s, "------<") {
+			cur = nil
+		}
+		if cur == nil {
+			continue
+		}
+		if k, v, ok := strings.Cut(s, " = "); ok {
+			if _, seen := cur[k]; !seen {
+				cur[k] = v
+			}
+		} else if v, ok := strings.CutPrefix(s, "Virtual IP "); ok {
+			cur["Virtual IP"] = v
+		}
+	}
+	return out
+}
+
+// kaInterval writes d as keepalived -d does: "2 sec" for VRRPv2,
+// "120 milli-sec" for VRRPv3.
+func kaInterval(version uint8, d time.Duration) string {
+	if version == 2 {
+		return fmt.Sprintf("%d sec", int(d.Seconds()))
+	}
+	return fmt.Sprintf("%d milli-sec", d.Milliseconds())
+}
+
+// kaDelay writes a preempt delay as keepalived -d does; none when 0.
+func kaDelay(d time.Duration) string {
+	if d == 0 {
+		return ""
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " secs"
+}
