@@ -138,6 +138,8 @@ func (p *parser) crossCheck(c *Config) {
 		ifname string // for a link-local address, which is one per link
 	}
 	byVIP := map[vipKey]vipAt{}
+	// Likewise a route or rule in two routers (routes.go).
+	byRoute, byRule := map[Route]vipAt{}, map[Rule]vipAt{}
 	for i := range c.Routers {
 		r := &c.Routers[i]
 		keys := p.routerKeys[i]
@@ -173,6 +175,38 @@ func (p *parser) crossCheck(c *Config) {
 				continue
 			}
 			byVIP[k] = vipAt{i, pos}
+		}
+		for j, a := range r.Excluded {
+			pos := r.excludedPos(j)
+			k := vipKey{addr: a.Addr()}
+			if a.Addr().IsLinkLocalUnicast() {
+				k.ifname = r.AddrDev(a.Addr())
+			}
+			if first, dup := byVIP[k]; dup {
+				if first.router != i {
+					p.errs.add(&Error{Pos: pos, What: fmt.Sprintf("%v is also an address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
+				}
+				continue
+			}
+			byVIP[k] = vipAt{i, pos}
+		}
+		for _, rt := range r.Routes {
+			k := rt
+			k.Pos = Pos{}
+			if first, dup := byRoute[k]; dup && first.router != i {
+				p.errs.add(&Error{Pos: rt.Pos, What: fmt.Sprintf("the route to %v is also one of %q at %s", rt.To, c.Routers[first.router].Name, first.pos), Fix: "give each route to one virtual router"})
+			} else if !dup {
+				byRoute[k] = vipAt{i, rt.Pos}
+			}
+		}
+		for _, ru := range r.Rules {
+			k := ru
+			k.Pos = Pos{}
+			if first, dup := byRule[k]; dup && first.router != i {
+				p.errs.add(&Error{Pos: ru.Pos, What: fmt.Sprintf("this rule is also one of %q at %s", c.Routers[first.router].Name, first.pos), Fix: "give each rule to one virtual router"})
+			} else if !dup {
+				byRule[k] = vipAt{i, ru.Pos}
+			}
 		}
 		if n := keys["track"]; n != nil {
 			for _, t := range r.Track.Scripts {

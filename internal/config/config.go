@@ -69,7 +69,13 @@ type Router struct {
 	Track          Track
 	Announce       Announce
 	Notify         [][]string // each an argv
-	Hooks          KeepalivedHooks
+	Routes         []Route    // installed while Master (routes.go)
+	Excluded       []netip.Prefix
+	// AddrOpts holds the device, label and scope of the addresses and
+	// excluded addresses written as mappings with them (nil: none).
+	AddrOpts map[netip.Addr]AddrOpts
+	Rules    []Rule // installed while Master (routes.go)
+	Hooks    KeepalivedHooks
 
 	Pos    Pos            // where the router's entry starts, for messages about it
 	KeyPos map[string]Pos // where each key written for it is (value position); "addresses[i]" for each address
@@ -89,6 +95,23 @@ func (r *Router) addrPos(i int) Pos {
 		return p
 	}
 	return r.PosOf("addresses")
+}
+
+// AddrDev is the device address a (a VIP or excluded address) goes on:
+// its dev, or the router's interface.
+func (r *Router) AddrDev(a netip.Addr) string {
+	if d := r.AddrOpts[a].Dev; d != "" {
+		return d
+	}
+	return r.Interface
+}
+
+// excludedPos is where the i-th excluded address of r was written.
+func (r *Router) excludedPos(i int) Pos {
+	if p, ok := r.KeyPos[fmt.Sprintf("excluded_addresses[%d]", i)]; ok {
+		return p
+	}
+	return r.PosOf("excluded_addresses")
 }
 
 // Owner reports whether the router owns its addresses (priority 255).

@@ -45,7 +45,10 @@ func TestParseFull(t *testing.T) {
 	if p := gw.PosOf("priority"); p.Line != 9 || p.Col != 15 {
 		t.Fatalf("PosOf(priority) = %v", p)
 	}
-	gw.Pos, gw.KeyPos = Pos{}, nil
+	if len(gw.Routes) != 2 || len(gw.Rules) != 1 { // routes_test.go checks them
+		t.Fatalf("routes %v rules %v", gw.Routes, gw.Rules)
+	}
+	gw.Pos, gw.KeyPos, gw.Routes, gw.Rules = Pos{}, nil, nil, nil
 	if !reflect.DeepEqual(gw, want) {
 		t.Fatalf("router gw:\n got %+v\nwant %+v", gw, want)
 	}
@@ -346,6 +349,13 @@ func TestCheckHost(t *testing.T) {
 		{name: "ok", yaml: base},
 		// Missing interfaces may appear later (VLAN, bond, VRF): a warning.
 		{name: "missing interface", yaml: strings.Replace(base, "eth0", "eth9", 1), warn: `c.yaml:2:16: interface "eth9": no such interface; the router waits in Fault`},
+		// A route's or rule's device is like the interface (issue 13).
+		{name: "missing route dev", yaml: base + "    routes: [{to: 10.78.0.0/16, dev: eth9}]\n", warn: `c.yaml:5:14: route dev "eth9": no such interface`},
+		// Excluded and dev addresses follow the VIPs' rules (issue 13).
+		{name: "excluded is the host's", yaml: base + "    excluded_addresses: [10.77.0.1/24]\n", want: "c.yaml:5:26: 10.77.0.1 is already an address of eth0; govrrpd would delete it"},
+		{name: "dev address is the host's", yaml: "routers:\n  - {interface: eth0, vrid: 51, accept: true, addresses: [{address: 127.0.0.1/8, dev: lo}]}\n", want: "c.yaml:2:59: 127.0.0.1 is already an address of lo"},
+		{name: "missing address dev", yaml: base + "    excluded_addresses: [{address: 10.78.0.1, dev: eth7}]\n", warn: `c.yaml:5:26: the device of 10.78.0.1 "eth7": no such interface`},
+		{name: "missing rule oif", yaml: base + "    rules: [{table: 1, oif: eth8}]\n", warn: `c.yaml:5:13: rule oif "eth8": no such interface`},
 		{name: "owner without the address", yaml: base + "    priority: 255\n", want: "c.yaml:5:15: priority 255 means this box owns 10.77.0.254, but eth0 does not have it; write priority 1..254"},
 		{name: "owner with the address", yaml: strings.Replace(base, "10.77.0.254/24", "10.77.0.1/24", 1) + "    priority: 255\n"},
 		// A non-owner's VIPs are deleted when it leaves Master: never one of the host's.

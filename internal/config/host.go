@@ -123,7 +123,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		r := &c.Routers[i]
 		if !r.Owner() {
 			for j, vip := range r.Addresses {
-				if ifname, ok := holds(r.Interface, vip.Addr()); ok {
+				if ifname, ok := holds(r.AddrDev(vip.Addr()), vip.Addr()); ok {
 					errs.add(&Error{
 						Pos:  r.addrPos(j),
 						What: fmt.Sprintf("%v is already an address of %s; govrrpd would delete it when %s leaves Master", vip.Addr(), ifname, r.Name),
@@ -132,6 +132,18 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 				}
 			}
 		}
+		// Excluded addresses follow the VIPs' rule, owner or not: govrrpd
+		// installs and removes them.
+		for j, a := range r.Excluded {
+			if ifname, ok := holds(r.AddrDev(a.Addr()), a.Addr()); ok {
+				errs.add(&Error{
+					Pos:  r.excludedPos(j),
+					What: fmt.Sprintf("%v is already an address of %s; govrrpd would delete it when %s leaves Master", a.Addr(), ifname, r.Name),
+					Fix:  fmt.Sprintf("write an address no interface has; if an earlier govrrpd killed with -9 left it, remove it: ip address del %v dev %s", a.Addr(), ifname),
+				})
+			}
+		}
+		warnings = append(warnings, routeDevWarnings(r, byName)...)
 		ifi := byName[r.Interface]
 		if ifi == nil {
 			warnings = append(warnings, &Error{Pos: r.PosOf("interface"), What: clip(fmt.Sprintf("interface %q: %v", r.Interface, ErrNoInterface)), Fix: "the router waits in Fault until it appears; check the name if it should exist (ip link lists them)"})

@@ -67,6 +67,9 @@ type parser struct {
 	// cross-field checks can point at the right line and know what was
 	// explicit (checksum on a VRRPv2 router is an error, its default is not).
 	routerKeys []map[string]*yaml.Node
+	// labels are the labels of the router being read whose device is its
+	// interface, checked once it is known (routes.go).
+	labels []pendingLabel
 }
 
 func (p *parser) pos(n *yaml.Node) Pos { return Pos{File: p.file, Line: n.Line, Col: n.Column} }
@@ -315,6 +318,7 @@ func (p *parser) router(n *yaml.Node) Router {
 	}
 	set := map[string]*yaml.Node{}
 	var addrNodes []*yaml.Node // of the addresses parsed, for messages about one
+	var exclNodes []*yaml.Node // of the excluded addresses parsed
 	p.mapping(n, "routers[]", func(k, v *yaml.Node) {
 		set[k.Value] = v
 		switch k.Value {
@@ -377,9 +381,21 @@ func (p *parser) router(n *yaml.Node) Router {
 			})
 		case "addresses":
 			for _, a := range p.seq(v, "routers[].addresses") {
-				if pfx, ok := p.prefix(a); ok {
+				if pfx, ok := p.addrItem(&r, a, "routers[].addresses[]"); ok {
 					addrNodes = append(addrNodes, a)
 					r.Addresses = append(r.Addresses, pfx)
+				}
+			}
+		case "excluded_addresses":
+			items := p.seq(v, "routers[].excluded_addresses")
+			if len(items) > 255 {
+				p.fail(v, "split them over several routers", "%d excluded addresses; at most 255 per router", len(items))
+				items = nil
+			}
+			for _, a := range items {
+				if pfx, ok := p.addrItem(&r, a, "routers[].excluded_addresses[]"); ok {
+					exclNodes = append(exclNodes, a)
+					r.Excluded = append(r.Excluded, pfx)
 				}
 			}
 		case "track":
@@ -398,6 +414,10 @@ func (p *parser) router(n *yaml.Node) Router {
 					}
 				}
 			})
+		case "routes":
+			r.Routes = p.routes(v)
+		case "rules":
+			r.Rules = p.rules(v)
 		case "notify":
 			r.Notify = p.argvs(v, "routers[].notify")
 		default:
@@ -411,8 +431,13 @@ func (p *parser) router(n *yaml.Node) Router {
 	for i, a := range addrNodes {
 		r.KeyPos[fmt.Sprintf("addresses[%d]", i)] = p.pos(a)
 	}
+	for i, a := range exclNodes {
+		r.KeyPos[fmt.Sprintf("excluded_addresses[%d]", i)] = p.pos(a)
+	}
 	p.routerKeys = append(p.routerKeys, set)
 	p.checkRouter(&r, n, set)
+	p.checkRoutes(&r)
+	p.checkExcluded(&r)
 	p.checkV2Compat(&r, set)
 	return r
 }

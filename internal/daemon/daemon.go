@@ -44,9 +44,21 @@ import (
 type addresses interface {
 	Add(dev string, p netip.Prefix) error
 	AddNoSource(dev string, p netip.Prefix) error // Accept_Mode false: never a source
+	AddWith(dev string, p netip.Prefix, label, scope string) error
 	Remove(dev string, p netip.Prefix) error
 	Flush(dev string, vips []netip.Addr) ([]netip.Prefix, error)
 	Held(dev string, vips []netip.Addr) ([]netip.Prefix, error) // what Flush would remove
+	RemoveAll() error
+}
+
+// routing installs a Master's routes and rules: *linux.Routes (netlink),
+// or a fake in unit tests.
+type routing interface {
+	AddRoute(config.Route) error
+	RemoveRoute(config.Route) error
+	AddRule(config.Rule) error
+	RemoveRule(config.Rule) error
+	Flush([]config.Route, []config.Rule) error // what a killed instance left
 	RemoveAll() error
 }
 
@@ -93,6 +105,7 @@ type Daemon struct {
 	file        string
 
 	addrs    addresses
+	routes   routing
 	vmacs    *linux.VMACs
 	arpGuard *linux.ARPGuard // created with the first IPv4 VMAC router (or VMAC owner)
 	// accept enforces Accept_Mode false; created by Start (removing a
@@ -188,6 +201,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
 	}
 	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
+	d.routes = linux.NewRoutes(opts.Netlink)
 	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
 	d.groups = d.syncGroups(cfg)
 	d.listen = d.listenLinux
@@ -208,10 +222,19 @@ func New(cfg *config.Config, opts Options) *Daemon {
 // forgetPositions drops the per-key positions of the routers of cfg: they
 // serve the messages about the file, given before the daemon takes it, and
 // at thousands of routers they are a third of the configuration's memory.
-// Each router keeps where its entry starts.
+// Each router keeps where its entry starts; its routes and rules do not.
 func forgetPositions(cfg *config.Config) {
 	for i := range cfg.Routers {
-		cfg.Routers[i].KeyPos = nil
+		r := &cfg.Routers[i]
+		r.KeyPos = nil
+		// A route or rule is the same entry wherever it is written: a
+		// reload compares them without it.
+		for j := range r.Routes {
+			r.Routes[j].Pos = config.Pos{}
+		}
+		for j := range r.Rules {
+			r.Rules[j].Pos = config.Pos{}
+		}
 	}
 }
 
@@ -219,6 +242,9 @@ func (d *Daemon) setVIPs(cfg *config.Config) {
 	m := map[netip.Addr]bool{}
 	for _, r := range cfg.Routers {
 		for _, a := range r.Addresses {
+			m[a.Addr()] = true
+		}
+		for _, a := range r.Excluded {
 			m[a.Addr()] = true
 		}
 	}
@@ -357,18 +383,26 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 	d.hooksDone = nil
 }
 
-// hostHeld returns the VIPs of rc that its interface already has, when
-// they can only be the host's: the interface appeared after the host checks
-// ran (rc waited for it, maybe then for its addresses), so no govrrpd can
-// have left them there, and the checks could not see them. The router's start would delete them as stale
-// VIPs (linux.Addresses.Flush). An owner's are its own. Called with d.mu
-// held.
+// hostHeld returns the VIPs (and excluded addresses) of rc that its
+// interface already has, when they can only be the host's: the interface
+// appeared after the host checks ran (rc waited for it, maybe then for its
+// addresses), so no govrrpd can have left them there, and the checks could
+// not see them. The router's start would delete them as stale VIPs
+// (linux.Addresses.Flush). An owner's are its own. Called with d.mu held.
 func (d *Daemon) hostHeld(rc config.Router) []netip.Prefix {
 	p, ok := d.pending[rc.Name]
 	if !ok || !p.appeared || rc.Owner() {
 		return nil
 	}
-	held, _ := d.addrs.Held(rc.Interface, rc.VIPs()) // unreadable: as at start, Flush logs it
+	// Its excluded addresses on the interface too: the start flushes
+	// them as well.
+	addrs := rc.VIPs()
+	for _, p := range rc.Excluded {
+		if rc.AddrDev(p.Addr()) == rc.Interface {
+			addrs = append(addrs, p.Addr())
+		}
+	}
+	held, _ := d.addrs.Held(rc.Interface, addrs) // unreadable: as at start, Flush logs it
 	return held
 }
 
@@ -522,6 +556,7 @@ func (d *Daemon) Stop() {
 		d.unpark(name, true)
 	}
 	waitScripts := d.stopScripts(nil)
+	_ = d.routes.RemoveAll() // before the addresses they may use as a source
 	d.stopFiles()
 	_ = d.addrs.RemoveAll()
 	d.rec.close() // the addresses are gone: so is the record

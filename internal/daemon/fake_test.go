@@ -296,6 +296,8 @@ func fakeDaemon(cfg *config.Config) (*Daemon, *fakeNet) {
 	d.rec.file = "" // tests that read it set their own
 	d.addrs, d.announcer, d.watchLinks = recordedAddrs{&fn.addrs, d.rec}, &fn.ann, false
 	fn.accept.addrs = &fn.addrs
+	fn.routes.addrs = &fn.addrs
+	d.routes = &fn.routes
 	d.accept = &fn.accept
 	d.linkState = fn.link
 	return d, fn
@@ -315,6 +317,7 @@ type fakeNet struct {
 	addrs   fakeAddrs
 	ann     fakeAnnouncer
 	accept  fakeAccept // accept_test.go
+	routes  fakeRoutes // routes_test.go
 }
 
 // setIndex makes interface name exist with index i, or be missing (0), and
@@ -459,16 +462,26 @@ func (a *fakeAddrs) count() int {
 type fakeAnnouncer struct {
 	mu      sync.Mutex
 	started int
+	jobs    map[linux.AnnounceKey][]netip.Addr // running: started, not stopped
 }
 
-func (f *fakeAnnouncer) StartWith(linux.AnnounceKey, net.HardwareAddr, []netip.Addr, linux.AnnounceConfig) error {
+func (f *fakeAnnouncer) StartWith(k linux.AnnounceKey, _ net.HardwareAddr, vips []netip.Addr, _ linux.AnnounceConfig) error {
 	f.mu.Lock()
 	f.started++
+	if f.jobs == nil {
+		f.jobs = map[linux.AnnounceKey][]netip.Addr{}
+	}
+	f.jobs[k] = vips
 	f.mu.Unlock()
 	return nil
 }
-func (f *fakeAnnouncer) Stop(linux.AnnounceKey) {}
-func (f *fakeAnnouncer) Close()                 {}
+
+func (f *fakeAnnouncer) Stop(k linux.AnnounceKey) {
+	f.mu.Lock()
+	delete(f.jobs, k)
+	f.mu.Unlock()
+}
+func (f *fakeAnnouncer) Close() {}
 
 func (f *fakeNet) sock(name string) *fakeSocket {
 	f.mu.Lock()

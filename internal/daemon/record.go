@@ -226,6 +226,10 @@ func (a recordedAddrs) AddNoSource(dev string, p netip.Prefix) error {
 	return a.add(a.addresses.AddNoSource, dev, p)
 }
 
+func (a recordedAddrs) AddWith(dev string, p netip.Prefix, label, scope string) error {
+	return a.add(func(dev string, p netip.Prefix) error { return a.addresses.AddWith(dev, p, label, scope) }, dev, p)
+}
+
 func (a recordedAddrs) add(add func(string, netip.Prefix) error, dev string, p netip.Prefix) error {
 	k := hostAddrKey{dev, p.Addr()}
 	a.rec.include(k) // at once when the batch's recordBatch has
@@ -259,6 +263,11 @@ func (d *Daemon) recordBatch(batch []effect) {
 		if batch[i].kind == effAddAddresses {
 			for _, p := range batch[i].prefixes {
 				keys = append(keys, hostAddrKey{batch[i].dev, p.Addr()})
+			}
+		}
+		if batch[i].kind == effAddExtras {
+			for _, x := range batch[i].extras {
+				keys = append(keys, hostAddrKey{x.dev, x.p.Addr()})
 			}
 		}
 	}

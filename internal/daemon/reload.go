@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"errors"
+	"net/netip"
 	"reflect"
 	"slices"
 	"time"
@@ -55,11 +56,38 @@ func comparable(c config.Router) config.Router {
 }
 
 // needsRestart reports whether going from a to b cannot be done in place:
-// what identifies the router or its sockets changed, or it gains or loses
-// ownership of its addresses.
+// what identifies the router or its sockets changed, it gains or loses
+// ownership of its addresses, or an address changes how it is installed.
 func needsRestart(a, b config.Router) bool {
 	return a.Interface != b.Interface || a.VRID != b.VRID || a.Version != b.Version || a.Family != b.Family ||
-		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.UnicastSource != b.UnicastSource || a.Owner() != b.Owner()
+		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.UnicastSource != b.UnicastSource || a.Owner() != b.Owner() ||
+		placeChanged(a, b)
+}
+
+// placeChanged reports whether a VIP of both a and b changes its device,
+// label or scope, or an address moves between the VIPs and the excluded
+// addresses: the plain VIPs and the others are installed by different
+// paths (prefixes, setExtras), and neither would take the address over
+// from the other in place.
+func placeChanged(a, b config.Router) bool {
+	inA, exA := map[netip.Addr]bool{}, map[netip.Addr]bool{}
+	for _, p := range a.Addresses {
+		inA[p.Addr()] = true
+	}
+	for _, p := range a.Excluded {
+		exA[p.Addr()] = true
+	}
+	for _, p := range b.Addresses {
+		if exA[p.Addr()] || inA[p.Addr()] && a.AddrOpts[p.Addr()] != b.AddrOpts[p.Addr()] {
+			return true
+		}
+	}
+	for _, p := range b.Excluded {
+		if inA[p.Addr()] {
+			return true
+		}
+	}
+	return false
 }
 
 // Apply diffs cfg against the running configuration: unchanged routers keep
@@ -250,6 +278,13 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 		r.retrack(c, usable)
 		r.exec(acts)
+		if r.fsm.State() == fsm.Master {
+			// Other addresses, routes and rules changed in place,
+			// after the addresses the reload added: the old ones out,
+			// the new ones in.
+			r.setExtras(r.extras())
+			r.setRoutes(c.Routes, c.Rules)
+		}
 		r.syncAccept()
 		if old.Accept && !c.Accept && c.Family == vrrp.IPv6 && r.fsm.State() == fsm.Master && !r.cfg.Owner() {
 			// Accept turned off: the IPv6 VIPs in place must stop being

@@ -55,6 +55,9 @@ type vr struct {
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
 	dropping    []netip.Addr   // the VIPs its AcceptGuard entry drops (Accept_Mode false), sorted
+	routesOn    []config.Route // the routes and rules the loop had installed (setRoutes)
+	extrasOn    []extraAddr    // the addresses with a device, label or scope, and excluded ones (setExtras)
+	rulesOn     []config.Rule
 
 	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors    uint64
@@ -183,6 +186,20 @@ func (r *vr) open() (*loop, error) {
 		if _, err := d.addrs.Flush(c.Interface, c.VIPs()); err != nil {
 			r.logger().Debug("flush stale addresses", "err", err)
 		}
+	}
+	// And its other addresses (on other devices, excluded ones), and its
+	// routes and rules: exactly the configured ones.
+	byDev := map[string][]netip.Addr{}
+	for _, x := range r.extras() {
+		byDev[x.dev] = append(byDev[x.dev], x.p.Addr())
+	}
+	for dev, addrs := range byDev {
+		if _, err := d.addrs.Flush(dev, addrs); err != nil {
+			r.logger().Debug("flush stale addresses", "dev", dev, "err", err)
+		}
+	}
+	if err := d.routes.Flush(c.Routes, c.Rules); err != nil {
+		r.logger().Debug("flush stale routes and rules", "err", err)
 	}
 	l, err := d.openLoop(ifaceKey{c.Interface, c.Family})
 	if err != nil {
@@ -329,6 +346,13 @@ func (r *vr) close() {
 		d.releaseLoop(r.l)
 	}
 	d.announcer.Stop(r.announceKey())
+	for _, k := range r.devAnnounceKeys() {
+		d.announcer.Stop(k)
+	}
+	removeRoutes(d.routes, r.cfg.Routes, r.cfg.Rules) // before the addresses
+	for _, x := range append(r.extras(), r.extrasOn...) {
+		_ = d.addrs.Remove(x.dev, x.p)
+	}
 	if !r.ownsAddresses() {
 		for _, p := range r.cfg.Addresses {
 			_ = d.addrs.Remove(r.addrDevice(), p)
@@ -467,7 +491,21 @@ func (r *vr) exec(acts []fsm.Action) {
 				r.syncAccept()
 				r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: r.prefixes(a.Addr), noSource: !r.cfg.Accept && !r.cfg.Owner()})
 			}
+			if !a.Addr.IsValid() {
+				// Becoming Master: the other addresses, then the routes
+				// and rules (a route's source may be any of them).
+				r.setExtras(r.extras())
+				r.setRoutes(r.cfg.Routes, r.cfg.Rules)
+			}
 		case fsm.RemoveAddresses:
+			if !a.Addr.IsValid() {
+				// Leaving Master: the routes and rules go first.
+				r.setRoutes(nil, nil)
+				r.setExtras(nil)
+				if keys := r.devAnnounceKeys(); keys != nil {
+					r.l.emit(effect{kind: effStopAnnounce, r: r, annKeys: keys})
+				}
+			}
 			e := effect{kind: effRemoveAddresses, r: r, dev: r.addrDevice(), announce: r.announceKey()}
 			if !r.ownsAddresses() {
 				e.prefixes = r.prefixes(a.Addr)
@@ -566,9 +604,24 @@ func (r *vr) addrDevice() string {
 // prefixes returns the configured prefixes of the action's address: all of
 // them for the zero Addr, else the one of that address (looked up in the
 // previous configuration too, for a removal during a reload).
+//
+// Addresses with a device, label or scope are not among them: setExtras
+// has them.
 func (r *vr) prefixes(only netip.Addr) []netip.Prefix {
 	if !only.IsValid() {
-		return r.cfg.Addresses
+		if r.cfg.AddrOpts == nil {
+			return r.cfg.Addresses
+		}
+		var out []netip.Prefix
+		for _, p := range r.cfg.Addresses {
+			if _, ok := r.cfg.AddrOpts[p.Addr()]; !ok {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	if _, ok := r.cfg.AddrOpts[only]; ok {
+		return nil
 	}
 	for _, p := range append(r.cfg.Addresses, r.prevAddrs...) {
 		if p.Addr() == only {
@@ -597,16 +650,51 @@ func (r *vr) announce(only netip.Addr) {
 	if r.vmac != nil {
 		mac = r.vmac.MAC
 	}
-	vips := r.cfg.VIPs()
-	if only.IsValid() {
-		// A new address of a reload: one burst for it alone. (Jobs are
-		// keyed by router, so this replaces a refresh job; the next
-		// transition to Master restarts the full one.)
-		vips = []netip.Addr{only}
+	// VIPs on other devices are announced there, from the device's own
+	// MAC, each device a job of its own.
+	byDev := map[string][]netip.Addr{}
+	var devs []string
+	for _, v := range r.cfg.VIPs() {
+		dev := r.addrDevice()
+		if d := r.cfg.AddrOpts[v].Dev; d != "" {
+			dev = d
+		}
+		if only.IsValid() && v != only {
+			// A new address of a reload: one burst for it alone. (Jobs
+			// are keyed by router, so this replaces a refresh job; the
+			// next transition to Master restarts the full one.)
+			continue
+		}
+		if byDev[dev] == nil {
+			devs = append(devs, dev)
+		}
+		byDev[dev] = append(byDev[dev], v)
 	}
 	a := r.cfg.Announce
-	r.l.emit(effect{kind: effAnnounce, r: r, announce: r.announceKey(), mac: mac, vips: vips,
-		annCfg: linux.AnnounceConfig{Repeat: a.Repeat, Delay: a.Delay, Refresh: a.Refresh}})
+	for _, dev := range devs {
+		e := effect{kind: effAnnounce, r: r, announce: r.announceKey(), mac: mac, vips: byDev[dev],
+			annCfg: linux.AnnounceConfig{Repeat: a.Repeat, Delay: a.Delay, Refresh: a.Refresh}}
+		if dev != r.addrDevice() {
+			e.announce.Interface, e.mac = dev, nil
+		}
+		r.l.emit(e)
+	}
+}
+
+// devAnnounceKeys returns the announcement jobs of the VIPs on other
+// devices than the router's (announce).
+func (r *vr) devAnnounceKeys() []linux.AnnounceKey {
+	var keys []linux.AnnounceKey
+	for _, v := range r.cfg.VIPs() {
+		if d := r.cfg.AddrOpts[v].Dev; d != "" && d != r.addrDevice() {
+			k := r.announceKey()
+			k.Interface = d
+			if !slices.Contains(keys, k) {
+				keys = append(keys, k)
+			}
+		}
+	}
+	return keys
 }
 
 // transitioned records a state change on the loop (status reads it there)
@@ -750,6 +838,32 @@ func (d *Daemon) apply(e effect) {
 				r.logger().Error("remove virtual address", "address", p, "err", err)
 			}
 		}
+	case effAddExtras:
+		for _, x := range e.extras {
+			add := func() error { return d.addrs.AddWith(x.dev, x.p, x.label, x.scope) }
+			if x.noSource {
+				add = func() error { return d.addrs.AddNoSource(x.dev, x.p) }
+			}
+			if err := add(); err != nil {
+				r.logger().Error("install address", "address", x.p, "dev", x.dev, "err", err)
+			}
+		}
+	case effRemoveExtras:
+		for _, x := range e.extras {
+			if err := d.addrs.Remove(x.dev, x.p); err != nil {
+				r.logger().Error("remove address", "address", x.p, "dev", x.dev, "err", err)
+			}
+		}
+	case effStopAnnounce:
+		for _, k := range e.annKeys {
+			d.announcer.Stop(k)
+		}
+	case effAddRoutes:
+		addRoutes(d.routes, e.routes, e.rules, r.logger())
+	case effRemoveRoutes:
+		for _, err := range removeRoutes(d.routes, e.routes, e.rules) {
+			r.logger().Error("remove route or rule", "err", err)
+		}
 	case effAccept:
 		if d.accept == nil {
 			return // nftables unusable: said once at start
@@ -810,4 +924,134 @@ func (d *Daemon) logEffect(e effect) {
 	default:
 		r.logger().Warn(e.msg, "err", e.err, "count", e.count)
 	}
+}
+
+// setRoutes has the worker bring the router's installed routes and rules
+// to routes and rules (nil: none, on leaving Master): what is no longer
+// wanted goes, rules first, then what is new comes, routes first. On the
+// loop; r.routesOn and r.rulesOn are what it asked for last.
+func (r *vr) setRoutes(routes []config.Route, rules []config.Rule) {
+	var rm effect
+	rm.kind, rm.r = effRemoveRoutes, r
+	for _, rt := range r.routesOn {
+		if !slices.Contains(routes, rt) {
+			rm.routes = append(rm.routes, rt)
+		}
+	}
+	for _, ru := range r.rulesOn {
+		if !slices.Contains(rules, ru) {
+			rm.rules = append(rm.rules, ru)
+		}
+	}
+	add := effect{kind: effAddRoutes, r: r}
+	for _, rt := range routes {
+		if !slices.Contains(r.routesOn, rt) {
+			add.routes = append(add.routes, rt)
+		}
+	}
+	for _, ru := range rules {
+		if !slices.Contains(r.rulesOn, ru) {
+			add.rules = append(add.rules, ru)
+		}
+	}
+	if len(rm.routes)+len(rm.rules) > 0 {
+		r.l.emit(rm)
+	}
+	if len(add.routes)+len(add.rules) > 0 {
+		r.l.emit(add)
+	}
+	r.routesOn, r.rulesOn = slices.Clone(routes), slices.Clone(rules)
+}
+
+// addRoutes installs routes, then rules (which may send traffic to the
+// routes' tables); a failure is logged and the rest still go in.
+func addRoutes(rs routing, routes []config.Route, rules []config.Rule, log *slog.Logger) {
+	for _, rt := range routes {
+		if err := rs.AddRoute(rt); err != nil {
+			log.Error("install route", "to", rt.To, "err", err)
+		}
+	}
+	for _, ru := range rules {
+		if err := rs.AddRule(ru); err != nil {
+			log.Error("install rule", "table", ru.Table, "err", err)
+		}
+	}
+}
+
+// removeRoutes withdraws rules, then routes: the reverse of addRoutes.
+// Only what was installed goes (linux.Routes knows).
+func removeRoutes(rs routing, routes []config.Route, rules []config.Rule) []error {
+	var errs []error
+	for _, ru := range rules {
+		if err := rs.RemoveRule(ru); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, rt := range routes {
+		if err := rs.RemoveRoute(rt); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errs
+}
+
+// extraAddr is an address a Master installs outside the plain VIP path: a
+// VIP with a device, label or scope, or an excluded address (installed,
+// never advertised).
+type extraAddr struct {
+	dev          string
+	p            netip.Prefix
+	label, scope string
+	noSource     bool // an IPv6 VIP of a router with Accept_Mode false: AddNoSource, as the others
+}
+
+// extras returns the router's extra addresses as configured. An owner's
+// VIPs are the interface's own wherever they are: never installed.
+func (r *vr) extras() []extraAddr {
+	var out []extraAddr
+	x := func(p netip.Prefix) extraAddr {
+		o := r.cfg.AddrOpts[p.Addr()]
+		dev := o.Dev
+		if dev == "" {
+			dev = r.addrDevice()
+		}
+		return extraAddr{dev: dev, p: p, label: o.Label, scope: o.Scope}
+	}
+	if !r.ownsAddresses() {
+		for _, p := range r.cfg.Addresses {
+			if _, ok := r.cfg.AddrOpts[p.Addr()]; ok {
+				e := x(p)
+				e.noSource = p.Addr().Is6() && !r.cfg.Accept && !r.cfg.Owner()
+				out = append(out, e)
+			}
+		}
+	}
+	for _, p := range r.cfg.Excluded {
+		out = append(out, x(p))
+	}
+	return out
+}
+
+// setExtras brings the router's installed extra addresses to want (nil:
+// none), as setRoutes does its routes. On the loop.
+func (r *vr) setExtras(want []extraAddr) {
+	rm := effect{kind: effRemoveExtras, r: r}
+	for _, x := range r.extrasOn {
+		if !slices.Contains(want, x) {
+			rm.extras = append(rm.extras, x)
+		}
+	}
+	add := effect{kind: effAddExtras, r: r}
+	for _, x := range want {
+		if !slices.Contains(r.extrasOn, x) {
+			add.extras = append(add.extras, x)
+		}
+	}
+	if len(rm.extras) > 0 {
+		r.l.emit(rm)
+	}
+	if len(add.extras) > 0 {
+		r.l.emit(add)
+	}
+	r.extrasOn = slices.Clone(want)
 }

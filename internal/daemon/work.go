@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"govrrp/internal/api"
+	"govrrp/internal/config"
 	"govrrp/internal/linux"
 	"govrrp/internal/notify"
 	"govrrp/vrrp"
@@ -26,6 +27,11 @@ const (
 	effBarrier                               // close done once everything before it ran
 	effVMACGate                              // open (master) or close the VMAC macvlan's gate
 	effConflict                              // a split brain or two owners: warning and event
+	effAddRoutes                             // netlink: install routes, then rules (after the addresses)
+	effRemoveRoutes                          // netlink: withdraw rules, then routes (before the addresses)
+	effAddExtras                             // netlink: install addresses on other devices and excluded ones
+	effRemoveExtras                          // netlink: withdraw them
+	effStopAnnounce                          // stop the announcements of the VIPs on other devices
 	effGroup                                 // a sync-group member's report, on the group's worker (syncgroup.go)
 )
 
@@ -55,8 +61,12 @@ type effect struct {
 	src      netip.Addr
 	master   bool // effVMACGate: open the gate
 	done     chan struct{}
-	group    *syncGroup  // effGroup: runs on its worker, not the router's
-	report   groupReport // effGroup
+	routes   []config.Route // effAddRoutes, effRemoveRoutes
+	rules    []config.Rule
+	extras   []extraAddr         // effAddExtras, effRemoveExtras
+	annKeys  []linux.AnnounceKey // effStopAnnounce
+	group    *syncGroup          // effGroup: runs on its worker, not the router's
+	report   groupReport         // effGroup
 }
 
 // maxQueued bounds each worker's queue. Past it log lines and events are

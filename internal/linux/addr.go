@@ -57,6 +57,18 @@ func (a *Addresses) Add(ifname string, vip netip.Prefix) error {
 	return a.add(ifname, vip, toNetlinkAddr(vip), false)
 }
 
+// AddWith is Add with a label (IPv4 only; "": none) and a scope (global,
+// site, link or host; "": global), for the addresses a router installs on
+// another device or does not advertise (keepalived dev, label, scope).
+func (a *Addresses) AddWith(ifname string, vip netip.Prefix, label, scope string) error {
+	na := toNetlinkAddr(vip)
+	na.Label = label
+	if s, ok := routeScopes[scope]; ok {
+		na.Scope = int(s)
+	}
+	return a.add(ifname, vip, na, false)
+}
+
 // add installs na (vip) on ifname with an exclusive add, so that an
 // address the interface already has is never claimed. One this process
 // installed is added again (EEXIST: fine), or replaced when replace is set
