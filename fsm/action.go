@@ -154,6 +154,10 @@ const (
 	ReasonTrackFault
 	// ReasonFaultCleared: every fault cleared; back through Initialize.
 	ReasonFaultCleared
+	// ReasonGroupFault: another member of the sync group is in Fault.
+	ReasonGroupFault
+	// ReasonGroupBackup: another member of the sync group left Master.
+	ReasonGroupBackup
 )
 
 var reasonNames = [...]string{
@@ -168,6 +172,8 @@ var reasonNames = [...]string{
 	ReasonLinkDown:         "link-down",
 	ReasonTrackFault:       "track-fault",
 	ReasonFaultCleared:     "fault-cleared",
+	ReasonGroupFault:       "sync-group-fault",
+	ReasonGroupBackup:      "sync-group-backup",
 }
 
 func (r Reason) String() string {

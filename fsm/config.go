@@ -50,6 +50,13 @@ type Config struct {
 	// (compat.go): a VRRPv3 IPv4 router that also sends and hears VRRPv2
 	// [5798-8.4.2-b]. The interval must then be whole seconds [IMPL-15].
 	V2Compat bool
+
+	// GroupHold: the router is a member of a sync group, which decides when
+	// it becomes Master (keepalived vrrp_sync_can_goto_master): a
+	// Master_Down_Timer expiry only makes it want to (WantsMaster), and
+	// EventGroupMaster makes it Master once every member wants to or is. A
+	// deliberate addition (docs/CONFORMANCE.md). The owner is not held.
+	GroupHold bool
 }
 
 // Owner reports whether the router owns the virtual addresses.

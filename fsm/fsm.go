@@ -30,6 +30,21 @@ const (
 	// EventPrimary: the interface's primary IPv4 address (IPv6: its own
 	// link-local) is now Event.Src. See SetPrimary.
 	EventPrimary
+	// EventGroupFault / EventGroupFaultCleared: another member of the
+	// router's sync group is in Fault of its own (link or tracking) / no
+	// member is any more. The router is in Fault while one is, as
+	// keepalived's vrrp_sync_group holds every member in FAULT while any
+	// member has a fault; a deliberate addition (docs/CONFORMANCE.md).
+	EventGroupFault
+	EventGroupFaultCleared
+	// EventGroupBackup: another member of the sync group left Master for
+	// Backup; a Master member follows it (keepalived vrrp_sync_backup). A
+	// deliberate addition (docs/CONFORMANCE.md).
+	EventGroupBackup
+	// EventGroupMaster: every member of the sync group wants to be Master
+	// or is (Config.GroupHold); a Backup that wants to becomes Master
+	// (keepalived vrrp_sync_master). A deliberate addition.
+	EventGroupMaster
 )
 
 // Event is one input. Only the fields of its Kind are read.
@@ -101,7 +116,11 @@ type Router struct {
 	masterAddr          netip.Addr
 
 	linkDown, trackFault bool
-	preemptHold          bool
+	groupFault           bool // another sync-group member is in Fault
+	// wantMaster: a Backup held by its sync group whose Master_Down_Timer
+	// expired (Config.GroupHold).
+	wantMaster  bool
+	preemptHold bool
 	// downReason is what a Master_Down_Timer expiry would mean now.
 	downReason Reason
 
@@ -193,6 +212,18 @@ func (r *Router) Handle(ev Event) []Action {
 		r.leaveFault()
 	case EventPrimary:
 		r.setPrimary(ev.Src)
+	case EventGroupFault:
+		r.groupFault = true
+		r.enterFault(ReasonGroupFault)
+	case EventGroupFaultCleared:
+		r.groupFault = false
+		r.leaveFault()
+	case EventGroupBackup:
+		r.groupBackup()
+	case EventGroupMaster:
+		if r.state == Backup && r.wantMaster {
+			r.becomeMaster(r.downReason)
+		}
 	}
 	return r.acts
 }
@@ -202,7 +233,13 @@ func (r *Router) emit(a Action) { r.acts = append(r.acts, a) }
 func (r *Router) transition(to State, why Reason) {
 	r.emit(Action{Kind: Transition, From: r.state, To: to, Reason: why})
 	r.state = to
+	r.wantMaster = false
 }
+
+// WantsMaster reports whether the router, held by its sync group
+// (Config.GroupHold), would be Master now: what the group waits for from
+// every member before EventGroupMaster.
+func (r *Router) WantsMaster() bool { return r.wantMaster }
 
 func (r *Router) sendAdvert(prio uint8) {
 	r.emit(Action{Kind: SendAdvert, Priority: prio})
@@ -213,7 +250,12 @@ func (r *Router) sendAdvert(prio uint8) {
 	r.sendV2Copy(prio)
 }
 
-func (r *Router) faulted() bool { return r.linkDown || r.trackFault }
+func (r *Router) faulted() bool { return r.linkDown || r.trackFault || r.groupFault }
+
+// OwnFault reports whether the router has a fault of its own (link down or
+// a tracked object), not one its sync group imposes: what the other members
+// of the group follow.
+func (r *Router) OwnFault() bool { return r.running && (r.linkDown || r.trackFault) }
 
 // --- Initialize (spec §6.1) ---
 
@@ -224,8 +266,11 @@ func (r *Router) startup() {
 	r.running = true
 	if r.faulted() {
 		why := ReasonTrackFault
-		if r.linkDown {
+		switch {
+		case r.linkDown:
 			why = ReasonLinkDown
+		case !r.trackFault:
+			why = ReasonGroupFault
 		}
 		r.transition(Fault, why)
 		return
@@ -328,6 +373,7 @@ func (r *Router) backupAdvert(ev Event) {
 	preempt := (r.cfg.Preempt || r.cfg.Owner()) && !r.preemptHold // [5798-6.1-f]
 	if !preempt || ev.Priority >= r.prio {
 		// [5798-6.4.2-i] [9568-6.4.2-a] [3768-6.4.2-a]
+		r.wantMaster = false // a Master is heard again
 		r.learnInterval(ev.Interval)
 		r.masterAddr = ev.Src
 		r.downReason = ReasonMasterNoResponse
@@ -469,6 +515,25 @@ func (r *Router) enterFault(why Reason) {
 	}
 	r.stopAll()
 	r.preemptHold = false
+}
+
+// groupBackup: a Master whose sync group went Backup resigns as at
+// shutdown (a priority-0 advert, so the peer's member takes over within
+// Skew_Time [5798-6.4.2-h]) and waits as a Backup [5798-6.4.2-d]. Other
+// states have nothing to leave.
+func (r *Router) groupBackup() {
+	if r.state != Master {
+		return
+	}
+	r.transition(Backup, ReasonGroupBackup)
+	r.sendAdvert(0)
+	r.leaveMaster()
+	r.stopAll()
+	r.masterAdverInterval = r.cfg.AdvertInterval
+	r.recompute()
+	r.masterAddr = netip.Addr{}
+	r.downReason = ReasonMasterNoResponse
+	r.startMasterDownTimer()
 }
 
 func (r *Router) leaveFault() {

@@ -51,7 +51,7 @@ func TestInvariantsUnderRandomEvents(t *testing.T) {
 			case 6:
 				ev = SetPrimary(rapid.SampledFrom(append(addrs, primary6, netip.Addr{})).Draw(t, "primary"))
 			default:
-				ev = Event{Kind: EventKind(rapid.IntRange(0, 12).Draw(t, "ev"))}
+				ev = Event{Kind: EventKind(rapid.IntRange(0, 15).Draw(t, "ev"))}
 			}
 			before := r.State()
 			var acts []Action
@@ -90,7 +90,10 @@ func TestInvariantsUnderRandomEvents(t *testing.T) {
 					}
 					cur = a.To
 				}
-				if a.Kind == SendAdvert && a.Priority == 0 && ev.Kind != EventShutdown && ev.Kind != EventFault {
+				// A Master resigns with priority 0 on shutdown, on a fault
+				// and when its sync group goes Fault or Backup.
+				if a.Kind == SendAdvert && a.Priority == 0 && ev.Kind != EventShutdown && ev.Kind != EventFault &&
+					ev.Kind != EventGroupFault && ev.Kind != EventGroupBackup {
 					t.Fatalf("priority 0 sent on %+v", ev)
 				}
 			}

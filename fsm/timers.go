@@ -165,6 +165,14 @@ func (r *Router) adverTimerExpired() {
 
 // masterDownTimerExpired [5798-6.4.2-g]. Backup only.
 func (r *Router) masterDownTimerExpired() {
+	if r.cfg.GroupHold && !r.cfg.Owner() {
+		// Held by the sync group until every member wants to be Master
+		// (EventGroupMaster). The timer runs on, as keepalived re-arms
+		// it, so a Backup still counts Master_Down_Interval.
+		r.wantMaster = true
+		r.startMasterDownTimer()
+		return
+	}
 	r.becomeMaster(r.downReason)
 }
 

@@ -202,6 +202,9 @@ func showDetail(w io.Writer, r api.RouterDetail) error {
 	d.kv("vmac", "%s", yesNo(r.VMAC))
 	d.kv("accept", "%s", yesNo(r.Accept))
 	d.kv("unicast", "%s", yesNo(r.Unicast))
+	if r.SyncGroup != "" {
+		d.kv("sync group", "%s", r.SyncGroup)
+	}
 
 	d.section("Tracking")
 	if len(r.Tracked) == 0 {

@@ -21,7 +21,7 @@ type RouterStatus struct {
 	Family            string    `json:"family"` // ipv4 | ipv6
 	Version           uint8     `json:"version"`
 	State             string    `json:"state"`                  // Initialize | Backup | Master | Fault
-	FaultReason       string    `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, link-down or track-fault
+	FaultReason       string    `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, link-down, track-fault or sync-group-fault
 	Priority          uint8     `json:"priority"`               // configured
 	EffectivePriority uint8     `json:"effective_priority"`
 	Master            string    `json:"master,omitempty"` // address of the current master, ours when Master
@@ -33,6 +33,7 @@ type RouterStatus struct {
 	VMAC              bool      `json:"vmac"`
 	Accept            bool      `json:"accept"`
 	Unicast           bool      `json:"unicast"`
+	SyncGroup         string    `json:"sync_group,omitempty"` // the sync group it is a member of
 	// SplitBrain: another Master heard while this router was Master;
 	// TwoOwners: priority 255 heard from two addresses [9568-8.3.2-a].
 	// Absent until the first episode.

@@ -216,4 +216,54 @@ func (p *parser) crossCheck(c *Config) {
 			}
 		}
 	}
+	p.checkSyncGroups(c)
+}
+
+// checkSyncGroups resolves the members of each sync group and gives each
+// member the group's tracked objects, as keepalived applies a group's
+// track_interface/track_script to every member: a failure with weight 0
+// puts every member in Fault, and so the whole group.
+func (p *parser) checkSyncGroups(c *Config) {
+	byName := make(map[string]int, len(c.Routers))
+	for i := range c.Routers {
+		byName[c.Routers[i].Name] = i
+	}
+	inGroup := map[string]string{}
+	for gi := range c.SyncGroups {
+		g := &c.SyncGroups[gi]
+		at := &yaml.Node{Line: g.Pos.Line, Column: g.Pos.Col}
+		for _, m := range g.Routers {
+			i, ok := byName[m]
+			switch {
+			case !ok:
+				names := make([]string, 0, len(byName))
+				for n := range byName {
+					names = append(names, n)
+				}
+				fix := "name a router of `routers:` (its `name:`, or <interface>-<vrid>-<family>)"
+				if s := closest(m, names); s != "" {
+					fix = fmt.Sprintf("did you mean %q?", s)
+				}
+				p.fail(at, fix, "sync group %q: no router is named %q", g.Name, m)
+				continue
+			case inGroup[m] != "":
+				if inGroup[m] == g.Name {
+					p.fail(at, "list it once", "sync group %q lists router %q twice", g.Name, m)
+				} else {
+					p.fail(at, "keep it in one group (keepalived ignores the second too)", "router %q is in sync groups %q and %q", m, inGroup[m], g.Name)
+				}
+				continue
+			}
+			inGroup[m] = g.Name
+			r := &c.Routers[i]
+			r.Track.Interfaces = append(r.Track.Interfaces, g.Track.Interfaces...)
+			r.Track.Scripts = append(r.Track.Scripts, g.Track.Scripts...)
+			r.Track.Files = append(r.Track.Files, g.Track.Files...)
+		}
+		for _, t := range g.Track.Scripts {
+			if _, ok := c.Scripts[t.Name]; !ok && t.Name != "" {
+				p.fail(at, fmt.Sprintf("define it under `scripts: {%s: {exec: [...]}}`", t.Name), "sync group %q: tracked script %q is not defined", g.Name, t.Name)
+			}
+		}
+	}
 }

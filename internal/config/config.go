@@ -23,6 +23,7 @@ type Config struct {
 	Log           Log
 	Routers       []Router
 	Scripts       map[string]Script
+	SyncGroups    []SyncGroup // in file order
 
 	KeyPos map[string]Pos // where each top-level key written is (value position)
 	// Warnings are what Parse accepted but reports: each run (validate,
@@ -124,6 +125,18 @@ func (r *Router) VIPs() []netip.Addr {
 		out[i] = p.Addr()
 	}
 	return out
+}
+
+// SyncGroup is a set of routers that change state together, as
+// keepalived's vrrp_sync_group (docs/CONFIG.md, "Sync groups"). Its
+// tracked objects are also in each member's Track once parsed.
+type SyncGroup struct {
+	Name    string
+	Routers []string // member names, each in one group only
+	Track   Track
+	Notify  [][]string      // each an argv, run with GROUP FROM TO REASON
+	Hooks   KeepalivedHooks // keepalived's forms, TYPE GROUP
+	Pos     Pos
 }
 
 // Track lists tracked objects.

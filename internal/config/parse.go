@@ -153,6 +153,10 @@ func (p *parser) parse(data []byte) *Config {
 			for _, item := range p.seq(v, "routers") {
 				c.Routers = append(c.Routers, p.router(item))
 			}
+		case "sync_groups":
+			p.mapping(v, "sync_groups", func(k, v *yaml.Node) {
+				c.SyncGroups = append(c.SyncGroups, p.syncGroup(k, v))
+			})
 		case "scripts":
 			p.mapping(v, "scripts", func(k, v *yaml.Node) {
 				c.Scripts[k.Value] = p.script(k, v)
@@ -278,7 +282,7 @@ func (p *parser) mapping(n *yaml.Node, path string, fn func(k, v *yaml.Node)) {
 			continue
 		}
 		seen[k.Value] = k
-		if path != "scripts" && !slices.Contains(known, k.Value) {
+		if path != "scripts" && path != "sync_groups" && !slices.Contains(known, k.Value) {
 			fix := "remove it; valid keys here: " + strings.Join(known, ", ")
 			if s := closest(k.Value, known); s != "" {
 				fix = fmt.Sprintf("did you mean %q?", s)
@@ -395,16 +399,7 @@ func (p *parser) router(n *yaml.Node) Router {
 				}
 			}
 		case "track":
-			p.mapping(v, "routers[].track", func(k, v *yaml.Node) {
-				switch k.Value {
-				case "interfaces":
-					r.Track.Interfaces = p.trackItems(v, "routers[].track.interfaces")
-				case "scripts":
-					r.Track.Scripts = p.trackItems(v, "routers[].track.scripts")
-				case "files":
-					r.Track.Files = p.trackFiles(v, "routers[].track.files")
-				}
-			})
+			r.Track = p.track(v, "routers[].track")
 		case "announce":
 			p.mapping(v, "routers[].announce", func(k, v *yaml.Node) {
 				switch k.Value {
@@ -445,6 +440,50 @@ func (p *parser) router(n *yaml.Node) Router {
 	p.checkExcluded(&r)
 	p.checkV2Compat(&r, set)
 	return r
+}
+
+func (p *parser) track(n *yaml.Node, path string) Track {
+	var t Track
+	p.mapping(n, path, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "interfaces":
+			t.Interfaces = p.trackItems(v, path+".interfaces")
+		case "scripts":
+			t.Scripts = p.trackItems(v, path+".scripts")
+		case "files":
+			t.Files = p.trackFiles(v, path+".files")
+		}
+	})
+	return t
+}
+
+func (p *parser) syncGroup(k, n *yaml.Node) SyncGroup {
+	g := SyncGroup{Name: k.Value, Pos: p.pos(k)}
+	if !nameRE.MatchString(g.Name) {
+		p.fail(k, "use letters, digits, '.', '_' and '-' (names appear in logs and hooks)", "sync group name %q has characters that are not allowed", g.Name)
+	}
+	p.mapping(n, "sync_groups.*", func(k, v *yaml.Node) {
+		switch k.Value {
+		case "routers":
+			for _, item := range p.seq(v, "sync_groups.*.routers") {
+				g.Routers = append(g.Routers, p.str(item))
+			}
+		case "track":
+			g.Track = p.track(v, "sync_groups.*.track")
+		case "notify":
+			for _, item := range p.seq(v, "sync_groups.*.notify") {
+				if argv := p.argv(item, "notify command"); argv != nil {
+					g.Notify = append(g.Notify, argv)
+				}
+			}
+		default:
+			p.keepalivedHook(&g.Hooks, k.Value, v, "sync_groups.*")
+		}
+	})
+	if len(g.Routers) == 0 {
+		p.fail(k, "add `routers: [NAME, ...]` naming its virtual routers", "sync group %q has no routers", g.Name)
+	}
+	return g
 }
 
 func (p *parser) trackItems(n *yaml.Node, path string) []TrackItem {

@@ -81,6 +81,45 @@ Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
   is the configured one plus the weights of the failed objects, clamped to 1..254. An owner (255) is never
   changed by tracking.
 
+## Sync groups
+
+` + "`sync_groups`" + ` is keepalived's ` + "`vrrp_sync_group`" + `: routers that must be Master on the same box, such as the
+outside and inside addresses of a firewall pair. Each router is in one group at most; members may run on
+different interfaces and be of either family. What govrrpd does, as keepalived 2.2.7 does:
+
+- **Fault.** While any member has a fault of its own (its interface is down or missing, or has no address
+  to send from, or a tracked object with weight 0 fails), every other member is in Fault too, with
+  ` + "`fault_reason`" + ` ` + "`sync-group-fault`" + `; a Master among them resigns with a priority-0 advert, so the peer's
+  member takes over within Skew_Time. A member whose own fault clears stays in Fault while another member
+  still has one; when the last fault clears, every member goes through Initialize to Backup, and they
+  become Master together (below) if the protocol elects them.
+- **A member whose link is down at start,** or whose interface does not exist yet, holds the group in
+  Fault from the start: the others never become Master on their own.
+- **Backup.** A Master member that goes Backup because it heard a better Master takes the group's other
+  Masters to Backup with it (` + "`sync-group-backup`" + `; each sends a priority-0 advert and then waits
+  Master_Down_Interval like any Backup).
+- **Master.** Members become Master together. A Backup member whose Master_Down_Timer expires only wants to
+  be Master, and stays Backup (its timer running on) until every other running member wants to or is
+  Master; then all that want to become Master at once. So a member that still hears a Master holds the
+  others in Backup: the group prefers Backup to being split between two boxes. An owner (priority 255) is
+  not held.
+- **Members on other interfaces** behave the same: each runs on its own interface's loop, and the group
+  reaches them by message, typically within a millisecond.
+- **Tracking.** ` + "`sync_groups.*.track`" + ` is added to every member's own ` + "`track`" + `: weight 0 puts the whole group in
+  Fault while the object fails; another weight changes every member's priority. Unlike keepalived, the
+  members' own weights are kept as written: keepalived sets them to 0 (Fault) in a sync group unless
+  ` + "`sync_group_tracking_weight`" + ` is set, so to behave as keepalived write weight 0.
+- **Group notify.** The group's state is Fault when a member is in Fault, Master when every member is
+  Master, Initialize when none runs or once a member has shut down (when the daemon stops, the group
+  stops once, as keepalived's does), and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
+  it, with GROUP FROM TO REASON, REASON being that of the member whose change caused it (` + "`link-down`" + `); the
+  change is also an event of type ` + "`sync_group`" + ` in ` + "`govrrp watch`" + `, naming the member.
+  keepalived's forms run once per change too: ` + "`notify_master`" + `, ` + "`notify_backup`" + `, ` + "`notify_fault`" + ` and
+  ` + "`notify_stop`" + ` (the group stops when its first member shuts down) unchanged, and ` + "`notify_keepalived`" + ` with
+  GROUP NAME STATE 0, as keepalived calls a group's notify.
+- **Reload.** A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload
+  warns); the group's tracked objects follow a reload.
+
 ## Example
 
 ` + "```yaml\n" + example + "```\n")

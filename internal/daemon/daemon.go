@@ -118,6 +118,7 @@ type Daemon struct {
 	mu       sync.RWMutex
 	cfg      *config.Config
 	routers  map[string]*vr
+	groups   map[string]*syncGroup // by member name; as at New (a reload keeps them)
 	loops    map[ifaceKey]*loop
 	loopRefs map[*loop]int
 	vips     atomic.Pointer[map[netip.Addr]bool]
@@ -202,6 +203,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
 	d.routes = linux.NewRoutes(opts.Netlink)
 	d.work = newWorkers(numWorkers, d.apply, d.recordBatch)
+	d.groups = d.syncGroups(cfg)
 	d.listen = d.listenLinux
 	d.openSender = func(c linux.ConnConfig) (sender, error) {
 		s, err := linux.Listen(c)
@@ -438,6 +440,10 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 	if !ok {
 		p.since = time.Now()
 	}
+	if g := d.groups[rc.Name]; g != nil {
+		// A member that cannot run is a fault of its own for its group.
+		d.work.submit([]effect{{kind: effGroup, group: g, report: groupReport{name: rc.Name, state: fsm.Fault, fault: true, why: reason}}})
+	}
 	if !ok && from == fsm.Initialize {
 		// As a running router's entering Fault would (one that ran has
 		// told its hooks already: link-down).
@@ -475,6 +481,12 @@ func (d *Daemon) unpark(name string, wait bool) {
 		return
 	}
 	delete(d.pending, name)
+	if g := d.groups[name]; g != nil {
+		// No longer waiting, so no longer holding its group in Fault: it
+		// is removed, or starts and reports for itself. Not a shutdown:
+		// the group's other members run on.
+		d.work.submit([]effect{{kind: effGroup, group: g, report: groupReport{name: name, state: fsm.Initialize}}})
+	}
 	// It leaves Fault as a running router does on shutdown, so its hooks
 	// hear it stop too (keepalived runs notify_stop for every instance).
 	if p.hooks == nil {
@@ -526,6 +538,13 @@ func (d *Daemon) Stop() {
 		w.Close() // outside d.mu: its consumer may be waiting for d.mu
 	}
 	d.work.close() // the withdrawals and hooks the shutdowns caused
+	closed := map[*syncGroup]bool{}
+	for _, g := range d.groups {
+		if g.hooks != nil && !closed[g] {
+			closed[g] = true
+			closeHooks(g.hooks, d.hookTimeout)
+		}
+	}
 	d.mu.Lock()
 	if d.accept != nil {
 		_ = d.accept.Close() // after the withdrawals; in one commit

@@ -358,6 +358,11 @@ func (l *loop) detach(r *vr) {
 		return
 	}
 	l.unschedule(r)
+	if r.group != nil {
+		// Gone as it was: a fault of its own for its group.
+		r.detached = true
+		r.groupSync(nil)
+	}
 	l.flush()
 	l.routers[r.cfg.VRID] = nil
 	l.n--

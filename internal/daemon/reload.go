@@ -41,6 +41,14 @@ func (d *Daemon) Reload() api.ReloadResult {
 	return d.applyLocked(cfg)
 }
 
+// sameGroups compares what a reload does not change of sync groups: their
+// members and hooks (their tracked objects are the members' own by then).
+func sameGroups(a, b []config.SyncGroup) bool {
+	return slices.EqualFunc(a, b, func(x, y config.SyncGroup) bool {
+		return x.Name == y.Name && slices.Equal(x.Routers, y.Routers) && reflect.DeepEqual(x.Notify, y.Notify) && reflect.DeepEqual(x.Hooks, y.Hooks)
+	})
+}
+
 // comparable drops what does not change behaviour (positions in the file).
 func comparable(c config.Router) config.Router {
 	c.Pos, c.KeyPos = config.Pos{}, nil
@@ -103,6 +111,10 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	if old.ControlSocket != cfg.ControlSocket || old.ControlGroup != cfg.ControlGroup || old.MetricsListen != cfg.MetricsListen ||
 		old.NotifyTimeout != cfg.NotifyTimeout || old.Log != cfg.Log {
 		d.log.Warn("control_socket, control_group, metrics_listen, notify_timeout and log take effect at the next start of govrrpd")
+	}
+	if !sameGroups(old.SyncGroups, cfg.SyncGroups) {
+		// Their tracked objects, which config gives every member, apply now.
+		d.log.Warn("sync_groups membership and notify take effect at the next start of govrrpd")
 	}
 	// During the change both old and new VIPs stay excluded from sources.
 	union := &config.Config{Routers: append(slices.Clone(d.cfg.Routers), cfg.Routers...)}
@@ -248,7 +260,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 	}
 	r.l.do(func() {
-		acts, err := r.fsm.Reconfigure(fsmConfig(&c, r.fsm.Status().Primary))
+		acts, err := r.fsm.Reconfigure(r.fsmConfig(&c, r.fsm.Status().Primary))
 		if errors.Is(err, fsm.ErrRestartNeeded) || err != nil {
 			refused = err
 			return

@@ -70,6 +70,14 @@ type vr struct {
 	// a warning: most routers never see one, and at thousands of routers
 	// the counters would be most of their memory.
 	bad *badAdverts
+
+	// Its sync group (syncgroup.go), nil for most; what was last reported
+	// to it; detached: taken off its loop as it was (interface gone).
+	group      *syncGroup
+	groupState fsm.State
+	groupFault bool
+	groupWant  bool
+	detached   bool
 }
 
 // badAdverts counts, per receive check, the adverts of a router that were
@@ -105,6 +113,14 @@ func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
 	}
 }
 
+// fsmConfig is fsmConfig for r: a member of a sync group waits for the
+// group before becoming Master (syncgroup.go).
+func (r *vr) fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
+	fc := fsmConfig(c, primary)
+	fc.GroupHold = r.group != nil
+	return fc
+}
+
 // startRouters builds virtual routers and puts them on their interfaces'
 // loops, which start them. Opening a router is the slow part (netlink,
 // sockets, a VMAC); once all are open, each loop takes all of its routers
@@ -118,7 +134,7 @@ func (d *Daemon) startRouters(cs []config.Router) (started []*vr, failed map[str
 	var loops []*loop
 	byLoop := map[*loop][]*vr{}
 	for _, c := range cs {
-		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), hidx: -1, slot: d.work.slot(c.Name)}
+		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), hidx: -1, slot: d.work.slot(c.Name), group: d.groups[c.Name]}
 		l, err := r.open()
 		if err == nil {
 			for _, o := range byLoop[l] {
@@ -259,7 +275,7 @@ func (r *vr) open() (*loop, error) {
 		}
 		r.send, r.ownSend = s, true
 	}
-	r.fsm, err = fsm.New(fsmConfig(c, primary), l.clock)
+	r.fsm, err = fsm.New(r.fsmConfig(c, primary), l.clock)
 	if err != nil {
 		return nil, err
 	}
@@ -430,7 +446,11 @@ func (r *vr) sendFailed(err error) {
 
 // handle feeds one event to the state machine and executes its actions.
 // Callers on the loop re-arm the router's timer afterwards (rearm).
-func (r *vr) handle(ev fsm.Event) { r.exec(r.fsm.Handle(ev)) }
+func (r *vr) handle(ev fsm.Event) {
+	acts := r.fsm.Handle(ev)
+	r.exec(acts)
+	r.groupSync(acts)
+}
 
 // exec executes actions in order. Adverts go into the socket's batch (the
 // loop writes it at the end of the step, or at once for a new Master);
@@ -859,6 +879,8 @@ func (d *Daemon) apply(e effect) {
 		if err := d.announcer.StartWith(e.announce, e.mac, e.vips, e.annCfg); err != nil {
 			r.logger().Warn("announce", "err", err)
 		}
+	case effGroup:
+		e.group.apply(e.report)
 	case effTransition:
 		r.logger().Info("transition", "from", e.ev.From, "to", e.ev.To, "reason", e.ev.Reason, "priority", e.ev.Priority)
 		d.events.publish(e.ev)

@@ -34,7 +34,12 @@ func (r *vr) status() api.RouterStatus {
 		fault = r.transitions[n-1].reason.String()
 	}
 	splitBrain, twoOwners := r.conflictStatus(&st)
+	group := ""
+	if r.group != nil {
+		group = r.group.name
+	}
 	return api.RouterStatus{
+		SyncGroup:  group,
 		SplitBrain: splitBrain, TwoOwners: twoOwners,
 		Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
 		State: st.State.String(), FaultReason: fault, Priority: c.Priority, EffectivePriority: st.Priority,

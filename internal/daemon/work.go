@@ -32,6 +32,7 @@ const (
 	effAddExtras                             // netlink: install addresses on other devices and excluded ones
 	effRemoveExtras                          // netlink: withdraw them
 	effStopAnnounce                          // stop the announcements of the VIPs on other devices
+	effGroup                                 // a sync-group member's report, on the group's worker (syncgroup.go)
 )
 
 // effect is slow work caused by a router's actions: a plain value, taken
@@ -64,6 +65,8 @@ type effect struct {
 	rules    []config.Rule
 	extras   []extraAddr         // effAddExtras, effRemoveExtras
 	annKeys  []linux.AnnounceKey // effStopAnnounce
+	group    *syncGroup          // effGroup: runs on its worker, not the router's
+	report   groupReport         // effGroup
 }
 
 // maxQueued bounds each worker's queue. Past it log lines and events are
@@ -116,7 +119,9 @@ func (w *workers) submit(effs []effect) (dropped int) {
 	for i := range effs {
 		e := &effs[i]
 		s := 0
-		if e.r != nil {
+		if e.group != nil {
+			s = e.group.slot
+		} else if e.r != nil {
 			s = e.r.slot
 		}
 		q := w.qs[s]

@@ -29,6 +29,7 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 	b.WriteString(" by `govrrp import keepalived`.\n# Check what it printed on stderr: what it could not translate.\n")
 	b.WriteString("routers:\n")
 	names := map[string]int{}
+	rendered := map[string]string{} // keepalived instance name → router name
 	for _, r := range routers {
 		if r.skip {
 			continue
@@ -40,6 +41,7 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		if names[name]++; names[name] > 1 {
 			name = fmt.Sprintf("%s-%d", name, names[name])
 		}
+		rendered[r.kaName] = name
 		from := line()
 		fmt.Fprintf(&b, "  # vrrp_instance %s at %s\n", r.kaName, r.pos)
 		fmt.Fprintf(&b, "  - name: %s\n", q(name))
@@ -103,7 +105,26 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		fmt.Fprintf(&b, "    announce: {repeat: %d, delay: %s, refresh: %s}\n", g.repeat, dur(g.delay), dur(g.refresh))
 		spans = append(spans, span{from: from, to: line() - 1, r: r})
 	}
+	// vrrp_sync_group → sync_groups, with the members that were written
+	// (keepalived drops unknown members from a group too).
 	first := true
+	for _, g := range t.groups {
+		var ms []string
+		for _, m := range g.members {
+			if name, ok := rendered[m]; ok {
+				ms = append(ms, q(name))
+			}
+		}
+		if len(ms) == 0 {
+			continue
+		}
+		if first {
+			b.WriteString("sync_groups:\n")
+			first = false
+		}
+		fmt.Fprintf(&b, "  # vrrp_sync_group %s at %s\n  %s: {routers: [%s]}\n", g.name, g.pos, q(g.name), strings.Join(ms, ", "))
+	}
+	first = true
 	for _, k := range t.order {
 		s := t.scripts[k]
 		if !s.used || s.bad {

@@ -165,6 +165,16 @@ type translator struct {
 	// zeroWeights: instances in a vrrp_sync_group without
 	// sync_group_tracking_weight, whose tracking keepalived makes unweighted.
 	zeroWeights map[string]bool
+	// groups: the vrrp_sync_groups, rendered as sync_groups.
+	groups  []syncGroup
+	inGroup map[string]bool // instance names already in a group
+}
+
+// syncGroup is a vrrp_sync_group: its members by instance name.
+type syncGroup struct {
+	name    string
+	pos     Pos
+	members []string
 }
 
 func (t *translator) note(n *Node, why, fix string, lost bool) {
@@ -180,6 +190,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 		named:   map[string]bool{},
 
 		zeroWeights: map[string]bool{},
+		inGroup:     map[string]bool{},
 	}
 	// keepalived reads global_defs and vrrp_script wherever they are.
 	for _, n := range nodes {
@@ -195,7 +206,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	var routers []*router
 	for _, n := range nodes {
 		switch n.Key {
-		case "global_defs", "vrrp_script":
+		case "global_defs", "vrrp_script", "vrrp_sync_group":
 		case "vrrp_instance":
 			if r := t.instance(n); r != nil {
 				routers = append(routers, r)
@@ -205,6 +216,17 @@ func Translate(nodes []*Node, source, configID string) *Result {
 				h(t, n)
 			} else {
 				t.note(n, "section not translated (govrrp has no equivalent, or keepalived does not know it either)", "check the spelling; see docs/MIGRATING.md", true)
+			}
+		}
+	}
+	known := map[string]bool{}
+	for _, r := range routers {
+		known[r.kaName] = true
+	}
+	for _, g := range t.groups {
+		for _, m := range g.members {
+			if !known[m] {
+				t.notes = append(t.notes, Note{Pos: g.pos, Keyword: "vrrp_sync_group", Why: "member " + m + " is not a vrrp_instance; keepalived ignores it, and so does the import", Fix: "check the name"})
 			}
 		}
 	}
@@ -231,7 +253,6 @@ const lvsFix = "keep keepalived (with no vrrp_instance) or ipvsadm/ldirectord fo
 // topKeys are the top-level sections besides global_defs, vrrp_script and
 // vrrp_instance.
 var topKeys = map[string]handler{
-	"vrrp_sync_group":      pendingTop("write the members as separate routers for now; sync_groups is coming"),
 	"track_file":           pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
 	"vrrp_track_file":      pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
 	"vrrp_track_process":   skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
@@ -970,8 +991,8 @@ func (t *translator) strictMode(r *router, n *Node) {
 	}
 }
 
-// syncGroup records the members whose tracking keepalived makes unweighted;
-// the group itself is reported by topKeys.
+// syncGroup records a vrrp_sync_group for sync_groups, and the members
+// whose tracking keepalived makes unweighted.
 func (t *translator) syncGroup(n *Node) {
 	weighted := false
 	var members []string
@@ -981,10 +1002,25 @@ func (t *translator) syncGroup(n *Node) {
 			weighted = true
 		case "group":
 			for _, m := range c.Children {
-				members = append(append(members, m.Key), m.Args...)
+				for _, name := range append([]string{m.Key}, m.Args...) {
+					if t.inGroup[name] {
+						// keepalived ignores a second group of an instance.
+						t.note(m, "instance "+name+" is already in another vrrp_sync_group; keepalived ignores this membership, and so does the import", "list it in one group", false)
+						continue
+					}
+					t.inGroup[name] = true
+					members = append(members, name)
+				}
 			}
+		default:
+			t.note(c, pendingWhy, "the import does not translate a sync group's "+c.Key+" yet: write it by hand under the group in sync_groups (docs/CONFIG.md, Sync groups)", true)
 		}
 	}
+	name := "group"
+	if len(n.Args) > 0 {
+		name = n.Args[0]
+	}
+	t.groups = append(t.groups, syncGroup{name: keyName(name), pos: n.Pos, members: members})
 	if !weighted {
 		for _, m := range members {
 			t.zeroWeights[m] = true

@@ -130,8 +130,8 @@ func (g *Govrrp) Config() string {
 	}
 	b.WriteString("routers:\n")
 	for _, v := range vrs {
-		fmt.Fprintf(&b, "  - name: %s\n    interface: eth0\n    vrid: %d\n    version: %d\n    priority: %d\n",
-			routerName(v.Key()), v.VRID, v.Version, v.Priority)
+		fmt.Fprintf(&b, "  - name: %s\n    interface: %s\n    vrid: %d\n    version: %d\n    priority: %d\n",
+			routerName(v.Key()), v.ifname(), v.VRID, v.Version, v.Priority)
 		fmt.Fprintf(&b, "    advert_interval: %v\n    preempt: %v\n", v.Interval, !v.NoPreempt)
 		if v.PreemptDelay > 0 {
 			fmt.Fprintf(&b, "    preempt_delay: %v\n", v.PreemptDelay)
@@ -170,6 +170,17 @@ func (g *Govrrp) Config() string {
 			as = append(as, p.String())
 		}
 		fmt.Fprintf(&b, "    addresses: [%s]\n", strings.Join(as, ", "))
+	}
+	names, members := syncGroups(vrs)
+	if len(names) > 0 {
+		b.WriteString("sync_groups:\n")
+	}
+	for _, g := range names {
+		rs := make([]string, len(members[g]))
+		for i, v := range members[g] {
+			rs[i] = routerName(v.Key())
+		}
+		fmt.Fprintf(&b, "  %s: {routers: [%s]}\n", g, strings.Join(rs, ", "))
 	}
 	return b.String()
 }

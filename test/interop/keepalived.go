@@ -121,7 +121,7 @@ func (k *Keepalived) Config() string {
 `, strings.ReplaceAll(k.name, "/", "-"), ver, k.path("notify.fifo"))
 	for _, v := range vrs {
 		fmt.Fprintf(&b, "\nvrrp_instance %s {\n", instanceName(v))
-		b.WriteString("  state BACKUP\n  interface eth0\n")
+		fmt.Fprintf(&b, "  state BACKUP\n  interface %s\n", v.ifname())
 		fmt.Fprintf(&b, "  virtual_router_id %d\n  priority %d\n  version %d\n", v.VRID, v.Priority, v.Version)
 		fmt.Fprintf(&b, "  advert_int %s\n", secs(v.Interval))
 		if v.Family == IPv6 {
@@ -161,6 +161,14 @@ func (k *Keepalived) Config() string {
 		b.WriteString("  virtual_ipaddress {\n")
 		for _, p := range v.addresses() {
 			fmt.Fprintf(&b, "    %v\n", p)
+		}
+		b.WriteString("  }\n}\n")
+	}
+	names, members := syncGroups(vrs)
+	for _, g := range names {
+		fmt.Fprintf(&b, "\nvrrp_sync_group %s {\n  group {\n", g)
+		for _, v := range members[g] {
+			fmt.Fprintf(&b, "    %s\n", instanceName(v))
 		}
 		b.WriteString("  }\n}\n")
 	}

@@ -100,6 +100,35 @@ type VR struct {
 	// (govrrp v2_compat): a VRRPv3 IPv4 VR, whole-second interval, that
 	// also sends and hears VRRPv2 (govrrp only).
 	V2Compat bool
+	// Interface is where the VR runs; "" is eth0 (eth1 is the second LAN:
+	// netnstest.LAN.AddSecondLAN).
+	Interface string
+	// SyncGroup names a sync group: a peer's VRs with the same name form
+	// one (keepalived vrrp_sync_group, govrrp sync_groups).
+	SyncGroup string
+}
+
+// ifname is the interface the VR runs on.
+func (v VR) ifname() string {
+	if v.Interface == "" {
+		return "eth0"
+	}
+	return v.Interface
+}
+
+// syncGroups lists the sync groups of vrs with their members, in order.
+func syncGroups(vrs []VR) (names []string, members map[string][]VR) {
+	members = map[string][]VR{}
+	for _, v := range vrs {
+		if v.SyncGroup == "" {
+			continue
+		}
+		if members[v.SyncGroup] == nil {
+			names = append(names, v.SyncGroup)
+		}
+		members[v.SyncGroup] = append(members[v.SyncGroup], v)
+	}
+	return names, members
 }
 
 // Key returns the VR's key.

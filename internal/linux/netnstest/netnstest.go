@@ -144,6 +144,35 @@ func (l *LAN) AddNodeWith(t testing.TB, name string, index int, v4, v6 netip.Pre
 // and the stale sweep treat them like the LAN's own.
 func (l *LAN) Base() string { return l.base }
 
+// AddSecondLAN puts a second bridge, br1, in the bridge namespace and
+// gives each of nodes an eth1 on it with 10.78.0.Index/24; its bridge side
+// is port "q"+Index (UnplugSecond). For routers on two LANs, such as the
+// members of a sync group. It goes with the namespaces.
+func (l *LAN) AddSecondLAN(t testing.TB, nodes ...*Node) {
+	t.Helper()
+	l.Bridge.mustIP(t, "link", "add", "br1", "type", "bridge", "mcast_snooping", "0")
+	l.Bridge.mustIP(t, "link", "set", "br1", "up")
+	for _, nd := range nodes {
+		port := "q" + strconv.Itoa(nd.Index)
+		l.Bridge.mustIP(t, "link", "add", port, "type", "veth", "peer", "name", "eth1", "netns", nd.Name)
+		l.Bridge.mustIP(t, "link", "set", port, "master", "br1", "up")
+		nd.MustSysctl(t, "net/ipv6/conf/eth1/accept_dad", "0")
+		nd.mustIP(t, "addr", "add", netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 78, 0, byte(nd.Index)}), 24).String(), "dev", "eth1")
+		nd.mustIP(t, "link", "set", "eth1", "up")
+	}
+}
+
+// UnplugSecond pulls nd's cable to the second LAN: its eth1 loses carrier.
+// PlugSecond puts it back.
+func (l *LAN) UnplugSecond(t testing.TB, nd *Node) {
+	l.Bridge.mustIP(t, "link", "set", "q"+strconv.Itoa(nd.Index), "down")
+}
+
+// PlugSecond undoes UnplugSecond.
+func (l *LAN) PlugSecond(t testing.TB, nd *Node) {
+	l.Bridge.mustIP(t, "link", "set", "q"+strconv.Itoa(nd.Index), "up")
+}
+
 // Unplug pulls router i's cable: its bridge port goes down, so its eth0
 // loses carrier. Plug puts it back.
 func (l *LAN) Unplug(t testing.TB, nd *Node) { l.Bridge.mustIP(t, "link", "set", nd.Port, "down") }
