@@ -158,7 +158,7 @@ type router struct {
 	routes        []route
 	rules         []rule
 	unicastSrc    netip.Addr
-	trackFiles    []trackItem // name: the file's path
+	trackFiles    []trackItem         // name: the file's path
 	hooks         map[string][]string // YAML key (notify_master...) -> argv
 	peers         []netip.Addr
 	authType      string
