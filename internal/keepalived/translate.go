@@ -388,10 +388,6 @@ func first(s []string) string {
 // instKey handles one keyword of a vrrp_instance.
 type instKey func(t *translator, r *router, n *Node)
 
-func pending(fix string) instKey {
-	return func(t *translator, r *router, n *Node) { t.note(n, pendingWhy, fix, true) }
-}
-
 func notTranslated(why, fix string) instKey {
 	return func(t *translator, r *router, n *Node) { t.note(n, why, fix, true) }
 }
@@ -401,8 +397,8 @@ func ignored(why string) instKey {
 }
 
 // instanceKeys is the one table of vrrp_instance keywords and what becomes
-// of each. A keyword waiting for a govrrpd feature is pending(...): switch it
-// on here when the feature lands (vrrp_sync_group is the one left).
+// of each. (A section waiting for a govrrpd feature is pendingTop in topKeys:
+// vrrp_sync_group is the one left.)
 var instanceKeys map[string]instKey
 
 func init() {
