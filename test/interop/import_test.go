@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -264,4 +265,35 @@ func kaDelay(d time.Duration) string {
 		return ""
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " secs"
+}
+
+// TestImportedKeepalivedHooks: the keepalived.conf of TestKeepalivedHooksMatch
+// (notify_master/backup/fault/stop, the generic notify, a track_file), put
+// through `govrrp import keepalived` and run by govrrpd with the scripts
+// unchanged, makes the calls keepalived 2.2.7 makes: notify_<state> with
+// their own arguments, notify with INSTANCE NAME STATE PRIORITY (issue 13).
+func TestImportedKeepalivedHooks(t *testing.T) {
+	l := NewLab(t, 1)
+	// runHooks's paths for a run named "imported".
+	dir := filepath.Join(l.Dir, "imported")
+	tf, hook := filepath.Join(dir, "weight"), filepath.Join(dir, "hook")
+	src := filepath.Join(l.Dir, "hooks-keepalived.conf")
+	if err := os.WriteFile(src, []byte(fmt.Sprintf(hooksKeepalivedConf, dir, tf, hook)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := keepalived.Import(src, keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Notes {
+		t.Logf("import note: %s", n)
+	}
+	if res.Outcome() != keepalived.Complete {
+		t.Fatalf("import left something out:\n%s", res.YAML)
+	}
+	conf := "control_socket: %[1]s/sock\n" + strings.ReplaceAll(string(res.YAML), "%", "%%")
+	gv := byState(runHooks(t, l, "imported", conf, []string{GovrrpdBin, "-c", "DIR/conf"}, regexp.MustCompile(`tracked file changed`)))
+	if gv != hooksWant {
+		t.Errorf("govrrpd's calls with the imported configuration:\n%s\nkeepalived's:\n%s\nYAML:\n%s", gv, hooksWant, res.YAML)
+	}
 }
