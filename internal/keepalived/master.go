@@ -426,10 +426,7 @@ func (t *translator) trackFile(n *Node) {
 		t.note(n, "no file", "add file /path/to/file", true)
 		bad = true
 	}
-	if bad {
-		delete(t.files, n.Args[0])
-		return
-	}
+	f.bad = bad
 	t.files[n.Args[0]] = f
 }
 
@@ -441,6 +438,10 @@ func (t *translator) trackFiles(r *router, n *Node) {
 		f := t.files[c.Key]
 		if f == nil {
 			t.note(c, "no track_file of this name before this instance: ignored, as keepalived does", "define the track_file section before the instance", false)
+			continue
+		}
+		if f.bad {
+			t.note(c, "its track_file could not be translated: tracking dropped", "see the track_file's note", true)
 			continue
 		}
 		dup := false

@@ -121,6 +121,7 @@ type tfile struct {
 	path    string
 	weight  int
 	reverse bool
+	bad     bool // not translatable: tracking it is dropped
 }
 
 type trackItem struct {
