@@ -84,7 +84,7 @@ const (
 	defScriptEvery = time.Second
 )
 
-// pendingFix is what every keyword waiting for a govrrpd feature says.
+// pendingWhy is what every keyword waiting for a govrrpd feature says.
 const pendingWhy = "not supported by this govrrp version yet"
 
 type garp struct {
@@ -98,7 +98,11 @@ type globals struct {
 	version       int
 	strict        bool
 	lowerNoAdvert *bool
-	garp          garp
+	// script_user USER [GROUP]: who runs the scripts without a user of
+	// their own, and the notify scripts.
+	scriptUser, scriptGroup string
+	scriptUserNode          *Node
+	garp                    garp
 }
 
 type script struct {
@@ -176,6 +180,7 @@ type translator struct {
 	scripts map[string]*script
 	order   []string
 	files   map[string]*tfile // track_file sections read so far
+	noUsers bool              // render leaves out the scripts' users and groups
 	notes   []Note
 	named   map[string]bool
 	// zeroWeights: instances in a vrrp_sync_group without
@@ -225,6 +230,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			}
 		}
 	}
+	t.scriptUser(routers)
 	res := &Result{}
 	res.YAML, res.Routers = t.valid(routers, source, configID)
 	res.Notes = t.notes
@@ -301,7 +307,16 @@ func (t *translator) globalDefs(n *Node) {
 				t.note(c, "e-mail alert settings skipped", "send mail from a notify hook if you need it", true)
 				mail = true
 			}
-		case c.Key == "router_id" || c.Key == "script_user" || c.Key == "enable_script_security" ||
+		case c.Key == "script_user":
+			if len(c.Args) < 1 || len(c.Args) > 2 {
+				t.note(c, "write script_user USER [GROUP]", "scripts run as root (govrrpd's default)", true)
+				continue
+			}
+			t.g.scriptUser, t.g.scriptGroup, t.g.scriptUserNode = c.Args[0], "", c
+			if len(c.Args) == 2 {
+				t.g.scriptGroup = c.Args[1]
+			}
+		case c.Key == "router_id" || c.Key == "enable_script_security" ||
 			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap" ||
 			c.Key == "checker_priority" || c.Key == "checker_no_swap" || c.Key == "lvs_id":
 			t.note(c, "not needed by govrrpd, skipped", "", false)
@@ -900,9 +915,15 @@ func (t *translator) valid(routers []*router, source, configID string) ([]byte, 
 		if n == 0 {
 			return nil, 0
 		}
+		// Checked without the scripts' users and groups: config.Parse looks
+		// them up on this host, and the import may run elsewhere than the
+		// target (govrrp validate there checks them).
+		t.noUsers = true
 		yaml, spans := t.render(routers, source, configID)
+		t.noUsers = false
 		_, err := config.Parse("imported.yaml", yaml)
 		if err == nil {
+			yaml, _ = t.render(routers, source, configID)
 			return yaml, n
 		}
 		var errs *config.Errors
@@ -1011,6 +1032,29 @@ func (t *translator) syncGroup(n *Node) {
 	if !weighted {
 		for _, m := range members {
 			t.zeroWeights[m] = true
+		}
+	}
+}
+
+// scriptUser applies global_defs' script_user: the vrrp_scripts without a
+// user of their own run as it; govrrpd runs notify hooks as itself.
+func (t *translator) scriptUser(routers []*router) {
+	n := t.g.scriptUserNode
+	if n == nil {
+		return
+	}
+	for _, s := range t.scripts {
+		if s.user == "" {
+			s.user, s.group = t.g.scriptUser, t.g.scriptGroup
+		}
+	}
+	if t.g.scriptUser == "root" && (t.g.scriptGroup == "" || t.g.scriptGroup == "root") {
+		return
+	}
+	for _, r := range routers {
+		if len(r.hooks) > 0 && !r.skip {
+			t.note(n, "notify scripts run as govrrpd's user (root), not as "+t.g.scriptUser, "drop privileges in the scripts (setpriv/runuser) if they need it", true)
+			return
 		}
 	}
 }
