@@ -14,6 +14,7 @@ import (
 
 	"govrrp/internal/config"
 	"govrrp/internal/keepalived"
+	"govrrp/internal/linux/netnstest"
 	"govrrp/internal/testenv"
 )
 
@@ -338,9 +339,7 @@ vrrp_instance VI_9 {
 // daemon marks its own) nor an address's broadcast: govrrpd gives an IPv4
 // VIP its subnet's, keepalived none without brd (the kernel answers the
 // subnet broadcast through the interface's own address either way).
-func installed(t *testing.T, nd interface {
-	IP(...string) (string, error)
-}) string {
+func installed(t *testing.T, nd *netnstest.Node) string {
 	t.Helper()
 	proto := regexp.MustCompile(` (proto|brd) \S+`)
 	var out []string
