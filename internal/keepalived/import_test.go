@@ -64,3 +64,22 @@ func golden(t *testing.T, path, got string) {
 		t.Errorf("%s differs (run with -update and review the diff):\n--- got\n%s\n--- want\n%s", path, got, want)
 	}
 }
+
+// TestImportScriptUserNotLookedUp: a vrrp_script's user is written as it is,
+// whether or not this host has it: the import may run on another box than
+// the target, where govrrp validate checks it.
+func TestImportScriptUserNotLookedUp(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "k.conf")
+	conf := "vrrp_script chk {\n script /bin/true\n user no-such-user-x no-such-group-x\n}\n" +
+		"vrrp_instance A {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  10.77.0.9/24\n }\n track_script {\n  chk\n }\n}\n"
+	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome() != Complete || !strings.Contains(string(res.YAML), "user: no-such-user-x\n    group: no-such-group-x\n") {
+		t.Errorf("outcome %d, notes %v, YAML:\n%s", res.Outcome(), res.Notes, res.YAML)
+	}
+}

@@ -58,7 +58,7 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		}
 		fmt.Fprintf(&b, "    reply_lower_priority: %t\n", r.replyLower)
 		fmt.Fprintf(&b, "    vmac: %t\n", r.vmac)
-		if r.version == 3 && r.vips[0].Addr().Is4() {
+		if r.version == 3 && r.vips[0].p.Addr().Is4() {
 			if r.plainChecksum {
 				b.WriteString("    checksum: plain # v3_checksum_as_v2\n")
 			} else {
@@ -78,15 +78,24 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 			}
 			b.WriteString("]\n")
 		}
-		b.WriteString("    addresses: [")
-		for i, p := range r.vips {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(prefix(p))
+		if r.unicastSrc.IsValid() {
+			fmt.Fprintf(&b, "    unicast_source: %s\n", r.unicastSrc)
 		}
-		b.WriteString("]\n")
-		if len(r.trackIfs)+len(r.trackScripts) > 0 {
+		addrs(&b, "addresses", r.vips, r.iface)
+		addrs(&b, "excluded_addresses", r.excluded, r.iface)
+		if len(r.routes) > 0 {
+			b.WriteString("    routes:\n")
+			for _, rt := range r.routes {
+				mapping(&b, "to", rt.to, "via", rt.via, "dev", rt.dev, "src", rt.src, "table", rt.table, "metric", rt.metric, "scope", rt.scope, "type", rt.typ)
+			}
+		}
+		if len(r.rules) > 0 {
+			b.WriteString("    rules:\n")
+			for _, ru := range r.rules {
+				mapping(&b, "from", ru.from, "to", ru.to, "table", ru.table, "priority", ru.priority, "iif", ru.iif, "oif", ru.oif, "fwmark", ru.fwmark)
+			}
+		}
+		if len(r.trackIfs)+len(r.trackScripts)+len(r.trackFiles) > 0 {
 			b.WriteString("    track:\n")
 			if len(r.trackIfs) > 0 {
 				b.WriteString("      interfaces:\n")
@@ -99,6 +108,17 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 				for _, it := range r.trackScripts {
 					fmt.Fprintf(&b, "        - {name: %s, weight: %d}\n", q(it.name), it.weight)
 				}
+			}
+			if len(r.trackFiles) > 0 {
+				b.WriteString("      files:\n")
+				for _, it := range r.trackFiles {
+					fmt.Fprintf(&b, "        - {path: %s, weight: %d}\n", strconv.Quote(it.name), it.weight)
+				}
+			}
+		}
+		for _, k := range []string{"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_keepalived"} {
+			if argv := r.hooks[k]; argv != nil {
+				fmt.Fprintf(&b, "    %s: [%s]\n", k, list(argv))
 			}
 		}
 		g := r.garp
@@ -136,17 +156,85 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		}
 		from := line()
 		fmt.Fprintf(&b, "  # vrrp_script %s at %s\n", k, s.pos)
-		fmt.Fprintf(&b, "  %s:\n    exec: [", q(s.name))
-		for i, a := range s.exec {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString(strconv.Quote(a))
+		fmt.Fprintf(&b, "  %s:\n    exec: %s\n", q(s.name), list(s.exec))
+		fmt.Fprintf(&b, "    interval: %s\n    timeout: %s\n    rise: %d\n    fall: %d\n", dur(s.interval), dur(s.timeout), s.rise, s.fall)
+		if s.user != "" && !t.noUsers {
+			fmt.Fprintf(&b, "    user: %s\n", q(s.user))
 		}
-		fmt.Fprintf(&b, "]\n    interval: %s\n    timeout: %s\n    rise: %d\n    fall: %d\n", dur(s.interval), dur(s.timeout), s.rise, s.fall)
+		if s.group != "" && !t.noUsers {
+			fmt.Fprintf(&b, "    group: %s\n", q(s.group))
+		}
 		spans = append(spans, span{from: from, to: line() - 1, s: s})
 	}
 	return []byte(b.String()), spans
+}
+
+// list writes strings as a YAML flow list of quoted strings.
+func list(l []string) string {
+	var b strings.Builder
+	b.WriteString("[")
+	for i, a := range l {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(a))
+	}
+	b.WriteString("]")
+	return b.String()
+}
+
+// addrs writes an address list: plain items, or a mapping for an address
+// with a device, label or scope.
+func addrs(b *strings.Builder, key string, l []vip, iface string) {
+	if len(l) == 0 {
+		return
+	}
+	plainList := true
+	for _, a := range l {
+		plainList = plainList && (a.dev == "" || a.dev == iface) && a.label == "" && a.scope == ""
+	}
+	if plainList {
+		fmt.Fprintf(b, "    %s: [", key)
+		for i, a := range l {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(prefix(a.p))
+		}
+		b.WriteString("]\n")
+		return
+	}
+	fmt.Fprintf(b, "    %s:\n", key)
+	for _, a := range l {
+		dev := a.dev
+		if dev == iface {
+			dev = ""
+		}
+		if dev == "" && a.label == "" && a.scope == "" {
+			fmt.Fprintf(b, "      - %s\n", prefix(a.p))
+			continue
+		}
+		mapping(b, "address", prefix(a.p), "dev", dev, "label", a.label, "scope", a.scope)
+	}
+}
+
+// mapping writes "    - {k: v, ...}" with the non-empty values; numbers
+// plain, the rest quoted when they need it.
+func mapping(b *strings.Builder, kv ...string) {
+	b.WriteString("      - {")
+	sep := ""
+	for i := 0; i+1 < len(kv); i += 2 {
+		v := kv[i+1]
+		if v == "" {
+			continue
+		}
+		if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+			v = q(v)
+		}
+		fmt.Fprintf(b, "%s%s: %s", sep, kv[i], v)
+		sep = ", "
+	}
+	b.WriteString("}\n")
 }
 
 func prefix(p netip.Prefix) string {

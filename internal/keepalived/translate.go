@@ -84,7 +84,7 @@ const (
 	defScriptEvery = time.Second
 )
 
-// pendingFix is what every keyword waiting for a govrrpd feature says.
+// pendingWhy is what every keyword waiting for a govrrpd feature says.
 const pendingWhy = "not supported by this govrrp version yet"
 
 type garp struct {
@@ -98,7 +98,11 @@ type globals struct {
 	version       int
 	strict        bool
 	lowerNoAdvert *bool
-	garp          garp
+	// script_user USER [GROUP]: who runs the scripts without a user of
+	// their own, and the notify scripts.
+	scriptUser, scriptGroup string
+	scriptUserNode          *Node
+	garp                    garp
 }
 
 type script struct {
@@ -110,8 +114,18 @@ type script struct {
 	rise     int
 	fall     int
 	weight   int
+	user     string
+	group    string
 	bad      bool // not translatable: tracking it is dropped
 	used     bool
+}
+
+// tfile is a track_file (vrrp_track_file) section.
+type tfile struct {
+	path    string
+	weight  int
+	reverse bool
+	bad     bool // not translatable: tracking it is dropped
 }
 
 type trackItem struct {
@@ -144,8 +158,13 @@ type router struct {
 	acceptEff     bool // accept in effect
 	replyLower    bool // answer a lower priority at once (not lower_prio_no_advert)
 	plainChecksum bool // keepalived after 2.2.7: the RFC 9568 form
-	vips          []netip.Prefix
-	vipPos        []Pos
+	vips          []vip
+	excluded      []vip
+	routes        []route
+	rules         []rule
+	unicastSrc    netip.Addr
+	trackFiles    []trackItem         // name: the file's path
+	hooks         map[string][]string // YAML key (notify_master...) -> argv
 	peers         []netip.Addr
 	authType      string
 	authPass      string
@@ -160,6 +179,8 @@ type translator struct {
 	g       globals
 	scripts map[string]*script
 	order   []string
+	files   map[string]*tfile // track_file sections read so far
+	noUsers bool              // render leaves out the scripts' users and groups
 	notes   []Note
 	named   map[string]bool
 	// zeroWeights: instances in a vrrp_sync_group without
@@ -187,6 +208,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	t := &translator{
 		g:       globals{version: 2, garp: garp{defGarpDelay, defGarpRepeat, defGarpRefresh, defGarpRefRep}},
 		scripts: map[string]*script{},
+		files:   map[string]*tfile{},
 		named:   map[string]bool{},
 
 		zeroWeights: map[string]bool{},
@@ -230,6 +252,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			}
 		}
 	}
+	t.scriptUser(routers)
 	res := &Result{}
 	res.YAML, res.Routers = t.valid(routers, source, configID)
 	res.Notes = t.notes
@@ -253,8 +276,8 @@ const lvsFix = "keep keepalived (with no vrrp_instance) or ipvsadm/ldirectord fo
 // topKeys are the top-level sections besides global_defs, vrrp_script and
 // vrrp_instance.
 var topKeys = map[string]handler{
-	"track_file":           pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
-	"vrrp_track_file":      pendingTop("track the file with a script (test -s FILE) for now; track.files is coming"),
+	"track_file":           (*translator).trackFile,
+	"vrrp_track_file":      (*translator).trackFile,
 	"vrrp_track_process":   skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
 	"bfd_instance":         skipSection("BFD is not supported by govrrp", "run bfdd (FRR) and track it with a script"),
 	"static_ipaddress":     skipSection("static addresses are not VRRP", "configure them in the system's network configuration"),
@@ -305,7 +328,16 @@ func (t *translator) globalDefs(n *Node) {
 				t.note(c, "e-mail alert settings skipped", "send mail from a notify hook if you need it", true)
 				mail = true
 			}
-		case c.Key == "router_id" || c.Key == "script_user" || c.Key == "enable_script_security" ||
+		case c.Key == "script_user":
+			if len(c.Args) < 1 || len(c.Args) > 2 {
+				t.note(c, "write script_user USER [GROUP]", "scripts run as root (govrrpd's default)", true)
+				continue
+			}
+			t.g.scriptUser, t.g.scriptGroup, t.g.scriptUserNode = c.Args[0], "", c
+			if len(c.Args) == 2 {
+				t.g.scriptGroup = c.Args[1]
+			}
+		case c.Key == "router_id" || c.Key == "enable_script_security" ||
 			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap" ||
 			c.Key == "checker_priority" || c.Key == "checker_no_swap" || c.Key == "lvs_id":
 			t.note(c, "not needed by govrrpd, skipped", "", false)
@@ -332,7 +364,7 @@ func (t *translator) script(n *Node) {
 			}
 			s.exec = strings.Fields(c.Args[0])
 			if len(c.Args) > 1 {
-				t.note(c, "script user/group: "+pendingWhy, "run the check as root, or wrap it with setpriv/runuser; scripts.*.user is coming", true)
+				t.note(c, "words after the quoted command are not translated", "put the whole command line in the quotes; write user USER [GROUP] on its own line", true)
 			}
 			if len(s.exec) == 0 || !filepath.IsAbs(s.exec[0]) {
 				t.note(c, "the command is not an absolute path (govrrpd runs it without a shell or PATH search)",
@@ -353,7 +385,16 @@ func (t *translator) script(n *Node) {
 		case "fall":
 			s.fall, _ = t.intArg(c, 1, 100)
 		case "user":
-			t.note(c, pendingWhy, "run the check as root, or wrap it with setpriv/runuser; scripts.*.user is coming", true)
+			// user USER [GROUP]: keepalived runs the script as USER, with
+			// GROUP or else USER's primary group, as govrrpd's user/group.
+			if len(c.Args) < 1 || len(c.Args) > 2 {
+				t.note(c, "write user USER [GROUP]", "the script runs as root (govrrpd's default)", true)
+				continue
+			}
+			s.user = c.Args[0]
+			if len(c.Args) == 2 {
+				s.group = c.Args[1]
+			}
 		case "init_fail":
 			t.note(c, "not supported by govrrp: a script starts as passing", "make the router start lower, or accept the first interval", true)
 		default:
@@ -384,10 +425,6 @@ func first(s []string) string {
 // instKey handles one keyword of a vrrp_instance.
 type instKey func(t *translator, r *router, n *Node)
 
-func pending(fix string) instKey {
-	return func(t *translator, r *router, n *Node) { t.note(n, pendingWhy, fix, true) }
-}
-
 func notTranslated(why, fix string) instKey {
 	return func(t *translator, r *router, n *Node) { t.note(n, why, fix, true) }
 }
@@ -396,11 +433,8 @@ func ignored(why string) instKey {
 	return func(t *translator, r *router, n *Node) { t.note(n, why, "", false) }
 }
 
-const notifyFix = "govrrp notify hooks get ROUTER FROM TO REASON (FROM/TO: Initialize, Backup, Master, Fault); write a small wrapper and list it under notify (docs/MIGRATING.md)"
-
 // instanceKeys is the one table of vrrp_instance keywords and what becomes
-// of each. A keyword waiting for a govrrpd feature is pending(...): switch it
-// on here when the feature lands.
+// of each.
 var instanceKeys map[string]instKey
 
 func init() {
@@ -460,17 +494,23 @@ func init() {
 		"garp_master_refresh":        func(t *translator, r *router, n *Node) { r.garp.refresh, _ = t.secondsArg(n, 0, 86400) },
 		"garp_master_refresh_repeat": func(t *translator, r *router, n *Node) { r.garp.refreshRep, _ = t.intArg(n, 1, 100) },
 
-		// Waiting for the issue-13 features (docs/CONFIG.md lists them when they land).
-		"virtual_ipaddress_excluded": pending("add them to the interface by a notify hook for now; excluded_addresses is coming"),
-		"virtual_routes":             pending("install them from a notify hook for now; routes is coming"),
-		"virtual_rules":              pending("install them from a notify hook for now; rules is coming"),
-		"unicast_src_ip":             pending("govrrpd sends from the interface's primary address for now; unicast_source is coming"),
-		"track_file":                 pending("track the file with a script for now; track.files is coming"),
-		"notify_master":              pending(notifyFix),
-		"notify_backup":              pending(notifyFix),
-		"notify_fault":               pending(notifyFix),
-		"notify_stop":                pending(notifyFix),
-		"notify":                     pending(notifyFix),
+		"virtual_ipaddress_excluded": (*translator).excludedAddrs,
+		"virtual_routes":             (*translator).routes,
+		"virtual_rules":              (*translator).rules,
+		"unicast_src_ip": func(t *translator, r *router, n *Node) {
+			a, err := netip.ParseAddr(t.strArg(n))
+			if err != nil || a.Zone() != "" {
+				t.note(n, "not an address", "write the address adverts are sent from", true)
+				return
+			}
+			r.unicastSrc = a
+		},
+		"track_file":    (*translator).trackFiles,
+		"notify_master": hook("notify_master"),
+		"notify_backup": hook("notify_backup"),
+		"notify_fault":  hook("notify_fault"),
+		"notify_stop":   hook("notify_stop"),
+		"notify":        hook("notify_keepalived"),
 
 		// Not in govrrp.
 		"mcast_src_ip":            notTranslated("the multicast source address cannot be chosen in govrrp", "govrrpd sends from the interface's primary address"),
@@ -492,13 +532,13 @@ func init() {
 		"native_ipv6":             ignored("the family comes from the addresses"),
 		"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
 		"debug":                   ignored("use govrrpd's log.level"),
-		"notify_deleted":          pending(notifyFix),
+		"notify_deleted":          notTranslated("govrrpd has no separate hook for a router removed by a reload", "it runs notify_stop then; check the script for that"),
 		"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
 	}
 }
 
 func (t *translator) instance(n *Node) *router {
-	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp}
+	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp, hooks: map[string][]string{}}
 	if len(n.Args) > 0 {
 		r.kaName = n.Args[0]
 	}
@@ -527,7 +567,7 @@ func (t *translator) instance(n *Node) *router {
 	}
 	if t.zeroWeights[r.kaName] {
 		zeroed := false
-		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts} {
+		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts, r.trackFiles} {
 			for i := range l {
 				zeroed = zeroed || l[i].weight != 0
 				l[i].weight = 0
@@ -543,23 +583,38 @@ func (t *translator) instance(n *Node) *router {
 
 // complete applies keepalived 2.2.7's defaults and rules between keywords.
 func (t *translator) complete(r *router, n *Node) {
-	v6 := r.vips[0].Addr().Is6()
-	if v6 && !r.vips[0].Addr().IsLinkLocalUnicast() {
-		t.note(n, "an IPv6 address list that does not start with a link-local address: "+pendingWhy,
-			"put a link-local virtual address first on both routers, or wait for a govrrp that sends such a list as it is", true)
+	v6 := r.vips[0].p.Addr().Is6()
+	if v6 && !r.vips[0].p.Addr().IsLinkLocalUnicast() && t.strictFor(r) {
+		t.note(n, "an IPv6 address list that does not start with a link-local address, in strict mode: govrrpd's strict refuses it",
+			"put a link-local virtual address first on both routers, or drop vrrp_strict/strict_mode", true)
 		r.skip = true
 		return
 	}
+	if v6 && !r.vips[0].p.Addr().IsLinkLocalUnicast() {
+		// keepalived sends such a list as it is; so does govrrpd outside
+		// strict (govrrp validate warns).
+		t.note(n, "the IPv6 address list does not start with a link-local address: sent as it is, as keepalived does (govrrp validate warns)", "", false)
+	}
 	// The family is the first address's: keepalived drops the others.
-	var keep []netip.Prefix
-	for i, p := range r.vips {
-		if p.Addr().Is6() != v6 {
-			t.notes = append(t.notes, Note{Pos: r.vipPos[i], Keyword: "virtual_ipaddress", Why: p.String() + " is of the other family than the instance: dropped, as keepalived does", Fix: "write a separate vrrp_instance for it"})
+	var keep []vip
+	for _, a := range r.vips {
+		if a.p.Addr().Is6() != v6 {
+			t.notes = append(t.notes, Note{Pos: a.pos, Keyword: "virtual_ipaddress", Why: a.p.String() + " is of the other family than the instance: dropped, as keepalived does", Fix: "write a separate vrrp_instance for it"})
 			continue
 		}
-		keep = append(keep, p)
+		keep = append(keep, a)
 	}
 	r.vips = keep
+	if r.unicastSrc.IsValid() && r.unicastSrc.Is6() != v6 {
+		t.note(n, "unicast_src_ip "+r.unicastSrc.String()+" is of the other family: ignored", "", false)
+		r.unicastSrc = netip.Addr{}
+	}
+	if r.unicastSrc.IsValid() && len(r.peers) == 0 {
+		// keepalived uses it as the multicast source too; govrrpd cannot.
+		t.note(n, "unicast_src_ip without unicast_peer (keepalived then sends multicast from it)", "govrrpd sends multicast from the interface's primary address; remove unicast_src_ip or add the peers", true)
+		r.unicastSrc = netip.Addr{}
+	}
+	t.implicitTracking(r)
 	var peers []netip.Addr
 	for _, a := range r.peers {
 		if a.Is6() != v6 {
@@ -610,6 +665,7 @@ func (t *translator) complete(r *router, n *Node) {
 	}
 	for _, list := range [][]trackItem{r.trackIfs, r.trackScripts} {
 		for i := range list {
+			// track files are V*weight in both: left as they are.
 			if w := list[i].weight; w > 0 {
 				r.priority += w
 				list[i].weight = -w
@@ -638,35 +694,16 @@ func dropWeights(r *router) bool {
 		}
 		return out
 	}
-	r.trackIfs, r.trackScripts = f(r.trackIfs), f(r.trackScripts)
+	r.trackIfs, r.trackScripts, r.trackFiles = f(r.trackIfs), f(r.trackScripts), f(r.trackFiles)
 	return dropped
 }
 
 func (t *translator) vips(r *router, n *Node) {
-	for _, c := range n.Children {
-		p, ok := parsePrefix(c.Key)
-		if !ok {
-			t.note(c, "not an address", "write ADDR or ADDR/PREFIX", true)
-			continue
-		}
-		for i := 0; i < len(c.Args); i++ {
-			opt := c.Args[i]
-			if i+1 < len(c.Args) && opt != "use_vmac" && opt != "no_track" {
-				i++
-			}
-			switch opt {
-			case "dev", "label", "scope":
-				t.notes = append(t.notes, Note{Pos: c.Pos, Keyword: "virtual_ipaddress " + opt, Why: pendingWhy,
-					Fix: "the address is installed on the router's interface without it for now; the mapping form {address, dev, label, scope} is coming", Lost: true})
-			case "brd":
-				t.notes = append(t.notes, Note{Pos: c.Pos, Keyword: "virtual_ipaddress brd", Why: "the kernel's broadcast address is used", Fix: "remove it if it is the standard one", Lost: true})
-			default:
-				t.notes = append(t.notes, Note{Pos: c.Pos, Keyword: "virtual_ipaddress " + opt, Why: "not supported by govrrp", Fix: "remove it", Lost: true})
-			}
-		}
-		r.vips = append(r.vips, p)
-		r.vipPos = append(r.vipPos, c.Pos)
-	}
+	r.vips = append(r.vips, t.addrList(n)...)
+}
+
+func (t *translator) excludedAddrs(r *router, n *Node) {
+	r.excluded = append(r.excluded, t.addrList(n)...)
 }
 
 func parsePrefix(s string) (netip.Prefix, bool) {
@@ -898,9 +935,15 @@ func (t *translator) valid(routers []*router, source, configID string) ([]byte, 
 		if n == 0 {
 			return nil, 0
 		}
+		// Checked without the scripts' users and groups: config.Parse looks
+		// them up on this host, and the import may run elsewhere than the
+		// target (govrrp validate there checks them).
+		t.noUsers = true
 		yaml, spans := t.render(routers, source, configID)
+		t.noUsers = false
 		_, err := config.Parse("imported.yaml", yaml)
 		if err == nil {
+			yaml, _ = t.render(routers, source, configID)
 			return yaml, n
 		}
 		var errs *config.Errors
@@ -1024,6 +1067,29 @@ func (t *translator) syncGroup(n *Node) {
 	if !weighted {
 		for _, m := range members {
 			t.zeroWeights[m] = true
+		}
+	}
+}
+
+// scriptUser applies global_defs' script_user: the vrrp_scripts without a
+// user of their own run as it; govrrpd runs notify hooks as itself.
+func (t *translator) scriptUser(routers []*router) {
+	n := t.g.scriptUserNode
+	if n == nil {
+		return
+	}
+	for _, s := range t.scripts {
+		if s.user == "" {
+			s.user, s.group = t.g.scriptUser, t.g.scriptGroup
+		}
+	}
+	if t.g.scriptUser == "root" && (t.g.scriptGroup == "" || t.g.scriptGroup == "root") {
+		return
+	}
+	for _, r := range routers {
+		if len(r.hooks) > 0 && !r.skip {
+			t.note(n, "notify scripts run as govrrpd's user (root), not as "+t.g.scriptUser, "drop privileges in the scripts (setpriv/runuser) if they need it", true)
+			return
 		}
 	}
 }

@@ -27,43 +27,78 @@ import (
 func TestKeepalivedHooksMatch(t *testing.T) {
 	testenv.RequireTool(t, "keepalived")
 	l := NewLab(t, 1)
-	nd := l.Routers[0]
-	run := func(name string, conf string, argv []string, changed *regexp.Regexp) string {
-		t.Helper()
-		dir := filepath.Join(l.Dir, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		hook, out, tf := filepath.Join(dir, "hook"), filepath.Join(dir, "hook.log"), filepath.Join(dir, "weight")
-		if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(tf, []byte("0\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cfg := filepath.Join(dir, "conf")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(conf, dir, tf, hook, hook, hook, hook, hook)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		logPath := filepath.Join(dir, "daemon.log")
-		for i := range argv {
-			argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
-		}
-		p := StartProc(t, nd, name, logPath, argv...)
-		master := func() bool { return regexp.MustCompile(`(?m)^generic INSTANCE VI_1 MASTER`).MatchString(readFile(out)) }
-		if !Poll(10*time.Second, 10*time.Millisecond, master) {
-			t.Fatalf("%s: not Master:\n%s\n%s", name, readFile(out), tail(readFile(logPath), 20))
-		}
-		if err := os.WriteFile(tf, []byte("3\n"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		if !Poll(10*time.Second, 10*time.Millisecond, func() bool { return changed.MatchString(readFile(logPath)) }) {
-			t.Fatalf("%s: the tracked file's change not seen:\n%s", name, tail(readFile(logPath), 20))
-		}
-		p.Stop(t, syscall.SIGTERM)
-		return readFile(out)
+	ka := runHooks(t, l, "keepalived", hooksKeepalivedConf, []string{"keepalived", "-n", "-l", "-P", "-f", "DIR/conf", "-p", "DIR/k.pid", "-r", "DIR/v.pid"},
+		regexp.MustCompile(`effective priority from 100 to 70`))
+	gv := runHooks(t, l, "govrrp", `control_socket: %[1]s/sock
+routers:
+  - name: VI_1
+    interface: eth0
+    vrid: 51
+    priority: 100
+    advert_interval: 100ms
+    addresses: [10.77.0.254/24]
+    track: {files: [{path: %[2]s, weight: -10}]}
+    notify_master: [[%[3]s, master]]
+    notify_backup: [[%[3]s, backup]]
+    notify_fault: [[%[3]s, fault]]
+    notify_stop: [[%[3]s, stop]]
+    notify_keepalived: [[%[3]s, generic]]
+`, []string{GovrrpdBin, "-c", "DIR/conf"}, regexp.MustCompile(`tracked file changed`))
+	ka, gv = byState(ka), byState(gv)
+	want := hooksWant
+	if ka != want {
+		t.Errorf("keepalived's calls (the reference) changed:\n%s\nwant:\n%s", ka, want)
 	}
-	ka := run("keepalived", `global_defs {
+	if gv != ka {
+		t.Errorf("govrrpd's calls:\n%s\nkeepalived's:\n%s", gv, ka)
+	}
+}
+
+// runHooks runs one daemon (argv, DIR standing for its directory) alone on
+// l's router with conf (fmt arguments: directory, tracked file, hook), waits
+// for Master, writes 3 into the tracked file, waits for changed in its log,
+// stops it and returns the hook calls logged, one per line.
+func runHooks(t *testing.T, l *Lab, name string, conf string, argv []string, changed *regexp.Regexp) string {
+	t.Helper()
+	nd := l.Routers[0]
+	dir := filepath.Join(l.Dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	hook, out, tf := filepath.Join(dir, "hook"), filepath.Join(dir, "hook.log"), filepath.Join(dir, "weight")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tf, []byte("0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "conf")
+	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(conf, dir, tf, hook, hook, hook, hook, hook)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "daemon.log")
+	for i := range argv {
+		argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
+	}
+	p := StartProc(t, nd, name, logPath, argv...)
+	master := func() bool { return regexp.MustCompile(`(?m)^generic INSTANCE VI_1 MASTER`).MatchString(readFile(out)) }
+	if !Poll(10*time.Second, 10*time.Millisecond, master) {
+		t.Fatalf("%s: not Master:\n%s\n%s", name, readFile(out), tail(readFile(logPath), 20))
+	}
+	if err := os.WriteFile(tf, []byte("3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if !Poll(10*time.Second, 10*time.Millisecond, func() bool { return changed.MatchString(readFile(logPath)) }) {
+		t.Fatalf("%s: the tracked file's change not seen:\n%s", name, tail(readFile(logPath), 20))
+	}
+	p.Stop(t, syscall.SIGTERM)
+	return readFile(out)
+}
+
+// hooksKeepalivedConf is the keepalived side of the hook comparisons (fmt
+// arguments as runHooks), and hooksWant the calls keepalived 2.2.7 makes
+// with it, ordered by byState.
+const hooksKeepalivedConf = `global_defs {
   vrrp_version 3
   script_user root
 }
@@ -84,32 +119,9 @@ vrrp_instance VI_1 {
   notify_stop "%[3]s stop"
   notify "%[3]s generic"
 }
-`, []string{"keepalived", "-n", "-l", "-P", "-f", "DIR/conf", "-p", "DIR/k.pid", "-r", "DIR/v.pid"},
-		regexp.MustCompile(`effective priority from 100 to 70`))
-	gv := run("govrrp", `control_socket: %[1]s/sock
-routers:
-  - name: VI_1
-    interface: eth0
-    vrid: 51
-    priority: 100
-    advert_interval: 100ms
-    addresses: [10.77.0.254/24]
-    track: {files: [{path: %[2]s, weight: -10}]}
-    notify_master: [[%[3]s, master]]
-    notify_backup: [[%[3]s, backup]]
-    notify_fault: [[%[3]s, fault]]
-    notify_stop: [[%[3]s, stop]]
-    notify_keepalived: [[%[3]s, generic]]
-`, []string{GovrrpdBin, "-c", "DIR/conf"}, regexp.MustCompile(`tracked file changed`))
-	ka, gv = byState(ka), byState(gv)
-	want := "backup\ngeneric INSTANCE VI_1 BACKUP 100\nmaster\ngeneric INSTANCE VI_1 MASTER 100\nstop\ngeneric INSTANCE VI_1 STOP 70\n"
-	if ka != want {
-		t.Errorf("keepalived's calls (the reference) changed:\n%s\nwant:\n%s", ka, want)
-	}
-	if gv != ka {
-		t.Errorf("govrrpd's calls:\n%s\nkeepalived's:\n%s", gv, ka)
-	}
-}
+`
+
+const hooksWant = "backup\ngeneric INSTANCE VI_1 BACKUP 100\nmaster\ngeneric INSTANCE VI_1 MASTER 100\nstop\ngeneric INSTANCE VI_1 STOP 70\n"
 
 // byState orders hook calls by the state they report (the order states were
 // entered in: BACKUP, MASTER, STOP), notify_<state> before the generic

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -13,6 +14,7 @@ import (
 
 	"govrrp/internal/config"
 	"govrrp/internal/keepalived"
+	"govrrp/internal/linux/netnstest"
 	"govrrp/internal/testenv"
 )
 
@@ -264,4 +266,166 @@ func kaDelay(d time.Duration) string {
 		return ""
 	}
 	return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + " secs"
+}
+
+// TestImportedKeepalivedHooks: the keepalived.conf of TestKeepalivedHooksMatch
+// (notify_master/backup/fault/stop, the generic notify, a track_file), put
+// through `govrrp import keepalived` and run by govrrpd with the scripts
+// unchanged, makes the calls keepalived 2.2.7 makes: notify_<state> with
+// their own arguments, notify with INSTANCE NAME STATE PRIORITY (issue 13).
+func TestImportedKeepalivedHooks(t *testing.T) {
+	l := NewLab(t, 1)
+	// runHooks's paths for a run named "imported".
+	dir := filepath.Join(l.Dir, "imported")
+	tf, hook := filepath.Join(dir, "weight"), filepath.Join(dir, "hook")
+	src := filepath.Join(l.Dir, "hooks-keepalived.conf")
+	if err := os.WriteFile(src, []byte(fmt.Sprintf(hooksKeepalivedConf, dir, tf, hook)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := keepalived.Import(src, keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range res.Notes {
+		t.Logf("import note: %s", n)
+	}
+	if res.Outcome() != keepalived.Complete {
+		t.Fatalf("import left something out:\n%s", res.YAML)
+	}
+	conf := "control_socket: %[1]s/sock\n" + strings.ReplaceAll(string(res.YAML), "%", "%%")
+	gv := byState(runHooks(t, l, "imported", conf, []string{GovrrpdBin, "-c", "DIR/conf"}, regexp.MustCompile(`tracked file changed`)))
+	if gv != hooksWant {
+		t.Errorf("govrrpd's calls with the imported configuration:\n%s\nkeepalived's:\n%s\nYAML:\n%s", gv, hooksWant, res.YAML)
+	}
+}
+
+// installedOracle leans on what keepalived installs while Master besides
+// its advertised addresses: a VIP with a label and one with a scope, an
+// excluded address, virtual_routes (via, src, table, metric, blackhole,
+// a default in another table) and virtual_rules (from, to, fwmark/mask,
+// iif, priorities).
+const installedOracle = `global_defs {
+    vrrp_version 3
+}
+vrrp_instance VI_9 {
+    interface eth0
+    virtual_router_id 90
+    priority 200
+    advert_int 0.1
+    virtual_ipaddress {
+        10.77.0.201/24 label eth0:vip
+        10.77.9.1/24 scope site
+    }
+    virtual_ipaddress_excluded {
+        10.77.0.202/24
+    }
+    virtual_routes {
+        10.77.20.0/24 via 10.77.0.1 metric 5
+        src 10.77.0.201 to 10.77.21.0/24 via 10.77.0.1 table 100
+        blackhole 10.77.22.0/24
+        default via 10.77.0.1 table 101
+    }
+    virtual_rules {
+        from 10.77.0.201/32 table 100 priority 100
+        to 10.77.23.0/24 table 101 priority 101
+        fwmark 0x10/0xff table 100 priority 102
+        from 10.77.24.0/24 iif eth0 table 101 priority 103
+    }
+}
+`
+
+// installed lists, in node nd, the addresses, routes and rules of the
+// oracle's ranges as ip(8) shows them, without the routing protocol (each
+// daemon marks its own) nor an address's broadcast: govrrpd gives an IPv4
+// VIP its subnet's, keepalived none without brd (the kernel answers the
+// subnet broadcast through the interface's own address either way).
+func installed(t *testing.T, nd *netnstest.Node) string {
+	t.Helper()
+	proto := regexp.MustCompile(` (proto|brd) \S+`)
+	var out []string
+	for _, cmd := range [][]string{
+		{"-4", "-o", "addr", "show", "dev", "eth0"},
+		{"-4", "route", "show", "table", "all"},
+		{"-4", "rule", "show"},
+	} {
+		s, err := nd.IP(cmd...)
+		if err != nil {
+			t.Fatalf("ip %v: %v", cmd, err)
+		}
+		for _, line := range strings.Split(s, "\n") {
+			line, _, _ = strings.Cut(line, `\`)
+			switch {
+			case strings.Contains(line, "10.77.0.20"), strings.Contains(line, "10.77.9."),
+				strings.Contains(line, "10.77.2"), strings.Contains(line, "table 10"),
+				strings.Contains(line, "lookup 10"):
+				if strings.Contains(line, "dev eth0 proto kernel") || strings.Contains(line, "table local") {
+					continue // the kernel's own routes for the addresses
+				}
+				out = append(out, strings.Join(strings.Fields(proto.ReplaceAllString(line, "")), " "))
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestImportedKeepalivedInstallsTheSame: keepalived 2.2.7 alone on a node
+// with installedOracle, then govrrpd alone on the same node with its import:
+// while Master both install the same addresses (label, scope, excluded),
+// routes and rules, and both remove them all when they stop (issue 13).
+func TestImportedKeepalivedInstallsTheSame(t *testing.T) {
+	testenv.RequireTool(t, "keepalived")
+	l := NewLab(t, 1)
+	nd := l.Routers[0]
+	run := func(name string, conf string, argv ...string) string {
+		t.Helper()
+		dir := filepath.Join(l.Dir, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		cfg := filepath.Join(dir, "conf")
+		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		for i := range argv {
+			argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
+		}
+		logPath := filepath.Join(dir, "daemon.log")
+		p := StartProc(t, nd, name, logPath, argv...)
+		// The last rule goes in last.
+		var got string
+		if !Poll(10*time.Second, 20*time.Millisecond, func() bool {
+			got = installed(t, nd)
+			return strings.Contains(got, "103:")
+		}) {
+			t.Fatalf("%s: not all installed:\n%s\n%s", name, got, tail(readFile(logPath), 20))
+		}
+		// Settled: the same twice in a row, 200 ms apart.
+		for prev := ""; prev != got; {
+			prev = got
+			time.Sleep(200 * time.Millisecond)
+			got = installed(t, nd)
+		}
+		p.Stop(t, syscall.SIGTERM)
+		if left := installed(t, nd); left != "" {
+			t.Errorf("%s left behind:\n%s", name, left)
+		}
+		return got
+	}
+	ka := run("keepalived", installedOracle, "keepalived", "-n", "-l", "-P", "-f", "DIR/conf", "-p", "DIR/k.pid", "-r", "DIR/v.pid")
+
+	src := filepath.Join(l.Dir, "installed-keepalived.conf")
+	if err := os.WriteFile(src, []byte(installedOracle), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := keepalived.Import(src, keepalived.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome() != keepalived.Complete {
+		t.Fatalf("import left something out: %v\n%s", res.Notes, res.YAML)
+	}
+	gv := run("govrrp", "control_socket: "+filepath.Join(l.Dir, "govrrp", "sock")+"\n"+string(res.YAML), GovrrpdBin, "-c", "DIR/conf")
+	if gv != ka {
+		t.Errorf("govrrpd with the import installs:\n%s\nkeepalived:\n%s\nYAML:\n%s", gv, ka, res.YAML)
+	}
 }
