@@ -266,10 +266,6 @@ func skipSection(why, fix string) handler {
 	return func(t *translator, n *Node) { t.note(n, why, fix, true) }
 }
 
-func pendingTop(fix string) handler {
-	return func(t *translator, n *Node) { t.note(n, pendingWhy, fix, true) }
-}
-
 const lvsWhy = "LVS load-balancer section skipped: govrrp is not a load balancer"
 const lvsFix = "keep keepalived (with no vrrp_instance) or ipvsadm/ldirectord for it"
 
