@@ -329,8 +329,11 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 		d.hooksDone[name] = make(chan struct{})
 	}
 	exists := map[string]bool{}
-	var ready []config.Router
-	for _, rc := range rcs {
+	// The routers started point into rcs (the configuration's entries):
+	// no copy per router.
+	var ready []*config.Router
+	for i := range rcs {
+		rc := rcs[i]
 		ok, seen := exists[rc.Interface]
 		if !seen {
 			ok = d.linkState(rc.Interface).Exists
@@ -348,7 +351,7 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 			d.park(rc, faultOwnerAddress, fsm.Fault, fmt.Errorf("%v not on %s", missing, rc.Interface))
 			continue
 		}
-		ready = append(ready, rc)
+		ready = append(ready, &rcs[i])
 	}
 	_, failed := d.startRouters(ready)
 	for _, rc := range ready {
@@ -357,9 +360,9 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 		case err == nil:
 			delete(d.pending, rc.Name)
 		case errors.Is(err, linux.ErrNoSource):
-			d.park(rc, faultNoAddress, fsm.Initialize, err)
+			d.park(*rc, faultNoAddress, fsm.Initialize, err)
 		case !d.linkState(rc.Interface).Exists: // gone meanwhile
-			d.park(rc, faultMissing, fsm.Initialize, err)
+			d.park(*rc, faultMissing, fsm.Initialize, err)
 		default:
 			d.unpark(rc.Name, false)
 			if errs != nil {
@@ -764,7 +767,7 @@ func (d *Daemon) relink(name string) {
 			hooks[r.name], r.hooks = r.hooks, nil // off its loop: no effect reads it now
 		}
 		r.close()
-		restart = append(restart, r.cfg)
+		restart = append(restart, *r.cfg)
 	}
 	if !st.Exists {
 		for _, rc := range restart {

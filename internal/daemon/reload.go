@@ -122,11 +122,18 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	wanted := map[string]bool{}
 	var stopping []*vr
 	var restart []config.Router
+	// Unchanged routers are pointed at the new configuration's entry (the
+	// same but for positions in the file), so the old one can be freed.
+	type repoint struct {
+		r *vr
+		c *config.Router
+	}
+	var same []repoint
 	var update []struct {
 		r *vr
 		c config.Router
 	}
-	for _, rc := range cfg.Routers {
+	for i, rc := range cfg.Routers {
 		wanted[rc.Name] = true
 		r := d.routers[rc.Name]
 		p, waiting := d.pending[rc.Name]
@@ -148,10 +155,10 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 		case r == nil:
 			restart = append(restart, rc)
 			res.Added = append(res.Added, rc.Name)
-		case reflect.DeepEqual(comparable(r.cfg), comparable(rc)):
-			r.cfg.Pos, r.cfg.KeyPos = rc.Pos, rc.KeyPos
+		case reflect.DeepEqual(comparable(*r.cfg), comparable(rc)):
+			same = append(same, repoint{r, &cfg.Routers[i]})
 			res.Unchanged = append(res.Unchanged, rc.Name)
-		case needsRestart(r.cfg, rc):
+		case needsRestart(*r.cfg, rc):
 			stopping = append(stopping, r)
 			restart = append(restart, rc)
 			res.Restarted = append(res.Restarted, rc.Name)
@@ -177,6 +184,21 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	d.startScripts(cfg)
 	d.startFiles(cfg)
 	d.mu.Unlock()
+
+	// On their loops, which read r.cfg: one message per loop.
+	byLoop := map[*loop][]repoint{}
+	for _, p := range same {
+		byLoop[p.r.l] = append(byLoop[p.r.l], p)
+	}
+	for l, ps := range byLoop {
+		if l == nil || !l.do(func() {
+			for _, p := range ps {
+				p.r.cfg = p.c
+			}
+		}) {
+			continue // its loop stopped: the router is going
+		}
+	}
 
 	for _, u := range update {
 		if u.r.reconfigure(u.c) {
@@ -267,7 +289,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 		ok = true
 		old := r.cfg
-		r.cfg, r.prevAddrs = c, old.Addresses
+		r.cfg, r.prevAddrs = &c, old.Addresses
 		r.setMessage(&c)
 		vc := r.vrrpCfg // only this loop reads it: changed in place
 		vc.Priority, vc.Interval, vc.Addresses, vc.AuthType, vc.AuthData = c.Priority, c.AdvertInterval, c.VIPs(), r.msg.AuthType, r.msg.AuthData

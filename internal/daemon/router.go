@@ -26,9 +26,9 @@ import (
 type vr struct {
 	d    *Daemon
 	l    *loop
-	cfg  config.Router
-	name string       // cfg.Name, which never changes: read by workers
-	base *slog.Logger // the daemon's; see logger
+	cfg  *config.Router // an entry of the configuration it runs (never written through: a reload points it at the new entry)
+	name string         // cfg.Name, which never changes: read by workers
+	base *slog.Logger   // the daemon's; see logger
 	fsm  *fsm.Router
 	slot int // its worker
 
@@ -129,7 +129,7 @@ func (r *vr) fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
 // on (timers.go), instead of drifting together over a hundred intervals.
 // It returns the routers started and, for each that was not, its error.
 // Called with d.mu held.
-func (d *Daemon) startRouters(cs []config.Router) (started []*vr, failed map[string]error) {
+func (d *Daemon) startRouters(cs []*config.Router) (started []*vr, failed map[string]error) {
 	failed = map[string]error{}
 	var loops []*loop
 	byLoop := map[*loop][]*vr{}
@@ -178,7 +178,7 @@ func (d *Daemon) startRouters(cs []config.Router) (started []*vr, failed map[str
 // open acquires the loop, VMAC, sockets and helpers of the router and
 // builds its state machine; the loop is returned for add.
 func (r *vr) open() (*loop, error) {
-	d, c := r.d, &r.cfg
+	d, c := r.d, r.cfg
 	// An earlier instance killed with -9 may have left our VIPs behind:
 	// a Backup holding them would answer ARP for them. An owner's
 	// addresses are the interface's own: never ours to remove.

@@ -350,7 +350,8 @@ func TestPlaceChangedRestarts(t *testing.T) {
 // never a source, as its other VIPs [5798-6.4.3-f]; an excluded address is
 // not a VIP: installed as it is.
 func TestExtraNoSource(t *testing.T) {
-	r := &vr{cfg: routerCfg("a", 1, 100, time.Second)}
+	c := routerCfg("a", 1, 100, time.Second)
+	r := &vr{cfg: &c}
 	v6 := netip.MustParsePrefix("fd77:7::1/64")
 	ex := netip.MustParsePrefix("fd77:8::1/64")
 	r.cfg.Addresses = append(r.cfg.Addresses, v6)

@@ -17,7 +17,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // status is the router's summary. On its loop.
 func (r *vr) status() api.RouterStatus {
 	st := r.fsm.Status()
-	c := &r.cfg
+	c := r.cfg
 	addrs := make([]string, len(c.Addresses))
 	for i, p := range c.Addresses {
 		addrs[i] = p.String()
@@ -53,7 +53,7 @@ func (r *vr) status() api.RouterStatus {
 // detail snapshots the router. On its loop.
 func (r *vr) detail() api.RouterDetail {
 	st := r.fsm.Status()
-	c := &r.cfg
+	c := r.cfg
 	d := api.RouterDetail{
 		RouterStatus: r.status(),
 		Preempt:      c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),

@@ -90,12 +90,15 @@ func (d *Daemon) fileChanged(path string, v int64) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for _, r := range d.routers {
-		for _, t := range r.cfg.Track.Files {
-			if t.Path == path {
-				r.l.post(func() { r.setFile(path, v) })
-				break
+		// r.cfg belongs to the loop (a reload changes it there).
+		r.l.post(func() {
+			for _, t := range r.cfg.Track.Files {
+				if t.Path == path {
+					r.setFile(path, v)
+					return
+				}
 			}
-		}
+		})
 	}
 }
 
