@@ -24,8 +24,9 @@ type Config struct {
 	// is false, so the configuration layer must supply the default. The
 	// owner always preempts, whatever this says [5798-6.1-f].
 	Preempt bool
-	// PreemptDelay holds preemption off for this long after startup or after
-	// leaving Fault (keepalived's preempt_delay; our extension).
+	// PreemptDelay holds preemption off for this long after a Backup first
+	// hears a lower-priority Master, at startup or later (keepalived's
+	// preempt_delay; our extension, see the package doc).
 	PreemptDelay time.Duration
 	// Accept is Accept_Mode [5798-6.1-g]. RFC 3768 has none (a non-owner
 	// never accepts [3768-6.4.3-b]); like keepalived, govrrp allows it for

@@ -39,10 +39,12 @@
 // clears the router passes through Initialize and applies the startup rules
 // again.
 //
-// Preempt delay (keepalived's preempt_delay): for PreemptDelay after startup,
-// or after leaving Fault, a Backup accepts adverts of a lower priority as if
-// Preempt_Mode were off. The master dying meanwhile is still detected by
-// Master_Down_Timer.
+// Preempt delay (keepalived's preempt_delay, as keepalived 2.2.7 applies
+// it): a Backup accepts a lower-priority Master's adverts as if Preempt_Mode
+// were off for PreemptDelay from the first one it hears, at startup or
+// later; an advert of higher or equal priority, becoming Master or a Fault
+// ends the delay, and the next lower-priority Master gets it in full. The
+// master dying meanwhile is still detected by Master_Down_Timer.
 //
 // Tracked priority changes take effect at once on the stored priority and
 // reach the wire with the next advert; Handle is never re-entered, so no

@@ -119,8 +119,10 @@ type Router struct {
 	groupFault           bool // another sync-group member is in Fault
 	// wantMaster: a Backup held by its sync group whose Master_Down_Timer
 	// expired (Config.GroupHold).
-	wantMaster  bool
-	preemptHold bool
+	wantMaster bool
+	// preemptHold: the preempt delay is running; preemptDue: it ran out
+	// (see preemptHeld).
+	preemptHold, preemptDue bool
 	// downReason is what a Master_Down_Timer expiry would mean now.
 	downReason Reason
 
@@ -291,7 +293,7 @@ func (r *Router) initialize(why Reason) {
 	r.transition(Backup, why)
 	r.downReason = ReasonMasterNoResponse
 	r.startMasterDownTimer()
-	r.startPreemptDelay()
+	r.resetPreemptDelay()
 }
 
 // becomeMaster: send an advert, then GARP / join + NA, Adver_Timer, → Master
@@ -305,6 +307,7 @@ func (r *Router) becomeMaster(why Reason) {
 	}
 	r.emit(Action{Kind: Announce})
 	r.startAdverTimer()
+	r.resetPreemptDelay() // keepalived: a new delay each time it is Backup again
 	r.masterAddr = r.cfg.Primary
 	r.masterSince = r.now
 	r.counters.MasterTransitions++
@@ -337,7 +340,7 @@ func (r *Router) shutdown() {
 		r.transition(Initialize, ReasonShutdown)
 	}
 	r.stopAll()
-	r.preemptHold = false
+	r.resetPreemptDelay()
 }
 
 // --- Adverts (spec §6.2, §6.3, §6.5) ---
@@ -370,7 +373,7 @@ func (r *Router) backupAdvert(ev Event) {
 		r.startSkewTimer()
 		return
 	}
-	preempt := (r.cfg.Preempt || r.cfg.Owner()) && !r.preemptHold // [5798-6.1-f]
+	preempt := (r.cfg.Preempt || r.cfg.Owner()) && !r.preemptHeld(ev.Priority) // [5798-6.1-f]
 	if !preempt || ev.Priority >= r.prio {
 		// [5798-6.4.2-i] [9568-6.4.2-a] [3768-6.4.2-a]
 		r.wantMaster = false // a Master is heard again
@@ -514,7 +517,7 @@ func (r *Router) enterFault(why Reason) {
 		r.leaveMaster()
 	}
 	r.stopAll()
-	r.preemptHold = false
+	r.resetPreemptDelay()
 }
 
 // groupBackup: a Master whose sync group went Backup resigns as at

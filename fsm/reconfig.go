@@ -39,7 +39,7 @@ import (
 //   - Preempt, PreemptDelay: a running preempt hold ends at its start plus
 //     the new delay (at once if that is past, or when preemption or the
 //     delay is turned off); a hold that has ended is not reopened. Otherwise
-//     they take effect with the next advert, startup or Fault exit.
+//     they take effect with the next advert.
 //   - Accept, NoReplyLower: stored; Status().Accept follows, and the caller
 //     re-reads it.
 //   - V2Compat: stored; the next advert has its VRRPv2 copy, or not.

@@ -332,6 +332,7 @@ func TestReconfigurePreemptDelay(t *testing.T) {
 	start := func(t *testing.T) *harness { // hold from 0 to 10 s; now 4 s
 		h := newHarness(t, c)
 		h.toBackup()
+		h.do(Advert(peerHi4, 100, time.Second))
 		h.advance(4 * time.Second)
 		return h
 	}
@@ -374,15 +375,15 @@ func TestReconfigurePreemptDelay(t *testing.T) {
 			t.Fatal("hold reopened")
 		}
 	})
-	t.Run("without a hold, the new delay applies at the next startup", func(t *testing.T) {
+	t.Run("without a hold, the new delay applies from the next lower-priority advert", func(t *testing.T) {
 		h := newHarness(t, v3cfg(200))
 		h.toBackup()
 		reconf(t, h, func(c *Config) { c.PreemptDelay = 5 * time.Second })
 		if h.r.Status().PreemptHold {
 			t.Fatal("hold opened by a reload")
 		}
-		h.do(Event{Kind: EventShutdown})
-		h.do(Event{Kind: EventStartup})
+		h.advance(time.Second)
+		h.do(Advert(peerHi4, 100, time.Second))
 		if got := h.deadline(PreemptDelayTimer); got != h.c.t+5*time.Second {
 			t.Fatalf("Preempt_Delay_Timer %v", got)
 		}

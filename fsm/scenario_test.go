@@ -206,35 +206,107 @@ func TestFault(t *testing.T) {
 	})
 }
 
-// Preempt delay: lower-priority adverts are accepted until it expires, then
-// the normal [5798-6.4.2-j] rule preempts.
+// Preempt delay (keepalived's preempt_delay; an extension of [5798-6.4.2-j],
+// docs/CONFORMANCE.md). As keepalived 2.2.7's vrrp_state_backup does it: a
+// Backup accepts a lower-priority Master's adverts, as if Preempt_Mode were
+// off, for PreemptDelay from the first one it hears, then discards them and
+// preempts when Master_Down_Timer runs out. An advert of higher or equal
+// priority, leaving Backup or a Fault ends the delay, so a lower-priority
+// Master that appears later, not only at startup, is given it in full.
 func TestPreemptDelay(t *testing.T) {
+	const delay = 5 * time.Second
 	c := v3cfg(200)
-	c.PreemptDelay = 5 * time.Second
-	h := newHarness(t, c)
-	h.toBackup()
-	if !h.r.Status().PreemptHold {
-		t.Fatal("no hold after startup")
+	c.PreemptDelay = delay
+	type step struct {
+		at     time.Duration // since setup ended
+		prio   uint8         // of the advert heard from peerHi4
+		accept bool          // Master_Down_Timer restarted [5798-6.4.2-i]
+		holdTo time.Duration // Preempt_Delay_Timer's deadline since setup; 0: not running
 	}
-	for range 4 {
-		h.advance(time.Second)
-		h.do(Advert(peerHi4, 100, time.Second))
-		if got := h.deadline(MasterDownTimer); got != h.c.t+MasterDownInterval(3, 200, time.Second) {
-			t.Fatalf("lower-priority advert not accepted during the hold at %v", h.c.t)
-		}
+	toBackup := func(h *harness) { h.toBackup() }
+	for _, tc := range []struct {
+		name  string
+		setup func(h *harness)
+		steps []step
+	}{
+		{"from the first lower-priority advert, not from startup", toBackup, []step{
+			{2 * time.Second, 100, true, 7 * time.Second},
+			{4 * time.Second, 100, true, 7 * time.Second},
+			{6 * time.Second, 100, true, 7 * time.Second},
+			{7100 * ms, 100, false, 0},
+			{8100 * ms, 100, false, 0},
+		}},
+		{"a lower-priority Master appearing later", toBackup, []step{
+			{1 * time.Second, 250, true, 0},
+			{3 * time.Second, 250, true, 0},
+			{5 * time.Second, 250, true, 0},
+			{6 * time.Second, 100, true, 11 * time.Second},
+			{9 * time.Second, 100, true, 11 * time.Second},
+			{11500 * ms, 100, false, 0},
+		}},
+		{"our tracked priority rising above the Master's", func(h *harness) {
+			h.toBackup()
+			h.do(SetPriority(100))
+			h.do(Advert(peerHi4, 150, time.Second)) // higher: no delay
+			h.advance(time.Second)
+			h.do(Advert(peerHi4, 150, time.Second))
+			h.do(SetPriority(200))
+		}, []step{
+			{1 * time.Second, 150, true, 6 * time.Second},
+			{6500 * ms, 150, false, 0},
+		}},
+		{"again after being preempted", func(h *harness) { h.toMaster() }, []step{
+			{1 * time.Second, 250, true, 0}, // Master -> Backup [5798-6.4.3-j]
+			{2 * time.Second, 100, true, 7 * time.Second},
+			{5 * time.Second, 100, true, 7 * time.Second},
+			{7500 * ms, 100, false, 0},
+		}},
+		{"again after a Fault", func(h *harness) {
+			h.toBackup()
+			h.do(Advert(peerHi4, 100, time.Second))
+			h.do(Event{Kind: EventFault})
+			h.advance(10 * time.Second)
+			h.do(Event{Kind: EventFaultCleared})
+			h.wantState(Backup)
+		}, []step{
+			{1 * time.Second, 100, true, 6 * time.Second},
+		}},
+		{"higher or equal priority ends it, the next lower one restarts it", toBackup, []step{
+			{1 * time.Second, 100, true, 6 * time.Second},
+			{2 * time.Second, 200, true, 0},
+			{3 * time.Second, 100, true, 8 * time.Second},
+			{5 * time.Second, 100, true, 8 * time.Second},
+			{8500 * ms, 100, false, 0}, // ended: discarded
+			{9 * time.Second, 250, true, 0},
+			{10 * time.Second, 100, true, 15 * time.Second},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, c)
+			tc.setup(h)
+			base := h.c.t
+			for _, s := range tc.steps {
+				for h.running(PreemptDelayTimer) && h.deadline(PreemptDelayTimer) <= base+s.at {
+					wantActions(t, "delay expiry", h.fire(PreemptDelayTimer), nil)
+				}
+				h.c.t = base + s.at
+				h.do(Advert(peerHi4, s.prio, time.Second))
+				h.wantState(Backup)
+				if got := h.deadline(MasterDownTimer) == h.c.t+MasterDownInterval(3, 200, time.Second); got != s.accept {
+					t.Fatalf("at %v priority %d: accepted %v, want %v", s.at, s.prio, got, s.accept)
+				}
+				at, _, ok := h.r.Deadline(PreemptDelayTimer)
+				if ok != (s.holdTo != 0) || (ok && at != base+s.holdTo) || h.r.Status().PreemptHold != ok {
+					t.Fatalf("at %v priority %d: Preempt_Delay_Timer %v (running %v), want %v", s.at, s.prio, at-base, ok, s.holdTo)
+				}
+			}
+			if last := tc.steps[len(tc.steps)-1]; !last.accept {
+				// [5798-6.4.2-j]: the timer running out is the preemption.
+				got := h.fire(MasterDownTimer)
+				wantActions(t, "preempt", got[:1], []Action{tr(Backup, Master, ReasonPreempted)})
+			}
+		})
 	}
-	wantActions(t, "delay expiry", h.fire(PreemptDelayTimer), nil)
-	if h.r.Status().PreemptHold {
-		t.Fatal("hold survives its timer")
-	}
-	last := h.deadline(MasterDownTimer)
-	h.advance(100 * ms)
-	h.do(Advert(peerHi4, 100, time.Second))
-	if got := h.deadline(MasterDownTimer); got != last {
-		t.Fatal("[5798-6.4.2-j] lower priority accepted after the hold")
-	}
-	got := h.fire(MasterDownTimer)
-	wantActions(t, "preempt", got[:1], []Action{tr(Backup, Master, ReasonPreempted)})
 
 	t.Run("master death during the hold", func(t *testing.T) {
 		h := newHarness(t, c)
@@ -245,11 +317,15 @@ func TestPreemptDelay(t *testing.T) {
 		if h.c.t >= c.PreemptDelay {
 			t.Fatal("test assumption: takeover before the delay ends")
 		}
+		if h.r.Status().PreemptHold || h.running(PreemptDelayTimer) {
+			t.Fatal("the delay survives becoming Master")
+		}
 	})
 	t.Run("not for the owner or without preempt", func(t *testing.T) {
 		for _, c := range []Config{func() Config { c := c; c.Priority = 255; return c }(), func() Config { c := c; c.Preempt = false; return c }()} {
 			h := newHarness(t, c)
 			h.do(Event{Kind: EventStartup})
+			h.do(Advert(peerHi4, 100, time.Second))
 			if h.r.Status().PreemptHold || h.running(PreemptDelayTimer) {
 				t.Fatalf("hold for %+v", c)
 			}

@@ -14,7 +14,8 @@ const (
 	// MasterDownTimer runs in Backup only: the Master is gone when it fires
 	// [5798-6.2-a].
 	MasterDownTimer
-	// PreemptDelayTimer ends the preempt hold after startup (extension).
+	// PreemptDelayTimer ends the preempt hold in Backup (extension:
+	// keepalived's preempt_delay; see preemptHeld).
 	PreemptDelayTimer
 	numTimers
 )
@@ -176,8 +177,10 @@ func (r *Router) masterDownTimerExpired() {
 	r.becomeMaster(r.downReason)
 }
 
+// preemptDelayExpired: the lower-priority Master has had its delay; its
+// adverts are discarded from now on [5798-6.4.2-j].
 func (r *Router) preemptDelayExpired() {
-	r.preemptHold = false
+	r.preemptHold, r.preemptDue = false, true
 }
 
 // startAdverTimer: Adver_Timer := Advertisement_Interval. The router's own
@@ -200,14 +203,30 @@ func (r *Router) startSkewTimer() {
 	r.arm(MasterDownTimer, r.skew)
 }
 
-// startPreemptDelay begins the preempt hold, if configured.
-func (r *Router) startPreemptDelay() {
-	r.preemptHold = false
-	r.stop(PreemptDelayTimer)
-	if r.cfg.PreemptDelay > 0 && r.cfg.Preempt && !r.cfg.Owner() {
+// preemptHeld applies the preempt delay to a Backup's advert of priority
+// prio (not 0) and reports whether it is held: accepted as if Preempt_Mode
+// were off. As keepalived 2.2.7 (vrrp_state_backup): the first
+// lower-priority advert starts the delay, one of higher or equal priority
+// ends it (so does resetPreemptDelay when leaving Backup), and once it has
+// run out lower priority is preempted until a higher or equal one is heard
+// again. A lower-priority Master appearing at any time gets the full delay.
+func (r *Router) preemptHeld(prio uint8) bool {
+	switch {
+	case r.cfg.PreemptDelay == 0 || !r.cfg.Preempt || r.cfg.Owner():
+		return false
+	case prio >= r.prio:
+		r.resetPreemptDelay()
+	case !r.preemptHold && !r.preemptDue:
 		r.preemptHold = true
 		r.arm(PreemptDelayTimer, r.cfg.PreemptDelay)
 	}
+	return r.preemptHold
+}
+
+// resetPreemptDelay: no lower-priority Master heard since.
+func (r *Router) resetPreemptDelay() {
+	r.preemptHold, r.preemptDue = false, false
+	r.stop(PreemptDelayTimer)
 }
 
 // learnInterval sets Master_Adver_Interval from an accepted advert (v3 only)
@@ -262,11 +281,13 @@ func (r *Router) reconfigureTimers(prev *Config) {
 		r.startMasterDownTimer()
 	}
 
-	if r.preemptHold {
+	if !r.cfg.Preempt || r.cfg.PreemptDelay == 0 {
+		r.resetPreemptDelay()
+	} else if r.preemptHold {
 		at, _, _ := r.Deadline(PreemptDelayTimer)
 		end := at - prev.PreemptDelay + r.cfg.PreemptDelay
 		switch {
-		case !r.cfg.Preempt || r.cfg.PreemptDelay == 0 || end <= r.now:
+		case end <= r.now:
 			r.stop(PreemptDelayTimer)
 			r.preemptDelayExpired()
 		case end != at:

@@ -134,18 +134,21 @@ func TestPreemptOnRestart(t *testing.T) {
 }
 
 // Preempt delay holds the restarted router back until the delay is over,
-// then [5798-6.4.2-j] applies.
+// counted from the first advert of the lower-priority Master it hears (as
+// keepalived counts it), then [5798-6.4.2-j] applies.
 func TestPreemptDelayTimeline(t *testing.T) {
 	l := New(1)
 	l.MustAdd(cfg(3, vrrp.IPv4, ip4(0), 100, time.Second))
 	c := cfg(3, vrrp.IPv4, ip4(1), 200, time.Second)
-	c.PreemptDelay = 10 * time.Second
+	c.PreemptDelay = 9500 * time.Millisecond
 	l.MustAdd(c)
 	l.Start(0)
 	l.At(5*time.Second, func() { l.Start(1) })
 	l.Run(40 * time.Second)
-	// r0 is Master from 3.609375 s, advertising at 3.609375 + k s. r1 holds
-	// until 15 s, discards the advert at 15.609375 s, and preempts
+	// r0 is Master from 3.609375 s, advertising at 3.609375 + k s. r1 hears
+	// the first at 5.609375 s and holds until 15.109375 s (not 14.5 s: the
+	// delay does not count from its start), discards the advert at
+	// 15.609375 s, and preempts
 	// Master_Down_Interval after the last one it accepted (14.609375 s).
 	at := 14609375*time.Microsecond + fsm.MasterDownInterval(3, 200, time.Second)
 	wantTimeline(t, l.Transitions, []Transition{

@@ -47,7 +47,8 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
   --version 3|2       VRRP version (default 3)
   --family ipv4|ipv6  address family (default ipv4; ipv6 needs version 3)
   --preempt=BOOL      Preempt_Mode (default true)
-  --preempt-delay D   hold preemption off this long after startup (default 0s)
+  --preempt-delay D   hold preemption off this long after first hearing a
+                      lower-priority Master (default 0s)
   --loss F            probability 0..1 that one copy of an advert is lost
   --delay D           one-way delay on the LAN (default 0s)
   --seed N            seed of the loss draws (default 1)

@@ -32,7 +32,7 @@ var Schema = []Key{
 	{"routers[].priority", "integer", "100", "1..255", "255 only when the box owns all addresses (they are real addresses of the interface)."},
 	{"routers[].advert_interval", "duration", "1s", "v3: 10ms..40.95s in 10ms steps; v2: 1s..255s whole seconds", "Advertisement_Interval."},
 	{"routers[].preempt", "bool", "true", "", "Preempt_Mode: a higher-priority backup takes over from a lower-priority master."},
-	{"routers[].preempt_delay", "duration", "0s", "0s..1h", "After startup, wait this long before preempting (keepalived preempt_delay)."},
+	{"routers[].preempt_delay", "duration", "0s", "0s..1h", "When a lower-priority master is first heard (at startup or later), wait this long before preempting it; a higher-priority advert or becoming master ends the wait (keepalived preempt_delay)."},
 	{"routers[].accept", "bool", "false", "", "Accept_Mode: true lets a non-owner master accept packets addressed to the virtual addresses (serve on them, answer pings, use them as a source). false (the RFC's default) drops them with an nftables table (inet govrrp), except ARP, NS/NA, VRRP and the box's own traffic to them, and installs IPv6 VIPs deprecated so the box never uses them as a source (an IPv4 VIP is none only as a secondary: validate warns otherwise); keepalived and FRR accept by default. An owner always accepts. Allowed with version 2 too, an extension keepalived also has."},
 	{"routers[].vmac", "bool", "false", "", "Use the virtual MAC 00:00:5e:00:01:VRID (IPv4) / 00:00:5e:00:02:VRID (IPv6) on a macvlan."},
 	{"routers[].checksum", "string", "pseudo-header", "pseudo-header | plain", "VRRPv3 IPv4 checksum form sent (both are accepted): pseudo-header for keepalived/FRR, plain for RFC 9568/Cisco/Juniper."},

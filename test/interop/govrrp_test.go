@@ -194,7 +194,8 @@ func TestGovrrpLoadSharing(t *testing.T) {
 
 // Preempt_Mode off: a higher-priority backup that starts late does not take
 // over; it does when the master goes. Preempt delay: it takes over, but not
-// before the delay has passed since its start.
+// before the delay has passed since it first heard the lower-priority
+// master (so not before the delay since its start either).
 func TestGovrrpPreempt(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		hiVR := vr3(IPv4, 200)

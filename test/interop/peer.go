@@ -89,8 +89,9 @@ type VR struct {
 	VMAC            bool // keepalived use_vmac, govrrp vmac; FRR always uses a VMAC
 	// NoPreempt turns Preempt_Mode off (the RFC default is on).
 	NoPreempt bool
-	// PreemptDelay holds off preemption for this long after start-up
-	// (keepalived preempt_delay, govrrp preempt_delay; FRR has none).
+	// PreemptDelay holds off preemption for this long after first hearing
+	// a lower-priority master (keepalived preempt_delay, govrrp
+	// preempt_delay; FRR has none).
 	PreemptDelay time.Duration
 	// PlainChecksum sends VRRPv3 IPv4 adverts with the RFC 9568 checksum
 	// (message only) instead of the pseudo-header form (govrrp only:
