@@ -84,9 +84,6 @@ const (
 	defScriptEvery = time.Second
 )
 
-// pendingWhy is what every keyword waiting for a govrrpd feature says.
-const pendingWhy = "not supported by this govrrp version yet"
-
 type garp struct {
 	delay      time.Duration
 	repeat     int
@@ -191,11 +188,15 @@ type translator struct {
 	inGroup map[string]bool // instance names already in a group
 }
 
-// syncGroup is a vrrp_sync_group: its members by instance name.
+// syncGroup is a vrrp_sync_group: its members by instance name, and its
+// own tracking and hooks, read into a router value by the instance handlers.
 type syncGroup struct {
-	name    string
-	pos     Pos
-	members []string
+	name     string
+	pos      Pos
+	members  []string
+	weighted bool    // sync_group_tracking_weight
+	node     *Node   // read again in order, for track and notify
+	own      *router // trackIfs, trackScripts, trackFiles, hooks
 }
 
 func (t *translator) note(n *Node, why, fix string, lost bool) {
@@ -228,7 +229,11 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	var routers []*router
 	for _, n := range nodes {
 		switch n.Key {
-		case "global_defs", "vrrp_script", "vrrp_sync_group":
+		case "global_defs", "vrrp_script":
+		case "vrrp_sync_group":
+			// Its tracking and hooks are read in order, as keepalived
+			// looks a track_file up when it reads the group.
+			t.groupOwn(n)
 		case "vrrp_instance":
 			if r := t.instance(n); r != nil {
 				routers = append(routers, r)
@@ -1051,20 +1056,85 @@ func (t *translator) syncGroup(n *Node) {
 					members = append(members, name)
 				}
 			}
-		default:
-			t.note(c, pendingWhy, "the import does not translate a sync group's "+c.Key+" yet: write it by hand under the group in sync_groups (docs/CONFIG.md, Sync groups)", true)
 		}
 	}
 	name := "group"
 	if len(n.Args) > 0 {
 		name = n.Args[0]
 	}
-	t.groups = append(t.groups, syncGroup{name: keyName(name), pos: n.Pos, members: members})
+	t.groups = append(t.groups, syncGroup{name: keyName(name), pos: n.Pos, members: members, weighted: weighted, node: n})
 	if !weighted {
 		for _, m := range members {
 			t.zeroWeights[m] = true
 		}
 	}
+}
+
+// groupKeys are a vrrp_sync_group's own keywords besides group and
+// sync_group_tracking_weight: the instance's handlers, since keepalived
+// gives them the same syntax, and govrrpd's sync_groups the same keys.
+var groupKeys = map[string]instKey{
+	"track_interface": (*translator).trackInterfaces,
+	"track_script":    (*translator).trackScripts,
+	"track_file":      (*translator).trackFiles,
+	"notify_master":   hook("notify_master"),
+	"notify_backup":   hook("notify_backup"),
+	"notify_fault":    hook("notify_fault"),
+	"notify_stop":     hook("notify_stop"),
+	// keepalived calls it with GROUP NAME STATE PRIORITY; govrrpd's
+	// notify_keepalived of a group passes the same.
+	"notify":                  hook("notify_keepalived"),
+	"track_process":           notTranslated("not supported by govrrp", "track the process with a script under the group's track, e.g. [/usr/bin/pgrep, -x, NAME]"),
+	"track_bfd":               notTranslated("BFD is not supported by govrrp", "track it with a script"),
+	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
+	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
+	"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
+	"global_tracking":         ignored("deprecated in keepalived; the group's tracking is translated"),
+}
+
+// groupOwn reads a vrrp_sync_group's tracking and hooks. Without
+// sync_group_tracking_weight keepalived makes every tracked object of the
+// group unweighted (Fault while it fails), as it does the members' own.
+func (t *translator) groupOwn(n *Node) {
+	var g *syncGroup
+	for i := range t.groups {
+		if t.groups[i].node == n {
+			g = &t.groups[i]
+		}
+	}
+	if g == nil {
+		return
+	}
+	name := "group"
+	if len(n.Args) > 0 {
+		name = n.Args[0]
+	}
+	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}}
+	for _, c := range n.Children {
+		switch c.Key {
+		case "group", "sync_group_tracking_weight":
+			continue
+		}
+		h, ok := groupKeys[c.Key]
+		if !ok {
+			t.note(c, "vrrp_sync_group keyword not translated (govrrp has no equivalent, or keepalived does not know it either)", "check the spelling; see docs/MIGRATING.md", true)
+			continue
+		}
+		h(t, r, c)
+	}
+	if !g.weighted {
+		zeroed := false
+		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts, r.trackFiles} {
+			for i := range l {
+				zeroed = zeroed || l[i].weight != 0
+				l[i].weight = 0
+			}
+		}
+		if zeroed {
+			t.note(n, "the group's tracking weights set to 0 (Fault while failing): keepalived does so without sync_group_tracking_weight", "", false)
+		}
+	}
+	g.own = r
 }
 
 // scriptUser applies global_defs' script_user: the vrrp_scripts without a
