@@ -535,6 +535,21 @@ func init() {
 		"debug":                   ignored("use govrrpd's log.level"),
 		"notify_deleted":          notTranslated("govrrpd has no separate hook for a router removed by a reload", "it runs notify_stop then; check the script for that"),
 		"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
+		"check_unicast_src":       ignored("govrrpd always accepts unicast adverts only from its unicast_peers"),
+		"kernel_rx_buf_size":      ignored("govrrpd sizes its sockets' buffers itself"),
+		"mcast_dst_ip":            notTranslated("govrrpd sends to the RFC's groups (224.0.0.18, ff02::12)", "use the RFC group on both routers, or unicast_peer"),
+		"notify_master_rx_lower_pri": notTranslated("govrrpd has no hook for a Master hearing a lower priority",
+			"follow `govrrp watch` for the router's events"),
+		"promote_secondaries": notTranslated("govrrpd does not set the interface's promote_secondaries",
+			"set net.ipv4.conf.IFACE.promote_secondaries=1 on the host (sysctl.d)"),
+		"track_src_ip":          notTranslated("not supported by govrrp", "remove it; govrrpd goes to Fault while the interface has no address to send from"),
+		"unicast_fault_no_peer": notTranslated("not supported by govrrp", "remove it"),
+		"unicast_ttl": func(t *translator, r *router, n *Node) {
+			lost := len(n.Args) != 1 || n.Args[0] != "255"
+			t.note(n, "govrrpd sends unicast adverts with TTL/hop limit 255, as the RFC's multicast ones", "remove it", lost)
+		},
+		"use_ipvlan": notTranslated("ipvlan is not supported by govrrp", "use use_vmac (a macvlan)"),
+		"vrf":        notTranslated("VRFs are not supported by govrrp", "run the router on an interface in the default VRF"),
 	}
 }
 
