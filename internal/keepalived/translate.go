@@ -297,6 +297,51 @@ var mailKeys = map[string]bool{
 	"smtp_alert_vrrp": true, "smtp_alert_checker": true, "no_email_faults": true,
 }
 
+// globalNote is what the import says of a global_defs setting it does not
+// translate.
+type globalNote struct {
+	why, fix string
+	lost     bool
+}
+
+// tuning is the note of keepalived's settings for its own processes.
+var tuning = globalNote{why: "a setting of keepalived's own processes, not needed by govrrpd: skipped"}
+
+var globalNotes = map[string]globalNote{
+	"vrrp_cpu_affinity":                   tuning,
+	"vrrp_rlimit_rttime":                  tuning,
+	"vrrp_rt_priority":                    tuning,
+	"vrrp_process_name":                   tuning,
+	"vrrp_netlink_cmd_rcv_bufs":           tuning,
+	"vrrp_netlink_cmd_rcv_bufs_force":     tuning,
+	"vrrp_netlink_monitor_rcv_bufs":       tuning,
+	"vrrp_netlink_monitor_rcv_bufs_force": tuning,
+	"vrrp_rx_bufs_multiplier":             tuning,
+	"vrrp_rx_bufs_policy":                 tuning,
+	"min_auto_priority_delay":             tuning,
+	"default_interface":                   {"govrrpd has no default interface", "write interface in each vrrp_instance", true},
+	"disable_local_igmp":                  {"govrrpd does not change the host's IGMP settings", "set net.ipv4.igmp_link_local_mcast_reports=0 on the host (sysctl.d) if you relied on it", true},
+	"dynamic_interfaces":                  {"govrrpd always runs a router whose interface is missing, in Fault until it appears", "", false},
+	"fifo_write_vrrp_states_on_reload":    {"notify FIFOs are not supported by govrrp", "follow `govrrp watch` (one line per event) or use notify hooks", true},
+	"log_unknown_vrids":                   {"govrrpd counts the adverts for VRIDs it does not run, in its metrics", "", false},
+	"vmac_prefix":                         {"the macvlans' names cannot be chosen in govrrp", "update firewall rules or scripts that name them", true},
+	"vmac_addr_prefix":                    {"the macvlans' names cannot be chosen in govrrp", "update firewall rules or scripts that name them", true},
+	"vrrp_garp_interval":                  {"govrrpd paces its announcements itself", "remove it", true},
+	"vrrp_gna_interval":                   {"govrrpd paces its announcements itself", "remove it", true},
+	"vrrp_min_garp":                       {"not translated", "write announce: {repeat: 1, delay: 0s} on the routers (one announcement, no repeat)", true},
+	"vrrp_ipsets":                         {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
+	"vrrp_iptables":                       {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
+	"vrrp_startup_delay":                  {"not supported by govrrp", "delay govrrpd's start (systemd ExecStartPre=/bin/sleep N)", true},
+	// The instance settings of the same name less vrrp_, for every instance.
+	"vrrp_down_timer_adverts":      {"govrrpd uses the RFC's Master_Down_Interval", "remove it", true},
+	"vrrp_garp_extra_if":           {"not supported by govrrp", "use announce.refresh", true},
+	"vrrp_garp_lower_prio_delay":   {"not supported by govrrp", "remove it", true},
+	"vrrp_garp_lower_prio_repeat":  {"not supported by govrrp", "remove it", true},
+	"vrrp_higher_prio_send_advert": {"not supported by govrrp", "remove it", true},
+	"vrrp_skip_check_adv_addr":     {"govrrpd always accepts adverts whose address list differs (it logs them)", "nothing to do", true},
+	"vrrp_notify_priority_changes": {"not supported by govrrp", "watch `govrrp watch` or the metrics", true},
+}
+
 func (t *translator) globalDefs(n *Node) {
 	mail := false
 	for _, c := range n.Children {
@@ -342,6 +387,9 @@ func (t *translator) globalDefs(n *Node) {
 			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap" ||
 			c.Key == "checker_priority" || c.Key == "checker_no_swap" || c.Key == "lvs_id":
 			t.note(c, "not needed by govrrpd, skipped", "", false)
+		case globalNotes[c.Key].why != "":
+			g := globalNotes[c.Key]
+			t.note(c, g.why, g.fix, g.lost)
 		default:
 			t.note(c, "global setting not translated", "see docs/MIGRATING.md for govrrpd's equivalent, if any", true)
 		}
