@@ -1105,7 +1105,9 @@ func (t *translator) syncGroup(n *Node) {
 	var members []string
 	for _, c := range n.Children {
 		switch c.Key {
-		case "sync_group_tracking_weight":
+		case "sync_group_tracking_weight", "global_tracking":
+			// keepalived reads the deprecated global_tracking as
+			// sync_group_tracking_weight.
 			weighted = true
 		case "group":
 			for _, m := range c.Children {
@@ -1152,7 +1154,6 @@ var groupKeys = map[string]instKey{
 	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
 	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
 	"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
-	"global_tracking":         ignored("deprecated in keepalived; the group's tracking is translated"),
 }
 
 // groupOwn reads a vrrp_sync_group's tracking and hooks. Without
@@ -1176,6 +1177,9 @@ func (t *translator) groupOwn(n *Node) {
 	for _, c := range n.Children {
 		switch c.Key {
 		case "group", "sync_group_tracking_weight":
+			continue
+		case "global_tracking":
+			t.note(c, "deprecated in keepalived, which reads it as sync_group_tracking_weight: the weights are kept", "write sync_group_tracking_weight", false)
 			continue
 		}
 		h, ok := groupKeys[c.Key]
