@@ -258,6 +258,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 		}
 	}
 	t.scriptUser(routers)
+	t.groupOwners(routers)
 	res := &Result{}
 	res.YAML, res.Routers = t.valid(routers, source, configID)
 	res.Notes = t.notes
@@ -1156,9 +1157,10 @@ var groupKeys = map[string]instKey{
 	"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
 }
 
-// groupOwn reads a vrrp_sync_group's tracking and hooks. Without
-// sync_group_tracking_weight keepalived makes every tracked object of the
-// group unweighted (Fault while it fails), as it does the members' own.
+// groupOwn reads a vrrp_sync_group's tracking and hooks. keepalived 2.2.7
+// keeps the weights of the group's own tracked objects whether or not
+// sync_group_tracking_weight is set (that only spares the members' own);
+// groupOwners clears them when a member is the address owner.
 func (t *translator) groupOwn(n *Node) {
 	var g *syncGroup
 	for i := range t.groups {
@@ -1179,7 +1181,7 @@ func (t *translator) groupOwn(n *Node) {
 		case "group", "sync_group_tracking_weight":
 			continue
 		case "global_tracking":
-			t.note(c, "deprecated in keepalived, which reads it as sync_group_tracking_weight: the weights are kept", "write sync_group_tracking_weight", false)
+			t.note(c, "deprecated in keepalived, which reads it as sync_group_tracking_weight: the members' own weights are kept", "write sync_group_tracking_weight", false)
 			continue
 		}
 		h, ok := groupKeys[c.Key]
@@ -1189,19 +1191,35 @@ func (t *translator) groupOwn(n *Node) {
 		}
 		h(t, r, c)
 	}
-	if !g.weighted {
+	g.own = r
+}
+
+// groupOwners sets a group's tracking weights to 0 (Fault while failing)
+// when a member is the address owner (priority 255), as keepalived does.
+func (t *translator) groupOwners(routers []*router) {
+	owner := map[string]bool{}
+	for _, r := range routers {
+		owner[r.kaName] = !r.skip && r.priority == 255
+	}
+	for _, g := range t.groups {
+		has := false
+		for _, m := range g.members {
+			has = has || owner[m]
+		}
+		if g.own == nil || !has {
+			continue
+		}
 		zeroed := false
-		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts, r.trackFiles} {
+		for _, l := range [][]trackItem{g.own.trackIfs, g.own.trackScripts, g.own.trackFiles} {
 			for i := range l {
 				zeroed = zeroed || l[i].weight != 0
 				l[i].weight = 0
 			}
 		}
 		if zeroed {
-			t.note(n, "the group's tracking weights set to 0 (Fault while failing): keepalived does so without sync_group_tracking_weight", "", false)
+			t.note(g.node, "the group's tracking weights set to 0 (Fault while failing): a member is the address owner (priority 255), and keepalived does so", "", false)
 		}
 	}
-	g.own = r
 }
 
 // scriptUser applies global_defs' script_user: the vrrp_scripts without a
