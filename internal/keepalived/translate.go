@@ -631,16 +631,7 @@ func (t *translator) instance(n *Node) *router {
 		return r
 	}
 	if t.zeroWeights[r.kaName] {
-		zeroed := false
-		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts, r.trackFiles} {
-			for i := range l {
-				zeroed = zeroed || l[i].weight != 0
-				l[i].weight = 0
-			}
-		}
-		if zeroed {
-			t.note(n, "tracking weights set to 0 (Fault while failing): keepalived does so in a vrrp_sync_group without sync_group_tracking_weight", "", false)
-		}
+		t.syncUnweighted(r, n)
 	}
 	t.complete(r, n)
 	return r
@@ -1192,6 +1183,49 @@ func (t *translator) groupOwn(n *Node) {
 		h(t, r, c)
 	}
 	g.own = r
+}
+
+// syncUnweighted does what keepalived 2.2.7 does to the tracking of a
+// member of a vrrp_sync_group without sync_group_tracking_weight
+// (vrrp_complete_instance): interfaces become unweighted (Fault while
+// down); a weighted script is no longer tracked; a file keeps being
+// tracked unweighted only with the default weight 1, and is no longer
+// tracked with another.
+func (t *translator) syncUnweighted(r *router, n *Node) {
+	zeroed, dropped := false, false
+	for i := range r.trackIfs {
+		zeroed = zeroed || r.trackIfs[i].weight != 0
+		r.trackIfs[i].weight = 0
+	}
+	var scripts []trackItem
+	for _, it := range r.trackScripts {
+		if it.weight != 0 {
+			dropped = true
+			continue
+		}
+		scripts = append(scripts, it)
+	}
+	r.trackScripts = scripts
+	var files []trackItem
+	for _, it := range r.trackFiles {
+		switch it.weight {
+		case 0:
+		case 1:
+			zeroed = true
+			it.weight = 0
+		default:
+			dropped = true
+			continue
+		}
+		files = append(files, it)
+	}
+	r.trackFiles = files
+	if zeroed {
+		t.note(n, "tracked interfaces, and files of weight 1, set to weight 0 (Fault while failing): keepalived does so in a vrrp_sync_group without sync_group_tracking_weight", "", false)
+	}
+	if dropped {
+		t.note(n, "weighted scripts, and files of a weight other than 1, are not tracked: keepalived ignores them in a vrrp_sync_group without sync_group_tracking_weight", "write weight 0 to have them put the group in Fault, or add sync_group_tracking_weight", false)
+	}
 }
 
 // groupOwners sets a group's tracking weights to 0 (Fault while failing)
