@@ -186,6 +186,9 @@ type translator struct {
 	// groups: the vrrp_sync_groups, rendered as sync_groups.
 	groups  []syncGroup
 	inGroup map[string]bool // instance names already in a group
+	// unusedScripts: syncUnweighted dropped tracked scripts, so which
+	// scripts are used is counted again.
+	unusedScripts bool
 }
 
 // syncGroup is a vrrp_sync_group: its members by instance name, and its
@@ -259,6 +262,9 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	}
 	t.scriptUser(routers)
 	t.groupOwners(routers)
+	if t.unusedScripts {
+		t.recountScripts(routers)
+	}
 	res := &Result{}
 	res.YAML, res.Routers = t.valid(routers, source, configID)
 	res.Notes = t.notes
@@ -1200,7 +1206,9 @@ func (t *translator) syncUnweighted(r *router, n *Node) {
 	var scripts []trackItem
 	for _, it := range r.trackScripts {
 		if it.weight != 0 {
-			dropped = true
+			// A script no one tracks any more is not written:
+			// keepalived does not run it either.
+			dropped, t.unusedScripts = true, true
 			continue
 		}
 		scripts = append(scripts, it)
@@ -1225,6 +1233,29 @@ func (t *translator) syncUnweighted(r *router, n *Node) {
 	}
 	if dropped {
 		t.note(n, "weighted scripts, and files of a weight other than 1, are not tracked: keepalived ignores them in a vrrp_sync_group without sync_group_tracking_weight", "write weight 0 to have them put the group in Fault, or add sync_group_tracking_weight", false)
+	}
+}
+
+// recountScripts marks used the scripts that a router or a group still
+// tracks.
+func (t *translator) recountScripts(routers []*router) {
+	for _, s := range t.scripts {
+		s.used = false
+	}
+	owners := []*router{}
+	for _, g := range t.groups {
+		if g.own != nil {
+			owners = append(owners, g.own)
+		}
+	}
+	for _, r := range append(owners, routers...) {
+		for _, it := range r.trackScripts {
+			for _, s := range t.scripts {
+				if s.name == it.name {
+					s.used = true
+				}
+			}
+		}
 	}
 }
 
