@@ -83,3 +83,25 @@ func TestImportScriptUserNotLookedUp(t *testing.T) {
 		t.Errorf("outcome %d, notes %v, YAML:\n%s", res.Outcome(), res.Notes, res.YAML)
 	}
 }
+
+// TestImportSyncMemberWeightedScript: keepalived 2.2.7 does not track a
+// weighted script of a sync group member without sync_group_tracking_weight,
+// and does not run a script no one tracks; the import leaves both out.
+func TestImportSyncMemberWeightedScript(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "k.conf")
+	conf := "vrrp_script chk {\n script /bin/true\n weight -20\n}\nvrrp_sync_group G {\n group {\n  A\n }\n}\n" +
+		"vrrp_instance A {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  10.77.0.9/24\n }\n track_script {\n  chk\n }\n}\n"
+	if err := os.WriteFile(p, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Import(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if y := string(res.YAML); strings.Contains(y, "chk") {
+		t.Errorf("the weighted script is still written:\n%s", y)
+	}
+	if _, err := config.Parse("k.yaml", res.YAML); err != nil {
+		t.Error(err)
+	}
+}

@@ -95,32 +95,8 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 				mapping(&b, "from", ru.from, "to", ru.to, "table", ru.table, "priority", ru.priority, "iif", ru.iif, "oif", ru.oif, "fwmark", ru.fwmark)
 			}
 		}
-		if len(r.trackIfs)+len(r.trackScripts)+len(r.trackFiles) > 0 {
-			b.WriteString("    track:\n")
-			if len(r.trackIfs) > 0 {
-				b.WriteString("      interfaces:\n")
-				for _, it := range r.trackIfs {
-					fmt.Fprintf(&b, "        - {name: %s, weight: %d}\n", q(it.name), it.weight)
-				}
-			}
-			if len(r.trackScripts) > 0 {
-				b.WriteString("      scripts:\n")
-				for _, it := range r.trackScripts {
-					fmt.Fprintf(&b, "        - {name: %s, weight: %d}\n", q(it.name), it.weight)
-				}
-			}
-			if len(r.trackFiles) > 0 {
-				b.WriteString("      files:\n")
-				for _, it := range r.trackFiles {
-					fmt.Fprintf(&b, "        - {path: %s, weight: %d}\n", strconv.Quote(it.name), it.weight)
-				}
-			}
-		}
-		for _, k := range []string{"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_keepalived"} {
-			if argv := r.hooks[k]; argv != nil {
-				fmt.Fprintf(&b, "    %s: [%s]\n", k, list(argv))
-			}
-		}
+		tracking(&b, r, "    ")
+		hooks(&b, r, "    ")
 		g := r.garp
 		fmt.Fprintf(&b, "    announce: {repeat: %d, delay: %s, refresh: %s}\n", g.repeat, dur(g.delay), dur(g.refresh))
 		spans = append(spans, span{from: from, to: line() - 1, r: r})
@@ -142,7 +118,11 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 			b.WriteString("sync_groups:\n")
 			first = false
 		}
-		fmt.Fprintf(&b, "  # vrrp_sync_group %s at %s\n  %s: {routers: [%s]}\n", g.name, g.pos, q(g.name), strings.Join(ms, ", "))
+		fmt.Fprintf(&b, "  # vrrp_sync_group %s at %s\n  %s:\n    routers: [%s]\n", g.name, g.pos, q(g.name), strings.Join(ms, ", "))
+		if g.own != nil {
+			tracking(&b, g.own, "    ")
+			hooks(&b, g.own, "    ")
+		}
 	}
 	first = true
 	for _, k := range t.order {
@@ -268,4 +248,40 @@ func dur(d time.Duration) string {
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
 	return d.String()
+}
+
+// tracking writes a router's or a sync group's track mapping, indented by
+// ind.
+func tracking(b *strings.Builder, r *router, ind string) {
+	if len(r.trackIfs)+len(r.trackScripts)+len(r.trackFiles) == 0 {
+		return
+	}
+	b.WriteString(ind + "track:\n")
+	if len(r.trackIfs) > 0 {
+		b.WriteString(ind + "  interfaces:\n")
+		for _, it := range r.trackIfs {
+			fmt.Fprintf(b, "%s    - {name: %s, weight: %d}\n", ind, q(it.name), it.weight)
+		}
+	}
+	if len(r.trackScripts) > 0 {
+		b.WriteString(ind + "  scripts:\n")
+		for _, it := range r.trackScripts {
+			fmt.Fprintf(b, "%s    - {name: %s, weight: %d}\n", ind, q(it.name), it.weight)
+		}
+	}
+	if len(r.trackFiles) > 0 {
+		b.WriteString(ind + "  files:\n")
+		for _, it := range r.trackFiles {
+			fmt.Fprintf(b, "%s    - {path: %s, weight: %d}\n", ind, strconv.Quote(it.name), it.weight)
+		}
+	}
+}
+
+// hooks writes keepalived's notify scripts of a router or a sync group.
+func hooks(b *strings.Builder, r *router, ind string) {
+	for _, k := range []string{"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_keepalived"} {
+		if argv := r.hooks[k]; argv != nil {
+			fmt.Fprintf(b, "%s%s: [%s]\n", ind, k, list(argv))
+		}
+	}
 }

@@ -84,9 +84,6 @@ const (
 	defScriptEvery = time.Second
 )
 
-// pendingWhy is what every keyword waiting for a govrrpd feature says.
-const pendingWhy = "not supported by this govrrp version yet"
-
 type garp struct {
 	delay      time.Duration
 	repeat     int
@@ -189,13 +186,20 @@ type translator struct {
 	// groups: the vrrp_sync_groups, rendered as sync_groups.
 	groups  []syncGroup
 	inGroup map[string]bool // instance names already in a group
+	// unusedScripts: syncUnweighted dropped tracked scripts, so which
+	// scripts are used is counted again.
+	unusedScripts bool
 }
 
-// syncGroup is a vrrp_sync_group: its members by instance name.
+// syncGroup is a vrrp_sync_group: its members by instance name, and its
+// own tracking and hooks, read into a router value by the instance handlers.
 type syncGroup struct {
-	name    string
-	pos     Pos
-	members []string
+	name     string
+	pos      Pos
+	members  []string
+	weighted bool    // sync_group_tracking_weight
+	node     *Node   // read again in order, for track and notify
+	own      *router // trackIfs, trackScripts, trackFiles, hooks
 }
 
 func (t *translator) note(n *Node, why, fix string, lost bool) {
@@ -228,7 +232,11 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	var routers []*router
 	for _, n := range nodes {
 		switch n.Key {
-		case "global_defs", "vrrp_script", "vrrp_sync_group":
+		case "global_defs", "vrrp_script":
+		case "vrrp_sync_group":
+			// Its tracking and hooks are read in order, as keepalived
+			// looks a track_file up when it reads the group.
+			t.groupOwn(n)
 		case "vrrp_instance":
 			if r := t.instance(n); r != nil {
 				routers = append(routers, r)
@@ -253,6 +261,10 @@ func Translate(nodes []*Node, source, configID string) *Result {
 		}
 	}
 	t.scriptUser(routers)
+	t.groupOwners(routers)
+	if t.unusedScripts {
+		t.recountScripts(routers)
+	}
 	res := &Result{}
 	res.YAML, res.Routers = t.valid(routers, source, configID)
 	res.Notes = t.notes
@@ -290,6 +302,51 @@ var mailKeys = map[string]bool{
 	"notification_email": true, "notification_email_from": true, "smtp_server": true,
 	"smtp_connect_timeout": true, "smtp_helo_name": true, "smtp_alert": true,
 	"smtp_alert_vrrp": true, "smtp_alert_checker": true, "no_email_faults": true,
+}
+
+// globalNote is what the import says of a global_defs setting it does not
+// translate.
+type globalNote struct {
+	why, fix string
+	lost     bool
+}
+
+// tuning is the note of keepalived's settings for its own processes.
+var tuning = globalNote{why: "a setting of keepalived's own processes, not needed by govrrpd: skipped"}
+
+var globalNotes = map[string]globalNote{
+	"vrrp_cpu_affinity":                   tuning,
+	"vrrp_rlimit_rttime":                  tuning,
+	"vrrp_rt_priority":                    tuning,
+	"vrrp_process_name":                   tuning,
+	"vrrp_netlink_cmd_rcv_bufs":           tuning,
+	"vrrp_netlink_cmd_rcv_bufs_force":     tuning,
+	"vrrp_netlink_monitor_rcv_bufs":       tuning,
+	"vrrp_netlink_monitor_rcv_bufs_force": tuning,
+	"vrrp_rx_bufs_multiplier":             tuning,
+	"vrrp_rx_bufs_policy":                 tuning,
+	"min_auto_priority_delay":             tuning,
+	"default_interface":                   {"govrrpd has no default interface", "write interface in each vrrp_instance", true},
+	"disable_local_igmp":                  {"govrrpd does not change the host's IGMP settings", "set net.ipv4.igmp_link_local_mcast_reports=0 on the host (sysctl.d) if you relied on it", true},
+	"dynamic_interfaces":                  {"govrrpd always runs a router whose interface is missing, in Fault until it appears", "", false},
+	"fifo_write_vrrp_states_on_reload":    {"notify FIFOs are not supported by govrrp", "follow `govrrp watch` (one line per event) or use notify hooks", true},
+	"log_unknown_vrids":                   {"govrrpd counts the adverts for VRIDs it does not run, in its metrics", "", false},
+	"vmac_prefix":                         {"the macvlans' names cannot be chosen in govrrp", "update firewall rules or scripts that name them", true},
+	"vmac_addr_prefix":                    {"the macvlans' names cannot be chosen in govrrp", "update firewall rules or scripts that name them", true},
+	"vrrp_garp_interval":                  {"govrrpd paces its announcements itself", "remove it", true},
+	"vrrp_gna_interval":                   {"govrrpd paces its announcements itself", "remove it", true},
+	"vrrp_min_garp":                       {"not translated", "write announce: {repeat: 1, delay: 0s} on the routers (one announcement, no repeat)", true},
+	"vrrp_ipsets":                         {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
+	"vrrp_iptables":                       {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
+	"vrrp_startup_delay":                  {"not supported by govrrp", "delay govrrpd's start (systemd ExecStartPre=/bin/sleep N)", true},
+	// The instance settings of the same name less vrrp_, for every instance.
+	"vrrp_down_timer_adverts":      {"govrrpd uses the RFC's Master_Down_Interval", "remove it", true},
+	"vrrp_garp_extra_if":           {"not supported by govrrp", "use announce.refresh", true},
+	"vrrp_garp_lower_prio_delay":   {"not supported by govrrp", "remove it", true},
+	"vrrp_garp_lower_prio_repeat":  {"not supported by govrrp", "remove it", true},
+	"vrrp_higher_prio_send_advert": {"not supported by govrrp", "remove it", true},
+	"vrrp_skip_check_adv_addr":     {"govrrpd always accepts adverts whose address list differs (it logs them)", "nothing to do", true},
+	"vrrp_notify_priority_changes": {"not supported by govrrp", "watch `govrrp watch` or the metrics", true},
 }
 
 func (t *translator) globalDefs(n *Node) {
@@ -337,6 +394,9 @@ func (t *translator) globalDefs(n *Node) {
 			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap" ||
 			c.Key == "checker_priority" || c.Key == "checker_no_swap" || c.Key == "lvs_id":
 			t.note(c, "not needed by govrrpd, skipped", "", false)
+		case globalNotes[c.Key].why != "":
+			g := globalNotes[c.Key]
+			t.note(c, g.why, g.fix, g.lost)
 		default:
 			t.note(c, "global setting not translated", "see docs/MIGRATING.md for govrrpd's equivalent, if any", true)
 		}
@@ -530,6 +590,21 @@ func init() {
 		"debug":                   ignored("use govrrpd's log.level"),
 		"notify_deleted":          notTranslated("govrrpd has no separate hook for a router removed by a reload", "it runs notify_stop then; check the script for that"),
 		"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
+		"check_unicast_src":       ignored("govrrpd always accepts unicast adverts only from its unicast_peers"),
+		"kernel_rx_buf_size":      ignored("govrrpd sizes its sockets' buffers itself"),
+		"mcast_dst_ip":            notTranslated("govrrpd sends to the RFC's groups (224.0.0.18, ff02::12)", "use the RFC group on both routers, or unicast_peer"),
+		"notify_master_rx_lower_pri": notTranslated("govrrpd has no hook for a Master hearing a lower priority",
+			"follow `govrrp watch` for the router's events"),
+		"promote_secondaries": notTranslated("govrrpd does not set the interface's promote_secondaries",
+			"set net.ipv4.conf.IFACE.promote_secondaries=1 on the host (sysctl.d)"),
+		"track_src_ip":          notTranslated("not supported by govrrp", "remove it; govrrpd goes to Fault while the interface has no address to send from"),
+		"unicast_fault_no_peer": notTranslated("not supported by govrrp", "remove it"),
+		"unicast_ttl": func(t *translator, r *router, n *Node) {
+			lost := len(n.Args) != 1 || n.Args[0] != "255"
+			t.note(n, "govrrpd sends unicast adverts with TTL/hop limit 255, as the RFC's multicast ones", "remove it", lost)
+		},
+		"use_ipvlan": notTranslated("ipvlan is not supported by govrrp", "use use_vmac (a macvlan)"),
+		"vrf":        notTranslated("VRFs are not supported by govrrp", "run the router on an interface in the default VRF"),
 	}
 }
 
@@ -562,16 +637,7 @@ func (t *translator) instance(n *Node) *router {
 		return r
 	}
 	if t.zeroWeights[r.kaName] {
-		zeroed := false
-		for _, l := range [][]trackItem{r.trackIfs, r.trackScripts, r.trackFiles} {
-			for i := range l {
-				zeroed = zeroed || l[i].weight != 0
-				l[i].weight = 0
-			}
-		}
-		if zeroed {
-			t.note(n, "tracking weights set to 0 (Fault while failing): keepalived does so in a vrrp_sync_group without sync_group_tracking_weight", "", false)
-		}
+		t.syncUnweighted(r, n)
 	}
 	t.complete(r, n)
 	return r
@@ -1037,7 +1103,9 @@ func (t *translator) syncGroup(n *Node) {
 	var members []string
 	for _, c := range n.Children {
 		switch c.Key {
-		case "sync_group_tracking_weight":
+		case "sync_group_tracking_weight", "global_tracking":
+			// keepalived reads the deprecated global_tracking as
+			// sync_group_tracking_weight.
 			weighted = true
 		case "group":
 			for _, m := range c.Children {
@@ -1051,18 +1119,170 @@ func (t *translator) syncGroup(n *Node) {
 					members = append(members, name)
 				}
 			}
-		default:
-			t.note(c, pendingWhy, "the import does not translate a sync group's "+c.Key+" yet: write it by hand under the group in sync_groups (docs/CONFIG.md, Sync groups)", true)
 		}
 	}
 	name := "group"
 	if len(n.Args) > 0 {
 		name = n.Args[0]
 	}
-	t.groups = append(t.groups, syncGroup{name: keyName(name), pos: n.Pos, members: members})
+	t.groups = append(t.groups, syncGroup{name: keyName(name), pos: n.Pos, members: members, weighted: weighted, node: n})
 	if !weighted {
 		for _, m := range members {
 			t.zeroWeights[m] = true
+		}
+	}
+}
+
+// groupKeys are a vrrp_sync_group's own keywords besides group and
+// sync_group_tracking_weight: the instance's handlers, since keepalived
+// gives them the same syntax, and govrrpd's sync_groups the same keys.
+var groupKeys = map[string]instKey{
+	"track_interface": (*translator).trackInterfaces,
+	"track_script":    (*translator).trackScripts,
+	"track_file":      (*translator).trackFiles,
+	"notify_master":   hook("notify_master"),
+	"notify_backup":   hook("notify_backup"),
+	"notify_fault":    hook("notify_fault"),
+	"notify_stop":     hook("notify_stop"),
+	// keepalived calls it with GROUP NAME STATE PRIORITY; govrrpd's
+	// notify_keepalived of a group passes the same.
+	"notify":                  hook("notify_keepalived"),
+	"track_process":           notTranslated("not supported by govrrp", "track the process with a script under the group's track, e.g. [/usr/bin/pgrep, -x, NAME]"),
+	"track_bfd":               notTranslated("BFD is not supported by govrrp", "track it with a script"),
+	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
+	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
+	"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
+}
+
+// groupOwn reads a vrrp_sync_group's tracking and hooks. keepalived 2.2.7
+// keeps the weights of the group's own tracked objects whether or not
+// sync_group_tracking_weight is set (that only spares the members' own);
+// groupOwners clears them when a member is the address owner.
+func (t *translator) groupOwn(n *Node) {
+	var g *syncGroup
+	for i := range t.groups {
+		if t.groups[i].node == n {
+			g = &t.groups[i]
+		}
+	}
+	if g == nil {
+		return
+	}
+	name := "group"
+	if len(n.Args) > 0 {
+		name = n.Args[0]
+	}
+	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}}
+	for _, c := range n.Children {
+		switch c.Key {
+		case "group", "sync_group_tracking_weight":
+			continue
+		case "global_tracking":
+			t.note(c, "deprecated in keepalived, which reads it as sync_group_tracking_weight: the members' own weights are kept", "write sync_group_tracking_weight", false)
+			continue
+		}
+		h, ok := groupKeys[c.Key]
+		if !ok {
+			t.note(c, "vrrp_sync_group keyword not translated (govrrp has no equivalent, or keepalived does not know it either)", "check the spelling; see docs/MIGRATING.md", true)
+			continue
+		}
+		h(t, r, c)
+	}
+	g.own = r
+}
+
+// syncUnweighted does what keepalived 2.2.7 does to the tracking of a
+// member of a vrrp_sync_group without sync_group_tracking_weight
+// (vrrp_complete_instance): interfaces become unweighted (Fault while
+// down); a weighted script is no longer tracked; a file keeps being
+// tracked unweighted only with the default weight 1, and is no longer
+// tracked with another.
+func (t *translator) syncUnweighted(r *router, n *Node) {
+	zeroed, dropped := false, false
+	for i := range r.trackIfs {
+		zeroed = zeroed || r.trackIfs[i].weight != 0
+		r.trackIfs[i].weight = 0
+	}
+	var scripts []trackItem
+	for _, it := range r.trackScripts {
+		if it.weight != 0 {
+			// A script no one tracks any more is not written:
+			// keepalived does not run it either.
+			dropped, t.unusedScripts = true, true
+			continue
+		}
+		scripts = append(scripts, it)
+	}
+	r.trackScripts = scripts
+	var files []trackItem
+	for _, it := range r.trackFiles {
+		switch it.weight {
+		case 0:
+		case 1:
+			zeroed = true
+			it.weight = 0
+		default:
+			dropped = true
+			continue
+		}
+		files = append(files, it)
+	}
+	r.trackFiles = files
+	if zeroed {
+		t.note(n, "tracked interfaces, and files of weight 1, set to weight 0 (Fault while failing): keepalived does so in a vrrp_sync_group without sync_group_tracking_weight", "", false)
+	}
+	if dropped {
+		t.note(n, "weighted scripts, and files of a weight other than 1, are not tracked: keepalived ignores them in a vrrp_sync_group without sync_group_tracking_weight", "write weight 0 to have them put the group in Fault, or add sync_group_tracking_weight", false)
+	}
+}
+
+// recountScripts marks used the scripts that a router or a group still
+// tracks.
+func (t *translator) recountScripts(routers []*router) {
+	for _, s := range t.scripts {
+		s.used = false
+	}
+	owners := []*router{}
+	for _, g := range t.groups {
+		if g.own != nil {
+			owners = append(owners, g.own)
+		}
+	}
+	for _, r := range append(owners, routers...) {
+		for _, it := range r.trackScripts {
+			for _, s := range t.scripts {
+				if s.name == it.name {
+					s.used = true
+				}
+			}
+		}
+	}
+}
+
+// groupOwners sets a group's tracking weights to 0 (Fault while failing)
+// when a member is the address owner (priority 255), as keepalived does.
+func (t *translator) groupOwners(routers []*router) {
+	owner := map[string]bool{}
+	for _, r := range routers {
+		owner[r.kaName] = !r.skip && r.priority == 255
+	}
+	for _, g := range t.groups {
+		has := false
+		for _, m := range g.members {
+			has = has || owner[m]
+		}
+		if g.own == nil || !has {
+			continue
+		}
+		zeroed := false
+		for _, l := range [][]trackItem{g.own.trackIfs, g.own.trackScripts, g.own.trackFiles} {
+			for i := range l {
+				zeroed = zeroed || l[i].weight != 0
+				l[i].weight = 0
+			}
+		}
+		if zeroed {
+			t.note(g.node, "the group's tracking weights set to 0 (Fault while failing): a member is the address owner (priority 255), and keepalived does so", "", false)
 		}
 	}
 }
