@@ -107,8 +107,9 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   reaches them by message, typically within a millisecond.
 - **Tracking.** ` + "`sync_groups.*.track`" + ` is added to every member's own ` + "`track`" + `: weight 0 puts the whole group in
   Fault while the object fails; another weight changes every member's priority. Unlike keepalived, the
-  members' own weights are kept as written: keepalived sets them to 0 (Fault) in a sync group unless
-  ` + "`sync_group_tracking_weight`" + ` is set, so to behave as keepalived write weight 0.
+  members' own weights are kept as written. In a sync group without ` + "`sync_group_tracking_weight`" + `,
+  keepalived makes a member's tracked interfaces and weight-1 files Fault-only (weight 0) and drops its
+  weighted scripts and other-weight files; ` + "`govrrp import keepalived`" + ` writes exactly that.
 - **Group notify.** The group's state is Fault when a member is in Fault, Master when every member is
   Master, Initialize when none runs or once a member has shut down (when the daemon stops, the group
   stops once, as keepalived's does), and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
