@@ -236,9 +236,11 @@ func (p *parser) checkSyncGroups(c *Config) {
 			i, ok := byName[m]
 			switch {
 			case !ok:
-				names := make([]string, 0, len(byName))
-				for n := range byName {
-					names = append(names, n)
+				// In file order: the first of equally close names wins,
+				// the same one every time.
+				names := make([]string, 0, len(c.Routers))
+				for _, r := range c.Routers {
+					names = append(names, r.Name)
 				}
 				fix := "name a router of `routers:` (its `name:`, or <interface>-<vrid>-<family>)"
 				if s := closest(m, names); s != "" {
