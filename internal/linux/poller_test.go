@@ -125,8 +125,8 @@ func TestPollerTimerReset(t *testing.T) {
 // The tail of the lateness is the CPU being busy elsewhere (a loaded CI
 // box), not the poller: each run also measures a plain clock_nanosleep of
 // the same length on the same thread, and a p99 over 1 ms fails only when
-// that baseline stayed under 1 ms (the box was not overloaded) and the
-// poller was clearly worse. Up to three runs.
+// that baseline stayed under 1 ms in every run (the box was not
+// overloaded) and the poller was clearly worse. Up to three runs.
 func TestPollerTimeoutPrecision(t *testing.T) {
 	runtime.LockOSThread() // as the event loop runs
 	defer runtime.UnlockOSThread()
@@ -155,8 +155,10 @@ func TestPollerTimeoutPrecision(t *testing.T) {
 		slices.Sort(base)
 		return late[n/2], late[n*99/100], late[n-1], base[n*99/100]
 	}
+	overloaded := false // some run saw the box itself over 1 ms
 	for attempt := 1; ; attempt++ {
 		med, p99, worst, base99 := measure()
+		overloaded = overloaded || base99 >= time.Millisecond
 		t.Logf("lateness of %d Wait(%v): median %v, p99 %v, max %v (clock_nanosleep p99 %v)", n, timeout, med, p99, worst, base99)
 		if med > 300*time.Microsecond {
 			t.Fatalf("median lateness %v: the timeout is not on the timerfd", med)
@@ -164,9 +166,9 @@ func TestPollerTimeoutPrecision(t *testing.T) {
 		switch {
 		case p99 < time.Millisecond:
 			return
-		case base99 >= time.Millisecond || p99 < base99+300*time.Microsecond:
+		case overloaded || p99 < base99+300*time.Microsecond:
 			if attempt == 3 {
-				t.Logf("p99 %v over 1ms, but so is the box's scheduling (clock_nanosleep p99 %v): not the poller", p99, base99)
+				t.Logf("p99 %v over 1ms, but so was the box's scheduling (clock_nanosleep p99 %v, over 1 ms in some run: %v): not the poller", p99, base99, overloaded)
 				return
 			}
 		case attempt == 3:
