@@ -122,6 +122,46 @@ func collect(t *testing.T, c *Conn, want int, quiet time.Duration) []Packet {
 	return out
 }
 
+// readable blocks until c's socket has a datagram queued and returns the
+// time it saw it.
+func readable(t *testing.T, c *Conn) time.Time {
+	t.Helper()
+	fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
+	n, err := unix.Poll(fds, int(waitLong/time.Millisecond))
+	for err == unix.EINTR {
+		n, err = unix.Poll(fds, int(waitLong/time.Millisecond))
+	}
+	if err != nil || n != 1 {
+		t.Fatalf("socket not readable within %v: %v", waitLong, err)
+	}
+	return time.Now()
+}
+
+// stampsOn sends b until rx reads one with a kernel arrival time from
+// before the read, and returns how many it sent. The first socket asking for
+// timestamps turns them on for the whole kernel through deferred work, and
+// until that has run, packets come without a stamp and recvmsg stamps them
+// with its own time; a long-lived daemon socket sees that on its first
+// packets at most.
+func stampsOn(t *testing.T, tx *rawTx, rx *Conn, b []byte) int {
+	t.Helper()
+	pkts := make([]Packet, 4)
+	for sent := 1; sent <= 100; sent++ {
+		tx.send(t, b)
+		queued := readable(t, rx)
+		time.Sleep(2 * time.Millisecond)
+		got, _, err := rx.ReadBatch(pkts)
+		if err != nil || got != 1 {
+			t.Fatalf("warm-up packet: %d read, %v", got, err)
+		}
+		if !pkts[0].Arrival.After(queued) {
+			return sent
+		}
+	}
+	t.Fatal("no kernel arrival time after 100 packets")
+	return 0
+}
+
 // TestReadBatchBurst: a burst sent by a peer arrives in one recvmmsg, in
 // wire order, with kernel timestamps taken on arrival; read 50 ms late,
 // every packet still carries its own arrival time, not the read's.
@@ -138,13 +178,15 @@ func TestReadBatchBurst(t *testing.T) {
 			tx := openRawTx(t, r1, fam, 255, group)
 			const n = 20
 			pkts := make([]Packet, 32)
+			warm := stampsOn(t, tx, rx, vrrpBytes(fam, 0x31, 51, 0xee))
 
 			before := time.Now()
 			for i := range n {
 				tx.send(t, vrrpBytes(fam, 0x31, 51, byte(i)))
 			}
-			sent := time.Now()
+			queued := readable(t, rx)
 			time.Sleep(20 * time.Millisecond) // let the burst land
+			readAt := time.Now()
 			got, _, err := rx.ReadBatch(pkts)
 			if err != nil || got != n {
 				t.Fatalf("one ReadBatch after a burst of %d: %d, %v", n, got, err)
@@ -153,8 +195,12 @@ func TestReadBatchBurst(t *testing.T) {
 				if p.Rejected || p.Payload[2] != byte(i) || p.IP.TTL != 255 || p.IP.Dst != group {
 					t.Fatalf("packet %d: tag %d rejected %v facts %+v", i, p.Payload[2], p.Rejected, p.IP)
 				}
-				if p.Arrival.Before(before) || p.Arrival.After(sent.Add(5*time.Millisecond)) {
-					t.Fatalf("packet %d arrived %v, sent between %v and %v", i, p.Arrival, before, sent)
+				// Bounds that hold on a loaded box too, where the kernel
+				// may deliver a veth's packets many milliseconds late:
+				// after the first send, and before the read (the first
+				// no later than the socket turned readable).
+				if p.Arrival.Before(before) || p.Arrival.After(readAt) || i == 0 && p.Arrival.After(queued) {
+					t.Fatalf("packet %d arrived %v: sent from %v, readable at %v, read at %v", i, p.Arrival, before, queued, readAt)
 				}
 				if i > 0 && p.Arrival.Before(pkts[i-1].Arrival) {
 					t.Fatalf("arrival times go back: %v then %v", pkts[i-1].Arrival, p.Arrival)
@@ -170,18 +216,24 @@ func TestReadBatchBurst(t *testing.T) {
 			for i := range 5 {
 				tx.send(t, vrrpBytes(fam, 0x31, 51, byte(i)))
 			}
+			queued = readable(t, rx)
 			time.Sleep(50 * time.Millisecond)
 			read := time.Now()
 			got, _, _ = rx.ReadBatch(pkts)
 			if got != 5 {
 				t.Fatalf("late read: %d packets, want 5", got)
 			}
+			// The first packet was queued before the sleep, so its
+			// kernel arrival time is at least 50 ms before the read.
+			if age := read.Sub(pkts[0].Arrival); age < read.Sub(queued) || age > time.Second {
+				t.Fatalf("read %v after the packet was queued, Arrival is %v before the read", read.Sub(queued), age)
+			}
 			for _, p := range pkts[:got] {
-				if age := read.Sub(p.Arrival); age < 45*time.Millisecond || age > time.Second {
-					t.Fatalf("read 50ms late, Arrival is %v before the read", age)
+				if p.Arrival.After(read) {
+					t.Fatalf("Arrival %v after the read at %v", p.Arrival, read)
 				}
 			}
-			if st := rx.Stats(); st.Received != n+5 || st.Rejected != 0 {
+			if st := rx.Stats(); st.Received != uint64(n+5+warm) || st.Rejected != 0 {
 				t.Fatalf("stats %+v", st)
 			}
 		})
