@@ -415,6 +415,40 @@ func TestLoopHotPathAllocs(t *testing.T) {
 	}
 }
 
+// Adverts that fail a receive check or pass with a warning cost no
+// allocation either: each is counted in its check's slot, the router's or
+// the interface's, and its sentinel logged (once a period) by its Check.
+func TestLoopBadAdvertAllocs(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	b := lab.add(routerCfg("b", 1, 100, iv))
+	good := pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, 0)
+	warned := pkt(advert(1, 200, peerA4, iv, vipOf(1), vipOf(9)), peerA4, 0) // [5798-7.1-h] reported, kept
+	ttl := pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, 0)              // [5798-7.1-a]
+	ttl.ip.TTL = 64
+	unknown := pkt(advert(7, 200, peerA4, iv, vipOf(7)), peerA4, 0) // [5798-7.1-e]
+	now := time.Millisecond
+	lab.at(now)
+	step := func() {
+		now += iv / 2
+		for _, p := range []*fakePkt{&good, &warned, &ttl, &unknown} {
+			p.arrival = stamp(now)
+		}
+		lab.sock.deliver(good, warned, ttl, unknown)
+		lab.at(now)
+		lab.effects, lab.order = lab.effects[:0], lab.order[:0] // the fake's record, not the loop's cost
+	}
+	step() // the first of each: its counters and log line
+	if allocs := testing.AllocsPerRun(500, step); allocs != 0 {
+		t.Fatalf("%v allocations per step of bad adverts", allocs)
+	}
+	bad, st := b.bad, lab.l.status()
+	if bad == nil || bad.discards[vrrp.CheckTTL] != 502 || bad.warnings[vrrp.CheckAddressList] != 502 ||
+		st.Discards[vrrp.CheckVRID.String()] != 502 || b.fsm.State() != fsm.Backup {
+		t.Fatalf("router %+v, interface %v, state %v: want 502 of each counted by its check", bad, st.Discards, b.fsm.State())
+	}
+}
+
 // After a wake-up that read a datagram, the loop waits quietly (the
 // socket ignored) for the rest of the burst before reading again, and
 // handles every advert at its arrival time all the same.

@@ -381,13 +381,12 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 	}
 	r.heardFrom(src, at)
 	if res.Warnings != 0 {
-		for c := vrrp.Check(0); c < vrrp.NumChecks; c++ {
-			// Warnings are few; find their checks without allocating.
-			if err := warningError(res.Warnings, c); err != nil {
+		for c := range vrrp.NumChecks {
+			if res.Warnings.Has(c) {
 				b := r.badAdverts()
 				b.warnings[c]++
 				if n, ok := b.warnLog[c].hit(at, logPeriod); ok {
-					r.l.emit(effect{kind: effLog, r: r, msg: "advert accepted with a warning", check: c, err: err, count: n, src: src})
+					r.l.emit(effect{kind: effLog, r: r, msg: "advert accepted with a warning", check: c, err: c.Err(), count: n, src: src})
 				}
 			}
 		}
@@ -413,16 +412,6 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 // msgV3Only is the log line about a VRRPv3 Master heard in the
 // interoperation mode that sends no VRRPv2 adverts.
 const msgV3Only = "a VRRPv3 master sends no VRRPv2 adverts: is it in the v2/v3 interoperation mode (v2_compat)?"
-
-// warningError returns the sentinel of check c when w holds it.
-func warningError(w vrrp.Warnings, c vrrp.Check) error {
-	for _, err := range [...]error{vrrp.ErrOwnerConflict, vrrp.ErrZeroCount, vrrp.ErrFirstNotLinkLocal, vrrp.ErrAddressList, vrrp.ErrIntervalMismatch} {
-		if vrrp.CheckOf(err) == c && w.Has(err) {
-			return err
-		}
-	}
-	return nil
-}
 
 // discard counts an advert for this router that failed a receive check;
 // quiet when the version guard reports it instead.
