@@ -449,6 +449,28 @@ func TestLoopBadAdvertAllocs(t *testing.T) {
 	}
 }
 
+// The Master a router reports, its priority and the count of changes are
+// the state machine's (fsm.Status), not sampled when adverts arrive: taking
+// over on Master_Down_Timer is a change at once [5798-6.4.2-g], with no
+// advert heard after it.
+func TestLoopReportsMasterFromFSM(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	b := lab.add(routerCfg("b", 1, 100, iv))
+	lab.sock.deliver(pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, time.Millisecond))
+	lab.at(time.Millisecond)
+	lab.sock.deliver(pkt(advert(1, 50, peerA4, iv, vipOf(1)), peerA4, 2*time.Millisecond)) // discarded [5798-6.4.2-j]
+	lab.at(2 * time.Millisecond)
+	if d := b.detail(); d.Master != peerA4.String() || d.MasterPriority != 50 || d.Counters["master_changes"] != 0 {
+		t.Fatalf("following %q at %d after %d changes, want %v at 50 (what it advertises now), none", d.Master, d.MasterPriority, d.Counters["master_changes"], peerA4)
+	}
+	lab.run(time.Second, nil)
+	d := b.detail()
+	if d.State != "Master" || d.Master != self4.String() || d.MasterPriority != 100 || d.Counters["master_changes"] != 1 || d.NewMasterReason != "preempted" {
+		t.Fatalf("%s: master %q at %d after %d changes (%s), want us at 100 after 1, preempted", d.State, d.Master, d.MasterPriority, d.Counters["master_changes"], d.NewMasterReason)
+	}
+}
+
 // After a wake-up that read a datagram, the loop waits quietly (the
 // socket ignored) for the rest of the burst before reading again, and
 // handles every advert at its arrival time all the same.

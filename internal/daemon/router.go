@@ -49,8 +49,6 @@ type vr struct {
 	trackFault  bool
 	linkUp      bool
 	since       time.Time
-	heardPrio   uint8
-	lastMaster  netip.Addr
 	transitions []transition   // the latest, oldest first
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
@@ -59,13 +57,12 @@ type vr struct {
 	extrasOn    []extraAddr    // the addresses with a device, label or scope, and excluded ones (setExtras)
 	rulesOn     []config.Rule
 
-	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
-	sendErrors    uint64
-	masterChanges uint64
-	sendLog       throttle
-	v3OnlyLog     throttle      // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
-	conflicts     *conflicts    // split brains and two owners seen (conflict.go)
-	vg            *versionGuard // peers on the other VRRP version (versionguard.go)
+	rxForm     [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
+	sendErrors uint64
+	sendLog    throttle
+	v3OnlyLog  throttle      // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
+	conflicts  *conflicts    // split brains and two owners seen (conflict.go)
+	vg         *versionGuard // peers on the other VRRP version (versionguard.go)
 	// bad is allocated by the first advert that fails a check or carries
 	// a warning: most routers never see one, and at thousands of routers
 	// the counters would be most of their memory.
@@ -405,7 +402,6 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 			r.l.emit(effect{kind: effLog, r: r, msg: msgV3Only, src: src, count: n})
 		}
 	}
-	r.heard(src, m.Priority)
 	r.l.rearm(r)
 }
 
@@ -703,20 +699,6 @@ func (r *vr) transitioned(a fsm.Action) {
 
 // maxTransitions is how many past transitions a router keeps for status.
 const maxTransitions = 32
-
-// heard records the priority of the master we follow, for status.
-func (r *vr) heard(src netip.Addr, prio uint8) {
-	st := r.fsm.Status()
-	if st.MasterAddr == src {
-		r.heardPrio = prio
-	}
-	if st.MasterAddr != r.lastMaster {
-		if r.lastMaster.IsValid() {
-			r.masterChanges++
-		}
-		r.lastMaster = st.MasterAddr
-	}
-}
 
 // setTracked records a tracked object's state and applies the result. On
 // the loop.
