@@ -215,7 +215,7 @@ func (r *vr) open() (*loop, error) {
 	if c.VMAC {
 		r.vmac, err = d.vmacs.Create(linux.VMACConfig{Parent: c.Interface, VRID: c.VRID, Family: c.Family})
 		if err != nil {
-			return nil, fmt.Errorf("create VMAC: %w", err)
+			return nil, err // names the macvlan and its parent
 		}
 		// IPv4: the parent answers ARP for any local address, so its
 		// replies for the VIPs are dropped. IPv6: only an owner's VIPs are
@@ -227,7 +227,7 @@ func (r *vr) open() (*loop, error) {
 				}
 			}
 			if err := d.arpGuard.Guard(c.Interface, c.VIPs()); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("ARP guard on %s: %w", c.Interface, err)
 			}
 			r.guarded = true
 			// The parent's own address (IPv4 primary, IPv6 link-local)
@@ -235,7 +235,7 @@ func (r *vr) open() (*loop, error) {
 			// neighbour solicitations (linux.ARPGuard); updateSource
 			// follows it.
 			if err := d.arpGuard.SetSource(c.Interface, primary); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("ARP guard on %s: %w", c.Interface, err)
 			}
 		}
 		if c.Family == vrrp.IPv6 {
@@ -268,7 +268,7 @@ func (r *vr) open() (*loop, error) {
 		}
 		s, err := d.openSender(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
 		if err != nil {
-			return nil, fmt.Errorf("send socket: %w", err)
+			return nil, err // linux: vrrp send socket on <dev> (<family>): ...
 		}
 		r.send, r.ownSend = s, true
 	}
