@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -84,5 +85,21 @@ func TestWarningsByCheck(t *testing.T) {
 		if errs := tc.w.Errors(); len(errs) != 1 || errs[0] != tc.c.Err() {
 			t.Fatalf("warning %v: errors %v", tc.c, errs)
 		}
+	}
+}
+
+// The names are on the wire: the reason label of govrrp_discards_total, the
+// API's discards and warning_* counters, dashboards built on them. A
+// rename must be deliberate.
+func TestCheckNamesOnTheWire(t *testing.T) {
+	const want = "other truncated ttl version type checksum vrid own_advert not_peer destination owner_conflict " +
+		"auth_type_invalid auth_type_mismatch auth_failure zero_count zero_interval first_not_link_local " +
+		"address_list interval_mismatch"
+	var got []string
+	for c := range NumChecks {
+		got = append(got, c.String())
+	}
+	if strings.Join(got, " ") != want {
+		t.Fatalf("names %v\n want %s", got, want)
 	}
 }
