@@ -18,6 +18,10 @@ const (
 	kindSIGTERM = "SIGTERM"
 )
 
+// probeEvery is how often the host pings the VIP in the failover cases: the
+// resolution of the data-plane outage.
+const probeEvery = time.Millisecond
+
 var (
 	vip     = netip.MustParsePrefix("10.77.0.254/24")
 	vr51Key = interop.VRKey{VRID: 51, Family: interop.IPv4}
@@ -129,7 +133,7 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 	lab.WaitMaster(t, m, vr51Key, settle)
 	steady()
 	mSrc, bSrc := lab.Source(t, m, vr51Key), lab.Source(t, b, vr51Key)
-	pr := lab.Probe(t, vip.Addr(), time.Millisecond)
+	pr := lab.Probe(t, vip.Addr(), probeEvery)
 
 	for run := 0; run < runs; run++ {
 		// Stable: master elected, adverts flowing, the host reaching the VIP.
