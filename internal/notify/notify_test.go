@@ -56,6 +56,39 @@ func TestHooksInOrder(t *testing.T) {
 	}
 }
 
+// Every hook, ours and keepalived's forms alike, gets the event in GOVRRP_*
+// variables: each with its own field's value (all distinct here, so a
+// variable carrying another field's value shows), and no others.
+func TestHookEnvironment(t *testing.T) {
+	for _, kv := range os.Environ() { // the daemon's own environment is passed on
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "GOVRRP_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "env")
+	hook := filepath.Join(dir, "hook.sh")
+	body := "#!/bin/sh\nenv | grep '^GOVRRP_' | sort >> " + out + "\necho -- >> " + out + "\n"
+	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := NewHooks(Hooks{Notify: [][]string{{hook}}, Master: [][]string{{hook}}, Keepalived: [][]string{{hook}}}, 10*time.Second, discard())
+	r.Notify(Event{Router: "gw-v6", From: "Backup", To: "Master", Reason: "master-no-response", Interface: "eth7", VRID: 51, Family: "ipv6", Priority: 153})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r.Close(ctx)
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := "GOVRRP_FAMILY=ipv6\nGOVRRP_FROM=Backup\nGOVRRP_INTERFACE=eth7\nGOVRRP_PRIORITY=153\n" +
+		"GOVRRP_REASON=master-no-response\nGOVRRP_ROUTER=gw-v6\nGOVRRP_TO=Master\nGOVRRP_VRID=51\n--\n"
+	if want := strings.Repeat(one, 3); string(got) != want {
+		t.Fatalf("environments (notify_master, notify_keepalived, notify):\n%s\nwant:\n%s", got, want)
+	}
+}
+
 // A hook that hangs is killed at its timeout with its whole process group
 // and the next event still runs. Its child holds no output, so only the
 // timeout's kill reaches it.
