@@ -17,7 +17,7 @@ func TestParseBounds(t *testing.T) {
 	r0 := func(c *Config) *Router { return &c.Routers[0] }
 	type tc struct {
 		name string
-		yaml string // base plus this; a line starting with a top-level key is appended as is
+		yaml string // appended to base (keys of its router, or top-level ones); "vrid N" replaces its vrid
 		get  func(*Config) any
 		want any // nil: refused on the last line of yaml
 	}

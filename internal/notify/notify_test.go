@@ -40,13 +40,7 @@ func TestHooksInOrder(t *testing.T) {
 	if err := os.WriteFile(gate, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r.Close(ctx)
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := closeAndRead(t, r, out)
 	want := "first-arg gw initialize backup test env=gw/backup/51\n" +
 		"first-arg gw backup master test env=gw/master/51\n" +
 		"first-arg gw master backup test env=gw/backup/51\n" +
@@ -75,13 +69,7 @@ func TestHookEnvironment(t *testing.T) {
 	}
 	r := NewHooks(Hooks{Notify: [][]string{{hook}}, Master: [][]string{{hook}}, Keepalived: [][]string{{hook}}}, 10*time.Second, discard())
 	r.Notify(Event{Router: "gw-v6", From: "Backup", To: "Master", Reason: "master-no-response", Interface: "eth7", VRID: 51, Family: "ipv6", Priority: 153})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r.Close(ctx)
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := closeAndRead(t, r, out)
 	one := "GOVRRP_FAMILY=ipv6\nGOVRRP_FROM=Backup\nGOVRRP_INTERFACE=eth7\nGOVRRP_PRIORITY=153\n" +
 		"GOVRRP_REASON=master-no-response\nGOVRRP_ROUTER=gw-v6\nGOVRRP_TO=Master\nGOVRRP_VRID=51\n--\n"
 	if want := strings.Repeat(one, 3); string(got) != want {
@@ -105,14 +93,24 @@ func TestHookTimeout(t *testing.T) {
 	r := New([][]string{{hook}}, 200*time.Millisecond, nil)
 	r.Notify(Event{Router: "gw", From: "a", To: "hang"})
 	r.Notify(Event{Router: "gw", From: "b", To: "master"})
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r.Close(ctx)
-	got, _ := os.ReadFile(out)
-	if strings.TrimSpace(string(got)) != "master" {
+	if got := closeAndRead(t, r, out); strings.TrimSpace(string(got)) != "master" {
 		t.Fatalf("log %q: the hung hook was not killed or the next one did not run", got)
 	}
 	testenv.RequireExited(t, pidFile, 10*time.Second)
+}
+
+// closeAndRead closes r, waiting for its hooks, and returns what they wrote
+// to out.
+func closeAndRead(t *testing.T, r *Runner, out string) []byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	r.Close(ctx)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func TestOverflowDropsOldest(t *testing.T) {
@@ -281,10 +279,7 @@ func TestAfterWaits(t *testing.T) {
 		t.Fatalf("the hook ran before done was closed: %q", b)
 	}
 	close(done)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r.Close(ctx)
-	if b, _ := os.ReadFile(out); string(b) != "master\n" {
+	if b := closeAndRead(t, r, out); string(b) != "master\n" {
 		t.Fatalf("hook runs %q, want master", b)
 	}
 }
