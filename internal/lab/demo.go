@@ -26,6 +26,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/lab/probe"
 )
 
 // The lab's virtual routers: the same VRID for both families.
@@ -74,7 +75,7 @@ type Step struct {
 	Name     string           // "cable pull", ...
 	Master   string           // the box that took over
 	Takeover [2]time.Duration // per family: from the event to the new master's transition
-	Outage   [2]Gap           // per family: the longest silence between echo replies
+	Outage   [2]probe.Gap     // per family: the outage the host saw (probe.LongestGap)
 	Bound    string           // the RFC interval it compares with, named
 	BoundDur time.Duration
 }
@@ -99,7 +100,7 @@ type demo struct {
 	scr      *Screen
 	nw       *Network
 	ds       []*Daemon
-	ping     *Pinger
+	ping     *probe.Prober
 	evc      chan boxEvent
 	start    time.Time
 	unplug   map[int]bool
@@ -269,7 +270,7 @@ func (d *demo) startDaemons(ctx context.Context) error {
 func (d *demo) startPings(ctx context.Context) error {
 	d.header(3, fmt.Sprintf("The host pings %s and %s", VIP4, VIP6))
 	t0 := time.Now()
-	p, err := StartPinger(d.nw.Host, d.o.PingEvery, VIP4, VIP6)
+	p, err := probe.Start(probe.Host{Do: d.nw.Host.do, IfName: "eth0"}, d.o.PingEvery, VIP4, VIP6)
 	if err != nil {
 		return fmt.Errorf("ping from the host: %w", err)
 	}
@@ -376,7 +377,7 @@ func (d *demo) measure(name string, master int, s *snap, t0 time.Time) Step {
 	step := Step{Name: name, Master: d.nw.Routers[master].Short, Takeover: d.since(s, master, t0)}
 	now := time.Now()
 	for f, t := range d.ping.Targets {
-		step.Outage[f] = LongestGap(t.Replies(t0), t0, now)
+		step.Outage[f] = t.Outage(t0, now).Gap
 	}
 	return step
 }
@@ -398,7 +399,8 @@ func (d *demo) outage(step Step, compare bool) {
 		verdict = fmt.Sprintf(" = %s + %s", step.Bound, FormatDur(worst-step.BoundDur))
 	}
 	d.note("outage at the host: %s, %s%s", parts[0], parts[1], verdict)
-	d.note("%s", d.scr.Style(dim, fmt.Sprintf("(the longest gap between echo replies, one echo every %s)", FormatDur(d.o.PingEvery))))
+	d.note("%s", d.scr.Style(dim, fmt.Sprintf("(the last echo reply before the event to the first after it; echoes every %s, so ≤ %s over)",
+		FormatDur(d.o.PingEvery), FormatDur(2*d.o.PingEvery))))
 }
 
 // since returns when box i entered its current state, per family, relative

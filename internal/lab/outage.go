@@ -1,3 +1,6 @@
+// How the narration writes the outage figures (measured by internal/lab/probe)
+// and the times of events.
+
 package lab
 
 import (
@@ -6,42 +9,6 @@ import (
 	"strings"
 	"time"
 )
-
-// Gap is the longest silence between echo replies in a window: the outage
-// a host saw.
-type Gap struct {
-	From, To  time.Time     // the replies on either side of the silence
-	Len       time.Duration // To - From
-	Recovered bool          // a reply came after the silence, within the window
-}
-
-// LongestGap finds the longest interval between consecutive replies that
-// ends after from and starts before to. replies must be sorted; the last
-// reply before from anchors a gap already running at from (with none, from
-// itself does). The silence after the last reply, up to to, counts as well:
-// when it is the longest, Recovered is false.
-func LongestGap(replies []time.Time, from, to time.Time) Gap {
-	prev := from
-	i := 0
-	for i < len(replies) && !replies[i].After(from) {
-		prev = replies[i]
-		i++
-	}
-	var g Gap
-	found := false
-	for ; i < len(replies) && !replies[i].After(to); i++ {
-		if d := replies[i].Sub(prev); !found || d > g.Len {
-			g = Gap{From: prev, To: replies[i], Len: d, Recovered: true}
-		}
-		found = true
-		prev = replies[i]
-	}
-	// The silence still running at to counts too.
-	if tail := to.Sub(prev); !found || tail > g.Len {
-		return Gap{From: prev, To: to, Len: tail}
-	}
-	return g
-}
 
 // FormatDur writes a duration the way the narration does: "0 ms", "3 ms",
 // "41.4 ms", "341.4 ms", "1.25 s". Tenths of a millisecond only below a
