@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"govrrp/fsm"
 	"govrrp/internal/yamlwalk"
 	"govrrp/vrrp"
 )
@@ -112,6 +113,17 @@ func (r *Router) excludedPos(i int) Pos {
 		return p
 	}
 	return r.PosOf("excluded_addresses")
+}
+
+// FSM is the state machine's configuration of r, whose adverts come from
+// primary: the one mapping, shared by the daemon and the simulator.
+func (r *Router) FSM(primary netip.Addr) fsm.Config {
+	return fsm.Config{
+		VRID: r.VRID, Version: r.Version, Family: r.Family, Priority: r.Priority,
+		AdvertInterval: r.AdvertInterval, Preempt: r.Preempt, PreemptDelay: r.PreemptDelay,
+		Accept: r.Accept, Addresses: r.VIPs(), Primary: primary, NoReplyLower: !r.ReplyLower,
+		V2Compat: r.V2Compat,
+	}
 }
 
 // Owner reports whether the router owns its addresses (priority 255).
