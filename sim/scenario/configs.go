@@ -92,6 +92,9 @@ func FromConfigs(nodes []Node, faults []Fault, s Settings) ([]*Scenario, error) 
 		}
 		if len(n.Config.SyncGroups) > 0 {
 			for _, k := range keys {
+				if !slices.ContainsFunc(lans[k].Routers, func(r Router) bool { return r.Name == n.Name }) {
+					continue
+				}
 				lans[k].Notes = append(lans[k].Notes, fmt.Sprintf("%s: node %s: sync_groups are not simulated: each virtual router runs alone",
 					n.Config.KeyPos["sync_groups"], n.Name))
 			}

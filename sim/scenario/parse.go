@@ -158,13 +158,7 @@ func (p *parser) parse(data []byte, override func(*Settings)) *Scenario {
 	slices.SortStableFunc(sc.Events, func(a, b Event) int {
 		return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(a.seq, b.seq))
 	})
-	last := time.Duration(0)
-	for _, e := range sc.Events {
-		last = max(last, e.At)
-	}
-	if sc.Duration == 0 {
-		sc.Duration = last + sc.Settle()
-	}
+	sc.fillDuration()
 	for _, e := range sc.Events {
 		if e.At > sc.Duration && e.nodes.at != nil {
 			p.Fail(e.nodes.at, "make duration longer, or the event earlier", "event at %v comes after the end of the run (duration %v)", e.At, sc.Duration)

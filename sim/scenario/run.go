@@ -159,8 +159,10 @@ func Run(sc *Scenario, opt Options) (res *Result, err error) {
 			res, err = nil, fmt.Errorf("the simulation stopped: %v", p)
 		}
 	}()
-	if len(sc.Routers) == 0 {
-		return nil, fmt.Errorf("no routers")
+	if slices.ContainsFunc(sc.Routers, func(r Router) bool { return r.Config.VRID == 0 }) || len(sc.Routers) == 0 {
+		if err := sc.Resolve(); err != nil {
+			return nil, err
+		}
 	}
 	n := len(sc.Routers)
 	r := &runner{

@@ -16,8 +16,10 @@
 package scenario
 
 import (
+	"cmp"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,6 +254,37 @@ func (sc *Scenario) resolve(fail func(n *yaml.Node, fix, what string)) error {
 		r.Config = c
 	}
 	return first
+}
+
+// Resolve completes a scenario written in Go: each router's Config from
+// its settings, VRID DefaultVRID when unset, and when Duration is 0 a
+// settling step after the last event. Parse, Demo and FromConfigs return
+// resolved scenarios; Run resolves one whose routers have no Config.
+func (sc *Scenario) Resolve() error {
+	if sc.VRID == 0 {
+		sc.VRID = DefaultVRID
+	}
+	if len(sc.Routers) == 0 || len(sc.Routers) > MaxRouters {
+		return fmt.Errorf("%d routers: 1..%d", len(sc.Routers), MaxRouters)
+	}
+	if err := sc.resolve(nil); err != nil {
+		return err
+	}
+	slices.SortStableFunc(sc.Events, func(a, b Event) int { return cmp.Compare(a.At, b.At) })
+	sc.fillDuration()
+	return sc.checkLength()
+}
+
+// fillDuration sets an unset Duration to a settling step after the last
+// event.
+func (sc *Scenario) fillDuration() {
+	if sc.Duration != 0 {
+		return
+	}
+	for _, e := range sc.Events {
+		sc.Duration = max(sc.Duration, e.At)
+	}
+	sc.Duration += sc.Settle()
 }
 
 // Settle is how long after an event the LAN surely has settled: 10 of the
