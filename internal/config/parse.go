@@ -182,18 +182,8 @@ func (p *parser) router(n *yaml.Node) Router {
 			r.Interface = p.Str(v)
 		case "vrid":
 			r.VRID = uint8(p.Int(v, 1, 255, "VRIDs are 1..255"))
-		case "version":
-			r.Version = uint8(p.Int(v, 2, 3, "write 2 or 3"))
-		case "priority":
-			r.Priority = uint8(p.Int(v, 1, 255, "write 1..254, or 255 on the box that owns the addresses (0 is only sent on shutdown)"))
-		case "advert_interval":
-			r.AdvertInterval = p.Duration(v, 10*time.Millisecond, 255*time.Second)
-		case "preempt":
-			r.Preempt = p.Bool(v)
-		case "preempt_delay":
-			r.PreemptDelay = p.Duration(v, 0, time.Hour)
-		case "accept":
-			r.Accept = p.Bool(v)
+		case "version", "priority", "advert_interval", "preempt", "preempt_delay", "accept":
+			ElectionKey(&p.Walker, k.Value, v, &r)
 		case "vmac":
 			r.VMAC = p.Bool(v)
 		case "strict":
@@ -294,6 +284,30 @@ func (p *parser) router(n *yaml.Node) Router {
 	p.checkExcluded(&r)
 	p.checkV2Compat(&r, set)
 	return r
+}
+
+// ElectionKey reads key into r if it is one of the keys that decide an
+// election (version, priority, advert_interval, preempt, preempt_delay,
+// accept) and reports whether it was: the simulator's scenarios
+// (sim/scenario) read these keys of theirs with it.
+func ElectionKey(w *yamlwalk.Walker, key string, v *yaml.Node, r *Router) bool {
+	switch key {
+	case "version":
+		r.Version = uint8(w.Int(v, 2, 3, "write 2 or 3"))
+	case "priority":
+		r.Priority = uint8(w.Int(v, 1, 255, "write 1..254, or 255 on the box that owns the addresses (0 is only sent on shutdown)"))
+	case "advert_interval":
+		r.AdvertInterval = w.Duration(v, 10*time.Millisecond, 255*time.Second)
+	case "preempt":
+		r.Preempt = w.Bool(v)
+	case "preempt_delay":
+		r.PreemptDelay = w.Duration(v, 0, time.Hour)
+	case "accept":
+		r.Accept = w.Bool(v)
+	default:
+		return false
+	}
+	return true
 }
 
 func (p *parser) track(n *yaml.Node, path string) Track {

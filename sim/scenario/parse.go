@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"govrrp/internal/config"
 	"govrrp/internal/yamlwalk"
 	"govrrp/vrrp"
 )
@@ -62,11 +63,11 @@ func (p *parser) parse(data []byte, override func(*Settings)) *Scenario {
 	}
 	defer extra()
 	var routersNode, eventsNode, addressesNode *yaml.Node
-	intervalKey := ""
+	var top election
 	p.Mapping(root, "the scenario", topKeys, func(k, v *yaml.Node) {
 		switch k.Value {
-		case "version":
-			sc.Version = uint8(p.Int(v, 2, 3, "write 2 or 3"))
+		case "version", "interval", "advert_interval", "preempt", "preempt_delay":
+			p.election(&top, k, v)
 		case "family":
 			if f, ok := ParseFamily(v.Value); ok && v.Kind == yaml.ScalarNode {
 				sc.Family = f
@@ -75,14 +76,6 @@ func (p *parser) parse(data []byte, override func(*Settings)) *Scenario {
 			}
 		case "vrid":
 			sc.VRID = uint8(p.Int(v, 1, 255, "VRIDs are 1..255"))
-		case "interval", "advert_interval":
-			if p.sameKey(&intervalKey, k) {
-				sc.Interval = p.Duration(v, 10*time.Millisecond, 255*time.Second)
-			}
-		case "preempt":
-			sc.Preempt = p.Bool(v)
-		case "preempt_delay":
-			sc.PreemptDelay = p.Duration(v, 0, time.Hour)
 		case "loss":
 			sc.Loss = p.prob(v)
 		case "delay":
@@ -103,6 +96,7 @@ func (p *parser) parse(data []byte, override func(*Settings)) *Scenario {
 			eventsNode = v
 		}
 	})
+	top.apply(&sc.Version, &sc.Interval, &sc.Preempt, &sc.PreemptDelay, nil)
 	if override != nil {
 		override(&sc.Settings)
 	}
@@ -172,15 +166,40 @@ func (p *parser) parse(data []byte, override func(*Settings)) *Scenario {
 	return sc
 }
 
-// sameKey refuses k when another name of the same key (interval and
-// advert_interval) was already written in the mapping.
-func (p *parser) sameKey(first *string, k *yaml.Node) bool {
-	if *first != "" {
-		p.Fail(k, "keep one of them", "%s and %s are the same key", *first, k.Value)
-		return false
+// election is what a mapping says of the keys govrrpd.yaml has too,
+// read as config reads them; interval is another name of advert_interval.
+type election struct {
+	r        config.Router
+	set      map[string]bool
+	interval string // the name the interval was written with
+}
+
+func (p *parser) election(e *election, k, v *yaml.Node) {
+	key := k.Value
+	if key == "interval" || key == "advert_interval" {
+		if e.interval != "" {
+			p.Fail(k, "keep one of them", "%s and %s are the same key", e.interval, key)
+			return
+		}
+		e.interval, key = key, "advert_interval"
 	}
-	*first = k.Value
-	return true
+	if e.set == nil {
+		e.set = map[string]bool{}
+	}
+	e.set[key] = config.ElectionKey(&p.Walker, key, v, &e.r)
+}
+
+// apply sets what was written; a nil destination is not a key there.
+func (e *election) apply(version *uint8, interval *time.Duration, preempt *bool, delay *time.Duration, accept *bool) {
+	for key, f := range map[string]func(){
+		"version": func() { *version = e.r.Version }, "advert_interval": func() { *interval = e.r.AdvertInterval },
+		"preempt": func() { *preempt = e.r.Preempt }, "preempt_delay": func() { *delay = e.r.PreemptDelay },
+		"accept": func() { *accept = e.r.Accept },
+	} {
+		if e.set[key] {
+			f()
+		}
+	}
 }
 
 // checkNames checks the routers the events name.
@@ -224,7 +243,7 @@ func (p *parser) router(n *yaml.Node) (Router, bool) {
 	bad := p.Errs.Len()
 	var prioNode, ownerNode *yaml.Node
 	owner := false
-	intervalKey := ""
+	var el election
 	if n.Kind != yaml.MappingNode {
 		p.Fail(n, "write {name: ..., priority: ...}", "a router must be a mapping, not %s", yamlwalk.KindName(n))
 		return r, false
@@ -238,7 +257,8 @@ func (p *parser) router(n *yaml.Node) (Router, bool) {
 			}
 		case "priority":
 			prioNode = v
-			r.Priority = uint8(p.Int(v, 1, 255, "write 1..254, or 255 for the address owner"))
+			config.ElectionKey(&p.Walker, k.Value, v, &el.r)
+			r.Priority = el.r.Priority
 		case "owner":
 			ownerNode, owner = v, p.Bool(v)
 		case "address":
@@ -247,23 +267,8 @@ func (p *parser) router(n *yaml.Node) (Router, bool) {
 			}
 		case "addresses":
 			r.Addresses = p.addrs(v)
-		case "interval", "advert_interval":
-			if p.sameKey(&intervalKey, k) {
-				d := p.Duration(v, 10*time.Millisecond, 255*time.Second)
-				r.Interval = &d
-			}
-		case "version":
-			x := uint8(p.Int(v, 2, 3, "write 2 or 3"))
-			r.Version = &x
-		case "preempt":
-			b := p.Bool(v)
-			r.Preempt = &b
-		case "preempt_delay":
-			d := p.Duration(v, 0, time.Hour)
-			r.PreemptDelay = &d
-		case "accept":
-			b := p.Bool(v)
-			r.Accept = &b
+		case "interval", "advert_interval", "version", "preempt", "preempt_delay", "accept":
+			p.election(&el, k, v)
 		case "start":
 			if v.Value == "never" {
 				r.Never = true
@@ -272,6 +277,18 @@ func (p *parser) router(n *yaml.Node) (Router, bool) {
 			}
 		}
 	})
+	var iv, pd time.Duration
+	var ver uint8
+	var pre, acc bool
+	el.apply(&ver, &iv, &pre, &pd, &acc)
+	for key, f := range map[string]func(){
+		"version": func() { r.Version = &ver }, "advert_interval": func() { r.Interval = &iv },
+		"preempt": func() { r.Preempt = &pre }, "preempt_delay": func() { r.PreemptDelay = &pd }, "accept": func() { r.Accept = &acc },
+	} {
+		if el.set[key] {
+			f()
+		}
+	}
 	switch {
 	case r.Name == "" && p.Errs.Len() == bad:
 		p.fail(n, "add name: r1 (events name it)", "a router needs a name")

@@ -429,34 +429,20 @@ func (r *runner) fire(k int) {
 	}
 	r.acted[k] = target
 
-	switch ev.Kind {
-	case Crash:
-		if target >= 0 {
+	if target >= 0 {
+		switch ev.Kind {
+		case Crash:
 			r.crashed[target] = true
 			l.Crash(target)
 			r.noteMasters()
-		}
-	case Restart:
-		if target >= 0 {
+		case Restart:
 			r.crashed[target], r.state[target] = false, fsm.Initialize
 			l.Restart(target)
+		default:
+			map[Kind]func(int){Stop: l.Stop, Start: l.Start, LinkDown: l.LinkDown, LinkUp: l.LinkUp}[ev.Kind](target)
 		}
-	case Stop:
-		if target >= 0 {
-			l.Stop(target)
-		}
-	case Start:
-		if target >= 0 {
-			l.Start(target)
-		}
-	case LinkDown:
-		if target >= 0 {
-			l.LinkDown(target)
-		}
-	case LinkUp:
-		if target >= 0 {
-			l.LinkUp(target)
-		}
+	}
+	switch ev.Kind {
 	case SetPriority:
 		for _, p := range ev.Priorities {
 			if i := r.index(p.Router); i >= 0 {
