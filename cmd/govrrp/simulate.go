@@ -20,6 +20,10 @@ import (
 	"govrrp/sim/scenario"
 )
 
+// govrrp simulate: flags and rendering. What a scenario is, how a file or a
+// govrrpd configuration becomes one, and how it is played and measured is
+// sim/scenario's.
+
 const simulateUsage = `Usage: govrrp simulate [FLAGS] [-f FILE]
        govrrp simulate [FLAGS] -c FILE -c FILE ... [--fail NODE[@TIME]]
 

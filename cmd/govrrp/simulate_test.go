@@ -34,6 +34,8 @@ func TestSimulateGolden(t *testing.T) {
 		{"simulate-bad-file", []string{"simulate", "-f", simFile("bad.yaml")}, 2},
 		{"simulate-syntax", []string{"simulate", "-f", simFile("syntax.yaml")}, 2},
 		{"simulate-late", []string{"simulate", "-f", simFile("late.yaml")}, 2},
+		// govrrpd.yaml's keys in a scenario file.
+		{"simulate-config-keys", []string{"simulate", "-f", simFile("configkeys.yaml")}, 0},
 		// Two govrrpd configurations, one box each: what if r1 dies?
 		{"simulate-configs", []string{"simulate", "-c", simFile("r1.yaml"), "-c", simFile("r2.yaml"), "--fail", "r1"}, 0},
 	} {
