@@ -61,7 +61,7 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
   --json              print one JSON document instead of text: the settings,
                       the routers (timers, final state, counters), the
                       timeline as shown (times in at_ms), the phases, and
-                      the Masters at the end
+                      the Masters at the end (with -c, one per LAN)
   -f, --file FILE     run the scenario in FILE; the flags above given beside
                       it override its top-level settings (--routers cannot)
   -c, --config FILE   a govrrpd configuration (as govrrpd -c reads it): one
@@ -411,11 +411,11 @@ func describe(sc *scenario.Scenario) string {
 func takeoverText(e *scenario.Entry, prec int) string {
 	var after string
 	switch {
-	case e.After == "startup":
+	case e.After == scenario.SinceStartup:
 		after = "its startup"
-	case e.After == "fault-cleared":
+	case e.After == scenario.SinceFaultCleared:
 		after = "it left Fault"
-	case e.After == "priority-0 advert":
+	case e.After == scenario.SincePriorityZero:
 		after = e.AfterRouter + "'s priority-0 advert"
 	case e.HeardLast:
 		after = e.AfterRouter + "'s last advert"

@@ -90,13 +90,18 @@ func FromConfigs(nodes []Node, faults []Fault, s Settings) ([]*Scenario, error) 
 				Config: r.FSM(primary)})
 			sc.Notes = append(sc.Notes, unmodelled(n, r)...)
 		}
+		// Notes about the whole node go to each of its LANs.
+		var notes []string
 		if len(n.Config.SyncGroups) > 0 {
-			for _, k := range keys {
-				if !slices.ContainsFunc(lans[k].Routers, func(r Router) bool { return r.Name == n.Name }) {
-					continue
-				}
-				lans[k].Notes = append(lans[k].Notes, fmt.Sprintf("%s: node %s: sync_groups are not simulated: each virtual router runs alone",
-					n.Config.KeyPos["sync_groups"], n.Name))
+			notes = append(notes, fmt.Sprintf("%s: node %s: sync_groups are not simulated: each virtual router runs alone",
+				n.Config.KeyPos["sync_groups"], n.Name))
+		}
+		for _, w := range n.Config.Warnings {
+			notes = append(notes, fmt.Sprintf("node %s: warning: %v", n.Name, w))
+		}
+		for _, k := range keys {
+			if slices.ContainsFunc(lans[k].Routers, func(r Router) bool { return r.Name == n.Name }) {
+				lans[k].Notes = append(lans[k].Notes, notes...)
 			}
 		}
 	}

@@ -98,3 +98,18 @@ func TestFromConfigsRefuses(t *testing.T) {
 		}
 	}
 }
+
+// What config.Parse accepts but warns of is said with the notes.
+func TestFromConfigsWarnings(t *testing.T) {
+	c := node(t, "c", "routers: [{interface: e, vrid: 2, addresses: [\"fd77::1\"]}]")
+	if len(c.Config.Warnings) == 0 {
+		t.Fatal("no warning to pass on")
+	}
+	scs, err := FromConfigs([]Node{c}, nil, Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := scs[0].Notes; len(n) != 1 || !strings.HasPrefix(n[0], "node c: warning: c.yaml:1:") {
+		t.Errorf("notes %q", n)
+	}
+}

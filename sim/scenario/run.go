@@ -36,6 +36,30 @@ func (t EntryType) String() string {
 // MarshalText writes the name, for JSON.
 func (t EntryType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
+// Since is what last restarted the Master_Down_Timer that a takeover
+// measures.
+type Since uint8
+
+// What restarts a Backup's Master_Down_Timer [5798-6.4.2-h] [5798-6.4.2-i].
+const (
+	SinceStartup      Since = iota + 1 // it became Backup at startup
+	SinceFaultCleared                  // it left Fault
+	SinceAdvert                        // an advert it accepted
+	SincePriorityZero                  // a Master's priority-0 advert (then Skew_Time runs)
+)
+
+var sinceNames = [...]string{SinceStartup: "startup", SinceFaultCleared: "fault-cleared", SinceAdvert: "advert", SincePriorityZero: "priority-0 advert"}
+
+func (s Since) String() string {
+	if int(s) < len(sinceNames) && sinceNames[s] != "" {
+		return sinceNames[s]
+	}
+	return fmt.Sprintf("Since(%d)", uint8(s))
+}
+
+// MarshalText writes the name, for JSON.
+func (s Since) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
 // Entry is one line of the timeline; its JSON is the machine-readable
 // timeline of govrrp simulate --json.
 type Entry struct {
@@ -54,7 +78,7 @@ type Entry struct {
 	// takeover: the timer ran TookMS after what restarted it (After, from
 	// AfterRouter); the RFC's value of that timer; how long no router was
 	// Master, when one was before.
-	After       string   `json:"after,omitempty"` // advert, priority-0 advert, startup, fault-cleared
+	After       Since    `json:"after,omitempty"`
 	AfterRouter string   `json:"after_router,omitempty"`
 	AfterMS     *float64 `json:"after_ms,omitempty"` // when that advert was sent, or the router started
 	TookMS      *float64 `json:"took_ms,omitempty"`
@@ -128,7 +152,7 @@ type Options struct {
 // base is what last (re)started a Backup's Master_Down_Timer.
 type base struct {
 	at   time.Duration
-	what string
+	what Since
 	from int
 }
 
@@ -237,9 +261,9 @@ func (r *runner) transition(t sim.Transition) {
 	r.state[i] = t.To
 	r.add(&Entry{At: t.At, Type: TransitionEntry, Router: r.name(i), From: t.From.String(), To: t.To.String(), Reason: t.Reason.String()})
 	if t.To == fsm.Backup && t.From != fsm.Master {
-		what := "startup"
+		what := SinceStartup
 		if t.Reason == fsm.ReasonFaultCleared {
-			what = "fault-cleared"
+			what = SinceFaultCleared
 		}
 		r.base[i] = base{at: t.At, what: what, from: i}
 	}
@@ -269,9 +293,9 @@ func (r *runner) takeover(t sim.Transition) {
 		e.Timer, e.TimerMS, e.TimerVal = "Skew_Time", msp(st.SkewTime), st.SkewTime
 	}
 	e.AfterMS = msp(b.at)
-	if b.what == "advert" || b.what == "priority-0 advert" {
+	if b.what == SinceAdvert || b.what == SincePriorityZero {
 		e.AfterRouter = r.name(b.from)
-		e.HeardLast = b.what != "advert" || r.lastSent[b.from] == b.at
+		e.HeardLast = b.what != SinceAdvert || r.lastSent[b.from] == b.at
 	}
 	if r.masterless {
 		e.NoMaster = t.At - r.noMasterFrom
@@ -319,14 +343,14 @@ func (r *runner) delivery(d sim.Delivery) {
 		preempt := (n.Config.Preempt || st.Owner) && !st.PreemptHold
 		switch {
 		case d.Priority == 0:
-			r.base[d.To] = base{at: d.Sent, what: "priority-0 advert", from: d.From}
+			r.base[d.To] = base{at: d.Sent, what: SincePriorityZero, from: d.From}
 		case !preempt || d.Priority >= st.Priority:
-			r.base[d.To] = base{at: d.Sent, what: "advert", from: d.From}
+			r.base[d.To] = base{at: d.Sent, what: SinceAdvert, from: d.From}
 		}
 	case fsm.Master:
 		src := r.lan.Node(d.From).Config.Primary
 		if d.Priority > st.Priority || (d.Priority == st.Priority && src.Compare(st.Primary) > 0) {
-			r.base[d.To] = base{at: d.Sent, what: "advert", from: d.From}
+			r.base[d.To] = base{at: d.Sent, what: SinceAdvert, from: d.From}
 		}
 	}
 }

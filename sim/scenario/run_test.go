@@ -46,7 +46,7 @@ func TestRunTyped(t *testing.T) {
 	}
 	// a at startup; b after a's last advert (9.21875s: a is Master from
 	// 3.21875s, adverts each second); c when the partition cuts b off.
-	if tk[0].Router != "a" || tk[0].After != "startup" || tk[0].Took != mdi(200) || !tk[0].FirstEver {
+	if tk[0].Router != "a" || tk[0].After != SinceStartup || tk[0].Took != mdi(200) || !tk[0].FirstEver {
 		t.Errorf("first takeover %+v", tk[0])
 	}
 	if tk[1].Router != "b" || tk[1].AfterRouter != "a" || !tk[1].HeardLast || tk[1].Took != mdi(150) || tk[1].TimerVal != mdi(150) ||
@@ -97,7 +97,7 @@ func TestRunDemo(t *testing.T) {
 	}
 	tk := entries(res, TakeoverEntry)
 	last := tk[len(tk)-1]
-	if last.Router != "r2" || last.Timer != "Skew_Time" || last.Took != fsm.SkewTime(3, 100, time.Second) || last.After != "priority-0 advert" {
+	if last.Router != "r2" || last.Timer != "Skew_Time" || last.Took != fsm.SkewTime(3, 100, time.Second) || last.After != SincePriorityZero {
 		t.Errorf("last takeover %+v", last)
 	}
 	// Every advert is in the timeline with AllAdverts: about one per second.
