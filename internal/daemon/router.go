@@ -101,14 +101,7 @@ type transition struct {
 }
 
 // fsmConfig turns a configuration entry into state-machine parameters.
-func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
-	return fsm.Config{
-		VRID: c.VRID, Version: c.Version, Family: c.Family, Priority: c.Priority,
-		AdvertInterval: c.AdvertInterval, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay,
-		Accept: c.Accept, Addresses: c.VIPs(), Primary: primary, NoReplyLower: !c.ReplyLower,
-		V2Compat: c.V2Compat,
-	}
-}
+func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config { return c.FSM(primary) }
 
 // fsmConfig is fsmConfig for r: a member of a sync group waits for the
 // group before becoming Master (syncgroup.go).
