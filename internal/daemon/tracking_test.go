@@ -1,0 +1,199 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"govrrp/internal/config"
+)
+
+// Unit tests of the wiring from internal/track to the state machine: what
+// a tracked object reports must reach fsm.Router as its priority (and so
+// the adverts on the wire) or as a Fault. The namespace suite covers the
+// same end to end; these run without root.
+
+// lastAdvert returns the priority of the latest advert the router of vrid
+// wrote on eth0, and whether it wrote any.
+func lastAdvert(fn *fakeNet, vrid uint8) (uint8, bool) {
+	s := fn.sock("eth0")
+	if s == nil {
+		return 0, false
+	}
+	out := s.written()
+	for i := len(out) - 1; i >= 0; i-- {
+		if out[i].VRID == vrid {
+			return out[i].Priority, true
+		}
+	}
+	return 0, false
+}
+
+// wantRouter waits until router name is in state and, unless Fault, runs
+// at priority prio and has put it in an advert.
+func wantRouter(t *testing.T, d *Daemon, fn *fakeNet, name string, vrid uint8, state string, prio uint8) {
+	t.Helper()
+	waitUntil(t, 5*time.Second, name+" "+state, func() bool {
+		det, ok := d.Router(name)
+		if !ok || det.State != state {
+			return false
+		}
+		if state == "Fault" {
+			return true
+		}
+		p, sent := lastAdvert(fn, vrid)
+		return det.EffectivePriority == prio && sent && p == prio
+	})
+}
+
+// Tracking scripts reach the state machine: a failing
+// script's weight lowers the priority the Master advertises, a failing
+// weight-0 script puts the router in Fault, and both clear when the
+// scripts pass again. A reload that changes a weight applies it in place:
+// no restart, no transition.
+func TestDaemonTrackScript(t *testing.T) {
+	dir := t.TempDir()
+	up, down := filepath.Join(dir, "up"), filepath.Join(dir, "down")
+	touch := func(p string) {
+		t.Helper()
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rm := func(p string) {
+		t.Helper()
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sh := "/bin/sh"
+	if _, err := os.Stat(sh); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	script := func(cond string) config.Script {
+		return config.Script{Exec: []string{sh, "-c", cond}, Interval: 10 * time.Millisecond, Timeout: 5 * time.Second, Rise: 1, Fall: 1}
+	}
+	c := routerCfg("vr", 1, 100, 10*time.Millisecond)
+	c.Track.Scripts = []config.TrackItem{{Name: "up", Weight: -30}, {Name: "down"}}
+	scripts := map[string]config.Script{"up": script("test -e " + up), "down": script("test ! -e " + down)}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}, Scripts: scripts})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+
+	wantRouter(t, d, fn, "vr", 1, "Master", 70) // "up" fails: 100-30
+	touch(up)
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+	touch(down)
+	wantRouter(t, d, fn, "vr", 1, "Fault", 0)
+	rm(down)
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+	rm(up)
+	wantRouter(t, d, fn, "vr", 1, "Master", 70)
+
+	det, _ := d.Router("vr")
+	before := len(det.Transitions)
+	// A new slice: the running configuration holds the old one.
+	c.Track.Scripts = []config.TrackItem{{Name: "up", Weight: -50}, {Name: "down"}}
+	res := d.Apply(&config.Config{Routers: []config.Router{c}, Scripts: scripts})
+	if !res.OK || !slices.Equal(res.Updated, []string{"vr"}) {
+		t.Fatalf("reload: %+v, want vr updated in place", res)
+	}
+	wantRouter(t, d, fn, "vr", 1, "Master", 50)
+	if det, _ := d.Router("vr"); len(det.Transitions) != before {
+		t.Fatalf("a weight change moved the router: %+v", det.Transitions[before:])
+	}
+}
+
+// The tracked interfaces' state at start is applied before the router
+// starts: an owner tracking a missing interface with weight 0
+// starts in Fault, not Master with an advert and a GARP burst [5798-6.4.1-a], and a router tracking
+// one with a weight starts at the lowered priority, which its first
+// transition records. The link watcher's first report comes later, so the
+// router cannot wait for it.
+func TestDaemonTrackedInterfaceDownAtStart(t *testing.T) {
+	o := routerCfg("owner", 1, 255, 10*time.Millisecond)
+	o.Track.Interfaces = []config.TrackItem{{Name: "uplink"}}
+	w := routerCfg("weighted", 2, 100, 10*time.Millisecond)
+	w.Track.Interfaces = []config.TrackItem{{Name: "uplink", Weight: -30}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{o, w}})
+	fn.setIndex("uplink", 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	wantRouter(t, d, fn, "weighted", 2, "Master", 70)
+	det, _ := d.Router("owner")
+	if det.State != "Fault" {
+		t.Fatalf("owner %s, want Fault: its tracked interface is missing", det.State)
+	}
+	for _, tr := range det.Transitions {
+		if tr.To == "Master" {
+			t.Fatalf("owner was Master with its tracked interface missing: %+v", det.Transitions)
+		}
+	}
+	if _, sent := lastAdvert(fn, 1); sent {
+		t.Fatal("owner sent an advert with its tracked interface missing")
+	}
+	if n := fn.addrs.count(); n != 1 {
+		t.Fatalf("%d addresses installed, want only weighted's", n)
+	}
+	wdet, _ := d.Router("weighted")
+	for _, tr := range wdet.Transitions {
+		if tr.Priority != 70 {
+			t.Fatalf("weighted ran at priority %d before tracking applied: %+v", tr.Priority, wdet.Transitions)
+		}
+	}
+
+	// The interface appears: both run on their own priority.
+	d.linkChanged(fn.setIndex("uplink", 3))
+	wantRouter(t, d, fn, "owner", 1, "Master", 255)
+	wantRouter(t, d, fn, "weighted", 2, "Master", 100)
+}
+
+// A reload that tracks another interface, changes a weight or stops
+// tracking one applies it in place, from the interfaces' current state,
+// and keeps the state of what stays tracked.
+func TestReloadRetracks(t *testing.T) {
+	c := routerCfg("vr", 1, 100, 10*time.Millisecond)
+	c.Track.Interfaces = []config.TrackItem{{Name: "a", Weight: -10}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+	d.linkChanged(fn.setIndex("a", 0))
+	wantRouter(t, d, fn, "vr", 1, "Master", 90)
+	det, _ := d.Router("vr")
+	before := len(det.Transitions)
+
+	apply := func(items ...config.TrackItem) {
+		t.Helper()
+		c.Track.Interfaces = items
+		if res := d.Apply(&config.Config{Routers: []config.Router{c}}); !res.OK || !slices.Equal(res.Updated, []string{"vr"}) {
+			t.Fatalf("reload: %+v, want vr updated in place", res)
+		}
+	}
+	// "a" is still down (kept), "b" is missing now (read at the reload).
+	fn.setIndex("b", 0)
+	apply(config.TrackItem{Name: "a", Weight: -20}, config.TrackItem{Name: "b", Weight: -5})
+	wantRouter(t, d, fn, "vr", 1, "Master", 75)
+	// "b" with weight 0: Fault.
+	apply(config.TrackItem{Name: "a", Weight: -20}, config.TrackItem{Name: "b"})
+	wantRouter(t, d, fn, "vr", 1, "Fault", 0)
+	// Neither tracked: back to 100.
+	apply()
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+	det, _ = d.Router("vr")
+	got := []string{}
+	for _, tr := range det.Transitions[before:] {
+		got = append(got, tr.From+"->"+tr.To)
+	}
+	if !slices.Equal(got, []string{"Master->Fault", "Fault->Initialize", "Initialize->Backup", "Backup->Master"}) {
+		t.Fatalf("transitions over the reloads %v", got)
+	}
+}
