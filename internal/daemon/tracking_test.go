@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 )
 
 // Unit tests of the wiring from internal/track to the state machine: what
@@ -89,6 +90,13 @@ func TestDaemonTrackScript(t *testing.T) {
 	wantRouter(t, d, fn, "vr", 1, "Master", 100)
 	touch(down)
 	wantRouter(t, d, fn, "vr", 1, "Fault", 0)
+	if det, _ := d.Router("vr"); det.FaultReason != "track-fault" {
+		t.Fatalf("fault reason %q, want track-fault", det.FaultReason)
+	}
+	// A Master that enters Fault with its link up resigns: priority 0.
+	if p, _ := lastAdvert(fn, 1); p != 0 {
+		t.Fatalf("last advert before the Fault at priority %d, want 0", p)
+	}
 	rm(down)
 	wantRouter(t, d, fn, "vr", 1, "Master", 100)
 	rm(up)
@@ -106,6 +114,19 @@ func TestDaemonTrackScript(t *testing.T) {
 	if det, _ := d.Router("vr"); len(det.Transitions) != before {
 		t.Fatalf("a weight change moved the router: %+v", det.Transitions[before:])
 	}
+
+	// A script no router tracks any more is stopped (its process killed).
+	c.Track.Scripts = []config.TrackItem{{Name: "up", Weight: -50}}
+	if res := d.Apply(&config.Config{Routers: []config.Router{c}, Scripts: map[string]config.Script{"up": scripts["up"]}}); !res.OK {
+		t.Fatalf("reload: %+v", res)
+	}
+	d.mu.RLock()
+	_, running := d.scripts["down"]
+	d.mu.RUnlock()
+	if running {
+		t.Fatal("the script a reload removed still runs")
+	}
+	wantRouter(t, d, fn, "vr", 1, "Master", 50)
 }
 
 // The tracked interfaces' state at start is applied before the router
@@ -127,8 +148,8 @@ func TestDaemonTrackedInterfaceDownAtStart(t *testing.T) {
 	defer d.Stop()
 	wantRouter(t, d, fn, "weighted", 2, "Master", 70)
 	det, _ := d.Router("owner")
-	if det.State != "Fault" {
-		t.Fatalf("owner %s, want Fault: its tracked interface is missing", det.State)
+	if det.State != "Fault" || det.FaultReason != "track-fault" {
+		t.Fatalf("owner %s (%q), want Fault (track-fault): its tracked interface is missing", det.State, det.FaultReason)
 	}
 	for _, tr := range det.Transitions {
 		if tr.To == "Master" {
@@ -196,4 +217,45 @@ func TestReloadRetracks(t *testing.T) {
 	if !slices.Equal(got, []string{"Master->Fault", "Fault->Initialize", "Initialize->Backup", "Backup->Master"}) {
 		t.Fatalf("transitions over the reloads %v", got)
 	}
+}
+
+// The fault reason says which cause holds the router in Fault now (it said
+// the one it entered Fault for, link-down with the link up again), and the
+// router leaves Fault only when every cause has cleared: its own link down
+// (link-down, no resigning advert: nothing can be sent), a tracked
+// interface with weight 0 down (track-fault), both, then neither. No
+// address stays installed in Fault.
+func TestDaemonFaultReasons(t *testing.T) {
+	c := routerCfg("vr", 1, 100, 10*time.Millisecond)
+	c.Track.Interfaces = []config.TrackItem{{Name: "uplink"}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	eth0 := linux.LinkState{Name: "eth0", Exists: true, Index: 2, Primary: self4}
+	uplink := linux.LinkState{Name: "uplink", Exists: true, Index: 3}
+	fault := func(reason string) {
+		t.Helper()
+		waitUntil(t, 5*time.Second, "Fault "+reason, func() bool {
+			det, _ := d.Router("vr")
+			return det.State == "Fault" && det.FaultReason == reason && fn.addrs.count() == 0
+		})
+	}
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+	waitUntil(t, 5*time.Second, "the VIP installed", func() bool { return fn.addrs.count() == 1 })
+	d.linkChanged(eth0) // down
+	fault("link-down")
+	d.linkChanged(uplink) // down as well
+	eth0.Up = true
+	d.linkChanged(eth0)
+	fault("track-fault")
+	eth0.Up = false
+	d.linkChanged(eth0)
+	uplink.Up = true
+	d.linkChanged(uplink)
+	fault("link-down")
+	eth0.Up = true
+	d.linkChanged(eth0)
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
 }
