@@ -53,7 +53,8 @@ func wantRouter(t *testing.T, d *Daemon, fn *fakeNet, name string, vrid uint8, s
 // script's weight lowers the priority the Master advertises, a failing
 // weight-0 script puts the router in Fault, and both clear when the
 // scripts pass again. A reload that changes a weight applies it in place:
-// no restart, no transition.
+// no restart, no transition; the scripts run on, except one the
+// configuration no longer has.
 func TestDaemonTrackScript(t *testing.T) {
 	dir := t.TempDir()
 	up, down := filepath.Join(dir, "up"), filepath.Join(dir, "down")
@@ -114,19 +115,27 @@ func TestDaemonTrackScript(t *testing.T) {
 	if det, _ := d.Router("vr"); len(det.Transitions) != before {
 		t.Fatalf("a weight change moved the router: %+v", det.Transitions[before:])
 	}
+	// The scripts still run after the reload (it stopped them all).
+	touch(up)
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+	rm(up)
+	wantRouter(t, d, fn, "vr", 1, "Master", 50)
 
-	// A script no router tracks any more is stopped (its process killed).
+	// A script the configuration no longer has is stopped (its process
+	// killed); the others run on.
 	c.Track.Scripts = []config.TrackItem{{Name: "up", Weight: -50}}
 	if res := d.Apply(&config.Config{Routers: []config.Router{c}, Scripts: map[string]config.Script{"up": scripts["up"]}}); !res.OK {
 		t.Fatalf("reload: %+v", res)
 	}
 	d.mu.RLock()
-	_, running := d.scripts["down"]
+	_, downRuns := d.scripts["down"]
+	_, upRuns := d.scripts["up"]
 	d.mu.RUnlock()
-	if running {
-		t.Fatal("the script a reload removed still runs")
+	if downRuns || !upRuns {
+		t.Fatalf("after a reload that drops the script down: down runs %v, up runs %v", downRuns, upRuns)
 	}
-	wantRouter(t, d, fn, "vr", 1, "Master", 50)
+	touch(up)
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
 }
 
 // The tracked interfaces' state at start is applied before the router
