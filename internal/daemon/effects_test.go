@@ -1,0 +1,77 @@
+package daemon
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"govrrp/fsm"
+)
+
+// A Master leaves in an order that keeps the network consistent: its
+// adverts go out first, then it withdraws its addresses and stops their
+// announcement, then the transition is logged and its hooks run (and see
+// the addresses gone). Hearing a higher priority [5798-6.4.3-j] it sends
+// one last advert at its own priority (docs/CONFORMANCE.md: the winner
+// answers it and announces again), none to an owner; shut down
+// [5798-6.4.3-g] it sends priority 0, so a Backup takes over in Skew_Time
+// [5798-6.4.2-h].
+func TestLoopLeavingMasterOrder(t *testing.T) {
+	const iv = 10 * time.Millisecond
+	rm, tr := fmt.Sprintf("effect %d ", effRemoveAddresses), func(to string) string { return fmt.Sprintf("effect %d %s", effTransition, to) }
+	cases := []struct {
+		name  string
+		leave func(lab *stepLab, r *vr, now time.Duration)
+		want  []string
+		sent  []uint8 // the priorities of the adverts sent on leaving
+	}{
+		{name: "higher priority", leave: func(lab *stepLab, r *vr, now time.Duration) {
+			lab.sock.deliver(pkt(advert(1, 250, peerA4, iv, vipOf(1)), peerA4, now))
+			lab.at(now)
+		}, want: []string{"adverts", rm, tr("Backup")}, sent: []uint8{200}},
+		{name: "owner", leave: func(lab *stepLab, r *vr, now time.Duration) {
+			lab.sock.deliver(pkt(advert(1, 255, peerA4, iv, vipOf(1)), peerA4, now))
+			lab.at(now)
+		}, want: []string{rm, tr("Backup")}},
+		{name: "shutdown", leave: func(lab *stepLab, r *vr, now time.Duration) {
+			lab.clk.set(now)
+			lab.l.remove(r)
+			lab.l.flush()
+		}, want: []string{"adverts", rm, tr("Initialize")}, sent: []uint8{0}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lab := newStepLab(t)
+			r := lab.add(routerCfg("m", 1, 200, iv))
+			lab.run(time.Second, nil)
+			if r.fsm.State() != fsm.Master {
+				t.Fatalf("state %v", r.fsm.State())
+			}
+			lab.order, lab.effects = nil, nil
+			sent := len(lab.sock.written())
+			// Half an interval before the next advert: none is due.
+			next, _, ok := r.fsm.Deadline(fsm.AdverTimer)
+			if !ok {
+				t.Fatal("a Master without Adver_Timer")
+			}
+			now := next - iv/2
+			tc.leave(lab, r, now)
+			if !slices.Equal(lab.order, tc.want) {
+				t.Fatalf("order %v, want %v", lab.order, tc.want)
+			}
+			for _, e := range lab.effects {
+				if e.kind == effRemoveAddresses && (!slices.Equal(e.prefixes, r.cfg.Addresses) || e.announce != r.announceKey()) {
+					t.Fatalf("withdrew %v and stopped announcing %+v, want %v and %+v", e.prefixes, e.announce, r.cfg.Addresses, r.announceKey())
+				}
+			}
+			var prios []uint8
+			for _, a := range lab.sock.written()[sent:] {
+				prios = append(prios, a.Priority)
+			}
+			if !slices.Equal(prios, tc.sent) {
+				t.Fatalf("sent adverts at priorities %v on leaving, want %v", prios, tc.sent)
+			}
+		})
+	}
+}
