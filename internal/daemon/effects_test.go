@@ -1,12 +1,14 @@
 package daemon
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"govrrp/fsm"
+	"govrrp/vrrp"
 )
 
 // A Master leaves in an order that keeps the network consistent: its
@@ -73,5 +75,44 @@ func TestLoopLeavingMasterOrder(t *testing.T) {
 				t.Fatalf("sent adverts at priorities %v on leaving, want %v", prios, tc.sent)
 			}
 		})
+	}
+}
+
+// failingSocket refuses every advert, as a socket whose interface lost its
+// address or whose buffer is full.
+type failingSocket struct{ *fakeSocket }
+
+func (failingSocket) Queue(*vrrp.Message, vrrp.ChecksumForm) error { return errSendRefused }
+
+var errSendRefused = errors.New("send refused")
+
+// An advert the socket refuses is counted (send_errors) and logged at most
+// once per logPeriod with the count in between, and changes nothing else:
+// the Master stays Master and keeps trying on its schedule.
+func TestLoopCountsSendErrors(t *testing.T) {
+	lab := newStepLab(t)
+	r := lab.add(routerCfg("m", 1, 200, 100*time.Millisecond))
+	r.send = failingSocket{lab.sock}
+	lab.run(25*time.Second, nil)
+	st, det := r.fsm.Status(), r.detail()
+	if st.State != fsm.Master || st.Counters.SentAdvertisements < 200 {
+		t.Fatalf("%v after %d adverts", st.State, st.Counters.SentAdvertisements)
+	}
+	if det.Counters["send_errors"] != st.Counters.SentAdvertisements {
+		t.Fatalf("send_errors %d for %d adverts", det.Counters["send_errors"], st.Counters.SentAdvertisements)
+	}
+	var logged []uint64
+	for _, e := range lab.effects {
+		if e.kind == effLog && e.err == errSendRefused {
+			logged = append(logged, e.count)
+		}
+	}
+	// 0 s, 10 s, 20 s: three lines over 25 s, counting every failure.
+	var sum uint64
+	for _, n := range logged {
+		sum += n
+	}
+	if len(logged) != 3 || sum > det.Counters["send_errors"] {
+		t.Fatalf("log lines with counts %v for %d failures, want three", logged, det.Counters["send_errors"])
 	}
 }
