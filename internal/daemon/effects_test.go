@@ -1,13 +1,19 @@
 package daemon
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"govrrp/fsm"
+	"govrrp/internal/api"
+	"govrrp/internal/config"
+	"govrrp/internal/linux"
 	"govrrp/vrrp"
 )
 
@@ -115,4 +121,59 @@ func TestLoopCountsSendErrors(t *testing.T) {
 	if len(logged) != 3 || sum > det.Counters["send_errors"] {
 		t.Fatalf("log lines with counts %v for %d failures, want three", logged, det.Counters["send_errors"])
 	}
+}
+
+// What the loops hand their workers reaches the event stream (the API's
+// `events`, `govrrpctl watch`): transitions, a tracked object's change and
+// the priority it gives, a split brain, and dropped adverts with their
+// check.
+func TestDaemonPublishesEvents(t *testing.T) {
+	const iv = 10 * time.Millisecond
+	c := routerCfg("vr", 1, 200, iv)
+	c.Track.Interfaces = []config.TrackItem{{Name: "uplink", Weight: -30}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	_, ch := d.Subscribe(ctx, 0)
+	var mu sync.Mutex
+	var got []api.Event
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ev := range ch {
+			mu.Lock()
+			got = append(got, ev)
+			mu.Unlock()
+		}
+	}()
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { d.Stop(); cancel(); <-done }()
+	seen := func(match func(api.Event) bool) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.ContainsFunc(got, match)
+	}
+	wait := func(what string, match func(api.Event) bool) {
+		t.Helper()
+		waitUntil(t, 5*time.Second, what, func() bool { return seen(match) })
+	}
+	wait("transition to Master", func(e api.Event) bool {
+		return e.Type == "transition" && e.Router == "vr" && e.From == "Backup" && e.To == "Master" && e.Reason == "master-no-response"
+	})
+	d.linkChanged(linux.LinkState{Name: "uplink", Exists: true, Index: 3})
+	wait("track event", func(e api.Event) bool {
+		return e.Type == "track" && e.Router == "vr" && e.Detail == "interface:uplink failed=true"
+	})
+	wait("priority event", func(e api.Event) bool { return e.Type == "priority" && e.Router == "vr" && e.Priority == 170 })
+	sock := fn.sock("eth0")
+	sock.deliver(pkt(advert(1, 100, peerA4, iv, vipOf(1)), peerA4, d.clock.Now()))
+	wait("split brain", func(e api.Event) bool {
+		return e.Type == "split_brain" && e.Router == "vr" && e.Priority == 100 && strings.Contains(e.Detail, peerA4.String())
+	})
+	bad := pkt(advert(1, 100, peerA4, iv, vipOf(1)), peerA4, d.clock.Now())
+	bad.ip.TTL = 1
+	sock.deliver(bad)
+	wait("discards", func(e api.Event) bool { return e.Type == "discards" && e.Router == "vr" && e.Reason == "ttl" })
 }
