@@ -267,3 +267,37 @@ func TestDaemonFaultReasons(t *testing.T) {
 	d.linkChanged(eth0)
 	wantRouter(t, d, fn, "vr", 1, "Master", 100)
 }
+
+// A tracked object's Fault is a member's own fault: its sync group
+// follows it into Fault and out again, as for a link down (keepalived
+// vrrp_sync_fault); a weight only moves that member's priority.
+func TestSyncGroupFollowsTrackFault(t *testing.T) {
+	out, in := routerCfg("out", 1, 100, 10*time.Millisecond), routerCfg("in", 2, 100, 10*time.Millisecond)
+	in.Interface = "eth1"
+	in.Track.Interfaces = []config.TrackItem{{Name: "uplink"}, {Name: "backup-link", Weight: -20}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{out, in}, SyncGroups: []config.SyncGroup{{Name: "fw", Routers: []string{"out", "in"}}}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	state := func(name string) (string, string) {
+		det, _ := d.Router(name)
+		return det.State, det.FaultReason
+	}
+	both := func(what string, outWant, inWant [2]string) {
+		t.Helper()
+		waitUntil(t, 5*time.Second, what, func() bool {
+			outSt, outWhy := state("out")
+			inSt, inWhy := state("in")
+			return [2]string{outSt, outWhy} == outWant && [2]string{inSt, inWhy} == inWant
+		})
+	}
+	both("both Master", [2]string{"Master", ""}, [2]string{"Master", ""})
+	d.linkChanged(fn.setIndex("backup-link", 0))
+	waitUntil(t, 5*time.Second, "in at 80", func() bool { det, _ := d.Router("in"); return det.EffectivePriority == 80 })
+	both("both still Master", [2]string{"Master", ""}, [2]string{"Master", ""})
+	d.linkChanged(fn.setIndex("uplink", 0))
+	both("both Fault", [2]string{"Fault", "sync-group-fault"}, [2]string{"Fault", "track-fault"})
+	d.linkChanged(fn.setIndex("uplink", 4))
+	both("both Master again", [2]string{"Master", ""}, [2]string{"Master", ""})
+}
