@@ -280,7 +280,10 @@ func (r *vr) open() (*loop, error) {
 		r.hooks.After(done) // its hooks from waiting in Fault first
 	}
 	for _, t := range c.Track.Interfaces {
-		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight})
+		// Their state now, so the router starts at the priority (or in
+		// the Fault) they give: the link watcher reports only later.
+		failed := !d.linkState(t.Name).Usable()
+		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
 	for _, t := range c.Track.Scripts {
 		// A script that never passed counts as failed; one already running

@@ -24,7 +24,18 @@ func (r *vr) status() api.RouterStatus {
 	}
 	var fault string
 	if n := len(r.transitions); st.State == fsm.Fault && n > 0 {
-		fault = r.transitions[n-1].reason.String()
+		// The cause that holds it now, in the state machine's order: the
+		// one it entered Fault for may have cleared while another holds.
+		why := r.transitions[n-1].reason
+		switch {
+		case st.LinkDown:
+			why = fsm.ReasonLinkDown
+		case st.TrackFault:
+			why = fsm.ReasonTrackFault
+		case why == fsm.ReasonLinkDown || why == fsm.ReasonTrackFault:
+			why = fsm.ReasonGroupFault
+		}
+		fault = why.String()
 	}
 	splitBrain, twoOwners := r.conflictStatus(&st)
 	group := ""
