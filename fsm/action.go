@@ -158,9 +158,12 @@ const (
 	ReasonGroupFault
 	// ReasonGroupBackup: another member of the sync group left Master.
 	ReasonGroupBackup
+
+	// NumReasons is the number of reasons: arrays indexed by Reason.
+	NumReasons
 )
 
-var reasonNames = [...]string{
+var reasonNames = [NumReasons]string{
 	ReasonNone:             "none",
 	ReasonStartup:          "startup",
 	ReasonShutdown:         "shutdown",

@@ -57,6 +57,12 @@ type vr struct {
 	extrasOn    []extraAddr    // the addresses with a device, label or scope, and excluded ones (setExtras)
 	rulesOn     []config.Rule
 
+	// transitionCounts counts every transition (transitions keeps the
+	// latest) by from and to (State-1) and reason: an array, so counting
+	// allocates nothing; uint32 keeps it at 832 bytes a router, and at one
+	// transition a second it would wrap after 136 years.
+	transitionCounts [4][4][fsm.NumReasons]uint32
+
 	rxForm     [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors uint64
 	sendLog    throttle
@@ -693,6 +699,9 @@ func (r *vr) transitioned(a fsm.Action) {
 		r.transitions = append(r.transitions[:0], r.transitions[1:]...)
 	}
 	r.transitions = append(r.transitions, transition{at: now, from: a.From, to: a.To, reason: a.Reason, priority: st.Priority})
+	if f, t := int(a.From)-1, int(a.To)-1; f >= 0 && f < 4 && t >= 0 && t < 4 && a.Reason < fsm.NumReasons {
+		r.transitionCounts[f][t][a.Reason]++
+	}
 	r.l.emit(effect{kind: effTransition, r: r, ev: ev, hooks: r.hooks, note: notify.Event{Router: r.cfg.Name, From: ev.From, To: ev.To, Reason: ev.Reason,
 		Interface: r.cfg.Interface, VRID: r.cfg.VRID, Family: r.cfg.Family.String(), Priority: st.Priority}})
 }
