@@ -14,6 +14,9 @@ declare -A need=(
   [ping]=iputils-ping
   [nft]=nftables
   [setpriv]=util-linux
+  # promtool checks dist/prometheus (internal/metrics TestAlertRules);
+  # Debian ships it only in the server's package.
+  [promtool]=prometheus
 )
 # file -> Debian package, for programs that are not on PATH
 declare -A need_file=(

@@ -1,0 +1,247 @@
+package metrics
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"go.yaml.in/yaml/v3"
+
+	"govrrp/internal/api"
+	"govrrp/internal/testenv"
+)
+
+// The files shipped under dist/ for Prometheus and Grafana.
+const (
+	alertRules = "../../dist/prometheus/govrrp-alerts.yml"
+	alertTests = "../../dist/prometheus/govrrp-alerts.test.yml"
+	dashboard  = "../../dist/grafana/govrrp-dashboard.json"
+)
+
+// The alert rules are valid and do what their unit tests say on crafted
+// series (no master, two masters, flapping, discards, Fault, ...).
+func TestAlertRules(t *testing.T) {
+	promtool := testenv.RequireTool(t, "promtool")
+	for _, args := range [][]string{{"check", "rules", filepath.Base(alertRules)}, {"test", "rules", filepath.Base(alertTests)}} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = filepath.Dir(alertRules)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+}
+
+// dashboardQueries returns every PromQL expression of the dashboard: its
+// panels' targets and its template variables' queries. It also checks
+// that each panel and target reads the datasource variable, so the
+// dashboard imports into any Grafana whatever its Prometheus is called.
+func dashboardQueries(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(dashboard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type ds struct{ Type, UID string }
+	var d struct {
+		Templating struct {
+			List []struct {
+				Name, Type string
+				Query      json.RawMessage
+				Datasource *ds
+			}
+		}
+		Panels []struct {
+			Title      string
+			Datasource *ds
+			Targets    []struct {
+				Expr       string
+				Datasource *ds
+			}
+		}
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("%s: %v", dashboard, err)
+	}
+	viaVar := func(what string, s *ds) {
+		if s == nil || s.Type != "prometheus" || s.UID != "${datasource}" {
+			t.Errorf("%s: datasource %+v, want the prometheus ${datasource} variable", what, s)
+		}
+	}
+	var exprs []string
+	hasDS := false
+	for _, v := range d.Templating.List {
+		switch v.Type {
+		case "datasource":
+			hasDS = v.Name == "datasource" && string(v.Query) == `"prometheus"`
+		case "query":
+			viaVar("variable "+v.Name, v.Datasource)
+			var q struct{ Query string }
+			if err := json.Unmarshal(v.Query, &q); err != nil || q.Query == "" {
+				t.Errorf("variable %s: query %s (%v)", v.Name, v.Query, err)
+			}
+			exprs = append(exprs, q.Query)
+		}
+	}
+	if !hasDS {
+		t.Error("no datasource variable of type prometheus")
+	}
+	if len(d.Panels) == 0 {
+		t.Error("no panels")
+	}
+	for _, p := range d.Panels {
+		viaVar("panel "+p.Title, p.Datasource)
+		if len(p.Targets) == 0 {
+			t.Errorf("panel %s: no targets", p.Title)
+		}
+		for _, tg := range p.Targets {
+			viaVar("panel "+p.Title, tg.Datasource)
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+	return exprs
+}
+
+// Grafana's variables, replaced by what Grafana would put there.
+var grafanaVars = strings.NewReplacer("$__rate_interval", "1m", "$instance", ".*", "$router", ".*")
+
+// The dashboard's queries are valid PromQL: promtool checks them as
+// recording rules (label_values() is Grafana's, so its argument is checked).
+func TestDashboardQueries(t *testing.T) {
+	exprs := dashboardQueries(t)
+	promtool := testenv.RequireTool(t, "promtool")
+	type rule struct {
+		Record string `yaml:"record"`
+		Expr   string `yaml:"expr"`
+	}
+	var rules []rule
+	labelValues := regexp.MustCompile(`^label_values\((.*), *[a-z_]+\)$`)
+	for _, e := range exprs {
+		if m := labelValues.FindStringSubmatch(e); m != nil {
+			e = m[1]
+		}
+		rules = append(rules, rule{Record: "dashboard:query", Expr: grafanaVars.Replace(e)})
+	}
+	b, err := yaml.Marshal(map[string]any{"groups": []map[string]any{{"name": "dashboard", "rules": rules}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(t.TempDir(), "dashboard.rules.yml")
+	if err := os.WriteFile(f, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(promtool, "check", "rules", f).CombinedOutput(); err != nil {
+		t.Fatalf("the dashboard's queries: %v\n%s", err, out)
+	}
+}
+
+// exposed returns the labels of every series a govrrpd with every kind of
+// router and interface exposes, by metric name.
+func exposed(t *testing.T) map[string][]string {
+	t.Helper()
+	master, fault := everyValue(), everyValue()
+	master.Name, master.State = "m", "Master"
+	fault.Name, fault.State, fault.FaultReason = "f", "Fault", "link-down"
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(New(func() []api.RouterDetail { return []api.RouterDetail{everyValue(), master, fault} }),
+		NewInterfaces(func() []api.InterfaceStatus {
+			st := api.InterfaceStatus{Interface: "eth0", Family: "ipv4", LastUnknownAt: time.Unix(1, 0),
+				Discards: map[string]uint64{"vrid": 1}, Counters: map[string]uint64{}}
+			for _, k := range api.InterfaceCounters {
+				st.Counters[k] = 1
+			}
+			return []api.InterfaceStatus{st}
+		}),
+		NewDaemon(func() api.DaemonStatus { return api.DaemonStatus{} }), NewBuildInfo())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := map[string][]string{}
+	for _, mf := range mfs {
+		var ls []string
+		for _, m := range mf.Metric {
+			for _, l := range m.Label {
+				ls = append(ls, l.GetName())
+			}
+		}
+		slices.Sort(ls)
+		names[mf.GetName()] = slices.Compact(ls)
+	}
+	return names
+}
+
+// The metrics the alert rules, their tests and the dashboard name are ones
+// the collectors export, with the labels they select on: a rule on a
+// misspelled or renamed metric would never fire, and a panel stay empty.
+func TestDistNamesExported(t *testing.T) {
+	names := exposed(t)
+	var sources []struct{ where, expr string }
+	add := func(where, expr string) { sources = append(sources, struct{ where, expr string }{where, expr}) }
+	var rules struct {
+		Groups []struct {
+			Rules []struct{ Alert, Expr string }
+		}
+	}
+	readYAML(t, alertRules, &rules)
+	for _, g := range rules.Groups {
+		for _, r := range g.Rules {
+			add(alertRules+" "+r.Alert, r.Expr)
+		}
+	}
+	var tests struct {
+		Tests []struct {
+			InputSeries []struct{ Series string } `yaml:"input_series"`
+		}
+	}
+	readYAML(t, alertTests, &tests)
+	for _, tc := range tests.Tests {
+		for _, s := range tc.InputSeries {
+			add(alertTests, s.Series)
+		}
+	}
+	for _, e := range dashboardQueries(t) {
+		add(dashboard, e)
+	}
+	// A metric name and, when it has them, its label matchers.
+	selector := regexp.MustCompile(`\b(govrrp_[a-z0-9_]+)\b(\{[^}]*\})?`)
+	matcher := regexp.MustCompile(`([a-z_]+) *(=~|!~|!=|=) *"`)
+	// Prometheus' own labels, added at scrape.
+	scrape := []string{"instance", "job"}
+	used := 0
+	for _, s := range sources {
+		for _, m := range selector.FindAllStringSubmatch(s.expr, -1) {
+			used++
+			ls, ok := names[m[1]]
+			if !ok {
+				t.Errorf("%s: %s is not exported", s.where, m[1])
+				continue
+			}
+			for _, l := range matcher.FindAllStringSubmatch(m[2], -1) {
+				if !slices.Contains(ls, l[1]) && !slices.Contains(scrape, l[1]) {
+					t.Errorf("%s: %s has no label %s (it has %v)", s.where, m[1], l[1], ls)
+				}
+			}
+		}
+	}
+	if used < 20 {
+		t.Fatalf("only %d metric names found in dist/: the parsing is broken", used)
+	}
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
