@@ -245,3 +245,40 @@ func readYAML(t *testing.T, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+// docs/MONITORING.md lists every metric the collectors export and names
+// none they do not; the other documents name no counter, time or info
+// metric that does not exist (a renamed metric must be renamed there too).
+func TestDocsNameExportedMetrics(t *testing.T) {
+	names := exposed(t)
+	metric := regexp.MustCompile(`\bgovrrp_[a-z0-9_]+`)
+	doc, err := os.ReadFile("../../docs/MONITORING.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inDoc := map[string]bool{}
+	for _, n := range metric.FindAllString(string(doc), -1) {
+		inDoc[n] = true
+		if _, ok := names[n]; !ok {
+			t.Errorf("docs/MONITORING.md names %s, which is not exported", n)
+		}
+	}
+	for n := range names {
+		if !inDoc[n] {
+			t.Errorf("docs/MONITORING.md does not describe %s", n)
+		}
+	}
+	others, _ := filepath.Glob("../../docs/*.md")
+	for _, f := range append(others, "../../README.md") {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range metric.FindAllString(string(b), -1) {
+			_, ok := names[n]
+			if !ok && (strings.HasSuffix(n, "_total") || strings.HasSuffix(n, "_seconds") || strings.HasSuffix(n, "_info")) {
+				t.Errorf("%s names %s, which is not exported", f, n)
+			}
+		}
+	}
+}
