@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"go.yaml.in/yaml/v3"
 
 	"govrrp/internal/api"
@@ -141,25 +142,11 @@ func TestDashboardQueries(t *testing.T) {
 	}
 }
 
-// exposed returns the labels of every series a govrrpd with every kind of
-// router and interface exposes, by metric name.
+// exposed returns the label names of every metric exposedRegistry
+// exposes, by metric name.
 func exposed(t *testing.T) map[string][]string {
 	t.Helper()
-	master, fault := everyValue(), everyValue()
-	master.Name, master.State = "m", "Master"
-	fault.Name, fault.State, fault.FaultReason = "f", "Fault", "link-down"
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(New(func() []api.RouterDetail { return []api.RouterDetail{everyValue(), master, fault} }),
-		NewInterfaces(func() []api.InterfaceStatus {
-			st := api.InterfaceStatus{Interface: "eth0", Family: "ipv4", LastUnknownAt: time.Unix(1, 0),
-				Discards: map[string]uint64{"vrid": 1}, Counters: map[string]uint64{}}
-			for _, k := range api.InterfaceCounters {
-				st.Counters[k] = 1
-			}
-			return []api.InterfaceStatus{st}
-		}),
-		NewDaemon(func() api.DaemonStatus { return api.DaemonStatus{} }), NewBuildInfo())
-	mfs, err := reg.Gather()
+	mfs, err := exposedRegistry(t).Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +162,27 @@ func exposed(t *testing.T) map[string][]string {
 		names[mf.GetName()] = slices.Compact(ls)
 	}
 	return names
+}
+
+// exposedRegistry registers the collectors over a daemon with every kind
+// of router (Backup, Master, Fault, v2_compat) and interface.
+func exposedRegistry(t *testing.T) *prometheus.Registry {
+	t.Helper()
+	master, fault := everyValue(), everyValue()
+	master.Name, master.State = "m", "Master"
+	fault.Name, fault.State, fault.FaultReason = "f", "Fault", "link-down"
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(New(func() []api.RouterDetail { return []api.RouterDetail{everyValue(), master, fault} }),
+		NewInterfaces(func() []api.InterfaceStatus {
+			st := api.InterfaceStatus{Interface: "eth0", Family: "ipv4", LastUnknownAt: time.Unix(1, 0),
+				Discards: map[string]uint64{"vrid": 1}, Counters: map[string]uint64{}}
+			for _, k := range api.InterfaceCounters {
+				st.Counters[k] = 1
+			}
+			return []api.InterfaceStatus{st}
+		}),
+		NewDaemon(func() api.DaemonStatus { return api.DaemonStatus{} }), NewBuildInfo())
+	return reg
 }
 
 // The metrics the alert rules, their tests and the dashboard name are ones
@@ -280,5 +288,19 @@ func TestDocsNameExportedMetrics(t *testing.T) {
 				t.Errorf("%s names %s, which is not exported", f, n)
 			}
 		}
+	}
+}
+
+// Every metric follows Prometheus' naming conventions as promlint checks
+// them (counters end in _total, base units, no type or unit in the wrong
+// place).
+func TestLint(t *testing.T) {
+	reg := exposedRegistry(t)
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
 	}
 }
