@@ -22,8 +22,8 @@ const (
 	CounterRxChecksumPseudoHdr   = "rx_checksum_pseudo_header"
 	CounterRxChecksumPlain       = "rx_checksum_plain"
 	CounterVersionMismatch       = "version_mismatch"
-	CounterV2AdvertsSent         = "v2_adverts_sent"     // v2_compat routers only
-	CounterV2AdvertsReceived     = "v2_adverts_received" // v2_compat routers only
+	CounterV2AdvertsSent         = "v2_adverts_sent"
+	CounterV2AdvertsReceived     = "v2_adverts_received"
 	CounterV2IgnoredFromV3Master = "v2_ignored_from_v3_master"
 	CounterV3WithoutV2           = "v3_without_v2"
 
@@ -37,8 +37,8 @@ const (
 var RouterCounters = []string{
 	CounterMasterTransitions, CounterAdvertsReceived, CounterAdvertsSent, CounterPriorityZeroReceived,
 	CounterPriorityZeroSent, CounterMasterChanges, CounterSendErrors, CounterStaleTimerFirings,
-	CounterRepliesSuppressed, CounterOwnAdvertsIgnored, CounterSplitBrainEpisodes, CounterTwoOwnersEpisodes, CounterRxChecksumPseudoHdr,
-	CounterRxChecksumPlain, CounterVersionMismatch,
+	CounterRepliesSuppressed, CounterOwnAdvertsIgnored, CounterSplitBrainEpisodes, CounterTwoOwnersEpisodes,
+	CounterRxChecksumPseudoHdr, CounterRxChecksumPlain, CounterVersionMismatch,
 }
 
 // V2CompatCounters are the keys only a router in the VRRPv2/v3
