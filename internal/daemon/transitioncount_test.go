@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/fsm"
 	"govrrp/internal/api"
 )
 
@@ -32,5 +33,23 @@ func TestDetailCountsTransitionsByReason(t *testing.T) {
 	slices.Sort(keys)
 	if w := slices.Sorted(slices.Values(api.RouterCounters)); !slices.Equal(keys, w) {
 		t.Fatalf("counters %v, want the API's %v", keys, w)
+	}
+}
+
+// Counting a transition allocates nothing on the loop: the counts are an
+// array indexed by states and reason.
+func TestTransitionCountAllocs(t *testing.T) {
+	lab := newStepLab(t)
+	b := lab.add(routerCfg("b", 1, 100, 10*time.Millisecond))
+	a := fsm.Action{Kind: fsm.Transition, From: fsm.Backup, To: fsm.Master, Reason: fsm.ReasonMasterNoResponse}
+	before := b.transitionCounts[fsm.Backup-1][fsm.Master-1][fsm.ReasonMasterNoResponse]
+	if allocs := testing.AllocsPerRun(100, func() {
+		b.transitioned(a)
+		lab.effects, lab.order = lab.effects[:0], lab.order[:0] // the fake's record, not the loop's cost
+	}); allocs != 0 {
+		t.Errorf("%v allocations per transition", allocs)
+	}
+	if n := b.transitionCounts[fsm.Backup-1][fsm.Master-1][fsm.ReasonMasterNoResponse] - before; n != 101 {
+		t.Errorf("counted %d transitions, want 101", n)
 	}
 }
