@@ -27,6 +27,7 @@ var (
 	descState         = desc("router_state", "1 for the router's current state (Initialize, Backup, Master, Fault), 0 for the others.", "state")
 	descFault         = desc("router_fault_info", "1 while the router is in Fault, labelled with why (interface-missing, link-down, track-fault, ...).", "reason")
 	descMaster        = desc("router_master_info", "1, labelled with the address of the current Master (ours when Master); absent in Initialize and Fault.", "master")
+	descAddress       = desc("router_address_info", "1 for each virtual address of the router (as configured, with its prefix length).", "address")
 	descInfo          = desc("router_info", "1, labelled with the router's configuration: VRRP version, sync group, VMAC, Accept_Mode, unicast, preempt.", "version", "sync_group", "vmac", "accept", "unicast", "preempt")
 	descNewMaster     = desc("router_new_master_reason_info", "1, labelled with why the router last became Master (RFC 6527 NewMasterReason: notMaster, priority, preempted, masterNoResponse).", "reason")
 	descSince         = desc("router_state_change_timestamp_seconds", "When the router entered its current state, in seconds since the epoch.")
@@ -96,7 +97,7 @@ func New(src Source) *Collector { return &Collector{src: src} }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descState, descFault, descMaster, descInfo, descNewMaster, descSince, descPriority, descEffective,
+	for _, d := range []*prometheus.Desc{descState, descFault, descMaster, descAddress, descInfo, descNewMaster, descSince, descPriority, descEffective,
 		descMasterPrio, descInterval, descConfInterval, descMasterDown, descSkew, descPreemptDelay, descTransitionsBy, descDiscards,
 		descWarnings, descTrackFailed, descTrackWeight, descSplitBrainNow, descTwoOwnersNow, descVersionNow, descVersionEpis} {
 		ch <- d
@@ -137,6 +138,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			if r.Master != "" {
 				gauge(descMaster, 1, r.Master)
 			}
+		}
+		for _, a := range r.Addresses {
+			gauge(descAddress, 1, a)
 		}
 		gauge(descInfo, 1, strconv.Itoa(int(r.Version)), r.SyncGroup, boolLabel(r.VMAC), boolLabel(r.Accept), boolLabel(r.Unicast), boolLabel(r.Preempt))
 		if r.NewMasterReason != "" {

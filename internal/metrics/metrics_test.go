@@ -173,7 +173,7 @@ func everyValue() api.RouterDetail {
 	return api.RouterDetail{
 		RouterStatus: api.RouterStatus{Name: "gw", Interface: "eth0", VRID: 51, Family: "ipv6", Version: 3, State: "Backup",
 			Priority: 150, EffectivePriority: 140, Master: "fe80::2", MasterPriority: 160, AdvertIntervalMS: 1230, MasterDownMS: 4567.5, V2Compat: true,
-			Since: time.Unix(1700000000, 250e6), SyncGroup: "edge", VMAC: true, Unicast: false, Accept: true,
+			Since: time.Unix(1700000000, 250e6), SyncGroup: "edge", Addresses: []string{"fd77::fe/64", "fd77::fd/64"}, VMAC: true, Unicast: false, Accept: true,
 			SplitBrain:      &api.Conflict{Active: true, Episodes: 7},
 			TwoOwners:       &api.Conflict{Active: false, Episodes: 8},
 			VersionMismatch: &api.VersionMismatch{Active: true, Episodes: 27}},
@@ -220,6 +220,8 @@ func TestCollectorEveryValue(t *testing.T) {
 		{"router_state", "gauge", lab("state", "Master"), "0"},
 		{"router_state", "gauge", lab("state", "Fault"), "0"},
 		{"router_master_info", "gauge", lab("master", "fe80::2"), "1"},
+		{"router_address_info", "gauge", lab("address", "fd77::fe/64"), "1"},
+		{"router_address_info", "gauge", lab("address", "fd77::fd/64"), "1"},
 		{"router_info", "gauge", lab("version", "3", "sync_group", "edge", "vmac", "true", "accept", "true", "unicast", "false", "preempt", "true"), "1"},
 		{"router_new_master_reason_info", "gauge", lab("reason", "preempted"), "1"},
 		{"router_state_change_timestamp_seconds", "gauge", lab(), "1.70000000025e+09"},
