@@ -25,6 +25,8 @@ const (
 	alertRules = "../../dist/prometheus/govrrp-alerts.yml"
 	alertTests = "../../dist/prometheus/govrrp-alerts.test.yml"
 	dashboard  = "../../dist/grafana/govrrp-dashboard.json"
+
+	monitoringDoc = "../../docs/MONITORING.md"
 )
 
 // The alert rules are valid and do what their unit tests say on crafted
@@ -110,13 +112,42 @@ func dashboardQueries(t *testing.T) []string {
 	return exprs
 }
 
+// docQueries returns the PromQL of the ```promql blocks of
+// docs/MONITORING.md: a comment line ends a query.
+func docQueries(t *testing.T) []string {
+	t.Helper()
+	b, err := os.ReadFile(monitoringDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var qs []string
+	for _, block := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
+		var q []string
+		for l := range strings.Lines(block[1] + "#\n") {
+			if strings.HasPrefix(l, "#") {
+				if len(q) > 0 {
+					qs = append(qs, strings.Join(q, " "))
+				}
+				q = nil
+				continue
+			}
+			q = append(q, strings.TrimSpace(l))
+		}
+	}
+	if len(qs) == 0 {
+		t.Fatalf("no promql blocks in %s", monitoringDoc)
+	}
+	return qs
+}
+
 // Grafana's variables, replaced by what Grafana would put there.
 var grafanaVars = strings.NewReplacer("$__rate_interval", "1m", "$instance", ".*", "$router", ".*")
 
-// The dashboard's queries are valid PromQL: promtool checks them as
-// recording rules (label_values() is Grafana's, so its argument is checked).
+// The dashboard's queries, and those docs/MONITORING.md suggests, are
+// valid PromQL: promtool checks them as recording rules (label_values() is
+// Grafana's, so its argument is checked).
 func TestDashboardQueries(t *testing.T) {
-	exprs := dashboardQueries(t)
+	exprs := append(dashboardQueries(t), docQueries(t)...)
 	promtool := testenv.RequireTool(t, "promtool")
 	type rule struct {
 		Record string `yaml:"record"`
@@ -289,6 +320,9 @@ func TestDistNamesExported(t *testing.T) {
 	for _, e := range dashboardQueries(t) {
 		add(dashboard, e)
 	}
+	for _, e := range docQueries(t) {
+		add(monitoringDoc, e)
+	}
 	// A metric name and, when it has them, its label matchers.
 	selector := regexp.MustCompile(`\b(govrrp_[a-z0-9_]+)\b(\{[^}]*\})?`)
 	matcher := regexp.MustCompile(`([a-z_]+) *(=~|!~|!=|=) *"`)
@@ -332,7 +366,7 @@ func readYAML(t *testing.T, path string, v any) {
 func TestDocsNameExportedMetrics(t *testing.T) {
 	names := exposed(t)
 	metric := regexp.MustCompile(`\bgovrrp_[a-z0-9_]+`)
-	doc, err := os.ReadFile("../../docs/MONITORING.md")
+	doc, err := os.ReadFile(monitoringDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
