@@ -158,12 +158,9 @@ const (
 	ReasonGroupFault
 	// ReasonGroupBackup: another member of the sync group left Master.
 	ReasonGroupBackup
-
-	// NumReasons is the number of reasons: arrays indexed by Reason.
-	NumReasons
 )
 
-var reasonNames = [NumReasons]string{
+var reasonNames = [...]string{
 	ReasonNone:             "none",
 	ReasonStartup:          "startup",
 	ReasonShutdown:         "shutdown",

@@ -82,14 +82,8 @@ func (r *vr) detail() api.RouterDetail {
 	for i, t := range r.transitions {
 		d.Transitions[i] = api.Event{Time: t.at, Router: c.Name, Type: "transition", From: t.from.String(), To: t.to.String(), Reason: t.reason.String(), Priority: t.priority}
 	}
-	for f := range r.transitionCounts {
-		for t := range r.transitionCounts[f] {
-			for why, n := range r.transitionCounts[f][t] {
-				if n > 0 {
-					d.TransitionCounts = append(d.TransitionCounts, api.TransitionCount{From: fsm.State(f + 1).String(), To: fsm.State(t + 1).String(), Reason: fsm.Reason(why).String(), Count: uint64(n)})
-				}
-			}
-		}
+	for _, tc := range r.transitionCounts {
+		d.TransitionCounts = append(d.TransitionCounts, api.TransitionCount{From: tc.from.String(), To: tc.to.String(), Reason: tc.reason.String(), Count: tc.n})
 	}
 	if b := r.bad; b != nil {
 		for c := range vrrp.NumChecks {
