@@ -14,6 +14,11 @@ declare -A need=(
   [ping]=iputils-ping
   [nft]=nftables
   [setpriv]=util-linux
+  # promtool checks dist/prometheus and dist/grafana (internal/metrics
+  # TestAlertRules, TestDashboardQueries*); Debian ships it only in the
+  # server's package, whose service the install enables: the tests use
+  # promtool alone.
+  [promtool]=prometheus
 )
 # file -> Debian package, for programs that are not on PATH
 declare -A need_file=(

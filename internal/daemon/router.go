@@ -57,6 +57,13 @@ type vr struct {
 	extrasOn    []extraAddr    // the addresses with a device, label or scope, and excluded ones (setExtras)
 	rulesOn     []config.Rule
 
+	// transitionCounts counts every transition (transitions keeps the
+	// latest) by states and reason, in the order each kind first happened:
+	// a router has a handful of kinds, so a list costs a few bytes where
+	// an array of every kind would cost most of a router's memory. Only a
+	// kind's first transition appends; counting allocates nothing after.
+	transitionCounts []transitionCount
+
 	rxForm     [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
 	sendErrors uint64
 	sendLog    throttle
@@ -689,8 +696,27 @@ func (r *vr) transitioned(a fsm.Action) {
 		r.transitions = append(r.transitions[:0], r.transitions[1:]...)
 	}
 	r.transitions = append(r.transitions, transition{at: now, from: a.From, to: a.To, reason: a.Reason, priority: st.Priority})
+	r.countTransition(a)
 	r.l.emit(effect{kind: effTransition, r: r, ev: ev, hooks: r.hooks, note: notify.Event{Router: r.cfg.Name, From: ev.From, To: ev.To, Reason: ev.Reason,
 		Interface: r.cfg.Interface, VRID: r.cfg.VRID, Family: r.cfg.Family.String(), Priority: st.Priority}})
+}
+
+// transitionCount is how many transitions of one kind a router made.
+type transitionCount struct {
+	from, to fsm.State
+	reason   fsm.Reason
+	n        uint64
+}
+
+// countTransition counts a in transitionCounts. On the loop.
+func (r *vr) countTransition(a fsm.Action) {
+	for i := range r.transitionCounts {
+		if c := &r.transitionCounts[i]; c.from == a.From && c.to == a.To && c.reason == a.Reason {
+			c.n++
+			return
+		}
+	}
+	r.transitionCounts = append(r.transitionCounts, transitionCount{from: a.From, to: a.To, reason: a.Reason, n: 1})
 }
 
 // maxTransitions is how many past transitions a router keeps for status.

@@ -63,20 +63,21 @@ func (r *vr) detail() api.RouterDetail {
 		Preempt:      c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),
 		ConfiguredInterval: ms(c.AdvertInterval), Primary: addrString(st.Primary),
 		Counters: map[string]uint64{
-			"master_transitions":        uint64(st.Counters.MasterTransitions),
-			"adverts_received":          st.Counters.RcvdAdvertisements,
-			"adverts_sent":              st.Counters.SentAdvertisements,
-			"priority_zero_received":    st.Counters.RcvdPriZeroPackets,
-			"priority_zero_sent":        st.Counters.SentPriZeroPackets,
-			"master_changes":            st.Counters.MasterChanges,
-			"send_errors":               r.sendErrors,
-			"stale_timer_firings":       st.Counters.StaleTimerFirings,
-			"replies_suppressed":        st.Counters.RepliesSuppressed,
-			"split_brain_episodes":      st.Counters.SplitBrains,
-			"two_owners_episodes":       st.Counters.TwoOwners,
-			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader],
-			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain],
-			"version_mismatch":          r.versionMismatches(),
+			api.CounterMasterTransitions:    uint64(st.Counters.MasterTransitions),
+			api.CounterAdvertsReceived:      st.Counters.RcvdAdvertisements,
+			api.CounterAdvertsSent:          st.Counters.SentAdvertisements,
+			api.CounterPriorityZeroReceived: st.Counters.RcvdPriZeroPackets,
+			api.CounterPriorityZeroSent:     st.Counters.SentPriZeroPackets,
+			api.CounterMasterChanges:        st.Counters.MasterChanges,
+			api.CounterSendErrors:           r.sendErrors,
+			api.CounterStaleTimerFirings:    st.Counters.StaleTimerFirings,
+			api.CounterRepliesSuppressed:    st.Counters.RepliesSuppressed,
+			api.CounterOwnAdvertsIgnored:    st.Counters.OwnAdvertsIgnored,
+			api.CounterSplitBrainEpisodes:   st.Counters.SplitBrains,
+			api.CounterTwoOwnersEpisodes:    st.Counters.TwoOwners,
+			api.CounterRxChecksumPseudoHdr:  r.rxForm[vrrp.ChecksumPseudoHeader],
+			api.CounterRxChecksumPlain:      r.rxForm[vrrp.ChecksumPlain],
+			api.CounterVersionMismatch:      r.versionMismatches(),
 		},
 		Discards:        map[string]uint64{},
 		Transitions:     make([]api.Event, len(r.transitions)),
@@ -84,13 +85,16 @@ func (r *vr) detail() api.RouterDetail {
 	}
 	if c.V2Compat {
 		// The v2/v3 interoperation mode (fsm/compat.go).
-		d.Counters["v2_adverts_sent"] = st.Counters.SentV2Advertisements
-		d.Counters["v2_adverts_received"] = st.Counters.RcvdV2Advertisements
-		d.Counters["v2_ignored_from_v3_master"] = st.Counters.V2Ignored
-		d.Counters["v3_without_v2"] = st.Counters.V3WithoutV2
+		d.Counters[api.CounterV2AdvertsSent] = st.Counters.SentV2Advertisements
+		d.Counters[api.CounterV2AdvertsReceived] = st.Counters.RcvdV2Advertisements
+		d.Counters[api.CounterV2IgnoredFromV3Master] = st.Counters.V2Ignored
+		d.Counters[api.CounterV3WithoutV2] = st.Counters.V3WithoutV2
 	}
 	for i, t := range r.transitions {
 		d.Transitions[i] = api.Event{Time: t.at, Router: c.Name, Type: "transition", From: t.from.String(), To: t.to.String(), Reason: t.reason.String(), Priority: t.priority}
+	}
+	for _, tc := range r.transitionCounts {
+		d.TransitionCounts = append(d.TransitionCounts, api.TransitionCount{From: tc.from.String(), To: tc.to.String(), Reason: tc.reason.String(), Count: tc.n})
 	}
 	if b := r.bad; b != nil {
 		for c := range vrrp.NumChecks {
@@ -98,7 +102,7 @@ func (r *vr) detail() api.RouterDetail {
 				d.Discards[c.String()] = n
 			}
 			if n := b.warnings[c]; n > 0 {
-				d.Counters["warning_"+c.String()] = n
+				d.Counters[api.WarningPrefix+c.String()] = n
 			}
 		}
 	}
@@ -172,7 +176,8 @@ func (p *parked) detail() api.RouterDetail {
 			Addresses: addrs, VMAC: c.VMAC, Unicast: len(c.UnicastPeers) > 0},
 		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval),
 		Counters: map[string]uint64{}, Discards: map[string]uint64{},
-		Transitions: []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
+		Transitions:      []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
+		TransitionCounts: []api.TransitionCount{{From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Count: 1}},
 	}
 }
 
