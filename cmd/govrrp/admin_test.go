@@ -36,9 +36,12 @@ func (f *fakeBackend) SetLogLevel(s string) error {
 }
 
 // govrrp disable and enable: what changed, idempotent, an unknown name
-// exits 1 with the hint, no name is a usage error.
-func TestDisableEnableGolden(t *testing.T) {
-	sock := serve(t, newFake())
+// exits 1 with the hint, no name is a usage error. govrrp log-level shows
+// the level, sets one, and refuses a name that is not a level before asking
+// the daemon.
+func TestAdminGolden(t *testing.T) {
+	f := newFake()
+	sock := serve(t, f)
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -51,38 +54,6 @@ func TestDisableEnableGolden(t *testing.T) {
 		{"disable-json", []string{"disable", "--json", "gw6"}, 0},
 		{"disable-unknown", []string{"disable", "nope"}, 1},
 		{"enable-no-name", []string{"enable"}, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			if code, _ := runGolden(t, tc.name, sock, tc.args...); code != tc.code {
-				t.Errorf("exit %d, want %d", code, tc.code)
-			}
-		})
-	}
-}
-
-// A disabled router in govrrp status and govrrp show.
-func TestDisabledStatusGolden(t *testing.T) {
-	fixNow(t)
-	f := newFake()
-	gw := f.details["gw"]
-	gw.State, gw.Master, gw.MasterPriority, gw.SplitBrain, gw.Disabled = "Initialize", "", 0, nil, true
-	f.routers = []api.RouterStatus{gw.RouterStatus}
-	f.details = map[string]api.RouterDetail{"gw": gw}
-	sock := serve(t, f)
-	runGolden(t, "status-disabled", sock, "status")
-	runGolden(t, "show-disabled", sock, "show", "gw")
-}
-
-// govrrp log-level shows the level, sets one, and refuses a name that is
-// not a level before asking the daemon.
-func TestLogLevelGolden(t *testing.T) {
-	f := newFake()
-	sock := serve(t, f)
-	for _, tc := range []struct {
-		name string
-		args []string
-		code int
-	}{
 		{"log-level", []string{"log-level"}, 0},
 		{"log-level-debug", []string{"log-level", "debug"}, 0},
 		{"log-level-bad", []string{"log-level", "verbose"}, 2},
@@ -97,6 +68,19 @@ func TestLogLevelGolden(t *testing.T) {
 	if f.level != "debug" {
 		t.Errorf("level %q after the calls, want debug", f.level)
 	}
+}
+
+// A disabled router in govrrp status and govrrp show.
+func TestDisabledStatusGolden(t *testing.T) {
+	fixNow(t)
+	f := newFake()
+	gw := f.details["gw"]
+	gw.State, gw.Master, gw.MasterPriority, gw.SplitBrain, gw.Disabled = "Initialize", "", 0, nil, true
+	f.routers = []api.RouterStatus{gw.RouterStatus}
+	f.details = map[string]api.RouterDetail{"gw": gw}
+	sock := serve(t, f)
+	runGolden(t, "status-disabled", sock, "status")
+	runGolden(t, "show-disabled", sock, "show", "gw")
 }
 
 // A reload that left keys for the next start lists them and exits 3.

@@ -1,11 +1,9 @@
 package daemon
 
 import (
-	"bytes"
 	"log/slog"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -191,28 +189,10 @@ func TestDisableSyncGroupMember(t *testing.T) {
 	waitUntil(t, 2*time.Second, "both Master again", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
 }
 
-// syncBuffer is a log destination the daemon's goroutines write to.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // The log level changes at run time (govrrp log-level); a reload keeps it
 // unless the file's log.level changed, which then wins.
 func TestSetLogLevel(t *testing.T) {
-	var out syncBuffer
+	var out logBuffer
 	lv := new(slog.LevelVar)
 	cfg := &config.Config{Log: config.Log{Level: "info"}}
 	d := New(cfg, Options{Log: slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: lv})), Level: lv})
@@ -224,8 +204,8 @@ func TestSetLogLevel(t *testing.T) {
 		t.Fatalf("SetLogLevel debug: %v, level %s", err, d.LogLevel())
 	}
 	d.log.Debug("after")
-	if s := out.String(); strings.Contains(s, "msg=before") || !strings.Contains(s, "msg=after") || !strings.Contains(s, `msg="log level changed" from=info to=debug`) {
-		t.Fatalf("log:\n%s", s)
+	if out.count("msg=before") != 0 || out.count("msg=after") != 1 || out.count(`msg="log level changed" from=info to=debug`) != 1 {
+		t.Fatalf("log:\n%s", out.b.String())
 	}
 	d.rec.file = ""
 	d.watchLinks = false
