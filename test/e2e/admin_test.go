@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -139,25 +137,28 @@ func TestDisableAcrossReloadAndRestart(t *testing.T) {
 }
 
 // govrrp log-level changes the level of the running daemon: debug lines
-// (each run of a tracking script) appear after it, not before; a reload
-// with log.level unchanged keeps it.
+// (each run of a tracking script, every 100 ms) stop after `log-level
+// info`, and come back after `log-level debug`, not before; a reload with
+// log.level unchanged keeps the level set at run time.
 func TestRuntimeLogLevel(t *testing.T) {
 	l := newLab(t, 1)
-	dir := t.TempDir()
-	p := &proc{t: t, node: l.Nodes[0], dir: dir, conf: filepath.Join(dir, "govrrpd.yaml"), sock: filepath.Join(dir, "govrrpd.sock"), logBuf: &lockedBuffer{}}
-	p.client = api.NewClient(p.sock)
-	conf := "control_socket: " + p.sock + "\nlog: {level: info}\nrouters:\n" +
-		routerYAML("gw", "51", 150, "100ms", "    track: {scripts: [{name: chk, weight: -10}]}\n", "10.77.0.254/24") +
-		"scripts:\n  chk: {exec: [/bin/true], interval: 100ms, timeout: 100ms}\n"
-	if err := os.WriteFile(p.conf, []byte(conf), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	p.launch()
+	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "    track: {scripts: [{name: chk, weight: -10}]}\n", "10.77.0.254/24")+
+		"scripts:\n  chk: {exec: [/bin/true], interval: 100ms, timeout: 100ms}\n")
 	p.waitState("gw", "Master", 5*time.Second)
-	time.Sleep(300 * time.Millisecond) // three runs of the script
 	const line = `msg="track script ran"`
-	if strings.Contains(p.logBuf.String(), line) || strings.Contains(p.logBuf.String(), "level=DEBUG") {
-		t.Fatalf("debug lines at level info:\n%s", p.logBuf.String())
+	waitFor(t, 3*time.Second, "a debug line at the configured level debug", func() (bool, string) {
+		return strings.Contains(p.logBuf.String(), line), "none yet"
+	})
+	if code, out, _ := p.cli("log-level", "info"); code != 0 || out != "log level: info\n" {
+		t.Fatalf("log-level info: exit %d, %q", code, out)
+	}
+	// A line being written as the level changed may still land: count
+	// from a moment later.
+	time.Sleep(50 * time.Millisecond)
+	mark := len(p.logBuf.String())
+	time.Sleep(300 * time.Millisecond) // three runs of the script
+	if after := p.logBuf.String()[mark:]; strings.Contains(after, line) || strings.Contains(after, "level=DEBUG") {
+		t.Fatalf("debug lines at level info:\n%s", after)
 	}
 	if code, out, _ := p.cli("log-level"); code != 0 || out != "log level: info\n" {
 		t.Fatalf("log-level: exit %d, %q", code, out)
@@ -165,18 +166,18 @@ func TestRuntimeLogLevel(t *testing.T) {
 	if code, _, errOut := p.cli("log-level", "verbose"); code != 2 || !strings.Contains(errOut, "debug, info, warn, error") {
 		t.Fatalf("log-level verbose: exit %d, %q", code, errOut)
 	}
-	if code, out, _ := p.cli("log-level", "debug"); code != 0 || out != "log level: debug\n" {
-		t.Fatalf("log-level debug: exit %d, %q", code, out)
-	}
-	waitFor(t, 3*time.Second, "a debug line", func() (bool, string) {
-		return strings.Contains(p.logBuf.String(), line), "none yet"
-	})
 	if code, _, errOut := p.cli("reload"); code != 0 {
 		t.Fatalf("reload: exit %d, %q", code, errOut)
 	}
-	if _, out, _ := p.cli("log-level"); out != "log level: debug\n" {
+	if _, out, _ := p.cli("log-level"); out != "log level: info\n" {
 		t.Fatalf("after a reload with log.level unchanged: %q", out)
 	}
+	if code, out, _ := p.cli("log-level", "debug"); code != 0 || out != "log level: debug\n" {
+		t.Fatalf("log-level debug: exit %d, %q", code, out)
+	}
+	waitFor(t, 3*time.Second, "a debug line after log-level debug", func() (bool, string) {
+		return strings.Contains(p.logBuf.String()[mark:], line), "none yet"
+	})
 }
 
 // A reload that changed keys only a start applies applies the rest, lists
