@@ -141,7 +141,7 @@ type Tracked struct {
 type Event struct {
 	Time     time.Time `json:"time"`
 	Router   string    `json:"router,omitempty"`
-	Type     string    `json:"type"` // transition | priority | discards | reload | track | split_brain | two_owners | overflow (this stream fell behind and ends)
+	Type     string    `json:"type"` // transition | priority | discards | reload | track | split_brain | two_owners | admin (Detail: disabled, enabled) | overflow (this stream fell behind and ends)
 	From     string    `json:"from,omitempty"`
 	To       string    `json:"to,omitempty"`
 	Reason   string    `json:"reason,omitempty"`

@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"context"
 	"log/slog"
 	"slices"
 	"strings"
@@ -244,6 +245,10 @@ func TestReloadReportsSkippedKeys(t *testing.T) {
 	}
 	if !res.OK || !slices.Equal(res.Skipped, want) || !slices.Equal(res.Updated, []string{"a"}) {
 		t.Fatalf("reload: %+v\nskipped %+v\nwant    %+v", res, res.Skipped, want)
+	}
+	past, _ := d.Subscribe(context.Background(), 1)
+	if len(past) != 1 || past[0].Detail != "applied; waiting for a restart: control_socket, metrics_listen, log.format, sync_groups" {
+		t.Fatalf("reload event %+v", past)
 	}
 	// What runs is still what govrrpd started with: the next reload says
 	// so again.

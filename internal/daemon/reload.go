@@ -307,7 +307,15 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 
 	releaseMemory()
 	d.log.Info("configuration reloaded", "unchanged", res.Unchanged, "updated", res.Updated, "restarted", res.Restarted, "added", res.Added, "removed", res.Removed, "skipped", len(res.Skipped))
-	d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "applied"})
+	detail := "applied"
+	if len(res.Skipped) > 0 {
+		keys := make([]string, len(res.Skipped))
+		for i, k := range res.Skipped {
+			keys[i] = k.Key
+		}
+		detail += "; waiting for a restart: " + strings.Join(keys, ", ")
+	}
+	d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: detail})
 	return res
 }
 
