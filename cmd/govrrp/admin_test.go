@@ -2,6 +2,8 @@ package main
 
 import (
 	"cmp"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"govrrp/internal/api"
@@ -96,5 +98,18 @@ func TestReloadSkippedGolden(t *testing.T) {
 	}
 	if code, _ := runGolden(t, "reload-skipped-json", sock, "reload", "--json"); code != exitPartial {
 		t.Errorf("--json: exit %d, want %d", code, exitPartial)
+	}
+}
+
+// The admin commands say so, and how to fix it, when govrrpd cannot be
+// reached: exit 1.
+func TestAdminUnreachable(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "missing.sock")
+	for _, args := range [][]string{{"disable", "gw"}, {"enable", "gw"}, {"log-level"}, {"log-level", "debug"}} {
+		code, out, errOut := runCmd(append([]string{"-s", sock}, args...)...)
+		want := "govrrp " + args[0] + ": cannot reach govrrpd at " + sock + ": no socket there"
+		if code != 1 || out != "" || !strings.HasPrefix(errOut, want) {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %q", args, code, out, errOut, want)
+		}
 	}
 }
