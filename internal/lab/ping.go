@@ -39,7 +39,7 @@ type Pinger struct {
 // starts pinging.
 func StartPinger(nd *Node, every time.Duration, addrs ...netip.Addr) (*Pinger, error) {
 	p := &Pinger{Every: every, id: os.Getpid() & 0xffff, stop: make(chan struct{})}
-	err := nd.do(func() error {
+	err := nd.Do(func() error {
 		for _, a := range addrs {
 			t := &Target{Addr: a, seen: make([]bool, 1<<16)}
 			var err error

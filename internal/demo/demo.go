@@ -1,16 +1,17 @@
-// Package lab is `make demo`: a small VRRP LAN in network namespaces (a
-// bridge, three routers running a real govrrpd each, one host), driven
+// Package demo is `make demo`: a small VRRP LAN in network namespaces (a
+// bridge, three routers running a real govrrpd each, one host, all built
+// with internal/lab and its govrrpd harness), driven
 // through an election, a cable pull, preemption and a graceful stop while
 // the host pings the virtual addresses, and narrated live from the
 // daemons' control APIs.
 //
 // Network safety: everything happens inside namespaces the lab creates
-// (named Prefix<pid>-...), on veths and a bridge inside them, with
+// (named lab.Prefix<pid>-...), on veths and a bridge inside them, with
 // 10.77.0.0/24, fd77::/64 and link-local addresses. Nothing on the host's
 // own interfaces, routes or sysctls is touched, and everything is removed
 // at the end, on failure and on Ctrl-C (unless kept with --keep); a later
 // run sweeps what a killed run left behind.
-package lab
+package demo
 
 import (
 	"context"
@@ -26,6 +27,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/lab"
 )
 
 // The lab's virtual routers: the same VRID for both families.
@@ -74,14 +76,14 @@ type Step struct {
 	Name     string           // "cable pull", ...
 	Master   string           // the box that took over
 	Takeover [2]time.Duration // per family: from the event to the new master's transition
-	Outage   [2]Gap           // per family: the longest silence between echo replies
+	Outage   [2]lab.Gap       // per family: the longest silence between echo replies
 	Bound    string           // the RFC interval it compares with, named
 	BoundDur time.Duration
 }
 
 // Result is what a run did.
 type Result struct {
-	Base       string   // namespace prefix, gvlab<pid>
+	Base       string   // namespace prefix, gvlab<pid>-<n>
 	Dir        string   // configurations, sockets, logs
 	Namespaces []string // created
 	Steps      []Step
@@ -99,7 +101,7 @@ type demo struct {
 	scr      *Screen
 	nw       *Network
 	ds       []*Daemon
-	ping     *Pinger
+	ping     *lab.Pinger
 	evc      chan boxEvent
 	start    time.Time
 	unplug   map[int]bool
@@ -158,15 +160,14 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	for _, li := range SweepStale() {
+	for _, li := range lab.SweepStale() {
 		d.scr.Printf("%s", d.scr.Style(dim, fmt.Sprintf("(removed the leftovers of an earlier run that died: %s, %d namespaces)", li.Base, len(li.Namespaces))))
 	}
-	base := fmt.Sprintf("%s%d", Prefix, os.Getpid())
-	dir, err := os.MkdirTemp("", base+"-")
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", lab.Prefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
-	d.res.Base, d.res.Dir = base, dir
+	d.res.Dir = dir
 	defer func() {
 		if d.tornDown || (err == nil && o.Keep) {
 			return
@@ -202,7 +203,7 @@ func (d *demo) intro() {
 	s := d.scr
 	s.Println(s.Style(bold, "govrrp lab") + ": a VRRP LAN in network namespaces, narrated live")
 	s.Printf("  three routers run a real govrrpd each (%s), VRID %d over IPv4 and IPv6,", display(d.o.Govrrpd), VRID)
-	s.Printf("  adverts every %s; a host pings the virtual addresses every %s.", FormatDur(d.o.Interval), FormatDur(d.o.PingEvery))
+	s.Printf("  adverts every %s; a host pings the virtual addresses every %s.", lab.FormatDur(d.o.Interval), lab.FormatDur(d.o.PingEvery))
 }
 
 func (d *demo) header(n int, text string) {
@@ -217,15 +218,13 @@ func (d *demo) note(format string, args ...any) {
 func (d *demo) build() error {
 	d.header(1, "Building the LAN")
 	t0 := time.Now()
-	nw, err := BuildNetwork(d.res.Base, d.res.Dir, len(Priorities))
-	if nw != nil {
-		d.nw = nw
-		d.res.Namespaces = nw.Names()
-	}
+	nw, err := BuildNetwork(len(Priorities))
 	if err != nil {
 		return fmt.Errorf("build the LAN: %w", err)
 	}
-	d.note("namespaces %s-{br,r1,r2,r3,host} in %s; bridge br0 (multicast snooping off)", d.res.Base, FormatDur(time.Since(t0).Round(time.Millisecond)))
+	d.nw = nw
+	d.res.Base, d.res.Namespaces = nw.Base, nw.Names()
+	d.note("namespaces %s-{br,r1,r2,r3,host} in %s; bridge br0 (multicast snooping off)", d.res.Base, lab.FormatDur(time.Since(t0).Round(time.Millisecond)))
 	for i, r := range nw.Routers {
 		d.note("%-5s %-15s %-13s priority %d", r.Short, r.V4, r.V6, Priorities[i])
 	}
@@ -260,16 +259,16 @@ func (d *demo) startDaemons(ctx context.Context) error {
 	d.scr.Commit(true)
 	el := d.since(s, 0, t0)
 	d.note("r1 is master of both virtual routers after %s: the highest priority wins, as its",
-		FormatDur(max(el[0], el[1]).Round(time.Millisecond)))
+		lab.FormatDur(max(el[0], el[1]).Round(time.Millisecond)))
 	d.note("Master_Down_Timer (%s at priority 200) runs out first.",
-		FormatDur(fsm.MasterDownInterval(3, 200, d.o.Interval)))
+		lab.FormatDur(fsm.MasterDownInterval(3, 200, d.o.Interval)))
 	return nil
 }
 
 func (d *demo) startPings(ctx context.Context) error {
 	d.header(3, fmt.Sprintf("The host pings %s and %s", VIP4, VIP6))
 	t0 := time.Now()
-	p, err := StartPinger(d.nw.Host, d.o.PingEvery, VIP4, VIP6)
+	p, err := lab.StartPinger(d.nw.Host.Node, d.o.PingEvery, VIP4, VIP6)
 	if err != nil {
 		return fmt.Errorf("ping from the host: %w", err)
 	}
@@ -303,15 +302,15 @@ func (d *demo) cablePull(ctx context.Context) error {
 	iv := d.o.Interval
 	mdi := fsm.MasterDownInterval(3, 150, iv)
 	step := d.measure("cable pull", 1, st, t0)
-	step.Bound, step.BoundDur = "Master_Down_Interval "+FormatDur(mdi), mdi
+	step.Bound, step.BoundDur = "Master_Down_Interval "+lab.FormatDur(mdi), mdi
 	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 lost carrier and went to Fault; r2 heard no more adverts and took over")
-	d.note("at %s (IPv4) and %s (IPv6) after the pull.", FormatOffset(step.Takeover[0]), FormatOffset(step.Takeover[1]))
+	d.note("at %s (IPv4) and %s (IPv6) after the pull.", lab.FormatOffset(step.Takeover[0]), lab.FormatOffset(step.Takeover[1]))
 	d.outage(step, true)
 	d.note("RFC 5798 Master_Down_Interval for r2 (priority 150) = 3 × %s + Skew_Time %s = %s,",
-		FormatDur(iv), FormatDur(fsm.SkewTime(3, 150, iv)), d.scr.Style(bold, FormatDur(mdi)))
+		lab.FormatDur(iv), lab.FormatDur(fsm.SkewTime(3, 150, iv)), d.scr.Style(bold, lab.FormatDur(mdi)))
 	d.note("counted from r1's last advert, which left 0–%s before the pull: expect %s to %s.",
-		FormatDur(iv), FormatDur(mdi-iv), FormatDur(mdi))
+		lab.FormatDur(iv), lab.FormatDur(mdi-iv), lab.FormatDur(mdi))
 	return nil
 }
 
@@ -330,12 +329,12 @@ func (d *demo) cableBack(ctx context.Context) error {
 	d.scr.Commit(true)
 	mdi := fsm.MasterDownInterval(3, 200, d.o.Interval)
 	step := d.measure("cable back", 0, st, t0)
-	step.Bound, step.BoundDur = "its Master_Down_Interval "+FormatDur(mdi), mdi
+	step.Bound, step.BoundDur = "its Master_Down_Interval "+lab.FormatDur(mdi), mdi
 	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 came back as Backup, discarded r2's lower-priority adverts (Preempt_Mode) and took")
 	d.note("over when its own Master_Down_Timer ran out (%s at priority 200): at %s (IPv4)",
-		FormatDur(mdi), FormatOffset(step.Takeover[0]))
-	d.note("and %s (IPv6) after the plug. r2 stepped down on r1's first advert.", FormatOffset(step.Takeover[1]))
+		lab.FormatDur(mdi), lab.FormatOffset(step.Takeover[0]))
+	d.note("and %s (IPv6) after the plug. r2 stepped down on r1's first advert.", lab.FormatOffset(step.Takeover[1]))
 	d.outage(step, false)
 	return nil
 }
@@ -359,14 +358,14 @@ func (d *demo) gracefulStop(ctx context.Context) error {
 	iv := d.o.Interval
 	skew := fsm.SkewTime(3, 150, iv)
 	step := d.measure("graceful stop", 1, st, t0)
-	step.Bound, step.BoundDur = "Skew_Time "+FormatDur(skew), skew
+	step.Bound, step.BoundDur = "Skew_Time "+lab.FormatDur(skew), skew
 	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 sent a priority-0 advert and released the VIPs; r2 took over")
-	d.note("at %s (IPv4) and %s (IPv6) after the signal.", FormatOffset(step.Takeover[0]), FormatOffset(step.Takeover[1]))
+	d.note("at %s (IPv4) and %s (IPv6) after the signal.", lab.FormatOffset(step.Takeover[0]), lab.FormatOffset(step.Takeover[1]))
 	d.outage(step, true)
 	d.note("RFC 5798 Skew_Time for r2 = (256 − 150) / 256 × %s = %s: a resigning master costs",
-		FormatDur(iv), d.scr.Style(bold, FormatDur(skew)))
-	d.note("Skew_Time instead of Master_Down_Interval (%s).", FormatDur(fsm.MasterDownInterval(3, 150, iv)))
+		lab.FormatDur(iv), d.scr.Style(bold, lab.FormatDur(skew)))
+	d.note("Skew_Time instead of Master_Down_Interval (%s).", lab.FormatDur(fsm.MasterDownInterval(3, 150, iv)))
 	return nil
 }
 
@@ -376,7 +375,7 @@ func (d *demo) measure(name string, master int, s *snap, t0 time.Time) Step {
 	step := Step{Name: name, Master: d.nw.Routers[master].Short, Takeover: d.since(s, master, t0)}
 	now := time.Now()
 	for f, t := range d.ping.Targets {
-		step.Outage[f] = LongestGap(t.Replies(t0), t0, now)
+		step.Outage[f] = lab.LongestGap(t.Replies(t0), t0, now)
 	}
 	return step
 }
@@ -384,7 +383,7 @@ func (d *demo) measure(name string, master int, s *snap, t0 time.Time) Step {
 func (d *demo) outage(step Step, compare bool) {
 	parts := make([]string, 2)
 	for f, g := range step.Outage {
-		parts[f] = fmt.Sprintf("%s %s", famNames[f], d.scr.Style(bold, FormatDur(g.Len)))
+		parts[f] = fmt.Sprintf("%s %s", famNames[f], d.scr.Style(bold, lab.FormatDur(g.Len)))
 	}
 	worst := max(step.Outage[0].Len, step.Outage[1].Len)
 	verdict := ""
@@ -395,10 +394,10 @@ func (d *demo) outage(step Step, compare bool) {
 	case worst <= step.BoundDur:
 		verdict = d.scr.Style(green, " ≤ "+step.Bound)
 	default:
-		verdict = fmt.Sprintf(" = %s + %s", step.Bound, FormatDur(worst-step.BoundDur))
+		verdict = fmt.Sprintf(" = %s + %s", step.Bound, lab.FormatDur(worst-step.BoundDur))
 	}
 	d.note("outage at the host: %s, %s%s", parts[0], parts[1], verdict)
-	d.note("%s", d.scr.Style(dim, fmt.Sprintf("(the longest gap between echo replies, one echo every %s)", FormatDur(d.o.PingEvery))))
+	d.note("%s", d.scr.Style(dim, fmt.Sprintf("(the longest gap between echo replies, one echo every %s)", lab.FormatDur(d.o.PingEvery))))
 }
 
 // since returns when box i entered its current state, per family, relative
@@ -420,18 +419,18 @@ func (d *demo) within() time.Duration {
 func (d *demo) summary() {
 	s := d.scr
 	s.Println("")
-	s.Println(s.Style(bold, "Summary") + fmt.Sprintf("  (adverts every %s, echoes every %s)", FormatDur(d.o.Interval), FormatDur(d.o.PingEvery)))
+	s.Println(s.Style(bold, "Summary") + fmt.Sprintf("  (adverts every %s, echoes every %s)", lab.FormatDur(d.o.Interval), lab.FormatDur(d.o.PingEvery)))
 	w := []int{17, 9, 19, 19}
 	s.Println(pad(false, w, cell{"  event", ""}, cell{"master", ""}, cell{"takeover v4 / v6", ""}, cell{"outage v4 / v6", ""}, cell{"RFC", ""}))
 	for _, st := range d.res.Steps {
 		s.Println(pad(false, w,
 			cell{"  " + st.Name, ""},
 			cell{"→ " + st.Master, ""},
-			cell{fmt.Sprintf("%s / %s", FormatDur(st.Takeover[0].Round(time.Millisecond)), FormatDur(st.Takeover[1].Round(time.Millisecond))), ""},
-			cell{fmt.Sprintf("%s / %s", FormatDur(st.Outage[0].Len.Round(time.Millisecond)), FormatDur(st.Outage[1].Len.Round(time.Millisecond))), ""},
+			cell{fmt.Sprintf("%s / %s", lab.FormatDur(st.Takeover[0].Round(time.Millisecond)), lab.FormatDur(st.Takeover[1].Round(time.Millisecond))), ""},
+			cell{fmt.Sprintf("%s / %s", lab.FormatDur(st.Outage[0].Len.Round(time.Millisecond)), lab.FormatDur(st.Outage[1].Len.Round(time.Millisecond))), ""},
 			cell{st.Bound, ""}))
 	}
-	s.Printf("  the demo took %s", FormatDur(d.res.Elapsed.Round(10*time.Millisecond)))
+	s.Printf("  the demo took %s", lab.FormatDur(d.res.Elapsed.Round(10*time.Millisecond)))
 }
 
 func (d *demo) next() {
@@ -476,7 +475,7 @@ func (d *demo) keep(ctx context.Context) error {
 	s.Println("")
 	s.Println(s.Style(bold, "Keeping the lab") + ": restarting r1's govrrpd so it is whole again")
 	t0 := time.Now()
-	if err := d.ds[0].Restart(d.o.Govrrpd, false); err != nil {
+	if err := restart(d.ds[0], false); err != nil {
 		return err
 	}
 	if err := d.ds[0].WaitAPI(ctx, 10*time.Second); err != nil {
@@ -489,7 +488,7 @@ func (d *demo) keep(ctx context.Context) error {
 	d.scr.Commit(true)
 	d.ping.Stop()
 	d.nw.Release()
-	if err := os.WriteFile(filepath.Join(d.res.Dir, keptMarker), []byte(strings.Join(d.res.Namespaces, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.res.Dir, lab.KeptMarker), []byte(strings.Join(d.res.Namespaces, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
 	d.res.Kept = true
@@ -501,7 +500,7 @@ func (d *demo) keep(ctx context.Context) error {
 		{fmt.Sprintf("%s%s watch -s %s/r2.sock", su, cli, dir), "transitions as they happen"},
 		{fmt.Sprintf("%sip netns exec %s-host ping %s", su, b, VIP4), "the host reaching the VIP"},
 		{fmt.Sprintf("%sip netns exec %s-r2 tcpdump -ni eth0 vrrp", su, b), "adverts on the wire"},
-		{fmt.Sprintf("%sip -n %s-br link set r1 down", su, b), "pull r1's cable (up: plug it back)"},
+		{fmt.Sprintf("%sip -n %s-br link set %s down", su, b, d.nw.Routers[0].Port), "pull r1's cable (up: plug it back)"},
 		{fmt.Sprintf("%skill -TERM $(%sip netns pids %s-r1)", su, su, b), "stop r1's govrrpd gracefully"},
 	} {
 		s.Printf("  %-64s %s", l[0], s.Style(dim, "# "+l[1]))
@@ -525,7 +524,7 @@ func (d *demo) teardown(runErr error) {
 	} else if runErr != nil {
 		for _, dm := range d.ds {
 			d.scr.Println(d.scr.Style(dim, fmt.Sprintf("--- %s (last 25 lines) ---", dm.Log)))
-			for _, l := range dm.LogTail(25) {
+			for _, l := range strings.Split(dm.LogTail(25), "\n") {
 				d.scr.Println(d.scr.Style(dim, l))
 			}
 		}
@@ -586,7 +585,7 @@ func EventLine(t0 time.Time, box string, ev api.Event) string {
 	if why == "" {
 		why = ev.Reason
 	}
-	return fmt.Sprintf("    %s  %-3s %s  %s → %s  (%s)", FormatOffset(ev.Time.Sub(t0)), box, fam, ev.From, ev.To, why)
+	return fmt.Sprintf("    %s  %-3s %s  %s → %s  (%s)", lab.FormatOffset(ev.Time.Sub(t0)), box, fam, ev.From, ev.To, why)
 }
 
 func (d *demo) drainEvents(t0 time.Time) {
@@ -635,14 +634,14 @@ func (d *demo) poll(ctx context.Context) *snap {
 			}
 		}
 	}
-	s.neigh = [2]string{d.nw.Host.neighbour(VIP4), d.nw.Host.neighbour(VIP6)}
+	s.neigh = [2]string{d.nw.Host.Neighbour(VIP4), d.nw.Host.Neighbour(VIP6)}
 	return s
 }
 
 // boxOf names the box an address or MAC belongs to.
 func (d *demo) boxOf(addrOrMAC string) string {
 	for _, r := range d.nw.Routers {
-		if addrOrMAC == r.V4.Addr().String() || addrOrMAC == r.LinkLocal.String() || addrOrMAC == r.MAC.String() {
+		if addrOrMAC == r.V4.Addr().String() || addrOrMAC == r.LL.String() || addrOrMAC == r.MAC.String() {
 			return r.Short
 		}
 	}
