@@ -240,11 +240,11 @@ func ReadFile(path string) string {
 	return string(b)
 }
 
-// Tail is the last n lines of s.
+// Tail is the last n lines of s, after a line that counts the others.
 func Tail(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	if len(lines) > n {
-		lines = lines[len(lines)-n:]
+		lines = append([]string{fmt.Sprintf("... (%d earlier lines)", len(lines)-n)}, lines[len(lines)-n:]...)
 	}
 	return strings.Join(lines, "\n")
 }

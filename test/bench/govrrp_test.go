@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/test/interop"
 )
 
@@ -24,7 +24,7 @@ import (
 // section for the scale cases.
 type govrrpd struct {
 	name    string
-	node    *netnstest.Node
+	node    *lab.Node
 	dir     string
 	bin     string
 	vrs     []interop.VR
@@ -32,13 +32,13 @@ type govrrpd struct {
 	metrics string // metrics_listen inside the namespace, "" for none
 	args    []string
 
-	proc   *interop.Proc
+	proc   *lab.Proc
 	client *api.Client
 }
 
-func newGovrrpd(t testing.TB, bin string, nd *netnstest.Node, dir string, vrs ...interop.VR) *govrrpd {
+func newGovrrpd(t testing.TB, bin string, nd *lab.Node, dir string, vrs ...interop.VR) *govrrpd {
 	t.Helper()
-	short := nd.Name[strings.LastIndexByte(nd.Name, '-')+1:]
+	short := nd.Short
 	g := &govrrpd{name: short + "/govrrpd", node: nd, dir: filepath.Join(dir, short+"-govrrpd"), bin: bin, vrs: vrs}
 	if err := os.MkdirAll(g.dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func (g *govrrpd) config() string {
 func (g *govrrpd) Name() string { return g.name }
 
 // Node implements interop.Peer.
-func (g *govrrpd) Node() *netnstest.Node { return g.node }
+func (g *govrrpd) Node() *lab.Node { return g.node }
 
 // VRs implements interop.Peer.
 func (g *govrrpd) VRs() []interop.VR { return g.vrs }
@@ -91,8 +91,8 @@ func (g *govrrpd) Start(t testing.TB) {
 		t.Fatal(err)
 	}
 	argv := append([]string{g.bin, "-c", g.path("govrrpd.yaml")}, g.args...)
-	g.proc = interop.StartProc(t, g.node, g.name, g.path("govrrpd.log"), argv...)
-	if !interop.Poll(30*time.Second, 10*time.Millisecond, func() bool {
+	g.proc = lab.StartProc(t, g.node, g.name, g.path("govrrpd.log"), argv...)
+	if !lab.Poll(30*time.Second, 10*time.Millisecond, func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		defer cancel()
 		_, err := g.client.Routers(ctx)

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/test/interop"
 )
 
@@ -139,7 +139,7 @@ func kaVRs(vrs []vrSpec, prio int) []kaVR {
 // addInterfaces gives every router eth1..eth<k-1>, each on its own bridge
 // br1.. in the bridge namespace (VRIDs repeat per interface, so the
 // interfaces must be separate segments), with 10.77.<k>.<index>/24.
-func addInterfaces(t *testing.T, lan *netnstest.LAN, k int) {
+func addInterfaces(t *testing.T, lan *lab.LAN, k int) {
 	for i := 1; i < k; i++ {
 		br := "br" + strconv.Itoa(i)
 		lan.Bridge.MustIP(t, "link", "add", br, "type", "bridge", "mcast_snooping", "0")
@@ -163,7 +163,7 @@ func runDir(t *testing.T, prefix string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unhook := netnstest.OnInterrupt(func() { os.RemoveAll(dir) })
+	unhook := lab.OnInterrupt(func() { os.RemoveAll(dir) })
 	t.Cleanup(func() {
 		unhook()
 		if t.Failed() {
@@ -190,16 +190,16 @@ type procSample struct {
 func sampleProcs(pids []int) procSample {
 	var s procSample
 	for i, pid := range pids {
-		c, err := interop.CPUSeconds(pid)
+		c, err := lab.CPUSeconds(pid)
 		if err != nil && s.err == nil {
 			s.err = err
 		}
 		s.cpu = append(s.cpu, c)
-		hwm, _ := interop.StatusKB(pid, "VmHWM")
-		rss, _ := interop.StatusKB(pid, "VmRSS")
-		anon, _ := interop.StatusKB(pid, "RssAnon")
-		file, _ := interop.StatusKB(pid, "RssFile")
-		thr, _ := interop.StatusKB(pid, "Threads")
+		hwm, _ := lab.StatusKB(pid, "VmHWM")
+		rss, _ := lab.StatusKB(pid, "VmRSS")
+		anon, _ := lab.StatusKB(pid, "RssAnon")
+		file, _ := lab.StatusKB(pid, "RssFile")
+		thr, _ := lab.StatusKB(pid, "Threads")
 		s.hwm += hwm
 		s.rss += rss
 		s.anon += anon
@@ -224,8 +224,8 @@ func (s procSample) total() float64 {
 }
 
 // scaleDaemons builds the master (150) and backup (100) of vrs for impl.
-func scaleDaemons(t *testing.T, impl, mode string, lan *netnstest.LAN, dir string, vrs []vrSpec, profileTag string) (m, b scaleDaemon) {
-	mk := func(nd *netnstest.Node, prio int) scaleDaemon {
+func scaleDaemons(t *testing.T, impl, mode string, lan *lab.LAN, dir string, vrs []vrSpec, profileTag string) (m, b scaleDaemon) {
+	mk := func(nd *lab.Node, prio int) scaleDaemon {
 		if impl == implGovrrp {
 			return newGovrrpScale(t, nd, dir, vrs, prio, profileTag)
 		}
@@ -239,7 +239,7 @@ func waitCounts(t *testing.T, d scaleDaemon, name string, wantM, wantB int, sett
 	t.Helper()
 	var gm, gb int
 	var err error
-	if !interop.Poll(settle, 200*time.Millisecond, func() bool {
+	if !lab.Poll(settle, 200*time.Millisecond, func() bool {
 		gm, gb, err = d.counts()
 		return err == nil && gm == wantM && gb == wantB
 	}) {
@@ -261,7 +261,7 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		t.Log(msg)
 		res.Errors = append(res.Errors, msg)
 	}
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	addInterfaces(t, lan, sc.Interfaces)
 	dir := runDir(t, "govrrp-bench-scale-")
 	vrs := specs(n, sc.Interfaces, interval)
@@ -546,7 +546,7 @@ func govrrpRouters(vrs []vrSpec, prio int) string {
 	return b.String()
 }
 
-func newGovrrpScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSpec, prio int, profileTag string) *govrrpScale {
+func newGovrrpScale(t *testing.T, nd *lab.Node, dir string, vrs []vrSpec, prio int, profileTag string) *govrrpScale {
 	g := newGovrrpd(t, govrrpdBin(t), nd, dir)
 	g.routers = govrrpRouters(vrs, prio)
 	g.metrics = "127.0.0.1:9624"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // Accept_Mode false, the default [5798-6.4.3-f] [5798-6.1-g]
@@ -137,12 +137,12 @@ func TestAcceptMode(t *testing.T) {
 }
 
 // quickPing is ping for probes expected to go unanswered: 2 probes, 0.5 s.
-func quickPing(nd *netnstest.Node, ip string) bool {
+func quickPing(nd *lab.Node, ip string) bool {
 	return exec.Command("ip", "netns", "exec", nd.Name, "ping", "-c", "2", "-i", "0.05", "-W", "0.5", ip).Run() == nil
 }
 
 // nftTable lists govrrp's inet table in nd ("" when there is none).
-func nftTable(nd *netnstest.Node) string {
+func nftTable(nd *lab.Node) string {
 	out, err := exec.Command("ip", "netns", "exec", nd.Name, "nft", "list", "table", "inet", "govrrp").CombinedOutput()
 	if err != nil {
 		return ""
@@ -153,7 +153,7 @@ func nftTable(nd *netnstest.Node) string {
 // probe sends to addr from nd and says what came back: "refused" (a TCP
 // reset or an ICMP port unreachable), "timeout" (nothing within 0.5 s), or
 // the error.
-func probe(t *testing.T, nd *netnstest.Node, network, addr string) string {
+func probe(t *testing.T, nd *lab.Node, network, addr string) string {
 	t.Helper()
 	var got string
 	nd.MustDo(t, func() error {

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -29,7 +29,7 @@ type seenAdvert struct {
 	prio uint8
 }
 
-func collectAdverts(s *netnstest.Sniffer, stop <-chan struct{}) <-chan []seenAdvert {
+func collectAdverts(s *lab.Sniffer, stop <-chan struct{}) <-chan []seenAdvert {
 	out := make(chan []seenAdvert, 1)
 	go func() {
 		var got []seenAdvert
@@ -41,7 +41,7 @@ func collectAdverts(s *netnstest.Sniffer, stop <-chan struct{}) <-chan []seenAdv
 			default:
 			}
 			f, err := s.Next(50*time.Millisecond, func(f []byte) bool {
-				return len(f) >= 14+20+8 && netnstest.EtherType(f) == 0x0800 && f[14+9] == vrrp.IPProtocol
+				return len(f) >= 14+20+8 && lab.EtherType(f) == 0x0800 && f[14+9] == vrrp.IPProtocol
 			})
 			if err != nil {
 				continue
@@ -154,7 +154,7 @@ func TestReloadWithoutFlap(t *testing.T) {
 	p2.waitState("gw", "Backup", 5*time.Second)
 	before, _ := p1.detail("gw")
 
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	stop := make(chan struct{})
 	adverts := collectAdverts(sniff, stop)
 	time.Sleep(500 * time.Millisecond) // real adverts before the reload
@@ -233,7 +233,7 @@ func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
 	p1, p2 := startPair(t, r1, r2, "", "10.77.0.254/24")
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	stop := make(chan struct{})
 	adverts := collectAdverts(sniff, stop)
 	// An open event stream (govrrp watch) must not delay the resignation.
@@ -365,7 +365,7 @@ func TestMetrics(t *testing.T) {
 
 // startMetrics is start with metrics_listen: 127.0.0.1:9624 (the
 // namespace's own loopback).
-func startMetrics(t *testing.T, nd *netnstest.Node, routers string) *proc {
+func startMetrics(t *testing.T, nd *lab.Node, routers string) *proc {
 	t.Helper()
 	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
 	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
@@ -376,14 +376,14 @@ func startMetrics(t *testing.T, nd *netnstest.Node, routers string) *proc {
 }
 
 // scrape fetches /metrics from addr inside nd's namespace.
-func scrape(t *testing.T, nd *netnstest.Node, addr string) string {
+func scrape(t *testing.T, nd *lab.Node, addr string) string {
 	t.Helper()
 	return httpAsk(t, nd, addr, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
 }
 
 // httpAsk sends one raw HTTP request to addr inside nd's namespace and
 // returns the whole answer.
-func httpAsk(t *testing.T, nd *netnstest.Node, addr, req string) (answer string) {
+func httpAsk(t *testing.T, nd *lab.Node, addr, req string) (answer string) {
 	t.Helper()
 	nd.MustDo(t, func() error {
 		// Dial on this thread, inside the namespace (an http.Client would

@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // bin holds the binaries under test, built with the race detector, and
@@ -48,7 +48,7 @@ func TestMain(m *testing.M) {
 // proc is one govrrpd running inside a namespace.
 type proc struct {
 	t      *testing.T
-	node   *netnstest.Node
+	node   *lab.Node
 	dir    string
 	conf   string
 	sock   string
@@ -79,13 +79,13 @@ func (l *lockedBuffer) String() string {
 
 // start runs govrrpd on node with the given routers section (YAML) and
 // waits until its control API answers.
-func start(t *testing.T, node *netnstest.Node, routers string) *proc {
+func start(t *testing.T, node *lab.Node, routers string) *proc {
 	t.Helper()
 	return startExe(t, node, routers, bin.govrrpd)
 }
 
 // startExe is start with another govrrpd binary.
-func startExe(t *testing.T, node *netnstest.Node, routers, exe string) *proc {
+func startExe(t *testing.T, node *lab.Node, routers, exe string) *proc {
 	t.Helper()
 	dir := t.TempDir()
 	p := &proc{t: t, node: node, dir: dir, conf: filepath.Join(dir, "govrrpd.yaml"), sock: filepath.Join(dir, "govrrpd.sock"), logBuf: &lockedBuffer{}, exe: exe}
@@ -117,7 +117,7 @@ func (p *proc) launch() {
 	}
 	p.waited = make(chan struct{})
 	go func() { _ = p.cmd.Wait(); close(p.waited) }()
-	remove := netnstest.OnInterrupt(func() { _ = p.cmd.Process.Kill() })
+	remove := lab.OnInterrupt(func() { _ = p.cmd.Process.Kill() })
 	t.Cleanup(func() {
 		p.stop()
 		remove()
@@ -244,7 +244,7 @@ func (p *proc) resources() (resources, error) {
 }
 
 // hasAddr reports whether addr is on dev in node.
-func hasAddr(t *testing.T, node *netnstest.Node, dev, addr string) bool {
+func hasAddr(t *testing.T, node *lab.Node, dev, addr string) bool {
 	t.Helper()
 	out, err := node.IP("addr", "show", "dev", dev)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // A router whose interface does not exist when govrrpd starts (a VLAN, bond
@@ -27,7 +27,7 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	// test says.
 	l.Bridge.MustIP(t, "link", "add", "br7", "type", "bridge", "mcast_snooping", "0")
 	l.Bridge.MustIP(t, "link", "set", "br7", "up")
-	plug := func(nd *netnstest.Node) {
+	plug := func(nd *lab.Node) {
 		port := fmt.Sprintf("q%d", nd.Index)
 		l.Bridge.MustIP(t, "link", "add", port, "type", "veth", "peer", "name", "lan7", "netns", nd.Name)
 		l.Bridge.MustIP(t, "link", "set", port, "master", "br7", "up")

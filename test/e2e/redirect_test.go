@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"govrrp/internal/config"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // redirectSeen is one ICMP/ICMPv6 redirect the host received.
@@ -18,9 +18,9 @@ type redirectSeen struct {
 
 // nextRedirect waits for an ICMP redirect (type 5) or ICMPv6 redirect (type
 // 137) on the host's sniffer.
-func nextRedirect(s *netnstest.Sniffer, within time.Duration) (redirectSeen, bool) {
+func nextRedirect(s *lab.Sniffer, within time.Duration) (redirectSeen, bool) {
 	f, err := s.Next(within, func(f []byte) bool {
-		switch netnstest.EtherType(f) {
+		switch lab.EtherType(f) {
 		case 0x0800:
 			return len(f) > 34 && f[23] == 1 && f[14+int(f[14]&0x0f)*4] == 5
 		case 0x86dd:
@@ -31,7 +31,7 @@ func nextRedirect(s *netnstest.Sniffer, within time.Duration) (redirectSeen, boo
 	if err != nil {
 		return redirectSeen{}, false
 	}
-	if netnstest.EtherType(f) == 0x0800 {
+	if lab.EtherType(f) == 0x0800 {
 		return redirectSeen{src: netip.AddrFrom4([4]byte(f[26:30]))}, true
 	}
 	return redirectSeen{src: netip.AddrFrom16([16]byte(f[22:38]))}, true
@@ -98,7 +98,7 @@ func TestRedirectSource(t *testing.T) {
 				return nil
 			})
 
-			sniff := netnstest.Sniff(t, l.host, "eth0")
+			sniff := lab.Sniff(t, l.host, "eth0")
 			for _, c := range []struct {
 				dst      string
 				wrongSrc netip.Addr // the parent's own address

@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // vrrpFrom matches an IPv4 VRRP frame from a.b.c.d (any source when d is 0).
 func vrrpFrom(a, b, c, d byte) func([]byte) bool {
 	return func(f []byte) bool {
-		return len(f) >= 14+20+8 && netnstest.EtherType(f) == 0x0800 && f[14+9] == 112 &&
+		return len(f) >= 14+20+8 && lab.EtherType(f) == 0x0800 && f[14+9] == 112 &&
 			(d == 0 || f[26] == a && f[27] == b && f[28] == c && f[29] == d)
 	}
 }
@@ -46,11 +46,11 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	if !ping(l.host, vip) {
 		t.Fatal("host cannot reach the VIP")
 	}
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	var worst time.Duration
 	cases := map[string]int{}
 	for round := 1; round <= rounds; round++ {
-		heal1, heal2 := netnstest.DropVRRP(t, r1), netnstest.DropVRRP(t, r2)
+		heal1, heal2 := lab.DropVRRP(t, r1), lab.DropVRRP(t, r2)
 		p2.waitState("gw", "Master", 3*time.Second)
 		if d, _ := p1.detail("gw"); d.State != "Master" {
 			t.Fatalf("round %d: r1 is %s during the partition, want Master", round, d.State)
@@ -165,7 +165,7 @@ func TestNonOwnerReportsTwoOwners(t *testing.T) {
 	r1, r2, r3 := l.Nodes[0], l.Nodes[1], l.Nodes[2]
 	p3 := start(t, r3, routerYAML("gw", "51", 100, "100ms", "", vip+"/24"))
 	p3.waitState("gw", "Master", 5*time.Second)
-	for _, nd := range []*netnstest.Node{r1, r2} {
+	for _, nd := range []*lab.Node{r1, r2} {
 		nd.MustIP(t, "addr", "add", vip+"/24", "dev", "eth0") // an owner has the address
 		start(t, nd, routerYAML("gw", "51", 255, "100ms", "", vip+"/24"))
 	}

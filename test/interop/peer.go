@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // Family is the address family of a virtual router.
@@ -102,7 +102,7 @@ type VR struct {
 	// also sends and hears VRRPv2 (govrrp only).
 	V2Compat bool
 	// Interface is where the VR runs; "" is eth0 (eth1 is the second LAN:
-	// netnstest.LAN.AddSecondLAN).
+	// lab.LAN.AddSecondLAN).
 	Interface string
 	// SyncGroup names a sync group: a peer's VRs with the same name form
 	// one (keepalived vrrp_sync_group, govrrp sync_groups).
@@ -187,7 +187,7 @@ type Peer interface {
 	// Name is a short label for reports ("r1/keepalived").
 	Name() string
 	// Node is the router namespace the peer runs in.
-	Node() *netnstest.Node
+	Node() *lab.Node
 	// VRs is the current configuration (SetPriority updates it).
 	VRs() []VR
 	// Start writes the configuration and starts the daemon(s); it returns
@@ -214,16 +214,6 @@ type Peer interface {
 	// Dump is the peer's own view, for failure reports (status output,
 	// addresses on its interfaces).
 	Dump() string
-}
-
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	s = strings.TrimRight(s, "\n")
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = append([]string{fmt.Sprintf("... (%d earlier lines)", len(lines)-n)}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
 }
 
 func indent(s, prefix string) string {

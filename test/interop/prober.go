@@ -17,7 +17,7 @@ import (
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // Prober pings one VIP from the host namespace every few milliseconds and
@@ -32,7 +32,7 @@ import (
 type Prober struct {
 	Target netip.Addr
 	Every  time.Duration
-	host   *netnstest.Node
+	host   *lab.Node
 	id     uint16
 
 	mu      sync.Mutex
@@ -54,7 +54,7 @@ type reply struct {
 
 // StartProber starts pinging target from host every `every` (1-2 ms is the
 // intended rate) until Stop or the end of the test.
-func StartProber(t testing.TB, host *netnstest.Node, target netip.Addr, every time.Duration) *Prober {
+func StartProber(t testing.TB, host *lab.Node, target netip.Addr, every time.Duration) *Prober {
 	t.Helper()
 	p := &Prober{Target: target, Every: every, host: host, id: uint16(os.Getpid()) ^ 0x5a5a, stop: make(chan struct{})}
 	host.MustDo(t, func() error {
@@ -196,7 +196,7 @@ func (p *Prober) Stop() {
 
 // WaitReply waits until a reply arrives that was received after `after`.
 func (p *Prober) WaitReply(after time.Time, timeout time.Duration) bool {
-	return Poll(timeout, 5*time.Millisecond, func() bool {
+	return lab.Poll(timeout, 5*time.Millisecond, func() bool {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		return len(p.replies) > 0 && p.replies[len(p.replies)-1].at.After(after)

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // A split brain between keepalived (the winner, priority 150) and govrrp
@@ -42,7 +42,7 @@ func TestKeepalivedWinsSplitBrain(t *testing.T) {
 		}
 	}
 	for round := 1; round <= 2; round++ {
-		healKA, healGV := netnstest.DropVRRP(t, ka.Node()), netnstest.DropVRRP(t, gv.Node())
+		healKA, healGV := lab.DropVRRP(t, ka.Node()), lab.DropVRRP(t, gv.Node())
 		l.WaitState(t, gv, k, Master, takeover)
 		waitMAC("partitioned", gvMAC, takeover)
 		time.Sleep(300 * time.Millisecond)
