@@ -127,7 +127,7 @@ func (k *kaPeer) Start(t testing.TB) {
 	argv = append(argv, "-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
 	k.proc = lab.StartProc(t, k.node, k.name, k.path("keepalived.log"), argv...)
 	if !lab.Poll(20*time.Second, 10*time.Millisecond, func() bool { return k.pid() != 0 || !k.proc.Running() }) || !k.proc.Running() {
-		t.Fatalf("%s did not start:\n%s", k.name, tailFile(k.path("keepalived.log"), 30))
+		t.Fatalf("%s did not start:\n%s", k.name, lab.Tail(lab.ReadFile(k.path("keepalived.log")), 30))
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
 )
 
 func readPidFile(path string) (int, error) {

@@ -1,13 +1,13 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -291,7 +291,7 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		case *kaPeer:
 			p = d.path("keepalived.log")
 		case *govrrpScale:
-			p = d.g.path("govrrpd.log")
+			p = d.g.LogPath()
 		}
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -303,9 +303,9 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		marks[i].logSize = logSize(s.d)
 		s.d.markWindow()
 		if g, ok := s.d.(*govrrpScale); ok {
-			_, _, _, err0 := g.g.memstats() // warm-up
-			a, _, _, err1 := g.g.memstats()
-			bb, _, _, err2 := g.g.memstats()
+			_, _, _, err0 := memstats(g.g, g.metrics) // warm-up
+			a, _, _, err1 := memstats(g.g, g.metrics)
+			bb, _, _, err2 := memstats(g.g, g.metrics)
 			if err1 == nil {
 				err1 = err0
 			}
@@ -341,7 +341,7 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		side.PeakRSSKB, side.RSSKB, side.RssAnonKB, side.RssFileKB, side.Threads = e.hwm, e.rss, e.anon, e.file, e.threads
 		side.CtxSwPerAdvt = float64(e.ctxSwitches-marks[i].s.ctxSwitches) / adverts
 		if g, ok := s.d.(*govrrpScale); ok && marks[i].haveMem {
-			m1, _, heap, err := g.g.memstats()
+			m1, _, heap, err := memstats(g.g, g.metrics)
 			if err != nil {
 				errorf("%s memstats: %v", s.role, err)
 			} else {
@@ -524,7 +524,8 @@ func ctxSwitches(pid int) uint64 {
 
 // govrrpScale runs N routers in one govrrpd.
 type govrrpScale struct {
-	g       *govrrpd
+	g       *interop.Govrrp
+	metrics string // its metrics_listen
 	mark    time.Time
 	profile string // -cpuprofile file, "" without -profile
 }
@@ -548,28 +549,28 @@ func govrrpRouters(vrs []vrSpec, prio int) string {
 
 func newGovrrpScale(t *testing.T, nd *lab.Node, dir string, vrs []vrSpec, prio int, profileTag string) *govrrpScale {
 	g := newGovrrpd(t, govrrpdBin(t), nd, dir)
-	g.routers = govrrpRouters(vrs, prio)
-	g.metrics = "127.0.0.1:9624"
-	s := &govrrpScale{g: g}
+	g.Routers = govrrpRouters(vrs, prio)
+	s := &govrrpScale{g: g, metrics: "127.0.0.1:9624"}
+	g.Top = "metrics_listen: " + s.metrics + "\n"
 	if profileDir != "" {
 		role := "backup"
 		if prio > 100 {
 			role = "master"
 		}
 		s.profile = filepath.Join(profileDir, fmt.Sprintf("govrrpd-%s-%s.pprof", profileTag, role))
-		g.args = []string{"-cpuprofile", s.profile, "-memprofile", strings.TrimSuffix(s.profile, ".pprof") + ".heap"}
+		g.Daemon().Args = []string{"-cpuprofile", s.profile, "-memprofile", strings.TrimSuffix(s.profile, ".pprof") + ".heap"}
 	}
 	return s
 }
 
 func (s *govrrpScale) start(t *testing.T) { s.g.Start(t) }
-func (s *govrrpScale) pid() int           { return s.g.proc.PID() }
+func (s *govrrpScale) pid() int           { return s.g.Proc().PID() }
 func (s *govrrpScale) parentPID() int     { return 0 }
 func (s *govrrpScale) markWindow()        { s.mark = time.Now() }
-func (s *govrrpScale) stop(t testing.TB)  { s.g.proc.Stop(t, syscall.SIGTERM) }
+func (s *govrrpScale) stop(t testing.TB)  { s.g.Stop(t) }
 
 func (s *govrrpScale) counts() (m, b int, err error) {
-	rs, err := s.g.statuses()
+	rs, err := s.g.Daemon().Routers(context.Background())
 	for _, r := range rs {
 		switch r.State {
 		case "Master":
@@ -582,7 +583,7 @@ func (s *govrrpScale) counts() (m, b int, err error) {
 }
 
 func (s *govrrpScale) transitionsSinceMark() int {
-	rs, err := s.g.statuses()
+	rs, err := s.g.Daemon().Routers(context.Background())
 	if err != nil {
 		return -1
 	}
@@ -593,7 +594,7 @@ func (s *govrrpScale) transitionsSinceMark() int {
 		}
 		n++ // at least one; count them all from the detail
 		ctx, cancel := ctxTimeout()
-		d, err := s.g.client.Router(ctx, r.Name)
+		d, err := s.g.Client().Router(ctx, r.Name)
 		cancel()
 		if err != nil {
 			continue

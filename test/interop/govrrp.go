@@ -1,6 +1,7 @@
 package interop
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -38,6 +39,11 @@ type Govrrp struct {
 	// keepalived.conf: Config serves it instead of rendering the VRs, and
 	// the routers carry keepalived's instance names.
 	imported string
+
+	// Set before Start, for the benchmark:
+	Log     string // the log: setting; "{format: text, level: debug}" when empty
+	Top     string // more top-level YAML (metrics_listen: ...)
+	Routers string // a routers: section of its own, instead of the VRs'
 }
 
 // UseImported makes the daemon run yaml, the output of
@@ -60,6 +66,12 @@ func NewGovrrp(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Govrrp {
 	if GovrrpdBin == "" {
 		t.Fatal("govrrp: GovrrpdBin is not set (TestMain builds it)")
 	}
+	return NewGovrrpBin(t, GovrrpdBin, nd, dir, vrs...)
+}
+
+// NewGovrrpBin is NewGovrrp running another govrrpd binary.
+func NewGovrrpBin(t testing.TB, bin string, nd *lab.Node, dir string, vrs ...VR) *Govrrp {
+	t.Helper()
 	seen := map[VRKey]bool{}
 	for _, v := range vrs {
 		if err := v.check(); err != nil {
@@ -75,7 +87,7 @@ func NewGovrrp(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Govrrp {
 	}
 	short := nd.Short
 	g := &Govrrp{name: short + "/govrrp", node: nd, vrs: append([]VR(nil), vrs...)}
-	g.d = govrrpd.NewT(t, nd, g.name, GovrrpdBin, filepath.Join(dir, short+"-govrrp"))
+	g.d = govrrpd.NewT(t, nd, g.name, bin, filepath.Join(dir, short+"-govrrp"))
 	return g
 }
 
@@ -116,9 +128,13 @@ func (g *Govrrp) Config() string { return g.d.Header() + g.body() }
 func (g *Govrrp) body() string {
 	vrs := g.VRs()
 	var b strings.Builder
-	b.WriteString("log: {format: text, level: debug}\n")
+	log := cmp.Or(g.Log, "{format: text, level: debug}")
+	fmt.Fprintf(&b, "log: %s\n%s", log, g.Top)
 	if g.imported != "" {
 		return b.String() + g.imported
+	}
+	if g.Routers != "" {
+		return b.String() + "routers:\n" + g.Routers
 	}
 	b.WriteString("routers:\n")
 	for _, v := range vrs {

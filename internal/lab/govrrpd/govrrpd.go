@@ -11,6 +11,7 @@
 package govrrpd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -38,6 +39,9 @@ type Daemon struct {
 	Client *api.Client
 	// Proc options of the next start; StartT sets the test's.
 	Options lab.ProcOptions
+	// APIWait bounds LaunchT's wait for the control API (15 s when zero;
+	// thousands of routers take longer).
+	APIWait time.Duration
 
 	proc *lab.Proc
 }
@@ -158,7 +162,7 @@ func (d *Daemon) LaunchT(t testing.TB) {
 			t.Logf("--- %s log (%s) ---\n%s", d.Name, d.Node.Name, d.LogTail(200))
 		}
 	})
-	if err := d.WaitAPI(context.Background(), 15*time.Second); err != nil {
+	if err := d.WaitAPI(context.Background(), cmp.Or(d.APIWait, 15*time.Second)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -234,7 +238,10 @@ func (d *Daemon) CheckLog() string {
 
 // Routers asks the API for every router's status.
 func (d *Daemon) Routers(ctx context.Context) ([]api.RouterStatus, error) {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	if !d.Running() {
+		return nil, errors.New(d.Name + ": not running")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	return d.Client.Routers(ctx)
 }
