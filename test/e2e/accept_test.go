@@ -101,7 +101,7 @@ func TestAcceptMode(t *testing.T) {
 		p2.writeConfig(routers)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if res, err := p2.client.Reload(ctx); err != nil || !res.OK {
+		if res, err := p2.Client.Reload(ctx); err != nil || !res.OK {
 			t.Fatalf("reload: %+v %v", res, err)
 		}
 	}
@@ -121,8 +121,7 @@ func TestAcceptMode(t *testing.T) {
 	if quickPing(l.host, "10.77.0.254") {
 		t.Error("answered again after accept went back to false")
 	}
-	_ = p2.cmd.Process.Kill()
-	<-p2.waited
+	p2.kill()
 	if tb := nftTable(r2); tb == "" {
 		t.Fatal("test premise: a SIGKILLed daemon leaves its table behind")
 	}

@@ -71,13 +71,13 @@ func TestTTL254Dropped(t *testing.T) {
 
 	inject(t, attacker, 254, 254)
 	waitFor(t, 3*time.Second, "the TTL drop to be counted", func() (bool, string) {
-		d, err := p1.detail("gw")
+		d, err := p1.Detail("gw")
 		if err != nil {
 			return false, err.Error()
 		}
 		return d.Discards["ttl"] >= 5, strings.TrimSpace(strings.Join(strings.Fields(strings.ReplaceAll(fmtMap(d.Discards), "\n", " ")), " "))
 	})
-	after, _ := p1.detail("gw")
+	after, _ := p1.Detail("gw")
 	if after.State != "Master" || len(after.Transitions) != len(before.Transitions) || after.Counters["adverts_received"] != before.Counters["adverts_received"] {
 		t.Fatalf("a TTL-254 advert changed state: %s, transitions %d→%d, received %d→%d",
 			after.State, len(before.Transitions), len(after.Transitions), before.Counters["adverts_received"], after.Counters["adverts_received"])
@@ -225,8 +225,7 @@ func TestKill9RestartCleansStaleVIPs(t *testing.T) {
 	p1.waitState("gw", "Master", 5*time.Second)
 	p2.waitState("gw", "Backup", 5*time.Second)
 
-	_ = p1.cmd.Process.Kill()
-	<-p1.waited
+	p1.kill()
 	if !hasAddr(t, r1, "eth0", "10.77.0.254") {
 		t.Fatal("test premise: a SIGKILLed daemon leaves its VIP behind")
 	}

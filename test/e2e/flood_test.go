@@ -138,9 +138,9 @@ func mustDetail(t *testing.T, p *proc) api.RouterDetail {
 	t.Helper()
 	var d api.RouterDetail
 	// A daemon still working off the flood may answer late; it must answer.
-	waitFor(t, 10*time.Second, "status of gw on "+p.node.Name, func() (bool, string) {
+	waitFor(t, 10*time.Second, "status of gw on "+p.Node.Name, func() (bool, string) {
 		var err error
-		d, err = p.detail("gw")
+		d, err = p.Detail("gw")
 		return err == nil, errString(err)
 	})
 	return d

@@ -68,10 +68,7 @@ func TestOwnerVMAC(t *testing.T) {
 			p.waitState("own", "Master", 5*time.Second)
 			// A restart after kill -9: the new daemon takes over the guard
 			// and the macvlan the old one left.
-			if err := p.cmd.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			<-p.waited
+			p.kill()
 			p = start(t, r1, routers)
 			p.waitState("own", "Master", 5*time.Second)
 			for range 3 {
@@ -119,7 +116,7 @@ func TestVMACReloadMovesGuard(t *testing.T) {
 		{[]string{"10.77.0.253/24"}, []string{"10.77.0.253"}, []string{"10.77.0.254"}},
 	} {
 		p.writeConfig(routerYAML("gw", "51", 150, "100ms", "    vmac: true\n    accept: true\n", step.addrs...))
-		res, err := p.client.Reload(ctx)
+		res, err := p.Client.Reload(ctx)
 		if err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
 			t.Fatalf("reload to %v: %+v %v", step.addrs, res, err)
 		}

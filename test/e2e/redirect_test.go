@@ -88,7 +88,7 @@ func TestRedirectSource(t *testing.T) {
 			p.waitState("gw4", "Master", 5*time.Second)
 			p.waitState("gw6", "Master", 5*time.Second)
 
-			cfg, err := config.Load(p.conf)
+			cfg, err := config.Load(p.Conf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,12 +139,12 @@ func TestRedirectSource(t *testing.T) {
 				t.Logf("warning: %v", w)
 			}
 			// govrrp validate and govrrpd's start say the same.
-			out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+			out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.Conf).CombinedOutput()
 			if err != nil || strings.Contains(string(out), "redirect") == tc.vmac {
 				t.Errorf("govrrp validate (exit %v) should warn about redirects only without a VMAC:\n%s", err, out)
 			}
-			if strings.Contains(p.logBuf.String(), "redirect") == tc.vmac {
-				t.Errorf("govrrpd's log should warn about redirects only without a VMAC:\n%s", p.logBuf.String())
+			if strings.Contains(p.Logs(), "redirect") == tc.vmac {
+				t.Errorf("govrrpd's log should warn about redirects only without a VMAC:\n%s", p.Logs())
 			}
 			// With the IPv4 sysctls the warning names applied, the kernel
 			// sends no IPv4 redirect and the IPv4 warning goes away.

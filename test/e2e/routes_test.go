@@ -81,8 +81,7 @@ func TestRoutesRulesAddressesFollowMaster(t *testing.T) {
 	expect(r1, true, "on the Master")
 	expect(r2, false, "on the Backup")
 
-	_ = p1.cmd.Process.Kill()
-	<-p1.waited
+	p1.kill()
 	if all, _, got := has(r1); !all {
 		t.Fatalf("test premise: a SIGKILLed daemon leaves its routes and rules behind:\n%s", got)
 	}
