@@ -28,6 +28,7 @@ import (
 	"govrrp/fsm"
 	"govrrp/internal/api"
 	"govrrp/internal/lab"
+	"govrrp/internal/lab/probe"
 )
 
 // The lab's virtual routers: the same VRID for both families.
@@ -76,7 +77,7 @@ type Step struct {
 	Name     string           // "cable pull", ...
 	Master   string           // the box that took over
 	Takeover [2]time.Duration // per family: from the event to the new master's transition
-	Outage   [2]lab.Gap       // per family: the longest silence between echo replies
+	Outage   [2]probe.Gap     // per family: the outage the host saw (probe.LongestGap)
 	Bound    string           // the RFC interval it compares with, named
 	BoundDur time.Duration
 }
@@ -101,7 +102,7 @@ type demo struct {
 	scr      *Screen
 	nw       *Network
 	ds       []*Daemon
-	ping     *lab.Pinger
+	ping     *probe.Prober
 	evc      chan boxEvent
 	start    time.Time
 	unplug   map[int]bool
@@ -203,7 +204,7 @@ func (d *demo) intro() {
 	s := d.scr
 	s.Println(s.Style(bold, "govrrp lab") + ": a VRRP LAN in network namespaces, narrated live")
 	s.Printf("  three routers run a real govrrpd each (%s), VRID %d over IPv4 and IPv6,", display(d.o.Govrrpd), VRID)
-	s.Printf("  adverts every %s; a host pings the virtual addresses every %s.", lab.FormatDur(d.o.Interval), lab.FormatDur(d.o.PingEvery))
+	s.Printf("  adverts every %s; a host pings the virtual addresses every %s.", FormatDur(d.o.Interval), FormatDur(d.o.PingEvery))
 }
 
 func (d *demo) header(n int, text string) {
@@ -224,7 +225,7 @@ func (d *demo) build() error {
 	}
 	d.nw = nw
 	d.res.Base, d.res.Namespaces = nw.Base, nw.Names()
-	d.note("namespaces %s-{br,r1,r2,r3,host} in %s; bridge br0 (multicast snooping off)", d.res.Base, lab.FormatDur(time.Since(t0).Round(time.Millisecond)))
+	d.note("namespaces %s-{br,r1,r2,r3,host} in %s; bridge br0 (multicast snooping off)", d.res.Base, FormatDur(time.Since(t0).Round(time.Millisecond)))
 	for i, r := range nw.Routers {
 		d.note("%-5s %-15s %-13s priority %d", r.Short, r.V4, r.V6, Priorities[i])
 	}
@@ -259,16 +260,16 @@ func (d *demo) startDaemons(ctx context.Context) error {
 	d.scr.Commit(true)
 	el := d.since(s, 0, t0)
 	d.note("r1 is master of both virtual routers after %s: the highest priority wins, as its",
-		lab.FormatDur(max(el[0], el[1]).Round(time.Millisecond)))
+		FormatDur(max(el[0], el[1]).Round(time.Millisecond)))
 	d.note("Master_Down_Timer (%s at priority 200) runs out first.",
-		lab.FormatDur(fsm.MasterDownInterval(3, 200, d.o.Interval)))
+		FormatDur(fsm.MasterDownInterval(3, 200, d.o.Interval)))
 	return nil
 }
 
 func (d *demo) startPings(ctx context.Context) error {
 	d.header(3, fmt.Sprintf("The host pings %s and %s", VIP4, VIP6))
 	t0 := time.Now()
-	p, err := lab.StartPinger(d.nw.Host.Node, d.o.PingEvery, VIP4, VIP6)
+	p, err := probe.Start(probe.Host{Do: d.nw.Host.Do, IfName: "eth0"}, d.o.PingEvery, VIP4, VIP6)
 	if err != nil {
 		return fmt.Errorf("ping from the host: %w", err)
 	}
@@ -302,15 +303,15 @@ func (d *demo) cablePull(ctx context.Context) error {
 	iv := d.o.Interval
 	mdi := fsm.MasterDownInterval(3, 150, iv)
 	step := d.measure("cable pull", 1, st, t0)
-	step.Bound, step.BoundDur = "Master_Down_Interval "+lab.FormatDur(mdi), mdi
+	step.Bound, step.BoundDur = "Master_Down_Interval "+FormatDur(mdi), mdi
 	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 lost carrier and went to Fault; r2 heard no more adverts and took over")
-	d.note("at %s (IPv4) and %s (IPv6) after the pull.", lab.FormatOffset(step.Takeover[0]), lab.FormatOffset(step.Takeover[1]))
+	d.note("at %s (IPv4) and %s (IPv6) after the pull.", FormatOffset(step.Takeover[0]), FormatOffset(step.Takeover[1]))
 	d.outage(step, true)
 	d.note("RFC 5798 Master_Down_Interval for r2 (priority 150) = 3 × %s + Skew_Time %s = %s,",
-		lab.FormatDur(iv), lab.FormatDur(fsm.SkewTime(3, 150, iv)), d.scr.Style(bold, lab.FormatDur(mdi)))
+		FormatDur(iv), FormatDur(fsm.SkewTime(3, 150, iv)), d.scr.Style(bold, FormatDur(mdi)))
 	d.note("counted from r1's last advert, which left 0–%s before the pull: expect %s to %s.",
-		lab.FormatDur(iv), lab.FormatDur(mdi-iv), lab.FormatDur(mdi))
+		FormatDur(iv), FormatDur(mdi-iv), FormatDur(mdi))
 	return nil
 }
 
@@ -329,12 +330,12 @@ func (d *demo) cableBack(ctx context.Context) error {
 	d.scr.Commit(true)
 	mdi := fsm.MasterDownInterval(3, 200, d.o.Interval)
 	step := d.measure("cable back", 0, st, t0)
-	step.Bound, step.BoundDur = "its Master_Down_Interval "+lab.FormatDur(mdi), mdi
+	step.Bound, step.BoundDur = "its Master_Down_Interval "+FormatDur(mdi), mdi
 	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 came back as Backup, discarded r2's lower-priority adverts (Preempt_Mode) and took")
 	d.note("over when its own Master_Down_Timer ran out (%s at priority 200): at %s (IPv4)",
-		lab.FormatDur(mdi), lab.FormatOffset(step.Takeover[0]))
-	d.note("and %s (IPv6) after the plug. r2 stepped down on r1's first advert.", lab.FormatOffset(step.Takeover[1]))
+		FormatDur(mdi), FormatOffset(step.Takeover[0]))
+	d.note("and %s (IPv6) after the plug. r2 stepped down on r1's first advert.", FormatOffset(step.Takeover[1]))
 	d.outage(step, false)
 	return nil
 }
@@ -358,14 +359,14 @@ func (d *demo) gracefulStop(ctx context.Context) error {
 	iv := d.o.Interval
 	skew := fsm.SkewTime(3, 150, iv)
 	step := d.measure("graceful stop", 1, st, t0)
-	step.Bound, step.BoundDur = "Skew_Time "+lab.FormatDur(skew), skew
+	step.Bound, step.BoundDur = "Skew_Time "+FormatDur(skew), skew
 	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 sent a priority-0 advert and released the VIPs; r2 took over")
-	d.note("at %s (IPv4) and %s (IPv6) after the signal.", lab.FormatOffset(step.Takeover[0]), lab.FormatOffset(step.Takeover[1]))
+	d.note("at %s (IPv4) and %s (IPv6) after the signal.", FormatOffset(step.Takeover[0]), FormatOffset(step.Takeover[1]))
 	d.outage(step, true)
 	d.note("RFC 5798 Skew_Time for r2 = (256 − 150) / 256 × %s = %s: a resigning master costs",
-		lab.FormatDur(iv), d.scr.Style(bold, lab.FormatDur(skew)))
-	d.note("Skew_Time instead of Master_Down_Interval (%s).", lab.FormatDur(fsm.MasterDownInterval(3, 150, iv)))
+		FormatDur(iv), d.scr.Style(bold, FormatDur(skew)))
+	d.note("Skew_Time instead of Master_Down_Interval (%s).", FormatDur(fsm.MasterDownInterval(3, 150, iv)))
 	return nil
 }
 
@@ -375,7 +376,7 @@ func (d *demo) measure(name string, master int, s *snap, t0 time.Time) Step {
 	step := Step{Name: name, Master: d.nw.Routers[master].Short, Takeover: d.since(s, master, t0)}
 	now := time.Now()
 	for f, t := range d.ping.Targets {
-		step.Outage[f] = lab.LongestGap(t.Replies(t0), t0, now)
+		step.Outage[f] = t.Outage(t0, now).Gap
 	}
 	return step
 }
@@ -383,7 +384,7 @@ func (d *demo) measure(name string, master int, s *snap, t0 time.Time) Step {
 func (d *demo) outage(step Step, compare bool) {
 	parts := make([]string, 2)
 	for f, g := range step.Outage {
-		parts[f] = fmt.Sprintf("%s %s", famNames[f], d.scr.Style(bold, lab.FormatDur(g.Len)))
+		parts[f] = fmt.Sprintf("%s %s", famNames[f], d.scr.Style(bold, FormatDur(g.Len)))
 	}
 	worst := max(step.Outage[0].Len, step.Outage[1].Len)
 	verdict := ""
@@ -394,10 +395,11 @@ func (d *demo) outage(step Step, compare bool) {
 	case worst <= step.BoundDur:
 		verdict = d.scr.Style(green, " ≤ "+step.Bound)
 	default:
-		verdict = fmt.Sprintf(" = %s + %s", step.Bound, lab.FormatDur(worst-step.BoundDur))
+		verdict = fmt.Sprintf(" = %s + %s", step.Bound, FormatDur(worst-step.BoundDur))
 	}
 	d.note("outage at the host: %s, %s%s", parts[0], parts[1], verdict)
-	d.note("%s", d.scr.Style(dim, fmt.Sprintf("(the longest gap between echo replies, one echo every %s)", lab.FormatDur(d.o.PingEvery))))
+	d.note("%s", d.scr.Style(dim, fmt.Sprintf("(the last echo reply before the event to the first after it; echoes every %s, so ≤ %s over)",
+		FormatDur(d.o.PingEvery), FormatDur(2*d.o.PingEvery))))
 }
 
 // since returns when box i entered its current state, per family, relative
@@ -419,18 +421,18 @@ func (d *demo) within() time.Duration {
 func (d *demo) summary() {
 	s := d.scr
 	s.Println("")
-	s.Println(s.Style(bold, "Summary") + fmt.Sprintf("  (adverts every %s, echoes every %s)", lab.FormatDur(d.o.Interval), lab.FormatDur(d.o.PingEvery)))
+	s.Println(s.Style(bold, "Summary") + fmt.Sprintf("  (adverts every %s, echoes every %s)", FormatDur(d.o.Interval), FormatDur(d.o.PingEvery)))
 	w := []int{17, 9, 19, 19}
 	s.Println(pad(false, w, cell{"  event", ""}, cell{"master", ""}, cell{"takeover v4 / v6", ""}, cell{"outage v4 / v6", ""}, cell{"RFC", ""}))
 	for _, st := range d.res.Steps {
 		s.Println(pad(false, w,
 			cell{"  " + st.Name, ""},
 			cell{"→ " + st.Master, ""},
-			cell{fmt.Sprintf("%s / %s", lab.FormatDur(st.Takeover[0].Round(time.Millisecond)), lab.FormatDur(st.Takeover[1].Round(time.Millisecond))), ""},
-			cell{fmt.Sprintf("%s / %s", lab.FormatDur(st.Outage[0].Len.Round(time.Millisecond)), lab.FormatDur(st.Outage[1].Len.Round(time.Millisecond))), ""},
+			cell{fmt.Sprintf("%s / %s", FormatDur(st.Takeover[0].Round(time.Millisecond)), FormatDur(st.Takeover[1].Round(time.Millisecond))), ""},
+			cell{fmt.Sprintf("%s / %s", FormatDur(st.Outage[0].Len.Round(time.Millisecond)), FormatDur(st.Outage[1].Len.Round(time.Millisecond))), ""},
 			cell{st.Bound, ""}))
 	}
-	s.Printf("  the demo took %s", lab.FormatDur(d.res.Elapsed.Round(10*time.Millisecond)))
+	s.Printf("  the demo took %s", FormatDur(d.res.Elapsed.Round(10*time.Millisecond)))
 }
 
 func (d *demo) next() {
@@ -585,7 +587,7 @@ func EventLine(t0 time.Time, box string, ev api.Event) string {
 	if why == "" {
 		why = ev.Reason
 	}
-	return fmt.Sprintf("    %s  %-3s %s  %s → %s  (%s)", lab.FormatOffset(ev.Time.Sub(t0)), box, fam, ev.From, ev.To, why)
+	return fmt.Sprintf("    %s  %-3s %s  %s → %s  (%s)", FormatOffset(ev.Time.Sub(t0)), box, fam, ev.From, ev.To, why)
 }
 
 func (d *demo) drainEvents(t0 time.Time) {

@@ -141,3 +141,27 @@ func TestNeedRoot(t *testing.T) {
 }
 
 func ms(m float64) time.Duration { return time.Duration(m * float64(time.Millisecond)) }
+
+func TestFormatDur(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		0:                       "0 ms",
+		3 * time.Millisecond:    "3 ms",
+		41406250:                "41.4 ms", // Skew_Time at 150, 100 ms
+		341406250:               "341.4 ms",
+		ms(99.96):               "100 ms",
+		ms(4.04):                "4 ms",
+		1250 * time.Millisecond: "1.25 s",
+		2 * time.Second:         "2 s",
+		-ms(12.5):               "-12.5 ms",
+	} {
+		if got := FormatDur(d); got != want {
+			t.Errorf("FormatDur(%v) = %q, want %q", d, got, want)
+		}
+	}
+	if got := FormatOffset(ms(341.4)); got != "+0.341 s" {
+		t.Errorf("FormatOffset = %q", got)
+	}
+	if got := FormatOffset(-ms(3)); got != "-0.003 s" {
+		t.Errorf("FormatOffset = %q", got)
+	}
+}

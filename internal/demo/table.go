@@ -3,8 +3,6 @@ package demo
 import (
 	"fmt"
 	"time"
-
-	"govrrp/internal/lab"
 )
 
 // FamView is one virtual router (one address family) of a box, as its
@@ -82,7 +80,7 @@ func RenderTable(boxes []BoxView, pings []PingView, color bool) []string {
 			case p.Replied:
 				cells = append(cells, cell{p.VIP + " ✓", green})
 			default:
-				cells = append(cells, cell{fmt.Sprintf("%s ✗ %s", p.VIP, lab.FormatDur(p.Silent.Truncate(time.Millisecond))), bold + ";" + red})
+				cells = append(cells, cell{fmt.Sprintf("%s ✗ %s", p.VIP, FormatDur(p.Silent.Truncate(time.Millisecond))), bold + ";" + red})
 			}
 		}
 		lines = append(lines, pad(color, tableWidths, cells...))

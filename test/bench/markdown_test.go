@@ -58,13 +58,25 @@ func markdown(r *Report) string {
 	w("\n")
 
 	w("## Failover latency\n\n")
-	w("Two routers on one bridge, VRID 51, master priority 150, backup priority 100, one IPv4 VIP, VRRPv3. " +
-		"**Control plane**: from the capture of the bridge, the master's last advert (priority > 0) before the failure to the " +
-		"backup's first advert (cable pull), or the master's priority-0 advert to the backup's first advert (SIGTERM). " +
-		"**Data plane**: the longest gap between echo replies from the VIP seen by a host pinging it every 1 ms. " +
-		"The RFC value is the backup's Master_Down_Interval (cable pull) or Skew_Time (SIGTERM). Times in ms. " +
-		"**Load**: the same failover while both daemons also run " + loadDesc + " (a cable pull fails eth0's 255 VRs over at once, " +
-		"SIGTERM all 1005).\n\n")
+	w("Two routers on one bridge, VRID 51, master priority 150, backup priority 100, one IPv4 VIP, VRRPv3. "+
+		"**Control plane**: from the capture of the bridge, the master's last advert (priority > 0) before the failure to the "+
+		"backup's first advert (cable pull), or the master's priority-0 advert to the backup's first advert (SIGTERM). "+
+		"**Data plane**: the outage seen by a host pinging the VIP every %g ms (below). "+
+		"The RFC value is the backup's Master_Down_Interval (cable pull) or Skew_Time (SIGTERM). Times in ms. "+
+		"**Load**: the same failover while both daemons also run "+loadDesc+" (a cable pull fails eth0's 255 VRs over at once, "+
+		"SIGTERM all 1005).\n\n", ms(probeEvery))
+	w("### What an outage is\n\n")
+	w("One definition, shared by this benchmark, `make demo`, `make chaos` and the interop tests (`probe.LongestGap` in " +
+		"`internal/lab/probe`, the one prober): **the outage is the longest time between two consecutive echo replies from " +
+		"the virtual address, from the last reply before the failure to the first reply after it.** It is what the host heard, " +
+		"not counted from the moment the test caused the failure: a master stopped by SIGTERM goes on answering until it " +
+		"releases the address, and a host never knows when a cable was pulled. Each window runs from the failure to 50 ms after " +
+		"the first reply that follows the takeover; a silence still running at its end would be an error, not a figure.\n\n")
+	w("Resolution: with an echo every I, the path broke after the last answered echo was sent and came back before the first "+
+		"answered one after it was, so the figure overstates the interruption by less than 2·I (here I = %g ms; "+
+		"the demo pings every 3 ms), and a failover without a lost echo reads about I, not 0. A stall of the host itself "+
+		"reads as a gap too. The data plane can beat the control plane after a cable pull: the master's last advert left up "+
+		"to one advert interval before the pull, its last echo reply just before it.\n\n", ms(probeEvery))
 	w("| implementation | advert interval | failure | load | runs | control median | p90 | max | RFC | median − RFC | p90 − RFC | data median | p90 | max | errors |\n")
 	w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, f := range r.Failover {

@@ -60,7 +60,7 @@ func runKill9(t *testing.T, r *result) {
 	}
 	r.fig("takeover: the Backup's first advert %v after the dead Master's last (Master_Down_Interval %v), Master in its API %v after the kill",
 		gap.Round(time.Millisecond), mdi.Round(time.Millisecond), took.Round(time.Millisecond))
-	r.fig("pings every 5 ms: longest gap %v", o.Longest.Round(time.Millisecond))
+	r.fig("pings every 5 ms: longest gap %v", o.Len.Round(time.Millisecond))
 	r.fig("left behind by the killed Master: %s", left)
 	if gap > mdi+100*time.Millisecond {
 		r.broke(t, "takeover took %v on the wire, Master_Down_Interval is %v", gap.Round(time.Millisecond), mdi.Round(time.Millisecond))

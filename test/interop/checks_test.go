@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"govrrp/internal/lab/probe"
 )
 
 // keepalivedProtoErr matches keepalived 2.2.7's log lines about adverts it
@@ -102,7 +104,7 @@ func matchingLines(log string, re, allow *regexp.Regexp) string {
 func vipOf(v VR) netip.Addr { return v.VIPs[0].Addr() }
 
 // probeVIP starts a prober towards v's VIP and waits for a first reply.
-func probeVIP(t *testing.T, l *Lab, v VR) *Prober {
+func probeVIP(t *testing.T, l *Lab, v VR) *probe.Target {
 	t.Helper()
 	pr := l.Probe(t, vipOf(v), probeEvery)
 	if !pr.WaitReply(time.Now(), takeover) {
@@ -118,10 +120,10 @@ func probeVIP(t *testing.T, l *Lab, v VR) *Prober {
 // VMAC for the VIP. (FRR's IPv4 master makes the host learn its eth0 MAC:
 // its ARP requests for the host leave eth0 with the VIP as sender address,
 // since the harness leaves arp_announce at 0.)
-func answeredBy(t *testing.T, l *Lab, pr *Prober, p Peer, v VR, what string) {
+func answeredBy(t *testing.T, l *Lab, pr *probe.Target, p Peer, v VR, what string) {
 	t.Helper()
 	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("%s: no echo reply from %v", what, pr.Target)
+		t.Fatalf("%s: no echo reply from %v", what, pr.Addr)
 	}
 	got, want := pr.LastMAC(), macOf(t, p)
 	if got != want && (!v.VMAC || got != vmac(v)) {
@@ -132,10 +134,10 @@ func answeredBy(t *testing.T, l *Lab, pr *Prober, p Peer, v VR, what string) {
 	}
 	var neigh string
 	if !lab.Poll(takeover, 10*time.Millisecond, func() bool {
-		neigh, _ = l.Host.IP("neigh", "show", pr.Target.String())
+		neigh, _ = l.Host.IP("neigh", "show", pr.Addr.String())
 		return strings.Contains(neigh, "lladdr "+vmac(v))
 	}) {
-		t.Errorf("%s: the host's neighbour entry for %v is %q, want the VMAC %s", what, pr.Target, strings.TrimSpace(neigh), vmac(v))
+		t.Errorf("%s: the host's neighbour entry for %v is %q, want the VMAC %s", what, pr.Addr, strings.TrimSpace(neigh), vmac(v))
 	}
 }
 
@@ -166,7 +168,7 @@ var (
 
 // failover fails master with f, waits for next to take over (the host
 // reaching the VIP through it), restores master and waits for it to preempt.
-func failover(t *testing.T, l *Lab, f failure, master, next Peer, v VR, pr *Prober) {
+func failover(t *testing.T, l *Lab, f failure, master, next Peer, v VR, pr *probe.Target) {
 	t.Helper()
 	k := v.Key()
 	t0 := time.Now()

@@ -24,8 +24,9 @@
 //     down), Peer.Kill (SIGKILL), Peer.Stop (SIGTERM), Peer.SetPriority
 //     (reconfigure while running), Lab.LinkDown/LinkUp (eth0 down inside the
 //     router).
-//   - Observation: Peer.State, Lab.WaitMaster/WaitState, Prober (longest
-//     data-plane outage towards a VIP and which MAC answered), Capture.Adverts
+//   - Observation: Peer.State, Lab.WaitMaster/WaitState, Lab.Probe (the
+//     host pinging a VIP with internal/lab/probe: the data-plane outage by
+//     its one definition, and which MAC answered), Capture.Adverts
 //     (every advert on the wire, for "last master advert -> first backup
 //     advert" gaps).
 //   - When a test fails, the Lab prints what each side thought: every peer's

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"govrrp/internal/lab/probe"
 )
 
 // Timing of the scenarios: 100 ms adverts keep the runs short while leaving
@@ -44,12 +46,12 @@ func macOf(t *testing.T, p Peer) string {
 
 // checkOutage fails when the host saw a longer outage than bound in
 // [from, to].
-func checkOutage(t *testing.T, pr *Prober, what string, from, to time.Time, bound time.Duration) Outage {
+func checkOutage(t *testing.T, pr *probe.Target, what string, from, to time.Time, bound time.Duration) probe.Outage {
 	t.Helper()
 	o := pr.Outage(from, to)
 	t.Logf("%s: %v", what, o)
-	if o.Longest > bound {
-		t.Errorf("%s: data-plane outage %v > bound %v", what, o.Longest, bound)
+	if o.Len > bound {
+		t.Errorf("%s: data-plane outage %v > bound %v", what, o.Len, bound)
 	}
 	return o
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"govrrp/internal/lab"
+	"govrrp/internal/lab/probe"
 	"govrrp/internal/testenv"
 )
 
@@ -25,7 +26,7 @@ type Lab struct {
 	Dir     string   // configs, logs, capture; kept when the test fails
 	Cap     *Capture // tcpdump of br0
 	Peers   []Peer   // started with Lab.Start
-	Probers []*Prober
+	Probers []*probe.Target
 
 	t          testing.TB
 	reportOnce sync.Once
@@ -83,13 +84,18 @@ func (l *Lab) add(p Peer) {
 	l.Peers = append(l.Peers, p)
 }
 
-// Probe starts a prober from the host towards vip.
-func (l *Lab) Probe(t testing.TB, vip netip.Addr, every time.Duration) *Prober {
+// Probe pings vip from the host every `every` (1-10 ms) until the test ends
+// and returns what the host hears of it.
+func (l *Lab) Probe(t testing.TB, vip netip.Addr, every time.Duration) *probe.Target {
 	t.Helper()
-	p := StartProber(t, l.Host, vip, every)
-	l.Probers = append(l.Probers, p)
+	p, err := probe.Start(probe.Host{Do: l.Host.Do, IfName: l.Host.IfName}, every, vip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Stop)
+	l.Probers = append(l.Probers, p.Targets[0])
 	t.Cleanup(l.report)
-	return p
+	return p.Targets[0]
 }
 
 // Unplug pulls p's cable (its bridge port goes down); Plug undoes it.
@@ -295,7 +301,11 @@ func (l *Lab) report() {
 			b.WriteString("\n")
 		}
 		for _, pr := range l.Probers {
-			b.WriteString("--- " + pr.Summary() + "\n")
+			neigh, err := l.Host.IP("neigh", "show", pr.Addr.String())
+			if err != nil {
+				neigh = err.Error()
+			}
+			b.WriteString("--- " + pr.Summary() + "\n  neighbour: " + strings.TrimSpace(neigh) + "\n")
 		}
 		l.t.Log(b.String())
 	})
