@@ -289,22 +289,11 @@ func (d *demo) startPings(ctx context.Context) error {
 
 func (d *demo) cablePull(ctx context.Context) error {
 	d.header(4, "Cable pull: r1's port on the bridge goes down")
-	t0 := time.Now()
-	if err := d.nw.Unplug(d.nw.Routers[0]); err != nil {
-		return err
-	}
-	d.unplug[0] = true
-	st, err := d.waitFor(ctx, "r2 to take over from r1", t0, d.within(), d.all(d.expect("Fault", "Master", "Backup"), d.served(1, t0)))
+	step, err := d.cable(ctx, false, "r2 to take over from r1", "cable pull", 1, 150, "Master_Down_Interval ", d.expect("Fault", "Master", "Backup"))
 	if err != nil {
 		return err
 	}
-	d.hold(ctx, t0, d.o.Hold)
-	d.scr.Commit(true)
-	iv := d.o.Interval
-	mdi := fsm.MasterDownInterval(3, 150, iv)
-	step := d.measure("cable pull", 1, st, t0)
-	step.Bound, step.BoundDur = "Master_Down_Interval "+FormatDur(mdi), mdi
-	d.res.Steps = append(d.res.Steps, step)
+	iv, mdi := d.o.Interval, step.BoundDur
 	d.note("r1 lost carrier and went to Fault; r2 heard no more adverts and took over")
 	d.note("at %s (IPv4) and %s (IPv6) after the pull.", FormatOffset(step.Takeover[0]), FormatOffset(step.Takeover[1]))
 	d.outage(step, true)
@@ -317,27 +306,38 @@ func (d *demo) cablePull(ctx context.Context) error {
 
 func (d *demo) cableBack(ctx context.Context) error {
 	d.header(5, "Cable back: r1 returns and preempts r2")
-	t0 := time.Now()
-	if err := d.nw.Plug(d.nw.Routers[0]); err != nil {
-		return err
-	}
-	d.unplug[0] = false
-	st, err := d.waitFor(ctx, "r1 to preempt r2", t0, d.within(), d.all(d.expect("Master", "Backup", "Backup"), d.served(0, t0)))
+	step, err := d.cable(ctx, true, "r1 to preempt r2", "cable back", 0, 200, "its Master_Down_Interval ", d.expect("Master", "Backup", "Backup"))
 	if err != nil {
 		return err
 	}
-	d.hold(ctx, t0, d.o.Hold)
-	d.scr.Commit(true)
-	mdi := fsm.MasterDownInterval(3, 200, d.o.Interval)
-	step := d.measure("cable back", 0, st, t0)
-	step.Bound, step.BoundDur = "its Master_Down_Interval "+FormatDur(mdi), mdi
-	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 came back as Backup, discarded r2's lower-priority adverts (Preempt_Mode) and took")
 	d.note("over when its own Master_Down_Timer ran out (%s at priority 200): at %s (IPv4)",
-		FormatDur(mdi), FormatOffset(step.Takeover[0]))
+		FormatDur(step.BoundDur), FormatOffset(step.Takeover[0]))
 	d.note("and %s (IPv6) after the plug. r2 stepped down on r1's first advert.", FormatOffset(step.Takeover[1]))
 	d.outage(step, false)
 	return nil
+}
+
+// cable pulls r1's cable (in false) or plugs it back, waits until want holds
+// and box master serves the host, and measures the step against the
+// Master_Down_Interval of the taker at priority prio.
+func (d *demo) cable(ctx context.Context, in bool, what, name string, master, prio int, bound string, want cond) (Step, error) {
+	t0 := time.Now()
+	if err := d.nw.SetCable(d.nw.Routers[0], in); err != nil {
+		return Step{}, err
+	}
+	d.unplug[0] = !in
+	st, err := d.waitFor(ctx, what, t0, d.within(), d.all(want, d.served(master, t0)))
+	if err != nil {
+		return Step{}, err
+	}
+	d.hold(ctx, t0, d.o.Hold)
+	d.scr.Commit(true)
+	mdi := fsm.MasterDownInterval(3, uint8(prio), d.o.Interval)
+	step := d.measure(name, master, st, t0)
+	step.Bound, step.BoundDur = bound+FormatDur(mdi), mdi
+	d.res.Steps = append(d.res.Steps, step)
+	return step, nil
 }
 
 func (d *demo) gracefulStop(ctx context.Context) error {

@@ -72,12 +72,9 @@ func learn(nd *lab.Node) (*box, error) {
 	return &box{Node: nd, MAC: ifi.HardwareAddr, LL: ll}, nil
 }
 
-// Unplug pulls the node's cable: its port on the bridge goes down, so its
-// eth0 loses carrier.
-func (nw *Network) Unplug(b *box) error { return nw.lan.SetCable(b.Node, false) }
-
-// Plug puts the cable back.
-func (nw *Network) Plug(b *box) error { return nw.lan.SetCable(b.Node, true) }
+// SetCable pulls the node's cable (in false: its port on the bridge goes
+// down, so its eth0 loses carrier) or puts it back.
+func (nw *Network) SetCable(b *box, in bool) error { return nw.lan.SetCable(b.Node, in) }
 
 // Names lists the namespaces of the lab.
 func (nw *Network) Names() []string {
