@@ -55,35 +55,28 @@ func NewFRR(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *FRR {
 	testenv.RequireTool(t, frrVrrpd)
 	testenv.RequireTool(t, "vtysh")
 	byID := map[uint8]VR{}
-	seen := map[VRKey]bool{}
-	for _, v := range vrs {
-		if err := v.check(); err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case seen[v.Key()]:
-			t.Fatalf("frr: %v twice", v.Key())
+	checkVRs(t, "frr", vrs, func(v VR) string {
+		defer func() { byID[v.VRID] = v }()
+		switch o, ok := byID[v.VRID]; {
 		case v.AuthPass != "":
-			t.Fatalf("frr: VR %d: FRR has no authentication", v.VRID)
+			return "FRR has no authentication"
 		case len(v.Unicast) > 0:
-			t.Fatalf("frr: VR %d: FRR has no unicast", v.VRID)
+			return "FRR has no unicast"
 		case v.Priority == 255:
-			t.Fatalf("frr: VR %d: FRR cannot be the address owner", v.VRID)
+			return "FRR cannot be the address owner"
 		case v.PreemptDelay > 0:
-			t.Fatalf("frr: VR %d: FRR has no preempt delay", v.VRID)
+			return "FRR has no preempt delay"
 		case v.PlainChecksum:
-			t.Fatalf("frr: VR %d: FRR 8.4 has no plain-checksum (RFC 9568) setting", v.VRID)
+			return "FRR 8.4 has no plain-checksum (RFC 9568) setting"
 		case v.V2Compat:
-			t.Fatalf("frr: VR %d: FRR 8.4 has no v2/v3 interoperation mode (a VR is version 2 or 3)", v.VRID)
+			return "FRR 8.4 has no v2/v3 interoperation mode (a VR is version 2 or 3)"
 		case v.Interval < 10*time.Millisecond || v.Interval > 40950*time.Millisecond:
-			t.Fatalf("frr: VR %d: interval %v out of range", v.VRID, v.Interval)
+			return fmt.Sprintf("interval %v out of range", v.Interval)
+		case ok && (o.Version != v.Version || o.Priority != v.Priority || o.Interval != v.Interval || o.NoPreempt != v.NoPreempt):
+			return "the IPv4 and IPv6 VRs must share version, priority, interval and preempt"
 		}
-		seen[v.Key()] = true
-		if o, ok := byID[v.VRID]; ok && (o.Version != v.Version || o.Priority != v.Priority || o.Interval != v.Interval || o.NoPreempt != v.NoPreempt) {
-			t.Fatalf("frr: VRID %d: the IPv4 and IPv6 VRs must share version, priority, interval and preempt", v.VRID)
-		}
-		byID[v.VRID] = v
-	}
+		return ""
+	})
 	short := nd.Short
 	f := &FRR{name: short + "/frr", node: nd, dir: filepath.Join(dir, short+"-frr"), vrs: append([]VR(nil), vrs...)}
 	if err := os.MkdirAll(f.dir, 0o777); err != nil {

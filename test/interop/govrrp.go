@@ -72,19 +72,12 @@ func NewGovrrp(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Govrrp {
 // NewGovrrpBin is NewGovrrp running another govrrpd binary.
 func NewGovrrpBin(t testing.TB, bin string, nd *lab.Node, dir string, vrs ...VR) *Govrrp {
 	t.Helper()
-	seen := map[VRKey]bool{}
-	for _, v := range vrs {
-		if err := v.check(); err != nil {
-			t.Fatal(err)
-		}
-		if seen[v.Key()] {
-			t.Fatalf("govrrp: %v twice", v.Key())
-		}
-		seen[v.Key()] = true
+	checkVRs(t, "govrrp", vrs, func(v VR) string {
 		if v.AuthPass != "" && v.Version != 2 {
-			t.Fatalf("govrrp: VR %d: auth needs VRRPv2", v.VRID)
+			return "auth needs VRRPv2"
 		}
-	}
+		return ""
+	})
 	short := nd.Short
 	g := &Govrrp{name: short + "/govrrp", node: nd, vrs: append([]VR(nil), vrs...)}
 	g.d = govrrpd.NewT(t, nd, g.name, bin, filepath.Join(dir, short+"-govrrp"))

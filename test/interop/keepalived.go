@@ -46,27 +46,19 @@ type Keepalived struct {
 func NewKeepalived(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Keepalived {
 	t.Helper()
 	testenv.RequireTool(t, "keepalived")
-	seen := map[VRKey]bool{}
-	for _, v := range vrs {
-		if err := v.check(); err != nil {
-			t.Fatal(err)
-		}
-		if seen[v.Key()] {
-			t.Fatalf("keepalived: %v twice", v.Key())
-		}
-		seen[v.Key()] = true
-		if v.AuthPass != "" && v.Version != 2 {
-			t.Fatalf("keepalived: VR %d: auth_pass needs VRRPv2", v.VRID)
-		}
-		if v.PlainChecksum {
+	checkVRs(t, "keepalived", vrs, func(v VR) string {
+		switch {
+		case v.AuthPass != "" && v.Version != 2:
+			return "auth_pass needs VRRPv2"
+		case v.PlainChecksum:
 			// 2.2.7 always sends and expects the pseudo-header form
 			// (v3_checksum_as_v2 came later).
-			t.Fatalf("keepalived: VR %d: keepalived 2.2.7 has no plain-checksum (RFC 9568) setting", v.VRID)
+			return "keepalived 2.2.7 has no plain-checksum (RFC 9568) setting"
+		case v.V2Compat:
+			return "keepalived has no v2/v3 interoperation mode (a VR is version 2 or 3)"
 		}
-		if v.V2Compat {
-			t.Fatalf("keepalived: VR %d: keepalived has no v2/v3 interoperation mode (a VR is version 2 or 3)", v.VRID)
-		}
-	}
+		return ""
+	})
 	short := nd.Short
 	k := &Keepalived{name: short + "/keepalived", node: nd, dir: filepath.Join(dir, short+"-keepalived"), vrs: append([]VR(nil), vrs...)}
 	if err := os.MkdirAll(k.dir, 0o755); err != nil {

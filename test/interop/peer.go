@@ -223,3 +223,22 @@ func indent(s, prefix string) string {
 	}
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
+
+// checkVRs fails the test for a VR that is invalid, given twice, or that
+// impl refuses (refuse says why, "" when it can run the VR).
+func checkVRs(t testing.TB, impl string, vrs []VR, refuse func(VR) string) {
+	t.Helper()
+	seen := map[VRKey]bool{}
+	for _, v := range vrs {
+		if err := v.check(); err != nil {
+			t.Fatal(err)
+		}
+		if seen[v.Key()] {
+			t.Fatalf("%s: %v twice", impl, v.Key())
+		}
+		seen[v.Key()] = true
+		if why := refuse(v); why != "" {
+			t.Fatalf("%s: VR %d: %s", impl, v.VRID, why)
+		}
+	}
+}
