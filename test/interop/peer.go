@@ -2,6 +2,8 @@ package interop
 
 import (
 	"fmt"
+	"govrrp/fsm"
+	"govrrp/vrrp"
 	"net/netip"
 	"strings"
 	"testing"
@@ -10,49 +12,36 @@ import (
 	"govrrp/internal/lab"
 )
 
-// Family is the address family of a virtual router.
-type Family int
+// Family is the address family of a virtual router: the codec's.
+type Family = vrrp.Family
 
 // Address families.
 const (
-	IPv4 Family = 4
-	IPv6 Family = 6
+	IPv4 = vrrp.IPv4
+	IPv6 = vrrp.IPv6
 )
-
-func (f Family) String() string {
-	switch f {
-	case IPv4:
-		return "ipv4"
-	case IPv6:
-		return "ipv6"
-	}
-	return fmt.Sprintf("family(%d)", int(f))
-}
 
 // State is what a peer says one of its virtual routers is doing.
 type State int
 
-// States. Unknown also covers "not running" and "cannot tell".
+// States, numbered as fsm's. Unknown also covers "not running" and "cannot
+// tell".
 const (
 	Unknown State = iota
 	Init          // configured but not started (FRR's Initialize)
-	Backup
-	Master
-	Fault
+	Backup  = State(fsm.Backup)
+	Master  = State(fsm.Master)
+	Fault   = State(fsm.Fault)
 )
 
 func (s State) String() string {
 	switch s {
+	case Unknown:
+		return "Unknown"
 	case Init:
 		return "Init"
-	case Backup:
-		return "Backup"
-	case Master:
-		return "Master"
-	case Fault:
-		return "Fault"
 	}
-	return "Unknown"
+	return fsm.State(s).String()
 }
 
 // VRKey names one virtual router of a peer: a VRID in one address family.
