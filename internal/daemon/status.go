@@ -22,13 +22,6 @@ func (r *vr) status() api.RouterStatus {
 	for i, p := range c.Addresses {
 		addrs[i] = p.String()
 	}
-	master, masterPrio := "", uint8(0)
-	switch {
-	case st.State == fsm.Master:
-		master, masterPrio = st.MasterAddr.String(), st.Priority
-	case st.State == fsm.Backup && st.MasterAddr.IsValid():
-		master, masterPrio = st.MasterAddr.String(), r.heardPrio
-	}
 	var fault string
 	if n := len(r.transitions); st.State == fsm.Fault && n > 0 {
 		fault = r.transitions[n-1].reason.String()
@@ -43,7 +36,7 @@ func (r *vr) status() api.RouterStatus {
 		SplitBrain: splitBrain, TwoOwners: twoOwners,
 		Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
 		State: st.State.String(), FaultReason: fault, Priority: c.Priority, EffectivePriority: st.Priority,
-		Master: master, MasterPriority: masterPrio,
+		Master: addrString(st.Master()), MasterPriority: st.MasterPriority,
 		AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
 		Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
 		V2Compat: c.V2Compat, VersionMismatch: r.versionStatus(),
@@ -64,7 +57,7 @@ func (r *vr) detail() api.RouterDetail {
 			"adverts_sent":              st.Counters.SentAdvertisements,
 			"priority_zero_received":    st.Counters.RcvdPriZeroPackets,
 			"priority_zero_sent":        st.Counters.SentPriZeroPackets,
-			"master_changes":            r.masterChanges,
+			"master_changes":            st.Counters.MasterChanges,
 			"send_errors":               r.sendErrors,
 			"stale_timer_firings":       st.Counters.StaleTimerFirings,
 			"replies_suppressed":        st.Counters.RepliesSuppressed,
@@ -76,7 +69,7 @@ func (r *vr) detail() api.RouterDetail {
 		},
 		Discards:        map[string]uint64{},
 		Transitions:     make([]api.Event, len(r.transitions)),
-		NewMasterReason: newMasterReason(st.Counters.NewMasterReason),
+		NewMasterReason: st.Counters.NewMasterReason.String(),
 	}
 	if c.V2Compat {
 		// The v2/v3 interoperation mode (fsm/compat.go).
@@ -103,10 +96,6 @@ func (r *vr) detail() api.RouterDetail {
 		d.Tracked = append(d.Tracked, api.Tracked{Kind: kind, Name: name, Weight: o.Weight, Failed: o.Failed})
 	}
 	return d
-}
-
-func newMasterReason(r fsm.NewMasterReason) string {
-	return [...]string{"notMaster", "priority", "preempted", "masterNoResponse"}[min(int(r), 3)]
 }
 
 func addrString(a netip.Addr) string {
