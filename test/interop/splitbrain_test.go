@@ -23,10 +23,7 @@ func TestKeepalivedWinsSplitBrain(t *testing.T) {
 	l.Start(t, ka)
 	l.Start(t, gv)
 	l.WaitMaster(t, ka, k, converge)
-	pr := l.Probe(t, vip4.Addr(), probeEvery)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply from %v", vip4.Addr())
-	}
+	pr := probeVIP(t, l, vr3(IPv4, 100))
 	kaMAC, gvMAC := macOf(t, ka), macOf(t, gv)
 	// keepalived's second GARP burst comes a second after it became
 	// Master (vrrp_garp_master_delay 1); the partition starts after it.
