@@ -123,21 +123,32 @@ func TestTrackScript(t *testing.T) {
 // Notify hooks run on every transition, in order, with ROUTER FROM TO
 // REASON as arguments and in the environment.
 func TestNotifyHooks(t *testing.T) {
+	b := hookCalls(t, `echo "$1 $2 $3 $4 | $GOVRRP_ROUTER $GOVRRP_TO $GOVRRP_VRID"`, func(hook string) string {
+		return "    notify: [" + hook + "]\n"
+	})
+	want := "gw Initialize Backup startup | gw Backup 51\n" +
+		"gw Backup Master master-no-response | gw Master 51\n" +
+		"gw Master Initialize shutdown | gw Initialize 51\n"
+	if b != want {
+		t.Fatalf("hook calls:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+// hookCalls runs router gw alone through its start, election and stop with
+// a hook script (its command's output is what it records) that extra wires
+// into the router's configuration, and returns what the hook recorded.
+func hookCalls(t *testing.T, command string, extra func(hook string) string) string {
+	t.Helper()
 	l := newLab(t, 1)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "hook.log")
 	hook := filepath.Join(dir, "hook")
-	os.WriteFile(hook, []byte("#!/bin/sh\necho \"$1 $2 $3 $4 | $GOVRRP_ROUTER $GOVRRP_TO $GOVRRP_VRID\" >> "+out+"\n"), 0o755)
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "    notify: ["+hook+"]\n", "10.77.0.254/24"))
+	os.WriteFile(hook, []byte("#!/bin/sh\n"+command+" >> "+out+"\n"), 0o755)
+	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", extra(hook), "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
 	p.stop()
 	b, _ := os.ReadFile(out)
-	want := "gw Initialize Backup startup | gw Backup 51\n" +
-		"gw Backup Master master-no-response | gw Master 51\n" +
-		"gw Master Initialize shutdown | gw Initialize 51\n"
-	if string(b) != want {
-		t.Fatalf("hook calls:\n%s\nwant:\n%s", b, want)
-	}
+	return string(b)
 }
 
 // Reloading a change that does not concern a router (a new router beside
