@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"govrrp/internal/demo"
 	"govrrp/internal/lab"
 	"govrrp/internal/version"
 )
@@ -43,7 +44,7 @@ pinging the VIPs, a cable pull with the measured outage next to the RFC's
 Master_Down_Interval, preemption when the cable is back, and a graceful stop
 (priority 0, Skew_Time). Everything is removed at the end and on Ctrl-C.
 
-`, version.Version, lab.VRID, lab.VIP4, lab.VIP6)
+`, version.Version, demo.VRID, demo.VIP4, demo.VIP6)
 		fs.PrintDefaults()
 	}
 	interval := fs.Duration("interval", 100*time.Millisecond, "advert interval, 10ms..1s (every time in the demo scales with it)")
@@ -60,13 +61,13 @@ Master_Down_Interval, preemption when the cable is back, and a graceful stop
 		fmt.Fprintf(stderr, "govrrp-lab: unexpected argument %q (see --help)\n", fs.Arg(0))
 		return 2
 	}
-	if err := lab.CheckInterval(*interval); err != nil {
+	if err := demo.CheckInterval(*interval); err != nil {
 		fmt.Fprintln(stderr, "govrrp-lab:", err)
 		return 2
 	}
 	if os.Geteuid() != 0 {
 		// Not an error of the demo: say why and what to run instead.
-		fmt.Fprint(stdout, lab.NeedRoot(args))
+		fmt.Fprint(stdout, demo.NeedRoot(args))
 		return 0
 	}
 	if _, err := exec.LookPath("ip"); err != nil {
@@ -98,7 +99,7 @@ Master_Down_Interval, preemption when the cable is back, and a graceful stop
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	tty := isTerminal(os.Stdout)
-	_, err := lab.Run(ctx, lab.Options{
+	_, err := demo.Run(ctx, demo.Options{
 		Govrrpd:  bin,
 		Interval: *interval,
 		Keep:     *keep,

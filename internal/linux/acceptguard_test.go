@@ -11,7 +11,7 @@ import (
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv6"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -24,7 +24,7 @@ import (
 func TestAcceptGuard(t *testing.T) {
 	testenv.RequireTool(t, "nft")
 	testenv.RequireTool(t, "ping")
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	master, host := lan.Nodes[0], lan.Nodes[1]
 	vips := []netip.Addr{netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fd77::254"), netip.MustParseAddr("fe80::254")}
 	for _, a := range []string{"10.77.0.254/24", "fd77::254/64", "fe80::254/64"} {
@@ -141,7 +141,7 @@ func TestAcceptGuard(t *testing.T) {
 // address of the prefix, is picked; one added by AddNoSource, or turned by
 // it, is deprecated and is not; IPv4 is as Add [5798-6.4.3-f].
 func TestAddNoSource(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	nd := lan.Nodes[0]
 	a := NewAddresses(nd.Handle)
 	src := func() string {
@@ -177,7 +177,7 @@ func TestAddNoSource(t *testing.T) {
 
 // sendRA sends from nd's eth0 link-local address a router advertisement
 // unicast to dst, with the on-link prefix pfx (no default route: lifetime 0).
-func sendRA(t *testing.T, nd *netnstest.Node, dst netip.Addr, pfx netip.Prefix) {
+func sendRA(t *testing.T, nd *lab.Node, dst netip.Addr, pfx netip.Prefix) {
 	t.Helper()
 	ll, err := nd.LinkLocal("eth0")
 	if err != nil {
@@ -221,7 +221,7 @@ func sendRA(t *testing.T, nd *netnstest.Node, dst netip.Addr, pfx netip.Prefix) 
 func TestAcceptSourceIPv4(t *testing.T) {
 	testenv.RequireTool(t, "nft")
 	testenv.RequireTool(t, "ping")
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	master, host := lan.Nodes[0], lan.Nodes[1]
 	host.MustIP(t, "addr", "add", "10.78.0.5/24", "dev", "eth0")
 	a := NewAddresses(master.Handle)

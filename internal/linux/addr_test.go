@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // TestAddresses installs and removes VIPs, IPv6 without DAD, flushes the
 // leftovers of a killed instance and removes everything on shutdown.
 func TestAddresses(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	r1 := lan.Nodes[0]
 	// Let DAD run on this interface, so "not tentative" means NODAD worked.
 	r1.MustSysctl(t, "net/ipv6/conf/eth0/accept_dad", "1")
@@ -92,9 +92,9 @@ func TestAddresses(t *testing.T) {
 // installed (Master) it can. The check is on the wire, in the Backup's
 // neighbour namespace.
 func TestBackupDoesNotAnswer(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
-	sniff := netnstest.Sniff(t, r2, "eth0")
+	sniff := lab.Sniff(t, r2, "eth0")
 	vip4, vip6 := netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fd77::254")
 	// Failing pings wait the short timeout, successful ones the long one.
 	ping := func(a netip.Addr) (err error) {
@@ -108,7 +108,7 @@ func TestBackupDoesNotAnswer(t *testing.T) {
 	eth1, _ := r1.Interface("eth0")
 	isReply4 := func(f []byte) bool {
 		ip := vip4.As4()
-		return netnstest.EtherType(f) == 0x0806 && len(f) >= 42 && f[21] == 2 && string(f[28:32]) == string(ip[:])
+		return lab.EtherType(f) == 0x0806 && len(f) >= 42 && f[21] == 2 && string(f[28:32]) == string(ip[:])
 	}
 	isNAFrom1 := func(f []byte) bool {
 		return isNA(vip6)(f) && string(f[6:12]) == string(eth1.HardwareAddr)
@@ -204,7 +204,7 @@ func pingOnce(a netip.Addr, timeout time.Duration) error {
 // box's own address"; 5798-5.2.4-a: a non-owner never has an address the
 // host owns).
 func TestAddLeavesHostAddress(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	r1 := lan.Nodes[0]
 	v4, v6 := netip.MustParsePrefix("10.77.0.240/32"), netip.MustParsePrefix("fd77::240/128")
 	r1.MustIP(t, "addr", "add", v4.String(), "dev", "eth0")

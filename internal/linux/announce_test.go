@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 func unhex(t *testing.T, s string) []byte {
@@ -66,14 +66,14 @@ func TestNAFrame(t *testing.T) {
 func isGARP(vip netip.Addr) func([]byte) bool {
 	ip := vip.As4()
 	return func(f []byte) bool {
-		return netnstest.EtherType(f) == 0x0806 && len(f) >= 42 && f[21] == 1 && bytes.Equal(f[28:32], ip[:]) && bytes.Equal(f[38:42], ip[:])
+		return lab.EtherType(f) == 0x0806 && len(f) >= 42 && f[21] == 1 && bytes.Equal(f[28:32], ip[:]) && bytes.Equal(f[38:42], ip[:])
 	}
 }
 
 func isNA(vip netip.Addr) func([]byte) bool {
 	ip := vip.As16()
 	return func(f []byte) bool {
-		return netnstest.EtherType(f) == 0x86dd && len(f) >= 86 && f[20] == 58 && f[54] == 136 && bytes.Equal(f[62:78], ip[:])
+		return lab.EtherType(f) == 0x86dd && len(f) >= 86 && f[20] == 58 && f[54] == 136 && bytes.Equal(f[62:78], ip[:])
 	}
 }
 
@@ -81,9 +81,9 @@ func isNA(vip netip.Addr) func([]byte) bool {
 // neighbour captures are the spec's, the delayed second burst comes, and
 // Stop cancels what is pending.
 func TestAnnouncerBursts(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
-	sniff := netnstest.Sniff(t, r2, "eth0")
+	sniff := lab.Sniff(t, r2, "eth0")
 	vip4, vip6 := netip.MustParseAddr("10.77.0.254"), netip.MustParseAddr("fd77::254")
 	r1.MustSysctl(t, "net/ipv6/conf/eth0/forwarding", "1")
 
@@ -182,7 +182,7 @@ func settle(t *testing.T, what string, cond func() bool) {
 // restarting its announcement) open one packet socket in all, keep no
 // goroutine once stopped, and Close leaves neither fd nor goroutine.
 func TestAnnouncerReusesSocket(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1 := lan.Nodes[0]
 	k := AnnounceKey{Interface: "eth0", VRID: 52}
 	vips := []netip.Addr{netip.MustParseAddr("10.77.0.252"), netip.MustParseAddr("10.77.0.251")}
@@ -242,7 +242,7 @@ func TestAnnouncerReusesSocket(t *testing.T) {
 
 // arrivals returns when the frames matching each of match arrived, relative
 // to start, until n[i] of each have come.
-func arrivals(t *testing.T, sniff *netnstest.Sniffer, start time.Time, n []int, match ...func([]byte) bool) [][]time.Duration {
+func arrivals(t *testing.T, sniff *lab.Sniffer, start time.Time, n []int, match ...func([]byte) bool) [][]time.Duration {
 	t.Helper()
 	at := make([][]time.Duration, len(match))
 	done := func() bool {
@@ -284,9 +284,9 @@ func checkSchedule(t *testing.T, name string, got, want []time.Duration) {
 // interval and nothing more, the other the delayed burst and refreshes, each
 // refresh a period after the previous burst began [IMPL-13].
 func TestAnnouncerSchedule(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
-	sniff := netnstest.Sniff(t, r2, "eth0")
+	sniff := lab.Sniff(t, r2, "eth0")
 	vipA, vipB := netip.MustParseAddr("10.77.0.250"), netip.MustParseAddr("fd77::250")
 	kA := AnnounceKey{Interface: "eth0", VRID: 53}
 	kB := AnnounceKey{Interface: "eth0", VRID: 54, IPv6: true}
@@ -330,7 +330,7 @@ func TestAnnouncerSchedule(t *testing.T) {
 // interface is deleted and created again under the same name (a new
 // ifindex), on the same socket.
 func TestAnnouncerInterfaceRecreated(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	r1 := lan.Nodes[0]
 	veth := func() {
 		r1.MustIP(t, "link", "add", "ann0", "type", "veth", "peer", "name", "ann1")
@@ -343,7 +343,7 @@ func TestAnnouncerInterfaceRecreated(t *testing.T) {
 	k := AnnounceKey{Interface: "ann0", VRID: 55}
 	a := NewAnnouncer(AnnounceConfig{})
 	t.Cleanup(a.Close)
-	sniff := netnstest.Sniff(t, r1, "ann1")
+	sniff := lab.Sniff(t, r1, "ann1")
 	r1.MustDo(t, func() error {
 		return a.StartWith(k, vmac4, []netip.Addr{vip}, AnnounceConfig{Refresh: 200 * time.Millisecond})
 	})
@@ -353,7 +353,7 @@ func TestAnnouncerInterfaceRecreated(t *testing.T) {
 	fd := a.fd
 	r1.MustIP(t, "link", "del", "ann0")
 	veth()
-	sniff = netnstest.Sniff(t, r1, "ann1")
+	sniff = lab.Sniff(t, r1, "ann1")
 	if _, err := sniff.Next(waitLong, isGARP(vip)); err != nil {
 		t.Fatalf("no refresh on the re-created interface: %v", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -16,7 +16,7 @@ import (
 // on Close [5798-8.1.2-a][5798-8.2.2-d].
 func TestARPGuard(t *testing.T) {
 	testenv.RequireTool(t, "nft")
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	nd := lan.Nodes[0]
 	rules := func() string {
 		out, _ := exec(nd, "nft", "list", "table", "arp", ARPGuardTable)
@@ -76,7 +76,7 @@ func TestARPGuard(t *testing.T) {
 }
 
 // exec runs a command inside nd's namespace.
-func exec(nd *netnstest.Node, name string, args ...string) (string, error) {
+func exec(nd *lab.Node, name string, args ...string) (string, error) {
 	out, err := osexec.Command("ip", append([]string{"netns", "exec", nd.Name, name}, args...)...).CombinedOutput()
 	return string(out), err
 }

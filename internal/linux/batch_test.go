@@ -14,7 +14,7 @@ import (
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -25,7 +25,7 @@ type rawTx struct {
 	fd int
 }
 
-func openRawTx(t testing.TB, nd *netnstest.Node, fam vrrp.Family, hops int, dst netip.Addr) *rawTx {
+func openRawTx(t testing.TB, nd *lab.Node, fam vrrp.Family, hops int, dst netip.Addr) *rawTx {
 	t.Helper()
 	tx := &rawTx{fd: -1}
 	nd.MustDo(t, func() error {
@@ -166,7 +166,7 @@ func stampsOn(t *testing.T, tx *rawTx, rx *Conn, b []byte) int {
 // wire order, with kernel timestamps taken on arrival; read 50 ms late,
 // every packet still carries its own arrival time, not the read's.
 func TestReadBatchBurst(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		t.Run(fam.String(), func(t *testing.T) {
@@ -244,7 +244,7 @@ func TestReadBatchBurst(t *testing.T) {
 // IPv4 identification and header checksum, the IPv6 flow label.
 func maskedIP(f []byte) []byte {
 	ip := bytes.Clone(f[14:])
-	if netnstest.EtherType(f) == 0x0800 {
+	if lab.EtherType(f) == 0x0800 {
 		ip[4], ip[5], ip[10], ip[11] = 0, 0, 0, 0
 		return ip
 	}
@@ -277,9 +277,9 @@ func xnetWrite(t *testing.T, c *Conn, b []byte, dst netip.Addr) {
 // leave with one Flush, and each frame is byte for byte (but for the IPv4
 // ID and the IPv6 flow label) what x/net's sendmsg puts on the wire.
 func TestQueueFlush(t *testing.T) {
-	lan := netnstest.NewLAN(t, 3)
+	lan := lab.NewLAN(t, 3)
 	r1, r2, r3 := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
-	s2, s3 := netnstest.Sniff(t, r2, "eth0"), netnstest.Sniff(t, r3, "eth0")
+	s2, s3 := lab.Sniff(t, r2, "eth0"), lab.Sniff(t, r3, "eth0")
 	cases := []struct {
 		name  string
 		fam   vrrp.Family
@@ -299,7 +299,7 @@ func TestQueueFlush(t *testing.T) {
 				ethType = 0x86dd
 			}
 			isVRRP := func(f []byte) bool {
-				if netnstest.EtherType(f) != ethType {
+				if lab.EtherType(f) != ethType {
 					return false
 				}
 				if ethType == 0x0800 {
@@ -308,9 +308,9 @@ func TestQueueFlush(t *testing.T) {
 				return len(f) > 20 && f[20] == 112
 			}
 			// One sniffer per destination (the group reaches both).
-			sniffers := []*netnstest.Sniffer{s2}
+			sniffers := []*lab.Sniffer{s2}
 			if len(c.peers) > 0 {
-				sniffers = []*netnstest.Sniffer{s2, s3}
+				sniffers = []*lab.Sniffer{s2, s3}
 			}
 			frames := func(k int) [][]byte {
 				var out [][]byte
@@ -378,7 +378,7 @@ func TestQueueFlush(t *testing.T) {
 
 // TestQueueFullFlushes: the 65th datagram flushes the batch by itself.
 func TestQueueFullFlushes(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	tx := listenIn(t, lan.Nodes[0], ConnConfig{Family: vrrp.IPv4})
 	m := advert(vrrp.IPv4, "10.77.0.254")
 	for range txSlots + 1 {
@@ -399,7 +399,7 @@ func TestQueueFullFlushes(t *testing.T) {
 // ErrQueueFull, instead of waiting for the interface; the batch is empty
 // afterwards and the Conn usable.
 func TestFlushNeverBlocks(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	// A unicast peer nobody answers ARP for: its datagrams wait in the
 	// neighbour's queue, still charged to the socket's send buffer, until
 	// resolution fails (3 s), so a tiny buffer fills after a few.
@@ -438,7 +438,7 @@ func TestFlushNeverBlocks(t *testing.T) {
 // reach the main socket; everything else reaches the reject socket, so the
 // validator still counts it.
 func TestFilter(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		t.Run(fam.String(), func(t *testing.T) {
@@ -518,7 +518,7 @@ func TestFilter(t *testing.T) {
 // adverts sent during the flood all wait in the main socket, the junk
 // overflows the reject socket's small buffer, and that is counted.
 func TestFilterFlood(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		t.Run(fam.String(), func(t *testing.T) {
@@ -587,7 +587,7 @@ func TestFilterFlood(t *testing.T) {
 // TestBatchAllocs: ReadBatch (from both sockets) and Queue+Flush cost
 // no allocation.
 func TestBatchAllocs(t *testing.T) {
-	lan := netnstest.NewLAN(t, 3)
+	lan := lab.NewLAN(t, 3)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
 	rx := listenIn(t, r2, ConnConfig{Family: vrrp.IPv4})
 	var spec FilterSpec
@@ -646,7 +646,7 @@ func TestBatchAllocs(t *testing.T) {
 
 // TestSendOnlyNoReceive: a SendOnly Conn has nothing to poll, no filter.
 func TestSendOnlyNoReceive(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	c := listenIn(t, lan.Nodes[0], ConnConfig{Family: vrrp.IPv4, SendOnly: true})
 	if fds := c.Fds(); len(fds) != 0 {
 		t.Fatalf("Fds = %v", fds)
@@ -662,7 +662,7 @@ func TestSendOnlyNoReceive(t *testing.T) {
 // TestReceiveBuffers: the main socket's buffer is raised, the reject
 // socket's kept small.
 func TestReceiveBuffers(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	c := listenIn(t, lan.Nodes[0], ConnConfig{Family: vrrp.IPv6})
 	fds := c.Fds()
 	if len(fds) != 2 {

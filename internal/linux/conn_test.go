@@ -14,14 +14,14 @@ import (
 
 	"golang.org/x/net/ipv4"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
 const waitLong = 5 * time.Second // generous: CI machines are noisy
 
 // listenIn opens a Conn inside nd and closes it when the test ends.
-func listenIn(t *testing.T, nd *netnstest.Node, cfg ConnConfig) *Conn {
+func listenIn(t *testing.T, nd *lab.Node, cfg ConnConfig) *Conn {
 	t.Helper()
 	if cfg.Interface == "" {
 		cfg.Interface = "eth0"
@@ -106,9 +106,9 @@ func advert(fam vrrp.Family, addrs ...string) *vrrp.Message {
 // codec, the facts the receiver got from the kernel, and that the advert
 // passes every receive check.
 func TestConnIPv4Wire(t *testing.T) {
-	lan := netnstest.NewLAN(t, 3)
+	lan := lab.NewLAN(t, 3)
 	r1, r2, obs := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
-	sniff := netnstest.Sniff(t, obs, "eth0")
+	sniff := lab.Sniff(t, obs, "eth0")
 
 	tx := listenIn(t, r1, ConnConfig{Family: vrrp.IPv4})
 	rx := listenIn(t, r2, ConnConfig{Family: vrrp.IPv4})
@@ -143,7 +143,7 @@ func TestConnIPv4Wire(t *testing.T) {
 	}
 
 	want, _ := advert(vrrp.IPv4, "10.77.0.254").Encode(nil, r1.V4.Addr(), vrrp.MulticastIPv4, vrrp.ChecksumPseudoHeader)
-	f, err := sniff.Next(waitLong, func(f []byte) bool { return netnstest.EtherType(f) == 0x0800 && len(f) > 23 && f[23] == 112 })
+	f, err := sniff.Next(waitLong, func(f []byte) bool { return lab.EtherType(f) == 0x0800 && len(f) > 23 && f[23] == 112 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,9 +168,9 @@ func TestConnIPv4Wire(t *testing.T) {
 // TestConnIPv6Wire is TestConnIPv4Wire over IPv6: link-local source, hop
 // limit 255, traffic class 0xC0, checksum from the codec.
 func TestConnIPv6Wire(t *testing.T) {
-	lan := netnstest.NewLAN(t, 3)
+	lan := lab.NewLAN(t, 3)
 	r1, r2, obs := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
-	sniff := netnstest.Sniff(t, obs, "eth0")
+	sniff := lab.Sniff(t, obs, "eth0")
 	ll1, err := r1.LinkLocal("eth0")
 	if err != nil {
 		t.Fatal(err)
@@ -194,7 +194,7 @@ func TestConnIPv6Wire(t *testing.T) {
 		t.Fatalf("kernel facts = %+v ifindex %d rejected %v", p.IP, p.IfIndex, p.Rejected)
 	}
 	want, _ := advert(vrrp.IPv6, "fe80::51", "fd77::51").Encode(nil, ll1, vrrp.MulticastIPv6, vrrp.ChecksumPseudoHeader)
-	f, err := sniff.Next(waitLong, func(f []byte) bool { return netnstest.EtherType(f) == 0x86dd && len(f) > 20 && f[20] == 112 })
+	f, err := sniff.Next(waitLong, func(f []byte) bool { return lab.EtherType(f) == 0x86dd && len(f) > 20 && f[20] == 112 })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestConnIPv6Wire(t *testing.T) {
 // loop's filter for VRID 51, which sends them to the reject socket: its
 // separately parsed IPv6 hop limit must be the real one too.
 func TestConnTTLDropped(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		for _, filtered := range []bool{false, true} {
@@ -262,7 +262,7 @@ func TestConnTTLDropped(t *testing.T) {
 // ttl64Sender opens a hand-made sender in nd that sends with TTL / hop limit
 // 64 (the Conn itself cannot send TTL != 255), and returns it with the
 // source and the group it sends from and to.
-func ttl64Sender(t *testing.T, nd *netnstest.Node, fam vrrp.Family) (pc net.PacketConn, src, dst netip.Addr) {
+func ttl64Sender(t *testing.T, nd *lab.Node, fam vrrp.Family) (pc net.PacketConn, src, dst netip.Addr) {
 	t.Helper()
 	nd.MustDo(t, func() (err error) {
 		if fam == vrrp.IPv4 {
@@ -304,7 +304,7 @@ func ttl64Sender(t *testing.T, nd *netnstest.Node, fam vrrp.Family) (pc net.Pack
 // configured interface only, and that the socket does not see adverts that
 // arrive on another interface.
 func TestConnMulticastJoinOnlyOnInterface(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
 	// A second LAN-less interface pair in r2 whose other end is in r1:
 	// traffic on it must not reach r2's eth0 socket.
@@ -345,7 +345,7 @@ func TestConnMulticastJoinOnlyOnInterface(t *testing.T) {
 // TestConnUnicastPeers: adverts go to each peer, and only configured peers
 // are accepted.
 func TestConnUnicastPeers(t *testing.T) {
-	lan := netnstest.NewLAN(t, 3)
+	lan := lab.NewLAN(t, 3)
 	r1, r2, r3 := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
 	peer1, peer2 := r1.V4.Addr(), r2.V4.Addr()
 	tx1 := listenIn(t, r1, ConnConfig{Family: vrrp.IPv4, Peers: []netip.Addr{peer2}})
@@ -402,7 +402,7 @@ func TestConnUnicastSource(t *testing.T) {
 		{vrrp.IPv6, "fd77::101", "/64", "fd77::254"},
 	} {
 		t.Run(tc.fam.String(), func(t *testing.T) {
-			lan := netnstest.NewLAN(t, 2)
+			lan := lab.NewLAN(t, 2)
 			r1, r2 := lan.Nodes[0], lan.Nodes[1]
 			src := netip.MustParseAddr(tc.src)
 			peer2 := r2.V4.Addr()

@@ -28,6 +28,6 @@
 //
 // Nothing here knows the state machine; the daemon wires them together.
 // Every type takes an optional *netlink.Handle so tests can run it inside a
-// network namespace (see netnstest); sockets are opened in the namespace of
+// network namespace (see internal/lab); sockets are opened in the namespace of
 // the calling thread.
 package linux

@@ -10,7 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"govrrp/internal/config"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -19,7 +19,7 @@ import (
 // nothing of net's wrapping that repeats them. The full messages of the
 // socket open are pinned so that a regression to doubled context fails.
 func TestErrorsSayContextOnce(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	nd := lan.Nodes[0]
 	nd.MustIP(t, "link", "add", "gvd0", "type", "veth", "peer", "name", "gvd1") // no address: no source
 	nd.MustIP(t, "link", "set", "gvd0", "up")

@@ -9,7 +9,7 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -37,7 +37,7 @@ func waitState(t *testing.T, w *LinkWatcher, what string, ok func(LinkState) boo
 // the interface deleted and re-created, all seen through netlink; then a
 // socket on the new interface works again.
 func TestLinkWatcher(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
 	w, err := WatchLinks(WatchConfig{Interfaces: []string{"eth0"}, Namespace: &r1.NS, Netlink: r1.Handle})
 	if err != nil {
@@ -167,7 +167,7 @@ func isClosed(c <-chan struct{}) bool {
 // test makes it while the re-subscription is in progress, after every
 // earlier read.
 func TestLinkWatcherResubscribes(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	r1 := lan.Nodes[0]
 	f := newFakeNetlink()
 	calls, release, stop := make(chan string), make(chan struct{}), make(chan struct{})

@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"govrrp/internal/config"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -17,7 +17,7 @@ import (
 // removed; Flush removes exactly the configured entries a killed instance
 // left; RemoveAll removes what was installed.
 func TestRoutes(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	n := lan.Nodes[0]
 	pfx := netip.MustParsePrefix
 	ip := netip.MustParseAddr
@@ -133,7 +133,7 @@ func TestRoutes(t *testing.T) {
 // host's address is left alone), and removes only its own (keepalived dev,
 // label, scope; issue 13).
 func TestAddWith(t *testing.T) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	n := lan.Nodes[0]
 	n.MustIP(t, "link", "add", "eth1", "type", "veth", "peer", "name", "eth2") // removed with the namespace
 	n.MustIP(t, "link", "set", "eth1", "up")

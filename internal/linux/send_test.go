@@ -12,7 +12,7 @@ import (
 	"golang.org/x/net/ipv6"
 	"golang.org/x/sys/unix"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -140,7 +140,7 @@ func sendMallocs(t *testing.T, c *Conn, m *vrrp.Message, n int) uint64 {
 // the best of three runs of 1000 adverts may allocate at most 10 times in
 // all (0.01 per advert; one allocation per advert would be 1000).
 func TestSendPathAllocs(t *testing.T) {
-	lan := netnstest.NewLAN(t, 3)
+	lan := lab.NewLAN(t, 3)
 	r1 := lan.Nodes[0]
 	peers := []netip.Addr{lan.Nodes[1].V4.Addr(), lan.Nodes[2].V4.Addr()}
 	cases := []struct {
@@ -249,9 +249,9 @@ func BenchmarkReceiveChecks(b *testing.B) {
 func BenchmarkAdvertRoundTrip(b *testing.B) {
 	for _, fam := range []vrrp.Family{vrrp.IPv4, vrrp.IPv6} {
 		b.Run(fam.String(), func(b *testing.B) {
-			lan := netnstest.NewLAN(b, 2)
+			lan := lab.NewLAN(b, 2)
 			r1, r2 := lan.Nodes[0], lan.Nodes[1]
-			open := func(nd *netnstest.Node) *Conn {
+			open := func(nd *lab.Node) *Conn {
 				var c *Conn
 				nd.MustDo(b, func() (err error) {
 					c, err = Listen(ConnConfig{Interface: "eth0", Family: fam, Netlink: nd.Handle})

@@ -11,19 +11,19 @@ import (
 
 	"github.com/vishvananda/netlink"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 	"govrrp/vrrp"
 )
 
-func createVMAC(t *testing.T, nd *netnstest.Node, m *VMACs, cfg VMACConfig) *VMAC {
+func createVMAC(t *testing.T, nd *lab.Node, m *VMACs, cfg VMACConfig) *VMAC {
 	t.Helper()
 	var v *VMAC
 	nd.MustDo(t, func() (err error) { v, err = m.Create(cfg); return err })
 	return v
 }
 
-func sysctlIs(t *testing.T, nd *netnstest.Node, key, want string) {
+func sysctlIs(t *testing.T, nd *lab.Node, key, want string) {
 	t.Helper()
 	got, err := nd.ReadSysctl(key)
 	if err != nil || got != want {
@@ -36,10 +36,10 @@ func sysctlIs(t *testing.T, nd *netnstest.Node, key, want string) {
 // VMAC, that ARP for a Master's VIP is answered with the VMAC only, and that
 // everything goes away on shutdown.
 func TestVMAC(t *testing.T) {
-	lan := netnstest.NewLAN(t, 3)
+	lan := lab.NewLAN(t, 3)
 	r1, r2, obs := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
-	sniff := netnstest.Sniff(t, obs, "eth0")
-	sniff2 := netnstest.Sniff(t, r2, "eth0")
+	sniff := lab.Sniff(t, obs, "eth0")
+	sniff2 := lab.Sniff(t, r2, "eth0")
 	m := NewVMACs(r1.Handle)
 	t.Cleanup(func() { r1.Do(m.RemoveAll) })
 
@@ -101,12 +101,12 @@ func TestVMAC(t *testing.T) {
 	var seen4, seen6 bool
 	for !seen4 || !seen6 {
 		f, err := sniff.Next(waitLong, func(f []byte) bool {
-			return (netnstest.EtherType(f) == 0x0800 && f[23] == 112) || (netnstest.EtherType(f) == 0x86dd && f[20] == 112)
+			return (lab.EtherType(f) == 0x0800 && f[23] == 112) || (lab.EtherType(f) == 0x86dd && f[20] == 112)
 		})
 		if err != nil {
 			t.Fatalf("adverts seen v4=%v v6=%v: %v", seen4, seen6, err)
 		}
-		if netnstest.EtherType(f) == 0x0800 {
+		if lab.EtherType(f) == 0x0800 {
 			seen4 = true
 			if !bytes.Equal(f[6:12], v4.MAC) || !bytes.Equal(f[26:30], r1.V4.Addr().AsSlice()) {
 				t.Errorf("IPv4 advert from %x / %v", f[6:12], f[26:30])
@@ -142,7 +142,7 @@ func TestVMAC(t *testing.T) {
 	sniff2.Drain()
 	r2.MustDo(t, func() error { return pingOnce(vip, waitLong) })
 	isReply := func(f []byte) bool {
-		return netnstest.EtherType(f) == 0x0806 && f[21] == 2 && bytes.Equal(f[28:32], vip.AsSlice())
+		return lab.EtherType(f) == 0x0806 && f[21] == 2 && bytes.Equal(f[28:32], vip.AsSlice())
 	}
 	f, err = sniff2.Next(waitLong, isReply)
 	if err != nil {
@@ -181,7 +181,7 @@ func TestVMAC(t *testing.T) {
 // transaction, timed here.
 func TestVMACBackupDiscards(t *testing.T) {
 	testenv.RequireTool(t, "nft")
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	r1, host := lan.Nodes[0], lan.Nodes[1]
 	m := NewVMACs(r1.Handle)
 	t.Cleanup(func() { r1.Do(m.RemoveAll) })

@@ -23,5 +23,5 @@
 //
 // It needs root, keepalived and tcpdump. Numbers never fail it: it reports
 // them beside the targets. Everything it creates (namespaces, processes) is
-// removed at the end, on failure and on SIGINT/SIGTERM (netnstest).
+// removed at the end, on failure and on SIGINT/SIGTERM (internal/lab).
 package bench

@@ -100,12 +100,12 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 	case implGovrrp:
 		mk := func(i, prio int) (interop.Peer, scaleDaemon) {
 			g := newGovrrpd(t, govrrpdBin(t), lab.Routers[i], lab.Dir, vr51(uint8(prio), interval))
-			g.routers = govrrpRouters(vrs, prio)
+			g.Routers = govrrpRouters(vrs, prio)
 			if profileDir != "" && prio == 100 {
 				// The backup does the takeover; a restart would overwrite
 				// the master's.
 				res.Profile = filepath.Join(profileDir, fmt.Sprintf("govrrpd-failover-%v-%s-load%v-backup.pprof", interval, strings.ReplaceAll(kind, " ", "_"), load))
-				g.args = []string{"-cpuprofile", res.Profile}
+				g.Daemon().Args = []string{"-cpuprofile", res.Profile}
 			}
 			return g, &govrrpScale{g: g}
 		}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -61,7 +61,7 @@ type FloodResult struct {
 	Errors      []string    `json:"errors,omitempty"`
 }
 
-func txPackets(nd *netnstest.Node) (uint64, error) {
+func txPackets(nd *lab.Node) (uint64, error) {
 	l, err := nd.Handle.LinkByName("eth0")
 	if err != nil {
 		return 0, err
@@ -90,7 +90,7 @@ func runFlood(t *testing.T, res *FloodResult, impl string, rate int, dur time.Du
 		t.Log(msg)
 		res.Errors = append(res.Errors, msg)
 	}
-	lan := netnstest.NewLAN(t, 3) // r3 floods
+	lan := lab.NewLAN(t, 3) // r3 floods
 	dir := runDir(t, "govrrp-bench-flood-")
 	vrs := []vrSpec{{ifc: 0, vrid: floodVRID, interval: floodInterval, vip: vip}}
 	m, b := scaleDaemons(t, impl, kaPlain, lan, dir, vrs, "flood")
@@ -104,7 +104,7 @@ func runFlood(t *testing.T, res *FloodResult, impl string, rate int, dur time.Du
 	sides := []struct {
 		role string
 		d    scaleDaemon
-		nd   *netnstest.Node
+		nd   *lab.Node
 	}{{"master", m, lan.Nodes[0]}, {"backup", b, lan.Nodes[1]}}
 	res.Sides = make([]FloodSide, len(sides))
 	type snap struct {
@@ -144,12 +144,12 @@ func runFlood(t *testing.T, res *FloodResult, impl string, rate int, dur time.Du
 	ctx, cancel := context.WithTimeout(context.Background(), dur+10*time.Second)
 	defer cancel()
 	type floodOut struct {
-		st  netnstest.FloodStats
+		st  lab.FloodStats
 		err error
 	}
 	done := make(chan floodOut, 1)
 	go func() {
-		st, err := netnstest.Flood(ctx, lan.Nodes[2], netnstest.FloodConfig{
+		st, err := lab.Flood(ctx, lan.Nodes[2], lab.FloodConfig{
 			Interface: "eth0", Family: vrrp.IPv4, Rate: rate, Duration: dur, Valid: floodValid,
 			VRID: floodVRID, Version: 3, Priority: floodPriority, Interval: floodInterval,
 			Addresses: []netip.Addr{vip.Addr()}, Seed: 1,

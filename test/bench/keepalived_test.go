@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/test/interop"
 )
 
@@ -53,12 +53,12 @@ func kaInstance(v kaVR) string { return fmt.Sprintf("VI_%d_%d", v.ifc, v.vrid) }
 // (VRs on eth0 only, IPv4) and scaleDaemon.
 type kaPeer struct {
 	name string
-	node *netnstest.Node
+	node *lab.Node
 	dir  string
 	mode string
 	vrs  []kaVR
 
-	proc *interop.Proc
+	proc *lab.Proc
 	fifo *os.File
 
 	mu     sync.Mutex
@@ -67,9 +67,9 @@ type kaPeer struct {
 	mark   int
 }
 
-func newKaPeer(t testing.TB, nd *netnstest.Node, dir, mode string, vrs []kaVR) *kaPeer {
+func newKaPeer(t testing.TB, nd *lab.Node, dir, mode string, vrs []kaVR) *kaPeer {
 	t.Helper()
-	short := nd.Name[strings.LastIndexByte(nd.Name, '-')+1:]
+	short := nd.Short
 	k := &kaPeer{name: short + "/keepalived", node: nd, dir: filepath.Join(dir, short+"-keepalived"), mode: mode, vrs: vrs,
 		states: map[string]string{}}
 	if err := os.MkdirAll(k.dir, 0o755); err != nil {
@@ -97,7 +97,7 @@ func (k *kaPeer) config() string {
 func (k *kaPeer) Name() string { return k.name }
 
 // Node implements interop.Peer.
-func (k *kaPeer) Node() *netnstest.Node { return k.node }
+func (k *kaPeer) Node() *lab.Node { return k.node }
 
 // VRs implements interop.Peer: the eth0 instances.
 func (k *kaPeer) VRs() []interop.VR {
@@ -125,9 +125,9 @@ func (k *kaPeer) Start(t testing.TB) {
 	k.mu.Unlock()
 	argv := append([]string{"keepalived"}, kaArgs(k.mode)...)
 	argv = append(argv, "-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
-	k.proc = interop.StartProc(t, k.node, k.name, k.path("keepalived.log"), argv...)
-	if !interop.Poll(20*time.Second, 10*time.Millisecond, func() bool { return k.pid() != 0 || !k.proc.Running() }) || !k.proc.Running() {
-		t.Fatalf("%s did not start:\n%s", k.name, tailFile(k.path("keepalived.log"), 30))
+	k.proc = lab.StartProc(t, k.node, k.name, k.path("keepalived.log"), argv...)
+	if !lab.Poll(20*time.Second, 10*time.Millisecond, func() bool { return k.pid() != 0 || !k.proc.Running() }) || !k.proc.Running() {
+		t.Fatalf("%s did not start:\n%s", k.name, lab.Tail(lab.ReadFile(k.path("keepalived.log")), 30))
 	}
 }
 

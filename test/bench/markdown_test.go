@@ -45,7 +45,7 @@ func markdown(r *Report) string {
 	w("```\n\n")
 	w("`make bench` runs the Go micro-benchmarks of every package, then, as root, the network benchmark " +
 		"(`test/bench`, `TestBenchmarkReport -bench-report`). Everything runs in throw-away network namespaces " +
-		"(10.77.0.0/16, 10.78.0.0/16) built by `internal/linux/netnstest`. keepalived runs as an operator runs it " +
+		"(10.77.0.0/16, 10.78.0.0/16) built by `internal/lab`. keepalived runs as an operator runs it " +
 		"(`keepalived -n -P -f CONF -p PID -r VRRP_PID`: no console logging, syslog, which has no socket in the namespaces), " +
 		"and its CPU and memory are both its processes (the parent and the VRRP child), as the targets say. " +
 		"govrrpd runs without -cpuprofile unless `-profile DIR` is given.\n\n")
@@ -158,7 +158,7 @@ func markdown(r *Report) string {
 	if len(r.Flood) > 0 {
 		w("## Flood\n\n")
 		w("VR 51 at 10 ms on a master (150) and a backup (100); a third node floods the LAN with VRRPv3 packets for VRID 51 " +
-			"(`netnstest.Flood`): half valid adverts of priority 50, half junk failing one receive check each. **False takeovers**: " +
+			"(`lab.Flood`): half valid adverts of priority 50, half junk failing one receive check each. **False takeovers**: " +
 			"state changes on either router from the flood's start to the end of the quiet window after it. **Send rate**: the " +
 			"master's eth0 transmit counter, packets per second, normal (before) vs during the flood. Threads and RSS (VmRSS) " +
 			"before, the maximum during (sampled every second), after.\n\n")

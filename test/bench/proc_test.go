@@ -1,11 +1,10 @@
 package bench
 
 import (
+	"govrrp/internal/lab"
 	"os"
 	"strconv"
 	"strings"
-
-	"govrrp/test/interop"
 )
 
 func readPidFile(path string) (int, error) {
@@ -50,5 +49,5 @@ func busyCores(a, z machineTicks, wall float64) (busy, steal float64) {
 	if wall <= 0 {
 		return 0, 0
 	}
-	return float64(z.busy-a.busy) / interop.ClkTck / wall, float64(z.steal-a.steal) / interop.ClkTck / wall
+	return float64(z.busy-a.busy) / lab.ClkTck / wall, float64(z.steal-a.steal) / lab.ClkTck / wall
 }

@@ -1,17 +1,17 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/test/interop"
 )
 
@@ -139,7 +139,7 @@ func kaVRs(vrs []vrSpec, prio int) []kaVR {
 // addInterfaces gives every router eth1..eth<k-1>, each on its own bridge
 // br1.. in the bridge namespace (VRIDs repeat per interface, so the
 // interfaces must be separate segments), with 10.77.<k>.<index>/24.
-func addInterfaces(t *testing.T, lan *netnstest.LAN, k int) {
+func addInterfaces(t *testing.T, lan *lab.LAN, k int) {
 	for i := 1; i < k; i++ {
 		br := "br" + strconv.Itoa(i)
 		lan.Bridge.MustIP(t, "link", "add", br, "type", "bridge", "mcast_snooping", "0")
@@ -163,7 +163,7 @@ func runDir(t *testing.T, prefix string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	unhook := netnstest.OnInterrupt(func() { os.RemoveAll(dir) })
+	unhook := lab.OnInterrupt(func() { os.RemoveAll(dir) })
 	t.Cleanup(func() {
 		unhook()
 		if t.Failed() {
@@ -190,16 +190,16 @@ type procSample struct {
 func sampleProcs(pids []int) procSample {
 	var s procSample
 	for i, pid := range pids {
-		c, err := interop.CPUSeconds(pid)
+		c, err := lab.CPUSeconds(pid)
 		if err != nil && s.err == nil {
 			s.err = err
 		}
 		s.cpu = append(s.cpu, c)
-		hwm, _ := interop.StatusKB(pid, "VmHWM")
-		rss, _ := interop.StatusKB(pid, "VmRSS")
-		anon, _ := interop.StatusKB(pid, "RssAnon")
-		file, _ := interop.StatusKB(pid, "RssFile")
-		thr, _ := interop.StatusKB(pid, "Threads")
+		hwm, _ := lab.StatusKB(pid, "VmHWM")
+		rss, _ := lab.StatusKB(pid, "VmRSS")
+		anon, _ := lab.StatusKB(pid, "RssAnon")
+		file, _ := lab.StatusKB(pid, "RssFile")
+		thr, _ := lab.StatusKB(pid, "Threads")
 		s.hwm += hwm
 		s.rss += rss
 		s.anon += anon
@@ -224,8 +224,8 @@ func (s procSample) total() float64 {
 }
 
 // scaleDaemons builds the master (150) and backup (100) of vrs for impl.
-func scaleDaemons(t *testing.T, impl, mode string, lan *netnstest.LAN, dir string, vrs []vrSpec, profileTag string) (m, b scaleDaemon) {
-	mk := func(nd *netnstest.Node, prio int) scaleDaemon {
+func scaleDaemons(t *testing.T, impl, mode string, lan *lab.LAN, dir string, vrs []vrSpec, profileTag string) (m, b scaleDaemon) {
+	mk := func(nd *lab.Node, prio int) scaleDaemon {
 		if impl == implGovrrp {
 			return newGovrrpScale(t, nd, dir, vrs, prio, profileTag)
 		}
@@ -239,7 +239,7 @@ func waitCounts(t *testing.T, d scaleDaemon, name string, wantM, wantB int, sett
 	t.Helper()
 	var gm, gb int
 	var err error
-	if !interop.Poll(settle, 200*time.Millisecond, func() bool {
+	if !lab.Poll(settle, 200*time.Millisecond, func() bool {
 		gm, gb, err = d.counts()
 		return err == nil && gm == wantM && gb == wantB
 	}) {
@@ -261,7 +261,7 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		t.Log(msg)
 		res.Errors = append(res.Errors, msg)
 	}
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	addInterfaces(t, lan, sc.Interfaces)
 	dir := runDir(t, "govrrp-bench-scale-")
 	vrs := specs(n, sc.Interfaces, interval)
@@ -291,7 +291,7 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		case *kaPeer:
 			p = d.path("keepalived.log")
 		case *govrrpScale:
-			p = d.g.path("govrrpd.log")
+			p = d.g.LogPath()
 		}
 		fi, err := os.Stat(p)
 		if err != nil {
@@ -303,9 +303,9 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		marks[i].logSize = logSize(s.d)
 		s.d.markWindow()
 		if g, ok := s.d.(*govrrpScale); ok {
-			_, _, _, err0 := g.g.memstats() // warm-up
-			a, _, _, err1 := g.g.memstats()
-			bb, _, _, err2 := g.g.memstats()
+			_, _, _, err0 := memstats(g.g, g.metrics) // warm-up
+			a, _, _, err1 := memstats(g.g, g.metrics)
+			bb, _, _, err2 := memstats(g.g, g.metrics)
 			if err1 == nil {
 				err1 = err0
 			}
@@ -341,7 +341,7 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 		side.PeakRSSKB, side.RSSKB, side.RssAnonKB, side.RssFileKB, side.Threads = e.hwm, e.rss, e.anon, e.file, e.threads
 		side.CtxSwPerAdvt = float64(e.ctxSwitches-marks[i].s.ctxSwitches) / adverts
 		if g, ok := s.d.(*govrrpScale); ok && marks[i].haveMem {
-			m1, _, heap, err := g.g.memstats()
+			m1, _, heap, err := memstats(g.g, g.metrics)
 			if err != nil {
 				errorf("%s memstats: %v", s.role, err)
 			} else {
@@ -524,7 +524,8 @@ func ctxSwitches(pid int) uint64 {
 
 // govrrpScale runs N routers in one govrrpd.
 type govrrpScale struct {
-	g       *govrrpd
+	g       *interop.Govrrp
+	metrics string // its metrics_listen
 	mark    time.Time
 	profile string // -cpuprofile file, "" without -profile
 }
@@ -546,30 +547,30 @@ func govrrpRouters(vrs []vrSpec, prio int) string {
 	return b.String()
 }
 
-func newGovrrpScale(t *testing.T, nd *netnstest.Node, dir string, vrs []vrSpec, prio int, profileTag string) *govrrpScale {
+func newGovrrpScale(t *testing.T, nd *lab.Node, dir string, vrs []vrSpec, prio int, profileTag string) *govrrpScale {
 	g := newGovrrpd(t, govrrpdBin(t), nd, dir)
-	g.routers = govrrpRouters(vrs, prio)
-	g.metrics = "127.0.0.1:9624"
-	s := &govrrpScale{g: g}
+	g.Routers = govrrpRouters(vrs, prio)
+	s := &govrrpScale{g: g, metrics: "127.0.0.1:9624"}
+	g.Top = "metrics_listen: " + s.metrics + "\n"
 	if profileDir != "" {
 		role := "backup"
 		if prio > 100 {
 			role = "master"
 		}
 		s.profile = filepath.Join(profileDir, fmt.Sprintf("govrrpd-%s-%s.pprof", profileTag, role))
-		g.args = []string{"-cpuprofile", s.profile, "-memprofile", strings.TrimSuffix(s.profile, ".pprof") + ".heap"}
+		g.Daemon().Args = []string{"-cpuprofile", s.profile, "-memprofile", strings.TrimSuffix(s.profile, ".pprof") + ".heap"}
 	}
 	return s
 }
 
 func (s *govrrpScale) start(t *testing.T) { s.g.Start(t) }
-func (s *govrrpScale) pid() int           { return s.g.proc.PID() }
+func (s *govrrpScale) pid() int           { return s.g.Proc().PID() }
 func (s *govrrpScale) parentPID() int     { return 0 }
 func (s *govrrpScale) markWindow()        { s.mark = time.Now() }
-func (s *govrrpScale) stop(t testing.TB)  { s.g.proc.Stop(t, syscall.SIGTERM) }
+func (s *govrrpScale) stop(t testing.TB)  { s.g.Stop(t) }
 
 func (s *govrrpScale) counts() (m, b int, err error) {
-	rs, err := s.g.statuses()
+	rs, err := s.g.Daemon().Routers(context.Background())
 	for _, r := range rs {
 		switch r.State {
 		case "Master":
@@ -582,7 +583,7 @@ func (s *govrrpScale) counts() (m, b int, err error) {
 }
 
 func (s *govrrpScale) transitionsSinceMark() int {
-	rs, err := s.g.statuses()
+	rs, err := s.g.Daemon().Routers(context.Background())
 	if err != nil {
 		return -1
 	}
@@ -593,7 +594,7 @@ func (s *govrrpScale) transitionsSinceMark() int {
 		}
 		n++ // at least one; count them all from the detail
 		ctx, cancel := ctxTimeout()
-		d, err := s.g.client.Router(ctx, r.Name)
+		d, err := s.g.Client().Router(ctx, r.Name)
 		cancel()
 		if err != nil {
 			continue

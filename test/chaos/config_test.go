@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/test/interop"
 )
 
@@ -104,7 +104,7 @@ const (
 // interface), keeps running as Master, keeps r1's own address, logs a
 // bounded amount and returns to its memory.
 func runMistake(t *testing.T, r *result, m mistake) {
-	lan := netnstest.NewLAN(t, 1)
+	lan := lab.NewLAN(t, 1)
 	r1 := lan.Nodes[0]
 	dir := t.TempDir()
 	g := interop.NewGovrrp(t, r1, dir, vr(200))
@@ -151,12 +151,12 @@ func runMistake(t *testing.T, r *result, m mistake) {
 	}
 	outcome, killed := "", ""
 	var peak uint64
-	interop.Poll(capTime, 20*time.Millisecond, func() bool {
+	lab.Poll(capTime, 20*time.Millisecond, func() bool {
 		if !g.Running() {
 			outcome = "daemon exited"
 			return true
 		}
-		rss, _ := interop.StatusKB(pid, "VmRSS")
+		rss, _ := lab.StatusKB(pid, "VmRSS")
 		if rss<<10 > capRSS {
 			killed = fmt.Sprintf(" (stopped at the case's cap of %d MiB RSS)", capRSS>>20)
 			g.Proc().KillGroup()
@@ -176,7 +176,7 @@ func runMistake(t *testing.T, r *result, m mistake) {
 		outcome = fmt.Sprintf("no answer in %v", capTime)
 	}
 	if g.Running() {
-		peak, _ = interop.StatusKB(pid, "VmHWM")
+		peak, _ = lab.StatusKB(pid, "VmHWM")
 	}
 	time.Sleep(2 * time.Second) // what the reload started (a new router) settles
 	after := usageOf(g)
@@ -224,7 +224,7 @@ func startWith(t *testing.T, r *result, m mistake, g *interop.Govrrp, file strin
 	if !strings.Contains(r1.MustIP(t, "-o", "addr", "show", "dev", "eth0"), " "+ownAddr+"/") {
 		r1.MustIP(t, "addr", "replace", ownAddr+"/24", "dev", "eth0")
 	}
-	p := interop.StartProc(t, r1, "govrrpd on the mistake", filepath.Join(filepath.Dir(file), "start.log"), bin.govrrpd, "-c", file)
+	p := lab.StartProc(t, r1, "govrrpd on the mistake", filepath.Join(filepath.Dir(file), "start.log"), bin.govrrpd, "-c", file)
 	lost := false
 	end := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(end) {
@@ -333,7 +333,7 @@ func runCapped(t *testing.T, cmd *exec.Cmd) capped {
 			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) != prog {
 				continue // still ip, or gone
 			}
-			hwm, _ := interop.StatusKB(pid, "VmHWM")
+			hwm, _ := lab.StatusKB(pid, "VmHWM")
 			c.maxRSS = max(c.maxRSS, hwm)
 			switch {
 			case hwm<<10 > capRSS:

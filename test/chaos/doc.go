@@ -24,5 +24,5 @@
 // whose promise is broken fails the test, after the report is written. It
 // needs root, ip, nft and tcpdump; everything it creates (namespaces,
 // processes, nftables tables inside the namespaces) is removed at the end,
-// on failure and on SIGINT/SIGTERM (netnstest, interop.Proc).
+// on failure and on SIGINT/SIGTERM (internal/lab: its LAN and lab.Proc).
 package chaos

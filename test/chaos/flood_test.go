@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/test/interop"
 	"govrrp/vrrp"
 )
@@ -20,7 +20,7 @@ func init() {
 
 // runFlood: a host on the LAN sends rate packets/s for dur at VRID 51: 40%
 // well-formed adverts of priority 50 (below both routers), the rest junk
-// that fails one receive check each (netnstest.Flood). Promise: no
+// that fails one receive check each (lab.Flood). Promise: no
 // transition on either router, no crash, what reached the daemons counted
 // (received or discarded with a reason), memory back to its level.
 func runFlood(t *testing.T, r *result, rate int, dur time.Duration) {
@@ -33,7 +33,7 @@ func runFlood(t *testing.T, r *result, rate int, dur time.Duration) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), dur+5*time.Second)
 	defer cancel()
-	st, err := netnstest.Flood(ctx, p.host, netnstest.FloodConfig{
+	st, err := lab.Flood(ctx, p.host, lab.FloodConfig{
 		Interface: "eth0", Family: vrrp.IPv4, Rate: rate, Duration: dur, Valid: 0.4,
 		VRID: 51, Version: 3, Priority: 50, Interval: interval,
 		Addresses: []netip.Addr{vip.Addr()}, Seed: 12,

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/test/interop"
 )
 
@@ -29,17 +29,17 @@ func vr(prio uint8) interop.VR {
 // pair is r1 (Master) and r2 (Backup) on a LAN with a host, without a
 // capture (the flood cases would drown tcpdump).
 type pair struct {
-	lan    *netnstest.LAN
-	host   *netnstest.Node
+	lan    *lab.LAN
+	host   *lab.Node
 	dir    string
 	g1, g2 *interop.Govrrp
 }
 
 func newPair(t *testing.T, v1, v2 interop.VR) *pair {
 	t.Helper()
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	p := &pair{lan: lan, dir: t.TempDir()}
-	p.host = lan.AddNodeWith(t, lan.Base()+"-h", 100, interop.HostV4, interop.HostV6)
+	p.host = lan.AddHost(t)
 	p.g1 = interop.NewGovrrp(t, lan.Nodes[0], p.dir, v1)
 	p.g2 = interop.NewGovrrp(t, lan.Nodes[1], p.dir, v2)
 	p.g1.Start(t)
@@ -53,7 +53,7 @@ func newPair(t *testing.T, v1, v2 interop.VR) *pair {
 func waitState(t *testing.T, g *interop.Govrrp, st interop.State, within time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	if !interop.Poll(within, 5*time.Millisecond, func() bool { s, _ := g.State(key); return s == st }) {
+	if !lab.Poll(within, 5*time.Millisecond, func() bool { s, _ := g.State(key); return s == st }) {
 		s, err := g.State(key)
 		t.Fatalf("%s: %v after %v, want %v (%v)", g.Name(), s, within, st, err)
 	}
@@ -66,7 +66,7 @@ func detail(t *testing.T, g *interop.Govrrp) api.RouterDetail {
 	t.Helper()
 	var d api.RouterDetail
 	var err error
-	if !interop.Poll(10*time.Second, 20*time.Millisecond, func() bool { d, err = g.Detail(key); return err == nil }) {
+	if !lab.Poll(10*time.Second, 20*time.Millisecond, func() bool { d, err = g.Detail(key); return err == nil }) {
 		t.Fatalf("%s: no status: %v", g.Name(), err)
 	}
 	return d
@@ -104,8 +104,8 @@ type usage struct {
 func usageOf(g *interop.Govrrp) usage {
 	u := usage{at: time.Now()}
 	if p := g.Proc(); p != nil {
-		u.cpu, _ = interop.CPUSeconds(p.PID())
-		u.rss, _ = interop.StatusKB(p.PID(), "VmRSS")
+		u.cpu, _ = lab.CPUSeconds(p.PID())
+		u.rss, _ = lab.StatusKB(p.PID(), "VmRSS")
 	}
 	return u
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 	"govrrp/test/interop"
 )
@@ -24,17 +24,17 @@ func init() {
 // holds what the Backup held before the kill, no more.
 func runKill9(t *testing.T, r *result) {
 	testenv.RequireTool(t, "nft")
-	lab := interop.NewLab(t, 2)
-	r1, r2 := lab.Routers[0], lab.Routers[1]
+	lb := interop.NewLab(t, 2)
+	r1, r2 := lb.Routers[0], lb.Routers[1]
 	v1, v2 := vr(200), vr(100)
 	v1.VMAC, v2.VMAC = true, true
 	v1.NoPreempt = true
-	g1 := interop.NewGovrrp(t, r1, lab.Dir, v1)
-	g2 := interop.NewGovrrp(t, r2, lab.Dir, v2)
-	lab.Start(t, g1)
-	lab.Start(t, g2)
-	lab.WaitMaster(t, g1, key, 10*time.Second)
-	pr := lab.Probe(t, vip.Addr(), 5*time.Millisecond)
+	g1 := interop.NewGovrrp(t, r1, lb.Dir, v1)
+	g2 := interop.NewGovrrp(t, r2, lb.Dir, v2)
+	lb.Start(t, g1)
+	lb.Start(t, g2)
+	lb.WaitMaster(t, g1, key, 10*time.Second)
+	pr := lb.Probe(t, vip.Addr(), 5*time.Millisecond)
 	time.Sleep(time.Second)
 	backupHeld := footprint(t, r2)
 
@@ -51,8 +51,8 @@ func runKill9(t *testing.T, r *result) {
 	// On the wire: the dead Master's last advert to the new one's first.
 	var gap time.Duration
 	var err error
-	interop.Poll(2*time.Second, 50*time.Millisecond, func() bool {
-		_, _, gap, err = lab.Adverts(t).Handover(t0, lab.Source(t, g1, key), lab.Source(t, g2, key))
+	lab.Poll(2*time.Second, 50*time.Millisecond, func() bool {
+		_, _, gap, err = lb.Adverts(t).Handover(t0, lb.Source(t, g1, key), lb.Source(t, g2, key))
 		return err == nil
 	})
 	if err != nil {
@@ -99,7 +99,7 @@ func (h held) String() string {
 	return fmt.Sprintf("%s, %d macvlan, nft tables: %s", vip, h.macvlans, tables)
 }
 
-func footprint(t *testing.T, nd *netnstest.Node) held {
+func footprint(t *testing.T, nd *lab.Node) held {
 	t.Helper()
 	var h held
 	addrs := nd.MustIP(t, "-o", "addr", "show")

@@ -2,16 +2,13 @@ package chaos
 
 import (
 	"fmt"
-	"net"
 	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 	"govrrp/test/interop"
 )
@@ -40,15 +37,15 @@ var splitBrainLog = regexp.MustCompile(`(?i)split.?brain|two masters|another mas
 // counter).
 func runPartition(t *testing.T, r *result) {
 	testenv.RequireTool(t, "nft")
-	lab := interop.NewLab(t, 2)
-	r1, r2 := lab.Routers[0], lab.Routers[1]
-	g1 := interop.NewGovrrp(t, r1, lab.Dir, vr(200))
-	g2 := interop.NewGovrrp(t, r2, lab.Dir, vr(100))
-	lab.Start(t, g1)
-	lab.Start(t, g2)
-	lab.WaitMaster(t, g1, key, 10*time.Second)
+	lb := interop.NewLab(t, 2)
+	r1, r2 := lb.Routers[0], lb.Routers[1]
+	g1 := interop.NewGovrrp(t, r1, lb.Dir, vr(200))
+	g2 := interop.NewGovrrp(t, r2, lb.Dir, vr(100))
+	lb.Start(t, g1)
+	lb.Start(t, g2)
+	lb.WaitMaster(t, g1, key, 10*time.Second)
 	mac1, mac2 := macOf(t, r1), macOf(t, r2)
-	pr := lab.Probe(t, vip.Addr(), 10*time.Millisecond)
+	pr := lb.Probe(t, vip.Addr(), 10*time.Millisecond)
 	time.Sleep(time.Second)
 	log1, log2 := len(g1.Logs()), len(g2.Logs())
 
@@ -58,7 +55,7 @@ func runPartition(t *testing.T, r *result) {
 		t0 := time.Now()
 		partition(t, r1, r2, true)
 		both := false
-		interop.Poll(partitionFor, 20*time.Millisecond, func() bool {
+		lab.Poll(partitionFor, 20*time.Millisecond, func() bool {
 			s1, _ := g1.State(key)
 			s2, _ := g2.State(key)
 			both = both || (s1 == interop.Master && s2 == interop.Master)
@@ -70,17 +67,17 @@ func runPartition(t *testing.T, r *result) {
 		partition(t, r1, r2, false)
 		healed := time.Now()
 		var at time.Duration
-		ok := interop.Poll(healWait, 5*time.Millisecond, func() bool {
+		ok := lab.Poll(healWait, 5*time.Millisecond, func() bool {
 			s1, _ := g1.State(key)
 			s2, _ := g2.State(key)
-			if s1 != interop.Master || s2 != interop.Backup || neighMAC(lab.Host, vip.Addr()) != mac1 {
+			if s1 != interop.Master || s2 != interop.Backup || lb.Host.Neighbour(vip.Addr()) != mac1 {
 				return false
 			}
 			at = time.Since(healed)
 			return true
 		})
 		if !ok {
-			follow = append(follow, fmt.Sprintf(">%v (neighbour %s; r1 %s, r2 %s)", healWait, neighMAC(lab.Host, vip.Addr()), mac1, mac2))
+			follow = append(follow, fmt.Sprintf(">%v (neighbour %s; r1 %s, r2 %s)", healWait, lb.Host.Neighbour(vip.Addr()), mac1, mac2))
 			late++
 		} else {
 			follow = append(follow, at.Round(time.Millisecond).String())
@@ -122,9 +119,9 @@ func matchingLines(log string, re *regexp.Regexp) int {
 
 // partition drops (on) or lets through (off) VRRP between a and b: an
 // nftables table in each namespace drops protocol 112 from the other.
-func partition(t *testing.T, a, b *netnstest.Node, on bool) {
+func partition(t *testing.T, a, b *lab.Node, on bool) {
 	t.Helper()
-	for _, p := range [][2]*netnstest.Node{{a, b}, {b, a}} {
+	for _, p := range [][2]*lab.Node{{a, b}, {b, a}} {
 		nd, other := p[0], p[1]
 		script := "delete table inet chaos_partition\n"
 		if on {
@@ -138,28 +135,13 @@ func partition(t *testing.T, a, b *netnstest.Node, on bool) {
 	}
 }
 
-func macOf(t *testing.T, nd *netnstest.Node) string {
+func macOf(t *testing.T, nd *lab.Node) string {
 	t.Helper()
 	ifi, err := nd.Interface("eth0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	return ifi.HardwareAddr.String()
-}
-
-// neighMAC is the MAC the node's neighbour table holds for ip ("" if none).
-func neighMAC(nd *netnstest.Node, ip interface{ String() string }) string {
-	ns, err := nd.Handle.NeighList(0, netlink.FAMILY_V4)
-	if err != nil {
-		return ""
-	}
-	want := net.ParseIP(ip.String())
-	for _, n := range ns {
-		if n.IP.Equal(want) && n.State&(netlink.NUD_INCOMPLETE|netlink.NUD_FAILED) == 0 {
-			return n.HardwareAddr.String()
-		}
-	}
-	return ""
 }
 
 // splitBrainCounters lists the daemons' counters that count split brains

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // Accept_Mode false, the default [5798-6.4.3-f] [5798-6.1-g]
@@ -101,7 +101,7 @@ func TestAcceptMode(t *testing.T) {
 		p2.writeConfig(routers)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		if res, err := p2.client.Reload(ctx); err != nil || !res.OK {
+		if res, err := p2.Client.Reload(ctx); err != nil || !res.OK {
 			t.Fatalf("reload: %+v %v", res, err)
 		}
 	}
@@ -121,8 +121,7 @@ func TestAcceptMode(t *testing.T) {
 	if quickPing(l.host, "10.77.0.254") {
 		t.Error("answered again after accept went back to false")
 	}
-	_ = p2.cmd.Process.Kill()
-	<-p2.waited
+	p2.kill()
 	if tb := nftTable(r2); tb == "" {
 		t.Fatal("test premise: a SIGKILLed daemon leaves its table behind")
 	}
@@ -137,12 +136,12 @@ func TestAcceptMode(t *testing.T) {
 }
 
 // quickPing is ping for probes expected to go unanswered: 2 probes, 0.5 s.
-func quickPing(nd *netnstest.Node, ip string) bool {
+func quickPing(nd *lab.Node, ip string) bool {
 	return exec.Command("ip", "netns", "exec", nd.Name, "ping", "-c", "2", "-i", "0.05", "-W", "0.5", ip).Run() == nil
 }
 
 // nftTable lists govrrp's inet table in nd ("" when there is none).
-func nftTable(nd *netnstest.Node) string {
+func nftTable(nd *lab.Node) string {
 	out, err := exec.Command("ip", "netns", "exec", nd.Name, "nft", "list", "table", "inet", "govrrp").CombinedOutput()
 	if err != nil {
 		return ""
@@ -153,7 +152,7 @@ func nftTable(nd *netnstest.Node) string {
 // probe sends to addr from nd and says what came back: "refused" (a TCP
 // reset or an ICMP port unreachable), "timeout" (nothing within 0.5 s), or
 // the error.
-func probe(t *testing.T, nd *netnstest.Node, network, addr string) string {
+func probe(t *testing.T, nd *lab.Node, network, addr string) string {
 	t.Helper()
 	var got string
 	nd.MustDo(t, func() error {

@@ -17,7 +17,7 @@ import (
 func (p *proc) cli(args ...string) (code int, stdout, stderr string) {
 	p.t.Helper()
 	var out, errOut bytes.Buffer
-	cmd := exec.Command(bin.govrrp, append([]string{"-s", p.sock}, args...)...)
+	cmd := exec.Command(bin.govrrp, append([]string{"-s", p.Sock}, args...)...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	var ee *exec.ExitError
@@ -58,7 +58,7 @@ func TestDisableEnable(t *testing.T) {
 		t.Fatal("the disabled master still holds the VIP")
 	}
 	d2 := p2.waitState("gw", "Master", 3*time.Second)
-	d1, err := p1.detail("gw")
+	d1, err := p1.Detail("gw")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestDisableEnable(t *testing.T) {
 	// While disabled it sends nothing: no advert in three intervals.
 	sent := d1.Counters["adverts_sent"]
 	time.Sleep(300 * time.Millisecond)
-	if d1, _ = p1.detail("gw"); d1.Counters["adverts_sent"] != sent || d1.State != "Initialize" {
+	if d1, _ = p1.Detail("gw"); d1.Counters["adverts_sent"] != sent || d1.State != "Initialize" {
 		t.Fatalf("disabled: %d adverts sent, state %s", d1.Counters["adverts_sent"]-sent, d1.State)
 	}
 	if _, out, _ := p1.cli("status"); !strings.Contains(out, "Initialize (admin-disabled)") {
@@ -127,7 +127,7 @@ func TestDisableAcrossReloadAndRestart(t *testing.T) {
 	if code, out, errOut := p.cli("reload"); code != 0 || !strings.Contains(out, "restarted  gw") {
 		t.Fatalf("reload: exit %d, %q %q", code, out, errOut)
 	}
-	d, err := p.detail("gw")
+	d, err := p.Detail("gw")
 	if err != nil || !d.Disabled || d.State != "Initialize" || d.VRID != 52 {
 		t.Fatalf("after the reload: %+v %v", d.RouterStatus, err)
 	}
@@ -147,7 +147,7 @@ func TestRuntimeLogLevel(t *testing.T) {
 	p.waitState("gw", "Master", 5*time.Second)
 	const line = `msg="track script ran"`
 	waitFor(t, 3*time.Second, "a debug line at the configured level debug", func() (bool, string) {
-		return strings.Contains(p.logBuf.String(), line), "none yet"
+		return strings.Contains(p.Logs(), line), "none yet"
 	})
 	if code, out, _ := p.cli("log-level", "info"); code != 0 || out != "log level: info\n" {
 		t.Fatalf("log-level info: exit %d, %q", code, out)
@@ -155,9 +155,9 @@ func TestRuntimeLogLevel(t *testing.T) {
 	// A line being written as the level changed may still land: count
 	// from a moment later.
 	time.Sleep(50 * time.Millisecond)
-	mark := len(p.logBuf.String())
+	mark := len(p.Logs())
 	time.Sleep(300 * time.Millisecond) // three runs of the script
-	if after := p.logBuf.String()[mark:]; strings.Contains(after, line) || strings.Contains(after, "level=DEBUG") {
+	if after := p.Logs()[mark:]; strings.Contains(after, line) || strings.Contains(after, "level=DEBUG") {
 		t.Fatalf("debug lines at level info:\n%s", after)
 	}
 	if code, out, _ := p.cli("log-level"); code != 0 || out != "log level: info\n" {
@@ -176,7 +176,7 @@ func TestRuntimeLogLevel(t *testing.T) {
 		t.Fatalf("log-level debug: exit %d, %q", code, out)
 	}
 	waitFor(t, 3*time.Second, "a debug line after log-level debug", func() (bool, string) {
-		return strings.Contains(p.logBuf.String()[mark:], line), "none yet"
+		return strings.Contains(p.Logs()[mark:], line), "none yet"
 	})
 }
 
@@ -189,7 +189,7 @@ func TestReloadReportsSkippedKeys(t *testing.T) {
 	p.top = "metrics_listen: 127.0.0.1:19624\n"
 	p.writeConfig(routerYAML("gw", "51", 160, "100ms", "", "10.77.0.254/24"))
 	code, out, errOut := p.cli("reload")
-	want := p.conf + ":3:17: metrics_listen: the metrics listener is opened once, at start"
+	want := p.Conf + ":3:17: metrics_listen: the metrics listener is opened once, at start"
 	if code != 3 || !strings.Contains(out, "updated  gw") || !strings.Contains(errOut, want) {
 		t.Fatalf("reload: exit %d\n%s%s\nwant exit 3, gw updated and %q", code, out, errOut, want)
 	}
@@ -198,7 +198,7 @@ func TestReloadReportsSkippedKeys(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &res); err != nil || code != 3 || len(res.Skipped) != 1 || res.Skipped[0].Key != "metrics_listen" {
 		t.Fatalf("reload --json: exit %d, %+v %v", code, res, err)
 	}
-	if d, _ := p.detail("gw"); d.Priority != 160 {
+	if d, _ := p.Detail("gw"); d.Priority != 160 {
 		t.Fatalf("the rest of the file was not applied: priority %d", d.Priority)
 	}
 }

@@ -31,19 +31,19 @@ func TestHostAddressAsVIPRefused(t *testing.T) {
 
 	// The Master's own VIP on eth0 is not the host's: accepted.
 	p.writeConfig(strings.Replace(gw, "priority: 150", "priority: 160", 1))
-	if res, err := p.client.Reload(ctx); err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
+	if res, err := p.Client.Reload(ctx); err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
 		t.Fatalf("reload while Master: %+v %v", res, err)
 	}
 
 	// The typo: the router's own address as a VIP (config line 15).
 	p.writeConfig(gw + routerYAML("typo", "52", 100, "100ms", "", "10.77.0.1/24"))
-	res, err := p.client.Reload(ctx)
+	res, err := p.Client.Reload(ctx)
 	if err != nil || res.OK || !strings.Contains(res.Error, "govrrpd.yaml:15:17: 10.77.0.1 is already an address of eth0") {
 		t.Fatalf("reload with the host's address as a VIP: %+v %v", res, err)
 	}
-	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.Signal(syscall.SIGHUP)
 	waitFor(t, 5*time.Second, "the second refusal in the log", func() (bool, string) {
-		n := strings.Count(p.logBuf.String(), "reload refused")
+		n := strings.Count(p.Logs(), "reload refused")
 		return n == 2, fmt.Sprintf("%d refusals logged", n)
 	})
 	if d := p.waitState("gw", "Master", time.Second); d.Priority != 160 {
@@ -102,17 +102,17 @@ func TestReloadAliasBomb(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.writeConfig("  - &r {interface: eth0, vrid: 1, addresses: [10.77.0.1/24]}\n" + strings.Repeat("  - *r\n", 200000))
-	if fi, _ := os.Stat(p.conf); fi.Size() < 1400000 {
+	if fi, _ := os.Stat(p.Conf); fi.Size() < 1400000 {
 		t.Fatalf("the file is %d bytes", fi.Size())
 	}
 	begin := time.Now()
-	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.Signal(syscall.SIGHUP)
 	waitFor(t, 30*time.Second, "the refusal in the log", func() (bool, string) {
-		return strings.Contains(p.logBuf.String(), "reload refused"), ""
+		return strings.Contains(p.Logs(), "reload refused"), ""
 	})
 	took := time.Since(begin)
 	var refusals []string
-	for line := range strings.Lines(p.logBuf.String()) {
+	for line := range strings.Lines(p.Logs()) {
 		if strings.Contains(line, "reload refused") {
 			refusals = append(refusals, line)
 		}
@@ -139,12 +139,11 @@ func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
 	r1 := l.Nodes[0]
 	p := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
-	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.Conf).CombinedOutput()
 	if code := exitCode(err); code != 0 {
 		t.Fatalf("validate while Master: exit %d: %s", code, out)
 	}
-	p.cmd.Process.Kill()
-	<-p.waited
+	p.kill()
 	if !hasAddr(t, r1, "eth0", "10.77.0.254") {
 		t.Fatal("the VIP went with the killed daemon; nothing to test")
 	}
@@ -192,7 +191,7 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 			if tc.warn {
 				wantCode = 0
 			}
-			for _, argv := range [][]string{{bin.govrrp, "validate", p.conf}, {bin.govrrpd, "-check", "-c", p.conf}} {
+			for _, argv := range [][]string{{bin.govrrp, "validate", p.Conf}, {bin.govrrpd, "-check", "-c", p.Conf}} {
 				out, err := exec.Command("ip", append([]string{"netns", "exec", r1.Name}, argv...)...).CombinedOutput()
 				if code := exitCode(err); code != wantCode || !strings.Contains(string(out), tc.want) || !strings.Contains(string(out), "govrrpd.yaml:") {
 					t.Errorf("%s: exit %d, want %d with file:line and %q; output:\n%s", filepath.Base(argv[0]), code, wantCode, tc.want, out)
@@ -200,7 +199,7 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 			}
 			warned := func() int {
 				n := 0
-				for line := range strings.Lines(p.logBuf.String()) {
+				for line := range strings.Lines(p.Logs()) {
 					if strings.Contains(line, "msg=configuration") && strings.Contains(line, tc.want) {
 						n++
 					}
@@ -210,14 +209,14 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 			before := warned()
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			res, err := p.client.Reload(ctx)
+			res, err := p.Client.Reload(ctx)
 			if err != nil || res.OK != tc.warn || (!tc.warn && !strings.Contains(res.Error, tc.want)) {
 				t.Errorf("reload: %+v %v", res, err)
 			}
 			if tc.warn {
 				// The daemon's check is validate's: its log has the warning.
 				waitFor(t, 5*time.Second, "the warning in govrrpd's log", func() (bool, string) {
-					return warned() > before, p.logBuf.String()
+					return warned() > before, p.Logs()
 				})
 				return
 			}
@@ -255,19 +254,19 @@ func TestConfigLimitsAgreeEverywhere(t *testing.T) {
 			p.top = tc.top
 			p.writeConfig(tc.routers)
 			defer func() { p.top = ""; p.writeConfig(gw) }()
-			for _, argv := range [][]string{{bin.govrrp, "validate", p.conf}, {bin.govrrpd, "-check", "-c", p.conf}} {
+			for _, argv := range [][]string{{bin.govrrp, "validate", p.Conf}, {bin.govrrpd, "-check", "-c", p.Conf}} {
 				out, err := exec.Command("ip", append([]string{"netns", "exec", r1.Name}, argv...)...).CombinedOutput()
 				if code, lines := exitCode(err), strings.Count(string(out), "\n"); code != 1 || !strings.Contains(string(out), tc.want) || lines > tc.maxLines {
 					t.Errorf("%s: exit %d, %d lines, want 1, at most %d lines and %q; output:\n%.3000s", filepath.Base(argv[0]), code, lines, tc.maxLines, tc.want, out)
 				}
 			}
-			before := len(p.logBuf.String())
+			before := len(p.Logs())
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			if res, err := p.client.Reload(ctx); err != nil || res.OK || !strings.Contains(res.Error, tc.want) {
+			if res, err := p.Client.Reload(ctx); err != nil || res.OK || !strings.Contains(res.Error, tc.want) {
 				t.Errorf("reload: %.500s %v", fmt.Sprintf("%+v", res), err)
 			}
-			logged := p.logBuf.String()[before:]
+			logged := p.Logs()[before:]
 			if n := strings.Count(logged, "reload refused"); n != 1 || len(logged) > 4096 {
 				t.Errorf("the refused reload logged %d refusals in %d bytes, want one bounded line:\n%.2000s", n, len(logged), logged)
 			}
@@ -295,10 +294,10 @@ func TestReloadRefusesConfiguredVIPTakenByHost(t *testing.T) {
 	const want = "10.77.0.253 is already an address of eth0"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if res, err := p.client.Reload(ctx); err != nil || res.OK || !strings.Contains(res.Error, want) {
+	if res, err := p.Client.Reload(ctx); err != nil || res.OK || !strings.Contains(res.Error, want) {
 		t.Fatalf("reload: %+v %v", res, err)
 	}
-	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.Conf).CombinedOutput()
 	if code := exitCode(err); code != 1 || !strings.Contains(string(out), want) || strings.Contains(string(out), "10.77.0.254 is already") {
 		t.Fatalf("validate: exit %d: %s", code, out)
 	}

@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -30,7 +30,7 @@ type seenAdvert struct {
 	prio uint8
 }
 
-func collectAdverts(s *netnstest.Sniffer, stop <-chan struct{}) <-chan []seenAdvert {
+func collectAdverts(s *lab.Sniffer, stop <-chan struct{}) <-chan []seenAdvert {
 	out := make(chan []seenAdvert, 1)
 	go func() {
 		var got []seenAdvert
@@ -42,7 +42,7 @@ func collectAdverts(s *netnstest.Sniffer, stop <-chan struct{}) <-chan []seenAdv
 			default:
 			}
 			f, err := s.Next(50*time.Millisecond, func(f []byte) bool {
-				return len(f) >= 14+20+8 && netnstest.EtherType(f) == 0x0800 && f[14+9] == vrrp.IPProtocol
+				return len(f) >= 14+20+8 && lab.EtherType(f) == 0x0800 && f[14+9] == vrrp.IPProtocol
 			})
 			if err != nil {
 				continue
@@ -79,7 +79,7 @@ func TestTrackInterface(t *testing.T) {
 	}
 	r1.MustIP(t, "link", "set", "up1", "up")
 	p1.waitState("gw", "Master", 3*time.Second)
-	if d, _ := p1.detail("gw"); d.EffectivePriority != 150 {
+	if d, _ := p1.Detail("gw"); d.EffectivePriority != 150 {
 		t.Fatalf("effective priority %d after recovery", d.EffectivePriority)
 	}
 }
@@ -110,7 +110,7 @@ func TestTrackScript(t *testing.T) {
 	if n := lines() - failedAt; n < 4 {
 		t.Fatalf("mastership moved after %d failed runs, want fall=4", n)
 	}
-	if d, _ := p1.detail("gw"); d.EffectivePriority != 90 {
+	if d, _ := p1.Detail("gw"); d.EffectivePriority != 90 {
 		t.Fatalf("effective priority %d, want 90", d.EffectivePriority)
 	}
 	os.WriteFile(okFile, nil, 0o644)
@@ -124,21 +124,32 @@ func TestTrackScript(t *testing.T) {
 // Notify hooks run on every transition, in order, with ROUTER FROM TO
 // REASON as arguments and in the environment.
 func TestNotifyHooks(t *testing.T) {
+	b := hookCalls(t, `echo "$1 $2 $3 $4 | $GOVRRP_ROUTER $GOVRRP_TO $GOVRRP_VRID"`, func(hook string) string {
+		return "    notify: [" + hook + "]\n"
+	})
+	want := "gw Initialize Backup startup | gw Backup 51\n" +
+		"gw Backup Master master-no-response | gw Master 51\n" +
+		"gw Master Initialize shutdown | gw Initialize 51\n"
+	if b != want {
+		t.Fatalf("hook calls:\n%s\nwant:\n%s", b, want)
+	}
+}
+
+// hookCalls runs router gw alone through its start, election and stop with
+// a hook script (its command's output is what it records) that extra wires
+// into the router's configuration, and returns what the hook recorded.
+func hookCalls(t *testing.T, command string, extra func(hook string) string) string {
+	t.Helper()
 	l := newLab(t, 1)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "hook.log")
 	hook := filepath.Join(dir, "hook")
-	os.WriteFile(hook, []byte("#!/bin/sh\necho \"$1 $2 $3 $4 | $GOVRRP_ROUTER $GOVRRP_TO $GOVRRP_VRID\" >> "+out+"\n"), 0o755)
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "    notify: ["+hook+"]\n", "10.77.0.254/24"))
+	os.WriteFile(hook, []byte("#!/bin/sh\n"+command+" >> "+out+"\n"), 0o755)
+	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", extra(hook), "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
 	p.stop()
 	b, _ := os.ReadFile(out)
-	want := "gw Initialize Backup startup | gw Backup 51\n" +
-		"gw Backup Master master-no-response | gw Master 51\n" +
-		"gw Master Initialize shutdown | gw Initialize 51\n"
-	if string(b) != want {
-		t.Fatalf("hook calls:\n%s\nwant:\n%s", b, want)
-	}
+	return string(b)
 }
 
 // Reloading a change that does not concern a router (a new router beside
@@ -153,22 +164,22 @@ func TestReloadWithoutFlap(t *testing.T) {
 	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
 	p1.waitState("gw", "Master", 5*time.Second)
 	p2.waitState("gw", "Backup", 5*time.Second)
-	before, _ := p1.detail("gw")
+	before, _ := p1.Detail("gw")
 
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	stop := make(chan struct{})
 	adverts := collectAdverts(sniff, stop)
 	time.Sleep(500 * time.Millisecond) // real adverts before the reload
 	p1.writeConfig(gw + routerYAML("other", "52", 100, "100ms", "", "10.77.0.250/24"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	res, err := p1.client.Reload(ctx)
+	res, err := p1.Client.Reload(ctx)
 	if err != nil || !res.OK || strings.Join(res.Unchanged, ",") != "gw" || strings.Join(res.Added, ",") != "other" {
 		t.Fatalf("reload: %+v %v", res, err)
 	}
 	time.Sleep(500 * time.Millisecond)
 	p1.writeConfig(strings.Replace(gw, "priority: 150", "priority: 160", 1) + routerYAML("other", "52", 100, "100ms", "", "10.77.0.250/24"))
-	res, err = p1.client.Reload(ctx)
+	res, err = p1.Client.Reload(ctx)
 	if err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
 		t.Fatalf("second reload: %+v %v", res, err)
 	}
@@ -176,7 +187,7 @@ func TestReloadWithoutFlap(t *testing.T) {
 	close(stop)
 	seen := <-adverts
 
-	after, _ := p1.detail("gw")
+	after, _ := p1.Detail("gw")
 	if after.State != "Master" || len(after.Transitions) != len(before.Transitions) {
 		t.Fatalf("reload caused transitions: %+v", after.Transitions[len(before.Transitions):])
 	}
@@ -213,14 +224,14 @@ func TestInvalidReloadKeepsRunning(t *testing.T) {
 	l := newLab(t, 1)
 	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
-	os.WriteFile(p.conf, []byte("routers:\n  - interface: eth0\n    vrid: 51\n    priorty: 10\n"), 0o644)
+	os.WriteFile(p.Conf, []byte("routers:\n  - interface: eth0\n    vrid: 51\n    priorty: 10\n"), 0o644)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	res, err := p.client.Reload(ctx)
+	res, err := p.Client.Reload(ctx)
 	if err != nil || res.OK || !strings.Contains(res.Error, `:4:5: unknown key "priorty"`) {
 		t.Fatalf("reload of a bad file: %+v %v", res, err)
 	}
-	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.Signal(syscall.SIGHUP)
 	time.Sleep(300 * time.Millisecond)
 	d := p.waitState("gw", "Master", time.Second)
 	if d.Priority != 150 || len(d.Transitions) != 2 {
@@ -234,13 +245,13 @@ func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
 	p1, p2 := startPair(t, r1, r2, "", "10.77.0.254/24")
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	stop := make(chan struct{})
 	adverts := collectAdverts(sniff, stop)
 	// An open event stream (govrrp watch) must not delay the resignation.
 	watchCtx, stopWatch := context.WithCancel(context.Background())
 	defer stopWatch()
-	go p1.client.Events(watchCtx, 0, func(api.Event) {})
+	go p1.Client.Events(watchCtx, 0, func(api.Event) {})
 	time.Sleep(300 * time.Millisecond)
 	termAt := time.Now()
 	p1.stop()
@@ -277,26 +288,23 @@ func TestSIGTERMHandsOverInSkewTime(t *testing.T) {
 // only those (as the systemd unit does) and it still elects and installs.
 func TestRunsWithTwoCapabilities(t *testing.T) {
 	l := newLab(t, 1)
-	p := &proc{t: t, node: l.Nodes[0], dir: t.TempDir(), logBuf: &lockedBuffer{}}
-	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
+	p := newProc(t, l.Nodes[0], bin.govrrpd, "")
+	p.Files("s") // a short socket path
 	p.writeConfig(routerYAML("gw", "51", 150, "100ms", "    vmac: true\n", "10.77.0.254/24"))
-	p.client = api.NewClient(p.sock)
 	setpriv, err := exec.LookPath("setpriv")
 	if err != nil {
 		t.Fatal("setpriv (util-linux) is needed")
 	}
 	// Wrap the binary: drop every capability but the two from all sets.
-	wrapper := filepath.Join(p.dir, "govrrpd-caps")
+	wrapper := filepath.Join(p.Dir, "govrrpd-caps")
 	os.WriteFile(wrapper, []byte("#!/bin/sh\nexec "+setpriv+" --bounding-set -all,+net_raw,+net_admin --inh-caps -all,+net_raw,+net_admin --ambient-caps -all,+net_raw,+net_admin "+bin.govrrpd+" \"$@\"\n"), 0o755)
-	saved := bin.govrrpd
-	bin.govrrpd = wrapper
+	p.Bin = wrapper
 	p.launch()
-	bin.govrrpd = saved
 	p.waitState("gw", "Master", 5*time.Second)
 	if out, _ := l.Nodes[0].IP("-o", "addr", "show", "type", "macvlan"); !strings.Contains(out, " 10.77.0.254/24 ") {
 		t.Fatalf("VIP not installed on the VMAC macvlan:\n%s", out)
 	}
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID()))
 	if !strings.Contains(string(status), "CapEff:\t0000000000003000") {
 		t.Fatalf("effective capabilities are not exactly NET_ADMIN|NET_RAW:\n%s", grepLines(string(status), "Cap"))
 	}
@@ -318,7 +326,7 @@ func TestCLIStatus(t *testing.T) {
 	l := newLab(t, 1)
 	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
 	p.waitState("gw", "Master", 5*time.Second)
-	out, err := exec.Command(bin.govrrp, "status", "--json", "-s", p.sock).Output()
+	out, err := exec.Command(bin.govrrp, "status", "--json", "-s", p.Sock).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +337,7 @@ func TestCLIStatus(t *testing.T) {
 	if r := rs[0]; r.Name != "gw" || r.State != "Master" || r.Master != "10.77.0.1" || r.VRID != 51 || r.Family != "ipv4" || r.Version != 3 || r.EffectivePriority != 150 {
 		t.Fatalf("status: %+v", r)
 	}
-	table, err := exec.Command(bin.govrrp, "status", "-s", p.sock).Output()
+	table, err := exec.Command(bin.govrrp, "status", "-s", p.Sock).Output()
 	if err != nil || !strings.Contains(string(table), "Master") {
 		t.Fatalf("table: %s %v", table, err)
 	}
@@ -372,25 +380,24 @@ func TestMetrics(t *testing.T) {
 
 // startMetrics is start with metrics_listen: 127.0.0.1:9624 (the
 // namespace's own loopback).
-func startMetrics(t *testing.T, nd *netnstest.Node, routers string) *proc {
+func startMetrics(t *testing.T, nd *lab.Node, routers string) *proc {
 	t.Helper()
-	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
-	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
+	p := newProc(t, nd, bin.govrrpd, "metrics_listen: 127.0.0.1:9624\n")
+	p.Files("s") // a short socket path
 	p.writeConfig(routers)
-	p.client = api.NewClient(p.sock)
 	p.launch()
 	return p
 }
 
 // scrape fetches /metrics from addr inside nd's namespace.
-func scrape(t *testing.T, nd *netnstest.Node, addr string) string {
+func scrape(t *testing.T, nd *lab.Node, addr string) string {
 	t.Helper()
 	return httpAsk(t, nd, addr, "GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
 }
 
 // httpAsk sends one raw HTTP request to addr inside nd's namespace and
 // returns the whole answer.
-func httpAsk(t *testing.T, nd *netnstest.Node, addr, req string) (answer string) {
+func httpAsk(t *testing.T, nd *lab.Node, addr, req string) (answer string) {
 	t.Helper()
 	nd.MustDo(t, func() error {
 		// Dial on this thread, inside the namespace (an http.Client would
@@ -424,11 +431,11 @@ func TestUnknownVRIDShown(t *testing.T) {
 	want := "5 (last VRID 52 from " + from
 	var show string
 	waitFor(t, 3*time.Second, "govrrp show to count the unknown VRID", func() (bool, string) {
-		out, err := exec.Command(bin.govrrp, "-s", p.sock, "show", "gw").CombinedOutput()
+		out, err := exec.Command(bin.govrrp, "-s", p.Sock, "show", "gw").CombinedOutput()
 		show = string(out)
 		return err == nil && strings.Contains(show, "unknown VRID      "+want), show
 	})
-	status, err := exec.Command(bin.govrrp, "-s", p.sock, "status").CombinedOutput()
+	status, err := exec.Command(bin.govrrp, "-s", p.Sock, "status").CombinedOutput()
 	if err != nil || !regexp.MustCompile(`(?m)^eth0 +ipv4 +`+regexp.QuoteMeta(want)).Match(status) {
 		t.Errorf("govrrp status does not show the unknown VRID (%v):\n%s", err, status)
 	}
@@ -439,7 +446,7 @@ func TestUnknownVRIDShown(t *testing.T) {
 			t.Errorf("metrics lack %s", m)
 		}
 	}
-	if d, err := p.detail("gw"); err != nil || d.State != "Master" || len(d.Discards) != 0 {
+	if d, err := p.Detail("gw"); err != nil || d.State != "Master" || len(d.Discards) != 0 {
 		t.Errorf("the router was charged or moved by another VRID's adverts: %+v %v", d, err)
 	}
 	if t.Failed() {

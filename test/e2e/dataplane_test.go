@@ -12,20 +12,20 @@ import (
 
 	"golang.org/x/net/ipv4"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 	"govrrp/vrrp"
 )
 
 // inject sends five VRRPv3 IPv4 adverts of VRID 51 with the given TTL from
 // nd's eth0 to 224.0.0.18, as a hostile or misrouted sender would.
-func inject(t *testing.T, nd *netnstest.Node, ttl int, prio uint8) {
+func inject(t *testing.T, nd *lab.Node, ttl int, prio uint8) {
 	t.Helper()
 	injectVRID(t, nd, 51, ttl, prio)
 }
 
 // injectVRID is inject for another VRID.
-func injectVRID(t *testing.T, nd *netnstest.Node, vrid uint8, ttl int, prio uint8) {
+func injectVRID(t *testing.T, nd *lab.Node, vrid uint8, ttl int, prio uint8) {
 	t.Helper()
 	m := vrrp.Message{Version: 3, VRID: vrid, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
 		Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}
@@ -71,13 +71,13 @@ func TestTTL254Dropped(t *testing.T) {
 
 	inject(t, attacker, 254, 254)
 	waitFor(t, 3*time.Second, "the TTL drop to be counted", func() (bool, string) {
-		d, err := p1.detail("gw")
+		d, err := p1.Detail("gw")
 		if err != nil {
 			return false, err.Error()
 		}
 		return d.Discards["ttl"] >= 5, strings.TrimSpace(strings.Join(strings.Fields(strings.ReplaceAll(fmtMap(d.Discards), "\n", " ")), " "))
 	})
-	after, _ := p1.detail("gw")
+	after, _ := p1.Detail("gw")
 	if after.State != "Master" || len(after.Transitions) != len(before.Transitions) || after.Counters["adverts_received"] != before.Counters["adverts_received"] {
 		t.Fatalf("a TTL-254 advert changed state: %s, transitions %d→%d, received %d→%d",
 			after.State, len(before.Transitions), len(after.Transitions), before.Counters["adverts_received"], after.Counters["adverts_received"])
@@ -114,7 +114,7 @@ func itoa(v uint64) string {
 func TestVMAC(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	vmac := net.HardwareAddr{0, 0, 0x5e, 0, 1, 51}
 	extra := "    vmac: true\n    accept: true\n" // the host pings the VIP
 	p1, p2 := startPair(t, r1, r2, extra, "10.77.0.254/24")
@@ -124,7 +124,7 @@ func TestVMAC(t *testing.T) {
 	deadline := time.Now().Add(time.Second)
 	for time.Now().Before(deadline) {
 		f, err := sniff.Next(time.Until(deadline), func(f []byte) bool {
-			return len(f) > 23 && netnstest.EtherType(f) == 0x0800 && f[23] == vrrp.IPProtocol
+			return len(f) > 23 && lab.EtherType(f) == 0x0800 && f[23] == vrrp.IPProtocol
 		})
 		if err != nil {
 			break
@@ -144,7 +144,7 @@ func TestVMAC(t *testing.T) {
 	if got := neighMAC(l.host, "10.77.0.254"); got != vmac.String() {
 		t.Fatalf("host learnt %q for the VIP, want the VMAC %s", got, vmac)
 	}
-	for _, nd := range []*netnstest.Node{r1, r2} {
+	for _, nd := range []*lab.Node{r1, r2} {
 		out, _ := nd.IP("-o", "link", "show", "type", "macvlan")
 		if !strings.Contains(out, "00:00:5e:00:01:33") {
 			t.Fatalf("%s has no VMAC macvlan:\n%s", nd.Name, out)
@@ -152,7 +152,7 @@ func TestVMAC(t *testing.T) {
 	}
 	p1.stop()
 	p2.stop()
-	for _, nd := range []*netnstest.Node{r1, r2} {
+	for _, nd := range []*lab.Node{r1, r2} {
 		if out, _ := nd.IP("-o", "link", "show", "type", "macvlan"); strings.TrimSpace(out) != "" {
 			t.Fatalf("%s kept a macvlan after SIGTERM:\n%s", nd.Name, out)
 		}
@@ -206,7 +206,7 @@ func TestVMACBackupDiscards(t *testing.T) {
 	})
 	t.Logf("from SIGTERM of the Master: it exited after %v, the Backup reported Master by %v, answered through its VMAC by %v", stopped, master, took)
 	p2.stop()
-	for _, nd := range []*netnstest.Node{r1, r2} {
+	for _, nd := range []*lab.Node{r1, r2} {
 		if out, _ := exec.Command("ip", "netns", "exec", nd.Name, "nft", "list", "tables").CombinedOutput(); strings.Contains(string(out), "govrrp_vmac") {
 			t.Errorf("%s kept the gate table after SIGTERM:\n%s", nd.Name, out)
 		}
@@ -225,8 +225,7 @@ func TestKill9RestartCleansStaleVIPs(t *testing.T) {
 	p1.waitState("gw", "Master", 5*time.Second)
 	p2.waitState("gw", "Backup", 5*time.Second)
 
-	_ = p1.cmd.Process.Kill()
-	<-p1.waited
+	p1.kill()
 	if !hasAddr(t, r1, "eth0", "10.77.0.254") {
 		t.Fatal("test premise: a SIGKILLed daemon leaves its VIP behind")
 	}

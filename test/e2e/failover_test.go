@@ -8,24 +8,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
-// lab is a LAN of routers plus a host at .100 / ::100.
-type lab struct {
-	*netnstest.LAN
-	host *netnstest.Node
+// hostLAN is a LAN of routers plus a host at .100 / ::100.
+type hostLAN struct {
+	*lab.LAN
+	host *lab.Node
 }
 
-func newLab(t *testing.T, routers int) *lab {
-	l := &lab{LAN: netnstest.NewLAN(t, routers)}
-	l.host = l.AddNodeWith(t, l.Base()+"-h", 100, netip.MustParsePrefix("10.77.0.100/24"), netip.MustParsePrefix("fd77::100/64"))
+func newLab(t *testing.T, routers int) *hostLAN {
+	l := &hostLAN{LAN: lab.NewLAN(t, routers)}
+	l.host = l.AddHost(t)
 	return l
 }
 
-func mac(t *testing.T, nd *netnstest.Node, dev string) string {
+func mac(t *testing.T, nd *lab.Node, dev string) string {
 	t.Helper()
 	ifi, err := nd.Interface(dev)
 	if err != nil {
@@ -37,38 +35,23 @@ func mac(t *testing.T, nd *netnstest.Node, dev string) string {
 // neighMAC is the link-layer address the host's neighbour table holds for
 // ip ("" when none or not valid). It asks netlink in the namespace, with no
 // process to start, so a poll loop measures within a few milliseconds.
-func neighMAC(nd *netnstest.Node, ip string) string {
+func neighMAC(nd *lab.Node, ip string) string {
 	a, err := netip.ParseAddr(ip)
 	if err != nil {
 		return ""
 	}
-	fam := netlink.FAMILY_V4
-	if a.Is6() {
-		fam = netlink.FAMILY_V6
-	}
-	ns, err := nd.Handle.NeighList(0, fam)
-	if err != nil {
-		return ""
-	}
-	for _, n := range ns {
-		got, ok := netip.AddrFromSlice(n.IP)
-		if !ok || got.Unmap() != a || n.HardwareAddr == nil || n.State&(netlink.NUD_FAILED|netlink.NUD_INCOMPLETE|netlink.NUD_NOARP) != 0 {
-			continue
-		}
-		return n.HardwareAddr.String()
-	}
-	return ""
+	return nd.Neighbour(a)
 }
 
 // ping sends a few probes from nd to ip and reports whether one came back.
-func ping(nd *netnstest.Node, ip string) bool {
+func ping(nd *lab.Node, ip string) bool {
 	return exec.Command("ip", "netns", "exec", nd.Name, "ping", "-c", "2", "-i", "0.05", "-W", "1", ip).Run() == nil
 }
 
 // startPair runs router gw (VRID 51, 100 ms adverts) on r1 at priority 150
 // and on r2 at 100, with the same extra keys and addresses, and waits until
 // r1 is Master and r2 Backup.
-func startPair(t *testing.T, r1, r2 *netnstest.Node, extra string, addrs ...string) (p1, p2 *proc) {
+func startPair(t *testing.T, r1, r2 *lab.Node, extra string, addrs ...string) (p1, p2 *proc) {
 	t.Helper()
 	p1 = start(t, r1, routerYAML("gw", "51", 150, "100ms", extra, addrs...))
 	p2 = start(t, r2, routerYAML("gw", "51", 100, "100ms", extra, addrs...))

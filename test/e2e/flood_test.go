@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
 
@@ -67,7 +67,7 @@ func TestHostileLANFlood(t *testing.T) {
 			wire := portRx(t, l.Bridge, r1.Port)
 			ctx, cancel := context.WithTimeout(context.Background(), tc.duration+5*time.Second)
 			defer cancel()
-			st, err := netnstest.Flood(ctx, attacker, netnstest.FloodConfig{
+			st, err := lab.Flood(ctx, attacker, lab.FloodConfig{
 				Interface: "eth0", Family: vrrp.IPv4, Rate: floodRate, Duration: tc.duration, Valid: 0.4,
 				VRID: 51, Version: 3, Priority: tc.priority, Interval: tc.interval,
 				Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.254")},
@@ -138,9 +138,9 @@ func mustDetail(t *testing.T, p *proc) api.RouterDetail {
 	t.Helper()
 	var d api.RouterDetail
 	// A daemon still working off the flood may answer late; it must answer.
-	waitFor(t, 10*time.Second, "status of gw on "+p.node.Name, func() (bool, string) {
+	waitFor(t, 10*time.Second, "status of gw on "+p.Node.Name, func() (bool, string) {
 		var err error
-		d, err = p.detail("gw")
+		d, err = p.Detail("gw")
 		return err == nil, errString(err)
 	})
 	return d
@@ -225,7 +225,7 @@ func (d drops) String() string {
 // kernelDrops reads eth0's rx_dropped and the drops of each of the node's
 // protocol-112 raw sockets (/proc/net/raw of its namespace). A send-only
 // socket that never reads drops everything; the receiving one should not.
-func kernelDrops(t *testing.T, nd *netnstest.Node) drops {
+func kernelDrops(t *testing.T, nd *lab.Node) drops {
 	t.Helper()
 	d := drops{Socket: map[string]uint64{}}
 	l, err := nd.Handle.LinkByName("eth0")
@@ -252,7 +252,7 @@ func kernelDrops(t *testing.T, nd *netnstest.Node) drops {
 }
 
 // portRx is the frames the bridge received on port: what its router sent.
-func portRx(t *testing.T, bridge *netnstest.Node, port string) uint64 {
+func portRx(t *testing.T, bridge *lab.Node, port string) uint64 {
 	t.Helper()
 	l, err := bridge.Handle.LinkByName(port)
 	if err != nil {

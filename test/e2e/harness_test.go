@@ -4,21 +4,18 @@
 package e2e
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
+	"govrrp/internal/lab/govrrpd"
 )
 
 // bin holds the binaries under test, built with the race detector, and
@@ -45,141 +42,77 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// proc is one govrrpd running inside a namespace.
+// proc is one govrrpd running inside a namespace: the lab's harness, with
+// the test it belongs to and the configuration's top-level extras.
 type proc struct {
-	t      *testing.T
-	node   *netnstest.Node
-	dir    string
-	conf   string
-	sock   string
-	cmd    *exec.Cmd
-	logBuf *lockedBuffer
-	waited chan struct{}
-	client *api.Client
-	top    string // extra top-level configuration (metrics_listen, ...)
-	exe    string // the govrrpd binary; bin.govrrpd when empty
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	*govrrpd.Daemon
+	t   *testing.T
+	top string // extra top-level configuration (metrics_listen, ...)
 }
 
 // start runs govrrpd on node with the given routers section (YAML) and
 // waits until its control API answers.
-func start(t *testing.T, node *netnstest.Node, routers string) *proc {
+func start(t *testing.T, node *lab.Node, routers string) *proc {
 	t.Helper()
 	return startExe(t, node, routers, bin.govrrpd)
 }
 
 // startExe is start with another govrrpd binary.
-func startExe(t *testing.T, node *netnstest.Node, routers, exe string) *proc {
+func startExe(t *testing.T, node *lab.Node, routers, exe string) *proc {
 	t.Helper()
-	dir := t.TempDir()
-	p := &proc{t: t, node: node, dir: dir, conf: filepath.Join(dir, "govrrpd.yaml"), sock: filepath.Join(dir, "govrrpd.sock"), logBuf: &lockedBuffer{}, exe: exe}
+	p := newProc(t, node, exe, "")
 	p.writeConfig(routers)
-	p.client = api.NewClient(p.sock)
 	p.launch()
 	return p
 }
 
+// newProc prepares govrrpd (exe) on node with top-level extras top, files in
+// a new directory.
+func newProc(t *testing.T, node *lab.Node, exe, top string) *proc {
+	t.Helper()
+	p := &proc{Daemon: govrrpd.NewT(t, node, node.Short, exe, t.TempDir()), t: t, top: top}
+	p.Options = lab.ProcOptions{DeathSignal: syscall.SIGKILL, OnInterrupt: true}
+	return p
+}
+
+// writeConfig writes the configuration with the given routers section.
 func (p *proc) writeConfig(routers string) {
 	p.t.Helper()
-	conf := fmt.Sprintf("control_socket: %s\nlog: {level: debug}\n%srouters:\n%s", p.sock, p.top, routers)
-	if err := os.WriteFile(p.conf, []byte(conf), 0o644); err != nil {
+	if err := p.WriteConfig("log: {level: debug}\n" + p.top + "routers:\n" + routers); err != nil {
 		p.t.Fatal(err)
 	}
 }
 
+// launch starts the daemon and waits for its API; the test's end stops it
+// (SIGTERM, exit 0 wanted) and checks its log.
 func (p *proc) launch() {
-	t := p.t
-	t.Helper()
-	exe := p.exe
-	if exe == "" {
-		exe = bin.govrrpd
-	}
-	p.cmd = exec.Command("ip", "netns", "exec", p.node.Name, exe, "-c", p.conf)
-	p.cmd.Stdout, p.cmd.Stderr = p.logBuf, p.logBuf
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p.waited = make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(p.waited) }()
-	remove := netnstest.OnInterrupt(func() { _ = p.cmd.Process.Kill() })
-	t.Cleanup(func() {
-		p.stop()
-		remove()
-		if t.Failed() {
-			t.Logf("--- govrrpd log (%s) ---\n%s", p.node.Name, p.logBuf.String())
-		}
-	})
-	waitFor(t, 10*time.Second, "govrrpd API on "+p.node.Name, func() (bool, string) {
-		select {
-		case <-p.waited:
-			t.Fatalf("govrrpd exited: %s", p.logBuf.String())
-		default:
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_, err := p.client.Routers(ctx)
-		return err == nil, fmt.Sprint(err)
-	})
+	p.t.Helper()
+	p.LaunchT(p.t)
 }
 
 // stop sends SIGTERM and waits for the exit.
 func (p *proc) stop() {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-p.waited:
-		return
-	default:
-	}
-	_ = p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.waited:
-		// A clean stop exits 0; the race detector exits 66.
-		if code := p.cmd.ProcessState.ExitCode(); code != 0 {
-			p.t.Errorf("govrrpd on %s exited %d after SIGTERM:\n%s", p.node.Name, code, p.logBuf.String())
-		}
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.waited
-		p.t.Errorf("govrrpd on %s ignored SIGTERM for 10s", p.node.Name)
+	p.t.Helper()
+	if err := p.Stop(10 * time.Second); err != nil {
+		p.t.Error(err)
 	}
 }
 
-func (p *proc) detail(name string) (api.RouterDetail, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return p.client.Router(ctx, name)
+// kill is kill -9: the daemon leaves what it installed behind.
+func (p *proc) kill() {
+	p.t.Helper()
+	if err := p.Kill(); err != nil {
+		p.t.Fatal(err)
+	}
 }
 
 // waitState waits until router name on p is in state.
 func (p *proc) waitState(name, state string, within time.Duration) api.RouterDetail {
 	p.t.Helper()
-	var d api.RouterDetail
-	waitFor(p.t, within, fmt.Sprintf("%s on %s to be %s", name, p.node.Name, state), func() (bool, string) {
-		var err error
-		d, err = p.detail(name)
-		if err != nil {
-			return false, err.Error()
-		}
-		return d.State == state, "state " + d.State
-	})
+	d, err := p.WaitState(name, state, within)
+	if err != nil {
+		p.t.Fatal(err)
+	}
 	return d
 }
 
@@ -212,39 +145,29 @@ func (r resources) String() string {
 	return fmt.Sprintf("%d threads, %d fds, RSS %.1f MiB", r.Threads, r.FDs, float64(r.RSS)/(1<<20))
 }
 
-// resources reads the daemon's threads, open fds and resident memory. `ip
-// netns exec` execs govrrpd in place, so the pid is the daemon's.
+// resources reads the daemon's threads, open fds and resident memory.
 func (p *proc) resources() (resources, error) {
 	var r resources
-	dir := fmt.Sprintf("/proc/%d", p.cmd.Process.Pid)
-	status, err := os.ReadFile(dir + "/status")
+	pid := p.PID()
+	if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err != nil || strings.TrimSpace(string(b)) != "govrrpd" {
+		return r, fmt.Errorf("pid %d is %q, not govrrpd (%v)", pid, b, err)
+	}
+	threads, err := lab.StatusKB(pid, "Threads")
 	if err != nil {
 		return r, err
 	}
-	for line := range strings.Lines(string(status)) {
-		k, v, _ := strings.Cut(line, ":")
-		f := strings.Fields(v)
-		switch {
-		case k == "Name" && len(f) > 0 && f[0] != "govrrpd":
-			return r, fmt.Errorf("pid %d is %q, not govrrpd", p.cmd.Process.Pid, f[0])
-		case k == "Threads" && len(f) > 0:
-			r.Threads, err = strconv.Atoi(f[0])
-		case k == "VmRSS" && len(f) > 0: // "123 kB"
-			var kb int64
-			kb, err = strconv.ParseInt(f[0], 10, 64)
-			r.RSS = kb << 10
-		}
-		if err != nil {
-			return r, fmt.Errorf("%s: %q: %w", dir, line, err)
-		}
+	rss, err := lab.StatusKB(pid, "VmRSS")
+	if err != nil {
+		return r, err
 	}
-	fds, err := os.ReadDir(dir + "/fd")
+	r.Threads, r.RSS = int(threads), int64(rss)<<10
+	fds, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
 	r.FDs = len(fds)
 	return r, err
 }
 
 // hasAddr reports whether addr is on dev in node.
-func hasAddr(t *testing.T, node *netnstest.Node, dev, addr string) bool {
+func hasAddr(t *testing.T, node *lab.Node, dev, addr string) bool {
 	t.Helper()
 	out, err := node.IP("addr", "show", "dev", dev)
 	if err != nil {

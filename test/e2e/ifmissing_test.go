@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // A router whose interface does not exist when govrrpd starts (a VLAN, bond
@@ -27,7 +27,7 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	// test says.
 	l.Bridge.MustIP(t, "link", "add", "br7", "type", "bridge", "mcast_snooping", "0")
 	l.Bridge.MustIP(t, "link", "set", "br7", "up")
-	plug := func(nd *netnstest.Node) {
+	plug := func(nd *lab.Node) {
 		port := fmt.Sprintf("q%d", nd.Index)
 		l.Bridge.MustIP(t, "link", "add", port, "type", "veth", "peer", "name", "lan7", "netns", nd.Name)
 		l.Bridge.MustIP(t, "link", "set", port, "master", "br7", "up")
@@ -63,17 +63,17 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 		// A deleted interface's router passes through Fault (link-down)
 		// on its way to waiting.
 		waitFor(t, 3*time.Second, name+" waiting in Fault (interface-missing)", func() (bool, string) {
-			d, err := p.detail(name)
+			d, err := p.Detail(name)
 			return err == nil && d.State == "Fault" && d.FaultReason == "interface-missing", fmt.Sprintf("%s (%s) %v", d.State, d.FaultReason, err)
 		})
 	}
 	waiting(p1, "late")
-	table, err := exec.Command(bin.govrrp, "status", "-s", p1.sock).Output()
+	table, err := exec.Command(bin.govrrp, "status", "-s", p1.Sock).Output()
 	if err != nil || !strings.Contains(string(table), "Fault (interface-missing)") {
 		t.Fatalf("status table: %s %v", table, err)
 	}
-	if !strings.Contains(p1.logBuf.String(), "interface missing") {
-		t.Fatalf("no log line says the interface is missing:\n%s", p1.logBuf.String())
+	if !strings.Contains(p1.Logs(), "interface missing") {
+		t.Fatalf("no log line says the interface is missing:\n%s", p1.Logs())
 	}
 	parked, err := p1.resources()
 	if err != nil {
@@ -84,7 +84,7 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	p1.writeConfig(gw + late(150) + on("lan8", routerYAML("later", "53", 150, "100ms", "", "10.77.8.254/24")))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if res, err := p1.client.Reload(ctx); err != nil || !res.OK {
+	if res, err := p1.Client.Reload(ctx); err != nil || !res.OK {
 		t.Fatalf("reload adding a router on a missing interface: %+v %v", res, err)
 	}
 	waiting(p1, "later")
@@ -104,7 +104,7 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 	r1.MustIP(t, "link", "del", "lan7")
 	waiting(p1, "late")
 	p2.waitState("late", "Master", 3*time.Second)
-	if d, err := p1.detail("gw"); err != nil || d.State != "Master" || len(d.Transitions) != 2 {
+	if d, err := p1.Detail("gw"); err != nil || d.State != "Master" || len(d.Transitions) != 2 {
 		t.Fatalf("the router on eth0 was disturbed: %+v %v", d, err)
 	}
 	if m := macvlans(); m != "" {
@@ -149,19 +149,19 @@ func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
 	r1.MustIP(t, "link", "set", "lan9p", "up")
 	r1.MustIP(t, "link", "set", "lan9", "up")
 	waitFor(t, 3*time.Second, "late waiting on the host's address", func() (bool, string) {
-		d, err := p.detail("late")
+		d, err := p.Detail("late")
 		return err == nil && d.State == "Fault" && d.FaultReason == "host-address", fmt.Sprintf("%s %s %v", d.State, d.FaultReason, err)
 	})
 	if !hasAddr(t, r1, "lan9", "10.77.9.5") {
 		t.Fatal("the host's address was deleted from the interface that appeared")
 	}
-	if !strings.Contains(p.logBuf.String(), "host's own address") {
-		t.Fatalf("no log line says why the router waits:\n%s", p.logBuf.String())
+	if !strings.Contains(p.Logs(), "host's own address") {
+		t.Fatalf("no log line says why the router waits:\n%s", p.Logs())
 	}
 	r1.MustIP(t, "addr", "del", "10.77.9.5/24", "dev", "lan9")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	if res, err := p.client.Reload(ctx); err != nil || !res.OK {
+	if res, err := p.Client.Reload(ctx); err != nil || !res.OK {
 		t.Fatalf("reload: %+v %v", res, err)
 	}
 	p.waitState("late", "Master", 3*time.Second)

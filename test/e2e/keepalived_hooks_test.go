@@ -12,22 +12,15 @@ import (
 // stops, each with no arguments added and before notify_keepalived, which
 // gets INSTANCE NAME STATE PRIORITY; our own notify still runs, last.
 func TestKeepalivedNotifyHooks(t *testing.T) {
-	l := newLab(t, 1)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "hook.log")
-	hook := filepath.Join(dir, "hook")
-	os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755)
-	extra := "    notify_master: [[" + hook + ", master]]\n    notify_backup: [[" + hook + ", backup]]\n" +
-		"    notify_fault: [[" + hook + ", fault]]\n    notify_stop: [[" + hook + ", stop]]\n" +
-		"    notify_keepalived: [[" + hook + ", generic]]\n    notify: [[" + hook + ", ours]]\n"
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", extra, "10.77.0.254/24"))
-	p.waitState("gw", "Master", 5*time.Second)
-	p.stop()
-	b, _ := os.ReadFile(out)
+	b := hookCalls(t, `echo "$*"`, func(hook string) string {
+		return "    notify_master: [[" + hook + ", master]]\n    notify_backup: [[" + hook + ", backup]]\n" +
+			"    notify_fault: [[" + hook + ", fault]]\n    notify_stop: [[" + hook + ", stop]]\n" +
+			"    notify_keepalived: [[" + hook + ", generic]]\n    notify: [[" + hook + ", ours]]\n"
+	})
 	want := "backup\ngeneric INSTANCE gw BACKUP 150\nours gw Initialize Backup startup\n" +
 		"master\ngeneric INSTANCE gw MASTER 150\nours gw Backup Master master-no-response\n" +
 		"stop\ngeneric INSTANCE gw STOP 150\nours gw Master Initialize shutdown\n"
-	if string(b) != want {
+	if b != want {
 		t.Fatalf("hook calls:\n%s\nwant:\n%s", b, want)
 	}
 }

@@ -31,7 +31,7 @@ func TestEventStreamCap(t *testing.T) {
 	limit := api.DefaultLimits().MaxStreams
 	ok, refused := 0, 0
 	for range tries {
-		conn, err := net.Dial("unix", p.sock)
+		conn, err := net.Dial("unix", p.Sock)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -59,11 +59,11 @@ func TestEventStreamCap(t *testing.T) {
 	if ok != limit || refused != tries-limit {
 		t.Fatalf("%d streams open and %d refused, want %d and %d", ok, refused, limit, tries-limit)
 	}
-	out, err := exec.Command(bin.govrrp, "status", "-s", p.sock).CombinedOutput()
+	out, err := exec.Command(bin.govrrp, "status", "-s", p.Sock).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Master") {
 		t.Fatalf("govrrp status with every stream taken: %v\n%s", err, out)
 	}
-	if out, err := exec.Command(bin.govrrp, "watch", "-s", p.sock).CombinedOutput(); err == nil || !strings.Contains(string(out), "too many event streams") {
+	if out, err := exec.Command(bin.govrrp, "watch", "-s", p.Sock).CombinedOutput(); err == nil || !strings.Contains(string(out), "too many event streams") {
 		t.Fatalf("govrrp watch above the cap: %v\n%s", err, out)
 	}
 	after := mustResources(t, p)
@@ -99,7 +99,7 @@ func TestChattyHookAndScript(t *testing.T) {
 	// count counts the log lines of msg with the mark; every line is bounded.
 	count := func(msg string) int {
 		n := 0
-		for line := range strings.Lines(p.logBuf.String()) {
+		for line := range strings.Lines(p.Logs()) {
 			if len(line) > 4*runproc.MaxOutput {
 				t.Fatalf("log line of %d bytes: %.200s…", len(line), line)
 			}

@@ -44,13 +44,13 @@ func TestPrimaryAddressChange(t *testing.T) {
 	r1.MustIP(t, "addr", "add", "10.77.0.11/24", "dev", "eth0") // secondary for now
 	r1.MustIP(t, "addr", "del", "10.77.0.1/24", "dev", "eth0")  // 10.77.0.11 is promoted
 	waitFor(t, 3*time.Second, "the backup to hear the master from its new address", func() (bool, string) {
-		d, err := p2.detail("gw")
+		d, err := p2.Detail("gw")
 		if err != nil {
 			return false, err.Error()
 		}
 		return d.Master == "10.77.0.11" && d.State == "Backup", d.State + " " + d.Master
 	})
-	if d, _ := p1.detail("gw"); d.Primary != "10.77.0.11" || d.Master != "10.77.0.11" || strings.Contains(d.State, "Backup") {
+	if d, _ := p1.Detail("gw"); d.Primary != "10.77.0.11" || d.Master != "10.77.0.11" || strings.Contains(d.State, "Backup") {
 		t.Fatalf("master after the change: %+v", d.RouterStatus)
 	}
 }

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // nsSeen is one neighbour solicitation on the wire.
@@ -21,7 +21,7 @@ type nsSeen struct {
 
 // parseNS returns the neighbour solicitation in f, if it is one.
 func parseNS(f []byte) (nsSeen, bool) {
-	if netnstest.EtherType(f) != 0x86dd || len(f) < 14+40+24 || f[20] != 58 || f[54] != 135 {
+	if lab.EtherType(f) != 0x86dd || len(f) < 14+40+24 || f[20] != 58 || f[54] != 135 {
 		return nsSeen{}, false
 	}
 	ns := nsSeen{ethSrc: net.HardwareAddr(f[6:12]), src: netip.AddrFrom16([16]byte(f[22:38])), target: netip.AddrFrom16([16]byte(f[62:78]))}
@@ -71,7 +71,7 @@ func testMasterNS(t *testing.T, prio int) {
 		t.Fatal(err)
 	}
 	mv := vmacLink(t, r1, vmac)
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	fromVIP := 0
 	for _, c := range []struct {
 		what string
@@ -86,7 +86,7 @@ func testMasterNS(t *testing.T, prio int) {
 		{"Master pings the host's link-local from the macvlan", exec.Command("ip", "netns", "exec", r1.Name, "ping", "-6", "-c", "1", "-W", "1", "-I", mv, hostLL.String()+"%"+mv)},
 	} {
 		// Forget the host on both sides, so the Master has to solicit.
-		for _, nd := range []*netnstest.Node{r1, l.host} {
+		for _, nd := range []*lab.Node{r1, l.host} {
 			if _, err := nd.IP("-6", "neigh", "flush", "all"); err != nil {
 				t.Fatal(err)
 			}
@@ -126,7 +126,7 @@ func testMasterNS(t *testing.T, prio int) {
 }
 
 // vmacLink is the name of the link with MAC addr on nd (the VMAC macvlan).
-func vmacLink(t *testing.T, nd *netnstest.Node, addr net.HardwareAddr) string {
+func vmacLink(t *testing.T, nd *lab.Node, addr net.HardwareAddr) string {
 	t.Helper()
 	links, err := nd.Handle.LinkList()
 	if err != nil {

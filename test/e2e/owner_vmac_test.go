@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // physicalAnswer reports whether f is an ARP reply or a neighbour
@@ -19,7 +19,7 @@ func physicalAnswer(f []byte, phys net.HardwareAddr, vip netip.Addr) bool {
 	if len(f) < 14 || !bytes.Equal(f[6:12], phys) {
 		return false
 	}
-	switch netnstest.EtherType(f) {
+	switch lab.EtherType(f) {
 	case 0x0806: // reply, sender protocol address
 		return len(f) >= 42 && f[20] == 0 && f[21] == 2 && netip.AddrFrom4([4]byte(f[28:32])) == vip
 	case 0x86dd: // NA, target address
@@ -62,16 +62,13 @@ func TestOwnerVMAC(t *testing.T) {
 				t.Fatal(err)
 			}
 			vip := netip.MustParseAddr(tc.vip)
-			sniff := netnstest.Sniff(t, l.host, "eth0")
+			sniff := lab.Sniff(t, l.host, "eth0")
 			routers := routerYAML("own", "51", 255, "100ms", "    vmac: true\n", tc.addrs...)
 			p := start(t, r1, routers)
 			p.waitState("own", "Master", 5*time.Second)
 			// A restart after kill -9: the new daemon takes over the guard
 			// and the macvlan the old one left.
-			if err := p.cmd.Process.Kill(); err != nil {
-				t.Fatal(err)
-			}
-			<-p.waited
+			p.kill()
 			p = start(t, r1, routers)
 			p.waitState("own", "Master", 5*time.Second)
 			for range 3 {
@@ -119,7 +116,7 @@ func TestVMACReloadMovesGuard(t *testing.T) {
 		{[]string{"10.77.0.253/24"}, []string{"10.77.0.253"}, []string{"10.77.0.254"}},
 	} {
 		p.writeConfig(routerYAML("gw", "51", 150, "100ms", "    vmac: true\n    accept: true\n", step.addrs...))
-		res, err := p.client.Reload(ctx)
+		res, err := p.Client.Reload(ctx)
 		if err != nil || !res.OK || strings.Join(res.Updated, ",") != "gw" {
 			t.Fatalf("reload to %v: %+v %v", step.addrs, res, err)
 		}
@@ -173,7 +170,7 @@ func TestMasterARPRequestFromVIP(t *testing.T) {
 			if !ping(l.host, "10.77.0.254") || neighMAC(l.host, "10.77.0.254") != "00:00:5e:00:01:33" {
 				t.Fatalf("host did not learn the VMAC: %q", neighMAC(l.host, "10.77.0.254"))
 			}
-			sniff := netnstest.Sniff(t, l.host, "eth0")
+			sniff := lab.Sniff(t, l.host, "eth0")
 			if _, err := r1.IP("neigh", "flush", "all"); err != nil {
 				t.Fatal(err)
 			}
@@ -186,7 +183,7 @@ func TestMasterARPRequestFromVIP(t *testing.T) {
 			}
 			for {
 				f, err := sniff.Next(100*time.Millisecond, func(f []byte) bool {
-					return netnstest.EtherType(f) == 0x0806 && len(f) >= 42 && bytes.Equal(f[6:12], phys)
+					return lab.EtherType(f) == 0x0806 && len(f) >= 42 && bytes.Equal(f[6:12], phys)
 				})
 				if err != nil {
 					break

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"govrrp/internal/config"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // redirectSeen is one ICMP/ICMPv6 redirect the host received.
@@ -18,9 +18,9 @@ type redirectSeen struct {
 
 // nextRedirect waits for an ICMP redirect (type 5) or ICMPv6 redirect (type
 // 137) on the host's sniffer.
-func nextRedirect(s *netnstest.Sniffer, within time.Duration) (redirectSeen, bool) {
+func nextRedirect(s *lab.Sniffer, within time.Duration) (redirectSeen, bool) {
 	f, err := s.Next(within, func(f []byte) bool {
-		switch netnstest.EtherType(f) {
+		switch lab.EtherType(f) {
 		case 0x0800:
 			return len(f) > 34 && f[23] == 1 && f[14+int(f[14]&0x0f)*4] == 5
 		case 0x86dd:
@@ -31,7 +31,7 @@ func nextRedirect(s *netnstest.Sniffer, within time.Duration) (redirectSeen, boo
 	if err != nil {
 		return redirectSeen{}, false
 	}
-	if netnstest.EtherType(f) == 0x0800 {
+	if lab.EtherType(f) == 0x0800 {
 		return redirectSeen{src: netip.AddrFrom4([4]byte(f[26:30]))}, true
 	}
 	return redirectSeen{src: netip.AddrFrom16([16]byte(f[22:38]))}, true
@@ -88,7 +88,7 @@ func TestRedirectSource(t *testing.T) {
 			p.waitState("gw4", "Master", 5*time.Second)
 			p.waitState("gw6", "Master", 5*time.Second)
 
-			cfg, err := config.Load(p.conf)
+			cfg, err := config.Load(p.Conf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,7 +98,7 @@ func TestRedirectSource(t *testing.T) {
 				return nil
 			})
 
-			sniff := netnstest.Sniff(t, l.host, "eth0")
+			sniff := lab.Sniff(t, l.host, "eth0")
 			for _, c := range []struct {
 				dst      string
 				wrongSrc netip.Addr // the parent's own address
@@ -139,12 +139,12 @@ func TestRedirectSource(t *testing.T) {
 				t.Logf("warning: %v", w)
 			}
 			// govrrp validate and govrrpd's start say the same.
-			out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.conf).CombinedOutput()
+			out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.Conf).CombinedOutput()
 			if err != nil || strings.Contains(string(out), "redirect") == tc.vmac {
 				t.Errorf("govrrp validate (exit %v) should warn about redirects only without a VMAC:\n%s", err, out)
 			}
-			if strings.Contains(p.logBuf.String(), "redirect") == tc.vmac {
-				t.Errorf("govrrpd's log should warn about redirects only without a VMAC:\n%s", p.logBuf.String())
+			if strings.Contains(p.Logs(), "redirect") == tc.vmac {
+				t.Errorf("govrrpd's log should warn about redirects only without a VMAC:\n%s", p.Logs())
 			}
 			// With the IPv4 sysctls the warning names applied, the kernel
 			// sends no IPv4 redirect and the IPv4 warning goes away.

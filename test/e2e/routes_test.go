@@ -5,11 +5,11 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // routing is nd's routes of every table and its rules.
-func routing(t *testing.T, nd *netnstest.Node) string {
+func routing(t *testing.T, nd *lab.Node) string {
 	t.Helper()
 	var b strings.Builder
 	for _, args := range [][]string{{"addr", "show"}, {"route", "show", "table", "all"}, {"rule", "show"}} {
@@ -53,7 +53,7 @@ func TestRoutesRulesAddressesFollowMaster(t *testing.T) {
 		"10.78.5.0/24 via 10.77.0.9 dev eth0 proto static src 10.77.0.254", "10.78.9.0/24 via 10.78.8.9 dev eth1 proto static",
 		"blackhole 10.78.6.0/24 table 100", "1000:\tfrom 10.77.0.254 lookup 100",
 	}
-	has := func(nd *netnstest.Node) (all, none bool, got string) {
+	has := func(nd *lab.Node) (all, none bool, got string) {
 		got = routing(t, nd)
 		all, none = true, true
 		for _, w := range want {
@@ -65,7 +65,7 @@ func TestRoutesRulesAddressesFollowMaster(t *testing.T) {
 		}
 		return all, none, got
 	}
-	expect := func(nd *netnstest.Node, installed bool, when string) {
+	expect := func(nd *lab.Node, installed bool, when string) {
 		t.Helper()
 		waitFor(t, 3*time.Second, nd.Name+" routes "+when, func() (bool, string) {
 			all, none, got := has(nd)
@@ -81,8 +81,7 @@ func TestRoutesRulesAddressesFollowMaster(t *testing.T) {
 	expect(r1, true, "on the Master")
 	expect(r2, false, "on the Backup")
 
-	_ = p1.cmd.Process.Kill()
-	<-p1.waited
+	p1.kill()
 	if all, _, got := has(r1); !all {
 		t.Fatalf("test premise: a SIGKILLed daemon leaves its routes and rules behind:\n%s", got)
 	}

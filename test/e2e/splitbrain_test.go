@@ -10,13 +10,13 @@ import (
 	"time"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // vrrpFrom matches an IPv4 VRRP frame from a.b.c.d (any source when d is 0).
 func vrrpFrom(a, b, c, d byte) func([]byte) bool {
 	return func(f []byte) bool {
-		return len(f) >= 14+20+8 && netnstest.EtherType(f) == 0x0800 && f[14+9] == 112 &&
+		return len(f) >= 14+20+8 && lab.EtherType(f) == 0x0800 && f[14+9] == 112 &&
 			(d == 0 || f[26] == a && f[27] == b && f[28] == c && f[29] == d)
 	}
 }
@@ -46,13 +46,13 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	if !ping(l.host, vip) {
 		t.Fatal("host cannot reach the VIP")
 	}
-	sniff := netnstest.Sniff(t, l.host, "eth0")
+	sniff := lab.Sniff(t, l.host, "eth0")
 	var worst time.Duration
 	cases := map[string]int{}
 	for round := 1; round <= rounds; round++ {
-		heal1, heal2 := netnstest.DropVRRP(t, r1), netnstest.DropVRRP(t, r2)
+		heal1, heal2 := lab.DropVRRP(t, r1), lab.DropVRRP(t, r2)
 		p2.waitState("gw", "Master", 3*time.Second)
-		if d, _ := p1.detail("gw"); d.State != "Master" {
+		if d, _ := p1.Detail("gw"); d.State != "Master" {
 			t.Fatalf("round %d: r1 is %s during the partition, want Master", round, d.State)
 		}
 		// The host follows the new Master's announcement; this is the
@@ -113,7 +113,7 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	}
 
 	// Reported by the winner, once per episode.
-	d, err := p1.detail("gw")
+	d, err := p1.Detail("gw")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,13 +123,13 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	if sb := d.SplitBrain; sb == nil || sb.Episodes != rounds || len(sb.Peers) != 1 || sb.Peers[0] != "10.77.0.2" || sb.Since.IsZero() {
 		t.Errorf("status split_brain %+v, want %d episodes with 10.77.0.2", sb, rounds)
 	}
-	if n := strings.Count(p1.logBuf.String(), "split brain: another Master heard while Master"); n != rounds {
+	if n := strings.Count(p1.Logs(), "split brain: another Master heard while Master"); n != rounds {
 		t.Errorf("%d split-brain log lines on r1, want one per episode (%d)", n, rounds)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	events := 0
-	_ = p1.client.Events(ctx, 1024, func(ev api.Event) {
+	_ = p1.Client.Events(ctx, 1024, func(ev api.Event) {
 		if ev.Type == "split_brain" && ev.Router == "gw" {
 			events++
 		}
@@ -137,7 +137,7 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	if events != rounds {
 		t.Errorf("%d split_brain events, want %d", events, rounds)
 	}
-	out, err := exec.Command(bin.govrrp, "status", "--json", "-s", p1.sock).Output()
+	out, err := exec.Command(bin.govrrp, "status", "--json", "-s", p1.Sock).Output()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,13 +145,13 @@ func TestSplitBrainHealsAtTheHost(t *testing.T) {
 	if err := json.Unmarshal(out, &rs); err != nil || len(rs) != 1 || rs[0].SplitBrain == nil || rs[0].SplitBrain.Episodes != rounds {
 		t.Errorf("govrrp status --json: %s (%v)", out, err)
 	}
-	table, _ := exec.Command(bin.govrrp, "status", "-s", p1.sock).Output()
+	table, _ := exec.Command(bin.govrrp, "status", "-s", p1.Sock).Output()
 	if !strings.Contains(string(table), "gw: split brain") {
 		t.Errorf("govrrp status does not show the split brain:\n%s", table)
 	}
 	// The loser cannot tell its step-down from a preemption: it logs the
 	// transition and counts nothing.
-	if d2, err := p2.detail("gw"); err != nil || d2.Counters["split_brain_episodes"] != 0 {
+	if d2, err := p2.Detail("gw"); err != nil || d2.Counters["split_brain_episodes"] != 0 {
 		t.Errorf("r2 split_brain_episodes %d (%v), want 0", d2.Counters["split_brain_episodes"], err)
 	}
 }
@@ -165,7 +165,7 @@ func TestNonOwnerReportsTwoOwners(t *testing.T) {
 	r1, r2, r3 := l.Nodes[0], l.Nodes[1], l.Nodes[2]
 	p3 := start(t, r3, routerYAML("gw", "51", 100, "100ms", "", vip+"/24"))
 	p3.waitState("gw", "Master", 5*time.Second)
-	for _, nd := range []*netnstest.Node{r1, r2} {
+	for _, nd := range []*lab.Node{r1, r2} {
 		nd.MustIP(t, "addr", "add", vip+"/24", "dev", "eth0") // an owner has the address
 		start(t, nd, routerYAML("gw", "51", 255, "100ms", "", vip+"/24"))
 	}
@@ -173,11 +173,11 @@ func TestNonOwnerReportsTwoOwners(t *testing.T) {
 	var d api.RouterDetail
 	waitFor(t, 3*time.Second, "r3 to report two owners", func() (bool, string) {
 		var err error
-		d, err = p3.detail("gw")
+		d, err = p3.Detail("gw")
 		return err == nil && d.TwoOwners != nil, fmt.Sprint(d.TwoOwners, err)
 	})
 	time.Sleep(500 * time.Millisecond) // adverts go on; the report does not repeat
-	d, _ = p3.detail("gw")
+	d, _ = p3.Detail("gw")
 	if c := d.TwoOwners; c == nil || c.Episodes != 1 || len(c.Peers) != 2 || c.Peers[0] == c.Peers[1] ||
 		!strings.HasPrefix(c.Peers[0], "10.77.0.") || !strings.HasPrefix(c.Peers[1], "10.77.0.") {
 		t.Fatalf("two_owners %+v, want one episode naming 10.77.0.1 and 10.77.0.2", c)
@@ -185,13 +185,13 @@ func TestNonOwnerReportsTwoOwners(t *testing.T) {
 	if n := d.Counters["two_owners_episodes"]; n != 1 {
 		t.Errorf("two_owners_episodes %d, want 1", n)
 	}
-	if n := strings.Count(p3.logBuf.String(), "two address owners (priority 255) heard"); n != 1 {
-		t.Errorf("%d two-owner log lines, want 1:\n%s", n, p3.logBuf.String())
+	if n := strings.Count(p3.Logs(), "two address owners (priority 255) heard"); n != 1 {
+		t.Errorf("%d two-owner log lines, want 1:\n%s", n, p3.Logs())
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
 	events := 0
-	_ = p3.client.Events(ctx, 1024, func(ev api.Event) {
+	_ = p3.Client.Events(ctx, 1024, func(ev api.Event) {
 		if ev.Type == "two_owners" {
 			events++
 		}

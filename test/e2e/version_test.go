@@ -25,7 +25,7 @@ func TestVersionMismatchReported(t *testing.T) {
 	p1.waitState("gw", "Master", 6*time.Second)
 	for _, p := range []*proc{p1, p2} {
 		waitFor(t, 5*time.Second, "the mismatch in status", func() (bool, string) {
-			d, err := p.detail("gw")
+			d, err := p.Detail("gw")
 			return err == nil && d.VersionMismatch != nil, fmt.Sprint(d.VersionMismatch, err)
 		})
 	}
@@ -39,7 +39,7 @@ func TestVersionMismatchReported(t *testing.T) {
 		{p1, "10.77.0.2", 3, 2, "version: 3"},
 		{p2, "10.77.0.1", 2, 3, "version: 2"},
 	} {
-		d, err := c.p.detail("gw")
+		d, err := c.p.Detail("gw")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +52,7 @@ func TestVersionMismatchReported(t *testing.T) {
 		if d.Counters["version_mismatch"] < 2 || d.Discards["version"] < d.Counters["version_mismatch"] {
 			t.Errorf("r%d counters %v discards %v: want the mismatches counted and still discarded", i+1, d.Counters, d.Discards)
 		}
-		log := c.p.logBuf.String()
+		log := c.p.Logs()
 		if n := strings.Count(log, "VRRP version mismatch"); n != 1 {
 			t.Errorf("r%d: %d mismatch log lines, want 1:\n%s", i+1, n, log)
 		}
@@ -65,11 +65,11 @@ func TestVersionMismatchReported(t *testing.T) {
 		if strings.Contains(log, "reason=version") {
 			t.Errorf("r%d: the mismatched adverts were also logged as drops:\n%s", i+1, log)
 		}
-		show, err := exec.Command(bin.govrrp, "show", "-s", c.p.sock, "gw").CombinedOutput()
+		show, err := exec.Command(bin.govrrp, "show", "-s", c.p.Sock, "gw").CombinedOutput()
 		if err != nil || !strings.Contains(string(show), fmt.Sprintf("version mismatch  NOW: %s sends VRRPv%d", c.peer, c.peerV)) {
 			t.Errorf("r%d: govrrp show (%v):\n%s", i+1, err, show)
 		}
-		m := regexp.MustCompile(`govrrp_router_version_mismatch_total\{family="ipv4",interface="eth0",router="gw",vrid="51"\} (\d+)`).FindStringSubmatch(scrape(t, c.p.node, "127.0.0.1:9624"))
+		m := regexp.MustCompile(`govrrp_router_version_mismatch_total\{family="ipv4",interface="eth0",router="gw",vrid="51"\} (\d+)`).FindStringSubmatch(scrape(t, c.p.Node, "127.0.0.1:9624"))
 		if m == nil || m[1] == "0" {
 			t.Errorf("r%d: /metrics has %v", i+1, m)
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/pcapfile"
 	"govrrp/vrrp"
 )
@@ -23,13 +23,13 @@ const CaptureFilter = "ip proto 112 or ip6 proto 112 or arp or (icmp6 and ip6[40
 // can be read while it runs.
 type Capture struct {
 	Path  string
-	proc  *Proc
+	proc  *lab.Proc
 	start time.Time
 }
 
 // StartCapture runs `tcpdump -i ifname -U -w path` in nd and returns once it
 // listens. It is stopped (SIGINT) in t.Cleanup.
-func StartCapture(t testing.TB, nd *netnstest.Node, ifname, path, filter string) *Capture {
+func StartCapture(t testing.TB, nd *lab.Node, ifname, path, filter string) *Capture {
 	t.Helper()
 	log := strings.TrimSuffix(path, ".pcap") + ".log"
 	args := []string{"tcpdump", "-i", ifname, "-n", "-U", "--immediate-mode", "-s", "512", "-Z", "root", "-w", path}
@@ -37,11 +37,11 @@ func StartCapture(t testing.TB, nd *netnstest.Node, ifname, path, filter string)
 		args = append(args, filter)
 	}
 	c := &Capture{Path: path, start: time.Now()}
-	c.proc = StartProc(t, nd, "tcpdump", log, args...)
-	if !Poll(10*time.Second, 10*time.Millisecond, func() bool {
-		return strings.Contains(readFile(log), "listening on") || !c.proc.Running()
+	c.proc = lab.StartProc(t, nd, "tcpdump", log, args...)
+	if !lab.Poll(10*time.Second, 10*time.Millisecond, func() bool {
+		return strings.Contains(lab.ReadFile(log), "listening on") || !c.proc.Running()
 	}) || !c.proc.Running() {
-		t.Fatalf("tcpdump did not start:\n%s", readFile(log))
+		t.Fatalf("tcpdump did not start:\n%s", lab.ReadFile(log))
 	}
 	t.Cleanup(c.Stop)
 	return c
@@ -51,9 +51,9 @@ func StartCapture(t testing.TB, nd *netnstest.Node, ifname, path, filter string)
 func (c *Capture) Stop() {
 	if c.proc.Running() {
 		_ = c.proc.Signal(syscall.SIGINT)
-		if !c.proc.Wait(stopTimeout) {
+		if !c.proc.Wait(lab.StopTimeout) {
 			c.proc.KillGroup()
-			c.proc.Wait(stopTimeout)
+			c.proc.Wait(lab.StopTimeout)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"fmt"
+	"govrrp/internal/lab"
 	"net/netip"
 	"regexp"
 	"slices"
@@ -132,7 +133,7 @@ func answeredBy(t *testing.T, l *Lab, pr *probe.Target, p Peer, v VR, what strin
 		return
 	}
 	var neigh string
-	if !Poll(takeover, 10*time.Millisecond, func() bool {
+	if !lab.Poll(takeover, 10*time.Millisecond, func() bool {
 		neigh, _ = l.Host.IP("neigh", "show", pr.Addr.String())
 		return strings.Contains(neigh, "lladdr "+vmac(v))
 	}) {

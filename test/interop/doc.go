@@ -1,6 +1,6 @@
 // Package interop is the interoperability and failover harness of issue 6:
 // real VRRP implementations run side by side on a throw-away Ethernet LAN of
-// network namespaces (internal/linux/netnstest), a host namespace probes the
+// network namespaces (internal/lab), a host namespace probes the
 // virtual address continuously, tcpdump records the LAN, and tests drive
 // failures and assert on what each side did.
 //
@@ -15,7 +15,7 @@
 //     on eth0), a host namespace (10.77.0.100/24, fd77::100/64), a run
 //     directory with every config, log and capture, and a tcpdump of the
 //     bridge. Everything is removed when the test ends, also on failure and on
-//     SIGINT/SIGTERM (netnstest.OnInterrupt); the run directory is kept when
+//     SIGINT/SIGTERM (lab.OnInterrupt); the run directory is kept when
 //     the test fails (or GOVRRP_INTEROP_KEEP=1) and its path is printed.
 //   - Peer: one VRRP implementation running in one router namespace. VR
 //     describes a virtual router in implementation-neutral terms and each Peer

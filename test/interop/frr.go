@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -40,51 +40,44 @@ const (
 // State comes from `vtysh --vty_socket DIR -c "show vrrp json"`.
 type FRR struct {
 	name string
-	node *netnstest.Node
+	node *lab.Node
 	dir  string // world-writable: the daemons run as frr
 
 	vrs   []VR
-	zebra *Proc
-	vrrpd *Proc
+	zebra *lab.Proc
+	vrrpd *lab.Proc
 }
 
 // NewFRR prepares an FRR peer in nd with its files under dir/<node>-frr.
-func NewFRR(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *FRR {
+func NewFRR(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *FRR {
 	t.Helper()
 	testenv.RequireTool(t, frrZebra)
 	testenv.RequireTool(t, frrVrrpd)
 	testenv.RequireTool(t, "vtysh")
 	byID := map[uint8]VR{}
-	seen := map[VRKey]bool{}
-	for _, v := range vrs {
-		if err := v.check(); err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case seen[v.Key()]:
-			t.Fatalf("frr: %v twice", v.Key())
+	checkVRs(t, "frr", vrs, func(v VR) string {
+		defer func() { byID[v.VRID] = v }()
+		switch o, ok := byID[v.VRID]; {
 		case v.AuthPass != "":
-			t.Fatalf("frr: VR %d: FRR has no authentication", v.VRID)
+			return "FRR has no authentication"
 		case len(v.Unicast) > 0:
-			t.Fatalf("frr: VR %d: FRR has no unicast", v.VRID)
+			return "FRR has no unicast"
 		case v.Priority == 255:
-			t.Fatalf("frr: VR %d: FRR cannot be the address owner", v.VRID)
+			return "FRR cannot be the address owner"
 		case v.PreemptDelay > 0:
-			t.Fatalf("frr: VR %d: FRR has no preempt delay", v.VRID)
+			return "FRR has no preempt delay"
 		case v.PlainChecksum:
-			t.Fatalf("frr: VR %d: FRR 8.4 has no plain-checksum (RFC 9568) setting", v.VRID)
+			return "FRR 8.4 has no plain-checksum (RFC 9568) setting"
 		case v.V2Compat:
-			t.Fatalf("frr: VR %d: FRR 8.4 has no v2/v3 interoperation mode (a VR is version 2 or 3)", v.VRID)
+			return "FRR 8.4 has no v2/v3 interoperation mode (a VR is version 2 or 3)"
 		case v.Interval < 10*time.Millisecond || v.Interval > 40950*time.Millisecond:
-			t.Fatalf("frr: VR %d: interval %v out of range", v.VRID, v.Interval)
+			return fmt.Sprintf("interval %v out of range", v.Interval)
+		case ok && (o.Version != v.Version || o.Priority != v.Priority || o.Interval != v.Interval || o.NoPreempt != v.NoPreempt):
+			return "the IPv4 and IPv6 VRs must share version, priority, interval and preempt"
 		}
-		seen[v.Key()] = true
-		if o, ok := byID[v.VRID]; ok && (o.Version != v.Version || o.Priority != v.Priority || o.Interval != v.Interval || o.NoPreempt != v.NoPreempt) {
-			t.Fatalf("frr: VRID %d: the IPv4 and IPv6 VRs must share version, priority, interval and preempt", v.VRID)
-		}
-		byID[v.VRID] = v
-	}
-	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
+		return ""
+	})
+	short := nd.Short
 	f := &FRR{name: short + "/frr", node: nd, dir: filepath.Join(dir, short+"-frr"), vrs: append([]VR(nil), vrs...)}
 	if err := os.MkdirAll(f.dir, 0o777); err != nil {
 		t.Fatal(err)
@@ -99,7 +92,7 @@ func NewFRR(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *FRR {
 func (f *FRR) Name() string { return f.name }
 
 // Node implements Peer.
-func (f *FRR) Node() *netnstest.Node { return f.node }
+func (f *FRR) Node() *lab.Node { return f.node }
 
 // VRs implements Peer.
 func (f *FRR) VRs() []VR { return append([]VR(nil), f.vrs...) }
@@ -203,21 +196,21 @@ func (f *FRR) Start(t testing.TB) {
 		_ = os.Remove(f.path(n))
 	}
 	common := []string{"-u", "frr", "-g", "frr", "-z", f.path("zserv.api"), "--vty_socket", f.dir, "-A", "127.0.0.1", "-P", "0"}
-	f.zebra = StartProc(t, f.node, f.name+"/zebra", f.path("zebra.out"), append([]string{frrZebra,
+	f.zebra = lab.StartProc(t, f.node, f.name+"/zebra", f.path("zebra.out"), append([]string{frrZebra,
 		"-i", f.path("zebra.pid"), "-f", "/dev/null", "--log", "file:" + f.path("zebra.log")}, common...)...)
 	f.waitFile(t, f.zebra, "zserv.api")
-	f.vrrpd = StartProc(t, f.node, f.name+"/vrrpd", f.path("vrrpd.out"), append([]string{frrVrrpd,
+	f.vrrpd = lab.StartProc(t, f.node, f.name+"/vrrpd", f.path("vrrpd.out"), append([]string{frrVrrpd,
 		"-i", f.path("vrrpd.pid"), "-f", f.path("frr.conf"), "--log", "file:" + f.path("vrrpd.log"), "--log-level", "debug"}, common...)...)
 	f.waitFile(t, f.vrrpd, "vrrpd.vty")
 }
 
-func (f *FRR) waitFile(t testing.TB, p *Proc, name string) {
+func (f *FRR) waitFile(t testing.TB, p *lab.Proc, name string) {
 	t.Helper()
-	if !Poll(10*time.Second, 10*time.Millisecond, func() bool {
+	if !lab.Poll(10*time.Second, 10*time.Millisecond, func() bool {
 		_, err := os.Stat(f.path(name))
 		return err == nil || !p.Running()
 	}) || !p.Running() {
-		t.Fatalf("%s did not start (no %s):\n%s", p.name, name, tail(f.Logs(), 40))
+		t.Fatalf("%s did not start (no %s):\n%s", p.Name, name, lab.Tail(f.Logs(), 40))
 	}
 }
 
@@ -340,7 +333,7 @@ func (f *FRR) Source(key VRKey) (netip.Addr, error) {
 }
 
 // VrrpdLog is vrrpd's own log (protocol debugging on).
-func (f *FRR) VrrpdLog() string { return readFile(f.path("vrrpd.log")) }
+func (f *FRR) VrrpdLog() string { return lab.ReadFile(f.path("vrrpd.log")) }
 
 // Logs implements Peer: zebra's and vrrpd's output and logs, vrrpd's last.
 // vrrpd's start-up burst of "Refusing to start Virtual Router" lines (one per
@@ -348,7 +341,7 @@ func (f *FRR) VrrpdLog() string { return readFile(f.path("vrrpd.log")) }
 func (f *FRR) Logs() string {
 	var b strings.Builder
 	for _, n := range []string{"zebra.out", "zebra.log", "vrrpd.out", "vrrpd.log"} {
-		s := readFile(f.path(n))
+		s := lab.ReadFile(f.path(n))
 		if strings.TrimSpace(s) == "" {
 			continue
 		}

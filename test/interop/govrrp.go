@@ -1,11 +1,11 @@
 package interop
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -17,33 +17,33 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"govrrp/internal/api"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
+	"govrrp/internal/lab/govrrpd"
 )
 
 // GovrrpdBin is the govrrpd binary the Govrrp peers run; TestMain builds it
 // (with -race) from the tree under test.
 var GovrrpdBin string
 
-// Govrrp runs govrrpd in a router namespace:
-//
-//	ip netns exec NS govrrpd -c DIR/govrrpd.yaml
-//
-// One routers: entry per VR, named vr<VRID>-<family>, on eth0. State comes
-// from the control API (DIR/govrrpd.sock; a unix socket is a file, so no
-// namespace switch is needed to reach it).
+// Govrrp runs govrrpd in a router namespace with the lab's harness
+// (internal/lab/govrrpd), configured from VRs: one routers: entry per VR,
+// named vr<VRID>-<family>, on eth0. State comes from the control API.
 type Govrrp struct {
 	name string
-	node *netnstest.Node
-	dir  string
+	node *lab.Node
 
-	mu   sync.Mutex
-	vrs  []VR
-	proc *Proc
-	cli  *api.Client
+	mu  sync.Mutex
+	vrs []VR
+	d   *govrrpd.Daemon
 	// imported, when set, is what `govrrp import keepalived` made of a
 	// keepalived.conf: Config serves it instead of rendering the VRs, and
 	// the routers carry keepalived's instance names.
 	imported string
+
+	// Set before Start, for the benchmark:
+	Log     string // the log: setting; "{format: text, level: debug}" when empty
+	Top     string // more top-level YAML (metrics_listen: ...)
+	Routers string // a routers: section of its own, instead of the VRs'
 }
 
 // UseImported makes the daemon run yaml, the output of
@@ -61,30 +61,26 @@ func (g *Govrrp) routerName(k VRKey) string {
 
 // NewGovrrp prepares a govrrpd peer in nd, keeping its files under
 // dir/<node>-govrrp.
-func NewGovrrp(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *Govrrp {
+func NewGovrrp(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Govrrp {
 	t.Helper()
 	if GovrrpdBin == "" {
 		t.Fatal("govrrp: GovrrpdBin is not set (TestMain builds it)")
 	}
-	seen := map[VRKey]bool{}
-	for _, v := range vrs {
-		if err := v.check(); err != nil {
-			t.Fatal(err)
-		}
-		if seen[v.Key()] {
-			t.Fatalf("govrrp: %v twice", v.Key())
-		}
-		seen[v.Key()] = true
+	return NewGovrrpBin(t, GovrrpdBin, nd, dir, vrs...)
+}
+
+// NewGovrrpBin is NewGovrrp running another govrrpd binary.
+func NewGovrrpBin(t testing.TB, bin string, nd *lab.Node, dir string, vrs ...VR) *Govrrp {
+	t.Helper()
+	checkVRs(t, "govrrp", vrs, func(v VR) string {
 		if v.AuthPass != "" && v.Version != 2 {
-			t.Fatalf("govrrp: VR %d: auth needs VRRPv2", v.VRID)
+			return "auth needs VRRPv2"
 		}
-	}
-	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
-	g := &Govrrp{name: short + "/govrrp", node: nd, dir: filepath.Join(dir, short+"-govrrp"), vrs: append([]VR(nil), vrs...)}
-	if err := os.MkdirAll(g.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	g.cli = api.NewClient(g.path("govrrpd.sock"))
+		return ""
+	})
+	short := nd.Short
+	g := &Govrrp{name: short + "/govrrp", node: nd, vrs: append([]VR(nil), vrs...)}
+	g.d = govrrpd.NewT(t, nd, g.name, bin, filepath.Join(dir, short+"-govrrp"))
 	return g
 }
 
@@ -92,7 +88,7 @@ func NewGovrrp(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *Govrrp 
 func (g *Govrrp) Name() string { return g.name }
 
 // Node implements Peer.
-func (g *Govrrp) Node() *netnstest.Node { return g.node }
+func (g *Govrrp) Node() *lab.Node { return g.node }
 
 // VRs implements Peer.
 func (g *Govrrp) VRs() []VR {
@@ -100,8 +96,6 @@ func (g *Govrrp) VRs() []VR {
 	defer g.mu.Unlock()
 	return append([]VR(nil), g.vrs...)
 }
-
-func (g *Govrrp) path(f string) string { return filepath.Join(g.dir, f) }
 
 // routerName is the name of a VR in the daemon's configuration and API.
 func routerName(k VRKey) string { return fmt.Sprintf("vr%d-%v", k.VRID, k.Family) }
@@ -121,12 +115,19 @@ func (v VR) addresses() []netip.Prefix {
 }
 
 // Config renders govrrpd.yaml for the current VRs.
-func (g *Govrrp) Config() string {
+func (g *Govrrp) Config() string { return g.d.Header() + g.body() }
+
+// body is the configuration after the control socket.
+func (g *Govrrp) body() string {
 	vrs := g.VRs()
 	var b strings.Builder
-	fmt.Fprintf(&b, "control_socket: %s\nlog: {format: text, level: debug}\n", g.path("govrrpd.sock"))
+	log := cmp.Or(g.Log, "{format: text, level: debug}")
+	fmt.Fprintf(&b, "log: %s\n%s", log, g.Top)
 	if g.imported != "" {
 		return b.String() + g.imported
+	}
+	if g.Routers != "" {
+		return b.String() + "routers:\n" + g.Routers
 	}
 	b.WriteString("routers:\n")
 	for _, v := range vrs {
@@ -187,7 +188,7 @@ func (g *Govrrp) Config() string {
 
 func (g *Govrrp) writeConfig(t testing.TB) {
 	t.Helper()
-	if err := os.WriteFile(g.path("govrrpd.yaml"), []byte(g.Config()), 0o644); err != nil {
+	if err := g.d.WriteConfig(g.body()); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -211,86 +212,54 @@ func (g *Govrrp) Start(t testing.TB) {
 			g.node.MustIP(t, args...)
 		}
 	}
-	g.writeConfig(t)
-	g.proc = StartProc(t, g.node, g.name, g.path("govrrpd.log"), GovrrpdBin, "-c", g.path("govrrpd.yaml"))
-	var last error
-	if !Poll(15*time.Second, 10*time.Millisecond, func() bool {
-		if !g.proc.Running() {
-			return true
-		}
-		_, last = g.routers()
-		return last == nil
-	}) || !g.proc.Running() {
-		t.Fatalf("%s did not start (API: %v):\n%s", g.name, last, tail(g.Logs(), 30))
-	}
-	p := g.proc
-	t.Cleanup(func() { g.checkLog(t, p) })
-}
-
-// checkLog fails the test when the daemon's log shows a data race or a
-// panic.
-func (g *Govrrp) checkLog(t testing.TB, p *Proc) {
-	log := g.Logs()
-	for _, bad := range []string{"WARNING: DATA RACE", "panic:", "fatal error:"} {
-		if strings.Contains(log, bad) {
-			t.Errorf("%s: %q in govrrpd.log (%s)", g.name, bad, p.logPath)
-		}
-	}
+	g.d.StartT(t, g.body())
 }
 
 func (g *Govrrp) routers() ([]api.RouterStatus, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return g.cli.Routers(ctx)
+	return g.d.Routers(context.Background())
 }
 
 // Detail is the daemon's full view of one VR (counters, discards,
 // transitions).
 func (g *Govrrp) Detail(k VRKey) (api.RouterDetail, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	return g.cli.Router(ctx, g.routerName(k))
+	return g.d.Detail(g.routerName(k))
 }
 
 // Stop implements Peer: SIGTERM; a clean shutdown exits 0 (the race
 // detector would make it 66).
 func (g *Govrrp) Stop(t testing.TB) {
 	t.Helper()
-	if g.proc == nil || !g.proc.Running() {
-		return
-	}
-	if !g.proc.Stop(t, syscall.SIGTERM) {
-		t.Errorf("%s: no exit within %v of SIGTERM", g.name, stopTimeout)
-		return
-	}
-	if code := g.proc.cmd.ProcessState.ExitCode(); code != 0 {
-		t.Errorf("%s: exit code %d after SIGTERM:\n%s", g.name, code, tail(g.Logs(), 30))
+	if err := g.d.Stop(lab.StopTimeout); err != nil {
+		t.Error(err)
 	}
 }
 
 // Kill implements Peer: SIGKILL, no goodbye; the VIPs and VMAC devices stay.
 func (g *Govrrp) Kill(t testing.TB) {
 	t.Helper()
-	if g.proc != nil {
-		g.proc.Kill(t)
+	if err := g.d.Kill(); err != nil {
+		t.Fatal(err)
 	}
 }
 
 // Proc is the running daemon's process (nil before Start), for tests that
 // signal it or read its use of CPU and memory.
-func (g *Govrrp) Proc() *Proc { return g.proc }
+func (g *Govrrp) Proc() *lab.Proc { return g.d.Proc() }
+
+// Daemon is the harness running the daemon.
+func (g *Govrrp) Daemon() *govrrpd.Daemon { return g.d }
 
 // ConfigPath is the file govrrpd reads (at Start and on SIGHUP).
-func (g *Govrrp) ConfigPath() string { return g.path("govrrpd.yaml") }
+func (g *Govrrp) ConfigPath() string { return g.d.Conf }
 
 // LogPath is the file the daemon's output goes to.
-func (g *Govrrp) LogPath() string { return g.path("govrrpd.log") }
+func (g *Govrrp) LogPath() string { return g.d.Log }
 
 // Client is the daemon's control API.
-func (g *Govrrp) Client() *api.Client { return g.cli }
+func (g *Govrrp) Client() *api.Client { return g.d.Client }
 
 // Running implements Peer.
-func (g *Govrrp) Running() bool { return g.proc != nil && g.proc.Running() }
+func (g *Govrrp) Running() bool { return g.d.Running() }
 
 // State implements Peer.
 func (g *Govrrp) State(k VRKey) (State, error) {
@@ -334,17 +303,17 @@ func (g *Govrrp) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	}
 	g.mu.Unlock()
 	g.writeConfig(t)
-	if err := g.proc.Signal(syscall.SIGHUP); err != nil {
+	if err := g.d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatalf("%s: reload: %v", g.name, err)
 	}
 	for _, k := range keys {
 		var got uint8
-		if !Poll(takeoverWait, 10*time.Millisecond, func() bool {
+		if !lab.Poll(takeoverWait, 10*time.Millisecond, func() bool {
 			d, err := g.Detail(k)
 			got = d.EffectivePriority
 			return err == nil && d.Priority == prio && d.EffectivePriority == prio
 		}) {
-			t.Fatalf("%s: %v: effective priority %d, want %d after reload:\n%s", g.name, k, got, prio, tail(g.Logs(), 20))
+			t.Fatalf("%s: %v: effective priority %d, want %d after reload:\n%s", g.name, k, got, prio, lab.Tail(g.Logs(), 20))
 		}
 	}
 }
@@ -387,7 +356,7 @@ func (g *Govrrp) Source(k VRKey) (netip.Addr, error) {
 
 // ownLinkLocal is dev's link-local address other than the virtual one of
 // vrid, which the device also holds while Master.
-func ownLinkLocal(nd *netnstest.Node, dev netlink.Link, vrid uint8) (netip.Addr, error) {
+func ownLinkLocal(nd *lab.Node, dev netlink.Link, vrid uint8) (netip.Addr, error) {
 	addrs, err := nd.Handle.AddrList(dev, netlink.FAMILY_V6)
 	if err != nil {
 		return netip.Addr{}, err
@@ -416,7 +385,7 @@ func (g *Govrrp) vmacDevice(v VR) (netlink.Link, error) {
 }
 
 // Logs implements Peer.
-func (g *Govrrp) Logs() string { return readFile(g.path("govrrpd.log")) }
+func (g *Govrrp) Logs() string { return g.d.Logs() }
 
 // Dump implements Peer: per VR the daemon's detail (state, priorities,
 // master, counters, discards, last transitions), then the addresses.

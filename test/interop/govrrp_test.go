@@ -200,12 +200,7 @@ func TestGovrrpPreempt(t *testing.T) {
 	t.Run("off", func(t *testing.T) {
 		hiVR := vr3(IPv4, 200)
 		hiVR.NoPreempt = true
-		l := NewLab(t, 2)
-		hi := NewGovrrp(t, l.Routers[0], l.Dir, hiVR)
-		lo := NewGovrrp(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
-		k := hiVR.Key()
-		l.Start(t, lo)
-		l.WaitMaster(t, lo, k, converge)
+		l, hi, lo, k := loFirst(t, hiVR)
 		l.Start(t, hi)
 		l.WaitState(t, hi, k, Backup, takeover)
 		l.StaysMaster(t, lo, k, 10*hiVR.MasterDown(200))
@@ -220,12 +215,7 @@ func TestGovrrpPreempt(t *testing.T) {
 		const delay = 2 * time.Second
 		hiVR := vr3(IPv4, 200)
 		hiVR.PreemptDelay = delay
-		l := NewLab(t, 2)
-		hi := NewGovrrp(t, l.Routers[0], l.Dir, hiVR)
-		lo := NewGovrrp(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
-		k := hiVR.Key()
-		l.Start(t, lo)
-		l.WaitMaster(t, lo, k, converge)
+		l, hi, _, k := loFirst(t, hiVR)
 		t0 := time.Now()
 		l.Start(t, hi)
 		l.WaitMaster(t, hi, k, delay+takeover)
@@ -240,6 +230,19 @@ func TestGovrrpPreempt(t *testing.T) {
 		}
 		checkClean(t, l, cleanOpts{})
 	})
+}
+
+// loFirst is a lab where lo (priority 100) is Master before hi (hiVR, not
+// started) comes.
+func loFirst(t *testing.T, hiVR VR) (l *Lab, hi, lo *Govrrp, k VRKey) {
+	t.Helper()
+	l = NewLab(t, 2)
+	hi = NewGovrrp(t, l.Routers[0], l.Dir, hiVR)
+	lo = NewGovrrp(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
+	k = hiVR.Key()
+	l.Start(t, lo)
+	l.WaitMaster(t, lo, k, converge)
+	return l, hi, lo, k
 }
 
 // Priority 255: the address owner is Master at once when it starts, even

@@ -3,6 +3,7 @@ package interop
 import (
 	"cmp"
 	"fmt"
+	"govrrp/internal/lab"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -80,19 +81,21 @@ func runHooks(t *testing.T, l *Lab, name string, conf string, argv []string, cha
 	for i := range argv {
 		argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
 	}
-	p := StartProc(t, nd, name, logPath, argv...)
-	master := func() bool { return regexp.MustCompile(`(?m)^generic INSTANCE VI_1 MASTER`).MatchString(readFile(out)) }
-	if !Poll(10*time.Second, 10*time.Millisecond, master) {
-		t.Fatalf("%s: not Master:\n%s\n%s", name, readFile(out), tail(readFile(logPath), 20))
+	p := lab.StartProc(t, nd, name, logPath, argv...)
+	master := func() bool {
+		return regexp.MustCompile(`(?m)^generic INSTANCE VI_1 MASTER`).MatchString(lab.ReadFile(out))
+	}
+	if !lab.Poll(10*time.Second, 10*time.Millisecond, master) {
+		t.Fatalf("%s: not Master:\n%s\n%s", name, lab.ReadFile(out), lab.Tail(lab.ReadFile(logPath), 20))
 	}
 	if err := os.WriteFile(tf, []byte("3\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if !Poll(10*time.Second, 10*time.Millisecond, func() bool { return changed.MatchString(readFile(logPath)) }) {
-		t.Fatalf("%s: the tracked file's change not seen:\n%s", name, tail(readFile(logPath), 20))
+	if !lab.Poll(10*time.Second, 10*time.Millisecond, func() bool { return changed.MatchString(lab.ReadFile(logPath)) }) {
+		t.Fatalf("%s: the tracked file's change not seen:\n%s", name, lab.Tail(lab.ReadFile(logPath), 20))
 	}
 	p.Stop(t, syscall.SIGTERM)
-	return readFile(out)
+	return lab.ReadFile(out)
 }
 
 // hooksKeepalivedConf is the keepalived side of the hook comparisons (fmt

@@ -14,7 +14,7 @@ import (
 
 	"govrrp/internal/config"
 	"govrrp/internal/keepalived"
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -167,13 +167,13 @@ func TestImportMatchesKeepalived(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := filepath.Join(dir, "keepalived.log")
-	p := StartProc(t, l.Routers[0], "oracle/keepalived", log, "keepalived", "-n", "-l", "-D", "-d", "-P",
+	p := lab.StartProc(t, l.Routers[0], "oracle/keepalived", log, "keepalived", "-n", "-l", "-D", "-d", "-P",
 		"-f", conf, "-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"))
-	if !Poll(10*time.Second, 10*time.Millisecond, func() bool { return strings.Contains(readFile(log), "< Interfaces >") }) {
-		t.Fatalf("keepalived dumped no configuration:\n%s", tail(readFile(log), 30))
+	if !lab.Poll(10*time.Second, 10*time.Millisecond, func() bool { return strings.Contains(lab.ReadFile(log), "< Interfaces >") }) {
+		t.Fatalf("keepalived dumped no configuration:\n%s", lab.Tail(lab.ReadFile(log), 30))
 	}
 	p.Stop(t, syscall.SIGTERM)
-	dump := keepalivedDump(readFile(log))
+	dump := keepalivedDump(lab.ReadFile(log))
 
 	res, err := keepalived.Import(conf, keepalived.Options{})
 	if err != nil {
@@ -339,7 +339,7 @@ vrrp_instance VI_9 {
 // daemon marks its own) nor an address's broadcast: govrrpd gives an IPv4
 // VIP its subnet's, keepalived none without brd (the kernel answers the
 // subnet broadcast through the interface's own address either way).
-func installed(t *testing.T, nd *netnstest.Node) string {
+func installed(t *testing.T, nd *lab.Node) string {
 	t.Helper()
 	proto := regexp.MustCompile(` (proto|brd) \S+`)
 	var out []string
@@ -390,14 +390,14 @@ func TestImportedKeepalivedInstallsTheSame(t *testing.T) {
 			argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
 		}
 		logPath := filepath.Join(dir, "daemon.log")
-		p := StartProc(t, nd, name, logPath, argv...)
+		p := lab.StartProc(t, nd, name, logPath, argv...)
 		// The last rule goes in last.
 		var got string
-		if !Poll(10*time.Second, 20*time.Millisecond, func() bool {
+		if !lab.Poll(10*time.Second, 20*time.Millisecond, func() bool {
 			got = installed(t, nd)
 			return strings.Contains(got, "103:")
 		}) {
-			t.Fatalf("%s: not all installed:\n%s\n%s", name, got, tail(readFile(logPath), 20))
+			t.Fatalf("%s: not all installed:\n%s\n%s", name, got, lab.Tail(lab.ReadFile(logPath), 20))
 		}
 		// Settled: the same twice in a row, 200 ms apart.
 		for prev := ""; prev != got; {

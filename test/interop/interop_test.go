@@ -84,10 +84,7 @@ func TestKeepalivedCablePull(t *testing.T) {
 	l.Start(t, lo)
 	l.WaitMaster(t, hi, k, converge)
 
-	pr := l.Probe(t, vip4.Addr(), probeEvery)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply from %v", vip4.Addr())
-	}
+	pr := probeVIP(t, l, vr3(IPv4, 100))
 	if got, want := pr.LastMAC(), macOf(t, hi); got != want {
 		t.Errorf("VIP answered by %s, want the master's %s", got, want)
 	}
@@ -130,10 +127,7 @@ func TestKeepalivedFRRShutdown(t *testing.T) {
 	l.Start(t, ka)
 	l.Start(t, fr)
 	l.WaitMaster(t, fr, k, converge)
-	pr := l.Probe(t, vip4.Addr(), probeEvery)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply from %v", vip4.Addr())
-	}
+	pr := probeVIP(t, l, vr3(IPv4, 100))
 
 	// SIGTERM: FRR sends priority 0, keepalived (priority 100) takes over
 	// after Skew_Time = 61 ms.
@@ -265,10 +259,7 @@ func TestFRRBacksUpKeepalived(t *testing.T) {
 	l.LinkUp(t, ka)
 	l.WaitMaster(t, ka, k, takeover)
 
-	pr := l.Probe(t, vip4.Addr(), probeEvery)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply from %v", vip4.Addr())
-	}
+	pr := probeVIP(t, l, vr3(IPv4, 100))
 	t2 := time.Now()
 	ka.Stop(t)
 	l.WaitMaster(t, fr, k, takeover)

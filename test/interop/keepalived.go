@@ -14,7 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -28,7 +28,7 @@ import (
 // read-write for the peer's life, so keepalived never blocks on it.
 type Keepalived struct {
 	name string
-	node *netnstest.Node
+	node *lab.Node
 	dir  string
 
 	mu     sync.Mutex
@@ -36,51 +36,35 @@ type Keepalived struct {
 	states map[string]State // instance name -> last notified state
 	events []string         // FIFO lines with receive times
 
-	proc    *Proc
+	proc    *lab.Proc
 	fifo    *os.File
 	fifoEnd string // why the FIFO reader stopped, for Dump
 }
 
 // NewKeepalived prepares a keepalived peer in nd, keeping its files under
 // dir/<node>-keepalived. It fails the test for VRs keepalived cannot run.
-func NewKeepalived(t testing.TB, nd *netnstest.Node, dir string, vrs ...VR) *Keepalived {
+func NewKeepalived(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Keepalived {
 	t.Helper()
 	testenv.RequireTool(t, "keepalived")
-	seen := map[VRKey]bool{}
-	for _, v := range vrs {
-		if err := v.check(); err != nil {
-			t.Fatal(err)
-		}
-		if seen[v.Key()] {
-			t.Fatalf("keepalived: %v twice", v.Key())
-		}
-		seen[v.Key()] = true
-		if v.AuthPass != "" && v.Version != 2 {
-			t.Fatalf("keepalived: VR %d: auth_pass needs VRRPv2", v.VRID)
-		}
-		if v.PlainChecksum {
+	checkVRs(t, "keepalived", vrs, func(v VR) string {
+		switch {
+		case v.AuthPass != "" && v.Version != 2:
+			return "auth_pass needs VRRPv2"
+		case v.PlainChecksum:
 			// 2.2.7 always sends and expects the pseudo-header form
 			// (v3_checksum_as_v2 came later).
-			t.Fatalf("keepalived: VR %d: keepalived 2.2.7 has no plain-checksum (RFC 9568) setting", v.VRID)
+			return "keepalived 2.2.7 has no plain-checksum (RFC 9568) setting"
+		case v.V2Compat:
+			return "keepalived has no v2/v3 interoperation mode (a VR is version 2 or 3)"
 		}
-		if v.V2Compat {
-			t.Fatalf("keepalived: VR %d: keepalived has no v2/v3 interoperation mode (a VR is version 2 or 3)", v.VRID)
-		}
-	}
-	short := strings.TrimPrefix(nd.Name, nodePrefix(nd.Name))
+		return ""
+	})
+	short := nd.Short
 	k := &Keepalived{name: short + "/keepalived", node: nd, dir: filepath.Join(dir, short+"-keepalived"), vrs: append([]VR(nil), vrs...)}
 	if err := os.MkdirAll(k.dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return k
-}
-
-// nodePrefix is the LAN part of a namespace name ("gvt123-1-" of "gvt123-1-r1").
-func nodePrefix(ns string) string {
-	if i := strings.LastIndexByte(ns, '-'); i >= 0 {
-		return ns[:i+1]
-	}
-	return ""
 }
 
 func instanceName(v VR) string { return fmt.Sprintf("VI_%d_%d", v.VRID, int(v.Family)) }
@@ -89,7 +73,7 @@ func instanceName(v VR) string { return fmt.Sprintf("VI_%d_%d", v.VRID, int(v.Fa
 func (k *Keepalived) Name() string { return k.name }
 
 // Node implements Peer.
-func (k *Keepalived) Node() *netnstest.Node { return k.node }
+func (k *Keepalived) Node() *lab.Node { return k.node }
 
 // VRs implements Peer.
 func (k *Keepalived) VRs() []VR {
@@ -198,15 +182,15 @@ func (k *Keepalived) Start(t testing.TB) {
 	for _, f := range []string{"keepalived.pid", "vrrp.pid"} {
 		_ = os.Remove(k.path(f))
 	}
-	k.proc = StartProc(t, k.node, k.name, k.path("keepalived.log"),
+	k.proc = lab.StartProc(t, k.node, k.name, k.path("keepalived.log"),
 		"keepalived", "-n", "-l", "-P", "-D",
 		"-f", k.path("keepalived.conf"), "-p", k.path("keepalived.pid"), "-r", k.path("vrrp.pid"))
 	// Running = the VRRP child has written its pid file.
-	if !Poll(10*time.Second, 10*time.Millisecond, func() bool {
+	if !lab.Poll(10*time.Second, 10*time.Millisecond, func() bool {
 		_, err := os.Stat(k.path("vrrp.pid"))
 		return err == nil || !k.proc.Running()
 	}) || !k.proc.Running() {
-		t.Fatalf("%s did not start:\n%s", k.name, tail(readFile(k.proc.logPath), 30))
+		t.Fatalf("%s did not start:\n%s", k.name, lab.Tail(lab.ReadFile(k.proc.LogPath), 30))
 	}
 }
 
@@ -346,7 +330,7 @@ func (k *Keepalived) State(key VRKey) (State, error) {
 // logState is the state of the last "(NAME) Entering X STATE" line the
 // current process logged.
 func (k *Keepalived) logState(name string) State {
-	log := readFile(k.path("keepalived.log"))
+	log := lab.ReadFile(k.path("keepalived.log"))
 	if i := strings.LastIndex(log, "\n=== "); i >= 0 {
 		log = log[i:] // this run only (startProc marks each start)
 	}
@@ -404,13 +388,13 @@ func (k *Keepalived) Source(key VRKey) (netip.Addr, error) {
 }
 
 // Logs implements Peer.
-func (k *Keepalived) Logs() string { return readFile(k.path("keepalived.log")) }
+func (k *Keepalived) Logs() string { return lab.ReadFile(k.path("keepalived.log")) }
 
 // Dump implements Peer: notify events and the addresses keepalived put on
 // the interfaces.
 func (k *Keepalived) Dump() string {
 	k.mu.Lock()
-	ev := tail(strings.Join(k.events, "\n"), 10)
+	ev := lab.Tail(strings.Join(k.events, "\n"), 10)
 	if k.fifoEnd != "" {
 		ev += "\n" + k.fifoEnd
 	}

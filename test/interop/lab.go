@@ -12,23 +12,17 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/lab"
 	"govrrp/internal/lab/probe"
-	"govrrp/internal/linux/netnstest"
 	"govrrp/internal/testenv"
-)
-
-// Host addresses on the LAN.
-var (
-	HostV4 = netip.MustParsePrefix("10.77.0.100/24")
-	HostV6 = netip.MustParsePrefix("fd77::100/64")
 )
 
 // Lab is one test's LAN: routers, a host, a capture of the bridge, the peers
 // started on it, and a run directory for their files.
 type Lab struct {
-	LAN     *netnstest.LAN
-	Routers []*netnstest.Node
-	Host    *netnstest.Node
+	LAN     *lab.LAN
+	Routers []*lab.Node
+	Host    *lab.Node
 	Dir     string   // configs, logs, capture; kept when the test fails
 	Cap     *Capture // tcpdump of br0
 	Peers   []Peer   // started with Lab.Start
@@ -44,9 +38,9 @@ func NewLab(t testing.TB, n int) *Lab {
 	testenv.RequireRoot(t)
 	testenv.RequireTool(t, "ip")
 	testenv.RequireTool(t, "tcpdump")
-	lan := netnstest.NewLAN(t, n)
+	lan := lab.NewLAN(t, n)
 	l := &Lab{LAN: lan, Routers: lan.Nodes, t: t}
-	l.Host = lan.AddNodeWith(t, lan.Base()+"-h", 100, HostV4, HostV6)
+	l.Host = lan.AddHost(t)
 
 	name := regexp.MustCompile(`[^A-Za-z0-9_.-]+`).ReplaceAllString(t.Name(), "_")
 	dir, err := os.MkdirTemp("", "govrrp-interop-"+name+"-")
@@ -58,7 +52,7 @@ func NewLab(t testing.TB, n int) *Lab {
 		t.Fatal(err)
 	}
 	l.Dir = dir
-	unhook := netnstest.OnInterrupt(func() { os.RemoveAll(dir) })
+	unhook := lab.OnInterrupt(func() { os.RemoveAll(dir) })
 	t.Cleanup(func() {
 		unhook()
 		if t.Failed() || os.Getenv("GOVRRP_INTEROP_KEEP") != "" {
@@ -141,7 +135,7 @@ func (l *Lab) states(k VRKey) string {
 func (l *Lab) WaitState(t testing.TB, p Peer, k VRKey, want State, timeout time.Duration) time.Duration {
 	t.Helper()
 	start := time.Now()
-	if !Poll(timeout, 20*time.Millisecond, func() bool {
+	if !lab.Poll(timeout, 20*time.Millisecond, func() bool {
 		st, _ := p.State(k)
 		return st == want
 	}) {
@@ -167,7 +161,7 @@ func (l *Lab) WaitMaster(t testing.TB, master Peer, k VRKey, timeout time.Durati
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !Poll(timeout, 20*time.Millisecond, func() bool {
+	if !lab.Poll(timeout, 20*time.Millisecond, func() bool {
 		if !l.statesRight(master, k, ignore) {
 			since, why = time.Time{}, "states"
 			return false
@@ -294,7 +288,7 @@ func (l *Lab) report() {
 				b.WriteString("\n")
 			}
 			b.WriteString(indent(p.Dump(), "  | ") + "\n")
-			b.WriteString("  last log lines:\n" + indent(tail(p.Logs(), 25), "  | ") + "\n")
+			b.WriteString("  last log lines:\n" + indent(lab.Tail(p.Logs(), 25), "  | ") + "\n")
 		}
 		as, err := l.Cap.Adverts()
 		fmt.Fprintf(&b, "--- last adverts on br0 (%d in all, %s)", len(as), l.Cap.Path)

@@ -2,57 +2,46 @@ package interop
 
 import (
 	"fmt"
+	"govrrp/fsm"
+	"govrrp/vrrp"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
-// Family is the address family of a virtual router.
-type Family int
+// Family is the address family of a virtual router: the codec's.
+type Family = vrrp.Family
 
 // Address families.
 const (
-	IPv4 Family = 4
-	IPv6 Family = 6
+	IPv4 = vrrp.IPv4
+	IPv6 = vrrp.IPv6
 )
-
-func (f Family) String() string {
-	switch f {
-	case IPv4:
-		return "ipv4"
-	case IPv6:
-		return "ipv6"
-	}
-	return fmt.Sprintf("family(%d)", int(f))
-}
 
 // State is what a peer says one of its virtual routers is doing.
 type State int
 
-// States. Unknown also covers "not running" and "cannot tell".
+// States, numbered as fsm's. Unknown also covers "not running" and "cannot
+// tell".
 const (
 	Unknown State = iota
 	Init          // configured but not started (FRR's Initialize)
-	Backup
-	Master
-	Fault
+	Backup  = State(fsm.Backup)
+	Master  = State(fsm.Master)
+	Fault   = State(fsm.Fault)
 )
 
 func (s State) String() string {
 	switch s {
+	case Unknown:
+		return "Unknown"
 	case Init:
 		return "Init"
-	case Backup:
-		return "Backup"
-	case Master:
-		return "Master"
-	case Fault:
-		return "Fault"
 	}
-	return "Unknown"
+	return fsm.State(s).String()
 }
 
 // VRKey names one virtual router of a peer: a VRID in one address family.
@@ -102,7 +91,7 @@ type VR struct {
 	// also sends and hears VRRPv2 (govrrp only).
 	V2Compat bool
 	// Interface is where the VR runs; "" is eth0 (eth1 is the second LAN:
-	// netnstest.LAN.AddSecondLAN).
+	// lab.LAN.AddSecondLAN).
 	Interface string
 	// SyncGroup names a sync group: a peer's VRs with the same name form
 	// one (keepalived vrrp_sync_group, govrrp sync_groups).
@@ -187,7 +176,7 @@ type Peer interface {
 	// Name is a short label for reports ("r1/keepalived").
 	Name() string
 	// Node is the router namespace the peer runs in.
-	Node() *netnstest.Node
+	Node() *lab.Node
 	// VRs is the current configuration (SetPriority updates it).
 	VRs() []VR
 	// Start writes the configuration and starts the daemon(s); it returns
@@ -216,20 +205,29 @@ type Peer interface {
 	Dump() string
 }
 
-// tail returns the last n lines of s.
-func tail(s string, n int) string {
-	s = strings.TrimRight(s, "\n")
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = append([]string{fmt.Sprintf("... (%d earlier lines)", len(lines)-n)}, lines[len(lines)-n:]...)
-	}
-	return strings.Join(lines, "\n")
-}
-
 func indent(s, prefix string) string {
 	s = strings.TrimRight(s, "\n")
 	if s == "" {
 		return prefix + "(empty)"
 	}
 	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
+}
+
+// checkVRs fails the test for a VR that is invalid, given twice, or that
+// impl refuses (refuse says why, "" when it can run the VR).
+func checkVRs(t testing.TB, impl string, vrs []VR, refuse func(VR) string) {
+	t.Helper()
+	seen := map[VRKey]bool{}
+	for _, v := range vrs {
+		if err := v.check(); err != nil {
+			t.Fatal(err)
+		}
+		if seen[v.Key()] {
+			t.Fatalf("%s: %v twice", impl, v.Key())
+		}
+		seen[v.Key()] = true
+		if why := refuse(v); why != "" {
+			t.Fatalf("%s: VR %d: %s", impl, v.VRID, why)
+		}
+	}
 }

@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/lab"
 )
 
 // A split brain between keepalived (the winner, priority 150) and govrrp
@@ -23,10 +23,7 @@ func TestKeepalivedWinsSplitBrain(t *testing.T) {
 	l.Start(t, ka)
 	l.Start(t, gv)
 	l.WaitMaster(t, ka, k, converge)
-	pr := l.Probe(t, vip4.Addr(), probeEvery)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply from %v", vip4.Addr())
-	}
+	pr := probeVIP(t, l, vr3(IPv4, 100))
 	kaMAC, gvMAC := macOf(t, ka), macOf(t, gv)
 	// keepalived's second GARP burst comes a second after it became
 	// Master (vrrp_garp_master_delay 1); the partition starts after it.
@@ -42,7 +39,7 @@ func TestKeepalivedWinsSplitBrain(t *testing.T) {
 		}
 	}
 	for round := 1; round <= 2; round++ {
-		healKA, healGV := netnstest.DropVRRP(t, ka.Node()), netnstest.DropVRRP(t, gv.Node())
+		healKA, healGV := lab.DropVRRP(t, ka.Node()), lab.DropVRRP(t, gv.Node())
 		l.WaitState(t, gv, k, Master, takeover)
 		waitMAC("partitioned", gvMAC, takeover)
 		time.Sleep(300 * time.Millisecond)

@@ -11,7 +11,7 @@ import (
 )
 
 // syncVRs are two VRRPv3 IPv4 VRs in sync group fw, one per LAN: VRID 61
-// on eth0 and VRID 62 on eth1 (netnstest.LAN.AddSecondLAN).
+// on eth0 and VRID 62 on eth1 (lab.LAN.AddSecondLAN).
 func syncVRs(prio uint8) []VR {
 	return []VR{
 		{VRID: 61, Version: 3, Family: IPv4, Priority: prio, Interval: interval, VIPs: []netip.Prefix{netip.MustParsePrefix("10.77.0.61/24")}, SyncGroup: "fw"},

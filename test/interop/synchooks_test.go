@@ -2,6 +2,7 @@ package interop
 
 import (
 	"fmt"
+	"govrrp/internal/lab"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -39,13 +40,13 @@ func TestKeepalivedGroupHooksMatch(t *testing.T) {
 			argv[i] = regexp.MustCompile("DIR").ReplaceAllString(argv[i], dir)
 		}
 		logPath := filepath.Join(dir, "daemon.log")
-		p := StartProc(t, nd, name, logPath, argv...)
-		master := func() bool { return regexp.MustCompile(`(?m)^generic GROUP FW MASTER`).MatchString(readFile(out)) }
-		if !Poll(10*time.Second, 10*time.Millisecond, master) {
-			t.Fatalf("%s: group not Master:\n%s\n%s", name, readFile(out), tail(readFile(logPath), 20))
+		p := lab.StartProc(t, nd, name, logPath, argv...)
+		master := func() bool { return regexp.MustCompile(`(?m)^generic GROUP FW MASTER`).MatchString(lab.ReadFile(out)) }
+		if !lab.Poll(10*time.Second, 10*time.Millisecond, master) {
+			t.Fatalf("%s: group not Master:\n%s\n%s", name, lab.ReadFile(out), lab.Tail(lab.ReadFile(logPath), 20))
 		}
 		p.Stop(t, syscall.SIGTERM)
-		return readFile(out)
+		return lab.ReadFile(out)
 	}
 	ka := run("keepalived", `global_defs {
   vrrp_version 3

@@ -2,6 +2,7 @@ package interop
 
 import (
 	"errors"
+	"govrrp/internal/lab"
 	"net"
 	"net/netip"
 	"regexp"
@@ -202,7 +203,7 @@ func TestChecksumForms(t *testing.T) {
 		s.Stop()
 		bad := startPlainSender(t, l, 1, m, true)
 		l.WaitState(t, g, k, Master, takeover)
-		if !Poll(takeover, 20*time.Millisecond, func() bool { d, _ = g.Detail(k); return d.Discards["checksum"] > 0 }) {
+		if !lab.Poll(takeover, 20*time.Millisecond, func() bool { d, _ = g.Detail(k); return d.Discards["checksum"] > 0 }) {
 			t.Errorf("no checksum discard after %d corrupted adverts: %v", bad.Sent(), d.Discards)
 		}
 	})
@@ -248,7 +249,7 @@ func TestChecksumForms(t *testing.T) {
 		l.Start(t, ka)
 		l.WaitState(t, g, k, Master, converge)
 		refused := regexp.MustCompile(`Invalid VRRPv3 checksum`)
-		if !Poll(takeover, 50*time.Millisecond, func() bool { return refused.MatchString(ka.Logs()) }) {
+		if !lab.Poll(takeover, 50*time.Millisecond, func() bool { return refused.MatchString(ka.Logs()) }) {
 			t.Fatalf("keepalived 2.2.7 accepted plain-form adverts (no %q in its log)", refused)
 		}
 		if bad := matchingLines(ka.Logs(), keepalivedProtoErr, nil); bad == "" {

@@ -4,15 +4,15 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/lab"
 	"govrrp/internal/lab/probe"
-	"govrrp/internal/linux/netnstest"
 )
 
 // The prober on a real LAN: a host pings a node over IPv4 and IPv6, sees
 // its MAC, and measures the outage while its cable is out as at
 // least that long and recovered.
 func TestProberMeasuresACablePull(t *testing.T) {
-	lan := netnstest.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 2)
 	node, host := lan.Nodes[0], lan.Nodes[1]
 	ifi, err := node.Interface("eth0")
 	if err != nil {

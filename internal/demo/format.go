@@ -1,7 +1,7 @@
 // How the narration writes the outage figures (measured by internal/lab/probe)
 // and the times of events.
 
-package lab
+package demo
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package netnstest
+package lab
 
 import (
 	"context"
@@ -146,7 +146,7 @@ func Flood(ctx context.Context, nd *Node, cfg FloodConfig) (FloodStats, error) {
 }
 
 func (cfg *FloodConfig) check() error {
-	bad := func(f string, a ...any) error { return fmt.Errorf("netnstest: flood: "+f, a...) }
+	bad := func(f string, a ...any) error { return fmt.Errorf("lab: flood: "+f, a...) }
 	switch {
 	case cfg.Interface == "":
 		return bad("no interface")
@@ -189,10 +189,10 @@ func floodAllowed(a netip.Addr) bool {
 // floodSafe refuses anything but a namespace this package created.
 func floodSafe(nd *Node) error {
 	if nd == nil || !nd.NS.IsOpen() || !strings.HasPrefix(nd.Name, Prefix) {
-		return errors.New("netnstest: flood: not a netnstest node")
+		return errors.New("lab: flood: not a lab node")
 	}
 	if hostNetNS == "" || nd.NS.UniqueId() == hostNetNS {
-		return fmt.Errorf("netnstest: flood: %s is the test binary's own namespace", nd.Name)
+		return fmt.Errorf("lab: flood: %s is the test binary's own namespace", nd.Name)
 	}
 	return nil
 }
@@ -263,7 +263,7 @@ func buildFloodPool(cfg FloodConfig, src netip.Addr) (*floodPool, error) {
 	}
 	valid := advert(cfg.Version, cfg.VRID)
 	if _, err := vrrp.Validate(new(vrrp.Message), valid, vrrp.IPHeader{Src: src, Dst: dst, TTL: vrrp.TTL}, lookup); err != nil {
-		return nil, fmt.Errorf("netnstest: flood: the valid advert fails the receive checks: %w", err)
+		return nil, fmt.Errorf("lab: flood: the valid advert fails the receive checks: %w", err)
 	}
 	junk := 0
 	for i := range floodPoolSize {
@@ -277,7 +277,7 @@ func buildFloodPool(cfg FloodConfig, src netip.Addr) (*floodPool, error) {
 					break
 				}
 				if try > 100 { // only random bytes can pass, and not 100 times
-					return nil, errors.New("netnstest: flood: junk keeps passing the receive checks")
+					return nil, errors.New("lab: flood: junk keeps passing the receive checks")
 				}
 			}
 			junk++
@@ -432,7 +432,7 @@ func (p *floodPool) send(ctx context.Context, fd, ifindex int, cfg FloodConfig) 
 			pos = (pos + 1) % n
 		default:
 			st.Elapsed = time.Since(start)
-			return st, fmt.Errorf("netnstest: flood: sendmmsg: %w", syscall.Errno(errno))
+			return st, fmt.Errorf("lab: flood: sendmmsg: %w", syscall.Errno(errno))
 		}
 	}
 	st.Elapsed = time.Since(start)

@@ -1,16 +1,17 @@
-// Package lab is `make demo`: a small VRRP LAN in network namespaces (a
-// bridge, three routers running a real govrrpd each, one host), driven
+// Package demo is `make demo`: a small VRRP LAN in network namespaces (a
+// bridge, three routers running a real govrrpd each, one host, all built
+// with internal/lab and its govrrpd harness), driven
 // through an election, a cable pull, preemption and a graceful stop while
 // the host pings the virtual addresses, and narrated live from the
 // daemons' control APIs.
 //
 // Network safety: everything happens inside namespaces the lab creates
-// (named Prefix<pid>-...), on veths and a bridge inside them, with
+// (named lab.Prefix<pid>-...), on veths and a bridge inside them, with
 // 10.77.0.0/24, fd77::/64 and link-local addresses. Nothing on the host's
 // own interfaces, routes or sysctls is touched, and everything is removed
 // at the end, on failure and on Ctrl-C (unless kept with --keep); a later
 // run sweeps what a killed run left behind.
-package lab
+package demo
 
 import (
 	"context"
@@ -26,6 +27,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/lab"
 	"govrrp/internal/lab/probe"
 )
 
@@ -82,7 +84,7 @@ type Step struct {
 
 // Result is what a run did.
 type Result struct {
-	Base       string   // namespace prefix, gvlab<pid>
+	Base       string   // namespace prefix, gvlab<pid>-<n>
 	Dir        string   // configurations, sockets, logs
 	Namespaces []string // created
 	Steps      []Step
@@ -159,15 +161,14 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
-	for _, li := range SweepStale() {
+	for _, li := range lab.SweepStale() {
 		d.scr.Printf("%s", d.scr.Style(dim, fmt.Sprintf("(removed the leftovers of an earlier run that died: %s, %d namespaces)", li.Base, len(li.Namespaces))))
 	}
-	base := fmt.Sprintf("%s%d", Prefix, os.Getpid())
-	dir, err := os.MkdirTemp("", base+"-")
+	dir, err := os.MkdirTemp("", fmt.Sprintf("%s%d-", lab.Prefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
-	d.res.Base, d.res.Dir = base, dir
+	d.res.Dir = dir
 	defer func() {
 		if d.tornDown || (err == nil && o.Keep) {
 			return
@@ -218,14 +219,12 @@ func (d *demo) note(format string, args ...any) {
 func (d *demo) build() error {
 	d.header(1, "Building the LAN")
 	t0 := time.Now()
-	nw, err := BuildNetwork(d.res.Base, d.res.Dir, len(Priorities))
-	if nw != nil {
-		d.nw = nw
-		d.res.Namespaces = nw.Names()
-	}
+	nw, err := BuildNetwork(len(Priorities))
 	if err != nil {
 		return fmt.Errorf("build the LAN: %w", err)
 	}
+	d.nw = nw
+	d.res.Base, d.res.Namespaces = nw.Base, nw.Names()
 	d.note("namespaces %s-{br,r1,r2,r3,host} in %s; bridge br0 (multicast snooping off)", d.res.Base, FormatDur(time.Since(t0).Round(time.Millisecond)))
 	for i, r := range nw.Routers {
 		d.note("%-5s %-15s %-13s priority %d", r.Short, r.V4, r.V6, Priorities[i])
@@ -270,7 +269,7 @@ func (d *demo) startDaemons(ctx context.Context) error {
 func (d *demo) startPings(ctx context.Context) error {
 	d.header(3, fmt.Sprintf("The host pings %s and %s", VIP4, VIP6))
 	t0 := time.Now()
-	p, err := probe.Start(probe.Host{Do: d.nw.Host.do, IfName: "eth0"}, d.o.PingEvery, VIP4, VIP6)
+	p, err := probe.Start(probe.Host{Do: d.nw.Host.Do, IfName: "eth0"}, d.o.PingEvery, VIP4, VIP6)
 	if err != nil {
 		return fmt.Errorf("ping from the host: %w", err)
 	}
@@ -290,22 +289,11 @@ func (d *demo) startPings(ctx context.Context) error {
 
 func (d *demo) cablePull(ctx context.Context) error {
 	d.header(4, "Cable pull: r1's port on the bridge goes down")
-	t0 := time.Now()
-	if err := d.nw.Unplug(d.nw.Routers[0]); err != nil {
-		return err
-	}
-	d.unplug[0] = true
-	st, err := d.waitFor(ctx, "r2 to take over from r1", t0, d.within(), d.all(d.expect("Fault", "Master", "Backup"), d.served(1, t0)))
+	step, err := d.cable(ctx, false, "r2 to take over from r1", "cable pull", 1, 150, "Master_Down_Interval ", d.expect("Fault", "Master", "Backup"))
 	if err != nil {
 		return err
 	}
-	d.hold(ctx, t0, d.o.Hold)
-	d.scr.Commit(true)
-	iv := d.o.Interval
-	mdi := fsm.MasterDownInterval(3, 150, iv)
-	step := d.measure("cable pull", 1, st, t0)
-	step.Bound, step.BoundDur = "Master_Down_Interval "+FormatDur(mdi), mdi
-	d.res.Steps = append(d.res.Steps, step)
+	iv, mdi := d.o.Interval, step.BoundDur
 	d.note("r1 lost carrier and went to Fault; r2 heard no more adverts and took over")
 	d.note("at %s (IPv4) and %s (IPv6) after the pull.", FormatOffset(step.Takeover[0]), FormatOffset(step.Takeover[1]))
 	d.outage(step, true)
@@ -318,27 +306,38 @@ func (d *demo) cablePull(ctx context.Context) error {
 
 func (d *demo) cableBack(ctx context.Context) error {
 	d.header(5, "Cable back: r1 returns and preempts r2")
-	t0 := time.Now()
-	if err := d.nw.Plug(d.nw.Routers[0]); err != nil {
-		return err
-	}
-	d.unplug[0] = false
-	st, err := d.waitFor(ctx, "r1 to preempt r2", t0, d.within(), d.all(d.expect("Master", "Backup", "Backup"), d.served(0, t0)))
+	step, err := d.cable(ctx, true, "r1 to preempt r2", "cable back", 0, 200, "its Master_Down_Interval ", d.expect("Master", "Backup", "Backup"))
 	if err != nil {
 		return err
 	}
-	d.hold(ctx, t0, d.o.Hold)
-	d.scr.Commit(true)
-	mdi := fsm.MasterDownInterval(3, 200, d.o.Interval)
-	step := d.measure("cable back", 0, st, t0)
-	step.Bound, step.BoundDur = "its Master_Down_Interval "+FormatDur(mdi), mdi
-	d.res.Steps = append(d.res.Steps, step)
 	d.note("r1 came back as Backup, discarded r2's lower-priority adverts (Preempt_Mode) and took")
 	d.note("over when its own Master_Down_Timer ran out (%s at priority 200): at %s (IPv4)",
-		FormatDur(mdi), FormatOffset(step.Takeover[0]))
+		FormatDur(step.BoundDur), FormatOffset(step.Takeover[0]))
 	d.note("and %s (IPv6) after the plug. r2 stepped down on r1's first advert.", FormatOffset(step.Takeover[1]))
 	d.outage(step, false)
 	return nil
+}
+
+// cable pulls r1's cable (in false) or plugs it back, waits until want holds
+// and box master serves the host, and measures the step against the
+// Master_Down_Interval of the taker at priority prio.
+func (d *demo) cable(ctx context.Context, in bool, what, name string, master, prio int, bound string, want cond) (Step, error) {
+	t0 := time.Now()
+	if err := d.nw.SetCable(d.nw.Routers[0], in); err != nil {
+		return Step{}, err
+	}
+	d.unplug[0] = !in
+	st, err := d.waitFor(ctx, what, t0, d.within(), d.all(want, d.served(master, t0)))
+	if err != nil {
+		return Step{}, err
+	}
+	d.hold(ctx, t0, d.o.Hold)
+	d.scr.Commit(true)
+	mdi := fsm.MasterDownInterval(3, uint8(prio), d.o.Interval)
+	step := d.measure(name, master, st, t0)
+	step.Bound, step.BoundDur = bound+FormatDur(mdi), mdi
+	d.res.Steps = append(d.res.Steps, step)
+	return step, nil
 }
 
 func (d *demo) gracefulStop(ctx context.Context) error {
@@ -478,7 +477,7 @@ func (d *demo) keep(ctx context.Context) error {
 	s.Println("")
 	s.Println(s.Style(bold, "Keeping the lab") + ": restarting r1's govrrpd so it is whole again")
 	t0 := time.Now()
-	if err := d.ds[0].Restart(d.o.Govrrpd, false); err != nil {
+	if err := restart(d.ds[0], false); err != nil {
 		return err
 	}
 	if err := d.ds[0].WaitAPI(ctx, 10*time.Second); err != nil {
@@ -491,7 +490,7 @@ func (d *demo) keep(ctx context.Context) error {
 	d.scr.Commit(true)
 	d.ping.Stop()
 	d.nw.Release()
-	if err := os.WriteFile(filepath.Join(d.res.Dir, keptMarker), []byte(strings.Join(d.res.Namespaces, "\n")+"\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(d.res.Dir, lab.KeptMarker), []byte(strings.Join(d.res.Namespaces, "\n")+"\n"), 0o644); err != nil {
 		return err
 	}
 	d.res.Kept = true
@@ -503,7 +502,7 @@ func (d *demo) keep(ctx context.Context) error {
 		{fmt.Sprintf("%s%s watch -s %s/r2.sock", su, cli, dir), "transitions as they happen"},
 		{fmt.Sprintf("%sip netns exec %s-host ping %s", su, b, VIP4), "the host reaching the VIP"},
 		{fmt.Sprintf("%sip netns exec %s-r2 tcpdump -ni eth0 vrrp", su, b), "adverts on the wire"},
-		{fmt.Sprintf("%sip -n %s-br link set r1 down", su, b), "pull r1's cable (up: plug it back)"},
+		{fmt.Sprintf("%sip -n %s-br link set %s down", su, b, d.nw.Routers[0].Port), "pull r1's cable (up: plug it back)"},
 		{fmt.Sprintf("%skill -TERM $(%sip netns pids %s-r1)", su, su, b), "stop r1's govrrpd gracefully"},
 	} {
 		s.Printf("  %-64s %s", l[0], s.Style(dim, "# "+l[1]))
@@ -527,7 +526,7 @@ func (d *demo) teardown(runErr error) {
 	} else if runErr != nil {
 		for _, dm := range d.ds {
 			d.scr.Println(d.scr.Style(dim, fmt.Sprintf("--- %s (last 25 lines) ---", dm.Log)))
-			for _, l := range dm.LogTail(25) {
+			for _, l := range strings.Split(dm.LogTail(25), "\n") {
 				d.scr.Println(d.scr.Style(dim, l))
 			}
 		}
@@ -637,14 +636,14 @@ func (d *demo) poll(ctx context.Context) *snap {
 			}
 		}
 	}
-	s.neigh = [2]string{d.nw.Host.neighbour(VIP4), d.nw.Host.neighbour(VIP6)}
+	s.neigh = [2]string{d.nw.Host.Neighbour(VIP4), d.nw.Host.Neighbour(VIP6)}
 	return s
 }
 
 // boxOf names the box an address or MAC belongs to.
 func (d *demo) boxOf(addrOrMAC string) string {
 	for _, r := range d.nw.Routers {
-		if addrOrMAC == r.V4.Addr().String() || addrOrMAC == r.LinkLocal.String() || addrOrMAC == r.MAC.String() {
+		if addrOrMAC == r.V4.Addr().String() || addrOrMAC == r.LL.String() || addrOrMAC == r.MAC.String() {
 			return r.Short
 		}
 	}

@@ -1,4 +1,4 @@
-package netnstest
+package lab
 
 import (
 	"errors"
@@ -55,7 +55,7 @@ func Sniff(t testing.TB, nd *Node, ifname string) *Sniffer {
 }
 
 // ErrNoFrame is returned by Next when no matching frame arrived in time.
-var ErrNoFrame = errors.New("netnstest: no matching frame")
+var ErrNoFrame = errors.New("lab: no matching frame")
 
 // Next returns the next captured frame for which match is true, skipping
 // others, waiting at most timeout.

@@ -1,4 +1,4 @@
-package lab
+package demo
 
 import (
 	"bytes"
@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -26,9 +27,9 @@ func buildGovrrpd(t *testing.T) string {
 }
 
 // ownLabs lists what this test process left on the machine.
-func ownLabs() []LabInfo {
-	var out []LabInfo
-	for _, li := range FindLabs() {
+func ownLabs() []lab.LabInfo {
+	var out []lab.LabInfo
+	for _, li := range lab.FindLabs() {
 		if li.PID == os.Getpid() {
 			out = append(out, li)
 		}
@@ -142,7 +143,7 @@ func TestDemo(t *testing.T) {
 		labs := ownLabs()
 		t.Cleanup(func() {
 			for _, li := range labs {
-				RemoveLab(li, 2*time.Second)
+				lab.RemoveLab(li, 2*time.Second)
 			}
 			requireClean(t)
 		})
@@ -160,8 +161,8 @@ func TestDemo(t *testing.T) {
 		if len(strings.Fields(string(pids))) != 1 {
 			t.Errorf("r1 namespace runs %q, want one govrrpd", pids)
 		}
-		// SweepStale leaves a kept lab alone.
-		SweepStale()
+		// lab.SweepStale leaves a kept lab alone.
+		lab.SweepStale()
 		if l := ownLabs(); len(l) != 1 {
 			t.Errorf("sweep removed a kept lab: %+v", l)
 		}
