@@ -84,7 +84,7 @@ func Usage(w io.Writer) {
 		if f.Default != "" {
 			doc = strings.TrimSuffix(doc, ".") + " (default " + f.Default + ")."
 		}
-		fmt.Fprintf(w, "  %-22s %s\n", f.Label(), doc)
+		fmt.Fprintf(w, "  %-20s %s\n", f.Label(), wrap(doc, 23, 79))
 	}
 }
 
@@ -135,4 +135,23 @@ func Parse(args []string, stdout, stderr io.Writer) (o Options, exit int) {
 		return o, ExitOK
 	}
 	return o, -1
+}
+
+// wrap breaks s into lines of at most width columns, the lines after the
+// first indented by indent.
+func wrap(s string, indent, width int) string {
+	var b strings.Builder
+	col := indent
+	for i, word := range strings.Fields(s) {
+		if i > 0 && col+1+len(word) > width {
+			b.WriteString("\n" + strings.Repeat(" ", indent))
+			col = indent
+		} else if i > 0 {
+			b.WriteByte(' ')
+			col++
+		}
+		b.WriteString(word)
+		col += len(word)
+	}
+	return b.String()
 }
