@@ -14,7 +14,6 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the man pages under dist/man")
 
-
 // The pages of govrrpd and of its configuration are the flag table and the
 // schema's reference; a change to either without -update fails here.
 func TestGenerated(t *testing.T) {
