@@ -13,12 +13,18 @@ LDFLAGS  := -s -w -X govrrp/internal/version.Version=$(VERSION) \
 	-X govrrp/internal/version.Commit=$(COMMIT) -X govrrp/internal/version.Date=$(DATE)
 FUZZTIME ?= 60s
 
-.PHONY: all build test unit lint fmt-check vet staticcheck deps bench chaos fuzz demo clean
+.PHONY: all build package test unit lint fmt-check vet staticcheck deps bench chaos fuzz demo clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+# The Debian package bin/govrrp_VERSION_ARCH.deb (internal/debpkg, nfpm): the
+# static binaries, the unit, /etc/govrrp/govrrpd.yaml, man pages, completion.
+# test/pkg checks it with lintian and an install/purge cycle.
+package: build
+	$(GO) run ./scripts/package -version $(VERSION) -commit $(COMMIT) -date $(DATE) -bin bin -o bin
 
 # Debian packages the tests need (tshark, tcpdump, ...): installed when root,
 # a failure under CI when they can't be.

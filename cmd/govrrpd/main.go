@@ -159,7 +159,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 		// notify_timeout, before it removes the macvlans: systemd's
 		// TimeoutStopSec must not kill it first, whatever notify_timeout
 		// says (the shipped unit's covers the default).
-		sdNotify(fmt.Sprintf("STOPPING=1\nEXTEND_TIMEOUT_USEC=%d", stopTimeout(cfg.NotifyTimeout).Microseconds()))
+		sdNotify(fmt.Sprintf("STOPPING=1\nEXTEND_TIMEOUT_USEC=%d", daemoncli.StopTimeout(cfg.NotifyTimeout).Microseconds()))
 		break
 	}
 	signal.Stop(sigs)
@@ -178,13 +178,6 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	}
 	log.Info("govrrpd stopped")
 	return nil
-}
-
-// stopTimeout bounds a stop: the router hooks and then the sync groups'
-// hooks are each waited for at most twice notify_timeout
-// (internal/daemon.closeHooks), and the rest takes seconds.
-func stopTimeout(notifyTimeout time.Duration) time.Duration {
-	return 4*notifyTimeout + 30*time.Second
 }
 
 // sdNotify tells systemd (Type=notify) about readiness. It is the whole of

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"govrrp/internal/config"
 	"govrrp/internal/version"
@@ -21,6 +22,15 @@ const (
 	ExitFail  = 1
 	ExitUsage = 2
 )
+
+// StopTimeout bounds a stop of govrrpd: the router hooks and then the sync
+// groups' hooks are each waited for at most twice notify_timeout
+// (internal/daemon.closeHooks), and the rest takes seconds. The unit's
+// TimeoutStopSec is this at the default notify_timeout, and govrrpd asks
+// systemd for this much when it stops (EXTEND_TIMEOUT_USEC).
+func StopTimeout(notifyTimeout time.Duration) time.Duration {
+	return 4*notifyTimeout + 30*time.Second
+}
 
 // Options is what the command line asks for.
 type Options struct {
