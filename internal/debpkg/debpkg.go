@@ -105,7 +105,7 @@ func Build(o Options, w io.Writer) error {
  .
  govrrp shows the daemon's state, watches its events, reloads it, checks
  configurations and decodes VRRP captures.`,
-		MTime: o.MTime,
+		MTime:        o.MTime,
 		Overridables: Overridables(o),
 	}
 	return deb.Default.Package(info, w)
