@@ -14,6 +14,8 @@ declare -A need=(
   [ping]=iputils-ping
   [nft]=nftables
   [setpriv]=util-linux
+  [lintian]=lintian
+  [groff]=groff
 )
 # file -> Debian package, for programs that are not on PATH
 declare -A need_file=(
