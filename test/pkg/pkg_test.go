@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/daemoncli"
 	"govrrp/internal/debpkg"
 	"govrrp/internal/linux/netnstest"
 	"govrrp/internal/testenv"
@@ -261,6 +263,19 @@ func installCycle(t *testing.T, deb string) {
 		if out, err := exec.Command(sa, "verify", "/usr/lib/systemd/system/govrrpd.service").CombinedOutput(); err != nil || len(out) > 0 {
 			t.Errorf("systemd-analyze verify: %v\n%s", err, out)
 		}
+		// The relaxing drop-in, as the administrator would add it: every
+		// line is a setting systemd knows.
+		units := t.TempDir()
+		os.Mkdir(filepath.Join(units, "govrrpd.service.d"), 0o755)
+		unitFile, _ := os.ReadFile("/usr/lib/systemd/system/govrrpd.service")
+		dropIn, _ := os.ReadFile("/usr/share/doc/govrrp/examples/relax-sandbox.conf")
+		os.WriteFile(filepath.Join(units, "govrrpd.service"), unitFile, 0o644)
+		os.WriteFile(filepath.Join(units, "govrrpd.service.d", "relax-sandbox.conf"), dropIn, 0o644)
+		v := exec.Command(sa, "verify", filepath.Join(units, "govrrpd.service"))
+		v.Env = append(os.Environ(), "SYSTEMD_UNIT_PATH="+units+":")
+		if out, err := v.CombinedOutput(); err != nil || len(out) > 0 || len(dropIn) == 0 {
+			t.Errorf("systemd-analyze verify with relax-sandbox.conf: %v\n%s", err, out)
+		}
 	}
 	runInstalled(t)
 	// An administrator enables it (without a running systemd, systemctl
@@ -294,9 +309,10 @@ func installCycle(t *testing.T, deb string) {
 }
 
 // runInstalled runs the installed govrrpd in a network namespace of its own
-// with the group of the package on its control socket: a router becomes
-// Master, govrrp reaches it as a member of the group would, and a SIGTERM
-// stops it cleanly.
+// with the group of the package on its control socket, as the unit would
+// (Type=notify): it says READY=1, a router becomes Master, govrrp reaches it
+// as a member of the group would, and a SIGTERM stops it cleanly after
+// asking systemd for a stop timeout that covers its notify_timeout.
 func runInstalled(t *testing.T) {
 	lan := netnstest.NewLAN(t, 1)
 	nd := lan.Nodes[0]
@@ -306,14 +322,22 @@ func runInstalled(t *testing.T) {
 	conf := filepath.Join(dir, "govrrpd.yaml")
 	os.WriteFile(conf, []byte(fmt.Sprintf(`control_socket: %s
 control_group: %s
+notify_timeout: 45s
 routers:
   - {name: pkg, interface: eth0, vrid: 77, priority: 200, advert_interval: 50ms, addresses: [10.77.0.254/24]}
 `, sock, debpkg.Group)), 0o644)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	notifyPath := filepath.Join(dir, "notify")
+	notifySock, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notifyPath, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notifySock.Close()
 	var log bytes.Buffer
 	cmd := exec.CommandContext(ctx, "ip", "netns", "exec", nd.Name, "/usr/sbin/govrrpd", "--config", conf)
 	cmd.Stdout, cmd.Stderr = &log, &log
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notifyPath)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -351,6 +375,20 @@ routers:
 	}
 	if out := nd.MustIP(t, "-br", "addr", "show", "dev", "eth0"); strings.Contains(out, "10.77.0.254") {
 		t.Errorf("the virtual address stayed after the stop: %s", out)
+	}
+	var said []string
+	buf := make([]byte, 4096)
+	for {
+		notifySock.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+		n, err := notifySock.Read(buf)
+		if err != nil {
+			break
+		}
+		said = append(said, string(buf[:n]))
+	}
+	stopping := fmt.Sprintf("STOPPING=1\nEXTEND_TIMEOUT_USEC=%d", daemoncli.StopTimeout(45*time.Second).Microseconds())
+	if len(said) < 2 || said[0] != "READY=1" || said[len(said)-1] != stopping {
+		t.Errorf("govrrpd told systemd %q, want READY=1 first and %q last", said, stopping)
 	}
 	if slices.Contains(strings.Fields(log.String()), "level=ERROR") {
 		t.Errorf("errors in the log:\n%s", log.String())
