@@ -16,6 +16,7 @@ declare -A need=(
   [setpriv]=util-linux
   [lintian]=lintian
   [groff]=groff
+  [zsh]=zsh
 )
 # file -> Debian package, for programs that are not on PATH
 declare -A need_file=(

@@ -62,9 +62,8 @@ func TestGeneratedWork(t *testing.T) {
 			t.Errorf("%q completes to %q (%v), want %q", line, out, err, want)
 		}
 	}
-	if zsh, err := exec.LookPath("zsh"); err == nil {
-		if out, err := exec.Command(zsh, "-n", "../../dist/completion/_govrrp").CombinedOutput(); err != nil {
-			t.Errorf("zsh -n: %v\n%s", err, out)
-		}
+	zsh := testenv.RequireTool(t, "zsh")
+	if out, err := exec.Command(zsh, "-n", "../../dist/completion/_govrrp").CombinedOutput(); err != nil {
+		t.Errorf("zsh -n: %v\n%s", err, out)
 	}
 }
