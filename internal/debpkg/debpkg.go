@@ -237,17 +237,15 @@ License: BSD-3-clause
 			continue
 		}
 		lic, name := license(f[2])
-		if common[name] {
-			// Debian has the text (Policy 12.5).
-			lic = "On Debian systems the full text of the license is in\n/usr/share/common-licenses/" + name + "."
+		fmt.Fprintf(&b, "\nFiles: go-modules/%s/*\nCopyright: the authors of %s %s (see the license)\n", f[0], f[0], f[1])
+		// Apache-2.0 §4(d): the NOTICE goes with the binaries.
+		if notice, err := os.ReadFile(filepath.Join(f[2], "NOTICE")); err == nil {
+			b.WriteString("Comment: The module's NOTICE:\n" + indent(string(notice)))
 		}
-		fmt.Fprintf(&b, "\nFiles: go-modules/%s/*\nCopyright: the authors of %s %s (see the license)\nLicense: %s\n%s", f[0], f[0], f[1], name, indent(lic))
+		fmt.Fprintf(&b, "License: %s\n%s", name, indent(lic))
 	}
 	return b.String(), nil
 }
-
-// common are the licenses of /usr/share/common-licenses that modules use.
-var common = map[string]bool{"Apache-2.0": true, "MPL-2.0": true}
 
 var licenseFile = regexp.MustCompile(`(?i)^(LICEN[CS]E|COPYING)(\.md|\.txt)?$`)
 
@@ -267,6 +265,13 @@ func license(dir string) (text, name string) {
 	switch {
 	case text == "":
 		return "See the module's source.", "other"
+	case strings.Contains(text, "TERMS AND CONDITIONS FOR USE, REPRODUCTION"):
+		// The whole Apache license: Debian has the text (Policy 12.5).
+		return "On Debian systems the full text of the license is in\n/usr/share/common-licenses/Apache-2.0.", "Apache-2.0"
+	case strings.Contains(text, "Mozilla Public License Version 2.0"):
+		return "On Debian systems the full text of the license is in\n/usr/share/common-licenses/MPL-2.0.", "MPL-2.0"
+	case strings.Contains(text, "Apache License") && strings.Contains(text, "Permission is hereby granted, free of charge"):
+		name = "Expat and Apache-2.0"
 	case strings.Contains(text, "Apache License"):
 		name = "Apache-2.0"
 	case strings.Contains(text, "Mozilla Public License"):
