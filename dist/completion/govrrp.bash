@@ -12,7 +12,7 @@ _govrrp() {
 	-s | --socket | -o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ -z $cmd ]]; then
-		if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--socket --version --help' -- "$cur")); else COMPREPLY=($(compgen -W 'status show watch reload validate import decode simulate version help' -- "$cur")); fi
+		if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--socket --version --help' -- "$cur")); else COMPREPLY=($(compgen -W 'status show watch reload disable enable log-level validate import decode simulate version help' -- "$cur")); fi
 		return
 	fi
 	local words=
@@ -21,11 +21,13 @@ _govrrp() {
 	show) words='--json' ;;
 	watch) words='--history --json' ;;
 	reload) words='--json' ;;
+	disable) words='--json' ;;
+	enable) words='--json' ;;
 	validate) words='--no-host' ;;
 	import) words='--config-id --no-host' ;;
 	decode) words='--summary' ;;
-	simulate) words='--adverts --delay --duration --family --file --interval --json --loss --preempt --preempt-delay --routers --seed --version' ;;
-	help) words='status show watch reload validate import decode simulate version help' ;;
+	simulate) words='--adverts --config --delay --duration --fail --family --file --interval --json --loss --preempt --preempt-delay --routers --seed --stop --version' ;;
+	help) words='status show watch reload disable enable log-level validate import decode simulate version help' ;;
 	esac
 	if [[ $cur == -* || $cmd == help ]]; then COMPREPLY=($(compgen -W "$words" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
 }

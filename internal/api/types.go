@@ -7,6 +7,10 @@
 //	GET  /v1/interfaces       []InterfaceStatus
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
+//	POST /v1/routers/{name}/disable   AdminResult (404: no such router)
+//	POST /v1/routers/{name}/enable    AdminResult
+//	GET  /v1/log-level        LogLevel
+//	PUT  /v1/log-level        LogLevel in, LogLevel out (POST too; 400: not a level)
 //
 // Connections, event streams and slow clients are bounded: see Limits.
 package api
@@ -15,14 +19,18 @@ import "time"
 
 // RouterStatus is one virtual router at a glance.
 type RouterStatus struct {
-	Name              string    `json:"name"`
-	Interface         string    `json:"interface"`
-	VRID              uint8     `json:"vrid"`
-	Family            string    `json:"family"` // ipv4 | ipv6
-	Version           uint8     `json:"version"`
-	State             string    `json:"state"`                  // Initialize | Backup | Master | Fault
-	FaultReason       string    `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, link-down, track-fault or sync-group-fault
-	Priority          uint8     `json:"priority"`               // configured
+	Name        string `json:"name"`
+	Interface   string `json:"interface"`
+	VRID        uint8  `json:"vrid"`
+	Family      string `json:"family"` // ipv4 | ipv6
+	Version     uint8  `json:"version"`
+	State       string `json:"state"`                  // Initialize | Backup | Master | Fault
+	FaultReason string `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, link-down, track-fault or sync-group-fault
+	// Disabled: the operator took it out of service (govrrp disable); it
+	// rests in Initialize (a router waiting for its interface stays in
+	// Fault) until govrrp enable. Kept across reloads, not restarts.
+	Disabled          bool      `json:"disabled,omitempty"`
+	Priority          uint8     `json:"priority"` // configured
 	EffectivePriority uint8     `json:"effective_priority"`
 	Master            string    `json:"master,omitempty"` // address of the current master, ours when Master
 	MasterPriority    uint8     `json:"master_priority,omitempty"`
@@ -83,7 +91,19 @@ type RouterDetail struct {
 	Discards           map[string]uint64 `json:"discards"` // by receive-check reason
 	Tracked            []Tracked         `json:"tracked,omitempty"`
 	Transitions        []Event           `json:"transitions"` // newest last
-	NewMasterReason    string            `json:"new_master_reason,omitempty"`
+	// TransitionCounts counts every transition since the router started
+	// (Transitions keeps only the latest), by states and reason.
+	TransitionCounts []TransitionCount `json:"transition_counts,omitempty"`
+	NewMasterReason  string            `json:"new_master_reason,omitempty"`
+}
+
+// TransitionCount is how many times a router went from one state to
+// another for one reason.
+type TransitionCount struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+	Count  uint64 `json:"count"`
 }
 
 // DaemonStatus is what the daemon counts for itself rather than for a
@@ -113,7 +133,7 @@ type InterfaceStatus struct {
 	// Discards counts, by receive check, the datagrams dropped with no
 	// router to charge (the unknown VRIDs included, as "vrid").
 	Discards map[string]uint64 `json:"discards"`
-	// Counters are the socket's: read_errors, received, rejected (read
+	// Counters (keys in counters.go) are the socket's: read_errors, received, rejected (read
 	// from the socket for what the kernel filter refused), truncated,
 	// not_peer, overflow and reject_overflow (dropped by the kernel,
 	// buffer full); and effects_dropped: log lines and events of the
@@ -133,7 +153,7 @@ type Tracked struct {
 type Event struct {
 	Time     time.Time `json:"time"`
 	Router   string    `json:"router,omitempty"`
-	Type     string    `json:"type"` // transition | priority | discards | reload | track | split_brain | two_owners | overflow (this stream fell behind and ends)
+	Type     string    `json:"type"` // transition | priority | discards | reload | track | split_brain | two_owners | admin (Detail: disabled, enabled) | overflow (this stream fell behind and ends)
 	From     string    `json:"from,omitempty"`
 	To       string    `json:"to,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
@@ -150,6 +170,30 @@ type ReloadResult struct {
 	Restarted []string `json:"restarted,omitempty"`
 	Added     []string `json:"added,omitempty"`
 	Removed   []string `json:"removed,omitempty"`
+	// Skipped lists the changed keys the reload did not apply because they
+	// take effect only at the next start of govrrpd. The rest of the file
+	// was applied (OK stays true); govrrp reload exits 3.
+	Skipped []SkippedKey `json:"skipped,omitempty"`
+}
+
+// SkippedKey is a changed key a reload left for the next start.
+type SkippedKey struct {
+	Key string `json:"key"`           // e.g. control_socket, log.format, sync_groups
+	Pos string `json:"pos,omitempty"` // file:line:col in the new file; the file alone when the key was removed
+	Why string `json:"why"`
+}
+
+// AdminResult answers a disable or enable of a router.
+type AdminResult struct {
+	Router   string `json:"router"`
+	Disabled bool   `json:"disabled"`
+	Changed  bool   `json:"changed"` // false: it was so already
+	State    string `json:"state"`   // after the change
+}
+
+// LogLevel is the daemon's log level: debug, info, warn or error.
+type LogLevel struct {
+	Level string `json:"level"`
 }
 
 // ErrorBody is the JSON body of every non-2xx answer.
