@@ -49,11 +49,14 @@ func TestGeneratedWork(t *testing.T) {
 	bashFile := filepath.Join(t.TempDir(), "govrrp.bash")
 	os.WriteFile(bashFile, []byte(clidoc.Bash(cmds, globalUsage)), 0o644)
 	for line, want := range map[string]string{
-		"govrrp val":           "validate",
-		"govrrp -s /x sta":     "status",
-		"govrrp validate --no": "--no-host",
-		"govrrp help sim":      "simulate",
-		"govrrp status --j":    "--json",
+		"govrrp val":                          "validate",
+		"govrrp -s /x sta":                    "status",
+		"govrrp validate --no":                "--no-host",
+		"govrrp help sim":                     "simulate",
+		"govrrp status --j":                   "--json",
+		"govrrp log-level w":                  "warn",
+		"govrrp import k":                     "keepalived",
+		"govrrp import keepalived /etc/hostn": "/etc/hostname",
 	} {
 		words := strings.Fields(line)
 		script := ". " + bashFile + "; COMP_WORDS=(" + line + "); COMP_CWORD=" + string(rune('0'+len(words)-1)) + "; _govrrp; echo ${COMPREPLY[@]}"

@@ -8,6 +8,8 @@ _govrrp() {
 		*) cmd=${COMP_WORDS[i]}; break ;;
 		esac
 	done
+	local operands=0
+	for ((i++; i < COMP_CWORD; i++)); do [[ ${COMP_WORDS[i]} == -* ]] || ((operands++)); done
 	case ${COMP_WORDS[COMP_CWORD-1]} in
 	-s | --socket | -o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
@@ -15,20 +17,23 @@ _govrrp() {
 		if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--socket --version --help' -- "$cur")); else COMPREPLY=($(compgen -W 'status show watch reload disable enable log-level validate import decode simulate version help' -- "$cur")); fi
 		return
 	fi
-	local words=
+	local flags= words=
 	case $cmd in
-	status) words='--json' ;;
-	show) words='--json' ;;
-	watch) words='--history --json' ;;
-	reload) words='--json' ;;
-	disable) words='--json' ;;
-	enable) words='--json' ;;
-	validate) words='--no-host' ;;
-	import) words='--config-id --no-host' ;;
-	decode) words='--summary' ;;
-	simulate) words='--adverts --config --delay --duration --fail --family --file --interval --json --loss --preempt --preempt-delay --routers --seed --stop --version' ;;
-	help) words='status show watch reload disable enable log-level validate import decode simulate version help' ;;
+	status) flags='--json' words='' ;;
+	show) flags='--json' words='' ;;
+	watch) flags='--history --json' words='' ;;
+	reload) flags='--json' words='' ;;
+	disable) flags='--json' words='' ;;
+	enable) flags='--json' words='' ;;
+	log-level) flags='' words='debug info warn error' ;;
+	validate) flags='--no-host' words='' ;;
+	import) flags='--config-id --no-host' words='keepalived' ;;
+	decode) flags='--summary' words='' ;;
+	simulate) flags='--adverts --config --delay --duration --fail --family --file --interval --json --loss --preempt --preempt-delay --routers --seed --stop --version' words='' ;;
+	help) flags='' words='status show watch reload disable enable log-level validate import decode simulate version help' ;;
 	esac
-	if [[ $cur == -* || $cmd == help ]]; then COMPREPLY=($(compgen -W "$words" -- "$cur")); else COMPREPLY=($(compgen -f -- "$cur")); fi
+	if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$flags" -- "$cur"))
+	elif [[ -n $words && $operands == 0 ]]; then COMPREPLY=($(compgen -W "$words" -- "$cur"))
+	else COMPREPLY=($(compgen -f -- "$cur")); fi
 }
 complete -o filenames -F _govrrp govrrp
