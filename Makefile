@@ -1,17 +1,30 @@
 # govrrp: `make demo` shows it working, `make test` proves it.
 GO       ?= go
-VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-# As shipped: no symbol table or DWARF (about 5 MB of the file), no local
-# paths; the bench measures the same build.
-LDFLAGS  := -s -w -X govrrp/internal/version.Version=$(VERSION)
+# Version, commit and build date from git (scripts/version.sh): 0.2.0 at tag
+# v0.2.0, 0.2.0+3.gabc1234 after it; the date is SOURCE_DATE_EPOCH or the
+# commit's, so a commit always builds the same bytes.
+VERSION  ?= $(shell ./scripts/version.sh version)
+COMMIT   ?= $(shell ./scripts/version.sh commit)
+DATE     ?= $(shell ./scripts/version.sh date)
+# As shipped: static (no libc: runs on any Linux of the architecture), no
+# symbol table or DWARF (about 5 MB of the file), no local paths; the bench
+# measures the same build.
+LDFLAGS  := -s -w -X govrrp/internal/version.Version=$(VERSION) \
+	-X govrrp/internal/version.Commit=$(COMMIT) -X govrrp/internal/version.Date=$(DATE)
 FUZZTIME ?= 60s
 
-.PHONY: all build test unit lint fmt-check vet staticcheck deps bench chaos fuzz demo clean
+.PHONY: all build package test unit lint fmt-check vet staticcheck deps bench chaos fuzz demo clean
 
 all: build
 
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+
+# The Debian package bin/govrrp_VERSION_ARCH.deb (internal/debpkg, nfpm): the
+# static binaries, the unit, /etc/govrrp/govrrpd.yaml, man pages, completion.
+# test/pkg checks it with lintian and an install/purge cycle.
+package: build
+	$(GO) run ./scripts/package -version $(VERSION) -commit $(COMMIT) -date $(DATE) -bin bin -o bin
 
 # Debian packages the tests need (tshark, tcpdump, ...): installed when root,
 # a failure under CI when they can't be.

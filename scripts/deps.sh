@@ -14,6 +14,11 @@ declare -A need=(
   [ping]=iputils-ping
   [nft]=nftables
   [setpriv]=util-linux
+  # make package and its checks: lintian (test/pkg), groff and zsh (the man
+  # pages and completion, internal/clidoc and cmd/govrrp TestGeneratedWork)
+  [lintian]=lintian
+  [groff]=groff
+  [zsh]=zsh
   # promtool checks dist/prometheus and dist/grafana (internal/metrics
   # TestAlertRules, TestDashboardQueries*); Debian ships it only in the
   # server's package. The tests use promtool alone: the server is not

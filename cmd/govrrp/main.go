@@ -154,7 +154,7 @@ func runVersion(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: govrrp version")
 		return exitUsage
 	}
-	fmt.Fprintln(stdout, "govrrp", version.Version)
+	fmt.Fprintln(stdout, version.String("govrrp"))
 	return exitOK
 }
 

@@ -4,7 +4,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,6 +21,7 @@ import (
 	"govrrp/internal/api"
 	"govrrp/internal/config"
 	"govrrp/internal/daemon"
+	"govrrp/internal/daemoncli"
 	"govrrp/internal/metrics"
 	"govrrp/internal/version"
 )
@@ -35,39 +35,17 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
-	os.Exit(run(os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-func run(args []string, stderr io.Writer) int {
-	fs := flag.NewFlagSet("govrrpd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `govrrpd %s: VRRP daemon (VRRPv2/v3, IPv4/IPv6)
-
-Usage: govrrpd [-c FILE] [-check] [-version] [-cpuprofile FILE] [-memprofile FILE]
-
-Runs the virtual routers of FILE. Signals: SIGTERM/SIGINT stop (masters send
-priority 0 and release their addresses), SIGHUP reloads FILE (a bad file is
-refused and the running configuration stays). Inspect it with govrrp status.
-
-`, version.Version)
-		fs.PrintDefaults()
-	}
-	file := fs.String("c", config.DefaultFile, "configuration file")
-	check := fs.Bool("check", false, "validate the configuration and exit")
-	showVersion := fs.Bool("version", false, "print the version and exit")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile (go tool pprof) to this `file` until the daemon stops")
-	memProfile := fs.String("memprofile", "", "write a heap profile (go tool pprof) to this `file` when the daemon is told to stop, before it stops")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if *showVersion {
-		fmt.Fprintln(os.Stdout, "govrrpd", version.Version)
-		return 0
+func run(args []string, stdout, stderr io.Writer) int {
+	o, exit := daemoncli.Parse(args, stdout, stderr)
+	if exit >= 0 {
+		return exit
 	}
 	// The checks of govrrp validate, from the same function.
-	cfg, warns, err := config.LoadAndCheck(*file, config.System{})
-	if *check || err != nil {
+	cfg, warns, err := config.LoadAndCheck(o.Config, config.System{})
+	if o.Check || err != nil {
 		for _, w := range warns {
 			fmt.Fprintf(stderr, "govrrpd: %v (warning)\n", w)
 		}
@@ -76,8 +54,8 @@ refused and the running configuration stays). Inspect it with govrrp status.
 		fmt.Fprintf(stderr, "govrrpd: %v\n", err)
 		return 1
 	}
-	if *check {
-		fmt.Fprintf(os.Stdout, "%s: OK (%d routers)\n", *file, len(cfg.Routers))
+	if o.Check {
+		fmt.Fprintf(stdout, "%s: OK (%d routers)\n", o.Config, len(cfg.Routers))
 		return 0
 	}
 	log := newLogger(cfg.Log, stderr, logLevel)
@@ -85,13 +63,13 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	for _, w := range warns {
 		log.Warn("configuration", "warning", w.Error())
 	}
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
+	if o.CPUProfile != "" {
+		f, err := os.Create(o.CPUProfile)
 		if err == nil {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "govrrpd: -cpuprofile: %v\n", err)
+			fmt.Fprintf(stderr, "govrrpd: --cpuprofile: %v\n", err)
 			return 1
 		}
 		defer func() {
@@ -100,20 +78,20 @@ refused and the running configuration stays). Inspect it with govrrp status.
 		}()
 	}
 	var beforeStop func()
-	if *memProfile != "" {
+	if o.MemProfile != "" {
 		runtime.MemProfileRate = 4096 // fine enough to see a per-router cost
 		beforeStop = func() {
-			f, err := os.Create(*memProfile)
+			f, err := os.Create(o.MemProfile)
 			if err == nil {
 				err = pprof.WriteHeapProfile(f)
 				f.Close()
 			}
 			if err != nil {
-				log.Error("-memprofile", "err", err)
+				log.Error("--memprofile", "err", err)
 			}
 		}
 	}
-	if err := serve(cfg, *file, log, beforeStop); err != nil {
+	if err := serve(cfg, o.Config, log, beforeStop); err != nil {
 		log.Error("govrrpd stopped", "err", err)
 		return 1
 	}
@@ -181,7 +159,12 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 			continue
 		}
 		log.Info("stopping", "signal", sig.String())
-		sdNotify("STOPPING=1")
+		// The stop waits for the notify hooks it causes (notify_stop and
+		// the transitions to Initialize), each run killed at
+		// notify_timeout, before it removes the macvlans: systemd's
+		// TimeoutStopSec must not kill it first, whatever notify_timeout
+		// says (the shipped unit's covers the default).
+		sdNotify(fmt.Sprintf("STOPPING=1\nEXTEND_TIMEOUT_USEC=%d", daemoncli.StopTimeout(cfg.NotifyTimeout).Microseconds()))
 		break
 	}
 	signal.Stop(sigs)

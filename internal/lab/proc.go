@@ -40,6 +40,9 @@ type ProcOptions struct {
 	// OnInterrupt kills the process group when the test binary is
 	// interrupted (see OnInterrupt).
 	OnInterrupt bool
+	// Env is added to the environment the process inherits (NOTIFY_SOCKET
+	// for a daemon that talks to a pretend systemd).
+	Env []string
 }
 
 // StartProcess starts argv in nd, its output appended to logPath (a
@@ -53,6 +56,9 @@ func StartProcess(nd *Node, name, logPath string, o ProcOptions, argv ...string)
 	fmt.Fprintf(logf, "=== %s: ip netns exec %s %s\n", time.Now().Format("15:04:05.000"), nd.Name, strings.Join(argv, " "))
 	cmd := exec.Command("ip", append([]string{"netns", "exec", nd.Name}, argv...)...)
 	cmd.Stdout, cmd.Stderr = logf, logf
+	if o.Env != nil {
+		cmd.Env = append(os.Environ(), o.Env...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: o.DeathSignal}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: start in %s: %w", name, nd.Name, err)

@@ -11,10 +11,11 @@ import (
 
 // NewBuildInfo returns the collector of govrrp_build_info: always 1,
 // labelled with the version, the VCS revision the binary was built from
-// ("unknown" outside a checkout) and the Go version.
+// (the commit make links in, as --version prints it; else the Go
+// toolchain's record; "unknown" outside a checkout) and the Go version.
 func NewBuildInfo() prometheus.Collector {
-	rev := "unknown"
-	if bi, ok := debug.ReadBuildInfo(); ok {
+	rev := version.Commit
+	if bi, ok := debug.ReadBuildInfo(); ok && rev == "unknown" {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {
 				rev = s.Value

@@ -130,12 +130,12 @@ func (d *Daemon) Start(ctx context.Context, body string, within time.Duration) e
 	return d.WaitAPI(ctx, within)
 }
 
-// StartT starts the daemon for a test: killed with the test binary and on
+// StartT starts the daemon for a test (with Options.Env kept): killed with the test binary and on
 // interrupt, stopped (SIGTERM, exit code checked) and its log checked for
 // panics and data races when the test ends, the log printed when it failed.
 func (d *Daemon) StartT(t testing.TB, body string) {
 	t.Helper()
-	d.Options = lab.ProcOptions{DeathSignal: syscall.SIGKILL, OnInterrupt: true}
+	d.Options.DeathSignal, d.Options.OnInterrupt = syscall.SIGKILL, true
 	if err := d.WriteConfig(body); err != nil {
 		t.Fatal(err)
 	}
