@@ -9,6 +9,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/config"
 	"govrrp/vrrp"
 )
 
@@ -58,6 +59,7 @@ func (r *vr) detail() api.RouterDetail {
 		RouterStatus: r.status(),
 		Preempt:      c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),
 		ConfiguredInterval: ms(c.AdvertInterval), Primary: addrString(st.Primary),
+		Auth: authString(c),
 		Counters: map[string]uint64{
 			"master_transitions":        uint64(st.Counters.MasterTransitions),
 			"adverts_received":          st.Counters.RcvdAdvertisements,
@@ -103,6 +105,15 @@ func (r *vr) detail() api.RouterDetail {
 		d.Tracked = append(d.Tracked, api.Tracked{Kind: kind, Name: name, Weight: o.Weight, Failed: o.Failed})
 	}
 	return d
+}
+
+// authString names a VRRPv2 router's authentication type as the config
+// does; "" for VRRPv3, which has none.
+func authString(c *config.Router) string {
+	if c.Version != 2 {
+		return ""
+	}
+	return c.AuthType.String()
 }
 
 func newMasterReason(r fsm.NewMasterReason) string {
@@ -170,7 +181,7 @@ func (p *parked) detail() api.RouterDetail {
 		RouterStatus: api.RouterStatus{Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
 			State: fsm.Fault.String(), FaultReason: p.reason, Priority: c.Priority, EffectivePriority: c.Priority, Since: p.since,
 			Addresses: addrs, VMAC: c.VMAC, Unicast: len(c.UnicastPeers) > 0},
-		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval),
+		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval), Auth: authString(c),
 		Counters: map[string]uint64{}, Discards: map[string]uint64{},
 		Transitions: []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
 	}
