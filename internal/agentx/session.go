@@ -126,17 +126,26 @@ func (a *Agent) Notify(trap OID, vbs []VarBind) {
 // Run keeps a session open until ctx ends.
 func (a *Agent) Run(ctx context.Context) {
 	wait := a.cfg.Backoff
+	quiet := false // the outage was logged
 	for ctx.Err() == nil {
 		began := time.Now()
-		err := a.session(ctx)
+		registered, err := a.session(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		// A session that lasted resets the backoff: the master restarted.
-		if time.Since(began) > a.cfg.MaxBackoff {
-			wait = a.cfg.Backoff
+		if registered {
+			quiet = false
+			// A session that lasted resets the backoff: the master
+			// restarted rather than refusing us.
+			if time.Since(began) > a.cfg.MaxBackoff {
+				wait = a.cfg.Backoff
+			}
 		}
-		a.cfg.Log.Debug("agentx: session ended", "address", a.cfg.Address, "err", err, "retry_in", wait)
+		if !quiet {
+			a.cfg.Log.Warn("agentx: no session with the master agent; retrying with backoff", "address", a.cfg.Address, "err", err)
+			quiet = true
+		}
+		a.cfg.Log.Debug("agentx: retrying", "address", a.cfg.Address, "err", err, "in", wait)
 		select {
 		case <-ctx.Done():
 			return
@@ -219,10 +228,11 @@ func (c *conn) call(p *PDU) (PDU, error) {
 
 var errClosed = errors.New("agentx: the master closed the session")
 
-func (a *Agent) session(ctx context.Context) error {
+// session runs one session; registered says it got as far as serving.
+func (a *Agent) session(ctx context.Context) (registered bool, err error) {
 	nc, err := a.dial(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	c := &conn{c: nc, timeout: a.cfg.Timeout, buf: make([]byte, HeaderLen+MaxPayload)}
 	stop := context.AfterFunc(ctx, func() { nc.Close() })
@@ -230,12 +240,12 @@ func (a *Agent) session(ctx context.Context) error {
 	defer nc.Close()
 	r, err := c.call(&PDU{Type: TypeOpen, Timeout: uint8(min(a.cfg.Timeout/time.Second, 255)), ID: a.cfg.ID, Descr: []byte(a.cfg.Descr)})
 	if err != nil {
-		return fmt.Errorf("open: %w", err)
+		return false, fmt.Errorf("open: %w", err)
 	}
 	c.session = r.SessionID
 	for _, st := range a.cfg.Subtrees {
 		if _, err := c.call(&PDU{Type: TypeRegister, Priority: 127, Subtree: st}); err != nil {
-			return fmt.Errorf("register %s: %w", st, err)
+			return false, fmt.Errorf("register %s: %w", st, err)
 		}
 	}
 	a.cfg.Log.Info("agentx: registered with the master agent", "address", a.cfg.Address, "session", c.session)
@@ -254,7 +264,7 @@ func (a *Agent) session(ctx context.Context) error {
 		// Closing politely lets the master drop our registrations now.
 		_ = c.write(&PDU{Type: TypeClose, SessionID: c.session, Reason: CloseShutdown})
 	}
-	return err
+	return true, err
 }
 
 func (a *Agent) sendNotifications(c *conn, done <-chan struct{}) {

@@ -109,8 +109,8 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	d.mu.Lock()
 	old := d.cfg
 	if old.ControlSocket != cfg.ControlSocket || old.ControlGroup != cfg.ControlGroup || old.MetricsListen != cfg.MetricsListen ||
-		old.NotifyTimeout != cfg.NotifyTimeout || old.Log != cfg.Log {
-		d.log.Warn("control_socket, control_group, metrics_listen, notify_timeout and log take effect at the next start of govrrpd")
+		old.SNMPAgentX != cfg.SNMPAgentX || old.NotifyTimeout != cfg.NotifyTimeout || old.Log != cfg.Log {
+		d.log.Warn("control_socket, control_group, metrics_listen, snmp_agentx, notify_timeout and log take effect at the next start of govrrpd")
 	}
 	if !sameGroups(old.SyncGroups, cfg.SyncGroups) {
 		// Their tracked objects, which config gives every member, apply now.
