@@ -140,8 +140,8 @@ func TestSessionBadMaster(t *testing.T) {
 	startAgent(t, path)
 	for _, bad := range [][]byte{
 		Encode(nil, &PDU{Type: TypeGet, Ranges: []SearchRange{{Start: OID{1}}}})[:HeaderLen], // then the payload never comes: see below
-		{1, 5, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xfc},         // 2 GiB announced
-		{2, 5, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},                     // version 2
+		{1, 5, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xfc},          // 2 GiB announced
+		{2, 5, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},                      // version 2
 		{1, 5, 0x10, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 4, 0x81, 0, 0, 0},       // OID of 129
 	} {
 		c := m.accept()
