@@ -32,6 +32,9 @@ type Config struct {
 	// Ping: after this long without a PDU the subagent pings the master;
 	// with no answer within another Ping it reconnects. Default 15s.
 	Ping time.Duration
+	// Start is the zero of the sysUpTime the subagent reports (its
+	// Response PDUs, TimeStamp objects). Default: New's time.
+	Start time.Time
 	// Backoff between connection attempts, doubling from Backoff to
 	// MaxBackoff. Defaults 500ms and 30s.
 	Backoff, MaxBackoff time.Duration
@@ -81,7 +84,10 @@ func New(cfg Config) *Agent {
 	if cfg.MaxBackoff < cfg.Backoff {
 		cfg.MaxBackoff = max(30*time.Second, cfg.Backoff)
 	}
-	return &Agent{cfg: cfg, start: time.Now(), notify: make(chan []VarBind, notifyQueue)}
+	if cfg.Start.IsZero() {
+		cfg.Start = time.Now()
+	}
+	return &Agent{cfg: cfg, start: cfg.Start, notify: make(chan []VarBind, notifyQueue)}
 }
 
 // Connected says whether a session is open now.
@@ -128,18 +134,15 @@ func (a *Agent) Run(ctx context.Context) {
 	wait := a.cfg.Backoff
 	quiet := false // the outage was logged
 	for ctx.Err() == nil {
-		began := time.Now()
 		registered, err := a.session(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if registered {
-			quiet = false
-			// A session that lasted resets the backoff: the master
-			// restarted rather than refusing us.
-			if time.Since(began) > a.cfg.MaxBackoff {
-				wait = a.cfg.Backoff
-			}
+			// The master restarted rather than refused us: try again
+			// soon. One that registers and drops us at once costs a
+			// session per Backoff.
+			quiet, wait = false, a.cfg.Backoff
 		}
 		if !quiet {
 			a.cfg.Log.Warn("agentx: no session with the master agent; retrying with backoff", "address", a.cfg.Address, "err", err)

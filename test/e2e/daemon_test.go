@@ -367,12 +367,7 @@ func TestMetrics(t *testing.T) {
 // namespace's own loopback).
 func startMetrics(t *testing.T, nd *netnstest.Node, routers string) *proc {
 	t.Helper()
-	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: "metrics_listen: 127.0.0.1:9624\n"}
-	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
-	p.writeConfig(routers)
-	p.client = api.NewClient(p.sock)
-	p.launch()
-	return p
+	return startTop(t, nd, "metrics_listen: 127.0.0.1:9624\n", routers)
 }
 
 // scrape fetches /metrics from addr inside nd's namespace.

@@ -95,6 +95,18 @@ func startExe(t *testing.T, node *netnstest.Node, routers, exe string) *proc {
 	return p
 }
 
+// startTop is start with extra top-level configuration (metrics_listen,
+// snmp_agentx, ...).
+func startTop(t *testing.T, nd *netnstest.Node, top, routers string) *proc {
+	t.Helper()
+	p := &proc{t: t, node: nd, dir: t.TempDir(), logBuf: &lockedBuffer{}, top: top}
+	p.conf, p.sock = filepath.Join(p.dir, "c.yaml"), filepath.Join(p.dir, "s.sock")
+	p.writeConfig(routers)
+	p.client = api.NewClient(p.sock)
+	p.launch()
+	return p
+}
+
 func (p *proc) writeConfig(routers string) {
 	p.t.Helper()
 	conf := fmt.Sprintf("control_socket: %s\nlog: {level: debug}\n%srouters:\n%s", p.sock, p.top, routers)
