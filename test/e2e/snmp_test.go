@@ -20,12 +20,12 @@ import (
 // snmpLab is net-snmp's snmpd (AgentX master, SNMP on the namespace's
 // loopback, notifications to snmptrapd there) in one router's namespace.
 type snmpLab struct {
-	t        *testing.T
-	node     *netnstest.Node
-	dir      string
-	agentx   string // snmpd's AgentX socket
-	trapLog  string
-	stopd    func() // kills snmpd
+	t       *testing.T
+	node    *netnstest.Node
+	dir     string
+	agentx  string // snmpd's AgentX socket
+	trapLog string
+	stopd   func() // kills snmpd
 }
 
 const (
