@@ -14,6 +14,9 @@ declare -A need=(
   [ping]=iputils-ping
   [nft]=nftables
   [setpriv]=util-linux
+  [snmpd]=snmpd
+  [snmptrapd]=snmptrapd
+  [snmpwalk]=snmp
 )
 # file -> Debian package, for programs that are not on PATH
 declare -A need_file=(
