@@ -337,6 +337,12 @@ func (a *Agent) handle(p *PDU) *PDU {
 			return resp
 		}
 		resp.VarBinds = a.cfg.View().Answer(p, maxVarBinds)
+		// The names echoed for missing objects are the master's, up to
+		// 128 sub-identifiers each: an answer over the PDU limit is an
+		// error, not a PDU the master would refuse.
+		if len(Encode(nil, resp)) > HeaderLen+MaxPayload {
+			resp.VarBinds, resp.Error, resp.Index = nil, GenErr, 1
+		}
 		return resp
 	case TypeTestSet:
 		// Read-only: every object is not writable.

@@ -165,3 +165,37 @@ func TestSessionBadMaster(t *testing.T) {
 	c := m.accept()
 	m.handshake(c, 2, 1)
 }
+
+// Requests are answered within the PDU limit whatever the master asks: too
+// many ranges, or names so long the answer would not fit, are genErr.
+func TestHandleBounded(t *testing.T) {
+	a := New(Config{View: testView})
+	long := make(OID, MaxSubIDs)
+	for i := range long {
+		long[i] = 4000000000
+	}
+	many := make([]SearchRange, 200)
+	for i := range many {
+		many[i] = SearchRange{Start: long}
+	}
+	for _, tc := range []struct {
+		name string
+		p    PDU
+		err  uint16
+	}{
+		{"200 long names echoed: over 64 KiB", PDU{Type: TypeGetNext, Ranges: many}, GenErr},
+		{"more ranges than an answer holds", PDU{Type: TypeGet, Ranges: make([]SearchRange, maxVarBinds+1)}, GenErr},
+		{"non-default context", PDU{Type: TypeGet, Context: []byte("c"), Ranges: many[:1]}, UnsupportedContext},
+		{"a bulk of 65535 repetitions", PDU{Type: TypeGetBulk, MaxRepetitions: 65535, Ranges: []SearchRange{{Start: OID{1}}}}, NoError},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := a.handle(&tc.p)
+			if r.Error != tc.err {
+				t.Fatalf("error %d, want %d", r.Error, tc.err)
+			}
+			if n := len(Encode(nil, r)); n > HeaderLen+MaxPayload {
+				t.Fatalf("answer of %d bytes", n)
+			}
+		})
+	}
+}
