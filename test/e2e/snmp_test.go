@@ -365,12 +365,12 @@ func TestSNMPAgentX(t *testing.T) {
 	}
 	p1 := start(t, r1, routers(150))
 	p2 := startTop(t, r2, "snmp_agentx: "+s.agentx+"\n", routers(100))
+	// snmpd after govrrpd: the subagent was retrying.
+	s.startSNMPD()
 	for _, n := range []string{"gw", "old"} {
 		p1.waitState(n, "Master", 5*time.Second)
 		p2.waitState(n, "Backup", 5*time.Second)
 	}
-	// snmpd after govrrpd: the subagent was retrying.
-	s.startSNMPD()
 	ifi, err := r2.Interface("eth0")
 	if err != nil {
 		t.Fatal(err)
