@@ -3,6 +3,7 @@ package e2e
 import (
 	"bufio"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"govrrp/internal/api"
 	"govrrp/internal/linux/netnstest"
 	"govrrp/internal/testenv"
+	"govrrp/vrrp"
 )
 
 // snmpLab is net-snmp's snmpd (AgentX master, SNMP on the namespace's
@@ -353,8 +355,9 @@ func isCounter(v string) bool { _, ok := counterValue(v); return ok }
 // govrrpd serves VRRPv3-MIB (RFC 6527) and VRRP-MIB (RFC 2787) through a
 // real snmpd as an AgentX subagent: it connects when snmpd comes up after
 // it, every object a walk returns matches the API, the rows follow a
-// failover, vrrpv3NewMaster and vrrpTrapNewMaster reach snmptrapd, and the
-// subagent registers again after snmpd restarts.
+// failover, vrrpv3NewMaster and vrrpTrapNewMaster reach snmptrapd, bad
+// adverts make vrrpv3ProtoError and vrrpTrapAuthFailure, and the subagent
+// registers again after snmpd restarts.
 func TestSNMPAgentX(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
@@ -401,6 +404,30 @@ func TestSNMPAgentX(t *testing.T) {
 		ok := strings.Contains(log, ".1.3.6.1.2.1.207.0.1") && strings.Contains(log, v3gw) && strings.Contains(log, v3old) &&
 			strings.Contains(log, ".1.3.6.1.2.1.68.0.1") && strings.Contains(log, v2old) && strings.Contains(log, "10.77.0.2")
 		return ok, log
+	})
+
+	// Bad adverts: one with TTL 254 for the VRRPv3 router is a protocol
+	// error (vrrpv3ProtoError, ipTtlError(1)); a VRRPv2 one with the wrong
+	// password an authentication failure (vrrpTrapAuthFailure,
+	// authFailure(3)) [5798-7.1-a][3768-7.1-c].
+	inject(t, l.host, 254, 200)
+	bad := vrrp.Message{Version: 2, VRID: 52, Priority: 200, Family: vrrp.IPv4, Interval: time.Second,
+		AuthType: vrrp.AuthPassword, Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.253")}}
+	copy(bad.AuthData[:], "wrong")
+	injectMessage(t, l.host, 255, bad)
+	protoErr := fmt.Sprintf("1.3.6.1.2.1.207.1.2.5.1.6.%d.51.1", ifi.Index)
+	waitFor(t, 5*time.Second, "vrrpv3ProtoError and vrrpTrapAuthFailure at snmptrapd, the reason in the MIB", func() (bool, string) {
+		log, reason := s.traps(), s.get(protoErr)
+		ok := strings.Contains(log, ".1.3.6.1.2.1.207.0.2") && strings.Contains(log, "."+protoErr+" = INTEGER: 1") &&
+			strings.Contains(log, ".1.3.6.1.2.1.68.0.2") && strings.Contains(log, fmt.Sprintf(".1.3.6.1.2.1.68.1.6.%d.52 = INTEGER: 3", ifi.Index)) &&
+			reason == "INTEGER: 1"
+		return ok, reason + "\n" + log
+	})
+	ttlErrors := fmt.Sprintf("1.3.6.1.2.1.207.1.2.5.1.5.%d.51.1", ifi.Index)
+	authFailures := fmt.Sprintf("1.3.6.1.2.1.68.2.4.1.4.%d.52", ifi.Index)
+	waitFor(t, 3*time.Second, "vrrpv3StatisticsIpTtlErrors and vrrpStatsAuthFailures to count the 5 adverts each", func() (bool, string) {
+		a, b := s.get(ttlErrors), s.get(authFailures)
+		return a == "Counter64: 5" && b == "Counter32: 5", a + ", " + b
 	})
 
 	// snmpd restarts: the subagent registers again.
