@@ -215,7 +215,9 @@ func (c *conn) call(p *PDU) (PDU, error) {
 	if err := c.write(p); err != nil {
 		return PDU{}, err
 	}
-	for {
+	// The master has nothing else to say before answering; a few PDUs
+	// more are tolerated, not a stream of them.
+	for range 16 {
 		r, err := c.read(c.timeout)
 		if err != nil {
 			return PDU{}, err
@@ -227,6 +229,7 @@ func (c *conn) call(p *PDU) (PDU, error) {
 			return r, nil
 		}
 	}
+	return PDU{}, errors.New("agentx: no answer from the master among its PDUs")
 }
 
 var errClosed = errors.New("agentx: the master closed the session")

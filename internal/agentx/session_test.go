@@ -199,3 +199,17 @@ func TestHandleBounded(t *testing.T) {
 		})
 	}
 }
+
+// A master that talks without answering the Open is left after a bounded
+// number of PDUs, and the subagent tries again.
+func TestSessionChattyMaster(t *testing.T) {
+	m, path := newMaster(t)
+	startAgent(t, path)
+	c := m.accept()
+	open := readPDU(t, c)
+	for i := range 17 {
+		send(t, c, &PDU{Type: TypeResponse, PacketID: open.PacketID + 1 + uint32(i)})
+	}
+	c = m.accept()
+	m.handshake(c, 3, 1)
+}
