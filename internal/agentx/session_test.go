@@ -85,8 +85,12 @@ func (m *master) handshake(c net.Conn, session uint32, subtrees int) {
 }
 
 func startAgent(t *testing.T, path string) *Agent {
+	return startAgentPing(t, path, 0)
+}
+
+func startAgentPing(t *testing.T, path string, ping time.Duration) *Agent {
 	view := NewView([]VarBind{{Type: Integer, Name: OID{1, 3, 6, 1, 2, 1, 68, 1, 1, 0}, Int: 2}}, nil)
-	a := New(Config{Address: path, Descr: "test", Subtrees: []OID{{1, 3, 6, 1, 2, 1, 68}},
+	a := New(Config{Address: path, Descr: "test", Subtrees: []OID{{1, 3, 6, 1, 2, 1, 68}}, Ping: ping,
 		View: func() *View { return view }, Backoff: 10 * time.Millisecond, MaxBackoff: 20 * time.Millisecond, Timeout: 5 * time.Second})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -212,4 +216,23 @@ func TestSessionChattyMaster(t *testing.T) {
 	}
 	c = m.accept()
 	m.handshake(c, 3, 1)
+}
+
+// A quiet master is pinged; one that does not answer the ping is left for a
+// new session [2741-6.2.14].
+func TestSessionPing(t *testing.T) {
+	m, path := newMaster(t)
+	startAgentPing(t, path, 50*time.Millisecond)
+	c := m.accept()
+	m.handshake(c, 5, 1)
+	p := readPDU(t, c)
+	if p.Type != TypePing || p.SessionID != 5 {
+		t.Fatalf("%+v, want a Ping", p)
+	}
+	send(t, c, &PDU{Type: TypeResponse, SessionID: 5, PacketID: p.PacketID}) // answered: the session stays
+	if p := readPDU(t, c); p.Type != TypePing {
+		t.Fatalf("%+v, want another Ping", p)
+	}
+	c = m.accept() // unanswered: a new session
+	m.handshake(c, 6, 1)
 }
