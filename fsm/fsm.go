@@ -113,7 +113,11 @@ type Router struct {
 
 	masterAdverInterval time.Duration
 	skew, masterDown    time.Duration
-	masterAddr          netip.Addr
+	// masterAddr is the Master followed (ours in Master), masterPrio the
+	// priority it last advertised (Backup), lastMaster the latest valid
+	// masterAddr, kept across Initialize and Fault to count changes.
+	masterAddr, lastMaster netip.Addr
+	masterPrio             uint8
 
 	linkDown, trackFault bool
 	groupFault           bool // another sync-group member is in Fault
@@ -284,7 +288,7 @@ func (r *Router) startup() {
 func (r *Router) initialize(why Reason) {
 	r.masterAdverInterval = r.cfg.AdvertInterval
 	r.recompute()
-	r.masterAddr = netip.Addr{}
+	r.follow(netip.Addr{}, 0)
 	if r.cfg.Owner() {
 		r.becomeMaster(why) // [5798-6.4.1-a]
 		return
@@ -308,7 +312,7 @@ func (r *Router) becomeMaster(why Reason) {
 	r.emit(Action{Kind: Announce})
 	r.startAdverTimer()
 	r.resetPreemptDelay() // keepalived: a new delay each time it is Backup again
-	r.masterAddr = r.cfg.Primary
+	r.follow(r.cfg.Primary, r.prio)
 	r.masterSince = r.now
 	r.counters.MasterTransitions++
 	r.counters.NewMasterReason = why.newMasterReason()
@@ -371,6 +375,7 @@ func (r *Router) backupAdvert(ev Event) {
 		// shortest skew and takes over first.
 		r.downReason = ReasonPriorityZero
 		r.startSkewTimer()
+		r.heardMaster(ev)
 		return
 	}
 	preempt := (r.cfg.Preempt || r.cfg.Owner()) && !r.preemptHeld(ev.Priority) // [5798-6.1-f]
@@ -378,13 +383,37 @@ func (r *Router) backupAdvert(ev Event) {
 		// [5798-6.4.2-i] [9568-6.4.2-a] [3768-6.4.2-a]
 		r.wantMaster = false // a Master is heard again
 		r.learnInterval(ev.Interval)
-		r.masterAddr = ev.Src
+		r.follow(ev.Src, ev.Priority)
 		r.downReason = ReasonMasterNoResponse
 		r.startMasterDownTimer()
 		return
 	}
 	// [5798-6.4.2-j]: discard; the running timer expiring is the preemption.
 	r.downReason = ReasonPreempted
+	r.heardMaster(ev)
+}
+
+// follow records the Master now followed (invalid: none known) and counts a
+// change of Master: a valid address other than the last one followed, so a
+// restart or a fault that hears the same Master again is none.
+func (r *Router) follow(a netip.Addr, prio uint8) {
+	r.masterAddr, r.masterPrio = a, prio
+	if !a.IsValid() {
+		return
+	}
+	if r.lastMaster.IsValid() && a != r.lastMaster {
+		r.counters.MasterChanges++
+	}
+	r.lastMaster = a
+}
+
+// heardMaster: a Backup discarded an advert [5798-6.4.2-j] or had one start
+// Skew_Time [5798-6.4.2-h]; from the Master it follows, its priority is
+// what that Master now advertises.
+func (r *Router) heardMaster(ev Event) {
+	if ev.Src == r.masterAddr {
+		r.masterPrio = ev.Priority
+	}
 }
 
 func (r *Router) masterAdvert(ev Event) {
@@ -422,7 +451,7 @@ func (r *Router) masterAdvert(ev Event) {
 		}
 		r.leaveMaster()
 		r.learnInterval(ev.Interval)
-		r.masterAddr = ev.Src
+		r.follow(ev.Src, ev.Priority)
 		r.downReason = ReasonMasterNoResponse
 		r.startMasterDownTimer()
 	case ev.Priority == r.prio && cmp == 0:
@@ -534,7 +563,7 @@ func (r *Router) groupBackup() {
 	r.stopAll()
 	r.masterAdverInterval = r.cfg.AdvertInterval
 	r.recompute()
-	r.masterAddr = netip.Addr{}
+	r.follow(netip.Addr{}, 0)
 	r.downReason = ReasonMasterNoResponse
 	r.startMasterDownTimer()
 }

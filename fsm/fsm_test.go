@@ -92,6 +92,10 @@ func TestStateMachineRequirements(t *testing.T) {
 	hi4 := with(v3cfg(100), func(c *Config) { c.Primary = netip.MustParseAddr("200.0.0.1") })
 	lo4 := with(v3cfg(100), func(c *Config) { c.Primary = netip.MustParseAddr("10.0.0.1") })
 	v6lowPrimary := with(v6cfg(100), func(c *Config) { c.Primary = netip.MustParseAddr("fe80::ff") })
+	// A random or EUI-64 interface identifier often has its first byte
+	// >= 0x80; compared as signed it would sort below fe80::ff.
+	highIID := netip.MustParseAddr("fe80::909c:6ff:fe12:3456")
+	v6highPrimary := with(v6cfg(100), func(c *Config) { c.Primary = highIID })
 
 	for _, c := range []tc{
 		// §6.1 Initialize
@@ -185,6 +189,13 @@ func TestStateMachineRequirements(t *testing.T) {
 			want: []Action{tr(Master, Backup, ReasonAddressTieBreak), send(100), remove}, state: Backup},
 		{id: "9568-6.4.3-a IPv6 16-byte compare fe80::1:0 > fe80::ff", cfg: v6lowPrimary, setup: master,
 			ev: adv(netip.MustParseAddr("fe80::1:0"), 100, time.Second), want: []Action{tr(Master, Backup, ReasonAddressTieBreak), send(100), remove, leave}, state: Backup},
+		{id: "9568-6.4.3-a IPv6 unsigned compare: fe80::909c:6ff:fe12:3456 > fe80::ff", cfg: v6lowPrimary, setup: master,
+			ev: adv(highIID, 100, time.Second), want: []Action{tr(Master, Backup, ReasonAddressTieBreak), send(100), remove, leave}, state: Backup},
+		{id: "9568-6.4.3-a IPv6 unsigned compare: fe80::ff < fe80::909c:6ff:fe12:3456", cfg: v6highPrimary, setup: master,
+			ev: adv(netip.MustParseAddr("fe80::ff"), 100, time.Second), want: []Action{send(100), announce, sb(netip.MustParseAddr("fe80::ff"), 100)}, state: Master},
+		{id: "9568-6.4.3-a IPv6 unsigned compare: fe80::8000:0:0:0 > fe80::7fff:ffff:ffff:ffff", cfg: with(v6cfg(100), func(c *Config) { c.Primary = netip.MustParseAddr("fe80::7fff:ffff:ffff:ffff") }),
+			setup: master, ev: adv(netip.MustParseAddr("fe80::8000:0:0:0"), 100, time.Second),
+			want: []Action{tr(Master, Backup, ReasonAddressTieBreak), send(100), remove, leave}, state: Backup},
 		{id: "9568-6.4.3-a IPv6 zone plays no part", cfg: v6lowPrimary, setup: master,
 			ev: adv(netip.MustParseAddr("fe80::1%eth0"), 100, time.Second), want: []Action{send(100), announce, sb(netip.MustParseAddr("fe80::1%eth0"), 100)}, state: Master},
 		{id: "5798-6.4.3-k 9568-6.4.3-b lower priority: discard and assert", cfg: v3cfg(100), setup: master,

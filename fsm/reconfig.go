@@ -80,7 +80,8 @@ func (r *Router) setPrimary(a netip.Addr) {
 	}
 	r.cfg.Primary = a
 	if r.state == Master {
-		r.masterAddr = a
+		// Our own address moved: the same Master, not a change.
+		r.masterAddr, r.lastMaster = a, a
 	}
 }
 

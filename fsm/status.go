@@ -29,6 +29,12 @@ type Counters struct {
 	V3WithoutV2          uint64 // VRRPv3 adverts from a router that sent no VRRPv2 since its last one
 	SplitBrains          uint64 // ours: split-brain episodes (another Master heard while Master)
 	TwoOwners            uint64 // ours: episodes of two owners heard by a non-owner [9568-8.3.2-a]
+	// MasterChanges (ours) counts changes of the Master followed: another
+	// router's advert accepted [5798-6.4.2-i][5798-6.4.3-j], or we became
+	// Master [5798-6.4.2-g], after following a different one. Hearing the
+	// same Master again after a restart or a fault is no change; the first
+	// Master ever followed neither.
+	MasterChanges uint64
 }
 
 // Status is a snapshot of a Router.
@@ -40,7 +46,12 @@ type Status struct {
 	Primary            netip.Addr
 	// MasterAddr is the current Master's primary address: ours in Master,
 	// the source of the last accepted advert in Backup, invalid when unknown.
+	// Master() is what to report: none in Initialize and Fault.
 	MasterAddr netip.Addr
+	// MasterPriority is the priority of the Master: ours (effective) in
+	// Master; in Backup the latest its adverts carried, also those discarded
+	// [5798-6.4.2-j] or resigning (0) [5798-6.4.2-h]; 0 when unknown.
+	MasterPriority uint8
 	// MasterAdverInterval is the interval learnt from the Master (v3); v2
 	// reports its own.
 	MasterAdverInterval time.Duration
@@ -79,6 +90,7 @@ func (r *Router) Status() Status {
 		Owner:               r.cfg.Owner(),
 		Primary:             r.cfg.Primary,
 		MasterAddr:          r.masterAddr,
+		MasterPriority:      r.masterPriority(),
 		MasterAdverInterval: iv,
 		SkewTime:            r.skew,
 		MasterDownInterval:  r.masterDown,
@@ -92,4 +104,23 @@ func (r *Router) Status() Status {
 		TwoOwners:           r.twoOwners.on(r.clock.Now()),
 		Owners:              r.owners,
 	}
+}
+
+func (r *Router) masterPriority() uint8 {
+	switch {
+	case r.state == Master:
+		return r.prio
+	case r.state == Backup && r.masterAddr.IsValid():
+		return r.masterPrio
+	}
+	return 0
+}
+
+// Master is the Master the router knows, to report: MasterAddr in Master
+// and Backup, none in Initialize and Fault (where MasterAddr may be stale).
+func (s *Status) Master() netip.Addr {
+	if s.State == Master || s.State == Backup {
+		return s.MasterAddr
+	}
+	return netip.Addr{}
 }

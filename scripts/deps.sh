@@ -14,6 +14,14 @@ declare -A need=(
   [ping]=iputils-ping
   [nft]=nftables
   [setpriv]=util-linux
+  # promtool checks dist/prometheus and dist/grafana (internal/metrics
+  # TestAlertRules, TestDashboardQueries*); Debian ships it only in the
+  # server's package, whose service the install enables: the tests use
+  # promtool alone.
+  [promtool]=prometheus
+  # snmpd, snmptrapd and snmpwalk/snmpget: test/e2e TestSNMPAgentX (the
+  # MIBs served over AgentX); the install enables snmpd's service, the
+  # test runs its own.
   [snmpd]=snmpd
   [snmptrapd]=snmptrapd
   [snmpwalk]=snmp

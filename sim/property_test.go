@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -43,15 +44,23 @@ func drawLAN(t *rapid.T, distinct, sameIv, owner bool) lanSpec {
 		s.prios[rapid.IntRange(0, n-1).Draw(t, "owner_idx")] = 255
 	}
 	// Addresses spread over the whole space so the unsigned compare
-	// [9568-6.4.3-a] matters (high bit set or not).
-	raw := rapid.SliceOfNDistinct(rapid.Uint32(), n, n, rapid.ID).Draw(t, "addrs")
+	// [9568-6.4.3-a] matters (high bit set or not): all 32 bits of an
+	// IPv4 address, all 64 of an IPv6 link-local's interface identifier
+	// (a random or EUI-64 identifier's first byte is often >= 0x80, as in
+	// fe80::909c:…, where a signed compare of the halves goes wrong).
+	gen := rapid.Uint64()
+	if s.fam == vrrp.IPv4 {
+		gen = rapid.Uint64Range(0, 1<<32-1)
+	}
+	raw := rapid.SliceOfNDistinct(gen, n, n, rapid.ID).Draw(t, "addrs")
 	for _, u := range raw {
-		b := [4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)}
 		if s.fam == vrrp.IPv4 {
-			s.addrs = append(s.addrs, netip.AddrFrom4(b))
-		} else {
-			s.addrs = append(s.addrs, netip.AddrFrom16([16]byte{0xfe, 0x80, 12: b[0], 13: b[1], 14: b[2], 15: b[3]}))
+			s.addrs = append(s.addrs, netip.AddrFrom4([4]byte{byte(u >> 24), byte(u >> 16), byte(u >> 8), byte(u)}))
+			continue
 		}
+		b := [16]byte{0xfe, 0x80}
+		binary.BigEndian.PutUint64(b[8:], u)
+		s.addrs = append(s.addrs, netip.AddrFrom16(b))
 	}
 	var base time.Duration
 	if s.version == 2 {

@@ -20,7 +20,7 @@
 // whose timers expire together both send before hearing each other.
 //
 // Files: sim.go (LAN, knobs, event loop), queue.go (virtual clock and event
-// heap).
+// heap). Package sim/scenario builds govrrp simulate's scenarios on it.
 package sim
 
 import (

@@ -43,37 +43,32 @@ type Lookup func(vrid uint8) *Config
 
 // Warnings is the set of checks that failed but, by the spec, keep the advert:
 // the caller logs and counts them and hands the advert to the state machine.
-type Warnings uint8
+// Bit c is Check c.
+type Warnings uint32
 
 const (
-	WarnOwnerConflict Warnings = 1 << iota
-	WarnZeroCount
-	WarnFirstNotLinkLocal
-	WarnAddressList
-	WarnIntervalMismatch
+	WarnOwnerConflict     Warnings = 1 << CheckOwnerConflict
+	WarnZeroCount         Warnings = 1 << CheckZeroCount
+	WarnFirstNotLinkLocal Warnings = 1 << CheckFirstNotLinkLocal
+	WarnAddressList       Warnings = 1 << CheckAddressList
+	WarnIntervalMismatch  Warnings = 1 << CheckIntervalMismatch
 )
 
-var warningErrors = [...]error{ErrOwnerConflict, ErrZeroCount, ErrFirstNotLinkLocal, ErrAddressList, ErrIntervalMismatch}
+// Warnings has a bit for every check.
+var _ = [32 - NumChecks]struct{}{}
+
+// Has reports whether w holds the warning of check c.
+func (w Warnings) Has(c Check) bool { return c < NumChecks && w&(1<<c) != 0 }
 
 // Errors returns the sentinel errors of w, in check order.
 func (w Warnings) Errors() []error {
 	var errs []error
-	for i, err := range warningErrors {
-		if w&(1<<i) != 0 {
-			errs = append(errs, err)
+	for c := range NumChecks {
+		if w.Has(c) {
+			errs = append(errs, c.Err())
 		}
 	}
 	return errs
-}
-
-// Has reports whether w holds the warning for sentinel err.
-func (w Warnings) Has(err error) bool {
-	for i, e := range warningErrors {
-		if e == err {
-			return w&(1<<i) != 0
-		}
-	}
-	return false
 }
 
 // Result describes an advert that passed validation.

@@ -286,7 +286,7 @@ func TestValidateWarnings(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: advert dropped with %v; the spec keeps it", tc.id, err)
 			}
-			if !res.Warnings.Has(tc.want) {
+			if !res.Warnings.Has(CheckOf(tc.want)) {
 				t.Fatalf("%s: warnings %v lack %v", tc.id, res.Warnings.Errors(), tc.want)
 			}
 			if n := len(res.Warnings.Errors()); n != 1 {
@@ -308,7 +308,7 @@ func TestValidateAddressOrder(t *testing.T) {
 		t.Fatalf("got %v, %v", err, res.Warnings.Errors())
 	}
 	c.cfg.Addresses = []netip.Addr{a2, a2}
-	if res, _ := c.run(t); !res.Warnings.Has(ErrAddressList) {
+	if res, _ := c.run(t); !res.Warnings.Has(CheckAddressList) {
 		t.Fatal("duplicate config entry hid a missing address")
 	}
 }

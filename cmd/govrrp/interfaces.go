@@ -40,7 +40,7 @@ func otherDrops(s api.InterfaceStatus) string {
 			m[k] = v
 		}
 	}
-	for _, k := range []string{"overflow", "reject_overflow", "read_errors", "effects_dropped"} {
+	for _, k := range []string{api.IfCounterOverflow, api.IfCounterRejectOverflow, api.IfCounterReadErrors, api.IfCounterEffectsDropped} {
 		if v := s.Counters[k]; v > 0 {
 			m[k] = v
 		}

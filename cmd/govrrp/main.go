@@ -10,6 +10,7 @@
 //	govrrp import keepalived FILE [-o OUT]  translate a keepalived.conf
 //	govrrp decode [--summary] FILE            decode the VRRP packets of a capture
 //	govrrp simulate [FLAGS] [-f FILE]         run a failover scenario in the simulator
+//	govrrp simulate -c FILE -c FILE --fail N  ... with govrrpd configurations, one per box
 //	govrrp version                            print the version
 //	govrrp help [COMMAND]                     list the commands, or explain one
 package main

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -33,6 +34,10 @@ func TestSimulateGolden(t *testing.T) {
 		{"simulate-bad-file", []string{"simulate", "-f", simFile("bad.yaml")}, 2},
 		{"simulate-syntax", []string{"simulate", "-f", simFile("syntax.yaml")}, 2},
 		{"simulate-late", []string{"simulate", "-f", simFile("late.yaml")}, 2},
+		// govrrpd.yaml's keys in a scenario file.
+		{"simulate-config-keys", []string{"simulate", "-f", simFile("configkeys.yaml")}, 0},
+		// Two govrrpd configurations, one box each: what if r1 dies?
+		{"simulate-configs", []string{"simulate", "-c", simFile("r1.yaml"), "-c", simFile("r2.yaml"), "--fail", "r1"}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := runCmd(tc.args...)
@@ -228,6 +233,48 @@ func TestSimulateFlagsOverrideFile(t *testing.T) {
 	}
 }
 
+// Two real configurations, one per box: their routers with the same
+// interface, VRID and family are one LAN, the backup takes over when the
+// Master's box dies, and the keys the simulator leaves out are said.
+func TestSimulateConfigs(t *testing.T) {
+	args := []string{"simulate", "--json", "-c", simFile("r1.yaml"), "-c", "b2=" + simFile("r2.yaml"), "--fail", "r1@5s", "--stop", "b2@9s"}
+	code, out, errOut := runCmd(args...)
+	if code != 0 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	var got struct {
+		simJSONOut
+		VRID  int      `json:"vrid"`
+		Notes []string `json:"notes"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	var names, finals []string
+	for _, r := range got.Routers {
+		names, finals = append(names, r.Name), append(finals, r.FinalState)
+	}
+	if got.VRID != 51 || !slices.Equal(names, []string{"r1", "b2"}) || !slices.Equal(finals, []string{"Master", "Initialize"}) {
+		t.Errorf("vrid %d, routers %v, final states %v", got.VRID, names, finals)
+	}
+	var masters []string
+	for _, e := range got.Timeline {
+		if e.Type == "transition" && e.To == "Master" {
+			masters = append(masters, fmt.Sprintf("%s@%v", e.Router, e.AtMS))
+		}
+	}
+	// r1 at its Master_Down_Interval [5798-6.4.2-g]; b2 one Master_Down_Interval after
+	// r1's last advert before 5s (4.21875s).
+	if want := []string{"r1@3218.75", "b2@7632.8125"}; !slices.Equal(masters, want) {
+		t.Errorf("became Master: %v, want %v", masters, want)
+	}
+	for _, want := range []string{"r1.yaml:10:7: node r1, router gw: track is not simulated", "r2.yaml:8:11: node b2, router gw: vmac is not simulated"} {
+		if !strings.Contains(errOut, want) || !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.HasSuffix(n, want) }) {
+			t.Errorf("note %q missing: stderr %q, notes %q", want, errOut, got.Notes)
+		}
+	}
+}
+
 func TestSimulateUsageErrors(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
@@ -248,6 +295,12 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{[]string{"-f", simFile("partition.yaml"), "--routers", "1"}, "--routers and -f do not mix"},
 		{[]string{"-f", simFile("missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
+		{[]string{"-c", simFile("r1.yaml"), "--fail", "r3"}, `no node is named "r3"; the nodes are r1`},
+		{[]string{"-c", simFile("r1.yaml"), "--fail", "r1@soon"}, `--fail "r1@soon": write NODE or NODE@TIME`},
+		{[]string{"-c", simFile("r1.yaml"), "--interval", "2s"}, "--interval and -c do not mix"},
+		{[]string{"-c", simFile("r1.yaml"), "-c", simFile("r1.yaml")}, `node "r1" is given twice`},
+		{[]string{"-c", simFile("bad.yaml")}, "bad.yaml:2:1: unknown key"},
+		{[]string{"--fail", "r1"}, "--fail and --stop name nodes of -c configurations"},
 	} {
 		code, out, errOut := runCmd(append([]string{"simulate"}, tc.args...)...)
 		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) {

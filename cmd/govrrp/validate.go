@@ -35,6 +35,10 @@ Exit status: 0 valid (warnings or not), 1 the file has errors or cannot be read,
 // host is the machine validate checks against; tests replace it.
 var host config.Host = config.System{}
 
+// defaultFile is what validate reads without FILE: govrrpd's default. A
+// variable so tests need not depend on the machine's /etc.
+var defaultFile = config.DefaultFile
+
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -47,7 +51,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return exitUsage
 	}
-	file := config.DefaultFile
+	file := defaultFile
 	switch len(pos) {
 	case 0:
 	case 1:

@@ -125,14 +125,27 @@ func TestValidateSystemHost(t *testing.T) {
 	}
 }
 
-// Without FILE, validate reads the file govrrpd reads by default.
+// Without FILE, validate reads the file govrrpd reads by default: its
+// error names that file when it is missing, and its OK when it is there.
+// The default is moved to a directory of the test's own, so the machine's
+// /etc/govrrp plays no part (and the test never skips).
 func TestValidateDefaultFile(t *testing.T) {
-	if _, err := os.Stat(config.DefaultFile); err == nil {
-		t.Skip(config.DefaultFile + " exists here; not validating the machine's configuration")
+	if defaultFile != config.DefaultFile {
+		t.Fatalf("validate's default is %s, govrrpd's %s", defaultFile, config.DefaultFile)
 	}
-	code, _, errOut := runCmd("validate")
-	if code != 1 || !strings.Contains(errOut, config.DefaultFile) {
-		t.Errorf("exit %d, stderr %q", code, errOut)
+	name := filepath.Join(t.TempDir(), "govrrpd.yaml")
+	defer func(f string) { defaultFile = f }(defaultFile)
+	defaultFile = name
+	code, out, errOut := runCmd("validate")
+	if code != 1 || out != "" || !strings.Contains(errOut, name) {
+		t.Errorf("missing: exit %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	if err := os.WriteFile(name, []byte("routers:\n  - {interface: eth0, vrid: 1, addresses: [10.77.0.1/24]}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCmd("validate", "--no-host")
+	if code != 0 || errOut != "" || !strings.HasPrefix(out, name+": OK (1 router, host checks skipped)") {
+		t.Errorf("present: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 

@@ -84,7 +84,19 @@ type RouterDetail struct {
 	Discards           map[string]uint64 `json:"discards"` // by receive-check reason
 	Tracked            []Tracked         `json:"tracked,omitempty"`
 	Transitions        []Event           `json:"transitions"` // newest last
-	NewMasterReason    string            `json:"new_master_reason,omitempty"`
+	// TransitionCounts counts every transition since the router started
+	// (Transitions keeps only the latest), by states and reason.
+	TransitionCounts []TransitionCount `json:"transition_counts,omitempty"`
+	NewMasterReason  string            `json:"new_master_reason,omitempty"`
+}
+
+// TransitionCount is how many times a router went from one state to
+// another for one reason.
+type TransitionCount struct {
+	From   string `json:"from"`
+	To     string `json:"to"`
+	Reason string `json:"reason"`
+	Count  uint64 `json:"count"`
 }
 
 // DaemonStatus is what the daemon counts for itself rather than for a
@@ -114,7 +126,7 @@ type InterfaceStatus struct {
 	// Discards counts, by receive check, the datagrams dropped with no
 	// router to charge (the unknown VRIDs included, as "vrid").
 	Discards map[string]uint64 `json:"discards"`
-	// Counters are the socket's: read_errors, received, rejected (read
+	// Counters (keys in counters.go) are the socket's: read_errors, received, rejected (read
 	// from the socket for what the kernel filter refused), truncated,
 	// not_peer, overflow and reject_overflow (dropped by the kernel,
 	// buffer full); and effects_dropped: log lines and events of the

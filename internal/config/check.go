@@ -9,6 +9,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"govrrp/internal/yamlwalk"
 	"govrrp/vrrp"
 )
 
@@ -23,21 +24,21 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 		return n
 	}
 	if r.Interface == "" && set["interface"] == nil {
-		p.fail(n, "add `interface: eth0` (the interface it runs on)", "router has no interface")
+		p.Fail(n, "add `interface: eth0` (the interface it runs on)", "router has no interface")
 	}
 	if set["vrid"] == nil {
-		p.fail(n, "add `vrid: 1..255`", "router has no vrid")
+		p.Fail(n, "add `vrid: 1..255`", "router has no vrid")
 	}
 	if len(r.Addresses) == 0 {
 		if set["addresses"] == nil {
-			p.fail(n, "add `addresses: [10.77.0.254/24]`", "router has no addresses")
-		} else if p.errs.Len() == 0 {
-			p.fail(at("addresses"), "list at least one virtual address", "addresses is empty")
+			p.Fail(n, "add `addresses: [10.77.0.254/24]`", "router has no addresses")
+		} else if p.Errs.Len() == 0 {
+			p.Fail(at("addresses"), "list at least one virtual address", "addresses is empty")
 		}
 		return
 	}
 	if len(r.Addresses) > 255 {
-		p.fail(at("addresses"), "split them over several virtual routers", "%d addresses; an advert carries at most 255", len(r.Addresses))
+		p.Fail(at("addresses"), "split them over several virtual routers", "%d addresses; an advert carries at most 255", len(r.Addresses))
 	}
 	r.Family = vrrp.FamilyOf(r.Addresses[0].Addr())
 	addrNodes := set["addresses"].Content
@@ -45,16 +46,16 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 	for i, a := range r.Addresses {
 		node := addrNodes[min(i, len(addrNodes)-1)]
 		if vrrp.FamilyOf(a.Addr()) != r.Family {
-			p.fail(node, "use one router per family (the same vrid may run for both)", "%v is not %v like the first address; a virtual router carries one family", a.Addr(), r.Family)
+			p.Fail(node, "use one router per family (the same vrid may run for both)", "%v is not %v like the first address; a virtual router carries one family", a.Addr(), r.Family)
 		}
 		if j, dup := seen[a.Addr().String()]; dup {
-			p.fail(node, "remove the duplicate", "%v is listed twice (also item %d)", a.Addr(), j+1)
+			p.Fail(node, "remove the duplicate", "%v is listed twice (also item %d)", a.Addr(), j+1)
 		}
 		seen[a.Addr().String()] = i
 	}
 	if r.Family == vrrp.IPv6 {
 		if r.Version == 2 {
-			p.fail(at("version"), "write `version: 3` (VRRPv2 is IPv4 only)", "a VRRPv2 router cannot carry IPv6 addresses")
+			p.Fail(at("version"), "write `version: 3` (VRRPv2 is IPv4 only)", "a VRRPv2 router cannot carry IPv6 addresses")
 		}
 		if !r.Addresses[0].Addr().IsLinkLocalUnicast() {
 			// RFC 9568 §5.2.9 [E8300]; keepalived accepts such a list and
@@ -62,7 +63,7 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 			// is sent as written, as the receive side takes it [IMPL-8].
 			fix := fmt.Sprintf("put the virtual link-local address first, e.g. fe80::%x:%x", r.VRID, r.VRID)
 			if r.Strict {
-				p.fail(addrNodes[0], fix, "an IPv6 address list must start with the virtual link-local address (RFC 9568 §5.2.9)")
+				p.Fail(addrNodes[0], fix, "an IPv6 address list must start with the virtual link-local address (RFC 9568 §5.2.9)")
 			} else {
 				p.warn(addrNodes[0], fix+" (peers that check it, e.g. with `strict: true`, drop these adverts); sent as written", "the IPv6 address list does not start with a link-local address (RFC 9568 §5.2.9)")
 			}
@@ -71,49 +72,49 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 	if r.Name == "" {
 		r.Name = fmt.Sprintf("%s-%d-%v", r.Interface, r.VRID, r.Family)
 	} else if !nameRE.MatchString(r.Name) {
-		p.fail(at("name"), "use letters, digits, '.', '_' and '-' (names appear in URLs and metrics)", "name %q has characters that are not allowed", r.Name)
+		p.Fail(at("name"), "use letters, digits, '.', '_' and '-' (names appear in URLs and metrics)", "name %q has characters that are not allowed", r.Name)
 	}
 	switch r.Version {
 	case 3:
 		if r.AdvertInterval%(10*time.Millisecond) != 0 || r.AdvertInterval > 4095*10*time.Millisecond {
-			p.fail(at("advert_interval"), "write 10ms..40.95s in 10ms steps", "advert_interval %v is not a VRRPv3 interval", r.AdvertInterval)
+			p.Fail(at("advert_interval"), "write 10ms..40.95s in 10ms steps", "advert_interval %v is not a VRRPv3 interval", r.AdvertInterval)
 		}
 		if set["auth"] != nil {
-			p.fail(set["auth"], "remove it, or write `version: 2` (VRRPv3 has no authentication)", "auth is VRRPv2 only")
+			p.Fail(set["auth"], "remove it, or write `version: 2` (VRRPv3 has no authentication)", "auth is VRRPv2 only")
 		}
 	case 2:
 		if r.AdvertInterval%time.Second != 0 || r.AdvertInterval < time.Second {
-			p.fail(at("advert_interval"), fmt.Sprintf("write whole seconds, e.g. %v, or `version: 3` for sub-second adverts", max(r.AdvertInterval.Round(time.Second), time.Second)), "advert_interval %v: VRRPv2 counts in whole seconds", r.AdvertInterval)
+			p.Fail(at("advert_interval"), fmt.Sprintf("write whole seconds, e.g. %v, or `version: 3` for sub-second adverts", max(r.AdvertInterval.Round(time.Second), time.Second)), "advert_interval %v: VRRPv2 counts in whole seconds", r.AdvertInterval)
 		}
 		if set["checksum"] != nil {
-			p.fail(set["checksum"], "remove it: VRRPv2 checksums never cover a pseudo-header", "checksum is for VRRPv3 over IPv4")
+			p.Fail(set["checksum"], "remove it: VRRPv2 checksums never cover a pseudo-header", "checksum is for VRRPv3 over IPv4")
 		}
 	}
 	if r.Family == vrrp.IPv6 && set["checksum"] != nil {
-		p.fail(set["checksum"], "remove it: VRRPv3 over IPv6 always uses the IPv6 pseudo-header", "checksum is for VRRPv3 over IPv4")
+		p.Fail(set["checksum"], "remove it: VRRPv3 over IPv6 always uses the IPv6 pseudo-header", "checksum is for VRRPv3 over IPv4")
 	}
 	if r.AuthType == vrrp.AuthPassword && r.AuthPassword == "" {
-		p.fail(at("auth"), "add `password: ...` (1 to 8 characters)", "auth type pass needs a password")
+		p.Fail(at("auth"), "add `password: ...` (1 to 8 characters)", "auth type pass needs a password")
 	}
 	if r.AuthType != vrrp.AuthPassword && r.AuthPassword != "" {
-		p.fail(at("auth"), "add `type: pass`", "a password without `type: pass` would not be sent")
+		p.Fail(at("auth"), "add `type: pass`", "a password without `type: pass` would not be sent")
 	}
 	if src := r.UnicastSource; set["unicast_source"] != nil && src.IsValid() {
 		n := set["unicast_source"]
 		switch {
 		case len(r.UnicastPeers) == 0:
-			p.fail(n, "add `unicast_peers: [...]`, or remove it (multicast adverts leave from the interface's own address)", "unicast_source without unicast_peers")
+			p.Fail(n, "add `unicast_peers: [...]`, or remove it (multicast adverts leave from the interface's own address)", "unicast_source without unicast_peers")
 		case vrrp.FamilyOf(src) != r.Family:
-			p.fail(n, "write an address of the interface in the addresses' family", "unicast_source %v is not %v", src, r.Family)
+			p.Fail(n, "write an address of the interface in the addresses' family", "unicast_source %v is not %v", src, r.Family)
 		case src.Zone() != "" || src.IsMulticast() || src.IsUnspecified() || src.IsLoopback():
-			p.fail(n, "write one of the interface's own unicast addresses, without a %zone", "unicast_source %v cannot be the source of adverts", src)
+			p.Fail(n, "write one of the interface's own unicast addresses, without a %zone", "unicast_source %v cannot be the source of adverts", src)
 		case slices.Contains(r.VIPs(), src):
-			p.fail(n, "write an address of the interface that is not virtual: a Backup has no VIP to send from", "unicast_source %v is one of the router's virtual addresses", src)
+			p.Fail(n, "write an address of the interface that is not virtual: a Backup has no VIP to send from", "unicast_source %v is one of the router's virtual addresses", src)
 		}
 	}
 	for i, peer := range r.UnicastPeers {
 		if vrrp.FamilyOf(peer) != r.Family {
-			p.fail(set["unicast_peers"].Content[i], "list peers of the addresses' family", "unicast peer %v is not %v", peer, r.Family)
+			p.Fail(set["unicast_peers"].Content[i], "list peers of the addresses' family", "unicast peer %v is not %v", peer, r.Family)
 		}
 	}
 }
@@ -152,13 +153,13 @@ func (p *parser) crossCheck(c *Config) {
 		if r.Interface != "" && r.VRID != 0 && r.Family != 0 {
 			k := key{r.Interface, r.VRID, r.Family}
 			if other := byKey[k]; other != nil {
-				p.fail(at("vrid"), fmt.Sprintf("pick another vrid, or merge it with %q (line %d)", other.Name, other.Pos.Line), "interface %s VRID %d %v is already used", r.Interface, r.VRID, r.Family)
+				p.Fail(at("vrid"), fmt.Sprintf("pick another vrid, or merge it with %q (line %d)", other.Name, other.Pos.Line), "interface %s VRID %d %v is already used", r.Interface, r.VRID, r.Family)
 			} else {
 				byKey[k] = r
 			}
 		}
 		if other := byName[r.Name]; other != nil && r.Name != "" {
-			p.fail(at("name"), "give each router its own name", "name %q is already used at line %d", r.Name, other.Pos.Line)
+			p.Fail(at("name"), "give each router its own name", "name %q is already used at line %d", r.Name, other.Pos.Line)
 		} else {
 			byName[r.Name] = r
 		}
@@ -170,7 +171,7 @@ func (p *parser) crossCheck(c *Config) {
 			}
 			if first, dup := byVIP[k]; dup {
 				if first.router != i { // twice in one router is checkRouter's
-					p.errs.add(&Error{Pos: pos, What: fmt.Sprintf("%v is also a virtual address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
+					p.Errs.Add(&Error{Pos: pos, What: fmt.Sprintf("%v is also a virtual address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
 				}
 				continue
 			}
@@ -184,7 +185,7 @@ func (p *parser) crossCheck(c *Config) {
 			}
 			if first, dup := byVIP[k]; dup {
 				if first.router != i {
-					p.errs.add(&Error{Pos: pos, What: fmt.Sprintf("%v is also an address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
+					p.Errs.Add(&Error{Pos: pos, What: fmt.Sprintf("%v is also an address of %q at %s", a.Addr(), c.Routers[first.router].Name, first.pos), Fix: "give each address to one virtual router"})
 				}
 				continue
 			}
@@ -194,7 +195,7 @@ func (p *parser) crossCheck(c *Config) {
 			k := rt
 			k.Pos = Pos{}
 			if first, dup := byRoute[k]; dup && first.router != i {
-				p.errs.add(&Error{Pos: rt.Pos, What: fmt.Sprintf("the route to %v is also one of %q at %s", rt.To, c.Routers[first.router].Name, first.pos), Fix: "give each route to one virtual router"})
+				p.Errs.Add(&Error{Pos: rt.Pos, What: fmt.Sprintf("the route to %v is also one of %q at %s", rt.To, c.Routers[first.router].Name, first.pos), Fix: "give each route to one virtual router"})
 			} else if !dup {
 				byRoute[k] = vipAt{i, rt.Pos}
 			}
@@ -203,7 +204,7 @@ func (p *parser) crossCheck(c *Config) {
 			k := ru
 			k.Pos = Pos{}
 			if first, dup := byRule[k]; dup && first.router != i {
-				p.errs.add(&Error{Pos: ru.Pos, What: fmt.Sprintf("this rule is also one of %q at %s", c.Routers[first.router].Name, first.pos), Fix: "give each rule to one virtual router"})
+				p.Errs.Add(&Error{Pos: ru.Pos, What: fmt.Sprintf("this rule is also one of %q at %s", c.Routers[first.router].Name, first.pos), Fix: "give each rule to one virtual router"})
 			} else if !dup {
 				byRule[k] = vipAt{i, ru.Pos}
 			}
@@ -211,7 +212,7 @@ func (p *parser) crossCheck(c *Config) {
 		if n := keys["track"]; n != nil {
 			for _, t := range r.Track.Scripts {
 				if _, ok := c.Scripts[t.Name]; !ok && t.Name != "" {
-					p.fail(n, fmt.Sprintf("define it under `scripts: {%s: {exec: [...]}}`", t.Name), "tracked script %q is not defined", t.Name)
+					p.Fail(n, fmt.Sprintf("define it under `scripts: {%s: {exec: [...]}}`", t.Name), "tracked script %q is not defined", t.Name)
 				}
 			}
 		}
@@ -243,16 +244,16 @@ func (p *parser) checkSyncGroups(c *Config) {
 					names = append(names, r.Name)
 				}
 				fix := "name a router of `routers:` (its `name:`, or <interface>-<vrid>-<family>)"
-				if s := closest(m, names); s != "" {
+				if s := yamlwalk.Closest(m, names); s != "" {
 					fix = fmt.Sprintf("did you mean %q?", s)
 				}
-				p.fail(at, fix, "sync group %q: no router is named %q", g.Name, m)
+				p.Fail(at, fix, "sync group %q: no router is named %q", g.Name, m)
 				continue
 			case inGroup[m] != "":
 				if inGroup[m] == g.Name {
-					p.fail(at, "list it once", "sync group %q lists router %q twice", g.Name, m)
+					p.Fail(at, "list it once", "sync group %q lists router %q twice", g.Name, m)
 				} else {
-					p.fail(at, "keep it in one group (keepalived ignores the second too)", "router %q is in sync groups %q and %q", m, inGroup[m], g.Name)
+					p.Fail(at, "keep it in one group (keepalived ignores the second too)", "router %q is in sync groups %q and %q", m, inGroup[m], g.Name)
 				}
 				continue
 			}
@@ -264,7 +265,7 @@ func (p *parser) checkSyncGroups(c *Config) {
 		}
 		for _, t := range g.Track.Scripts {
 			if _, ok := c.Scripts[t.Name]; !ok && t.Name != "" {
-				p.fail(at, fmt.Sprintf("define it under `scripts: {%s: {exec: [...]}}`", t.Name), "sync group %q: tracked script %q is not defined", g.Name, t.Name)
+				p.Fail(at, fmt.Sprintf("define it under `scripts: {%s: {exec: [...]}}`", t.Name), "sync group %q: tracked script %q is not defined", g.Name, t.Name)
 			}
 		}
 	}

@@ -20,11 +20,11 @@ func (p *parser) checkV2Compat(r *Router, set map[string]*yaml.Node) {
 		return
 	}
 	if r.Version != 3 {
-		p.fail(n, "write `version: 3` with it (a VRRPv2 router already speaks VRRPv2), or remove v2_compat", "v2_compat is for a VRRPv3 router")
+		p.Fail(n, "write `version: 3` with it (a VRRPv2 router already speaks VRRPv2), or remove v2_compat", "v2_compat is for a VRRPv3 router")
 		return
 	}
 	if r.Family != vrrp.IPv4 {
-		p.fail(n, "remove it: VRRPv2 is IPv4 only, an IPv6 router has no VRRPv2 peers", "v2_compat is IPv4 only")
+		p.Fail(n, "remove it: VRRPv2 is IPv4 only, an IPv6 router has no VRRPv2 peers", "v2_compat is IPv4 only")
 		return
 	}
 	if iv := r.AdvertInterval; iv < time.Second || iv%time.Second != 0 {
@@ -32,7 +32,7 @@ func (p *parser) checkV2Compat(r *Router, set map[string]*yaml.Node) {
 		if at == nil {
 			at = n
 		}
-		p.fail(at, fmt.Sprintf("write whole seconds, e.g. %v: VRRPv2 peers discard an advert whose interval is not theirs", max(iv.Round(time.Second), time.Second)),
+		p.Fail(at, fmt.Sprintf("write whole seconds, e.g. %v: VRRPv2 peers discard an advert whose interval is not theirs", max(iv.Round(time.Second), time.Second)),
 			"advert_interval %v: with v2_compat the VRRPv2 copies carry whole seconds", iv)
 	}
 }

@@ -7,9 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"strings"
 	"time"
 
+	"govrrp/fsm"
+	"govrrp/internal/yamlwalk"
 	"govrrp/vrrp"
 )
 
@@ -115,6 +116,17 @@ func (r *Router) excludedPos(i int) Pos {
 	return r.PosOf("excluded_addresses")
 }
 
+// FSM is the state machine's configuration of r, whose adverts come from
+// primary: the one mapping, shared by the daemon and the simulator.
+func (r *Router) FSM(primary netip.Addr) fsm.Config {
+	return fsm.Config{
+		VRID: r.VRID, Version: r.Version, Family: r.Family, Priority: r.Priority,
+		AdvertInterval: r.AdvertInterval, Preempt: r.Preempt, PreemptDelay: r.PreemptDelay,
+		Accept: r.Accept, Addresses: r.VIPs(), Primary: primary, NoReplyLower: !r.ReplyLower,
+		V2Compat: r.V2Compat,
+	}
+}
+
 // Owner reports whether the router owns its addresses (priority 255).
 func (r *Router) Owner() bool { return r.Priority == vrrp.PriorityOwner }
 
@@ -192,93 +204,18 @@ type Script struct {
 }
 
 // Pos is a place in the configuration file.
-type Pos struct {
-	File      string
-	Line, Col int
-}
-
-func (p Pos) String() string { return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col) }
+type Pos = yamlwalk.Pos
 
 // Error is one refused value: where, what is wrong, what to write instead.
-type Error struct {
-	Pos  Pos
-	What string
-	Fix  string
-}
-
-func (e *Error) Error() string {
-	if e.Fix == "" {
-		return fmt.Sprintf("%s: %s", e.Pos, e.What)
-	}
-	return fmt.Sprintf("%s: %s; %s", e.Pos, e.What, e.Fix)
-}
+type Error = yamlwalk.Error
 
 // Errors is the problems found in one file, in file order: the first
 // MaxErrors of them, and how many more there were. A file of a million
 // mistakes costs no more memory or output than one of fifty.
-type Errors struct {
-	List []*Error
-	More int
-}
+type Errors = yamlwalk.Errors
 
 // MaxErrors is how many errors are kept and printed; the rest are counted.
-const MaxErrors = 50
-
-// maxText bounds the text of one error: values from the file are quoted in
-// it, and a value may be megabytes long.
-const maxText = 300
-
-func clip(s string) string {
-	if len(s) <= maxText {
-		return s
-	}
-	return s[:maxText] + "…"
-}
-
-func (es *Errors) add(e *Error) {
-	if len(es.List) < MaxErrors {
-		es.List = append(es.List, e)
-		return
-	}
-	es.More++
-}
-
-// Len is how many errors were found, kept or counted.
-func (es *Errors) Len() int { return len(es.List) + es.More }
-
-func (es *Errors) Error() string {
-	var b strings.Builder
-	for i, e := range es.List {
-		if i > 0 {
-			b.WriteByte('\n')
-		}
-		b.WriteString(e.Error())
-	}
-	if es.More > 0 {
-		fmt.Fprintf(&b, "\nand %d more", es.More)
-	}
-	return b.String()
-}
-
-// Summary is es on one bounded line for a log: the count and the first n.
-func (es *Errors) Summary(n int) string {
-	var b strings.Builder
-	if es.Len() == 1 {
-		b.WriteString("1 error: ")
-	} else {
-		fmt.Fprintf(&b, "%d errors: ", es.Len())
-	}
-	for i, e := range es.List[:min(n, len(es.List))] {
-		if i > 0 {
-			b.WriteString(" | ")
-		}
-		b.WriteString(e.Error())
-	}
-	if rest := es.Len() - min(n, len(es.List)); rest > 0 {
-		fmt.Fprintf(&b, " | and %d more", rest)
-	}
-	return b.String()
-}
+const MaxErrors = yamlwalk.MaxErrors
 
 // Summary renders err for a log line: an *Errors by its count and first
 // few, anything else as it is, cut to a bounded length.
@@ -287,7 +224,7 @@ func Summary(err error) string {
 	if errors.As(err, &es) {
 		return es.Summary(3)
 	}
-	return clip(err.Error())
+	return yamlwalk.Clip(err.Error())
 }
 
 // Router-level defaults (Schema documents them).

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"govrrp/internal/yamlwalk"
 	"govrrp/vrrp"
 )
 
@@ -80,7 +81,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 	var errs Errors
 	ifs, lerr := h.Interfaces()
 	if lerr != nil {
-		errs.add(&Error{Pos: Pos{File: c.File, Line: 1, Col: 1}, What: "reading the host's interfaces: " + lerr.Error()})
+		errs.Add(&Error{Pos: Pos{File: c.File, Line: 1, Col: 1}, What: "reading the host's interfaces: " + lerr.Error()})
 		return nil, &errs
 	}
 	// The virtual addresses govrrpd in this network namespace has on the
@@ -115,7 +116,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 	}
 	if c.ControlGroup != "" {
 		if gerr := h.Group(c.ControlGroup); gerr != nil {
-			errs.add(&Error{Pos: c.posOf("control_group"), What: clip(fmt.Sprintf("control_group %q: %v", c.ControlGroup, gerr)), Fix: "name an existing group (getent group lists them), or remove the key"})
+			errs.Add(&Error{Pos: c.posOf("control_group"), What: yamlwalk.Clip(fmt.Sprintf("control_group %q: %v", c.ControlGroup, gerr)), Fix: "name an existing group (getent group lists them), or remove the key"})
 		}
 	}
 	checked := map[string]bool{}
@@ -124,7 +125,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		if !r.Owner() {
 			for j, vip := range r.Addresses {
 				if ifname, ok := holds(r.AddrDev(vip.Addr()), vip.Addr()); ok {
-					errs.add(&Error{
+					errs.Add(&Error{
 						Pos:  r.addrPos(j),
 						What: fmt.Sprintf("%v is already an address of %s; govrrpd would delete it when %s leaves Master", vip.Addr(), ifname, r.Name),
 						Fix:  fmt.Sprintf("write an address no interface has, or priority 255 if this box owns %v; if an earlier govrrpd killed with -9 left it, remove it: ip address del %v dev %s", vip.Addr(), vip.Addr(), ifname),
@@ -136,7 +137,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		// installs and removes them.
 		for j, a := range r.Excluded {
 			if ifname, ok := holds(r.AddrDev(a.Addr()), a.Addr()); ok {
-				errs.add(&Error{
+				errs.Add(&Error{
 					Pos:  r.excludedPos(j),
 					What: fmt.Sprintf("%v is already an address of %s; govrrpd would delete it when %s leaves Master", a.Addr(), ifname, r.Name),
 					Fix:  fmt.Sprintf("write an address no interface has; if an earlier govrrpd killed with -9 left it, remove it: ip address del %v dev %s", a.Addr(), ifname),
@@ -146,12 +147,12 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		warnings = append(warnings, routeDevWarnings(r, byName)...)
 		ifi := byName[r.Interface]
 		if ifi == nil {
-			warnings = append(warnings, &Error{Pos: r.PosOf("interface"), What: clip(fmt.Sprintf("interface %q: %v", r.Interface, ErrNoInterface)), Fix: "the router waits in Fault until it appears; check the name if it should exist (ip link lists them)"})
+			warnings = append(warnings, &Error{Pos: r.PosOf("interface"), What: yamlwalk.Clip(fmt.Sprintf("interface %q: %v", r.Interface, ErrNoInterface)), Fix: "the router waits in Fault until it appears; check the name if it should exist (ip link lists them)"})
 		} else {
 			if r.Owner() {
 				for _, vip := range r.Addresses {
 					if !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == vip.Addr() }) {
-						errs.add(&Error{
+						errs.Add(&Error{
 							Pos:  r.PosOf("priority"),
 							What: fmt.Sprintf("priority 255 means this box owns %v, but %s does not have it", vip.Addr(), r.Interface),
 							Fix:  fmt.Sprintf("write priority 1..254, or add %v to %s as a real address", vip, r.Interface),
@@ -167,7 +168,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 				})
 			}
 			if n := AdvertSize(r); ifi.MTU > 0 && n > ifi.MTU {
-				errs.add(&Error{
+				errs.Add(&Error{
 					Pos:  r.PosOf("addresses"),
 					What: fmt.Sprintf("an advert of %d addresses is %d bytes, more than the MTU %d of %s", len(r.Addresses), n, ifi.MTU, r.Interface),
 					Fix:  "split the addresses over several virtual routers",
@@ -187,7 +188,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 				}
 				checked[argv[0]] = true
 				if xerr := h.Executable(argv[0]); xerr != nil {
-					warnings = append(warnings, &Error{Pos: r.PosOf(hooks.key), What: clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
+					warnings = append(warnings, &Error{Pos: r.PosOf(hooks.key), What: yamlwalk.Clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
 				}
 			}
 		}
@@ -198,7 +199,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 			continue
 		}
 		if xerr := h.Executable(s.Exec[0]); xerr != nil {
-			warnings = append(warnings, &Error{Pos: s.Pos, What: clip(fmt.Sprintf("script %q: %s: %v", name, s.Exec[0], xerr)), Fix: "install it, or fix the path; until then the script fails and its routers lose its weight"})
+			warnings = append(warnings, &Error{Pos: s.Pos, What: yamlwalk.Clip(fmt.Sprintf("script %q: %s: %v", name, s.Exec[0], xerr)), Fix: "install it, or fix the path; until then the script fails and its routers lose its weight"})
 		}
 	}
 	warnings = append(warnings, AcceptSourceWarnings(c, byName, own)...)

@@ -8,6 +8,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"govrrp/internal/yamlwalk"
 	"govrrp/vrrp"
 )
 
@@ -46,26 +47,26 @@ const maxRoutes = 255
 
 func (p *parser) uint32(n *yaml.Node, lo uint64, fix string) uint32 {
 	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" {
-		p.fail(n, fix, "expected a whole number, got %s", kindName(n))
+		p.Fail(n, fix, "expected a whole number, got %s", yamlwalk.KindName(n))
 		return 0
 	}
 	v, err := strconv.ParseUint(n.Value, 0, 32)
 	if err != nil || v < lo {
-		p.fail(n, fix, "%s is out of range %d..%d", n.Value, lo, uint32(1<<32-1))
+		p.Fail(n, fix, "%s is out of range %d..%d", n.Value, lo, uint32(1<<32-1))
 		return 0
 	}
 	return uint32(v)
 }
 
 func (p *parser) routes(n *yaml.Node) []Route {
-	items := p.seq(n, "routers[].routes")
+	items := p.Seq(n, "routers[].routes")
 	if len(items) > maxRoutes {
-		p.fail(n, "split them over several routers", "%d routes; at most %d per router", len(items), maxRoutes)
+		p.Fail(n, "split them over several routers", "%d routes; at most %d per router", len(items), maxRoutes)
 		return nil
 	}
 	var out []Route
 	for _, item := range items {
-		rt := Route{Pos: p.pos(item)}
+		rt := Route{Pos: p.Pos(item)}
 		set := map[string]*yaml.Node{}
 		p.mapping(item, "routers[].routes[]", func(k, v *yaml.Node) {
 			set[k.Value] = v
@@ -73,33 +74,33 @@ func (p *parser) routes(n *yaml.Node) []Route {
 			case "to":
 				if v.Kind == yaml.ScalarNode && v.Value == "default" {
 					rt.isDefault = true
-				} else if pfx, ok := p.prefix(v); ok {
+				} else if pfx, ok := p.Prefix(v); ok {
 					if pfx.Masked() != pfx {
-						p.fail(v, fmt.Sprintf("write %v", pfx.Masked()), "%v has host bits set", pfx)
+						p.Fail(v, fmt.Sprintf("write %v", pfx.Masked()), "%v has host bits set", pfx)
 					}
 					rt.To = pfx.Masked()
 				}
 			case "via":
-				rt.Via, _ = p.addr(v)
+				rt.Via, _ = p.Addr(v)
 			case "src":
-				rt.Src, _ = p.addr(v)
+				rt.Src, _ = p.Addr(v)
 			case "dev":
-				rt.Dev = p.str(v)
+				rt.Dev = p.Str(v)
 			case "table":
 				rt.Table = p.uint32(v, 1, "write a table number, e.g. 254 (main) or 100")
 			case "metric":
 				rt.Metric = p.uint32(v, 0, "write 0..4294967295")
 			case "scope":
-				rt.Scope = p.oneOf(v, "global", "site", "link", "host")
+				rt.Scope = p.OneOf(v, "global", "site", "link", "host")
 			case "type":
-				rt.Type = p.oneOf(v, "unicast", "blackhole", "unreachable", "prohibit")
+				rt.Type = p.OneOf(v, "unicast", "blackhole", "unreachable", "prohibit")
 			}
 		})
 		if item.Kind != yaml.MappingNode {
 			continue
 		}
 		if set["to"] == nil {
-			p.fail(item, "add `to: 10.78.0.0/16` (or `to: default`)", "route has no destination")
+			p.Fail(item, "add `to: 10.78.0.0/16` (or `to: default`)", "route has no destination")
 			continue
 		}
 		fam := vrrp.FamilyOf(rt.To.Addr())
@@ -117,17 +118,17 @@ func (p *parser) routes(n *yaml.Node) []Route {
 			if fam == 0 {
 				fam = vrrp.FamilyOf(a)
 			} else if vrrp.FamilyOf(a) != fam {
-				p.fail(set[k], "use addresses of the destination's family", "%s %v is not %v", k, a, fam)
+				p.Fail(set[k], "use addresses of the destination's family", "%s %v is not %v", k, a, fam)
 			}
 		}
 		switch rt.Type {
 		case "", "unicast":
 			if !rt.Via.IsValid() && rt.Dev == "" {
-				p.fail(item, "add `via: GATEWAY` or `dev: IF`", "a unicast route needs a gateway or a device")
+				p.Fail(item, "add `via: GATEWAY` or `dev: IF`", "a unicast route needs a gateway or a device")
 			}
 		default:
 			if set["via"] != nil || set["dev"] != nil {
-				p.fail(item, "remove via and dev", "a %s route goes nowhere: it takes no via or dev", rt.Type)
+				p.Fail(item, "remove via and dev", "a %s route goes nowhere: it takes no via or dev", rt.Type)
 			}
 		}
 		out = append(out, rt)
@@ -136,25 +137,25 @@ func (p *parser) routes(n *yaml.Node) []Route {
 }
 
 func (p *parser) rules(n *yaml.Node) []Rule {
-	items := p.seq(n, "routers[].rules")
+	items := p.Seq(n, "routers[].rules")
 	if len(items) > maxRoutes {
-		p.fail(n, "split them over several routers", "%d rules; at most %d per router", len(items), maxRoutes)
+		p.Fail(n, "split them over several routers", "%d rules; at most %d per router", len(items), maxRoutes)
 		return nil
 	}
 	var out []Rule
 	for _, item := range items {
-		ru := Rule{Pos: p.pos(item)}
+		ru := Rule{Pos: p.Pos(item)}
 		set := map[string]*yaml.Node{}
 		p.mapping(item, "routers[].rules[]", func(k, v *yaml.Node) {
 			set[k.Value] = v
 			switch k.Value {
 			case "from", "to":
-				pfx, ok := p.prefix(v)
+				pfx, ok := p.Prefix(v)
 				if !ok {
 					return
 				}
 				if pfx.Masked() != pfx {
-					p.fail(v, fmt.Sprintf("write %v", pfx.Masked()), "%v has host bits set", pfx)
+					p.Fail(v, fmt.Sprintf("write %v", pfx.Masked()), "%v has host bits set", pfx)
 				}
 				if k.Value == "from" {
 					ru.From = pfx.Masked()
@@ -166,12 +167,12 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 			case "priority":
 				ru.Priority = p.uint32(v, 1, "write 1..32765")
 				if ru.Priority > 32765 {
-					p.fail(v, "write 1..32765 (32766 and 32767 are the main and default tables' rules)", "priority %d is out of range", ru.Priority)
+					p.Fail(v, "write 1..32765 (32766 and 32767 are the main and default tables' rules)", "priority %d is out of range", ru.Priority)
 				}
 			case "iif":
-				ru.IIF = p.str(v)
+				ru.IIF = p.Str(v)
 			case "oif":
-				ru.OIF = p.str(v)
+				ru.OIF = p.Str(v)
 			case "fwmark":
 				ru.Mark, ru.Mask, ru.HasMark = p.fwmark(v)
 			}
@@ -180,10 +181,10 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 			continue
 		}
 		if set["table"] == nil {
-			p.fail(item, "add `table: 100` (the table looked up when it matches)", "rule has no table")
+			p.Fail(item, "add `table: 100` (the table looked up when it matches)", "rule has no table")
 		}
 		if ru.From.IsValid() && ru.To.IsValid() && ru.From.Addr().Is4() != ru.To.Addr().Is4() {
-			p.fail(set["to"], "use prefixes of one family", "to %v is not the family of from %v", ru.To, ru.From)
+			p.Fail(set["to"], "use prefixes of one family", "to %v is not the family of from %v", ru.To, ru.From)
 		}
 		switch {
 		case ru.From.IsValid():
@@ -198,7 +199,7 @@ func (p *parser) rules(n *yaml.Node) []Rule {
 
 // fwmark reads N or N/MASK.
 func (p *parser) fwmark(n *yaml.Node) (mark, mask uint32, ok bool) {
-	s := p.str(n)
+	s := p.Str(n)
 	if n.Kind != yaml.ScalarNode {
 		return 0, 0, false
 	}
@@ -210,7 +211,7 @@ func (p *parser) fwmark(n *yaml.Node) (mark, mask uint32, ok bool) {
 		mask = uint32(kv)
 	}
 	if err != nil {
-		p.fail(n, "write a number or number/mask, e.g. 1 or 0x10/0xff", "%q is not a firewall mark", s)
+		p.Fail(n, "write a number or number/mask, e.g. 1 or 0x10/0xff", "%q is not a firewall mark", s)
 		return 0, 0, false
 	}
 	return uint32(mv), mask, true
@@ -250,7 +251,7 @@ func routeDevWarnings(r *Router, byName map[string]*Interface) []*Error {
 	var out []*Error
 	missing := func(pos Pos, key, dev string) {
 		if dev != "" && byName[dev] == nil {
-			out = append(out, &Error{Pos: pos, What: clip(fmt.Sprintf("%s %q: %v", key, dev, ErrNoInterface)), Fix: "check the name (ip link lists them); until it exists, installing this entry fails and is logged"})
+			out = append(out, &Error{Pos: pos, What: yamlwalk.Clip(fmt.Sprintf("%s %q: %v", key, dev, ErrNoInterface)), Fix: "check the name (ip link lists them); until it exists, installing this entry fails and is logged"})
 		}
 	}
 	for i, a := range r.Addresses {
@@ -284,7 +285,7 @@ const maxLabel = 15
 // dev, label, scope}, whose options go in r.AddrOpts.
 func (p *parser) addrItem(r *Router, n *yaml.Node, path string) (netip.Prefix, bool) {
 	if n.Kind != yaml.MappingNode {
-		return p.prefix(n)
+		return p.Prefix(n)
 	}
 	var pfx netip.Prefix
 	var o AddrOpts
@@ -294,17 +295,17 @@ func (p *parser) addrItem(r *Router, n *yaml.Node, path string) (netip.Prefix, b
 		switch k.Value {
 		case "address":
 			addrNode = v
-			pfx, ok = p.prefix(v)
+			pfx, ok = p.Prefix(v)
 		case "dev":
-			o.Dev = p.str(v)
+			o.Dev = p.Str(v)
 		case "label":
-			o.Label, labelNode = p.str(v), v
+			o.Label, labelNode = p.Str(v), v
 		case "scope":
-			o.Scope = p.oneOf(v, "global", "site", "link", "host")
+			o.Scope = p.OneOf(v, "global", "site", "link", "host")
 		}
 	})
 	if addrNode == nil {
-		p.fail(n, "add `address: 10.77.0.254/24`", "address item has no address")
+		p.Fail(n, "add `address: 10.77.0.254/24`", "address item has no address")
 		return pfx, false
 	}
 	if !ok {
@@ -319,9 +320,9 @@ func (p *parser) addrItem(r *Router, n *yaml.Node, path string) (netip.Prefix, b
 		}
 		switch {
 		case !pfx.Addr().Is4():
-			p.fail(labelNode, "remove the label: Linux labels IPv4 addresses only", "label on IPv6 address %v", pfx.Addr())
+			p.Fail(labelNode, "remove the label: Linux labels IPv4 addresses only", "label on IPv6 address %v", pfx.Addr())
 		case len(o.Label) > maxLabel:
-			p.fail(labelNode, fmt.Sprintf("write at most %d characters", maxLabel), "label %q is %d characters long", o.Label, len(o.Label))
+			p.Fail(labelNode, fmt.Sprintf("write at most %d characters", maxLabel), "label %q is %d characters long", o.Label, len(o.Label))
 		case dev != "":
 			p.checkLabel(labelNode, o.Label, dev)
 		}
@@ -342,7 +343,7 @@ type pendingLabel struct {
 
 func (p *parser) checkLabel(n *yaml.Node, label, dev string) {
 	if !strings.HasPrefix(label, dev) {
-		p.fail(n, fmt.Sprintf("start it with the device's name, e.g. %s:1", dev), "label %q does not start with the name of its device %s (the kernel refuses it)", label, dev)
+		p.Fail(n, fmt.Sprintf("start it with the device's name, e.g. %s:1", dev), "label %q does not start with the name of its device %s (the kernel refuses it)", label, dev)
 	}
 }
 
@@ -361,7 +362,7 @@ func (p *parser) checkExcluded(r *Router) {
 	}
 	for i, a := range r.Excluded {
 		if seen[a.Addr()] {
-			p.errs.add(&Error{Pos: r.excludedPos(i), What: fmt.Sprintf("%v is listed twice (in addresses or excluded_addresses)", a.Addr()), Fix: "remove the duplicate"})
+			p.Errs.Add(&Error{Pos: r.excludedPos(i), What: fmt.Sprintf("%v is listed twice (in addresses or excluded_addresses)", a.Addr()), Fix: "remove the duplicate"})
 		}
 		seen[a.Addr()] = true
 	}

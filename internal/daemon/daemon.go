@@ -603,12 +603,12 @@ func (d *Daemon) listenLinux(key ifaceKey) (socket, poller, error) {
 	p, err := linux.NewPoller()
 	if err != nil {
 		conn.Close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("poller of %s (%v): %w", key.name, key.fam, err)
 	}
 	if err := conn.WatchWith(p); err != nil {
 		p.Close()
 		conn.Close()
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("poller of %s (%v): %w", key.name, key.fam, err)
 	}
 	return conn, p, nil
 }

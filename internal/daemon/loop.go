@@ -464,7 +464,7 @@ func (l *loop) stop() {
 // charge, and its socket's counters. On the loop.
 func (l *loop) status() api.InterfaceStatus {
 	st := api.InterfaceStatus{Interface: l.key.name, Family: l.key.fam.String(), Routers: l.n,
-		UnknownVRID: l.unknownVRID, Discards: map[string]uint64{}, Counters: map[string]uint64{"read_errors": l.readErrors, "effects_dropped": l.effDropped}}
+		UnknownVRID: l.unknownVRID, Discards: map[string]uint64{}, Counters: map[string]uint64{api.IfCounterReadErrors: l.readErrors, api.IfCounterEffectsDropped: l.effDropped}}
 	if l.unknownVRID > 0 {
 		u := &l.lastUnknown
 		st.LastUnknownVRID, st.LastUnknownFrom = u.vrid, addrString(u.src)
@@ -477,8 +477,8 @@ func (l *loop) status() api.InterfaceStatus {
 	}
 	if s, ok := l.sock.(interface{ Stats() linux.ConnStats }); ok {
 		cs := s.Stats()
-		for k, v := range map[string]uint64{"received": cs.Received, "rejected": cs.Rejected, "truncated": cs.Truncated,
-			"overflow": cs.Overflow, "reject_overflow": cs.RejectOverflow, "not_peer": cs.NotPeer} {
+		for k, v := range map[string]uint64{api.IfCounterReceived: cs.Received, api.IfCounterRejected: cs.Rejected, api.IfCounterTruncated: cs.Truncated,
+			api.IfCounterOverflow: cs.Overflow, api.IfCounterRejectOverflow: cs.RejectOverflow, api.IfCounterNotPeer: cs.NotPeer} {
 			st.Counters[k] = v
 		}
 	}

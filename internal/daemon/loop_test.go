@@ -415,6 +415,62 @@ func TestLoopHotPathAllocs(t *testing.T) {
 	}
 }
 
+// Adverts that fail a receive check or pass with a warning cost no
+// allocation either: each is counted in its check's slot, the router's or
+// the interface's, and its sentinel logged (once a period) by its Check.
+func TestLoopBadAdvertAllocs(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	b := lab.add(routerCfg("b", 1, 100, iv))
+	good := pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, 0)
+	warned := pkt(advert(1, 200, peerA4, iv, vipOf(1), vipOf(9)), peerA4, 0) // [5798-7.1-h] reported, kept
+	ttl := pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, 0)              // [5798-7.1-a]
+	ttl.ip.TTL = 64
+	unknown := pkt(advert(7, 200, peerA4, iv, vipOf(7)), peerA4, 0) // [5798-7.1-e]
+	now := time.Millisecond
+	lab.at(now)
+	step := func() {
+		now += iv / 2
+		for _, p := range []*fakePkt{&good, &warned, &ttl, &unknown} {
+			p.arrival = stamp(now)
+		}
+		lab.sock.deliver(good, warned, ttl, unknown)
+		lab.at(now)
+		lab.effects, lab.order = lab.effects[:0], lab.order[:0] // the fake's record, not the loop's cost
+	}
+	step() // the first of each: its counters and log line
+	if allocs := testing.AllocsPerRun(500, step); allocs != 0 {
+		t.Fatalf("%v allocations per step of bad adverts", allocs)
+	}
+	bad, st := b.bad, lab.l.status()
+	if bad == nil || bad.discards[vrrp.CheckTTL] != 502 || bad.warnings[vrrp.CheckAddressList] != 502 ||
+		st.Discards[vrrp.CheckVRID.String()] != 502 || b.fsm.State() != fsm.Backup {
+		t.Fatalf("router %+v, interface %v, state %v: want 502 of each counted by its check", bad, st.Discards, b.fsm.State())
+	}
+}
+
+// The Master a router reports, its priority and the count of changes are
+// the state machine's (fsm.Status), not sampled when adverts arrive: taking
+// over on Master_Down_Timer is a change at once [5798-6.4.2-g], with no
+// advert heard after it.
+func TestLoopReportsMasterFromFSM(t *testing.T) {
+	lab := newStepLab(t)
+	const iv = 10 * time.Millisecond
+	b := lab.add(routerCfg("b", 1, 100, iv))
+	lab.sock.deliver(pkt(advert(1, 200, peerA4, iv, vipOf(1)), peerA4, time.Millisecond))
+	lab.at(time.Millisecond)
+	lab.sock.deliver(pkt(advert(1, 50, peerA4, iv, vipOf(1)), peerA4, 2*time.Millisecond)) // discarded [5798-6.4.2-j]
+	lab.at(2 * time.Millisecond)
+	if d := b.detail(); d.Master != peerA4.String() || d.MasterPriority != 50 || d.Counters["master_changes"] != 0 {
+		t.Fatalf("following %q at %d after %d changes, want %v at 50 (what it advertises now), none", d.Master, d.MasterPriority, d.Counters["master_changes"], peerA4)
+	}
+	lab.run(time.Second, nil)
+	d := b.detail()
+	if d.State != "Master" || d.Master != self4.String() || d.MasterPriority != 100 || d.Counters["master_changes"] != 1 || d.NewMasterReason != "preempted" {
+		t.Fatalf("%s: master %q at %d after %d changes (%s), want us at 100 after 1, preempted", d.State, d.Master, d.MasterPriority, d.Counters["master_changes"], d.NewMasterReason)
+	}
+}
+
 // After a wake-up that read a datagram, the loop waits quietly (the
 // socket ignored) for the rest of the burst before reading again, and
 // handles every advert at its arrival time all the same.

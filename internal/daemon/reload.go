@@ -242,7 +242,10 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 			gone = append(gone, name)
 		}
 	}
-	waitScripts := d.stopScripts(gone)
+	waitScripts := func() {}
+	if gone != nil { // nil would stop them all
+		waitScripts = d.stopScripts(gone)
+	}
 	if d.watchLinks {
 		if err := d.watch(cfg); err != nil {
 			d.log.Error("link watcher", "err", err)

@@ -49,8 +49,6 @@ type vr struct {
 	trackFault  bool
 	linkUp      bool
 	since       time.Time
-	heardPrio   uint8
-	lastMaster  netip.Addr
 	transitions []transition   // the latest, oldest first
 	prevAddrs   []netip.Prefix // the addresses before a reload, for removals
 	guarded     bool           // holds an ARPGuard entry for its VIPs
@@ -59,13 +57,19 @@ type vr struct {
 	extrasOn    []extraAddr    // the addresses with a device, label or scope, and excluded ones (setExtras)
 	rulesOn     []config.Rule
 
-	rxForm        [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
-	sendErrors    uint64
-	masterChanges uint64
-	sendLog       throttle
-	v3OnlyLog     throttle      // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
-	conflicts     *conflicts    // split brains and two owners seen (conflict.go)
-	vg            *versionGuard // peers on the other VRRP version (versionguard.go)
+	// transitionCounts counts every transition (transitions keeps the
+	// latest) by states and reason, in the order each kind first happened:
+	// a router has a handful of kinds, so a list costs a few bytes where
+	// an array of every kind would cost most of a router's memory. Only a
+	// kind's first transition appends; counting allocates nothing after.
+	transitionCounts []transitionCount
+
+	rxForm     [2]uint64 // by vrrp.ChecksumForm: which form peers use [IMPL-2]
+	sendErrors uint64
+	sendLog    throttle
+	v3OnlyLog  throttle      // a VRRPv3 Master heard sending no VRRPv2 (v2_compat)
+	conflicts  *conflicts    // split brains and two owners seen (conflict.go)
+	vg         *versionGuard // peers on the other VRRP version (versionguard.go)
 	// bad is allocated by the first advert that fails a check or carries
 	// a warning: most routers never see one, and at thousands of routers
 	// the counters would be most of their memory.
@@ -104,14 +108,7 @@ type transition struct {
 }
 
 // fsmConfig turns a configuration entry into state-machine parameters.
-func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config {
-	return fsm.Config{
-		VRID: c.VRID, Version: c.Version, Family: c.Family, Priority: c.Priority,
-		AdvertInterval: c.AdvertInterval, Preempt: c.Preempt, PreemptDelay: c.PreemptDelay,
-		Accept: c.Accept, Addresses: c.VIPs(), Primary: primary, NoReplyLower: !c.ReplyLower,
-		V2Compat: c.V2Compat,
-	}
-}
+func fsmConfig(c *config.Router, primary netip.Addr) fsm.Config { return c.FSM(primary) }
 
 // fsmConfig is fsmConfig for r: a member of a sync group waits for the
 // group before becoming Master (syncgroup.go).
@@ -218,7 +215,7 @@ func (r *vr) open() (*loop, error) {
 	if c.VMAC {
 		r.vmac, err = d.vmacs.Create(linux.VMACConfig{Parent: c.Interface, VRID: c.VRID, Family: c.Family})
 		if err != nil {
-			return nil, fmt.Errorf("create VMAC: %w", err)
+			return nil, err // names the macvlan and its parent
 		}
 		// IPv4: the parent answers ARP for any local address, so its
 		// replies for the VIPs are dropped. IPv6: only an owner's VIPs are
@@ -230,7 +227,7 @@ func (r *vr) open() (*loop, error) {
 				}
 			}
 			if err := d.arpGuard.Guard(c.Interface, c.VIPs()); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("ARP guard on %s: %w", c.Interface, err)
 			}
 			r.guarded = true
 			// The parent's own address (IPv4 primary, IPv6 link-local)
@@ -238,7 +235,7 @@ func (r *vr) open() (*loop, error) {
 			// neighbour solicitations (linux.ARPGuard); updateSource
 			// follows it.
 			if err := d.arpGuard.SetSource(c.Interface, primary); err != nil {
-				return nil, err
+				return nil, fmt.Errorf("ARP guard on %s: %w", c.Interface, err)
 			}
 		}
 		if c.Family == vrrp.IPv6 {
@@ -271,7 +268,7 @@ func (r *vr) open() (*loop, error) {
 		}
 		s, err := d.openSender(linux.ConnConfig{Interface: dev, Family: c.Family, Source: primary, Exclude: d.isVIP, Peers: c.UnicastPeers, SendOnly: true, Netlink: d.nl})
 		if err != nil {
-			return nil, fmt.Errorf("send socket: %w", err)
+			return nil, err // linux: vrrp send socket on <dev> (<family>): ...
 		}
 		r.send, r.ownSend = s, true
 	}
@@ -290,7 +287,10 @@ func (r *vr) open() (*loop, error) {
 		r.hooks.After(done) // its hooks from waiting in Fault first
 	}
 	for _, t := range c.Track.Interfaces {
-		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight})
+		// Their state now, so the router starts at the priority (or in
+		// the Fault) they give: the link watcher reports only later.
+		failed := !d.linkState(t.Name).Usable()
+		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
 	for _, t := range c.Track.Scripts {
 		// A script that never passed counts as failed; one already running
@@ -381,13 +381,12 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 	}
 	r.heardFrom(src, at)
 	if res.Warnings != 0 {
-		for c := vrrp.Check(0); c < vrrp.NumChecks; c++ {
-			// Warnings are few; find their checks without allocating.
-			if err := warningError(res.Warnings, c); err != nil {
+		for c := range vrrp.NumChecks {
+			if res.Warnings.Has(c) {
 				b := r.badAdverts()
 				b.warnings[c]++
 				if n, ok := b.warnLog[c].hit(at, logPeriod); ok {
-					r.l.emit(effect{kind: effLog, r: r, msg: "advert accepted with a warning", check: c, err: err, count: n, src: src})
+					r.l.emit(effect{kind: effLog, r: r, msg: "advert accepted with a warning", check: c, err: c.Err(), count: n, src: src})
 				}
 			}
 		}
@@ -406,23 +405,12 @@ func (r *vr) received(m *vrrp.Message, res vrrp.Result, src netip.Addr, at time.
 			r.l.emit(effect{kind: effLog, r: r, msg: msgV3Only, src: src, count: n})
 		}
 	}
-	r.heard(src, m.Priority)
 	r.l.rearm(r)
 }
 
 // msgV3Only is the log line about a VRRPv3 Master heard in the
 // interoperation mode that sends no VRRPv2 adverts.
 const msgV3Only = "a VRRPv3 master sends no VRRPv2 adverts: is it in the v2/v3 interoperation mode (v2_compat)?"
-
-// warningError returns the sentinel of check c when w holds it.
-func warningError(w vrrp.Warnings, c vrrp.Check) error {
-	for _, err := range [...]error{vrrp.ErrOwnerConflict, vrrp.ErrZeroCount, vrrp.ErrFirstNotLinkLocal, vrrp.ErrAddressList, vrrp.ErrIntervalMismatch} {
-		if vrrp.CheckOf(err) == c && w.Has(err) {
-			return err
-		}
-	}
-	return nil
-}
 
 // discard counts an advert for this router that failed a receive check;
 // quiet when the version guard reports it instead.
@@ -708,26 +696,31 @@ func (r *vr) transitioned(a fsm.Action) {
 		r.transitions = append(r.transitions[:0], r.transitions[1:]...)
 	}
 	r.transitions = append(r.transitions, transition{at: now, from: a.From, to: a.To, reason: a.Reason, priority: st.Priority})
+	r.countTransition(a)
 	r.l.emit(effect{kind: effTransition, r: r, ev: ev, hooks: r.hooks, note: notify.Event{Router: r.cfg.Name, From: ev.From, To: ev.To, Reason: ev.Reason,
 		Interface: r.cfg.Interface, VRID: r.cfg.VRID, Family: r.cfg.Family.String(), Priority: st.Priority}})
 }
 
+// transitionCount is how many transitions of one kind a router made.
+type transitionCount struct {
+	from, to fsm.State
+	reason   fsm.Reason
+	n        uint64
+}
+
+// countTransition counts a in transitionCounts. On the loop.
+func (r *vr) countTransition(a fsm.Action) {
+	for i := range r.transitionCounts {
+		if c := &r.transitionCounts[i]; c.from == a.From && c.to == a.To && c.reason == a.Reason {
+			c.n++
+			return
+		}
+	}
+	r.transitionCounts = append(r.transitionCounts, transitionCount{from: a.From, to: a.To, reason: a.Reason, n: 1})
+}
+
 // maxTransitions is how many past transitions a router keeps for status.
 const maxTransitions = 32
-
-// heard records the priority of the master we follow, for status.
-func (r *vr) heard(src netip.Addr, prio uint8) {
-	st := r.fsm.Status()
-	if st.MasterAddr == src {
-		r.heardPrio = prio
-	}
-	if st.MasterAddr != r.lastMaster {
-		if r.lastMaster.IsValid() {
-			r.masterChanges++
-		}
-		r.lastMaster = st.MasterAddr
-	}
-}
 
 // setTracked records a tracked object's state and applies the result. On
 // the loop.

@@ -23,16 +23,20 @@ func (r *vr) status() api.RouterStatus {
 	for i, p := range c.Addresses {
 		addrs[i] = p.String()
 	}
-	master, masterPrio := "", uint8(0)
-	switch {
-	case st.State == fsm.Master:
-		master, masterPrio = st.MasterAddr.String(), st.Priority
-	case st.State == fsm.Backup && st.MasterAddr.IsValid():
-		master, masterPrio = st.MasterAddr.String(), r.heardPrio
-	}
 	var fault string
 	if n := len(r.transitions); st.State == fsm.Fault && n > 0 {
-		fault = r.transitions[n-1].reason.String()
+		// The cause that holds it now, in the state machine's order: the
+		// one it entered Fault for may have cleared while another holds.
+		why := r.transitions[n-1].reason
+		switch {
+		case st.LinkDown:
+			why = fsm.ReasonLinkDown
+		case st.TrackFault:
+			why = fsm.ReasonTrackFault
+		case why == fsm.ReasonLinkDown || why == fsm.ReasonTrackFault:
+			why = fsm.ReasonGroupFault
+		}
+		fault = why.String()
 	}
 	splitBrain, twoOwners := r.conflictStatus(&st)
 	group := ""
@@ -44,7 +48,7 @@ func (r *vr) status() api.RouterStatus {
 		SplitBrain: splitBrain, TwoOwners: twoOwners,
 		Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
 		State: st.State.String(), FaultReason: fault, Priority: c.Priority, EffectivePriority: st.Priority,
-		Master: master, MasterPriority: masterPrio,
+		Master: addrString(st.Master()), MasterPriority: st.MasterPriority,
 		AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
 		Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
 		V2Compat: c.V2Compat, VersionMismatch: r.versionStatus(),
@@ -61,34 +65,38 @@ func (r *vr) detail() api.RouterDetail {
 		ConfiguredInterval: ms(c.AdvertInterval), Primary: addrString(st.Primary),
 		Auth: authString(c),
 		Counters: map[string]uint64{
-			"master_transitions":        uint64(st.Counters.MasterTransitions),
-			"adverts_received":          st.Counters.RcvdAdvertisements,
-			"adverts_sent":              st.Counters.SentAdvertisements,
-			"priority_zero_received":    st.Counters.RcvdPriZeroPackets,
-			"priority_zero_sent":        st.Counters.SentPriZeroPackets,
-			"master_changes":            r.masterChanges,
-			"send_errors":               r.sendErrors,
-			"stale_timer_firings":       st.Counters.StaleTimerFirings,
-			"replies_suppressed":        st.Counters.RepliesSuppressed,
-			"split_brain_episodes":      st.Counters.SplitBrains,
-			"two_owners_episodes":       st.Counters.TwoOwners,
-			"rx_checksum_pseudo_header": r.rxForm[vrrp.ChecksumPseudoHeader],
-			"rx_checksum_plain":         r.rxForm[vrrp.ChecksumPlain],
-			"version_mismatch":          r.versionMismatches(),
+			api.CounterMasterTransitions:    uint64(st.Counters.MasterTransitions),
+			api.CounterAdvertsReceived:      st.Counters.RcvdAdvertisements,
+			api.CounterAdvertsSent:          st.Counters.SentAdvertisements,
+			api.CounterPriorityZeroReceived: st.Counters.RcvdPriZeroPackets,
+			api.CounterPriorityZeroSent:     st.Counters.SentPriZeroPackets,
+			api.CounterMasterChanges:        st.Counters.MasterChanges,
+			api.CounterSendErrors:           r.sendErrors,
+			api.CounterStaleTimerFirings:    st.Counters.StaleTimerFirings,
+			api.CounterRepliesSuppressed:    st.Counters.RepliesSuppressed,
+			api.CounterOwnAdvertsIgnored:    st.Counters.OwnAdvertsIgnored,
+			api.CounterSplitBrainEpisodes:   st.Counters.SplitBrains,
+			api.CounterTwoOwnersEpisodes:    st.Counters.TwoOwners,
+			api.CounterRxChecksumPseudoHdr:  r.rxForm[vrrp.ChecksumPseudoHeader],
+			api.CounterRxChecksumPlain:      r.rxForm[vrrp.ChecksumPlain],
+			api.CounterVersionMismatch:      r.versionMismatches(),
 		},
 		Discards:        map[string]uint64{},
 		Transitions:     make([]api.Event, len(r.transitions)),
-		NewMasterReason: newMasterReason(st.Counters.NewMasterReason),
+		NewMasterReason: st.Counters.NewMasterReason.String(),
 	}
 	if c.V2Compat {
 		// The v2/v3 interoperation mode (fsm/compat.go).
-		d.Counters["v2_adverts_sent"] = st.Counters.SentV2Advertisements
-		d.Counters["v2_adverts_received"] = st.Counters.RcvdV2Advertisements
-		d.Counters["v2_ignored_from_v3_master"] = st.Counters.V2Ignored
-		d.Counters["v3_without_v2"] = st.Counters.V3WithoutV2
+		d.Counters[api.CounterV2AdvertsSent] = st.Counters.SentV2Advertisements
+		d.Counters[api.CounterV2AdvertsReceived] = st.Counters.RcvdV2Advertisements
+		d.Counters[api.CounterV2IgnoredFromV3Master] = st.Counters.V2Ignored
+		d.Counters[api.CounterV3WithoutV2] = st.Counters.V3WithoutV2
 	}
 	for i, t := range r.transitions {
 		d.Transitions[i] = api.Event{Time: t.at, Router: c.Name, Type: "transition", From: t.from.String(), To: t.to.String(), Reason: t.reason.String(), Priority: t.priority}
+	}
+	for _, tc := range r.transitionCounts {
+		d.TransitionCounts = append(d.TransitionCounts, api.TransitionCount{From: tc.from.String(), To: tc.to.String(), Reason: tc.reason.String(), Count: tc.n})
 	}
 	if b := r.bad; b != nil {
 		for c := range vrrp.NumChecks {
@@ -96,7 +104,7 @@ func (r *vr) detail() api.RouterDetail {
 				d.Discards[c.String()] = n
 			}
 			if n := b.warnings[c]; n > 0 {
-				d.Counters["warning_"+c.String()] = n
+				d.Counters[api.WarningPrefix+c.String()] = n
 			}
 		}
 	}
@@ -114,10 +122,6 @@ func authString(c *config.Router) string {
 		return ""
 	}
 	return c.AuthType.String()
-}
-
-func newMasterReason(r fsm.NewMasterReason) string {
-	return [...]string{"notMaster", "priority", "preempted", "masterNoResponse"}[min(int(r), 3)]
 }
 
 func addrString(a netip.Addr) string {
@@ -183,7 +187,8 @@ func (p *parked) detail() api.RouterDetail {
 			Addresses: addrs, VMAC: c.VMAC, Unicast: len(c.UnicastPeers) > 0},
 		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval), Auth: authString(c),
 		Counters: map[string]uint64{}, Discards: map[string]uint64{},
-		Transitions: []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
+		Transitions:      []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
+		TransitionCounts: []api.TransitionCount{{From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Count: 1}},
 	}
 }
 

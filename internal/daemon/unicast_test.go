@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 )
 
 // unicast_source (keepalived unicast_src_ip): a unicast router's send socket
@@ -52,5 +53,26 @@ func TestUnicastSource(t *testing.T) {
 	ra.l.do(func() { got = ra.send.Source() })
 	if got != src {
 		t.Fatalf("a sends from %v, want %v", got, src)
+	}
+}
+
+// A router whose send socket cannot open says so once: the router from
+// the daemon, the socket, device and family from linux, then the cause
+// ("send socket: linux: vrrp socket on ..." said the socket twice).
+func TestSendSocketErrorSaysItOnce(t *testing.T) {
+	a := routerCfg("a", 1, 100, 10*time.Millisecond)
+	a.UnicastPeers = []netip.Addr{peerA4}
+	d, _ := fakeDaemon(&config.Config{Routers: []config.Router{a}})
+	d.openSender = func(c linux.ConnConfig) (sender, error) {
+		c.Interface = "gvrrp-nx0" // no such device: Listen fails at its lookup
+		return linux.Listen(c)
+	}
+	err := d.Start()
+	if err == nil {
+		d.Stop()
+		t.Fatal("started without its send socket")
+	}
+	if want := "router a: linux: vrrp send socket on gvrrp-nx0 (ipv4): Link not found"; err.Error() != want {
+		t.Fatalf("error %q\n want %q", err, want)
 	}
 }

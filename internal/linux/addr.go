@@ -76,7 +76,7 @@ func (a *Addresses) AddWith(ifname string, vip netip.Prefix, label, scope string
 func (a *Addresses) add(ifname string, vip netip.Prefix, na *netlink.Addr, replace bool) error {
 	link, err := a.h.LinkByName(ifname)
 	if err != nil {
-		return fmt.Errorf("linux: add %v: %w", vip, err)
+		return fmt.Errorf("linux: add %v on %s: %w", vip, ifname, err)
 	}
 	k := vipKey{ifname, vip.Addr()}
 	a.mu.Lock()
@@ -128,7 +128,7 @@ func (a *Addresses) Remove(ifname string, vip netip.Prefix) error {
 		if errors.As(err, &nf) {
 			return nil // the device is gone, and its addresses with it
 		}
-		return fmt.Errorf("linux: remove %v: %w", vip, err)
+		return fmt.Errorf("linux: remove %v from %s: %w", vip, ifname, err)
 	}
 	return a.remove(link, p)
 }
@@ -234,7 +234,8 @@ func addrList(h *netlink.Handle, link netlink.Link, family int) ([]netlink.Addr,
 	}
 }
 
-// ErrNotOurs reports a virtual address that the interface already has and
-// that govrrpd did not install: the host's (put there by the operator or
-// networkd). It is left alone, never recorded, never removed.
-var ErrNotOurs = errors.New("already an address of the interface, not installed by govrrpd: left alone")
+// ErrNotOurs reports a virtual address that the interface already has, or
+// a route or rule the kernel already has, that govrrpd did not install: the
+// host's (put there by the operator or networkd). It is left alone, never
+// recorded, never removed. The error wrapping it says what it is.
+var ErrNotOurs = errors.New("already there, not installed by govrrpd: left alone")

@@ -84,7 +84,7 @@ type ConnStats struct {
 var ErrQueueFull = errors.New("linux: send queue full")
 
 // ErrNoSource reports that the interface has no usable source address.
-var ErrNoSource = errors.New("linux: interface has no usable source address")
+var ErrNoSource = errors.New("no usable source address")
 
 // Conn is a raw IP-protocol-112 socket bound to one interface and family,
 // shared by all virtual routers there, for one event loop to drive: the
@@ -137,14 +137,38 @@ type Conn struct {
 // thread's network namespace: bound to the device (SO_BINDTODEVICE) so it
 // sees nothing of other interfaces, the group joined on that interface
 // only (multicast mode), TTL/hop limit 255, TOS 0xC0, multicast loop off.
+// Its errors name the socket, interface and family once, then the cause
+// ("linux: vrrp socket on eth0 (ipv4): socket: operation not permitted");
+// the caller adds only which router it was for.
 func Listen(cfg ConnConfig) (*Conn, error) {
+	c, err := listen(cfg)
+	if err != nil {
+		what := "vrrp socket"
+		if cfg.SendOnly {
+			what = "vrrp send socket"
+		}
+		return nil, fmt.Errorf("linux: %s on %s (%v): %w", what, cfg.Interface, cfg.Family, bareOpError(err))
+	}
+	return c, nil
+}
+
+// bareOpError drops what a *net.OpError adds ("listen ip4:112 0.0.0.0"):
+// Listen says which socket it is.
+func bareOpError(err error) error {
+	if oe, ok := err.(*net.OpError); ok && oe.Err != nil {
+		return oe.Err
+	}
+	return err
+}
+
+func listen(cfg ConnConfig) (*Conn, error) {
 	h := cfg.Netlink
 	if h == nil {
 		h = &netlink.Handle{}
 	}
 	link, err := h.LinkByName(cfg.Interface)
 	if err != nil {
-		return nil, fmt.Errorf("linux: interface %s: %w", cfg.Interface, err)
+		return nil, err
 	}
 	ifi := &net.Interface{Index: link.Attrs().Index, Name: cfg.Interface, HardwareAddr: link.Attrs().HardwareAddr, Flags: link.Attrs().Flags}
 	src := cfg.Source
@@ -190,15 +214,15 @@ func Listen(cfg ConnConfig) (*Conn, error) {
 		if c.pc != nil {
 			c.pc.Close()
 		}
-		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
+		return nil, err
 	}
 	if c.rc, err = c.pc.(syscall.Conn).SyscallConn(); err != nil {
 		c.pc.Close()
-		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
+		return nil, err
 	}
 	if err := c.setupBatch(cfg.SendOnly, len(cfg.Peers) == 0); err != nil {
 		c.pc.Close()
-		return nil, fmt.Errorf("linux: vrrp socket on %s (%v): %w", cfg.Interface, cfg.Family, err)
+		return nil, err
 	}
 	return c, nil
 }
@@ -316,7 +340,8 @@ func (c *Conn) Close() error {
 // SourceAddress picks the advert source of link for fam (spec §2): the
 // first primary (non-secondary) IPv4 address, or the first non-tentative
 // IPv6 link-local; addresses for which exclude is true (our VIPs, the
-// virtual link-local) are never picked.
+// virtual link-local) are never picked. None is ErrNoSource; the caller's
+// error names the link and family.
 func SourceAddress(h *netlink.Handle, link netlink.Link, fam vrrp.Family, exclude func(netip.Addr) bool) (netip.Addr, error) {
 	if h == nil {
 		h = &netlink.Handle{}
@@ -348,5 +373,5 @@ func SourceAddress(h *netlink.Handle, link netlink.Link, fam vrrp.Family, exclud
 			return ip, nil
 		}
 	}
-	return netip.Addr{}, fmt.Errorf("%w: %s (%v)", ErrNoSource, link.Attrs().Name, fam)
+	return netip.Addr{}, ErrNoSource // the caller names the link and family
 }

@@ -133,7 +133,7 @@ func (r *Routes) AddRoute(rt config.Route) error {
 	case err == nil, ours && errors.Is(err, unix.EEXIST):
 		return nil
 	case errors.Is(err, unix.EEXIST):
-		err = fmt.Errorf("linux: add route to %v: the host has it already, not installed by govrrpd: left alone: %w", rt.To, ErrNotOurs)
+		err = fmt.Errorf("linux: add route to %v: %w", rt.To, ErrNotOurs)
 	default:
 		err = fmt.Errorf("linux: add route to %v: %w", rt.To, err)
 	}
@@ -185,7 +185,7 @@ func (r *Routes) AddRule(ru config.Rule) error {
 	case err == nil, ours && errors.Is(err, unix.EEXIST):
 		return nil
 	case errors.Is(err, unix.EEXIST):
-		err = fmt.Errorf("linux: add rule to table %d: the host has it already, not installed by govrrpd: left alone: %w", ru.Table, ErrNotOurs)
+		err = fmt.Errorf("linux: add rule to table %d: %w", ru.Table, ErrNotOurs)
 	default:
 		err = fmt.Errorf("linux: add rule to table %d: %w", ru.Table, err)
 	}

@@ -3,6 +3,7 @@ package linux
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
@@ -103,21 +104,31 @@ func NewVMACs(h *netlink.Handle) *VMACs {
 // closed: it discards what is addressed to the VMAC until SetMaster opens
 // it [5798-6.4.2-d]. A link of the same name left by a killed instance is
 // deleted first (if it is a macvlan).
+// Its errors name the macvlan and its parent once ("linux: vmac vrrp.4.1 on
+// eth0: ..."); the caller adds only which router it was for.
 func (m *VMACs) Create(cfg VMACConfig) (*VMAC, error) {
 	parent, err := m.h.LinkByName(cfg.Parent)
 	if err != nil {
-		return nil, fmt.Errorf("linux: vmac parent %s: %w", cfg.Parent, err)
+		return nil, fmt.Errorf("linux: vmac on %s: %w", cfg.Parent, err)
 	}
 	name := cfg.Name
 	if name == "" {
 		name = VMACName(parent.Attrs().Index, cfg.VRID, cfg.Family)
 	}
+	v, err := m.create(cfg, parent, name)
+	if err != nil {
+		return nil, fmt.Errorf("linux: vmac %s on %s: %w", name, cfg.Parent, err)
+	}
+	return v, nil
+}
+
+func (m *VMACs) create(cfg VMACConfig, parent netlink.Link, name string) (*VMAC, error) {
 	if old, err := m.h.LinkByName(name); err == nil {
 		if old.Type() != "macvlan" {
-			return nil, fmt.Errorf("linux: vmac %s: a %s of that name exists", name, old.Type())
+			return nil, fmt.Errorf("a %s of that name exists", old.Type())
 		}
 		if err := m.h.LinkDel(old); err != nil {
-			return nil, fmt.Errorf("linux: remove stale vmac %s: %w", name, err)
+			return nil, fmt.Errorf("remove the stale one: %w", err)
 		}
 	}
 	mac := VirtualMAC(cfg.VRID, cfg.Family)
@@ -125,7 +136,7 @@ func (m *VMACs) Create(cfg VMACConfig) (*VMAC, error) {
 	la.Name, la.ParentIndex, la.HardwareAddr = name, parent.Attrs().Index, mac
 	mv := &netlink.Macvlan{LinkAttrs: la, Mode: netlink.MACVLAN_MODE_BRIDGE}
 	if err := m.h.LinkAdd(mv); err != nil {
-		return nil, fmt.Errorf("linux: create vmac %s: %w", name, err)
+		return nil, fmt.Errorf("create: %w", err)
 	}
 	ent := &vmacEntry{vmac: &VMAC{Name: name, Parent: cfg.Parent, MAC: mac}, restore: map[string]string{}}
 	m.mu.Lock()
@@ -133,7 +144,7 @@ func (m *VMACs) Create(cfg VMACConfig) (*VMAC, error) {
 	m.mu.Unlock()
 	fail := func(err error) (*VMAC, error) {
 		_ = m.Remove(name)
-		return nil, fmt.Errorf("linux: vmac %s: %w", name, err)
+		return nil, err
 	}
 	link, err := m.h.LinkByName(name)
 	if err != nil {
@@ -147,7 +158,7 @@ func (m *VMACs) Create(cfg VMACConfig) (*VMAC, error) {
 	err = m.gateAdd(name)
 	m.mu.Unlock()
 	if err != nil {
-		return fail(fmt.Errorf("gate (nftables): %w", err))
+		return fail(fmt.Errorf("gate: %w", err))
 	}
 	var sysctls [][2]string
 	if cfg.Family == vrrp.IPv4 {
@@ -230,7 +241,10 @@ func (m *VMACs) Remove(name string) error {
 	for p, v := range ent.restore {
 		errs = append(errs, writeSysctl(p, v))
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("linux: remove vmac %s: %w", name, err)
+	}
+	return nil
 }
 
 // RemoveAll removes every macvlan Create made: the shutdown path.
@@ -250,14 +264,17 @@ func (m *VMACs) RemoveAll() error {
 
 func writeSysctl(key, value string) error {
 	f, err := os.OpenFile(filepath.Join("/proc/sys", key), os.O_WRONLY, 0)
-	if err != nil {
-		return err
+	if err == nil {
+		_, err = f.WriteString(value)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
 	}
-	_, err = f.WriteString(value)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
+		var pe *fs.PathError // its op and path repeat the key
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
 		return fmt.Errorf("sysctl %s=%s: %w", key, value, err)
 	}
 	return nil

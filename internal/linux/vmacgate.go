@@ -65,7 +65,7 @@ func (m *VMACs) gateEdit(edit func(c *nftables.Conn) error) error {
 	}
 	c, err := gateConn()
 	if err != nil {
-		return fmt.Errorf("linux: nftables: %w", err)
+		return fmt.Errorf("nftables: %w", err)
 	}
 	if err := edit(c); err != nil || c.Flush() != nil {
 		return m.rebuildGate()
@@ -79,11 +79,11 @@ func (m *VMACs) gateEdit(edit func(c *nftables.Conn) error) error {
 func (m *VMACs) rebuildGate() error {
 	c, err := gateConn()
 	if err != nil {
-		return fmt.Errorf("linux: nftables: %w", err)
+		return fmt.Errorf("nftables: %w", err)
 	}
 	tables, err := c.ListTablesOfFamily(nftables.TableFamilyINet)
 	if err != nil {
-		return fmt.Errorf("linux: nftables: %w", err)
+		return fmt.Errorf("nftables: %w", err)
 	}
 	if slices.ContainsFunc(tables, func(x *nftables.Table) bool { return x.Name == VMACGateTable }) {
 		c.DelTable(gateTable)
@@ -100,10 +100,10 @@ func (m *VMACs) rebuildGate() error {
 		}
 		vmacs, ms := *gateVMACs, *gateMasters // AddSet assigns IDs
 		if err := c.AddSet(&vmacs, all); err != nil {
-			return fmt.Errorf("linux: nftables: %w", err)
+			return fmt.Errorf("nftables: %w", err)
 		}
 		if err := c.AddSet(&ms, masters); err != nil {
-			return fmt.Errorf("linux: nftables: %w", err)
+			return fmt.Errorf("nftables: %w", err)
 		}
 		ch := c.AddChain(&nftables.Chain{Name: "backup_vmac_in", Table: gateTable, Type: nftables.ChainTypeFilter,
 			Hooknum: nftables.ChainHookPrerouting, Priority: nftables.ChainPriorityRaw})
@@ -120,7 +120,7 @@ func (m *VMACs) rebuildGate() error {
 	}
 	if err := c.Flush(); err != nil {
 		m.gateBuilt = false
-		return fmt.Errorf("linux: nftables: %w", err)
+		return fmt.Errorf("nftables: %w", err)
 	}
 	return nil
 }

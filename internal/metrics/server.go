@@ -43,7 +43,7 @@ func DefaultLimits() Limits {
 type Server = httplimit.Server
 
 // NewServer returns the server of metrics_listen: GET (or HEAD) /metrics
-// gathers cs and the Go runtime's and the process's collectors, /debug/vars
+// gathers cs, govrrp_build_info and the Go runtime's and the process's collectors, /debug/vars
 // is the runtime's memstats as JSON (expvar; the benchmarks read it at a
 // constant cost), / says where to look, and everything else is 404, or 405
 // for another method. Zero fields of lim take DefaultLimits.
@@ -54,6 +54,7 @@ func NewServer(lim Limits, cs ...prometheus.Collector) *Server {
 	lim.Timeout = cmp.Or(lim.Timeout, def.Timeout)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(cs...)
+	reg.MustRegister(NewBuildInfo())
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mux := http.NewServeMux()
 	// A GET pattern matches HEAD too; another method gets 405.

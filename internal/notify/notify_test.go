@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"govrrp/internal/proc"
+	"govrrp/internal/testenv"
 )
 
 // Hooks run in order with the arguments and environment of each event, and
@@ -39,13 +40,7 @@ func TestHooksInOrder(t *testing.T) {
 	if err := os.WriteFile(gate, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r.Close(ctx)
-	got, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := closeAndRead(t, r, out)
 	want := "first-arg gw initialize backup test env=gw/backup/51\n" +
 		"first-arg gw backup master test env=gw/master/51\n" +
 		"first-arg gw master backup test env=gw/backup/51\n" +
@@ -55,25 +50,67 @@ func TestHooksInOrder(t *testing.T) {
 	}
 }
 
-// A hook that hangs is killed at its timeout and the next event still runs.
+// Every hook, ours and keepalived's forms alike, gets the event in GOVRRP_*
+// variables: each with its own field's value (all distinct here, so a
+// variable carrying another field's value shows), and no others.
+func TestHookEnvironment(t *testing.T) {
+	for _, kv := range os.Environ() { // the daemon's own environment is passed on
+		if k, _, _ := strings.Cut(kv, "="); strings.HasPrefix(k, "GOVRRP_") {
+			t.Setenv(k, "")
+			os.Unsetenv(k)
+		}
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "env")
+	hook := filepath.Join(dir, "hook.sh")
+	body := "#!/bin/sh\nenv | grep '^GOVRRP_' | sort >> " + out + "\necho -- >> " + out + "\n"
+	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := NewHooks(Hooks{Notify: [][]string{{hook}}, Master: [][]string{{hook}}, Keepalived: [][]string{{hook}}}, 10*time.Second, discard())
+	r.Notify(Event{Router: "gw-v6", From: "Backup", To: "Master", Reason: "master-no-response", Interface: "eth7", VRID: 51, Family: "ipv6", Priority: 153})
+	got := closeAndRead(t, r, out)
+	one := "GOVRRP_FAMILY=ipv6\nGOVRRP_FROM=Backup\nGOVRRP_INTERFACE=eth7\nGOVRRP_PRIORITY=153\n" +
+		"GOVRRP_REASON=master-no-response\nGOVRRP_ROUTER=gw-v6\nGOVRRP_TO=Master\nGOVRRP_VRID=51\n--\n"
+	if want := strings.Repeat(one, 3); string(got) != want {
+		t.Fatalf("environments (notify_master, notify_keepalived, notify):\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// A hook that hangs is killed at its timeout with its whole process group
+// and the next event still runs. Its child holds no output, so only the
+// timeout's kill reaches it.
 func TestHookTimeout(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "log")
+	pidFile := filepath.Join(dir, "pid")
 	hook := filepath.Join(dir, "hook.sh")
-	body := "#!/bin/sh\n[ \"$3\" = hang ] && sleep 30\necho \"$3\" >> " + out + "\n"
+	body := "#!/bin/sh\n[ \"$3\" = hang ] && { exec >/dev/null 2>&1; sleep 30 & echo $! > " + pidFile + "; wait; }\necho \"$3\" >> " + out + "\n"
+	testenv.KillAtEnd(t, pidFile)
 	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	r := New([][]string{{hook}}, 200*time.Millisecond, nil)
 	r.Notify(Event{Router: "gw", From: "a", To: "hang"})
 	r.Notify(Event{Router: "gw", From: "b", To: "master"})
+	if got := closeAndRead(t, r, out); strings.TrimSpace(string(got)) != "master" {
+		t.Fatalf("log %q: the hung hook was not killed or the next one did not run", got)
+	}
+	testenv.RequireExited(t, pidFile, 10*time.Second)
+}
+
+// closeAndRead closes r, waiting for its hooks, and returns what they wrote
+// to out.
+func closeAndRead(t *testing.T, r *Runner, out string) []byte {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	r.Close(ctx)
-	got, _ := os.ReadFile(out)
-	if strings.TrimSpace(string(got)) != "master" {
-		t.Fatalf("log %q: the hung hook was not killed or the next one did not run", got)
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return b
 }
 
 func TestOverflowDropsOldest(t *testing.T) {
@@ -166,8 +203,10 @@ func TestCloseCancelled(t *testing.T) {
 	out := filepath.Join(dir, "log")
 	pidFile := filepath.Join(dir, "pid")
 	hook := filepath.Join(dir, "hook.sh")
-	// The child sleep holds the output pipe: only a group kill frees it.
-	body := "#!/bin/sh\necho \"$3\" >> " + out + "\nsleep 30 &\necho $! > " + pidFile + "\nwait\n"
+	// The child holds no output, so only the kill for the ended context,
+	// if it takes the group, reaches it.
+	body := "#!/bin/sh\necho \"$3\" >> " + out + "\nsleep 30 >/dev/null 2>&1 &\necho $! > " + pidFile + "\nwait\n"
+	testenv.KillAtEnd(t, pidFile)
 	if err := os.WriteFile(hook, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -181,16 +220,7 @@ func TestCloseCancelled(t *testing.T) {
 	if got, _ := os.ReadFile(out); string(got) != "master\n" {
 		t.Fatalf("hook runs %q, want only the first", got)
 	}
-	b, _ := os.ReadFile(pidFile)
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Killed: gone, or a zombie where init is slow to reap.
-	settle(t, "the hook's child killed", func() bool {
-		st, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-		return err != nil || strings.Contains(string(st), ") Z ")
-	})
+	testenv.RequireExited(t, pidFile, 10*time.Second)
 }
 
 // A hook printing 50 MB is logged with its first proc.MaxOutput bytes and a
@@ -249,10 +279,7 @@ func TestAfterWaits(t *testing.T) {
 		t.Fatalf("the hook ran before done was closed: %q", b)
 	}
 	close(done)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	r.Close(ctx)
-	if b, _ := os.ReadFile(out); string(b) != "master\n" {
+	if b := closeAndRead(t, r, out); string(b) != "master\n" {
 		t.Fatalf("hook runs %q, want master", b)
 	}
 }

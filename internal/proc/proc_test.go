@@ -2,17 +2,13 @@ package proc
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"govrrp/internal/testenv"
 )
@@ -61,18 +57,6 @@ func script(t *testing.T, body string) string {
 	return p
 }
 
-// killAtEnd kills, when the test ends, the process whose pid a script wrote
-// to pidFile: a child the run was meant to leave behind.
-func killAtEnd(t *testing.T, pidFile string) {
-	t.Cleanup(func() {
-		if b, err := os.ReadFile(pidFile); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
-}
-
 // A program printing 50 MB: the run keeps MaxOutput bytes and the count of
 // the rest, allocates a bounded amount whatever the program prints, and the
 // program is reaped with its exit status.
@@ -108,7 +92,7 @@ func TestRunEscapedChildDoesNotHang(t *testing.T) {
 	pidFile := filepath.Join(dir, "pid")
 	// setsid: a new session, so the group kill misses it; it inherits stdout.
 	s := script(t, "setsid sh -c 'echo $$ > "+pidFile+"; exec sleep 60' &\necho started\nexec sleep 60\n")
-	killAtEnd(t, pidFile)
+	testenv.KillAtEnd(t, pidFile)
 	done := make(chan Result, 1)
 	go func() { done <- Run(context.Background(), []string{s}, nil, 200*time.Millisecond) }()
 	select {
@@ -129,7 +113,7 @@ func TestRunLingeringChild(t *testing.T) {
 		t.Run("exit "+status, func(t *testing.T) {
 			pidFile := filepath.Join(t.TempDir(), "pid")
 			s := script(t, "sleep 60 &\necho $! > "+pidFile+"\nexit "+status+"\n")
-			killAtEnd(t, pidFile)
+			testenv.KillAtEnd(t, pidFile)
 			done := make(chan Result, 1)
 			go func() { done <- Run(context.Background(), []string{s}, nil, time.Minute) }()
 			var r Result
@@ -142,28 +126,35 @@ func TestRunLingeringChild(t *testing.T) {
 				(status != "0") != strings.Contains(r.Err.Error(), "exit status "+status) {
 				t.Fatalf("result %+v", r)
 			}
-			// The child was killed with the group: it exits (gone, or a
-			// zombie its new parent has not reaped yet) once the kernel has
-			// delivered the signal, which a loaded machine may take a moment
-			// to do. A pidfd turns readable when it has.
-			b, err := os.ReadFile(pidFile)
-			if err != nil {
-				t.Fatal(err)
+			// The child was killed with the group.
+			testenv.RequireExited(t, pidFile, 10*time.Second)
+		})
+	}
+}
+
+// A program that times out, or whose context ends, is killed with its whole
+// process group: a child that does not hold the output (so only that kill,
+// not the one for a held pipe, reaches it) is gone too.
+func TestRunKillsGroup(t *testing.T) {
+	for _, how := range []string{"timeout", "cancel"} {
+		t.Run(how, func(t *testing.T) {
+			pidFile := filepath.Join(t.TempDir(), "pid")
+			s := script(t, "sleep 60 >/dev/null 2>&1 &\necho $! > "+pidFile+"\nwait\n")
+			testenv.KillAtEnd(t, pidFile)
+			// "cancel": the caller's context ends (the daemon stopping), not
+			// the run's own timeout.
+			ctx, timeout := context.Background(), 200*time.Millisecond
+			if how == "cancel" {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, 200*time.Millisecond)
+				defer cancel()
+				timeout = time.Minute
 			}
-			pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-			fd, err := unix.PidfdOpen(pid, 0)
-			if err == unix.ESRCH {
-				return // gone and reaped
+			r := Run(ctx, []string{s}, nil, timeout)
+			if r.Err == nil {
+				t.Fatalf("result %+v", r)
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer unix.Close(fd)
-			fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
-			if n, err := unix.Poll(fds, 10_000); err != nil || n != 1 {
-				stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-				t.Fatalf("the child still runs 10 s later (%v): %s", err, stat)
-			}
+			testenv.RequireExited(t, pidFile, 10*time.Second)
 		})
 	}
 }

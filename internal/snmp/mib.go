@@ -10,6 +10,7 @@ import (
 
 	"govrrp/internal/agentx"
 	"govrrp/internal/api"
+	"govrrp/vrrp"
 )
 
 // Roots of the two MIBs, registered with the master.
@@ -194,13 +195,13 @@ func NewMasterReason(s string) uint64 {
 // false for checks the MIB has no reason for.
 func ProtoErrReason(check string) (uint32, bool) {
 	switch check {
-	case "ttl":
+	case vrrp.CheckTTL.String():
 		return 1, true
-	case "version":
+	case vrrp.CheckVersion.String():
 		return 2, true
-	case "checksum":
+	case vrrp.CheckChecksum.String():
 		return 3, true
-	case "vrid":
+	case vrrp.CheckVRID.String():
 		return 4, true
 	}
 	return 0, false
@@ -209,11 +210,11 @@ func ProtoErrReason(check string) (uint32, bool) {
 // AuthErrorType maps a receive check onto vrrpTrapAuthErrorType.
 func AuthErrorType(check string) (uint32, bool) {
 	switch check {
-	case "auth_type_invalid":
+	case vrrp.CheckAuthTypeInvalid.String():
 		return 1, true
-	case "auth_type_mismatch":
+	case vrrp.CheckAuthTypeMismatch.String():
 		return 2, true
-	case "auth_failure":
+	case vrrp.CheckAuthFailure.String():
 		return 3, true
 	}
 	return 0, false
@@ -252,16 +253,16 @@ func Build(in Input) []agentx.VarBind {
 	// The router-wide error counters: what the interfaces' loops could
 	// charge to no router, plus what each router dropped.
 	var chk, ver, vrid uint64
+	add := func(d map[string]uint64) {
+		chk += d[vrrp.CheckChecksum.String()]
+		ver += d[vrrp.CheckVersion.String()]
+		vrid += d[vrrp.CheckVRID.String()]
+	}
 	for _, s := range in.Interfaces {
-		chk += s.Discards["checksum"]
-		ver += s.Discards["version"]
-		vrid += s.Discards["vrid"]
+		add(s.Discards)
 	}
 	for i := range in.Routers {
-		d := in.Routers[i].Discards
-		chk += d["checksum"]
-		ver += d["version"]
-		vrid += d["vrid"]
+		add(in.Routers[i].Discards)
 	}
 	i32(sub(v2NodeVersion, 0), 2)
 	i32(sub(v2NotificationCntl, 0), 1) // enabled: notifications are always sent
@@ -280,7 +281,7 @@ func Build(in Input) []agentx.VarBind {
 			continue
 		}
 		up := leftInit(r)
-		disc := func(k string) uint64 { return r.Discards[k] }
+		disc := func(c vrrp.Check) uint64 { return r.Discards[c.String()] }
 		cnt := func(k string) uint64 { return r.Counters[k] }
 		master := r.Master
 		if state(r.State) == 1 {
@@ -318,18 +319,18 @@ func Build(in Input) []agentx.VarBind {
 				i32(cell(v2AssoEntry, 2, idx), 1)
 			}
 			s := func(col uint32) agentx.OID { return cell(v2StatsEntry, col, x) }
-			c32(s(1), cnt("master_transitions"))
-			c32(s(2), cnt("adverts_received"))
-			c32(s(3), disc("interval_mismatch"))
-			c32(s(4), disc("auth_failure"))
-			c32(s(5), disc("ttl"))
-			c32(s(6), cnt("priority_zero_received"))
-			c32(s(7), cnt("priority_zero_sent"))
-			c32(s(8), disc("type"))
-			c32(s(9), disc("address_list"))
-			c32(s(10), disc("auth_type_invalid"))
-			c32(s(11), disc("auth_type_mismatch"))
-			c32(s(12), disc("truncated"))
+			c32(s(1), cnt(api.CounterMasterTransitions))
+			c32(s(2), cnt(api.CounterAdvertsReceived))
+			c32(s(3), disc(vrrp.CheckIntervalMismatch))
+			c32(s(4), disc(vrrp.CheckAuthFailure))
+			c32(s(5), disc(vrrp.CheckTTL))
+			c32(s(6), cnt(api.CounterPriorityZeroReceived))
+			c32(s(7), cnt(api.CounterPriorityZeroSent))
+			c32(s(8), disc(vrrp.CheckType))
+			c32(s(9), disc(vrrp.CheckAddressList))
+			c32(s(10), disc(vrrp.CheckAuthTypeInvalid))
+			c32(s(11), disc(vrrp.CheckAuthTypeMismatch))
+			c32(s(12), disc(vrrp.CheckTruncated))
 		}
 
 		x := w.v3Index()
@@ -362,17 +363,17 @@ func Build(in Input) []agentx.VarBind {
 			i32(cell(v3AssocEntry, 2, idx), 1)
 		}
 		s := func(col uint32) agentx.OID { return cell(v3StatsEntry, col, x) }
-		c32(s(1), cnt("master_transitions"))
+		c32(s(1), cnt(api.CounterMasterTransitions))
 		i32(s(2), NewMasterReason(r.NewMasterReason))
-		c64(s(3), cnt("adverts_received"))
-		c64(s(4), disc("interval_mismatch"))
-		c64(s(5), disc("ttl"))
+		c64(s(3), cnt(api.CounterAdvertsReceived))
+		c64(s(4), disc(vrrp.CheckIntervalMismatch))
+		c64(s(5), disc(vrrp.CheckTTL))
 		i32(s(6), uint64(in.ProtoErr[r.Name]))
-		c64(s(7), cnt("priority_zero_received"))
-		c64(s(8), cnt("priority_zero_sent"))
-		c64(s(9), disc("type"))
-		c64(s(10), disc("address_list"))
-		c64(s(11), disc("truncated"))
+		c64(s(7), cnt(api.CounterPriorityZeroReceived))
+		c64(s(8), cnt(api.CounterPriorityZeroSent))
+		c64(s(9), disc(vrrp.CheckType))
+		c64(s(10), disc(vrrp.CheckAddressList))
+		c64(s(11), disc(vrrp.CheckTruncated))
 		typed(agentx.TimeTicks, s(12), 0) // no discontinuity known to the subagent
 		typed(agentx.Gauge32, s(13), uint64(in.RefreshMS))
 	}

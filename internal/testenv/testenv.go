@@ -1,6 +1,7 @@
 // Package testenv decides what a test does when the machine lacks something
 // it needs: under CI (CI=true) a missing privilege or tool is a failure, never
-// a skip; elsewhere the test skips with a one-line reason.
+// a skip; elsewhere the test skips with a one-line reason. It also holds the
+// few checks on the machine's state that tests of several packages share.
 package testenv
 
 import (

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"govrrp/internal/proc"
+	"govrrp/internal/testenv"
 )
 
 func TestEffective(t *testing.T) {
@@ -72,8 +73,8 @@ func TestScriptRun(t *testing.T) {
 	dir := t.TempDir()
 	flag := filepath.Join(dir, "ok")
 	script := filepath.Join(dir, "check.sh")
-	// Succeeds while the flag file exists; forks a sleeper to prove the
-	// process group is killed on timeout when "hang" exists.
+	// Succeeds while the flag file exists; hangs, with a child, when "hang"
+	// exists (that the child is killed with it: TestScriptTimeoutKillsGroup).
 	body := "#!/bin/sh\n[ -e " + dir + "/hang ] && { sleep 30 & sleep 30; }\n[ -e " + flag + " ]\n"
 	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
 		t.Fatal(err)
@@ -110,6 +111,25 @@ func TestScriptRun(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return after cancel")
 	}
+}
+
+// A check that hangs past its timeout fails, and is killed with its whole
+// process group: its child, which holds no output (so only the timeout's
+// kill reaches it), is gone too.
+func TestScriptTimeoutKillsGroup(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "pid")
+	script := filepath.Join(dir, "check.sh")
+	body := "#!/bin/sh\nexec >/dev/null 2>&1\nsleep 60 &\necho $! > " + pidFile + "\nwait\n"
+	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	testenv.KillAtEnd(t, pidFile)
+	s := &Script{Name: "chk", Argv: []string{script}, Interval: time.Second, Timeout: 200 * time.Millisecond, Rise: 1, Fall: 1}
+	if ok, _, err := s.runOnce(context.Background()); ok || err == nil || !strings.Contains(err.Error(), "timed out") {
+		t.Fatalf("ok %v err %v, want a timeout", ok, err)
+	}
+	testenv.RequireExited(t, pidFile, 10*time.Second)
 }
 
 // A check printing 50 MB per run: its output is kept up to proc.MaxOutput

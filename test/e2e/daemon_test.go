@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -335,7 +336,8 @@ func TestCLIStatus(t *testing.T) {
 }
 
 // With metrics_listen set, /metrics serves the router's state, priorities
-// and counters for Prometheus.
+// and counters for Prometheus, the Master's address (ours), the
+// transitions by reason and the build.
 func TestMetrics(t *testing.T) {
 	l := newLab(t, 1)
 	nd := l.Nodes[0]
@@ -348,7 +350,12 @@ func TestMetrics(t *testing.T) {
 		`govrrp_router_effective_priority{family="ipv4",interface="eth0",router="gw",vrid="51"} 150`,
 		`govrrp_router_master_transitions_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 1`,
 		`govrrp_router_master_down_interval_seconds{family="ipv4",interface="eth0",router="gw",vrid="51"} 0.3414`,
+		`govrrp_router_master_info{family="ipv4",interface="eth0",master="` + nd.V4.Addr().String() + `",router="gw",vrid="51"} 1`,
+		`govrrp_router_transitions_total{family="ipv4",from="Initialize",interface="eth0",reason="startup",router="gw",to="Backup",vrid="51"} 1`,
+		`govrrp_router_transitions_total{family="ipv4",from="Backup",interface="eth0",reason="master-no-response",router="gw",to="Master",vrid="51"} 1`,
+		`govrrp_send_errors_total{family="ipv4",interface="eth0",router="gw",vrid="51"} 0`,
 		"govrrp_event_streams_dropped_total 0\n",
+		`govrrp_build_info{goversion="` + runtime.Version() + `",`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("metrics lack %s", want)

@@ -231,20 +231,20 @@ func expected(ifIndex int, ds ...api.RouterDetail) map[string]string {
 func counters(ifIndex int, d api.RouterDetail) map[string]uint64 {
 	v3 := fmt.Sprintf(".%d.%d.1", ifIndex, d.VRID)
 	m := map[string]uint64{
-		"1.3.6.1.2.1.207.1.2.5.1.1" + v3: d.Counters["master_transitions"],
-		"1.3.6.1.2.1.207.1.2.5.1.3" + v3: d.Counters["adverts_received"],
-		"1.3.6.1.2.1.207.1.2.5.1.7" + v3: d.Counters["priority_zero_received"],
-		"1.3.6.1.2.1.207.1.2.5.1.8" + v3: d.Counters["priority_zero_sent"],
+		"1.3.6.1.2.1.207.1.2.5.1.1" + v3: d.Counters[api.CounterMasterTransitions],
+		"1.3.6.1.2.1.207.1.2.5.1.3" + v3: d.Counters[api.CounterAdvertsReceived],
+		"1.3.6.1.2.1.207.1.2.5.1.7" + v3: d.Counters[api.CounterPriorityZeroReceived],
+		"1.3.6.1.2.1.207.1.2.5.1.8" + v3: d.Counters[api.CounterPriorityZeroSent],
 	}
 	for _, c := range []int{4, 5, 9, 10, 11} {
 		m[fmt.Sprintf("1.3.6.1.2.1.207.1.2.5.1.%d%s", c, v3)] = 0
 	}
 	if d.Version == 2 {
 		v2 := fmt.Sprintf(".%d.%d", ifIndex, d.VRID)
-		m["1.3.6.1.2.1.68.2.4.1.1"+v2] = d.Counters["master_transitions"]
-		m["1.3.6.1.2.1.68.2.4.1.2"+v2] = d.Counters["adverts_received"]
-		m["1.3.6.1.2.1.68.2.4.1.6"+v2] = d.Counters["priority_zero_received"]
-		m["1.3.6.1.2.1.68.2.4.1.7"+v2] = d.Counters["priority_zero_sent"]
+		m["1.3.6.1.2.1.68.2.4.1.1"+v2] = d.Counters[api.CounterMasterTransitions]
+		m["1.3.6.1.2.1.68.2.4.1.2"+v2] = d.Counters[api.CounterAdvertsReceived]
+		m["1.3.6.1.2.1.68.2.4.1.6"+v2] = d.Counters[api.CounterPriorityZeroReceived]
+		m["1.3.6.1.2.1.68.2.4.1.7"+v2] = d.Counters[api.CounterPriorityZeroSent]
 		for _, c := range []int{3, 4, 5, 8, 9, 10, 11, 12} {
 			m[fmt.Sprintf("1.3.6.1.2.1.68.2.4.1.%d%s", c, v2)] = 0
 		}
