@@ -158,6 +158,12 @@ const (
 	ReasonGroupFault
 	// ReasonGroupBackup: another member of the sync group left Master.
 	ReasonGroupBackup
+	// ReasonAdminDisabled: the operator disabled the router (EventDisable),
+	// the Shutdown event [5798-6.4.2-f] [5798-6.4.3-g].
+	ReasonAdminDisabled
+	// ReasonAdminEnabled: the operator enabled it again (EventEnable), the
+	// Startup event [5798-6.4.1-a] [5798-6.4.1-b].
+	ReasonAdminEnabled
 )
 
 var reasonNames = [...]string{
@@ -174,6 +180,8 @@ var reasonNames = [...]string{
 	ReasonFaultCleared:     "fault-cleared",
 	ReasonGroupFault:       "sync-group-fault",
 	ReasonGroupBackup:      "sync-group-backup",
+	ReasonAdminDisabled:    "admin-disabled",
+	ReasonAdminEnabled:     "admin-enabled",
 }
 
 func (r Reason) String() string {
@@ -210,7 +218,7 @@ func (n NewMasterReason) String() string {
 // newMasterReason maps a transition into Master to RFC 6527's enum.
 func (r Reason) newMasterReason() NewMasterReason {
 	switch r {
-	case ReasonStartup, ReasonFaultCleared, ReasonPriorityZero:
+	case ReasonStartup, ReasonFaultCleared, ReasonPriorityZero, ReasonAdminEnabled:
 		return PriorityReason // only the owner starts as Master
 	case ReasonPreempted:
 		return Preempted

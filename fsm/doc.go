@@ -52,6 +52,15 @@
 // The caller computes the effective priority from the configured one;
 // SetPriority carries the result.
 //
+// Disable and enable (EventDisable, EventEnable: `govrrp disable`, FRR's
+// `shutdown`) are the Shutdown and Startup events with reasons of their own
+// (admin-disabled, admin-enabled): a disabled Master resigns with priority 0
+// [5798-6.4.3-g] so a Backup takes over in Skew_Time [5798-6.4.2-h]; the
+// router then rests in Initialize, sending and answering nothing, until
+// enabled; a Startup meanwhile waits for the enable, and faults are recorded
+// for it. Status().Disabled says so, and OwnFault is true for a started
+// disabled router, so a sync group leaves Master on this box as a whole.
+//
 // Reload (Router.Reconfigure) applies a new Config with no transition and
 // no advert gap when only Priority (non-owner to non-owner), AdvertInterval,
 // Addresses, Primary, Preempt, PreemptDelay, Accept or NoReplyLower change;
@@ -75,6 +84,6 @@
 //
 // Tests: timers_test.go checks the §5.2 worked values to the nanosecond;
 // fsm_test.go has one case per requirement ID of §6; scenario_test.go the
-// extensions; reconfig_test.go reload and primary changes; bench_test.go
+// extensions; admin_test.go disable and enable; reconfig_test.go reload and primary changes; bench_test.go
 // proves the advert paths allocate nothing.
 package fsm

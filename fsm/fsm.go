@@ -45,6 +45,19 @@ const (
 	// or is (Config.GroupHold); a Backup that wants to becomes Master
 	// (keepalived vrrp_sync_master). A deliberate addition.
 	EventGroupMaster
+	// EventDisable / EventEnable: the operator takes the router out of
+	// service / puts it back (FRR's `shutdown` of a VRRP instance;
+	// `govrrp disable`). Disable is the Shutdown event [5798-6.4.2-f]
+	// [5798-6.4.3-g] with the reason admin-disabled: a Master resigns with
+	// a priority-0 advert so a Backup takes over in Skew_Time
+	// [5798-6.4.2-h], and releases its addresses. The router then stays in
+	// Initialize, sending and answering nothing, whatever else happens:
+	// Startup is held until Enable, and faults are only recorded. Enable is
+	// the Startup event [5798-6.4.1-a] [5798-6.4.1-b] (reason
+	// admin-enabled) if the router was started, into Fault if a fault
+	// arrived meanwhile. Both are idempotent.
+	EventDisable
+	EventEnable
 )
 
 // Event is one input. Only the fields of its Kind are read.
@@ -108,8 +121,11 @@ type Router struct {
 	now   time.Duration // clock.Now() at the start of the current Handle
 
 	state   State
-	running bool // between Startup and Shutdown
-	prio    uint8
+	running bool // in service: started and not disabled
+	// started: between the caller's Startup and Shutdown; disabled:
+	// between EventDisable and EventEnable.
+	started, disabled bool
+	prio              uint8
 
 	masterAdverInterval time.Duration
 	skew, masterDown    time.Duration
@@ -230,6 +246,18 @@ func (r *Router) Handle(ev Event) []Action {
 		if r.state == Backup && r.wantMaster {
 			r.becomeMaster(r.downReason)
 		}
+	case EventDisable:
+		if !r.disabled {
+			r.disabled = true
+			r.outOfService(ReasonAdminDisabled)
+		}
+	case EventEnable:
+		if r.disabled {
+			r.disabled = false
+			if r.started {
+				r.inService(ReasonAdminEnabled)
+			}
+		}
 	}
 	return r.acts
 }
@@ -260,15 +288,32 @@ func (r *Router) faulted() bool { return r.linkDown || r.trackFault || r.groupFa
 
 // OwnFault reports whether the router has a fault of its own (link down or
 // a tracked object), not one its sync group imposes: what the other members
-// of the group follow.
-func (r *Router) OwnFault() bool { return r.running && (r.linkDown || r.trackFault) }
+// of the group follow. A started router the operator disabled has one too:
+// it cannot run, like a member whose interface is missing, so its group
+// leaves Master on this box as a whole (keepalived holds a group in FAULT
+// while any member is), instead of splitting its addresses between boxes.
+func (r *Router) OwnFault() bool {
+	return r.started && r.disabled || r.running && (r.linkDown || r.trackFault)
+}
+
+// Disabled reports whether the operator disabled the router (EventDisable).
+func (r *Router) Disabled() bool { return r.disabled }
 
 // --- Initialize (spec §6.1) ---
 
 func (r *Router) startup() {
-	if r.running {
+	if r.started {
 		return
 	}
+	r.started = true
+	if !r.disabled {
+		r.inService(ReasonStartup)
+	}
+}
+
+// inService puts the router in service: the startup rules, or Fault when a
+// fault is known.
+func (r *Router) inService(why Reason) {
 	r.running = true
 	if r.faulted() {
 		why := ReasonTrackFault
@@ -281,7 +326,7 @@ func (r *Router) startup() {
 		r.transition(Fault, why)
 		return
 	}
-	r.initialize(ReasonStartup)
+	r.initialize(why)
 }
 
 // initialize applies the startup rules of Initialize.
@@ -329,19 +374,25 @@ func (r *Router) leaveMaster() {
 }
 
 func (r *Router) shutdown() {
+	r.started = false
+	r.outOfService(ReasonShutdown)
+}
+
+// outOfService takes the router out of service as the Shutdown event does.
+func (r *Router) outOfService(why Reason) {
 	if !r.running {
 		return // shutdown in Initialize: no-op
 	}
 	r.running = false
 	switch r.state {
 	case Backup: // [5798-6.4.2-f]
-		r.transition(Initialize, ReasonShutdown)
+		r.transition(Initialize, why)
 	case Master: // [5798-6.4.3-g]
-		r.transition(Initialize, ReasonShutdown)
+		r.transition(Initialize, why)
 		r.sendAdvert(0)
 		r.leaveMaster()
 	case Fault:
-		r.transition(Initialize, ReasonShutdown)
+		r.transition(Initialize, why)
 	}
 	r.stopAll()
 	r.resetPreemptDelay()

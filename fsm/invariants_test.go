@@ -51,9 +51,10 @@ func TestInvariantsUnderRandomEvents(t *testing.T) {
 			case 6:
 				ev = SetPrimary(rapid.SampledFrom(append(addrs, primary6, netip.Addr{})).Draw(t, "primary"))
 			default:
-				ev = Event{Kind: EventKind(rapid.IntRange(0, 15).Draw(t, "ev"))}
+				ev = Event{Kind: EventKind(rapid.IntRange(0, 18).Draw(t, "ev"))}
 			}
 			before := r.State()
+			disabled := r.Disabled()
 			var acts []Action
 			if reconf {
 				n := r.Config()
@@ -93,8 +94,13 @@ func TestInvariantsUnderRandomEvents(t *testing.T) {
 				// A Master resigns with priority 0 on shutdown, on a fault
 				// and when its sync group goes Fault or Backup.
 				if a.Kind == SendAdvert && a.Priority == 0 && ev.Kind != EventShutdown && ev.Kind != EventFault &&
-					ev.Kind != EventGroupFault && ev.Kind != EventGroupBackup {
+					ev.Kind != EventGroupFault && ev.Kind != EventGroupBackup && ev.Kind != EventDisable {
 					t.Fatalf("priority 0 sent on %+v", ev)
+				}
+				// A disabled router sends nothing and holds nothing until
+				// enabled (a reload may still narrow its stored addresses).
+				if disabled && !reconf && ev.Kind != EventEnable {
+					t.Fatalf("disabled, acted on %+v: %v", ev, acts)
 				}
 			}
 			if cur != st {

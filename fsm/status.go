@@ -65,6 +65,7 @@ type Status struct {
 	PreemptHold bool // preempt delay still running
 	LinkDown    bool
 	TrackFault  bool
+	Disabled    bool // the operator disabled it (EventDisable)
 	Counters    Counters
 	// SplitBrain: a split-brain episode is running (another Master heard
 	// within the episode's quiet gap, and we are still Master);
@@ -98,6 +99,7 @@ func (r *Router) Status() Status {
 		PreemptHold:         r.preemptHold,
 		LinkDown:            r.linkDown,
 		TrackFault:          r.trackFault,
+		Disabled:            r.disabled,
 		Counters:            r.counters,
 		SplitBrain:          r.state == Master && r.splitBrain.on(r.clock.Now()),
 		SplitBrainPeer:      r.splitBrain.peer,

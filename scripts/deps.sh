@@ -16,8 +16,8 @@ declare -A need=(
   [setpriv]=util-linux
   # promtool checks dist/prometheus and dist/grafana (internal/metrics
   # TestAlertRules, TestDashboardQueries*); Debian ships it only in the
-  # server's package, whose service the install enables: the tests use
-  # promtool alone.
+  # server's package. The tests use promtool alone: the server is not
+  # started (see policy-rc.d below).
   [promtool]=prometheus
   # snmpd, snmptrapd and snmpwalk/snmpget: test/e2e TestSNMPAgentX (the
   # MIBs served over AgentX); the install enables snmpd's service, the
@@ -44,6 +44,15 @@ missing=("${!missing_set[@]}")
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing ${missing[*]}"
+  # Several of these packages ship a service (keepalived, frr, prometheus)
+  # that the install would start on the host. The tests run their own
+  # copies in namespaces, so services are kept from starting: a
+  # policy-rc.d that refuses every start, unless the box has its own.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# govrrp scripts/deps.sh: no service starts during its install\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

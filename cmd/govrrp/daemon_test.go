@@ -32,6 +32,8 @@ type fakeBackend struct {
 	endAfter bool // close the stream after the live events
 	reload   api.ReloadResult
 	ifaces   []api.InterfaceStatus
+	disabled map[string]bool // admin_test.go
+	level    string
 }
 
 func (f *fakeBackend) Routers() []api.RouterStatus { return f.routers }

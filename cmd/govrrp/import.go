@@ -38,9 +38,6 @@ keepalived makes too), 3 the YAML was written but something was left out,
 be read), 2 usage error.
 `
 
-// exitPartial: the YAML was written but something was left out.
-const exitPartial = 3
-
 func runImport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)

@@ -6,6 +6,8 @@
 //	govrrp [-s PATH] show [--json] NAME       everything about one virtual router
 //	govrrp [-s PATH] watch [--history N]      live events
 //	govrrp [-s PATH] reload [--json]          make govrrpd reread its configuration
+//	govrrp [-s PATH] disable|enable NAME      take a virtual router out of service, or back
+//	govrrp [-s PATH] log-level [LEVEL]        show or change govrrpd's log level
 //	govrrp validate [--no-host] [FILE]        check a configuration file offline
 //	govrrp import keepalived FILE [-o OUT]  translate a keepalived.conf
 //	govrrp decode [--summary] FILE            decode the VRRP packets of a capture
@@ -28,11 +30,14 @@ import (
 
 // Exit codes: 0 success, 1 the command failed on its way (a damaged capture,
 // an unreachable daemon, a configuration with errors), 2 usage errors and
-// inputs that are not what the command reads.
+// inputs that are not what the command reads, 3 done in part (an import
+// that left something out, a reload that left changed keys for the next
+// start).
 const (
-	exitOK    = 0
-	exitFail  = 1
-	exitUsage = 2
+	exitOK      = 0
+	exitFail    = 1
+	exitUsage   = 2
+	exitPartial = 3
 )
 
 // command is one subcommand. run gets the global flags and the arguments
@@ -66,6 +71,9 @@ func init() {
 		{"show", "show everything about one virtual router", showUsage, runShow},
 		{"watch", "print govrrpd's events as they happen", watchUsage, runWatch},
 		{"reload", "make govrrpd reread its configuration", reloadUsage, runReload},
+		{"disable", "take a virtual router out of service (a Master resigns first)", disableUsage, runDisable},
+		{"enable", "put a disabled virtual router back in service", enableUsage, runEnable},
+		{"log-level", "show or change govrrpd's log level", logLevelUsage, runLogLevel},
 		{"validate", "check a configuration file without touching the network", validateUsage, local(runValidate)},
 		{"import", "translate a keepalived configuration into a govrrpd one", importUsage, local(runImport)},
 		{"decode", "decode the VRRP packets of a pcap or pcapng capture", decodeUsage, local(runDecode)},
@@ -136,7 +144,7 @@ func lookup(name string) *command {
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "govrrp %s: VRRP tools (VRRPv2/v3, IPv4/IPv6)\n\nUsage: govrrp [-s PATH] COMMAND [ARGUMENTS]\n\nCommands:\n", version.Version)
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s  %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-9s  %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\n%s\nRun `govrrp help COMMAND` for the arguments of a command.\n", globalUsage)
 }

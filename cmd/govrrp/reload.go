@@ -21,11 +21,21 @@ added or removed. A configuration with errors is refused and the errors are
 printed (file:line:col: what; fix). govrrp validate checks a file before you
 install it.
 
-  --json      print the result as a JSON object for scripts
+Some keys take effect only at the next start of govrrpd (control_socket,
+control_group, metrics_listen, notify_timeout, log.format, the members and
+hooks of sync_groups). A reload that finds one of them changed applies the
+rest, lists them on standard error (file:line:col: key: why) and exits 3;
+each reload lists them again until govrrpd is restarted. Routers disabled
+with govrrp disable stay disabled; a log level set with govrrp log-level
+stays unless log.level changed in the file.
+
+  --json      print the result as a JSON object for scripts (skipped: the
+              keys left for the next start, each key, pos, why)
   -s PATH     govrrpd's control socket (see govrrp help)
 
 Exit status: 0 reloaded, 1 the configuration was refused or govrrpd cannot be
-reached (the message says why), 2 usage error.
+reached (the message says why), 2 usage error, 3 reloaded but changed keys
+wait for a restart (listed).
 `
 
 // reloadTimeout is longer than requestTimeout: a reload reads files and
@@ -53,8 +63,11 @@ func runReload(g *globals, args []string, stdout, stderr io.Writer) int {
 		if err := writeJSON(stdout, res); err != nil {
 			return fail(stderr, "reload", err)
 		}
-		if !res.OK {
+		switch {
+		case !res.OK:
 			return exitFail
+		case len(res.Skipped) > 0:
+			return exitPartial
 		}
 		return exitOK
 	}
@@ -67,6 +80,13 @@ func runReload(g *globals, args []string, stdout, stderr io.Writer) int {
 	}
 	if err := reloadReport(stdout, res); err != nil {
 		return fail(stderr, "reload", err)
+	}
+	if len(res.Skipped) > 0 {
+		fmt.Fprintln(stderr, "govrrp reload: changed, but not applied until govrrpd restarts:")
+		for _, k := range res.Skipped {
+			fmt.Fprintf(stderr, "  %s: %s: %s\n", cmp.Or(k.Pos, "?"), k.Key, k.Why)
+		}
+		return exitPartial
 	}
 	return exitOK
 }

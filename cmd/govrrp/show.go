@@ -134,6 +134,9 @@ func showDetail(w io.Writer, r api.RouterDetail) error {
 	if r.FaultReason != "" {
 		d.kv("fault", "%s", r.FaultReason)
 	}
+	if r.Disabled {
+		d.kv("disabled", "yes: out of service until govrrp enable %s (or a restart of govrrpd)", r.Name)
+	}
 	if !r.Since.IsZero() {
 		d.kv("since", "%s (%s ago)", stamp(r.Since), since(r.Since))
 	}

@@ -26,7 +26,8 @@ Prints every virtual router govrrpd runs, one row each:
              its interface to appear, or to get an address), host-address
              (the interface appeared holding a virtual address as its own),
              owner-address-missing (it appeared without the address an
-             owner, priority 255, owns)
+             owner, priority 255, owns); "Initialize (admin-disabled)":
+             taken out of service with govrrp disable
   PRIO       configured priority, "150→100" when tracking changed the one in use
   MASTER     the current master's address, "(us)" when this box is master
   INTERVAL   the advertisement interval in use
@@ -51,7 +52,7 @@ can be Master): "NOW" while it lasts, then when the latest began.
 
   --json      print a JSON array of router objects for scripts (name,
               interface, vrid, family, version, state, fault_reason,
-              priority, effective_priority, master, master_priority,
+              disabled when set, priority, effective_priority, master, master_priority,
               advert_interval_ms, master_down_interval_ms, since,
               addresses, vmac, accept, unicast, v2_compat when set, and
               split_brain and two_owners once seen: active, episodes,
@@ -194,12 +195,20 @@ func versionText(v uint8, v2Compat bool, sep string) string {
 	return fmt.Sprint(v)
 }
 
-// stateColumn is the state, with the reason when it is Fault.
+// stateColumn is the state, with the reason when it is Fault, and
+// admin-disabled when the operator disabled it (govrrp disable).
 func stateColumn(r api.RouterStatus) string {
-	if r.FaultReason == "" {
+	var why []string
+	if r.FaultReason != "" {
+		why = append(why, r.FaultReason)
+	}
+	if r.Disabled {
+		why = append(why, "admin-disabled")
+	}
+	if why == nil {
 		return r.State
 	}
-	return r.State + " (" + r.FaultReason + ")"
+	return r.State + " (" + strings.Join(why, ", ") + ")"
 }
 
 // masterColumn is the master's address, marked "(us)" when it is this box.

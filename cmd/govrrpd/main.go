@@ -80,7 +80,7 @@ refused and the running configuration stays). Inspect it with govrrp status.
 		fmt.Fprintf(os.Stdout, "%s: OK (%d routers)\n", *file, len(cfg.Routers))
 		return 0
 	}
-	log := newLogger(cfg.Log, stderr)
+	log := newLogger(cfg.Log, stderr, logLevel)
 	slog.SetDefault(log)
 	for _, w := range warns {
 		log.Warn("configuration", "warning", w.Error())
@@ -120,9 +120,14 @@ refused and the running configuration stays). Inspect it with govrrp status.
 	return 0
 }
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
-	var level slog.Level
-	_ = level.UnmarshalText([]byte(c.Level))
+// logLevel is the level of the daemon's log, which govrrp log-level changes
+// at run time (daemon.Options.Level).
+var logLevel = new(slog.LevelVar)
+
+func newLogger(c config.Log, w io.Writer, level *slog.LevelVar) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(c.Level))
+	level.Set(l)
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
@@ -143,7 +148,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	if err != nil {
 		return err
 	}
-	d := daemon.New(cfg, daemon.Options{Log: log, ConfigFile: file, HookTimeout: cfg.NotifyTimeout})
+	d := daemon.New(cfg, daemon.Options{Log: log, ConfigFile: file, HookTimeout: cfg.NotifyTimeout, Level: logLevel})
 	if err := d.Start(); err != nil {
 		ln.Close()
 		d.Stop()

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -12,7 +13,9 @@ import (
 )
 
 type fakeBackend struct {
-	events chan Event
+	events   chan Event
+	disabled bool // gw's
+	level    string
 }
 
 func (f *fakeBackend) Routers() []RouterStatus {
@@ -39,6 +42,27 @@ func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]Event, <-ch
 }
 
 func (f *fakeBackend) Reload() ReloadResult { return ReloadResult{OK: false, Error: "c.yaml:3:5: bad"} }
+
+func (f *fakeBackend) SetDisabled(name string, off bool) (AdminResult, bool) {
+	if name != "gw" {
+		return AdminResult{}, false
+	}
+	res := AdminResult{Router: name, Disabled: off, Changed: f.disabled != off, State: "Master"}
+	if f.disabled = off; off {
+		res.State = "Initialize"
+	}
+	return res, true
+}
+
+func (f *fakeBackend) LogLevel() string { return cmp.Or(f.level, "info") }
+
+func (f *fakeBackend) SetLogLevel(s string) error {
+	if _, err := ParseLogLevel(s); err != nil {
+		return err
+	}
+	f.level = s
+	return nil
+}
 
 func serve(t *testing.T, b Backend) *Client {
 	t.Helper()

@@ -2,6 +2,8 @@ package api
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -10,7 +12,9 @@ import (
 	"io/fs"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -51,7 +55,21 @@ func (c *Client) unreachable(err error) error {
 }
 
 func (c *Client) do(ctx context.Context, method, path string, out any) error {
-	req, err := http.NewRequestWithContext(ctx, method, "http://govrrpd"+path, nil)
+	return c.send(ctx, method, path, nil, out)
+}
+
+// send is do with a JSON body (nil: none). A 400 answer is an error with the
+// daemon's words.
+func (c *Client) send(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, "http://govrrpd"+path, body)
 	if err != nil {
 		return err
 	}
@@ -60,17 +78,22 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 		return c.unreachable(err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode == http.StatusNotFound {
+	switch resp.StatusCode {
+	case http.StatusNotFound:
 		var eb ErrorBody
-		_ = json.Unmarshal(body, &eb)
+		_ = json.Unmarshal(data, &eb)
 		return fmt.Errorf("%w: %s", errNotFound, eb.Error)
+	case http.StatusBadRequest, http.StatusMethodNotAllowed:
+		var eb ErrorBody
+		_ = json.Unmarshal(data, &eb)
+		return fmt.Errorf("govrrpd refused it (%s): %s", resp.Status, cmp.Or(eb.Error, strings.TrimSpace(string(data))))
 	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return fmt.Errorf("govrrpd answered %s with %d bytes that are not JSON: %w", resp.Status, len(body), err)
+	if err := json.Unmarshal(data, out); err != nil {
+		return fmt.Errorf("govrrpd answered %s with %d bytes that are not JSON: %w", resp.Status, len(data), err)
 	}
 	return nil
 }
@@ -105,6 +128,33 @@ func (c *Client) Interfaces(ctx context.Context) ([]InterfaceStatus, error) {
 func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 	var out ReloadResult
 	return out, c.do(ctx, http.MethodPost, "/v1/reload", &out)
+}
+
+// Disable takes the named router out of service; Enable puts it back.
+// An unknown name is an error IsNotFound recognises.
+func (c *Client) Disable(ctx context.Context, name string) (AdminResult, error) {
+	var out AdminResult
+	return out, c.do(ctx, http.MethodPost, "/v1/routers/"+url.PathEscape(name)+"/disable", &out)
+}
+
+// Enable puts a disabled router back in service.
+func (c *Client) Enable(ctx context.Context, name string) (AdminResult, error) {
+	var out AdminResult
+	return out, c.do(ctx, http.MethodPost, "/v1/routers/"+url.PathEscape(name)+"/enable", &out)
+}
+
+// LogLevel returns the daemon's log level.
+func (c *Client) LogLevel(ctx context.Context) (string, error) {
+	var out LogLevel
+	err := c.do(ctx, http.MethodGet, "/v1/log-level", &out)
+	return out.Level, err
+}
+
+// SetLogLevel sets the daemon's log level and returns the one now in use.
+func (c *Client) SetLogLevel(ctx context.Context, level string) (string, error) {
+	var out LogLevel
+	err := c.send(ctx, http.MethodPut, "/v1/log-level", LogLevel{Level: level}, &out)
+	return out.Level, err
 }
 
 // Events streams events to fn until ctx ends or the daemon closes the stream.

@@ -7,8 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"govrrp/internal/httplimit"
@@ -27,6 +30,13 @@ type Backend interface {
 	// ones that closes when ctx ends or the subscriber falls too far behind.
 	Subscribe(ctx context.Context, history int) ([]Event, <-chan Event)
 	Reload() ReloadResult
+	// SetDisabled takes the named router out of service (disabled) or puts
+	// it back; false when there is no such router. Idempotent.
+	SetDisabled(name string, disabled bool) (AdminResult, bool)
+	// LogLevel returns the daemon's log level; SetLogLevel changes it, or
+	// refuses a name that is not a level (ParseLogLevel).
+	LogLevel() string
+	SetLogLevel(level string) error
 }
 
 // Limits bound what the clients of the control socket can hold. The socket
@@ -112,6 +122,35 @@ func handler(b Backend, lim Limits) http.Handler {
 		}
 		streamEvents(w, r, b, lim.WriteTimeout)
 	})
+	for _, op := range []string{"disable", "enable"} {
+		mux.HandleFunc("POST /v1/routers/{name}/"+op, func(w http.ResponseWriter, r *http.Request) {
+			name := r.PathValue("name")
+			res, ok := b.SetDisabled(name, op == "disable")
+			ready(w)
+			if !ok {
+				writeJSON(w, http.StatusNotFound, ErrorBody{Error: "no router named " + strconv.Quote(name)})
+				return
+			}
+			writeJSON(w, http.StatusOK, res)
+		})
+	}
+	mux.HandleFunc("GET /v1/log-level", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, LogLevel{Level: b.LogLevel()})
+	})
+	setLevel := func(w http.ResponseWriter, r *http.Request) {
+		var in LogLevel
+		if err := json.NewDecoder(io.LimitReader(r.Body, 4<<10)).Decode(&in); err != nil {
+			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: `the body must be a JSON object such as {"level":"debug"}: ` + err.Error()})
+			return
+		}
+		if err := b.SetLogLevel(in.Level); err != nil {
+			writeJSON(w, http.StatusBadRequest, ErrorBody{Error: err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, LogLevel{Level: b.LogLevel()})
+	}
+	mux.HandleFunc("PUT /v1/log-level", setLevel)
+	mux.HandleFunc("POST /v1/log-level", setLevel)
 	mux.HandleFunc("POST /v1/reload", func(w http.ResponseWriter, r *http.Request) {
 		res := b.Reload()
 		ready(w)
@@ -181,6 +220,36 @@ func writeJSONList[T any](w http.ResponseWriter, code int, vs []T) {
 	}
 	_, _ = bw.WriteString("]\n")
 	_ = bw.Flush()
+}
+
+// LogLevels are the levels the daemon takes, least severe first.
+var LogLevels = []string{"debug", "info", "warn", "error"}
+
+// ParseLogLevel returns the slog level of one of LogLevels; an error names
+// them all.
+func ParseLogLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	for _, name := range LogLevels {
+		if s == name {
+			err := l.UnmarshalText([]byte(s))
+			return l, err
+		}
+	}
+	return 0, fmt.Errorf("log level %q is not one of %s", s, strings.Join(LogLevels, ", "))
+}
+
+// LevelName is the name in LogLevels of a slog level: the nearest one at or
+// below it.
+func LevelName(l slog.Level) string {
+	switch {
+	case l >= slog.LevelError:
+		return "error"
+	case l >= slog.LevelWarn:
+		return "warn"
+	case l >= slog.LevelInfo:
+		return "info"
+	}
+	return "debug"
 }
 
 // errNotFound is returned by Client.Router for an unknown name.

@@ -7,6 +7,10 @@
 //	GET  /v1/interfaces       []InterfaceStatus
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
+//	POST /v1/routers/{name}/disable   AdminResult (404: no such router)
+//	POST /v1/routers/{name}/enable    AdminResult
+//	GET  /v1/log-level        LogLevel
+//	PUT  /v1/log-level        LogLevel in, LogLevel out (POST too; 400: not a level)
 //
 // Connections, event streams and slow clients are bounded: see Limits.
 package api
@@ -15,14 +19,18 @@ import "time"
 
 // RouterStatus is one virtual router at a glance.
 type RouterStatus struct {
-	Name              string    `json:"name"`
-	Interface         string    `json:"interface"`
-	VRID              uint8     `json:"vrid"`
-	Family            string    `json:"family"` // ipv4 | ipv6
-	Version           uint8     `json:"version"`
-	State             string    `json:"state"`                  // Initialize | Backup | Master | Fault
-	FaultReason       string    `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, link-down, track-fault or sync-group-fault
-	Priority          uint8     `json:"priority"`               // configured
+	Name        string `json:"name"`
+	Interface   string `json:"interface"`
+	VRID        uint8  `json:"vrid"`
+	Family      string `json:"family"` // ipv4 | ipv6
+	Version     uint8  `json:"version"`
+	State       string `json:"state"`                  // Initialize | Backup | Master | Fault
+	FaultReason string `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, link-down, track-fault or sync-group-fault
+	// Disabled: the operator took it out of service (govrrp disable); it
+	// rests in Initialize (a router waiting for its interface stays in
+	// Fault) until govrrp enable. Kept across reloads, not restarts.
+	Disabled          bool      `json:"disabled,omitempty"`
+	Priority          uint8     `json:"priority"` // configured
 	EffectivePriority uint8     `json:"effective_priority"`
 	Master            string    `json:"master,omitempty"` // address of the current master, ours when Master
 	MasterPriority    uint8     `json:"master_priority,omitempty"`
@@ -146,7 +154,7 @@ type Tracked struct {
 type Event struct {
 	Time     time.Time `json:"time"`
 	Router   string    `json:"router,omitempty"`
-	Type     string    `json:"type"` // transition | priority | discards | reload | track | split_brain | two_owners | overflow (this stream fell behind and ends)
+	Type     string    `json:"type"` // transition | priority | discards | reload | track | split_brain | two_owners | admin (Detail: disabled, enabled) | overflow (this stream fell behind and ends)
 	From     string    `json:"from,omitempty"`
 	To       string    `json:"to,omitempty"`
 	Reason   string    `json:"reason,omitempty"`
@@ -163,6 +171,30 @@ type ReloadResult struct {
 	Restarted []string `json:"restarted,omitempty"`
 	Added     []string `json:"added,omitempty"`
 	Removed   []string `json:"removed,omitempty"`
+	// Skipped lists the changed keys the reload did not apply because they
+	// take effect only at the next start of govrrpd. The rest of the file
+	// was applied (OK stays true); govrrp reload exits 3.
+	Skipped []SkippedKey `json:"skipped,omitempty"`
+}
+
+// SkippedKey is a changed key a reload left for the next start.
+type SkippedKey struct {
+	Key string `json:"key"`           // e.g. control_socket, log.format, sync_groups
+	Pos string `json:"pos,omitempty"` // file:line:col in the new file; the file alone when the key was removed
+	Why string `json:"why"`
+}
+
+// AdminResult answers a disable or enable of a router.
+type AdminResult struct {
+	Router   string `json:"router"`
+	Disabled bool   `json:"disabled"`
+	Changed  bool   `json:"changed"` // false: it was so already
+	State    string `json:"state"`   // after the change
+}
+
+// LogLevel is the daemon's log level: debug, info, warn or error.
+type LogLevel struct {
+	Level string `json:"level"`
 }
 
 // ErrorBody is the JSON body of every non-2xx answer.

@@ -119,7 +119,9 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   ` + "`notify_stop`" + ` (the group stops when its first member shuts down) unchanged, and ` + "`notify_keepalived`" + ` with
   GROUP NAME STATE 0, as keepalived calls a group's notify.
 - **Reload.** A change of ` + "`sync_groups`" + ` membership or notify takes effect at the next start (a reload
-  warns); the group's tracked objects follow a reload.
+  applies the rest and lists it as skipped, and ` + "`govrrp reload`" + ` exits 3); the group's tracked objects follow a
+  reload. ` + "`govrrp disable`" + ` of a member is a fault of its own for the group: the other members go to Fault
+  (` + "`sync-group-fault`" + `), Masters resigning with priority 0, so the peer's group takes over whole.
 
 ## Example
 

@@ -86,6 +86,10 @@ type Options struct {
 	HookTimeout time.Duration
 	// Netlink is the handle for the daemon's namespace (nil: the process's).
 	Netlink *netlink.Handle
+	// Level is the level of Log's handler, which SetLogLevel changes at
+	// run time and a reload sets when the file's log.level changed (nil:
+	// a level of its own, which changes nothing).
+	Level *slog.LevelVar
 }
 
 // Daemon runs the virtual routers of one configuration.
@@ -146,6 +150,15 @@ type Daemon struct {
 	// notOurs holds the VIPs found already on their device as the host's
 	// address (linux.ErrNotOurs), reported once each.
 	notOurs sync.Map // hostAddrKey → true
+
+	// The operator's controls (admin.go): disabled routers by name (under
+	// mu), one change at a time (adminMu), and the log level.
+	adminMu  sync.Mutex
+	disabled map[string]bool
+	level    *slog.LevelVar
+	// boot is what only a start applies, as this one did (startOnly):
+	// what a reload reports it skipped.
+	boot *config.Config
 }
 
 type hostAddrKey struct {
@@ -199,6 +212,10 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		rec: newRecorder(config.RecordFile(), opts.Log), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
+		disabled: map[string]bool{}, level: opts.Level, boot: startOnly(cfg),
+	}
+	if d.level == nil {
+		d.level = new(slog.LevelVar)
 	}
 	d.addrs = recordedAddrs{linux.NewAddresses(opts.Netlink), d.rec}
 	d.routes = linux.NewRoutes(opts.Netlink)

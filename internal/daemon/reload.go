@@ -1,10 +1,12 @@
 package daemon
 
 import (
+	"cmp"
 	"errors"
 	"net/netip"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 
 	"govrrp/fsm"
@@ -39,6 +41,46 @@ func (d *Daemon) Reload() api.ReloadResult {
 		d.log.Warn("configuration", "warning", w.Error())
 	}
 	return d.applyLocked(cfg)
+}
+
+// skippedKeys lists the keys of cfg that differ from what govrrpd started
+// with (old: startOnly) and take effect only at its next start, with where
+// they are in cfg's file (the file alone for a key removed) and why. Each
+// reload reports them again until a restart applies them.
+func skippedKeys(old, cfg *config.Config) []api.SkippedKey {
+	var out []api.SkippedKey
+	at := func(key string) string {
+		if p, ok := cfg.KeyPos[key]; ok {
+			return p.String()
+		}
+		return cfg.File
+	}
+	for _, k := range []struct {
+		key, why string
+		changed  bool
+	}{
+		{"control_socket", "the control socket is opened once, at start", old.ControlSocket != cfg.ControlSocket},
+		{"control_group", "the control socket's group is set when it is opened, at start", old.ControlGroup != cfg.ControlGroup},
+		{"metrics_listen", "the metrics listener is opened once, at start", old.MetricsListen != cfg.MetricsListen},
+		{"snmp_agentx", "the SNMP subagent starts once, at start", old.SNMPAgentX != cfg.SNMPAgentX},
+		{"notify_timeout", "the hook runners take it when they start", old.NotifyTimeout != cfg.NotifyTimeout},
+		{"log.format", "the log handler is made once, at start (log.level applies now)", old.Log.Format != cfg.Log.Format},
+		// Their tracked objects, which config gives every member, apply now.
+		{"sync_groups", "membership and notify hooks of sync groups are set at start (their tracked objects apply now)", !sameGroups(old.SyncGroups, cfg.SyncGroups)},
+	} {
+		if k.changed {
+			key, _, _ := strings.Cut(k.key, ".")
+			out = append(out, api.SkippedKey{Key: k.key, Pos: at(key), Why: k.why})
+		}
+	}
+	return out
+}
+
+// startOnly keeps of cfg what only a start applies (skippedKeys), not its
+// routers: at thousands of routers they are most of its memory.
+func startOnly(cfg *config.Config) *config.Config {
+	return &config.Config{File: cfg.File, ControlSocket: cfg.ControlSocket, ControlGroup: cfg.ControlGroup, MetricsListen: cfg.MetricsListen,
+		SNMPAgentX: cfg.SNMPAgentX, NotifyTimeout: cfg.NotifyTimeout, Log: cfg.Log, SyncGroups: cfg.SyncGroups}
 }
 
 // sameGroups compares what a reload does not change of sync groups: their
@@ -108,13 +150,17 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 
 	d.mu.Lock()
 	old := d.cfg
-	if old.ControlSocket != cfg.ControlSocket || old.ControlGroup != cfg.ControlGroup || old.MetricsListen != cfg.MetricsListen ||
-		old.SNMPAgentX != cfg.SNMPAgentX || old.NotifyTimeout != cfg.NotifyTimeout || old.Log != cfg.Log {
-		d.log.Warn("control_socket, control_group, metrics_listen, snmp_agentx, notify_timeout and log take effect at the next start of govrrpd")
+	res.Skipped = skippedKeys(d.boot, cfg)
+	for _, k := range res.Skipped {
+		d.log.Warn("changed key not applied: it takes effect at the next start of govrrpd", "key", k.Key, "pos", k.Pos, "why", k.Why)
 	}
-	if !sameGroups(old.SyncGroups, cfg.SyncGroups) {
-		// Their tracked objects, which config gives every member, apply now.
-		d.log.Warn("sync_groups membership and notify take effect at the next start of govrrpd")
+	if old.Log.Level != cfg.Log.Level {
+		// The file's level changed: the operator's edit wins over a
+		// level set at run time (govrrp log-level), which a reload
+		// otherwise keeps.
+		if l, err := api.ParseLogLevel(cmp.Or(cfg.Log.Level, "info")); err == nil {
+			d.level.Set(l)
+		}
 	}
 	// During the change both old and new VIPs stay excluded from sources.
 	union := &config.Config{Routers: append(slices.Clone(d.cfg.Routers), cfg.Routers...)}
@@ -181,6 +227,11 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 			res.Removed = append(res.Removed, name)
 		}
 	}
+	for name := range d.disabled {
+		if !wanted[name] {
+			delete(d.disabled, name) // removed: a router of that name added later starts enabled
+		}
+	}
 	d.startScripts(cfg)
 	d.startFiles(cfg)
 	d.mu.Unlock()
@@ -243,7 +294,7 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 		}
 	}
 	waitScripts := func() {}
-	if gone != nil { // nil would stop them all
+	if len(gone) > 0 { // stopScripts(nil) would stop them all
 		waitScripts = d.stopScripts(gone)
 	}
 	if d.watchLinks {
@@ -256,8 +307,16 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	waitScripts()
 
 	releaseMemory()
-	d.log.Info("configuration reloaded", "unchanged", res.Unchanged, "updated", res.Updated, "restarted", res.Restarted, "added", res.Added, "removed", res.Removed)
-	d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: "applied"})
+	d.log.Info("configuration reloaded", "unchanged", res.Unchanged, "updated", res.Updated, "restarted", res.Restarted, "added", res.Added, "removed", res.Removed, "skipped", len(res.Skipped))
+	detail := "applied"
+	if len(res.Skipped) > 0 {
+		keys := make([]string, len(res.Skipped))
+		for i, k := range res.Skipped {
+			keys[i] = k.Key
+		}
+		detail += "; waiting for a restart: " + strings.Join(keys, ", ")
+	}
+	d.events.publish(api.Event{Time: time.Now(), Type: "reload", Detail: detail})
 	return res
 }
 

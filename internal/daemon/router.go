@@ -82,6 +82,10 @@ type vr struct {
 	groupFault bool
 	groupWant  bool
 	detached   bool
+
+	// startDisabled: the operator had disabled it when it was opened
+	// (admin.go); start disables it before its Startup.
+	startDisabled bool
 }
 
 // badAdverts counts, per receive check, the adverts of a router that were
@@ -131,7 +135,8 @@ func (d *Daemon) startRouters(cs []*config.Router) (started []*vr, failed map[st
 	var loops []*loop
 	byLoop := map[*loop][]*vr{}
 	for _, c := range cs {
-		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), hidx: -1, slot: d.work.slot(c.Name), group: d.groups[c.Name]}
+		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), hidx: -1, slot: d.work.slot(c.Name), group: d.groups[c.Name],
+			startDisabled: d.isDisabled(c.Name)}
 		l, err := r.open()
 		if err == nil {
 			for _, o := range byLoop[l] {
@@ -323,8 +328,12 @@ func (r *vr) setMessage(c *config.Router) {
 }
 
 // start runs the router's startup on its loop: link state and tracking
-// first, so it starts in Fault when it must.
+// first, so it starts in Fault when it must; a router the operator disabled
+// is disabled first, so it starts nothing.
 func (r *vr) start(at time.Duration) {
+	if r.startDisabled {
+		r.handle(fsm.Event{Kind: fsm.EventDisable})
+	}
 	if !r.linkUp {
 		r.handle(fsm.Event{Kind: fsm.EventLinkDown})
 	}

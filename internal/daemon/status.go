@@ -51,7 +51,7 @@ func (r *vr) status() api.RouterStatus {
 		Master: addrString(st.Master()), MasterPriority: st.MasterPriority,
 		AdvertIntervalMS: ms(st.MasterAdverInterval), MasterDownMS: ms(st.MasterDownInterval),
 		Since: r.since, Addresses: addrs, VMAC: c.VMAC, Accept: st.Accept, Unicast: len(c.UnicastPeers) > 0,
-		V2Compat: c.V2Compat, VersionMismatch: r.versionStatus(),
+		V2Compat: c.V2Compat, VersionMismatch: r.versionStatus(), Disabled: st.Disabled,
 	}
 }
 
@@ -143,7 +143,9 @@ func (d *Daemon) snapshot(full bool) []api.RouterDetail {
 	var parked []api.RouterDetail
 	for _, rc := range d.cfg.Routers {
 		if p, ok := d.pending[rc.Name]; ok {
-			parked = append(parked, p.detail())
+			det := p.detail()
+			det.Disabled = d.isDisabled(rc.Name)
+			parked = append(parked, det)
 		}
 	}
 	order := make(map[string]int, len(d.cfg.Routers))
@@ -232,10 +234,13 @@ func (d *Daemon) Router(name string) (api.RouterDetail, bool) {
 	d.mu.RLock()
 	r := d.routers[name]
 	p, waiting := d.pending[name]
+	off := d.isDisabled(name)
 	d.mu.RUnlock()
 	if r == nil {
 		if waiting {
-			return p.detail(), true
+			det := p.detail()
+			det.Disabled = off
+			return det, true
 		}
 		return api.RouterDetail{}, false
 	}

@@ -64,7 +64,7 @@ func (h *Hooks) empty() bool {
 // to (a fsm.State name) for reason, or "" when keepalived reports none: it
 // has no Initialize, and passing through it (fault cleared, on the way to
 // Backup) is not a state it shows. Leaving service (shutdown: the daemon
-// stopping or the router removed) is STOP.
+// stopping or the router removed; admin-disabled: govrrp disable) is STOP.
 func KeepalivedState(to, reason string) string {
 	switch to {
 	case "Master":
@@ -74,7 +74,7 @@ func KeepalivedState(to, reason string) string {
 	case "Fault":
 		return "FAULT"
 	case "Initialize":
-		if reason == "shutdown" {
+		if reason == "shutdown" || reason == "admin-disabled" {
 			return "STOP"
 		}
 	}
