@@ -48,6 +48,7 @@ var (
 	descTwoOwnersNow  = desc("router_two_owners", "1 while an episode of two owners runs.")
 	descVersionNow    = desc("router_version_mismatch", "1 while a peer sending only the other VRRP version is heard.")
 	descVersionEpis   = desc("router_version_mismatch_episodes_total", "Episodes of a peer sending only the other VRRP version.")
+	descDisabled      = desc("router_disabled", "1 while the router is taken out of service by govrrp disable (it then reports Initialize).")
 )
 
 // routerCounter is a series read from one key of RouterDetail.Counters.
@@ -99,7 +100,7 @@ func New(src Source) *Collector { return &Collector{src: src} }
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descState, descFault, descMaster, descAddress, descInfo, descNewMaster, descSince, descPriority, descEffective,
 		descMasterPrio, descInterval, descConfInterval, descMasterDown, descSkew, descPreemptDelay, descTransitionsBy, descDiscards,
-		descWarnings, descTrackFailed, descTrackWeight, descSplitBrainNow, descTwoOwnersNow, descVersionNow, descVersionEpis} {
+		descWarnings, descTrackFailed, descTrackWeight, descSplitBrainNow, descTwoOwnersNow, descVersionNow, descVersionEpis, descDisabled} {
 		ch <- d
 	}
 	for i, rc := range routerCounters {
@@ -165,6 +166,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		for _, t := range r.TransitionCounts {
 			counter(descTransitionsBy, t.Count, t.From, t.To, t.Reason)
 		}
+		gauge(descDisabled, flag(r.Disabled))
 		gauge(descSplitBrainNow, flag(r.SplitBrain != nil && r.SplitBrain.Active))
 		gauge(descTwoOwnersNow, flag(r.TwoOwners != nil && r.TwoOwners.Active))
 		var vm api.VersionMismatch

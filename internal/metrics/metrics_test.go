@@ -244,6 +244,7 @@ func TestCollectorEveryValue(t *testing.T) {
 		{"router_version_mismatch_total", "counter", lab(), "9"},
 		{"router_split_brain", "gauge", lab(), "1"},
 		{"router_two_owners", "gauge", lab(), "0"},
+		{"router_disabled", "gauge", lab(), "0"},
 		{"router_version_mismatch", "gauge", lab(), "1"},
 		{"router_version_mismatch_episodes_total", "counter", lab(), "27"},
 		{"v2_adverts_sent_total", "counter", lab(), "10"},
