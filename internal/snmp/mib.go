@@ -293,7 +293,11 @@ func Build(in Input) []agentx.VarBind {
 			o := func(col uint32) agentx.OID { return cell(v2OperEntry, col, x) }
 			octets(agentx.OctetString, o(2), mac)
 			i32(o(3), state(r.State))
-			i32(o(4), 1) // adminState up: every configured router runs
+			admin := uint64(1) // up
+			if r.Disabled {
+				admin = 2 // down: govrrp disable
+			}
+			i32(o(4), admin)
 			i32(o(5), uint64(r.Priority))
 			i32(o(6), uint64(len(r.Addresses)))
 			octets(agentx.IPAddress, o(7), addrBytes(master, false))

@@ -42,6 +42,8 @@ func fakeRouters() []api.RouterDetail {
 			Transitions: []api.Event{
 				{Time: t0.Add(2 * time.Second), From: "Initialize", To: "Backup"}},
 		},
+		{RouterStatus: api.RouterStatus{Name: "off", Interface: "eth0", VRID: 11, Family: "ipv4", Version: 2, State: "Initialize", Disabled: true},
+			ConfiguredInterval: 1000, Counters: map[string]uint64{}, Discards: map[string]uint64{}},
 		{RouterStatus: api.RouterStatus{Name: "gone", Interface: "nope", VRID: 30, Family: "ipv4", Version: 3, State: "Fault"},
 			ConfiguredInterval: 1000},
 	}
@@ -97,6 +99,9 @@ func TestBuild(t *testing.T) {
 		{"vrrpOperVirtualMacAddr", "68.1.3.1.2" + v2, oct(s, "00005e00010a")},
 		{"vrrpOperState master", "68.1.3.1.3" + v2, num(i, 3)},
 		{"vrrpOperAdminState up", "68.1.3.1.4" + v2, num(i, 1)},
+		{"vrrpOperAdminState down: govrrp disable", "68.1.3.1.4.4.11", num(i, 2)},
+		{"vrrpOperState of a disabled router", "68.1.3.1.3.4.11", num(i, 1)},
+		{"vrrpOperMasterIpAddr of a disabled router", "68.1.3.1.7.4.11", oct(ip, "00000000")},
 		{"vrrpOperPriority configured", "68.1.3.1.5" + v2, num(i, 150)},
 		{"vrrpOperIpAddrCount", "68.1.3.1.6" + v2, num(i, 2)},
 		{"vrrpOperMasterIpAddr", "68.1.3.1.7" + v2, oct(ip, "0a4d0001")},
@@ -175,7 +180,7 @@ func TestBuild(t *testing.T) {
 		})
 	}
 	// Every served object is in one of the cases above or its twin row.
-	if n := v.Len(); n != 2+3+14+2+12+4+(11+2+13)*2 {
+	if n := v.Len(); n != 2+3+(14+2+12)+(14+12)+4+(11+2+13)*2+(11+13) {
 		t.Errorf("%d objects served", n)
 	}
 }

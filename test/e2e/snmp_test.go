@@ -207,7 +207,7 @@ func expected(ifIndex int, ds ...api.RouterDetail) map[string]string {
 		op := func(c int) string { return fmt.Sprintf("1.3.6.1.2.1.68.1.3.1.%d%s", c, v2) }
 		m[op(2)] = hexOctets(0, 0, 0x5e, 0, 1, d.VRID)
 		m[op(3)] = stateValue(d.State)
-		m[op(4)] = "INTEGER: 1"
+		m[op(4)] = map[bool]string{false: "INTEGER: 1", true: "INTEGER: 2"}[d.Disabled] // admin up, down
 		m[op(5)] = fmt.Sprintf("INTEGER: %d", d.Priority)
 		m[op(6)] = fmt.Sprintf("INTEGER: %d", len(d.Addresses))
 		m[op(7)] = "IpAddress: " + d.Master
