@@ -44,7 +44,8 @@ missing=("${!missing_set[@]}")
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing ${missing[*]}"
-  # Several of these packages ship a service (keepalived, frr, prometheus)
+  # Several of these packages ship a service (keepalived, frr, prometheus,
+  # snmpd, snmptrapd)
   # that the install would start on the host. The tests run their own
   # copies in namespaces, so services are kept from starting: a
   # policy-rc.d that refuses every start, unless the box has its own.
