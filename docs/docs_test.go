@@ -60,7 +60,7 @@ func TestConformanceTestsExist(t *testing.T) {
 	dirs := map[string]string{
 		"vrrp": "../vrrp", "fsm": "../fsm", "sim": "../sim", "linux": "../internal/linux", "e2e": "../test/e2e",
 		"config": "../internal/config", "metrics": "../internal/metrics", "daemon": "../internal/daemon", "docs": ".",
-		"interop": "../test/interop", "govrrp": "../cmd/govrrp",
+		"interop": "../test/interop", "govrrp": "../cmd/govrrp", "snmp": "../internal/snmp", "agentx": "../internal/agentx",
 	}
 	refs := regexp.MustCompile("`(?:([a-z0-9]+):((?:Test|Fuzz)[A-Za-z0-9_]+)|…)(/[^`]*)?`").FindAllStringSubmatch(string(table), -1)
 	if len(refs) < 50 {

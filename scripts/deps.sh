@@ -24,6 +24,11 @@ declare -A need=(
   # server's package. The tests use promtool alone: the server is not
   # started (see policy-rc.d below).
   [promtool]=prometheus
+  # snmpd, snmptrapd and snmpwalk/snmpget: test/e2e TestSNMPAgentX (the
+  # MIBs served over AgentX); the test runs its own snmpd.
+  [snmpd]=snmpd
+  [snmptrapd]=snmptrapd
+  [snmpwalk]=snmp
 )
 # file -> Debian package, for programs that are not on PATH
 declare -A need_file=(
@@ -43,10 +48,11 @@ missing=("${!missing_set[@]}")
 
 if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "deps: installing ${missing[*]}"
-  # Several of these packages ship a service (keepalived, frr, prometheus)
-  # that the install would start on the host. The tests run their own
-  # copies in namespaces, so services are kept from starting: a
-  # policy-rc.d that refuses every start, unless the box has its own.
+  # Several of these packages ship a service (keepalived, frr, prometheus,
+  # snmpd, snmptrapd) that the install would start on the host. The tests
+  # run their own copies in namespaces, so services are kept from
+  # starting: a policy-rc.d that refuses every start, unless the box has
+  # its own.
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\n# govrrp scripts/deps.sh: no service starts during its install\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod 755 /usr/sbin/policy-rc.d

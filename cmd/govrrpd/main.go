@@ -145,6 +145,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 			go metricsSrv.Serve(mln)
 		}
 	}
+	stopSNMP := startSNMP(cfg, d, log)
 	log.Info("govrrpd started", "version", version.Version, "config", file, "routers", len(cfg.Routers), "control_socket", cfg.ControlSocket)
 	sdNotify("READY=1")
 
@@ -175,6 +176,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 	// event stream (govrrp watch) would hold the API's Shutdown for its
 	// whole timeout. Stop also ends every event stream.
 	d.Stop() // removes the record of the addresses too (config.Unrecord)
+	stopSNMP()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	_ = apiSrv.Shutdown(ctx)

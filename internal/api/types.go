@@ -87,6 +87,7 @@ type RouterDetail struct {
 	SkewMS             float64           `json:"skew_time_ms"`
 	ConfiguredInterval float64           `json:"configured_advert_interval_ms"`
 	Primary            string            `json:"primary_address,omitempty"`
+	Auth               string            `json:"auth,omitempty"` // VRRPv2 authentication type: none | pass
 	Counters           map[string]uint64 `json:"counters"`
 	Discards           map[string]uint64 `json:"discards"` // by receive-check reason
 	Tracked            []Tracked         `json:"tracked,omitempty"`

@@ -20,6 +20,7 @@ type Config struct {
 	ControlSocket string
 	ControlGroup  string
 	MetricsListen string
+	SNMPAgentX    string // snmpd's AgentX socket; "" when SNMP is off
 	NotifyTimeout time.Duration
 	Log           Log
 	Routers       []Router

@@ -137,6 +137,11 @@ func TestParseErrors(t *testing.T) {
 		{"metrics host not an address", base + "metrics_listen: 127.0.0.1.1:9624\n", "c.yaml:5:17: metrics_listen \"127.0.0.1.1:9624\": \"127.0.0.1.1\" is not an IP address", ""},
 		{"metrics any address", base + "metrics_listen: :9624\n", "", ""},
 		{"metrics v6", base + "metrics_listen: \"[::1]:9624\"\n", "", ""},
+		{"snmp agentx path", base + "snmp_agentx: /var/agentx/master\n", "", ""},
+		{"snmp agentx tcp", base + "snmp_agentx: tcp:127.0.0.1:705\n", "", ""},
+		{"snmp agentx relative", base + "snmp_agentx: agentx/master\n", "c.yaml:5:14: snmp_agentx \"agentx/master\": not an absolute path", "/var/agentx/master"},
+		{"snmp agentx tcp without address", base + "snmp_agentx: tcp::705\n", "c.yaml:5:14: snmp_agentx \"tcp::705\": no IP address", "tcp:127.0.0.1:705"},
+		{"snmp agentx tcp port", base + "snmp_agentx: tcp:127.0.0.1:agentx\n", "c.yaml:5:14: snmp_agentx \"tcp:127.0.0.1:agentx\": port \"agentx\" is not a number", ""},
 		// Nothing after --- would run; today it is silently dropped.
 		{"second document", base + "---\n" + base, "c.yaml:5:1: a second YAML document starts here", "remove the --- line"},
 		{"trailing document marker", base + "---\n", "", ""},

@@ -97,6 +97,11 @@ func (p *parser) parse(data []byte) *Config {
 			if err := checkListen(c.MetricsListen); err != nil {
 				p.Fail(v, "write host:port with an IP address and a port number, e.g. 127.0.0.1:9624 or [::1]:9624", "metrics_listen %q: %v", c.MetricsListen, err)
 			}
+		case "snmp_agentx":
+			c.SNMPAgentX = p.Str(v)
+			if err := checkAgentX(c.SNMPAgentX); err != nil {
+				p.Fail(v, "write snmpd's agentXSocket: an absolute path such as /var/agentx/master, or tcp:127.0.0.1:705", "snmp_agentx %q: %v", c.SNMPAgentX, err)
+			}
 		case "notify_timeout":
 			c.NotifyTimeout = p.Duration(v, time.Second, 10*time.Minute)
 		case "log":
@@ -133,6 +138,22 @@ func (p *parser) parse(data []byte) *Config {
 	// it would run. Reported after the first, in file order.
 	extra()
 	return c
+}
+
+// checkAgentX refuses an AgentX address govrrpd could not dial: a unix
+// socket path or tcp:IP:PORT, as snmpd's agentXSocket writes them.
+func checkAgentX(s string) error {
+	if hp, ok := strings.CutPrefix(s, "tcp:"); ok {
+		host, _, err := net.SplitHostPort(hp)
+		if err == nil && host == "" {
+			return fmt.Errorf("no IP address")
+		}
+		return checkListen(hp)
+	}
+	if !strings.HasPrefix(strings.TrimPrefix(s, "unix:"), "/") {
+		return fmt.Errorf("not an absolute path")
+	}
+	return nil
 }
 
 // checkListen refuses what net.Listen would refuse at start, or resolve by

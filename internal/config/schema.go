@@ -19,6 +19,7 @@ var Schema = []Key{
 	{"control_socket", "path", DefaultControlSocket, "", "Unix socket of the control API (mode 0600)."},
 	{"control_group", "group name", "", "an existing group", "Group given read/write access to the control socket (mode 0660)."},
 	{"metrics_listen", "host:port", "", "IP address (or empty, or localhost) : 1..65535", "Serve Prometheus metrics at http://ADDR/metrics; off when absent."},
+	{"snmp_agentx", "path | tcp:IP:PORT", "", "an absolute path, or tcp: and an IP address and port", "Serve VRRPv3-MIB (RFC 6527) and VRRP-MIB (RFC 2787) read-only as an AgentX subagent of net-snmp's snmpd through its AgentX socket (snmpd's agentXSocket; its default is /var/agentx/master); off when absent. See docs/MONITORING.md."},
 	{"notify_timeout", "duration", "30s", "1s..10m", "A notify hook still running after this is killed (with its process group)."},
 	{"log", "mapping", "", "", "Logging."},
 	{"log.format", "string", "text", "text | json", "Log format (log/slog). Set at start: a reload lists a change as skipped (govrrp reload exits 3)."},

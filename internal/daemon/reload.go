@@ -62,6 +62,7 @@ func skippedKeys(old, cfg *config.Config) []api.SkippedKey {
 		{"control_socket", "the control socket is opened once, at start", old.ControlSocket != cfg.ControlSocket},
 		{"control_group", "the control socket's group is set when it is opened, at start", old.ControlGroup != cfg.ControlGroup},
 		{"metrics_listen", "the metrics listener is opened once, at start", old.MetricsListen != cfg.MetricsListen},
+		{"snmp_agentx", "the SNMP subagent starts once, at start", old.SNMPAgentX != cfg.SNMPAgentX},
 		{"notify_timeout", "the hook runners take it when they start", old.NotifyTimeout != cfg.NotifyTimeout},
 		{"log.format", "the log handler is made once, at start (log.level applies now)", old.Log.Format != cfg.Log.Format},
 		// Their tracked objects, which config gives every member, apply now.
@@ -79,7 +80,7 @@ func skippedKeys(old, cfg *config.Config) []api.SkippedKey {
 // routers: at thousands of routers they are most of its memory.
 func startOnly(cfg *config.Config) *config.Config {
 	return &config.Config{File: cfg.File, ControlSocket: cfg.ControlSocket, ControlGroup: cfg.ControlGroup, MetricsListen: cfg.MetricsListen,
-		NotifyTimeout: cfg.NotifyTimeout, Log: cfg.Log, SyncGroups: cfg.SyncGroups}
+		SNMPAgentX: cfg.SNMPAgentX, NotifyTimeout: cfg.NotifyTimeout, Log: cfg.Log, SyncGroups: cfg.SyncGroups}
 }
 
 // sameGroups compares what a reload does not change of sync groups: their

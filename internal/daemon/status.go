@@ -9,6 +9,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/config"
 	"govrrp/vrrp"
 )
 
@@ -62,6 +63,7 @@ func (r *vr) detail() api.RouterDetail {
 		RouterStatus: r.status(),
 		Preempt:      c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), SkewMS: ms(st.SkewTime),
 		ConfiguredInterval: ms(c.AdvertInterval), Primary: addrString(st.Primary),
+		Auth: authString(c),
 		Counters: map[string]uint64{
 			api.CounterMasterTransitions:    uint64(st.Counters.MasterTransitions),
 			api.CounterAdvertsReceived:      st.Counters.RcvdAdvertisements,
@@ -111,6 +113,15 @@ func (r *vr) detail() api.RouterDetail {
 		d.Tracked = append(d.Tracked, api.Tracked{Kind: kind, Name: name, Weight: o.Weight, Failed: o.Failed})
 	}
 	return d
+}
+
+// authString names a VRRPv2 router's authentication type as the config
+// does; "" for VRRPv3, which has none.
+func authString(c *config.Router) string {
+	if c.Version != 2 {
+		return ""
+	}
+	return c.AuthType.String()
 }
 
 func addrString(a netip.Addr) string {
@@ -176,7 +187,7 @@ func (p *parked) detail() api.RouterDetail {
 		RouterStatus: api.RouterStatus{Name: c.Name, Interface: c.Interface, VRID: c.VRID, Family: c.Family.String(), Version: c.Version,
 			State: fsm.Fault.String(), FaultReason: p.reason, Priority: c.Priority, EffectivePriority: c.Priority, Since: p.since,
 			Addresses: addrs, VMAC: c.VMAC, Unicast: len(c.UnicastPeers) > 0},
-		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval),
+		Preempt: c.Preempt, PreemptDelayMS: ms(c.PreemptDelay), ConfiguredInterval: ms(c.AdvertInterval), Auth: authString(c),
 		Counters: map[string]uint64{}, Discards: map[string]uint64{},
 		Transitions:      []api.Event{{Time: p.since, Type: "transition", Router: c.Name, From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Priority: c.Priority}},
 		TransitionCounts: []api.TransitionCount{{From: p.from.String(), To: fsm.Fault.String(), Reason: p.reason, Count: 1}},

@@ -78,7 +78,13 @@ func StartProcess(nd *Node, name, logPath string, o ProcOptions, argv ...string)
 // fails, kills the process group on interrupt and when the test ends.
 func StartProc(t testing.TB, nd *Node, name, logPath string, argv ...string) *Proc {
 	t.Helper()
-	p, err := StartProcess(nd, name, logPath, ProcOptions{DeathSignal: syscall.SIGKILL, OnInterrupt: true}, argv...)
+	return StartProcEnv(t, nd, name, logPath, nil, argv...)
+}
+
+// StartProcEnv is StartProc with env added to the process's environment.
+func StartProcEnv(t testing.TB, nd *Node, name, logPath string, env []string, argv ...string) *Proc {
+	t.Helper()
+	p, err := StartProcess(nd, name, logPath, ProcOptions{DeathSignal: syscall.SIGKILL, OnInterrupt: true, Env: env}, argv...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -382,11 +382,7 @@ func TestMetrics(t *testing.T) {
 // namespace's own loopback).
 func startMetrics(t *testing.T, nd *lab.Node, routers string) *proc {
 	t.Helper()
-	p := newProc(t, nd, bin.govrrpd, "metrics_listen: 127.0.0.1:9624\n")
-	p.Files("s") // a short socket path
-	p.writeConfig(routers)
-	p.launch()
-	return p
+	return startTop(t, nd, "metrics_listen: 127.0.0.1:9624\n", routers)
 }
 
 // scrape fetches /metrics from addr inside nd's namespace.

@@ -27,8 +27,14 @@ func inject(t *testing.T, nd *lab.Node, ttl int, prio uint8) {
 // injectVRID is inject for another VRID.
 func injectVRID(t *testing.T, nd *lab.Node, vrid uint8, ttl int, prio uint8) {
 	t.Helper()
-	m := vrrp.Message{Version: 3, VRID: vrid, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
-		Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.254")}}
+	injectMessage(t, nd, ttl, vrrp.Message{Version: 3, VRID: vrid, Priority: prio, Family: vrrp.IPv4, Interval: 100 * time.Millisecond,
+		Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.254")}})
+}
+
+// injectMessage multicasts five copies of the IPv4 advert m from nd with
+// the given TTL.
+func injectMessage(t *testing.T, nd *lab.Node, ttl int, m vrrp.Message) {
+	t.Helper()
 	src := nd.V4.Addr()
 	b, err := m.Encode(nil, src, vrrp.MulticastIPv4, vrrp.ChecksumPseudoHeader)
 	if err != nil {

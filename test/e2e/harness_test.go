@@ -75,6 +75,17 @@ func newProc(t *testing.T, node *lab.Node, exe, top string) *proc {
 	return p
 }
 
+// startTop is start with extra top-level configuration (metrics_listen,
+// snmp_agentx, ...), with a short socket path.
+func startTop(t *testing.T, nd *lab.Node, top, routers string) *proc {
+	t.Helper()
+	p := newProc(t, nd, bin.govrrpd, top)
+	p.Files("s")
+	p.writeConfig(routers)
+	p.launch()
+	return p
+}
+
 // writeConfig writes the configuration with the given routers section.
 func (p *proc) writeConfig(routers string) {
 	p.t.Helper()
