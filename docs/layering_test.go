@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"govrrp/internal/testenv"
 )
 
 // layers is the house of DEVELOPERS.md's layout, bottom first: for every
@@ -117,10 +119,8 @@ func TestLayersPointDown(t *testing.T) {
 // Every govrrp package's non-test imports keep to its row of layers, and no
 // production package imports a test helper (DEVELOPERS.md, Layout and Rules).
 func TestLayering(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command on PATH")
-	}
-	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...")
+	goCmd := testenv.RequireTool(t, "go") // go test puts its own first on PATH
+	cmd := exec.Command(goCmd, "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, "./...")
 	cmd.Dir = ".."
 	out, err := cmd.Output()
 	if err != nil {
