@@ -52,13 +52,14 @@ type addresses interface {
 }
 
 // routing installs a Master's routes and rules: *linux.Routes (netlink),
-// or a fake in unit tests.
+// or a fake in unit tests. It takes the data plane's types; toLinux
+// converts the configuration's.
 type routing interface {
-	AddRoute(config.Route) error
-	RemoveRoute(config.Route) error
-	AddRule(config.Rule) error
-	RemoveRule(config.Rule) error
-	Flush([]config.Route, []config.Rule) error // what a killed instance left
+	AddRoute(linux.Route) error
+	RemoveRoute(linux.Route) error
+	AddRule(linux.Rule) error
+	RemoveRule(linux.Rule) error
+	Flush([]linux.Route, []linux.Rule) error // what a killed instance left
 	RemoveAll() error
 }
 

@@ -200,7 +200,7 @@ func (r *vr) open() (*loop, error) {
 			r.logger().Debug("flush stale addresses", "dev", dev, "err", err)
 		}
 	}
-	if err := d.routes.Flush(c.Routes, c.Rules); err != nil {
+	if err := d.routes.Flush(toLinux(c.Routes, c.Rules)); err != nil {
 		r.logger().Debug("flush stale routes and rules", "err", err)
 	}
 	l, err := d.openLoop(ifaceKey{c.Interface, c.Family})
@@ -965,9 +965,25 @@ func (r *vr) setRoutes(routes []config.Route, rules []config.Rule) {
 	r.routesOn, r.rulesOn = slices.Clone(routes), slices.Clone(rules)
 }
 
+// toLinux is routes and rules as the data plane installs them:
+// internal/linux knows no configuration (docs:TestLayering).
+func toLinux(routes []config.Route, rules []config.Rule) ([]linux.Route, []linux.Rule) {
+	lroutes := make([]linux.Route, len(routes))
+	for i, rt := range routes {
+		lroutes[i] = linux.Route{To: rt.To, Via: rt.Via, Dev: rt.Dev, Src: rt.Src, Table: rt.Table, Metric: rt.Metric, Scope: rt.Scope, Type: rt.Type}
+	}
+	lrules := make([]linux.Rule, len(rules))
+	for i, ru := range rules {
+		lrules[i] = linux.Rule{Family: ru.Family, From: ru.From, To: ru.To, Table: ru.Table, Priority: ru.Priority,
+			IIF: ru.IIF, OIF: ru.OIF, Mark: ru.Mark, Mask: ru.Mask, HasMark: ru.HasMark}
+	}
+	return lroutes, lrules
+}
+
 // addRoutes installs routes, then rules (which may send traffic to the
 // routes' tables); a failure is logged and the rest still go in.
-func addRoutes(rs routing, routes []config.Route, rules []config.Rule, log *slog.Logger) {
+func addRoutes(rs routing, croutes []config.Route, crules []config.Rule, log *slog.Logger) {
+	routes, rules := toLinux(croutes, crules)
 	for _, rt := range routes {
 		if err := rs.AddRoute(rt); err != nil {
 			log.Error("install route", "to", rt.To, "err", err)
@@ -982,7 +998,8 @@ func addRoutes(rs routing, routes []config.Route, rules []config.Rule, log *slog
 
 // removeRoutes withdraws rules, then routes: the reverse of addRoutes.
 // Only what was installed goes (linux.Routes knows).
-func removeRoutes(rs routing, routes []config.Route, rules []config.Rule) []error {
+func removeRoutes(rs routing, croutes []config.Route, crules []config.Rule) []error {
+	routes, rules := toLinux(croutes, crules)
 	var errs []error
 	for _, ru := range rules {
 		if err := rs.RemoveRule(ru); err != nil {

@@ -3,6 +3,7 @@ package daemon
 import (
 	"fmt"
 	"net/netip"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -20,26 +21,26 @@ type fakeRoutes struct {
 	mu     sync.Mutex
 	addrs  *fakeAddrs
 	ops    []string
-	routes map[config.Route]bool
-	rules  map[config.Rule]bool
+	routes map[linux.Route]bool
+	rules  map[linux.Rule]bool
 }
 
 func (f *fakeRoutes) op(format string, args ...any) {
 	f.ops = append(f.ops, fmt.Sprintf(format, args...)+fmt.Sprintf(" vips=%d", f.addrs.count()))
 }
 
-func (f *fakeRoutes) AddRoute(rt config.Route) error {
+func (f *fakeRoutes) AddRoute(rt linux.Route) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.routes == nil {
-		f.routes = map[config.Route]bool{}
+		f.routes = map[linux.Route]bool{}
 	}
 	f.routes[rt] = true
 	f.op("add route %v", rt.To)
 	return nil
 }
 
-func (f *fakeRoutes) RemoveRoute(rt config.Route) error {
+func (f *fakeRoutes) RemoveRoute(rt linux.Route) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.routes[rt] {
@@ -49,18 +50,18 @@ func (f *fakeRoutes) RemoveRoute(rt config.Route) error {
 	return nil
 }
 
-func (f *fakeRoutes) AddRule(ru config.Rule) error {
+func (f *fakeRoutes) AddRule(ru linux.Rule) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rules == nil {
-		f.rules = map[config.Rule]bool{}
+		f.rules = map[linux.Rule]bool{}
 	}
 	f.rules[ru] = true
 	f.op("add rule %d", ru.Table)
 	return nil
 }
 
-func (f *fakeRoutes) RemoveRule(ru config.Rule) error {
+func (f *fakeRoutes) RemoveRule(ru linux.Rule) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.rules[ru] {
@@ -70,7 +71,7 @@ func (f *fakeRoutes) RemoveRule(ru config.Rule) error {
 	return nil
 }
 
-func (f *fakeRoutes) Flush(routes []config.Route, rules []config.Rule) error {
+func (f *fakeRoutes) Flush(routes []linux.Route, rules []linux.Rule) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.op("flush %d %d", len(routes), len(rules))
@@ -111,6 +112,27 @@ func withRoutes(c config.Router) config.Router {
 // Becoming Master, the loop hands its worker the routes and rules after the
 // addresses; leaving it, before them (keepalived virtual_routes and
 // virtual_rules, issue 13: a route's source may be a VIP).
+// toLinux copies every field the data plane has, by name, from the
+// configuration's route and rule: a field added to linux.Route or
+// linux.Rule and not copied fails here.
+func TestToLinuxCopiesEveryField(t *testing.T) {
+	rt := config.Route{To: netip.MustParsePrefix("10.78.1.0/24"), Via: netip.MustParseAddr("10.77.0.9"), Dev: "eth1",
+		Src: netip.MustParseAddr("10.77.0.1"), Table: 100, Metric: 7, Scope: "global", Type: "unicast", Pos: config.Pos{Line: 3}}
+	ru := config.Rule{Family: vrrp.IPv6, From: netip.MustParsePrefix("fd77::/64"), To: netip.MustParsePrefix("fd77:1::/64"),
+		Table: 100, Priority: 1000, IIF: "eth0", OIF: "eth1", Mark: 1, Mask: 0xff, HasMark: true, Pos: config.Pos{Line: 4}}
+	routes, rules := toLinux([]config.Route{rt}, []config.Rule{ru})
+	for _, c := range []struct{ from, to any }{{rt, routes[0]}, {ru, rules[0]}} {
+		from, to := reflect.ValueOf(c.from), reflect.ValueOf(c.to)
+		for i := range to.NumField() {
+			name := to.Type().Field(i).Name
+			f := from.FieldByName(name)
+			if !f.IsValid() || to.Field(i).IsZero() || !f.Equal(to.Field(i)) {
+				t.Errorf("%v.%s = %v, want %v (the value of %v)", to.Type(), name, to.Field(i), f, from.Type())
+			}
+		}
+	}
+}
+
 func TestLoopRoutesFollowAddresses(t *testing.T) {
 	lab := newStepLab(t)
 	const iv = 100 * time.Millisecond

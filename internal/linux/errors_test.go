@@ -9,7 +9,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"govrrp/internal/config"
 	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
@@ -85,7 +84,7 @@ func TestErrorsSayContextOnce(t *testing.T) {
 		}, want: "linux: add 10.77.0.251/24 on eth0: already there, not installed by govrrpd: left alone", is: ErrNotOurs},
 		{name: "the host's route", err: func() error {
 			nd.MustIP(t, "route", "add", "10.78.9.0/24", "dev", "eth0")
-			return NewRoutes(nd.Handle).AddRoute(config.Route{To: netip.MustParsePrefix("10.78.9.0/24"), Dev: "eth0"})
+			return NewRoutes(nd.Handle).AddRoute(Route{To: netip.MustParsePrefix("10.78.9.0/24"), Dev: "eth0"})
 		}, want: "linux: add route to 10.78.9.0/24: already there, not installed by govrrpd: left alone", is: ErrNotOurs},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

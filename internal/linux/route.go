@@ -10,9 +10,32 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"govrrp/internal/config"
 	"govrrp/vrrp"
 )
+
+// Route is a route as netlink installs it (ip route add).
+type Route struct {
+	To     netip.Prefix
+	Via    netip.Addr // zero: none
+	Dev    string     // "": none
+	Src    netip.Addr // zero: none
+	Table  uint32     // 0: main
+	Metric uint32
+	Scope  string // "": the kernel's default (link for a device route of IPv4); global | site | link | host
+	Type   string // "": unicast; unicast | blackhole | unreachable | prohibit
+}
+
+// Rule is a policy routing rule as netlink installs it (ip rule add).
+type Rule struct {
+	Family   vrrp.Family
+	From, To netip.Prefix // zero: any
+	Table    uint32
+	Priority uint32 // 0: the kernel picks one
+	IIF, OIF string
+	Mark     uint32
+	Mask     uint32 // 0: no mask (all bits)
+	HasMark  bool
+}
 
 // Routes installs and removes the routes and rules of Masters
 // (keepalived virtual_routes, virtual_rules) with netlink, and remembers
@@ -22,8 +45,8 @@ import (
 type Routes struct {
 	h         *netlink.Handle
 	mu        sync.Mutex
-	routes    map[config.Route]bool // Pos zeroed: the entry, not where it was written
-	rules     map[config.Rule]bool
+	routes    map[Route]bool
+	rules     map[Rule]bool
 	linkIndex func(string) (int, error)
 }
 
@@ -32,7 +55,7 @@ func NewRoutes(h *netlink.Handle) *Routes {
 	if h == nil {
 		h = &netlink.Handle{}
 	}
-	r := &Routes{h: h, routes: map[config.Route]bool{}, rules: map[config.Rule]bool{}}
+	r := &Routes{h: h, routes: map[Route]bool{}, rules: map[Rule]bool{}}
 	r.linkIndex = func(name string) (int, error) {
 		l, err := h.LinkByName(name)
 		if err != nil {
@@ -56,7 +79,7 @@ var routeTypes = map[string]int{
 }
 
 // route is rt as netlink writes it.
-func (r *Routes) route(rt config.Route) (*netlink.Route, error) {
+func (r *Routes) route(rt Route) (*netlink.Route, error) {
 	nr := &netlink.Route{Dst: ipNet(rt.To), Priority: int(rt.Metric), Table: int(rt.Table), Protocol: unix.RTPROT_STATIC}
 	if rt.To.Addr().Is4() {
 		nr.Family = netlink.FAMILY_V4
@@ -89,7 +112,7 @@ func (r *Routes) route(rt config.Route) (*netlink.Route, error) {
 }
 
 // rule is ru as netlink writes it.
-func (r *Routes) rule(ru config.Rule) *netlink.Rule {
+func (r *Routes) rule(ru Rule) *netlink.Rule {
 	nr := netlink.NewRule()
 	nr.Family = netlink.FAMILY_V4
 	if ru.Family == vrrp.IPv6 {
@@ -118,8 +141,7 @@ func (r *Routes) rule(ru config.Rule) *netlink.Rule {
 
 // AddRoute installs rt. Already installed by AddRoute is not an error;
 // already there otherwise is the host's route: ErrNotOurs, not recorded.
-func (r *Routes) AddRoute(rt config.Route) error {
-	rt.Pos = config.Pos{}
+func (r *Routes) AddRoute(rt Route) error {
 	nr, err := r.route(rt)
 	if err != nil {
 		return fmt.Errorf("linux: add route to %v: %w", rt.To, err)
@@ -146,8 +168,7 @@ func (r *Routes) AddRoute(rt config.Route) error {
 }
 
 // RemoveRoute deletes rt if AddRoute installed it.
-func (r *Routes) RemoveRoute(rt config.Route) error {
-	rt.Pos = config.Pos{}
+func (r *Routes) RemoveRoute(rt Route) error {
 	r.mu.Lock()
 	ours := r.routes[rt]
 	delete(r.routes, rt)
@@ -158,7 +179,7 @@ func (r *Routes) RemoveRoute(rt config.Route) error {
 	return r.delRoute(rt)
 }
 
-func (r *Routes) delRoute(rt config.Route) error {
+func (r *Routes) delRoute(rt Route) error {
 	nr, err := r.route(rt)
 	if err != nil {
 		var nf netlink.LinkNotFoundError
@@ -174,8 +195,7 @@ func (r *Routes) delRoute(rt config.Route) error {
 }
 
 // AddRule installs ru, as AddRoute does a route.
-func (r *Routes) AddRule(ru config.Rule) error {
-	ru.Pos = config.Pos{}
+func (r *Routes) AddRule(ru Rule) error {
 	r.mu.Lock()
 	ours := r.rules[ru]
 	r.rules[ru] = true
@@ -198,8 +218,7 @@ func (r *Routes) AddRule(ru config.Rule) error {
 }
 
 // RemoveRule deletes ru if AddRule installed it.
-func (r *Routes) RemoveRule(ru config.Rule) error {
-	ru.Pos = config.Pos{}
+func (r *Routes) RemoveRule(ru Rule) error {
 	r.mu.Lock()
 	ours := r.rules[ru]
 	delete(r.rules, ru)
@@ -210,7 +229,7 @@ func (r *Routes) RemoveRule(ru config.Rule) error {
 	return r.delRule(ru)
 }
 
-func (r *Routes) delRule(ru config.Rule) error {
+func (r *Routes) delRule(ru Rule) error {
 	if err := r.h.RuleDel(r.rule(ru)); err != nil && !errors.Is(err, unix.ENOENT) && !errors.Is(err, unix.ESRCH) {
 		return fmt.Errorf("linux: remove rule to table %d: %w", ru.Table, err)
 	}
@@ -220,7 +239,7 @@ func (r *Routes) delRule(ru config.Rule) error {
 // Flush deletes the routes and rules equal to the configured ones: what an
 // earlier instance killed with -9 left. Call it at start, before the router
 // runs. Absent entries are not an error.
-func (r *Routes) Flush(routes []config.Route, rules []config.Rule) error {
+func (r *Routes) Flush(routes []Route, rules []Rule) error {
 	var errs []error
 	for _, ru := range rules {
 		errs = append(errs, r.delRule(ru))
@@ -236,7 +255,7 @@ func (r *Routes) Flush(routes []config.Route, rules []config.Rule) error {
 func (r *Routes) RemoveAll() error {
 	r.mu.Lock()
 	rules, routes := r.rules, r.routes
-	r.rules, r.routes = map[config.Rule]bool{}, map[config.Route]bool{}
+	r.rules, r.routes = map[Rule]bool{}, map[Route]bool{}
 	r.mu.Unlock()
 	var errs []error
 	for ru := range rules {

@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"govrrp/internal/config"
 	"govrrp/internal/lab"
 	"govrrp/vrrp"
 )
@@ -21,13 +20,13 @@ func TestRoutes(t *testing.T) {
 	n := lan.Nodes[0]
 	pfx := netip.MustParsePrefix
 	ip := netip.MustParseAddr
-	routes := []config.Route{
+	routes := []Route{
 		{To: pfx("10.78.1.0/24"), Via: ip("10.77.0.9"), Table: 100, Metric: 7},
 		{To: pfx("10.78.2.0/24"), Dev: "eth0", Src: ip("10.77.0.250")},
 		{To: pfx("10.78.3.0/24"), Type: "blackhole"},
 		{To: pfx("fd77:1::/64"), Via: ip("fd77::9"), Table: 100},
 	}
-	rules := []config.Rule{
+	rules := []Rule{
 		{Family: vrrp.IPv4, From: pfx("10.77.0.250/32"), Table: 100, Priority: 1000},
 		{Family: vrrp.IPv4, Table: 101, Priority: 1001, Mark: 0x10, Mask: 0xff, HasMark: true, IIF: "eth0"},
 		{Family: vrrp.IPv6, To: pfx("fd77:2::/64"), Table: 100, Priority: 1002},
@@ -96,11 +95,11 @@ func TestRoutes(t *testing.T) {
 	}
 
 	// The host's own: an exclusive add refuses it, and it stays.
-	host := config.Route{To: pfx("10.78.9.0/24"), Via: ip("10.77.0.9"), Table: 100}
+	host := Route{To: pfx("10.78.9.0/24"), Via: ip("10.77.0.9"), Table: 100}
 	if err := rs.AddRoute(host); !errors.Is(err, ErrNotOurs) {
 		t.Fatalf("AddRoute of the host's route = %v, want ErrNotOurs", err)
 	}
-	hostRule := config.Rule{Family: vrrp.IPv4, From: pfx("10.77.0.251/32"), Table: 100, Priority: 1000}
+	hostRule := Rule{Family: vrrp.IPv4, From: pfx("10.77.0.251/32"), Table: 100, Priority: 1000}
 	if err := rs.AddRule(hostRule); !errors.Is(err, ErrNotOurs) {
 		t.Fatalf("AddRule of the host's rule = %v, want ErrNotOurs", err)
 	}
