@@ -2,13 +2,13 @@ package lab
 
 import (
 	"context"
-	"encoding/binary"
 	"net/netip"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netns"
 
+	"govrrp/internal/pcapfile"
 	"govrrp/vrrp"
 )
 
@@ -47,7 +47,7 @@ func TestFloodPool(t *testing.T) {
 				ttl := pkt[8]
 				if fam == vrrp.IPv6 {
 					ttl = pkt[7]
-				} else if ipSum(pkt[:20]) != 0xffff {
+				} else if pcapfile.IPv4HeaderChecksum(pkt[:20]) != 0 {
 					t.Fatalf("packet %d: bad IPv4 header checksum", i)
 				}
 				_, err := vrrp.Validate(new(vrrp.Message), pkt[hdr:], vrrp.IPHeader{Src: src, Dst: dst, TTL: ttl}, lookup)
@@ -70,17 +70,6 @@ func TestFloodPool(t *testing.T) {
 			}
 		})
 	}
-}
-
-func ipSum(h []byte) uint16 {
-	var s uint32
-	for i := 0; i+1 < len(h); i += 2 {
-		s += uint32(binary.BigEndian.Uint16(h[i:]))
-	}
-	for s > 0xffff {
-		s = s>>16 + s&0xffff
-	}
-	return uint16(s)
 }
 
 func TestFloodRefusesForeignNodes(t *testing.T) {

@@ -144,16 +144,7 @@ func TestAddNoSource(t *testing.T) {
 	lan := lab.NewLAN(t, 1)
 	nd := lan.Nodes[0]
 	a := NewAddresses(nd.Handle)
-	src := func() string {
-		out, _ := exec(nd, "ip", "-6", "route", "get", "fd77::100")
-		f := strings.Fields(out)
-		for i := range f {
-			if f[i] == "src" && i+1 < len(f) {
-				return f[i+1]
-			}
-		}
-		return out
-	}
+	src := func() string { return routeSrc(nd, "fd77::100") }
 	nd.MustDo(t, func() error { return a.Add("eth0", netip.MustParsePrefix("fd77::253/64")) })
 	if got := src(); got != "fd77::253" {
 		t.Fatalf("test premise: a plain VIP is the source (newest wins), got %s", got)
@@ -230,16 +221,7 @@ func TestAcceptSourceIPv4(t *testing.T) {
 	master.MustDo(t, func() (err error) { g, err = NewAcceptGuard(-1); return err })
 	t.Cleanup(func() { _ = master.Do(g.Close) })
 	master.MustDo(t, func() error { return g.Set("r1", "eth0", []netip.Addr{vip.Addr()}) })
-	src := func() string {
-		out, _ := exec(master, "ip", "-4", "route", "get", "10.78.0.5")
-		f := strings.Fields(out)
-		for i := range f {
-			if f[i] == "src" && i+1 < len(f) {
-				return f[i+1]
-			}
-		}
-		return out
-	}
+	src := func() string { return routeSrc(master, "10.78.0.5") }
 	pings := func() bool {
 		_, err := exec(master, "ping", "-c1", "-W0.5", "10.78.0.5")
 		return err == nil
@@ -265,4 +247,21 @@ func TestAcceptSourceIPv4(t *testing.T) {
 	if out := master.MustIP(t, "-4", "addr", "show", "dev", "eth0"); !strings.Contains(out, "scope global secondary") {
 		t.Errorf("the VIP is no secondary:\n%s", out)
 	}
+}
+
+// routeSrc is the source address nd's kernel picks to reach dst (the whole
+// `ip route get` output when it names none).
+func routeSrc(nd *lab.Node, dst string) string {
+	fam := "-4"
+	if strings.Contains(dst, ":") {
+		fam = "-6"
+	}
+	out, _ := exec(nd, "ip", fam, "route", "get", dst)
+	f := strings.Fields(out)
+	for i := range f {
+		if f[i] == "src" && i+1 < len(f) {
+			return f[i+1]
+		}
+	}
+	return out
 }

@@ -226,11 +226,7 @@ func TestConnTTLDropped(t *testing.T) {
 			t.Run(fmt.Sprintf("%v/filtered=%v", fam, filtered), func(t *testing.T) {
 				rx := listenIn(t, r2, ConnConfig{Family: fam})
 				if filtered {
-					var spec FilterSpec
-					spec.VRIDs[51] = true
-					if err := rx.SetFilter(&spec); err != nil {
-						t.Fatal(err)
-					}
+					setFilter(t, rx, []uint8{51}, nil)
 				}
 				pc, src, dst := ttl64Sender(t, r1, fam)
 				addr := "10.77.0.254"

@@ -1,7 +1,6 @@
 package linux
 
 import (
-	"os"
 	"runtime"
 	"slices"
 	"testing"
@@ -177,22 +176,13 @@ func TestPollerTimeoutPrecision(t *testing.T) {
 	}
 }
 
-func countFds(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
-
 func TestPollerCloseNoLeak(t *testing.T) {
 	p, err := NewPoller() // warm up whatever the runtime opens lazily
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.Close()
-	before := countFds(t)
+	before := len(openFDs(t))
 	for range 20 {
 		p, err := NewPoller()
 		if err != nil {
@@ -205,7 +195,7 @@ func TestPollerCloseNoLeak(t *testing.T) {
 		}
 		p.Close() // idempotent
 	}
-	if after := countFds(t); after != before {
+	if after := len(openFDs(t)); after != before {
 		t.Fatalf("%d fds open after 20 pollers, %d before", after, before)
 	}
 }

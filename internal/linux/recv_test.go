@@ -111,10 +111,7 @@ func TestReceivePathAllocs(t *testing.T) {
 		src, vip string
 	}{{vrrp.IPv4, "10.77.0.1", "10.77.0.254"}, {vrrp.IPv6, "fe80::1", "fe80::51"}} {
 		t.Run(c.fam.String(), func(t *testing.T) {
-			src, dst := netip.MustParseAddr(c.src), vrrp.MulticastIPv4
-			if c.fam == vrrp.IPv6 {
-				dst = vrrp.MulticastIPv6
-			}
+			src, dst := netip.MustParseAddr(c.src), groupOf(c.fam)
 			m := advert(c.fam, c.vip)
 			b, _ := m.Encode(nil, src, dst, vrrp.ChecksumPseudoHeader)
 			d := loadDatagram(c.fam, src, dst, 255, b, at)

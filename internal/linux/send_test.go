@@ -261,11 +261,7 @@ func BenchmarkAdvertRoundTrip(b *testing.B) {
 				return c
 			}
 			tx, rx := open(r1), open(r2)
-			var spec FilterSpec
-			spec.VRIDs[51] = true
-			if err := rx.SetFilter(&spec); err != nil {
-				b.Fatal(err)
-			}
+			setFilter(b, rx, []uint8{51}, nil)
 			poll, err := NewPoller()
 			if err != nil {
 				b.Fatal(err)

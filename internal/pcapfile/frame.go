@@ -49,7 +49,7 @@ func (f Frame) Ethernet() ([]byte, error) {
 		s, d := f.Src.As4(), f.Dst.As4()
 		copy(h[12:16], s[:])
 		copy(h[16:20], d[:])
-		binary.BigEndian.PutUint16(h[10:12], ipv4HeaderChecksum(h))
+		binary.BigEndian.PutUint16(h[10:12], IPv4HeaderChecksum(h))
 		b = append(b, h...)
 	} else {
 		if len(f.Payload) > 0xffff {
@@ -83,7 +83,10 @@ func multicastMAC(a netip.Addr) net.HardwareAddr {
 	return net.HardwareAddr{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 }
 
-func ipv4HeaderChecksum(h []byte) uint16 {
+// IPv4HeaderChecksum is the RFC 791 header checksum of h: with the checksum
+// field zeroed it is the value to store, and over a header that carries a
+// correct checksum it is 0.
+func IPv4HeaderChecksum(h []byte) uint16 {
 	var s uint32
 	for i := 0; i+1 < len(h); i += 2 {
 		s += uint32(binary.BigEndian.Uint16(h[i:]))

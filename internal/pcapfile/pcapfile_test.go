@@ -109,7 +109,7 @@ func TestWriterRoundTrip(t *testing.T) {
 		p.Protocol != 112 || !bytes.Equal(p.Payload, vrrpV4) || p.SrcMAC.String() != macA.String() || p.Err != nil {
 		t.Errorf("IPv4 packet: %+v", p)
 	}
-	if ih := p.Data[14:34]; ipv4HeaderChecksum(ih) != 0 {
+	if ih := p.Data[14:34]; IPv4HeaderChecksum(ih) != 0 {
 		t.Errorf("IPv4 header checksum does not verify: %x", ih)
 	}
 	p = pkts[1]

@@ -41,9 +41,14 @@ type FailoverResult struct {
 }
 
 func (r *FailoverResult) errorf(t testing.TB, format string, args ...any) {
+	logError(t, &r.Errors, format, args...)
+}
+
+// logError logs a case's error and keeps it for the report.
+func logError(t testing.TB, errs *[]string, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	t.Log(msg)
-	r.Errors = append(r.Errors, msg)
+	*errs = append(*errs, msg)
 }
 
 func vr51(prio uint8, interval time.Duration) interop.VR {

@@ -85,11 +85,7 @@ func runFlood(t *testing.T, res *FloodResult, impl string, rate int, dur time.Du
 	if impl == implKeepalived {
 		res.Mode = kaPlain
 	}
-	errorf := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		t.Log(msg)
-		res.Errors = append(res.Errors, msg)
-	}
+	errorf := func(format string, args ...any) { logError(t, &res.Errors, format, args...) }
 	lan := lab.NewLAN(t, 3) // r3 floods
 	dir := runDir(t, "govrrp-bench-flood-")
 	vrs := []vrSpec{{ifc: 0, vrid: floodVRID, interval: floodInterval, vip: vip}}

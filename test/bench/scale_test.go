@@ -256,11 +256,7 @@ func runScale(t *testing.T, res *ScaleResult, impl, mode string, sc scaleCase, w
 	if impl == implKeepalived {
 		res.Mode = mode
 	}
-	errorf := func(format string, args ...any) {
-		msg := fmt.Sprintf(format, args...)
-		t.Log(msg)
-		res.Errors = append(res.Errors, msg)
-	}
+	errorf := func(format string, args ...any) { logError(t, &res.Errors, format, args...) }
 	lan := lab.NewLAN(t, 2)
 	addInterfaces(t, lan, sc.Interfaces)
 	dir := runDir(t, "govrrp-bench-scale-")

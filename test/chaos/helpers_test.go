@@ -49,6 +49,18 @@ func newPair(t *testing.T, v1, v2 interop.VR) *pair {
 	return p
 }
 
+// labPair is r1 with v1 and r2 with v2 on the interop lab (a host and a
+// capture), both started; it waits until r1 is Master.
+func labPair(t *testing.T, v1, v2 interop.VR) (lb *interop.Lab, g1, g2 *interop.Govrrp) {
+	t.Helper()
+	lb = interop.NewLab(t, 2)
+	g1, g2 = interop.NewGovrrp(t, lb.Routers[0], lb.Dir, v1), interop.NewGovrrp(t, lb.Routers[1], lb.Dir, v2)
+	lb.Start(t, g1)
+	lb.Start(t, g2)
+	lb.WaitMaster(t, g1, key, 10*time.Second)
+	return lb, g1, g2
+}
+
 // waitState waits until g says st for the VR, failing the case otherwise.
 func waitState(t *testing.T, g *interop.Govrrp, st interop.State, within time.Duration) time.Duration {
 	t.Helper()

@@ -24,16 +24,11 @@ func init() {
 // holds what the Backup held before the kill, no more.
 func runKill9(t *testing.T, r *result) {
 	testenv.RequireTool(t, "nft")
-	lb := interop.NewLab(t, 2)
-	r1, r2 := lb.Routers[0], lb.Routers[1]
 	v1, v2 := vr(200), vr(100)
 	v1.VMAC, v2.VMAC = true, true
 	v1.NoPreempt = true
-	g1 := interop.NewGovrrp(t, r1, lb.Dir, v1)
-	g2 := interop.NewGovrrp(t, r2, lb.Dir, v2)
-	lb.Start(t, g1)
-	lb.Start(t, g2)
-	lb.WaitMaster(t, g1, key, 10*time.Second)
+	lb, g1, g2 := labPair(t, v1, v2)
+	r1, r2 := lb.Routers[0], lb.Routers[1]
 	pr := lb.Probe(t, vip.Addr(), 5*time.Millisecond)
 	time.Sleep(time.Second)
 	backupHeld := footprint(t, r2)

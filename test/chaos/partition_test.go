@@ -37,13 +37,8 @@ var splitBrainLog = regexp.MustCompile(`(?i)split.?brain|two masters|another mas
 // counter).
 func runPartition(t *testing.T, r *result) {
 	testenv.RequireTool(t, "nft")
-	lb := interop.NewLab(t, 2)
+	lb, g1, g2 := labPair(t, vr(200), vr(100))
 	r1, r2 := lb.Routers[0], lb.Routers[1]
-	g1 := interop.NewGovrrp(t, r1, lb.Dir, vr(200))
-	g2 := interop.NewGovrrp(t, r2, lb.Dir, vr(100))
-	lb.Start(t, g1)
-	lb.Start(t, g2)
-	lb.WaitMaster(t, g1, key, 10*time.Second)
 	mac1, mac2 := macOf(t, r1), macOf(t, r2)
 	pr := lb.Probe(t, vip.Addr(), 10*time.Millisecond)
 	time.Sleep(time.Second)

@@ -30,12 +30,7 @@ const (
 // Master's adverts on the wire), every refused reload logged, memory back
 // to its level.
 func runReloadStorm(t *testing.T, r *result) {
-	lab := interop.NewLab(t, 2)
-	g1 := interop.NewGovrrp(t, lab.Routers[0], lab.Dir, vr(200))
-	g2 := interop.NewGovrrp(t, lab.Routers[1], lab.Dir, vr(100))
-	lab.Start(t, g1)
-	lab.Start(t, g2)
-	lab.WaitMaster(t, g1, key, 10*time.Second)
+	lab, g1, g2 := labPair(t, vr(200), vr(100))
 	time.Sleep(time.Second)
 	type side struct {
 		g       *interop.Govrrp

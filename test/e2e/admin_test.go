@@ -118,8 +118,7 @@ func TestDisableEnable(t *testing.T) {
 // changed; a restart of govrrpd does not.
 func TestDisableAcrossReloadAndRestart(t *testing.T) {
 	l := newLab(t, 1)
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.waitState("gw", "Master", 5*time.Second)
+	p := startGW(t, l.Nodes[0])
 	if code, _, errOut := p.cli("disable", "gw"); code != 0 {
 		t.Fatalf("disable: %s", errOut)
 	}
@@ -184,8 +183,7 @@ func TestRuntimeLogLevel(t *testing.T) {
 // them (file:line:col, key, why) and exits 3.
 func TestReloadReportsSkippedKeys(t *testing.T) {
 	l := newLab(t, 1)
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.waitState("gw", "Master", 5*time.Second)
+	p := startGW(t, l.Nodes[0])
 	p.top = "metrics_listen: 127.0.0.1:19624\n"
 	p.writeConfig(routerYAML("gw", "51", 160, "100ms", "", "10.77.0.254/24"))
 	code, out, errOut := p.cli("reload")

@@ -20,9 +20,8 @@ import (
 func TestHostAddressAsVIPRefused(t *testing.T) {
 	l := newLab(t, 1)
 	r1 := l.Nodes[0]
-	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
-	p := start(t, r1, gw)
-	p.waitState("gw", "Master", 5*time.Second)
+	gw := gwYAML
+	p := startGW(t, r1)
 	if !hasAddr(t, r1, "eth0", "10.77.0.254") || !hasAddr(t, r1, "eth0", "10.77.0.1") {
 		t.Fatal("the VIP or the router's own address is missing before the reload")
 	}
@@ -95,8 +94,7 @@ func exitCode(err error) int {
 // release build: the race detector's memory is not the daemon's.
 func TestReloadAliasBomb(t *testing.T) {
 	l := newLab(t, 1)
-	p := startExe(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"), bin.govrrpdRelease)
-	p.waitState("gw", "Master", 5*time.Second)
+	p := startGW(t, l.Nodes[0], bin.govrrpdRelease)
 	before, err := p.resources()
 	if err != nil {
 		t.Fatal(err)
@@ -137,8 +135,7 @@ func TestReloadAliasBomb(t *testing.T) {
 func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
 	l := newLab(t, 1)
 	r1 := l.Nodes[0]
-	p := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.waitState("gw", "Master", 5*time.Second)
+	p := startGW(t, r1)
 	out, err := exec.Command("ip", "netns", "exec", r1.Name, bin.govrrp, "validate", p.Conf).CombinedOutput()
 	if code := exitCode(err); code != 0 {
 		t.Fatalf("validate while Master: exit %d: %s", code, out)
@@ -159,9 +156,8 @@ func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
 func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 	l := newLab(t, 1)
 	r1 := l.Nodes[0]
-	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
-	p := start(t, r1, gw)
-	p.waitState("gw", "Master", 5*time.Second)
+	gw := gwYAML
+	p := startGW(t, r1)
 
 	var v6 []string
 	for i := range 100 { // 48 + 100×16 bytes: more than eth0's 1500
@@ -234,9 +230,8 @@ func TestConfigMistakesAgreeEverywhere(t *testing.T) {
 func TestConfigLimitsAgreeEverywhere(t *testing.T) {
 	l := newLab(t, 1)
 	r1 := l.Nodes[0]
-	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
-	p := start(t, r1, gw)
-	p.waitState("gw", "Master", 5*time.Second)
+	gw := gwYAML
+	p := startGW(t, r1)
 
 	var many strings.Builder
 	for i := range 300 { // each: an unknown key
@@ -286,7 +281,7 @@ func TestConfigLimitsAgreeEverywhere(t *testing.T) {
 func TestReloadRefusesConfiguredVIPTakenByHost(t *testing.T) {
 	l := newLab(t, 1)
 	r1 := l.Nodes[0]
-	routers := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24") +
+	routers := gwYAML +
 		"  - {name: late, interface: govrrp-nx0, vrid: 52, priority: 100, advert_interval: 100ms, addresses: [10.77.0.253/24]}\n"
 	p := start(t, r1, routers)
 	p.waitState("gw", "Master", 5*time.Second)

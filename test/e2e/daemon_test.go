@@ -63,10 +63,7 @@ func TestTrackInterface(t *testing.T) {
 	r1.MustIP(t, "link", "set", "up0", "up")
 	r1.MustIP(t, "link", "set", "up1", "up")
 	track := "    track: {interfaces: [{name: up0, weight: -60}]}\n"
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", track, "10.77.0.254/24"))
-	p2 := start(t, r2, routerYAML("gw", "51", 120, "100ms", "", "10.77.0.254/24"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startTracked(t, r1, r2, track, "")
 
 	r1.MustIP(t, "link", "set", "up1", "down") // up0 loses carrier
 	p2.waitState("gw", "Master", 3*time.Second)
@@ -95,11 +92,8 @@ func TestTrackScript(t *testing.T) {
 	script := filepath.Join(dir, "check")
 	os.WriteFile(okFile, nil, 0o644)
 	os.WriteFile(script, []byte("#!/bin/sh\necho x >> "+runs+"\n[ -e "+okFile+" ]\n"), 0o755)
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "    track: {scripts: [{name: chk, weight: -60}]}\n", "10.77.0.254/24")+
+	p1, p2 := startTracked(t, r1, r2, "    track: {scripts: [{name: chk, weight: -60}]}\n",
 		fmt.Sprintf("scripts:\n  chk: {exec: [%s], interval: 100ms, timeout: 100ms, rise: 3, fall: 4}\n", script))
-	p2 := start(t, r2, routerYAML("gw", "51", 120, "100ms", "", "10.77.0.254/24"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
 
 	lines := func() int { b, _ := os.ReadFile(runs); return strings.Count(string(b), "\n") }
 	os.Remove(okFile)
@@ -159,11 +153,8 @@ func hookCalls(t *testing.T, command string, extra func(hook string) string) str
 func TestReloadWithoutFlap(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
-	p1 := start(t, r1, gw)
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	gw := gwYAML
+	p1, _ := startBoth(t, r1, r2, gw, routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/24"))
 	before, _ := p1.Detail("gw")
 
 	sniff := lab.Sniff(t, l.host, "eth0")
@@ -222,8 +213,7 @@ func TestReloadWithoutFlap(t *testing.T) {
 // running configuration stays (SIGHUP and the API alike).
 func TestInvalidReloadKeepsRunning(t *testing.T) {
 	l := newLab(t, 1)
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.waitState("gw", "Master", 5*time.Second)
+	p := startGW(t, l.Nodes[0])
 	os.WriteFile(p.Conf, []byte("routers:\n  - interface: eth0\n    vrid: 51\n    priorty: 10\n"), 0o644)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -324,8 +314,7 @@ func grepLines(s, prefix string) string {
 // with its state and master.
 func TestCLIStatus(t *testing.T) {
 	l := newLab(t, 1)
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.waitState("gw", "Master", 5*time.Second)
+	p := startGW(t, l.Nodes[0])
 	out, err := exec.Command(bin.govrrp, "status", "--json", "-s", p.Sock).Output()
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +338,7 @@ func TestCLIStatus(t *testing.T) {
 func TestMetrics(t *testing.T) {
 	l := newLab(t, 1)
 	nd := l.Nodes[0]
-	p := startMetrics(t, nd, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p := startMetrics(t, nd, gwYAML)
 	p.waitState("gw", "Master", 5*time.Second)
 	ask := func(req string) string { return httpAsk(t, nd, "127.0.0.1:9624", req) }
 	body := ask("GET /metrics HTTP/1.0\r\nHost: x\r\n\r\n")
@@ -419,7 +408,7 @@ func httpAsk(t *testing.T, nd *lab.Node, addr, req string) (answer string) {
 func TestUnknownVRIDShown(t *testing.T) {
 	l := newLab(t, 2)
 	nd, peer := l.Nodes[0], l.Nodes[1]
-	p := startMetrics(t, nd, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p := startMetrics(t, nd, gwYAML)
 	p.waitState("gw", "Master", 5*time.Second)
 
 	injectVRID(t, peer, 52, 255, 200)

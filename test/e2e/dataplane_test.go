@@ -72,7 +72,7 @@ func injectMessage(t *testing.T, nd *lab.Node, ttl int, m vrrp.Message) {
 func TestTTL254Dropped(t *testing.T) {
 	l := newLab(t, 2)
 	r1, attacker := l.Nodes[0], l.Nodes[1]
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
+	p1 := start(t, r1, gwYAML)
 	before := p1.waitState("gw", "Master", 5*time.Second)
 
 	inject(t, attacker, 254, 254)
@@ -226,10 +226,7 @@ func TestKill9RestartCleansStaleVIPs(t *testing.T) {
 	l := newLab(t, 2)
 	r1, r2 := l.Nodes[0], l.Nodes[1]
 	cfg1 := routerYAML("gw", "51", 150, "100ms", "    preempt: false\n    accept: true\n", "10.77.0.254/24")
-	p1 := start(t, r1, cfg1)
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", "    accept: true\n", "10.77.0.254/24")) // the host pings the VIP
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startBoth(t, r1, r2, cfg1, routerYAML("gw", "51", 100, "100ms", "    accept: true\n", "10.77.0.254/24")) // the host pings the VIP
 
 	p1.kill()
 	if !hasAddr(t, r1, "eth0", "10.77.0.254") {

@@ -53,8 +53,14 @@ func ping(nd *lab.Node, ip string) bool {
 // r1 is Master and r2 Backup.
 func startPair(t *testing.T, r1, r2 *lab.Node, extra string, addrs ...string) (p1, p2 *proc) {
 	t.Helper()
-	p1 = start(t, r1, routerYAML("gw", "51", 150, "100ms", extra, addrs...))
-	p2 = start(t, r2, routerYAML("gw", "51", 100, "100ms", extra, addrs...))
+	return startBoth(t, r1, r2, routerYAML("gw", "51", 150, "100ms", extra, addrs...), routerYAML("gw", "51", 100, "100ms", extra, addrs...))
+}
+
+// startBoth runs govrrpd with conf1 on r1 and conf2 on r2 and waits until
+// gw is Master on r1 and Backup on r2.
+func startBoth(t *testing.T, r1, r2 *lab.Node, conf1, conf2 string) (p1, p2 *proc) {
+	t.Helper()
+	p1, p2 = start(t, r1, conf1), start(t, r2, conf2)
 	p1.waitState("gw", "Master", 5*time.Second)
 	p2.waitState("gw", "Backup", 5*time.Second)
 	return p1, p2
@@ -63,6 +69,32 @@ func startPair(t *testing.T, r1, r2 *lab.Node, extra string, addrs ...string) (p
 func routerYAML(name, vrid string, prio int, interval string, extra string, addrs ...string) string {
 	return fmt.Sprintf("  - name: %s\n    interface: eth0\n    vrid: %s\n    priority: %d\n    advert_interval: %s\n    addresses: [%s]\n%s",
 		name, vrid, prio, interval, strings.Join(addrs, ", "), extra)
+}
+
+// gwYAML is the routers section of the single-router tests: "gw", VRID 51,
+// priority 150, 100 ms adverts, VIP 10.77.0.254/24 on eth0.
+var gwYAML = routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
+
+// startGW runs govrrpd with gwYAML on node (with exe, default the race
+// build) and waits until gw is Master.
+func startGW(t *testing.T, node *lab.Node, exe ...string) *proc {
+	t.Helper()
+	e := bin.govrrpd
+	if len(exe) > 0 {
+		e = exe[0]
+	}
+	p := startExe(t, node, gwYAML, e)
+	p.waitState("gw", "Master", 5*time.Second)
+	return p
+}
+
+// startTracked runs the tracking pair: gw at priority 150 on r1 with the
+// track section track (and more, appended after the routers), gw at 120
+// on r2; it waits until r1 is Master and r2 Backup.
+func startTracked(t *testing.T, r1, r2 *lab.Node, track, more string) (p1, p2 *proc) {
+	t.Helper()
+	return startBoth(t, r1, r2, routerYAML("gw", "51", 150, "100ms", track, "10.77.0.254/24")+more,
+		routerYAML("gw", "51", 120, "100ms", "", "10.77.0.254/24"))
 }
 
 // Election, takeover on a cable pull and preemption on its return, for

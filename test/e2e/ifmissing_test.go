@@ -51,7 +51,7 @@ func TestMissingInterfaceWaitsInFault(t *testing.T) {
 		}
 		return on("lan7", routerYAML("late", "52", prio, "100ms", extra, "10.77.7.254/24"))
 	}
-	gw := routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24")
+	gw := gwYAML
 
 	plug(r2)
 	p2 := start(t, r2, late(100))

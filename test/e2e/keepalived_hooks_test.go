@@ -36,10 +36,7 @@ func TestTrackFileDrain(t *testing.T) {
 	drain := filepath.Join(dir, "drain")
 	down := filepath.Join(dir, "down")
 	track := "    track: {files: [{path: " + drain + ", weight: -50}, {path: " + down + ", weight: 0}]}\n"
-	p1 := start(t, r1, routerYAML("gw", "51", 150, "100ms", track, "10.77.0.254/24"))
-	p2 := start(t, r2, routerYAML("gw", "51", 120, "100ms", "", "10.77.0.254/24"))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startTracked(t, r1, r2, track, "")
 
 	os.WriteFile(drain, []byte("1\n"), 0o644) // 150 - 50 = 100 < 120
 	p2.waitState("gw", "Master", 5*time.Second)

@@ -25,8 +25,7 @@ import (
 func TestEventStreamCap(t *testing.T) {
 	const tries = 1000
 	l := newLab(t, 1)
-	p := start(t, l.Nodes[0], routerYAML("gw", "51", 150, "100ms", "", "10.77.0.254/24"))
-	p.waitState("gw", "Master", 5*time.Second)
+	p := startGW(t, l.Nodes[0])
 	before := mustResources(t, p)
 	limit := api.DefaultLimits().MaxStreams
 	ok, refused := 0, 0

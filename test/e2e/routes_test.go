@@ -74,10 +74,7 @@ func TestRoutesRulesAddressesFollowMaster(t *testing.T) {
 	}
 	const vips = "10.77.0.254/24, {address: 10.78.8.1/24, dev: eth1, label: \"eth1:vip\"}"
 	cfg1 := routerYAML("gw", "51", 150, "100ms", extra, vips)
-	p1 := start(t, r1, cfg1)
-	p2 := start(t, r2, routerYAML("gw", "51", 100, "100ms", extra, vips))
-	p1.waitState("gw", "Master", 5*time.Second)
-	p2.waitState("gw", "Backup", 5*time.Second)
+	p1, p2 := startBoth(t, r1, r2, cfg1, routerYAML("gw", "51", 100, "100ms", extra, vips))
 	expect(r1, true, "on the Master")
 	expect(r2, false, "on the Backup")
 

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -39,11 +38,7 @@ const (
 // so VRs of the same VRID must agree on everything but the VIPs.
 // State comes from `vtysh --vty_socket DIR -c "show vrrp json"`.
 type FRR struct {
-	name string
-	node *lab.Node
-	dir  string // world-writable: the daemons run as frr
-
-	vrs   []VR
+	peerBase
 	zebra *lab.Proc
 	vrrpd *lab.Proc
 }
@@ -77,27 +72,10 @@ func NewFRR(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *FRR {
 		}
 		return ""
 	})
-	short := nd.Short
-	f := &FRR{name: short + "/frr", node: nd, dir: filepath.Join(dir, short+"-frr"), vrs: append([]VR(nil), vrs...)}
-	if err := os.MkdirAll(f.dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(f.dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	f := &FRR{}
+	f.init(t, nd, "frr", vrs, dir, 0o777) // world-writable: the daemons run as frr
 	return f
 }
-
-// Name implements Peer.
-func (f *FRR) Name() string { return f.name }
-
-// Node implements Peer.
-func (f *FRR) Node() *lab.Node { return f.node }
-
-// VRs implements Peer.
-func (f *FRR) VRs() []VR { return append([]VR(nil), f.vrs...) }
-
-func (f *FRR) path(n string) string { return filepath.Join(f.dir, n) }
 
 // macvlanName is the VMAC device of a VR.
 func macvlanName(v VR) string { return fmt.Sprintf("vrrp%d-%d", int(v.Family), v.VRID) }
@@ -305,11 +283,7 @@ func (f *FRR) State(key VRKey) (State, error) {
 // SetPriority implements Peer, with vtysh configuration commands.
 func (f *FRR) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	t.Helper()
-	for i := range f.vrs {
-		if f.vrs[i].VRID == vrid {
-			f.vrs[i].Priority = prio
-		}
-	}
+	f.setPriority(vrid, prio)
 	if err := os.WriteFile(f.path("frr.conf"), []byte(f.Config()), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -29,12 +27,8 @@ var GovrrpdBin string
 // (internal/lab/govrrpd), configured from VRs: one routers: entry per VR,
 // named vr<VRID>-<family>, on eth0. State comes from the control API.
 type Govrrp struct {
-	name string
-	node *lab.Node
-
-	mu  sync.Mutex
-	vrs []VR
-	d   *govrrpd.Daemon
+	peerBase
+	d *govrrpd.Daemon
 	// imported, when set, is what `govrrp import keepalived` made of a
 	// keepalived.conf: Config serves it instead of rendering the VRs, and
 	// the routers carry keepalived's instance names.
@@ -78,23 +72,10 @@ func NewGovrrpBin(t testing.TB, bin string, nd *lab.Node, dir string, vrs ...VR)
 		}
 		return ""
 	})
-	short := nd.Short
-	g := &Govrrp{name: short + "/govrrp", node: nd, vrs: append([]VR(nil), vrs...)}
-	g.d = govrrpd.NewT(t, nd, g.name, bin, filepath.Join(dir, short+"-govrrp"))
+	g := &Govrrp{}
+	g.init(t, nd, "govrrp", vrs, dir, 0) // the harness makes the directory
+	g.d = govrrpd.NewT(t, nd, g.name, bin, g.dir)
 	return g
-}
-
-// Name implements Peer.
-func (g *Govrrp) Name() string { return g.name }
-
-// Node implements Peer.
-func (g *Govrrp) Node() *lab.Node { return g.node }
-
-// VRs implements Peer.
-func (g *Govrrp) VRs() []VR {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]VR(nil), g.vrs...)
 }
 
 // routerName is the name of a VR in the daemon's configuration and API.
@@ -293,15 +274,7 @@ func (g *Govrrp) State(k VRKey) (State, error) {
 // API reports the new priority in effect.
 func (g *Govrrp) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	t.Helper()
-	var keys []VRKey
-	g.mu.Lock()
-	for i := range g.vrs {
-		if g.vrs[i].VRID == vrid {
-			g.vrs[i].Priority = prio
-			keys = append(keys, g.vrs[i].Key())
-		}
-	}
-	g.mu.Unlock()
+	keys := g.setPriority(vrid, prio)
 	g.writeConfig(t)
 	if err := g.d.Signal(syscall.SIGHUP); err != nil {
 		t.Fatalf("%s: reload: %v", g.name, err)

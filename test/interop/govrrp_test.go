@@ -122,21 +122,7 @@ func TestGovrrpFailureKinds(t *testing.T) {
 			switch f.name {
 			case sigterm.name:
 				// Priority 0: the backup takes over after Skew_Time.
-				as := l.Adverts(t).VR(k).Between(t0, time.Now())
-				bye := as.From(l.Source(t, hi, k)).Filter(func(a Advert) bool { return a.Priority == 0 })
-				if len(bye) == 0 {
-					t.Fatal("no priority-0 advert after SIGTERM")
-				}
-				first := as.From(l.Source(t, lo, k)).Filter(func(a Advert) bool { return !a.Time.Before(bye[0].Time) })
-				if len(first) == 0 {
-					t.Fatal("the backup never advertised after priority 0")
-				}
-				skew := time.Duration(256-100) * interval / 256
-				gap := first[0].Time.Sub(bye[0].Time)
-				t.Logf("priority 0 -> backup's first advert: %v (Skew_Time %v)", gap, skew)
-				if gap > skew+margin {
-					t.Errorf("takeover after priority 0 took %v, want about Skew_Time %v", gap, skew)
-				}
+				checkSkewTakeover(t, l, k, hi, lo, t0)
 			case prioChange.name:
 				if as := l.Adverts(t).VR(k).From(l.Source(t, hi, k)).Filter(func(a Advert) bool { return a.Priority == 50 }); len(as) == 0 {
 					t.Errorf("no advert with the lowered priority 50")
@@ -317,9 +303,7 @@ func TestDataPlane10ms(t *testing.T) {
 		t0 := time.Now()
 		l.Unplug(t, hi)
 		l.WaitMaster(t, lo, k, takeover, hi)
-		if !pr.WaitReply(time.Now(), takeover) {
-			t.Fatal("no echo reply after the takeover")
-		}
+		waitReply(t, pr, "the takeover")
 		time.Sleep(200 * time.Millisecond)
 		t1 := time.Now()
 		o := checkOutage(t, pr, fmt.Sprintf("round %d cable pull (Master_Down_Interval %v, bound 3x)", round, mdi), t0, t1, 3*mdi)
@@ -334,9 +318,7 @@ func TestDataPlane10ms(t *testing.T) {
 		checkHandover(t, l, k, hi, lo, t0, 3*fast-5*time.Millisecond, 3*mdi)
 		l.Plug(t, hi)
 		l.WaitMaster(t, hi, k, takeover)
-		if !pr.WaitReply(time.Now(), takeover) {
-			t.Fatal("no echo reply after preemption")
-		}
+		waitReply(t, pr, "preemption")
 	}
 	checkClean(t, l, cleanOpts{})
 }

@@ -3,7 +3,6 @@ package interop
 import (
 	"cmp"
 	"fmt"
-	"govrrp/internal/lab"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -61,27 +61,16 @@ routers:
 // stops it and returns the hook calls logged, one per line.
 func runHooks(t *testing.T, l *Lab, name string, conf string, argv []string, changed *regexp.Regexp) string {
 	t.Helper()
-	nd := l.Routers[0]
-	dir := filepath.Join(l.Dir, name)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	hook, out, tf := filepath.Join(dir, "hook"), filepath.Join(dir, "hook.log"), filepath.Join(dir, "weight")
-	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(tf, []byte("0\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg := filepath.Join(dir, "conf")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(conf, dir, tf, hook, hook, hook, hook, hook)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	logPath := filepath.Join(dir, "daemon.log")
-	for i := range argv {
-		argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
-	}
-	p := lab.StartProc(t, nd, name, logPath, argv...)
+	var out, tf string
+	p, logPath := runAlone(t, l, name, func(dir string) string {
+		var hook string
+		hook, out = writeHook(t, dir)
+		tf = filepath.Join(dir, "weight")
+		if err := os.WriteFile(tf, []byte("0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Sprintf(conf, dir, tf, hook, hook, hook, hook, hook)
+	}, argv...)
 	master := func() bool {
 		return regexp.MustCompile(`(?m)^generic INSTANCE VI_1 MASTER`).MatchString(lab.ReadFile(out))
 	}
@@ -143,4 +132,34 @@ func byState(log string) string {
 	generic := func(l string) int { return strings.Count(l, "generic") }
 	slices.SortStableFunc(lines, func(a, b string) int { return cmp.Or(cmp.Compare(key(a), key(b)), cmp.Compare(generic(a), generic(b))) })
 	return strings.Join(lines, "\n") + "\n"
+}
+
+// runAlone starts argv alone on l's router, DIR in it standing for the
+// run's directory (l.Dir/name), after writing DIR/conf with what conf
+// returns for that directory; the daemon logs to DIR/daemon.log.
+func runAlone(t *testing.T, l *Lab, name string, conf func(dir string) string, argv ...string) (*lab.Proc, string) {
+	t.Helper()
+	dir := filepath.Join(l.Dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "conf"), []byte(conf(dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for i := range argv {
+		argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
+	}
+	logPath := filepath.Join(dir, "daemon.log")
+	return lab.StartProc(t, l.Routers[0], name, logPath, argv...), logPath
+}
+
+// writeHook writes into dir a hook script that appends its arguments, one
+// call a line, to the file out.
+func writeHook(t *testing.T, dir string) (hook, out string) {
+	t.Helper()
+	hook, out = filepath.Join(dir, "hook"), filepath.Join(dir, "hook.log")
+	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return hook, out
 }

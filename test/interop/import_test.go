@@ -378,19 +378,7 @@ func TestImportedKeepalivedInstallsTheSame(t *testing.T) {
 	nd := l.Routers[0]
 	run := func(name string, conf string, argv ...string) string {
 		t.Helper()
-		dir := filepath.Join(l.Dir, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cfg := filepath.Join(dir, "conf")
-		if err := os.WriteFile(cfg, []byte(conf), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for i := range argv {
-			argv[i] = strings.ReplaceAll(argv[i], "DIR", dir)
-		}
-		logPath := filepath.Join(dir, "daemon.log")
-		p := lab.StartProc(t, nd, name, logPath, argv...)
+		p, logPath := runAlone(t, l, name, func(string) string { return conf }, argv...)
 		// The last rule goes in last.
 		var got string
 		if !lab.Poll(10*time.Second, 20*time.Millisecond, func() bool {

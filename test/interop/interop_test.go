@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/lab"
 	"govrrp/internal/lab/probe"
 )
 
@@ -56,6 +57,55 @@ func checkOutage(t *testing.T, pr *probe.Target, what string, from, to time.Time
 	return o
 }
 
+// waitReply waits for the VIP to answer again after what.
+func waitReply(t *testing.T, pr *probe.Target, what string) {
+	t.Helper()
+	if !pr.WaitReply(time.Now(), takeover) {
+		t.Fatalf("no echo reply after %s", what)
+	}
+}
+
+// recovered waits for the VIP to answer again after what, which began at
+// from, and checks the outage since then against bound.
+func recovered(t *testing.T, pr *probe.Target, what string, from time.Time, bound time.Duration) probe.Outage {
+	t.Helper()
+	waitReply(t, pr, what)
+	return checkOutage(t, pr, what, from, time.Now(), bound)
+}
+
+// pairLab makes a two-router lab and starts a (newA with va) on the first
+// router, then b (newB with vb) on the second.
+func pairLab[A, B Peer](t *testing.T, newA func(testing.TB, *lab.Node, string, ...VR) A, va VR, newB func(testing.TB, *lab.Node, string, ...VR) B, vb VR) (*Lab, A, B) {
+	t.Helper()
+	l := NewLab(t, 2)
+	a, b := newA(t, l.Routers[0], l.Dir, va), newB(t, l.Routers[1], l.Dir, vb)
+	l.Start(t, a)
+	l.Start(t, b)
+	return l, a, b
+}
+
+// checkSkewTakeover [5798-6.4.2-h][5798-6.1-d]: after oldM's first
+// priority-0 advert since from, newM (priority 100) advertises within
+// Skew_Time, not Master_Down_Interval.
+func checkSkewTakeover(t *testing.T, l *Lab, k VRKey, oldM, newM Peer, from time.Time) {
+	t.Helper()
+	as := l.Adverts(t).VR(k).Between(from, time.Now())
+	bye := as.From(l.Source(t, oldM, k)).Filter(func(a Advert) bool { return a.Priority == 0 })
+	if len(bye) == 0 {
+		t.Fatalf("no priority-0 advert from %s", oldM.Name())
+	}
+	first := as.From(l.Source(t, newM, k)).Filter(func(a Advert) bool { return !a.Time.Before(bye[0].Time) })
+	if len(first) == 0 {
+		t.Fatalf("%s never advertised after %s's priority 0", newM.Name(), oldM.Name())
+	}
+	skew := time.Duration(256-100) * interval / 256
+	gap := first[0].Time.Sub(bye[0].Time)
+	t.Logf("%s priority 0 -> %s's first advert: %v (Skew_Time %v)", oldM.Name(), newM.Name(), gap, skew)
+	if gap > skew+margin {
+		t.Errorf("takeover after priority 0 took %v, want about Skew_Time %v (bound %v)", gap, skew, skew+margin)
+	}
+}
+
 // checkHandover finds on the wire the last advert of oldM before the first
 // of newM after `after`, and checks the gap lies in [lo, hi].
 func checkHandover(t *testing.T, l *Lab, k VRKey, oldM, newM Peer, after time.Time, lo, hi time.Duration) (last, first Advert) {
@@ -76,12 +126,8 @@ func checkHandover(t *testing.T, l *Lab, k VRKey, oldM, newM Peer, after time.Ti
 // wins; pulling its cable hands over to the backup after
 // Master_Down_Interval; plugging it back preempts.
 func TestKeepalivedCablePull(t *testing.T) {
-	l := NewLab(t, 2)
+	l, hi, lo := pairLab(t, NewKeepalived, vr3(IPv4, 150), NewKeepalived, vr3(IPv4, 100))
 	k := VRKey{51, IPv4}
-	hi := NewKeepalived(t, l.Routers[0], l.Dir, vr3(IPv4, 150))
-	lo := NewKeepalived(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
-	l.Start(t, hi)
-	l.Start(t, lo)
 	l.WaitMaster(t, hi, k, converge)
 
 	pr := probeVIP(t, l, vr3(IPv4, 100))
@@ -93,10 +139,7 @@ func TestKeepalivedCablePull(t *testing.T) {
 	t0 := time.Now()
 	l.Unplug(t, hi)
 	l.WaitMaster(t, lo, k, takeover, hi)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply after the takeover")
-	}
-	checkOutage(t, pr, "cable pull", t0, time.Now(), 3*mdi+margin)
+	recovered(t, pr, "cable pull", t0, 3*mdi+margin)
 	if got, want := pr.LastMAC(), macOf(t, lo); got != want {
 		t.Errorf("after takeover the VIP is answered by %s, want the new master's %s", got, want)
 	}
@@ -105,10 +148,7 @@ func TestKeepalivedCablePull(t *testing.T) {
 	t1 := time.Now()
 	l.Plug(t, hi)
 	l.WaitMaster(t, hi, k, takeover)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply after preemption")
-	}
-	checkOutage(t, pr, "preemption", t1, time.Now(), 3*mdi+margin)
+	recovered(t, pr, "preemption", t1, 3*mdi+margin)
 	if got, want := pr.LastMAC(), macOf(t, hi); got != want {
 		t.Errorf("after preemption the VIP is answered by %s, want %s", got, want)
 	}
@@ -120,46 +160,18 @@ func TestKeepalivedCablePull(t *testing.T) {
 // priority changes (keepalived reload, FRR vtysh) move the master back and
 // forth.
 func TestKeepalivedFRRShutdown(t *testing.T) {
-	l := NewLab(t, 2)
+	l, ka, fr := pairLab(t, NewKeepalived, vr3(IPv4, 100), NewFRR, vr3(IPv4, 150))
 	k := VRKey{51, IPv4}
-	ka := NewKeepalived(t, l.Routers[0], l.Dir, vr3(IPv4, 100))
-	fr := NewFRR(t, l.Routers[1], l.Dir, vr3(IPv4, 150))
-	l.Start(t, ka)
-	l.Start(t, fr)
 	l.WaitMaster(t, fr, k, converge)
 	pr := probeVIP(t, l, vr3(IPv4, 100))
 
 	// SIGTERM: FRR sends priority 0, keepalived (priority 100) takes over
 	// after Skew_Time = 61 ms.
-	skew := time.Duration(256-100) * interval / 256
 	t0 := time.Now()
 	fr.Stop(t)
 	l.WaitMaster(t, ka, k, takeover)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply after the takeover")
-	}
-	checkOutage(t, pr, "FRR SIGTERM", t0, time.Now(), 3*vr3(IPv4, 100).MasterDown(100)+margin)
-	as := l.Adverts(t).VR(k)
-	frSrc, kaSrc := l.Source(t, fr, k), l.Source(t, ka, k)
-	var bye *Advert
-	for i, a := range as {
-		if a.Src == frSrc && a.Priority == 0 && !a.Time.Before(t0) {
-			bye = &as[i]
-			break
-		}
-	}
-	if bye == nil {
-		t.Fatalf("no priority-0 advert from FRR after SIGTERM")
-	}
-	first := as.From(kaSrc).Filter(func(a Advert) bool { return !a.Time.Before(bye.Time) })
-	if len(first) == 0 {
-		t.Fatalf("keepalived never advertised after FRR's priority 0")
-	}
-	gap := first[0].Time.Sub(bye.Time)
-	t.Logf("FRR priority 0 -> keepalived's first advert: %v (Skew_Time %v)", gap, skew)
-	if gap > skew+margin {
-		t.Errorf("takeover after priority 0 took %v, want about Skew_Time %v (bound %v)", gap, skew, skew+margin)
-	}
+	recovered(t, pr, "FRR SIGTERM", t0, 3*vr3(IPv4, 100).MasterDown(100)+margin)
+	checkSkewTakeover(t, l, k, fr, ka, t0)
 
 	// FRR comes back with the higher priority and preempts.
 	l.Start(t, fr)
@@ -172,11 +184,8 @@ func TestKeepalivedFRRShutdown(t *testing.T) {
 	t2 := time.Now()
 	fr.SetPriority(t, 51, 250)
 	l.WaitMaster(t, fr, k, takeover)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply after the priority change")
-	}
-	checkOutage(t, pr, "priority change", t2, time.Now(), 3*vr3(IPv4, 100).MasterDown(100)+margin)
-	if as := l.Adverts(t).VR(k).From(frSrc).Filter(func(a Advert) bool { return a.Priority == 250 }); len(as) == 0 {
+	recovered(t, pr, "priority change", t2, 3*vr3(IPv4, 100).MasterDown(100)+margin)
+	if as := l.Adverts(t).VR(k).From(l.Source(t, fr, k)).Filter(func(a Advert) bool { return a.Priority == 250 }); len(as) == 0 {
 		t.Errorf("no advert with the new priority 250 from FRR")
 	}
 }
@@ -186,26 +195,16 @@ func TestKeepalivedFRRShutdown(t *testing.T) {
 // Then SIGKILL of the master: the backup takes over after
 // Master_Down_Interval.
 func TestFRRIPv6(t *testing.T) {
-	l := NewLab(t, 2)
+	l, hi, lo := pairLab(t, NewFRR, vr3(IPv6, 150), NewFRR, vr3(IPv6, 100))
 	k := VRKey{51, IPv6}
-	hi := NewFRR(t, l.Routers[0], l.Dir, vr3(IPv6, 150))
-	lo := NewFRR(t, l.Routers[1], l.Dir, vr3(IPv6, 100))
-	l.Start(t, hi)
-	l.Start(t, lo)
 	l.WaitMaster(t, hi, k, converge)
-	pr := l.Probe(t, vip6.Addr(), probeEvery)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply from %v", vip6.Addr())
-	}
+	pr := probeVIP(t, l, vr3(IPv6, 100))
 	mdi := vr3(IPv6, 100).MasterDown(100)
 
 	t0 := time.Now()
 	l.LinkDown(t, hi)
 	l.WaitMaster(t, lo, k, takeover, hi)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply after the takeover")
-	}
-	checkOutage(t, pr, "eth0 down in the master", t0, time.Now(), 3*mdi+margin)
+	recovered(t, pr, "eth0 down in the master", t0, 3*mdi+margin)
 	checkHandover(t, l, k, hi, lo, t0, 3*interval-20*time.Millisecond, mdi+margin)
 
 	l.LinkUp(t, hi)
@@ -214,9 +213,7 @@ func TestFRRIPv6(t *testing.T) {
 	t1 := time.Now()
 	hi.Kill(t)
 	l.WaitMaster(t, lo, k, takeover)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply after the takeover")
-	}
+	waitReply(t, pr, "SIGKILL of the master")
 	checkHandover(t, l, k, hi, lo, t1, 3*interval-20*time.Millisecond, mdi+margin)
 	// The killed master's VMAC device stays up with the VIP, so the host may
 	// keep reaching it: no data-plane assertion after a SIGKILL of FRR.
@@ -230,12 +227,8 @@ func TestFRRIPv6(t *testing.T) {
 // FRR takes over; eth0 up: keepalived preempts. SIGTERM: priority 0, FRR
 // takes over within Skew_Time (60 ms for FRR).
 func TestFRRBacksUpKeepalived(t *testing.T) {
-	l := NewLab(t, 2)
+	l, ka, fr := pairLab(t, NewKeepalived, vr3(IPv4, 200), NewFRR, vr3(IPv4, 100))
 	k := VRKey{51, IPv4}
-	ka := NewKeepalived(t, l.Routers[0], l.Dir, vr3(IPv4, 200))
-	fr := NewFRR(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
-	l.Start(t, ka)
-	l.Start(t, fr)
 	l.WaitMaster(t, ka, k, converge)
 	mdi := vr3(IPv4, 100).MasterDown(100)
 
@@ -263,24 +256,8 @@ func TestFRRBacksUpKeepalived(t *testing.T) {
 	t2 := time.Now()
 	ka.Stop(t)
 	l.WaitMaster(t, fr, k, takeover)
-	if !pr.WaitReply(time.Now(), takeover) {
-		t.Fatalf("no echo reply after the takeover")
-	}
-	checkOutage(t, pr, "keepalived SIGTERM", t2, time.Now(), 3*mdi+margin)
-	as := l.Adverts(t).VR(k).Between(t2, time.Now())
-	kaSrc, frSrc := l.Source(t, ka, k), l.Source(t, fr, k)
-	bye := as.From(kaSrc).Filter(func(a Advert) bool { return a.Priority == 0 })
-	if len(bye) == 0 {
-		t.Fatalf("no priority-0 advert from keepalived after SIGTERM")
-	}
-	first := as.From(frSrc).Filter(func(a Advert) bool { return !a.Time.Before(bye[0].Time) })
-	if len(first) == 0 {
-		t.Fatalf("FRR never advertised after keepalived's priority 0")
-	}
-	skew := time.Duration(256-100) * interval / 256
-	gap := first[0].Time.Sub(bye[0].Time)
-	t.Logf("keepalived priority 0 -> FRR's first advert: %v (Skew_Time %v, FRR truncates it to whole cs)", gap, skew)
-	if gap > skew+margin {
-		t.Errorf("takeover after priority 0 took %v, want about Skew_Time %v (bound %v)", gap, skew, skew+margin)
-	}
+	recovered(t, pr, "keepalived SIGTERM", t2, 3*mdi+margin)
+	// FRR truncates Skew_Time to whole centiseconds: 60 ms, within the
+	// bound.
+	checkSkewTakeover(t, l, k, ka, fr, t2)
 }

@@ -10,13 +10,9 @@ import (
 // it is, so keepalived, which drops adverts whose list differs from its
 // own, stays Backup without a word [E8300].
 func TestKeepalivedIPv6WithoutLinkLocal(t *testing.T) {
-	l := NewLab(t, 2)
 	gv, kv := vr3(IPv6, 254), vr3(IPv6, 100)
 	gv.NoLinkLocal, kv.NoLinkLocal = true, true
-	g := NewGovrrp(t, l.Routers[0], l.Dir, gv)
-	k := NewKeepalived(t, l.Routers[1], l.Dir, kv)
-	l.Start(t, g)
-	l.Start(t, k)
+	l, g, _ := pairLab(t, NewGovrrp, gv, NewKeepalived, kv)
 	l.WaitMaster(t, g, gv.Key(), converge)
 	l.StaysMaster(t, g, gv.Key(), 1500*time.Millisecond)
 	checkClean(t, l, cleanOpts{warnings: ipv6Warnings})

@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -27,12 +25,8 @@ import (
 // transition: INSTANCE "VI_51_4" MASTER 150. The harness holds the FIFO open
 // read-write for the peer's life, so keepalived never blocks on it.
 type Keepalived struct {
-	name string
-	node *lab.Node
-	dir  string
+	peerBase // mu also guards states and events
 
-	mu     sync.Mutex
-	vrs    []VR
 	states map[string]State // instance name -> last notified state
 	events []string         // FIFO lines with receive times
 
@@ -59,30 +53,12 @@ func NewKeepalived(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Keepalive
 		}
 		return ""
 	})
-	short := nd.Short
-	k := &Keepalived{name: short + "/keepalived", node: nd, dir: filepath.Join(dir, short+"-keepalived"), vrs: append([]VR(nil), vrs...)}
-	if err := os.MkdirAll(k.dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	k := &Keepalived{}
+	k.init(t, nd, "keepalived", vrs, dir, 0o755)
 	return k
 }
 
 func instanceName(v VR) string { return fmt.Sprintf("VI_%d_%d", v.VRID, int(v.Family)) }
-
-// Name implements Peer.
-func (k *Keepalived) Name() string { return k.name }
-
-// Node implements Peer.
-func (k *Keepalived) Node() *lab.Node { return k.node }
-
-// VRs implements Peer.
-func (k *Keepalived) VRs() []VR {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return append([]VR(nil), k.vrs...)
-}
-
-func (k *Keepalived) path(f string) string { return filepath.Join(k.dir, f) }
 
 // Config renders keepalived.conf for the current VRs.
 func (k *Keepalived) Config() string {
@@ -356,13 +332,7 @@ func (k *Keepalived) logState(name string) State {
 // reload is asynchronous; callers wait for its effect on the wire or state.
 func (k *Keepalived) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	t.Helper()
-	k.mu.Lock()
-	for i := range k.vrs {
-		if k.vrs[i].VRID == vrid {
-			k.vrs[i].Priority = prio
-		}
-	}
-	k.mu.Unlock()
+	k.setPriority(vrid, prio)
 	k.writeConfig(t)
 	if err := k.proc.Signal(syscall.SIGHUP); err != nil {
 		t.Fatalf("%s: reload: %v", k.name, err)

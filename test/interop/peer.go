@@ -2,12 +2,16 @@ package interop
 
 import (
 	"fmt"
-	"govrrp/fsm"
-	"govrrp/vrrp"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"govrrp/fsm"
+	"govrrp/vrrp"
 
 	"govrrp/internal/lab"
 )
@@ -230,4 +234,62 @@ func checkVRs(t testing.TB, impl string, vrs []VR, refuse func(VR) string) {
 			t.Fatalf("%s: VR %d: %s", impl, v.VRID, why)
 		}
 	}
+}
+
+// peerBase is what every Peer keeps alike: its name (<node>/<kind>), its
+// node, its directory and its VRs, which SetPriority changes under mu.
+type peerBase struct {
+	name string
+	node *lab.Node
+	dir  string
+	mu   sync.Mutex
+	vrs  []VR
+}
+
+// init names the peer and gives it the directory parent/<node>-<kind>,
+// made with exactly perm (past the umask) unless perm is 0.
+func (b *peerBase) init(t testing.TB, nd *lab.Node, kind string, vrs []VR, parent string, perm os.FileMode) {
+	t.Helper()
+	b.name, b.node, b.vrs = nd.Short+"/"+kind, nd, append([]VR(nil), vrs...)
+	b.dir = filepath.Join(parent, nd.Short+"-"+kind)
+	if perm == 0 {
+		return
+	}
+	if err := os.MkdirAll(b.dir, perm); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(b.dir, perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// setPriority sets the priority of the peer's VRs with vrid and returns
+// their keys.
+func (b *peerBase) setPriority(vrid, prio uint8) []VRKey {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var keys []VRKey
+	for i := range b.vrs {
+		if b.vrs[i].VRID == vrid {
+			b.vrs[i].Priority = prio
+			keys = append(keys, b.vrs[i].Key())
+		}
+	}
+	return keys
+}
+
+// path is the file f in the peer's directory.
+func (b *peerBase) path(f string) string { return filepath.Join(b.dir, f) }
+
+// Name implements Peer.
+func (b *peerBase) Name() string { return b.name }
+
+// Node implements Peer.
+func (b *peerBase) Node() *lab.Node { return b.node }
+
+// VRs implements Peer.
+func (b *peerBase) VRs() []VR {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return append([]VR(nil), b.vrs...)
 }

@@ -16,12 +16,8 @@ import (
 // one advert interval plus 100 ms (plus the lab's margin for capture
 // noise). Two rounds.
 func TestKeepalivedWinsSplitBrain(t *testing.T) {
-	l := NewLab(t, 2)
+	l, ka, gv := pairLab(t, NewKeepalived, vr3(IPv4, 150), NewGovrrp, vr3(IPv4, 100))
 	k := VRKey{51, IPv4}
-	ka := NewKeepalived(t, l.Routers[0], l.Dir, vr3(IPv4, 150))
-	gv := NewGovrrp(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
-	l.Start(t, ka)
-	l.Start(t, gv)
 	l.WaitMaster(t, ka, k, converge)
 	pr := probeVIP(t, l, vr3(IPv4, 100))
 	kaMAC, gvMAC := macOf(t, ka), macOf(t, gv)

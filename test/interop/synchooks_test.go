@@ -2,14 +2,12 @@ package interop
 
 import (
 	"fmt"
-	"govrrp/internal/lab"
-	"os"
-	"path/filepath"
 	"regexp"
 	"syscall"
 	"testing"
 	"time"
 
+	"govrrp/internal/lab"
 	"govrrp/internal/testenv"
 )
 
@@ -21,26 +19,14 @@ import (
 func TestKeepalivedGroupHooksMatch(t *testing.T) {
 	testenv.RequireTool(t, "keepalived")
 	l := NewLab(t, 1)
-	nd := l.Routers[0]
 	run := func(name, conf string, argv []string) string {
 		t.Helper()
-		dir := filepath.Join(l.Dir, name)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-		hook, out := filepath.Join(dir, "hook"), filepath.Join(dir, "hook.log")
-		if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$*\" >> "+out+"\n"), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		cfg := filepath.Join(dir, "conf")
-		if err := os.WriteFile(cfg, []byte(fmt.Sprintf(conf, dir, hook)), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		for i := range argv {
-			argv[i] = regexp.MustCompile("DIR").ReplaceAllString(argv[i], dir)
-		}
-		logPath := filepath.Join(dir, "daemon.log")
-		p := lab.StartProc(t, nd, name, logPath, argv...)
+		var out string
+		p, logPath := runAlone(t, l, name, func(dir string) string {
+			var hook string
+			hook, out = writeHook(t, dir)
+			return fmt.Sprintf(conf, dir, hook)
+		}, argv...)
 		master := func() bool { return regexp.MustCompile(`(?m)^generic GROUP FW MASTER`).MatchString(lab.ReadFile(out)) }
 		if !lab.Poll(10*time.Second, 10*time.Millisecond, master) {
 			t.Fatalf("%s: group not Master:\n%s\n%s", name, lab.ReadFile(out), lab.Tail(lab.ReadFile(logPath), 20))

@@ -2,7 +2,6 @@ package interop
 
 import (
 	"errors"
-	"govrrp/internal/lab"
 	"net"
 	"net/netip"
 	"regexp"
@@ -12,6 +11,7 @@ import (
 
 	"golang.org/x/net/ipv4"
 
+	"govrrp/internal/lab"
 	"govrrp/internal/pcapfile"
 	"govrrp/vrrp"
 )
@@ -174,6 +174,8 @@ func wireForms(t *testing.T, l *Lab, vrid uint8) map[netip.Addr]map[vrrp.Checksu
 // check of the mixed tests catches checksum complaints.
 func TestChecksumForms(t *testing.T) {
 	k := VRKey{51, IPv4}
+	plainVR := vr3(IPv4, 200)
+	plainVR.PlainChecksum = true
 	t.Run("receive-plain", func(t *testing.T) {
 		l := NewLab(t, 2)
 		m := vrrp.Message{Version: 3, Type: vrrp.TypeAdvertisement, VRID: 51, Family: vrrp.IPv4, Priority: 200,
@@ -209,8 +211,6 @@ func TestChecksumForms(t *testing.T) {
 	})
 	t.Run("send-plain", func(t *testing.T) {
 		l := NewLab(t, 2)
-		plainVR := vr3(IPv4, 200)
-		plainVR.PlainChecksum = true
 		plain := NewGovrrp(t, l.Routers[0], l.Dir, plainVR)
 		pseudo := NewGovrrp(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
 		l.Start(t, pseudo)
@@ -240,13 +240,7 @@ func TestChecksumForms(t *testing.T) {
 		checkClean(t, l, cleanOpts{})
 	})
 	t.Run("keepalived-2.2.7-refuses-plain", func(t *testing.T) {
-		l := NewLab(t, 2)
-		plainVR := vr3(IPv4, 200)
-		plainVR.PlainChecksum = true
-		g := NewGovrrp(t, l.Routers[0], l.Dir, plainVR)
-		ka := NewKeepalived(t, l.Routers[1], l.Dir, vr3(IPv4, 100))
-		l.Start(t, g)
-		l.Start(t, ka)
+		l, g, ka := pairLab(t, NewGovrrp, plainVR, NewKeepalived, vr3(IPv4, 100))
 		l.WaitState(t, g, k, Master, converge)
 		refused := regexp.MustCompile(`Invalid VRRPv3 checksum`)
 		if !lab.Poll(takeover, 50*time.Millisecond, func() bool { return refused.MatchString(ka.Logs()) }) {
