@@ -899,15 +899,18 @@ func (d *Daemon) stopScripts(names []string) (wait func()) {
 	}
 }
 
+// scriptChanged runs on the script's goroutine. Which routers track the
+// script is decided on each router's loop: r.cfg belongs to the loop, and a
+// reload may be repointing it right now.
 func (d *Daemon) scriptChanged(name string, failed bool) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for _, r := range d.routers {
-		for _, t := range r.cfg.Track.Scripts {
-			if t.Name == name {
-				r.l.post(func() { r.setTracked("script:"+name, failed) })
+		r.l.post(func() {
+			if slices.ContainsFunc(r.cfg.Track.Scripts, func(t config.TrackItem) bool { return t.Name == name }) {
+				r.setTracked("script:"+name, failed)
 			}
-		}
+		})
 	}
 }
 

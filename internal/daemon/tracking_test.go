@@ -301,3 +301,37 @@ func TestSyncGroupFollowsTrackFault(t *testing.T) {
 	d.linkChanged(fn.setIndex("uplink", 4))
 	both("both Master again", [2]string{"Master", ""}, [2]string{"Master", ""})
 }
+
+// TestScriptReportsDuringReloads: a tracking script reports its changes on
+// its own goroutine while reloads repoint the routers' configurations on
+// their loops. Run with -race (as make test does): the report must not read
+// a router's configuration off its loop. [found by the race detector in e2e]
+func TestScriptReportsDuringReloads(t *testing.T) {
+	sh := "/bin/sh"
+	if _, err := os.Stat(sh); err != nil {
+		t.Skip("no /bin/sh")
+	}
+	flag := filepath.Join(t.TempDir(), "flag")
+	c := routerCfg("vr", 1, 100, 10*time.Millisecond)
+	c.Track.Scripts = []config.TrackItem{{Name: "flip", Weight: -10}}
+	scripts := map[string]config.Script{"flip": {Exec: []string{sh, "-c", "test -e " + flag}, Interval: time.Millisecond, Timeout: 5 * time.Second, Rise: 1, Fall: 1}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}, Scripts: scripts})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	wantRouter(t, d, fn, "vr", 1, "Master", 90)
+	for i := range 40 {
+		if i%2 == 0 {
+			os.WriteFile(flag, nil, 0o644)
+		} else {
+			os.Remove(flag)
+		}
+		c.Track.Scripts = []config.TrackItem{{Name: "flip", Weight: -10 - i%3}}
+		if res := d.Apply(&config.Config{Routers: []config.Router{c}, Scripts: scripts}); !res.OK {
+			t.Fatalf("reload %d: %+v", i, res)
+		}
+	}
+	os.WriteFile(flag, nil, 0o644)
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+}
