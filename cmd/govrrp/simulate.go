@@ -64,9 +64,9 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
                       the Masters at the end (with -c, one per LAN)
   -f, --file FILE     run the scenario in FILE; the flags above given beside
                       it override its top-level settings (--routers cannot)
-  -c, --config FILE   a govrrpd configuration (as govrrpd -c reads it): one
-                      simulated box per -c, named after the file without
-                      its extension, or NAME=FILE. Routers of several boxes
+  -c, --config FILE   a govrrpd configuration (as govrrpd --config reads
+                      it): one simulated box per -c, named after the file
+                      without its extension, or NAME=FILE. Routers of several boxes
                       with the same interface, VRID and family are one
                       virtual router on one LAN; each LAN is simulated and
                       printed in turn. A box's address is its router's
