@@ -116,6 +116,26 @@ func TestSyncGroupHold(t *testing.T) {
 		}
 		h.wantState(Backup)
 	})
+	// Held past Master_Down_Interval, the Backup knows no Master any more:
+	// it must not go on reporting the silent one (govrrp status, the
+	// router_master_info metric, vrrpv3OperationsMasterIpAddr), which would
+	// hide that the virtual router has none.
+	t.Run("a silent Master is not reported", func(t *testing.T) {
+		h := newHarness(t, held)
+		h.toBackup()
+		h.do(Advert(peerHi4, 200, time.Second))
+		if st := h.r.Status(); st.Master() != peerHi4 {
+			t.Fatalf("Master %v after its advert; want %v", st.Master(), peerHi4)
+		}
+		h.fire(MasterDownTimer)
+		if st := h.r.Status(); st.Master().IsValid() || st.MasterPriority != 0 {
+			t.Fatalf("held after Master_Down_Interval: Master %v priority %d; want none, 0", st.Master(), st.MasterPriority)
+		}
+		h.do(Advert(peerHi4, 200, time.Second))
+		if st := h.r.Status(); st.Master() != peerHi4 || st.Counters.MasterChanges != 0 {
+			t.Fatalf("heard again: Master %v, %d master changes; want %v, 0", st.Master(), st.Counters.MasterChanges, peerHi4)
+		}
+	})
 	t.Run("the owner is not held", func(t *testing.T) {
 		o := v3cfg(255)
 		o.GroupHold = true

@@ -2,6 +2,7 @@ package fsm
 
 import (
 	"math"
+	"net/netip"
 	"time"
 )
 
@@ -171,6 +172,9 @@ func (r *Router) masterDownTimerExpired() {
 		// (EventGroupMaster). The timer runs on, as keepalived re-arms
 		// it, so a Backup still counts Master_Down_Interval.
 		r.wantMaster = true
+		// The Master fell silent: none is known any more, so none is
+		// reported (status, metrics, MIB) while the group holds this one.
+		r.follow(netip.Addr{}, 0)
 		r.startMasterDownTimer()
 		return
 	}

@@ -14,10 +14,10 @@ func Reference(example string) string {
 Generated from ` + "`internal/config/schema.go`" + ` by
 ` + "`go test ./internal/config -run TestReference -update`" + `; a test fails when it is out of date.
 
-govrrpd reads one YAML file, ` + "`" + DefaultFile + "`" + ` by default or ` + "`govrrpd -c FILE`" + `.
+govrrpd reads one YAML file, ` + "`" + DefaultFile + "`" + ` by default or ` + "`govrrpd --config FILE`" + `.
 Parsing is strict: an unknown key, a wrong type, an out-of-range value or a rule broken between keys is
 refused with ` + "`file:line:col: what is wrong; what to write instead`" + `, the first 50 problems at once and
-then how many more. ` + "`govrrp validate FILE`" + `, ` + "`govrrpd -check`" + `, govrrpd's start and every reload run the
+then how many more. ` + "`govrrp validate FILE`" + `, ` + "`govrrpd --check`" + `, govrrpd's start and every reload run the
 same checks from the same code (` + "`config.LoadAndCheck`" + `), then the host checks below; ` + "`govrrp validate --no-host`" + `
 skips those. A refused reload keeps the running configuration and logs one line: the count of
 errors and the first three.

@@ -105,6 +105,7 @@ func FromConfigs(nodes []Node, faults []Fault, s Settings) ([]*Scenario, error) 
 			}
 		}
 	}
+	splitLANs(keys, lans)
 	var out []*Scenario
 	for _, k := range keys {
 		sc := lans[k]
@@ -170,4 +171,35 @@ func unmodelled(n Node, r *config.Router) []string {
 		out = append(out, fmt.Sprintf("%s: node %s, router %s: %s is not simulated", r.PosOf(k), n.Name, r.Name, k))
 	}
 	return out
+}
+
+// splitLANs notes the virtual routers that one interface name apart would be
+// one: the same VRID and family on different interfaces of different boxes.
+// The two boxes of a pair often name the LAN's interface differently (eth0,
+// ens3), and then each lone router is Master; a box's own routers on two
+// interfaces are two LANs indeed.
+func splitLANs(keys []lanKey, lans map[lanKey]*Scenario) {
+	boxes := func(sc *Scenario) []string {
+		var out []string
+		for _, r := range sc.Routers {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	for i, k := range keys {
+		for _, o := range keys[i+1:] {
+			if o.vrid != k.vrid || o.fam != k.fam || o.iface == k.iface {
+				continue
+			}
+			a, b := boxes(lans[k]), boxes(lans[o])
+			if slices.ContainsFunc(a, func(n string) bool { return slices.Contains(b, n) }) {
+				continue
+			}
+			note := fmt.Sprintf("VRID %d (%s) is on %s of %s but on %s of %s: simulated as separate LANs; "+
+				"if they are one LAN, name the interface the same in each file to simulate them together",
+				k.vrid, FamilyName(k.fam), k.iface, strings.Join(a, ", "), o.iface, strings.Join(b, ", "))
+			lans[k].Notes = append(lans[k].Notes, note)
+			lans[o].Notes = append(lans[o].Notes, note)
+		}
+	}
 }

@@ -113,3 +113,35 @@ func TestFromConfigsWarnings(t *testing.T) {
 		t.Errorf("notes %q", n)
 	}
 }
+
+// Two boxes of one pair often name the LAN's interface differently (eth0
+// on one, ens3 on the other): FromConfigs cannot know they share a LAN and
+// simulates two lone routers, each Master. It says so on both LANs, with
+// what to write, so "what if a dies" is not answered "no Master" unnoticed.
+func TestFromConfigsInterfaceNamesDiffer(t *testing.T) {
+	a := node(t, "a", `routers:
+  - {name: gw, interface: eth0, vrid: 51, priority: 200, addresses: [10.77.1.254/24]}
+  - {interface: eth0, vrid: 52, priority: 200, addresses: [10.77.2.254/24]}
+`)
+	b := node(t, "b", `routers:
+  - {name: gw, interface: ens3, vrid: 51, priority: 100, addresses: [10.77.1.254/24]}
+  - {interface: eth0, vrid: 52, priority: 100, addresses: [10.77.2.254/24]}
+`)
+	scs, err := FromConfigs([]Node{a, b}, nil, Defaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scs) != 3 {
+		t.Fatalf("%d scenarios, want 3 (gw on eth0, VRID 52, gw on ens3)", len(scs))
+	}
+	want := "VRID 51 (IPv4) is on eth0 of a but on ens3 of b: simulated as separate LANs; " +
+		"if they are one LAN, name the interface the same in each file to simulate them together"
+	for _, sc := range scs {
+		if sc.VRID == 51 && !slices.Contains(sc.Notes, want) {
+			t.Errorf("%s: notes %q; want %q", sc.Name, sc.Notes, want)
+		}
+		if sc.VRID == 52 && len(sc.Notes) != 0 {
+			t.Errorf("%s: notes %q; want none", sc.Name, sc.Notes)
+		}
+	}
+}

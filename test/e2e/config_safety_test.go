@@ -149,7 +149,7 @@ func TestKilledDaemonRestartsOverItsVIPs(t *testing.T) {
 }
 
 // Each configuration mistake of issue 12 is refused, or warned about, the
-// same way by govrrp validate, govrrpd -check and a reload of a running
+// same way by govrrp validate, govrrpd --check and a reload of a running
 // daemon, which keeps its configuration when it refuses. On the old main
 // validate and -check passed all but the MTU case and a reload applied
 // them (the second document silently ignored).

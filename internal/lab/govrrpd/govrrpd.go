@@ -2,7 +2,7 @@
 // lab node, for the namespace tests (test/e2e, test/interop, test/chaos,
 // test/bench) and the demo (internal/demo):
 //
-//	ip netns exec NS govrrpd -c DIR/govrrpd.yaml
+//	ip netns exec NS govrrpd --config DIR/govrrpd.yaml
 //
 // with its output in DIR/govrrpd.log and its control API on
 // DIR/govrrpd.sock (a unix socket is a file, so no namespace switch is needed
