@@ -160,6 +160,8 @@ type Event struct {
 	Reason   string    `json:"reason,omitempty"`
 	Priority uint8     `json:"priority,omitempty"`
 	Detail   string    `json:"detail,omitempty"`
+	// Source is the sender of the last advert a discards event counts.
+	Source string `json:"source,omitempty"`
 }
 
 // ReloadResult says what a reload did.

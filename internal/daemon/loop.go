@@ -271,7 +271,7 @@ func (l *loop) packet(p *linux.Packet) {
 func (l *loop) dropped(vrid uint8, src netip.Addr, err error, at time.Duration, quiet bool) {
 	c := vrrp.CheckOf(err)
 	if r := l.routers[vrid]; r != nil {
-		r.discard(c, err, at, quiet)
+		r.discard(c, err, src, at, quiet)
 		return
 	}
 	if c == vrrp.CheckVRID {

@@ -423,14 +423,14 @@ const msgV3Only = "a VRRPv3 master sends no VRRPv2 adverts: is it in the v2/v3 i
 
 // discard counts an advert for this router that failed a receive check;
 // quiet when the version guard reports it instead.
-func (r *vr) discard(c vrrp.Check, err error, at time.Duration, quiet bool) {
+func (r *vr) discard(c vrrp.Check, err error, src netip.Addr, at time.Duration, quiet bool) {
 	b := r.badAdverts()
 	b.discards[c]++
 	if quiet {
 		return
 	}
 	if n, ok := b.dropLog[c].hit(at, logPeriod); ok {
-		r.l.emit(effect{kind: effLog, r: r, msg: "advert dropped", check: c, err: err, count: n})
+		r.l.emit(effect{kind: effLog, r: r, msg: "advert dropped", check: c, err: err, count: n, src: src})
 	}
 }
 
@@ -915,8 +915,8 @@ func (d *Daemon) logEffect(e effect) {
 	r := e.r
 	switch e.msg {
 	case "advert dropped":
-		r.logger().Warn(e.msg, "reason", e.check.String(), "err", e.err, "count", e.count)
-		d.events.publish(api.Event{Time: time.Now(), Router: r.name, Type: "discards", Reason: e.check.String(), Detail: fmt.Sprintf("%d dropped: %v", e.count, e.err)})
+		r.logger().Warn(e.msg, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
+		d.events.publish(api.Event{Time: time.Now(), Router: r.name, Type: "discards", Reason: e.check.String(), Source: addrString(e.src), Detail: fmt.Sprintf("%d dropped: %v", e.count, e.err)})
 	case "advert accepted with a warning":
 		r.logger().Warn(e.msg, "from", e.src, "reason", e.check.String(), "err", e.err, "count", e.count)
 	case msgV3Only:

@@ -176,6 +176,6 @@ func (s *Subagent) event(ev *api.Event) {
 		s.ax.Notify(ProtoErrorV3(w, reason))
 	}
 	if t, ok := AuthErrorType(ev.Reason); ok && w.InV2 {
-		s.ax.Notify(AuthFailureV2(w, t))
+		s.ax.Notify(AuthFailureV2(w, t, ev.Source))
 	}
 }

@@ -408,13 +408,18 @@ func ProtoErrorV3(w Row, reason uint32) (agentx.OID, []agentx.VarBind) {
 }
 
 // AuthFailureV2 is the vrrpTrapAuthFailure notification. The objects are
-// instanced by the router's index, as keepalived does; the sender of the
-// dropped advert is not kept by the daemon, so vrrpTrapPacketSrc is
-// 0.0.0.0.
-func AuthFailureV2(w Row, errType uint32) (agentx.OID, []agentx.VarBind) {
+// instanced by the router's index, as keepalived does; vrrpTrapPacketSrc
+// is src, the sender of the last advert the discards event counted
+// (0.0.0.0 when it is not an IPv4 address).
+func AuthFailureV2(w Row, errType uint32, src string) (agentx.OID, []agentx.VarBind) {
 	x := w.v2Index()
+	a4 := make([]byte, 4)
+	if a, err := netip.ParseAddr(src); err == nil && a.Is4() {
+		b := a.As4()
+		a4 = b[:]
+	}
 	return v2TrapAuthFailure, []agentx.VarBind{
-		{Type: agentx.IPAddress, Name: append(sub(v2TrapPacketSrc), x...), Bytes: make([]byte, 4)},
+		{Type: agentx.IPAddress, Name: append(sub(v2TrapPacketSrc), x...), Bytes: a4},
 		{Type: agentx.Integer, Name: append(sub(v2TrapAuthErrType), x...), Int: uint64(errType)},
 	}
 }

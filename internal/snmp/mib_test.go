@@ -204,8 +204,11 @@ func TestNotifications(t *testing.T) {
 	if trap.String() != "1.3.6.1.2.1.207.0.2" || vbs[0].Name.String() != "1.3.6.1.2.1.207.1.2.5.1.6.4.10.1" || vbs[0].Int != 3 {
 		t.Errorf("vrrpv3ProtoError %s %+v", trap, vbs)
 	}
-	trap, vbs = AuthFailureV2(w, 3)
-	if trap.String() != "1.3.6.1.2.1.68.0.2" || vbs[0].Name.String() != "1.3.6.1.2.1.68.1.5.4.10" || vbs[1].Int != 3 {
+	trap, vbs = AuthFailureV2(w, 3, "10.77.0.9")
+	if trap.String() != "1.3.6.1.2.1.68.0.2" || vbs[0].Name.String() != "1.3.6.1.2.1.68.1.5.4.10" || !bytes.Equal(vbs[0].Bytes, []byte{10, 77, 0, 9}) || vbs[1].Int != 3 {
 		t.Errorf("vrrpTrapAuthFailure %s %+v", trap, vbs)
+	}
+	if _, vbs = AuthFailureV2(w, 3, ""); !bytes.Equal(vbs[0].Bytes, []byte{0, 0, 0, 0}) {
+		t.Errorf("vrrpTrapAuthFailure without a known sender: vrrpTrapPacketSrc %v, want 0.0.0.0", vbs[0].Bytes)
 	}
 }

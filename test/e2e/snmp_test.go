@@ -391,7 +391,7 @@ func TestSNMPAgentX(t *testing.T) {
 	// Bad adverts: one with TTL 254 for the VRRPv3 router is a protocol
 	// error (vrrpv3ProtoError, ipTtlError(1)); a VRRPv2 one with the wrong
 	// password an authentication failure (vrrpTrapAuthFailure,
-	// authFailure(3)) [5798-7.1-a][3768-7.1-c].
+	// authFailure(3), vrrpTrapPacketSrc the host) [5798-7.1-a][3768-7.1-c].
 	inject(t, l.host, 254, 200)
 	bad := vrrp.Message{Version: 2, VRID: 52, Priority: 200, Family: vrrp.IPv4, Interval: time.Second,
 		AuthType: vrrp.AuthPassword, Addresses: []netip.Addr{netip.MustParseAddr("10.77.0.253")}}
@@ -402,6 +402,7 @@ func TestSNMPAgentX(t *testing.T) {
 		log, reason := s.traps(), s.get(protoErr)
 		ok := strings.Contains(log, ".1.3.6.1.2.1.207.0.2") && strings.Contains(log, "."+protoErr+" = INTEGER: 1") &&
 			strings.Contains(log, ".1.3.6.1.2.1.68.0.2") && strings.Contains(log, fmt.Sprintf(".1.3.6.1.2.1.68.1.6.%d.52 = INTEGER: 3", ifi.Index)) &&
+			strings.Contains(log, fmt.Sprintf(".1.3.6.1.2.1.68.1.5.%d.52 = IpAddress: %s", ifi.Index, l.host.V4.Addr())) &&
 			reason == "INTEGER: 1"
 		return ok, reason + "\n" + log
 	})
