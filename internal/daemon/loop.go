@@ -63,24 +63,9 @@ type clock interface {
 	Arrived(t time.Time) time.Duration
 }
 
-// realClock is the production clock.
+// realClock is the production clock (fsm.RealClock maps kernel arrival
+// times).
 type realClock struct{ *fsm.RealClock }
-
-// maxArrivalAge bounds how far back a kernel timestamp is believed: the
-// stamps are wall-clock time, and a clock step must not move a timer far.
-const maxArrivalAge = time.Second
-
-func (c realClock) Arrived(t time.Time) time.Duration {
-	now := c.Now()
-	if t.IsZero() {
-		return now
-	}
-	age := time.Since(t) // t has no monotonic reading: wall-clock difference
-	if age < 0 || age > maxArrivalAge {
-		return now
-	}
-	return now - age
-}
 
 const (
 	// batchSize is how many datagrams one ReadBatch takes.
