@@ -62,6 +62,8 @@ type Status struct {
 	Sent, SendErrors uint64
 	Received         uint64
 	LastChange       time.Time // zero: never changed
+	// LastReceived is the arrival of the last packet the session took.
+	LastReceived time.Time
 }
 
 // Listener receives on one interface and family: *linux.BFDListener.
@@ -103,10 +105,14 @@ type Clock interface {
 
 // Options configure a Runner; zero values take the production parts.
 type Options struct {
+	// Sockets opens sockets; nil: internal/linux, opened through Enter.
 	Sockets Sockets
-	Poller  Poller
-	Clock   Clock
-	Notify  func(Change)
+	// Enter runs fn where the sockets belong (a test's namespace); nil:
+	// on the loop's goroutine, in the process's namespace.
+	Enter  func(fn func() error) error
+	Poller Poller
+	Clock  Clock
+	Notify func(Change)
 	// Intn is the jitter's random source (§6.8.7), [0, n).
 	Intn func(n int64) int64
 }
@@ -154,6 +160,7 @@ type sess struct {
 	wake  time.Duration
 	hidx  int
 	rx    uint64
+	rxAt  time.Duration
 	sent  uint64
 	errs  uint64
 	since time.Time
@@ -169,7 +176,11 @@ func New(opts Options) (*Runner, error) {
 	r := &Runner{opts: opts, poll: opts.Poller, clock: opts.Clock, sessions: map[string]*sess{}, byDiscr: map[uint32]*sess{},
 		listeners: map[lkey]*listener{}, pkts: make([]linux.BFDPacket, batchSize), done: make(chan struct{})}
 	if r.opts.Sockets == nil {
-		r.opts.Sockets = linuxSockets{}
+		enter := opts.Enter
+		if enter == nil {
+			enter = func(fn func() error) error { return fn() }
+		}
+		r.opts.Sockets = linuxSockets{enter}
 	}
 	if r.clock == nil {
 		r.clock = fsm.NewRealClock()
@@ -188,11 +199,16 @@ func New(opts Options) (*Runner, error) {
 	return r, nil
 }
 
-type linuxSockets struct{}
+type linuxSockets struct{ enter func(func() error) error }
 
-func (linuxSockets) Listen(ifname string, v6 bool) (Listener, error) { return linux.ListenBFD(ifname, v6) }
-func (linuxSockets) Dial(ifname string, local, peer netip.Addr) (Sender, error) {
-	return linux.DialBFD(ifname, local, peer)
+func (ls linuxSockets) Listen(ifname string, v6 bool) (l Listener, err error) {
+	err = ls.enter(func() (e error) { l, e = linux.ListenBFD(ifname, v6); return e })
+	return l, err
+}
+
+func (ls linuxSockets) Dial(ifname string, local, peer netip.Addr) (s Sender, err error) {
+	err = ls.enter(func() (e error) { s, e = linux.DialBFD(ifname, local, peer); return e })
+	return s, err
 }
 
 // Run runs the loop until Close.
@@ -375,7 +391,7 @@ func (r *Runner) Status() []Status {
 	_ = r.do(func() {
 		for _, s := range r.sessions {
 			out = append(out, Status{SessionConfig: s.cfg, Status: s.fsm.Status(), SourcePort: s.tx.SourcePort(),
-				Sent: s.sent, SendErrors: s.errs, Received: s.rx, LastChange: s.since})
+				Sent: s.sent, SendErrors: s.errs, Received: s.rx, LastChange: s.since, LastReceived: r.wall(s.rxAt)})
 		}
 	})
 	slices.SortFunc(out, func(a, b Status) int {
@@ -470,8 +486,17 @@ func (r *Runner) packet(li *listener, p *linux.BFDPacket) {
 		return
 	}
 	s.rx++
+	s.rxAt = at
 	r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventPacket, At: at, Packet: r.pkt}))
 	r.rearm(s)
+}
+
+// wall converts a loop time to wall-clock time.
+func (r *Runner) wall(at time.Duration) time.Time {
+	if at == 0 {
+		return time.Time{}
+	}
+	return r.epoch.Add(at)
 }
 
 // apply carries out a session's actions.
@@ -487,7 +512,7 @@ func (r *Runner) apply(s *sess, acts []session.Action) {
 				s.sent++
 			}
 		case session.ActionState:
-			s.since = r.epoch.Add(r.last)
+			s.since = r.wall(r.last)
 			if r.opts.Notify != nil {
 				r.opts.Notify(Change{Name: s.cfg.Name, At: s.since, From: a.From, To: a.To, Diag: a.Diag,
 					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure})

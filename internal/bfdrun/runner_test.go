@@ -1,29 +1,14 @@
 package bfdrun
 
 import (
-	"net/netip"
 	"sync"
 	"testing"
 	"time"
 
 	"govrrp/bfd"
 	"govrrp/bfd/session"
-	"govrrp/internal/linux"
 	"govrrp/internal/linux/netnstest"
 )
-
-// NSSockets opens the runner's sockets inside a test namespace.
-type nsSockets struct{ nd *netnstest.Node }
-
-func (n nsSockets) Listen(ifname string, v6 bool) (l Listener, err error) {
-	err = n.nd.Do(func() (e error) { l, e = linux.ListenBFD(ifname, v6); return e })
-	return l, err
-}
-
-func (n nsSockets) Dial(ifname string, local, peer netip.Addr) (s Sender, err error) {
-	err = n.nd.Do(func() (e error) { s, e = linux.DialBFD(ifname, local, peer); return e })
-	return s, err
-}
 
 // changes collects a runner's state changes.
 type changes struct {
@@ -62,7 +47,7 @@ func (c *changes) await(t *testing.T, to bfd.State, d time.Duration) Change {
 
 func startRunner(t *testing.T, nd *netnstest.Node, c *changes) *Runner {
 	t.Helper()
-	r, err := New(Options{Sockets: nsSockets{nd}, Notify: c.notify})
+	r, err := New(Options{Enter: nd.Do, Notify: c.notify})
 	if err != nil {
 		t.Fatal(err)
 	}

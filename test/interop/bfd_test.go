@@ -1,0 +1,244 @@
+package interop
+
+import (
+	"net/netip"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"govrrp/bfd"
+	"govrrp/bfd/session"
+	"govrrp/internal/bfdrun"
+	"govrrp/internal/linux/netnstest"
+)
+
+// bfdChanges collects a runner's state changes; await consumes them per
+// session, in order.
+type bfdChanges struct {
+	mu   sync.Mutex
+	all  []bfdrun.Change
+	seen map[string]int // per session: how far await has read all
+}
+
+func (c *bfdChanges) notify(ch bfdrun.Change) {
+	c.mu.Lock()
+	c.all = append(c.all, ch)
+	c.mu.Unlock()
+}
+
+// await waits for the next change of session name to state to.
+func (c *bfdChanges) await(t *testing.T, name string, to bfd.State, d time.Duration) bfdrun.Change {
+	t.Helper()
+	var got bfdrun.Change
+	ok := Poll(d, time.Millisecond, func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		for i := c.seen[name]; i < len(c.all); i++ {
+			if ch := c.all[i]; ch.Name == name {
+				c.seen[name] = i + 1
+				if ch.To == to {
+					got = ch
+					return true
+				}
+			}
+		}
+		return false
+	})
+	if !ok {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		t.Fatalf("%s: no change to %v within %v (seen %+v)", name, to, d, c.all)
+	}
+	return got
+}
+
+func (c *bfdChanges) count(name string, to bfd.State) int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, ch := range c.all {
+		if ch.Name == name && ch.To == to {
+			n++
+		}
+	}
+	return n
+}
+
+func bfdStatus(t *testing.T, r *bfdrun.Runner, name string) bfdrun.Status {
+	t.Helper()
+	for _, s := range r.Status() {
+		if s.Name == name {
+			return s
+		}
+	}
+	t.Fatalf("no session %s", name)
+	return bfdrun.Status{}
+}
+
+// Our BFD sessions against FRR 8.4's bfdd, IPv4 and IPv6 (global fd77::),
+// 10 ms × 3 both ways:
+//   - they come Up and both sides settle on 10 ms (FRR's `show bfd peers
+//     json`) [5880-6.2] [5880-6.8.3];
+//   - FRR changing its intervals Polls; we answer Final and follow
+//     without going Down [5880-6.5];
+//   - packets with TTL 254 are dropped and counted [5881-5];
+//   - FRR's `shutdown` is AdminDown: we go Down with diag Neighbor
+//     Signaled Down, not a failure [5882-3.2], and Up again after
+//     `no shutdown`;
+//   - bfdd killed: Down with Control Detection Time Expired, within the
+//     detection time of its last packet [5880-6.8.4].
+func TestBFDWithFRR(t *testing.T) {
+	lan := netnstest.NewLAN(t, 2)
+	us, them := lan.Nodes[0], lan.Nodes[1]
+	dir, err := os.MkdirTemp("", "govrrp-interop-bfd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	frr := NewFRRBFD(t, them, dir, `bfd
+ peer 10.77.0.1 interface eth0
+  receive-interval 10
+  transmit-interval 10
+  detect-multiplier 3
+ !
+ peer fd77::1 local-address fd77::2 interface eth0
+  receive-interval 10
+  transmit-interval 10
+  detect-multiplier 3
+ !
+!
+`)
+	frr.Start(t)
+	defer func() {
+		if t.Failed() {
+			t.Logf("bfdd:\n%s", frr.Logs())
+		}
+	}()
+
+	c := &bfdChanges{seen: map[string]int{}}
+	r, err := bfdrun.New(bfdrun.Options{Enter: us.Do, Notify: c.notify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go r.Run()
+	defer r.Close()
+	fast := session.Config{DesiredMinTx: 10 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}
+	sessions := []bfdrun.SessionConfig{
+		{Name: "frr4", Interface: "eth0", Peer: them.V4.Addr(), Local: us.V4.Addr(), Config: fast},
+		{Name: "frr6", Interface: "eth0", Peer: them.V6.Addr(), Local: us.V6.Addr(), Config: fast},
+	}
+	for _, s := range sessions {
+		if err := r.Add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range sessions {
+		c.await(t, s.Name, bfd.Up, 5*time.Second)
+	}
+
+	// Both sides at 10 ms.
+	for _, s := range sessions {
+		if !Poll(2*time.Second, 10*time.Millisecond, func() bool {
+			p, err := frr.PeerState(s.Local.String())
+			st := bfdStatus(t, r, s.Name)
+			return err == nil && p.Status == "up" && p.TransmitInterval == 10 && p.ReceiveInterval == 10 &&
+				p.RemoteTransmit == 10 && p.RemoteReceive == 10 && p.RemoteMultiplier == 3 &&
+				st.TxInterval == 10*time.Millisecond && st.Detection == 30*time.Millisecond && !st.Polling
+		}) {
+			p, err := frr.PeerState(s.Local.String())
+			t.Fatalf("%s: not settled at 10 ms: FRR %+v %v; us %+v", s.Name, p, err, bfdStatus(t, r, s.Name).Status)
+		}
+	}
+	t.Logf("Up at 10 ms both ways, IPv4 and IPv6")
+
+	// FRR slows to 20 ms: a Poll; we answer Final and follow.
+	if _, err := frr.Vtysh("configure terminal", "bfd", "peer 10.77.0.1 interface eth0", "transmit-interval 20", "receive-interval 20"); err != nil {
+		t.Fatal(err)
+	}
+	if !Poll(2*time.Second, 10*time.Millisecond, func() bool {
+		st := bfdStatus(t, r, "frr4")
+		p, err := frr.PeerState("10.77.0.1")
+		return err == nil && p.Status == "up" && p.TransmitInterval == 20 && p.ReceiveInterval == 20 &&
+			st.RemoteMinRx == 20*time.Millisecond && st.RemoteMinTx == 20*time.Millisecond &&
+			st.TxInterval == 20*time.Millisecond && st.Detection == 60*time.Millisecond
+	}) {
+		p, _ := frr.PeerState("10.77.0.1")
+		t.Fatalf("after FRR's Poll: us %+v, FRR %+v", bfdStatus(t, r, "frr4").Status, p)
+	}
+	if n := c.count("frr4", bfd.Down); n != 0 {
+		t.Fatalf("went Down %d times during the Poll", n)
+	}
+	t.Logf("FRR's Poll to 20 ms answered: %+v", bfdStatus(t, r, "frr4").Status)
+
+	// TTL 254 from FRR's namespace: dropped and counted.
+	discr := bfdStatus(t, r, "frr4").LocalDiscr
+	var buf [bfd.HeaderLen]byte
+	(&bfd.Packet{State: bfd.Down, DetectMult: 3, MyDiscr: 99, YourDiscr: discr, DesiredMinTx: 1e6, RequiredMinRx: 1e6}).Encode(buf[:])
+	them.MustDo(t, func() error { return sendUDPTTL(them.V4.Addr(), us.V4.Addr(), 254, buf[:], 3) })
+	if !Poll(time.Second, 10*time.Millisecond, func() bool { return r.Drops()["eth0/ipv4"]["ttl"] == 3 }) {
+		t.Fatalf("TTL 254 drops: %v", r.Drops())
+	}
+	if st := bfdStatus(t, r, "frr4"); st.State != bfd.Up {
+		t.Fatalf("a TTL 254 Down packet changed the session: %v", st.State)
+	}
+
+	// FRR's shutdown: AdminDown, not a failure.
+	if _, err := frr.Vtysh("configure terminal", "bfd", "peer 10.77.0.1 interface eth0", "shutdown"); err != nil {
+		t.Fatal(err)
+	}
+	ch := c.await(t, "frr4", bfd.Down, 2*time.Second)
+	if ch.Diag != bfd.DiagNeighborDown || !ch.PeerAdminDown || ch.Failure {
+		t.Fatalf("FRR's shutdown: %+v", ch)
+	}
+	if st := bfdStatus(t, r, "frr4"); st.RemoteState != bfd.AdminDown || st.Failures != 0 {
+		t.Fatalf("after FRR's shutdown: %+v", st.Status)
+	}
+	if _, err := frr.Vtysh("configure terminal", "bfd", "peer 10.77.0.1 interface eth0", "no shutdown"); err != nil {
+		t.Fatal(err)
+	}
+	c.await(t, "frr4", bfd.Up, 5*time.Second)
+	t.Logf("FRR's shutdown: Down, diag %v, peer admin down, not a failure; Up again after no shutdown", ch.Diag)
+
+	// bfdd killed: detection.
+	Poll(time.Second, 10*time.Millisecond, func() bool { return !bfdStatus(t, r, "frr4").Polling })
+	frr.Kill(t)
+	for _, s := range sessions {
+		ch := c.await(t, s.Name, bfd.Down, 2*time.Second)
+		st := bfdStatus(t, r, s.Name)
+		if ch.Diag != bfd.DiagDetectExpired || !ch.Failure {
+			t.Fatalf("%s after bfdd's death: %+v", s.Name, ch)
+		}
+		after := ch.At.Sub(st.LastReceived)
+		t.Logf("%s: Down %.1f ms after bfdd's last packet (detection time %v)", s.Name, float64(after.Microseconds())/1000, st.Detection)
+		if after < st.Detection-time.Millisecond || after > st.Detection+15*time.Millisecond {
+			t.Errorf("%s: Down %v after the last packet, detection time %v", s.Name, after, st.Detection)
+		}
+	}
+}
+
+// sendUDPTTL sends b n times from local to peer:3784 with the given TTL.
+func sendUDPTTL(local, peer netip.Addr, ttl int, b []byte, n int) error {
+	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if err := unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_TTL, ttl); err != nil {
+		return err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: local.As4(), Port: 0}); err != nil {
+		return err
+	}
+	for range n {
+		if err := unix.Sendto(fd, b, 0, &unix.SockaddrInet4{Addr: peer.As4(), Port: bfd.Port}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
