@@ -223,7 +223,8 @@ func (r *Runner) Run() {
 	r.poll.Close()
 }
 
-// Close stops the loop and closes every socket; it waits for Run to end.
+// Close stops the loop and closes every socket without a word to the peers
+// (they see a failure: see Shutdown); it waits for Run to end.
 func (r *Runner) Close() {
 	r.mu.Lock()
 	r.quit = true
@@ -361,6 +362,40 @@ func (r *Runner) release(li *listener) {
 	_ = r.poll.Remove(li.l.Fd())
 	li.l.Close()
 	delete(r.listeners, li.key)
+}
+
+// Reconfigure gives a running session new intervals, multiplier or
+// passive role; while Up the change goes through a Poll Sequence (RFC 5880
+// §6.8.3). Its peer, interface and local address are its identity: to
+// change them, Remove and Add.
+func (r *Runner) Reconfigure(name string, c session.Config) error {
+	var err error
+	if e := r.do(func() {
+		s := r.sessions[name]
+		if s == nil {
+			err = fmt.Errorf("bfd session %s: not running", name)
+			return
+		}
+		s.cfg.Config = c
+		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventConfig, At: r.eventTime(r.clock.Now()), Config: c}))
+		r.fireNow(s)
+		r.rearm(s)
+	}); e != nil {
+		return e
+	}
+	return err
+}
+
+// Shutdown takes every session AdminDown, telling the peers that what
+// follows is no failure (RFC 5880 §6.8.16), then closes the runner.
+func (r *Runner) Shutdown() {
+	_ = r.do(func() {
+		for _, s := range r.sessions {
+			r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventAdminDown, At: r.eventTime(r.clock.Now())}))
+			r.fireNow(s)
+		}
+	})
+	r.Close()
 }
 
 // SetAdminDown takes a session administratively down, or back.

@@ -1,8 +1,10 @@
 package interop
 
 import (
+	"context"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -101,19 +103,7 @@ func TestBFDWithFRR(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	frr := NewFRRBFD(t, them, dir, `bfd
- peer 10.77.0.1 interface eth0
-  receive-interval 10
-  transmit-interval 10
-  detect-multiplier 3
- !
- peer fd77::1 local-address fd77::2 interface eth0
-  receive-interval 10
-  transmit-interval 10
-  detect-multiplier 3
- !
-!
-`)
+	frr := NewFRRBFD(t, them, dir, frrBFDConf)
 	frr.Start(t)
 	defer func() {
 		if t.Failed() {
@@ -218,6 +208,89 @@ func TestBFDWithFRR(t *testing.T) {
 		t.Logf("%s: Down %.1f ms after bfdd's last packet (detection time %v)", s.Name, float64(after.Microseconds())/1000, st.Detection)
 		if after < st.Detection-time.Millisecond || after > st.Detection+15*time.Millisecond {
 			t.Errorf("%s: Down %v after the last packet, detection time %v", s.Name, after, st.Detection)
+		}
+	}
+}
+
+// frrBFDConf is bfdd's configuration on router 2: sessions to router 1
+// over IPv4 and IPv6 at 10 ms × 3.
+const frrBFDConf = `bfd
+ peer 10.77.0.1 interface eth0
+  receive-interval 10
+  transmit-interval 10
+  detect-multiplier 3
+ !
+ peer fd77::1 local-address fd77::2 interface eth0
+  receive-interval 10
+  transmit-interval 10
+  detect-multiplier 3
+ !
+!
+`
+
+// govrrpd's top-level bfd sessions come up against FRR bfdd at 10 ms
+// (FRR's `show bfd peers json`), IPv4 and IPv6; a reload slowing one to
+// 20 ms goes through our Poll without a Down [5880-6.8.3]; govrrpd's
+// SIGTERM says AdminDown, which FRR reports as such [5880-6.8.16].
+func TestBFDDaemonWithFRR(t *testing.T) {
+	l := NewLab(t, 2)
+	us, them := l.Routers[0], l.Routers[1]
+	frr := NewFRRBFD(t, them, l.Dir, frrBFDConf)
+	frr.Start(t)
+	g := NewGovrrp(t, us, l.Dir)
+	conf := func(tx string) string {
+		return `routers:
+  - {name: vr1, interface: eth0, vrid: 1, addresses: [10.77.0.254/24]}
+bfd:
+  - {name: frr4, peer: 10.77.0.2, interface: eth0, local_address: 10.77.0.1, min_tx: ` + tx + `, min_rx: 10ms}
+  - {name: frr6, peer: fd77::2, interface: eth0, local_address: fd77::1, min_tx: 10ms, min_rx: 10ms}
+`
+	}
+	g.UseImported(conf("10ms"))
+	g.Start(t)
+	up := func(peer string, tx int) func() bool {
+		return func() bool {
+			p, err := frr.PeerState(peer)
+			return err == nil && p.Status == "up" && p.RemoteTransmit == tx && p.RemoteReceive == 10 &&
+				p.TransmitInterval == 10 && p.ReceiveInterval == 10
+		}
+	}
+	for _, peer := range []string{"10.77.0.1", "fd77::1"} {
+		if !Poll(5*time.Second, 20*time.Millisecond, up(peer, 10)) {
+			p, err := frr.PeerState(peer)
+			t.Fatalf("FRR's session to %s: %+v %v\nbfdd: %s\ngovrrpd: %s", peer, p, err, frr.Logs(), tail(g.Logs(), 20))
+		}
+	}
+	before, _ := frr.PeerState("10.77.0.1")
+
+	// Reload: frr4 to 20 ms. Our Poll, FRR's Final, no Down on either side.
+	g.UseImported(conf("20ms"))
+	g.writeConfig(t)
+	if res, err := g.Client().Reload(context.Background()); err != nil || !res.OK {
+		t.Fatalf("reload: %+v %v", res, err)
+	}
+	if !Poll(2*time.Second, 20*time.Millisecond, up("10.77.0.1", 20)) {
+		p, _ := frr.PeerState("10.77.0.1")
+		t.Fatalf("after the reload FRR says %+v", p)
+	}
+	if after, _ := frr.PeerState("10.77.0.1"); after.ID != before.ID || after.RemoteID != before.RemoteID || strings.Contains(g.Logs(), "bfd session down") {
+		t.Fatalf("the session restarted or went down: %+v → %+v\n%s", before, after, tail(g.Logs(), 20))
+	}
+
+	// SIGTERM: AdminDown to FRR.
+	g.Stop(t)
+	for _, peer := range []string{"10.77.0.1", "fd77::1"} {
+		if !Poll(2*time.Second, 20*time.Millisecond, func() bool {
+			p, err := frr.PeerState(peer)
+			return err == nil && p.Status == "down" && strings.Contains(p.RemoteDiagnostic, "administratively")
+		}) {
+			p, err := frr.PeerState(peer)
+			t.Fatalf("after govrrpd's SIGTERM FRR says %+v %v", p, err)
+		}
+	}
+	for _, line := range strings.Split(g.Logs(), "\n") {
+		if strings.Contains(line, "bfd session") {
+			t.Log(line)
 		}
 	}
 }
