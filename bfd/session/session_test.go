@@ -236,7 +236,7 @@ func TestAdminDownIgnoresPackets(t *testing.T) {
 func TestPollAnsweredWithFinal(t *testing.T) {
 	s := upSession(t)
 	at := 2*time.Second + 3*time.Millisecond
-	// The peer lowers its RequiredMinRx from 10 ms to... raises to 20 ms.
+	// The peer slows both its intervals from 10 ms to 20 ms with a Poll.
 	acts := s.Handle(Event{Kind: EventPacket, At: at, Packet: bfd.Packet{State: bfd.Up, Poll: true, DetectMult: 3, MyDiscr: 9, YourDiscr: 1, DesiredMinTx: 20000, RequiredMinRx: 20000}})
 	f := sendAction(t, acts)
 	if !f.Final || f.Poll || f.State != bfd.Up {
