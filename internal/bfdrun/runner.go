@@ -31,6 +31,7 @@ import (
 	"govrrp/bfd"
 	"govrrp/bfd/session"
 	"govrrp/fsm"
+	"govrrp/internal/deadline"
 	"govrrp/internal/linux"
 )
 
@@ -128,7 +129,7 @@ type Runner struct {
 	sessions  map[string]*sess
 	byDiscr   map[uint32]*sess
 	listeners map[lkey]*listener
-	timers    timerHeap
+	timers    deadline.Heap[*sess]
 	last      time.Duration
 	pkts      []linux.BFDPacket
 	pkt       bfd.Packet
@@ -157,8 +158,7 @@ type sess struct {
 	fsm   *session.Session
 	li    *listener
 	tx    Sender
-	wake  time.Duration
-	hidx  int
+	wake  deadline.Slot
 	rx    uint64
 	rxAt  time.Duration
 	sent  uint64
@@ -215,7 +215,7 @@ func (ls linuxSockets) Dial(ifname string, local, peer netip.Addr) (s Sender, er
 func (r *Runner) Run() {
 	defer close(r.done)
 	for r.step() {
-		_ = r.poll.Wait(r.timeout(r.clock.Now()))
+		_ = r.poll.Wait(r.timers.Timeout(r.clock.Now()))
 	}
 	for _, s := range r.sessions {
 		r.drop(s)
@@ -302,7 +302,7 @@ func (r *Runner) add(cfg SessionConfig) error {
 	}
 	discr := r.newDiscr()
 	now := r.eventTime(r.clock.Now())
-	s := &sess{cfg: cfg, li: li, tx: tx, hidx: -1, fsm: session.New(cfg.Config, discr, r.opts.Intn, now)}
+	s := &sess{cfg: cfg, li: li, tx: tx, fsm: session.New(cfg.Config, discr, r.opts.Intn, now)}
 	r.sessions[cfg.Name] = s
 	r.byDiscr[discr] = s
 	li.byPeer[cfg.Peer] = s
@@ -347,7 +347,7 @@ func (r *Runner) fireNow(s *sess) {
 }
 
 func (r *Runner) drop(s *sess) {
-	r.unschedule(s)
+	r.timers.Remove(s)
 	delete(r.sessions, s.cfg.Name)
 	delete(r.byDiscr, s.fsm.LocalDiscr())
 	delete(s.li.byPeer, s.cfg.Peer)

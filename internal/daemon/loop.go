@@ -7,6 +7,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/deadline"
 	"govrrp/internal/linux"
 	"govrrp/vrrp"
 )
@@ -99,7 +100,7 @@ type loop struct {
 
 	routers [256]*vr // by VRID
 	n       int      // routers on the loop
-	timers  timerHeap
+	timers  deadline.Heap[*vr]
 	last    time.Duration // the latest event time handed out: events never go back in time
 
 	msg      vrrp.Message // the advert being validated, reused
@@ -315,7 +316,7 @@ func (l *loop) emit(e effect) { l.effects = append(l.effects, e) }
 // add puts a started router on the loop and runs its startup at time at.
 // On the loop.
 func (l *loop) add(r *vr, at time.Duration) {
-	r.l, r.hidx = l, -1
+	r.l = l
 	l.routers[r.cfg.VRID] = r
 	l.n++
 	l.refilter()
