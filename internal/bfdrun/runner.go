@@ -130,7 +130,7 @@ type Runner struct {
 	byDiscr   map[uint32]*sess
 	listeners map[lkey]*listener
 	timers    deadline.Heap[*sess]
-	last      time.Duration
+	order     deadline.Order
 	pkts      []linux.BFDPacket
 	pkt       bfd.Packet
 	wire      [bfd.HeaderLen]byte
@@ -323,6 +323,14 @@ func (r *Runner) newDiscr() uint32 {
 // Remove stops a session, saying AdminDown to the peer first so that it
 // does not take the end for a failure (RFC 5880 §6.8.16).
 func (r *Runner) Remove(name string) error {
+	return r.withSession(name, func(s *sess) {
+		r.handleNow(s, session.Event{Kind: session.EventAdminDown})
+		r.drop(s)
+	})
+}
+
+// withSession runs fn on the loop with the session called name.
+func (r *Runner) withSession(name string, fn func(s *sess)) error {
 	var err error
 	if e := r.do(func() {
 		s := r.sessions[name]
@@ -330,20 +338,22 @@ func (r *Runner) Remove(name string) error {
 			err = fmt.Errorf("bfd session %s: not running", name)
 			return
 		}
-		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventAdminDown, At: r.eventTime(r.clock.Now())}))
-		r.fireNow(s)
-		r.drop(s)
+		fn(s)
 	}); e != nil {
 		return e
 	}
 	return err
 }
 
-// fireNow sends what is due at once (the AdminDown packet).
-func (r *Runner) fireNow(s *sess) {
-	if at, ok := s.fsm.NextDeadline(); ok && at <= r.last {
-		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventTimer, At: r.last}))
+// handleNow gives s an event from the operator now, and sends at once
+// what it makes due (an AdminDown packet, a Poll).
+func (r *Runner) handleNow(s *sess, ev session.Event) {
+	ev.At = r.eventTime(r.clock.Now())
+	r.apply(s, s.fsm.Handle(ev))
+	if at, ok := s.fsm.NextDeadline(); ok && at <= r.order.Last() {
+		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventTimer, At: r.order.Last()}))
 	}
+	r.rearm(s)
 }
 
 func (r *Runner) drop(s *sess) {
@@ -369,21 +379,10 @@ func (r *Runner) release(li *listener) {
 // §6.8.3). Its peer, interface and local address are its identity: to
 // change them, Remove and Add.
 func (r *Runner) Reconfigure(name string, c session.Config) error {
-	var err error
-	if e := r.do(func() {
-		s := r.sessions[name]
-		if s == nil {
-			err = fmt.Errorf("bfd session %s: not running", name)
-			return
-		}
+	return r.withSession(name, func(s *sess) {
 		s.cfg.Config = c
-		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventConfig, At: r.eventTime(r.clock.Now()), Config: c}))
-		r.fireNow(s)
-		r.rearm(s)
-	}); e != nil {
-		return e
-	}
-	return err
+		r.handleNow(s, session.Event{Kind: session.EventConfig, Config: c})
+	})
 }
 
 // Shutdown takes every session AdminDown, telling the peers that what
@@ -391,8 +390,7 @@ func (r *Runner) Reconfigure(name string, c session.Config) error {
 func (r *Runner) Shutdown() {
 	_ = r.do(func() {
 		for _, s := range r.sessions {
-			r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventAdminDown, At: r.eventTime(r.clock.Now())}))
-			r.fireNow(s)
+			r.handleNow(s, session.Event{Kind: session.EventAdminDown})
 		}
 	})
 	r.Close()
@@ -400,24 +398,13 @@ func (r *Runner) Shutdown() {
 
 // SetAdminDown takes a session administratively down, or back.
 func (r *Runner) SetAdminDown(name string, down bool) error {
-	var err error
-	if e := r.do(func() {
-		s := r.sessions[name]
-		if s == nil {
-			err = fmt.Errorf("bfd session %s: not running", name)
-			return
-		}
+	return r.withSession(name, func(s *sess) {
 		k := session.EventAdminUp
 		if down {
 			k = session.EventAdminDown
 		}
-		r.apply(s, s.fsm.Handle(session.Event{Kind: k, At: r.eventTime(r.clock.Now())}))
-		r.fireNow(s)
-		r.rearm(s)
-	}); e != nil {
-		return e
-	}
-	return err
+		r.handleNow(s, session.Event{Kind: k})
+	})
 }
 
 // Status returns every session's state, sorted by name.
@@ -490,13 +477,7 @@ func (r *Runner) step() bool {
 }
 
 // eventTime keeps event times monotonic.
-func (r *Runner) eventTime(t time.Duration) time.Duration {
-	if t < r.last {
-		return r.last
-	}
-	r.last = t
-	return t
-}
+func (r *Runner) eventTime(t time.Duration) time.Duration { return r.order.At(t) }
 
 // packet handles one datagram at its arrival time: the timers due before
 // it fire first.
@@ -547,7 +528,7 @@ func (r *Runner) apply(s *sess, acts []session.Action) {
 				s.sent++
 			}
 		case session.ActionState:
-			s.since = r.wall(r.last)
+			s.since = r.wall(r.order.Last())
 			if r.opts.Notify != nil {
 				r.opts.Notify(Change{Name: s.cfg.Name, At: s.since, From: a.From, To: a.To, Diag: a.Diag,
 					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure})

@@ -101,7 +101,7 @@ type loop struct {
 	routers [256]*vr // by VRID
 	n       int      // routers on the loop
 	timers  deadline.Heap[*vr]
-	last    time.Duration // the latest event time handed out: events never go back in time
+	order   deadline.Order // event times never go back
 
 	msg      vrrp.Message // the advert being validated, reused
 	lookup   vrrp.Lookup  // bound once, so validating does not allocate a closure
@@ -218,13 +218,7 @@ func (l *loop) step() bool {
 
 // eventTime keeps event times monotonic: a packet stamped before the last
 // event handled is taken as simultaneous with it.
-func (l *loop) eventTime(t time.Duration) time.Duration {
-	if t < l.last {
-		return l.last
-	}
-	l.last = t
-	return t
-}
+func (l *loop) eventTime(t time.Duration) time.Duration { return l.order.At(t) }
 
 // packet handles one datagram: the timers that fell due before it arrived
 // fire first, then it is checked and, if it passes, handed to its router.

@@ -96,3 +96,20 @@ func (q *queue[T]) Pop() any {
 	it.DeadlineSlot().pos = 0
 	return it
 }
+
+// Order keeps an event loop's event times from going back: a packet the
+// kernel stamped before the last event handled is taken as simultaneous
+// with it. The zero Order starts at 0.
+type Order struct{ last time.Duration }
+
+// At returns the time to hand an event that happened at t.
+func (o *Order) At(t time.Duration) time.Duration {
+	if t < o.last {
+		return o.last
+	}
+	o.last = t
+	return t
+}
+
+// Last is the latest event time handed out.
+func (o *Order) Last() time.Duration { return o.last }

@@ -75,3 +75,12 @@ func TestHeapAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per move", n)
 	}
 }
+
+func TestOrder(t *testing.T) {
+	var o Order
+	for _, c := range [][2]time.Duration{{5, 5}, {3, 5}, {7, 7}, {7, 7}, {6, 7}} {
+		if got := o.At(c[0]); got != c[1] || o.Last() != c[1] {
+			t.Fatalf("At(%v) = %v, want %v", c[0], got, c[1])
+		}
+	}
+}
