@@ -4,8 +4,10 @@ import (
 	"context"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"govrrp/bfd/session"
 	"govrrp/internal/bfdrun"
 	"govrrp/internal/linux/netnstest"
+	"govrrp/internal/testenv"
 )
 
 // bfdChanges collects a runner's state changes; await consumes them per
@@ -314,4 +317,129 @@ func sendUDPTTL(local, peer netip.Addr, ttl int, b []byte, n int) error {
 		}
 	}
 	return nil
+}
+
+// Our sessions against keepalived 2.2.7's bfd_instance, IPv4 and IPv6
+// (`hoplimit 255`: its IPv6 default of 64 is dropped by RFC 5881 peers), at
+// 10 ms × 3: Up with 10 ms negotiated both ways (its Poll after Up answered,
+// ours answered) [5880-6.5]; keepalived stopped (it sends no AdminDown) or
+// killed is a failure detected in the detection time [5880-6.8.4].
+func TestBFDWithKeepalived(t *testing.T) {
+	testenv.RequireTool(t, "keepalived")
+	lan := netnstest.NewLAN(t, 2)
+	us, them := lan.Nodes[0], lan.Nodes[1]
+	dir, err := os.MkdirTemp("", "govrrp-interop-bfd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	conf := filepath.Join(dir, "keepalived.conf")
+	if err := os.WriteFile(conf, []byte(`global_defs {
+  router_id bfdpeer
+}
+bfd_instance us4 {
+  neighbor_ip 10.77.0.1
+  source_ip 10.77.0.2
+  min_rx 10
+  min_tx 10
+  multiplier 3
+  hoplimit 255
+}
+bfd_instance us6 {
+  neighbor_ip fd77::1
+  source_ip fd77::2
+  min_rx 10
+  min_tx 10
+  multiplier 3
+  hoplimit 255
+}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(dir, "keepalived.log")
+	if os.Getenv("GOVRRP_BFD_PCAP") != "" {
+		StartCapture(t, us, "eth0", os.Getenv("GOVRRP_BFD_PCAP"), "udp port 3784")
+	}
+	start := func() *Proc {
+		return StartProc(t, them, "keepalived", logPath, "keepalived", "-n", "-l", "-D", "-f", conf,
+			"-p", filepath.Join(dir, "k.pid"), "-r", filepath.Join(dir, "v.pid"), "-b", filepath.Join(dir, "b.pid"))
+	}
+	ka := start()
+	defer func() {
+		if t.Failed() {
+			t.Logf("keepalived:\n%s", tail(readFile(logPath), 40))
+		}
+	}()
+
+	c := &bfdChanges{seen: map[string]int{}}
+	r, err := bfdrun.New(bfdrun.Options{Enter: us.Do, Notify: c.notify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go r.Run()
+	defer r.Close()
+	fast := session.Config{DesiredMinTx: 10 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}
+	sessions := []bfdrun.SessionConfig{
+		{Name: "ka4", Interface: "eth0", Peer: them.V4.Addr(), Local: us.V4.Addr(), Config: fast},
+		{Name: "ka6", Interface: "eth0", Peer: them.V6.Addr(), Local: us.V6.Addr(), Config: fast},
+	}
+	for _, s := range sessions {
+		if err := r.Add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range sessions {
+		c.await(t, s.Name, bfd.Up, 5*time.Second)
+		if !Poll(2*time.Second, 10*time.Millisecond, func() bool {
+			st := bfdStatus(t, r, s.Name)
+			return st.TxInterval == 10*time.Millisecond && st.Detection == 30*time.Millisecond && !st.Polling &&
+				st.RemoteMinRx == 10*time.Millisecond && st.RemoteMinTx == 10*time.Millisecond
+		}) {
+			t.Fatalf("%s: not at 10 ms: %+v", s.Name, bfdStatus(t, r, s.Name).Status)
+		}
+	}
+	if !Poll(2*time.Second, 20*time.Millisecond, func() bool {
+		l := readFile(logPath)
+		return strings.Contains(l, "(us4) Entering Up state") && strings.Contains(l, "(us6) Entering Up state")
+	}) {
+		t.Fatalf("keepalived does not say Up")
+	}
+	t.Logf("Up at 10 ms both ways with keepalived, IPv4 and IPv6")
+
+	// keepalived's own view: flaps under load would show here.
+	if n := strings.Count(readFile(logPath), "Entering Down state"); n > 0 {
+		t.Logf("keepalived went Down %d times while Up (a loaded machine at 10 ms × 3)", n)
+	}
+
+	// SIGTERM: keepalived 2.2.7 sends no AdminDown when it stops, so its
+	// peers see a failure, detected in the detection time.
+	ka.Stop(t, syscall.SIGTERM)
+	for _, s := range sessions {
+		ch := c.await(t, s.Name, bfd.Down, 2*time.Second)
+		if ch.Diag != bfd.DiagDetectExpired || !ch.Failure {
+			t.Fatalf("%s after keepalived's SIGTERM: %+v", s.Name, ch)
+		}
+	}
+
+	// Back, then SIGKILL: detection.
+	ka = start()
+	for _, s := range sessions {
+		c.await(t, s.Name, bfd.Up, 5*time.Second)
+	}
+	for _, s := range sessions {
+		Poll(2*time.Second, 10*time.Millisecond, func() bool { return !bfdStatus(t, r, s.Name).Polling })
+	}
+	ka.Kill(t)
+	for _, s := range sessions {
+		ch := c.await(t, s.Name, bfd.Down, 2*time.Second)
+		st := bfdStatus(t, r, s.Name)
+		if ch.Diag != bfd.DiagDetectExpired || !ch.Failure {
+			t.Fatalf("%s after keepalived's death: %+v", s.Name, ch)
+		}
+		after := ch.At.Sub(st.LastReceived)
+		t.Logf("%s: Down %.1f ms after keepalived's last packet (detection time %v)", s.Name, float64(after.Microseconds())/1000, st.Detection)
+		if after < st.Detection-time.Millisecond || after > st.Detection+15*time.Millisecond {
+			t.Errorf("%s: Down %v after the last packet, detection time %v", s.Name, after, st.Detection)
+		}
+	}
 }
