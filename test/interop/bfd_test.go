@@ -2,6 +2,7 @@ package interop
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -83,7 +84,8 @@ func bfdStatus(t *testing.T, r *bfdrun.Runner, name string) bfdrun.Status {
 	return bfdrun.Status{}
 }
 
-// Our BFD sessions against FRR 8.4's bfdd, IPv4 and IPv6 (global fd77::),
+// Our BFD sessions against FRR 8.4's bfdd, IPv4 and IPv6 (fd77:: and
+// link-local),
 // 10 ms × 3 both ways:
 //   - they come Up and both sides settle on 10 ms (FRR's `show bfd peers
 //     json`) [5880-6.2] [5880-6.8.3];
@@ -106,7 +108,15 @@ func TestBFDWithFRR(t *testing.T) {
 	if err := os.Chmod(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	frr := NewFRRBFD(t, them, dir, frrBFDConf)
+	llUs, err := us.LinkLocal("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	llThem, err := them.LinkLocal("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	frr := NewFRRBFD(t, them, dir, frrBFDConf(llUs))
 	frr.Start(t)
 	defer func() {
 		if t.Failed() {
@@ -125,6 +135,7 @@ func TestBFDWithFRR(t *testing.T) {
 	sessions := []bfdrun.SessionConfig{
 		{Name: "frr4", Interface: "eth0", Peer: them.V4.Addr(), Local: us.V4.Addr(), Config: fast},
 		{Name: "frr6", Interface: "eth0", Peer: them.V6.Addr(), Local: us.V6.Addr(), Config: fast},
+		{Name: "frr6ll", Interface: "eth0", Peer: llThem, Local: llUs, Config: fast},
 	}
 	for _, s := range sessions {
 		if err := r.Add(s); err != nil {
@@ -148,7 +159,7 @@ func TestBFDWithFRR(t *testing.T) {
 			t.Fatalf("%s: not settled at 10 ms: FRR %+v %v; us %+v", s.Name, p, err, bfdStatus(t, r, s.Name).Status)
 		}
 	}
-	t.Logf("Up at 10 ms both ways, IPv4 and IPv6")
+	t.Logf("Up at 10 ms both ways, IPv4, IPv6 and IPv6 link-local")
 
 	// FRR slows to 20 ms: a Poll; we answer Final and follow.
 	if _, err := frr.Vtysh("configure terminal", "bfd", "peer 10.77.0.1 interface eth0", "transmit-interval 20", "receive-interval 20"); err != nil {
@@ -216,20 +227,20 @@ func TestBFDWithFRR(t *testing.T) {
 }
 
 // frrBFDConf is bfdd's configuration on router 2: sessions to router 1
-// over IPv4 and IPv6 at 10 ms × 3.
-const frrBFDConf = `bfd
- peer 10.77.0.1 interface eth0
-  receive-interval 10
-  transmit-interval 10
-  detect-multiplier 3
- !
- peer fd77::1 local-address fd77::2 interface eth0
-  receive-interval 10
-  transmit-interval 10
-  detect-multiplier 3
- !
-!
-`
+// over IPv4 and IPv6 at 10 ms × 3;
+// peers adds sessions to other addresses of router 1 (its link-local).
+func frrBFDConf(peers ...netip.Addr) string {
+	var b strings.Builder
+	b.WriteString("bfd\n")
+	for _, p := range append([]netip.Addr{netip.MustParseAddr("10.77.0.1"), netip.MustParseAddr("fd77::1")}, peers...) {
+		fmt.Fprintf(&b, " peer %v", p)
+		if p == netip.MustParseAddr("fd77::1") {
+			b.WriteString(" local-address fd77::2")
+		}
+		b.WriteString(" interface eth0\n  receive-interval 10\n  transmit-interval 10\n  detect-multiplier 3\n !\n")
+	}
+	return b.String() + "!\n"
+}
 
 // govrrpd's top-level bfd sessions come up against FRR bfdd at 10 ms
 // (FRR's `show bfd peers json`), IPv4 and IPv6; a reload slowing one to
@@ -238,7 +249,7 @@ const frrBFDConf = `bfd
 func TestBFDDaemonWithFRR(t *testing.T) {
 	l := NewLab(t, 2)
 	us, them := l.Routers[0], l.Routers[1]
-	frr := NewFRRBFD(t, them, l.Dir, frrBFDConf)
+	frr := NewFRRBFD(t, them, l.Dir, frrBFDConf())
 	frr.Start(t)
 	g := NewGovrrp(t, us, l.Dir)
 	conf := func(tx string) string {
