@@ -7,6 +7,7 @@ import (
 
 	"govrrp/bfd"
 	"govrrp/bfd/session"
+	"govrrp/internal/linux"
 	"govrrp/internal/linux/netnstest"
 )
 
@@ -129,5 +130,47 @@ func settled(t *testing.T, r *Runner) Status {
 			t.Fatalf("not settled: %+v", st)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// [5880-6.3] A packet carrying our discriminator from an address that is
+// not the session's peer is not the session's: dropped as no_session, the
+// session stays Up (single hop: the peer's address and interface are part
+// of the session).
+func TestRunnerSelectsByPeer(t *testing.T) {
+	lan := netnstest.NewLAN(t, 3)
+	a, b, c := lan.Nodes[0], lan.Nodes[1], lan.Nodes[2]
+	ca, cb := newChanges(), newChanges()
+	ra, rb := startRunner(t, a, ca), startRunner(t, b, cb)
+	defer ra.Close()
+	defer rb.Close()
+	if err := ra.Add(SessionConfig{Name: "to-b", Interface: "eth0", Peer: b.V4.Addr(), Config: fast}); err != nil {
+		t.Fatal(err)
+	}
+	if err := rb.Add(SessionConfig{Name: "to-a", Interface: "eth0", Peer: a.V4.Addr(), Config: fast}); err != nil {
+		t.Fatal(err)
+	}
+	ca.await(t, bfd.Up, 5*time.Second)
+	st := settled(t, ra)
+
+	var forger *linux.BFDSender
+	c.MustDo(t, func() (err error) { forger, err = linux.DialBFD("eth0", c.V4.Addr(), a.V4.Addr()); return err })
+	defer forger.Close()
+	var buf [bfd.HeaderLen]byte
+	(&bfd.Packet{State: bfd.Down, DetectMult: 3, MyDiscr: st.RemoteDiscr, YourDiscr: st.LocalDiscr, DesiredMinTx: 1e6, RequiredMinRx: 1e6}).Encode(buf[:])
+	for range 3 {
+		if err := forger.Send(buf[:]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(time.Second)
+	for ra.Drops()["eth0/ipv4"]["no_session"] < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("drops %v", ra.Drops())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if s := ra.Status()[0]; s.State != bfd.Up || s.Failures != 0 {
+		t.Fatalf("a forged Down moved the session: %+v", s.Status)
 	}
 }

@@ -68,6 +68,15 @@ func TestBFDSockets(t *testing.T) {
 			if p := s.SourcePort(); p < bfd.MinSourcePort || p > bfd.MaxSourcePort {
 				t.Fatalf("source port %d", p)
 			}
+			// CS6 (the kernel puts the socket's TOS / traffic class on
+			// every packet).
+			lvl, opt := unix.IPPROTO_IP, unix.IP_TOS
+			if v6 {
+				lvl, opt = unix.IPPROTO_IPV6, unix.IPV6_TCLASS
+			}
+			if tos, err := unix.GetsockoptInt(s.fd, lvl, opt); err != nil || tos != bfd.TOS {
+				t.Fatalf("TOS %#x, %v", tos, err)
+			}
 			var buf [bfd.HeaderLen]byte
 			(&bfd.Packet{State: bfd.Down, DetectMult: 3, MyDiscr: 7, DesiredMinTx: 1e6, RequiredMinRx: 1e6}).Encode(buf[:])
 			if err := s.Send(buf[:]); err != nil {
