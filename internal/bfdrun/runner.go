@@ -313,7 +313,7 @@ func (r *Runner) add(cfg SessionConfig) error {
 // newDiscr is a random discriminator, nonzero and unique here (§6.8.1).
 func (r *Runner) newDiscr() uint32 {
 	for {
-		d := uint32(r.opts.Intn(1 << 32))
+		d := rand.Uint32() // not the jitter's source: a test's fixed one would repeat
 		if d != 0 && r.byDiscr[d] == nil {
 			return d
 		}
