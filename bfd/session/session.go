@@ -114,6 +114,9 @@ type Session struct {
 	advTx, advRx time.Duration
 	opTx, opRx   time.Duration
 	polling      bool
+	// repoll: the configuration changed again during our Poll Sequence;
+	// a new one starts after its Final (§6.5: never two at once).
+	repoll bool
 
 	timers
 	ups, failures uint64
@@ -245,7 +248,7 @@ func (s *Session) setState(st bfd.State, diag bfd.Diag, peerAdmin bool, at time.
 		s.ups++
 	}
 	if st != bfd.Up {
-		s.polling = false
+		s.polling, s.repoll = false, false
 	}
 	s.acts = append(s.acts, Action{Kind: ActionState, From: from, To: st, Diag: diag, PeerAdminDown: peerAdmin, Failure: failure})
 	s.paramsChanged(at)
@@ -270,13 +273,20 @@ func (s *Session) paramsChanged(at time.Duration) {
 	if tx == s.advTx && rx == s.advRx {
 		return
 	}
-	s.advTx, s.advRx = tx, rx
 	if s.state != bfd.Up {
+		s.advTx, s.advRx = tx, rx
 		s.opTx, s.opRx = tx, rx
-		s.polling = false
+		s.polling, s.repoll = false, false
 		s.restartTx(at)
 		return
 	}
+	if s.polling {
+		// The peer's Final must answer the values it saw: keep them
+		// until it comes, then poll again (pollDone).
+		s.repoll = true
+		return
+	}
+	s.advTx, s.advRx = tx, rx
 	s.polling = true
 	s.opRx = max(s.opRx, rx)
 	if tx < s.opTx {
@@ -296,6 +306,10 @@ func (s *Session) pollDone(at time.Duration) {
 	s.opTx, s.opRx = s.advTx, s.advRx
 	if !slower {
 		s.restartTx(at)
+	}
+	if s.repoll {
+		s.repoll = false
+		s.paramsChanged(at)
 	}
 }
 

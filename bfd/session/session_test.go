@@ -376,3 +376,32 @@ func TestHandleAllocs(t *testing.T) {
 		t.Fatalf("%v allocations per packet", n)
 	}
 }
+
+// [5880-6.5] A second change during our Poll Sequence waits for its Final:
+// the packets keep the values the peer is answering, then a new Poll
+// carries the second change.
+func TestChangeDuringPoll(t *testing.T) {
+	s := upSession(t)
+	at := 2 * time.Second
+	first := Config{DesiredMinTx: 20 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}
+	second := Config{DesiredMinTx: 30 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}
+	s.Handle(Event{Kind: EventConfig, At: at, Config: first})
+	s.Handle(Event{Kind: EventConfig, At: at + time.Millisecond, Config: second})
+	next, _ := s.NextDeadline()
+	if p := sendAction(t, s.Handle(Event{Kind: EventTimer, At: next})); !p.Poll || p.DesiredMinTx != 20000 {
+		t.Fatalf("during the first Poll: %+v", p)
+	}
+	final := bfd.Packet{State: bfd.Up, Final: true, DetectMult: 3, MyDiscr: 9, YourDiscr: 1, DesiredMinTx: 10000, RequiredMinRx: 10000}
+	s.Handle(Event{Kind: EventPacket, At: next + time.Millisecond, Packet: final})
+	if st := s.Status(); !st.Polling || st.TxInterval != 20*time.Millisecond {
+		t.Fatalf("after the first Final: %+v", st)
+	}
+	next, _ = s.NextDeadline()
+	if p := sendAction(t, s.Handle(Event{Kind: EventTimer, At: next})); !p.Poll || p.DesiredMinTx != 30000 {
+		t.Fatalf("the second Poll: %+v", p)
+	}
+	s.Handle(Event{Kind: EventPacket, At: next + time.Millisecond, Packet: final})
+	if st := s.Status(); st.Polling || st.TxInterval != 30*time.Millisecond {
+		t.Fatalf("after the second Final: %+v", st)
+	}
+}
