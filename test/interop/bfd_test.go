@@ -244,23 +244,27 @@ func frrBFDConf(peers ...netip.Addr) string {
 
 // govrrpd's top-level bfd sessions come up against FRR bfdd at 10 ms
 // (FRR's `show bfd peers json`), IPv4 and IPv6; a reload slowing one to
-// 20 ms goes through our Poll without a Down [5880-6.8.3]; govrrpd's
-// SIGTERM says AdminDown, which FRR reports as such [5880-6.8.16].
+// 20 ms goes through our Poll without a Down [5880-6.8.3], and one removing
+// the other says AdminDown; so does govrrpd's SIGTERM, and FRR reports it
+// as such [5880-6.8.16].
 func TestBFDDaemonWithFRR(t *testing.T) {
 	l := NewLab(t, 2)
 	us, them := l.Routers[0], l.Routers[1]
 	frr := NewFRRBFD(t, them, l.Dir, frrBFDConf())
 	frr.Start(t)
 	g := NewGovrrp(t, us, l.Dir)
-	conf := func(tx string) string {
-		return `routers:
+	conf := func(tx string, v6 bool) string {
+		c := `routers:
   - {name: vr1, interface: eth0, vrid: 1, addresses: [10.77.0.254/24]}
 bfd:
   - {name: frr4, peer: 10.77.0.2, interface: eth0, local_address: 10.77.0.1, min_tx: ` + tx + `, min_rx: 10ms}
-  - {name: frr6, peer: fd77::2, interface: eth0, local_address: fd77::1, min_tx: 10ms, min_rx: 10ms}
 `
+		if v6 {
+			c += "  - {name: frr6, peer: fd77::2, interface: eth0, local_address: fd77::1, min_tx: 10ms, min_rx: 10ms}\n"
+		}
+		return c
 	}
-	g.UseImported(conf("10ms"))
+	g.UseImported(conf("10ms", true))
 	g.Start(t)
 	up := func(peer string, tx int) func() bool {
 		return func() bool {
@@ -277,8 +281,9 @@ bfd:
 	}
 	before, _ := frr.PeerState("10.77.0.1")
 
-	// Reload: frr4 to 20 ms. Our Poll, FRR's Final, no Down on either side.
-	g.UseImported(conf("20ms"))
+	// Reload: frr4 to 20 ms (our Poll, FRR's Final, no Down on either
+	// side), frr6 removed (AdminDown to FRR).
+	g.UseImported(conf("20ms", false))
 	g.writeConfig(t)
 	if res, err := g.Client().Reload(context.Background()); err != nil || !res.OK {
 		t.Fatalf("reload: %+v %v", res, err)
@@ -291,13 +296,21 @@ bfd:
 		t.Fatalf("the session restarted or went down: %+v → %+v\n%s", before, after, tail(g.Logs(), 20))
 	}
 
-	// SIGTERM: AdminDown to FRR.
-	g.Stop(t)
-	for _, peer := range []string{"10.77.0.1", "fd77::1"} {
-		if !Poll(2*time.Second, 20*time.Millisecond, func() bool {
+	adminDown := func(peer string) func() bool {
+		return func() bool {
 			p, err := frr.PeerState(peer)
 			return err == nil && p.Status == "down" && strings.Contains(p.RemoteDiagnostic, "administratively")
-		}) {
+		}
+	}
+	if !Poll(2*time.Second, 20*time.Millisecond, adminDown("fd77::1")) {
+		p, err := frr.PeerState("fd77::1")
+		t.Fatalf("after removing frr6 FRR says %+v %v", p, err)
+	}
+
+	// SIGTERM: AdminDown to FRR.
+	g.Stop(t)
+	for _, peer := range []string{"10.77.0.1"} {
+		if !Poll(2*time.Second, 20*time.Millisecond, adminDown(peer)) {
 			p, err := frr.PeerState(peer)
 			t.Fatalf("after govrrpd's SIGTERM FRR says %+v %v", p, err)
 		}
