@@ -405,3 +405,19 @@ func TestChangeDuringPoll(t *testing.T) {
 		t.Fatalf("after the second Final: %+v", st)
 	}
 }
+
+// [5880-6.8.7] A peer in Demand mode with both Up gets no periodic packets,
+// except while we poll.
+func TestPeerDemandMode(t *testing.T) {
+	s := upSession(t)
+	at := 2 * time.Second
+	s.Handle(Event{Kind: EventPacket, At: at, Packet: bfd.Packet{State: bfd.Up, Demand: true, DetectMult: 3, MyDiscr: 9, YourDiscr: 1, DesiredMinTx: 10000, RequiredMinRx: 10000}})
+	if next, ok := s.NextDeadline(); ok && next != at+30*time.Millisecond {
+		t.Fatalf("a timer other than detection runs: %v", next)
+	}
+	s.Handle(Event{Kind: EventConfig, At: at + time.Millisecond, Config: Config{DesiredMinTx: 20 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}})
+	next, _ := s.NextDeadline()
+	if p := sendAction(t, s.Handle(Event{Kind: EventTimer, At: next})); !p.Poll {
+		t.Fatalf("poll packet %+v", p)
+	}
+}

@@ -55,14 +55,15 @@ func (s *Session) detectTime() time.Duration {
 
 // mayTransmit says whether periodic packets go out (§6.8.7): not to a peer
 // asking for none (RequiredMinRx 0), not while passive and not knowing the
-// peer, not while the peer is in Demand mode with both Up.
+// peer, not while the peer is in Demand mode with both Up unless we are
+// polling.
 func (s *Session) mayTransmit() bool {
 	switch {
 	case s.remoteMinRx == 0:
 		return false
 	case s.cfg.Passive && s.remoteDiscr == 0:
 		return false
-	case s.remoteDemand && s.state == bfd.Up && s.remoteState == bfd.Up:
+	case s.remoteDemand && s.state == bfd.Up && s.remoteState == bfd.Up && !s.polling:
 		return false
 	}
 	return true
