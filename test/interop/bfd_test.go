@@ -100,14 +100,7 @@ func bfdStatus(t *testing.T, r *bfdrun.Runner, name string) bfdrun.Status {
 func TestBFDWithFRR(t *testing.T) {
 	lan := netnstest.NewLAN(t, 2)
 	us, them := lan.Nodes[0], lan.Nodes[1]
-	dir, err := os.MkdirTemp("", "govrrp-interop-bfd-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := bfdDir(t)
 	llUs, err := us.LinkLocal("eth0")
 	if err != nil {
 		t.Fatal(err)
@@ -124,27 +117,12 @@ func TestBFDWithFRR(t *testing.T) {
 		}
 	}()
 
-	c := &bfdChanges{seen: map[string]int{}}
-	r, err := bfdrun.New(bfdrun.Options{Enter: us.Do, Notify: c.notify})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go r.Run()
-	defer r.Close()
-	fast := session.Config{DesiredMinTx: 10 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}
 	sessions := []bfdrun.SessionConfig{
-		{Name: "frr4", Interface: "eth0", Peer: them.V4.Addr(), Local: us.V4.Addr(), Config: fast},
-		{Name: "frr6", Interface: "eth0", Peer: them.V6.Addr(), Local: us.V6.Addr(), Config: fast},
-		{Name: "frr6ll", Interface: "eth0", Peer: llThem, Local: llUs, Config: fast},
+		{Name: "frr4", Interface: "eth0", Peer: them.V4.Addr(), Local: us.V4.Addr(), Config: fastBFD},
+		{Name: "frr6", Interface: "eth0", Peer: them.V6.Addr(), Local: us.V6.Addr(), Config: fastBFD},
+		{Name: "frr6ll", Interface: "eth0", Peer: llThem, Local: llUs, Config: fastBFD},
 	}
-	for _, s := range sessions {
-		if err := r.Add(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, s := range sessions {
-		c.await(t, s.Name, bfd.Up, 5*time.Second)
-	}
+	r, c := startBFD(t, us, sessions)
 
 	// Both sides at 10 ms.
 	for _, s := range sessions {
@@ -212,18 +190,7 @@ func TestBFDWithFRR(t *testing.T) {
 	// bfdd killed: detection.
 	Poll(time.Second, 10*time.Millisecond, func() bool { return !bfdStatus(t, r, "frr4").Polling })
 	frr.Kill(t)
-	for _, s := range sessions {
-		ch := c.await(t, s.Name, bfd.Down, 2*time.Second)
-		st := bfdStatus(t, r, s.Name)
-		if ch.Diag != bfd.DiagDetectExpired || !ch.Failure {
-			t.Fatalf("%s after bfdd's death: %+v", s.Name, ch)
-		}
-		after := ch.At.Sub(st.LastReceived)
-		t.Logf("%s: Down %.1f ms after bfdd's last packet (detection time %v)", s.Name, float64(after.Microseconds())/1000, st.Detection)
-		if after < st.Detection-time.Millisecond || after > st.Detection+15*time.Millisecond {
-			t.Errorf("%s: Down %v after the last packet, detection time %v", s.Name, after, st.Detection)
-		}
-	}
+	detected(t, r, c, sessions, "bfdd")
 }
 
 // frrBFDConf is bfdd's configuration on router 2: sessions to router 1
@@ -352,11 +319,7 @@ func TestBFDWithKeepalived(t *testing.T) {
 	testenv.RequireTool(t, "keepalived")
 	lan := netnstest.NewLAN(t, 2)
 	us, them := lan.Nodes[0], lan.Nodes[1]
-	dir, err := os.MkdirTemp("", "govrrp-interop-bfd-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer os.RemoveAll(dir)
+	dir := bfdDir(t)
 	conf := filepath.Join(dir, "keepalived.conf")
 	if err := os.WriteFile(conf, []byte(`global_defs {
   router_id bfdpeer
@@ -395,25 +358,12 @@ bfd_instance us6 {
 		}
 	}()
 
-	c := &bfdChanges{seen: map[string]int{}}
-	r, err := bfdrun.New(bfdrun.Options{Enter: us.Do, Notify: c.notify})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go r.Run()
-	defer r.Close()
-	fast := session.Config{DesiredMinTx: 10 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}
 	sessions := []bfdrun.SessionConfig{
-		{Name: "ka4", Interface: "eth0", Peer: them.V4.Addr(), Local: us.V4.Addr(), Config: fast},
-		{Name: "ka6", Interface: "eth0", Peer: them.V6.Addr(), Local: us.V6.Addr(), Config: fast},
+		{Name: "ka4", Interface: "eth0", Peer: them.V4.Addr(), Local: us.V4.Addr(), Config: fastBFD},
+		{Name: "ka6", Interface: "eth0", Peer: them.V6.Addr(), Local: us.V6.Addr(), Config: fastBFD},
 	}
+	r, c := startBFD(t, us, sessions)
 	for _, s := range sessions {
-		if err := r.Add(s); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, s := range sessions {
-		c.await(t, s.Name, bfd.Up, 5*time.Second)
 		if !Poll(2*time.Second, 10*time.Millisecond, func() bool {
 			st := bfdStatus(t, r, s.Name)
 			return st.TxInterval == 10*time.Millisecond && st.Detection == 30*time.Millisecond && !st.Polling &&
@@ -438,12 +388,7 @@ bfd_instance us6 {
 	// SIGTERM: keepalived 2.2.7 sends no AdminDown when it stops, so its
 	// peers see a failure, detected in the detection time.
 	ka.Stop(t, syscall.SIGTERM)
-	for _, s := range sessions {
-		ch := c.await(t, s.Name, bfd.Down, 2*time.Second)
-		if ch.Diag != bfd.DiagDetectExpired || !ch.Failure {
-			t.Fatalf("%s after keepalived's SIGTERM: %+v", s.Name, ch)
-		}
-	}
+	detected(t, r, c, sessions, "keepalived (SIGTERM)")
 
 	// Back, then SIGKILL: detection.
 	ka = start()
@@ -454,14 +399,62 @@ bfd_instance us6 {
 		Poll(2*time.Second, 10*time.Millisecond, func() bool { return !bfdStatus(t, r, s.Name).Polling })
 	}
 	ka.Kill(t)
+	detected(t, r, c, sessions, "keepalived")
+}
+
+// fastBFD is 10 ms × 3 both ways, the interop tests' pace.
+var fastBFD = session.Config{DesiredMinTx: 10 * time.Millisecond, RequiredMinRx: 10 * time.Millisecond, DetectMult: 3}
+
+// bfdDir is a run directory the peers' daemons (FRR runs as user frr) can
+// read, removed at the end.
+func bfdDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "govrrp-interop-bfd-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// startBFD runs sessions on a runner in nd, closed at the end, and waits
+// until each is Up.
+func startBFD(t *testing.T, nd *netnstest.Node, sessions []bfdrun.SessionConfig) (*bfdrun.Runner, *bfdChanges) {
+	t.Helper()
+	c := &bfdChanges{seen: map[string]int{}}
+	r, err := bfdrun.New(bfdrun.Options{Enter: nd.Do, Notify: c.notify})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go r.Run()
+	t.Cleanup(r.Close)
+	for _, s := range sessions {
+		if err := r.Add(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, s := range sessions {
+		c.await(t, s.Name, bfd.Up, 5*time.Second)
+	}
+	return r, c
+}
+
+// detected checks that each session went Down as a failure, detection
+// time expired, within the detection time of the peer's last packet
+// [5880-6.8.4], and logs the figure.
+func detected(t *testing.T, r *bfdrun.Runner, c *bfdChanges, sessions []bfdrun.SessionConfig, peer string) {
+	t.Helper()
 	for _, s := range sessions {
 		ch := c.await(t, s.Name, bfd.Down, 2*time.Second)
 		st := bfdStatus(t, r, s.Name)
 		if ch.Diag != bfd.DiagDetectExpired || !ch.Failure {
-			t.Fatalf("%s after keepalived's death: %+v", s.Name, ch)
+			t.Fatalf("%s after %s stopped: %+v", s.Name, peer, ch)
 		}
 		after := ch.At.Sub(st.LastReceived)
-		t.Logf("%s: Down %.1f ms after keepalived's last packet (detection time %v)", s.Name, float64(after.Microseconds())/1000, st.Detection)
+		t.Logf("%s: Down %.1f ms after the last packet of %s (detection time %v)", s.Name, float64(after.Microseconds())/1000, peer, st.Detection)
 		if after < st.Detection-time.Millisecond || after > st.Detection+15*time.Millisecond {
 			t.Errorf("%s: Down %v after the last packet, detection time %v", s.Name, after, st.Detection)
 		}
