@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"encoding/binary"
 	"net"
 	"net/netip"
 	"testing"
@@ -163,5 +164,14 @@ func TestBFDHotPathAllocs(t *testing.T) {
 	}
 	if lost > 10 {
 		t.Fatalf("%d of 201 packets not read back at once over loopback", lost)
+	}
+}
+
+// The IPv4 TTL of a UDP socket (IP_RECVTTL) is read like IPv6's hop limit.
+func TestParseCmsgsIPv4TTL(t *testing.T) {
+	var f cmsgFacts
+	parseCmsgs(cmsg(nil, unix.IPPROTO_IP, unix.IP_TTL, binary.NativeEndian.AppendUint32(nil, 254)), &f)
+	if f.hops != 254 {
+		t.Fatalf("parsed %+v", f)
 	}
 }
