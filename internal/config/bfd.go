@@ -2,9 +2,13 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"govrrp/internal/yamlwalk"
 )
 
 // BFD session defaults (Schema documents them): FRR's.
@@ -102,4 +106,23 @@ func (p *parser) bfdInterval(v *yaml.Node) time.Duration {
 		p.Fail(v, fmt.Sprintf("write whole microseconds, e.g. %v", d.Truncate(time.Microsecond)), "BFD intervals are carried in microseconds: %v is not", d)
 	}
 	return d
+}
+
+// bfdWarnings are what the host says about the BFD sessions: an interface
+// that does not exist, or lacks the session's local address, leaves the
+// session off until a reload finds them.
+func bfdWarnings(c *Config, byName map[string]*Interface) []*Error {
+	var out []*Error
+	for _, s := range c.BFD {
+		ifi := byName[s.Interface]
+		switch {
+		case ifi == nil:
+			out = append(out, &Error{Pos: s.Pos, What: yamlwalk.Clip(fmt.Sprintf("BFD session %s: interface %q: %v", s.Name, s.Interface, ErrNoInterface)),
+				Fix: "the session stays off until a reload finds it; check the name (ip link lists them)"})
+		case s.Local.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == s.Local }):
+			out = append(out, &Error{Pos: s.Pos, What: yamlwalk.Clip(fmt.Sprintf("BFD session %s: local_address %v is not an address of %s", s.Name, s.Local, s.Interface)),
+				Fix: "add it to the interface, or write one it has; until then the session stays off (a reload retries)"})
+		}
+	}
+	return out
 }

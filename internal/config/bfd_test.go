@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,4 +39,31 @@ func TestParseBFD(t *testing.T) {
 		}
 	}
 
+}
+
+// The host check warns about a session whose interface is missing or lacks
+// its local address: the session stays off until a reload.
+func TestCheckHostBFD(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base+`bfd:
+  - {name: ok, peer: 10.77.0.2, interface: eth0, local_address: 10.77.0.1}
+  - {name: noif, peer: 10.77.0.2, interface: eth9}
+  - {name: noaddr, peer: 10.77.0.3, interface: eth0, local_address: 10.77.0.9}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	warns, err := Check(c, fakeHost{ifs: map[string][]netip.Prefix{"eth0": {netip.MustParsePrefix("10.77.0.1/24")}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, w := range warns {
+		if strings.Contains(w.What, "BFD") {
+			got = append(got, w.Error())
+		}
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], "c.yaml:7:5: BFD session noif: interface \"eth9\"") ||
+		!strings.HasPrefix(got[1], "c.yaml:8:5: BFD session noaddr: local_address 10.77.0.9 is not an address of eth0") {
+		t.Fatalf("warnings %q", got)
+	}
 }
