@@ -178,6 +178,8 @@ func TestBFDWithFRR(t *testing.T) {
 	if ch.Diag != bfd.DiagNeighborDown || !ch.PeerAdminDown || ch.Failure {
 		t.Fatalf("FRR's shutdown: %+v", ch)
 	}
+	// FRR 8.4 says state AdminDown with diag 0 on `shutdown`: the state,
+	// not the diagnostic, is what tells (RFC 5880 §6.8.6).
 	if st := bfdStatus(t, r, "frr4"); st.RemoteState != bfd.AdminDown || st.Failures != 0 {
 		t.Fatalf("after FRR's shutdown: %+v", st.Status)
 	}
