@@ -61,6 +61,7 @@ func TestConformanceTestsExist(t *testing.T) {
 		"vrrp": "../vrrp", "fsm": "../fsm", "sim": "../sim", "linux": "../internal/linux", "e2e": "../test/e2e",
 		"config": "../internal/config", "metrics": "../internal/metrics", "daemon": "../internal/daemon", "docs": ".",
 		"interop": "../test/interop", "govrrp": "../cmd/govrrp", "snmp": "../internal/snmp", "agentx": "../internal/agentx",
+		"bfd": "../bfd", "bfdsession": "../bfd/session", "bfdrun": "../internal/bfdrun",
 	}
 	refs := regexp.MustCompile("`(?:([a-z0-9]+):((?:Test|Fuzz)[A-Za-z0-9_]+)|…)(/[^`]*)?`").FindAllStringSubmatch(string(table), -1)
 	if len(refs) < 50 {

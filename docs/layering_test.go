@@ -27,6 +27,7 @@ var layers = []layer{
 	{"internal/proc", nil, "a leaf"},
 	{"internal/pcapfile", nil, "a leaf"},
 	{"internal/agentx", nil, "the AgentX protocol knows nothing of VRRP (internal/snmp maps the MIBs)"},
+	{"internal/deadline", nil, "the deadline heap of an event loop is generic over its items"},
 	{"internal/debpkg", nil, "a leaf"},
 	{"internal/nsrun", nil, "a test helper leaf"},
 	{"internal/testenv", nil, "a test helper leaf"},
@@ -39,12 +40,13 @@ var layers = []layer{
 
 	// The data plane and the effects, behind small interfaces.
 	{"internal/linux", []string{"vrrp", "bfd/..."}, "the data plane sits behind small interfaces: it knows the codecs, never fsm, config or the daemon; the daemon converts the configuration to its types"},
+	{"internal/bfdrun", []string{"bfd/...", "fsm", "internal/deadline", "internal/linux"}, "the BFD sessions' event loop: the session machines on the data plane's sockets (fsm for its clock)"},
 	{"internal/api", []string{"internal/httplimit"}, "the control API's types know nothing of the daemon that fills them"},
 	{"internal/track", []string{"internal/proc"}, "tracking runs scripts, knows nothing of routers"},
 	{"internal/notify", []string{"internal/proc"}, "hooks run processes, know nothing of routers"},
 
 	// The wiring.
-	{"internal/daemon", []string{"vrrp", "bfd/...", "fsm", "internal/config", "internal/linux", "internal/api", "internal/track", "internal/notify", "internal/proc"}, "the daemon wires protocol, configuration, data plane and effects"},
+	{"internal/daemon", []string{"vrrp", "bfd/...", "fsm", "internal/config", "internal/deadline", "internal/linux", "internal/bfdrun", "internal/api", "internal/track", "internal/notify", "internal/proc"}, "the daemon wires protocol, configuration, data plane and effects"},
 
 	// Over the daemon's API and the configuration.
 	{"internal/metrics", []string{"internal/api", "internal/httplimit", "internal/version"}, "metrics read the API snapshots, never the daemon"},

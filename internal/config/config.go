@@ -26,6 +26,7 @@ type Config struct {
 	Routers       []Router
 	Scripts       map[string]Script
 	SyncGroups    []SyncGroup // in file order
+	BFD           []BFDSession
 
 	KeyPos map[string]Pos // where each top-level key written is (value position)
 	// Warnings are what Parse accepted but reports: each run (validate,
@@ -150,6 +151,19 @@ type SyncGroup struct {
 	Notify  [][]string      // each an argv, run with GROUP FROM TO REASON
 	Hooks   KeepalivedHooks // keepalived's forms, TYPE GROUP
 	Pos     Pos
+}
+
+// BFDSession is one configured BFD session (bfd.go).
+type BFDSession struct {
+	Name       string
+	Peer       netip.Addr
+	Interface  string
+	Local      netip.Addr // zero: the kernel picks
+	MinTx      time.Duration
+	MinRx      time.Duration
+	Multiplier uint8
+	Passive    bool
+	Pos        Pos
 }
 
 // Track lists tracked objects.

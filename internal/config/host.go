@@ -72,7 +72,8 @@ func LoadAndCheck(path string, h Host) (*Config, []*Error, error) {
 // leaves Master; an owner whose interface lacks the address; an advert
 // larger than the interface's MTU; an unknown control_group. It warns about
 // what may appear later: a missing interface (the router waits for it in
-// Fault), a missing track script or notify command, an IPv4 VIP of a router
+// Fault), a BFD session's missing interface or local address, a missing
+// track script or notify command, an IPv4 VIP of a router
 // with accept: false that the kernel would use as a source
 // (AcceptSourceWarnings); and, when h can read
 // sysctls (System can), about ICMP redirects the kernel would send from the
@@ -202,6 +203,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 			warnings = append(warnings, &Error{Pos: s.Pos, What: yamlwalk.Clip(fmt.Sprintf("script %q: %s: %v", name, s.Exec[0], xerr)), Fix: "install it, or fix the path; until then the script fails and its routers lose its weight"})
 		}
 	}
+	warnings = append(warnings, bfdWarnings(c, byName)...)
 	warnings = append(warnings, AcceptSourceWarnings(c, byName, own)...)
 	if s, ok := h.(Sysctls); ok {
 		warnings = append(warnings, RedirectWarnings(c, s)...)

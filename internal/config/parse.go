@@ -126,6 +126,8 @@ func (p *parser) parse(data []byte) *Config {
 			p.mapping(v, "scripts", func(k, v *yaml.Node) {
 				c.Scripts[k.Value] = p.script(k, v)
 			})
+		case "bfd":
+			c.BFD = p.bfdSessions(v)
 		}
 	})
 	if routersNode == nil {

@@ -31,7 +31,7 @@ func timerRuns(d *Daemon, name string) bool {
 	r := d.routers[name]
 	d.mu.RUnlock()
 	var on bool
-	r.l.do(func() { on = r.hidx >= 0 })
+	r.l.do(func() { on = r.wake.Scheduled() })
 	return on
 }
 

@@ -129,6 +129,7 @@ type Daemon struct {
 	vips     atomic.Pointer[map[netip.Addr]bool]
 	scripts  map[string]*scriptRun
 	files    trackFiles
+	bfd      *bfdSessions // nil until a session is configured (bfd.go)
 	watcher  *linux.LinkWatcher
 	// pending holds routers that cannot run (their interface is missing or
 	// has no address): they wait in Fault, holding nothing, and start when
@@ -299,6 +300,7 @@ func (d *Daemon) Start() error {
 	d.tryStart(d.cfg.Routers, &errs)
 	d.startScripts(d.cfg)
 	d.startFiles(d.cfg)
+	d.startBFD(d.cfg.BFD)
 	if d.watchLinks {
 		if err := d.watch(d.cfg); err != nil {
 			errs = append(errs, err)
@@ -552,6 +554,7 @@ func (d *Daemon) Stop() {
 	}
 	wg.Wait()
 	d.mu.Lock()
+	d.stopBFD()
 	w := d.watcher
 	d.watcher = nil
 	d.mu.Unlock()

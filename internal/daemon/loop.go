@@ -7,6 +7,7 @@ import (
 
 	"govrrp/fsm"
 	"govrrp/internal/api"
+	"govrrp/internal/deadline"
 	"govrrp/internal/linux"
 	"govrrp/vrrp"
 )
@@ -63,24 +64,9 @@ type clock interface {
 	Arrived(t time.Time) time.Duration
 }
 
-// realClock is the production clock.
+// realClock is the production clock (fsm.RealClock maps kernel arrival
+// times).
 type realClock struct{ *fsm.RealClock }
-
-// maxArrivalAge bounds how far back a kernel timestamp is believed: the
-// stamps are wall-clock time, and a clock step must not move a timer far.
-const maxArrivalAge = time.Second
-
-func (c realClock) Arrived(t time.Time) time.Duration {
-	now := c.Now()
-	if t.IsZero() {
-		return now
-	}
-	age := time.Since(t) // t has no monotonic reading: wall-clock difference
-	if age < 0 || age > maxArrivalAge {
-		return now
-	}
-	return now - age
-}
 
 const (
 	// batchSize is how many datagrams one ReadBatch takes.
@@ -114,8 +100,8 @@ type loop struct {
 
 	routers [256]*vr // by VRID
 	n       int      // routers on the loop
-	timers  timerHeap
-	last    time.Duration // the latest event time handed out: events never go back in time
+	timers  deadline.Heap[*vr]
+	order   deadline.Order // event times never go back
 
 	msg      vrrp.Message // the advert being validated, reused
 	lookup   vrrp.Lookup  // bound once, so validating does not allocate a closure
@@ -232,13 +218,7 @@ func (l *loop) step() bool {
 
 // eventTime keeps event times monotonic: a packet stamped before the last
 // event handled is taken as simultaneous with it.
-func (l *loop) eventTime(t time.Duration) time.Duration {
-	if t < l.last {
-		return l.last
-	}
-	l.last = t
-	return t
-}
+func (l *loop) eventTime(t time.Duration) time.Duration { return l.order.At(t) }
 
 // packet handles one datagram: the timers that fell due before it arrived
 // fire first, then it is checked and, if it passes, handed to its router.
@@ -330,7 +310,7 @@ func (l *loop) emit(e effect) { l.effects = append(l.effects, e) }
 // add puts a started router on the loop and runs its startup at time at.
 // On the loop.
 func (l *loop) add(r *vr, at time.Duration) {
-	r.l, r.hidx = l, -1
+	r.l = l
 	l.routers[r.cfg.VRID] = r
 	l.n++
 	l.refilter()

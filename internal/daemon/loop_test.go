@@ -48,7 +48,7 @@ func newStepLab(t *testing.T) *stepLab {
 // add puts a router of c on the loop, as Daemon.startRouter does; prep
 // may set what open would have (a VMAC).
 func (lab *stepLab) add(c config.Router, prep ...func(*vr)) *vr {
-	r := &vr{cfg: &c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
+	r := &vr{cfg: &c, name: c.Name, base: quiet, since: time.Now(), linkUp: true}
 	for _, f := range prep {
 		f(r)
 	}
@@ -480,7 +480,7 @@ func TestLoopCoalescesBursts(t *testing.T) {
 	fp := newFakePoller(sock)
 	l := newLoop(ifaceKey{"eth0", vrrp.IPv4}, sock, fp, clk, func([]effect) int { return 0 })
 	c := routerCfg("b", 1, 100, time.Second)
-	r := &vr{cfg: &c, name: c.Name, base: quiet, hidx: -1, since: time.Now(), linkUp: true}
+	r := &vr{cfg: &c, name: c.Name, base: quiet, since: time.Now(), linkUp: true}
 	r.fsm, _ = fsm.New(fsmConfig(&c, self4), clk)
 	r.send = sock
 	r.setMessage(&c)

@@ -13,6 +13,7 @@ import (
 	"govrrp/fsm"
 	"govrrp/internal/api"
 	"govrrp/internal/config"
+	"govrrp/internal/deadline"
 	"govrrp/internal/linux"
 	"govrrp/internal/notify"
 	"govrrp/internal/track"
@@ -39,9 +40,8 @@ type vr struct {
 	msg     vrrp.Message // reused for every advert sent
 	hooks   *notify.Runner
 
-	// The loop's timer heap (timers.go).
-	hidx      int
-	wake      time.Duration // when the loop fires the pending timer (timers.go)
+	// The loop's timer heap (timers.go): when it fires the pending timer.
+	wake      deadline.Slot
 	pendTimer fsm.Timer
 	pendToken uint64
 
@@ -135,7 +135,7 @@ func (d *Daemon) startRouters(cs []*config.Router) (started []*vr, failed map[st
 	var loops []*loop
 	byLoop := map[*loop][]*vr{}
 	for _, c := range cs {
-		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), hidx: -1, slot: d.work.slot(c.Name), group: d.groups[c.Name],
+		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), slot: d.work.slot(c.Name), group: d.groups[c.Name],
 			startDisabled: d.isDisabled(c.Name)}
 		l, err := r.open()
 		if err == nil {

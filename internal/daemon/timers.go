@@ -1,10 +1,10 @@
 package daemon
 
 import (
-	"container/heap"
 	"time"
 
 	"govrrp/fsm"
+	"govrrp/internal/deadline"
 )
 
 // All of a loop's timer logic is in this file. The state machines keep
@@ -65,26 +65,15 @@ func wakeAt(t fsm.Timer, at, interval time.Duration) time.Duration {
 func (l *loop) rearm(r *vr) {
 	t, at, token, ok := r.fsm.NextDeadline()
 	if !ok {
-		if r.hidx >= 0 {
-			heap.Remove(&l.timers, r.hidx)
-		}
+		l.timers.Remove(r)
 		return
 	}
 	r.pendTimer, r.pendToken = t, token
-	r.wake = wakeAt(t, at, r.cfg.AdvertInterval)
-	if r.hidx >= 0 {
-		heap.Fix(&l.timers, r.hidx)
-		return
-	}
-	heap.Push(&l.timers, r)
+	l.timers.Set(r, wakeAt(t, at, r.cfg.AdvertInterval))
 }
 
 // unschedule takes r out of the heap (it is leaving the loop).
-func (l *loop) unschedule(r *vr) {
-	if r.hidx >= 0 {
-		heap.Remove(&l.timers, r.hidx)
-	}
-}
+func (l *loop) unschedule(r *vr) { l.timers.Remove(r) }
 
 // expire fires, in order, every timer whose instant has come by t: before
 // each received advert with t its arrival time, so timers and adverts
@@ -93,44 +82,19 @@ func (l *loop) unschedule(r *vr) {
 func (l *loop) expire(t time.Duration) {
 	// Each firing moves the router's deadline forward (a consumed token
 	// never comes back), so this ends; the bound is only a guard.
-	for n := 0; len(l.timers) > 0 && l.timers[0].wake <= t && n < 4*len(l.timers)+16; n++ {
-		r := l.timers[0]
-		r.handle(fsm.Event{Kind: fsm.EventTimer, Timer: r.pendTimer, Token: r.pendToken, At: r.wake})
+	for n := 0; n < 4*l.timers.Len()+16; n++ {
+		r, ok := l.timers.First()
+		if !ok || r.wake.At() > t {
+			return
+		}
+		r.handle(fsm.Event{Kind: fsm.EventTimer, Timer: r.pendTimer, Token: r.pendToken, At: r.wake.At()})
 		l.rearm(r)
 	}
 }
 
 // timeout is how long the loop may sleep: until the earliest firing, or
 // for ever (negative) when no timer runs.
-func (l *loop) timeout(now time.Duration) time.Duration {
-	if len(l.timers) == 0 {
-		return -1
-	}
-	return max(l.timers[0].wake-now, 0)
-}
+func (l *loop) timeout(now time.Duration) time.Duration { return l.timers.Timeout(now) }
 
-// timerHeap orders a loop's routers by firing instant; each router knows its
-// index, so a reset is one heap.Fix.
-type timerHeap []*vr
-
-func (h timerHeap) Len() int           { return len(h) }
-func (h timerHeap) Less(i, j int) bool { return h[i].wake < h[j].wake }
-func (h timerHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].hidx, h[j].hidx = i, j
-}
-
-func (h *timerHeap) Push(x any) {
-	r := x.(*vr)
-	r.hidx = len(*h)
-	*h = append(*h, r)
-}
-
-func (h *timerHeap) Pop() any {
-	old := *h
-	r := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	r.hidx = -1
-	return r
-}
+// DeadlineSlot places r in its loop's heap.
+func (r *vr) DeadlineSlot() *deadline.Slot { return &r.wake }

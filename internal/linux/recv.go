@@ -42,7 +42,7 @@ func parseDatagram(fam vrrp.Family, b []byte, name *unix.RawSockaddrInet6, oob [
 // cmsgFacts are what the control messages of one datagram say.
 type cmsgFacts struct {
 	arrival  time.Time  // SCM_TIMESTAMPNS (CLOCK_REALTIME); zero when absent
-	hops     uint8      // IPV6_HOPLIMIT
+	hops     uint8      // IPV6_HOPLIMIT, or IP_TTL (UDP sockets: BFD)
 	dst      netip.Addr // IPV6_PKTINFO; invalid when absent
 	drops    uint32     // SO_RXQ_OVFL: the socket's drop count so far
 	hasDrops bool
@@ -80,6 +80,8 @@ func parseCmsgs(oob []byte, f *cmsgFacts) {
 		data := oob[unix.CmsgLen(0):l]
 		switch {
 		case level == unix.IPPROTO_IPV6 && typ == unix.IPV6_HOPLIMIT && len(data) >= 4:
+			f.hops = uint8(binary.NativeEndian.Uint32(data))
+		case level == unix.IPPROTO_IP && typ == unix.IP_TTL && len(data) >= 4:
 			f.hops = uint8(binary.NativeEndian.Uint32(data))
 		case level == unix.IPPROTO_IPV6 && typ == unix.IPV6_PKTINFO && len(data) >= unix.SizeofInet6Pktinfo:
 			f.dst = netip.AddrFrom16([16]byte(data[:16]))

@@ -1,0 +1,116 @@
+package session
+
+import (
+	"time"
+
+	"govrrp/bfd"
+)
+
+// All of a session's timer logic is in this file: the transmit timer
+// (periodic control packets, RFC 5880 §6.8.7) and the detection timer
+// (§6.8.4). Each is a deadline on the events' clock; NextDeadline gives the
+// earliest, and an EventTimer at or after it fires every timer due.
+
+type timers struct {
+	txOn, detectOn bool
+	txAt, detectAt time.Duration
+	intn           func(n int64) int64
+}
+
+// NextDeadline returns when the session must next get an EventTimer, or
+// false when no timer runs.
+func (s *Session) NextDeadline() (time.Duration, bool) {
+	switch {
+	case s.txOn && s.detectOn:
+		return min(s.txAt, s.detectAt), true
+	case s.txOn:
+		return s.txAt, true
+	case s.detectOn:
+		return s.detectAt, true
+	}
+	return 0, false
+}
+
+// txInterval is the transmit interval before jitter: the larger of our
+// DesiredMinTx in force and the peer's RequiredMinRx (§6.8.2, §6.8.7).
+func (s *Session) txInterval() time.Duration { return max(s.opTx, s.remoteMinRx) }
+
+// jittered is the next transmit interval: txInterval less 0–25%, or less
+// 10–25% when our DetectMult is 1 (§6.8.7), so packets of many sessions do
+// not lock step and one late packet cannot alone expire the peer's timer.
+func (s *Session) jittered() time.Duration {
+	iv := s.txInterval()
+	if s.cfg.DetectMult == 1 {
+		return iv - iv/10 - time.Duration(s.intn(int64(iv*15/100)+1))
+	}
+	return iv - time.Duration(s.intn(int64(iv/4)+1))
+}
+
+// detectTime is the detection time in asynchronous mode: the peer's
+// DetectMult times the larger of our RequiredMinRx in force and the peer's
+// DesiredMinTx (§6.8.4).
+func (s *Session) detectTime() time.Duration {
+	return time.Duration(s.remoteMult) * max(s.opRx, s.remoteMinTx)
+}
+
+// mayTransmit says whether periodic packets go out (§6.8.7): not to a peer
+// asking for none (RequiredMinRx 0), not while passive and not knowing the
+// peer, not while the peer is in Demand mode with both Up unless we are
+// polling.
+func (s *Session) mayTransmit() bool {
+	switch {
+	case s.remoteMinRx == 0:
+		return false
+	case s.cfg.Passive && s.remoteDiscr == 0:
+		return false
+	case s.remoteDemand && s.state == bfd.Up && s.remoteState == bfd.Up && !s.polling:
+		return false
+	}
+	return true
+}
+
+// startTx starts or stops the transmit timer as mayTransmit says; a timer
+// that starts fires at once.
+func (s *Session) startTx(at time.Duration) {
+	switch ok := s.mayTransmit(); {
+	case ok && !s.txOn:
+		s.txOn, s.txAt = true, at
+	case !ok:
+		s.txOn = false
+	}
+}
+
+// restartTx counts the next periodic packet from at.
+func (s *Session) restartTx(at time.Duration) {
+	if s.txOn {
+		s.txAt = at + s.jittered()
+	}
+}
+
+// resetDetect restarts the detection timer on a received packet.
+func (s *Session) resetDetect(at time.Duration) {
+	s.detectOn, s.detectAt = true, at+s.detectTime()
+}
+
+func (s *Session) stopDetect() { s.detectOn = false }
+
+// expire fires the timers due by at. Detection first: a session whose
+// peer fell silent goes Down before it sends again.
+func (s *Session) expire(at time.Duration) {
+	if s.detectOn && s.detectAt <= at {
+		s.detectOn = false
+		// §6.8.1: the peer's discriminator is forgotten after a
+		// detection time without packets; a passive session goes quiet.
+		s.remoteDiscr = 0
+		s.remoteState = bfd.Down
+		s.remoteDemand = false
+		if s.state == bfd.Init || s.state == bfd.Up {
+			s.setState(bfd.Down, bfd.DiagDetectExpired, false, at)
+		}
+		s.startTx(at)
+	}
+	if s.txOn && s.txAt <= at {
+		s.send(false)
+		s.txAt = at + s.jittered()
+	}
+}
