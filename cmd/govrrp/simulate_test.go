@@ -242,14 +242,21 @@ func TestSimulateConfigs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var got struct {
-		simJSONOut
-		VRID  int      `json:"vrid"`
+	var doc struct {
+		LANs []struct {
+			simJSONOut
+			VRID  int      `json:"vrid"`
+			Notes []string `json:"notes"`
+		} `json:"lans"`
 		Notes []string `json:"notes"`
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
+	if len(doc.LANs) != 1 {
+		t.Fatalf("%d LANs, want 1", len(doc.LANs))
+	}
+	got := doc.LANs[0]
 	var names, finals []string
 	for _, r := range got.Routers {
 		names, finals = append(names, r.Name), append(finals, r.FinalState)
@@ -269,9 +276,52 @@ func TestSimulateConfigs(t *testing.T) {
 		t.Errorf("became Master: %v, want %v", masters, want)
 	}
 	for _, want := range []string{"r1.yaml:10:7: node r1, router gw: track is not simulated", "r2.yaml:8:11: node b2, router gw: vmac is not simulated"} {
-		if !strings.Contains(errOut, want) || !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.HasSuffix(n, want) }) {
-			t.Errorf("note %q missing: stderr %q, notes %q", want, errOut, got.Notes)
+		for _, notes := range [][]string{got.Notes, doc.Notes} {
+			if !strings.Contains(errOut, want) || !slices.ContainsFunc(notes, func(n string) bool { return strings.HasSuffix(n, want) }) {
+				t.Errorf("note %q missing: stderr %q, notes %q", want, errOut, notes)
+			}
 		}
+	}
+}
+
+// With -c, --json prints one JSON document however many LANs the
+// configurations make (here two: web on eth0, db on eth1), so that a script
+// can read it with one json.load; each LAN is the object -f prints.
+func TestSimulateConfigsJSONIsOneDocument(t *testing.T) {
+	code, out, errOut := runCmd("simulate", "--json", "-c", simFile("lans-a.yaml"), "-c", simFile("lans-b.yaml"), "--fail", "lans-a")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var doc struct {
+		LANs []struct {
+			Scenario string `json:"scenario"`
+			VRID     int    `json:"vrid"`
+			Masters  []struct {
+				Router string `json:"router"`
+			} `json:"masters"`
+		} `json:"lans"`
+		Notes []string `json:"notes"`
+	}
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON document:\n%s", out)
+	}
+	var got []string
+	for _, l := range doc.LANs {
+		var ms []string
+		for _, m := range l.Masters {
+			ms = append(ms, m.Router)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", l.VRID, strings.Join(ms, ",")))
+	}
+	if want := []string{"10:lans-b", "20:lans-b"}; !slices.Equal(got, want) {
+		t.Errorf("LANs (VRID:Masters at the end) %v, want %v", got, want)
+	}
+	if doc.Notes == nil {
+		t.Errorf("notes: null, want [] so that scripts need not test for it")
 	}
 }
 
