@@ -80,7 +80,8 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
                       time, a step after the start or the fault before
   --stop NODE[@TIME]  with -c: NODE shuts down gracefully (priority 0)
 
-Scenario file (YAML; see cmd/govrrp/testdata/simulate/partition.yaml):
+Scenario file (YAML; /usr/share/doc/govrrp/examples/simulate-partition.yaml
+is an example):
 
   interval: 1s        # also version, family, preempt, preempt_delay, loss,
   seed: 1             # delay, seed and duration, as the flags

@@ -14,6 +14,10 @@ import (
 
 func simFile(name string) string { return filepath.Join("testdata", "simulate", name) }
 
+// partitionExample is the scenario the package ships as an example
+// (/usr/share/doc/govrrp/examples, named by govrrp help simulate).
+const partitionExample = "../../dist/examples/simulate-partition.yaml"
+
 func TestSimulateGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -27,7 +31,7 @@ func TestSimulateGolden(t *testing.T) {
 		{"simulate-v2", []string{"simulate", "--version", "2", "--routers", "100,100,90", "--interval", "2s"}, 0},
 		{"simulate-ipv6-loss", []string{"simulate", "--family", "ipv6", "--loss", "0.3", "--delay", "2ms", "--seed", "3", "--preempt-delay", "5s"}, 0},
 		{"simulate-adverts", []string{"simulate", "--adverts", "--routers", "255,100", "--interval", "500ms", "--duration", "8s"}, 0},
-		{"simulate-partition", []string{"simulate", "-f", simFile("partition.yaml")}, 0},
+		{"simulate-partition", []string{"simulate", "-f", partitionExample}, 0},
 		{"simulate-mixed", []string{"simulate", "--file", simFile("mixed.yaml")}, 0},
 		{"simulate-whatif", []string{"simulate", "-f", simFile("whatif.yaml")}, 0},
 		{"simulate-help", []string{"help", "simulate"}, 0},
@@ -193,7 +197,7 @@ func TestSimulateOutage(t *testing.T) {
 		t.Errorf("no-master spans %v", noMaster)
 	}
 	// A crash leaves the Master silent; the LAN has no Master until r2's timer.
-	got = simulateJSON(t, "-f", simFile("partition.yaml"))
+	got = simulateJSON(t, "-f", partitionExample)
 	var crash, partitioned bool
 	for _, e := range got.Timeline {
 		if e.Type == "takeover" && e.Router == "core1" && e.AfterRouter == "core2" {
@@ -227,7 +231,7 @@ func TestSimulateDeterministic(t *testing.T) {
 
 // Flags beside -f override the file's top-level settings.
 func TestSimulateFlagsOverrideFile(t *testing.T) {
-	got := simulateJSON(t, "-f", simFile("partition.yaml"), "--interval", "100ms", "--duration", "55s")
+	got := simulateJSON(t, "-f", partitionExample, "--interval", "100ms", "--duration", "55s")
 	if got.DurationMS != 55000 || got.Routers[0].MasterDownMS != 321.875 {
 		t.Errorf("duration %v, r1 Master_Down_Interval %v", got.DurationMS, got.Routers[0].MasterDownMS)
 	}
@@ -342,7 +346,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{[]string{"--duration", "0s"}, "--duration 0s: must be positive"},
 		{[]string{"--interval", "10ms", "--duration", "3h"}, "more than 1000000 advert intervals"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
-		{[]string{"-f", simFile("partition.yaml"), "--routers", "1"}, "--routers and -f do not mix"},
+		{[]string{"-f", partitionExample, "--routers", "1"}, "--routers and -f do not mix"},
 		{[]string{"-f", simFile("missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"-c", simFile("r1.yaml"), "--fail", "r3"}, `no node is named "r3"; the nodes are r1`},
