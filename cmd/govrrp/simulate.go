@@ -164,6 +164,16 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "govrrp simulate: "+format+"\n", a...)
 		return exitUsage
 	}
+	// fileErr prints a file's errors, -f's or -c's, as govrrp validate
+	// does: one FILE:LINE:COL line each, which need no command name.
+	fileErr := func(err error) int {
+		var located *config.Errors
+		if !errors.As(err, &located) {
+			return usageErr("%v", err)
+		}
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (a scenario file goes after -f)", fs.Arg(0))
 	}
@@ -214,7 +224,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		}
 		var err error
 		if scs, err = configScenarios(configs, fails, stops, func(s *scenario.Settings) { apply(s, false) }); err != nil {
-			return usageErr("%v", err)
+			return fileErr(err)
 		}
 	case len(fails)+len(stops) > 0:
 		return usageErr("--fail and --stop name nodes of -c configurations; a scenario file has events")
@@ -228,8 +238,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		}
 		sc, err := scenario.Parse(file, data, func(s *scenario.Settings) { apply(s, false) })
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitUsage
+			return fileErr(err)
 		}
 		scs = append(scs, sc)
 	default:

@@ -361,6 +361,22 @@ func TestSimulateUsageErrors(t *testing.T) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errOut, tc.want)
 		}
 	}
+	// A scenario file's or a configuration's errors are FILE:LINE:COL lines
+	// as govrrp validate prints them, whether -f or -c read the file; what
+	// is not about a place in a file says which command speaks.
+	for _, args := range [][]string{{"-f", simFile("bad.yaml")}, {"-c", simFile("bad.yaml")}} {
+		_, _, errOut := runCmd(append([]string{"simulate"}, args...)...)
+		for _, l := range strings.Split(strings.TrimSuffix(errOut, "\n"), "\n") {
+			if !strings.HasPrefix(l, simFile("bad.yaml")+":") {
+				t.Errorf("%v: line %q, want FILE:LINE:COL: first", args, l)
+			}
+		}
+	}
+	for _, args := range [][]string{{"-f", simFile("missing.yaml")}, {"-c", simFile("missing.yaml")}, {"-c", simFile("r1.yaml"), "-c", simFile("r1.yaml")}} {
+		if _, _, errOut := runCmd(append([]string{"simulate"}, args...)...); !strings.HasPrefix(errOut, "govrrp simulate: ") {
+			t.Errorf("%v: %q, want govrrp simulate: first", args, errOut)
+		}
+	}
 	if code, _, errOut := runCmd("simulate", "-h"); code != 0 || !strings.Contains(errOut, "Usage: govrrp simulate") {
 		t.Errorf("-h: exit %d, %q", code, errOut)
 	}
