@@ -32,6 +32,7 @@ type fakeBackend struct {
 	endAfter bool // close the stream after the live events
 	reload   api.ReloadResult
 	ifaces   []api.InterfaceStatus
+	bfd      api.BFDStatus
 	disabled map[string]bool // admin_test.go
 	level    string
 }
@@ -44,6 +45,8 @@ func (f *fakeBackend) Router(name string) (api.RouterDetail, bool) {
 }
 
 func (f *fakeBackend) Interfaces() []api.InterfaceStatus { return f.ifaces }
+
+func (f *fakeBackend) BFD() api.BFDStatus { return f.bfd }
 
 func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]api.Event, <-chan api.Event) {
 	past := f.past[len(f.past)-min(history, len(f.past)):]

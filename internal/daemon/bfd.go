@@ -44,6 +44,7 @@ func (d *Daemon) startBFD(sessions []config.BFDSession) {
 	}
 	b := &bfdSessions{cfg: map[string]config.BFDSession{}, changes: make(chan bfdrun.Change, bfdQueue), done: make(chan struct{})}
 	run, err := bfdrun.New(bfdrun.Options{Notify: func(c bfdrun.Change) {
+		d.bfdChanged(c) // the tracking routers' (bfdtrack.go)
 		select {
 		case b.changes <- c:
 		default:
@@ -63,6 +64,7 @@ func (d *Daemon) startBFD(sessions []config.BFDSession) {
 }
 
 func (d *Daemon) addBFD(c config.BFDSession) {
+	d.bfdRestarted(c.Name)
 	if err := d.bfd.run.Add(bfdSessionConfig(c)); err != nil {
 		d.log.Error("bfd session not started", "session", c.Name, "err", err)
 		return

@@ -130,6 +130,7 @@ type Daemon struct {
 	scripts  map[string]*scriptRun
 	files    trackFiles
 	bfd      *bfdSessions // nil until a session is configured (bfd.go)
+	bfdTrack bfdTrack     // what routers tracking a session see (bfdtrack.go)
 	watcher  *linux.LinkWatcher
 	// pending holds routers that cannot run (their interface is missing or
 	// has no address): they wait in Fault, holding nothing, and start when
