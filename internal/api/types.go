@@ -181,7 +181,10 @@ type BFDSession struct {
 	// TxIntervalMS is the negotiated transmit interval before jitter,
 	// DetectionMS the detection time in use (0 before a packet),
 	// RemoteMinRxMS and RemoteMinTxMS the peer's as last received.
-	TxIntervalMS  float64 `json:"tx_interval_ms"`
+	TxIntervalMS float64 `json:"tx_interval_ms"`
+	// RxIntervalMS is the negotiated receive interval: the detection
+	// time over the peer's multiplier (0 before a packet).
+	RxIntervalMS  float64 `json:"rx_interval_ms"`
 	DetectionMS   float64 `json:"detection_time_ms"`
 	RemoteMinRxMS float64 `json:"remote_min_rx_ms"`
 	RemoteMinTxMS float64 `json:"remote_min_tx_ms"`

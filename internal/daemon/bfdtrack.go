@@ -177,11 +177,15 @@ func (d *Daemon) BFD() api.BFDStatus {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 	for _, s := range b.run.Status() {
 		_, adminDowns := d.bfdTrack.status(s.Name)
+		var rx time.Duration
+		if s.RemoteMult > 0 {
+			rx = s.Detection / time.Duration(s.RemoteMult)
+		}
 		out.Sessions = append(out.Sessions, api.BFDSession{
 			Name: s.Name, Interface: s.Interface, Peer: s.Peer.String(), Local: addrString(s.Local), SourcePort: s.SourcePort,
 			State: s.State.String(), RemoteState: s.RemoteState.String(), Diag: s.Diag.String(), RemoteDiag: s.RemoteDiag.String(),
 			LocalDiscr: s.LocalDiscr, RemoteDiscr: s.RemoteDiscr,
-			TxIntervalMS: ms(s.TxInterval), DetectionMS: ms(s.Detection), RemoteMinRxMS: ms(s.RemoteMinRx), RemoteMinTxMS: ms(s.RemoteMinTx),
+			TxIntervalMS: ms(s.TxInterval), RxIntervalMS: ms(rx), DetectionMS: ms(s.Detection), RemoteMinRxMS: ms(s.RemoteMinRx), RemoteMinTxMS: ms(s.RemoteMinTx),
 			RemoteMult: s.RemoteMult, Since: s.LastChange, LastReceived: s.LastReceived,
 			Counters: map[string]uint64{
 				api.BFDCounterSent: s.Sent, api.BFDCounterReceived: s.Received, api.BFDCounterSendErrors: s.SendErrors,
