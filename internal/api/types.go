@@ -153,6 +153,8 @@ type Tracked struct {
 	// Failed may disagree with it: AdminDown keeps what the session had,
 	// and a reversed session fails while Up.
 	State string `json:"state,omitempty"`
+	// Reverse: a BFD session tracked inverted (fails while Up).
+	Reverse bool `json:"reverse,omitempty"`
 }
 
 // BFDStatus is the daemon's BFD sessions, by name, and what their

@@ -114,6 +114,7 @@ func (r *vr) detail() api.RouterDetail {
 		if kind == "bfd" {
 			st, _ := r.d.bfdTrack.status(name)
 			t.State = st.String()
+			t.Reverse = slices.ContainsFunc(c.Track.BFD, func(b config.TrackBFD) bool { return b.Name == name && b.Reverse })
 		}
 		d.Tracked = append(d.Tracked, t)
 	}
