@@ -3,6 +3,9 @@ package interop
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -114,5 +117,63 @@ func TestTrackBFDWithFRR(t *testing.T) {
 	if s := session(); s.State != "Down" || s.Diag != "control_detection_time_expired" || s.Counters[api.BFDCounterFailures] != 1 ||
 		s.Counters[api.BFDCounterAdminDowns] != 1 || s.Counters[api.BFDCounterUps] != 2 {
 		t.Fatalf("/v1/bfd: %+v", s)
+	}
+}
+
+// govrrpd tracks a BFD session to keepalived's bfd_instance with weight 0
+// (Fault while down) on one router and reversed on another (Fault while
+// Up), as keepalived's own track_bfd reverse: before the session is Up the
+// first waits in Fault (track-fault) and the second is Master; Up swaps
+// them; keepalived killed is a failure and swaps them back.
+func TestTrackBFDWithKeepalived(t *testing.T) {
+	testenv.RequireTool(t, "keepalived")
+	l := NewLab(t, 2)
+	them := l.Routers[1]
+	conf := filepath.Join(l.Dir, "keepalived-bfd.conf")
+	if err := os.WriteFile(conf, []byte("global_defs {\n  router_id bfdpeer\n}\nbfd_instance us {\n  neighbor_ip 10.77.0.1\n  source_ip 10.77.0.2\n  min_rx 10\n  min_tx 10\n  multiplier 3\n  hoplimit 255\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(l.Dir, "keepalived-bfd.log")
+	fault, reverse := VR{VRID: 51, Version: 3, Family: IPv4, Priority: 100, Interval: interval, VIPs: []netip.Prefix{vip4}},
+		VR{VRID: 52, Version: 3, Family: IPv4, Priority: 100, Interval: interval, VIPs: []netip.Prefix{netip.MustParsePrefix("10.77.0.253/24")}}
+	g := NewGovrrp(t, l.Routers[0], l.Dir, fault, reverse)
+	g.Top = "bfd:\n  - {name: ka, peer: 10.77.0.2, interface: eth0, min_tx: 10ms, min_rx: 10ms}\n"
+	for _, r := range []struct {
+		v     VR
+		track string
+	}{{fault, "{name: ka}"}, {reverse, "{name: ka, reverse: true}"}} {
+		g.Routers += fmt.Sprintf("  - {name: %s, interface: eth0, vrid: %d, priority: 100, advert_interval: %v, addresses: [%v], track: {bfd: [%s]}}\n",
+			routerName(r.v.Key()), r.v.VRID, interval, r.v.VIPs[0], r.track)
+	}
+	l.Start(t, g)
+	l.WaitState(t, g, fault.Key(), Fault, converge)
+	l.WaitState(t, g, reverse.Key(), Master, converge)
+	if d, err := g.Detail(fault.Key()); err != nil || d.FaultReason != "track-fault" {
+		t.Fatalf("before Up: %+v %v", d.RouterStatus, err)
+	}
+
+	ka := lab.StartProc(t, them, "keepalived", logPath, "keepalived", "-n", "-l", "-D", "-f", conf,
+		"-p", filepath.Join(l.Dir, "k.pid"), "-r", filepath.Join(l.Dir, "v.pid"), "-b", filepath.Join(l.Dir, "b.pid"))
+	defer func() {
+		if t.Failed() {
+			t.Logf("keepalived:\n%s", lab.Tail(lab.ReadFile(logPath), 40))
+		}
+	}()
+	l.WaitState(t, g, fault.Key(), Master, converge)
+	l.WaitState(t, g, reverse.Key(), Fault, takeover)
+	if !lab.Poll(2*time.Second, 10*time.Millisecond, func() bool {
+		bs, err := g.Client().BFD(context.Background())
+		return err == nil && len(bs.Sessions) == 1 && bs.Sessions[0].DetectionMS == 30
+	}) {
+		bs, err := g.Client().BFD(context.Background())
+		t.Fatalf("not at 10 ms × 3: %+v %v", bs, err)
+	}
+
+	ka.Kill(t)
+	l.WaitState(t, g, fault.Key(), Fault, takeover)
+	l.WaitState(t, g, reverse.Key(), Master, takeover)
+	bs, err := g.Client().BFD(context.Background())
+	if err != nil || len(bs.Sessions) != 1 || bs.Sessions[0].Counters[api.BFDCounterFailures] != 1 {
+		t.Fatalf("/v1/bfd: %+v %v", bs, err)
 	}
 }
