@@ -182,9 +182,9 @@ type translator struct {
 	// keepalived name, in bfdOrder.
 	bfds     map[string]*bfdInst
 	bfdOrder []string
-	noUsers bool              // render leaves out the scripts' users and groups
-	notes   []Note
-	named   map[string]bool
+	noUsers  bool // render leaves out the scripts' users and groups
+	notes    []Note
+	named    map[string]bool
 	// zeroWeights: instances in a vrrp_sync_group without
 	// sync_group_tracking_weight, whose tracking keepalived makes unweighted.
 	zeroWeights map[string]bool
