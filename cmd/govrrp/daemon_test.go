@@ -289,6 +289,7 @@ func TestBFDGolden(t *testing.T) {
 	runGolden(t, "bfd", sock, "bfd")
 	runGolden(t, "bfd-json", sock, "bfd", "--json")
 	runGolden(t, "bfd-none", serve(t, &fakeBackend{}), "bfd")
+	runGolden(t, "status-bfd", sock, "status")
 }
 
 func TestShowGolden(t *testing.T) {
