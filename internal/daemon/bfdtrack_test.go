@@ -151,3 +151,35 @@ func TestReloadRetracksBFD(t *testing.T) {
 	d.bfdChanged(bfdFailed("up"))
 	wantRouter(t, d, fn, "vr", 1, "Master", 100)
 }
+
+// The runner's callback never waits for the daemon's lock: a reload holds
+// it while it waits on the runner's loop (reloadBFD), so a callback that
+// took it would deadlock the two. Reports made meanwhile reach the router
+// once the lock is free, the latest state winning.
+func TestBFDChangedDoesNotBlock(t *testing.T) {
+	c := routerCfg("vr", 1, 100, 10*time.Millisecond)
+	c.Track.BFD = []config.TrackBFD{{Name: "s1", Weight: -20}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	wantRouter(t, d, fn, "vr", 1, "Master", 80)
+
+	d.mu.Lock()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.bfdChanged(bfdUp("s1"))
+		d.bfdChanged(bfdFailed("s1"))
+		d.bfdChanged(bfdUp("s1"))
+	}()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		d.mu.Unlock()
+		t.Fatal("the callback waited for the daemon's lock")
+	}
+	d.mu.Unlock()
+	wantRouter(t, d, fn, "vr", 1, "Master", 100)
+}
