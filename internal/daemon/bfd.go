@@ -44,11 +44,11 @@ func (d *Daemon) startBFD(sessions []config.BFDSession) {
 	}
 	b := &bfdSessions{cfg: map[string]config.BFDSession{}, changes: make(chan bfdrun.Change, bfdQueue), done: make(chan struct{})}
 	run, err := bfdrun.New(bfdrun.Options{Notify: func(c bfdrun.Change) {
-		d.bfdChanged(c) // the tracking routers' (bfdtrack.go)
 		select {
 		case b.changes <- c:
 		default:
 		}
+		d.bfdChanged(c) // the tracking routers' (bfdtrack.go)
 	}})
 	if err != nil {
 		d.log.Error("bfd: no session runs", "err", err)

@@ -130,7 +130,6 @@ type Daemon struct {
 	scripts  map[string]*scriptRun
 	files    trackFiles
 	bfd      *bfdSessions // nil until a session is configured (bfd.go)
-	bfdTrack bfdTrack     // what routers tracking a session see (bfdtrack.go)
 	watcher  *linux.LinkWatcher
 	// pending holds routers that cannot run (their interface is missing or
 	// has no address): they wait in Fault, holding nothing, and start when
@@ -139,6 +138,8 @@ type Daemon struct {
 	// hooksDone is closed, per router that tryStartAfter starts or parks,
 	// when the hooks of its earlier runner are done (open, park).
 	hooksDone map[string]chan struct{}
+	// bfdTrack is what routers tracking a BFD session see (bfdtrack.go).
+	bfdTrack bfdTrack
 
 	reloadMu sync.Mutex
 	// relinks holds the interfaces a relink is queued for (waiting for
