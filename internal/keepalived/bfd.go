@@ -189,6 +189,23 @@ func abs(v int) int {
 	return v
 }
 
+// untrackedBFD notes the bfd_instance sections no instance tracks: govrrpd
+// needs a session's interface, which the import takes from the first
+// instance tracking it, so those are left out.
+func (t *translator) untrackedBFD(routers []*router) {
+	for _, k := range t.bfdOrder {
+		s := t.bfds[k]
+		if s.bad || slices.ContainsFunc(routers, func(r *router) bool {
+			return slices.ContainsFunc(r.trackBFD, func(x bfdTrack) bool { return x.name == s.name })
+		}) {
+			continue
+		}
+		t.notes = append(t.notes, Note{Pos: s.pos, Keyword: "bfd_instance", Lost: true,
+			Why: "no vrrp_instance tracks it, so the import cannot tell its interface: left out",
+			Fix: "add it under the top-level bfd: list with its interface (docs/CONFIG.md)"})
+	}
+}
+
 // renderBFD writes the top-level bfd list: the sessions a written router
 // tracks, on the interface of the first of them.
 func (t *translator) renderBFD(b *strings.Builder, routers []*router) {

@@ -265,6 +265,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			}
 		}
 	}
+	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
 	if t.unusedScripts {
