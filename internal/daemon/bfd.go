@@ -48,6 +48,7 @@ func (d *Daemon) startBFD(sessions []config.BFDSession) {
 		case b.changes <- c:
 		default:
 		}
+		d.bfdChanged(c) // the tracking routers' (bfdtrack.go)
 	}})
 	if err != nil {
 		d.log.Error("bfd: no session runs", "err", err)
@@ -63,6 +64,7 @@ func (d *Daemon) startBFD(sessions []config.BFDSession) {
 }
 
 func (d *Daemon) addBFD(c config.BFDSession) {
+	d.bfdRestarted(c.Name)
 	if err := d.bfd.run.Add(bfdSessionConfig(c)); err != nil {
 		d.log.Error("bfd session not started", "session", c.Name, "err", err)
 		return
