@@ -65,8 +65,8 @@ type Report struct {
 	BFDFalse    []BFDFalseResult  `json:"bfd_false_downs,omitempty"`
 	BFDCPU      []BFDCPUResult    `json:"bfd_cpu,omitempty"`
 	BFDFailover []FailoverResult  `json:"bfd_failover,omitempty"`
-	Profiles string           `json:"profiles,omitempty"` // -profile directory of the run
-	Micro    []MicroResult    `json:"micro,omitempty"`
+	Profiles    string            `json:"profiles,omitempty"` // -profile directory of the run
+	Micro       []MicroResult     `json:"micro,omitempty"`
 }
 
 // Machine describes where the numbers come from.
