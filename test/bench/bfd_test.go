@@ -45,9 +45,11 @@ type BFDDetectResult struct {
 type BFDFalseResult struct {
 	Load      string   `json:"load"` // idle | 2 CPU hogs
 	WindowS   float64  `json:"window_s"`
-	Downs     int      `json:"downs"`        // failures + AdminDowns, both sides
-	PacketsRx uint64   `json:"packets_rx"`   // both sides, in the window
-	BusyCores float64  `json:"machine_busy"` // whole machine during the window
+	Downs     int      `json:"downs"`           // failures + AdminDowns, both sides
+	Sides     []int    `json:"downs_by_side"`   // router 1, router 2
+	Diags     []string `json:"diags,omitempty"` // each side's last diagnostic after a Down
+	PacketsRx uint64   `json:"packets_rx"`      // both sides, in the window
+	BusyCores float64  `json:"machine_busy"`    // whole machine during the window
 	Errors    []string `json:"errors,omitempty"`
 }
 
@@ -308,6 +310,7 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 	}
 	measure := func(r *BFDFalseResult, load func() func()) {
 		var d0, rx0 uint64
+		var before []uint64
 		for _, g := range gs {
 			d, err := bfdCount(g, api.BFDCounterFailures, api.BFDCounterAdminDowns)
 			rx, err2 := bfdCount(g, api.BFDCounterReceived)
@@ -315,6 +318,7 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 				r.errorf(t, "counters: %v", err)
 			}
 			d0, rx0 = d0+d, rx0+rx
+			before = append(before, d)
 		}
 		stop := load()
 		start, mt0 := time.Now(), readMachineTicks()
@@ -322,16 +326,21 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 		r.BusyCores, _ = busyCores(mt0, readMachineTicks(), time.Since(start).Seconds())
 		stop()
 		var d1, rx1 uint64
-		for _, g := range gs {
+		for i, g := range gs {
 			d, err := bfdCount(g, api.BFDCounterFailures, api.BFDCounterAdminDowns)
 			rx, err2 := bfdCount(g, api.BFDCounterReceived)
 			if err = errors.Join(err, err2); err != nil {
 				r.errorf(t, "counters: %v", err)
 			}
 			d1, rx1 = d1+d, rx1+rx
+			r.Sides = append(r.Sides, int(d-before[i]))
+			if d != before[i] {
+				ss, _ := bfdSessions(g)
+				r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, ss["s0"].Diag))
+			}
 		}
 		r.Downs, r.PacketsRx = int(d1-d0), rx1-rx0
-		t.Logf("%s for %v: %d Downs, %d packets received, %.2f cores busy", r.Load, window, r.Downs, r.PacketsRx, r.BusyCores)
+		t.Logf("%s for %v: %d Downs %v %v, %d packets received, %.2f cores busy", r.Load, window, r.Downs, r.Sides, r.Diags, r.PacketsRx, r.BusyCores)
 	}
 	measure(idle, func() func() { return func() {} })
 	measure(hogs, func() func() {

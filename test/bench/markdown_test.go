@@ -500,9 +500,13 @@ func bfdSection(r *Report, w func(string, ...any), head func(...string)) {
 	}
 	if len(r.BFDFalse) > 0 {
 		w("### False Downs\n\n")
-		head("load", "window", "Downs", "packets received", "busy cores")
+		head("load", "window", "Downs", "router 1 / router 2", "last diagnostic", "packets received", "busy cores")
 		for _, f := range r.BFDFalse {
-			w("| %s | %.0f s | %d | %d | %.2f |\n", f.Load, f.WindowS, f.Downs, f.PacketsRx, f.BusyCores)
+			sides := make([]string, len(f.Sides))
+			for i, n := range f.Sides {
+				sides[i] = fmt.Sprint(n)
+			}
+			w("| %s | %.0f s | %d | %s | %s | %d | %.2f |\n", f.Load, f.WindowS, f.Downs, strings.Join(sides, " / "), cmpOr(strings.Join(f.Diags, "; "), "-"), f.PacketsRx, f.BusyCores)
 		}
 		w("\n")
 	}
