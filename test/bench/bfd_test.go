@@ -463,8 +463,14 @@ func bfdMasterRefused(t *testing.T, g *interop.Govrrp, dir string) string {
 	if err == nil {
 		return ""
 	}
+	if strings.Contains(string(out), `unknown key "bfd_master"`) {
+		return "not available: this govrrpd has no routers[].bfd_master (Master–Backup BFD)"
+	}
 	first, _, _ := strings.Cut(strings.TrimSpace(string(out)), "\n")
-	return "not available: govrrpd refuses routers[].bfd_master (" + first + ")"
+	if _, at, ok := strings.Cut(first, ".yaml:"); ok {
+		first = at // the position without the run directory
+	}
+	return "not available: govrrpd --check refuses the configuration: " + first
 }
 
 // bfdMasterUps counts the Master–Backup sessions g (the Backup) saw come
