@@ -175,78 +175,148 @@ func frrBFDUp(f *interop.FRRBFD, peer netip.Addr) bool {
 		p.RemoteTransmit == 10 && p.RemoteReceive == 10
 }
 
+// bfdDetectPeer is the other end of the detection case: FRR bfdd or
+// keepalived's bfd_instance, with a session to router 1 at 10 ms × 3.
+type bfdDetectPeer interface {
+	name() string
+	start(t *testing.T)
+	kill(t *testing.T)
+	// up says its session to router 1 is Up.
+	up() bool
+}
+
+type frrDetectPeer struct {
+	f  *interop.FRRBFD
+	us netip.Addr
+}
+
+func (p *frrDetectPeer) name() string       { return "frr-bfdd" }
+func (p *frrDetectPeer) start(t *testing.T) { p.f.RestartBfdd(t) }
+func (p *frrDetectPeer) kill(t *testing.T)  { p.f.Kill(t) }
+func (p *frrDetectPeer) up() bool           { return frrBFDUp(p.f, p.us) }
+
+// kaDetectPeer is keepalived 2.2's bfd_instance (its IPv4 session; its
+// log, -l -D, says when it enters Up and Down).
+type kaDetectPeer struct {
+	nd        *lab.Node
+	dir, conf string
+	proc      *lab.Proc
+}
+
+func newKaDetectPeer(t *testing.T, nd *lab.Node, dir string, us netip.Addr) *kaDetectPeer {
+	p := &kaDetectPeer{nd: nd, dir: filepath.Join(dir, "keepalived-bfd")}
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	p.conf = filepath.Join(p.dir, "keepalived.conf")
+	conf := fmt.Sprintf("global_defs {\n  router_id bfdpeer\n}\nbfd_instance us {\n  neighbor_ip %v\n  source_ip %v\n  min_rx 10\n  min_tx 10\n  multiplier 3\n  hoplimit 255\n}\n",
+		us, nd.V4.Addr())
+	if err := os.WriteFile(p.conf, []byte(conf), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func (p *kaDetectPeer) name() string { return implKeepalived }
+func (p *kaDetectPeer) start(t *testing.T) {
+	if p.proc != nil && p.proc.Running() {
+		p.proc.Kill(t)
+	}
+	// A killed keepalived leaves its log and pid files behind.
+	for _, f := range []string{"keepalived.log", "k.pid", "v.pid", "b.pid"} {
+		_ = os.Remove(filepath.Join(p.dir, f))
+	}
+	p.proc = lab.StartProc(t, p.nd, "keepalived-bfd", filepath.Join(p.dir, "keepalived.log"), "keepalived", "-n", "-l", "-D",
+		"-f", p.conf, "-p", filepath.Join(p.dir, "k.pid"), "-r", filepath.Join(p.dir, "v.pid"), "-b", filepath.Join(p.dir, "b.pid"))
+}
+func (p *kaDetectPeer) kill(t *testing.T) { p.proc.Kill(t) }
+func (p *kaDetectPeer) log() string       { return lab.ReadFile(filepath.Join(p.dir, "keepalived.log")) }
+func (p *kaDetectPeer) up() bool {
+	l := p.log()
+	return strings.LastIndex(l, "Entering Up state") > strings.LastIndex(l, "Entering Down state")
+}
+
 // runBFDDetect measures detection at 10 ms × 3 both ways between govrrpd
-// (router 1, a top-level session) and FRR bfdd (router 2): bfdd killed,
-// govrrpd's Down (the API's Since, the runner's clock at the expiry) after
-// bfdd's last packet on the bridge; then govrrpd killed, bfdd's first
-// Down packet on the bridge after govrrpd's last packet. tcpdump on the
-// bridge timestamps both packets (kernel receive time, the host's clock);
-// the API's time is the same clock.
-func runBFDDetect(t *testing.T, gov, frr *BFDDetectResult, runs int) {
-	*gov = BFDDetectResult{Detector: implGovrrp, Peer: "frr-bfdd (SIGKILL)", TxMS: ms(bfdTx), Mult: bfdMult,
-		Method: "govrrpd's session Since (GET /v1/bfd, the runner's clock at the expiry) − bfdd's last packet on the bridge (tcpdump)"}
-	*frr = BFDDetectResult{Detector: "frr-bfdd", Peer: "govrrp (SIGKILL)", TxMS: ms(bfdTx), Mult: bfdMult,
-		Method: "bfdd's first Down packet on the bridge − govrrpd's last packet on the bridge (tcpdump); bfdd sends Down on expiry"}
+// (router 1, a top-level session) and a peer on router 2: the peer
+// killed, govrrpd's Down (the API's Since, the runner's clock at the
+// expiry) after the peer's last packet on the bridge; then govrrpd
+// killed, the peer's first Down packet on the bridge after govrrpd's last
+// packet. tcpdump on the bridge timestamps both packets (kernel receive
+// time, the host's clock); the API's time is the same clock.
+func runBFDDetect(t *testing.T, gov, peer *BFDDetectResult, peerImpl string, runs int) {
 	lan := lab.NewLAN(t, 2)
 	us, them := lan.Nodes[0], lan.Nodes[1]
 	dir := bfdDir(t)
 	capPath := filepath.Join(dir, "bfd.pcap")
 	interop.StartCapture(t, lan.Bridge, "br0", capPath, "udp port 3784")
-	f := interop.NewFRRBFD(t, them, dir, frrBFDConf([]netip.Addr{us.V4.Addr()}, []netip.Addr{them.V4.Addr()}))
-	f.Start(t)
+	var p bfdDetectPeer
+	if peerImpl == implKeepalived {
+		k := newKaDetectPeer(t, them, dir, us.V4.Addr())
+		k.start(t)
+		p = k
+	} else {
+		f := interop.NewFRRBFD(t, them, dir, frrBFDConf([]netip.Addr{us.V4.Addr()}, []netip.Addr{them.V4.Addr()}))
+		f.Start(t)
+		p = &frrDetectPeer{f: f, us: us.V4.Addr()}
+	}
+	*gov = BFDDetectResult{Detector: implGovrrp, Peer: p.name() + " (SIGKILL)", TxMS: ms(bfdTx), Mult: bfdMult,
+		Method: "govrrpd's session Since (GET /v1/bfd, the runner's clock at the expiry) − " + p.name() + "'s last packet on the bridge (tcpdump)"}
+	*peer = BFDDetectResult{Detector: p.name(), Peer: "govrrp (SIGKILL)", TxMS: ms(bfdTx), Mult: bfdMult,
+		Method: p.name() + "'s first Down packet on the bridge − govrrpd's last packet on the bridge (tcpdump)"}
 	g := newGovrrpd(t, govrrpdBin(t), us, dir, vr51(150, time.Second))
 	g.Top = govrrpBFDTop([]netip.Addr{them.V4.Addr()}, []netip.Addr{us.V4.Addr()})
 	g.Start(t)
 	up := func() bool {
-		return lab.Poll(10*time.Second, 10*time.Millisecond, func() bool { return govrrpBFDUp(g, 1) && frrBFDUp(f, us.V4.Addr()) })
+		return lab.Poll(10*time.Second, 10*time.Millisecond, func() bool { return govrrpBFDUp(g, 1) && p.up() })
 	}
 	for run := range runs {
 		if !up() {
-			gov.errorf(t, "run %d: sessions not Up at 10 ms:\n%s", run, f.Logs())
+			gov.errorf(t, "run %d: sessions not Up at 10 ms", run)
 			return
 		}
 		time.Sleep(300 * time.Millisecond)
 		killed := time.Now()
-		f.Kill(t)
+		p.kill(t)
 		var down api.BFDSession
 		if !lab.Poll(2*time.Second, 2*time.Millisecond, func() bool {
 			ss, err := bfdSessions(g)
 			down = ss["s0"]
 			return err == nil && down.State != "Up" && down.Since.After(killed)
 		}) {
-			gov.errorf(t, "run %d: govrrpd's session still Up after bfdd was killed", run)
+			gov.errorf(t, "run %d: govrrpd's session still Up after %s was killed", run, p.name())
 		} else if pk, err := bfdCapture(capPath); err != nil {
 			gov.errorf(t, "run %d: capture: %v", run, err)
 		} else if last, ok := lastFrom(pk, them.V4.Addr(), down.Since); !ok {
-			gov.errorf(t, "run %d: no packet from bfdd before govrrpd's Down", run)
+			gov.errorf(t, "run %d: no packet from %s before govrrpd's Down", run, p.name())
 		} else {
 			d := down.Since.Sub(last.Time)
 			gov.DetectMS = append(gov.DetectMS, ms(d))
-			t.Logf("run %d: govrrpd Down (%s) %.2f ms after bfdd's last packet", run, down.Diag, ms(d))
+			t.Logf("run %d: govrrpd Down (%s) %.2f ms after %s's last packet", run, down.Diag, ms(d), p.name())
 		}
-		f.RestartBfdd(t)
+		p.start(t)
 		if !up() {
-			gov.errorf(t, "run %d: sessions not Up again after bfdd's restart", run)
+			ss, _ := bfdSessions(g)
+			gov.errorf(t, "run %d: sessions not Up again after %s's restart (govrrpd: %+v)", run, p.name(), ss["s0"])
+			if k, ok := p.(*kaDetectPeer); ok {
+				t.Logf("keepalived:\n%s", lab.Tail(k.log(), 30))
+			}
 			return
 		}
 
 		time.Sleep(300 * time.Millisecond)
 		killed = time.Now()
 		g.Kill(t)
-		if !lab.Poll(2*time.Second, 2*time.Millisecond, func() bool {
-			p, err := f.PeerState(us.V4.Addr().String())
-			return err == nil && p.Status != "up"
-		}) {
-			frr.errorf(t, "run %d: bfdd's session still up after govrrpd was killed", run)
+		if !lab.Poll(2*time.Second, 2*time.Millisecond, func() bool { return !p.up() }) {
+			peer.errorf(t, "run %d: %s's session still up after govrrpd was killed", run, p.name())
 		}
 		time.Sleep(50 * time.Millisecond) // let tcpdump write it
 		if pk, err := bfdCapture(capPath); err != nil {
-			frr.errorf(t, "run %d: capture: %v", run, err)
+			peer.errorf(t, "run %d: capture: %v", run, err)
 		} else if d, err := firstDownAfter(pk, us.V4.Addr(), them.V4.Addr(), killed); err != nil {
-			frr.errorf(t, "run %d: %v", run, err)
+			peer.errorf(t, "run %d: %v", run, err)
 		} else {
-			frr.DetectMS = append(frr.DetectMS, ms(d))
-			t.Logf("run %d: bfdd Down %.2f ms after govrrpd's last packet", run, ms(d))
+			peer.DetectMS = append(peer.DetectMS, ms(d))
+			t.Logf("run %d: %s Down %.2f ms after govrrpd's last packet", run, p.name(), ms(d))
 		}
 		g.Start(t)
 	}
@@ -520,11 +590,16 @@ func runBFDCases(t *testing.T, rep *Report, cases, impls []string, runs int, fal
 		}
 	}
 	if slices.Contains(cases, "bfd") {
-		var gov, frr BFDDetectResult
-		ok := t.Run("bfd/detection", func(t *testing.T) { runBFDDetect(t, &gov, &frr, runs) })
-		if gov.Detector != "" {
-			aborted(ok, &gov.Errors)
-			rep.BFDDetect = append(rep.BFDDetect, gov, frr)
+		for _, peer := range []string{implFRR, implKeepalived} {
+			if !slices.Contains(impls, peer) {
+				continue
+			}
+			var gov, them BFDDetectResult
+			ok := t.Run("bfd/detection/"+peer, func(t *testing.T) { runBFDDetect(t, &gov, &them, peer, runs) })
+			if gov.Detector != "" {
+				aborted(ok, &gov.Errors)
+				rep.BFDDetect = append(rep.BFDDetect, gov, them)
+			}
 		}
 	}
 	if slices.Contains(cases, "bfdfalse") {
