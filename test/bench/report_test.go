@@ -130,7 +130,7 @@ func TestBenchmarkReport(t *testing.T) {
 	rep.Commands = []string{
 		"make bench",
 		"go test -run='^$' -bench=. -benchmem ./...",
-		"go test -count=1 -timeout 90m -v -run '^TestBenchmarkReport$' ./test/bench " + strings.Join(ownArgs(), " "),
+		"go test -count=1 -timeout 150m -v -run '^TestBenchmarkReport$' ./test/bench " + strings.Join(ownArgs(), " "),
 		"(as root; BENCHFLAGS=-quick for a development pass: 3 failovers per case, one run of seconds of every other case)",
 	}
 	if *flagMicro != "" {
