@@ -79,6 +79,8 @@ type Router struct {
 	AddrOpts map[netip.Addr]AddrOpts
 	Rules    []Rule // installed while Master (routes.go)
 	Hooks    KeepalivedHooks
+	// BFDMaster: Master–Backup BFD (bfdmaster.go); nil: off.
+	BFDMaster *BFDMaster
 
 	Pos    Pos            // where the router's entry starts, for messages about it
 	KeyPos map[string]Pos // where each key written for it is (value position); "addresses[i]" for each address
