@@ -53,6 +53,10 @@ type Change struct {
 	// PeerAdminDown and Failure as in session.Action: only a Failure is a
 	// lost path; a peer's AdminDown is not (RFC 5882 §3.2).
 	PeerAdminDown, Failure bool
+	// Peer is the session's neighbour; Detection its detection time when
+	// the change happened (0 before the peer was heard).
+	Peer      netip.Addr
+	Detection time.Duration
 }
 
 // Status is one session's state for snapshots.
@@ -647,7 +651,7 @@ func (r *Runner) apply(s *sess, acts []session.Action) {
 			s.since = r.wall(r.order.Last())
 			if r.opts.Notify != nil {
 				r.opts.Notify(Change{Name: s.cfg.Name, At: s.since, From: a.From, To: a.To, Diag: a.Diag,
-					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure})
+					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure, Peer: s.cfg.Peer, Detection: s.fsm.Status().Detection})
 			}
 		}
 	}

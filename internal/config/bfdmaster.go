@@ -3,6 +3,8 @@ package config
 import (
 	"time"
 
+	"govrrp/fsm"
+
 	"go.yaml.in/yaml/v3"
 )
 
@@ -44,3 +46,18 @@ func (p *parser) bfdMaster(n *yaml.Node) *BFDMaster {
 	})
 	return m
 }
+
+// FSM is the state machine's successor role: none without bfd_master.
+func (m *BFDMaster) FSM() fsm.Successor {
+	switch {
+	case m == nil || m.Successor == SuccessorFalse:
+		return fsm.SuccessorNone
+	case m.Successor == SuccessorTrue:
+		return fsm.SuccessorNow
+	}
+	return fsm.SuccessorSkew
+}
+
+// Active reports whether the router opens a session to its Master as
+// Backup (bfd_master set and successor not false).
+func (m *BFDMaster) Active() bool { return m.FSM() != fsm.SuccessorNone }

@@ -126,7 +126,7 @@ func (r *Router) FSM(primary netip.Addr) fsm.Config {
 		VRID: r.VRID, Version: r.Version, Family: r.Family, Priority: r.Priority,
 		AdvertInterval: r.AdvertInterval, Preempt: r.Preempt, PreemptDelay: r.PreemptDelay,
 		Accept: r.Accept, Addresses: r.VIPs(), Primary: primary, NoReplyLower: !r.ReplyLower,
-		V2Compat: r.V2Compat,
+		V2Compat: r.V2Compat, Successor: r.BFDMaster.FSM(),
 	}
 }
 
