@@ -34,7 +34,7 @@ var layers = []layer{
 
 	// The protocol without I/O.
 	{"fsm", []string{"vrrp"}, "the state machine has no I/O: codec below it, nothing else"},
-	{"sim", []string{"vrrp", "fsm"}, "the simulator runs real state machines over the codec, no I/O"},
+	{"sim", []string{"vrrp", "fsm", "bfd", "bfd/session"}, "the simulator runs real state machines (VRRP and BFD) over the codecs, no I/O"},
 	{"internal/config", []string{"vrrp", "bfd/...", "fsm", "internal/yamlwalk"}, "the configuration schema builds on the protocol, never on the data plane or the daemon"},
 	{"sim/scenario", []string{"vrrp", "fsm", "sim", "internal/config", "internal/yamlwalk"}, "scenarios read configs and run the simulator, no I/O"},
 
