@@ -28,6 +28,8 @@ type BFDChange struct {
 	From, To bfd.State
 	Diag     bfd.Diag
 	Failure  bool
+	// Detection is the session's detection time at the change.
+	Detection time.Duration
 }
 
 // bfdEnd is one end of a session: nil s when closed (or, at the Master,
@@ -125,13 +127,14 @@ func (l *LAN) bfdHandle(p *bfdPair, side int, ev session.Event) {
 		case session.ActionSend:
 			l.bfdSend(p, side, &a.Packet)
 		case session.ActionState:
-			c := BFDChange{At: l.clock.now, Router: e.node, Peer: peer, Backup: side == 0, From: a.From, To: a.To, Diag: a.Diag, Failure: a.Failure}
+			c := BFDChange{At: l.clock.now, Router: e.node, Peer: peer, Backup: side == 0, From: a.From, To: a.To, Diag: a.Diag,
+				Failure: a.Failure, Detection: e.s.Status().Detection}
 			l.BFDChanges = append(l.BFDChanges, c)
 			if l.OnBFD != nil {
 				l.OnBFD(c)
 			}
 			if side == 0 && a.From == bfd.Up && a.To == bfd.Down && a.Failure {
-				masterDown, detect = true, e.s.Status().Detection
+				masterDown, detect = true, c.Detection
 			}
 		}
 	}
