@@ -419,12 +419,19 @@ type AcceptConfig struct {
 	// of the interface's own prefixes, or IPv6 link-local.
 	OnLink func(netip.Addr) bool
 	Max    int
+	// Local is the source of the accepted sessions' packets, the address
+	// the peers open them to (a VRRP Master's primary address, the source
+	// of its adverts): left to the kernel, an IPv6 session could leave
+	// from a virtual link-local address, which the peer would not take
+	// for its session's (RFC 5880 §6.3, selected by source).
+	Local netip.Addr
 	session.Config
 }
 
 // Accept starts (or changes) accepting sessions as c says.
 func (r *Runner) Accept(c AcceptConfig) error {
 	c.Passive = true
+	c.Local = c.Local.WithZone("").Unmap()
 	var err error
 	if e := r.do(func() {
 		key := lkey{c.Interface, c.V6}
@@ -472,7 +479,7 @@ func (r *Runner) acceptPeer(li *listener, src netip.Addr) *sess {
 	if r.sessions[name] != nil {
 		return nil
 	}
-	s, err := r.open(li, SessionConfig{Name: name, Interface: a.Interface, Peer: src, Config: a.Config})
+	s, err := r.open(li, SessionConfig{Name: name, Interface: a.Interface, Peer: src, Local: a.Local, Config: a.Config})
 	if err != nil {
 		return nil
 	}

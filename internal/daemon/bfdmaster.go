@@ -45,6 +45,7 @@ type mbWant struct {
 	l      *loop
 	key    mbKey
 	peer   netip.Addr
+	local  netip.Addr // the router's primary address: both ends' source
 	params session.Config
 }
 
@@ -96,13 +97,17 @@ func (r *vr) mbFollow() {
 	if on {
 		params = mbParams(r.cfg.BFDMaster)
 	}
-	if on == r.mbOn && peer == r.mbPeer && params == r.mbParams {
+	var local netip.Addr
+	if r.vrrpCfg != nil {
+		local = r.vrrpCfg.Local
+	}
+	if on == r.mbOn && peer == r.mbPeer && params == r.mbParams && local == r.mbLocal {
 		return
 	}
-	r.mbOn, r.mbPeer, r.mbParams = on, peer, params
+	r.mbOn, r.mbPeer, r.mbParams, r.mbLocal = on, peer, params, local
 	m.mu.Lock()
 	if on {
-		m.want[r.name] = mbWant{r: r, l: r.l, key: mbKey{r.cfg.Interface, r.cfg.Family == vrrp.IPv6}, peer: peer, params: params}
+		m.want[r.name] = mbWant{r: r, l: r.l, key: mbKey{r.cfg.Interface, r.cfg.Family == vrrp.IPv6}, peer: peer, local: local, params: params}
 	} else {
 		delete(m.want, r.name)
 	}
@@ -200,7 +205,7 @@ func (m *bfdMaster) reconcile(d *Daemon, run *bfdrun.Runner) {
 
 		for name, h := range m.have {
 			w, ok := want[name]
-			if ok && w.peer == h.peer && w.params == h.params && w.key == h.key {
+			if ok && w.peer == h.peer && w.local == h.local && w.params == h.params && w.key == h.key {
 				continue
 			}
 			if err := run.Remove(mbSession + name); err != nil {
@@ -208,15 +213,15 @@ func (m *bfdMaster) reconcile(d *Daemon, run *bfdrun.Runner) {
 			}
 			delete(m.have, name)
 		}
-		acc := map[mbKey]session.Config{}
+		acc := map[mbKey]mbWant{}
 		for name, w := range want {
 			if _, ok := acc[w.key]; !ok {
-				acc[w.key] = w.params
+				acc[w.key] = w
 			}
 			if _, ok := m.have[name]; ok || !w.peer.IsValid() {
 				continue
 			}
-			err := run.Add(bfdrun.SessionConfig{Name: mbSession + name, Interface: w.key.ifname, Peer: w.peer, Config: w.params})
+			err := run.Add(bfdrun.SessionConfig{Name: mbSession + name, Interface: w.key.ifname, Peer: w.peer, Local: w.local, Config: w.params})
 			if err != nil {
 				d.log.Error("bfd session to the master not started", "router", name, "master", w.peer, "err", err)
 				continue
@@ -230,12 +235,12 @@ func (m *bfdMaster) reconcile(d *Daemon, run *bfdrun.Runner) {
 				delete(m.accepting, k)
 			}
 		}
-		for k, params := range acc {
+		for k, w := range acc {
 			if m.accepting[k] {
 				continue
 			}
 			err := run.Accept(bfdrun.AcceptConfig{Name: mbAccepted + k.ifname + "/", Interface: k.ifname, V6: k.v6,
-				OnLink: onLink(k.ifname), Max: mbMaxPeers, Config: params})
+				OnLink: onLink(k.ifname), Max: mbMaxPeers, Local: w.local, Config: w.params})
 			if err != nil {
 				d.log.Error("bfd sessions from backups not accepted", "interface", k.ifname, "err", err)
 				continue

@@ -50,7 +50,7 @@ func TestBFDMasterDownOnTheLoop(t *testing.T) {
 			if tc.successor == config.SuccessorFalse {
 				wantPeer = netip.Addr{}
 			}
-			if w.peer != wantPeer || w.key != (mbKey{"eth0", false}) || w.params.DetectMult != 3 {
+			if w.peer != wantPeer || w.local != self4 || w.key != (mbKey{"eth0", false}) || w.params.DetectMult != 3 {
 				t.Fatalf("wants %+v, want a session to %v", w, wantPeer)
 			}
 			d.mbNotify(tc.change) // returns at once: the loop is not running

@@ -89,9 +89,9 @@ type vr struct {
 	startDisabled bool
 
 	// Master–Backup BFD (bfdmaster.go): what it last asked for.
-	mbOn     bool
-	mbPeer   netip.Addr
-	mbParams session.Config
+	mbOn            bool
+	mbPeer, mbLocal netip.Addr
+	mbParams        session.Config
 }
 
 // badAdverts counts, per receive check, the adverts of a router that were

@@ -18,16 +18,19 @@ const bfdMasterYAML = "    accept: true\n    bfd_master: {min_tx: 10ms, min_rx: 
 // startBFDPair runs gw at 1 s adverts with Master–Backup BFD (the release
 // build: 10 ms BFD under the race detector is not what is measured) and
 // waits until r2's session to the Master is Up.
-func startBFDPair(t *testing.T, l *hostLAN) (p1, p2 *proc) {
+func startBFDPair(t *testing.T, l *hostLAN, addrs ...string) (p1, p2 *proc) {
 	t.Helper()
+	if len(addrs) == 0 {
+		addrs = []string{"10.77.0.254/24"}
+	}
 	r1, r2 := l.Nodes[0], l.Nodes[1]
-	p1 = startExe(t, r1, routerYAML("gw", "51", 150, "1s", bfdMasterYAML, "10.77.0.254/24"), bin.govrrpdRelease)
+	p1 = startExe(t, r1, routerYAML("gw", "51", 150, "1s", bfdMasterYAML, addrs...), bin.govrrpdRelease)
 	p1.waitState("gw", "Master", 5*time.Second)
-	p2 = startExe(t, r2, routerYAML("gw", "51", 100, "1s", bfdMasterYAML, "10.77.0.254/24"), bin.govrrpdRelease)
+	p2 = startExe(t, r2, routerYAML("gw", "51", 100, "1s", bfdMasterYAML, addrs...), bin.govrrpdRelease)
 	p2.waitState("gw", "Backup", 5*time.Second)
 	waitFor(t, 5*time.Second, "r2's BFD session to the Master Up", func() (bool, string) {
 		logs := p2.Logs()
-		return strings.Contains(logs, "bfd session up") && strings.Contains(logs, "session=vrrp/gw"), p2.LogTail(3)
+		return strings.Contains(logs, "bfd session up") && strings.Contains(logs, "session=vrrp/gw"), p2.LogTail(6) + "\nmaster: " + p1.LogTail(6)
 	})
 	return p1, p2
 }
@@ -44,14 +47,19 @@ func gwTransition(t *testing.T, p *proc) api.Event {
 
 // draft-ietf-rtgwg-vrrp-bfd-p2p: with 1 s adverts, the Backup takes over
 // within BFD's detection time of the Master's death (SIGKILL, or its cable
-// pulled), not Master_Down_Interval (3.6 s): reason bfd-master-down, and the
+// pulled; IPv6 too, over link-local addresses), not Master_Down_Interval (3.6 s): reason bfd-master-down, and the
 // host's pings to the VIP stop for tens of milliseconds.
 func TestBFDMasterFailover(t *testing.T) {
-	for _, how := range []string{"kill", "cable"} {
+	for _, how := range []string{"kill", "cable", "ipv6 kill"} {
 		t.Run(how, func(t *testing.T) {
 			l := newLab(t, 2)
-			p1, p2 := startBFDPair(t, l)
-			vip := netip.MustParseAddr("10.77.0.254")
+			vip, addrs := netip.MustParseAddr("10.77.0.254"), []string{"10.77.0.254/24"}
+			if how == "ipv6 kill" {
+				// The session runs between the routers' link-local
+				// addresses, the adverts' sources.
+				vip, addrs = netip.MustParseAddr("fd77::254"), []string{"fe80::51", "fd77::254/64"}
+			}
+			p1, p2 := startBFDPair(t, l, addrs...)
 			pr, err := lprobe.Start(lprobe.Host{Do: l.host.Do, IfName: "eth0"}, time.Millisecond, vip)
 			if err != nil {
 				t.Fatal(err)
@@ -62,7 +70,7 @@ func TestBFDMasterFailover(t *testing.T) {
 			}
 			time.Sleep(200 * time.Millisecond) // a steady baseline
 			failed := time.Now()
-			if how == "kill" {
+			if how != "cable" {
 				p1.kill()
 			} else {
 				l.Unplug(t, l.Nodes[0])
