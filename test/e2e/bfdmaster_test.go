@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"net/netip"
 	"os/exec"
 	"strings"
@@ -148,5 +149,66 @@ func TestBFDMasterFalseDown(t *testing.T) {
 	}
 	if st := gwTransition(t, p1); st.To != "Master" {
 		t.Errorf("r1 left Master: %+v", st)
+	}
+}
+
+// bfd_master added by a reload on both routers, without a restart: the
+// Backup's session comes Up and the failover is BFD's; removed again by a
+// reload, the session ends (AdminDown, no failure) and the RFC's timers
+// alone remain.
+func TestBFDMasterReload(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	conf := func(prio int, extra string) string {
+		return routerYAML("gw", "51", prio, "1s", "    accept: true\n"+extra, "10.77.0.254/24")
+	}
+	p1 := startExe(t, r1, conf(150, ""), bin.govrrpdRelease)
+	p1.waitState("gw", "Master", 5*time.Second)
+	p2 := startExe(t, r2, conf(100, ""), bin.govrrpdRelease)
+	p2.waitState("gw", "Backup", 5*time.Second)
+	reload := func(p *proc, routers string) {
+		t.Helper()
+		p.writeConfig(routers)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if res, err := p.Client.Reload(ctx); err != nil || !res.OK {
+			t.Fatalf("reload: %+v %v", res, err)
+		}
+	}
+	bm := "    bfd_master: {min_tx: 10ms, min_rx: 10ms, multiplier: 3, successor: true}\n"
+	reload(p1, conf(150, bm))
+	reload(p2, conf(100, bm))
+	up := func() (bool, string) {
+		return strings.Count(p2.Logs(), "bfd session up") >= 1, p2.LogTail(3)
+	}
+	waitFor(t, 5*time.Second, "r2's BFD session Up after the reload", up)
+	if tr := gwTransition(t, p2); tr.To != "Backup" {
+		t.Fatalf("the reload moved r2: %+v", tr)
+	}
+	// Removed again: AdminDown to the Master, not a failure, no takeover.
+	reload(p2, conf(100, ""))
+	waitFor(t, 3*time.Second, "r2's session to end", func() (bool, string) {
+		return strings.Contains(p2.Logs(), "bfd session admin down"), p2.LogTail(3)
+	})
+	time.Sleep(200 * time.Millisecond)
+	if tr := gwTransition(t, p2); tr.To != "Backup" {
+		t.Fatalf("removing bfd_master moved r2: %+v", tr)
+	}
+	if strings.Contains(p1.Logs(), "failure=true") {
+		t.Fatalf("the Master saw a failure: %s", p1.LogTail(5))
+	}
+	// And back: the failover is BFD's again.
+	reload(p2, conf(100, bm))
+	waitFor(t, 5*time.Second, "r2's BFD session Up again", func() (bool, string) {
+		return strings.Count(p2.Logs(), "bfd session up") >= 2, p2.LogTail(3)
+	})
+	// Up, the intervals drop from 1 s to 10 ms by a Poll Sequence (RFC 5880
+	// §6.8.3): until it completes the detection time is 3 s.
+	time.Sleep(300 * time.Millisecond)
+	killed := time.Now()
+	p1.kill()
+	p2.waitState("gw", "Master", 3*time.Second)
+	if tr := gwTransition(t, p2); tr.Reason != "bfd-master-down" || tr.Time.Sub(killed) > 200*time.Millisecond {
+		t.Fatalf("r2 Master by %q %v after the kill", tr.Reason, tr.Time.Sub(killed))
 	}
 }

@@ -46,6 +46,9 @@ func TestBFDMasterMixedLAN(t *testing.T) {
 		t.Fatalf("g2's BFD session to the Master not Up: %s", g2.Daemon().LogTail(5))
 	}
 	checkClean(t, l, cleanOpts{})
+	// Up, the intervals drop from 1 s by a Poll Sequence (RFC 5880
+	// §6.8.3): until it completes the detection time is seconds.
+	time.Sleep(300 * time.Millisecond)
 
 	killed := time.Now()
 	g1.Kill(t)
