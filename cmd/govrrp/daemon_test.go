@@ -32,6 +32,7 @@ type fakeBackend struct {
 	endAfter bool // close the stream after the live events
 	reload   api.ReloadResult
 	ifaces   []api.InterfaceStatus
+	bfd      api.BFDStatus
 	disabled map[string]bool // admin_test.go
 	level    string
 }
@@ -44,6 +45,8 @@ func (f *fakeBackend) Router(name string) (api.RouterDetail, bool) {
 }
 
 func (f *fakeBackend) Interfaces() []api.InterfaceStatus { return f.ifaces }
+
+func (f *fakeBackend) BFD() api.BFDStatus { return f.bfd }
 
 func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]api.Event, <-chan api.Event) {
 	past := f.past[len(f.past)-min(history, len(f.past)):]
@@ -113,6 +116,8 @@ func newFake() *fakeBackend {
 					{Kind: "interface", Name: "eth1", Weight: -50, Failed: false},
 					{Kind: "script", Name: "chk_web", Weight: -30, Failed: true},
 					{Kind: "interface", Name: "uplink", Weight: 0},
+					{Kind: "bfd", Name: "frr", Weight: -20, State: "Down"},
+					{Kind: "bfd", Name: "ka", Weight: -10, Failed: true, State: "Up", Reverse: true},
 				},
 				Transitions: []api.Event{
 					tr(3*time.Hour, "Initialize", "Backup", "startup"),
@@ -262,6 +267,29 @@ func TestStatusJSONFields(t *testing.T) {
 			t.Errorf("%s = %v, want %v", k, got[2][k], v)
 		}
 	}
+}
+
+// govrrp bfd: each session's state, negotiated intervals, diagnostics and
+// Down counts (failures apart from AdminDowns), then the listeners' drops.
+func TestBFDGolden(t *testing.T) {
+	fixNow(t)
+	f := newFake()
+	f.bfd = api.BFDStatus{
+		Sessions: []api.BFDSession{
+			{Name: "frr", Interface: "eth0", Peer: "10.77.0.2", State: "Down", RemoteState: "AdminDown", Diag: "neighbor_signaled_down",
+				RemoteDiag: "administratively_down", TxIntervalMS: 1000, Since: t0.Add(-3 * time.Second),
+				Counters: map[string]uint64{api.BFDCounterUps: 2, api.BFDCounterFailures: 1, api.BFDCounterAdminDowns: 1}},
+			{Name: "ka6", Interface: "eth1", Peer: "fe80::2", State: "Up", RemoteState: "Up", Diag: "none", RemoteDiag: "none",
+				TxIntervalMS: 10, RxIntervalMS: 10, DetectionMS: 30, Since: t0.Add(-5 * time.Minute),
+				Counters: map[string]uint64{api.BFDCounterUps: 1}},
+		},
+		Listeners: []api.BFDListener{{Interface: "eth0", Family: "ipv4", Drops: map[string]uint64{"ttl": 3, "no_session": 1}}, {Interface: "eth1", Family: "ipv6"}},
+	}
+	sock := serve(t, f)
+	runGolden(t, "bfd", sock, "bfd")
+	runGolden(t, "bfd-json", sock, "bfd", "--json")
+	runGolden(t, "bfd-none", serve(t, &fakeBackend{}), "bfd")
+	runGolden(t, "status-bfd", sock, "status")
 }
 
 func TestShowGolden(t *testing.T) {

@@ -26,7 +26,7 @@ govrrp validate --no-host; run govrrp validate on the target machine too.
 Everything not translated is listed on stderr as
 FILE:LINE: KEYWORD: why; what to do instead. Sections that are not VRRP
 (LVS virtual_server, real_server, checkers, e-mail settings) are named
-once and skipped. See docs/MIGRATING.md.
+once and skipped. See /usr/share/doc/govrrp/MIGRATING.md.
 
   -o OUT            write the YAML to OUT (mode 0600) instead of stdout
   --config-id ID    keepalived's -i: keep "@ID" lines, drop "@^ID" lines

@@ -69,6 +69,7 @@ func init() {
 	commands = []command{
 		{"status", "show every virtual router at a glance", statusUsage, runStatus},
 		{"show", "show everything about one virtual router", showUsage, runShow},
+		{"bfd", "show the BFD sessions: state, intervals, diagnostics, Downs", bfdUsage, runBFD},
 		{"watch", "print govrrpd's events as they happen", watchUsage, runWatch},
 		{"reload", "make govrrpd reread its configuration", reloadUsage, runReload},
 		{"disable", "take a virtual router out of service (a Master resigns first)", disableUsage, runDisable},

@@ -219,9 +219,15 @@ func showDetail(w io.Writer, r api.RouterDetail) error {
 			if t.Weight == 0 {
 				effect = "fault when failed"
 			}
+			if t.Reverse {
+				effect += " (reverse: failed while Up)"
+			}
 			status := "ok"
 			if t.Failed {
 				status = "FAILED"
+			}
+			if t.State != "" {
+				status += " (session " + t.State + ")"
 			}
 			rows[i] = fmt.Sprintf("%s %s\t%s\t%s", t.Kind, t.Name, effect, status)
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -61,7 +60,9 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
   --json              print one JSON document instead of text: the settings,
                       the routers (timers, final state, counters), the
                       timeline as shown (times in at_ms), the phases, and
-                      the Masters at the end (with -c, one per LAN)
+                      the Masters at the end; with -c, one object
+                      {"lans": [...], "notes": [...]} holding that document
+                      for each LAN and every note once
   -f, --file FILE     run the scenario in FILE; the flags above given beside
                       it override its top-level settings (--routers cannot)
   -c, --config FILE   a govrrpd configuration (as govrrpd --config reads
@@ -79,7 +80,8 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
                       time, a step after the start or the fault before
   --stop NODE[@TIME]  with -c: NODE shuts down gracefully (priority 0)
 
-Scenario file (YAML; see cmd/govrrp/testdata/simulate/partition.yaml):
+Scenario file (YAML; /usr/share/doc/govrrp/examples/simulate-partition.yaml
+is an example):
 
   interval: 1s        # also version, family, preempt, preempt_delay, loss,
   seed: 1             # delay, seed and duration, as the flags
@@ -165,6 +167,16 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "govrrp simulate: "+format+"\n", a...)
 		return exitUsage
 	}
+	// fileErr prints a file's errors, -f's or -c's, as govrrp validate
+	// does: one FILE:LINE:COL line each, which need no command name.
+	fileErr := func(err error) int {
+		var located *config.Errors
+		if !errors.As(err, &located) {
+			return usageErr("%v", err)
+		}
+		fmt.Fprintln(stderr, err)
+		return exitUsage
+	}
 	if fs.NArg() > 0 {
 		return usageErr("unexpected argument %q (a scenario file goes after -f)", fs.Arg(0))
 	}
@@ -215,7 +227,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		}
 		var err error
 		if scs, err = configScenarios(configs, fails, stops, func(s *scenario.Settings) { apply(s, false) }); err != nil {
-			return usageErr("%v", err)
+			return fileErr(err)
 		}
 	case len(fails)+len(stops) > 0:
 		return usageErr("--fail and --stop name nodes of -c configurations; a scenario file has events")
@@ -229,8 +241,7 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		}
 		sc, err := scenario.Parse(file, data, func(s *scenario.Settings) { apply(s, false) })
 		if err != nil {
-			fmt.Fprintln(stderr, err)
-			return exitUsage
+			return fileErr(err)
 		}
 		scs = append(scs, sc)
 	default:
@@ -247,6 +258,9 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		scs = append(scs, sc)
 	}
 
+	// With -c, --json prints one document holding every LAN, after all of
+	// them ran: several documents back to back are not JSON.
+	multi := simMultiJSON{LANs: []simJSON{}, Notes: []string{}}
 	for i, sc := range scs {
 		res, err := scenario.Run(sc, scenario.Options{AllAdverts: *adverts})
 		if err != nil {
@@ -255,16 +269,28 @@ func runSimulate(args []string, stdout, stderr io.Writer) int {
 		}
 		for _, n := range sc.Notes {
 			fmt.Fprintf(stderr, "note: %s\n", n)
+			if !slices.Contains(multi.Notes, n) {
+				multi.Notes = append(multi.Notes, n)
+			}
 		}
-		if *asJSON {
-			err = writeSimJSON(stdout, res)
-		} else {
+		switch {
+		case *asJSON && len(configs) > 0:
+			multi.LANs = append(multi.LANs, simJSONOf(res))
+		case *asJSON:
+			err = writeJSON(stdout, simJSONOf(res))
+		default:
 			if i > 0 {
 				fmt.Fprintln(stdout)
 			}
 			err = writeSimText(stdout, res, *adverts)
 		}
 		if err != nil {
+			fmt.Fprintf(stderr, "govrrp simulate: %v\n", err)
+			return exitFail
+		}
+	}
+	if *asJSON && len(configs) > 0 {
+		if err := writeJSON(stdout, multi); err != nil {
 			fmt.Fprintf(stderr, "govrrp simulate: %v\n", err)
 			return exitFail
 		}
@@ -614,7 +640,14 @@ type simJSON struct {
 	Notes          []string            `json:"notes,omitempty"`
 }
 
-func writeSimJSON(w io.Writer, res *scenario.Result) error {
+// simMultiJSON is --json with -c: every LAN the configurations make, and
+// each note once (a note about a whole box is in each of its LANs).
+type simMultiJSON struct {
+	LANs  []simJSON `json:"lans"`
+	Notes []string  `json:"notes"`
+}
+
+func simJSONOf(res *scenario.Result) simJSON {
 	sc := res.Scenario
 	ms := scenario.MS
 	out := simJSON{Scenario: cmp.Or(sc.Name, "demo"), VRID: sc.VRID, Version: sc.Version, Family: strings.ToLower(scenario.FamilyName(sc.Family)),
@@ -637,9 +670,7 @@ func writeSimJSON(w io.Writer, res *scenario.Result) error {
 		}
 		out.Routers = append(out.Routers, rj)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 // errWriter keeps the first write error.

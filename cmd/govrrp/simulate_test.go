@@ -14,6 +14,10 @@ import (
 
 func simFile(name string) string { return filepath.Join("testdata", "simulate", name) }
 
+// partitionExample is the scenario the package ships as an example
+// (/usr/share/doc/govrrp/examples, named by govrrp help simulate).
+const partitionExample = "../../dist/examples/simulate-partition.yaml"
+
 func TestSimulateGolden(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -27,7 +31,7 @@ func TestSimulateGolden(t *testing.T) {
 		{"simulate-v2", []string{"simulate", "--version", "2", "--routers", "100,100,90", "--interval", "2s"}, 0},
 		{"simulate-ipv6-loss", []string{"simulate", "--family", "ipv6", "--loss", "0.3", "--delay", "2ms", "--seed", "3", "--preempt-delay", "5s"}, 0},
 		{"simulate-adverts", []string{"simulate", "--adverts", "--routers", "255,100", "--interval", "500ms", "--duration", "8s"}, 0},
-		{"simulate-partition", []string{"simulate", "-f", simFile("partition.yaml")}, 0},
+		{"simulate-partition", []string{"simulate", "-f", partitionExample}, 0},
 		{"simulate-mixed", []string{"simulate", "--file", simFile("mixed.yaml")}, 0},
 		{"simulate-whatif", []string{"simulate", "-f", simFile("whatif.yaml")}, 0},
 		// Master–Backup BFD (draft-ietf-rtgwg-vrrp-bfd-p2p): 1 s adverts, BFD
@@ -196,7 +200,7 @@ func TestSimulateOutage(t *testing.T) {
 		t.Errorf("no-master spans %v", noMaster)
 	}
 	// A crash leaves the Master silent; the LAN has no Master until r2's timer.
-	got = simulateJSON(t, "-f", simFile("partition.yaml"))
+	got = simulateJSON(t, "-f", partitionExample)
 	var crash, partitioned bool
 	for _, e := range got.Timeline {
 		if e.Type == "takeover" && e.Router == "core1" && e.AfterRouter == "core2" {
@@ -230,7 +234,7 @@ func TestSimulateDeterministic(t *testing.T) {
 
 // Flags beside -f override the file's top-level settings.
 func TestSimulateFlagsOverrideFile(t *testing.T) {
-	got := simulateJSON(t, "-f", simFile("partition.yaml"), "--interval", "100ms", "--duration", "55s")
+	got := simulateJSON(t, "-f", partitionExample, "--interval", "100ms", "--duration", "55s")
 	if got.DurationMS != 55000 || got.Routers[0].MasterDownMS != 321.875 {
 		t.Errorf("duration %v, r1 Master_Down_Interval %v", got.DurationMS, got.Routers[0].MasterDownMS)
 	}
@@ -245,14 +249,21 @@ func TestSimulateConfigs(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d, stderr %q", code, errOut)
 	}
-	var got struct {
-		simJSONOut
-		VRID  int      `json:"vrid"`
+	var doc struct {
+		LANs []struct {
+			simJSONOut
+			VRID  int      `json:"vrid"`
+			Notes []string `json:"notes"`
+		} `json:"lans"`
 		Notes []string `json:"notes"`
 	}
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
+	if err := json.Unmarshal([]byte(out), &doc); err != nil {
 		t.Fatal(err)
 	}
+	if len(doc.LANs) != 1 {
+		t.Fatalf("%d LANs, want 1", len(doc.LANs))
+	}
+	got := doc.LANs[0]
 	var names, finals []string
 	for _, r := range got.Routers {
 		names, finals = append(names, r.Name), append(finals, r.FinalState)
@@ -272,9 +283,52 @@ func TestSimulateConfigs(t *testing.T) {
 		t.Errorf("became Master: %v, want %v", masters, want)
 	}
 	for _, want := range []string{"r1.yaml:10:7: node r1, router gw: track is not simulated", "r2.yaml:8:11: node b2, router gw: vmac is not simulated"} {
-		if !strings.Contains(errOut, want) || !slices.ContainsFunc(got.Notes, func(n string) bool { return strings.HasSuffix(n, want) }) {
-			t.Errorf("note %q missing: stderr %q, notes %q", want, errOut, got.Notes)
+		for _, notes := range [][]string{got.Notes, doc.Notes} {
+			if !strings.Contains(errOut, want) || !slices.ContainsFunc(notes, func(n string) bool { return strings.HasSuffix(n, want) }) {
+				t.Errorf("note %q missing: stderr %q, notes %q", want, errOut, notes)
+			}
 		}
+	}
+}
+
+// With -c, --json prints one JSON document however many LANs the
+// configurations make (here two: web on eth0, db on eth1), so that a script
+// can read it with one json.load; each LAN is the object -f prints.
+func TestSimulateConfigsJSONIsOneDocument(t *testing.T) {
+	code, out, errOut := runCmd("simulate", "--json", "-c", simFile("lans-a.yaml"), "-c", simFile("lans-b.yaml"), "--fail", "lans-a")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	dec := json.NewDecoder(strings.NewReader(out))
+	var doc struct {
+		LANs []struct {
+			Scenario string `json:"scenario"`
+			VRID     int    `json:"vrid"`
+			Masters  []struct {
+				Router string `json:"router"`
+			} `json:"masters"`
+		} `json:"lans"`
+		Notes []string `json:"notes"`
+	}
+	if err := dec.Decode(&doc); err != nil {
+		t.Fatal(err)
+	}
+	if dec.More() {
+		t.Fatalf("more than one JSON document:\n%s", out)
+	}
+	var got []string
+	for _, l := range doc.LANs {
+		var ms []string
+		for _, m := range l.Masters {
+			ms = append(ms, m.Router)
+		}
+		got = append(got, fmt.Sprintf("%d:%s", l.VRID, strings.Join(ms, ",")))
+	}
+	if want := []string{"10:lans-b", "20:lans-b"}; !slices.Equal(got, want) {
+		t.Errorf("LANs (VRID:Masters at the end) %v, want %v", got, want)
+	}
+	if doc.Notes == nil {
+		t.Errorf("notes: null, want [] so that scripts need not test for it")
 	}
 }
 
@@ -295,7 +349,7 @@ func TestSimulateUsageErrors(t *testing.T) {
 		{[]string{"--duration", "0s"}, "--duration 0s: must be positive"},
 		{[]string{"--interval", "10ms", "--duration", "3h"}, "more than 1000000 advert intervals"},
 		{[]string{"extra"}, `unexpected argument "extra"`},
-		{[]string{"-f", simFile("partition.yaml"), "--routers", "1"}, "--routers and -f do not mix"},
+		{[]string{"-f", partitionExample, "--routers", "1"}, "--routers and -f do not mix"},
 		{[]string{"-f", simFile("missing.yaml")}, "missing.yaml: no such file"},
 		{[]string{"--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"-c", simFile("r1.yaml"), "--fail", "r3"}, `no node is named "r3"; the nodes are r1`},
@@ -308,6 +362,22 @@ func TestSimulateUsageErrors(t *testing.T) {
 		code, out, errOut := runCmd(append([]string{"simulate"}, tc.args...)...)
 		if code != 2 || out != "" || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 2 and %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+	// A scenario file's or a configuration's errors are FILE:LINE:COL lines
+	// as govrrp validate prints them, whether -f or -c read the file; what
+	// is not about a place in a file says which command speaks.
+	for _, args := range [][]string{{"-f", simFile("bad.yaml")}, {"-c", simFile("bad.yaml")}} {
+		_, _, errOut := runCmd(append([]string{"simulate"}, args...)...)
+		for _, l := range strings.Split(strings.TrimSuffix(errOut, "\n"), "\n") {
+			if !strings.HasPrefix(l, simFile("bad.yaml")+":") {
+				t.Errorf("%v: line %q, want FILE:LINE:COL: first", args, l)
+			}
+		}
+	}
+	for _, args := range [][]string{{"-f", simFile("missing.yaml")}, {"-c", simFile("missing.yaml")}, {"-c", simFile("r1.yaml"), "-c", simFile("r1.yaml")}} {
+		if _, _, errOut := runCmd(append([]string{"simulate"}, args...)...); !strings.HasPrefix(errOut, "govrrp simulate: ") {
+			t.Errorf("%v: %q, want govrrp simulate: first", args, errOut)
 		}
 	}
 	if code, _, errOut := runCmd("simulate", "-h"); code != 0 || !strings.Contains(errOut, "Usage: govrrp simulate") {

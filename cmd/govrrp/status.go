@@ -50,6 +50,10 @@ while Master (a split brain) or, not being the owner, two owners (priority
 VRRP version only (a version mismatch: neither hears the other, so both
 can be Master): "NOW" while it lasts, then when the latest began.
 
+With BFD sessions configured, a last table lists them: name, peer, state,
+detection time, failures (an Up session lost, not AdminDown) and how long
+in the state; govrrp bfd shows the rest.
+
   --json      print a JSON array of router objects for scripts (name,
               interface, vrid, family, version, state, fault_reason,
               disabled when set, priority, effective_priority, master, master_priority,
@@ -100,7 +104,26 @@ func runStatus(g *globals, args []string, stdout, stderr io.Writer) int {
 			return fail(stderr, "status", err)
 		}
 	}
+	if bs, err := api.NewClient(g.socket).BFD(ctx); err == nil {
+		if err := bfdSummary(stdout, bs); err != nil {
+			return fail(stderr, "status", err)
+		}
+	}
 	return exitOK
+}
+
+// bfdSummary lists the BFD sessions, one row each, when there are any
+// (govrrp bfd has the rest).
+func bfdSummary(w io.Writer, st api.BFDStatus) error {
+	if len(st.Sessions) == 0 {
+		return nil
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\nBFD SESSION\tPEER\tSTATE\tDETECT\tFAILURES\tFOR")
+	for _, s := range st.Sessions {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Peer, s.State, interval(s.DetectionMS), s.Counters[api.BFDCounterFailures], since(s.Since))
+	}
+	return tw.Flush()
 }
 
 // interfaceTable lists the interfaces that dropped adverts no router took;

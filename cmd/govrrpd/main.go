@@ -141,7 +141,7 @@ func serve(cfg *config.Config, file string, log *slog.Logger, beforeStop func())
 		if err != nil {
 			log.Error("metrics_listen", "err", err)
 		} else {
-			metricsSrv = metrics.NewServer(metrics.DefaultLimits(), metrics.New(d.Details), metrics.NewDaemon(d.Daemon), metrics.NewInterfaces(d.Interfaces))
+			metricsSrv = metrics.NewServer(metrics.DefaultLimits(), metrics.New(d.Details), metrics.NewDaemon(d.Daemon), metrics.NewInterfaces(d.Interfaces), metrics.NewBFD(d.BFD))
 			go metricsSrv.Serve(mln)
 		}
 	}

@@ -14,13 +14,14 @@ _govrrp() {
 	-s | --socket | -o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
 	esac
 	if [[ -z $cmd ]]; then
-		if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--socket --version --help' -- "$cur")); else COMPREPLY=($(compgen -W 'status show watch reload disable enable log-level validate import decode simulate version help' -- "$cur")); fi
+		if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W '--socket --version --help' -- "$cur")); else COMPREPLY=($(compgen -W 'status show bfd watch reload disable enable log-level validate import decode simulate version help' -- "$cur")); fi
 		return
 	fi
 	local flags= words=
 	case $cmd in
 	status) flags='--json' words='' ;;
 	show) flags='--json' words='' ;;
+	bfd) flags='--json' words='' ;;
 	watch) flags='--history --json' words='' ;;
 	reload) flags='--json' words='' ;;
 	disable) flags='--json' words='' ;;
@@ -30,7 +31,7 @@ _govrrp() {
 	import) flags='--config-id --no-host' words='keepalived' ;;
 	decode) flags='--summary' words='' ;;
 	simulate) flags='--adverts --config --delay --duration --fail --family --file --interval --json --loss --preempt --preempt-delay --routers --seed --stop --version' words='' ;;
-	help) flags='' words='status show watch reload disable enable log-level validate import decode simulate version help' ;;
+	help) flags='' words='status show bfd watch reload disable enable log-level validate import decode simulate version help' ;;
 	esac
 	if [[ $cur == -* ]]; then COMPREPLY=($(compgen -W "$flags" -- "$cur"))
 	elif [[ -n $words && $operands == 0 ]]; then COMPREPLY=($(compgen -W "$words" -- "$cur"))

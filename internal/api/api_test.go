@@ -37,6 +37,11 @@ func (f *fakeBackend) Interfaces() []InterfaceStatus {
 	return []InterfaceStatus{{Interface: "eth0", Family: "ipv4", Routers: 1, UnknownVRID: 4, LastUnknownVRID: 52, LastUnknownFrom: "10.77.0.9"}}
 }
 
+func (f *fakeBackend) BFD() BFDStatus {
+	return BFDStatus{Sessions: []BFDSession{{Name: "frr", Interface: "eth0", Peer: "10.77.0.2", State: "Up", TxIntervalMS: 10,
+		Counters: map[string]uint64{BFDCounterFailures: 1}}}, Listeners: []BFDListener{}}
+}
+
 func (f *fakeBackend) Subscribe(ctx context.Context, history int) ([]Event, <-chan Event) {
 	return []Event{{Type: "transition", Router: "gw", From: "Backup", To: "Master"}}[:min(history, 1)], f.events
 }
@@ -95,6 +100,10 @@ func TestAPI(t *testing.T) {
 	ifs, err := c.Interfaces(ctx)
 	if err != nil || len(ifs) != 1 || ifs[0].UnknownVRID != 4 || ifs[0].LastUnknownVRID != 52 {
 		t.Fatalf("Interfaces: %+v %v", ifs, err)
+	}
+	bs, err := c.BFD(ctx)
+	if err != nil || len(bs.Sessions) != 1 || bs.Sessions[0].State != "Up" || bs.Sessions[0].TxIntervalMS != 10 || bs.Sessions[0].Counters[BFDCounterFailures] != 1 {
+		t.Fatalf("BFD: %+v %v", bs, err)
 	}
 	if _, err := c.Router(ctx, "nope"); !IsNotFound(err) {
 		t.Fatalf("unknown router: %v", err)

@@ -124,6 +124,12 @@ func (c *Client) Interfaces(ctx context.Context) ([]InterfaceStatus, error) {
 	return out, c.do(ctx, http.MethodGet, "/v1/interfaces", &out)
 }
 
+// BFD returns the daemon's BFD sessions.
+func (c *Client) BFD(ctx context.Context) (BFDStatus, error) {
+	var out BFDStatus
+	return out, c.do(ctx, http.MethodGet, "/v1/bfd", &out)
+}
+
 // Reload asks the daemon to reload its configuration.
 func (c *Client) Reload(ctx context.Context) (ReloadResult, error) {
 	var out ReloadResult

@@ -74,3 +74,18 @@ var InterfaceCounters = []string{
 	IfCounterReadErrors, IfCounterEffectsDropped, IfCounterReceived, IfCounterRejected,
 	IfCounterTruncated, IfCounterNotPeer, IfCounterOverflow, IfCounterRejectOverflow,
 }
+
+// Keys of BFDSession.Counters.
+const (
+	BFDCounterSent       = "sent"
+	BFDCounterReceived   = "received"
+	BFDCounterSendErrors = "send_errors"
+	BFDCounterUps        = "ups"
+	BFDCounterFailures   = "failures"
+	BFDCounterAdminDowns = "admin_downs"
+)
+
+// BFDCounters are the keys of BFDSession.Counters.
+var BFDCounters = []string{
+	BFDCounterSent, BFDCounterReceived, BFDCounterSendErrors, BFDCounterUps, BFDCounterFailures, BFDCounterAdminDowns,
+}

@@ -26,6 +26,8 @@ type Backend interface {
 	// Interfaces returns the counters of every interface and family a
 	// router runs on.
 	Interfaces() []InterfaceStatus
+	// BFD returns the BFD sessions and their listeners' drops.
+	BFD() BFDStatus
 	// Subscribe returns up to history past events, then a channel of new
 	// ones that closes when ctx ends or the subscriber falls too far behind.
 	Subscribe(ctx context.Context, history int) ([]Event, <-chan Event)
@@ -107,6 +109,11 @@ func handler(b Backend, lim Limits) http.Handler {
 		is := b.Interfaces()
 		ready(w)
 		writeJSONList(w, http.StatusOK, is)
+	})
+	mux.HandleFunc("GET /v1/bfd", func(w http.ResponseWriter, r *http.Request) {
+		st := b.BFD()
+		ready(w)
+		writeJSON(w, http.StatusOK, st)
 	})
 	streams := make(chan struct{}, lim.MaxStreams)
 	mux.HandleFunc("GET /v1/events", func(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@
 //	GET  /v1/routers/{name}   RouterDetail
 //	GET  /v1/daemon           DaemonStatus
 //	GET  /v1/interfaces       []InterfaceStatus
+//	GET  /v1/bfd              BFDStatus: the BFD sessions, and what their listeners dropped
 //	GET  /v1/events           Event stream, one JSON object per line (?history=N first replays N)
 //	POST /v1/reload           ReloadResult
 //	POST /v1/routers/{name}/disable   AdminResult (404: no such router)
@@ -144,10 +145,68 @@ type InterfaceStatus struct {
 
 // Tracked is a tracked object and its effect.
 type Tracked struct {
-	Kind   string `json:"kind"` // interface | script
+	Kind   string `json:"kind"` // interface | script | file | bfd
 	Name   string `json:"name"`
 	Weight int    `json:"weight"`
 	Failed bool   `json:"failed"`
+	// State is a tracked BFD session's state (AdminDown, Down, Init, Up);
+	// Failed may disagree with it: AdminDown keeps what the session had,
+	// and a reversed session fails while Up.
+	State string `json:"state,omitempty"`
+	// Reverse: a BFD session tracked inverted (fails while Up).
+	Reverse bool `json:"reverse,omitempty"`
+}
+
+// BFDStatus is the daemon's BFD sessions, by name, and what their
+// listeners dropped.
+type BFDStatus struct {
+	Sessions  []BFDSession  `json:"sessions"`
+	Listeners []BFDListener `json:"listeners"`
+}
+
+// BFDSession is one BFD session (RFC 5880 §6.8.1's variables, as far as
+// they say something).
+type BFDSession struct {
+	Name        string `json:"name"`
+	Interface   string `json:"interface"`
+	Peer        string `json:"peer"`
+	Local       string `json:"local_address,omitempty"`
+	SourcePort  int    `json:"source_port"`
+	State       string `json:"state"` // AdminDown | Down | Init | Up
+	RemoteState string `json:"remote_state"`
+	// Diag and RemoteDiag are why each side last left Up (bfd.Diag names:
+	// none, control_detection_time_expired, neighbor_signaled_down, ...).
+	Diag        string `json:"diag"`
+	RemoteDiag  string `json:"remote_diag"`
+	LocalDiscr  uint32 `json:"local_discriminator"`
+	RemoteDiscr uint32 `json:"remote_discriminator"`
+	// TxIntervalMS is the negotiated transmit interval before jitter,
+	// DetectionMS the detection time in use (0 before a packet),
+	// RemoteMinRxMS and RemoteMinTxMS the peer's as last received.
+	TxIntervalMS float64 `json:"tx_interval_ms"`
+	// RxIntervalMS is the negotiated receive interval: the detection
+	// time over the peer's multiplier (0 before a packet).
+	RxIntervalMS  float64 `json:"rx_interval_ms"`
+	DetectionMS   float64 `json:"detection_time_ms"`
+	RemoteMinRxMS float64 `json:"remote_min_rx_ms"`
+	RemoteMinTxMS float64 `json:"remote_min_tx_ms"`
+	RemoteMult    uint8   `json:"remote_multiplier"`
+	// Since is the last state change (zero: none), LastReceived the
+	// arrival of the last packet the session took.
+	Since        time.Time `json:"since,omitzero"`
+	LastReceived time.Time `json:"last_received,omitzero"`
+	// Counters (keys BFDCounters in counters.go): packets sent, received
+	// and not sent, Ups, failures (an Up session lost to the path or to
+	// the peer's Down) and AdminDowns (ours or the peer's: no failure).
+	Counters map[string]uint64 `json:"counters"`
+}
+
+// BFDListener is what the BFD listener of an interface and family dropped,
+// by receive check (bfd.Check names; ttl: GTSM).
+type BFDListener struct {
+	Interface string            `json:"interface"`
+	Family    string            `json:"family"` // ipv4 | ipv6
+	Drops     map[string]uint64 `json:"drops"`
 }
 
 // Event is one entry of the event stream.

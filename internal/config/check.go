@@ -216,8 +216,32 @@ func (p *parser) crossCheck(c *Config) {
 				}
 			}
 		}
+		p.checkTrackBFD(c, r.Track.BFD, "")
 	}
 	p.checkSyncGroups(c)
+}
+
+// checkTrackBFD refuses tracked BFD sessions that the top-level bfd list
+// does not define; group names the sync group they come from, if any.
+func (p *parser) checkTrackBFD(c *Config, items []TrackBFD, group string) {
+	for _, t := range items {
+		if t.Name == "" || slices.ContainsFunc(c.BFD, func(s BFDSession) bool { return s.Name == t.Name }) {
+			continue
+		}
+		names := make([]string, 0, len(c.BFD))
+		for _, s := range c.BFD {
+			names = append(names, s.Name)
+		}
+		fix := fmt.Sprintf("define it under the top-level `bfd:` list (`- {name: %s, peer: ADDRESS, interface: IFNAME}`)", t.Name)
+		if s := yamlwalk.Closest(t.Name, names); s != "" {
+			fix = fmt.Sprintf("did you mean %q?", s)
+		}
+		what := fmt.Sprintf("tracked BFD session %q is not defined", t.Name)
+		if group != "" {
+			what = fmt.Sprintf("sync group %q: %s", group, what)
+		}
+		p.Errs.Add(&Error{Pos: t.Pos, What: what, Fix: fix})
+	}
 }
 
 // checkSyncGroups resolves the members of each sync group and gives each
@@ -262,7 +286,9 @@ func (p *parser) checkSyncGroups(c *Config) {
 			r.Track.Interfaces = append(r.Track.Interfaces, g.Track.Interfaces...)
 			r.Track.Scripts = append(r.Track.Scripts, g.Track.Scripts...)
 			r.Track.Files = append(r.Track.Files, g.Track.Files...)
+			r.Track.BFD = append(r.Track.BFD, g.Track.BFD...)
 		}
+		p.checkTrackBFD(c, g.Track.BFD, g.Name)
 		for _, t := range g.Track.Scripts {
 			if _, ok := c.Scripts[t.Name]; !ok && t.Name != "" {
 				p.Fail(at, fmt.Sprintf("define it under `scripts: {%s: {exec: [...]}}`", t.Name), "sync group %q: tracked script %q is not defined", g.Name, t.Name)

@@ -173,6 +173,20 @@ type Track struct {
 	Interfaces []TrackItem
 	Scripts    []TrackItem
 	Files      []TrackFile
+	BFD        []TrackBFD
+}
+
+// TrackBFD is a tracked BFD session, named from the top-level bfd list. The
+// session fails when it goes from Up to Down on a lost path or the peer's
+// Down; AdminDown (ours or the peer's) is no failure and keeps the state it
+// had (RFC 5882 §3.2, as keepalived's track_bfd). A session that has not
+// been Up yet counts as failed. Reverse inverts it: the weight applies (or
+// Fault, with weight 0) while the session is Up.
+type TrackBFD struct {
+	Name    string
+	Weight  int
+	Reverse bool
+	Pos     Pos // of the name, for errors
 }
 
 // TrackFile is keepalived's track_file: the file holds an integer V; with

@@ -8,6 +8,7 @@ import (
 	"maps"
 	"net/netip"
 	"os"
+	"os/user"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -342,7 +343,7 @@ func (h fakeHost) Group(name string) error {
 	if slices.Contains(h.groups, name) {
 		return nil
 	}
-	return errors.New("unknown group")
+	return user.UnknownGroupError(name) // as user.LookupGroup says it
 }
 
 func (h fakeHost) Executable(path string) error {
@@ -405,7 +406,7 @@ func TestCheckHost(t *testing.T) {
 			want: "c.yaml:4:17: 10.77.0.254 is already an address of eth0"},
 		// 40 + 8 + 91·16 = 1504 bytes.
 		{name: "advert larger than the MTU", yaml: many6, want: "c.yaml:4:16: an advert of 91 addresses is 1504 bytes, more than the MTU 1500 of eth0", warn: ""},
-		{name: "unknown control_group", yaml: "control_group: nobody-here\n" + base, want: `c.yaml:1:16: control_group "nobody-here": unknown group`},
+		{name: "unknown control_group", yaml: "control_group: nobody-here\n" + base, want: `c.yaml:1:16: control_group "nobody-here": no such group on this host; create it with groupadd --system nobody-here (the Debian package creates govrrp), or name an existing group (getent group lists them), or remove the key`},
 		{name: "known control_group", yaml: "control_group: vrrp\n" + base},
 		{name: "missing notify", yaml: base + "    notify: [/opt/hook]\n", warn: "c.yaml:5:13: notify command /opt/hook: not found; install it"},
 		{name: "missing notify in two routers warns once", yaml: base + "    notify: [/opt/hook]\n  - {interface: eth0, vrid: 52, addresses: [10.77.0.253/24], notify: [/opt/hook]}\n", warn: "c.yaml:5:13: notify command /opt/hook: not found"},
@@ -605,8 +606,9 @@ func TestSystemHost(t *testing.T) {
 	if err := (System{}).Group("root"); err != nil {
 		t.Fatal(err)
 	}
-	if err := (System{}).Group("govrrp-no-such-group"); err == nil {
-		t.Fatal("an unknown group exists")
+	// The error control_group's check words without os/user's repetition.
+	if err := (System{}).Group("govrrp-no-such-group"); !errors.As(err, new(user.UnknownGroupError)) {
+		t.Fatalf("unknown group: %v, want a user.UnknownGroupError", err)
 	}
 	plain := filepath.Join(t.TempDir(), "plain")
 	os.WriteFile(plain, nil, 0o644)

@@ -117,7 +117,13 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 	}
 	if c.ControlGroup != "" {
 		if gerr := h.Group(c.ControlGroup); gerr != nil {
-			errs.Add(&Error{Pos: c.posOf("control_group"), What: yamlwalk.Clip(fmt.Sprintf("control_group %q: %v", c.ControlGroup, gerr)), Fix: "name an existing group (getent group lists them), or remove the key"})
+			e := &Error{Pos: c.posOf("control_group"), What: yamlwalk.Clip(fmt.Sprintf("control_group %q: %v", c.ControlGroup, gerr)), Fix: "name an existing group (getent group lists them), or remove the key"}
+			// os/user's own words repeat "group" ("group: unknown group NAME").
+			if errors.As(gerr, new(user.UnknownGroupError)) {
+				e.What = yamlwalk.Clip(fmt.Sprintf("control_group %q: no such group on this host", c.ControlGroup))
+				e.Fix = yamlwalk.Clip("create it with groupadd --system "+c.ControlGroup) + " (the Debian package creates govrrp), or " + e.Fix
+			}
+			errs.Add(e)
 		}
 	}
 	checked := map[string]bool{}

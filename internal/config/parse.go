@@ -345,9 +345,35 @@ func (p *parser) track(n *yaml.Node, path string) Track {
 			t.Scripts = p.trackItems(v, path+".scripts")
 		case "files":
 			t.Files = p.trackFiles(v, path+".files")
+		case "bfd":
+			t.BFD = p.trackBFD(v, path+".bfd")
 		}
 	})
 	return t
+}
+
+// trackBFD reads tracked BFD sessions: {name, weight, reverse}.
+func (p *parser) trackBFD(n *yaml.Node, path string) []TrackBFD {
+	var out []TrackBFD
+	for _, item := range p.Seq(n, path) {
+		t := TrackBFD{Pos: p.Pos(item)}
+		named := false
+		p.mapping(item, path+"[]", func(k, v *yaml.Node) {
+			switch k.Value {
+			case "name":
+				t.Name, t.Pos, named = p.Str(v), p.Pos(v), true
+			case "weight":
+				t.Weight = p.Int(v, -254, 254, "write -254..254; 0 means Fault while it fails")
+			case "reverse":
+				t.Reverse = p.Bool(v)
+			}
+		})
+		if !named && item.Kind == yaml.MappingNode {
+			p.Fail(item, "add `name: ...`, a session of the top-level bfd list", "tracked BFD session without a name")
+		}
+		out = append(out, t)
+	}
+	return out
 }
 
 func (p *parser) syncGroup(k, n *yaml.Node) SyncGroup {

@@ -76,10 +76,16 @@ Durations are Go durations with a unit: ` + "`10ms`, `1s`, `1m30s`" + `.
 - An IPv6 address list starts with the virtual link-local address (RFC 9568 §5.2.9): required with
   ` + "`strict: true`" + `; otherwise a list without one first (keepalived accepts it) is a warning and is sent as written.
 - ` + "`(interface, vrid, family)`" + ` and ` + "`name`" + ` are unique; so is each virtual address, across all routers;
-  tracked scripts are defined under ` + "`scripts`" + `.
+  tracked scripts are defined under ` + "`scripts`" + `, tracked BFD sessions under the top-level ` + "`bfd`" + `.
 - A tracked object with weight 0 puts the router in Fault while it fails; otherwise the effective priority
   is the configured one plus the weights of the failed objects, clamped to 1..254. An owner (255) is never
   changed by tracking.
+- A tracked BFD session fails when an Up session goes Down on a lost path (detection time expired) or on
+  the peer's Down, and recovers when it is Up again. AdminDown, ours or the peer's (FRR's ` + "`shutdown`" + `), is no
+  failure (RFC 5882 §3.2): the object keeps the state it had, as keepalived's ` + "`track_bfd`" + ` does, so a peer
+  shut down for maintenance moves no VIP; a session that then dies stays counted as it was until it comes
+  Up again. A session not yet Up since govrrpd started, or since a reload restarted it (its peer, interface
+  or local address changed), counts as failed. ` + "`reverse: true`" + ` fails it while Up instead.
 
 ## Sync groups
 

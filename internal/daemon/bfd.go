@@ -59,6 +59,7 @@ func (d *Daemon) ensureBFD() bool {
 		case b.changes <- c:
 		default:
 		}
+		d.bfdChanged(c) // the tracking routers' (bfdtrack.go)
 	}})
 	if err != nil {
 		d.log.Error("bfd: no session runs", "err", err)
@@ -72,6 +73,7 @@ func (d *Daemon) ensureBFD() bool {
 }
 
 func (d *Daemon) addBFD(c config.BFDSession) {
+	d.bfdRestarted(c.Name)
 	if err := d.bfd.run.Add(bfdSessionConfig(c)); err != nil {
 		d.log.Error("bfd session not started", "session", c.Name, "err", err)
 		return

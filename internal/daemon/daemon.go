@@ -139,6 +139,8 @@ type Daemon struct {
 	// hooksDone is closed, per router that tryStartAfter starts or parks,
 	// when the hooks of its earlier runner are done (open, park).
 	hooksDone map[string]chan struct{}
+	// bfdTrack is what routers tracking a BFD session see (bfdtrack.go).
+	bfdTrack bfdTrack
 
 	reloadMu sync.Mutex
 	// relinks holds the interfaces a relink is queued for (waiting for

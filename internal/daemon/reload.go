@@ -423,4 +423,9 @@ func (r *vr) retrack(c config.Router, usable map[string]bool) {
 		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
 	}
 	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)
+	// A session's state is read afresh: reverse may have changed, and a
+	// session the reload restarted counts as down.
+	for _, t := range c.Track.BFD {
+		r.tracked = append(r.tracked, track.Object{Name: bfdObjectName(t.Name), Weight: t.Weight, Failed: r.d.bfdFailed(t)})
+	}
 }

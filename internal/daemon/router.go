@@ -314,6 +314,9 @@ func (r *vr) open() (*loop, error) {
 		r.tracked = append(r.tracked, track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
 	r.tracked = append(r.tracked, d.fileObjects(c)...)
+	for _, t := range c.Track.BFD {
+		r.tracked = append(r.tracked, track.Object{Name: bfdObjectName(t.Name), Weight: t.Weight, Failed: d.bfdFailed(t)})
+	}
 	r.linkUp = d.linkState(c.Interface).Usable()
 	return l, nil
 }

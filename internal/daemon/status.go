@@ -114,7 +114,13 @@ func (r *vr) detail() api.RouterDetail {
 	}
 	for _, o := range r.tracked {
 		kind, name, _ := strings.Cut(o.Name, ":")
-		d.Tracked = append(d.Tracked, api.Tracked{Kind: kind, Name: name, Weight: o.Weight, Failed: o.Failed})
+		t := api.Tracked{Kind: kind, Name: name, Weight: o.Weight, Failed: o.Failed}
+		if kind == "bfd" {
+			st, _ := r.d.bfdTrack.status(name)
+			t.State = st.String()
+			t.Reverse = slices.ContainsFunc(c.Track.BFD, func(b config.TrackBFD) bool { return b.Name == name && b.Reverse })
+		}
+		d.Tracked = append(d.Tracked, t)
 	}
 	return d
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"time"
 
@@ -103,7 +104,7 @@ func Usage(w io.Writer) {
 // message on stderr).
 func Parse(args []string, stdout, stderr io.Writer) (o Options, exit int) {
 	fs := flag.NewFlagSet("govrrpd", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(io.Discard) // its errors are printed below, with the flag as typed
 	fs.Usage = func() {}
 	var showVersion bool
 	for _, f := range Flags {
@@ -131,8 +132,8 @@ func Parse(args []string, stdout, stderr io.Writer) (o Options, exit int) {
 	case errors.Is(err, flag.ErrHelp):
 		Usage(stdout)
 		return o, ExitOK
-	case err != nil: // the flag package has said what is wrong
-		fmt.Fprintln(stderr, "Run govrrpd --help for the flags.")
+	case err != nil:
+		fmt.Fprintf(stderr, "govrrpd: %s\nRun govrrpd --help for the flags.\n", asTyped(err.Error(), args))
 		return o, ExitUsage
 	case fs.NArg() > 0:
 		fmt.Fprintf(stderr, "govrrpd: unexpected argument %q: the configuration file is given with --config FILE\nRun govrrpd --help for the flags.\n", fs.Arg(0))
@@ -145,6 +146,29 @@ func Parse(args []string, stdout, stderr io.Writer) (o Options, exit int) {
 		return o, ExitOK
 	}
 	return o, -1
+}
+
+// asTyped writes the flag a flag package error names ("-config", whatever
+// the user typed) the way it was typed: --config for --config or
+// --config=x.
+func asTyped(msg string, args []string) string {
+	for _, a := range args {
+		if a == "--" {
+			break // the arguments after it are not flags
+		}
+		if !strings.HasPrefix(a, "--") {
+			continue
+		}
+		name, _, _ := strings.Cut(a[2:], "=")
+		if name == "" {
+			continue
+		}
+		re := regexp.MustCompile(` -` + regexp.QuoteMeta(name) + `(:|$)`)
+		if loc := re.FindStringIndex(msg); loc != nil {
+			return msg[:loc[0]] + " --" + msg[loc[0]+2:]
+		}
+	}
+	return msg
 }
 
 // wrap breaks s into lines of at most width columns, the lines after the

@@ -28,10 +28,14 @@ func TestParse(t *testing.T) {
 		{"help", []string{"--help"}, 0, Options{}, "Usage: govrrpd [--config FILE]", ""},
 		{"-h", []string{"-h"}, 0, Options{}, "--config FILE", ""},
 		{"version", []string{"--version"}, 0, Options{}, "govrrpd " + version.Version + " (commit ", ""},
-		{"unknown flag", []string{"--frobnicate"}, 2, Options{}, "", "flag provided but not defined: -frobnicate"},
+		// The flag as typed: the flag package would say -frobnicate.
+		{"unknown flag", []string{"--frobnicate"}, 2, Options{}, "", "govrrpd: flag provided but not defined: --frobnicate\n"},
+		{"unknown flag =", []string{"--check", "--frob=1"}, 2, Options{}, "", "govrrpd: flag provided but not defined: --frob\n"},
+		{"unknown single-dash flag", []string{"-frobnicate"}, 2, Options{}, "", "govrrpd: flag provided but not defined: -frobnicate\n"},
+		{"bad boolean", []string{"--check=maybe"}, 2, Options{}, "", `govrrpd: invalid boolean value "maybe" for --check: parse error`},
 		{"extra argument", []string{"/etc/govrrp/govrrpd.yaml"}, 2, Options{}, "", `unexpected argument "/etc/govrrp/govrrpd.yaml"`},
 		{"argument after flags", []string{"--check", "x"}, 2, Options{}, "", `unexpected argument "x"`},
-		{"missing value", []string{"--config"}, 2, Options{}, "", "flag needs an argument"},
+		{"missing value", []string{"--config"}, 2, Options{}, "", "govrrpd: flag needs an argument: --config\n"},
 		{"empty config", []string{"--config="}, 2, Options{}, "", "--config is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

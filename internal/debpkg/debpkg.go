@@ -63,7 +63,7 @@ func Files(o Options) []File {
 	doc := "/usr/share/doc/" + Name
 	r := func(p string) string { return filepath.Join(o.Root, p) }
 	s := func(p string) string { return filepath.Join(o.Stage, p) }
-	return []File{
+	fs := []File{
 		{"/usr/sbin/govrrpd", filepath.Join(o.BinDir, "govrrpd"), 0o755, files.TypeFile},
 		{"/usr/bin/govrrp", filepath.Join(o.BinDir, "govrrp"), 0o755, files.TypeFile},
 		{"/usr/lib/systemd/system/govrrpd.service", r("dist/govrrpd.service"), 0o644, files.TypeFile},
@@ -76,11 +76,25 @@ func Files(o Options) []File {
 		{doc + "/copyright", s("copyright"), 0o644, files.TypeFile},
 		{doc + "/changelog.gz", s("changelog.gz"), 0o644, files.TypeFile},
 		{doc + "/README.md", r("README.md"), 0o644, files.TypeFile},
-		{doc + "/OPERATING.md", r("docs/OPERATING.md"), 0o644, files.TypeFile},
-		{doc + "/examples/relax-sandbox.conf", r("dist/relax-sandbox.conf"), 0o644, files.TypeFile},
-		{"/usr/share/lintian/overrides/" + Name, r("dist/debian/lintian-overrides"), 0o644, files.TypeFile},
 	}
+	// The documents an operator reads (the man pages and the installed
+	// files name them), flat beside README.md: they link each other by
+	// their bare names.
+	for _, d := range Docs {
+		fs = append(fs, File{doc + "/" + d, r("docs/" + d), 0o644, files.TypeFile})
+	}
+	return append(fs,
+		File{doc + "/examples/relax-sandbox.conf", r("dist/relax-sandbox.conf"), 0o644, files.TypeFile},
+		File{doc + "/examples/govrrp-alerts.yml", r("dist/prometheus/govrrp-alerts.yml"), 0o644, files.TypeFile},
+		File{doc + "/examples/govrrp-dashboard.json", r("dist/grafana/govrrp-dashboard.json"), 0o644, files.TypeFile},
+		File{doc + "/examples/simulate-partition.yaml", r("dist/examples/simulate-partition.yaml"), 0o644, files.TypeFile},
+		File{"/usr/share/lintian/overrides/" + Name, r("dist/debian/lintian-overrides"), 0o644, files.TypeFile},
+	)
 }
+
+// Docs are the documents of docs/ the package ships under
+// /usr/share/doc/govrrp (not those for developers: ARCHITECTURE.md).
+var Docs = []string{"CONFIG.md", "OPERATING.md", "MONITORING.md", "MIGRATING.md", "INTEROP.md", "CONFORMANCE.md", "RELIABILITY.md", "BENCHMARKS.md"}
 
 // Build stages the generated files and writes the package to w.
 func Build(o Options, w io.Writer) error {

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -114,6 +115,45 @@ func TestFiles(t *testing.T) {
 		}
 		if st, err := os.Stat(f.Src); err != nil || st.Size() == 0 {
 			t.Errorf("%s: source %s: %v", f.Dst, f.Src, err)
+		}
+	}
+}
+
+var (
+	// installedDoc is a path under the package's documentation.
+	installedDoc = regexp.MustCompile(`/usr/share/doc/govrrp/[\w./-]*[\w/]`)
+	// repoPath is a path that exists only in a checkout of the source.
+	repoPath = regexp.MustCompile(`(^|[\s(])((docs|dist|cmd|internal|test)/[\w./-]*\w)`)
+)
+
+// The files a user reads on an installed system (the man pages, and so
+// govrrp's and govrrpd's help; the sample configuration, the unit and the
+// drop-in) name files by their installed paths, and the package ships each
+// one: no docs/X.md or cmd/.../testdata that only a checkout has.
+func TestReferencesShipped(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	shipped := map[string]bool{}
+	for _, f := range Files(Options{}) {
+		shipped[f.Dst] = true
+	}
+	texts := []string{"dist/man/govrrpd.8", "dist/man/govrrp.8", "dist/man/govrrpd.yaml.5", "dist/govrrpd.yaml", "dist/govrrpd.service", "dist/relax-sandbox.conf"}
+	for _, p := range texts {
+		b, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, `.\"`) {
+				continue // a roff comment: not shown
+			}
+			for _, m := range repoPath.FindAllStringSubmatch(l, -1) {
+				t.Errorf("%s:%d names %s, a path of the source tree: name its installed path under /usr/share/doc/%s", p, i+1, m[2], Name)
+			}
+			for _, ref := range installedDoc.FindAllString(l, -1) {
+				if !shipped[ref] && !shipped[strings.TrimSuffix(ref, "/")+"/README.md"] {
+					t.Errorf("%s:%d names %s, which the package does not ship", p, i+1, ref)
+				}
+			}
 		}
 	}
 }

@@ -124,6 +124,7 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 			hooks(&b, g.own, "    ")
 		}
 	}
+	t.renderBFD(&b, routers)
 	first = true
 	for _, k := range t.order {
 		s := t.scripts[k]
@@ -253,7 +254,7 @@ func dur(d time.Duration) string {
 // tracking writes a router's or a sync group's track mapping, indented by
 // ind.
 func tracking(b *strings.Builder, r *router, ind string) {
-	if len(r.trackIfs)+len(r.trackScripts)+len(r.trackFiles) == 0 {
+	if len(r.trackIfs)+len(r.trackScripts)+len(r.trackFiles)+len(r.trackBFD) == 0 {
 		return
 	}
 	b.WriteString(ind + "track:\n")
@@ -273,6 +274,16 @@ func tracking(b *strings.Builder, r *router, ind string) {
 		b.WriteString(ind + "  files:\n")
 		for _, it := range r.trackFiles {
 			fmt.Fprintf(b, "%s    - {path: %s, weight: %d}\n", ind, strconv.Quote(it.name), it.weight)
+		}
+	}
+	if len(r.trackBFD) > 0 {
+		b.WriteString(ind + "  bfd:\n")
+		for _, it := range r.trackBFD {
+			rev := ""
+			if it.reverse {
+				rev = ", reverse: true"
+			}
+			fmt.Fprintf(b, "%s    - {name: %s, weight: %d%s}\n", ind, q(it.name), it.weight, rev)
 		}
 	}
 }

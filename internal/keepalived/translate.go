@@ -168,6 +168,7 @@ type router struct {
 	authPos       Pos
 	trackIfs      []trackItem
 	trackScripts  []trackItem
+	trackBFD      []bfdTrack // bfd.go
 	garp          garp
 	skip          bool // a fatal problem was noted: the router is not written
 }
@@ -177,9 +178,13 @@ type translator struct {
 	scripts map[string]*script
 	order   []string
 	files   map[string]*tfile // track_file sections read so far
-	noUsers bool              // render leaves out the scripts' users and groups
-	notes   []Note
-	named   map[string]bool
+	// bfds: the bfd_instance sections read so far (bfd.go), by
+	// keepalived name, in bfdOrder.
+	bfds     map[string]*bfdInst
+	bfdOrder []string
+	noUsers  bool // render leaves out the scripts' users and groups
+	notes    []Note
+	named    map[string]bool
 	// zeroWeights: instances in a vrrp_sync_group without
 	// sync_group_tracking_weight, whose tracking keepalived makes unweighted.
 	zeroWeights map[string]bool
@@ -260,6 +265,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			}
 		}
 	}
+	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
 	if t.unusedScripts {
@@ -287,7 +293,7 @@ var topKeys = map[string]handler{
 	"track_file":           (*translator).trackFile,
 	"vrrp_track_file":      (*translator).trackFile,
 	"vrrp_track_process":   skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
-	"bfd_instance":         skipSection("BFD is not supported by govrrp", "run bfdd (FRR) and track it with a script"),
+	"bfd_instance":         (*translator).bfdInstance,
 	"static_ipaddress":     skipSection("static addresses are not VRRP", "configure them in the system's network configuration"),
 	"static_routes":        skipSection("static routes are not VRRP", "configure them in the system's network configuration"),
 	"static_rules":         skipSection("static rules are not VRRP", "configure them in the system's network configuration"),
@@ -571,7 +577,7 @@ func init() {
 		// Not in govrrp.
 		"mcast_src_ip":            notTranslated("the multicast source address cannot be chosen in govrrp", "govrrpd sends from the interface's primary address"),
 		"track_process":           notTranslated("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
-		"track_bfd":               notTranslated("BFD is not supported by govrrp", "track it with a script"),
+		"track_bfd":               (*translator).trackBFD,
 		"vmac_xmit_base":          notTranslated("not supported by govrrp", "govrrpd sends from the macvlan"),
 		"use_vmac_addr":           notTranslated("not supported by govrrp", "remove it"),
 		"v3_checksum_as_v2":       func(t *translator, r *router, n *Node) { r.plainChecksum = true },
@@ -734,6 +740,7 @@ func (t *translator) complete(r *router, n *Node) {
 			}
 		}
 	}
+	convertBFDWeights(r)
 	if r.priority > 254 {
 		t.note(n, fmt.Sprintf("priority plus the positive tracking weights is %d, above 254", r.priority),
 			"keepalived caps the effective priority at 254 and govrrp cannot say so; lower the priority or the weights to add up to 254 at most", true)
@@ -757,6 +764,15 @@ func dropWeights(r *router) bool {
 		return out
 	}
 	r.trackIfs, r.trackScripts, r.trackFiles = f(r.trackIfs), f(r.trackScripts), f(r.trackFiles)
+	var bfds []bfdTrack
+	for _, it := range r.trackBFD {
+		if it.weight == 0 {
+			bfds = append(bfds, it)
+		} else {
+			dropped = true
+		}
+	}
+	r.trackBFD = bfds
 	return dropped
 }
 
@@ -1148,7 +1164,7 @@ var groupKeys = map[string]instKey{
 	// notify_keepalived of a group passes the same.
 	"notify":                  hook("notify_keepalived"),
 	"track_process":           notTranslated("not supported by govrrp", "track the process with a script under the group's track, e.g. [/usr/bin/pgrep, -x, NAME]"),
-	"track_bfd":               notTranslated("BFD is not supported by govrrp", "track it with a script"),
+	"track_bfd":               notTranslated("the import does not translate a group's track_bfd yet", "write the sessions under the sync group's `track: {bfd: [...]}` (docs/CONFIG.md)"),
 	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
 	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
 	"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
@@ -1228,11 +1244,21 @@ func (t *translator) syncUnweighted(r *router, n *Node) {
 		files = append(files, it)
 	}
 	r.trackFiles = files
+	// Weighted BFD sessions too (vrrp_complete_instance ignores them).
+	var bfds []bfdTrack
+	for _, it := range r.trackBFD {
+		if it.weight != 0 {
+			dropped = true
+			continue
+		}
+		bfds = append(bfds, it)
+	}
+	r.trackBFD = bfds
 	if zeroed {
 		t.note(n, "tracked interfaces, and files of weight 1, set to weight 0 (Fault while failing): keepalived does so in a vrrp_sync_group without sync_group_tracking_weight", "", false)
 	}
 	if dropped {
-		t.note(n, "weighted scripts, and files of a weight other than 1, are not tracked: keepalived ignores them in a vrrp_sync_group without sync_group_tracking_weight", "write weight 0 to have them put the group in Fault, or add sync_group_tracking_weight", false)
+		t.note(n, "weighted scripts and BFD sessions, and files of a weight other than 1, are not tracked: keepalived ignores them in a vrrp_sync_group without sync_group_tracking_weight", "write weight 0 to have them put the group in Fault, or add sync_group_tracking_weight", false)
 	}
 }
 

@@ -284,7 +284,7 @@ func exposedRegistry(t *testing.T) *prometheus.Registry {
 			}
 			return []api.InterfaceStatus{st}
 		}),
-		NewDaemon(func() api.DaemonStatus { return api.DaemonStatus{} }), NewBuildInfo())
+		NewDaemon(func() api.DaemonStatus { return api.DaemonStatus{} }), NewBFD(everyBFDValue), NewBuildInfo())
 	return reg
 }
 

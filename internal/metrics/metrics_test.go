@@ -296,6 +296,16 @@ func TestCounterTables(t *testing.T) {
 	if !sameSet(got, api.InterfaceCounters) {
 		t.Errorf("interface counters read %v, the API has %v", got, api.InterfaceCounters)
 	}
+	got = got[:0]
+	for _, bc := range bfdCounters {
+		got = append(got, bc.key)
+	}
+	if !sameSet(got, api.BFDCounters) {
+		t.Errorf("BFD counters read %v, the API has %v", got, api.BFDCounters)
+	}
+	if c := everyBFDValue().Sessions[0].Counters; len(c) != len(api.BFDCounters) {
+		t.Errorf("everyBFDValue sets %d counters, want %d", len(c), len(api.BFDCounters))
+	}
 	// The fixture of TestCollectorEveryValue sets every key, each once.
 	if c := everyValue().Counters; len(c) != len(api.RouterCounters)+len(api.V2CompatCounters)+1 {
 		t.Errorf("everyValue sets %d counters, want every one of the API's and a warning", len(c))
