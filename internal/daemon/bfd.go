@@ -54,12 +54,16 @@ func (d *Daemon) ensureBFD() bool {
 	}
 	b := &bfdSessions{cfg: map[string]config.BFDSession{}, changes: make(chan bfdrun.Change, bfdQueue), done: make(chan struct{})}
 	run, err := bfdrun.New(bfdrun.Options{Notify: func(c bfdrun.Change) {
-		d.mbNotify(c)
+		mb := d.mbNotify(c)
 		select {
 		case b.changes <- c:
 		default:
 		}
-		d.bfdChanged(c) // the tracking routers' (bfdtrack.go)
+		if !mb {
+			// The tracking routers' (bfdtrack.go): top-level sessions
+			// only, so the sessions peers open keep no state there.
+			d.bfdChanged(c)
+		}
 	}})
 	if err != nil {
 		d.log.Error("bfd: no session runs", "err", err)

@@ -130,17 +130,22 @@ func (d *Daemon) mbForget(r *vr) {
 }
 
 // mbNotify turns a failed session to a Master into fsm.MasterDown on its
-// router's loop. On the runner's goroutine: it never blocks.
-func (d *Daemon) mbNotify(c bfdrun.Change) {
+// router's loop, and reports whether c is a Master–Backup session's (a
+// Backup's or one a Master accepted; top-level names have no '/'). On the
+// runner's goroutine: it never blocks.
+func (d *Daemon) mbNotify(c bfdrun.Change) bool {
+	if !strings.HasPrefix(c.Name, mbSession) {
+		return strings.HasPrefix(c.Name, mbAccepted)
+	}
 	m := d.mb
-	if m == nil || !strings.HasPrefix(c.Name, mbSession) || c.From != bfd.Up || c.To != bfd.Down || !c.Failure {
-		return
+	if m == nil || c.From != bfd.Up || c.To != bfd.Down || !c.Failure {
+		return true
 	}
 	m.mu.Lock()
 	w, ok := m.want[strings.TrimPrefix(c.Name, mbSession)]
 	m.mu.Unlock()
 	if !ok || w.peer != c.Peer {
-		return // the router moved on to another Master meanwhile
+		return true // the router moved on to another Master meanwhile
 	}
 	w.l.post(func() {
 		r := w.r
@@ -150,6 +155,7 @@ func (d *Daemon) mbNotify(c bfdrun.Change) {
 		r.handle(fsm.MasterDown(c.Peer, c.Detection))
 		r.l.rearm(r)
 	})
+	return true
 }
 
 // startBFDMaster starts the reconciler once a router has bfd_master; the

@@ -66,3 +66,22 @@ func TestBFDMasterDownOnTheLoop(t *testing.T) {
 		})
 	}
 }
+
+// The sessions peers open to a Master are named by their address: a host
+// on the LAN can make many. They never reach the tracking state
+// (bfdtrack.go), so it cannot grow with them; top-level sessions do.
+func TestBFDMasterSessionsNotTracked(t *testing.T) {
+	d := &Daemon{mb: newBFDMaster(), log: quiet}
+	for i := range 100 {
+		c := bfdrun.Change{Name: mbAccepted + "eth0/" + netip.AddrFrom4([4]byte{10, 77, 1, byte(i)}).String(), From: bfd.Down, To: bfd.Init}
+		if !d.mbNotify(c) {
+			t.Fatalf("%s not taken for a Master–Backup session", c.Name)
+		}
+	}
+	if !d.mbNotify(bfdrun.Change{Name: mbSession + "gw", From: bfd.Down, To: bfd.Up}) {
+		t.Fatal("a Backup's session not taken for a Master–Backup session")
+	}
+	if d.mbNotify(bfdrun.Change{Name: "frr", From: bfd.Down, To: bfd.Up}) {
+		t.Fatal("a top-level session taken for a Master–Backup session")
+	}
+}
