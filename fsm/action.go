@@ -60,6 +60,11 @@ const (
 	// TwoOwners: a non-owner heard priority 255 from Addr and from another
 	// address within an episode [9568-8.3.2-a]. Log and count it.
 	TwoOwners
+	// BFDFalseDown: we became Master because the BFD session to the Master
+	// Addr failed, and then heard Addr advertise (Priority): BFD failed, not
+	// the Master. The RFC's rules end the two Masters (the higher priority
+	// stays); log and count it.
+	BFDFalseDown
 )
 
 func (k ActionKind) String() string {
@@ -82,6 +87,8 @@ func (k ActionKind) String() string {
 		return "SplitBrain"
 	case TwoOwners:
 		return "TwoOwners"
+	case BFDFalseDown:
+		return "BFDFalseDown"
 	}
 	return fmt.Sprintf("ActionKind(%d)", uint8(k))
 }
@@ -164,6 +171,10 @@ const (
 	// ReasonAdminEnabled: the operator enabled it again (EventEnable), the
 	// Startup event [5798-6.4.1-a] [5798-6.4.1-b].
 	ReasonAdminEnabled
+	// ReasonBFDMasterDown: the BFD session to the Master failed and we are
+	// its successor: Master_Down_Timer's expiry, early
+	// (draft-ietf-rtgwg-vrrp-bfd-p2p; EventMasterDown).
+	ReasonBFDMasterDown
 )
 
 var reasonNames = [...]string{
@@ -182,6 +193,7 @@ var reasonNames = [...]string{
 	ReasonGroupBackup:      "sync-group-backup",
 	ReasonAdminDisabled:    "admin-disabled",
 	ReasonAdminEnabled:     "admin-enabled",
+	ReasonBFDMasterDown:    "bfd-master-down",
 }
 
 func (r Reason) String() string {
@@ -222,7 +234,7 @@ func (r Reason) newMasterReason() NewMasterReason {
 		return PriorityReason // only the owner starts as Master
 	case ReasonPreempted:
 		return Preempted
-	case ReasonMasterNoResponse:
+	case ReasonMasterNoResponse, ReasonBFDMasterDown:
 		return MasterNoResponse
 	}
 	return NotMaster

@@ -58,7 +58,26 @@ type Config struct {
 	// EventGroupMaster makes it Master once every member wants to or is. A
 	// deliberate addition (docs/CONFORMANCE.md). The owner is not held.
 	GroupHold bool
+
+	// Successor says what a Backup does when the BFD session to the Master
+	// it follows fails (EventMasterDown; draft-ietf-rtgwg-vrrp-bfd-p2p):
+	// nothing (SuccessorNone, the zero value: the RFC's timers alone), act
+	// as if Master_Down_Timer expired (SuccessorNow), or let it expire
+	// after a Skew_Time scaled to BFD's detection time (SuccessorSkew), so
+	// the highest-priority Backup goes first among several as after a
+	// priority-0 advert [5798-6.4.2-h]. A deliberate addition
+	// (docs/CONFORMANCE.md).
+	Successor Successor
 }
+
+// Successor is a Backup's role when BFD says its Master failed.
+type Successor uint8
+
+const (
+	SuccessorNone Successor = iota
+	SuccessorNow
+	SuccessorSkew
+)
 
 // Owner reports whether the router owns the virtual addresses.
 func (c *Config) Owner() bool { return c.Priority == vrrp.PriorityOwner }

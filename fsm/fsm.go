@@ -58,6 +58,13 @@ const (
 	// arrived meanwhile. Both are idempotent.
 	EventDisable
 	EventEnable
+	// EventMasterDown: a BFD session to Event.Src went from Up to Down as a
+	// failure (RFC 5880 §6.8.4; never a peer's AdminDown, RFC 5882 §3.2);
+	// Event.Interval is that session's detection time. A Backup that
+	// follows Src and is its successor (Config.Successor) acts as if
+	// Master_Down_Timer had expired (draft-ietf-rtgwg-vrrp-bfd-p2p; see
+	// masterDownDetected in timers.go). Anything else ignores it.
+	EventMasterDown
 )
 
 // Event is one input. Only the fields of its Kind are read.
@@ -97,6 +104,12 @@ func AdvertMessage(src netip.Addr, m *vrrp.Message) Event {
 	ev := Advert(src, m.Priority, m.Interval)
 	ev.Version = m.Version
 	return ev
+}
+
+// MasterDown builds the event of a BFD session to peer that failed, with
+// the session's detection time.
+func MasterDown(peer netip.Addr, detect time.Duration) Event {
+	return Event{Kind: EventMasterDown, Src: peer, Interval: detect}
 }
 
 // Expired builds the event for timer t armed with token.
@@ -162,6 +175,11 @@ type Router struct {
 	// of other Masters heard since (conflict.go).
 	masterSince time.Duration
 	splitBrain  episode
+	// bfdPeer is the Master whose BFD session failed, which a Backup took
+	// over from; bfdSuspect says we are Master by that failure and have not
+	// yet heard bfdPeer again (see bfdFalseDown).
+	bfdPeer    netip.Addr
+	bfdSuspect bool
 	// owner is the owner (priority 255) a non-owner hears, ownerLast when;
 	// twoOwners the episodes of a second one [9568-8.3.2-a], owners the
 	// two addresses last heard together.
@@ -218,6 +236,8 @@ func (r *Router) Handle(ev Event) []Action {
 		r.advert(ev)
 	case EventTimer:
 		r.timerExpired(ev.Timer, ev.Token)
+	case EventMasterDown:
+		r.masterDownDetected(ev.Src, ev.Interval)
 	case EventPriority:
 		r.setPriority(ev.Priority)
 	case EventLinkDown:
@@ -359,6 +379,10 @@ func (r *Router) becomeMaster(why Reason) {
 	r.resetPreemptDelay() // keepalived: a new delay each time it is Backup again
 	r.follow(r.cfg.Primary, r.prio)
 	r.masterSince = r.now
+	r.bfdSuspect = why == ReasonBFDMasterDown
+	if r.bfdSuspect {
+		r.counters.BFDTakeovers++
+	}
 	r.counters.MasterTransitions++
 	r.counters.NewMasterReason = why.newMasterReason()
 }
@@ -410,6 +434,9 @@ func (r *Router) advert(ev Event) {
 	}
 	if r.state == Backup || r.state == Master {
 		r.ownerAdvert(ev)
+	}
+	if r.state == Master {
+		r.bfdFalseDown(ev)
 	}
 	switch r.state {
 	case Backup:

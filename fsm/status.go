@@ -35,6 +35,13 @@ type Counters struct {
 	// same Master again after a restart or a fault is no change; the first
 	// Master ever followed neither.
 	MasterChanges uint64
+	// BFD Master–Backup detection (timers.go, masterDownDetected):
+	// BFDTakeovers counts the times we became Master because the BFD
+	// session to the Master failed; BFDFalseDowns those of them where the
+	// old Master then proved alive (its advert heard): two Masters for at
+	// most about an advert interval, ended by the RFC's rules.
+	BFDTakeovers  uint64
+	BFDFalseDowns uint64
 }
 
 // Status is a snapshot of a Router.

@@ -181,6 +181,55 @@ func (r *Router) masterDownTimerExpired() {
 	r.becomeMaster(r.downReason)
 }
 
+// masterDownDetected: the BFD session to peer failed (EventMasterDown),
+// with detection time detect. Only a Backup following peer acts, and only
+// as its successor: Master_Down_Timer expires now (SuccessorNow) or within
+// Skew_Time computed on detect instead of Master_Adver_Interval
+// (SuccessorSkew): (256 − Priority) × detect / 256, so among several
+// Backups the highest priority takes over first and the others hear it
+// and follow it [5798-6.4.2-i], as after a priority-0 advert
+// [5798-6.4.2-h]. A timer already due sooner is kept. Otherwise the RFC's
+// timers run on: an advert from the Master restarts Master_Down_Timer
+// [5798-6.4.2-i], and a session to a Master no longer followed is stale.
+func (r *Router) masterDownDetected(peer netip.Addr, detect time.Duration) {
+	if r.state != Backup || r.cfg.Successor == SuccessorNone || !peer.IsValid() || peer != r.masterAddr {
+		return
+	}
+	d := time.Duration(0)
+	if r.cfg.Successor == SuccessorSkew {
+		d = SkewTime(3, r.prio, detect)
+	}
+	if at, _, ok := r.Deadline(MasterDownTimer); ok && at <= r.now+d {
+		return
+	}
+	r.bfdPeer = peer
+	r.downReason = ReasonBFDMasterDown
+	if d > 0 {
+		r.arm(MasterDownTimer, d)
+		return
+	}
+	r.stop(MasterDownTimer)
+	r.masterDownTimerExpired()
+}
+
+// bfdFalseDown: a Master that took over because BFD said its Master
+// failed hears that Master again: BFD failed, not the Master. Counted and
+// reported once; the RFC's rules settle the two Masters (the lower
+// priority goes Backup on the other's next advert [5798-6.4.3-j], which
+// RFC 9568 sends at once on hearing ours [9568-6.4.3-b]).
+func (r *Router) bfdFalseDown(ev Event) {
+	if !r.bfdSuspect || ev.Src != r.bfdPeer || ev.Priority == 0 {
+		return
+	}
+	if r.now-r.masterSince > r.quietGap(ev.Interval) {
+		r.bfdSuspect = false // a Master back later restarted: no false Down
+		return
+	}
+	r.bfdSuspect = false
+	r.counters.BFDFalseDowns++
+	r.emit(Action{Kind: BFDFalseDown, Addr: ev.Src, Priority: ev.Priority})
+}
+
 // preemptDelayExpired: the lower-priority Master has had its delay; its
 // adverts are discarded from now on [5798-6.4.2-j].
 func (r *Router) preemptDelayExpired() {
@@ -281,7 +330,7 @@ func (r *Router) reconfigureTimers(prev *Config) {
 		}
 	}
 	r.recompute()
-	if rearmDown && r.downReason != ReasonPriorityZero {
+	if rearmDown && r.downReason != ReasonPriorityZero && r.downReason != ReasonBFDMasterDown {
 		r.startMasterDownTimer()
 	}
 

@@ -21,6 +21,8 @@ const (
 	evTimer evKind = iota
 	evDeliver
 	evFunc
+	evBFDTimer  // a BFD session end's deadline (bfd.go)
+	evBFDPacket // a BFD packet reaching its end
 )
 
 type item struct {
@@ -40,6 +42,9 @@ type item struct {
 	prio    uint8         // evDeliver
 
 	fn func() // evFunc
+
+	bfd  *bfdPair // evBFDTimer, evBFDPacket: the session and its end
+	side int
 }
 
 // queue is a min-heap of events by (at, seq).

@@ -30,6 +30,7 @@ import (
 	"slices"
 	"time"
 
+	"govrrp/bfd/session"
 	"govrrp/fsm"
 	"govrrp/vrrp"
 )
@@ -86,6 +87,11 @@ type Node struct {
 	vcfg      vrrp.Config
 	lookup    vrrp.Lookup
 	rx        vrrp.Message
+
+	// Master–Backup BFD (bfd.go): its parameters (nil: none) and, as
+	// Backup, its session to the Master.
+	bfd     *session.Config
+	bfdPair *bfdPair
 }
 
 // LAN is a broadcast segment of routers for one VRID under a virtual clock.
@@ -116,6 +122,13 @@ type LAN struct {
 	OnTransition func(Transition)
 	OnAdvert     func(Advert)
 	OnDelivery   func(Delivery)
+
+	// BFDChanges are the state changes of the Master–Backup BFD sessions
+	// (bfd.go), OnBFD sees each.
+	BFDChanges []BFDChange
+	OnBFD      func(BFDChange)
+	bfdPairs   int
+	bfdRng     *rand.Rand
 }
 
 // New returns an empty LAN at virtual time 0 whose loss draws come from seed.
@@ -218,6 +231,7 @@ func (l *LAN) Crash(i int) {
 	n := l.nodes[i]
 	n.Crashed = true
 	n.epoch++
+	l.bfdCrash(n)
 }
 
 // Restart boots a fresh state machine on a crashed (or any) router and
@@ -353,6 +367,10 @@ func (l *LAN) Run(until time.Duration) {
 			}
 		case evDeliver:
 			l.deliver(l.nodes[it.node], &it)
+		case evBFDTimer:
+			l.bfdTimer(&it)
+		case evBFDPacket:
+			l.bfdDeliver(&it)
 		}
 	}
 	if until > l.clock.now {
@@ -412,6 +430,9 @@ func (l *LAN) apply(n *Node, acts []fsm.Action) {
 			n.scheduled[t] = tok
 			l.q.push(item{at: at, kind: evTimer, node: n.ID, epoch: n.epoch, timer: t, token: tok})
 		}
+	}
+	if n.bfd != nil || n.bfdPair != nil {
+		l.bfdFollow(n)
 	}
 }
 

@@ -100,7 +100,10 @@ priority (1..255; or owner: true for 255) are required; address (primary;
 default 10.77.0.N or fe80::N for the Nth router), addresses, interval,
 version, preempt, preempt_delay, accept and start (a time, default 0s, or
 never) are optional. As in govrrpd.yaml, advert_interval is another name
-for interval, and an address may carry a /prefix.
+for interval, and an address may carry a /prefix. bfd: {interval: 10ms,
+multiplier: 3, successor: auto|true|false} gives a router Master-Backup BFD
+(govrrpd.yaml's bfd_master; sessions run under the virtual clock, their
+state changes are in the timeline).
 
 Each event has at: (a time) and one action:
   crash: R                   R dies silently: no adverts, no timers
@@ -456,6 +459,10 @@ func takeoverText(e *scenario.Entry, prec int) string {
 	if e.NoMasterMS != nil {
 		noMaster = fmt.Sprintf("; no Master for %v", e.NoMaster)
 	}
+	if e.Timer == "BFD detection time" {
+		return fmt.Sprintf("%s %s %v after %s: its BFD session to the Master failed (detection time %v)%s",
+			e.Router, verb, e.Took, after, e.TimerVal, noMaster)
+	}
 	return fmt.Sprintf("%s %s %v after %s (%s for priority %d at %v: %v)%s",
 		e.Router, verb, e.Took, after, e.Timer, *e.Priority, e.Interval, e.TimerVal, noMaster)
 }
@@ -548,6 +555,8 @@ func writeSimText(w io.Writer, res *scenario.Result, showAll bool) error {
 			bw.printf("  %s  %-*s  advert, priority %d\n", ts, nameW, e.Router, *e.Priority)
 		case scenario.DropEntry:
 			bw.printf("  %s  %-*s  drops %s's adverts: %s (%s; %d in all)\n", ts, nameW, e.Router, e.Sender, e.Text, e.Reason, e.Count)
+		case scenario.BFDEntry:
+			bw.printf("  %s  %-*s  BFD session to %s %s → %s  (%s)\n", ts, nameW, e.Router, e.Sender, e.From, e.To, e.Reason)
 		}
 	}
 

@@ -34,6 +34,9 @@ func TestSimulateGolden(t *testing.T) {
 		{"simulate-partition", []string{"simulate", "-f", partitionExample}, 0},
 		{"simulate-mixed", []string{"simulate", "--file", simFile("mixed.yaml")}, 0},
 		{"simulate-whatif", []string{"simulate", "-f", simFile("whatif.yaml")}, 0},
+		// Master–Backup BFD (draft-ietf-rtgwg-vrrp-bfd-p2p): 1 s adverts, BFD
+		// 10 ms × 3; the successor takes over about 30 ms after the crash.
+		{"simulate-bfd", []string{"simulate", "-f", simFile("bfd.yaml")}, 0},
 		{"simulate-help", []string{"help", "simulate"}, 0},
 		{"simulate-bad-file", []string{"simulate", "-f", simFile("bad.yaml")}, 2},
 		{"simulate-syntax", []string{"simulate", "-f", simFile("syntax.yaml")}, 2},

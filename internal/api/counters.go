@@ -26,6 +26,11 @@ const (
 	CounterV2AdvertsReceived     = "v2_adverts_received"
 	CounterV2IgnoredFromV3Master = "v2_ignored_from_v3_master"
 	CounterV3WithoutV2           = "v3_without_v2"
+	// Master–Backup BFD (routers[].bfd_master): takeovers because the
+	// session to the Master failed, and those after which the old Master
+	// proved alive (two Masters until the RFC's rules end it).
+	CounterBFDTakeovers  = "bfd_takeovers"
+	CounterBFDFalseDowns = "bfd_false_downs"
 
 	// WarningPrefix and a check's name: adverts accepted although that
 	// receive check found something to warn about.
@@ -40,6 +45,10 @@ var RouterCounters = []string{
 	CounterRepliesSuppressed, CounterOwnAdvertsIgnored, CounterSplitBrainEpisodes, CounterTwoOwnersEpisodes,
 	CounterRxChecksumPseudoHdr, CounterRxChecksumPlain, CounterVersionMismatch,
 }
+
+// BFDMasterCounters are the keys only a router with Master–Backup BFD
+// (routers[].bfd_master) has.
+var BFDMasterCounters = []string{CounterBFDTakeovers, CounterBFDFalseDowns}
 
 // V2CompatCounters are the keys only a router in the VRRPv2/v3
 // interoperation mode (v2_compat) has.

@@ -53,6 +53,10 @@ type Change struct {
 	// PeerAdminDown and Failure as in session.Action: only a Failure is a
 	// lost path; a peer's AdminDown is not (RFC 5882 §3.2).
 	PeerAdminDown, Failure bool
+	// Peer is the session's neighbour; Detection its detection time when
+	// the change happened (0 before the peer was heard).
+	Peer      netip.Addr
+	Detection time.Duration
 }
 
 // Status is one session's state for snapshots.
@@ -151,6 +155,10 @@ type listener struct {
 	l      Listener
 	byPeer map[netip.Addr]*sess
 	drops  [bfd.NumChecks]uint64
+	// accept, when set, lets unknown peers open passive sessions here
+	// (Accept); accepted counts those running.
+	accept   *AcceptConfig
+	accepted int
 }
 
 type sess struct {
@@ -164,6 +172,8 @@ type sess struct {
 	sent  uint64
 	errs  uint64
 	since time.Time
+	// accepted: opened by a peer (Accept); dropped when it goes Down.
+	accepted bool
 }
 
 const (
@@ -284,21 +294,38 @@ func (r *Runner) add(cfg SessionConfig) error {
 		return fmt.Errorf("bfd session %s: session %s already runs to %s on %s", cfg.Name, li.byPeer[cfg.Peer].cfg.Name, cfg.Peer, cfg.Interface)
 	}
 	if li == nil {
-		l, err := r.opts.Sockets.Listen(cfg.Interface, key.v6)
-		if err != nil {
+		var err error
+		if li, err = r.listen(key); err != nil {
 			return fmt.Errorf("bfd session %s: %w", cfg.Name, err)
 		}
-		if err := r.poll.Add(l.Fd()); err != nil {
-			l.Close()
-			return fmt.Errorf("bfd session %s: poller: %w", cfg.Name, err)
-		}
-		li = &listener{key: key, l: l, byPeer: map[netip.Addr]*sess{}}
-		r.listeners[key] = li
 	}
-	tx, err := r.opts.Sockets.Dial(cfg.Interface, cfg.Local, cfg.Peer)
-	if err != nil {
+	if _, err := r.open(li, cfg); err != nil {
 		r.release(li)
 		return fmt.Errorf("bfd session %s: %w", cfg.Name, err)
+	}
+	return nil
+}
+
+// listen opens the listener of an interface and family.
+func (r *Runner) listen(key lkey) (*listener, error) {
+	l, err := r.opts.Sockets.Listen(key.ifname, key.v6)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.poll.Add(l.Fd()); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("poller: %w", err)
+	}
+	li := &listener{key: key, l: l, byPeer: map[netip.Addr]*sess{}}
+	r.listeners[key] = li
+	return li, nil
+}
+
+// open starts a session on li.
+func (r *Runner) open(li *listener, cfg SessionConfig) (*sess, error) {
+	tx, err := r.opts.Sockets.Dial(cfg.Interface, cfg.Local, cfg.Peer)
+	if err != nil {
+		return nil, err
 	}
 	discr := r.newDiscr()
 	now := r.eventTime(r.clock.Now())
@@ -307,7 +334,7 @@ func (r *Runner) add(cfg SessionConfig) error {
 	r.byDiscr[discr] = s
 	li.byPeer[cfg.Peer] = s
 	r.rearm(s)
-	return nil
+	return s, nil
 }
 
 // newDiscr is a random discriminator, nonzero and unique here (§6.8.1).
@@ -361,17 +388,114 @@ func (r *Runner) drop(s *sess) {
 	delete(r.sessions, s.cfg.Name)
 	delete(r.byDiscr, s.fsm.LocalDiscr())
 	delete(s.li.byPeer, s.cfg.Peer)
+	if s.accepted {
+		s.li.accepted--
+	}
 	s.tx.Close()
 	r.release(s.li)
 }
 
 func (r *Runner) release(li *listener) {
-	if len(li.byPeer) > 0 {
+	if len(li.byPeer) > 0 || li.accept != nil {
 		return
 	}
 	_ = r.poll.Remove(li.l.Fd())
 	li.l.Close()
 	delete(r.listeners, li.key)
+}
+
+// AcceptConfig lets peers on one interface and family open sessions with
+// us: the passive end of the Master–Backup sessions a VRRP Backup opens to
+// its Master (draft-ietf-rtgwg-vrrp-bfd-p2p). A peer's first packet (Your
+// Discriminator 0, TTL 255 as every packet here) from an on-link source
+// creates a passive session, named Name + the peer's address, while fewer
+// than Max run; it is removed when it goes Down, so a peer that stops or
+// moves on leaves nothing behind. Anything else is dropped as no_session.
+type AcceptConfig struct {
+	Name      string
+	Interface string
+	V6        bool
+	// OnLink reports whether a source may open a session: an address of one
+	// of the interface's own prefixes, or IPv6 link-local.
+	OnLink func(netip.Addr) bool
+	Max    int
+	// Local is the source of the accepted sessions' packets, the address
+	// the peers open them to (a VRRP Master's primary address, the source
+	// of its adverts): left to the kernel, an IPv6 session could leave
+	// from a virtual link-local address, which the peer would not take
+	// for its session's (RFC 5880 §6.3, selected by source).
+	Local netip.Addr
+	session.Config
+}
+
+// Accept starts (or changes) accepting sessions as c says.
+func (r *Runner) Accept(c AcceptConfig) error {
+	c.Passive = true
+	c.Local = c.Local.WithZone("").Unmap()
+	var err error
+	if e := r.do(func() {
+		key := lkey{c.Interface, c.V6}
+		li := r.listeners[key]
+		if li == nil {
+			if li, err = r.listen(key); err != nil {
+				err = fmt.Errorf("bfd: accepting on %s: %w", c.Interface, err)
+				return
+			}
+		}
+		li.accept = &c
+	}); e != nil {
+		return e
+	}
+	return err
+}
+
+// StopAccepting ends Accept on an interface and family; the sessions
+// accepted there end with AdminDown.
+func (r *Runner) StopAccepting(ifname string, v6 bool) error {
+	return r.do(func() {
+		li := r.listeners[lkey{ifname, v6}]
+		if li == nil || li.accept == nil {
+			return
+		}
+		li.accept = nil
+		for _, s := range li.byPeer {
+			if s.accepted {
+				r.handleNow(s, session.Event{Kind: session.EventAdminDown})
+				r.drop(s)
+			}
+		}
+		r.release(li)
+	})
+}
+
+// acceptPeer opens a passive session for src's first packet, if li
+// accepts it (AcceptConfig).
+func (r *Runner) acceptPeer(li *listener, src netip.Addr) *sess {
+	a := li.accept
+	if a == nil || li.accepted >= a.Max || a.OnLink == nil || !a.OnLink(src) {
+		return nil
+	}
+	name := a.Name + src.String()
+	if r.sessions[name] != nil {
+		return nil
+	}
+	s, err := r.open(li, SessionConfig{Name: name, Interface: a.Interface, Peer: src, Local: a.Local, Config: a.Config})
+	if err != nil {
+		return nil
+	}
+	s.accepted = true
+	li.accepted++
+	return s
+}
+
+// settle rearms s after an event, or removes an accepted session that
+// went Down.
+func (r *Runner) settle(s *sess) {
+	if s.accepted && s.fsm.Status().State == bfd.Down {
+		r.drop(s)
+		return
+	}
+	r.rearm(s)
 }
 
 // Reconfigure gives a running session new intervals, multiplier or
@@ -497,6 +621,9 @@ func (r *Runner) packet(li *listener, p *linux.BFDPacket) {
 	} else {
 		s = li.byPeer[p.Src]
 	}
+	if s == nil && r.pkt.YourDiscr == 0 {
+		s = r.acceptPeer(li, p.Src)
+	}
 	if s == nil {
 		li.drops[bfd.CheckNoSession]++
 		return
@@ -504,7 +631,7 @@ func (r *Runner) packet(li *listener, p *linux.BFDPacket) {
 	s.rx++
 	s.rxAt = at
 	r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventPacket, At: at, Packet: r.pkt}))
-	r.rearm(s)
+	r.settle(s)
 }
 
 // wall converts a loop time to wall-clock time.
@@ -531,7 +658,7 @@ func (r *Runner) apply(s *sess, acts []session.Action) {
 			s.since = r.wall(r.order.Last())
 			if r.opts.Notify != nil {
 				r.opts.Notify(Change{Name: s.cfg.Name, At: s.since, From: a.From, To: a.To, Diag: a.Diag,
-					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure})
+					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure, Peer: s.cfg.Peer, Detection: s.fsm.Status().Detection})
 			}
 		}
 	}

@@ -33,7 +33,7 @@ func (r *Runner) expire(t time.Duration) {
 			return
 		}
 		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventTimer, At: s.wake.At()}))
-		r.rearm(s)
+		r.settle(s)
 	}
 }
 

@@ -67,3 +67,38 @@ func TestCheckHostBFD(t *testing.T) {
 		t.Fatalf("warnings %q", got)
 	}
 }
+
+// routers[].bfd_master: defaults, every key, and refusals.
+func TestParseBFDMaster(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base+`    bfd_master: {}
+  - interface: eth0
+    vrid: 52
+    addresses: [10.77.0.253/24]
+    bfd_master: {min_tx: 10ms, min_rx: 10ms, multiplier: 3, successor: true}
+  - interface: eth0
+    vrid: 53
+    addresses: [10.77.0.252/24]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m0, m1 := c.Routers[0].BFDMaster, c.Routers[1].BFDMaster
+	if m0 == nil || m0.MinTx != 300*time.Millisecond || m0.MinRx != 300*time.Millisecond || m0.Multiplier != 3 || m0.Successor != SuccessorAuto {
+		t.Errorf("defaults %+v", m0)
+	}
+	if m1 == nil || m1.MinTx != 10*time.Millisecond || m1.MinRx != 10*time.Millisecond || m1.Successor != SuccessorTrue {
+		t.Errorf("set %+v", m1)
+	}
+	if c.Routers[2].BFDMaster != nil {
+		t.Errorf("absent: %+v", c.Routers[2].BFDMaster)
+	}
+	for _, tc := range []struct{ yaml, want string }{
+		{"    bfd_master: {successor: maybe}\n", "c.yaml:5:29"},
+		{"    bfd_master: {min_tx: 1ms}\n", "c.yaml:5:26"},
+		{"    bfd_master: {intervall: 10ms}\n", "c.yaml:5:18"},
+	} {
+		if _, err := Parse("c.yaml", []byte(base+tc.yaml)); err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %s", tc.yaml, err, tc.want)
+		}
+	}
+}

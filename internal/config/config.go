@@ -79,6 +79,8 @@ type Router struct {
 	AddrOpts map[netip.Addr]AddrOpts
 	Rules    []Rule // installed while Master (routes.go)
 	Hooks    KeepalivedHooks
+	// BFDMaster: Master–Backup BFD (bfdmaster.go); nil: off.
+	BFDMaster *BFDMaster
 
 	Pos    Pos            // where the router's entry starts, for messages about it
 	KeyPos map[string]Pos // where each key written for it is (value position); "addresses[i]" for each address
@@ -124,7 +126,7 @@ func (r *Router) FSM(primary netip.Addr) fsm.Config {
 		VRID: r.VRID, Version: r.Version, Family: r.Family, Priority: r.Priority,
 		AdvertInterval: r.AdvertInterval, Preempt: r.Preempt, PreemptDelay: r.PreemptDelay,
 		Accept: r.Accept, Addresses: r.VIPs(), Primary: primary, NoReplyLower: !r.ReplyLower,
-		V2Compat: r.V2Compat,
+		V2Compat: r.V2Compat, Successor: r.BFDMaster.FSM(),
 	}
 }
 

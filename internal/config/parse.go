@@ -287,6 +287,8 @@ func (p *parser) router(n *yaml.Node) Router {
 			r.Rules = p.rules(v)
 		case "notify":
 			r.Notify = p.argvs(v, "routers[].notify")
+		case "bfd_master":
+			r.BFDMaster = p.bfdMaster(v)
 		default:
 			p.keepalivedHook(&r.Hooks, k.Value, v, "routers[]")
 		}

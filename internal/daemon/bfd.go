@@ -39,28 +39,41 @@ func bfdParams(c config.BFDSession) session.Config {
 // startBFD starts the runner and the sessions of cfg, if any. A session
 // that cannot start (its interface is missing) is logged; the others run.
 func (d *Daemon) startBFD(sessions []config.BFDSession) {
-	if len(sessions) == 0 {
+	if len(sessions) == 0 || !d.ensureBFD() {
 		return
+	}
+	for _, c := range sessions {
+		d.addBFD(c)
+	}
+}
+
+// ensureBFD starts the runner if it is not running; false if it cannot.
+func (d *Daemon) ensureBFD() bool {
+	if d.bfd != nil {
+		return true
 	}
 	b := &bfdSessions{cfg: map[string]config.BFDSession{}, changes: make(chan bfdrun.Change, bfdQueue), done: make(chan struct{})}
 	run, err := bfdrun.New(bfdrun.Options{Notify: func(c bfdrun.Change) {
+		mb := d.mbNotify(c)
 		select {
 		case b.changes <- c:
 		default:
 		}
-		d.bfdChanged(c) // the tracking routers' (bfdtrack.go)
+		if !mb {
+			// The tracking routers' (bfdtrack.go): top-level sessions
+			// only, so the sessions peers open keep no state there.
+			d.bfdChanged(c)
+		}
 	}})
 	if err != nil {
 		d.log.Error("bfd: no session runs", "err", err)
-		return
+		return false
 	}
 	b.run = run
 	go run.Run()
 	go d.logBFD(b)
 	d.bfd = b
-	for _, c := range sessions {
-		d.addBFD(c)
-	}
+	return true
 }
 
 func (d *Daemon) addBFD(c config.BFDSession) {
@@ -111,6 +124,7 @@ func (d *Daemon) reloadBFD(sessions []config.BFDSession) {
 
 // stopBFD says AdminDown to every peer and stops the runner.
 func (d *Daemon) stopBFD() {
+	d.stopBFDMaster()
 	if d.bfd == nil {
 		return
 	}

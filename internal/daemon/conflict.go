@@ -45,6 +45,11 @@ func (r *vr) conflict(a fsm.Action) {
 		ev.Type = "two_owners"
 		ev.Detail = fmt.Sprintf("priority 255 from %v and %v: two routers claim to own the addresses", owners[0], owners[1])
 		msg = "two address owners (priority 255) heard"
+	case fsm.BFDFalseDown:
+		// Master–Backup BFD (bfdmaster.go): we took over on BFD's word.
+		ev.Type = "bfd_false_down"
+		ev.Detail = fmt.Sprintf("the Master %v (priority %d) that BFD declared down is alive: two Masters until the RFC's rules end it", a.Addr, a.Priority)
+		msg = "bfd said the master failed, but it is alive"
 	}
 	n, ok := th.hit(r.l.clock.Now(), conflictLogPeriod)
 	if !ok {

@@ -130,6 +130,7 @@ type Daemon struct {
 	scripts  map[string]*scriptRun
 	files    trackFiles
 	bfd      *bfdSessions // nil until a session is configured (bfd.go)
+	mb       *bfdMaster   // Master–Backup BFD of routers[].bfd_master (bfdmaster.go)
 	watcher  *linux.LinkWatcher
 	// pending holds routers that cannot run (their interface is missing or
 	// has no address): they wait in Fault, holding nothing, and start when
@@ -216,7 +217,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		rec: newRecorder(config.RecordFile(), opts.Log), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
-		disabled: map[string]bool{}, level: opts.Level, boot: startOnly(cfg),
+		disabled: map[string]bool{}, level: opts.Level, boot: startOnly(cfg), mb: newBFDMaster(),
 	}
 	if d.level == nil {
 		d.level = new(slog.LevelVar)
@@ -303,6 +304,7 @@ func (d *Daemon) Start() error {
 	d.startScripts(d.cfg)
 	d.startFiles(d.cfg)
 	d.startBFD(d.cfg.BFD)
+	d.startBFDMaster(d.cfg.Routers)
 	if d.watchLinks {
 		if err := d.watch(d.cfg); err != nil {
 			errs = append(errs, err)

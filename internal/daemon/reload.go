@@ -235,6 +235,7 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	d.startScripts(cfg)
 	d.startFiles(cfg)
 	d.reloadBFD(cfg.BFD)
+	d.startBFDMaster(cfg.Routers)
 	d.mu.Unlock()
 
 	// On their loops, which read r.cfg: one message per loop.

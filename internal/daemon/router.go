@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"govrrp/bfd/session"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -86,6 +87,11 @@ type vr struct {
 	// startDisabled: the operator had disabled it when it was opened
 	// (admin.go); start disables it before its Startup.
 	startDisabled bool
+
+	// Master–Backup BFD (bfdmaster.go): what it last asked for.
+	mbOn            bool
+	mbPeer, mbLocal netip.Addr
+	mbParams        session.Config
 }
 
 // badAdverts counts, per receive check, the adverts of a router that were
@@ -381,6 +387,7 @@ func (r *vr) close() {
 		// all routers in one commit.
 		_ = d.accept.Forget(r.name)
 	}
+	d.mbForget(r)
 	delete(d.routers, r.cfg.Name)
 }
 
@@ -450,6 +457,7 @@ func (r *vr) handle(ev fsm.Event) {
 	acts := r.fsm.Handle(ev)
 	r.exec(acts)
 	r.groupSync(acts)
+	r.mbFollow()
 }
 
 // exec executes actions in order. Adverts go into the socket's batch (the
@@ -516,7 +524,7 @@ func (r *vr) exec(acts []fsm.Action) {
 			r.l.emit(e)
 		case fsm.Announce:
 			r.announce(a.Addr)
-		case fsm.SplitBrain, fsm.TwoOwners:
+		case fsm.SplitBrain, fsm.TwoOwners, fsm.BFDFalseDown:
 			r.conflict(a)
 		case fsm.JoinGroup, fsm.LeaveGroup:
 			// The kernel joins (and leaves) the solicited-node group of an

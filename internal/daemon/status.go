@@ -85,6 +85,10 @@ func (r *vr) detail() api.RouterDetail {
 		Transitions:     make([]api.Event, len(r.transitions)),
 		NewMasterReason: st.Counters.NewMasterReason.String(),
 	}
+	if c.BFDMaster != nil {
+		d.Counters[api.CounterBFDTakeovers] = st.Counters.BFDTakeovers
+		d.Counters[api.CounterBFDFalseDowns] = st.Counters.BFDFalseDowns
+	}
 	if c.V2Compat {
 		// The v2/v3 interoperation mode (fsm/compat.go).
 		d.Counters[api.CounterV2AdvertsSent] = st.Counters.SentV2Advertisements

@@ -57,6 +57,9 @@ type routerCounter struct {
 	desc     *prometheus.Desc
 	extra    []string // label values after the router's
 	v2Compat bool     // only routers in the v2_compat mode have it
+	// bfdMaster: only routers with Master–Backup BFD (bfd_master) have
+	// it, which their counters show by having the key.
+	bfdMaster bool
 }
 
 var descChecksum = desc("checksum_form_received_total", "Valid adverts received, by the checksum form the peer used: pseudo_header (RFC 5798) or plain (over the VRRP message only, as some VRRPv2 implementations compute it).", "form")
@@ -86,6 +89,10 @@ var routerCounters = []routerCounter{
 	{key: api.CounterV2AdvertsReceived, desc: desc("v2_adverts_received_total", "VRRPv2 adverts received (v2_compat routers only)."), v2Compat: true},
 	{key: api.CounterV2IgnoredFromV3Master, desc: desc("v2_ignored_from_v3_master_total", "VRRPv2 adverts ignored because their Master also sends VRRPv3 (v2_compat routers only)."), v2Compat: true},
 	{key: api.CounterV3WithoutV2, desc: desc("v3_without_v2_total", "VRRPv3 adverts from a router that sent no VRRPv2 since its last one (v2_compat routers only)."), v2Compat: true},
+
+	// Master–Backup BFD (bfd_master routers only).
+	{key: api.CounterBFDTakeovers, desc: desc("router_bfd_takeovers_total", "Transitions to Master because the BFD session to the Master failed (bfd_master routers only)."), bfdMaster: true},
+	{key: api.CounterBFDFalseDowns, desc: desc("router_bfd_false_downs_total", "BFD takeovers after which the old Master was heard again: BFD failed, not the Master (bfd_master routers only)."), bfdMaster: true},
 }
 
 var states = []string{"Initialize", "Backup", "Master", "Fault"}
@@ -159,7 +166,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descSkew, r.SkewMS/1000)
 		gauge(descPreemptDelay, r.PreemptDelayMS/1000)
 		for _, rc := range routerCounters {
-			if !rc.v2Compat || r.V2Compat {
+			if _, has := r.Counters[rc.key]; (!rc.v2Compat || r.V2Compat) && (!rc.bfdMaster || has) {
 				counter(rc.desc, r.Counters[rc.key], rc.extra...)
 			}
 		}

@@ -184,7 +184,7 @@ func everyValue() api.RouterDetail {
 			api.CounterVersionMismatch: 9, api.CounterV2AdvertsSent: 10, api.CounterV2AdvertsReceived: 11, api.CounterV2IgnoredFromV3Master: 12,
 			api.CounterV3WithoutV2: 13, api.CounterSendErrors: 16, api.CounterStaleTimerFirings: 17, api.CounterRepliesSuppressed: 18,
 			api.CounterOwnAdvertsIgnored: 19, api.CounterRxChecksumPseudoHdr: 20, api.CounterRxChecksumPlain: 21,
-			api.WarningPrefix + "interval_mismatch": 22,
+			api.WarningPrefix + "interval_mismatch": 22, api.CounterBFDTakeovers: 25, api.CounterBFDFalseDowns: 26,
 		},
 		Discards: map[string]uint64{"ttl": 14, "checksum": 15},
 		Tracked:  []api.Tracked{{Kind: "interface", Name: "eth1", Weight: -50, Failed: true}, {Kind: "script", Name: "chk", Weight: -20}},
@@ -251,6 +251,8 @@ func TestCollectorEveryValue(t *testing.T) {
 		{"v2_adverts_received_total", "counter", lab(), "11"},
 		{"v2_ignored_from_v3_master_total", "counter", lab(), "12"},
 		{"v3_without_v2_total", "counter", lab(), "13"},
+		{"router_bfd_takeovers_total", "counter", lab(), "25"},
+		{"router_bfd_false_downs_total", "counter", lab(), "26"},
 		{"discards_total", "counter", lab("reason", "ttl"), "14"},
 		{"discards_total", "counter", lab("reason", "checksum"), "15"},
 		{"send_errors_total", "counter", lab(), "16"},
@@ -285,8 +287,11 @@ func TestCounterTables(t *testing.T) {
 		if rc.v2Compat != slices.Contains(api.V2CompatCounters, rc.key) {
 			t.Errorf("%s: v2Compat %v", rc.key, rc.v2Compat)
 		}
+		if rc.bfdMaster != slices.Contains(api.BFDMasterCounters, rc.key) {
+			t.Errorf("%s: bfdMaster %v", rc.key, rc.bfdMaster)
+		}
 	}
-	if want := append(slices.Clone(api.RouterCounters), api.V2CompatCounters...); !sameSet(got, want) {
+	if want := append(append(slices.Clone(api.RouterCounters), api.V2CompatCounters...), api.BFDMasterCounters...); !sameSet(got, want) {
 		t.Errorf("router counters read %v, the API has %v", got, want)
 	}
 	got = got[:0]
@@ -307,7 +312,7 @@ func TestCounterTables(t *testing.T) {
 		t.Errorf("everyBFDValue sets %d counters, want %d", len(c), len(api.BFDCounters))
 	}
 	// The fixture of TestCollectorEveryValue sets every key, each once.
-	if c := everyValue().Counters; len(c) != len(api.RouterCounters)+len(api.V2CompatCounters)+1 {
+	if c := everyValue().Counters; len(c) != len(api.RouterCounters)+len(api.V2CompatCounters)+len(api.BFDMasterCounters)+1 {
 		t.Errorf("everyValue sets %d counters, want every one of the API's and a warning", len(c))
 	}
 }

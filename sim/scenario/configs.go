@@ -87,7 +87,7 @@ func FromConfigs(nodes []Node, faults []Fault, s Settings) ([]*Scenario, error) 
 			pre, pd, acc, iv, ver := r.Preempt, r.PreemptDelay, r.Accept, r.AdvertInterval, r.Version
 			sc.Routers = append(sc.Routers, Router{Name: n.Name, Priority: r.Priority, Address: primary,
 				Addresses: r.VIPs(), Interval: &iv, Version: &ver, Preempt: &pre, PreemptDelay: &pd, Accept: &acc,
-				Config: r.FSM(primary)})
+				Config: r.FSM(primary), BFD: bfdOf(r.BFDMaster)})
 			sc.Notes = append(sc.Notes, unmodelled(n, r)...)
 		}
 		// Notes about the whole node go to each of its LANs.
@@ -202,4 +202,13 @@ func splitLANs(keys []lanKey, lans map[lanKey]*Scenario) {
 			lans[o].Notes = append(lans[o].Notes, note)
 		}
 	}
+}
+
+// bfdOf is a router's bfd_master as the simulator runs it: one interval,
+// the larger of min_tx and min_rx.
+func bfdOf(m *config.BFDMaster) *BFD {
+	if m == nil {
+		return nil
+	}
+	return &BFD{Interval: max(m.MinTx, m.MinRx), Multiplier: m.Multiplier, Successor: m.FSM()}
 }

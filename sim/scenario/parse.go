@@ -12,6 +12,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"govrrp/fsm"
 	"govrrp/internal/config"
 	"govrrp/internal/yamlwalk"
 	"govrrp/vrrp"
@@ -22,7 +23,7 @@ import (
 // router shares with a simulated one.
 var (
 	topKeys    = []string{"version", "family", "vrid", "interval", "advert_interval", "preempt", "preempt_delay", "loss", "delay", "seed", "duration", "addresses", "routers", "events"}
-	routerKeys = []string{"name", "priority", "owner", "address", "addresses", "interval", "advert_interval", "version", "preempt", "preempt_delay", "accept", "start"}
+	routerKeys = []string{"name", "priority", "owner", "address", "addresses", "interval", "advert_interval", "version", "preempt", "preempt_delay", "accept", "start", "bfd"}
 	eventKeys  = append([]string{"at"}, kindNames[1:]...)
 )
 
@@ -269,6 +270,8 @@ func (p *parser) router(n *yaml.Node) (Router, bool) {
 			r.Addresses = p.addrs(v)
 		case "interval", "advert_interval", "version", "preempt", "preempt_delay", "accept":
 			p.election(&el, k, v)
+		case "bfd":
+			r.BFD = p.bfd(v)
 		case "start":
 			if v.Value == "never" {
 				r.Never = true
@@ -409,4 +412,29 @@ func FamilyName(f vrrp.Family) string {
 		return "IPv6"
 	}
 	return "IPv4"
+}
+
+// bfd reads a router's bfd: {interval, multiplier, successor}, with the
+// defaults and ranges of routers[].bfd_master.
+func (p *parser) bfd(n *yaml.Node) *BFD {
+	b := &BFD{Interval: config.DefaultBFDInterval, Multiplier: config.DefaultBFDMultiplier, Successor: fsm.SuccessorSkew}
+	p.Mapping(n, "bfd", []string{"interval", "multiplier", "successor"}, func(k, v *yaml.Node) {
+		switch k.Value {
+		case "interval":
+			b.Interval = p.Duration(v, 10*time.Millisecond, time.Minute)
+			if b.Interval%time.Microsecond != 0 {
+				p.Fail(v, "write whole microseconds", "BFD intervals are carried in microseconds: %v is not", b.Interval)
+			}
+		case "multiplier":
+			b.Multiplier = uint8(p.Int(v, 1, 255, "write 1..255 (3 is usual)"))
+		case "successor":
+			switch p.OneOf(v, "auto", "true", "false") {
+			case "true":
+				b.Successor = fsm.SuccessorNow
+			case "false":
+				b.Successor = fsm.SuccessorNone
+			}
+		}
+	})
+	return b
 }

@@ -22,9 +22,10 @@ const (
 	TakeoverEntry                        // a Master_Down_Timer (or Skew_Time) that ran out, measured
 	AdvertEntry                          // an advert (see Options.AllAdverts)
 	DropEntry                            // a receive check refused a sender's adverts
+	BFDEntry                             // a Backup's BFD session to its Master (Sender) changed state
 )
 
-var entryNames = [...]string{EventEntry: "event", TransitionEntry: "transition", TakeoverEntry: "takeover", AdvertEntry: "advert", DropEntry: "drop"}
+var entryNames = [...]string{EventEntry: "event", TransitionEntry: "transition", TakeoverEntry: "takeover", AdvertEntry: "advert", DropEntry: "drop", BFDEntry: "bfd"}
 
 func (t EntryType) String() string {
 	if int(t) < len(entryNames) && entryNames[t] != "" {
@@ -172,7 +173,8 @@ type runner struct {
 	masterless   bool
 	noMasterFrom time.Duration
 	drops        map[[2]int]map[string]*Entry
-	acted        []int // per event: the router it acted on, or -1
+	acted        []int           // per event: the router it acted on, or -1
+	bfdDown      []sim.BFDChange // per router: its session's last failure
 }
 
 // Run plays sc in the simulator.
@@ -193,7 +195,7 @@ func Run(sc *Scenario, opt Options) (res *Result, err error) {
 		Result: Result{Scenario: sc}, lan: sim.New(sc.Seed), opt: opt, crashed: make([]bool, n),
 		state: make([]fsm.State, n), base: make([]base, n), lastPrio: make([]int, n), lastSent: make([]time.Duration, n),
 		firstAdvert: make([]bool, n), masterSince: make([]time.Duration, n),
-		drops: map[[2]int]map[string]*Entry{}, acted: make([]int, len(sc.Events)),
+		drops: map[[2]int]map[string]*Entry{}, acted: make([]int, len(sc.Events)), bfdDown: make([]sim.BFDChange, n),
 	}
 	l := r.lan
 	for i, rt := range sc.Routers {
@@ -201,7 +203,11 @@ func Run(sc *Scenario, opt Options) (res *Result, err error) {
 			return nil, fmt.Errorf("router %s: %w", rt.Name, err)
 		}
 		r.state[i], r.lastPrio[i] = fsm.Initialize, -1
+		if rt.BFD != nil {
+			l.SetBFD(i, rt.BFD.Session())
+		}
 	}
+	l.OnBFD = r.bfdChange
 	l.SetLoss(sc.Loss)
 	l.SetDelay(sc.Delay)
 	l.OnTransition = r.transition
@@ -273,7 +279,7 @@ func (r *runner) transition(t sim.Transition) {
 	}
 	r.firstAdvert[i], r.masterSince[i] = true, t.At
 	switch t.Reason {
-	case fsm.ReasonMasterNoResponse, fsm.ReasonPriorityZero, fsm.ReasonPreempted:
+	case fsm.ReasonMasterNoResponse, fsm.ReasonPriorityZero, fsm.ReasonPreempted, fsm.ReasonBFDMasterDown:
 		r.takeover(t)
 	}
 	r.masterless, r.hadMaster = false, true
@@ -289,8 +295,14 @@ func (r *runner) takeover(t sim.Transition) {
 		TookMS: msp(t.At - b.at), Timer: "Master_Down_Interval", TimerMS: msp(st.MasterDownInterval),
 		IntervalMS: msp(st.MasterAdverInterval), AfterAt: b.at, Took: t.At - b.at, TimerVal: st.MasterDownInterval,
 		Interval: st.MasterAdverInterval, FirstEver: !r.hadMaster, HeardLast: true}
-	if t.Reason == fsm.ReasonPriorityZero {
+	switch t.Reason {
+	case fsm.ReasonPriorityZero:
 		e.Timer, e.TimerMS, e.TimerVal = "Skew_Time", msp(st.SkewTime), st.SkewTime
+	case fsm.ReasonBFDMasterDown:
+		// The session's detection time, not a VRRP timer
+		// (draft-ietf-rtgwg-vrrp-bfd-p2p).
+		d := r.bfdDown[i]
+		e.Timer, e.TimerMS, e.TimerVal = "BFD detection time", msp(d.Detection), d.Detection
 	}
 	e.AfterMS = msp(b.at)
 	if b.what == SinceAdvert || b.what == SincePriorityZero {
@@ -490,4 +502,17 @@ func (r *runner) fire(k int) {
 	case SetDelay:
 		l.SetDelay(ev.Delay)
 	}
+}
+
+// bfdChange records the state changes of the Backups' sessions to their
+// Masters; the Masters' passive ends say the same from the other side.
+func (r *runner) bfdChange(c sim.BFDChange) {
+	if !c.Backup {
+		return
+	}
+	if c.Failure {
+		r.bfdDown[c.Router] = c
+	}
+	r.add(&Entry{At: c.At, Type: BFDEntry, Router: r.name(c.Router), Sender: r.name(c.Peer), From: c.From.String(),
+		To: c.To.String(), Reason: c.Diag.String()})
 }

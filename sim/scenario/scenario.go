@@ -25,6 +25,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"govrrp/bfd/session"
 	"govrrp/fsm"
 	"govrrp/vrrp"
 )
@@ -97,12 +98,28 @@ type Router struct {
 	Accept       *bool
 	Start        time.Duration // when it starts
 	Never        bool          // it starts only on a start event
+	// BFD is its Master–Backup BFD (routers[].bfd_master): nil, none.
+	BFD *BFD
 
 	// Config is the state machine's configuration, resolved from the above
 	// by Parse, Demo and FromConfigs.
 	Config fsm.Config
 
 	node *yaml.Node // nil unless parsed
+}
+
+// BFD is a router's Master–Backup BFD (draft-ietf-rtgwg-vrrp-bfd-p2p): a
+// session to the Master it follows as Backup, answered passively as
+// Master, and what it does when the session fails.
+type BFD struct {
+	Interval   time.Duration // min_tx and min_rx
+	Multiplier uint8
+	Successor  fsm.Successor
+}
+
+// Session is the session configuration of b.
+func (b *BFD) Session() *session.Config {
+	return &session.Config{DesiredMinTx: b.Interval, RequiredMinRx: b.Interval, DetectMult: b.Multiplier}
 }
 
 // Kind is what an event does.
@@ -237,6 +254,9 @@ func (sc *Scenario) resolve(fail func(n *yaml.Node, fix, what string)) error {
 		}
 		if !c.Primary.IsValid() {
 			c.Primary = DefaultPrimary(sc.Family, i)
+		}
+		if r.BFD != nil {
+			c.Successor = r.BFD.Successor
 		}
 		if err := c.Check(); err != nil {
 			msg := strings.TrimPrefix(err.Error(), fsm.ErrConfig.Error()+": ")

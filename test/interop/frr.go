@@ -61,6 +61,8 @@ func NewFRR(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *FRR {
 			return "FRR cannot be the address owner"
 		case v.PreemptDelay > 0:
 			return "FRR has no preempt delay"
+		case v.BFDMaster != "":
+			return "FRR's vrrpd has no BFD"
 		case v.PlainChecksum:
 			return "FRR 8.4 has no plain-checksum (RFC 9568) setting"
 		case v.V2Compat:

@@ -134,6 +134,9 @@ func (g *Govrrp) body() string {
 			}
 		}
 		fmt.Fprintf(&b, "    vmac: %v\n", v.VMAC)
+		if v.BFDMaster != "" {
+			fmt.Fprintf(&b, "    bfd_master: %s\n", v.BFDMaster)
+		}
 		if len(v.Unicast) > 0 {
 			as := make([]string, len(v.Unicast))
 			for i, a := range v.Unicast {

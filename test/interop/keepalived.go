@@ -50,6 +50,8 @@ func NewKeepalived(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Keepalive
 			return "keepalived 2.2.7 has no plain-checksum (RFC 9568) setting"
 		case v.V2Compat:
 			return "keepalived has no v2/v3 interoperation mode (a VR is version 2 or 3)"
+		case v.BFDMaster != "":
+			return "keepalived's BFD is tracking only, no Master–Backup detection"
 		}
 		return ""
 	})

@@ -100,6 +100,9 @@ type VR struct {
 	// SyncGroup names a sync group: a peer's VRs with the same name form
 	// one (keepalived vrrp_sync_group, govrrp sync_groups).
 	SyncGroup string
+	// BFDMaster is govrrp's routers[].bfd_master as a YAML flow mapping
+	// ("" none; govrrp only): Master–Backup BFD.
+	BFDMaster string
 }
 
 // ifname is the interface the VR runs on.
