@@ -544,8 +544,9 @@ func bfdMasterRefused(t *testing.T, g *interop.Govrrp, dir string) string {
 }
 
 // bfdMasterUps counts the Master–Backup sessions g (the Backup) saw come
-// Up, from its log: the daemon runs them on a runner of their own, not
-// listed by GET /v1/bfd (sessions named vrrp/<router>).
+// Up (sessions named vrrp/<router>), from its log: a count, where the API
+// shows only the current session, tells a new session from the one
+// before the last failover.
 func bfdMasterUps(g *interop.Govrrp) int {
 	n := 0
 	for _, line := range strings.Split(g.Logs(), "\n") {
