@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,6 +46,7 @@ type FailoverResult struct {
 	AdvertsPerSec float64  `json:"adverts_per_second,omitempty"`     // VR 51's adverts on the bridge
 	BFDPerSec     float64  `json:"bfd_packets_per_second,omitempty"` // BFD packets on the bridge, both ways
 	NA            string   `json:"not_available,omitempty"`
+	ReplyMACs     []string `json:"reply_macs,omitempty"` // who answered the host's pings in the runs' windows
 	Errors        []string `json:"errors,omitempty"`
 }
 
@@ -226,6 +228,11 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 		// The outage by its one definition (docs/BENCHMARKS.md, "What an
 		// outage is"): from the last reply before t0 to the first after.
 		o := pr.Outage(t0, t1)
+		for _, mac := range o.MACs {
+			if !slices.Contains(res.ReplyMACs, mac) {
+				res.ReplyMACs = append(res.ReplyMACs, mac)
+			}
+		}
 		if !o.Recovered {
 			res.errorf(t, "run %d: no ping reply after the failure", run)
 		} else {

@@ -523,11 +523,11 @@ func bfdSection(r *Report, w func(string, ...any), head func(...string)) {
 	}
 	if len(r.BFDFailover) > 0 {
 		w("### Failover: cable pull\n\n")
-		head("implementation", "adverts", "BFD", "runs", "data median ms", "p90", "max", "control median ms", "adverts/s on the wire", "BFD packets/s", "errors")
+		head("implementation", "adverts", "BFD", "runs", "data median ms", "p90", "max", "control median ms", "adverts/s on the wire", "BFD packets/s", "replies from", "errors")
 		for _, f := range r.BFDFailover {
 			bfdCell := cmpOr(f.BFD, "-")
 			if f.NA != "" {
-				w("| %s | %g ms | %s | %s |  |  |  |  |  |  |  |\n", f.Impl, f.IntervalMS, bfdCell, f.NA)
+				w("| %s | %g ms | %s | %s |  |  |  |  |  |  |  |  |\n", f.Impl, f.IntervalMS, bfdCell, f.NA)
 				continue
 			}
 			dm, dp, dx, dok := stats(f.DataMS)
@@ -539,10 +539,15 @@ func bfdSection(r *Report, w func(string, ...any), head func(...string)) {
 			if cok {
 				ctl = f2(cm)
 			}
-			w("| %s | %g ms | %s | %d | %s | %s | %.1f | %.1f | %d |\n", f.Impl, f.IntervalMS, bfdCell, len(f.DataMS), data, ctl, f.AdvertsPerSec, f.BFDPerSec, len(f.Errors))
+			w("| %s | %g ms | %s | %d | %s | %s | %.1f | %.1f | %s | %d |\n", f.Impl, f.IntervalMS, bfdCell, len(f.DataMS), data, ctl, f.AdvertsPerSec, f.BFDPerSec,
+				cmpOr(strings.Join(f.ReplyMACs, " "), "-"), len(f.Errors))
 		}
 		w("\nWith 1 s adverts the control-plane figure (the Master's last advert before the pull to the Backup's first) " +
-			"includes up to one advert interval before the pull; the data plane is what the target judges.\n\n")
+			"includes up to one advert interval before the pull; the data plane is what the target judges. **replies from**: " +
+			"the source MACs of the echo replies in the runs' windows. FRR's data-plane figure is not its takeover (its control " +
+			"plane): FRR 8.4 leaves the VIP on the Backup's macvlan, only marked protodown, so once the pulled Master's bridge " +
+			"port is down and the bridge floods the host's echoes to the VMAC, the Backup's kernel answers them, from eth0 " +
+			"(its own MAC; the macvlan's routes are ignored while it is down), before vrrpd takes over.\n\n")
 	}
 }
 
