@@ -53,14 +53,15 @@ unit:
 test: deps lint unit
 
 # Go micro-benchmarks of every package, then (as root) the network benchmark
-# beside keepalived, which writes docs/BENCHMARKS.md and docs/benchmarks.json.
+# beside keepalived (and FRR's bfdd and vrrpd for BFD), which writes
+# docs/BENCHMARKS.md and docs/benchmarks.json.
 # BENCHFLAGS=-quick: 3 runs, N=50 only (development).
 BENCHFLAGS ?=
 bench:
 	@micro=$$(mktemp); \
 	$(GO) test -run='^$$' -bench=. -benchmem ./... 2>&1 | tee $$micro; \
 	if [ "$$(id -u)" != 0 ]; then echo "bench: not root, network benchmark skipped"; rm -f $$micro; exit 0; fi; \
-	$(GO) test -count=1 -timeout 90m -v -run '^TestBenchmarkReport$$' ./test/bench -bench-report -micro $$micro $(BENCHFLAGS); \
+	$(GO) test -count=1 -timeout 150m -v -run '^TestBenchmarkReport$$' ./test/bench -bench-report -micro $$micro $(BENCHFLAGS); \
 	rc=$$?; rm -f $$micro; exit $$rc
 
 # The reliability campaign (root, a few minutes): bad input, floods,

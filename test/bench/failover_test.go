@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"govrrp/fsm"
+	ilab "govrrp/internal/lab"
 	"govrrp/test/interop"
 )
 
@@ -37,7 +39,15 @@ type FailoverResult struct {
 	DataMS     []float64 `json:"data_plane_ms"`
 	Load       string    `json:"load,omitempty"`        // other VRs running meanwhile, "" for none
 	Profile    string    `json:"cpu_profile,omitempty"` // the backup govrrpd's, with -profile
-	Errors     []string  `json:"errors,omitempty"`
+	// The BFD failover case (issue 16): Master–Backup BFD on top of the
+	// adverts ("" none), the wire's traffic in a steady window, and why
+	// there are no runs when the daemon lacks the feature.
+	BFD           string   `json:"bfd,omitempty"`
+	AdvertsPerSec float64  `json:"adverts_per_second,omitempty"`     // VR 51's adverts on the bridge
+	BFDPerSec     float64  `json:"bfd_packets_per_second,omitempty"` // BFD packets on the bridge, both ways
+	NA            string   `json:"not_available,omitempty"`
+	ReplyMACs     []string `json:"reply_macs,omitempty"` // who answered the host's pings in the runs' windows
+	Errors        []string `json:"errors,omitempty"`
 }
 
 func (r *FailoverResult) errorf(t testing.TB, format string, args ...any) {
@@ -83,8 +93,11 @@ func loadSpecs() []vrSpec {
 // SIGTERM: all) at the same time as VR 51.
 // It fills *res as it goes, so a case aborted by a harness failure keeps its
 // runs so far.
-func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.Duration, kind string, runs int, load bool) {
+func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.Duration, kind string, runs int, load, withBFD bool) {
 	*res = FailoverResult{Impl: impl, Kind: kind, IntervalMS: ms(interval)}
+	if withBFD {
+		res.BFD = fmt.Sprintf("Master–Backup %v × %d", bfdTx, bfdMult)
+	}
 	if load {
 		res.Load = loadDesc
 	}
@@ -94,6 +107,8 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 		res.RFCMS = ms(fsm.SkewTime(3, 100, interval))
 	}
 	lab := interop.NewLab(t, 2)
+	bfdCap := filepath.Join(lab.Dir, "bfd.pcap")
+	interop.StartCapture(t, lab.LAN.Bridge, "br0", bfdCap, "udp port 3784")
 	vrs := []vrSpec{{ifc: 0, vrid: 51, interval: interval, vip: vip}}
 	if load {
 		addInterfaces(t, lab.LAN, 4)
@@ -106,6 +121,9 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 		mk := func(i, prio int) (interop.Peer, scaleDaemon) {
 			g := newGovrrpd(t, govrrpdBin(t), lab.Routers[i], lab.Dir, vr51(uint8(prio), interval))
 			g.Routers = govrrpRouters(vrs, prio)
+			if withBFD {
+				g.Routers = strings.Replace(g.Routers, "}}\n", "}, "+bfdMasterYAML+"}\n", 1)
+			}
 			if profileDir != "" && prio == 100 {
 				// The backup does the takeover; a restart would overwrite
 				// the master's.
@@ -116,6 +134,16 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 		}
 		m, mc = mk(0, 150)
 		b, bc = mk(1, 100)
+		if withBFD {
+			if na := bfdMasterRefused(t, m.(*interop.Govrrp), lab.Dir); na != "" {
+				res.NA = na
+				t.Log(na)
+				return
+			}
+		}
+	case implFRR:
+		m = interop.NewFRR(t, lab.Routers[0], lab.Dir, vr51(150, interval))
+		b = interop.NewFRR(t, lab.Routers[1], lab.Dir, vr51(100, interval))
 	case implKeepalived:
 		km := newKaPeer(t, lab.Routers[0], lab.Dir, kaPlain, kaVRs(vrs, 150))
 		kb := newKaPeer(t, lab.Routers[1], lab.Dir, kaPlain, kaVRs(vrs, 100))
@@ -125,11 +153,19 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 	if load {
 		settle = 60 * time.Second
 	}
-	// With load, a run starts once every VR is back where it belongs.
+	// With load, a run starts once every VR is back where it belongs;
+	// with BFD, once the Backup's session to the Master came Up after the
+	// last failure (ups: the Backup's count of them then).
+	ups := 0
 	steady := func() {
 		if load {
 			waitCounts(t, mc, impl+" master", len(vrs), 0, settle)
 			waitCounts(t, bc, impl+" backup", 0, len(vrs), settle)
+		}
+		if withBFD {
+			if !ilab.Poll(settle, 10*time.Millisecond, func() bool { return bfdMasterUps(b.(*interop.Govrrp)) > ups }) {
+				res.errorf(t, "the Backup's BFD session to the Master did not come Up")
+			}
 		}
 	}
 	lab.Start(t, m)
@@ -139,6 +175,17 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 	steady()
 	mSrc, bSrc := lab.Source(t, m, vr51Key), lab.Source(t, b, vr51Key)
 	pr := lab.Probe(t, vip.Addr(), probeEvery)
+	// The traffic of a steady VR on the wire: adverts and BFD.
+	trafficFrom := time.Now()
+	time.Sleep(max(3*time.Second, 3*interval))
+	trafficTo := time.Now()
+	defer func() {
+		bp, err := bfdCapture(bfdCap)
+		if err != nil {
+			res.errorf(t, "bfd capture: %v", err)
+		}
+		res.AdvertsPerSec, res.BFDPerSec = wireRates(lab.Adverts(t), bp, trafficFrom, trafficTo)
+	}()
 
 	for run := 0; run < runs; run++ {
 		// Stable: master elected, adverts flowing, the host reaching the VIP.
@@ -150,6 +197,9 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 		}
 		time.Sleep(max(2*interval, 300*time.Millisecond))
 
+		if withBFD {
+			ups = bfdMasterUps(b.(*interop.Govrrp)) // the next run waits for a new session
+		}
 		t0 := time.Now()
 		switch kind {
 		case kindCable:
@@ -178,6 +228,11 @@ func runFailover(t *testing.T, res *FailoverResult, impl string, interval time.D
 		// The outage by its one definition (docs/BENCHMARKS.md, "What an
 		// outage is"): from the last reply before t0 to the first after.
 		o := pr.Outage(t0, t1)
+		for _, mac := range o.MACs {
+			if !slices.Contains(res.ReplyMACs, mac) {
+				res.ReplyMACs = append(res.ReplyMACs, mac)
+			}
+		}
 		if !o.Recovered {
 			res.errorf(t, "run %d: no ping reply after the failure", run)
 		} else {

@@ -33,8 +33,10 @@ var (
 	flagFloodFor  = flag.Duration("flood-for", 30*time.Second, "flood duration")
 	flagOut       = flag.String("out", "../../docs", "directory for BENCHMARKS.md and benchmarks.json")
 	flagMicro     = flag.String("micro", "", "file with the output of the Go micro-benchmarks to include")
-	flagImpls     = flag.String("impls", "govrrp,keepalived", "implementations to run")
-	flagCases     = flag.String("cases", "failover,loaded,scale,kamodes,flood", "parts to run")
+	flagImpls     = flag.String("impls", "govrrp,keepalived,frr", "implementations to run (frr: FRR's vrrpd, in the bfdfailover case only)")
+	flagCases     = flag.String("cases", "failover,loaded,scale,kamodes,flood,bfd,bfdfalse,bfdcpu,bfdfailover", "parts to run")
+	flagBFDFalse  = flag.Duration("bfd-false-for", 10*time.Minute, "bfdfalse: each window (idle, CPU hogs)")
+	flagBFDCPU    = flag.Duration("bfd-cpu-window", time.Minute, "bfdcpu: the CPU window")
 	flagRender    = flag.Bool("render", false, "only rewrite BENCHMARKS.md from the benchmarks.json in -out")
 	flagGovrrpd   = flag.String("govrrpd", "", "govrrpd binary to measure (default: built from this tree)")
 	flagProfile   = flag.String("profile", "", "directory for govrrpd CPU profiles of the scale, loaded and flood cases (govrrpd -cpuprofile)")
@@ -43,6 +45,7 @@ var (
 const (
 	implGovrrp     = "govrrp"
 	implKeepalived = "keepalived"
+	implFRR        = "frr" // FRR 8.4's vrrpd: the BFD failover case only
 )
 
 var profileDir string
@@ -57,8 +60,13 @@ type Report struct {
 	Scale    []ScaleResult    `json:"scale"`
 	KaModes  []ScaleResult    `json:"keepalived_modes,omitempty"` // 50x10ms keepalived started different ways
 	Flood    []FloodResult    `json:"flood,omitempty"`
-	Profiles string           `json:"profiles,omitempty"` // -profile directory of the run
-	Micro    []MicroResult    `json:"micro,omitempty"`
+	// BFD (issue 16).
+	BFDDetect   []BFDDetectResult `json:"bfd_detection,omitempty"`
+	BFDFalse    []BFDFalseResult  `json:"bfd_false_downs,omitempty"`
+	BFDCPU      []BFDCPUResult    `json:"bfd_cpu,omitempty"`
+	BFDFailover []FailoverResult  `json:"bfd_failover,omitempty"`
+	Profiles    string            `json:"profiles,omitempty"` // -profile directory of the run
+	Micro       []MicroResult     `json:"micro,omitempty"`
 }
 
 // Machine describes where the numbers come from.
@@ -103,9 +111,11 @@ func TestBenchmarkReport(t *testing.T) {
 	}
 	runs, scaleRuns, longRuns, window := *flagRuns, *flagScaleRuns, *flagLongRuns, *flagWindow
 	kaRuns, floodFor := *flagKaRuns, *flagFloodFor
+	bfdFalseFor, bfdCPUWindow := *flagBFDFalse, *flagBFDCPU
 	mode := "full"
 	if *flagQuick {
 		runs, scaleRuns, longRuns, kaRuns, floodFor, mode = 3, 1, 1, 1, 5*time.Second, "quick"
+		bfdFalseFor, bfdCPUWindow = 20*time.Second, 10*time.Second
 	}
 	profileDir = *flagProfile
 	if profileDir != "" {
@@ -113,21 +123,23 @@ func TestBenchmarkReport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	impls := strings.Split(*flagImpls, ",")
+	allImpls := strings.Split(*flagImpls, ",")
+	// The cases before issue 16 compare govrrp with keepalived only.
+	impls := slices.DeleteFunc(slices.Clone(allImpls), func(s string) bool { return s == implFRR })
 	rep := Report{Date: time.Now().UTC(), Machine: machine(), Mode: mode, Profiles: profileDir}
 	rep.Commands = []string{
 		"make bench",
 		"go test -run='^$' -bench=. -benchmem ./...",
-		"go test -count=1 -timeout 90m -v -run '^TestBenchmarkReport$' ./test/bench " + strings.Join(ownArgs(), " "),
+		"go test -count=1 -timeout 150m -v -run '^TestBenchmarkReport$' ./test/bench " + strings.Join(ownArgs(), " "),
 		"(as root; BENCHFLAGS=-quick for a development pass: 3 failovers per case, one run of seconds of every other case)",
 	}
 	if *flagMicro != "" {
 		rep.Micro = parseMicro(*flagMicro)
 	}
 	cases := strings.Split(*flagCases, ",")
-	failover := func(name string, iv time.Duration, kind, impl string, load bool) {
+	failoverTo := func(out *[]FailoverResult, name string, iv time.Duration, kind, impl string, load, withBFD bool) {
 		var r FailoverResult
-		ok := t.Run(name, func(t *testing.T) { runFailover(t, &r, impl, iv, kind, runs, load) })
+		ok := t.Run(name, func(t *testing.T) { runFailover(t, &r, impl, iv, kind, runs, load, withBFD) })
 		if r.Impl == "" {
 			if ok {
 				return // filtered out by -run
@@ -137,7 +149,10 @@ func TestBenchmarkReport(t *testing.T) {
 		if !ok {
 			r.Errors = append(r.Errors, "case aborted by a harness failure: see the test log")
 		}
-		rep.Failover = append(rep.Failover, r)
+		*out = append(*out, r)
+	}
+	failover := func(name string, iv time.Duration, kind, impl string, load bool) {
+		failoverTo(&rep.Failover, name, iv, kind, impl, load, false)
 	}
 	if slices.Contains(cases, "failover") {
 		for _, iv := range []time.Duration{10 * time.Millisecond, time.Second} {
@@ -187,6 +202,7 @@ func TestBenchmarkReport(t *testing.T) {
 			rep.Flood = append(rep.Flood, r)
 		}
 	}
+	runBFDCases(t, &rep, cases, allImpls, runs, bfdFalseFor, bfdCPUWindow, failoverTo)
 	if err := os.MkdirAll(*flagOut, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -51,15 +51,37 @@ func (b *FRRBFD) Start(t testing.TB) {
 	if err := os.WriteFile(b.path("bfdd.conf"), []byte(b.conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	common := []string{"-u", "frr", "-g", "frr", "-z", b.path("zserv.api"), "--vty_socket", b.dir, "-A", "127.0.0.1", "-P", "0"}
+	common := b.common()
 	b.zebra = lab.StartProc(t, b.node, "frr/zebra", b.path("zebra.out"), append([]string{frrZebra,
 		"-i", b.path("zebra.pid"), "-f", "/dev/null", "--log", "file:" + b.path("zebra.log")}, common...)...)
 	b.wait(t, b.zebra, "zserv.api")
+	b.startBfdd(t)
+}
+
+func (b *FRRBFD) common() []string {
+	return []string{"-u", "frr", "-g", "frr", "-z", b.path("zserv.api"), "--vty_socket", b.dir, "-A", "127.0.0.1", "-P", "0"}
+}
+
+func (b *FRRBFD) startBfdd(t testing.TB) {
+	t.Helper()
+	_ = os.Remove(b.path("bfdd.vty"))
 	b.bfdd = lab.StartProc(t, b.node, "frr/bfdd", b.path("bfdd.out"), append([]string{frrBfdd,
 		"-i", b.path("bfdd.pid"), "--bfdctl", b.path("bfdd.sock"), "-f", b.path("bfdd.conf"),
-		"--log", "file:" + b.path("bfdd.log")}, common...)...)
+		"--log", "file:" + b.path("bfdd.log")}, b.common()...)...)
 	b.wait(t, b.bfdd, "bfdd.vty")
 }
+
+// RestartBfdd starts bfdd again after Kill (zebra kept running).
+func (b *FRRBFD) RestartBfdd(t testing.TB) {
+	t.Helper()
+	if b.bfdd != nil && b.bfdd.Running() {
+		b.bfdd.Kill(t)
+	}
+	b.startBfdd(t)
+}
+
+// BfddPID is bfdd's process id, for CPU figures.
+func (b *FRRBFD) BfddPID() int { return b.bfdd.PID() }
 
 func (b *FRRBFD) wait(t testing.TB, p *lab.Proc, name string) {
 	t.Helper()
