@@ -13,12 +13,14 @@ import (
 	"govrrp/internal/lab"
 )
 
-// readBFD polls l until n packets came or a second passed.
+// readBFD polls l until n packets came or waitLong passed: the first
+// packet to a new neighbour waits for ARP/ND, and a lost first solicitation
+// is only retried after a second.
 func readBFD(t *testing.T, l *BFDListener, n int) []BFDPacket {
 	t.Helper()
 	var got []BFDPacket
 	pkts := make([]BFDPacket, 8)
-	deadline := time.Now().Add(time.Second)
+	deadline := time.Now().Add(waitLong)
 	for len(got) < n && time.Now().Before(deadline) {
 		k, _, err := l.ReadBatch(pkts)
 		if err != nil {
