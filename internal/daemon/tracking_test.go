@@ -9,6 +9,7 @@ import (
 
 	"govrrp/internal/config"
 	"govrrp/internal/linux"
+	"govrrp/internal/testenv"
 )
 
 // Unit tests of the wiring from internal/track to the state machine: what
@@ -70,10 +71,7 @@ func TestDaemonTrackScript(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	sh := "/bin/sh"
-	if _, err := os.Stat(sh); err != nil {
-		t.Skip("no /bin/sh")
-	}
+	sh := testenv.RequireTool(t, "sh")
 	script := func(cond string) config.Script {
 		return config.Script{Exec: []string{sh, "-c", cond}, Interval: 10 * time.Millisecond, Timeout: 5 * time.Second, Rise: 1, Fall: 1}
 	}
@@ -307,10 +305,7 @@ func TestSyncGroupFollowsTrackFault(t *testing.T) {
 // their loops. Run with -race (as make test does): the report must not read
 // a router's configuration off its loop. [found by the race detector in e2e]
 func TestScriptReportsDuringReloads(t *testing.T) {
-	sh := "/bin/sh"
-	if _, err := os.Stat(sh); err != nil {
-		t.Skip("no /bin/sh")
-	}
+	sh := testenv.RequireTool(t, "sh")
 	flag := filepath.Join(t.TempDir(), "flag")
 	c := routerCfg("vr", 1, 100, 10*time.Millisecond)
 	c.Track.Scripts = []config.TrackItem{{Name: "flip", Weight: -10}}

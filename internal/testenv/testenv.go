@@ -13,6 +13,13 @@ import (
 // InCI reports whether the tests run under CI, where nothing may be skipped.
 func InCI() bool { return os.Getenv("CI") == "true" }
 
+// Missing stops the test for a lack of the machine's (a user, a file):
+// a failure under CI, a skip with reason elsewhere.
+func Missing(t testing.TB, reason string) {
+	t.Helper()
+	missing(t, reason)
+}
+
 func missing(t testing.TB, reason string) {
 	t.Helper()
 	if InCI() {

@@ -20,7 +20,7 @@ func TestScriptRunsAsUser(t *testing.T) {
 	testenv.RequireRoot(t)
 	u, err := user.Lookup("nobody")
 	if err != nil {
-		t.Skip("no user nobody")
+		testenv.Missing(t, "no user nobody to run the script as")
 	}
 	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
 	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
