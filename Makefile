@@ -56,6 +56,8 @@ test: deps lint unit
 # beside keepalived (and FRR's bfdd and vrrpd for BFD), which writes
 # docs/BENCHMARKS.md and docs/benchmarks.json.
 # BENCHFLAGS=-quick: 3 runs, N=50 only (development).
+# BENCHFLAGS='-cases bfd,bfdcpu -merge' reruns some parts and keeps the others
+# from docs/benchmarks.json (the report names what it kept).
 BENCHFLAGS ?=
 bench:
 	@micro=$$(mktemp); \

@@ -34,10 +34,11 @@ var (
 	flagOut       = flag.String("out", "../../docs", "directory for BENCHMARKS.md and benchmarks.json")
 	flagMicro     = flag.String("micro", "", "file with the output of the Go micro-benchmarks to include")
 	flagImpls     = flag.String("impls", "govrrp,keepalived,frr", "implementations to run (frr: FRR's vrrpd, in the bfdfailover case only)")
-	flagCases     = flag.String("cases", "failover,loaded,scale,kamodes,flood,bfd,bfdfalse,bfdcpu,bfdfailover", "parts to run")
+	flagCases     = flag.String("cases", strings.Join(allCases, ","), "parts to run")
 	flagBFDFalse  = flag.Duration("bfd-false-for", 10*time.Minute, "bfdfalse: each window (idle, CPU hogs)")
 	flagBFDCPU    = flag.Duration("bfd-cpu-window", time.Minute, "bfdcpu: the CPU window")
 	flagRender    = flag.Bool("render", false, "only rewrite BENCHMARKS.md from the benchmarks.json in -out")
+	flagMerge     = flag.Bool("merge", false, "keep the sections of the cases not in -cases from the benchmarks.json in -out (rerun part of a full run)")
 	flagGovrrpd   = flag.String("govrrpd", "", "govrrpd binary to measure (default: built from this tree)")
 	flagProfile   = flag.String("profile", "", "directory for govrrpd CPU profiles of the scale, loaded and flood cases (govrrpd -cpuprofile)")
 )
@@ -66,7 +67,10 @@ type Report struct {
 	BFDCPU      []BFDCPUResult    `json:"bfd_cpu,omitempty"`
 	BFDFailover []FailoverResult  `json:"bfd_failover,omitempty"`
 	Profiles    string            `json:"profiles,omitempty"` // -profile directory of the run
-	Micro       []MicroResult     `json:"micro,omitempty"`
+	// Carried names the cases kept from an earlier run by -merge, with
+	// that run's date and mode.
+	Carried []string      `json:"carried,omitempty"`
+	Micro   []MicroResult `json:"micro,omitempty"`
 }
 
 // Machine describes where the numbers come from.
@@ -203,6 +207,17 @@ func TestBenchmarkReport(t *testing.T) {
 		}
 	}
 	runBFDCases(t, &rep, cases, allImpls, runs, bfdFalseFor, bfdCPUWindow, failoverTo)
+	if *flagMerge {
+		b, err := os.ReadFile(filepath.Join(*flagOut, "benchmarks.json"))
+		if err != nil {
+			t.Fatalf("-merge: %v", err)
+		}
+		var old Report
+		if err := json.Unmarshal(b, &old); err != nil {
+			t.Fatalf("-merge: %v", err)
+		}
+		mergeReport(&rep, &old, cases)
+	}
 	if err := os.MkdirAll(*flagOut, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -418,4 +433,49 @@ func stats(xs []float64) (med, p90, mx float64, ok bool) {
 	}
 	rank := int(math.Ceil(0.9*float64(n))) - 1
 	return med, s[max(rank, 0)], s[n-1], true
+}
+
+// allCases are the parts of -cases, in the order they run.
+var allCases = []string{"failover", "loaded", "scale", "kamodes", "flood", "bfd", "bfdfalse", "bfdcpu", "bfdfailover"}
+
+// mergeReport completes rep, which ran only cases, with old's results of
+// every other case, and names what it kept in rep.Carried. failover and
+// loaded share one list, told apart by Load.
+func mergeReport(rep, old *Report, cases []string) {
+	keep := func(c string) bool {
+		if slices.Contains(cases, c) {
+			return false
+		}
+		rep.Carried = append(rep.Carried, fmt.Sprintf("%s (%s run of %s)", c, old.Mode, old.Date.Format("2006-01-02 15:04 MST")))
+		return true
+	}
+	var fo []FailoverResult
+	keepFailover, keepLoaded := keep("failover"), keep("loaded")
+	for _, f := range old.Failover {
+		if (f.Load == "" && keepFailover) || (f.Load != "" && keepLoaded) {
+			fo = append(fo, f)
+		}
+	}
+	rep.Failover = append(fo, rep.Failover...)
+	if keep("scale") {
+		rep.Scale = old.Scale
+	}
+	if keep("kamodes") {
+		rep.KaModes = old.KaModes
+	}
+	if keep("flood") {
+		rep.Flood = old.Flood
+	}
+	if keep("bfd") {
+		rep.BFDDetect = old.BFDDetect
+	}
+	if keep("bfdfalse") {
+		rep.BFDFalse = old.BFDFalse
+	}
+	if keep("bfdcpu") {
+		rep.BFDCPU = old.BFDCPU
+	}
+	if keep("bfdfailover") {
+		rep.BFDFailover = old.BFDFailover
+	}
 }

@@ -1,0 +1,40 @@
+package bench
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A partial rerun with -merge keeps every section it did not run and
+// replaces the ones it did; failover and loaded share one list.
+func TestMergeReport(t *testing.T) {
+	old := Report{Mode: "full", Date: time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC),
+		Failover:    []FailoverResult{{Impl: "govrrp", Kind: "cable pull"}, {Impl: "govrrp", Kind: "cable pull", Load: "1004 VRs"}},
+		Scale:       []ScaleResult{{Impl: "keepalived"}},
+		BFDDetect:   []BFDDetectResult{{Detector: "old"}},
+		BFDFailover: []FailoverResult{{Impl: "old"}},
+	}
+	rep := Report{Mode: "full",
+		Failover:  []FailoverResult{{Impl: "govrrp", Kind: "SIGTERM", Load: "1004 VRs"}},
+		BFDDetect: []BFDDetectResult{{Detector: "new"}},
+	}
+	mergeReport(&rep, &old, []string{"loaded", "bfd"})
+	if len(rep.Failover) != 2 || rep.Failover[0].Load != "" || rep.Failover[1].Kind != "SIGTERM" {
+		t.Errorf("failover = %+v, want the old unloaded row and the new loaded one", rep.Failover)
+	}
+	if len(rep.Scale) != 1 || len(rep.BFDFailover) != 1 || rep.BFDFailover[0].Impl != "old" {
+		t.Errorf("kept sections lost: scale %+v, bfd failover %+v", rep.Scale, rep.BFDFailover)
+	}
+	if len(rep.BFDDetect) != 1 || rep.BFDDetect[0].Detector != "new" {
+		t.Errorf("bfd = %+v, want the new run's", rep.BFDDetect)
+	}
+	if slices.ContainsFunc(rep.Carried, func(s string) bool { return strings.HasPrefix(s, "bfd ") || strings.HasPrefix(s, "loaded ") }) ||
+		!slices.ContainsFunc(rep.Carried, func(s string) bool { return strings.HasPrefix(s, "scale (full run of 2026-12-01 22:00 UTC)") }) {
+		t.Errorf("carried = %q", rep.Carried)
+	}
+	if md := markdown(&rep); !strings.Contains(md, "Sections kept from an earlier run") {
+		t.Error("the report does not say which sections it kept")
+	}
+}
