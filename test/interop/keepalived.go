@@ -240,6 +240,20 @@ func (k *Keepalived) notified(line string) {
 	k.states[name] = st
 }
 
+// Notified is every line keepalived wrote to its notify FIFO, in order,
+// since the harness opened it: TYPE "NAME" STATE PRIORITY. keepalived writes
+// them itself, one at a time, whereas it forks notify scripts without
+// waiting, so their calls may land in another order.
+func (k *Keepalived) Notified() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]string, len(k.events))
+	for i, e := range k.events {
+		_, out[i], _ = strings.Cut(e, " ") // the receive time
+	}
+	return out
+}
+
 // NotifyState parses a line of keepalived's notify FIFO, `INSTANCE "NAME"
 // STATE PRIORITY`, into the instance and its new state (MASTER, BACKUP,
 // FAULT or STOP). Lines that are events, not states (MASTER_RX_LOWER_PRI:
