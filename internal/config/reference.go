@@ -140,8 +140,7 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
 - **Checked against keepalived 2.2.7** in namespaces, with the same configuration (govrrpd running its
   import): each alone (a member's link down at start, group ` + "`track_interface`" + ` and ` + "`track_script`" + `, a better
   Master on one LAN, the group's notify calls), and beside each other (a cable pulled on one LAN, either
-  side stopped): ` + "`interop:TestSyncGroupAloneMatchesKeepalived`" + `, ` + "`interop:TestSyncGroupKeepalived`" + `,
-  ` + "`interop:TestSyncGroupKeepalivedStop`" + `.
+  side stopped): ` + "`interop:TestSyncGroupAloneMatchesKeepalived`" + ` and ` + "`interop:TestSyncGroupKeepalived`" + `.
 
 ## Example
 
