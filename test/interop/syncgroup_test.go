@@ -217,7 +217,7 @@ func syncAlone(t *testing.T, impl string) []string {
 	l.LAN.UnplugSecond(t, r)
 	l.Start(t, p)
 	hold("eth1 down at start, for 1.5 s", 1500*time.Millisecond)
-	if last := obs[len(obs)-1]; !strings.HasSuffix(last, ": Fault Fault") {
+	if last := obs[len(obs)-1]; !strings.HasSuffix(last, ": Fault Fault") || strings.Contains(last, "then") {
 		t.Errorf("%s, want only Fault Fault", last)
 	}
 	l.LAN.PlugSecond(t, r)
@@ -254,22 +254,21 @@ func syncAlone(t *testing.T, impl string) []string {
 	step("it stops", Master, takeover)
 	checkClean(t, l, cleanOpts{})
 
-	// The group's notify, called with GROUP fw STATE 0 once per change of
-	// the group's state, through all the steps and the stop.
-	// notified stops p and returns the group's notify calls since the last
-	// time, in order. keepalived forks its notify scripts without waiting,
-	// so their calls may land in the file out of order: its order is that
-	// of its notify FIFO, which it writes itself; the calls must be the
-	// same lines.
+	// 5. The group's notify, called with GROUP fw STATE 0 once per change
+	// of the group's state. notified stops p and returns the calls since
+	// the last time, in order. keepalived forks its notify scripts without
+	// waiting, so their calls may land in the file out of order: its order
+	// is that of its notify FIFO, which it writes itself, and the calls
+	// must be the same lines.
 	fifoSeen := 0
 	notified := func() string {
 		t.Helper()
 		p.Stop(t)
-		var got []string
-		lab.Poll(2*time.Second, 20*time.Millisecond, func() bool {
+		var got, fifo []string
+		done := lab.Poll(2*time.Second, 20*time.Millisecond, func() bool {
 			got = strings.Split(strings.TrimSpace(lab.ReadFile(calls)), "\n")
 			if impl == "keepalived" {
-				var fifo []string
+				fifo = nil
 				for _, line := range k.Notified()[fifoSeen:] {
 					if strings.HasPrefix(line, `GROUP "fw" `) {
 						fifo = append(fifo, strings.ReplaceAll(line, `"`, ""))
@@ -282,6 +281,9 @@ func syncAlone(t *testing.T, impl string) []string {
 			}
 			return strings.HasSuffix(got[len(got)-1], " STOP 0")
 		})
+		if !done {
+			t.Errorf("group notify: calls %q (keepalived's FIFO %q), want the same, STOP last", got, fifo)
+		}
 		fifoSeen = len(k.Notified())
 		os.Remove(calls)
 		return strings.Join(got, ", ")
