@@ -99,8 +99,10 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   member takes over within Skew_Time. A member whose own fault clears stays in Fault while another member
   still has one; when the last fault clears, every member goes through Initialize to Backup, and they
   become Master together (below) if the protocol elects them.
-- **A member whose link is down at start,** or whose interface does not exist yet, holds the group in
-  Fault from the start: the others never become Master on their own.
+- **A member whose link is down at start** (no carrier, or set down), or whose interface does not exist
+  yet, holds the group in Fault from the start: the others, on whatever interface, never become Master on
+  their own, and the group notifies FAULT once. When the link comes up, every member goes to Backup and
+  they become Master together, as keepalived 2.2.7 does (it logs ` + "`Syncing ... to FAULT state`" + ` at start).
 - **Backup.** A Master member that goes Backup because it heard a better Master takes the group's other
   Masters to Backup with it (` + "`sync-group-backup`" + `; each sends a priority-0 advert and then waits
   Master_Down_Interval like any Backup).
@@ -110,12 +112,17 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   others in Backup: the group prefers Backup to being split between two boxes. An owner (priority 255) is
   not held.
 - **Members on other interfaces** behave the same: each runs on its own interface's loop, and the group
-  reaches them by message, typically within a millisecond.
+  reaches them by message, typically within a millisecond. A better Master heard on one member's LAN takes
+  the members on other LANs to Backup, and they stay Backup although they hear no Master there, until the
+  group can be Master whole.
 - **Tracking.** ` + "`sync_groups.*.track`" + ` is added to every member's own ` + "`track`" + `: weight 0 puts the whole group in
   Fault while the object fails; another weight changes every member's priority. Unlike keepalived, the
   members' own weights are kept as written. In a sync group without ` + "`sync_group_tracking_weight`" + `,
   keepalived makes a member's tracked interfaces and weight-1 files Fault-only (weight 0) and drops its
-  weighted scripts and other-weight files; ` + "`govrrp import keepalived`" + ` writes exactly that.
+  weighted scripts and other-weight files; ` + "`govrrp import keepalived`" + ` writes exactly that. One deliberate
+  difference: a tracked script counts as failed until its first run passes (keepalived starts it passing
+  unless ` + "`init_fail`" + `), so a group tracking a script with weight 0 starts in Fault until that run, and its
+  ` + "`notify_fault`" + ` runs once at each start before ` + "`notify_backup`" + `; keepalived's group goes straight to Backup.
 - **Group notify.** The group's state is Fault when a member is in Fault, Master when every member is
   Master, Initialize when none runs or once a member has shut down (when the daemon stops, the group
   stops once, as keepalived's does), and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
@@ -128,6 +135,12 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   applies the rest and lists it as skipped, and ` + "`govrrp reload`" + ` exits 3); the group's tracked objects follow a
   reload. ` + "`govrrp disable`" + ` of a member is a fault of its own for the group: the other members go to Fault
   (` + "`sync-group-fault`" + `), Masters resigning with priority 0, so the peer's group takes over whole.
+- **Stop.** A stopping govrrpd (SIGTERM) resigns every member with priority 0, so a peer's group, govrrpd's
+  or keepalived's, takes every member over within Skew_Time, as when keepalived stops.
+- **Checked against keepalived 2.2.7** in namespaces, with the same configuration (govrrpd running its
+  import): each alone (a member's link down at start, group ` + "`track_interface`" + ` and ` + "`track_script`" + `, a better
+  Master on one LAN, the group's notify calls), and beside each other (a cable pulled on one LAN, either
+  side stopped): ` + "`interop:TestSyncGroupAloneMatchesKeepalived`" + ` and ` + "`interop:TestSyncGroupKeepalived`" + `.
 
 ## Example
 

@@ -314,6 +314,7 @@ type fakeNet struct {
 	senders []linux.ConnConfig
 	index   map[string]int // by interface; absent: 2, 0: missing
 	noAddr  map[string]bool
+	down    map[string]bool // exists but not up (admin down or no carrier)
 	addrs   fakeAddrs
 	ann     fakeAnnouncer
 	accept  fakeAccept // accept_test.go
@@ -341,11 +342,23 @@ func (f *fakeNet) setAddress(name string, has bool) linux.LinkState {
 	return f.link(name)
 }
 
+// setUp makes interface name up or down (it still exists, with its
+// address), and returns the state the link watcher would report.
+func (f *fakeNet) setUp(name string, up bool) linux.LinkState {
+	f.mu.Lock()
+	if f.down == nil {
+		f.down = map[string]bool{}
+	}
+	f.down[name] = !up
+	f.mu.Unlock()
+	return f.link(name)
+}
+
 // link is the daemon's linkState: the interface as the test set it.
 func (f *fakeNet) link(name string) linux.LinkState {
 	f.mu.Lock()
 	i, ok := f.index[name]
-	noAddr := f.noAddr[name]
+	noAddr, down := f.noAddr[name], f.down[name]
 	f.mu.Unlock()
 	if !ok {
 		i = 2
@@ -353,7 +366,7 @@ func (f *fakeNet) link(name string) linux.LinkState {
 	if i == 0 {
 		return linux.LinkState{Name: name}
 	}
-	st := linux.LinkState{Name: name, Exists: true, Index: i, Up: true}
+	st := linux.LinkState{Name: name, Exists: true, Index: i, Up: !down}
 	if !noAddr {
 		st.Primary = self4
 	}

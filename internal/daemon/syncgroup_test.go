@@ -15,13 +15,19 @@ import (
 )
 
 // syncPair is a sync group of two routers on two interfaces, so on two
-// loops: out on eth0, in on eth1.
-func syncPair(t *testing.T, interval time.Duration, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
-	return syncPairGroup(t, interval, config.SyncGroup{}, down...)
+// loops: out on eth0, in on eth1; the interfaces in missing do not exist
+// at start.
+func syncPair(t *testing.T, interval time.Duration, missing ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
+	return syncPairGroup(t, interval, config.SyncGroup{}, func(fn *fakeNet) {
+		for _, name := range missing {
+			fn.setIndex(name, 0)
+		}
+	})
 }
 
-// syncPairGroup is syncPair with g's hooks.
-func syncPairGroup(t *testing.T, interval time.Duration, g config.SyncGroup, down ...string) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
+// syncPairGroup is syncPair with g's hooks; prep (may be nil) sets up the
+// interfaces before the start.
+func syncPairGroup(t *testing.T, interval time.Duration, g config.SyncGroup, prep func(*fakeNet)) (*Daemon, *fakeNet, func(string) api.RouterDetail) {
 	t.Helper()
 	a := routerCfg("out", 1, 100, interval)
 	b := routerCfg("in", 2, 100, interval)
@@ -29,8 +35,8 @@ func syncPairGroup(t *testing.T, interval time.Duration, g config.SyncGroup, dow
 	g.Name, g.Routers = "fw", []string{"out", "in"}
 	cfg := &config.Config{Routers: []config.Router{a, b}, SyncGroups: []config.SyncGroup{g}}
 	d, fn := fakeDaemon(cfg)
-	for _, name := range down {
-		fn.setIndex(name, 0)
+	if prep != nil {
+		prep(fn)
 	}
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
@@ -100,6 +106,44 @@ func TestSyncGroupMemberDownAtStart(t *testing.T) {
 	}
 }
 
+// issue 13: a member whose link is down at start (the interface exists,
+// with its address, but has no carrier) holds the whole group in Fault
+// from the start, as a missing one does and as keepalived 2.2.7 does
+// (interop:TestSyncGroupAloneMatchesKeepalived): the other member, on
+// another interface, never becomes Master on its own. When the link comes
+// up, both become Master together.
+func TestSyncGroupMemberLinkDownAtStart(t *testing.T) {
+	d, fn, get := syncPairGroup(t, 10*time.Millisecond, config.SyncGroup{}, func(fn *fakeNet) { fn.setUp("eth1", false) })
+	waitUntil(t, 2*time.Second, "both in Fault", func() bool { return get("out").State == "Fault" && get("in").State == "Fault" })
+	// Many Master_Down_Intervals (about 35 ms) later, still both in Fault.
+	held := time.Now()
+	waitUntil(t, 2*time.Second, "both held in Fault for 200 ms", func() bool {
+		if out, in := get("out"), get("in"); out.State != "Fault" || in.State != "Fault" {
+			t.Fatalf("out %s, in %s while eth1 is down", out.State, in.State)
+		}
+		return time.Since(held) > 200*time.Millisecond
+	})
+	if out, in := get("out").FaultReason, get("in").FaultReason; out != "sync-group-fault" || in != "link-down" {
+		t.Fatalf("fault reasons out %q, in %q; want sync-group-fault, link-down", out, in)
+	}
+	for _, s := range fn.sock("eth0").written() {
+		if s.Priority != 0 {
+			t.Fatalf("out advertised (priority %d) while its group was in Fault", s.Priority)
+		}
+	}
+	d.linkChanged(fn.setUp("eth1", true))
+	waitUntil(t, 2*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+	for _, name := range []string{"out", "in"} {
+		var path []string
+		for _, e := range get(name).Transitions {
+			path = append(path, e.To)
+		}
+		if p := strings.Join(path, " "); !strings.HasSuffix(p, "Fault Initialize Backup Master") || strings.Count(p, "Master") != 1 {
+			t.Fatalf("%s went %s, want Master only after the link came up", name, p)
+		}
+	}
+}
+
 // A Master member that hears a better Master goes Backup, and takes the
 // other member, on another interface, to Backup with it (keepalived
 // vrrp_sync_backup).
@@ -128,7 +172,7 @@ func TestSyncGroupNotifyOnce(t *testing.T) {
 	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$@\" >> "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	d, fn, get := syncPairGroup(t, 10*time.Millisecond, config.SyncGroup{Notify: [][]string{{hook}}, Hooks: config.KeepalivedHooks{Generic: [][]string{{hook, "ka"}}, Master: [][]string{{hook, "master"}}}})
+	d, fn, get := syncPairGroup(t, 10*time.Millisecond, config.SyncGroup{Notify: [][]string{{hook}}, Hooks: config.KeepalivedHooks{Generic: [][]string{{hook, "ka"}}, Master: [][]string{{hook, "master"}}}}, nil)
 	waitUntil(t, 2*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
 	d.linkChanged(linkDown(fn, "eth1"))
 	waitUntil(t, 2*time.Second, "both Fault", func() bool { return get("out").State == "Fault" && get("in").State == "Fault" })

@@ -33,6 +33,10 @@ type Keepalived struct {
 	proc    *lab.Proc
 	fifo    *os.File
 	fifoEnd string // why the FIFO reader stopped, for Dump
+
+	// Set before Start:
+	Top   string // more top-level configuration after global_defs (vrrp_script blocks: keepalived ignores a track_script of a script defined later)
+	Group string // more lines in each vrrp_sync_group (its track_script, track_interface)
 }
 
 // NewKeepalived prepares a keepalived peer in nd, keeping its files under
@@ -81,6 +85,7 @@ func (k *Keepalived) Config() string {
   vrrp_garp_master_refresh 0
 }
 `, strings.ReplaceAll(k.name, "/", "-"), ver, k.path("notify.fifo"))
+	b.WriteString(k.Top)
 	for _, v := range vrs {
 		fmt.Fprintf(&b, "\nvrrp_instance %s {\n", instanceName(v))
 		fmt.Fprintf(&b, "  state BACKUP\n  interface %s\n", v.ifname())
@@ -132,7 +137,7 @@ func (k *Keepalived) Config() string {
 		for _, v := range members[g] {
 			fmt.Fprintf(&b, "    %s\n", instanceName(v))
 		}
-		b.WriteString("  }\n}\n")
+		b.WriteString("  }\n" + k.Group + "}\n")
 	}
 	return b.String()
 }
@@ -233,6 +238,20 @@ func (k *Keepalived) notified(line string) {
 		st = Fault
 	}
 	k.states[name] = st
+}
+
+// Notified is every line keepalived wrote to its notify FIFO, in order,
+// since the harness opened it: TYPE "NAME" STATE PRIORITY. keepalived writes
+// them itself, one at a time, whereas it forks notify scripts without
+// waiting, so their calls may land in another order.
+func (k *Keepalived) Notified() []string {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	out := make([]string, len(k.events))
+	for i, e := range k.events {
+		_, out[i], _ = strings.Cut(e, " ") // the receive time
+	}
+	return out
 }
 
 // NotifyState parses a line of keepalived's notify FIFO, `INSTANCE "NAME"
