@@ -101,10 +101,11 @@ func (s *Server) Serve(ln net.Listener) error {
 // below MaxConns) does the newcomer wait.
 type limitListener struct {
 	net.Listener
-	max  int
-	mu   sync.Mutex
-	cond *sync.Cond   // signalled when a connection leaves open
-	open []*limitConn // oldest first
+	max    int
+	mu     sync.Mutex
+	cond   *sync.Cond   // signalled when a connection leaves open, or at Close
+	open   []*limitConn // oldest first
+	closed bool
 }
 
 type limitConn struct {
@@ -122,6 +123,12 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	lc := &limitConn{Conn: c, l: l}
 	l.mu.Lock()
 	for len(l.open) >= l.max {
+		if l.closed {
+			// Shutdown waits for Serve to return: not for a place.
+			l.mu.Unlock()
+			c.Close()
+			return nil, net.ErrClosed
+		}
 		i := slices.IndexFunc(l.open, func(o *limitConn) bool { return !o.busy })
 		if i < 0 {
 			l.cond.Wait()
@@ -136,6 +143,14 @@ func (l *limitListener) Accept() (net.Conn, error) {
 	l.open = append(l.open, lc)
 	l.mu.Unlock()
 	return lc, nil
+}
+
+func (l *limitListener) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	return l.Listener.Close()
 }
 
 // forget removes c from open. Called with l.mu held.

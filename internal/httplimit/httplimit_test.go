@@ -163,6 +163,41 @@ func TestConnectionCapWaitsForBusy(t *testing.T) {
 	}
 }
 
+// A newcomer waiting for a place does not hold up Shutdown (which waits
+// for Serve to return) while every place is busy.
+func TestShutdownWithNewcomerWaiting(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	}), Limits{MaxConns: 1, ReadHeaderTimeout: time.Minute})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	busy := dial(t, ln.Addr().String())
+	if _, err := io.WriteString(busy, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	// The newcomer: accepted by the kernel, waiting in Accept for a place.
+	dial(t, ln.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	go func() { _ = srv.Shutdown(ctx) }() // the busy one keeps it to the deadline
+	select {
+	case err := <-served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still waits for a place after Shutdown")
+	}
+}
+
 // A client that never sends its request is closed after ReadHeaderTimeout,
 // one that stops halfway through after ReadTimeout, and a kept-alive one
 // with no further request after IdleTimeout: none holds a place for long.
