@@ -26,7 +26,9 @@ Prints every virtual router govrrpd runs, one row each:
              its interface to appear, or to get an address), host-address
              (the interface appeared holding a virtual address as its own),
              owner-address-missing (it appeared without the address an
-             owner, priority 255, owns); "Initialize (admin-disabled)":
+             owner, priority 255, owns), advert-exceeds-mtu (its advert
+             does not fit the interface's MTU; it runs once it does);
+             "Initialize (admin-disabled)":
              taken out of service with govrrp disable
   PRIO       configured priority, "150→100" when tracking changed the one in use
   MASTER     the current master's address, "(us)" when this box is master

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -38,5 +39,21 @@ func TestV2Compat(t *testing.T) {
 				t.Fatalf("fix %q lacks %q", errs.List[0].Fix, tc.fix)
 			}
 		})
+	}
+}
+
+// The interoperation mode is for a migration, not for good [5798-8.4.2-a]:
+// a router has it only when its configuration says so.
+func TestV2CompatOffByDefault(t *testing.T) {
+	c, err := Parse("c.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := c.Routers[0]; r.V2Compat {
+		t.Fatalf("[5798-8.4.2-a] v2_compat on without being written: %+v", r)
+	}
+	i := slices.IndexFunc(Schema, func(k Key) bool { return k.Path == "routers[].v2_compat" })
+	if i < 0 || Schema[i].Default != "false" || !strings.Contains(Schema[i].Doc, "only while migrating") {
+		t.Fatal("[5798-8.4.2-a] the reference does not say v2_compat is off by default and only for a migration")
 	}
 }

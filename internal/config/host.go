@@ -174,12 +174,8 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 					Fix:  fmt.Sprintf("add it (ip address add %v dev %s), or write one of the interface's addresses", src, r.Interface),
 				})
 			}
-			if n := AdvertSize(r); ifi.MTU > 0 && n > ifi.MTU {
-				errs.Add(&Error{
-					Pos:  r.PosOf("addresses"),
-					What: fmt.Sprintf("an advert of %d addresses is %d bytes, more than the MTU %d of %s", len(r.Addresses), n, ifi.MTU, r.Interface),
-					Fix:  "split the addresses over several virtual routers",
-				})
+			if what := AdvertTooBig(r, ifi.MTU); what != "" {
+				errs.Add(&Error{Pos: r.PosOf("addresses"), What: what, Fix: "split the addresses over several virtual routers"})
 			}
 		}
 		for _, hooks := range []struct {
@@ -229,6 +225,18 @@ func AdvertSize(r *Router) int {
 		ip = 40
 	}
 	return ip + m.Len()
+}
+
+// AdvertTooBig says why r's adverts cannot leave its interface of MTU mtu
+// (they are larger), or "" when they fit or mtu is unknown (0). Check
+// refuses it on the interfaces there when it runs; the daemon checks again
+// when an interface appears or its MTU changes, and the router waits in
+// Fault meanwhile.
+func AdvertTooBig(r *Router, mtu int) string {
+	if n := AdvertSize(r); mtu > 0 && n > mtu {
+		return fmt.Sprintf("an advert of %d addresses is %d bytes, more than the MTU %d of %s", len(r.Addresses), n, mtu, r.Interface)
+	}
+	return ""
 }
 
 // Installed is h as govrrpd sees it while it runs (at a reload): its own

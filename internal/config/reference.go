@@ -36,7 +36,9 @@ errors and the first three.
   delete it;
 - priority 255 where the interface lacks one of the addresses;
 - an advert larger than the interface's MTU (IP header, 20 or 40 bytes, + 8 + 4 or 16 per address, + 8 for
-  VRRPv2 authentication);
+  VRRPv2 authentication). An interface that appears after the check with too small an MTU, or whose MTU is
+  lowered while govrrpd runs, makes the router wait in Fault (` + "`advert-exceeds-mtu`" + `) until the MTU allows
+  the advert;
 - a ` + "`control_group`" + ` that does not exist.
 
 Warned about, and still accepted (` + "`govrrp validate`" + ` exits 0), as they may appear later: an interface that

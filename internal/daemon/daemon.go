@@ -174,7 +174,7 @@ type hostAddrKey struct {
 // parked is a router waiting for its interface.
 type parked struct {
 	cfg    config.Router
-	reason string // faultMissing, faultNoAddress, faultHostAddress or faultOwnerAddress
+	reason string // faultMissing, faultNoAddress, faultHostAddress, faultOwnerAddress or faultMTU
 	// appeared: it waited for its interface to exist, so the interface
 	// was not there when the host checks ran (hostHeld).
 	appeared bool
@@ -195,7 +195,20 @@ const (
 	// An owner's interface appeared after the configuration was checked,
 	// without the address the owner must have [5798-5.2.4-a].
 	faultOwnerAddress = "owner-address-missing"
+	// Its advert is larger than the interface's MTU: the interface
+	// appeared after the configuration was checked, or its MTU was
+	// lowered since. It runs when the MTU allows the advert.
+	faultMTU = "advert-exceeds-mtu"
 )
+
+// mtuFault says why rc's adverts cannot leave its interface in state st
+// (config's check, on the interface as it is now), nil if they can.
+func mtuFault(rc *config.Router, st linux.LinkState) error {
+	if what := config.AdvertTooBig(rc, st.MTU); what != "" {
+		return errors.New(what)
+	}
+	return nil
+}
 
 type scriptRun struct {
 	cfg    config.Script
@@ -352,19 +365,27 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 	for name := range old {
 		d.hooksDone[name] = make(chan struct{})
 	}
-	exists := map[string]bool{}
+	links := map[string]linux.LinkState{}
 	// The routers started point into rcs (the configuration's entries):
 	// no copy per router.
 	var ready []*config.Router
 	for i := range rcs {
 		rc := rcs[i]
-		ok, seen := exists[rc.Interface]
+		st, seen := links[rc.Interface]
 		if !seen {
-			ok = d.linkState(rc.Interface).Exists
-			exists[rc.Interface] = ok
+			st = d.linkState(rc.Interface)
+			links[rc.Interface] = st
 		}
-		if !ok {
+		if !st.Exists {
 			d.park(rc, faultMissing, fsm.Initialize, nil)
+			continue
+		}
+		if err := mtuFault(&rc, st); err != nil {
+			from := fsm.Initialize
+			if _, waited := d.pending[rc.Name]; waited {
+				from = fsm.Fault
+			}
+			d.park(rc, faultMTU, from, err)
 			continue
 		}
 		if held := d.hostHeld(rc); len(held) > 0 {
@@ -491,6 +512,8 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 		level, msg = slog.LevelError, "a virtual address is the host's own address of the interface that appeared; the router would delete it, so it waits in Fault: write another virtual address, or remove the address from the interface, then govrrp reload"
 	case faultOwnerAddress:
 		level, msg = slog.LevelError, "the router owns (priority 255) an address the interface that appeared does not have, so it waits in Fault: add the address to the interface, or write priority 1..254, then govrrp reload"
+	case faultMTU:
+		level, msg = slog.LevelError, "the router's advert does not fit the MTU of its interface, so it waits in Fault until it does: raise the MTU (ip link set DEV mtu N), or split the addresses over several virtual routers"
 	}
 	args := []any{"router", rc.Name, "interface", rc.Interface}
 	if err != nil {
@@ -707,6 +730,8 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 		case r.cfg.Interface != st.Name:
 		case st.Exists && r.l.index != st.Index:
 			again = true // re-created: its socket is on the old device, relink restarts it
+		case st.Exists && mtuFault(r.cfg, st) != nil:
+			again = true // its MTU lowered below its advert: relink parks it
 		default:
 			again = again || r.l.index != st.Index
 			r.l.post(func() { r.setLink(st) })
@@ -762,19 +787,20 @@ func (d *Daemon) relink(name string) {
 	d.mu.Lock()
 	var stale []*vr
 	for _, r := range d.routers {
-		if r.cfg.Interface == name && (!st.Exists || r.l.index != st.Index) {
+		if r.cfg.Interface == name && (!st.Exists || r.l.index != st.Index || mtuFault(r.cfg, st) != nil) {
 			stale = append(stale, r)
 		}
 	}
 	d.mu.Unlock()
 	for _, r := range stale {
-		if st.Exists {
+		if st.Exists && r.l.index != st.Index {
 			d.stopRouter(r)
 			continue
 		}
-		// Gone: nothing can be sent there. The router goes to Fault like
-		// a link down (if the watcher's snapshot has not done it yet),
-		// without the Shutdown's transition out of it.
+		// Gone, or its adverts no longer fit the MTU: nothing can be
+		// sent there. The router goes to Fault like a link down (if the
+		// watcher's snapshot has not done it yet), without the Shutdown's
+		// transition out of it.
 		r.l.do(func() {
 			r.setLink(linux.LinkState{Name: name})
 			r.l.detach(r)
@@ -810,7 +836,19 @@ func (d *Daemon) relink(name string) {
 		}
 		return
 	}
-	appeared := len(stale) > 0
+	// Those whose adverts no longer fit wait from Fault, as for a missing
+	// interface; the pending ones below bring them to tryStartAfter,
+	// which hands them their hooks and keeps them waiting.
+	fits := restart[:0]
+	for _, rc := range restart {
+		if err := mtuFault(&rc, st); err != nil {
+			d.park(rc, faultMTU, fsm.Fault, err)
+			continue
+		}
+		fits = append(fits, rc)
+	}
+	restart = fits
+	appeared := len(restart) > 0
 	for _, p := range d.pending {
 		if p.cfg.Interface == name {
 			restart = append(restart, p.cfg)

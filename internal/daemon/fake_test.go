@@ -315,6 +315,7 @@ type fakeNet struct {
 	index   map[string]int // by interface; absent: 2, 0: missing
 	noAddr  map[string]bool
 	down    map[string]bool // exists but not up (admin down or no carrier)
+	mtu     map[string]int  // setMTU; 0: unknown
 	addrs   fakeAddrs
 	ann     fakeAnnouncer
 	accept  fakeAccept // accept_test.go
@@ -354,11 +355,23 @@ func (f *fakeNet) setUp(name string, up bool) linux.LinkState {
 	return f.link(name)
 }
 
+// setMTU sets interface name's MTU and returns the state the link watcher
+// would report.
+func (f *fakeNet) setMTU(name string, mtu int) linux.LinkState {
+	f.mu.Lock()
+	if f.mtu == nil {
+		f.mtu = map[string]int{}
+	}
+	f.mtu[name] = mtu
+	f.mu.Unlock()
+	return f.link(name)
+}
+
 // link is the daemon's linkState: the interface as the test set it.
 func (f *fakeNet) link(name string) linux.LinkState {
 	f.mu.Lock()
 	i, ok := f.index[name]
-	noAddr, down := f.noAddr[name], f.down[name]
+	noAddr, down, mtu := f.noAddr[name], f.down[name], f.mtu[name]
 	f.mu.Unlock()
 	if !ok {
 		i = 2
@@ -366,7 +379,7 @@ func (f *fakeNet) link(name string) linux.LinkState {
 	if i == 0 {
 		return linux.LinkState{Name: name}
 	}
-	st := linux.LinkState{Name: name, Exists: true, Index: i, Up: !down}
+	st := linux.LinkState{Name: name, Exists: true, Index: i, Up: !down, MTU: mtu}
 	if !noAddr {
 		st.Primary = self4
 	}

@@ -6,17 +6,20 @@ package httplimit
 
 import (
 	"cmp"
+	"context"
 	"net"
 	"net/http"
+	"slices"
+	"sync"
 	"time"
-
-	"golang.org/x/net/netutil"
 )
 
 // Limits bound one listener's clients. Zero fields mean no limit to
 // NewServer; each listener fills its own defaults with Or.
 type Limits struct {
-	// MaxConns bounds the open connections; the next one waits in the
+	// MaxConns bounds the open connections. At the cap a new connection
+	// takes the place of the oldest one not being answered (see
+	// limitListener); when every one is being answered it waits in the
 	// socket's backlog until one closes.
 	MaxConns int
 	// ReadHeaderTimeout and ReadTimeout bound reading a request.
@@ -38,16 +41,35 @@ func (l Limits) Or(def Limits) Limits {
 	}
 }
 
-// Server is an http.Server that accepts at most MaxConns connections.
+// Server is an http.Server that holds at most MaxConns connections.
 type Server struct {
 	*http.Server
 	lim Limits
 }
 
+// connKey finds a request's connection in its context.
+type connKey struct{}
+
 // NewServer returns a Server for h with lim.
 func NewServer(h http.Handler, lim Limits) *Server {
 	return &Server{Server: &http.Server{
-		Handler:           h,
+		// A connection is busy from its handler's start until its answer
+		// is written (StateIdle) or it closes: only then may a newcomer
+		// take its place.
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c, ok := r.Context().Value(connKey{}).(*limitConn); ok {
+				c.setBusy(true)
+			}
+			h.ServeHTTP(w, r)
+		}),
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			return context.WithValue(ctx, connKey{}, c)
+		},
+		ConnState: func(c net.Conn, st http.ConnState) {
+			if lc, ok := c.(*limitConn); ok && st == http.StateIdle {
+				lc.setBusy(false)
+			}
+		},
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
 		ReadTimeout:       lim.ReadTimeout,
 		WriteTimeout:      lim.WriteTimeout,
@@ -61,7 +83,98 @@ func (s *Server) Limits() Limits { return s.lim }
 // Serve serves ln, at most MaxConns connections at a time when it is set.
 func (s *Server) Serve(ln net.Listener) error {
 	if s.lim.MaxConns > 0 {
-		ln = netutil.LimitListener(ln, s.lim.MaxConns)
+		l := &limitListener{Listener: ln, max: s.lim.MaxConns}
+		l.cond = sync.NewCond(&l.mu)
+		ln = l
 	}
 	return s.Server.Serve(ln)
+}
+
+// limitListener holds at most max connections. At the cap, a new connection
+// takes the place of the oldest one that is not being answered: one that
+// has not sent a whole request yet (silent, or stopped within its header)
+// or a kept-alive one waiting for its next. Its timeout would close it
+// anyway; closing it now means that a client that sends its request at
+// once (`govrrp status`) is answered at once, however many connections a
+// misbehaving client opens and holds. Only when every place is being
+// answered (each for at most WriteTimeout; the API caps its event streams
+// below MaxConns) does the newcomer wait.
+type limitListener struct {
+	net.Listener
+	max    int
+	mu     sync.Mutex
+	cond   *sync.Cond   // signalled when a connection leaves open, or at Close
+	open   []*limitConn // oldest first
+	closed bool
+}
+
+type limitConn struct {
+	net.Conn
+	l *limitListener
+	// Guarded by l.mu.
+	busy, gone bool
+}
+
+func (l *limitListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	lc := &limitConn{Conn: c, l: l}
+	l.mu.Lock()
+	for len(l.open) >= l.max {
+		if l.closed {
+			// Shutdown waits for Serve to return: not for a place.
+			l.mu.Unlock()
+			c.Close()
+			return nil, net.ErrClosed
+		}
+		i := slices.IndexFunc(l.open, func(o *limitConn) bool { return !o.busy })
+		if i < 0 {
+			l.cond.Wait()
+			continue
+		}
+		old := l.open[i]
+		l.forget(old)
+		l.mu.Unlock()
+		old.Conn.Close() // its server goroutine sees the error and ends
+		l.mu.Lock()
+	}
+	l.open = append(l.open, lc)
+	l.mu.Unlock()
+	return lc, nil
+}
+
+func (l *limitListener) Close() error {
+	l.mu.Lock()
+	l.closed = true
+	l.cond.Broadcast()
+	l.mu.Unlock()
+	return l.Listener.Close()
+}
+
+// forget removes c from open. Called with l.mu held.
+func (l *limitListener) forget(c *limitConn) {
+	if c.gone {
+		return
+	}
+	c.gone = true
+	l.open = slices.DeleteFunc(l.open, func(o *limitConn) bool { return o == c })
+	l.cond.Signal()
+}
+
+func (c *limitConn) setBusy(b bool) {
+	c.l.mu.Lock()
+	c.busy = b
+	if !b {
+		c.l.cond.Signal() // a waiting newcomer may take its place now
+	}
+	c.l.mu.Unlock()
+}
+
+func (c *limitConn) Close() error {
+	c.l.mu.Lock()
+	c.l.forget(c)
+	c.l.mu.Unlock()
+	return c.Conn.Close()
 }

@@ -91,19 +91,110 @@ func TestOr(t *testing.T) {
 	}
 }
 
-// Above MaxConns a connection waits to be served until one closes.
-func TestConnectionCap(t *testing.T) {
+// At MaxConns a new connection takes the place of the oldest that is not
+// being answered (one that sent nothing, or half a header): a client that
+// sends its request at once is served at once, however many places silent
+// clients hold; the evicted one is closed as its timeout would.
+func TestConnectionCapEvictsUnanswered(t *testing.T) {
 	addr := serve(t, hello, Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
-	held := []net.Conn{dial(t, addr), dial(t, addr)}
+	silent := dial(t, addr)
+	half := dial(t, addr)
+	if _, err := io.WriteString(half, "GET / HTTP/1.1\r\nHost: x\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if code, err := get(ctx, addr); err != nil || code != 200 {
+		t.Fatalf("with two places held by clients that sent no whole request: %d %v", code, err)
+	}
+	if err := readEOF(silent, silent); err != nil {
+		t.Fatalf("the oldest, silent connection was not closed: %v", err)
+	}
+	dial(t, addr) // the cap again: half is now the oldest
+	if code, err := get(ctx, addr); err != nil || code != 200 {
+		t.Fatalf("second request: %d %v", code, err)
+	}
+	if err := readEOF(half, half); err != nil {
+		t.Fatalf("the connection halfway through its header was not closed: %v", err)
+	}
+}
+
+// A connection being answered keeps its place: with every place busy the
+// next waits until one is done.
+func TestConnectionCapWaitsForBusy(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 2)
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			started <- struct{}{}
+			<-release
+		}
+		_, _ = io.WriteString(w, "hello\n")
+	}), Limits{MaxConns: 2, ReadHeaderTimeout: time.Minute})
+	slow := make(chan error, 2)
+	for range 2 {
+		go func() {
+			req, _ := http.NewRequest("GET", "http://"+addr+"/slow", nil)
+			tr := &http.Transport{DisableKeepAlives: true}
+			resp, err := (&http.Client{Transport: tr}).Do(req)
+			if err == nil {
+				_, err = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			slow <- err
+		}()
+	}
+	<-started
+	<-started
 	// Proving that something does not happen takes waiting.
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	if code, err := get(ctx, addr); err == nil {
-		t.Fatalf("a third connection was served (%d) with two held", code)
+		t.Fatalf("a third connection was served (%d) with two being answered", code)
 	}
-	held[0].Close()
+	close(release)
+	for range 2 {
+		if err := <-slow; err != nil {
+			t.Fatalf("a busy connection was cut: %v", err)
+		}
+	}
 	if code := mustGet(t, addr); code != 200 {
-		t.Fatalf("after one closed: %d", code)
+		t.Fatalf("after they were answered: %d", code)
+	}
+}
+
+// A newcomer waiting for a place does not hold up Shutdown (which waits
+// for Serve to return) while every place is busy.
+func TestShutdownWithNewcomerWaiting(t *testing.T) {
+	release, started := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(started)
+		<-release
+	}), Limits{MaxConns: 1, ReadHeaderTimeout: time.Minute})
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	busy := dial(t, ln.Addr().String())
+	if _, err := io.WriteString(busy, "GET / HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	// The newcomer: accepted by the kernel, waiting in Accept for a place.
+	dial(t, ln.Addr().String())
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	go func() { _ = srv.Shutdown(ctx) }() // the busy one keeps it to the deadline
+	select {
+	case err := <-served:
+		if !errors.Is(err, http.ErrServerClosed) {
+			t.Fatalf("Serve: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Serve still waits for a place after Shutdown")
 	}
 }
 

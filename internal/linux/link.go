@@ -22,6 +22,7 @@ type LinkState struct {
 	Up        bool       // admin up and carrier: false puts its virtual routers in Fault
 	Primary   netip.Addr // advert source for IPv4 (spec §2); zero when none
 	LinkLocal netip.Addr // advert source for IPv6; zero when none (or still tentative)
+	MTU       int        // bytes; an advert larger cannot be sent (0: unknown)
 }
 
 // Usable reports whether virtual routers may run on the interface.
@@ -272,7 +273,7 @@ func ReadLinkState(h *netlink.Handle, name string, exclude func(netip.Addr) bool
 		return s
 	}
 	a := link.Attrs()
-	s.Exists, s.Index = true, a.Index
+	s.Exists, s.Index, s.MTU = true, a.Index, a.MTU
 	lowerUp := a.RawFlags&unix.IFF_LOWER_UP != 0
 	adminUp := a.RawFlags&unix.IFF_UP != 0
 	s.Up = adminUp && lowerUp && (a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown)

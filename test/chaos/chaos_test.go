@@ -17,7 +17,7 @@ import (
 
 var (
 	flagReport = flag.Bool("chaos-report", false, "run the reliability campaign and write its figures into RELIABILITY.md (needs root, ip, nft, tcpdump)")
-	flagCases  = flag.String("cases", "", "comma-separated cases to run (default all): bad-input, flood, partition, kill9, reload-storm, config-own-address, config-200k-aliases, config-10MB-file, config-missing-interface, config-unknown-control-group, config-bad-metrics-port")
+	flagCases  = flag.String("cases", "", "comma-separated cases to run (default all): bad-input, flood, partition, kill9, reload-storm, config-own-address, config-200k-aliases, config-10MB-file, config-missing-interface, config-unknown-control-group, config-bad-metrics-port, config-duplicate-vip, config-advert-exceeds-mtu, config-second-document, config-missing-script-and-notify")
 	flagOut    = flag.String("out", "../../docs", "directory holding RELIABILITY.md")
 )
 

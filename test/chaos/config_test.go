@@ -22,9 +22,13 @@ import (
 type mistake struct {
 	name string
 	make func(valid string) string
-	// warnOnly: what `validate` should only warn about, and a reload should
-	// apply (the router waits in Fault): a missing interface.
+	// warnOnly: what `validate` should only warn about, and a reload and a
+	// start should apply; fault names a router that then waits in Fault (a
+	// missing interface).
 	warnOnly bool
+	fault    string
+	// says: what validate's output must name (the mistake, not another).
+	says string
 	// start: also start govrrpd on the file (the small files; the large
 	// ones cost at start what they cost validate: the same code loads them).
 	start bool
@@ -54,8 +58,27 @@ var mistakes = []mistake{
 		}
 		return b.String()
 	}},
-	{name: "missing-interface", warnOnly: true, start: true, make: func(valid string) string {
+	{name: "missing-interface", warnOnly: true, says: "eth9", fault: "late", start: true, make: func(valid string) string {
 		return valid + routerBlock("late", "eth9", 61, "10.77.0.253/24")
+	}},
+	{name: "duplicate-vip", says: "10.77.0.254", start: true, make: func(valid string) string {
+		return valid + routerBlock("dup", "eth0", 62, vip.String())
+	}},
+	{name: "advert-exceeds-mtu", says: "MTU", start: true, make: func(valid string) string {
+		// 40 + 8 + 16×100 bytes: more than eth0's 1500.
+		addrs := []string{"fe80::77:62"}
+		for i := range 99 {
+			addrs = append(addrs, fmt.Sprintf("fd77::62:%x", i+1))
+		}
+		return valid + routerBlock("big", "eth0", 62, strings.Join(addrs, ", "))
+	}},
+	{name: "second-document", says: "document", start: true, make: func(valid string) string {
+		return valid + "---\n" + header(valid) + routerBlock("ignored", "eth0", 62, "10.77.0.252/24")
+	}},
+	{name: "missing-script-and-notify", warnOnly: true, says: "/nonexistent/govrrp-chaos", start: true, make: func(valid string) string {
+		return valid + routerBlock("hooked", "eth0", 62, "10.77.0.252/24") +
+			"    notify: [/nonexistent/govrrp-chaos-notify]\n    track: {scripts: [{name: chk, weight: -10}]}\n" +
+			"scripts:\n  chk: {exec: [/nonexistent/govrrp-chaos-check], interval: 1s}\n"
 	}},
 	{name: "unknown-control-group", start: true, make: func(valid string) string {
 		return "control_group: nosuchgroup-chaos\n" + valid
@@ -131,6 +154,8 @@ func runMistake(t *testing.T, r *result, m mistake) {
 		r.broke(t, "validate had to be stopped%s", v.killed)
 	case m.warnOnly && v.exit != 0:
 		r.broke(t, "validate refused what should be a warning (exit %d): %s", v.exit, strings.TrimPrefix(firstLine(v.head), dir+"/"))
+	case !strings.Contains(v.head, m.says):
+		r.broke(t, "validate did not name %q: %s", m.says, v.head)
 	case !m.warnOnly && v.exit == 0:
 		r.broke(t, "validate said OK")
 	}
@@ -195,12 +220,18 @@ func runMistake(t *testing.T, r *result, m mistake) {
 	}
 	switch {
 	case m.warnOnly:
+		if outcome != "applied" {
+			r.broke(t, "the reload was %s, want applied", outcome)
+		}
+		if m.fault == "" {
+			break
+		}
 		fault := "?"
-		if d, err := g.Client().Router(context.Background(), "late"); err == nil {
+		if d, err := g.Client().Router(context.Background(), m.fault); err == nil {
 			fault = d.State
 		}
-		if outcome != "applied" || fault != "Fault" {
-			r.broke(t, "the reload was %s, router late %s; want applied with late in Fault", outcome, fault)
+		if fault != "Fault" {
+			r.broke(t, "router %s %s after the reload; want it in Fault", m.fault, fault)
 		}
 	case outcome != "refused":
 		r.broke(t, "the reload was %s, want refused", outcome)
@@ -234,9 +265,12 @@ func startWith(t *testing.T, r *result, m mistake, g *interop.Govrrp, file strin
 		time.Sleep(10 * time.Millisecond)
 	}
 	running := p.Running()
-	late := "?"
-	if d, err := g.Client().Router(context.Background(), "late"); err == nil {
-		late = d.State
+	fault := "Fault"
+	if m.fault != "" {
+		fault = "?"
+		if d, err := g.Client().Router(context.Background(), m.fault); err == nil {
+			fault = d.State
+		}
 	}
 	out, _ := os.ReadFile(filepath.Join(filepath.Dir(file), "start.log"))
 	outcome := "refused"
@@ -249,8 +283,8 @@ func startWith(t *testing.T, r *result, m mistake, g *interop.Govrrp, file strin
 		r.broke(t, "govrrpd started on the file deleted r1's own address %s", ownAddr)
 	}
 	switch {
-	case m.warnOnly && (!running || late != "Fault"):
-		r.broke(t, "govrrpd did not start with router late in Fault (running %v, late %s)", running, late)
+	case m.warnOnly && (!running || fault != "Fault"):
+		r.broke(t, "govrrpd did not start, or not with router %s in Fault (running %v, %s)", m.fault, running, fault)
 	case !m.warnOnly && running:
 		r.broke(t, "govrrpd started on the file")
 	}

@@ -166,3 +166,55 @@ func TestAppearedInterfaceKeepsHostAddress(t *testing.T) {
 	}
 	p.waitState("late", "Master", 3*time.Second)
 }
+
+// A router whose advert does not fit its interface's MTU: the interface
+// appears after the start with MTU 68 (the configuration checks could not
+// see it), then its MTU is raised, lowered while the router is Master, and
+// raised again. The router waits in Fault (advert-exceeds-mtu, one log line,
+// shown in status) while the advert does not fit, and runs when it does.
+func TestAdvertExceedsMTUWaitsInFault(t *testing.T) {
+	l := newLab(t, 1)
+	nd := l.Nodes[0]
+	var vips []string
+	for i := range 15 { // 20 + 8 + 15×4 = 88 bytes
+		vips = append(vips, fmt.Sprintf("10.77.7.%d/24", 100+i))
+	}
+	big := strings.Replace(routerYAML("big", "57", 100, "100ms", "", vips...), "interface: eth0\n", "interface: lan7\n", 1)
+	p := start(t, nd, gwYAML+big)
+	p.waitState("gw", "Master", 5*time.Second)
+	waiting := func() {
+		t.Helper()
+		waitFor(t, 3*time.Second, "big waiting in Fault (advert-exceeds-mtu)", func() (bool, string) {
+			d, err := p.Detail("big")
+			return err == nil && d.State == "Fault" && d.FaultReason == "advert-exceeds-mtu", fmt.Sprintf("%s (%s) %v", d.State, d.FaultReason, err)
+		})
+	}
+	nd.MustIP(t, "link", "add", "lan7", "mtu", "68", "type", "veth", "peer", "name", "lan7p", "mtu", "68")
+	nd.MustIP(t, "addr", "add", "10.77.7.1/24", "dev", "lan7")
+	nd.MustIP(t, "link", "set", "lan7p", "up")
+	nd.MustIP(t, "link", "set", "lan7", "up")
+	waiting()
+	table, err := exec.Command(bin.govrrp, "status", "-s", p.Sock).Output()
+	if err != nil || !strings.Contains(string(table), "Fault (advert-exceeds-mtu)") {
+		t.Fatalf("status table: %s %v", table, err)
+	}
+	mtu := func(n string) {
+		nd.MustIP(t, "link", "set", "lan7p", "mtu", n)
+		nd.MustIP(t, "link", "set", "lan7", "mtu", n)
+	}
+	mtu("1500")
+	p.waitState("big", "Master", 3*time.Second)
+	mtu("68")
+	waiting()
+	if hasAddr(t, nd, "lan7", "10.77.7.100") {
+		t.Fatal("the waiting router left its VIPs on the interface")
+	}
+	mtu("1500")
+	p.waitState("big", "Master", 3*time.Second)
+	if n := strings.Count(p.Logs(), "does not fit the MTU"); n != 2 {
+		t.Fatalf("%d log lines say the advert does not fit, want 2 (once per episode):\n%s", n, p.Logs())
+	}
+	if d, err := p.Detail("gw"); err != nil || d.State != "Master" || d.Counters["master_transitions"] != 1 {
+		t.Fatalf("the router on eth0 was disturbed: %s, %d transitions to Master, %v", d.State, d.Counters["master_transitions"], err)
+	}
+}

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -9,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -70,6 +74,98 @@ func TestEventStreamCap(t *testing.T) {
 	if after.FDs > before.FDs+limit+8 {
 		t.Fatalf("fds %d -> %d", before.FDs, after.FDs)
 	}
+}
+
+// 200 connections to the control socket that send nothing and 20 that stop
+// halfway through their request header (a misbehaving client) do not lock
+// out `govrrp status`: at the connection cap a newcomer takes the place of
+// the oldest connection that sent no whole request, so status answers
+// within statusBound (it once waited in the socket's backlog for the held
+// connections' header timeouts, 5 s per 64 of them). Every held connection
+// is closed by the daemon within ReadHeaderTimeout plus slack, and the
+// daemon's fds and goroutines come back to their level before.
+func TestSlowClientsDoNotLockOutStatus(t *testing.T) {
+	const silent, half = 200, 20
+	lim := api.DefaultLimits()
+	// Below ReadHeaderTimeout: status did not wait for a held connection
+	// to time out. A status takes about 1 s of it on a loaded machine (the
+	// race-built govrrp), logged beside.
+	statusBound := lim.ReadHeaderTimeout / 2
+	l := newLab(t, 1)
+	nd := l.Nodes[0]
+	p := startMetrics(t, nd, gwYAML)
+	p.waitState("gw", "Master", 5*time.Second)
+	goroutines := func() int {
+		m := regexp.MustCompile(`(?m)^go_goroutines (\d+)`).FindStringSubmatch(scrape(t, nd, "127.0.0.1:9624"))
+		if m == nil {
+			t.Fatal("no go_goroutines in /metrics")
+		}
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	g0, before := goroutines(), mustResources(t, p)
+	t0 := time.Now()
+	if out, err := exec.Command(bin.govrrp, "status", "-s", p.Sock).CombinedOutput(); err != nil {
+		t.Fatalf("govrrp status: %v\n%s", err, out)
+	}
+	alone := time.Since(t0)
+
+	type held struct {
+		conn   net.Conn
+		opened time.Time
+		closed chan error // nil: closed by the daemon (EOF or reset)
+	}
+	var conns []held
+	for i := range silent + half {
+		c, err := net.Dial("unix", p.Sock)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		defer c.Close()
+		if i%((silent+half)/half) == 0 {
+			fmt.Fprint(c, "GET /v1/status HTTP/1.1\r\nHost: govrrpd\r\n")
+		}
+		h := held{conn: c, opened: time.Now(), closed: make(chan error, 1)}
+		go func() {
+			_ = c.SetReadDeadline(h.opened.Add(lim.ReadHeaderTimeout + 3*time.Second))
+			_, err := c.Read(make([]byte, 1))
+			if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
+				err = nil
+			}
+			h.closed <- err
+		}()
+		conns = append(conns, h)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*lim.ReadHeaderTimeout)
+	defer cancel()
+	t0 = time.Now()
+	out, err := exec.CommandContext(ctx, bin.govrrp, "status", "-s", p.Sock).CombinedOutput()
+	took := time.Since(t0)
+	if err != nil || !strings.Contains(string(out), "Master") {
+		t.Fatalf("govrrp status with %d connections held: %v after %v\n%s", silent+half, err, took, out)
+	}
+	t.Logf("govrrp status answered in %v with %d connections held (cap %d), %v alone", took.Round(time.Millisecond), silent+half, lim.MaxConns, alone.Round(time.Millisecond))
+	if took > statusBound {
+		t.Errorf("govrrp status took %v with connections held, bound %v", took, statusBound)
+	}
+
+	var last time.Duration
+	for i, h := range conns {
+		if err := <-h.closed; err != nil {
+			t.Fatalf("held connection %d not closed by the daemon within %v: %v", i, lim.ReadHeaderTimeout+3*time.Second, err)
+		}
+		last = max(last, time.Since(h.opened))
+	}
+	t.Logf("every held connection closed by the daemon, the last %v after it opened (ReadHeaderTimeout %v)", last.Round(time.Millisecond), lim.ReadHeaderTimeout)
+
+	var after resources
+	var g1 int
+	waitFor(t, 3*time.Second, "fds and goroutines back to their level", func() (bool, string) {
+		after, g1 = mustResources(t, p), goroutines()
+		return after.FDs <= before.FDs+1 && g1 <= g0+2, fmt.Sprintf("before %v, %d goroutines; after %v, %d goroutines", before, g0, after, g1)
+	})
+	t.Logf("govrrpd before: %v, %d goroutines; after: %v, %d goroutines", before, g0, after, g1)
 }
 
 // A notify hook and a tracking script that print 20 MB each run: the log
