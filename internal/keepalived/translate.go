@@ -144,6 +144,7 @@ type router struct {
 	version       int
 	versionPos    Pos
 	stateMaster   bool
+	impliedOwner  bool // state MASTER without a priority: 255 in keepalived
 	nopreempt     bool
 	preemptDelay  time.Duration
 	preemptPos    Pos
@@ -705,6 +706,7 @@ func (t *translator) complete(r *router, n *Node) {
 	t.strictMode(r, n)
 	if r.stateMaster && !r.prioritySet {
 		r.priority = 255
+		r.impliedOwner = true
 	}
 	if r.stateMaster && (r.nopreempt || r.preemptDelay > 0) {
 		t.notes = append(t.notes, Note{Pos: r.preemptPos, Keyword: "nopreempt/preempt_delay", Why: "ignored with state MASTER, as keepalived does", Fix: "write state BACKUP to keep it"})
@@ -723,9 +725,21 @@ func (t *translator) complete(r *router, n *Node) {
 			Why: fmt.Sprintf("govrrp repeats the whole burst (%d per address) at each refresh, not %d", g.repeat, g.refreshRep),
 			Fix: "set garp_master_repeat and garp_master_refresh_repeat equal if that matters", Lost: true})
 	}
+	if r.impliedOwner {
+		// keepalived runs it at 255 without owning the addresses: it
+		// becomes Master at once and ignores weights. govrrpd gives 255
+		// only to the owner, so 254 is the nearest it runs.
+		r.priority = 254
+		t.note(n, "state MASTER without a priority: keepalived runs it at 255, becoming Master at once without owning the addresses; govrrpd gives 255 only to the address owner, so it is written as 254, which becomes Master after Master_Down_Interval (3 × advert_int and the skew) unless it hears a Master, and advertises 254",
+			"write priority 254 in keepalived's configuration too (or 255 here only if the addresses are this box's own)", true)
+		if dropWeights(r) {
+			t.note(n, "tracking weights are ignored at priority 255, as keepalived does: dropped", "", false)
+		}
+		return
+	}
 	if r.priority == 255 {
 		t.note(n, "priority 255: govrrpd runs it only as the address owner and refuses to start where the interface lacks the virtual addresses",
-			"keep 255 only if they are this box's own addresses, else write priority 254 (keepalived gives 255 to state MASTER without a priority)", true)
+			"keep 255 only if they are this box's own addresses, else write priority 254", true)
 		if dropWeights(r) {
 			t.note(n, "tracking weights are ignored at priority 255, as keepalived does: dropped", "", false)
 		}
@@ -1290,7 +1304,7 @@ func (t *translator) recountScripts(routers []*router) {
 func (t *translator) groupOwners(routers []*router) {
 	owner := map[string]bool{}
 	for _, r := range routers {
-		owner[r.kaName] = !r.skip && r.priority == 255
+		owner[r.kaName] = !r.skip && (r.priority == 255 || r.impliedOwner)
 	}
 	for _, g := range t.groups {
 		has := false
