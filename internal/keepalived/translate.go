@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -144,7 +145,8 @@ type router struct {
 	version       int
 	versionPos    Pos
 	stateMaster   bool
-	impliedOwner  bool // state MASTER without a priority: 255 in keepalived
+	impliedOwner  bool  // state MASTER without a priority: 255 in keepalived
+	overCap       *Node // priority plus positive weights above 254: capPriorities
 	nopreempt     bool
 	preemptDelay  time.Duration
 	preemptPos    Pos
@@ -269,6 +271,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
+	t.capPriorities(routers)
 	if t.unusedScripts {
 		t.recountScripts(routers)
 	}
@@ -756,9 +759,79 @@ func (t *translator) complete(r *router, n *Node) {
 	}
 	convertBFDWeights(r)
 	if r.priority > 254 {
-		t.note(n, fmt.Sprintf("priority plus the positive tracking weights is %d, above 254", r.priority),
-			"keepalived caps the effective priority at 254 and govrrp cannot say so; lower the priority or the weights to add up to 254 at most", true)
-		r.priority = 254
+		// Settled by capPriorities once the sync groups' own tracking,
+		// which adds to the members' priorities, is read.
+		r.overCap = n
+	}
+}
+
+// capPriorities settles the routers whose priority plus the positive
+// tracking weights is above 254, where keepalived caps the effective
+// priority. With a single weighted object in all of the router's tracking
+// (its group's included) that is exact: 254 while it is healthy, the
+// configured priority P while it fails, so priority 254 and weight P−254.
+// With more, the cap does not add up weight by weight, and a note says so.
+func (t *translator) capPriorities(routers []*router) {
+	for _, r := range routers {
+		n := r.overCap
+		if n == nil || r.skip {
+			continue
+		}
+		// The weighted objects, each with how to drop it; nil for a
+		// group's, which are not this router's to change.
+		type ref struct {
+			w    *int
+			drop func()
+		}
+		var weighted []*ref
+		for _, l := range []*[]trackItem{&r.trackIfs, &r.trackScripts, &r.trackFiles} {
+			for i := range *l {
+				if (*l)[i].weight != 0 {
+					weighted = append(weighted, &ref{&(*l)[i].weight, func() { *l = slices.Delete(*l, i, i+1) }})
+				}
+			}
+		}
+		for i := range r.trackBFD {
+			if r.trackBFD[i].weight != 0 {
+				weighted = append(weighted, &ref{&r.trackBFD[i].weight, func() { r.trackBFD = slices.Delete(r.trackBFD, i, i+1) }})
+			}
+		}
+		for _, g := range t.groups {
+			if g.own == nil || !slices.Contains(g.members, r.kaName) {
+				continue
+			}
+			for _, l := range [][]trackItem{g.own.trackIfs, g.own.trackScripts, g.own.trackFiles} {
+				for _, it := range l {
+					if it.weight != 0 {
+						weighted = append(weighted, nil)
+					}
+				}
+			}
+			for _, it := range g.own.trackBFD {
+				if it.weight != 0 {
+					weighted = append(weighted, nil)
+				}
+			}
+		}
+		if len(weighted) != 1 || weighted[0] == nil {
+			t.note(n, fmt.Sprintf("priority plus the positive tracking weights is %d, above 254", r.priority),
+				"keepalived caps the effective priority at 254, which does not add up weight by weight in govrrp; lower the priority or the weights to add up to 254 at most", true)
+			r.priority = 254
+			continue
+		}
+		w := weighted[0].w
+		pos := -*w               // keepalived's positive weight
+		base := r.priority - pos // the configured priority
+		r.priority, *w = 254, base-254
+		if *w == 0 {
+			// At 254 the weight changes nothing in keepalived; weight 0
+			// would mean Fault in govrrp.
+			weighted[0].drop()
+			t.note(n, "priority 254 plus a positive tracking weight stays 254, where keepalived caps it: the weight changes nothing, so its tracking is left out", "", false)
+			continue
+		}
+		t.note(n, fmt.Sprintf("priority %d plus the positive tracking weight %d is above 254, where keepalived caps it: written as priority 254 and weight %d, the same priorities (254 while healthy, %d while failing)", base, pos, *w, base),
+			"", false)
 	}
 }
 
