@@ -534,8 +534,29 @@ func (p *parser) script(k, n *yaml.Node) Script {
 	return s
 }
 
+// CommandPath is where a command written as a bare name (no slash) is
+// looked up when the configuration is loaded (validate, govrrpd's start and
+// each reload): a fixed list, not the caller's PATH, so validate and the
+// daemon find the same program. It is systemd's default PATH for services,
+// with /sbin and /bin for systems whose /usr is not merged.
+const CommandPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// LookCommand finds name in CommandPath, as keepalived looks a script's bare
+// name up in its PATH: the first executable regular file. ok is false when
+// there is none.
+func LookCommand(name string) (path string, ok bool) {
+	for _, dir := range filepath.SplitList(CommandPath) {
+		path := filepath.Join(dir, name)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return path, true
+		}
+	}
+	return "", false
+}
+
 // argv reads a command: a path, or a list [path, args...]. No shell is
-// involved, so the path must be absolute.
+// involved: the path is absolute, or a bare name that LookCommand turns
+// into one (left bare when it finds none: the host check warns).
 func (p *parser) argv(n *yaml.Node, what string) []string {
 	var argv []string
 	if n.Kind == yaml.ScalarNode {
@@ -549,8 +570,14 @@ func (p *parser) argv(n *yaml.Node, what string) []string {
 		p.Fail(n, "write [/absolute/path, args...]", "empty %s", what)
 		return nil
 	}
+	if !strings.Contains(argv[0], "/") {
+		if path, ok := LookCommand(argv[0]); ok {
+			argv[0] = path
+		}
+		return argv
+	}
 	if !strings.HasPrefix(argv[0], "/") {
-		p.Fail(n, "write the absolute path, e.g. /usr/bin/"+argv[0]+" (commands run without a shell or PATH lookup)", "%s %q is not an absolute path", what, argv[0])
+		p.Fail(n, "write the absolute path, or a bare command name to look up in "+CommandPath, "%s %q is a relative path", what, argv[0])
 		return nil
 	}
 	return argv

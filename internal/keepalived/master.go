@@ -376,8 +376,7 @@ func hook(key string) instKey {
 			return
 		}
 		argv := strings.Fields(n.Args[0])
-		if len(argv) == 0 || !filepath.IsAbs(argv[0]) {
-			t.note(n, "the command is not an absolute path (govrrpd runs it without a shell or PATH search)", "write the full path, e.g. /usr/local/bin/"+first(argv)+"; the hook is left out", true)
+		if !t.command(n, argv, "the hook is left out") {
 			return
 		}
 		if len(n.Args) > 1 {

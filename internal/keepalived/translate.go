@@ -432,9 +432,7 @@ func (t *translator) script(n *Node) {
 			if len(c.Args) > 1 {
 				t.note(c, "words after the quoted command are not translated", "put the whole command line in the quotes; write user USER [GROUP] on its own line", true)
 			}
-			if len(s.exec) == 0 || !filepath.IsAbs(s.exec[0]) {
-				t.note(c, "the command is not an absolute path (govrrpd runs it without a shell or PATH search)",
-					"write the full path, e.g. /usr/bin/"+first(s.exec)+", or wrap it in a script; tracking that uses it is dropped", true)
+			if !t.command(c, s.exec, "tracking that uses it is dropped") {
 				s.bad = true
 			}
 		case "interval":
@@ -481,11 +479,25 @@ func (t *translator) script(n *Node) {
 	t.scripts[n.Args[0]] = s
 }
 
-func first(s []string) string {
-	if len(s) == 0 {
-		return "CMD"
+// command checks the path of a script's or hook's command as govrrpd will:
+// absolute, or a bare name, which keepalived looks up in its PATH and
+// govrrpd in config.CommandPath when it loads the file. A relative path
+// (keepalived's is relative to /) is not translated: dropped says what that
+// costs.
+func (t *translator) command(n *Node, argv []string, dropped string) bool {
+	switch {
+	case len(argv) == 0:
+		t.note(n, "no command", "write the command", true)
+		return false
+	case !strings.Contains(argv[0], "/"):
+		t.note(n, argv[0]+" is a bare command name: govrrpd looks it up when it loads the file, in "+config.CommandPath+", as keepalived looks it up in its PATH",
+			"govrrp validate on the target warns if it is not found there", false)
+	case !filepath.IsAbs(argv[0]):
+		t.note(n, "the command is a relative path (keepalived's is relative to /)",
+			"write the full path, e.g. /"+argv[0]+"; "+dropped, true)
+		return false
 	}
-	return s[0]
+	return true
 }
 
 // instKey handles one keyword of a vrrp_instance.
