@@ -231,6 +231,10 @@ type Script struct {
 	// resolved when the file is read, so an unknown name is refused then.
 	User, Group string
 	UID, GID    uint32 // meaningful when User or Group is set
+	// InitUnknown (init: unknown): until its first result the script has
+	// no state, and that result decides at once, as keepalived's scripts
+	// without init_fail; otherwise it starts failed.
+	InitUnknown bool
 }
 
 // Pos is a place in the configuration file.

@@ -127,6 +127,7 @@ func TestParseErrors(t *testing.T) {
 		{"weight range", base + "    track: {interfaces: [{name: eth1, weight: -300}]}\n", "c.yaml:5:47: -300 is out of range -254..254", ""},
 		{"relative notify", base + "    notify: [bin/notify.sh]\n", "c.yaml:5:14: notify command \"bin/notify.sh\" is a relative path", "bare command name"},
 		{"script without exec", base + "scripts:\n  chk: {interval: 1s}\n", "c.yaml:6:3: script \"chk\" has no exec", ""},
+		{"script init value", base + "scripts:\n  chk: {exec: [/bin/true], init: passing}\n", "c.yaml:6:34: \"passing\" is not valid here", "failed, unknown"},
 		{"script timeout > interval", base + "scripts:\n  chk: {exec: [/bin/true], interval: 1s, timeout: 2s}\n", "c.yaml:6:51: timeout 2s is longer than the interval", ""},
 		{"routers not a list", "routers: {a: 1}\n", "c.yaml:1:10: routers must be a list", ""},
 		{"yaml syntax", "routers:\n  - interface: eth0\n   vrid: 5\n", "c.yaml:1:1: YAML syntax near here: did not find expected '-' indicator", "indentation"},
@@ -659,14 +660,15 @@ scripts:
 // TestBareCommandLookedUp: a command written as a bare name, as keepalived's
 // script "killall -0 haproxy", is looked up in CommandPath when the file is
 // loaded, the same for validate and the daemon, and run by its absolute path;
-// one not found stays bare (Check warns, proc refuses to run it).
+// one not found stays bare (Check warns, proc refuses to run it). It also
+// reads a script's init (failed by default, or unknown).
 func TestBareCommandLookedUp(t *testing.T) {
 	sh, ok := LookCommand("sh")
 	if !ok {
 		t.Skip("no sh in " + CommandPath)
 	}
 	const base = "routers:\n  - interface: eth0\n    vrid: 51\n    addresses: [10.77.0.254/24]\n    notify_master: [sh]\n    notify: [[sh, -c, 'exit 0']]\n"
-	c, err := Parse("c.yaml", []byte(base+"scripts:\n  chk: {exec: [sh, -c, 'exit 0']}\n  gone: {exec: [no-such-command-x]}\n"))
+	c, err := Parse("c.yaml", []byte(base+"scripts:\n  chk: {exec: [sh, -c, 'exit 0']}\n  gone: {exec: [no-such-command-x], init: unknown}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -676,6 +678,12 @@ func TestBareCommandLookedUp(t *testing.T) {
 	}
 	if r.Hooks.Master[0][0] != sh || r.Notify[0][0] != sh {
 		t.Errorf("hooks %q %q, want %s", r.Hooks.Master, r.Notify, sh)
+	}
+	if c.Scripts["chk"].InitUnknown {
+		t.Error("init defaults to unknown")
+	}
+	if !c.Scripts["gone"].InitUnknown {
+		t.Error("init: unknown not read")
 	}
 	if got := c.Scripts["gone"].Exec[0]; got != "no-such-command-x" {
 		t.Errorf("a command not found became %q", got)

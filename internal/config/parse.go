@@ -521,6 +521,8 @@ func (p *parser) script(k, n *yaml.Node) Script {
 			s.User, userNode = p.Str(v), v
 		case "group":
 			s.Group, groupNode = p.Str(v), v
+		case "init":
+			s.InitUnknown = p.OneOf(v, "failed", "unknown") == "unknown"
 		}
 	})
 	s.UID, s.GID = uint32(os.Getuid()), uint32(os.Getgid()) // the daemon's, unless named

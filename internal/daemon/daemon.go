@@ -202,6 +202,25 @@ type scriptRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	failed atomic.Bool
+	// unknown: init unknown and no result yet. Cleared after failed is
+	// stored, so a reader that sees it clear reads the first result.
+	unknown atomic.Bool
+}
+
+// scriptObject is a tracked script's object with the script's state now: a
+// running script's, else its start (failed, or unknown with init unknown).
+// A running one reports only changes, so a router that starts tracking it
+// (at its start or a reload) starts from its current state. Called with
+// d.mu held (read).
+func (d *Daemon) scriptObject(t config.TrackItem, cfg *config.Config) track.Object {
+	o := track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: true}
+	if run := d.scripts[t.Name]; run != nil {
+		o.Unknown = run.unknown.Load()
+		o.Failed = run.failed.Load()
+	} else if cfg != nil && cfg.Scripts[t.Name].InitUnknown {
+		o.Failed, o.Unknown = false, true
+	}
+	return o
 }
 
 // New prepares a Daemon for cfg; Start runs it.
@@ -868,9 +887,10 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 		d.stopScripts([]string{name})
 		ctx, cancel := context.WithCancel(context.Background())
 		run := &scriptRun{cfg: sc, cancel: cancel, done: make(chan struct{})}
-		run.failed.Store(true)
+		run.failed.Store(!sc.InitUnknown)
+		run.unknown.Store(sc.InitUnknown)
 		d.scripts[name] = run
-		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log}
+		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log, InitUnknown: sc.InitUnknown}
 		if sc.User != "" || sc.Group != "" {
 			// No supplementary groups: those of the daemon must not follow.
 			s.Cred = &syscall.Credential{Uid: sc.UID, Gid: sc.GID, Groups: []uint32{}}
@@ -879,6 +899,7 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 			defer close(run.done)
 			s.Run(ctx, func(failed bool) {
 				run.failed.Store(failed)
+				run.unknown.Store(false)
 				d.scriptChanged(name, failed)
 			})
 		}()

@@ -333,6 +333,13 @@ func (r *vr) reconfigure(c config.Router) bool {
 	for _, t := range c.Track.Interfaces {
 		usable[t.Name] = r.d.linkState(t.Name).Usable()
 	}
+	// And the scripts' states, which need d.mu.
+	scripts := map[string]track.Object{}
+	r.d.mu.RLock()
+	for _, t := range c.Track.Scripts {
+		scripts[t.Name] = r.d.scriptObject(t, nil)
+	}
+	r.d.mu.RUnlock()
 	// The ARP guard follows changed addresses: the new ones are guarded
 	// before the loop can install them, the old ones released once it has
 	// applied the change (or the new ones again if it refused). r.cfg is
@@ -362,7 +369,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 			oldHooks = r.hooks
 			r.hooks = newHooks(&c, r.d.hookTimeout, r.logger())
 		}
-		r.retrack(c, usable)
+		r.retrack(c, usable, scripts)
 		r.exec(acts)
 		if r.fsm.State() == fsm.Master {
 			// Other addresses, routes and rules changed in place,
@@ -399,11 +406,14 @@ func (r *vr) reconfigure(c config.Router) bool {
 }
 
 // retrack rebuilds the tracked objects, keeping the state of those that
-// stay; usable gives the link state of newly tracked interfaces.
-func (r *vr) retrack(c config.Router, usable map[string]bool) {
-	prev := map[string]bool{}
+// stay; usable gives the link state of newly tracked interfaces, scripts
+// the state of newly tracked scripts (scriptObject). A script of weight 0
+// still unknown changes nothing here: a running router is not held, as
+// keepalived holds none at a reload.
+func (r *vr) retrack(c config.Router, usable map[string]bool, scripts map[string]track.Object) {
+	prev, unknown := map[string]bool{}, map[string]bool{}
 	for _, o := range r.tracked {
-		prev[o.Name] = o.Failed
+		prev[o.Name], unknown[o.Name] = o.Failed, o.Unknown
 	}
 	r.tracked = r.tracked[:0]
 	for _, t := range c.Track.Interfaces {
@@ -416,11 +426,14 @@ func (r *vr) retrack(c config.Router, usable map[string]bool) {
 	}
 	for _, t := range c.Track.Scripts {
 		name := "script:" + t.Name
-		failed, ok := prev[name]
-		if !ok {
-			failed = true
+		o, ok := scripts[t.Name]
+		if failed, kept := prev[name]; kept {
+			o.Failed, o.Unknown = failed, unknown[name]
+		} else if !ok {
+			o.Failed = true
 		}
-		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
+		o.Name, o.Weight = name, t.Weight
+		r.tracked = append(r.tracked, o)
 	}
 	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)
 	// A session's state is read afresh: reverse may have changed, and a

@@ -352,7 +352,7 @@ next:
 				continue next
 			}
 		}
-		r.trackIfs = append(r.trackIfs, trackItem{d, 0})
+		r.trackIfs = append(r.trackIfs, trackItem{name: d})
 		t.notes = append(t.notes, Note{Pos: r.pos, Keyword: "track_interface",
 			Why: d + " added with weight 0: keepalived puts the instance in Fault while a device its virtual addresses, routes or rules use is down (no_track turns that off)"})
 	}
@@ -475,6 +475,6 @@ func (t *translator) trackFiles(r *router, n *Node) {
 			// reverse subtracts V*weight: the same as the opposite weight.
 			w = -w
 		}
-		r.trackFiles = append(r.trackFiles, trackItem{f.path, w})
+		r.trackFiles = append(r.trackFiles, trackItem{name: f.path, weight: w})
 	}
 }

@@ -139,6 +139,9 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		fmt.Fprintf(&b, "  # vrrp_script %s at %s\n", k, s.pos)
 		fmt.Fprintf(&b, "  %s:\n    exec: %s\n", q(s.name), list(s.exec))
 		fmt.Fprintf(&b, "    interval: %s\n    timeout: %s\n    rise: %d\n    fall: %d\n", dur(s.interval), dur(s.timeout), s.rise, s.fall)
+		if s.initUnknown {
+			b.WriteString("    init: unknown # keepalived's start without init_fail\n")
+		}
 		if s.user != "" && !t.noUsers {
 			fmt.Fprintf(&b, "    user: %s\n", q(s.user))
 		}

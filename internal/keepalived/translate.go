@@ -116,6 +116,10 @@ type script struct {
 	group    string
 	bad      bool // not translatable: tracking it is dropped
 	used     bool
+	initFail bool // init_fail: starts failed, govrrpd's default
+	// initUnknown: written as init: unknown, keepalived's start without
+	// init_fail (scriptInit).
+	initUnknown bool
 }
 
 // tfile is a track_file (vrrp_track_file) section.
@@ -129,6 +133,9 @@ type tfile struct {
 type trackItem struct {
 	name   string
 	weight int
+	// raised: keepalived's positive weight, which the import turned into
+	// a higher priority and a negative weight (complete).
+	raised bool
 }
 
 type router struct {
@@ -272,6 +279,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	t.scriptUser(routers)
 	t.groupOwners(routers)
 	t.capPriorities(routers)
+	t.scriptInit(routers)
 	if t.unusedScripts {
 		t.recountScripts(routers)
 	}
@@ -460,7 +468,9 @@ func (t *translator) script(n *Node) {
 				s.group = c.Args[1]
 			}
 		case "init_fail":
-			t.note(c, "not supported by govrrp: a script starts as passing", "make the router start lower, or accept the first interval", true)
+			// keepalived then starts it failed, needing rise successes:
+			// govrrpd's default (init: failed).
+			s.initFail = true
 		default:
 			t.note(c, "vrrp_script setting not translated", "remove it", true)
 		}
@@ -765,7 +775,7 @@ func (t *translator) complete(r *router, n *Node) {
 			// track files are V*weight in both: left as they are.
 			if w := list[i].weight; w > 0 {
 				r.priority += w
-				list[i].weight = -w
+				list[i].weight, list[i].raised = -w, true
 			}
 		}
 	}
@@ -844,6 +854,52 @@ func (t *translator) capPriorities(routers []*router) {
 		}
 		t.note(n, fmt.Sprintf("priority %d plus the positive tracking weight %d is above 254, where keepalived caps it: written as priority 254 and weight %d, the same priorities (254 while healthy, %d while failing)", base, pos, *w, base),
 			"", false)
+	}
+}
+
+// scriptInit settles how each script starts. keepalived starts a script
+// without init_fail in its INIT state: the first result decides at once
+// (rise and fall count from then on); until it comes, an instance tracking
+// it with weight 0 waits in INIT, and a weighted tracking adds nothing to
+// the configured priority (vrrp_track.c, initialise_track_script_state).
+// That is govrrpd's init: unknown, except for a positive weight, which the
+// import carries in the priority: adding nothing there is the failed state,
+// so a script only tracked by positive weights with rise 1 is exactly
+// govrrpd's default init: failed. init_fail is govrrpd's default.
+func (t *translator) scriptInit(routers []*router) {
+	raised, other := map[string]bool{}, map[string]bool{}
+	owners := []*router{}
+	for _, g := range t.groups {
+		if g.own != nil {
+			owners = append(owners, g.own)
+		}
+	}
+	for _, r := range append(owners, routers...) {
+		if r.skip {
+			continue
+		}
+		for _, it := range r.trackScripts {
+			if it.raised {
+				raised[it.name] = true
+			} else {
+				other[it.name] = true
+			}
+		}
+	}
+	for _, k := range t.order {
+		s := t.scripts[k]
+		if s.initFail || s.bad || !raised[s.name] && !other[s.name] {
+			continue
+		}
+		if raised[s.name] && !other[s.name] && s.rise == 1 {
+			continue
+		}
+		s.initUnknown = true
+		if raised[s.name] {
+			t.notes = append(t.notes, Note{Pos: s.pos, Keyword: "vrrp_script",
+				Why: "written with init: unknown, as keepalived starts it without init_fail; but until its first result govrrpd runs a router tracking it with a positive weight at priority + weight, where keepalived runs it at its priority",
+				Fix: "for an exact start write init_fail (both then start it failed, needing rise successes)", Lost: true})
+		}
 	}
 }
 
@@ -973,7 +1029,7 @@ func (t *translator) weightArg(c *Node, def int) (int, bool) {
 func (t *translator) trackInterfaces(r *router, n *Node) {
 	for _, c := range n.Children {
 		if w, ok := t.weightArg(c, 0); ok {
-			r.trackIfs = append(r.trackIfs, trackItem{c.Key, w})
+			r.trackIfs = append(r.trackIfs, trackItem{name: c.Key, weight: w})
 		}
 	}
 }
@@ -991,7 +1047,7 @@ func (t *translator) trackScripts(r *router, n *Node) {
 		}
 		if w, ok := t.weightArg(c, s.weight); ok {
 			s.used = true
-			r.trackScripts = append(r.trackScripts, trackItem{s.name, w})
+			r.trackScripts = append(r.trackScripts, trackItem{name: s.name, weight: w})
 		}
 	}
 }
