@@ -163,6 +163,8 @@ func TestParseErrors(t *testing.T) {
 		{"script unknown user", base + "scripts:\n  chk: {exec: [/bin/true], user: no-such-user-x}\n", "c.yaml:6:34: unknown user \"no-such-user-x\"", "exists on this host"},
 		{"script unknown group", base + "scripts:\n  chk: {exec: [/bin/true], group: no-such-group-x}\n", "c.yaml:6:35: unknown group \"no-such-group-x\"", "exists on this host"},
 		{"script user root", base + "scripts:\n  chk: {exec: [/bin/true], user: root, group: root}\n", "", ""},
+		{"notify unknown user", "notify_user: no-such-user-x\n" + base, "c.yaml:1:14: unknown user \"no-such-user-x\"", "exists on this host"},
+		{"notify unknown group", "notify_group: no-such-group-x\n" + base, "c.yaml:1:15: unknown group \"no-such-group-x\"", "exists on this host"},
 		{"relative notify_master", base + "    notify_master: [./up.sh]\n", "c.yaml:5:21: notify command \"./up.sh\" is a relative path", "absolute path"},
 		{"notify_keepalived argv", base + "    notify_keepalived: [[/bin/logger, -t, ka]]\n", "", ""},
 		{"track file relative", base + "    track: {files: [{path: drain}]}\n", "c.yaml:5:28: tracked file \"drain\" is not an absolute path", "absolute"},
@@ -690,5 +692,25 @@ func TestBareCommandLookedUp(t *testing.T) {
 	}
 	if !filepath.IsAbs(sh) || filepath.Base(sh) != "sh" {
 		t.Errorf("LookCommand(sh) = %s", sh)
+	}
+}
+
+// TestNotifyUser: notify_user and notify_group are resolved like a script's
+// user and group, into the credential every hook runs with.
+func TestNotifyUser(t *testing.T) {
+	const base = "routers:\n  - {interface: eth0, vrid: 51, addresses: [10.77.0.254/24]}\n"
+	c, err := Parse("c.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NotifyAs.Cred() != nil {
+		t.Errorf("without notify_user the hooks run as %+v, want the daemon", c.NotifyAs.Cred())
+	}
+	c, err = Parse("c.yaml", []byte("notify_user: root\nnotify_group: root\n"+base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr := c.NotifyAs.Cred(); cr == nil || cr.Uid != 0 || cr.Gid != 0 || cr.Groups == nil || len(cr.Groups) != 0 {
+		t.Errorf("notify_user root: credential %+v, want 0:0 and no supplementary groups", cr)
 	}
 }

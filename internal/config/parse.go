@@ -80,7 +80,7 @@ func (p *parser) parse(data []byte) *Config {
 	if root == nil {
 		return c
 	}
-	var routersNode *yaml.Node
+	var routersNode, notifyUser, notifyGroup *yaml.Node
 	c.KeyPos = map[string]Pos{}
 	p.mapping(root, "", func(k, v *yaml.Node) {
 		c.KeyPos[k.Value] = p.Pos(v)
@@ -104,6 +104,10 @@ func (p *parser) parse(data []byte) *Config {
 			}
 		case "notify_timeout":
 			c.NotifyTimeout = p.Duration(v, time.Second, 10*time.Minute)
+		case "notify_user":
+			c.NotifyAs.User, notifyUser = p.Str(v), v
+		case "notify_group":
+			c.NotifyAs.Group, notifyGroup = p.Str(v), v
 		case "log":
 			p.mapping(v, "log", func(k, v *yaml.Node) {
 				switch k.Value {
@@ -130,6 +134,7 @@ func (p *parser) parse(data []byte) *Config {
 			c.BFD = p.bfdSessions(v)
 		}
 	})
+	p.runAs(&c.NotifyAs, notifyUser, notifyGroup)
 	if routersNode == nil {
 		p.Fail(root, "add `routers:` with at least one router (see docs/CONFIG.md)", "no routers configured")
 	} else if len(c.Routers) == 0 && routersNode.Kind == yaml.SequenceNode {
@@ -478,9 +483,11 @@ func (p *parser) trackFiles(n *yaml.Node, path string) []TrackFile {
 	return out
 }
 
-// runAs resolves a script's user and group, as keepalived's `user USER
-// [GROUP]`: the user's own group unless a group is named.
-func (p *parser) runAs(s *Script, userNode, groupNode *yaml.Node) {
+// runAs resolves the user and group of a script or of the notify hooks, as
+// keepalived's `user USER [GROUP]`: the user's own group unless a group is
+// named; the daemon's own when neither is.
+func (p *parser) runAs(s *RunAs, userNode, groupNode *yaml.Node) {
+	s.UID, s.GID = uint32(os.Getuid()), uint32(os.Getgid()) // the daemon's, unless named
 	if userNode != nil {
 		u, err := user.Lookup(s.User)
 		if err != nil {
@@ -525,8 +532,7 @@ func (p *parser) script(k, n *yaml.Node) Script {
 			s.InitUnknown = p.OneOf(v, "failed", "unknown") == "unknown"
 		}
 	})
-	s.UID, s.GID = uint32(os.Getuid()), uint32(os.Getgid()) // the daemon's, unless named
-	p.runAs(&s, userNode, groupNode)
+	p.runAs(&s.RunAs, userNode, groupNode)
 	if s.Exec == nil && n.Kind == yaml.MappingNode {
 		p.Fail(k, "add `exec: [/path/to/check, args...]`", "script %q has no exec", k.Value)
 	}

@@ -21,6 +21,8 @@ var Schema = []Key{
 	{"metrics_listen", "host:port", "", "IP address (or empty, or localhost) : 1..65535", "Serve Prometheus metrics at http://ADDR/metrics; off when absent."},
 	{"snmp_agentx", "path | tcp:IP:PORT", "", "an absolute path, or tcp: and an IP address and port", "Serve VRRPv3-MIB (RFC 6527) and VRRP-MIB (RFC 2787) read-only as an AgentX subagent of net-snmp's snmpd through its AgentX socket (snmpd's agentXSocket; its default is /var/agentx/master); off when absent. See docs/MONITORING.md."},
 	{"notify_timeout", "duration", "30s", "1s..10m", "A notify hook still running after this is killed (with its process group)."},
+	{"notify_user", "user name", "", "an existing user", "Run every notify hook (routers' and sync groups', all forms) as this user, with its primary group unless notify_group is set, and no supplementary groups: keepalived's script_user, or a notify script's USER [GROUP], for its notify scripts. Set at start: a reload lists a change as skipped (govrrp reload exits 3)."},
+	{"notify_group", "group name", "", "an existing group", "Run every notify hook with this group. Set at start, as notify_user."},
 	{"log", "mapping", "", "", "Logging."},
 	{"log.format", "string", "text", "text | json", "Log format (log/slog). Set at start: a reload lists a change as skipped (govrrp reload exits 3)."},
 	{"log.level", "string", "info", "debug | info | warn | error", "Log level. `govrrp log-level` changes it at run time; a reload applies this key only when it changed in the file, and keeps the run-time level otherwise."},

@@ -107,6 +107,7 @@ type Daemon struct {
 	// watchLinks runs the netlink link watcher (off in unit tests).
 	watchLinks  bool
 	hookTimeout time.Duration
+	hookCred    *syscall.Credential // notify_user, notify_group; set at start
 	file        string
 
 	addrs    addresses
@@ -232,7 +233,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		opts.HookTimeout = 30 * time.Second
 	}
 	d := &Daemon{
-		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
+		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, hookCred: cfg.NotifyAs.Cred(), file: opts.ConfigFile,
 		rec: newRecorder(config.RecordFile(), opts.Log), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
@@ -493,7 +494,7 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 	if !ok && from == fsm.Initialize {
 		// As a running router's entering Fault would (one that ran has
 		// told its hooks already: link-down).
-		if p.hooks = newHooks(&rc, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
+		if p.hooks = d.newHooks(&rc, d.log.With("router", rc.Name)); p.hooks != nil {
 			if done := d.hooksDone[rc.Name]; done != nil {
 				p.hooks.After(done) // an earlier runner's first (tryStartAfter)
 			}
@@ -536,7 +537,7 @@ func (d *Daemon) unpark(name string, wait bool) {
 	// It leaves Fault as a running router does on shutdown, so its hooks
 	// hear it stop too (keepalived runs notify_stop for every instance).
 	if p.hooks == nil {
-		if p.hooks = newHooks(&p.cfg, d.hookTimeout, d.log.With("router", name)); p.hooks != nil {
+		if p.hooks = d.newHooks(&p.cfg, d.log.With("router", name)); p.hooks != nil {
 			if done := d.hooksDone[name]; done != nil {
 				p.hooks.After(done)
 			}
@@ -890,11 +891,7 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 		run.failed.Store(!sc.InitUnknown)
 		run.unknown.Store(sc.InitUnknown)
 		d.scripts[name] = run
-		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log, InitUnknown: sc.InitUnknown}
-		if sc.User != "" || sc.Group != "" {
-			// No supplementary groups: those of the daemon must not follow.
-			s.Cred = &syscall.Credential{Uid: sc.UID, Gid: sc.GID, Groups: []uint32{}}
-		}
+		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log, InitUnknown: sc.InitUnknown, Cred: sc.Cred()}
 		go func() {
 			defer close(run.done)
 			s.Run(ctx, func(failed bool) {

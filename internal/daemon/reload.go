@@ -64,6 +64,8 @@ func skippedKeys(old, cfg *config.Config) []api.SkippedKey {
 		{"metrics_listen", "the metrics listener is opened once, at start", old.MetricsListen != cfg.MetricsListen},
 		{"snmp_agentx", "the SNMP subagent starts once, at start", old.SNMPAgentX != cfg.SNMPAgentX},
 		{"notify_timeout", "the hook runners take it when they start", old.NotifyTimeout != cfg.NotifyTimeout},
+		{"notify_user", "the hook runners take it when they start", old.NotifyAs.User != cfg.NotifyAs.User},
+		{"notify_group", "the hook runners take it when they start", old.NotifyAs.Group != cfg.NotifyAs.Group},
 		{"log.format", "the log handler is made once, at start (log.level applies now)", old.Log.Format != cfg.Log.Format},
 		// Their tracked objects, which config gives every member, apply now.
 		{"sync_groups", "membership and notify hooks of sync groups are set at start (their tracked objects apply now)", !sameGroups(old.SyncGroups, cfg.SyncGroups)},
@@ -80,7 +82,7 @@ func skippedKeys(old, cfg *config.Config) []api.SkippedKey {
 // routers: at thousands of routers they are most of its memory.
 func startOnly(cfg *config.Config) *config.Config {
 	return &config.Config{File: cfg.File, ControlSocket: cfg.ControlSocket, ControlGroup: cfg.ControlGroup, MetricsListen: cfg.MetricsListen,
-		SNMPAgentX: cfg.SNMPAgentX, NotifyTimeout: cfg.NotifyTimeout, Log: cfg.Log, SyncGroups: cfg.SyncGroups}
+		SNMPAgentX: cfg.SNMPAgentX, NotifyTimeout: cfg.NotifyTimeout, NotifyAs: cfg.NotifyAs, Log: cfg.Log, SyncGroups: cfg.SyncGroups}
 }
 
 // sameGroups compares what a reload does not change of sync groups: their
@@ -367,7 +369,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 		vc.Checksum, vc.Strict, vc.V2Compat = c.Checksum, c.Strict, c.V2Compat
 		if !reflect.DeepEqual(old.Notify, c.Notify) || !reflect.DeepEqual(old.Hooks, c.Hooks) {
 			oldHooks = r.hooks
-			r.hooks = newHooks(&c, r.d.hookTimeout, r.logger())
+			r.hooks = r.d.newHooks(&c, r.logger())
 		}
 		r.retrack(c, usable, scripts)
 		r.exec(acts)

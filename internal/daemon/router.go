@@ -297,7 +297,7 @@ func (r *vr) open() (*loop, error) {
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict, V2Compat: c.V2Compat,
 	}
-	r.hooks = newHooks(c, d.hookTimeout, r.logger())
+	r.hooks = d.newHooks(c, r.logger())
 	if done := d.hooksDone[c.Name]; done != nil && r.hooks != nil {
 		r.hooks.After(done) // its hooks from waiting in Fault first
 	}
@@ -807,11 +807,11 @@ func (r *vr) setSource(src netip.Addr) {
 
 // newHooks returns the runner of a router's notify hooks, nil when it has
 // none.
-func newHooks(c *config.Router, timeout time.Duration, log *slog.Logger) *notify.Runner {
+func (d *Daemon) newHooks(c *config.Router, log *slog.Logger) *notify.Runner {
 	return notify.NewHooks(notify.Hooks{
 		Notify: c.Notify, Master: c.Hooks.Master, Backup: c.Hooks.Backup, Fault: c.Hooks.Fault, Stop: c.Hooks.Stop,
-		Keepalived: c.Hooks.Generic, Type: "INSTANCE",
-	}, timeout, log)
+		Keepalived: c.Hooks.Generic, Type: "INSTANCE", Cred: d.hookCred,
+	}, d.hookTimeout, log)
 }
 
 // closeHooks lets a notify runner finish its queue, within bounds.

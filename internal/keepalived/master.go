@@ -379,9 +379,16 @@ func hook(key string) instKey {
 		if !t.command(n, argv, "the hook is left out") {
 			return
 		}
-		if len(n.Args) > 1 {
-			t.note(n, "the user/group of a notify script is not supported by govrrp: it runs as govrrpd's user", "drop privileges in the script (setpriv/runuser)", true)
+		switch {
+		case len(n.Args) > 3:
+			t.note(n, "words after USER GROUP are not translated", "put the whole command line in the quotes", true)
+			fallthrough
+		case len(n.Args) == 3:
+			r.hookAs[key] = runAs{n.Args[1], n.Args[2]}
+		case len(n.Args) == 2:
+			r.hookAs[key] = runAs{user: n.Args[1]}
 		}
+		r.hookNodes[key] = n
 		if key == "notify_keepalived" && keyName(r.kaName) != r.kaName {
 			t.note(n, fmt.Sprintf("the script gets the router's name %s, not %q", keyName(r.kaName), r.kaName), "rename the instance, or adapt the script", true)
 		}

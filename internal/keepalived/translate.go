@@ -172,6 +172,8 @@ type router struct {
 	unicastSrc    netip.Addr
 	trackFiles    []trackItem         // name: the file's path
 	hooks         map[string][]string // YAML key (notify_master...) -> argv
+	hookNodes     map[string]*Node    // where each hook is written
+	hookAs        map[string]runAs    // a notify script's own USER [GROUP]
 	peers         []netip.Addr
 	authType      string
 	authPass      string
@@ -192,7 +194,8 @@ type translator struct {
 	// keepalived name, in bfdOrder.
 	bfds     map[string]*bfdInst
 	bfdOrder []string
-	noUsers  bool // render leaves out the scripts' users and groups
+	noUsers  bool  // render leaves out the scripts' users and groups
+	notifyAs runAs // notify_user and notify_group (notifyUser)
 	notes    []Note
 	named    map[string]bool
 	// zeroWeights: instances in a vrrp_sync_group without
@@ -641,7 +644,7 @@ func init() {
 }
 
 func (t *translator) instance(n *Node) *router {
-	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp, hooks: map[string][]string{}}
+	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp, hooks: map[string][]string{}, hookNodes: map[string]*Node{}, hookAs: map[string]runAs{}}
 	if len(n.Args) > 0 {
 		r.kaName = n.Args[0]
 	}
@@ -1343,7 +1346,7 @@ func (t *translator) groupOwn(n *Node) {
 	if len(n.Args) > 0 {
 		name = n.Args[0]
 	}
-	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}}
+	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}, hookNodes: map[string]*Node{}, hookAs: map[string]runAs{}}
 	for _, c := range n.Children {
 		switch c.Key {
 		case "group", "sync_group_tracking_weight":
@@ -1469,24 +1472,77 @@ func (t *translator) groupOwners(routers []*router) {
 }
 
 // scriptUser applies global_defs' script_user: the vrrp_scripts without a
-// user of their own run as it; govrrpd runs notify hooks as itself.
+// user of their own run as it, and so do the notify scripts (notifyUser).
 func (t *translator) scriptUser(routers []*router) {
-	n := t.g.scriptUserNode
-	if n == nil {
-		return
-	}
-	for _, s := range t.scripts {
-		if s.user == "" {
-			s.user, s.group = t.g.scriptUser, t.g.scriptGroup
+	if t.g.scriptUserNode != nil {
+		for _, s := range t.scripts {
+			if s.user == "" {
+				s.user, s.group = t.g.scriptUser, t.g.scriptGroup
+			}
 		}
 	}
-	if t.g.scriptUser == "root" && (t.g.scriptGroup == "" || t.g.scriptGroup == "root") {
+	t.notifyUser(routers)
+}
+
+// runAs is who runs a notify script: its own USER [GROUP], else
+// script_user; "" is govrrpd's own user (root).
+type runAs struct{ user, group string }
+
+// notifyUser settles govrrpd's notify_user and notify_group. keepalived runs
+// each notify script as its own USER [GROUP], else as script_user; govrrpd
+// runs every hook as one user. When the notify scripts' users agree that is
+// exact; otherwise they run as root, with a note for each that did not.
+func (t *translator) notifyUser(routers []*router) {
+	def := runAs{t.g.scriptUser, t.g.scriptGroup}
+	type hookAt struct {
+		n  *Node
+		as runAs
+	}
+	var all []hookAt
+	owners := []*router{}
+	for _, g := range t.groups {
+		if g.own != nil {
+			owners = append(owners, g.own)
+		}
+	}
+	for _, r := range append(owners, routers...) {
+		if r.skip {
+			continue
+		}
+		for _, k := range hookKeys {
+			if r.hooks[k] == nil {
+				continue
+			}
+			as, n := def, r.hookNodes[k]
+			if own, ok := r.hookAs[k]; ok {
+				as = own
+			}
+			if as.user == "root" && (as.group == "" || as.group == "root") {
+				as = runAs{}
+			}
+			all = append(all, hookAt{n, as})
+		}
+	}
+	if len(all) == 0 {
 		return
 	}
-	for _, r := range routers {
-		if len(r.hooks) > 0 && !r.skip {
-			t.note(n, "notify scripts run as govrrpd's user (root), not as "+t.g.scriptUser, "drop privileges in the scripts (setpriv/runuser) if they need it", true)
-			return
+	agree := true
+	for _, h := range all {
+		agree = agree && h.as == all[0].as
+	}
+	if agree {
+		t.notifyAs = all[0].as
+		return
+	}
+	// Root can drop privileges in a script; no other user can take them.
+	for _, h := range all {
+		if h.as.user != "" {
+			who := h.as.user
+			if h.as.group != "" {
+				who += ":" + h.as.group
+			}
+			t.note(h.n, "keepalived runs this notify script as "+who+"; govrrpd runs every hook as one user (notify_user), and the notify scripts have several: they run as root",
+				"drop privileges in the script (setpriv/runuser), or give every notify script the same user", true)
 		}
 	}
 }
