@@ -154,6 +154,7 @@ type router struct {
 	stateMaster   bool
 	impliedOwner  bool  // state MASTER without a priority: 255 in keepalived
 	overCap       *Node // priority plus positive weights above 254: capPriorities
+	node          *Node // the vrrp_instance
 	nopreempt     bool
 	preemptDelay  time.Duration
 	preemptPos    Pos
@@ -281,6 +282,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
+	t.groupPositive(routers)
 	t.capPriorities(routers)
 	t.scriptInit(routers)
 	if t.unusedScripts {
@@ -645,6 +647,7 @@ func init() {
 
 func (t *translator) instance(n *Node) *router {
 	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp, hooks: map[string][]string{}, hookNodes: map[string]*Node{}, hookAs: map[string]runAs{}}
+	r.node = n
 	if len(n.Args) > 0 {
 		r.kaName = n.Args[0]
 	}
@@ -787,6 +790,47 @@ func (t *translator) complete(r *router, n *Node) {
 		// Settled by capPriorities once the sync groups' own tracking,
 		// which adds to the members' priorities, is read.
 		r.overCap = n
+	}
+}
+
+// groupPositive carries a sync group's positive tracking weights in its
+// members' priorities, as complete does for an instance's own: keepalived
+// adds W to every member while the object is healthy, govrrpd adds a
+// group's weight to every member while it fails. groupOwners has cleared
+// the weights of a group with an address owner.
+func (t *translator) groupPositive(routers []*router) {
+	byName := map[string]*router{}
+	for _, r := range routers {
+		if !r.skip {
+			byName[r.kaName] = r
+		}
+	}
+	for _, g := range t.groups {
+		if g.own == nil {
+			continue
+		}
+		raise := 0
+		for _, l := range [][]trackItem{g.own.trackIfs, g.own.trackScripts} {
+			for i := range l {
+				if w := l[i].weight; w > 0 {
+					raise += w
+					l[i].weight, l[i].raised = -w, true
+				}
+			}
+		}
+		if raise == 0 {
+			continue
+		}
+		for _, m := range g.members {
+			r := byName[m]
+			if r == nil {
+				continue
+			}
+			r.priority += raise
+			if r.priority > 254 && r.overCap == nil {
+				r.overCap = r.node
+			}
+		}
 	}
 }
 
