@@ -17,9 +17,10 @@ configuration. FILE is read as keepalived 2.2.7 reads it: include (globs,
 relative to the including file), $NAME=VALUE parameters with $NAME and
 ${NAME}, @ID and @^ID conditional lines, ! and # comments, quoted strings,
 { } blocks over several lines. keepalived's defaults are written out
-(VRRPv2 for IPv4, advert_int rounding, priority 255 for state MASTER
-without a priority, accept unless vrrp_strict, announcements), so the
-result behaves on the wire as keepalived does. Each router carries a
+(VRRPv2 for IPv4, advert_int rounding, accept unless vrrp_strict,
+announcements), so the result behaves on the wire as keepalived does;
+state MASTER without a priority (keepalived's 255) is written as 254,
+since govrrpd gives 255 only to the address owner. Each router carries a
 comment naming its vrrp_instance's file:line. The YAML passes
 govrrp validate --no-host; run govrrp validate on the target machine too.
 

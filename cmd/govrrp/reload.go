@@ -22,8 +22,8 @@ printed (file:line:col: what; fix). govrrp validate checks a file before you
 install it.
 
 Some keys take effect only at the next start of govrrpd (control_socket,
-control_group, metrics_listen, notify_timeout, log.format, the members and
-hooks of sync_groups). A reload that finds one of them changed applies the
+control_group, metrics_listen, notify_timeout, notify_user, notify_group,
+log.format, the members and hooks of sync_groups). A reload that finds one of them changed applies the
 rest, lists them on standard error (file:line:col: key: why) and exits 3;
 each reload lists them again until govrrpd is restarted. Routers disabled
 with govrrp disable stay disabled; a log level set with govrrp log-level

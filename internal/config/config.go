@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"govrrp/fsm"
@@ -22,6 +23,7 @@ type Config struct {
 	MetricsListen string
 	SNMPAgentX    string // snmpd's AgentX socket; "" when SNMP is off
 	NotifyTimeout time.Duration
+	NotifyAs      RunAs // notify_user, notify_group: who runs every notify hook
 	Log           Log
 	Routers       []Router
 	Scripts       map[string]Script
@@ -227,10 +229,29 @@ type Script struct {
 	Rise     int
 	Fall     int
 	Pos      Pos // where its exec is written
-	// User, Group: run as them (keepalived's script user); the IDs are
-	// resolved when the file is read, so an unknown name is refused then.
+	RunAs        // user and group (keepalived's script user)
+	// InitUnknown (init: unknown): until its first result the script has
+	// no state, and that result decides at once, as keepalived's scripts
+	// without init_fail; otherwise it starts failed.
+	InitUnknown bool
+}
+
+// RunAs is who runs a script or the notify hooks, as keepalived's `user
+// USER [GROUP]` and script_user: the user, with its primary group unless a
+// group is named. The IDs are resolved when the file is read, so an unknown
+// name is refused then.
+type RunAs struct {
 	User, Group string
 	UID, GID    uint32 // meaningful when User or Group is set
+}
+
+// Cred is the credential to run as, nil for the daemon's own. No
+// supplementary groups: those of the daemon must not follow.
+func (a RunAs) Cred() *syscall.Credential {
+	if a.User == "" && a.Group == "" {
+		return nil
+	}
+	return &syscall.Credential{Uid: a.UID, Gid: a.GID, Groups: []uint32{}}
 }
 
 // Pos is a place in the configuration file.

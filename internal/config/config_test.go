@@ -125,8 +125,9 @@ func TestParseErrors(t *testing.T) {
 		{"peer family", base + "    unicast_peers: [fd77::2]\n", "c.yaml:5:21: unicast peer fd77::2 is not ipv4", ""},
 		{"undefined script", base + "    track: {scripts: [{name: chk}]}\n", "c.yaml:5:12: tracked script \"chk\" is not defined", "scripts:"},
 		{"weight range", base + "    track: {interfaces: [{name: eth1, weight: -300}]}\n", "c.yaml:5:47: -300 is out of range -254..254", ""},
-		{"relative notify", base + "    notify: [notify.sh]\n", "c.yaml:5:14: notify command \"notify.sh\" is not an absolute path", "absolute path"},
+		{"relative notify", base + "    notify: [bin/notify.sh]\n", "c.yaml:5:14: notify command \"bin/notify.sh\" is a relative path", "bare command name"},
 		{"script without exec", base + "scripts:\n  chk: {interval: 1s}\n", "c.yaml:6:3: script \"chk\" has no exec", ""},
+		{"script init value", base + "scripts:\n  chk: {exec: [/bin/true], init: passing}\n", "c.yaml:6:34: \"passing\" is not valid here", "failed, unknown"},
 		{"script timeout > interval", base + "scripts:\n  chk: {exec: [/bin/true], interval: 1s, timeout: 2s}\n", "c.yaml:6:51: timeout 2s is longer than the interval", ""},
 		{"routers not a list", "routers: {a: 1}\n", "c.yaml:1:10: routers must be a list", ""},
 		{"yaml syntax", "routers:\n  - interface: eth0\n   vrid: 5\n", "c.yaml:1:1: YAML syntax near here: did not find expected '-' indicator", "indentation"},
@@ -162,7 +163,9 @@ func TestParseErrors(t *testing.T) {
 		{"script unknown user", base + "scripts:\n  chk: {exec: [/bin/true], user: no-such-user-x}\n", "c.yaml:6:34: unknown user \"no-such-user-x\"", "exists on this host"},
 		{"script unknown group", base + "scripts:\n  chk: {exec: [/bin/true], group: no-such-group-x}\n", "c.yaml:6:35: unknown group \"no-such-group-x\"", "exists on this host"},
 		{"script user root", base + "scripts:\n  chk: {exec: [/bin/true], user: root, group: root}\n", "", ""},
-		{"relative notify_master", base + "    notify_master: [up.sh]\n", "c.yaml:5:21: notify command \"up.sh\" is not an absolute path", "absolute path"},
+		{"notify unknown user", "notify_user: no-such-user-x\n" + base, "c.yaml:1:14: unknown user \"no-such-user-x\"", "exists on this host"},
+		{"notify unknown group", "notify_group: no-such-group-x\n" + base, "c.yaml:1:15: unknown group \"no-such-group-x\"", "exists on this host"},
+		{"relative notify_master", base + "    notify_master: [./up.sh]\n", "c.yaml:5:21: notify command \"./up.sh\" is a relative path", "absolute path"},
 		{"notify_keepalived argv", base + "    notify_keepalived: [[/bin/logger, -t, ka]]\n", "", ""},
 		{"track file relative", base + "    track: {files: [{path: drain}]}\n", "c.yaml:5:28: tracked file \"drain\" is not an absolute path", "absolute"},
 		{"track file without path", base + "    track: {files: [{weight: 2}]}\n", "c.yaml:5:21: tracked file without a path", "path:"},
@@ -413,6 +416,10 @@ func TestCheckHost(t *testing.T) {
 		{name: "missing notify_master", yaml: base + "    notify_master: [/opt/up]\n", warn: "c.yaml:5:20: notify command /opt/up: not found; install it"},
 		{name: "missing script", yaml: base + "scripts:\n  chk: {exec: [/opt/chk, -q]}\n", warn: `c.yaml:6:15: script "chk": /opt/chk: not found`},
 		{name: "present script", yaml: base + "scripts:\n  chk: {exec: [/bin/true]}\n"},
+		// A bare name the load did not find in CommandPath (keepalived's
+		// script "pidof haproxy" on a box without it).
+		{name: "bare script not found", yaml: base + "scripts:\n  chk: {exec: [no-such-command-x, -q]}\n", warn: `c.yaml:6:15: script "chk": no-such-command-x: not found in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; install it`},
+		{name: "bare notify not found", yaml: base + "    notify_master: [no-such-hook-x]\n", warn: "c.yaml:5:20: notify command no-such-hook-x: not found in /usr/local/sbin"},
 		// unicast_source (keepalived unicast_src_ip) is the interface's: else
 		// a warning, as the address may be added later.
 		{name: "unicast_source on the interface", yaml: base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.1\n"},
@@ -649,5 +656,61 @@ scripts:
 	}
 	if s := c.Scripts["chk2"]; s.Group != "root" || s.GID != 0 || s.UID != uint32(os.Getuid()) {
 		t.Errorf("script chk2: %+v", s)
+	}
+}
+
+// TestBareCommandLookedUp: a command written as a bare name, as keepalived's
+// script "killall -0 haproxy", is looked up in CommandPath when the file is
+// loaded, the same for validate and the daemon, and run by its absolute path;
+// one not found stays bare (Check warns, proc refuses to run it). It also
+// reads a script's init (failed by default, or unknown).
+func TestBareCommandLookedUp(t *testing.T) {
+	sh, ok := LookCommand("sh")
+	if !ok {
+		t.Skip("no sh in " + CommandPath)
+	}
+	const base = "routers:\n  - interface: eth0\n    vrid: 51\n    addresses: [10.77.0.254/24]\n    notify_master: [sh]\n    notify: [[sh, -c, 'exit 0']]\n"
+	c, err := Parse("c.yaml", []byte(base+"scripts:\n  chk: {exec: [sh, -c, 'exit 0']}\n  gone: {exec: [no-such-command-x], init: unknown}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := c.Routers[0]
+	if got := c.Scripts["chk"].Exec; !slices.Equal(got, []string{sh, "-c", "exit 0"}) {
+		t.Errorf("script exec %q, want %s first", got, sh)
+	}
+	if r.Hooks.Master[0][0] != sh || r.Notify[0][0] != sh {
+		t.Errorf("hooks %q %q, want %s", r.Hooks.Master, r.Notify, sh)
+	}
+	if c.Scripts["chk"].InitUnknown {
+		t.Error("init defaults to unknown")
+	}
+	if !c.Scripts["gone"].InitUnknown {
+		t.Error("init: unknown not read")
+	}
+	if got := c.Scripts["gone"].Exec[0]; got != "no-such-command-x" {
+		t.Errorf("a command not found became %q", got)
+	}
+	if !filepath.IsAbs(sh) || filepath.Base(sh) != "sh" {
+		t.Errorf("LookCommand(sh) = %s", sh)
+	}
+}
+
+// TestNotifyUser: notify_user and notify_group are resolved like a script's
+// user and group, into the credential every hook runs with.
+func TestNotifyUser(t *testing.T) {
+	const base = "routers:\n  - {interface: eth0, vrid: 51, addresses: [10.77.0.254/24]}\n"
+	c, err := Parse("c.yaml", []byte(base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.NotifyAs.Cred() != nil {
+		t.Errorf("without notify_user the hooks run as %+v, want the daemon", c.NotifyAs.Cred())
+	}
+	c, err = Parse("c.yaml", []byte("notify_user: root\nnotify_group: root\n"+base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cr := c.NotifyAs.Cred(); cr == nil || cr.Uid != 0 || cr.Gid != 0 || cr.Groups == nil || len(cr.Groups) != 0 {
+		t.Errorf("notify_user root: credential %+v, want 0:0 and no supplementary groups", cr)
 	}
 }

@@ -190,7 +190,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 					continue // one warning per command, not per router
 				}
 				checked[argv[0]] = true
-				if xerr := h.Executable(argv[0]); xerr != nil {
+				if xerr := executable(h, argv[0]); xerr != nil {
 					warnings = append(warnings, &Error{Pos: r.PosOf(hooks.key), What: yamlwalk.Clip(fmt.Sprintf("notify command %s: %v", argv[0], xerr)), Fix: "install it, or fix the path; until then every transition logs a failed hook"})
 				}
 			}
@@ -201,7 +201,7 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		if len(s.Exec) == 0 {
 			continue
 		}
-		if xerr := h.Executable(s.Exec[0]); xerr != nil {
+		if xerr := executable(h, s.Exec[0]); xerr != nil {
 			warnings = append(warnings, &Error{Pos: s.Pos, What: yamlwalk.Clip(fmt.Sprintf("script %q: %s: %v", name, s.Exec[0], xerr)), Fix: "install it, or fix the path; until then the script fails and its routers lose its weight"})
 		}
 	}
@@ -214,6 +214,15 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 		return warnings, &errs
 	}
 	return warnings, nil
+}
+
+// executable checks a command: a bare name is one the load did not find in
+// CommandPath.
+func executable(h Host, cmd string) error {
+	if !strings.Contains(cmd, "/") {
+		return fmt.Errorf("not found in %s", CommandPath)
+	}
+	return h.Executable(cmd)
 }
 
 // AdvertSize is the length of r's adverts on the wire: the IP header (20

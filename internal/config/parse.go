@@ -80,7 +80,7 @@ func (p *parser) parse(data []byte) *Config {
 	if root == nil {
 		return c
 	}
-	var routersNode *yaml.Node
+	var routersNode, notifyUser, notifyGroup *yaml.Node
 	c.KeyPos = map[string]Pos{}
 	p.mapping(root, "", func(k, v *yaml.Node) {
 		c.KeyPos[k.Value] = p.Pos(v)
@@ -104,6 +104,10 @@ func (p *parser) parse(data []byte) *Config {
 			}
 		case "notify_timeout":
 			c.NotifyTimeout = p.Duration(v, time.Second, 10*time.Minute)
+		case "notify_user":
+			c.NotifyAs.User, notifyUser = p.Str(v), v
+		case "notify_group":
+			c.NotifyAs.Group, notifyGroup = p.Str(v), v
 		case "log":
 			p.mapping(v, "log", func(k, v *yaml.Node) {
 				switch k.Value {
@@ -130,6 +134,7 @@ func (p *parser) parse(data []byte) *Config {
 			c.BFD = p.bfdSessions(v)
 		}
 	})
+	p.runAs(&c.NotifyAs, notifyUser, notifyGroup)
 	if routersNode == nil {
 		p.Fail(root, "add `routers:` with at least one router (see docs/CONFIG.md)", "no routers configured")
 	} else if len(c.Routers) == 0 && routersNode.Kind == yaml.SequenceNode {
@@ -478,9 +483,11 @@ func (p *parser) trackFiles(n *yaml.Node, path string) []TrackFile {
 	return out
 }
 
-// runAs resolves a script's user and group, as keepalived's `user USER
-// [GROUP]`: the user's own group unless a group is named.
-func (p *parser) runAs(s *Script, userNode, groupNode *yaml.Node) {
+// runAs resolves the user and group of a script or of the notify hooks, as
+// keepalived's `user USER [GROUP]`: the user's own group unless a group is
+// named; the daemon's own when neither is.
+func (p *parser) runAs(s *RunAs, userNode, groupNode *yaml.Node) {
+	s.UID, s.GID = uint32(os.Getuid()), uint32(os.Getgid()) // the daemon's, unless named
 	if userNode != nil {
 		u, err := user.Lookup(s.User)
 		if err != nil {
@@ -521,10 +528,11 @@ func (p *parser) script(k, n *yaml.Node) Script {
 			s.User, userNode = p.Str(v), v
 		case "group":
 			s.Group, groupNode = p.Str(v), v
+		case "init":
+			s.InitUnknown = p.OneOf(v, "failed", "unknown") == "unknown"
 		}
 	})
-	s.UID, s.GID = uint32(os.Getuid()), uint32(os.Getgid()) // the daemon's, unless named
-	p.runAs(&s, userNode, groupNode)
+	p.runAs(&s.RunAs, userNode, groupNode)
 	if s.Exec == nil && n.Kind == yaml.MappingNode {
 		p.Fail(k, "add `exec: [/path/to/check, args...]`", "script %q has no exec", k.Value)
 	}
@@ -534,8 +542,29 @@ func (p *parser) script(k, n *yaml.Node) Script {
 	return s
 }
 
+// CommandPath is where a command written as a bare name (no slash) is
+// looked up when the configuration is loaded (validate, govrrpd's start and
+// each reload): a fixed list, not the caller's PATH, so validate and the
+// daemon find the same program. It is systemd's default PATH for services,
+// with /sbin and /bin for systems whose /usr is not merged.
+const CommandPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// LookCommand finds name in CommandPath, as keepalived looks a script's bare
+// name up in its PATH: the first executable regular file. ok is false when
+// there is none.
+func LookCommand(name string) (path string, ok bool) {
+	for _, dir := range filepath.SplitList(CommandPath) {
+		path := filepath.Join(dir, name)
+		if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o111 != 0 {
+			return path, true
+		}
+	}
+	return "", false
+}
+
 // argv reads a command: a path, or a list [path, args...]. No shell is
-// involved, so the path must be absolute.
+// involved: the path is absolute, or a bare name that LookCommand turns
+// into one (left bare when it finds none: the host check warns).
 func (p *parser) argv(n *yaml.Node, what string) []string {
 	var argv []string
 	if n.Kind == yaml.ScalarNode {
@@ -549,8 +578,14 @@ func (p *parser) argv(n *yaml.Node, what string) []string {
 		p.Fail(n, "write [/absolute/path, args...]", "empty %s", what)
 		return nil
 	}
+	if !strings.Contains(argv[0], "/") {
+		if path, ok := LookCommand(argv[0]); ok {
+			argv[0] = path
+		}
+		return argv
+	}
 	if !strings.HasPrefix(argv[0], "/") {
-		p.Fail(n, "write the absolute path, e.g. /usr/bin/"+argv[0]+" (commands run without a shell or PATH lookup)", "%s %q is not an absolute path", what, argv[0])
+		p.Fail(n, "write the absolute path, or a bare command name to look up in "+CommandPath, "%s %q is a relative path", what, argv[0])
 		return nil
 	}
 	return argv

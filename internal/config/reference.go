@@ -43,7 +43,7 @@ errors and the first three.
 
 Warned about, and still accepted (` + "`govrrp validate`" + ` exits 0), as they may appear later: an interface that
 does not exist (yet: a VLAN, bond or VRF created after govrrpd; the router waits in Fault), a track script
-or notify command that is not an executable file. Also warned about: a router without ` + "`vmac`" + ` on an interface that
+or notify command that is not an executable file, or a bare command name not found in ` + "`" + `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` + "`" + `. Also warned about: a router without ` + "`vmac`" + ` on an interface that
 forwards with ICMP redirects on, where the kernel would send redirects from the interface's own address
 instead of the virtual one (RFC 5798 §8.1.1, §8.2.1; hosts ignore them); the message names the sysctls to
 set (IPv4) or ` + "`vmac: true`" + ` (IPv6). And an IPv4 address of a router with ` + "`accept: false`" + ` that the kernel

@@ -233,6 +233,7 @@ func TestReloadReportsSkippedKeys(t *testing.T) {
 	b := a
 	b.Priority = 120
 	cfg := &config.Config{File: "g.yaml", ControlSocket: "/run/other.sock", MetricsListen: "127.0.0.1:9624", SNMPAgentX: "/var/agentx/master", Log: config.Log{Format: "json", Level: "info"},
+		NotifyAs:   config.RunAs{User: "nobody"},
 		Routers:    []config.Router{b},
 		SyncGroups: []config.SyncGroup{{Name: "g", Routers: []string{"a"}}},
 		KeyPos:     map[string]config.Pos{"control_socket": {File: "g.yaml", Line: 1, Col: 17}, "log": {File: "g.yaml", Line: 4, Col: 3}, "sync_groups": {File: "g.yaml", Line: 20, Col: 3}}}
@@ -241,6 +242,7 @@ func TestReloadReportsSkippedKeys(t *testing.T) {
 		{Key: "control_socket", Pos: "g.yaml:1:17", Why: "the control socket is opened once, at start"},
 		{Key: "metrics_listen", Pos: "g.yaml", Why: "the metrics listener is opened once, at start"},
 		{Key: "snmp_agentx", Pos: "g.yaml", Why: "the SNMP subagent starts once, at start"},
+		{Key: "notify_user", Pos: "g.yaml", Why: "the hook runners take it when they start"},
 		{Key: "log.format", Pos: "g.yaml:4:3", Why: "the log handler is made once, at start (log.level applies now)"},
 		{Key: "sync_groups", Pos: "g.yaml:20:3", Why: "membership and notify hooks of sync groups are set at start (their tracked objects apply now)"},
 	}
@@ -248,7 +250,7 @@ func TestReloadReportsSkippedKeys(t *testing.T) {
 		t.Fatalf("reload: %+v\nskipped %+v\nwant    %+v", res, res.Skipped, want)
 	}
 	past, _ := d.Subscribe(context.Background(), 1)
-	if len(past) != 1 || past[0].Detail != "applied; waiting for a restart: control_socket, metrics_listen, snmp_agentx, log.format, sync_groups" {
+	if len(past) != 1 || past[0].Detail != "applied; waiting for a restart: control_socket, metrics_listen, snmp_agentx, notify_user, log.format, sync_groups" {
 		t.Fatalf("reload event %+v", past)
 	}
 	// What runs is still what govrrpd started with: the next reload says

@@ -107,6 +107,7 @@ type Daemon struct {
 	// watchLinks runs the netlink link watcher (off in unit tests).
 	watchLinks  bool
 	hookTimeout time.Duration
+	hookCred    *syscall.Credential // notify_user, notify_group; set at start
 	file        string
 
 	addrs    addresses
@@ -215,6 +216,25 @@ type scriptRun struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	failed atomic.Bool
+	// unknown: init unknown and no result yet. Cleared after failed is
+	// stored, so a reader that sees it clear reads the first result.
+	unknown atomic.Bool
+}
+
+// scriptObject is a tracked script's object with the script's state now: a
+// running script's, else its start (failed, or unknown with init unknown).
+// A running one reports only changes, so a router that starts tracking it
+// (at its start or a reload) starts from its current state. Called with
+// d.mu held (read).
+func (d *Daemon) scriptObject(t config.TrackItem, cfg *config.Config) track.Object {
+	o := track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: true}
+	if run := d.scripts[t.Name]; run != nil {
+		o.Unknown = run.unknown.Load()
+		o.Failed = run.failed.Load()
+	} else if cfg != nil && cfg.Scripts[t.Name].InitUnknown {
+		o.Failed, o.Unknown = false, true
+	}
+	return o
 }
 
 // New prepares a Daemon for cfg; Start runs it.
@@ -226,7 +246,7 @@ func New(cfg *config.Config, opts Options) *Daemon {
 		opts.HookTimeout = 30 * time.Second
 	}
 	d := &Daemon{
-		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, file: opts.ConfigFile,
+		log: opts.Log, nl: opts.Netlink, clock: realClock{fsm.NewRealClock()}, hookTimeout: opts.HookTimeout, hookCred: cfg.NotifyAs.Cred(), file: opts.ConfigFile,
 		rec: newRecorder(config.RecordFile(), opts.Log), vmacs: linux.NewVMACs(opts.Netlink), events: newEventLog(opts.Log),
 		announcer: linux.NewAnnouncer(linux.AnnounceConfig{}), cfg: cfg, routers: map[string]*vr{}, loops: map[ifaceKey]*loop{},
 		loopRefs: map[*loop]int{}, scripts: map[string]*scriptRun{}, pending: map[string]parked{},
@@ -495,7 +515,7 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 	if !ok && from == fsm.Initialize {
 		// As a running router's entering Fault would (one that ran has
 		// told its hooks already: link-down).
-		if p.hooks = newHooks(&rc, d.hookTimeout, d.log.With("router", rc.Name)); p.hooks != nil {
+		if p.hooks = d.newHooks(&rc, d.log.With("router", rc.Name)); p.hooks != nil {
 			if done := d.hooksDone[rc.Name]; done != nil {
 				p.hooks.After(done) // an earlier runner's first (tryStartAfter)
 			}
@@ -540,7 +560,7 @@ func (d *Daemon) unpark(name string, wait bool) {
 	// It leaves Fault as a running router does on shutdown, so its hooks
 	// hear it stop too (keepalived runs notify_stop for every instance).
 	if p.hooks == nil {
-		if p.hooks = newHooks(&p.cfg, d.hookTimeout, d.log.With("router", name)); p.hooks != nil {
+		if p.hooks = d.newHooks(&p.cfg, d.log.With("router", name)); p.hooks != nil {
 			if done := d.hooksDone[name]; done != nil {
 				p.hooks.After(done)
 			}
@@ -906,17 +926,15 @@ func (d *Daemon) startScripts(cfg *config.Config) {
 		d.stopScripts([]string{name})
 		ctx, cancel := context.WithCancel(context.Background())
 		run := &scriptRun{cfg: sc, cancel: cancel, done: make(chan struct{})}
-		run.failed.Store(true)
+		run.failed.Store(!sc.InitUnknown)
+		run.unknown.Store(sc.InitUnknown)
 		d.scripts[name] = run
-		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log}
-		if sc.User != "" || sc.Group != "" {
-			// No supplementary groups: those of the daemon must not follow.
-			s.Cred = &syscall.Credential{Uid: sc.UID, Gid: sc.GID, Groups: []uint32{}}
-		}
+		s := &track.Script{Name: name, Argv: sc.Exec, Interval: sc.Interval, Timeout: sc.Timeout, Rise: sc.Rise, Fall: sc.Fall, Log: d.log, InitUnknown: sc.InitUnknown, Cred: sc.Cred()}
 		go func() {
 			defer close(run.done)
 			s.Run(ctx, func(failed bool) {
 				run.failed.Store(failed)
+				run.unknown.Store(false)
 				d.scriptChanged(name, failed)
 			})
 		}()

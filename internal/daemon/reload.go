@@ -64,6 +64,8 @@ func skippedKeys(old, cfg *config.Config) []api.SkippedKey {
 		{"metrics_listen", "the metrics listener is opened once, at start", old.MetricsListen != cfg.MetricsListen},
 		{"snmp_agentx", "the SNMP subagent starts once, at start", old.SNMPAgentX != cfg.SNMPAgentX},
 		{"notify_timeout", "the hook runners take it when they start", old.NotifyTimeout != cfg.NotifyTimeout},
+		{"notify_user", "the hook runners take it when they start", old.NotifyAs.User != cfg.NotifyAs.User},
+		{"notify_group", "the hook runners take it when they start", old.NotifyAs.Group != cfg.NotifyAs.Group},
 		{"log.format", "the log handler is made once, at start (log.level applies now)", old.Log.Format != cfg.Log.Format},
 		// Their tracked objects, which config gives every member, apply now.
 		{"sync_groups", "membership and notify hooks of sync groups are set at start (their tracked objects apply now)", !sameGroups(old.SyncGroups, cfg.SyncGroups)},
@@ -80,7 +82,7 @@ func skippedKeys(old, cfg *config.Config) []api.SkippedKey {
 // routers: at thousands of routers they are most of its memory.
 func startOnly(cfg *config.Config) *config.Config {
 	return &config.Config{File: cfg.File, ControlSocket: cfg.ControlSocket, ControlGroup: cfg.ControlGroup, MetricsListen: cfg.MetricsListen,
-		SNMPAgentX: cfg.SNMPAgentX, NotifyTimeout: cfg.NotifyTimeout, Log: cfg.Log, SyncGroups: cfg.SyncGroups}
+		SNMPAgentX: cfg.SNMPAgentX, NotifyTimeout: cfg.NotifyTimeout, NotifyAs: cfg.NotifyAs, Log: cfg.Log, SyncGroups: cfg.SyncGroups}
 }
 
 // sameGroups compares what a reload does not change of sync groups: their
@@ -333,6 +335,13 @@ func (r *vr) reconfigure(c config.Router) bool {
 	for _, t := range c.Track.Interfaces {
 		usable[t.Name] = r.d.linkState(t.Name).Usable()
 	}
+	// And the scripts' states, which need d.mu.
+	scripts := map[string]track.Object{}
+	r.d.mu.RLock()
+	for _, t := range c.Track.Scripts {
+		scripts[t.Name] = r.d.scriptObject(t, nil)
+	}
+	r.d.mu.RUnlock()
 	// The ARP guard follows changed addresses: the new ones are guarded
 	// before the loop can install them, the old ones released once it has
 	// applied the change (or the new ones again if it refused). r.cfg is
@@ -360,9 +369,9 @@ func (r *vr) reconfigure(c config.Router) bool {
 		vc.Checksum, vc.Strict, vc.V2Compat = c.Checksum, c.Strict, c.V2Compat
 		if !reflect.DeepEqual(old.Notify, c.Notify) || !reflect.DeepEqual(old.Hooks, c.Hooks) {
 			oldHooks = r.hooks
-			r.hooks = newHooks(&c, r.d.hookTimeout, r.logger())
+			r.hooks = r.d.newHooks(&c, r.logger())
 		}
-		r.retrack(c, usable)
+		r.retrack(c, usable, scripts)
 		r.exec(acts)
 		if r.fsm.State() == fsm.Master {
 			// Other addresses, routes and rules changed in place,
@@ -399,11 +408,14 @@ func (r *vr) reconfigure(c config.Router) bool {
 }
 
 // retrack rebuilds the tracked objects, keeping the state of those that
-// stay; usable gives the link state of newly tracked interfaces.
-func (r *vr) retrack(c config.Router, usable map[string]bool) {
-	prev := map[string]bool{}
+// stay; usable gives the link state of newly tracked interfaces, scripts
+// the state of newly tracked scripts (scriptObject). A script of weight 0
+// still unknown changes nothing here: a running router is not held, as
+// keepalived holds none at a reload.
+func (r *vr) retrack(c config.Router, usable map[string]bool, scripts map[string]track.Object) {
+	prev, unknown := map[string]bool{}, map[string]bool{}
 	for _, o := range r.tracked {
-		prev[o.Name] = o.Failed
+		prev[o.Name], unknown[o.Name] = o.Failed, o.Unknown
 	}
 	r.tracked = r.tracked[:0]
 	for _, t := range c.Track.Interfaces {
@@ -416,11 +428,14 @@ func (r *vr) retrack(c config.Router, usable map[string]bool) {
 	}
 	for _, t := range c.Track.Scripts {
 		name := "script:" + t.Name
-		failed, ok := prev[name]
-		if !ok {
-			failed = true
+		o, ok := scripts[t.Name]
+		if failed, kept := prev[name]; kept {
+			o.Failed, o.Unknown = failed, unknown[name]
+		} else if !ok {
+			o.Failed = true
 		}
-		r.tracked = append(r.tracked, track.Object{Name: name, Weight: t.Weight, Failed: failed})
+		o.Name, o.Weight = name, t.Weight
+		r.tracked = append(r.tracked, o)
 	}
 	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)
 	// A session's state is read afresh: reverse may have changed, and a

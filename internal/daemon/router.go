@@ -46,8 +46,12 @@ type vr struct {
 	pendTimer fsm.Timer
 	pendToken uint64
 
-	tracked     []track.Object
-	trackFault  bool
+	tracked    []track.Object
+	trackFault bool
+	// held: its Startup waits for a script of weight 0 with init unknown
+	// to have a first result (track.Waiting), as keepalived holds an
+	// instance while such a script is in its INIT state.
+	held        bool
 	linkUp      bool
 	since       time.Time
 	transitions []transition   // the latest, oldest first
@@ -293,7 +297,7 @@ func (r *vr) open() (*loop, error) {
 		AuthType: r.msg.AuthType, AuthData: r.msg.AuthData, Checksum: c.Checksum,
 		Local: primary, Peers: c.UnicastPeers, Strict: c.Strict, V2Compat: c.V2Compat,
 	}
-	r.hooks = newHooks(c, d.hookTimeout, r.logger())
+	r.hooks = d.newHooks(c, r.logger())
 	if done := d.hooksDone[c.Name]; done != nil && r.hooks != nil {
 		r.hooks.After(done) // its hooks from waiting in Fault first
 	}
@@ -304,14 +308,7 @@ func (r *vr) open() (*loop, error) {
 		r.tracked = append(r.tracked, track.Object{Name: "interface:" + t.Name, Weight: t.Weight, Failed: failed})
 	}
 	for _, t := range c.Track.Scripts {
-		// A script that never passed counts as failed; one already running
-		// (kept across a reload) reports only changes, so start from its
-		// current state.
-		failed := true
-		if run := d.scripts[t.Name]; run != nil {
-			failed = run.failed.Load()
-		}
-		r.tracked = append(r.tracked, track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: failed})
+		r.tracked = append(r.tracked, d.scriptObject(t, d.cfg))
 	}
 	r.tracked = append(r.tracked, d.fileObjects(c)...)
 	for _, t := range c.Track.BFD {
@@ -347,6 +344,10 @@ func (r *vr) start(at time.Duration) {
 		r.handle(fsm.Event{Kind: fsm.EventLinkDown})
 	}
 	r.applyTracking()
+	if track.Waiting(r.tracked) {
+		r.held = true // setTracked starts it
+		return
+	}
 	r.handle(fsm.Event{Kind: fsm.EventStartup, At: at})
 }
 
@@ -747,13 +748,17 @@ const maxTransitions = 32
 func (r *vr) setTracked(name string, failed bool) {
 	changed := false
 	for i := range r.tracked {
-		if r.tracked[i].Name == name && r.tracked[i].Failed != failed {
-			r.tracked[i].Failed, changed = failed, true
+		if o := &r.tracked[i]; o.Name == name && (o.Failed != failed || o.Unknown) {
+			o.Failed, o.Unknown, changed = failed, false, true
 		}
 	}
 	if changed {
 		r.l.emit(effect{kind: effEvent, r: r, msg: "tracked object changed", ev: api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "track", Detail: fmt.Sprintf("%s failed=%v", name, failed)}})
 		r.applyTracking()
+		if r.held && !track.Waiting(r.tracked) {
+			r.held = false
+			r.handle(fsm.Event{Kind: fsm.EventStartup, At: r.l.eventTime(r.l.clock.Now())})
+		}
 	}
 	r.l.rearm(r)
 }
@@ -802,11 +807,11 @@ func (r *vr) setSource(src netip.Addr) {
 
 // newHooks returns the runner of a router's notify hooks, nil when it has
 // none.
-func newHooks(c *config.Router, timeout time.Duration, log *slog.Logger) *notify.Runner {
+func (d *Daemon) newHooks(c *config.Router, log *slog.Logger) *notify.Runner {
 	return notify.NewHooks(notify.Hooks{
 		Notify: c.Notify, Master: c.Hooks.Master, Backup: c.Hooks.Backup, Fault: c.Hooks.Fault, Stop: c.Hooks.Stop,
-		Keepalived: c.Hooks.Generic, Type: "INSTANCE",
-	}, timeout, log)
+		Keepalived: c.Hooks.Generic, Type: "INSTANCE", Cred: d.hookCred,
+	}, d.hookTimeout, log)
 }
 
 // closeHooks lets a notify runner finish its queue, within bounds.

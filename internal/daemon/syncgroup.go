@@ -61,7 +61,7 @@ func newSyncGroup(d *Daemon, g config.SyncGroup) *syncGroup {
 	// All the group's hook forms, keepalived's with TYPE GROUP.
 	s.hooks = notify.NewHooks(notify.Hooks{
 		Notify: g.Notify, Master: g.Hooks.Master, Backup: g.Hooks.Backup, Fault: g.Hooks.Fault, Stop: g.Hooks.Stop,
-		Keepalived: g.Hooks.Generic, Type: "GROUP",
+		Keepalived: g.Hooks.Generic, Type: "GROUP", Cred: d.hookCred,
 	}, d.hookTimeout, s.log)
 	return s
 }

@@ -352,7 +352,7 @@ next:
 				continue next
 			}
 		}
-		r.trackIfs = append(r.trackIfs, trackItem{d, 0})
+		r.trackIfs = append(r.trackIfs, trackItem{name: d})
 		t.notes = append(t.notes, Note{Pos: r.pos, Keyword: "track_interface",
 			Why: d + " added with weight 0: keepalived puts the instance in Fault while a device its virtual addresses, routes or rules use is down (no_track turns that off)"})
 	}
@@ -376,13 +376,19 @@ func hook(key string) instKey {
 			return
 		}
 		argv := strings.Fields(n.Args[0])
-		if len(argv) == 0 || !filepath.IsAbs(argv[0]) {
-			t.note(n, "the command is not an absolute path (govrrpd runs it without a shell or PATH search)", "write the full path, e.g. /usr/local/bin/"+first(argv)+"; the hook is left out", true)
+		if !t.command(n, argv, "the hook is left out") {
 			return
 		}
-		if len(n.Args) > 1 {
-			t.note(n, "the user/group of a notify script is not supported by govrrp: it runs as govrrpd's user", "drop privileges in the script (setpriv/runuser)", true)
+		switch {
+		case len(n.Args) > 3:
+			t.note(n, "words after USER GROUP are not translated", "put the whole command line in the quotes", true)
+			fallthrough
+		case len(n.Args) == 3:
+			r.hookAs[key] = runAs{n.Args[1], n.Args[2]}
+		case len(n.Args) == 2:
+			r.hookAs[key] = runAs{user: n.Args[1]}
 		}
+		r.hookNodes[key] = n
 		if key == "notify_keepalived" && keyName(r.kaName) != r.kaName {
 			t.note(n, fmt.Sprintf("the script gets the router's name %s, not %q", keyName(r.kaName), r.kaName), "rename the instance, or adapt the script", true)
 		}
@@ -476,6 +482,6 @@ func (t *translator) trackFiles(r *router, n *Node) {
 			// reverse subtracts V*weight: the same as the opposite weight.
 			w = -w
 		}
-		r.trackFiles = append(r.trackFiles, trackItem{f.path, w})
+		r.trackFiles = append(r.trackFiles, trackItem{name: f.path, weight: w})
 	}
 }

@@ -27,6 +27,12 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		fmt.Fprintf(&b, " (config-id %s)", configID)
 	}
 	b.WriteString(" by `govrrp import keepalived`.\n# Check what it printed on stderr: what it could not translate.\n")
+	if a := t.notifyAs; a.user != "" && !t.noUsers {
+		fmt.Fprintf(&b, "notify_user: %s # script_user, or the notify scripts' USER\n", q(a.user))
+		if a.group != "" {
+			fmt.Fprintf(&b, "notify_group: %s\n", q(a.group))
+		}
+	}
 	b.WriteString("routers:\n")
 	names := map[string]int{}
 	rendered := map[string]string{} // keepalived instance name → router name
@@ -139,6 +145,9 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		fmt.Fprintf(&b, "  # vrrp_script %s at %s\n", k, s.pos)
 		fmt.Fprintf(&b, "  %s:\n    exec: %s\n", q(s.name), list(s.exec))
 		fmt.Fprintf(&b, "    interval: %s\n    timeout: %s\n    rise: %d\n    fall: %d\n", dur(s.interval), dur(s.timeout), s.rise, s.fall)
+		if s.initUnknown {
+			b.WriteString("    init: unknown # keepalived's start without init_fail\n")
+		}
 		if s.user != "" && !t.noUsers {
 			fmt.Fprintf(&b, "    user: %s\n", q(s.user))
 		}
@@ -288,9 +297,12 @@ func tracking(b *strings.Builder, r *router, ind string) {
 	}
 }
 
+// hookKeys are the hooks' keys, in the order they are written.
+var hookKeys = []string{"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_keepalived"}
+
 // hooks writes keepalived's notify scripts of a router or a sync group.
 func hooks(b *strings.Builder, r *router, ind string) {
-	for _, k := range []string{"notify_master", "notify_backup", "notify_fault", "notify_stop", "notify_keepalived"} {
+	for _, k := range hookKeys {
 		if argv := r.hooks[k]; argv != nil {
 			fmt.Fprintf(b, "%s%s: [%s]\n", ind, k, list(argv))
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -115,6 +116,10 @@ type script struct {
 	group    string
 	bad      bool // not translatable: tracking it is dropped
 	used     bool
+	initFail bool // init_fail: starts failed, govrrpd's default
+	// initUnknown: written as init: unknown, keepalived's start without
+	// init_fail (scriptInit).
+	initUnknown bool
 }
 
 // tfile is a track_file (vrrp_track_file) section.
@@ -128,6 +133,9 @@ type tfile struct {
 type trackItem struct {
 	name   string
 	weight int
+	// raised: keepalived's positive weight, which the import turned into
+	// a higher priority and a negative weight (complete).
+	raised bool
 }
 
 type router struct {
@@ -144,6 +152,9 @@ type router struct {
 	version       int
 	versionPos    Pos
 	stateMaster   bool
+	impliedOwner  bool  // state MASTER without a priority: 255 in keepalived
+	overCap       *Node // priority plus positive weights above 254: capPriorities
+	node          *Node // the vrrp_instance
 	nopreempt     bool
 	preemptDelay  time.Duration
 	preemptPos    Pos
@@ -162,6 +173,8 @@ type router struct {
 	unicastSrc    netip.Addr
 	trackFiles    []trackItem         // name: the file's path
 	hooks         map[string][]string // YAML key (notify_master...) -> argv
+	hookNodes     map[string]*Node    // where each hook is written
+	hookAs        map[string]runAs    // a notify script's own USER [GROUP]
 	peers         []netip.Addr
 	authType      string
 	authPass      string
@@ -182,7 +195,8 @@ type translator struct {
 	// keepalived name, in bfdOrder.
 	bfds     map[string]*bfdInst
 	bfdOrder []string
-	noUsers  bool // render leaves out the scripts' users and groups
+	noUsers  bool  // render leaves out the scripts' users and groups
+	notifyAs runAs // notify_user and notify_group (notifyUser)
 	notes    []Note
 	named    map[string]bool
 	// zeroWeights: instances in a vrrp_sync_group without
@@ -268,6 +282,9 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
+	t.groupPositive(routers)
+	t.capPriorities(routers)
+	t.scriptInit(routers)
 	if t.unusedScripts {
 		t.recountScripts(routers)
 	}
@@ -428,9 +445,7 @@ func (t *translator) script(n *Node) {
 			if len(c.Args) > 1 {
 				t.note(c, "words after the quoted command are not translated", "put the whole command line in the quotes; write user USER [GROUP] on its own line", true)
 			}
-			if len(s.exec) == 0 || !filepath.IsAbs(s.exec[0]) {
-				t.note(c, "the command is not an absolute path (govrrpd runs it without a shell or PATH search)",
-					"write the full path, e.g. /usr/bin/"+first(s.exec)+", or wrap it in a script; tracking that uses it is dropped", true)
+			if !t.command(c, s.exec, "tracking that uses it is dropped") {
 				s.bad = true
 			}
 		case "interval":
@@ -458,7 +473,9 @@ func (t *translator) script(n *Node) {
 				s.group = c.Args[1]
 			}
 		case "init_fail":
-			t.note(c, "not supported by govrrp: a script starts as passing", "make the router start lower, or accept the first interval", true)
+			// keepalived then starts it failed, needing rise successes:
+			// govrrpd's default (init: failed).
+			s.initFail = true
 		default:
 			t.note(c, "vrrp_script setting not translated", "remove it", true)
 		}
@@ -477,11 +494,25 @@ func (t *translator) script(n *Node) {
 	t.scripts[n.Args[0]] = s
 }
 
-func first(s []string) string {
-	if len(s) == 0 {
-		return "CMD"
+// command checks the path of a script's or hook's command as govrrpd will:
+// absolute, or a bare name, which keepalived looks up in its PATH and
+// govrrpd in config.CommandPath when it loads the file. A relative path
+// (keepalived's is relative to /) is not translated: dropped says what that
+// costs.
+func (t *translator) command(n *Node, argv []string, dropped string) bool {
+	switch {
+	case len(argv) == 0:
+		t.note(n, "no command", "write the command", true)
+		return false
+	case !strings.Contains(argv[0], "/"):
+		t.note(n, argv[0]+" is a bare command name: govrrpd looks it up when it loads the file, in "+config.CommandPath+", as keepalived looks it up in its PATH",
+			"govrrp validate on the target warns if it is not found there", false)
+	case !filepath.IsAbs(argv[0]):
+		t.note(n, "the command is a relative path (keepalived's is relative to /)",
+			"write the full path, e.g. /"+argv[0]+"; "+dropped, true)
+		return false
 	}
-	return s[0]
+	return true
 }
 
 // instKey handles one keyword of a vrrp_instance.
@@ -615,7 +646,8 @@ func init() {
 }
 
 func (t *translator) instance(n *Node) *router {
-	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp, hooks: map[string][]string{}}
+	r := &router{pos: n.Pos, priority: defPriority, advert: 1, garp: t.g.garp, hooks: map[string][]string{}, hookNodes: map[string]*Node{}, hookAs: map[string]runAs{}}
+	r.node = n
 	if len(n.Args) > 0 {
 		r.kaName = n.Args[0]
 	}
@@ -705,6 +737,7 @@ func (t *translator) complete(r *router, n *Node) {
 	t.strictMode(r, n)
 	if r.stateMaster && !r.prioritySet {
 		r.priority = 255
+		r.impliedOwner = true
 	}
 	if r.stateMaster && (r.nopreempt || r.preemptDelay > 0) {
 		t.notes = append(t.notes, Note{Pos: r.preemptPos, Keyword: "nopreempt/preempt_delay", Why: "ignored with state MASTER, as keepalived does", Fix: "write state BACKUP to keep it"})
@@ -723,9 +756,21 @@ func (t *translator) complete(r *router, n *Node) {
 			Why: fmt.Sprintf("govrrp repeats the whole burst (%d per address) at each refresh, not %d", g.repeat, g.refreshRep),
 			Fix: "set garp_master_repeat and garp_master_refresh_repeat equal if that matters", Lost: true})
 	}
+	if r.impliedOwner {
+		// keepalived runs it at 255 without owning the addresses: it
+		// becomes Master at once and ignores weights. govrrpd gives 255
+		// only to the owner, so 254 is the nearest it runs.
+		r.priority = 254
+		t.note(n, "state MASTER without a priority: keepalived runs it at 255, becoming Master at once without owning the addresses; govrrpd gives 255 only to the address owner, so it is written as 254, which becomes Master after Master_Down_Interval (3 × advert_int and the skew) unless it hears a Master, and advertises 254",
+			"write priority 254 in keepalived's configuration too (or 255 here only if the addresses are this box's own)", true)
+		if dropWeights(r) {
+			t.note(n, "tracking weights are ignored at priority 255, as keepalived does: dropped", "", false)
+		}
+		return
+	}
 	if r.priority == 255 {
 		t.note(n, "priority 255: govrrpd runs it only as the address owner and refuses to start where the interface lacks the virtual addresses",
-			"keep 255 only if they are this box's own addresses, else write priority 254 (keepalived gives 255 to state MASTER without a priority)", true)
+			"keep 255 only if they are this box's own addresses, else write priority 254", true)
 		if dropWeights(r) {
 			t.note(n, "tracking weights are ignored at priority 255, as keepalived does: dropped", "", false)
 		}
@@ -736,15 +781,172 @@ func (t *translator) complete(r *router, n *Node) {
 			// track files are V*weight in both: left as they are.
 			if w := list[i].weight; w > 0 {
 				r.priority += w
-				list[i].weight = -w
+				list[i].weight, list[i].raised = -w, true
 			}
 		}
 	}
 	convertBFDWeights(r)
 	if r.priority > 254 {
-		t.note(n, fmt.Sprintf("priority plus the positive tracking weights is %d, above 254", r.priority),
-			"keepalived caps the effective priority at 254 and govrrp cannot say so; lower the priority or the weights to add up to 254 at most", true)
-		r.priority = 254
+		// Settled by capPriorities once the sync groups' own tracking,
+		// which adds to the members' priorities, is read.
+		r.overCap = n
+	}
+}
+
+// groupPositive carries a sync group's positive tracking weights in its
+// members' priorities, as complete does for an instance's own: keepalived
+// adds W to every member while the object is healthy, govrrpd adds a
+// group's weight to every member while it fails. groupOwners has cleared
+// the weights of a group with an address owner.
+func (t *translator) groupPositive(routers []*router) {
+	byName := map[string]*router{}
+	for _, r := range routers {
+		if !r.skip {
+			byName[r.kaName] = r
+		}
+	}
+	for _, g := range t.groups {
+		if g.own == nil {
+			continue
+		}
+		raise := 0
+		for _, l := range [][]trackItem{g.own.trackIfs, g.own.trackScripts} {
+			for i := range l {
+				if w := l[i].weight; w > 0 {
+					raise += w
+					l[i].weight, l[i].raised = -w, true
+				}
+			}
+		}
+		if raise == 0 {
+			continue
+		}
+		for _, m := range g.members {
+			r := byName[m]
+			if r == nil {
+				continue
+			}
+			r.priority += raise
+			if r.priority > 254 && r.overCap == nil {
+				r.overCap = r.node
+			}
+		}
+	}
+}
+
+// capPriorities settles the routers whose priority plus the positive
+// tracking weights is above 254, where keepalived caps the effective
+// priority. With a single weighted object in all of the router's tracking
+// (its group's included) that is exact: 254 while it is healthy, the
+// configured priority P while it fails, so priority 254 and weight P−254.
+// With more, the cap does not add up weight by weight, and a note says so.
+func (t *translator) capPriorities(routers []*router) {
+	for _, r := range routers {
+		n := r.overCap
+		if n == nil || r.skip {
+			continue
+		}
+		// The weighted objects, each with how to drop it; nil for a
+		// group's, which are not this router's to change.
+		type ref struct {
+			w    *int
+			drop func()
+		}
+		var weighted []*ref
+		for _, l := range []*[]trackItem{&r.trackIfs, &r.trackScripts, &r.trackFiles} {
+			for i := range *l {
+				if (*l)[i].weight != 0 {
+					weighted = append(weighted, &ref{&(*l)[i].weight, func() { *l = slices.Delete(*l, i, i+1) }})
+				}
+			}
+		}
+		for i := range r.trackBFD {
+			if r.trackBFD[i].weight != 0 {
+				weighted = append(weighted, &ref{&r.trackBFD[i].weight, func() { r.trackBFD = slices.Delete(r.trackBFD, i, i+1) }})
+			}
+		}
+		for _, g := range t.groups {
+			if g.own == nil || !slices.Contains(g.members, r.kaName) {
+				continue
+			}
+			for _, l := range [][]trackItem{g.own.trackIfs, g.own.trackScripts, g.own.trackFiles} {
+				for _, it := range l {
+					if it.weight != 0 {
+						weighted = append(weighted, nil)
+					}
+				}
+			}
+			for _, it := range g.own.trackBFD {
+				if it.weight != 0 {
+					weighted = append(weighted, nil)
+				}
+			}
+		}
+		if len(weighted) != 1 || weighted[0] == nil {
+			t.note(n, fmt.Sprintf("priority plus the positive tracking weights is %d, above 254", r.priority),
+				"keepalived caps the effective priority at 254, which does not add up weight by weight in govrrp; lower the priority or the weights to add up to 254 at most", true)
+			r.priority = 254
+			continue
+		}
+		w := weighted[0].w
+		pos := -*w               // keepalived's positive weight
+		base := r.priority - pos // the configured priority
+		r.priority, *w = 254, base-254
+		if *w == 0 {
+			// At 254 the weight changes nothing in keepalived; weight 0
+			// would mean Fault in govrrp.
+			weighted[0].drop()
+			t.note(n, "priority 254 plus a positive tracking weight stays 254, where keepalived caps it: the weight changes nothing, so its tracking is left out", "", false)
+			continue
+		}
+		t.note(n, fmt.Sprintf("priority %d plus the positive tracking weight %d is above 254, where keepalived caps it: written as priority 254 and weight %d, the same priorities (254 while healthy, %d while failing)", base, pos, *w, base),
+			"", false)
+	}
+}
+
+// scriptInit settles how each script starts. keepalived starts a script
+// without init_fail in its INIT state: the first result decides at once
+// (rise and fall count from then on); until it comes, an instance tracking
+// it with weight 0 waits in INIT, and a weighted tracking adds nothing to
+// the configured priority (vrrp_track.c, initialise_track_script_state).
+// That is govrrpd's init: unknown, except for a positive weight, which the
+// import carries in the priority: adding nothing there is the failed state,
+// so a script only tracked by positive weights with rise 1 is exactly
+// govrrpd's default init: failed. init_fail is govrrpd's default.
+func (t *translator) scriptInit(routers []*router) {
+	raised, other := map[string]bool{}, map[string]bool{}
+	owners := []*router{}
+	for _, g := range t.groups {
+		if g.own != nil {
+			owners = append(owners, g.own)
+		}
+	}
+	for _, r := range append(owners, routers...) {
+		if r.skip {
+			continue
+		}
+		for _, it := range r.trackScripts {
+			if it.raised {
+				raised[it.name] = true
+			} else {
+				other[it.name] = true
+			}
+		}
+	}
+	for _, k := range t.order {
+		s := t.scripts[k]
+		if s.initFail || s.bad || !raised[s.name] && !other[s.name] {
+			continue
+		}
+		if raised[s.name] && !other[s.name] && s.rise == 1 {
+			continue
+		}
+		s.initUnknown = true
+		if raised[s.name] {
+			t.notes = append(t.notes, Note{Pos: s.pos, Keyword: "vrrp_script",
+				Why: "written with init: unknown, as keepalived starts it without init_fail; but until its first result govrrpd runs a router tracking it with a positive weight at priority + weight, where keepalived runs it at its priority",
+				Fix: "for an exact start write init_fail (both then start it failed, needing rise successes)", Lost: true})
+		}
 	}
 }
 
@@ -874,7 +1076,7 @@ func (t *translator) weightArg(c *Node, def int) (int, bool) {
 func (t *translator) trackInterfaces(r *router, n *Node) {
 	for _, c := range n.Children {
 		if w, ok := t.weightArg(c, 0); ok {
-			r.trackIfs = append(r.trackIfs, trackItem{c.Key, w})
+			r.trackIfs = append(r.trackIfs, trackItem{name: c.Key, weight: w})
 		}
 	}
 }
@@ -892,7 +1094,7 @@ func (t *translator) trackScripts(r *router, n *Node) {
 		}
 		if w, ok := t.weightArg(c, s.weight); ok {
 			s.used = true
-			r.trackScripts = append(r.trackScripts, trackItem{s.name, w})
+			r.trackScripts = append(r.trackScripts, trackItem{name: s.name, weight: w})
 		}
 	}
 }
@@ -1188,7 +1390,7 @@ func (t *translator) groupOwn(n *Node) {
 	if len(n.Args) > 0 {
 		name = n.Args[0]
 	}
-	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}}
+	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}, hookNodes: map[string]*Node{}, hookAs: map[string]runAs{}}
 	for _, c := range n.Children {
 		switch c.Key {
 		case "group", "sync_group_tracking_weight":
@@ -1290,7 +1492,7 @@ func (t *translator) recountScripts(routers []*router) {
 func (t *translator) groupOwners(routers []*router) {
 	owner := map[string]bool{}
 	for _, r := range routers {
-		owner[r.kaName] = !r.skip && r.priority == 255
+		owner[r.kaName] = !r.skip && (r.priority == 255 || r.impliedOwner)
 	}
 	for _, g := range t.groups {
 		has := false
@@ -1314,24 +1516,77 @@ func (t *translator) groupOwners(routers []*router) {
 }
 
 // scriptUser applies global_defs' script_user: the vrrp_scripts without a
-// user of their own run as it; govrrpd runs notify hooks as itself.
+// user of their own run as it, and so do the notify scripts (notifyUser).
 func (t *translator) scriptUser(routers []*router) {
-	n := t.g.scriptUserNode
-	if n == nil {
-		return
-	}
-	for _, s := range t.scripts {
-		if s.user == "" {
-			s.user, s.group = t.g.scriptUser, t.g.scriptGroup
+	if t.g.scriptUserNode != nil {
+		for _, s := range t.scripts {
+			if s.user == "" {
+				s.user, s.group = t.g.scriptUser, t.g.scriptGroup
+			}
 		}
 	}
-	if t.g.scriptUser == "root" && (t.g.scriptGroup == "" || t.g.scriptGroup == "root") {
+	t.notifyUser(routers)
+}
+
+// runAs is who runs a notify script: its own USER [GROUP], else
+// script_user; "" is govrrpd's own user (root).
+type runAs struct{ user, group string }
+
+// notifyUser settles govrrpd's notify_user and notify_group. keepalived runs
+// each notify script as its own USER [GROUP], else as script_user; govrrpd
+// runs every hook as one user. When the notify scripts' users agree that is
+// exact; otherwise they run as root, with a note for each that did not.
+func (t *translator) notifyUser(routers []*router) {
+	def := runAs{t.g.scriptUser, t.g.scriptGroup}
+	type hookAt struct {
+		n  *Node
+		as runAs
+	}
+	var all []hookAt
+	owners := []*router{}
+	for _, g := range t.groups {
+		if g.own != nil {
+			owners = append(owners, g.own)
+		}
+	}
+	for _, r := range append(owners, routers...) {
+		if r.skip {
+			continue
+		}
+		for _, k := range hookKeys {
+			if r.hooks[k] == nil {
+				continue
+			}
+			as, n := def, r.hookNodes[k]
+			if own, ok := r.hookAs[k]; ok {
+				as = own
+			}
+			if as.user == "root" && (as.group == "" || as.group == "root") {
+				as = runAs{}
+			}
+			all = append(all, hookAt{n, as})
+		}
+	}
+	if len(all) == 0 {
 		return
 	}
-	for _, r := range routers {
-		if len(r.hooks) > 0 && !r.skip {
-			t.note(n, "notify scripts run as govrrpd's user (root), not as "+t.g.scriptUser, "drop privileges in the scripts (setpriv/runuser) if they need it", true)
-			return
+	agree := true
+	for _, h := range all {
+		agree = agree && h.as == all[0].as
+	}
+	if agree {
+		t.notifyAs = all[0].as
+		return
+	}
+	// Root can drop privileges in a script; no other user can take them.
+	for _, h := range all {
+		if h.as.user != "" {
+			who := h.as.user
+			if h.as.group != "" {
+				who += ":" + h.as.group
+			}
+			t.note(h.n, "keepalived runs this notify script as "+who+"; govrrpd runs every hook as one user (notify_user), and the notify scripts have several: they run as root",
+				"drop privileges in the script (setpriv/runuser), or give every notify script the same user", true)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"govrrp/internal/proc"
@@ -54,6 +55,9 @@ type Hooks struct {
 	// Type is keepalived's TYPE argument: "INSTANCE" (the default) for a
 	// router, "GROUP" for a sync group (whose PRIORITY keepalived gives as 0).
 	Type string
+	// Cred: run every hook as this user and group (notify_user); nil: the
+	// daemon's own.
+	Cred *syscall.Credential
 }
 
 func (h *Hooks) empty() bool {
@@ -260,7 +264,7 @@ func (r *Runner) run(argv, extra, env []string, to string) {
 		return
 	}
 	args := append(append([]string{}, argv...), extra...)
-	res := proc.Run(r.ctx, args, env, r.timeout)
+	res := proc.RunAs(r.ctx, args, env, r.timeout, r.hooks.Cred)
 	switch {
 	case res.TimedOut:
 		r.log.Warn("notify hook timed out and was killed", "hook", argv[0], "timeout", r.timeout, "output", res.Output)

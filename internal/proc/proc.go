@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -58,6 +59,12 @@ func Run(ctx context.Context, argv, env []string, timeout time.Duration) Result 
 // RunAs is Run as the user and group of cred (nil: the daemon's own), for a
 // script configured with a user or group, as keepalived's script user.
 func RunAs(ctx context.Context, argv, env []string, timeout time.Duration, cred *syscall.Credential) Result {
+	if !strings.Contains(argv[0], "/") {
+		// The configuration looks bare names up when it is loaded, in its
+		// own fixed list (config.CommandPath); one still bare was not
+		// found there, and the daemon's PATH must not find another.
+		return Result{Err: fmt.Errorf("%s: %w (not found when the configuration was loaded)", argv[0], exec.ErrNotFound)}
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)

@@ -2,7 +2,9 @@ package proc
 
 import (
 	"context"
+	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -156,5 +158,15 @@ func TestRunKillsGroup(t *testing.T) {
 			}
 			testenv.RequireExited(t, pidFile, 10*time.Second)
 		})
+	}
+}
+
+// TestBareNameNotSearched: a command still bare when it reaches proc was not
+// found in the configuration's fixed list when it was loaded; the daemon's
+// own PATH must not find another program of that name.
+func TestBareNameNotSearched(t *testing.T) {
+	r := Run(context.Background(), []string{"true"}, nil, time.Second)
+	if !errors.Is(r.Err, exec.ErrNotFound) {
+		t.Errorf("err %v, want exec.ErrNotFound without a PATH search", r.Err)
 	}
 }

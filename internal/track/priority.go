@@ -7,6 +7,10 @@ type Object struct {
 	Name   string
 	Weight int  // 0: Fault while failing; otherwise added while failing
 	Failed bool // current state
+	// Unknown: a script started with init unknown that has no result yet
+	// (keepalived's INIT state): it changes neither the priority nor the
+	// Fault, and with weight 0 it holds a router's start (Waiting).
+	Unknown bool
 }
 
 // Effective returns the priority a router advertises given its configured
@@ -17,7 +21,7 @@ type Object struct {
 func Effective(configured uint8, objs []Object) (priority uint8, fault bool) {
 	p := int(configured)
 	for _, o := range objs {
-		if !o.Failed {
+		if !o.Failed || o.Unknown {
 			continue
 		}
 		if o.Weight == 0 {
@@ -32,12 +36,25 @@ func Effective(configured uint8, objs []Object) (priority uint8, fault bool) {
 	return uint8(min(max(p, 1), 254)), fault
 }
 
+// Waiting reports whether a router tracking objs must wait in Initialize
+// before it starts: an object of weight 0 has no state yet, as keepalived
+// holds an instance while a script of weight 0 is in its INIT state.
+func Waiting(objs []Object) bool {
+	for _, o := range objs {
+		if o.Unknown && o.Weight == 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Hysteresis debounces check results: a passing object fails after Fall
 // failures in a row, a failing one passes after Rise successes in a row.
 type Hysteresis struct {
 	Rise, Fall int
 	failed     bool
-	streak     int // consecutive results that disagree with the current state
+	unknown    bool // no result yet, and the first decides
+	streak     int  // consecutive results that disagree with the current state
 }
 
 // NewHysteresis starts failed: a check that has never passed must not count
@@ -47,9 +64,22 @@ func NewHysteresis(rise, fall int) *Hysteresis {
 	return &Hysteresis{Rise: max(rise, 1), Fall: max(fall, 1), failed: true}
 }
 
+// NewHysteresisUnknown starts with no state: the first result decides at
+// once, then rise and fall count as usual. keepalived starts a script so
+// unless it has init_fail.
+func NewHysteresisUnknown(rise, fall int) *Hysteresis {
+	h := NewHysteresis(rise, fall)
+	h.unknown = true
+	return h
+}
+
 // Observe records one result and reports the state after it and whether it
-// changed.
+// changed (the first result of an unknown start always is a change).
 func (h *Hysteresis) Observe(ok bool) (failed, changed bool) {
+	if h.unknown {
+		h.unknown, h.failed = false, !ok
+		return h.failed, true
+	}
 	if ok == !h.failed {
 		h.streak = 0
 		return h.failed, false

@@ -20,6 +20,10 @@ type Script struct {
 	Fall     int
 	Log      *slog.Logger
 	Cred     *syscall.Credential // run as this user and group; nil: the daemon's
+	// InitUnknown: the first result decides at once (keepalived without
+	// init_fail); otherwise the script starts failed and needs Rise
+	// successes.
+	InitUnknown bool
 }
 
 // Run checks until ctx is done, calling changed with the new state (failed
@@ -32,6 +36,9 @@ func (s *Script) Run(ctx context.Context, changed func(failed bool)) {
 		log = slog.Default()
 	}
 	h := NewHysteresis(s.Rise, s.Fall)
+	if s.InitUnknown {
+		h = NewHysteresisUnknown(s.Rise, s.Fall)
+	}
 	reported := false
 	tick := time.NewTicker(s.Interval)
 	defer tick.Stop()

@@ -22,15 +22,18 @@ func TestEffective(t *testing.T) {
 		want       uint8
 		fault      bool
 	}{
-		{"nothing failed", 150, []Object{{"eth1", -50, false}}, 150, false},
-		{"one failed", 150, []Object{{"eth1", -50, true}, {"chk", -30, false}}, 100, false},
-		{"weights add", 150, []Object{{"eth1", -50, true}, {"chk", -30, true}}, 70, false},
-		{"positive weight", 100, []Object{{"chk", 20, true}}, 120, false},
-		{"clamped low", 100, []Object{{"eth1", -200, true}}, 1, false},
-		{"clamped high", 250, []Object{{"chk", 50, true}}, 254, false},
-		{"weight 0 faults", 150, []Object{{"eth1", 0, true}}, 150, true},
-		{"owner never changes", 255, []Object{{"eth1", -50, true}}, 255, false},
-		{"owner can fault", 255, []Object{{"eth1", 0, true}}, 255, true},
+		{"nothing failed", 150, []Object{{"eth1", -50, false, false}}, 150, false},
+		{"one failed", 150, []Object{{"eth1", -50, true, false}, {"chk", -30, false, false}}, 100, false},
+		{"weights add", 150, []Object{{"eth1", -50, true, false}, {"chk", -30, true, false}}, 70, false},
+		{"positive weight", 100, []Object{{"chk", 20, true, false}}, 120, false},
+		{"clamped low", 100, []Object{{"eth1", -200, true, false}}, 1, false},
+		{"clamped high", 250, []Object{{"chk", 50, true, false}}, 254, false},
+		{"weight 0 faults", 150, []Object{{"eth1", 0, true, false}}, 150, true},
+		{"owner never changes", 255, []Object{{"eth1", -50, true, false}}, 255, false},
+		{"owner can fault", 255, []Object{{"eth1", 0, true, false}}, 255, true},
+		// A script started with init unknown and no result yet: keepalived's
+		// INIT state changes neither the priority nor the Fault.
+		{"unknown changes nothing", 150, []Object{{"chk", -50, true, true}, {"chk0", 0, true, true}}, 150, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, fault := Effective(tc.configured, tc.objs)
@@ -64,6 +67,42 @@ func TestHysteresis(t *testing.T) {
 		if failed != s.failed || changed != s.changed {
 			t.Fatalf("step %d (ok=%v): failed=%v changed=%v, want %v %v", i, s.ok, failed, changed, s.failed, s.changed)
 		}
+	}
+}
+
+// TestHysteresisUnknown: keepalived without init_fail (vrrp_init_script sets
+// result to rise-1, and a first failure is reported from INIT): the first
+// result decides at once, whichever it is, then rise and fall count.
+func TestHysteresisUnknown(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		steps []struct{ ok, failed, changed bool }
+	}{
+		{"first success passes at once despite rise 3", []struct{ ok, failed, changed bool }{
+			{true, false, true}, {false, false, false}, {false, true, true}, {true, true, false}, {true, true, false}, {true, false, true},
+		}},
+		{"first failure fails at once, then rise 3", []struct{ ok, failed, changed bool }{
+			{false, true, true}, {true, true, false}, {true, true, false}, {true, false, true},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := NewHysteresisUnknown(3, 2)
+			for i, s := range tc.steps {
+				failed, changed := h.Observe(s.ok)
+				if failed != s.failed || changed != s.changed {
+					t.Fatalf("step %d (ok=%v): failed=%v changed=%v, want %v %v", i, s.ok, failed, changed, s.failed, s.changed)
+				}
+			}
+		})
+	}
+}
+
+func TestWaiting(t *testing.T) {
+	if !Waiting([]Object{{"chk", 0, false, true}}) {
+		t.Error("an unknown script of weight 0 does not hold the start")
+	}
+	if Waiting([]Object{{"chk", -10, false, true}, {"eth1", 0, true, false}}) {
+		t.Error("a weighted unknown script, or a known object, holds the start")
 	}
 }
 
