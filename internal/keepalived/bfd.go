@@ -189,15 +189,42 @@ func abs(v int) int {
 	return v
 }
 
-// untrackedBFD notes the bfd_instance sections no instance tracks: govrrpd
-// needs a session's interface, which the import takes from the first
-// instance tracking it, so those are left out.
+// tracksBFD reports whether r tracks the session named name.
+func tracksBFD(r *router, name string) bool {
+	return r != nil && slices.ContainsFunc(r.trackBFD, func(x bfdTrack) bool { return x.name == name })
+}
+
+// bfdIface is the interface of a session: that of the first written
+// router tracking it, else of the first written member of the first
+// vrrp_sync_group tracking it ("" when none).
+func (t *translator) bfdIface(routers []*router, name string) string {
+	for _, r := range routers {
+		if !r.skip && tracksBFD(r, name) {
+			return r.iface
+		}
+	}
+	for _, g := range t.groups {
+		if !tracksBFD(g.own, name) {
+			continue
+		}
+		for _, m := range g.members {
+			for _, r := range routers {
+				if !r.skip && r.kaName == m {
+					return r.iface
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// untrackedBFD notes the bfd_instance sections no instance or sync group
+// tracks: govrrpd needs a session's interface, which the import takes from
+// the first instance tracking it, so those are left out.
 func (t *translator) untrackedBFD(routers []*router) {
 	for _, k := range t.bfdOrder {
 		s := t.bfds[k]
-		if s.bad || slices.ContainsFunc(routers, func(r *router) bool {
-			return slices.ContainsFunc(r.trackBFD, func(x bfdTrack) bool { return x.name == s.name })
-		}) {
+		if s.bad || t.bfdIface(routers, s.name) != "" {
 			continue
 		}
 		t.notes = append(t.notes, Note{Pos: s.pos, Keyword: "bfd_instance", Lost: true,
@@ -206,8 +233,49 @@ func (t *translator) untrackedBFD(routers []*router) {
 	}
 }
 
+// groupBFDWeights converts a vrrp_sync_group's track_bfd weights as
+// convertBFDWeights does an instance's: keepalived adds the group's
+// sessions to every member with the group's weight (vrrp.c
+// add_vrrp_to_track_bfd), so the part of the weight keepalived adds while
+// the session is healthy goes to each member's base priority.
+func (t *translator) groupBFDWeights(routers []*router) {
+	for _, g := range t.groups {
+		if g.own == nil {
+			continue
+		}
+		bump := 0
+		for i := range g.own.trackBFD {
+			it := &g.own.trackBFD[i]
+			if it.weight == 0 {
+				continue
+			}
+			if (it.weight > 0) != it.reverse {
+				bump += abs(it.weight)
+			}
+			it.weight = -abs(it.weight)
+		}
+		if bump == 0 {
+			continue
+		}
+		for _, m := range g.members {
+			for _, r := range routers {
+				if r.skip || r.kaName != m || r.priority == 255 {
+					continue
+				}
+				r.priority += bump
+				if r.priority > 254 {
+					t.notes = append(t.notes, Note{Pos: r.pos, Keyword: "vrrp_instance", Lost: true,
+						Why:  fmt.Sprintf("priority plus the positive track_bfd weights of vrrp_sync_group %s is %d, above 254", g.name, r.priority),
+						Fix:  "keepalived caps the effective priority at 254 and govrrp cannot say so; lower the priority or the weights to add up to 254 at most"})
+					r.priority = 254
+				}
+			}
+		}
+	}
+}
+
 // renderBFD writes the top-level bfd list: the sessions a written router
-// tracks, on the interface of the first of them.
+// or sync group tracks, on the interface of the first of them (bfdIface).
 func (t *translator) renderBFD(b *strings.Builder, routers []*router) {
 	first := true
 	for _, k := range t.bfdOrder {
@@ -215,13 +283,7 @@ func (t *translator) renderBFD(b *strings.Builder, routers []*router) {
 		if s.bad {
 			continue
 		}
-		iface := ""
-		for _, r := range routers {
-			if !r.skip && slices.ContainsFunc(r.trackBFD, func(x bfdTrack) bool { return x.name == s.name }) {
-				iface = r.iface
-				break
-			}
-		}
+		iface := t.bfdIface(routers, s.name)
 		if iface == "" {
 			continue
 		}

@@ -268,6 +268,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
+	t.groupBFDWeights(routers)
 	if t.unusedScripts {
 		t.recountScripts(routers)
 	}
@@ -1164,7 +1165,7 @@ var groupKeys = map[string]instKey{
 	// notify_keepalived of a group passes the same.
 	"notify":                  hook("notify_keepalived"),
 	"track_process":           notTranslated("not supported by govrrp", "track the process with a script under the group's track, e.g. [/usr/bin/pgrep, -x, NAME]"),
-	"track_bfd":               notTranslated("the import does not translate a group's track_bfd yet", "write the sessions under the sync group's `track: {bfd: [...]}` (docs/CONFIG.md)"),
+	"track_bfd":               (*translator).trackBFD,
 	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
 	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
 	"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
@@ -1306,6 +1307,10 @@ func (t *translator) groupOwners(routers []*router) {
 				zeroed = zeroed || l[i].weight != 0
 				l[i].weight = 0
 			}
+		}
+		for i := range g.own.trackBFD {
+			zeroed = zeroed || g.own.trackBFD[i].weight != 0
+			g.own.trackBFD[i].weight = 0
 		}
 		if zeroed {
 			t.note(g.node, "the group's tracking weights set to 0 (Fault while failing): a member is the address owner (priority 255), and keepalived does so", "", false)
