@@ -265,8 +265,8 @@ func (t *translator) groupBFDWeights(routers []*router) {
 				r.priority += bump
 				if r.priority > 254 {
 					t.notes = append(t.notes, Note{Pos: r.pos, Keyword: "vrrp_instance", Lost: true,
-						Why:  fmt.Sprintf("priority plus the positive track_bfd weights of vrrp_sync_group %s is %d, above 254", g.name, r.priority),
-						Fix:  "keepalived caps the effective priority at 254 and govrrp cannot say so; lower the priority or the weights to add up to 254 at most"})
+						Why: fmt.Sprintf("priority plus the positive track_bfd weights of vrrp_sync_group %s is %d, above 254", g.name, r.priority),
+						Fix: "keepalived caps the effective priority at 254 and govrrp cannot say so; lower the priority or the weights to add up to 254 at most"})
 					r.priority = 254
 				}
 			}
