@@ -90,8 +90,10 @@ func (t *translator) bfdInstance(n *Node) {
 		case "max_hops", "multihop":
 			t.note(c, "multihop BFD is not supported by govrrp: single hop only (RFC 5881)", "keep keepalived for this session, or run it single hop", true)
 			b.bad = true
-		case "vrrp", "checker":
+		case "vrrp":
 			// Which keepalived process is told: govrrpd's routers are.
+		case "checker":
+			t.note(c, "tells keepalived's checker (LVS real servers) too: not VRRP, skipped", "", false)
 		default:
 			t.note(c, "bfd_instance setting not translated", "remove it", true)
 		}

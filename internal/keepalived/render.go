@@ -27,6 +27,9 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 		fmt.Fprintf(&b, " (config-id %s)", configID)
 	}
 	b.WriteString(" by `govrrp import keepalived`.\n# Check what it printed on stderr: what it could not translate.\n")
+	if t.g.agentx != "" {
+		fmt.Fprintf(&b, "snmp_agentx: %s\n", q(t.g.agentx))
+	}
 	b.WriteString("routers:\n")
 	names := map[string]int{}
 	rendered := map[string]string{} // keepalived instance name → router name

@@ -100,6 +100,11 @@ type globals struct {
 	scriptUser, scriptGroup string
 	scriptUserNode          *Node
 	garp                    garp
+	// SNMP (snmp.go): the keywords that ask for the RFC MIBs, for
+	// KEEPALIVED-MIB, and snmp_socket; agentx is what snmp_agentx gets.
+	snmpRFC, snmpKA []*Node
+	snmpSocket      *Node
+	agentx          string
 }
 
 type script struct {
@@ -265,6 +270,7 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			}
 		}
 	}
+	t.snmp()
 	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
@@ -293,16 +299,10 @@ const lvsFix = "keep keepalived (with no vrrp_instance) or ipvsadm/ldirectord fo
 var topKeys = map[string]handler{
 	"track_file":           (*translator).trackFile,
 	"vrrp_track_file":      (*translator).trackFile,
-	"vrrp_track_process":   skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
 	"bfd_instance":         (*translator).bfdInstance,
-	"static_ipaddress":     skipSection("static addresses are not VRRP", "configure them in the system's network configuration"),
-	"static_routes":        skipSection("static routes are not VRRP", "configure them in the system's network configuration"),
-	"static_rules":         skipSection("static rules are not VRRP", "configure them in the system's network configuration"),
 	"virtual_server":       skipSection(lvsWhy, lvsFix),
 	"virtual_server_group": skipSection(lvsWhy, lvsFix),
 	"real_server":          skipSection(lvsWhy, lvsFix),
-	"linkbeat_interfaces":  skipSection("not needed", "govrrpd watches links by netlink"),
-	"garp_group":           skipSection("not supported by govrrp", "remove it; govrrpd sends its announcements on the router's interface"),
 }
 
 var mailKeys = map[string]bool{
@@ -320,6 +320,16 @@ type globalNote struct {
 
 // tuning is the note of keepalived's settings for its own processes.
 var tuning = globalNote{why: "a setting of keepalived's own processes, not needed by govrrpd: skipped"}
+
+// nonVRRP is the note of the global settings of keepalived's LVS and
+// checker parts: not VRRP, and of no effect on it. The LVS sections
+// themselves are reported where they are.
+var nonVRRP = globalNote{why: "an LVS/checker setting, not VRRP: skipped (govrrp is not a load balancer)", fix: lvsFix}
+
+// keepalivedReload is the note of keepalived's own reload machinery.
+var keepalivedReload = globalNote{why: "keepalived's own configuration reload handling: skipped", fix: "run `govrrp validate` before `govrrp reload`"}
+
+var firewall = globalNote{"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true}
 
 var globalNotes = map[string]globalNote{
 	"vrrp_cpu_affinity":                   tuning,
@@ -343,8 +353,38 @@ var globalNotes = map[string]globalNote{
 	"vrrp_garp_interval":                  {"govrrpd paces its announcements itself", "remove it", true},
 	"vrrp_gna_interval":                   {"govrrpd paces its announcements itself", "remove it", true},
 	"vrrp_min_garp":                       {"not translated", "write announce: {repeat: 1, delay: 0s} on the routers (one announcement, no repeat)", true},
-	"vrrp_ipsets":                         {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
-	"vrrp_iptables":                       {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
+	"vrrp_ipsets":                         firewall,
+	"vrrp_iptables":                       firewall,
+	"nftables":                            firewall,
+	"nftables_counters":                   firewall,
+	"nftables_ifindex":                    firewall,
+	"nftables_priority":                   firewall,
+	"bfd_cpu_affinity":                    tuning,
+	"bfd_no_swap":                         tuning,
+	"bfd_priority":                        tuning,
+	"bfd_process_name":                    tuning,
+	"bfd_rlimit_rttime":                   tuning,
+	"bfd_rt_priority":                     tuning,
+	"process_monitor_rcv_bufs":            tuning,
+	"process_monitor_rcv_bufs_force":      tuning,
+	"process_name":                        tuning,
+	"process_names":                       tuning,
+	"umask":                               {"govrrpd's umask is its service's", "set UMask= in govrrpd's systemd unit if it matters", false},
+	"random_seed":                         {"keepalived's random seed (for its tests): govrrpd has none", "", false},
+	"config_save_dir":                     keepalivedReload,
+	"tmp_config_directory":                keepalivedReload,
+	"reload_check_config":                 keepalivedReload,
+	"reload_file":                         keepalivedReload,
+	"reload_repeat":                       keepalivedReload,
+	"reload_time_file":                    keepalivedReload,
+	"include_check":                       keepalivedReload,
+	"data_use_instance":                   {"keepalived's data/stats dump files are not written by govrrpd", "read `govrrp status --json` or `govrrp show NAME --json`", false},
+	"enable_dbus":                         {"govrrpd has no D-Bus interface", "read and follow the routers through the control API: `govrrp status --json`, `govrrp watch --json`", true},
+	"dbus_service_name":                   {"govrrpd has no D-Bus interface", "read and follow the routers through the control API: `govrrp status --json`, `govrrp watch --json`", true},
+	"startup_script":                      {"govrrpd runs no script when it starts", "run it from govrrpd's systemd unit (ExecStartPre=)", true},
+	"startup_script_timeout":              {"govrrpd runs no script when it starts", "set TimeoutStartSec= in govrrpd's systemd unit", false},
+	"shutdown_script":                     {"govrrpd runs no script when it stops", "run it from govrrpd's systemd unit (ExecStopPost=)", true},
+	"shutdown_script_timeout":             {"govrrpd runs no script when it stops", "set TimeoutStopSec= in govrrpd's systemd unit", false},
 	"vrrp_startup_delay":                  {"not supported by govrrp", "delay govrrpd's start (systemd ExecStartPre=/bin/sleep N)", true},
 	// The instance settings of the same name less vrrp_, for every instance.
 	"vrrp_down_timer_adverts":      {"govrrpd uses the RFC's Master_Down_Interval", "remove it", true},
@@ -377,6 +417,10 @@ func (t *translator) globalDefs(n *Node) {
 			t.g.garp.refresh, _ = t.secondsArg(c, 0, 86400)
 		case c.Key == "vrrp_garp_master_refresh_repeat":
 			t.g.garp.refreshRep, _ = t.intArg(c, 1, 100)
+		case isLVSGlobal(c.Key):
+			t.note(c, nonVRRP.why, nonVRRP.fix, nonVRRP.lost)
+		case isSNMPGlobal(c.Key):
+			t.snmpGlobal(c)
 		case strings.HasSuffix(c.Key, "notify_fifo") || strings.HasSuffix(c.Key, "notify_fifo_script"):
 			t.note(c, "notify FIFOs are not supported by govrrp", "follow `govrrp watch` (one line per event) or use notify hooks", true)
 		case c.Key == "vrrp_mcast_group4" || c.Key == "vrrp_mcast_group6":
@@ -398,8 +442,7 @@ func (t *translator) globalDefs(n *Node) {
 				t.g.scriptGroup = c.Args[1]
 			}
 		case c.Key == "router_id" || c.Key == "enable_script_security" ||
-			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap" ||
-			c.Key == "checker_priority" || c.Key == "checker_no_swap" || c.Key == "lvs_id":
+			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap":
 			t.note(c, "not needed by govrrpd, skipped", "", false)
 		case globalNotes[c.Key].why != "":
 			g := globalNotes[c.Key]
@@ -577,7 +620,7 @@ func init() {
 
 		// Not in govrrp.
 		"mcast_src_ip":            notTranslated("the multicast source address cannot be chosen in govrrp", "govrrpd sends from the interface's primary address"),
-		"track_process":           notTranslated("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
+		"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"track_process\")", "track the script that the vrrp_track_process's note writes under track.scripts, with its weight"),
 		"track_bfd":               (*translator).trackBFD,
 		"vmac_xmit_base":          notTranslated("not supported by govrrp", "govrrpd sends from the macvlan"),
 		"use_vmac_addr":           notTranslated("not supported by govrrp", "remove it"),
@@ -1164,7 +1207,7 @@ var groupKeys = map[string]instKey{
 	// keepalived calls it with GROUP NAME STATE PRIORITY; govrrpd's
 	// notify_keepalived of a group passes the same.
 	"notify":                  hook("notify_keepalived"),
-	"track_process":           notTranslated("not supported by govrrp", "track the process with a script under the group's track, e.g. [/usr/bin/pgrep, -x, NAME]"),
+	"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"track_process\")", "track the script that the vrrp_track_process's note writes under the group's track.scripts"),
 	"track_bfd":               (*translator).trackBFD,
 	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
 	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
