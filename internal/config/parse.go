@@ -224,6 +224,10 @@ func (p *parser) router(n *yaml.Node) Router {
 			if addr, ok := p.Addr(v); ok {
 				r.UnicastSource = addr
 			}
+		case "multicast_source":
+			if addr, ok := p.Addr(v); ok {
+				r.MulticastSource = addr
+			}
 		case "unicast_peers":
 			for _, a := range p.Seq(v, "routers[].unicast_peers") {
 				if addr, ok := p.Addr(a); ok {
