@@ -81,8 +81,10 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 			}
 			b.WriteString("]\n")
 		}
-		if r.unicastSrc.IsValid() {
+		if r.unicastSrc.IsValid() && len(r.peers) > 0 {
 			fmt.Fprintf(&b, "    unicast_source: %s\n", r.unicastSrc)
+		} else if r.unicastSrc.IsValid() {
+			fmt.Fprintf(&b, "    multicast_source: %s\n", r.unicastSrc)
 		}
 		addrs(&b, "addresses", r.vips, r.iface)
 		addrs(&b, "excluded_addresses", r.excluded, r.iface)

@@ -1,6 +1,9 @@
 package keepalived
 
-import "strings"
+import (
+	"net/netip"
+	"strings"
+)
 
 // The top-level sections of keepalived.conf(5)'s global and VRRP
 // configuration that govrrp has no equivalent for: each is named once with
@@ -96,4 +99,16 @@ func init() {
 	topKeys["static_ipaddress"] = skipSection(static, fix)
 	topKeys["static_routes"] = skipSection(static, fix)
 	topKeys["static_rules"] = skipSection(static, fix)
+}
+
+// srcIP reads mcast_src_ip or unicast_src_ip: the address the instance's
+// adverts leave from, unicast or multicast (complete and render decide
+// which key it becomes).
+func (t *translator) srcIP(r *router, n *Node) {
+	a, err := netip.ParseAddr(t.strArg(n))
+	if err != nil || a.Zone() != "" {
+		t.note(n, "not an address", "write the address adverts are sent from", true)
+		return
+	}
+	r.unicastSrc = a
 }

@@ -603,23 +603,18 @@ func init() {
 		"virtual_ipaddress_excluded": (*translator).excludedAddrs,
 		"virtual_routes":             (*translator).routes,
 		"virtual_rules":              (*translator).rules,
-		"unicast_src_ip": func(t *translator, r *router, n *Node) {
-			a, err := netip.ParseAddr(t.strArg(n))
-			if err != nil || a.Zone() != "" {
-				t.note(n, "not an address", "write the address adverts are sent from", true)
-				return
-			}
-			r.unicastSrc = a
-		},
-		"track_file":    (*translator).trackFiles,
-		"notify_master": hook("notify_master"),
-		"notify_backup": hook("notify_backup"),
-		"notify_fault":  hook("notify_fault"),
-		"notify_stop":   hook("notify_stop"),
-		"notify":        hook("notify_keepalived"),
+		// keepalived reads both into the one source address of the
+		// instance (vrrp_srcip_handler), the last one winning.
+		"unicast_src_ip": (*translator).srcIP,
+		"mcast_src_ip":   (*translator).srcIP,
+		"track_file":     (*translator).trackFiles,
+		"notify_master":  hook("notify_master"),
+		"notify_backup":  hook("notify_backup"),
+		"notify_fault":   hook("notify_fault"),
+		"notify_stop":    hook("notify_stop"),
+		"notify":         hook("notify_keepalived"),
 
 		// Not in govrrp.
-		"mcast_src_ip":            notTranslated("the multicast source address cannot be chosen in govrrp", "govrrpd sends from the interface's primary address"),
 		"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"track_process\")", "track the script that the vrrp_track_process's note writes under track.scripts, with its weight"),
 		"track_bfd":               (*translator).trackBFD,
 		"vmac_xmit_base":          notTranslated("not supported by govrrp", "govrrpd sends from the macvlan"),
@@ -721,10 +716,18 @@ func (t *translator) complete(r *router, n *Node) {
 		t.note(n, "unicast_src_ip "+r.unicastSrc.String()+" is of the other family: ignored", "", false)
 		r.unicastSrc = netip.Addr{}
 	}
-	if r.unicastSrc.IsValid() && len(r.peers) == 0 {
-		// keepalived uses it as the multicast source too; govrrpd cannot.
-		t.note(n, "unicast_src_ip without unicast_peer (keepalived then sends multicast from it)", "govrrpd sends multicast from the interface's primary address; remove unicast_src_ip or add the peers", true)
-		r.unicastSrc = netip.Addr{}
+	if src := r.unicastSrc; src.IsValid() && len(r.peers) == 0 {
+		// Multicast: govrrpd's multicast_source, as keepalived sends
+		// multicast from it; IPv6 adverts leave from a link-local
+		// [5798-5.1.2.1-a], and a VMAC's from its own.
+		switch {
+		case v6 && !src.IsLinkLocalUnicast():
+			t.note(n, "source address "+src.String()+" is not a link-local: govrrpd sends IPv6 multicast adverts from the interface's link-local (RFC 5798 §5.1.2.1)", "remove it, or write one of the interface's fe80:: addresses (on the peer too, if it lists this router by address)", true)
+			r.unicastSrc = netip.Addr{}
+		case v6 && r.vmac:
+			t.note(n, "source address with use_vmac on IPv6: govrrpd sends from the VMAC's own link-local", "remove it", true)
+			r.unicastSrc = netip.Addr{}
+		}
 	}
 	t.implicitTracking(r)
 	var peers []netip.Addr
