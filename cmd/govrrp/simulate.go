@@ -71,8 +71,8 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
                       several boxes with the same interface, VRID and family
                       are one virtual router on one LAN; each LAN is
                       simulated and printed in turn. A box's address is its
-                      router's unicast_source, or 10.77.0.N (fe80::N) for
-                      the Nth -c. Keys the simulator does not play
+                      router's unicast_source or multicast_source, or
+                      10.77.0.N (fe80::N) for the Nth -c. Keys the simulator does not play
                       (tracking, hooks, vmac, ...) are listed on stderr as
                       notes. --loss, --delay, --seed and --duration apply;
                       the rest comes from the files.
