@@ -158,6 +158,12 @@ func (t *translator) trackBFD(r *router, n *Node) {
 			t.note(c, "tracked twice: the second is ignored, as keepalived does", "remove it", false)
 			continue
 		}
+		if !r.group && w != 0 && t.groupBFD[r.kaName][c.Key] {
+			// vrrp.c add_vrrp_to_track_bfd: the group's weight replaces a
+			// member's weighted tracking of the same session.
+			t.note(c, "its vrrp_sync_group tracks it too: the group's weight applies, as keepalived does", "remove it from the instance", false)
+			continue
+		}
 		r.trackBFD = append(r.trackBFD, bfdTrack{name: b.name, weight: w, reverse: rev})
 	}
 }

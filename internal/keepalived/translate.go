@@ -176,6 +176,7 @@ type router struct {
 	trackBFD      []bfdTrack // bfd.go
 	garp          garp
 	skip          bool // a fatal problem was noted: the router is not written
+	group         bool // a vrrp_sync_group's own tracking and hooks, not an instance
 }
 
 type translator struct {
@@ -195,6 +196,9 @@ type translator struct {
 	zeroWeights map[string]bool
 	// groups: the vrrp_sync_groups, rendered as sync_groups.
 	groups  []syncGroup
+	// groupBFD: by member, the sessions its vrrp_sync_group tracks
+	// (track_bfd), whose weight replaces the member's own (bfd.go).
+	groupBFD map[string]map[string]bool
 	inGroup map[string]bool // instance names already in a group
 	// unusedScripts: syncUnweighted dropped tracked scripts, so which
 	// scripts are used is counted again.
@@ -1184,6 +1188,22 @@ func (t *translator) syncGroup(n *Node) {
 			}
 		}
 	}
+	for _, c := range n.Children {
+		if c.Key != "track_bfd" {
+			continue
+		}
+		for _, b := range c.Children {
+			for _, m := range members {
+				if t.groupBFD == nil {
+					t.groupBFD = map[string]map[string]bool{}
+				}
+				if t.groupBFD[m] == nil {
+					t.groupBFD[m] = map[string]bool{}
+				}
+				t.groupBFD[m][b.Key] = true
+			}
+		}
+	}
 	name := "group"
 	if len(n.Args) > 0 {
 		name = n.Args[0]
@@ -1235,7 +1255,7 @@ func (t *translator) groupOwn(n *Node) {
 	if len(n.Args) > 0 {
 		name = n.Args[0]
 	}
-	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}}
+	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}, group: true}
 	for _, c := range n.Children {
 		switch c.Key {
 		case "group", "sync_group_tracking_weight":
