@@ -195,11 +195,11 @@ type translator struct {
 	// sync_group_tracking_weight, whose tracking keepalived makes unweighted.
 	zeroWeights map[string]bool
 	// groups: the vrrp_sync_groups, rendered as sync_groups.
-	groups  []syncGroup
+	groups []syncGroup
 	// groupBFD: by member, the sessions its vrrp_sync_group tracks
 	// (track_bfd), whose weight replaces the member's own (bfd.go).
 	groupBFD map[string]map[string]bool
-	inGroup map[string]bool // instance names already in a group
+	inGroup  map[string]bool // instance names already in a group
 	// unusedScripts: syncUnweighted dropped tracked scripts, so which
 	// scripts are used is counted again.
 	unusedScripts bool
