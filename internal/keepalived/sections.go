@@ -47,7 +47,7 @@ func (t *translator) trackProcess(n *Node) {
 	if full || len(args) > 0 {
 		exec = "[/usr/bin/pgrep, -f, -x, " + q(strings.Join(append([]string{proc}, args...), " ")) + "]"
 	}
-	t.note(n, "govrrp does not track processes: not translated (docs/MIGRATING.md, \"track_process\")",
+	t.note(n, "govrrp does not track processes: not translated (docs/MIGRATING.md, \"Why track_process is not translated\")",
 		"write a tracking script instead, scripts: {"+name+": {exec: "+exec+", interval: 1s}}, and track it where track_process "+name+" is", true)
 	for _, c := range n.Children {
 		if k, ok := processKeys[c.Key]; ok {

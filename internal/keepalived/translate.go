@@ -619,7 +619,7 @@ func init() {
 		"notify":         hook("notify_keepalived"),
 
 		// Not in govrrp.
-		"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"track_process\")", "track the script that the vrrp_track_process's note writes under track.scripts, with its weight"),
+		"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"Why track_process is not translated\")", "track the script that the vrrp_track_process's note writes under track.scripts, with its weight"),
 		"track_bfd":               (*translator).trackBFD,
 		"vmac_xmit_base":          notTranslated("not supported by govrrp", "govrrpd sends from the macvlan"),
 		"use_vmac_addr":           notTranslated("not supported by govrrp", "remove it"),
@@ -1230,7 +1230,7 @@ var groupKeys = map[string]instKey{
 	// keepalived calls it with GROUP NAME STATE PRIORITY; govrrpd's
 	// notify_keepalived of a group passes the same.
 	"notify":                  hook("notify_keepalived"),
-	"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"track_process\")", "track the script that the vrrp_track_process's note writes under the group's track.scripts"),
+	"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"Why track_process is not translated\")", "track the script that the vrrp_track_process's note writes under the group's track.scripts"),
 	"track_bfd":               (*translator).trackBFD,
 	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
 	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
