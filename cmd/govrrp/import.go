@@ -15,19 +15,20 @@ const importUsage = `Usage: govrrp import keepalived FILE [-o OUT] [--config-id 
 Translates the VRRP part of a keepalived configuration into a govrrpd
 configuration. FILE is read as keepalived 2.2.7 reads it: include (globs,
 relative to the including file), $NAME=VALUE parameters with $NAME and
-${NAME}, @ID and @^ID conditional lines, ! and # comments, quoted strings,
-{ } blocks over several lines. keepalived's defaults are written out
-(VRRPv2 for IPv4, advert_int rounding, accept unless vrrp_strict,
-announcements), so the result behaves on the wire as keepalived does;
-state MASTER without a priority (keepalived's 255) is written as 254,
-since govrrpd gives 255 only to the address owner. Each router carries a
-comment naming its vrrp_instance's file:line. The YAML passes
-govrrp validate --no-host; run govrrp validate on the target machine too.
+${NAME}, ~SEQ and ~LST lines, @ID and @^ID conditional lines, ! and #
+comments, quoted strings, { } blocks over several lines. keepalived's
+defaults are written out (VRRPv2 for IPv4, advert_int rounding, accept
+unless vrrp_strict, announcements), so the result behaves on the wire as
+keepalived does; state MASTER without a priority (keepalived's 255) is
+written as 254, since govrrpd gives 255 only to the address owner. Each
+router carries a comment naming its vrrp_instance's file:line. The YAML
+passes govrrp validate --no-host; run govrrp validate on the target
+machine too.
 
 Everything not translated is listed on stderr as
 FILE:LINE: KEYWORD: why; what to do instead. Sections that are not VRRP
-(LVS virtual_server, real_server, checkers, e-mail settings) are named
-once and skipped. See /usr/share/doc/govrrp/MIGRATING.md.
+(LVS virtual_server, real_server, checkers, their global settings,
+e-mail settings) are named once and skipped. See /usr/share/doc/govrrp/MIGRATING.md.
 
   -o OUT            write the YAML to OUT (mode 0600) instead of stdout
   --config-id ID    keepalived's -i: keep "@ID" lines, drop "@^ID" lines

@@ -22,7 +22,7 @@ func TestImportExitStatus(t *testing.T) {
 		return p
 	}
 	full := write("full.conf", "vrrp_instance A {\n interface eth0\n virtual_router_id 9\n virtual_ipaddress {\n  10.77.0.9/24\n }\n}\n")
-	part := write("part.conf", "vrrp_instance A {\n interface eth0\n virtual_router_id 9\n mcast_src_ip 10.77.0.1\n virtual_ipaddress {\n  10.77.0.9/24\n }\n}\n")
+	part := write("part.conf", "vrrp_instance A {\n interface eth0\n virtual_router_id 9\n dont_track_primary\n virtual_ipaddress {\n  10.77.0.9/24\n }\n}\n")
 	none := write("none.conf", "virtual_server 10.77.0.1 80 {\n}\n")
 	out := filepath.Join(dir, "out.yaml")
 	for _, tc := range []struct {
@@ -31,7 +31,7 @@ func TestImportExitStatus(t *testing.T) {
 		stderr string
 	}{
 		{[]string{"import", "keepalived", full, "-o", out}, 0, ""},
-		{[]string{"import", "keepalived", part, "--config-id", "x"}, 3, "part.conf:4: mcast_src_ip: the multicast source address cannot be chosen"},
+		{[]string{"import", "keepalived", part, "--config-id", "x"}, 3, "part.conf:4: dont_track_primary: govrrpd always tracks its interface"},
 		{[]string{"import", "keepalived", none}, 1, "virtual_server: LVS"},
 		{[]string{"import", "keepalived", filepath.Join(dir, "missing.conf")}, 1, "no such file"},
 		{[]string{"import", full}, 2, "Usage: govrrp import keepalived"},

@@ -71,11 +71,12 @@ plus the preempt delay and twice the LAN delay, rounded up to an interval.
                       several boxes with the same interface, VRID and family
                       are one virtual router on one LAN; each LAN is
                       simulated and printed in turn. A box's address is its
-                      router's unicast_source, or 10.77.0.N (fe80::N) for
-                      the Nth -c. Keys the simulator does not play
-                      (tracking, hooks, vmac, ...) are listed on stderr as
-                      notes. --loss, --delay, --seed and --duration apply;
-                      the rest comes from the files.
+                      router's unicast_source or multicast_source, or
+                      10.77.0.N (fe80::N) for the Nth -c. Keys the
+                      simulator does not play (tracking, hooks, vmac, ...)
+                      are listed on stderr as notes. --loss, --delay,
+                      --seed and --duration apply; the rest comes from the
+                      files.
   --fail NODE[@TIME]  with -c: NODE crashes (power cut) at TIME; without a
                       time, a step after the start or the fault before
   --stop NODE[@TIME]  with -c: NODE shuts down gracefully (priority 0)

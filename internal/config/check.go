@@ -112,6 +112,24 @@ func (p *parser) checkRouter(r *Router, n *yaml.Node, set map[string]*yaml.Node)
 			p.Fail(n, "write an address of the interface that is not virtual: a Backup has no VIP to send from", "unicast_source %v is one of the router's virtual addresses", src)
 		}
 	}
+	if src := r.MulticastSource; set["multicast_source"] != nil && src.IsValid() {
+		n := set["multicast_source"]
+		switch {
+		case len(r.UnicastPeers) > 0:
+			p.Fail(n, "write it as unicast_source: unicast adverts leave from that", "multicast_source with unicast_peers")
+		case vrrp.FamilyOf(src) != r.Family:
+			p.Fail(n, "write an address of the interface in the addresses' family", "multicast_source %v is not %v", src, r.Family)
+		case src.Zone() != "" || src.IsMulticast() || src.IsUnspecified() || src.IsLoopback():
+			p.Fail(n, "write one of the interface's own unicast addresses, without a %zone", "multicast_source %v cannot be the source of adverts", src)
+		case slices.Contains(r.VIPs(), src):
+			p.Fail(n, "write an address of the interface that is not virtual: a Backup has no VIP to send from", "multicast_source %v is one of the router's virtual addresses", src)
+		case src.Is6() && !src.IsLinkLocalUnicast():
+			// [5798-5.1.2.1-a]: an IPv6 advert's source is the interface's link-local.
+			p.Fail(n, "write one of the interface's fe80:: link-local addresses", "multicast_source %v is not a link-local address: IPv6 adverts leave from the interface's link-local (RFC 5798 §5.1.2.1)", src)
+		case src.Is6() && r.VMAC:
+			p.Fail(n, "remove it: the VMAC's adverts leave from a random link-local of its own, so that routers never share one", "multicast_source with vmac on IPv6")
+		}
+	}
 	for i, peer := range r.UnicastPeers {
 		if vrrp.FamilyOf(peer) != r.Family {
 			p.Fail(set["unicast_peers"].Content[i], "list peers of the addresses' family", "unicast peer %v is not %v", peer, r.Family)

@@ -65,17 +65,23 @@ type Router struct {
 	Checksum       vrrp.ChecksumForm
 	UnicastPeers   []netip.Addr
 	UnicastSource  netip.Addr // source of unicast adverts (keepalived unicast_src_ip); zero: the interface's
-	AuthType       vrrp.AuthType
-	AuthPassword   string
-	Addresses      []netip.Prefix
-	Strict         bool
-	ReplyLower     bool // RFC 9568 immediate advert on hearing a lower priority [IMPL-7]
-	V2Compat       bool // VRRPv2/v3 interoperation mode [5798-8.4.2-b] (compat.go)
-	Track          Track
-	Announce       Announce
-	Notify         [][]string // each an argv
-	Routes         []Route    // installed while Master (routes.go)
-	Excluded       []netip.Prefix
+
+	// MulticastSource: source of multicast adverts (keepalived
+	// mcast_src_ip), one of the interface's addresses; zero: the
+	// interface's primary. At most one of the two is set (Source).
+	MulticastSource netip.Addr
+
+	AuthType     vrrp.AuthType
+	AuthPassword string
+	Addresses    []netip.Prefix
+	Strict       bool
+	ReplyLower   bool // RFC 9568 immediate advert on hearing a lower priority [IMPL-7]
+	V2Compat     bool // VRRPv2/v3 interoperation mode [5798-8.4.2-b] (compat.go)
+	Track        Track
+	Announce     Announce
+	Notify       [][]string // each an argv
+	Routes       []Route    // installed while Master (routes.go)
+	Excluded     []netip.Prefix
 	// AddrOpts holds the device, label and scope of the addresses and
 	// excluded addresses written as mappings with them (nil: none).
 	AddrOpts map[netip.Addr]AddrOpts
@@ -289,3 +295,14 @@ const (
 	DefaultScriptTimeout  = time.Second
 	DefaultNotifyTimeout  = 30 * time.Second
 )
+
+// Source is the address the router's adverts leave from and that it is
+// known by (its primary address in the tie-break), when the configuration
+// chooses one: unicast_source or multicast_source. Zero: the interface's
+// primary IPv4 address or IPv6 link-local, followed as it changes.
+func (r *Router) Source() netip.Addr {
+	if r.UnicastSource.IsValid() {
+		return r.UnicastSource
+	}
+	return r.MulticastSource
+}

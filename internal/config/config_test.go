@@ -103,6 +103,15 @@ func TestParseErrors(t *testing.T) {
 		{"unicast_source a VIP", base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.254\n", "c.yaml:6:21: unicast_source 10.77.0.254 is one of the router's virtual addresses", "a Backup has no VIP"},
 		{"unicast_source multicast", base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 224.0.0.18\n", "c.yaml:6:21: unicast_source 224.0.0.18 cannot be the source", ""},
 		{"unicast_source not an address", base + "    unicast_peers: [10.77.0.2]\n    unicast_source: eth0\n", "c.yaml:6:21: \"eth0\" is not an IP address", ""},
+		// multicast_source (keepalived mcast_src_ip): the source of the
+		// multicast adverts and the router's primary address.
+		{"multicast_source with peers", base + "    unicast_peers: [10.77.0.2]\n    multicast_source: 10.77.0.1\n", "c.yaml:6:23: multicast_source with unicast_peers", "unicast_source"},
+		{"multicast_source other family", base + "    multicast_source: fd77::1\n", "c.yaml:5:23: multicast_source fd77::1 is not ipv4", "addresses' family"},
+		{"multicast_source a VIP", base + "    multicast_source: 10.77.0.254\n", "c.yaml:5:23: multicast_source 10.77.0.254 is one of the router's virtual addresses", "a Backup has no VIP"},
+		{"multicast_source multicast", base + "    multicast_source: 224.0.0.18\n", "c.yaml:5:23: multicast_source 224.0.0.18 cannot be the source", ""},
+		// [5798-5.1.2.1] IPv6 adverts leave from the interface's link-local.
+		{"multicast_source IPv6 not link-local", "routers:\n  - {interface: eth0, vrid: 5, addresses: [fe80::5], multicast_source: fd77::1}\n", "c.yaml:2:72: multicast_source fd77::1 is not a link-local address", "fe80::"},
+		{"multicast_source IPv6 with vmac", "routers:\n  - {interface: eth0, vrid: 5, vmac: true, addresses: [fe80::5], multicast_source: fe80::1}\n", "c.yaml:2:84: multicast_source with vmac", "link-local of its own"},
 		{"mixed families", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.254/24, fd77::1]\n", "c.yaml:4:33: fd77::1 is not ipv4", "one router per family"},
 		{"duplicate address", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.254/24, 10.77.0.254]\n", "c.yaml:4:33: 10.77.0.254 is listed twice", ""},
 		{"bad address", base[:len(base)-len("[10.77.0.254/24]\n")] + "[10.77.0.300]\n", "c.yaml:4:17: \"10.77.0.300\" is not an IP address", ""},
@@ -423,6 +432,12 @@ func TestCheckHost(t *testing.T) {
 		// unicast_source (keepalived unicast_src_ip) is the interface's: else
 		// a warning, as the address may be added later.
 		{name: "unicast_source on the interface", yaml: base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.1\n"},
+		// multicast_source is one of the interface's addresses: refused
+		// otherwise (a missing interface is the usual warning).
+		{name: "multicast_source on the interface", yaml: base + "    multicast_source: 10.77.0.1\n"},
+		{name: "multicast_source not on the interface", yaml: base + "    multicast_source: 10.77.0.9\n",
+			want: "c.yaml:5:23: multicast_source 10.77.0.9 is not an address of eth0; add it (ip address add 10.77.0.9 dev eth0), or write one of the interface's addresses"},
+		{name: "multicast_source on a missing interface", yaml: strings.Replace(base, "eth0", "eth9", 1) + "    multicast_source: 10.77.0.9\n", warn: `interface "eth9"`},
 		{name: "unicast_source not on the interface", yaml: base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.9\n",
 			warn: "c.yaml:6:21: unicast_source 10.77.0.9 is not an address of eth0: its adverts cannot leave from it (send errors) until it is; add it (ip address add 10.77.0.9 dev eth0)"},
 	} {

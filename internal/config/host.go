@@ -167,6 +167,15 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 					}
 				}
 			}
+			if src := r.MulticastSource; src.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == src }) {
+				// Unlike unicast_source, refused: the router's primary
+				// address for the tie-break must be the interface's.
+				errs.Add(&Error{
+					Pos:  r.PosOf("multicast_source"),
+					What: fmt.Sprintf("multicast_source %v is not an address of %s", src, r.Interface),
+					Fix:  fmt.Sprintf("add it (ip address add %v dev %s), or write one of the interface's addresses", src, r.Interface),
+				})
+			}
 			if src := r.UnicastSource; src.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == src }) {
 				warnings = append(warnings, &Error{
 					Pos:  r.PosOf("unicast_source"),

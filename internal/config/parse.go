@@ -99,7 +99,7 @@ func (p *parser) parse(data []byte) *Config {
 			}
 		case "snmp_agentx":
 			c.SNMPAgentX = p.Str(v)
-			if err := checkAgentX(c.SNMPAgentX); err != nil {
+			if err := CheckAgentX(c.SNMPAgentX); err != nil {
 				p.Fail(v, "write snmpd's agentXSocket: an absolute path such as /var/agentx/master, or tcp:127.0.0.1:705", "snmp_agentx %q: %v", c.SNMPAgentX, err)
 			}
 		case "notify_timeout":
@@ -147,9 +147,10 @@ func (p *parser) parse(data []byte) *Config {
 	return c
 }
 
-// checkAgentX refuses an AgentX address govrrpd could not dial: a unix
-// socket path or tcp:IP:PORT, as snmpd's agentXSocket writes them.
-func checkAgentX(s string) error {
+// CheckAgentX refuses an AgentX address govrrpd could not dial: a unix
+// socket path or tcp:IP:PORT, as snmpd's agentXSocket writes them (the
+// keepalived import checks snmp_socket with it too).
+func CheckAgentX(s string) error {
 	if hp, ok := strings.CutPrefix(s, "tcp:"); ok {
 		host, _, err := net.SplitHostPort(hp)
 		if err == nil && host == "" {
@@ -227,6 +228,10 @@ func (p *parser) router(n *yaml.Node) Router {
 		case "unicast_source":
 			if addr, ok := p.Addr(v); ok {
 				r.UnicastSource = addr
+			}
+		case "multicast_source":
+			if addr, ok := p.Addr(v); ok {
+				r.MulticastSource = addr
 			}
 		case "unicast_peers":
 			for _, a := range p.Seq(v, "routers[].unicast_peers") {

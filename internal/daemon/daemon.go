@@ -897,7 +897,7 @@ func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	if r.cfg.Family == vrrp.IPv6 && r.vmac != nil {
 		return // adverts are sent from the VMAC's own link-local
 	}
-	if !src.IsValid() || r.cfg.UnicastSource.IsValid() {
+	if !src.IsValid() || r.cfg.Source().IsValid() {
 		return // none, or the configured one: it does not follow the interface
 	}
 	r.l.post(func() {

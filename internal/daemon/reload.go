@@ -104,7 +104,7 @@ func comparable(c config.Router) config.Router {
 // ownership of its addresses, or an address changes how it is installed.
 func needsRestart(a, b config.Router) bool {
 	return a.Interface != b.Interface || a.VRID != b.VRID || a.Version != b.Version || a.Family != b.Family ||
-		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.UnicastSource != b.UnicastSource || a.Owner() != b.Owner() ||
+		a.VMAC != b.VMAC || !slices.Equal(a.UnicastPeers, b.UnicastPeers) || a.UnicastSource != b.UnicastSource || a.MulticastSource != b.MulticastSource || a.Owner() != b.Owner() ||
 		placeChanged(a, b)
 }
 

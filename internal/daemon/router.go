@@ -269,14 +269,16 @@ func (r *vr) open() (*loop, error) {
 			r.dropping = vips
 		}
 	}
-	if c.UnicastSource.IsValid() {
+	if src := c.Source(); src.IsValid() {
 		// unicast_source (keepalived unicast_src_ip): unicast adverts
-		// leave from it, IPv6 ones too instead of a link-local, and it
-		// is the address peers know us by: our own adverts, the
-		// tie-break. It does not follow the interface (updateSource).
-		primary = c.UnicastSource
+		// leave from it, IPv6 ones too instead of a link-local;
+		// multicast_source (mcast_src_ip): multicast ones, on a socket
+		// of the router's own. Either is the address peers know us by:
+		// our own adverts, the tie-break. It does not follow the
+		// interface (updateSource).
+		primary = src
 	}
-	if c.VMAC || len(c.UnicastPeers) > 0 {
+	if c.VMAC || len(c.UnicastPeers) > 0 || c.MulticastSource.IsValid() {
 		dev := c.Interface
 		if r.vmac != nil {
 			dev = r.vmac.Name

@@ -76,3 +76,50 @@ func TestSendSocketErrorSaysItOnce(t *testing.T) {
 		t.Fatalf("error %q\n want %q", err, want)
 	}
 }
+
+// multicast_source (keepalived mcast_src_ip): a multicast router gets a send
+// socket of its own from that address, the state machine knows it as ours
+// (own adverts, the tie-break), as the primary address the RFC lets a router
+// choose among its own [5798-5.1.1.1-a][5798-5.1.2.1-a], and it stays when the
+// interface's primary address changes; a router without it keeps sending
+// on the interface's shared socket from the primary address.
+func TestMulticastSource(t *testing.T) {
+	src := netip.MustParseAddr("10.77.0.9")
+	a := routerCfg("a", 1, 100, 10*time.Millisecond)
+	a.MulticastSource = src
+	b := routerCfg("b", 2, 100, 10*time.Millisecond)
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a, b}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	waitUntil(t, 5*time.Second, "two Masters", func() bool { return countStates(d)["Master"] == 2 })
+	fn.mu.Lock()
+	senders := fn.senders
+	fn.mu.Unlock()
+	if len(senders) != 1 || senders[0].Source != src || len(senders[0].Peers) != 0 || senders[0].Interface != "eth0" {
+		t.Fatalf("send sockets %+v, want one for a, multicast from %v", senders, src)
+	}
+	primary := func(name string) string {
+		det, _ := d.Router(name)
+		return det.Primary
+	}
+	if p := primary("a"); p != src.String() {
+		t.Fatalf("a's primary %s, want %v", p, src)
+	}
+	st := fn.link("eth0")
+	st.Primary = netip.MustParseAddr("10.77.0.50")
+	d.linkChanged(st)
+	waitUntil(t, 5*time.Second, "b on the new address", func() bool { return primary("b") == "10.77.0.50" })
+	if p := primary("a"); p != src.String() {
+		t.Fatalf("a's primary %s after the interface changed, want %v", p, src)
+	}
+	d.mu.RLock()
+	ra := d.routers["a"]
+	d.mu.RUnlock()
+	var got netip.Addr
+	ra.l.do(func() { got = ra.send.Source() })
+	if got != src {
+		t.Fatalf("a sends from %v, want %v", got, src)
+	}
+}

@@ -90,8 +90,10 @@ func (t *translator) bfdInstance(n *Node) {
 		case "max_hops", "multihop":
 			t.note(c, "multihop BFD is not supported by govrrp: single hop only (RFC 5881)", "keep keepalived for this session, or run it single hop", true)
 			b.bad = true
-		case "vrrp", "checker":
+		case "vrrp":
 			// Which keepalived process is told: govrrpd's routers are.
+		case "checker":
+			t.note(c, "tells keepalived's checker (LVS real servers) too: not VRRP, skipped", "", false)
 		default:
 			t.note(c, "bfd_instance setting not translated", "remove it", true)
 		}
@@ -156,6 +158,12 @@ func (t *translator) trackBFD(r *router, n *Node) {
 			t.note(c, "tracked twice: the second is ignored, as keepalived does", "remove it", false)
 			continue
 		}
+		if !r.group && w != 0 && t.groupBFD[r.kaName][c.Key] {
+			// vrrp.c add_vrrp_to_track_bfd: the group's weight replaces a
+			// member's weighted tracking of the same session.
+			t.note(c, "its vrrp_sync_group tracks it too: the group's weight applies, as keepalived does", "remove it from the instance", false)
+			continue
+		}
 		r.trackBFD = append(r.trackBFD, bfdTrack{name: b.name, weight: w, reverse: rev})
 	}
 }
@@ -189,15 +197,42 @@ func abs(v int) int {
 	return v
 }
 
-// untrackedBFD notes the bfd_instance sections no instance tracks: govrrpd
-// needs a session's interface, which the import takes from the first
-// instance tracking it, so those are left out.
+// tracksBFD reports whether r tracks the session named name.
+func tracksBFD(r *router, name string) bool {
+	return r != nil && slices.ContainsFunc(r.trackBFD, func(x bfdTrack) bool { return x.name == name })
+}
+
+// bfdIface is the interface of a session: that of the first written
+// router tracking it, else of the first written member of the first
+// vrrp_sync_group tracking it ("" when none).
+func (t *translator) bfdIface(routers []*router, name string) string {
+	for _, r := range routers {
+		if !r.skip && tracksBFD(r, name) {
+			return r.iface
+		}
+	}
+	for _, g := range t.groups {
+		if !tracksBFD(g.own, name) {
+			continue
+		}
+		for _, m := range g.members {
+			for _, r := range routers {
+				if !r.skip && r.kaName == m {
+					return r.iface
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// untrackedBFD notes the bfd_instance sections no instance or sync group
+// tracks: govrrpd needs a session's interface, which the import takes from
+// the first instance tracking it, so those are left out.
 func (t *translator) untrackedBFD(routers []*router) {
 	for _, k := range t.bfdOrder {
 		s := t.bfds[k]
-		if s.bad || slices.ContainsFunc(routers, func(r *router) bool {
-			return slices.ContainsFunc(r.trackBFD, func(x bfdTrack) bool { return x.name == s.name })
-		}) {
+		if s.bad || t.bfdIface(routers, s.name) != "" {
 			continue
 		}
 		t.notes = append(t.notes, Note{Pos: s.pos, Keyword: "bfd_instance", Lost: true,
@@ -206,8 +241,46 @@ func (t *translator) untrackedBFD(routers []*router) {
 	}
 }
 
+// groupBFDWeights converts a vrrp_sync_group's track_bfd weights as
+// convertBFDWeights does an instance's: keepalived adds the group's
+// sessions to every member with the group's weight (vrrp.c
+// add_vrrp_to_track_bfd), so the part of the weight keepalived adds while
+// the session is healthy goes to each member's base priority.
+func (t *translator) groupBFDWeights(routers []*router) {
+	for _, g := range t.groups {
+		if g.own == nil {
+			continue
+		}
+		bump := 0
+		for i := range g.own.trackBFD {
+			it := &g.own.trackBFD[i]
+			if it.weight == 0 {
+				continue
+			}
+			if (it.weight > 0) != it.reverse {
+				bump += abs(it.weight)
+			}
+			it.weight = -abs(it.weight)
+		}
+		if bump == 0 {
+			continue
+		}
+		for _, m := range g.members {
+			for _, r := range routers {
+				if r.skip || r.kaName != m || r.priority == 255 {
+					continue
+				}
+				r.priority += bump
+				if r.priority > 254 && r.overCap == nil {
+					r.overCap = r.node // capPriorities
+				}
+			}
+		}
+	}
+}
+
 // renderBFD writes the top-level bfd list: the sessions a written router
-// tracks, on the interface of the first of them.
+// or sync group tracks, on the interface of the first of them (bfdIface).
 func (t *translator) renderBFD(b *strings.Builder, routers []*router) {
 	first := true
 	for _, k := range t.bfdOrder {
@@ -215,13 +288,7 @@ func (t *translator) renderBFD(b *strings.Builder, routers []*router) {
 		if s.bad {
 			continue
 		}
-		iface := ""
-		for _, r := range routers {
-			if !r.skip && slices.ContainsFunc(r.trackBFD, func(x bfdTrack) bool { return x.name == s.name }) {
-				iface = r.iface
-				break
-			}
-		}
+		iface := t.bfdIface(routers, s.name)
 		if iface == "" {
 			continue
 		}

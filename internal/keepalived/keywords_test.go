@@ -8,8 +8,9 @@ import (
 	"testing"
 )
 
-// TestImportCorpusKeywords: every keyword of keepalived.conf(5)'s VRRP
-// sections (testdata/keywords.txt, made from keepalived 2.2.7's man page by
+// TestImportCorpusKeywords: every keyword of keepalived.conf(5)'s global
+// and VRRP sections, and the sections themselves ("toplevel"),
+// (testdata/keywords.txt, made from keepalived 2.2.7's man page by
 // testdata/keywords.sh) is used, in its section, by at least one file of the
 // import corpus; so TestImportGolden shows what the import makes of each:
 // translated, or a note saying why not. A keyword in the corpus that only
@@ -38,6 +39,7 @@ func TestImportCorpusKeywords(t *testing.T) {
 			notes[n.Pos] = n.Why
 		}
 		for _, sec := range nodes {
+			seen["toplevel "+sec.Key] = append(seen["toplevel "+sec.Key], use{sec.Pos, notes[sec.Pos]})
 			name := sec.Key
 			if name == "vrrp_track_file" {
 				name = "track_file"
@@ -55,7 +57,7 @@ func TestImportCorpusKeywords(t *testing.T) {
 			}
 		}
 	}
-	catchAll := []string{"global setting not translated", "keyword not translated (govrrp has no equivalent", "vrrp_script setting not translated", "track_file setting not translated"}
+	catchAll := []string{"global setting not translated", "keyword not translated (govrrp has no equivalent", "vrrp_script setting not translated", "track_file setting not translated", "section not translated (govrrp has no equivalent", "bfd_instance setting not translated"}
 	for _, k := range want {
 		uses := seen[k]
 		if len(uses) == 0 {

@@ -20,6 +20,12 @@ const (
 	MaxFiles        = 1000    // files read
 	maxExpandDepth  = 16      // nested parameter expansions
 	maxLineBytes    = 64 << 10
+	// MaxSequenceLines bounds the lines ~SEQ and ~LST make in all:
+	// keepalived.conf(5)'s largest example makes 65024.
+	MaxSequenceLines = 1 << 17
+	// MaxExpandedBytes bounds the text parameters and sequences make in
+	// all, beyond the files themselves.
+	MaxExpandedBytes = 64 << 20
 )
 
 // Pos is where a token came from.
@@ -72,6 +78,10 @@ type reader struct {
 	total  int
 	files  int
 	notes  []Note
+	// seqLines and expanded count what ~SEQ/~LST and parameters made,
+	// against MaxSequenceLines and MaxExpandedBytes.
+	seqLines int
+	expanded int
 }
 
 // Read reads the file at path and everything it includes into tokens.
@@ -172,6 +182,11 @@ func (r *reader) line(line string, pos Pos, path string, depth, expand int) erro
 	if expand > maxExpandDepth {
 		return &ReadError{pos, fmt.Sprintf("parameters nested more than %d deep (a parameter that uses itself?)", maxExpandDepth)}
 	}
+	if expand > 0 {
+		if r.expanded += len(line); r.expanded > MaxExpandedBytes {
+			return &ReadError{pos, fmt.Sprintf("parameters and sequences make more than %d bytes of text in all", MaxExpandedBytes)}
+		}
+	}
 	if expand == 0 {
 		if f := words(stripComment(line)); len(f) >= 1 && isInclude(f[0].Text) {
 			if len(f) < 2 {
@@ -201,6 +216,9 @@ func (r *reader) line(line string, pos Pos, path string, depth, expand int) erro
 		return nil
 	}
 	s = stripComment(s)
+	if t := strings.TrimLeft(s, " \t"); isSeq(t) {
+		return r.sequence(t, pos, path, depth, expand)
+	}
 	if strings.Contains(s, "$") {
 		out, changed, err := r.substitute(s, pos)
 		if err != nil {

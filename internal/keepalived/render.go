@@ -33,6 +33,9 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 			fmt.Fprintf(&b, "notify_group: %s\n", q(a.group))
 		}
 	}
+	if t.g.agentx != "" {
+		fmt.Fprintf(&b, "snmp_agentx: %s\n", q(t.g.agentx))
+	}
 	b.WriteString("routers:\n")
 	names := map[string]int{}
 	rendered := map[string]string{} // keepalived instance name → router name
@@ -84,8 +87,10 @@ func (t *translator) render(routers []*router, source, configID string) ([]byte,
 			}
 			b.WriteString("]\n")
 		}
-		if r.unicastSrc.IsValid() {
+		if r.unicastSrc.IsValid() && len(r.peers) > 0 {
 			fmt.Fprintf(&b, "    unicast_source: %s\n", r.unicastSrc)
+		} else if r.unicastSrc.IsValid() {
+			fmt.Fprintf(&b, "    multicast_source: %s\n", r.unicastSrc)
 		}
 		addrs(&b, "addresses", r.vips, r.iface)
 		addrs(&b, "excluded_addresses", r.excluded, r.iface)

@@ -101,6 +101,11 @@ type globals struct {
 	scriptUser, scriptGroup string
 	scriptUserNode          *Node
 	garp                    garp
+	// SNMP (snmp.go): the keywords that ask for the RFC MIBs, for
+	// KEEPALIVED-MIB, and snmp_socket; agentx is what snmp_agentx gets.
+	snmpRFC, snmpKA []*Node
+	snmpSocket      *Node
+	agentx          string
 }
 
 type script struct {
@@ -184,6 +189,7 @@ type router struct {
 	trackBFD      []bfdTrack // bfd.go
 	garp          garp
 	skip          bool // a fatal problem was noted: the router is not written
+	group         bool // a vrrp_sync_group's own tracking and hooks, not an instance
 }
 
 type translator struct {
@@ -203,8 +209,11 @@ type translator struct {
 	// sync_group_tracking_weight, whose tracking keepalived makes unweighted.
 	zeroWeights map[string]bool
 	// groups: the vrrp_sync_groups, rendered as sync_groups.
-	groups  []syncGroup
-	inGroup map[string]bool // instance names already in a group
+	groups []syncGroup
+	// groupBFD: by member, the sessions its vrrp_sync_group tracks
+	// (track_bfd), whose weight replaces the member's own (bfd.go).
+	groupBFD map[string]map[string]bool
+	inGroup  map[string]bool // instance names already in a group
 	// unusedScripts: syncUnweighted dropped tracked scripts, so which
 	// scripts are used is counted again.
 	unusedScripts bool
@@ -279,10 +288,12 @@ func Translate(nodes []*Node, source, configID string) *Result {
 			}
 		}
 	}
+	t.snmp()
 	t.untrackedBFD(routers)
 	t.scriptUser(routers)
 	t.groupOwners(routers)
 	t.groupPositive(routers)
+	t.groupBFDWeights(routers)
 	t.capPriorities(routers)
 	t.scriptInit(routers)
 	if t.unusedScripts {
@@ -309,16 +320,10 @@ const lvsFix = "keep keepalived (with no vrrp_instance) or ipvsadm/ldirectord fo
 var topKeys = map[string]handler{
 	"track_file":           (*translator).trackFile,
 	"vrrp_track_file":      (*translator).trackFile,
-	"vrrp_track_process":   skipSection("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
 	"bfd_instance":         (*translator).bfdInstance,
-	"static_ipaddress":     skipSection("static addresses are not VRRP", "configure them in the system's network configuration"),
-	"static_routes":        skipSection("static routes are not VRRP", "configure them in the system's network configuration"),
-	"static_rules":         skipSection("static rules are not VRRP", "configure them in the system's network configuration"),
 	"virtual_server":       skipSection(lvsWhy, lvsFix),
 	"virtual_server_group": skipSection(lvsWhy, lvsFix),
 	"real_server":          skipSection(lvsWhy, lvsFix),
-	"linkbeat_interfaces":  skipSection("not needed", "govrrpd watches links by netlink"),
-	"garp_group":           skipSection("not supported by govrrp", "remove it; govrrpd sends its announcements on the router's interface"),
 }
 
 var mailKeys = map[string]bool{
@@ -336,6 +341,16 @@ type globalNote struct {
 
 // tuning is the note of keepalived's settings for its own processes.
 var tuning = globalNote{why: "a setting of keepalived's own processes, not needed by govrrpd: skipped"}
+
+// nonVRRP is the note of the global settings of keepalived's LVS and
+// checker parts: not VRRP, and of no effect on it. The LVS sections
+// themselves are reported where they are.
+var nonVRRP = globalNote{why: "an LVS/checker setting, not VRRP: skipped (govrrp is not a load balancer)", fix: lvsFix}
+
+// keepalivedReload is the note of keepalived's own reload machinery.
+var keepalivedReload = globalNote{why: "keepalived's own configuration reload handling: skipped", fix: "run `govrrp validate` before `govrrp reload`"}
+
+var firewall = globalNote{"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true}
 
 var globalNotes = map[string]globalNote{
 	"vrrp_cpu_affinity":                   tuning,
@@ -359,8 +374,38 @@ var globalNotes = map[string]globalNote{
 	"vrrp_garp_interval":                  {"govrrpd paces its announcements itself", "remove it", true},
 	"vrrp_gna_interval":                   {"govrrpd paces its announcements itself", "remove it", true},
 	"vrrp_min_garp":                       {"not translated", "write announce: {repeat: 1, delay: 0s} on the routers (one announcement, no repeat)", true},
-	"vrrp_ipsets":                         {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
-	"vrrp_iptables":                       {"govrrpd adds no firewall rules for the virtual addresses", "write the nftables rules you relied on yourself", true},
+	"vrrp_ipsets":                         firewall,
+	"vrrp_iptables":                       firewall,
+	"nftables":                            firewall,
+	"nftables_counters":                   firewall,
+	"nftables_ifindex":                    firewall,
+	"nftables_priority":                   firewall,
+	"bfd_cpu_affinity":                    tuning,
+	"bfd_no_swap":                         tuning,
+	"bfd_priority":                        tuning,
+	"bfd_process_name":                    tuning,
+	"bfd_rlimit_rttime":                   tuning,
+	"bfd_rt_priority":                     tuning,
+	"process_monitor_rcv_bufs":            tuning,
+	"process_monitor_rcv_bufs_force":      tuning,
+	"process_name":                        tuning,
+	"process_names":                       tuning,
+	"umask":                               {"govrrpd's umask is its service's", "set UMask= in govrrpd's systemd unit if it matters", false},
+	"random_seed":                         {"keepalived's random seed (for its tests): govrrpd has none", "", false},
+	"config_save_dir":                     keepalivedReload,
+	"tmp_config_directory":                keepalivedReload,
+	"reload_check_config":                 keepalivedReload,
+	"reload_file":                         keepalivedReload,
+	"reload_repeat":                       keepalivedReload,
+	"reload_time_file":                    keepalivedReload,
+	"include_check":                       keepalivedReload,
+	"data_use_instance":                   {"keepalived's data/stats dump files are not written by govrrpd", "read `govrrp status --json` or `govrrp show NAME --json`", false},
+	"enable_dbus":                         {"govrrpd has no D-Bus interface", "read and follow the routers through the control API: `govrrp status --json`, `govrrp watch --json`", true},
+	"dbus_service_name":                   {"govrrpd has no D-Bus interface", "read and follow the routers through the control API: `govrrp status --json`, `govrrp watch --json`", true},
+	"startup_script":                      {"govrrpd runs no script when it starts", "run it from govrrpd's systemd unit (ExecStartPre=)", true},
+	"startup_script_timeout":              {"govrrpd runs no script when it starts", "set TimeoutStartSec= in govrrpd's systemd unit", false},
+	"shutdown_script":                     {"govrrpd runs no script when it stops", "run it from govrrpd's systemd unit (ExecStopPost=)", true},
+	"shutdown_script_timeout":             {"govrrpd runs no script when it stops", "set TimeoutStopSec= in govrrpd's systemd unit", false},
 	"vrrp_startup_delay":                  {"not supported by govrrp", "delay govrrpd's start (systemd ExecStartPre=/bin/sleep N)", true},
 	// The instance settings of the same name less vrrp_, for every instance.
 	"vrrp_down_timer_adverts":      {"govrrpd uses the RFC's Master_Down_Interval", "remove it", true},
@@ -393,6 +438,10 @@ func (t *translator) globalDefs(n *Node) {
 			t.g.garp.refresh, _ = t.secondsArg(c, 0, 86400)
 		case c.Key == "vrrp_garp_master_refresh_repeat":
 			t.g.garp.refreshRep, _ = t.intArg(c, 1, 100)
+		case isLVSGlobal(c.Key):
+			t.note(c, nonVRRP.why, nonVRRP.fix, nonVRRP.lost)
+		case isSNMPGlobal(c.Key):
+			t.snmpGlobal(c)
 		case strings.HasSuffix(c.Key, "notify_fifo") || strings.HasSuffix(c.Key, "notify_fifo_script"):
 			t.note(c, "notify FIFOs are not supported by govrrp", "follow `govrrp watch` (one line per event) or use notify hooks", true)
 		case c.Key == "vrrp_mcast_group4" || c.Key == "vrrp_mcast_group6":
@@ -414,8 +463,7 @@ func (t *translator) globalDefs(n *Node) {
 				t.g.scriptGroup = c.Args[1]
 			}
 		case c.Key == "router_id" || c.Key == "enable_script_security" ||
-			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap" ||
-			c.Key == "checker_priority" || c.Key == "checker_no_swap" || c.Key == "lvs_id":
+			c.Key == "max_auto_priority" || c.Key == "vrrp_priority" || c.Key == "vrrp_no_swap":
 			t.note(c, "not needed by govrrpd, skipped", "", false)
 		case globalNotes[c.Key].why != "":
 			g := globalNotes[c.Key]
@@ -590,24 +638,19 @@ func init() {
 		"virtual_ipaddress_excluded": (*translator).excludedAddrs,
 		"virtual_routes":             (*translator).routes,
 		"virtual_rules":              (*translator).rules,
-		"unicast_src_ip": func(t *translator, r *router, n *Node) {
-			a, err := netip.ParseAddr(t.strArg(n))
-			if err != nil || a.Zone() != "" {
-				t.note(n, "not an address", "write the address adverts are sent from", true)
-				return
-			}
-			r.unicastSrc = a
-		},
-		"track_file":    (*translator).trackFiles,
-		"notify_master": hook("notify_master"),
-		"notify_backup": hook("notify_backup"),
-		"notify_fault":  hook("notify_fault"),
-		"notify_stop":   hook("notify_stop"),
-		"notify":        hook("notify_keepalived"),
+		// keepalived reads both into the one source address of the
+		// instance (vrrp_srcip_handler), the last one winning.
+		"unicast_src_ip": (*translator).srcIP,
+		"mcast_src_ip":   (*translator).srcIP,
+		"track_file":     (*translator).trackFiles,
+		"notify_master":  hook("notify_master"),
+		"notify_backup":  hook("notify_backup"),
+		"notify_fault":   hook("notify_fault"),
+		"notify_stop":    hook("notify_stop"),
+		"notify":         hook("notify_keepalived"),
 
 		// Not in govrrp.
-		"mcast_src_ip":            notTranslated("the multicast source address cannot be chosen in govrrp", "govrrpd sends from the interface's primary address"),
-		"track_process":           notTranslated("not supported by govrrp", "track the process with a script, e.g. [/usr/bin/pgrep, -x, NAME]"),
+		"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"Why track_process is not translated\")", "track the script that the vrrp_track_process's note writes under track.scripts, with its weight"),
 		"track_bfd":               (*translator).trackBFD,
 		"vmac_xmit_base":          notTranslated("not supported by govrrp", "govrrpd sends from the macvlan"),
 		"use_vmac_addr":           notTranslated("not supported by govrrp", "remove it"),
@@ -709,10 +752,18 @@ func (t *translator) complete(r *router, n *Node) {
 		t.note(n, "unicast_src_ip "+r.unicastSrc.String()+" is of the other family: ignored", "", false)
 		r.unicastSrc = netip.Addr{}
 	}
-	if r.unicastSrc.IsValid() && len(r.peers) == 0 {
-		// keepalived uses it as the multicast source too; govrrpd cannot.
-		t.note(n, "unicast_src_ip without unicast_peer (keepalived then sends multicast from it)", "govrrpd sends multicast from the interface's primary address; remove unicast_src_ip or add the peers", true)
-		r.unicastSrc = netip.Addr{}
+	if src := r.unicastSrc; src.IsValid() && len(r.peers) == 0 {
+		// Multicast: govrrpd's multicast_source, as keepalived sends
+		// multicast from it; IPv6 adverts leave from a link-local
+		// [5798-5.1.2.1-a], and a VMAC's from its own.
+		switch {
+		case v6 && !src.IsLinkLocalUnicast():
+			t.note(n, "source address "+src.String()+" is not a link-local: govrrpd sends IPv6 multicast adverts from the interface's link-local (RFC 5798 §5.1.2.1)", "remove it, or write one of the interface's fe80:: addresses (on the peer too, if it lists this router by address)", true)
+			r.unicastSrc = netip.Addr{}
+		case v6 && r.vmac:
+			t.note(n, "source address with use_vmac on IPv6: govrrpd sends from the VMAC's own link-local", "remove it", true)
+			r.unicastSrc = netip.Addr{}
+		}
 	}
 	t.implicitTracking(r)
 	var peers []netip.Addr
@@ -1339,6 +1390,22 @@ func (t *translator) syncGroup(n *Node) {
 			}
 		}
 	}
+	for _, c := range n.Children {
+		if c.Key != "track_bfd" {
+			continue
+		}
+		for _, b := range c.Children {
+			for _, m := range members {
+				if t.groupBFD == nil {
+					t.groupBFD = map[string]map[string]bool{}
+				}
+				if t.groupBFD[m] == nil {
+					t.groupBFD[m] = map[string]bool{}
+				}
+				t.groupBFD[m][b.Key] = true
+			}
+		}
+	}
 	name := "group"
 	if len(n.Args) > 0 {
 		name = n.Args[0]
@@ -1365,8 +1432,8 @@ var groupKeys = map[string]instKey{
 	// keepalived calls it with GROUP NAME STATE PRIORITY; govrrpd's
 	// notify_keepalived of a group passes the same.
 	"notify":                  hook("notify_keepalived"),
-	"track_process":           notTranslated("not supported by govrrp", "track the process with a script under the group's track, e.g. [/usr/bin/pgrep, -x, NAME]"),
-	"track_bfd":               notTranslated("the import does not translate a group's track_bfd yet", "write the sessions under the sync group's `track: {bfd: [...]}` (docs/CONFIG.md)"),
+	"track_process":           notTranslated("govrrp does not track processes (docs/MIGRATING.md, \"Why track_process is not translated\")", "track the script that the vrrp_track_process's note writes under the group's track.scripts"),
+	"track_bfd":               (*translator).trackBFD,
 	"notify_deleted":          notTranslated("keepalived never calls it for a group (DELETED applies to instances)", "remove it"),
 	"notify_priority_changes": notTranslated("not supported by govrrp", "watch `govrrp watch` or the metrics"),
 	"smtp_alert":              notTranslated("e-mail alerts are not supported by govrrp", "send mail from a notify hook"),
@@ -1390,7 +1457,7 @@ func (t *translator) groupOwn(n *Node) {
 	if len(n.Args) > 0 {
 		name = n.Args[0]
 	}
-	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}, hookNodes: map[string]*Node{}, hookAs: map[string]runAs{}}
+	r := &router{pos: n.Pos, kaName: name, hooks: map[string][]string{}, hookNodes: map[string]*Node{}, hookAs: map[string]runAs{}, group: true}
 	for _, c := range n.Children {
 		switch c.Key {
 		case "group", "sync_group_tracking_weight":
@@ -1508,6 +1575,10 @@ func (t *translator) groupOwners(routers []*router) {
 				zeroed = zeroed || l[i].weight != 0
 				l[i].weight = 0
 			}
+		}
+		for i := range g.own.trackBFD {
+			zeroed = zeroed || g.own.trackBFD[i].weight != 0
+			g.own.trackBFD[i].weight = 0
 		}
 		if zeroed {
 			t.note(g.node, "the group's tracking weights set to 0 (Fault while failing): a member is the address owner (priority 255), and keepalived does so", "", false)

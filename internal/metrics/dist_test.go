@@ -113,12 +113,17 @@ func dashboardQueries(t *testing.T) []string {
 }
 
 // docQueries returns the PromQL of the ```promql blocks of
-// docs/MONITORING.md: a comment line ends a query.
+// docs/MONITORING.md and docs/MIGRATING.md (keepalived-exporter's queries):
+// a comment line ends a query.
 func docQueries(t *testing.T) []string {
 	t.Helper()
-	b, err := os.ReadFile(monitoringDoc)
-	if err != nil {
-		t.Fatal(err)
+	var b []byte
+	for _, f := range []string{monitoringDoc, "../../docs/MIGRATING.md"} {
+		d, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = append(b, d...)
 	}
 	var qs []string
 	for _, block := range regexp.MustCompile("(?s)```promql\n(.*?)```").FindAllStringSubmatch(string(b), -1) {
@@ -143,7 +148,7 @@ func docQueries(t *testing.T) []string {
 // Grafana's variables, replaced by what Grafana would put there.
 var grafanaVars = strings.NewReplacer("$__rate_interval", "1m", "$instance", ".*", "$router", ".*")
 
-// The dashboard's queries, and those docs/MONITORING.md suggests, are
+// The dashboard's queries, and those docs/MONITORING.md and MIGRATING.md suggest, are
 // valid PromQL: promtool checks them as recording rules (label_values() is
 // Grafana's, so its argument is checked).
 func TestDashboardQueries(t *testing.T) {

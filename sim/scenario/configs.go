@@ -80,7 +80,7 @@ func FromConfigs(nodes []Node, faults []Fault, s Settings) ([]*Scenario, error) 
 				lans[k], names0[k] = sc, r.Name
 				keys = append(keys, k)
 			}
-			primary := r.UnicastSource
+			primary := r.Source()
 			if !primary.IsValid() {
 				primary = DefaultPrimary(r.Family, ni)
 			}

@@ -29,7 +29,7 @@ func TestFromConfigs(t *testing.T) {
   - {interface: eth1, vrid: 7, priority: 90, advert_interval: 2s, addresses: [10.78.0.254], unicast_source: 10.78.0.1, unicast_peers: [10.78.0.2]}
 `)
 	b := node(t, "b", `routers:
-  - {interface: eth0, vrid: 1, priority: 150, preempt_delay: 5s, addresses: [10.77.0.254/24]}
+  - {interface: eth0, vrid: 1, priority: 150, preempt_delay: 5s, addresses: [10.77.0.254/24], multicast_source: 10.77.0.9}
 sync_groups:
   g: {routers: [eth0-1-ipv4]}
 `)
@@ -47,7 +47,7 @@ sync_groups:
 	}
 	want := []string{
 		// A step is 10 intervals and the longest preempt delay.
-		"eth0-1-ipv4 (eth0, VRID 1, IPv4) of a, b; crash a at +15s; stop b at +30s: a@10.77.0.1 b@10.77.0.2",
+		"eth0-1-ipv4 (eth0, VRID 1, IPv4) of a, b; crash a at +15s; stop b at +30s: a@10.77.0.1 b@10.77.0.9",
 		"eth0-1-ipv6 (eth0, VRID 1, IPv6) of a; crash a at +10s: a@fe80::1",
 		"eth1-7-ipv4 (eth1, VRID 7, IPv4) of a; crash a at +20s: a@10.78.0.1",
 	}

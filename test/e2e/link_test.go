@@ -54,3 +54,37 @@ func TestPrimaryAddressChange(t *testing.T) {
 		t.Fatalf("master after the change: %+v", d.RouterStatus)
 	}
 }
+
+// multicast_source (keepalived mcast_src_ip) chooses the primary address
+// among the interface's own [5798-5.1.1.1-a]: the adverts leave from it, so
+// the backup hears the master from it, and it stays when the interface's
+// primary address changes (TestPrimaryAddressChange: without it, the
+// source follows).
+func TestMulticastSource(t *testing.T) {
+	l := newLab(t, 2)
+	r1, r2 := l.Nodes[0], l.Nodes[1]
+	// Two secondaries: 10.77.0.11 is promoted when 10.77.0.1 goes.
+	r1.MustSysctl(t, "net/ipv4/conf/eth0/promote_secondaries", "1")
+	r1.MustIP(t, "addr", "add", "10.77.0.11/24", "dev", "eth0")
+	r1.MustIP(t, "addr", "add", "10.77.0.21/24", "dev", "eth0")
+	p1, p2 := startBoth(t, r1, r2,
+		routerYAML("gw", "51", 150, "100ms", "    multicast_source: 10.77.0.21\n", "10.77.0.254/32"),
+		routerYAML("gw", "51", 100, "100ms", "", "10.77.0.254/32"))
+	heard := func(want string) {
+		t.Helper()
+		waitFor(t, 3*time.Second, "the backup to hear the master from "+want, func() (bool, string) {
+			d, err := p2.Detail("gw")
+			if err != nil {
+				return false, err.Error()
+			}
+			return d.Master == want && d.State == "Backup", d.State + " " + d.Master
+		})
+	}
+	heard("10.77.0.21")
+	if d, _ := p1.Detail("gw"); d.Primary != "10.77.0.21" {
+		t.Fatalf("master's primary %s, want 10.77.0.21", d.Primary)
+	}
+	r1.MustIP(t, "addr", "del", "10.77.0.1/24", "dev", "eth0") // 10.77.0.11 is the primary now
+	time.Sleep(300 * time.Millisecond)                         // three adverts
+	heard("10.77.0.21")
+}

@@ -144,8 +144,10 @@ func (g *Govrrp) body() string {
 			}
 			fmt.Fprintf(&b, "    unicast_peers: [%s]\n", strings.Join(as, ", "))
 		}
-		if v.UnicastSource.IsValid() {
-			fmt.Fprintf(&b, "    unicast_source: %v\n", v.UnicastSource)
+		if v.Source.IsValid() && len(v.Unicast) > 0 {
+			fmt.Fprintf(&b, "    unicast_source: %v\n", v.Source)
+		} else if v.Source.IsValid() {
+			fmt.Fprintf(&b, "    multicast_source: %v\n", v.Source)
 		}
 		if v.AuthPass != "" {
 			fmt.Fprintf(&b, "    auth: {type: pass, password: %q}\n", v.AuthPass)
@@ -308,8 +310,8 @@ func (g *Govrrp) Source(k VRKey) (netip.Addr, error) {
 			v = x
 		}
 	}
-	if v.UnicastSource.IsValid() {
-		return v.UnicastSource, nil
+	if v.Source.IsValid() {
+		return v.Source, nil
 	}
 	if k.Family == IPv4 {
 		return g.node.V4.Addr(), nil

@@ -109,8 +109,10 @@ func (k *Keepalived) Config() string {
 		if v.AuthPass != "" {
 			fmt.Fprintf(&b, "  authentication {\n    auth_type PASS\n    auth_pass %s\n  }\n", v.AuthPass)
 		}
-		if v.UnicastSource.IsValid() {
-			fmt.Fprintf(&b, "  unicast_src_ip %v\n", v.UnicastSource)
+		if v.Source.IsValid() && len(v.Unicast) > 0 {
+			fmt.Fprintf(&b, "  unicast_src_ip %v\n", v.Source)
+		} else if v.Source.IsValid() {
+			fmt.Fprintf(&b, "  mcast_src_ip %v\n", v.Source)
 		}
 		if v.CheckUnicastSrc {
 			b.WriteString("  check_unicast_src\n")
@@ -364,8 +366,8 @@ func (k *Keepalived) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 // (the VMAC macvlan's copy of it with use_vmac, which is the same address).
 func (k *Keepalived) Source(key VRKey) (netip.Addr, error) {
 	for _, v := range k.VRs() {
-		if v.Key() == key && v.UnicastSource.IsValid() {
-			return v.UnicastSource, nil // unicast_src_ip
+		if v.Key() == key && v.Source.IsValid() {
+			return v.Source, nil // unicast_src_ip, mcast_src_ip
 		}
 	}
 	if key.Family == IPv4 {

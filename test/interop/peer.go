@@ -69,9 +69,10 @@ type VR struct {
 	VIPs     []netip.Prefix // the virtual addresses, with the LAN's prefix length
 	AuthPass string         // VRRPv2 simple password (keepalived, govrrp)
 	Unicast  []netip.Addr   // unicast peers (keepalived, govrrp)
-	// UnicastSource is the source of the unicast adverts (keepalived
-	// unicast_src_ip, govrrp unicast_source); zero: the interface's.
-	UnicastSource netip.Addr
+	// Source is the source of the adverts: with Unicast keepalived's
+	// unicast_src_ip and govrrp's unicast_source, without it keepalived's
+	// mcast_src_ip and govrrp's multicast_source; zero: the interface's.
+	Source netip.Addr
 	// NoLinkLocal: an IPv6 VR's list is VIPs as they are, without the
 	// virtual link-local first (keepalived accepts such a list; govrrp
 	// warns outside strict).

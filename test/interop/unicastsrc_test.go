@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"govrrp/internal/lab"
 )
 
 // keepalived with check_unicast_src accepts unicast adverts only from the
@@ -32,10 +34,10 @@ func TestKeepalivedUnicastSource(t *testing.T) {
 				peer = r2.V6.Addr()
 			}
 			gv, kv := vr3(tc.fam, 254), vr3(tc.fam, 100)
-			gv.Unicast, gv.UnicastSource = []netip.Addr{peer}, src
+			gv.Unicast, gv.Source = []netip.Addr{peer}, src
 			kv.Unicast, kv.CheckUnicastSrc = []netip.Addr{src}, true
 			if tc.fam == IPv6 {
-				kv.UnicastSource = peer // keepalived's own global address too
+				kv.Source = peer // keepalived's own global address too
 			}
 			g := NewGovrrp(t, r1, l.Dir, gv)
 			k := NewKeepalived(t, r2, l.Dir, kv)
@@ -77,4 +79,43 @@ func TestKeepalivedUnicastSource(t *testing.T) {
 			}
 		}
 	})
+}
+
+// multicast_source (keepalived's mcast_src_ip) makes an address of eth0 the
+// router's primary address: its multicast adverts come from it (WaitMaster
+// checks the capture) and it decides the tie between two Masters of equal
+// priority [5798-6.4.3-j]. keepalived is Master first; govrrp, not hearing
+// it (its VRRP input dropped), becomes Master too; keepalived then hears an
+// equal priority: from 10.77.0.200 (multicast_source), higher than its own
+// 10.77.0.2, it yields; from govrrp's own 10.77.0.1 (the control), it stays,
+// and govrrp yields once it hears keepalived again.
+func TestKeepalivedMulticastSource(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		source bool
+	}{{"multicast_source", true}, {"control", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := NewLab(t, 2)
+			r1, r2 := l.Routers[0], l.Routers[1]
+			r1.MustIP(t, "addr", "add", "10.77.0.200/24", "dev", "eth0")
+			gv, kv := vr3(IPv4, 100), vr3(IPv4, 100)
+			if tc.source {
+				gv.Source = netip.MustParseAddr("10.77.0.200")
+			}
+			g := NewGovrrp(t, r1, l.Dir, gv)
+			k := NewKeepalived(t, r2, l.Dir, kv)
+			l.Start(t, k)
+			l.WaitState(t, k, kv.Key(), Master, converge)
+			heal := lab.DropVRRP(t, r1)
+			l.Start(t, g)
+			l.WaitState(t, g, gv.Key(), Master, converge)
+			heal()
+			var master Peer = k
+			if tc.source {
+				master = g
+			}
+			l.WaitMaster(t, master, gv.Key(), converge)
+			l.StaysMaster(t, master, gv.Key(), time.Second)
+		})
+	}
 }

@@ -12,15 +12,31 @@ man=${TMPDIR:-/tmp}/keepalived.conf.5.txt
 section() {
 	awk -v a="$2" -v b="$3" 'index($0, a) == 1 {on = 1; next} index($0, b) == 1 {on = 0} on' "$man" |
 		grep -E '^ {8,}[a-z][a-z0-9_]*( |$)' | awk '{print $1}' |
-		grep -vxE 'eth[0-9]+|be|blackhole|from|src|to' | sort -u | sed "s/^/$1 /"
+		grep -vxE "eth[0-9]+|be|blackhole|from|src|to|$1" | sort -u | sed "s/^/$1 /"
 }
 echo "# The keywords of keepalived.conf(5)'s VRRP sections, one \"SECTION KEYWORD\" a line."
 echo "# Made by keywords.sh from $(dpkg-query -W -f='keepalived ${Version}' keepalived 2>/dev/null || echo 'the installed')'s man page;"
-echo "# global_defs: the vrrp_ keywords and the others the VRRP daemon reads."
+echo "# global_defs: all of them (each needs its own answer, VRRP or not);"
+echo "# toplevel: the sections of the global and VRRP configuration."
 echo "# TestImportCorpusKeywords checks that the import corpus uses each one."
-section global_defs 'Global definitions' 'Linkbeat interfaces' |
-	grep -E ' (vrrp_.*|script_user|enable_script_security|router_id|max_auto_priority|min_auto_priority_delay|notify_fifo|notify_fifo_script|fifo_write_vrrp_states_on_reload|vmac_prefix|vmac_addr_prefix|log_unknown_vrids|dynamic_interfaces|default_interface|disable_local_igmp|smtp_alert_vrrp)$'
-section track_file 'Track files' 'VRRP track processes'
-section vrrp_script 'VRRP script(s)' 'VRRP synchronization group(s)'
-section vrrp_sync_group 'VRRP synchronization group(s)' 'VRRP gratuitous ARP'
-section vrrp_instance 'VRRP instance(s)' 'Interface up/down status'
+section global_defs 'Global definitions' 'Linkbeat interfaces' > "${TMPDIR:-/tmp}/keywords.sections"
+section track_group 'Static track groups' 'Static routes' >> "${TMPDIR:-/tmp}/keywords.sections"
+section track_file 'Track files' 'VRRP track processes' >> "${TMPDIR:-/tmp}/keywords.sections"
+section vrrp_track_process 'VRRP track processes' 'BFD CONFIGURATION' >> "${TMPDIR:-/tmp}/keywords.sections"
+section bfd_instance 'BFD CONFIGURATION' 'VRRPD CONFIGURATION' >> "${TMPDIR:-/tmp}/keywords.sections"
+section vrrp_script 'VRRP script(s)' 'VRRP synchronization group(s)' >> "${TMPDIR:-/tmp}/keywords.sections"
+section vrrp_sync_group 'VRRP synchronization group(s)' 'VRRP gratuitous ARP' >> "${TMPDIR:-/tmp}/keywords.sections"
+section garp_group 'VRRP gratuitous ARP' 'VRRP instance(s)' >> "${TMPDIR:-/tmp}/keywords.sections"
+section vrrp_instance 'VRRP instance(s)' 'Interface up/down status' >> "${TMPDIR:-/tmp}/keywords.sections"
+cat "${TMPDIR:-/tmp}/keywords.sections"
+# The top-level sections: the first word of the example lines that open a
+# block between GLOBAL CONFIGURATION and LVS CONFIGURATION, less the blocks
+# inside a section (a keyword of the sections above that is not a section
+# itself: track_file is both).
+inner=${TMPDIR:-/tmp}/keywords.inner
+awk '{print $2}' "${TMPDIR:-/tmp}/keywords.sections" | sort -u |
+	grep -vxF -e global_defs -e track_group -e track_file -e vrrp_track_process -e bfd_instance \
+		-e vrrp_script -e vrrp_sync_group -e garp_group -e vrrp_instance > "$inner"
+awk 'index($0, "GLOBAL CONFIGURATION") == 1 {on = 1} index($0, "LVS CONFIGURATION") == 1 {on = 0} on' "$man" |
+	grep -E '^ {7,}[a-z_]+( [^ ]+)? *[{]' | awk '{print $1}' | sort -u | grep -vxF -f "$inner" |
+	sed 's/^/toplevel /'

@@ -1,0 +1,107 @@
+package keepalived
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestReadSequences: keepalived.conf(5)'s "Sequence blocks" and "List
+// blocks", with the man page's own examples, expanded as keepalived 2.2.7's
+// read_line does (lib/parser.c: add_seq, add_lst): the rest of the line once
+// per value, nested left to right, on the line of the ~SEQ.
+func TestReadSequences(t *testing.T) {
+	for _, tc := range []struct {
+		name, conf, want string
+	}{
+		{"seq start end", "~SEQ(SUBNET, 0, 3) ip_address 10.0.${SUBNET}.1\n",
+			"/c:1 ip_address|10.0.0.1;/c:1 ip_address|10.0.1.1;/c:1 ip_address|10.0.2.1;/c:1 ip_address|10.0.3.1;"},
+		{"seq hex with a step", "~SEQx(SUBNET, 0x90, 0x10, 0xc0) ip_address fe80::20:${SUBNET}:1\n",
+			"/c:1 ip_address|fe80::20:90:1;/c:1 ip_address|fe80::20:a0:1;/c:1 ip_address|fe80::20:b0:1;/c:1 ip_address|fe80::20:c0:1;"},
+		{"seq decimal arguments in hex", "~SEQx(S, 144, 16, 160) a ${S}\n", "/c:1 a|90;/c:1 a|a0;"},
+		{"seq end only", "~SEQ(I, 3) a $I\n", "/c:1 a|1;/c:1 a|2;/c:1 a|3;"},
+		{"seq end only negative", "~SEQ(I, -2) a $I\n", "/c:1 a|-1;/c:1 a|-2;"},
+		{"seq end only zero", "~SEQ(I, 0) a $I\n", "/c:1 a|1;/c:1 a|0;"},
+		{"seq down", "~SEQ(I, 3, 1) a $I\n", "/c:1 a|3;/c:1 a|2;/c:1 a|1;"},
+		{"seq octal", "~SEQ(I, 010, 4, 012) a $I\n", "/c:1 a|8;"},
+		{"seq parameters in the arguments", "$N=2\n~SEQ(I, $N) a $I\n", "/c:2 a|1;/c:2 a|2;"},
+		{"seq nested", "~SEQx(AD2, 0x90, 0x10, 0xa0) ~SEQx(AD1, 0x12, -1, 0x11) fe81::10:${AD2}:${AD1}\n",
+			"/c:1 fe81::10:90:12;/c:1 fe81::10:90:11;/c:1 fe81::10:a0:12;/c:1 fe81::10:a0:11;"},
+		{"seq in a block", "v {\n  ~SEQ(I, 2) a$I\n}\n", "/c:1 v{/c:2 a1;/c:2 a2;};"},
+		{"seq of a multi-line parameter", "$B= \\\nb ${I} { \\\n c \\\n}\n~SEQ(I, 2) $B\n", "/c:5 b|1{/c:5 c;};/c:5 b|2{/c:5 c;};"},
+		{"seq after a config id", "@lb1 ~SEQ(I, 2) a $I\n@lb2 ~SEQ(I, 2) b $I\n", "/c:1 a|1;/c:1 a|2;"},
+		{"seq comment", "~SEQ(I, 2) a $I # x\n", "/c:1 a|1;/c:1 a|2;"},
+		{"list", "~LST(V, a, b, c) p $V\n", "/c:1 p|a;/c:1 p|b;/c:1 p|c;"},
+		{"list of pairs", "~LST({IP, IP1}, {10,1},{20,4},{5,6},{12,8}) 192.168.${IP}.${IP1}\n",
+			"/c:1 192.168.10.1;/c:1 192.168.20.4;/c:1 192.168.5.6;/c:1 192.168.12.8;"},
+		{"list missing values are blank", "~LST({A, B}, {1}, 2) p x${A}y${B}z\n", "/c:1 p|x1yz;/c:1 p|x2yz;"},
+		{"lists nested", "~LST(IP, 1, 2) ~LST(IP1, 5,6) 192.169.${IP}.${IP1}\n",
+			"/c:1 192.169.1.5;/c:1 192.169.1.6;/c:1 192.169.2.5;/c:1 192.169.2.6;"},
+		{"list and seq", "~LST({IP, IP1}, {10,1},{20,4}) ~SEQ(IP2,168,2,170) 192.${IP2}.${IP}.${IP1}\n",
+			"/c:1 192.168.10.1;/c:1 192.170.10.1;/c:1 192.168.20.4;/c:1 192.170.20.4;"},
+		{"seq include", "~SEQ(I, 2) include /inc${I}.conf\n", "/inc1.conf:1 x|1;/inc2.conf:1 x|2;"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := memFS{"/c": tc.conf, "/inc1.conf": "x 1\n", "/inc2.conf": "x 2\n"}
+			toks, notes, err := Read("/c", fs.opts("lb1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes, more := Parse(toks)
+			if got := flat(nodes); got != tc.want {
+				t.Errorf("got  %s\nwant %s", got, tc.want)
+			}
+			if len(notes)+len(more) > 0 {
+				t.Errorf("notes: %v %v", notes, more)
+			}
+		})
+	}
+}
+
+// TestReadSequenceErrors: a ~SEQ or ~LST keepalived refuses is left out
+// with a note (keepalived reports it and skips the line).
+func TestReadSequenceErrors(t *testing.T) {
+	for _, conf := range []string{
+		"~SEQ(I) a\n", "~SEQ(, 1) a\n", "~SEQ I, 1 a\n", "~SEQ(I, 1, 0, 3) a\n", "~SEQ(I, 3, 1, 1) a\n",
+		"~SEQ(I, 1, 2, 3, 4) a\n", "~SEQ(I, x) a\n", "~SEQx(I, -3) a\n", "~SEQ(I, 1\n",
+		"~SEQ(I, 0, 1, 00000000000000000000000000000000000000000000000000000000000000009) a\n",
+		"~LST(V) a\n", "~LST({A, B}, {1, 2, 3}) a\n", "~LST(V, 1 a\n", "~LST V, 1) a\n",
+	} {
+		toks, notes, err := Read("/c", memFS{"/c": conf + "p 1\n"}.opts(""))
+		if err != nil {
+			t.Errorf("%q: %v", conf, err)
+			continue
+		}
+		if len(notes) != 1 || !notes[0].Lost || !strings.Contains(notes[0].Keyword, "~") {
+			t.Errorf("%q: notes %v", conf, notes)
+		}
+		if nodes, _ := Parse(toks); flat(nodes) != "/c:2 p|1;" {
+			t.Errorf("%q: %s", conf, flat(nodes))
+		}
+	}
+}
+
+// TestReadSequenceLimits: sequences are bounded like the reader's other
+// inputs: lines made in all (MaxSequenceLines) and text made by expansion
+// (MaxExpandedBytes), so a few lines cannot make gigabytes.
+func TestReadSequenceLimits(t *testing.T) {
+	var re *ReadError
+	many := memFS{"/a": "~SEQ(I, 1000000) a $I\n"}
+	if _, _, err := Read("/a", many.opts("")); !errors.As(err, &re) || !strings.Contains(re.What, "lines") {
+		t.Errorf("a million lines: %v", err)
+	}
+	nested := memFS{"/a": "~SEQ(I, 1000) ~SEQ(J, 1000) a $I $J\n"}
+	if _, _, err := Read("/a", nested.opts("")); !errors.As(err, &re) {
+		t.Errorf("nested million: %v", err)
+	}
+	big := memFS{"/a": "$X=" + strings.Repeat("x", 60<<10) + "\n~SEQ(I, 1200) a $X\n"}
+	if _, _, err := Read("/a", big.opts("")); !errors.As(err, &re) || !strings.Contains(re.What, "bytes") {
+		t.Errorf("72 MB of text: %v", err)
+	}
+	// The man page's example makes 65024 lines: within the limit.
+	ok := memFS{"/a": "~SEQ(IF,0,7) ~SEQ(NUM,0,31) ~SEQ(ID,1,254) a ${IF}.${NUM}.${ID}\n"}
+	toks, _, err := Read("/a", ok.opts(""))
+	if err != nil || len(toks) != 2*65024 {
+		t.Errorf("65024 lines: %d tokens, %v", len(toks), err)
+	}
+}
