@@ -246,13 +246,14 @@ func Translate(nodes []*Node, source, configID string) *Result {
 		zeroWeights: map[string]bool{},
 		inGroup:     map[string]bool{},
 	}
-	// keepalived reads global_defs and vrrp_script wherever they are.
+	// keepalived reads global_defs wherever it is. A vrrp_script, like a
+	// track_file, is looked up as an instance or group naming it is read,
+	// so one defined later is not tracked (keepalived 2.2.7: "track script
+	// NAME not found, ignoring...").
 	for _, n := range nodes {
 		switch n.Key {
 		case "global_defs":
 			t.globalDefs(n)
-		case "vrrp_script":
-			t.script(n)
 		case "vrrp_sync_group":
 			t.syncGroup(n)
 		}
@@ -260,7 +261,9 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	var routers []*router
 	for _, n := range nodes {
 		switch n.Key {
-		case "global_defs", "vrrp_script":
+		case "global_defs":
+		case "vrrp_script":
+			t.script(n)
 		case "vrrp_sync_group":
 			// Its tracking and hooks are read in order, as keepalived
 			// looks a track_file up when it reads the group.
@@ -1136,7 +1139,7 @@ func (t *translator) trackScripts(r *router, n *Node) {
 	for _, c := range n.Children {
 		s := t.scripts[c.Key]
 		if s == nil {
-			t.note(c, "no vrrp_script of this name: ignored, as keepalived does", "define it or remove it", false)
+			t.note(c, "no vrrp_script of this name before this instance: ignored, as keepalived does", "define the vrrp_script section before the instance", false)
 			continue
 		}
 		if s.bad {
