@@ -223,17 +223,28 @@ func nopreemptPair(t *testing.T, l *Lab, ka *Keepalived, gv *Govrrp, clean clean
 			continue
 		}
 		// Both start as Backup; the first whose Master_Down_Interval
-		// runs out is Master and stays.
+		// runs out is Master and stays. The two may run out together
+		// (both Master, the better priority then stays): the Master is
+		// the one that has been alone for more than an advert interval.
 		var m Peer
+		var since time.Time
 		if !lab.Poll(converge, 20*time.Millisecond, func() bool {
-			for _, p := range []Peer{ka, gv} {
-				if st, _ := p.State(k); st == Master {
-					m = p
-				}
+			ks, _ := ka.State(k)
+			gs, _ := gv.State(k)
+			var now Peer
+			switch {
+			case ks == Master && gs == Backup:
+				now = ka
+			case gs == Master && ks == Backup:
+				now = gv
 			}
-			return m != nil
+			if now == nil || now != m {
+				m, since = now, time.Now()
+				return false
+			}
+			return time.Since(since) > 1500*time.Millisecond
 		}) {
-			t.Fatalf("%v: no Master; states: %s", k, l.states(k))
+			t.Fatalf("%v: no lasting Master; states: %s", k, l.states(k))
 		}
 		l.WaitMaster(t, m, k, converge)
 	}
