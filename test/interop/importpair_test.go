@@ -34,7 +34,9 @@ var importPairs = []struct {
 	// out (a v2 Backup drops another interval [3768-7.1-i]), state MASTER
 	// with a priority still waiting Master_Down_Interval, auth_pass
 	// truncated to 8 characters (the 8 auth bytes must match
-	// [3768-7.1-f]), the default garp settings, preemption on.
+	// [3768-7.1-f]), an IPv6 address in an IPv4 instance (dropped by both:
+	// the address counts must match [3768-7.1-h]), the default garp
+	// settings, preemption on.
 	{name: "defaults", run: preemptingPair},
 	// IPv6 is VRRPv3 whatever vrrp_version says, 1 s by default; lists
 	// without a link-local address go out as they are, since keepalived
