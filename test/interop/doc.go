@@ -7,7 +7,8 @@
 // Plain `go test ./test/interop` runs the scenarios; they need root and the
 // tools (`make deps` installs keepalived, frr and tcpdump) and skip without
 // them, except under CI=true where that is a failure (internal/testenv).
-// Tests run one after another (no t.Parallel) to keep timing noise low.
+// Tests run one after another to keep timing noise low; only
+// TestImportedKeepalivedDefaults runs its pairs side by side, at 1 s adverts.
 //
 // # Building blocks
 //
@@ -19,7 +20,10 @@
 //     the test fails (or GOVRRP_INTEROP_KEEP=1) and its path is printed.
 //   - Peer: one VRRP implementation running in one router namespace. VR
 //     describes a virtual router in implementation-neutral terms and each Peer
-//     renders it into its own configuration.
+//     renders it into its own configuration, unless the test brings its own:
+//     a keepalived.conf run unchanged (Keepalived.UseConfig; states then
+//     come from keepalived's log) or an import of one (Govrrp.UseImported),
+//     the VRs only describing it, with the instances' names in VR.Name.
 //   - Failure drivers: Lab.Unplug/Plug (cable pull: the bridge port goes
 //     down), Peer.Kill (SIGKILL), Peer.Stop (SIGTERM), Peer.SetPriority
 //     (reconfigure while running), Lab.LinkDown/LinkUp (eth0 down inside the
@@ -60,6 +64,11 @@
 //   - threeway_test.go: govrrp + keepalived + FRR on one VRID; the VRRPv3
 //     IPv4 checksum forms.
 //   - interop_test.go: keepalived and FRR among themselves.
+//   - import_test.go, importpair_test.go: `govrrp import keepalived` against
+//     keepalived itself: its -d dump, what it installs, its hooks, and pairs
+//     of unchanged keepalived.conf files at keepalived's defaults
+//     (testdata/keepalived), keepalived on one router and the import on
+//     the other.
 //
 // checkClean (checks_test.go) is the "nobody complains about anybody's
 // adverts" assertion: govrrp's discard counters empty and its receive

@@ -47,6 +47,11 @@ func (g *Govrrp) UseImported(yaml string) { g.imported = yaml }
 
 // routerName is the name of k in this daemon's API.
 func (g *Govrrp) routerName(k VRKey) string {
+	for _, v := range g.VRs() {
+		if v.Key() == k && v.Name != "" {
+			return v.Name
+		}
+	}
 	if g.imported != "" {
 		return instanceName(VR{VRID: k.VRID, Family: k.Family})
 	}

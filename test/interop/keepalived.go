@@ -37,7 +37,15 @@ type Keepalived struct {
 	// Set before Start:
 	Top   string // more top-level configuration after global_defs (vrrp_script blocks: keepalived ignores a track_script of a script defined later)
 	Group string // more lines in each vrrp_sync_group (its track_script, track_interface)
+	// conf, when set (UseConfig), is a keepalived.conf of the test's own
+	// that Start runs unchanged instead of rendering the VRs.
+	conf string
 }
+
+// UseConfig makes Start run conf as it is, a keepalived.conf the VRs only
+// describe (with each instance's name in VR.Name). It has no notify FIFO,
+// so states come from the log; SetPriority cannot rewrite it.
+func (k *Keepalived) UseConfig(conf string) { k.conf = conf }
 
 // NewKeepalived prepares a keepalived peer in nd, keeping its files under
 // dir/<node>-keepalived. It fails the test for VRs keepalived cannot run.
@@ -64,10 +72,19 @@ func NewKeepalived(t testing.TB, nd *lab.Node, dir string, vrs ...VR) *Keepalive
 	return k
 }
 
-func instanceName(v VR) string { return fmt.Sprintf("VI_%d_%d", v.VRID, int(v.Family)) }
+// instanceName is v's vrrp_instance: its own name, or VI_<vrid>_<4|6>.
+func instanceName(v VR) string {
+	if v.Name != "" {
+		return v.Name
+	}
+	return fmt.Sprintf("VI_%d_%d", v.VRID, int(v.Family))
+}
 
 // Config renders keepalived.conf for the current VRs.
 func (k *Keepalived) Config() string {
+	if k.conf != "" {
+		return k.conf
+	}
 	k.mu.Lock()
 	vrs := append([]VR(nil), k.vrs...)
 	k.mu.Unlock()
@@ -163,7 +180,9 @@ func (k *Keepalived) Start(t testing.TB) {
 		t.Fatalf("%s: already running", k.name)
 	}
 	k.writeConfig(t)
-	k.openFIFO(t)
+	if k.conf == "" {
+		k.openFIFO(t)
+	}
 	for _, f := range []string{"keepalived.pid", "vrrp.pid"} {
 		_ = os.Remove(k.path(f))
 	}
@@ -355,6 +374,9 @@ func (k *Keepalived) logState(name string) State {
 // reload is asynchronous; callers wait for its effect on the wire or state.
 func (k *Keepalived) SetPriority(t testing.TB, vrid uint8, prio uint8) {
 	t.Helper()
+	if k.conf != "" {
+		t.Fatalf("%s: SetPriority on a keepalived.conf of the test's own", k.name)
+	}
 	k.setPriority(vrid, prio)
 	k.writeConfig(t)
 	if err := k.proc.Signal(syscall.SIGHUP); err != nil {

@@ -217,18 +217,26 @@ func (l *Lab) statesRight(master Peer, k VRKey, ignore []Peer) bool {
 // running peer Backup.
 func (l *Lab) StaysMaster(t testing.TB, master Peer, k VRKey, d time.Duration) {
 	t.Helper()
+	l.StaysMasterAll(t, master, []VRKey{k}, d)
+}
+
+// StaysMasterAll is StaysMaster for several VRs at once.
+func (l *Lab) StaysMasterAll(t testing.TB, master Peer, keys []VRKey, d time.Duration) {
+	t.Helper()
 	end := time.Now().Add(d)
 	for time.Now().Before(end) {
-		for _, p := range l.Peers {
-			if !hasVR(p, k) || (p != master && !p.Running()) {
-				continue
-			}
-			want := Backup
-			if p == master {
-				want = Master
-			}
-			if st, _ := p.State(k); st != want {
-				t.Fatalf("%v: %s became %v (want %v); states: %s", k, p.Name(), st, want, l.states(k))
+		for _, k := range keys {
+			for _, p := range l.Peers {
+				if !hasVR(p, k) || (p != master && !p.Running()) {
+					continue
+				}
+				want := Backup
+				if p == master {
+					want = Master
+				}
+				if st, _ := p.State(k); st != want {
+					t.Fatalf("%v: %s became %v (want %v); states: %s", k, p.Name(), st, want, l.states(k))
+				}
 			}
 		}
 		time.Sleep(50 * time.Millisecond)

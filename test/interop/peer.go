@@ -59,6 +59,10 @@ func (k VRKey) String() string { return fmt.Sprintf("vrid %d/%v", k.VRID, k.Fami
 // VR describes one virtual router in implementation-neutral terms; each Peer
 // turns it into its own configuration and refuses what it cannot do.
 type VR struct {
+	// Name is the VR's name in the peer's configuration when the test
+	// brings its own (a keepalived.conf run unchanged, or its import):
+	// keepalived's vrrp_instance, govrrp's router; "" is the harness's.
+	Name     string
 	VRID     uint8
 	Version  int    // 2 or 3
 	Family   Family // IPv4 or IPv6 (v2 is IPv4 only)
