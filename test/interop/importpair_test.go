@@ -135,7 +135,7 @@ func importedVRs(t *testing.T, path string) (string, []VR) {
 	for _, r := range c.Routers {
 		vrs = append(vrs, VR{Name: r.Name, VRID: r.VRID, Version: int(r.Version), Family: r.Family,
 			Priority: r.Priority, Interval: r.AdvertInterval, VIPs: r.Addresses, AuthPass: r.AuthPassword,
-			Unicast: r.UnicastPeers, UnicastSource: r.UnicastSource, NoLinkLocal: r.Family == IPv6,
+			Unicast: r.UnicastPeers, Source: r.Source(), NoLinkLocal: r.Family == IPv6,
 			NoPreempt: !r.Preempt, PreemptDelay: r.PreemptDelay})
 	}
 	return string(res.YAML), vrs
