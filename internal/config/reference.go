@@ -121,10 +121,11 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   Fault while the object fails; another weight changes every member's priority. Unlike keepalived, the
   members' own weights are kept as written. In a sync group without ` + "`sync_group_tracking_weight`" + `,
   keepalived makes a member's tracked interfaces and weight-1 files Fault-only (weight 0) and drops its
-  weighted scripts and other-weight files; ` + "`govrrp import keepalived`" + ` writes exactly that. One deliberate
-  difference: a tracked script counts as failed until its first run passes (keepalived starts it passing
-  unless ` + "`init_fail`" + `), so a group tracking a script with weight 0 starts in Fault until that run, and its
-  ` + "`notify_fault`" + ` runs once at each start before ` + "`notify_backup`" + `; keepalived's group goes straight to Backup.
+  weighted scripts and other-weight files; ` + "`govrrp import keepalived`" + ` writes exactly that. A script
+  starts failed by default (` + "`scripts.*.init: failed`" + `, keepalived's ` + "`init_fail`" + `), so a group tracking one
+  with weight 0 starts in Fault until it passes, and its ` + "`notify_fault`" + ` runs once at each start before
+  ` + "`notify_backup`" + `; with ` + "`init: unknown`" + ` (keepalived's default, which the import writes) the group waits
+  for the first result and goes straight to Backup, as keepalived's does.
 - **Group notify.** The group's state is Fault when a member is in Fault, Master when every member is
   Master, Initialize when none runs or once a member has shut down (when the daemon stops, the group
   stops once, as keepalived's does), and Backup otherwise. ` + "`sync_groups.*.notify`" + ` runs once per change of
