@@ -20,7 +20,7 @@ func TestMergeReport(t *testing.T) {
 		Failover:  []FailoverResult{{Impl: "govrrp", Kind: "SIGTERM", Load: "1004 VRs"}},
 		BFDDetect: []BFDDetectResult{{Detector: "new"}},
 	}
-	mergeReport(&rep, &old, []string{"loaded", "bfd"})
+	mergeReport(&rep, &old, []string{"loaded", "bfd"}, []string{"govrrp", "keepalived"})
 	if len(rep.Failover) != 2 || rep.Failover[0].Load != "" || rep.Failover[1].Kind != "SIGTERM" {
 		t.Errorf("failover = %+v, want the old unloaded row and the new loaded one", rep.Failover)
 	}
@@ -31,10 +31,36 @@ func TestMergeReport(t *testing.T) {
 		t.Errorf("bfd = %+v, want the new run's", rep.BFDDetect)
 	}
 	if slices.ContainsFunc(rep.Carried, func(s string) bool { return strings.HasPrefix(s, "bfd ") || strings.HasPrefix(s, "loaded ") }) ||
-		!slices.ContainsFunc(rep.Carried, func(s string) bool { return strings.HasPrefix(s, "scale (full run of 2026-12-01 22:00 UTC)") }) {
+		!slices.Contains(rep.Carried, "scale (full run of 2026-12-01 22:00 UTC)") {
 		t.Errorf("carried = %q", rep.Carried)
 	}
 	if md := markdown(&rep); !strings.Contains(md, "Sections kept from an earlier run") {
 		t.Error("the report does not say which sections it kept")
+	}
+}
+
+// A case rerun for some implementations keeps the others' rows, and a
+// second merge keeps the first one's labels.
+func TestMergeReportImplementations(t *testing.T) {
+	first := Report{Mode: "full", Date: time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC),
+		Failover: []FailoverResult{{Impl: "govrrp", Kind: "cable pull"}, {Impl: "keepalived", Kind: "cable pull"}},
+		Scale:    []ScaleResult{{Impl: "govrrp"}, {Impl: "keepalived"}},
+	}
+	second := Report{Mode: "full", Date: time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC),
+		Failover: []FailoverResult{{Impl: "govrrp", Kind: "SIGTERM"}},
+	}
+	mergeReport(&second, &first, []string{"failover"}, []string{"govrrp"})
+	if len(second.Failover) != 2 || second.Failover[0].Impl != "keepalived" || second.Failover[1].Kind != "SIGTERM" {
+		t.Errorf("failover = %+v, want keepalived's old row and govrrp's new one", second.Failover)
+	}
+	if !slices.Contains(second.Carried, "failover: keepalived (full run of 2026-12-01 22:00 UTC)") {
+		t.Errorf("carried = %q, want keepalived's failover rows named", second.Carried)
+	}
+	third := Report{Mode: "full", Date: time.Date(2026, 12, 2, 2, 0, 0, 0, time.UTC)}
+	mergeReport(&third, &second, []string{"bfd"}, []string{"govrrp"})
+	if !slices.Contains(third.Carried, "scale (full run of 2026-12-01 22:00 UTC)") ||
+		!slices.Contains(third.Carried, "failover (full run of 2026-12-02 01:00 UTC)") ||
+		!slices.Contains(third.Carried, "failover: keepalived (full run of 2026-12-01 22:00 UTC)") {
+		t.Errorf("carried = %q, want each part with the run it comes from", third.Carried)
 	}
 }

@@ -141,6 +141,19 @@ func TestBenchmarkReport(t *testing.T) {
 		rep.Micro = parseMicro(*flagMicro)
 	}
 	cases := strings.Split(*flagCases, ",")
+	// -merge reads the earlier report first, so that a bad one fails
+	// before an hour of measurements rather than after.
+	var old *Report
+	if *flagMerge {
+		b, err := os.ReadFile(filepath.Join(*flagOut, "benchmarks.json"))
+		if err != nil {
+			t.Fatalf("-merge: %v", err)
+		}
+		old = new(Report)
+		if err := json.Unmarshal(b, old); err != nil {
+			t.Fatalf("-merge: %v", err)
+		}
+	}
 	failoverTo := func(out *[]FailoverResult, name string, iv time.Duration, kind, impl string, load, withBFD bool) {
 		var r FailoverResult
 		ok := t.Run(name, func(t *testing.T) { runFailover(t, &r, impl, iv, kind, runs, load, withBFD) })
@@ -207,16 +220,12 @@ func TestBenchmarkReport(t *testing.T) {
 		}
 	}
 	runBFDCases(t, &rep, cases, allImpls, runs, bfdFalseFor, bfdCPUWindow, failoverTo)
-	if *flagMerge {
-		b, err := os.ReadFile(filepath.Join(*flagOut, "benchmarks.json"))
-		if err != nil {
-			t.Fatalf("-merge: %v", err)
+	if old != nil {
+		ran := slices.Clone(cases)
+		if !slices.Contains(impls, implKeepalived) {
+			ran = slices.DeleteFunc(ran, func(c string) bool { return c == "kamodes" })
 		}
-		var old Report
-		if err := json.Unmarshal(b, &old); err != nil {
-			t.Fatalf("-merge: %v", err)
-		}
-		mergeReport(&rep, &old, cases)
+		mergeReport(&rep, old, ran, allImpls)
 	}
 	if err := os.MkdirAll(*flagOut, 0o755); err != nil {
 		t.Fatal(err)
@@ -438,44 +447,105 @@ func stats(xs []float64) (med, p90, mx float64, ok bool) {
 // allCases are the parts of -cases, in the order they run.
 var allCases = []string{"failover", "loaded", "scale", "kamodes", "flood", "bfd", "bfdfalse", "bfdcpu", "bfdfailover"}
 
-// mergeReport completes rep, which ran only cases, with old's results of
-// every other case, and names what it kept in rep.Carried. failover and
+// mergeReport completes rep, which ran only cases with impls, with old's
+// results of every other case, and of the implementations this run left
+// out in the cases it ran; it names what it kept in rep.Carried, with the
+// run each part comes from (an earlier merge's label is kept). failover and
 // loaded share one list, told apart by Load.
-func mergeReport(rep, old *Report, cases []string) {
-	keep := func(c string) bool {
+func mergeReport(rep, old *Report, cases, impls []string) {
+	from := fmt.Sprintf("%s run of %s", old.Mode, old.Date.Format("2006-01-02 15:04 MST"))
+	label := func(part string) string {
+		for _, c := range old.Carried {
+			if strings.HasPrefix(c, part+" (") {
+				return c
+			}
+		}
+		return part + " (" + from + ")"
+	}
+	// carried reports whether case c was not run, recording it if so.
+	carried := func(c string) bool {
 		if slices.Contains(cases, c) {
 			return false
 		}
-		rep.Carried = append(rep.Carried, fmt.Sprintf("%s (%s run of %s)", c, old.Mode, old.Date.Format("2006-01-02 15:04 MST")))
+		rep.Carried = append(rep.Carried, label(c))
+		// The parts of it an earlier merge kept from a run before.
+		for _, e := range old.Carried {
+			if strings.HasPrefix(e, c+": ") {
+				rep.Carried = append(rep.Carried, e)
+			}
+		}
 		return true
 	}
-	var fo []FailoverResult
-	keepFailover, keepLoaded := keep("failover"), keep("loaded")
-	for _, f := range old.Failover {
-		if (f.Load == "" && keepFailover) || (f.Load != "" && keepLoaded) {
-			fo = append(fo, f)
+	// others notes the implementations of a run case kept from old.
+	others := func(c string, kept []string) {
+		slices.Sort(kept)
+		for _, impl := range slices.Compact(kept) {
+			rep.Carried = append(rep.Carried, label(c+": "+impl))
 		}
 	}
-	rep.Failover = append(fo, rep.Failover...)
-	if keep("scale") {
-		rep.Scale = old.Scale
+	// keep merges one list: old's rows when the case did not run, else
+	// old's rows of implementations this run left out, then the new rows.
+	keep := func(c string, oldRows []string, idx func(i int) bool) []int {
+		var out []int
+		notRun := carried(c)
+		var kept []string
+		for i, impl := range oldRows {
+			if !idx(i) {
+				continue
+			}
+			if notRun || !slices.Contains(impls, impl) {
+				out = append(out, i)
+				if !notRun {
+					kept = append(kept, impl)
+				}
+			}
+		}
+		others(c, kept)
+		return out
 	}
-	if keep("kamodes") {
+	implsOf := func(n int, f func(i int) string) []string {
+		out := make([]string, n)
+		for i := range out {
+			out[i] = f(i)
+		}
+		return out
+	}
+	foImpls := implsOf(len(old.Failover), func(i int) string { return old.Failover[i].Impl })
+	var fo []FailoverResult
+	for _, i := range keep("failover", foImpls, func(i int) bool { return old.Failover[i].Load == "" }) {
+		fo = append(fo, old.Failover[i])
+	}
+	for _, i := range keep("loaded", foImpls, func(i int) bool { return old.Failover[i].Load != "" }) {
+		fo = append(fo, old.Failover[i])
+	}
+	rep.Failover = append(fo, rep.Failover...)
+	all := func(int) bool { return true }
+	var sc []ScaleResult
+	for _, i := range keep("scale", implsOf(len(old.Scale), func(i int) string { return old.Scale[i].Impl }), all) {
+		sc = append(sc, old.Scale[i])
+	}
+	rep.Scale = append(sc, rep.Scale...)
+	var fl []FloodResult
+	for _, i := range keep("flood", implsOf(len(old.Flood), func(i int) string { return old.Flood[i].Impl }), all) {
+		fl = append(fl, old.Flood[i])
+	}
+	rep.Flood = append(fl, rep.Flood...)
+	var bf []FailoverResult
+	for _, i := range keep("bfdfailover", implsOf(len(old.BFDFailover), func(i int) string { return old.BFDFailover[i].Impl }), all) {
+		bf = append(bf, old.BFDFailover[i])
+	}
+	rep.BFDFailover = append(bf, rep.BFDFailover...)
+	// These compare fixed pairs in one run: kept or replaced whole.
+	if carried("kamodes") {
 		rep.KaModes = old.KaModes
 	}
-	if keep("flood") {
-		rep.Flood = old.Flood
-	}
-	if keep("bfd") {
+	if carried("bfd") {
 		rep.BFDDetect = old.BFDDetect
 	}
-	if keep("bfdfalse") {
+	if carried("bfdfalse") {
 		rep.BFDFalse = old.BFDFalse
 	}
-	if keep("bfdcpu") {
+	if carried("bfdcpu") {
 		rep.BFDCPU = old.BFDCPU
-	}
-	if keep("bfdfailover") {
-		rep.BFDFailover = old.BFDFailover
 	}
 }
