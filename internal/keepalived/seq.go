@@ -1,7 +1,6 @@
 package keepalived
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -40,8 +39,8 @@ func (r *reader) sequence(s string, pos Pos, path string, depth, expand int) err
 		return nil
 	}
 	for vals := b.next(); vals != nil; vals = b.next() {
-		if r.seqLines++; r.seqLines > MaxSequenceLines {
-			return &ReadError{pos, fmt.Sprintf("~SEQ and ~LST make more than %d lines in all", MaxSequenceLines)}
+		if err := r.spend(pos, cost{rounds: 1}); err != nil {
+			return err
 		}
 		for i, v := range b.vars {
 			r.params[v] = vals[i]
@@ -63,7 +62,7 @@ func (r *reader) seqText(text string, pos Pos, path string, depth, expand int) e
 	if !strings.HasPrefix(strings.TrimLeft(out, " \t"), "include") {
 		return r.line(text, pos, path, depth, expand)
 	}
-	if f := words(stripComment(out)); len(f) >= 2 && isInclude(f[0].Text) && !f[0].Quoted {
+	if f := words(nil, stripComment(out)); len(f) >= 2 && isInclude(f[0].Text) && !f[0].Quoted {
 		return r.include(f[1].Text, pos, path, depth)
 	}
 	return r.line(text, pos, path, depth, expand)
