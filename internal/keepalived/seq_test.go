@@ -44,16 +44,8 @@ func TestReadSequences(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := memFS{"/c": tc.conf, "/inc1.conf": "x 1\n", "/inc2.conf": "x 2\n"}
-			toks, notes, err := Read("/c", fs.opts("lb1"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			nodes, more := Parse(toks)
-			if got := flat(nodes); got != tc.want {
+			if got := readClean(t, fs, "lb1"); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
-			}
-			if len(notes)+len(more) > 0 {
-				t.Errorf("notes: %v %v", notes, more)
 			}
 		})
 	}
