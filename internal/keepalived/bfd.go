@@ -27,7 +27,7 @@ type bfdInst struct {
 }
 
 // bfdTrack is one tracked session of an instance, weight and reverse as
-// govrrp reads them (see convertBFDWeights).
+// govrrp reads them (see bfdBump).
 type bfdTrack struct {
 	name    string
 	weight  int
@@ -168,26 +168,28 @@ func (t *translator) trackBFD(r *router, n *Node) {
 	}
 }
 
-// convertBFDWeights turns keepalived's track_bfd weights into govrrp's.
-// keepalived adds a positive weight while the session is Up and a negative
-// one while it is down, each negated by reverse; govrrp adds the weight
-// while the session counts as failed (down, or Up when reversed). So each
-// weight becomes -|W| with the same reverse, and the base priority carries
-// |W| when keepalived adds it in the state govrrp counts as healthy: a
-// positive weight not reversed (+W while Up), or a negative one reversed
-// (+|W| while down).
-func convertBFDWeights(r *router) {
-	for i := range r.trackBFD {
-		it := &r.trackBFD[i]
+// bfdBump turns keepalived's track_bfd weights into govrrp's and returns
+// what the base priority carries. keepalived adds a positive weight while
+// the session is Up and a negative one while it is down, each negated by
+// reverse; govrrp adds the weight while the session counts as failed
+// (down, or Up when reversed). So each weight becomes -|W| with the same
+// reverse, and the base priority carries |W| when keepalived adds it in
+// the state govrrp counts as healthy: a positive weight not reversed (+W
+// while Up), or a negative one reversed (+|W| while down).
+func bfdBump(items []bfdTrack) int {
+	bump := 0
+	for i := range items {
+		it := &items[i]
 		w := it.weight
 		if w == 0 {
 			continue
 		}
 		if (w > 0) != it.reverse {
-			r.priority += abs(w)
+			bump += abs(w)
 		}
 		it.weight = -abs(w)
 	}
+	return bump
 }
 
 func abs(v int) int {
@@ -238,44 +240,6 @@ func (t *translator) untrackedBFD(routers []*router) {
 		t.notes = append(t.notes, Note{Pos: s.pos, Keyword: "bfd_instance", Lost: true,
 			Why: "no vrrp_instance tracks it, so the import cannot tell its interface: left out",
 			Fix: "add it under the top-level bfd: list with its interface (docs/CONFIG.md)"})
-	}
-}
-
-// groupBFDWeights converts a vrrp_sync_group's track_bfd weights as
-// convertBFDWeights does an instance's: keepalived adds the group's
-// sessions to every member with the group's weight (vrrp.c
-// add_vrrp_to_track_bfd), so the part of the weight keepalived adds while
-// the session is healthy goes to each member's base priority.
-func (t *translator) groupBFDWeights(routers []*router) {
-	for _, g := range t.groups {
-		if g.own == nil {
-			continue
-		}
-		bump := 0
-		for i := range g.own.trackBFD {
-			it := &g.own.trackBFD[i]
-			if it.weight == 0 {
-				continue
-			}
-			if (it.weight > 0) != it.reverse {
-				bump += abs(it.weight)
-			}
-			it.weight = -abs(it.weight)
-		}
-		if bump == 0 {
-			continue
-		}
-		for _, m := range g.members {
-			for _, r := range routers {
-				if r.skip || r.kaName != m || r.priority == 255 {
-					continue
-				}
-				r.priority += bump
-				if r.priority > 254 && r.overCap == nil {
-					r.overCap = r.node // capPriorities
-				}
-			}
-		}
 	}
 }
 

@@ -26,7 +26,7 @@ func TestConvertBFDWeights(t *testing.T) {
 	for _, w := range []int{-20, 0, 30} {
 		for _, rev := range []bool{false, true} {
 			r := &router{priority: base, trackBFD: []bfdTrack{{name: "s", weight: w, reverse: rev}}}
-			convertBFDWeights(r)
+			r.priority += bfdBump(r.trackBFD)
 			it := r.trackBFD[0]
 			if it.weight > 0 {
 				t.Errorf("W %d reverse %v: govrrp weight %d, want none positive", w, rev, it.weight)

@@ -13,20 +13,66 @@ import (
 )
 
 // Limits on what Read accepts: keepalived has none, but a configuration that
-// exceeds these is a mistake (an include loop, a runaway parameter).
+// exceeds these is a mistake (an include loop, a runaway parameter) or far
+// more than govrrpd can load (its configuration is at most 4 MiB).
 const (
 	MaxIncludeDepth = 8       // nested include levels
 	MaxTotalBytes   = 8 << 20 // all files together
 	MaxFiles        = 1000    // files read
 	maxExpandDepth  = 16      // nested parameter expansions
 	maxLineBytes    = 64 << 10
-	// MaxSequenceLines bounds the lines ~SEQ and ~LST make in all:
-	// keepalived.conf(5)'s largest example makes 65024.
+	// MaxSequenceLines bounds the lines ~SEQ and ~LST make in all.
 	MaxSequenceLines = 1 << 17
 	// MaxExpandedBytes bounds the text parameters and sequences make in
 	// all, beyond the files themselves.
-	MaxExpandedBytes = 64 << 20
+	MaxExpandedBytes = MaxTotalBytes
+	// MaxTokens bounds the words Read makes in all, whatever made them:
+	// each costs about 100 bytes by the end of the translation however
+	// short it is, so bytes alone do not bound memory (a 61 KB file of
+	// one-letter words repeated by ~SEQ made 30 million). A million is
+	// far more than a configuration govrrpd can load; keepalived.conf(5)'s
+	// largest example (65024 instances, 1.8 million words, 20 MB) is
+	// refused.
+	MaxTokens = 1 << 20
 )
+
+// cost is what one step of reading makes; spend counts it against the
+// limits above. Every path that reads or makes text (files, includes,
+// parameters, ~SEQ, ~LST, any nesting of them) draws on this one budget.
+type cost struct {
+	files, bytes int // files read and their size
+	words        int // tokens made
+	text         int // bytes made by parameters and sequences
+	rounds       int // lines made by ~SEQ and ~LST
+}
+
+// spend adds c to what was made so far, or says at pos which limit it
+// crosses and what to do.
+func (r *reader) spend(pos Pos, c cost) error {
+	r.made.files += c.files
+	r.made.bytes += c.bytes
+	r.made.words += c.words
+	r.made.text += c.text
+	r.made.rounds += c.rounds
+	const parts = "import the configuration in parts (one file per pair of routers)"
+	switch m := r.made; {
+	case m.files > MaxFiles:
+		return &ReadError{pos, fmt.Sprintf("include: more than %d files in all", MaxFiles),
+			"narrow the include patterns, or " + parts}
+	case m.bytes > MaxTotalBytes:
+		return &ReadError{pos, fmt.Sprintf("the files are larger than %d bytes in all", MaxTotalBytes), parts}
+	case m.rounds > MaxSequenceLines:
+		return &ReadError{pos, fmt.Sprintf("~SEQ and ~LST make more than %d lines in all", MaxSequenceLines),
+			"make fewer rounds, or " + parts}
+	case m.text > MaxExpandedBytes:
+		return &ReadError{pos, fmt.Sprintf("parameters, ~SEQ and ~LST make more than %d bytes of text in all", MaxExpandedBytes),
+			"use shorter parameters or fewer ~SEQ/~LST rounds, or " + parts}
+	case m.words > MaxTokens:
+		return &ReadError{pos, fmt.Sprintf("the configuration makes more than %d words in all, far more than govrrpd can load", MaxTokens),
+			"use shorter parameters or fewer ~SEQ/~LST rounds, or " + parts}
+	}
+	return nil
+}
 
 // Pos is where a token came from.
 type Pos struct {
@@ -58,13 +104,19 @@ type Options struct {
 type ReadError struct {
 	Pos  Pos
 	What string
+	Fix  string // what to do instead, when there is something
 }
 
+// Error is "file:line: what; fix".
 func (e *ReadError) Error() string {
-	if e.Pos.File == "" {
-		return e.What
+	s := e.What
+	if e.Fix != "" {
+		s += "; " + e.Fix
 	}
-	return e.Pos.String() + ": " + e.What
+	if e.Pos.File == "" {
+		return s
+	}
+	return e.Pos.String() + ": " + s
 }
 
 // hashMark stands for ${_HASH} until the line's comments are gone: it
@@ -75,13 +127,8 @@ type reader struct {
 	opt    Options
 	params map[string]string
 	toks   []Token
-	total  int
-	files  int
 	notes  []Note
-	// seqLines and expanded count what ~SEQ/~LST and parameters made,
-	// against MaxSequenceLines and MaxExpandedBytes.
-	seqLines int
-	expanded int
+	made   cost // in all so far, against the limits
 }
 
 // Read reads the file at path and everything it includes into tokens.
@@ -103,17 +150,18 @@ func Read(path string, opt Options) ([]Token, []Note, error) {
 
 func (r *reader) file(path string, from Pos, depth int) error {
 	if depth > MaxIncludeDepth {
-		return &ReadError{from, fmt.Sprintf("include: more than %d levels of includes (a loop?)", MaxIncludeDepth)}
+		return &ReadError{from, fmt.Sprintf("include: more than %d levels of includes", MaxIncludeDepth),
+			"check that no file includes itself, directly or through others"}
 	}
-	if r.files++; r.files > MaxFiles {
-		return &ReadError{from, fmt.Sprintf("include: more than %d files", MaxFiles)}
+	if err := r.spend(from, cost{files: 1}); err != nil {
+		return err
 	}
 	data, err := r.opt.ReadFile(path)
 	if err != nil {
-		return &ReadError{from, err.Error()}
+		return &ReadError{from, err.Error(), ""}
 	}
-	if r.total += len(data); r.total > MaxTotalBytes {
-		return &ReadError{from, fmt.Sprintf("the configuration is larger than %d bytes in all", MaxTotalBytes)}
+	if err := r.spend(from, cost{bytes: len(data)}); err != nil {
+		return err
 	}
 	saved := r.params["_PWD"]
 	r.params["_PWD"] = filepath.Dir(path)
@@ -123,7 +171,7 @@ func (r *reader) file(path string, from Pos, depth int) error {
 		pos := Pos{path, i + 1}
 		line := strings.TrimRight(lines[i], "\r")
 		if len(line) > maxLineBytes {
-			return &ReadError{pos, fmt.Sprintf("line longer than %d bytes", maxLineBytes)}
+			return &ReadError{pos, fmt.Sprintf("line longer than %d bytes", maxLineBytes), "split the line"}
 		}
 		// A multi-line parameter definition: "$NAME= \" then lines ending in "\".
 		if name, rest, ok := definition(line); ok && strings.TrimSpace(rest) == `\` {
@@ -180,15 +228,17 @@ func validName(n string) bool {
 // definitions and substitution, then words.
 func (r *reader) line(line string, pos Pos, path string, depth, expand int) error {
 	if expand > maxExpandDepth {
-		return &ReadError{pos, fmt.Sprintf("parameters nested more than %d deep (a parameter that uses itself?)", maxExpandDepth)}
+		return &ReadError{pos, fmt.Sprintf("parameters nested more than %d deep", maxExpandDepth),
+			"check that no parameter uses itself, directly or through others"}
 	}
 	if expand > 0 {
-		if r.expanded += len(line); r.expanded > MaxExpandedBytes {
-			return &ReadError{pos, fmt.Sprintf("parameters and sequences make more than %d bytes of text in all", MaxExpandedBytes)}
+		if err := r.spend(pos, cost{text: len(line)}); err != nil {
+			return err
 		}
 	}
-	if expand == 0 {
-		if f := words(stripComment(line)); len(f) >= 1 && isInclude(f[0].Text) {
+	// Only a line that names include is split twice.
+	if expand == 0 && strings.Contains(line, "include") {
+		if f := words(nil, stripComment(line)); len(f) >= 1 && isInclude(f[0].Text) {
 			if len(f) < 2 {
 				r.notes = append(r.notes, Note{Pos: pos, Keyword: f[0].Text, Why: "no file named", Fix: "name the file to include", Lost: true})
 				return nil
@@ -234,15 +284,16 @@ func (r *reader) line(line string, pos Pos, path string, depth, expand int) erro
 			return nil
 		}
 	}
-	ws := words(s)
+	n := len(r.toks)
+	r.toks = words(r.toks, s)
+	ws := r.toks[n:]
 	if len(ws) > 0 {
 		ws[len(ws)-1].EOL = true
 	}
-	for _, w := range ws {
-		w.Pos = pos
-		r.toks = append(r.toks, w)
+	for i := range ws {
+		ws[i].Pos = pos
 	}
-	return nil
+	return r.spend(pos, cost{words: len(ws)})
 }
 
 func isInclude(w string) bool {
@@ -305,7 +356,8 @@ func (r *reader) substitute(s string, pos Pos) (string, bool, error) {
 		changed = true
 		i = end
 		if b.Len() > maxLineBytes*4 {
-			return "", false, &ReadError{pos, "a parameter expands to too much text"}
+			return "", false, &ReadError{pos, fmt.Sprintf("parameters make a line of more than %d bytes", maxLineBytes*4),
+				"use shorter parameters"}
 		}
 	}
 	return b.String(), changed, nil
@@ -327,10 +379,10 @@ func stripComment(s string) string {
 	return s
 }
 
-// words splits a line into words: blanks separate, double quotes group
-// (the quotes are removed), and "{" and "}" outside quotes are words of their own.
-func words(s string) []Token {
-	var out []Token
+// words splits a line into words and appends them to out: blanks separate,
+// double quotes group (the quotes are removed), and "{" and "}" outside
+// quotes are words of their own.
+func words(out []Token, s string) []Token {
 	var cur strings.Builder
 	have, quoted := false, false
 	flush := func() {

@@ -66,19 +66,26 @@ func TestRead(t *testing.T) {
 		{"hash parameter", "p a${_HASH}b\n", "", "/c:1 p|a#b;"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			toks, notes, err := Read("/c", memFS{"/c": tc.conf}.opts(tc.id))
-			if err != nil {
-				t.Fatal(err)
-			}
-			nodes, more := Parse(toks)
-			if got := flat(nodes); got != tc.want {
+			if got := readClean(t, memFS{"/c": tc.conf}, tc.id); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
-			}
-			if len(notes)+len(more) > 0 {
-				t.Errorf("notes: %v %v", notes, more)
 			}
 		})
 	}
+}
+
+// readClean reads /c and parses it into flat's form, failing the test on
+// an error or a note.
+func readClean(t *testing.T, fs memFS, id string) string {
+	t.Helper()
+	toks, notes, err := Read("/c", fs.opts(id))
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes, more := Parse(toks)
+	if len(notes)+len(more) > 0 {
+		t.Errorf("notes: %v %v", notes, more)
+	}
+	return flat(nodes)
 }
 
 func TestReadInclude(t *testing.T) {

@@ -1,7 +1,6 @@
 package keepalived
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -40,8 +39,8 @@ func (r *reader) sequence(s string, pos Pos, path string, depth, expand int) err
 		return nil
 	}
 	for vals := b.next(); vals != nil; vals = b.next() {
-		if r.seqLines++; r.seqLines > MaxSequenceLines {
-			return &ReadError{pos, fmt.Sprintf("~SEQ and ~LST make more than %d lines in all", MaxSequenceLines)}
+		if err := r.spend(pos, cost{rounds: 1}); err != nil {
+			return err
 		}
 		for i, v := range b.vars {
 			r.params[v] = vals[i]
@@ -63,7 +62,7 @@ func (r *reader) seqText(text string, pos Pos, path string, depth, expand int) e
 	if !strings.HasPrefix(strings.TrimLeft(out, " \t"), "include") {
 		return r.line(text, pos, path, depth, expand)
 	}
-	if f := words(stripComment(out)); len(f) >= 2 && isInclude(f[0].Text) && !f[0].Quoted {
+	if f := words(nil, stripComment(out)); len(f) >= 2 && isInclude(f[0].Text) && !f[0].Quoted {
 		return r.include(f[1].Text, pos, path, depth)
 	}
 	return r.line(text, pos, path, depth, expand)
@@ -207,16 +206,9 @@ func parseList(s string) (*seqBlock, bool) {
 	c.blanks()
 	var vars []string
 	if c.take('{') {
-		for {
-			c.blanks()
-			vars = append(vars, c.word(" \t,}"))
-			c.blanks()
-			if c.take('}') {
-				break
-			}
-			if !c.take(',') {
-				return nil, false
-			}
+		var ok bool
+		if vars, ok = c.list(" \t,}", 0); !ok {
+			return nil, false
 		}
 	} else {
 		vars = append(vars, c.word(" \t,}"))
@@ -228,24 +220,14 @@ func parseList(s string) (*seqBlock, bool) {
 	var sets [][]string
 	for {
 		c.blanks()
-		set := make([]string, 0, len(vars))
+		var set []string
 		if c.take('{') {
-			for {
-				c.blanks()
-				if len(set) == len(vars) {
-					return nil, false // more values than variables
-				}
-				set = append(set, c.word(" \t,})"))
-				c.blanks()
-				if c.take('}') {
-					break
-				}
-				if !c.take(',') {
-					return nil, false
-				}
+			var ok bool
+			if set, ok = c.list(" \t,})", len(vars)); !ok {
+				return nil, false
 			}
 		} else {
-			set = append(set, c.word(" \t,})"))
+			set = []string{c.word(" \t,})")}
 		}
 		for len(set) < len(vars) {
 			set = append(set, "")
@@ -288,6 +270,26 @@ func (c *cursor) take(b byte) bool {
 		return true
 	}
 	return false
+}
+
+// list reads "W, W...}" (after a "{"): words ending at a byte of stop, at
+// most "most" of them when above 0 (no more values than variables).
+func (c *cursor) list(stop string, most int) ([]string, bool) {
+	var out []string
+	for {
+		c.blanks()
+		if most > 0 && len(out) == most {
+			return nil, false
+		}
+		out = append(out, c.word(stop))
+		c.blanks()
+		if c.take('}') {
+			return out, true
+		}
+		if !c.take(',') {
+			return nil, false
+		}
+	}
 }
 
 func (c *cursor) word(stop string) string {

@@ -2,6 +2,7 @@ package keepalived
 
 import (
 	"errors"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -43,16 +44,8 @@ func TestReadSequences(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := memFS{"/c": tc.conf, "/inc1.conf": "x 1\n", "/inc2.conf": "x 2\n"}
-			toks, notes, err := Read("/c", fs.opts("lb1"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			nodes, more := Parse(toks)
-			if got := flat(nodes); got != tc.want {
+			if got := readClean(t, fs, "lb1"); got != tc.want {
 				t.Errorf("got  %s\nwant %s", got, tc.want)
-			}
-			if len(notes)+len(more) > 0 {
-				t.Errorf("notes: %v %v", notes, more)
 			}
 		})
 	}
@@ -81,24 +74,77 @@ func TestReadSequenceErrors(t *testing.T) {
 	}
 }
 
-// TestReadSequenceLimits: sequences are bounded like the reader's other
-// inputs: lines made in all (MaxSequenceLines) and text made by expansion
-// (MaxExpandedBytes), so a few lines cannot make gigabytes.
-func TestReadSequenceLimits(t *testing.T) {
-	var re *ReadError
-	many := memFS{"/a": "~SEQ(I, 1000000) a $I\n"}
-	if _, _, err := Read("/a", many.opts("")); !errors.As(err, &re) || !strings.Contains(re.What, "lines") {
-		t.Errorf("a million lines: %v", err)
+// manPageVI4 is keepalived.conf(5)'s largest sequence example (Sequence
+// blocks): 65024 instances, 1.8 million words.
+const manPageVI4 = `$VI4= \
+track_file offset_instance_4.${IF}.${NUM}.${ID} { \
+    file "${_PWD}/679/track_files/4.${IF}.${NUM}.${ID}" \
+    weight -100 \
+} \
+vrrp_instance vrrp4.${IF}.${NUM}.${ID} { \
+    interface bond${IF}.${NUM} \
+    use_vmac vrrp4.${IF}.${NUM}.${ID} \
+    virtual_router_id ${ID} \
+    priority 130 \
+    virtual_ipaddress { \
+        10.${IF}.${NUM}.${ID}/24 \
+    } \
+    track_file { \
+        offset_instance_4.${IF}.${NUM}.${ID} \
+    } \
+}
+
+~SEQ(IF,0,7) ~SEQ(NUM,0,31) ~SEQ(ID,1,254) $VI4
+`
+
+// TestReadBudget: everything Read makes draws on one budget (files and
+// their bytes, words, text made by parameters and sequences, ~SEQ/~LST
+// lines), so a small file cannot make a huge configuration. Short words
+// are the worst case: a 61 KB file of one-letter words repeated by ~SEQ
+// made 30.7 million tokens (2.9 GB of heap, 42 s) while every byte limit
+// held. The refusal names the line where the limit was crossed, the limit
+// and what to do, and reading stops before it costs much memory.
+func TestReadBudget(t *testing.T) {
+	words := strings.Repeat("a ", 30000) // 60 KB, 30000 tokens
+	for _, tc := range []struct {
+		name string
+		fs   memFS
+		at   string // the file:line named
+		want string // the limit named
+	}{
+		{"seq of short words", memFS{"/a": "$X=" + words + "\n~SEQ(I, 1000) $X\n"}, "/a:2", "words"},
+		{"list of short words", memFS{"/a": "$X=" + words + "\n~LST(V" + strings.Repeat(",v", 1000) + ") $X\n"}, "/a:2", "words"},
+		{"nested sequences", memFS{"/a": "$X=" + words + "\n~SEQ(I, 10) ~SEQ(J, 100) $X\n"}, "/a:2", "words"},
+		{"nested parameters", memFS{"/a": "$X=" + words + "\n$Y=$X $X $X $X\n~SEQ(I, 100) $Y\n"}, "/a:3", "words"},
+		{"multi-line parameter", memFS{"/a": "$X= \\\n" + strings.Repeat(words+"\\\n", 3) + "b\n~SEQ(I, 100) $X\n"}, "/a:6", "words"},
+		{"includes", memFS{"/a": strings.Repeat("include /w\n", 200), "/w": words + "\n"}, "/w:1", "words"},
+		{"one file", memFS{"/a": strings.Repeat(words+"\n", 100)}, "/a:35", "words"},
+		{"long words", memFS{"/a": "$X=" + strings.Repeat("x", 60<<10) + "\n~SEQ(I, 1200) a $X\n"}, "/a:2", "bytes"},
+		{"a million lines", memFS{"/a": "~SEQ(I, 1000000) a $I\n"}, "/a:1", "lines"},
+		{"a million nested lines", memFS{"/a": "~SEQ(I, 1000) ~SEQ(J, 1000) a $I $J\n"}, "/a:1", "lines"},
+		{"the man page's 65024 instances", memFS{"/a": manPageVI4}, "/a:19", "bytes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, _, err := Read("/a", tc.fs.opts(""))
+			runtime.ReadMemStats(&after)
+			var re *ReadError
+			if !errors.As(err, &re) {
+				t.Fatalf("not refused: %v", err)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tc.at+": ") || !strings.Contains(msg, tc.want) || re.Fix == "" {
+				t.Errorf("error %q: want %s, the %s limit and what to do", msg, tc.at, tc.want)
+			}
+			// Reading a million tokens allocates about 250 MB in all (the
+			// token slice grows by a quarter at a time); 30 million
+			// allocated gigabytes.
+			if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 400<<20 {
+				t.Errorf("allocated %d MB before refusing", alloc>>20)
+			}
+		})
 	}
-	nested := memFS{"/a": "~SEQ(I, 1000) ~SEQ(J, 1000) a $I $J\n"}
-	if _, _, err := Read("/a", nested.opts("")); !errors.As(err, &re) {
-		t.Errorf("nested million: %v", err)
-	}
-	big := memFS{"/a": "$X=" + strings.Repeat("x", 60<<10) + "\n~SEQ(I, 1200) a $X\n"}
-	if _, _, err := Read("/a", big.opts("")); !errors.As(err, &re) || !strings.Contains(re.What, "bytes") {
-		t.Errorf("72 MB of text: %v", err)
-	}
-	// The man page's example makes 65024 lines: within the limit.
+	// Within the budget: the man page's example with one word per line.
 	ok := memFS{"/a": "~SEQ(IF,0,7) ~SEQ(NUM,0,31) ~SEQ(ID,1,254) a ${IF}.${NUM}.${ID}\n"}
 	toks, _, err := Read("/a", ok.opts(""))
 	if err != nil || len(toks) != 2*65024 {

@@ -296,7 +296,6 @@ func Translate(nodes []*Node, source, configID string) *Result {
 	t.scriptUser(routers)
 	t.groupOwners(routers)
 	t.groupPositive(routers)
-	t.groupBFDWeights(routers)
 	t.capPriorities(routers)
 	t.scriptInit(routers)
 	if t.unusedScripts {
@@ -830,16 +829,9 @@ func (t *translator) complete(r *router, n *Node) {
 		}
 		return
 	}
-	for _, list := range [][]trackItem{r.trackIfs, r.trackScripts} {
-		for i := range list {
-			// track files are V*weight in both: left as they are.
-			if w := list[i].weight; w > 0 {
-				r.priority += w
-				list[i].weight, list[i].raised = -w, true
-			}
-		}
-	}
-	convertBFDWeights(r)
+	// track files are V*weight in both: left as they are.
+	r.priority += raisePositive(r.trackIfs, r.trackScripts)
+	r.priority += bfdBump(r.trackBFD)
 	if r.priority > 254 {
 		// Settled by capPriorities once the sync groups' own tracking,
 		// which adds to the members' priorities, is read.
@@ -850,34 +842,46 @@ func (t *translator) complete(r *router, n *Node) {
 // groupPositive carries a sync group's positive tracking weights in its
 // members' priorities, as complete does for an instance's own: keepalived
 // adds W to every member while the object is healthy, govrrpd adds a
-// group's weight to every member while it fails. groupOwners has cleared
-// the weights of a group with an address owner.
+// group's weight to every member while it fails. For track_bfd, keepalived
+// adds the group's sessions to every member with the group's weight (vrrp.c
+// add_vrrp_to_track_bfd), converted as an instance's (bfdBump).
+// groupOwners has cleared the weights of a group with an address owner.
 func (t *translator) groupPositive(routers []*router) {
-	byName := map[string]*router{}
-	for _, r := range routers {
-		if !r.skip {
-			byName[r.kaName] = r
-		}
-	}
 	for _, g := range t.groups {
 		if g.own == nil {
 			continue
 		}
-		raise := 0
-		for _, l := range [][]trackItem{g.own.trackIfs, g.own.trackScripts} {
-			for i := range l {
-				if w := l[i].weight; w > 0 {
-					raise += w
-					l[i].weight, l[i].raised = -w, true
-				}
+		raise := raisePositive(g.own.trackIfs, g.own.trackScripts) + bfdBump(g.own.trackBFD)
+		raiseMembers(g.members, routers, raise)
+	}
+}
+
+// raisePositive turns the positive weights of the lists into negative
+// ones (keepalived adds W while healthy, govrrp −W while failing) and
+// returns their sum, which the base priority carries.
+func raisePositive(lists ...[]trackItem) int {
+	raise := 0
+	for _, l := range lists {
+		for i := range l {
+			if w := l[i].weight; w > 0 {
+				raise += w
+				l[i].weight, l[i].raised = -w, true
 			}
 		}
-		if raise == 0 {
-			continue
-		}
-		for _, m := range g.members {
-			r := byName[m]
-			if r == nil {
+	}
+	return raise
+}
+
+// raiseMembers adds a group's raise to its written members' priorities,
+// as keepalived adds the group's tracking to each; an owner (255) ignores
+// weights. A priority above 254 is settled by capPriorities.
+func raiseMembers(members []string, routers []*router, raise int) {
+	if raise == 0 {
+		return
+	}
+	for _, m := range members {
+		for _, r := range routers {
+			if r.skip || r.kaName != m || r.priority == 255 {
 				continue
 			}
 			r.priority += raise
@@ -969,13 +973,7 @@ func (t *translator) capPriorities(routers []*router) {
 // govrrpd's default init: failed. init_fail is govrrpd's default.
 func (t *translator) scriptInit(routers []*router) {
 	raised, other := map[string]bool{}, map[string]bool{}
-	owners := []*router{}
-	for _, g := range t.groups {
-		if g.own != nil {
-			owners = append(owners, g.own)
-		}
-	}
-	for _, r := range append(owners, routers...) {
+	for _, r := range t.withGroups(routers) {
 		if r.skip {
 			continue
 		}
@@ -1540,13 +1538,7 @@ func (t *translator) recountScripts(routers []*router) {
 	for _, s := range t.scripts {
 		s.used = false
 	}
-	owners := []*router{}
-	for _, g := range t.groups {
-		if g.own != nil {
-			owners = append(owners, g.own)
-		}
-	}
-	for _, r := range append(owners, routers...) {
+	for _, r := range t.withGroups(routers) {
 		for _, it := range r.trackScripts {
 			for _, s := range t.scripts {
 				if s.name == it.name {
@@ -1589,6 +1581,19 @@ func (t *translator) groupOwners(routers []*router) {
 	}
 }
 
+// withGroups is the sync groups' own tracking and hooks (each held as a
+// router) followed by the instances: everything that tracks a script or
+// has a notify script.
+func (t *translator) withGroups(routers []*router) []*router {
+	var all []*router
+	for _, g := range t.groups {
+		if g.own != nil {
+			all = append(all, g.own)
+		}
+	}
+	return append(all, routers...)
+}
+
 // scriptUser applies global_defs' script_user: the vrrp_scripts without a
 // user of their own run as it, and so do the notify scripts (notifyUser).
 func (t *translator) scriptUser(routers []*router) {
@@ -1617,13 +1622,7 @@ func (t *translator) notifyUser(routers []*router) {
 		as runAs
 	}
 	var all []hookAt
-	owners := []*router{}
-	for _, g := range t.groups {
-		if g.own != nil {
-			owners = append(owners, g.own)
-		}
-	}
-	for _, r := range append(owners, routers...) {
+	for _, r := range t.withGroups(routers) {
 		if r.skip {
 			continue
 		}
