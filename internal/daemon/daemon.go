@@ -425,19 +425,15 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 			d.park(rc, faultMissing, fsm.Initialize, nil)
 			continue
 		}
+		from := fsm.Initialize
+		if _, waited := d.pending[rc.Name]; waited {
+			from = fsm.Fault
+		}
 		if err := mtuFault(&rc, st); err != nil {
-			from := fsm.Initialize
-			if _, waited := d.pending[rc.Name]; waited {
-				from = fsm.Fault
-			}
 			d.park(rc, faultMTU, from, err)
 			continue
 		}
 		if err := d.sourceFault(&rc); err != nil {
-			from := fsm.Initialize
-			if _, waited := d.pending[rc.Name]; waited {
-				from = fsm.Fault
-			}
 			d.park(rc, faultSource, from, err)
 			continue
 		}
