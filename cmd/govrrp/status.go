@@ -27,7 +27,9 @@ Prints every virtual router govrrpd runs, one row each:
              (the interface appeared holding a virtual address as its own),
              owner-address-missing (it appeared without the address an
              owner, priority 255, owns), advert-exceeds-mtu (its advert
-             does not fit the interface's MTU; it runs once it does);
+             does not fit the interface's MTU; it runs once it does),
+             source-missing (the interface lacks its multicast_source or
+             unicast_source; it runs once it has it);
              "Initialize (admin-disabled)":
              taken out of service with govrrp disable
   PRIO       configured priority, "150→100" when tracking changed the one in use

@@ -216,3 +216,33 @@ func TestSlowReloadAnswered(t *testing.T) {
 		t.Fatalf("reload that took %v with WriteTimeout %v: %+v %v", 5*timeout, timeout, res, err)
 	}
 }
+
+// A client that sends a whole header and then trickles its body holds a
+// busy place, one a newcomer cannot take, until ReadTimeout: the control
+// socket's bodies are small (at most 4 KiB, a log level), so its
+// ReadTimeout is the header's and 32 such clients beside 32 streams
+// cannot stall `govrrp status` for longer than a header may take.
+func TestSlowBodyClosed(t *testing.T) {
+	if def := DefaultLimits(); def.ReadTimeout > def.ReadHeaderTimeout {
+		t.Errorf("DefaultLimits: ReadTimeout %v beyond ReadHeaderTimeout %v lets a trickling body hold a place that long", def.ReadTimeout, def.ReadHeaderTimeout)
+	}
+	const timeout = 100 * time.Millisecond
+	sock, _ := serveLimited(t, &fakeBackend{}, Limits{Limits: httplimit.Limits{ReadHeaderTimeout: time.Minute, ReadTimeout: timeout}})
+	conn, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := io.WriteString(conn, "PUT /v1/log-level HTTP/1.1\r\nHost: govrrpd\r\nContent-Length: 4000\r\n\r\n{\"lev"); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("trickled body: %v %v", resp, err)
+	}
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		t.Fatalf("the connection was not closed: %v", err)
+	}
+}

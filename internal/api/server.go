@@ -59,9 +59,12 @@ type Limits struct {
 
 // DefaultLimits are govrrpd's: a handful of operators and monitoring
 // agents, each with a watch or two, and requests answered in milliseconds.
+// A request's body is at most 4 KiB (a log level), sent with its header, so
+// the whole request gets the header's time: a client trickling its body is
+// busy (no newcomer can take its place) and must not hold it longer.
 func DefaultLimits() Limits {
 	return Limits{MaxStreams: 32, Limits: httplimit.Limits{MaxConns: 64,
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second}}
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 10 * time.Second, IdleTimeout: 10 * time.Second}}
 }
 
 // Server serves the API on a listener with Limits.

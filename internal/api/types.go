@@ -26,7 +26,7 @@ type RouterStatus struct {
 	Family      string `json:"family"` // ipv4 | ipv6
 	Version     uint8  `json:"version"`
 	State       string `json:"state"`                  // Initialize | Backup | Master | Fault
-	FaultReason string `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, advert-exceeds-mtu, link-down, track-fault or sync-group-fault
+	FaultReason string `json:"fault_reason,omitempty"` // in Fault: interface-missing, no-address, host-address, owner-address-missing, advert-exceeds-mtu, source-missing, link-down, track-fault or sync-group-fault
 	// Disabled: the operator took it out of service (govrrp disable); it
 	// rests in Initialize (a router waiting for its interface stays in
 	// Fault) until govrrp enable. Kept across reloads, not restarts.

@@ -429,17 +429,17 @@ func TestCheckHost(t *testing.T) {
 		// script "pidof haproxy" on a box without it).
 		{name: "bare script not found", yaml: base + "scripts:\n  chk: {exec: [no-such-command-x, -q]}\n", warn: `c.yaml:6:15: script "chk": no-such-command-x: not found in /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin; install it`},
 		{name: "bare notify not found", yaml: base + "    notify_master: [no-such-hook-x]\n", warn: "c.yaml:5:20: notify command no-such-hook-x: not found in /usr/local/sbin"},
-		// unicast_source (keepalived unicast_src_ip) is the interface's: else
-		// a warning, as the address may be added later.
+		// A configured source (keepalived unicast_src_ip, mcast_src_ip)
+		// is the interface's: else a warning for either, one check
+		// (SourceMissing), as the address may be added later and the
+		// daemon keeps the router in Fault (source-missing) until it is.
 		{name: "unicast_source on the interface", yaml: base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.1\n"},
-		// multicast_source is one of the interface's addresses: refused
-		// otherwise (a missing interface is the usual warning).
 		{name: "multicast_source on the interface", yaml: base + "    multicast_source: 10.77.0.1\n"},
 		{name: "multicast_source not on the interface", yaml: base + "    multicast_source: 10.77.0.9\n",
-			want: "c.yaml:5:23: multicast_source 10.77.0.9 is not an address of eth0; add it (ip address add 10.77.0.9 dev eth0), or write one of the interface's addresses"},
+			warn: "c.yaml:5:23: multicast_source 10.77.0.9 is not an address of eth0; add it (ip address add 10.77.0.9 dev eth0), or write one of the interface's addresses; until then the router waits in Fault (source-missing)"},
 		{name: "multicast_source on a missing interface", yaml: strings.Replace(base, "eth0", "eth9", 1) + "    multicast_source: 10.77.0.9\n", warn: `interface "eth9"`},
 		{name: "unicast_source not on the interface", yaml: base + "    unicast_peers: [10.77.0.2]\n    unicast_source: 10.77.0.9\n",
-			warn: "c.yaml:6:21: unicast_source 10.77.0.9 is not an address of eth0: its adverts cannot leave from it (send errors) until it is; add it (ip address add 10.77.0.9 dev eth0)"},
+			warn: "c.yaml:6:21: unicast_source 10.77.0.9 is not an address of eth0; add it (ip address add 10.77.0.9 dev eth0), or write one of the interface's addresses; until then the router waits in Fault (source-missing)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := Parse("c.yaml", []byte(tc.yaml))

@@ -167,20 +167,15 @@ func Check(c *Config, h Host) (warnings []*Error, err error) {
 					}
 				}
 			}
-			if src := r.MulticastSource; src.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == src }) {
-				// Unlike unicast_source, refused: the router's primary
-				// address for the tie-break must be the interface's.
-				errs.Add(&Error{
-					Pos:  r.PosOf("multicast_source"),
-					What: fmt.Sprintf("multicast_source %v is not an address of %s", src, r.Interface),
-					Fix:  fmt.Sprintf("add it (ip address add %v dev %s), or write one of the interface's addresses", src, r.Interface),
-				})
-			}
-			if src := r.UnicastSource; src.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == src }) {
+			if key, what := SourceMissing(r, func(a netip.Addr) bool {
+				return slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == a })
+			}); what != "" {
+				// A warning: the address may be added later, and until
+				// then the router waits in Fault, sending nothing.
 				warnings = append(warnings, &Error{
-					Pos:  r.PosOf("unicast_source"),
-					What: fmt.Sprintf("unicast_source %v is not an address of %s: its adverts cannot leave from it (send errors) until it is", src, r.Interface),
-					Fix:  fmt.Sprintf("add it (ip address add %v dev %s), or write one of the interface's addresses", src, r.Interface),
+					Pos:  r.PosOf(key),
+					What: what,
+					Fix:  fmt.Sprintf("add it (ip address add %v dev %s), or write one of the interface's addresses; until then the router waits in Fault (source-missing)", r.Source(), r.Interface),
 				})
 			}
 			if what := AdvertTooBig(r, ifi.MTU); what != "" {
@@ -243,6 +238,26 @@ func AdvertSize(r *Router) int {
 		ip = 40
 	}
 	return ip + m.Len()
+}
+
+// SourceMissing says why r's adverts cannot leave from its configured
+// source (unicast_source or multicast_source, named by key): its interface
+// does not have that address (has reports whether it does); "" when it has
+// or none is configured. Check warns (the address may be added later); the
+// daemon keeps the router in Fault (source-missing) until the interface
+// has it, at start and whenever its addresses change. Run anyway, a Master
+// whose adverts cannot leave from the address would go unheard and the
+// peer would become Master too, and with the address on another interface
+// its adverts would leave with it.
+func SourceMissing(r *Router, has func(netip.Addr) bool) (key, what string) {
+	key = "multicast_source"
+	if r.UnicastSource.IsValid() {
+		key = "unicast_source"
+	}
+	if src := r.Source(); src.IsValid() && !has(src) {
+		return key, fmt.Sprintf("%s %v is not an address of %s", key, src, r.Interface)
+	}
+	return key, ""
 }
 
 // AdvertTooBig says why r's adverts cannot leave its interface of MTU mtu

@@ -42,7 +42,10 @@ errors and the first three.
 - a ` + "`control_group`" + ` that does not exist.
 
 Warned about, and still accepted (` + "`govrrp validate`" + ` exits 0), as they may appear later: an interface that
-does not exist (yet: a VLAN, bond or VRF created after govrrpd; the router waits in Fault), a track script
+does not exist (yet: a VLAN, bond or VRF created after govrrpd; the router waits in Fault), a
+` + "`multicast_source`" + ` or ` + "`unicast_source`" + ` that is not an address of the interface (the router waits in Fault,
+` + "`source-missing`" + `, until it is, and goes back there when it is removed while govrrpd runs: run anyway, a Master
+unheard from it would let the peer become Master too), a track script
 or notify command that is not an executable file, or a bare command name not found in ` + "`" + `/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` + "`" + `. Also warned about: a router without ` + "`vmac`" + ` on an interface that
 forwards with ICMP redirects on, where the kernel would send redirects from the interface's own address
 instead of the virtual one (RFC 5798 §8.1.1, §8.2.1; hosts ignore them); the message names the sysctls to

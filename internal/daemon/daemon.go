@@ -175,7 +175,7 @@ type hostAddrKey struct {
 // parked is a router waiting for its interface.
 type parked struct {
 	cfg    config.Router
-	reason string // faultMissing, faultNoAddress, faultHostAddress, faultOwnerAddress or faultMTU
+	reason string // faultMissing, faultNoAddress, faultHostAddress, faultOwnerAddress, faultMTU or faultSource
 	// appeared: it waited for its interface to exist, so the interface
 	// was not there when the host checks ran (hostHeld).
 	appeared bool
@@ -200,12 +200,37 @@ const (
 	// appeared after the configuration was checked, or its MTU was
 	// lowered since. It runs when the MTU allows the advert.
 	faultMTU = "advert-exceeds-mtu"
+	// Its interface lacks its configured source (multicast_source,
+	// unicast_source): the interface appeared after the configuration
+	// was checked, or the address was removed since. It runs when the
+	// interface has it.
+	faultSource = "source-missing"
 )
 
 // mtuFault says why rc's adverts cannot leave its interface in state st
 // (config's check, on the interface as it is now), nil if they can.
 func mtuFault(rc *config.Router, st linux.LinkState) error {
 	if what := config.AdvertTooBig(rc, st.MTU); what != "" {
+		return errors.New(what)
+	}
+	return nil
+}
+
+// sourceFault says why rc's adverts cannot leave from its configured source
+// (config's check, on its interface's addresses as they are now), nil if
+// they can or none is configured. Called with d.mu held.
+func (d *Daemon) sourceFault(rc *config.Router) error {
+	src := rc.Source()
+	if !src.IsValid() {
+		return nil
+	}
+	held, err := d.addrs.Held(rc.Interface, []netip.Addr{src})
+	if err != nil {
+		return nil // unreadable: gone meanwhile, which relink sees
+	}
+	if _, what := config.SourceMissing(rc, func(a netip.Addr) bool {
+		return slices.ContainsFunc(held, func(p netip.Prefix) bool { return p.Addr() == a })
+	}); what != "" {
 		return errors.New(what)
 	}
 	return nil
@@ -400,12 +425,16 @@ func (d *Daemon) tryStartAfter(rcs []config.Router, errs *[]error, prev map[stri
 			d.park(rc, faultMissing, fsm.Initialize, nil)
 			continue
 		}
+		from := fsm.Initialize
+		if _, waited := d.pending[rc.Name]; waited {
+			from = fsm.Fault
+		}
 		if err := mtuFault(&rc, st); err != nil {
-			from := fsm.Initialize
-			if _, waited := d.pending[rc.Name]; waited {
-				from = fsm.Fault
-			}
 			d.park(rc, faultMTU, from, err)
+			continue
+		}
+		if err := d.sourceFault(&rc); err != nil {
+			d.park(rc, faultSource, from, err)
 			continue
 		}
 		if held := d.hostHeld(rc); len(held) > 0 {
@@ -534,6 +563,8 @@ func (d *Daemon) park(rc config.Router, reason string, from fsm.State, err error
 		level, msg = slog.LevelError, "the router owns (priority 255) an address the interface that appeared does not have, so it waits in Fault: add the address to the interface, or write priority 1..254, then govrrp reload"
 	case faultMTU:
 		level, msg = slog.LevelError, "the router's advert does not fit the MTU of its interface, so it waits in Fault until it does: raise the MTU (ip link set DEV mtu N), or split the addresses over several virtual routers"
+	case faultSource:
+		level, msg = slog.LevelError, "the router's configured source address is not on its interface, so it waits in Fault until it is: add the address to the interface, or write another and govrrp reload"
 	}
 	args := []any{"router", rc.Name, "interface", rc.Interface}
 	if err != nil {
@@ -753,7 +784,9 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 		case st.Exists && mtuFault(r.cfg, st) != nil:
 			again = true // its MTU lowered below its advert: relink parks it
 		default:
-			again = again || r.l.index != st.Index
+			// A configured source may have gone with an address change:
+			// relink reads the addresses and parks the router then.
+			again = again || r.l.index != st.Index || (st.Exists && r.cfg.Source().IsValid())
 			r.l.post(func() { r.setLink(st) })
 			d.updateSource(r, st)
 		}
@@ -807,7 +840,7 @@ func (d *Daemon) relink(name string) {
 	d.mu.Lock()
 	var stale []*vr
 	for _, r := range d.routers {
-		if r.cfg.Interface == name && (!st.Exists || r.l.index != st.Index || mtuFault(r.cfg, st) != nil) {
+		if r.cfg.Interface == name && (!st.Exists || r.l.index != st.Index || mtuFault(r.cfg, st) != nil || d.sourceFault(r.cfg) != nil) {
 			stale = append(stale, r)
 		}
 	}
@@ -817,8 +850,8 @@ func (d *Daemon) relink(name string) {
 			d.stopRouter(r)
 			continue
 		}
-		// Gone, or its adverts no longer fit the MTU: nothing can be
-		// sent there. The router goes to Fault like a link down (if the
+		// Gone, its adverts no longer fit the MTU, or its source is gone:
+		// nothing can be sent there. The router goes to Fault like a link down (if the
 		// watcher's snapshot has not done it yet), without the Shutdown's
 		// transition out of it.
 		r.l.do(func() {
@@ -856,13 +889,18 @@ func (d *Daemon) relink(name string) {
 		}
 		return
 	}
-	// Those whose adverts no longer fit wait from Fault, as for a missing
-	// interface; the pending ones below bring them to tryStartAfter,
-	// which hands them their hooks and keeps them waiting.
+	// Those whose adverts no longer fit, or lost their source, wait from
+	// Fault, as for a missing interface; the pending ones below bring them
+	// to tryStartAfter, which hands them their hooks and keeps them
+	// waiting.
 	fits := restart[:0]
 	for _, rc := range restart {
 		if err := mtuFault(&rc, st); err != nil {
 			d.park(rc, faultMTU, fsm.Fault, err)
+			continue
+		}
+		if err := d.sourceFault(&rc); err != nil {
+			d.park(rc, faultSource, fsm.Fault, err)
 			continue
 		}
 		fits = append(fits, rc)

@@ -20,6 +20,7 @@ func TestUnicastSource(t *testing.T) {
 	b := routerCfg("b", 2, 100, 10*time.Millisecond)
 	b.UnicastPeers = []netip.Addr{peerA4}
 	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a, b}})
+	fn.addrs.setHost("eth0", netip.PrefixFrom(src, 24)) // a's source is the interface's
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -89,6 +90,7 @@ func TestMulticastSource(t *testing.T) {
 	a.MulticastSource = src
 	b := routerCfg("b", 2, 100, 10*time.Millisecond)
 	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a, b}})
+	fn.addrs.setHost("eth0", netip.PrefixFrom(src, 24)) // a's source is the interface's
 	if err := d.Start(); err != nil {
 		t.Fatal(err)
 	}

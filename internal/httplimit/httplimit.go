@@ -6,7 +6,6 @@ package httplimit
 
 import (
 	"cmp"
-	"context"
 	"net"
 	"net/http"
 	"slices"
@@ -20,9 +19,12 @@ type Limits struct {
 	// MaxConns bounds the open connections. At the cap a new connection
 	// takes the place of the oldest one not being answered (see
 	// limitListener); when every one is being answered it waits in the
-	// socket's backlog until one closes.
+	// socket's backlog until one closes or goes idle.
 	MaxConns int
-	// ReadHeaderTimeout and ReadTimeout bound reading a request.
+	// ReadHeaderTimeout and ReadTimeout bound reading a request, its
+	// header and the whole of it with its body. A connection whose header
+	// is read is busy (it cannot be evicted) while its body is read, so
+	// ReadTimeout is what a client trickling its body holds a place for.
 	ReadHeaderTimeout, ReadTimeout time.Duration
 	// WriteTimeout bounds writing an answer, from the end of the request.
 	WriteTimeout time.Duration
@@ -47,27 +49,17 @@ type Server struct {
 	lim Limits
 }
 
-// connKey finds a request's connection in its context.
-type connKey struct{}
-
 // NewServer returns a Server for h with lim.
 func NewServer(h http.Handler, lim Limits) *Server {
 	return &Server{Server: &http.Server{
-		// A connection is busy from its handler's start until its answer
-		// is written (StateIdle) or it closes: only then may a newcomer
-		// take its place.
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if c, ok := r.Context().Value(connKey{}).(*limitConn); ok {
-				c.setBusy(true)
-			}
-			h.ServeHTTP(w, r)
-		}),
-		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
-			return context.WithValue(ctx, connKey{}, c)
-		},
+		Handler: h,
+		// A connection is busy from the moment its request is read
+		// (StateActive, reported before the handler runs) until its answer
+		// is written (StateIdle) or it closes: only while not busy may a
+		// newcomer take its place.
 		ConnState: func(c net.Conn, st http.ConnState) {
-			if lc, ok := c.(*limitConn); ok && st == http.StateIdle {
-				lc.setBusy(false)
+			if lc, ok := c.(*limitConn); ok && (st == http.StateActive || st == http.StateIdle) {
+				lc.setBusy(st == http.StateActive)
 			}
 		},
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
@@ -92,13 +84,15 @@ func (s *Server) Serve(ln net.Listener) error {
 
 // limitListener holds at most max connections. At the cap, a new connection
 // takes the place of the oldest one that is not being answered: one that
-// has not sent a whole request yet (silent, or stopped within its header)
-// or a kept-alive one waiting for its next. Its timeout would close it
-// anyway; closing it now means that a client that sends its request at
-// once (`govrrp status`) is answered at once, however many connections a
-// misbehaving client opens and holds. Only when every place is being
-// answered (each for at most WriteTimeout; the API caps its event streams
-// below MaxConns) does the newcomer wait.
+// has not sent a whole request header yet (silent, or stopped within it)
+// or a kept-alive one waiting for its next request. Its timeout would close
+// it anyway; closing it now means that such clients, however many
+// connections they open, never make a client that sends its request at
+// once (`govrrp status`) wait. Only when every place is busy (its header
+// read: for at most ReadTimeout while its body is read, then WriteTimeout
+// from the end of the request or as the handler sets; the API caps its
+// event streams below MaxConns) does the newcomer wait, until one closes
+// or goes idle.
 type limitListener struct {
 	net.Listener
 	max    int

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -252,5 +253,85 @@ func TestStalledReaderDropped(t *testing.T) {
 	// The only place is the stalled client's until the server gives up.
 	if code := mustGet(t, addr); code != 200 {
 		t.Fatalf("after the stalled client: %d", code)
+	}
+}
+
+// fakeConn is a connection that only records that it was closed.
+type fakeConn struct {
+	net.Conn
+	closed chan struct{}
+}
+
+func (c *fakeConn) Close() error { close(c.closed); return nil }
+
+// oneConnListener hands out its connections, one per Accept.
+type oneConnListener struct {
+	net.Listener
+	conns chan net.Conn
+}
+
+func (l oneConnListener) Accept() (net.Conn, error) { return <-l.conns, nil }
+
+// A connection is busy from the moment its request is read (StateActive,
+// reported before the handler runs) until it is answered (StateIdle): no
+// newcomer may evict it in between, when the request is read but its
+// handler has not started yet.
+func TestActiveConnectionNotEvicted(t *testing.T) {
+	srv := NewServer(hello, Limits{MaxConns: 1})
+	l := &limitListener{Listener: oneConnListener{conns: make(chan net.Conn, 2)}, max: 1}
+	l.cond = sync.NewCond(&l.mu)
+	first := &fakeConn{closed: make(chan struct{})}
+	l.Listener.(oneConnListener).conns <- first
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.ConnState(c, http.StateActive) // the request is read
+	l.Listener.(oneConnListener).conns <- &fakeConn{closed: make(chan struct{})}
+	accepted := make(chan struct{})
+	go func() {
+		if _, err := l.Accept(); err == nil {
+			close(accepted)
+		}
+	}()
+	select {
+	case <-first.closed:
+		t.Fatal("a connection whose request was read was evicted for a newcomer")
+	case <-accepted:
+		t.Fatal("a newcomer got a place while the only one was active")
+	case <-time.After(200 * time.Millisecond): // proving a non-event takes waiting
+	}
+	srv.ConnState(c, http.StateIdle) // answered: now its place may go
+	select {
+	case <-first.closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("an idle connection kept its place against a newcomer")
+	}
+	<-accepted
+}
+
+// A client that sends a whole header and then trickles (here: withholds)
+// its body holds a busy place, which nobody may take: ReadTimeout closes
+// it, so ReadTimeout is what such a client can hold a place for.
+func TestSlowBodyClosedByReadTimeout(t *testing.T) {
+	addr := serve(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+	}), Limits{MaxConns: 1, ReadHeaderTimeout: time.Minute, ReadTimeout: 200 * time.Millisecond})
+	slow := dial(t, addr)
+	if _, err := io.WriteString(slow, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n\r\nab"); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(slow)
+	_ = slow.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		if _, err := br.ReadByte(); err != nil {
+			if !errors.Is(err, io.EOF) {
+				t.Fatalf("the client trickling its body was not closed: %v", err)
+			}
+			break
+		}
+	}
+	if code := mustGet(t, addr); code != 200 {
+		t.Fatalf("after the slow body: %d", code)
 	}
 }

@@ -1,6 +1,7 @@
 package linux
 
 import (
+	"hash/fnv"
 	"net/netip"
 	"sync"
 	"time"
@@ -23,6 +24,11 @@ type LinkState struct {
 	Primary   netip.Addr // advert source for IPv4 (spec §2); zero when none
 	LinkLocal netip.Addr // advert source for IPv6; zero when none (or still tentative)
 	MTU       int        // bytes; an advert larger cannot be sent (0: unknown)
+	// Addrs is a digest of the interface's addresses (our own excluded):
+	// it changes with any of them, so the watcher reports a snapshot when
+	// an address other than Primary/LinkLocal comes or goes (a configured
+	// advert source).
+	Addrs uint64
 }
 
 // Usable reports whether virtual routers may run on the interface.
@@ -279,5 +285,26 @@ func ReadLinkState(h *netlink.Handle, name string, exclude func(netip.Addr) bool
 	s.Up = adminUp && lowerUp && (a.OperState == netlink.OperUp || a.OperState == netlink.OperUnknown)
 	s.Primary, _ = SourceAddress(h, link, vrrp.IPv4, exclude)
 	s.LinkLocal, _ = SourceAddress(h, link, vrrp.IPv6, exclude)
+	s.Addrs = addrDigest(h, link, exclude)
 	return s
+}
+
+// addrDigest is LinkState.Addrs: FNV-1a over link's addresses, in the
+// kernel's order, but for those excluded (0 when unreadable).
+func addrDigest(h *netlink.Handle, link netlink.Link, exclude func(netip.Addr) bool) uint64 {
+	list, err := addrList(h, link, netlink.FAMILY_ALL)
+	if err != nil {
+		return 0
+	}
+	sum := fnv.New64a()
+	for _, a := range list {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok || (exclude != nil && exclude(ip.Unmap())) {
+			continue
+		}
+		b, _ := ip.Unmap().MarshalBinary()
+		ones, _ := a.Mask.Size()
+		_, _ = sum.Write(append(b, byte(ones)))
+	}
+	return sum.Sum64()
 }

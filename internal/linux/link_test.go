@@ -33,9 +33,10 @@ func waitState(t *testing.T, w *LinkWatcher, what string, ok func(LinkState) boo
 	}
 }
 
-// TestLinkWatcher: carrier loss and return, a primary address change, and
-// the interface deleted and re-created, all seen through netlink; then a
-// socket on the new interface works again.
+// TestLinkWatcher: a secondary address added and removed, carrier loss and
+// return, a primary address change, and the interface deleted and
+// re-created, all seen through netlink; then a socket on the new interface
+// works again.
 func TestLinkWatcher(t *testing.T) {
 	lan := lab.NewLAN(t, 2)
 	r1, r2 := lan.Nodes[0], lan.Nodes[1]
@@ -48,6 +49,13 @@ func TestLinkWatcher(t *testing.T) {
 	first := waitState(t, w, "initial up", func(s LinkState) bool {
 		return s.Usable() && s.Primary == r1.V4.Addr() && s.LinkLocal.IsValid()
 	})
+
+	// A secondary address (a configured advert source) comes and goes:
+	// each a snapshot of its own, though the primary stays.
+	r1.MustIP(t, "addr", "add", "10.77.0.21/24", "dev", "eth0")
+	with := waitState(t, w, "secondary added", func(s LinkState) bool { return s.Addrs != first.Addrs && s.Primary == first.Primary })
+	r1.MustIP(t, "addr", "del", "10.77.0.21/24", "dev", "eth0")
+	waitState(t, w, "secondary removed", func(s LinkState) bool { return s.Addrs != with.Addrs && s.Primary == first.Primary })
 
 	lan.Unplug(t, r1)
 	waitState(t, w, "carrier loss", func(s LinkState) bool { return s.Exists && !s.Up })

@@ -25,7 +25,7 @@ func desc(name, help string, extra ...string) *prometheus.Desc {
 
 var (
 	descState         = desc("router_state", "1 for the router's current state (Initialize, Backup, Master, Fault), 0 for the others.", "state")
-	descFault         = desc("router_fault_info", "1 while the router is in Fault, labelled with why (interface-missing, advert-exceeds-mtu, link-down, track-fault, ...).", "reason")
+	descFault         = desc("router_fault_info", "1 while the router is in Fault, labelled with why (interface-missing, advert-exceeds-mtu, source-missing, link-down, track-fault, ...).", "reason")
 	descMaster        = desc("router_master_info", "1, labelled with the address of the current Master (ours when Master); absent in Initialize and Fault.", "master")
 	descAddress       = desc("router_address_info", "1 for each virtual address of the router (as configured, with its prefix length).", "address")
 	descInfo          = desc("router_info", "1, labelled with the router's configuration: VRRP version, sync group, VMAC, Accept_Mode, unicast, preempt.", "version", "sync_group", "vmac", "accept", "unicast", "preempt")

@@ -340,7 +340,7 @@ func TestCollectorMasterAndFault(t *testing.T) {
 # TYPE govrrp_router_master_info gauge
 govrrp_router_master_info{family="ipv4",interface="eth0",master="10.77.0.1",router="m",vrid="2"} 1
 govrrp_router_master_info{family="ipv4",interface="eth0",master="10.77.0.2",router="b",vrid="1"} 1
-# HELP govrrp_router_fault_info 1 while the router is in Fault, labelled with why (interface-missing, advert-exceeds-mtu, link-down, track-fault, ...).
+# HELP govrrp_router_fault_info 1 while the router is in Fault, labelled with why (interface-missing, advert-exceeds-mtu, source-missing, link-down, track-fault, ...).
 # TYPE govrrp_router_fault_info gauge
 govrrp_router_fault_info{family="ipv4",interface="eth0",reason="link-down",router="f",vrid="4"} 1
 govrrp_router_fault_info{family="ipv4",interface="eth9",reason="unknown",router="w",vrid="5"} 1

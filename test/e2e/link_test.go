@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -86,5 +87,20 @@ func TestMulticastSource(t *testing.T) {
 	}
 	r1.MustIP(t, "addr", "del", "10.77.0.1/24", "dev", "eth0") // 10.77.0.11 is the primary now
 	time.Sleep(300 * time.Millisecond)                         // three adverts
+	heard("10.77.0.21")
+
+	// The source removed at run time: the router waits in Fault
+	// (source-missing) rather than stay a Master nobody hears, so the
+	// peer is the one Master; back, it runs and takes over again.
+	r1.MustIP(t, "addr", "del", "10.77.0.21/24", "dev", "eth0")
+	waitFor(t, 3*time.Second, "the master without its source in Fault and the backup Master", func() (bool, string) {
+		d1, err1 := p1.Detail("gw")
+		d2, err2 := p2.Detail("gw")
+		if err1 != nil || err2 != nil {
+			return false, fmt.Sprint(err1, err2)
+		}
+		return d1.State == "Fault" && d1.FaultReason == "source-missing" && d2.State == "Master", d1.State + " (" + d1.FaultReason + ") " + d2.State
+	})
+	r1.MustIP(t, "addr", "add", "10.77.0.21/24", "dev", "eth0")
 	heard("10.77.0.21")
 }
