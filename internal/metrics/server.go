@@ -36,7 +36,7 @@ type Limits struct {
 // default scrape_timeout, after which the scraper gives up anyway.
 func DefaultLimits() Limits {
 	return Limits{MaxRequestsInFlight: 4, Timeout: 10 * time.Second, Limits: httplimit.Limits{MaxConns: 16,
-		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 30 * time.Second}}
+		ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 15 * time.Second, IdleTimeout: 30 * time.Second}}
 }
 
 // Server serves the metrics on a listener with Limits.

@@ -157,3 +157,13 @@ func TestServerScrapeLimits(t *testing.T) {
 		}
 	}
 }
+
+// A scrape is a GET without a body, so the whole request gets no longer
+// than its header: a client trickling a body would otherwise hold one of
+// the 16 places for ReadTimeout (httplimit:TestSlowBodyClosedByReadTimeout
+// shows the server closes it then).
+func TestDefaultLimitsNoSlowBody(t *testing.T) {
+	if def := DefaultLimits(); def.ReadTimeout > def.ReadHeaderTimeout {
+		t.Errorf("DefaultLimits: ReadTimeout %v beyond ReadHeaderTimeout %v", def.ReadTimeout, def.ReadHeaderTimeout)
+	}
+}
