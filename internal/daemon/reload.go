@@ -387,6 +387,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 			r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: c.Addresses, noSource: true})
 		}
 		r.applyTracking()
+		r.releaseHeld()
 		r.l.rearm(r)
 	})
 	if reguard {

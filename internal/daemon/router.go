@@ -347,7 +347,7 @@ func (r *vr) start(at time.Duration) {
 	}
 	r.applyTracking()
 	if track.Waiting(r.tracked) {
-		r.held = true // setTracked starts it
+		r.held = true // releaseHeld starts it
 		return
 	}
 	r.handle(fsm.Event{Kind: fsm.EventStartup, At: at})
@@ -757,12 +757,20 @@ func (r *vr) setTracked(name string, failed bool) {
 	if changed {
 		r.l.emit(effect{kind: effEvent, r: r, msg: "tracked object changed", ev: api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "track", Detail: fmt.Sprintf("%s failed=%v", name, failed)}})
 		r.applyTracking()
-		if r.held && !track.Waiting(r.tracked) {
-			r.held = false
-			r.handle(fsm.Event{Kind: fsm.EventStartup, At: r.l.eventTime(r.l.clock.Now())})
-		}
+		r.releaseHeld()
 	}
 	r.l.rearm(r)
+}
+
+// releaseHeld starts a router held in Initialize (start) once nothing it
+// tracks keeps it waiting: a script's first result (setTracked), or a
+// reload that removed the tracking or gave it a weight (reconfigure). On
+// the loop.
+func (r *vr) releaseHeld() {
+	if r.held && !track.Waiting(r.tracked) {
+		r.held = false
+		r.handle(fsm.Event{Kind: fsm.EventStartup, At: r.l.eventTime(r.l.clock.Now())})
+	}
 }
 
 // applyTracking turns the tracked objects into a priority and a fault.

@@ -80,3 +80,39 @@ func TestReloadTracksRunningScriptState(t *testing.T) {
 		t.Fatalf("a tracks a passing script at priority %d, want 100", det.EffectivePriority)
 	}
 }
+
+// TestReloadReleasesHeldRouter: a router waiting in Initialize for its
+// init-unknown weight-0 script starts when a reload stops it waiting: the
+// tracking removed, or its weight made non-zero (a weighted script that
+// has not reported counts as passing). It stayed in Initialize until the
+// script's first result, which here never comes.
+func TestReloadReleasesHeldRouter(t *testing.T) {
+	sh := testenv.RequireTool(t, "sh")
+	flag := filepath.Join(t.TempDir(), "flag")
+	slow := []string{sh, "-c", "while [ ! -e " + flag + " ]; do sleep 0.01; done"}
+	defer os.WriteFile(flag, nil, 0o644) // lets the script's run end
+	scripts := map[string]config.Script{"chk": {Exec: slow, Interval: 20 * time.Millisecond, Timeout: 10 * time.Second, Rise: 1, Fall: 1, InitUnknown: true}}
+	gone := routerCfg("gone", 1, 100, 10*time.Millisecond)
+	gone.Track.Scripts = []config.TrackItem{{Name: "chk"}}
+	weighted := routerCfg("weighted", 2, 100, 10*time.Millisecond)
+	weighted.Track.Scripts = []config.TrackItem{{Name: "chk"}}
+	other := routerCfg("other", 3, 100, 10*time.Millisecond)
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{gone, weighted, other}, Scripts: scripts})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	wantRouter(t, d, fn, "other", 3, "Master", 100)
+	for _, name := range []string{"gone", "weighted"} {
+		if det, _ := d.Router(name); det.State != "Initialize" {
+			t.Fatalf("%s is %s before the script's first result, want Initialize", name, det.State)
+		}
+	}
+	gone.Track.Scripts = nil
+	weighted.Track.Scripts = []config.TrackItem{{Name: "chk", Weight: -10}}
+	if res := d.Apply(&config.Config{Routers: []config.Router{gone, weighted, other}, Scripts: scripts}); !res.OK || len(res.Updated) != 2 {
+		t.Fatalf("reload: %+v", res)
+	}
+	wantRouter(t, d, fn, "gone", 1, "Master", 100)
+	wantRouter(t, d, fn, "weighted", 2, "Master", 100)
+}
