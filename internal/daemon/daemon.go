@@ -746,22 +746,20 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 	defer d.mu.RUnlock()
 	again := false
 	for _, r := range d.routers {
+		// r.cfg belongs to the router's loop (a reload repoints it
+		// there): decided here from what a reload cannot change.
 		switch {
-		case r.cfg.Interface != st.Name:
+		case r.iface != st.Name:
 		case st.Exists && r.l.index != st.Index:
 			again = true // re-created: its socket is on the old device, relink restarts it
-		case st.Exists && mtuFault(r.cfg, st) != nil:
+		case st.Exists && !r.advertFits(st.MTU):
 			again = true // its MTU lowered below its advert: relink parks it
 		default:
 			again = again || r.l.index != st.Index
 			r.l.post(func() { r.setLink(st) })
 			d.updateSource(r, st)
 		}
-		for _, t := range r.cfg.Track.Interfaces {
-			if t.Name == st.Name {
-				r.l.post(func() { r.setTracked("interface:"+st.Name, !st.Usable()) })
-			}
-		}
+		r.l.post(func() { r.trackLink(st) })
 	}
 	for _, p := range d.pending {
 		again = again || (p.cfg.Interface == st.Name && (st.Exists || p.reason != faultMissing))
@@ -886,18 +884,18 @@ func (d *Daemon) relink(name string) {
 // d.mu held for reading.
 func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	src := st.Primary
-	if r.cfg.Family == vrrp.IPv6 {
+	if r.fam == vrrp.IPv6 {
 		src = st.LinkLocal
 	}
 	if r.guarded && src.IsValid() {
-		if err := d.arpGuard.SetSource(r.cfg.Interface, src); err != nil {
+		if err := d.arpGuard.SetSource(r.iface, src); err != nil {
 			r.logger().Warn("ARP guard: the parent's new address", "err", err)
 		}
 	}
-	if r.cfg.Family == vrrp.IPv6 && r.vmac != nil {
+	if r.fam == vrrp.IPv6 && r.vmac != nil {
 		return // adverts are sent from the VMAC's own link-local
 	}
-	if !src.IsValid() || r.cfg.Source().IsValid() {
+	if !src.IsValid() || r.source.IsValid() {
 		return // none, or the configured one: it does not follow the interface
 	}
 	r.l.post(func() {

@@ -248,7 +248,7 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	for l, ps := range byLoop {
 		if l == nil || !l.do(func() {
 			for _, p := range ps {
-				p.r.cfg = p.c
+				p.r.setCfg(p.c)
 			}
 		}) {
 			continue // its loop stopped: the router is going
@@ -362,7 +362,8 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 		ok = true
 		old := r.cfg
-		r.cfg, r.prevAddrs = &c, old.Addresses
+		r.setCfg(&c)
+		r.prevAddrs = old.Addresses
 		r.setMessage(&c)
 		vc := r.vrrpCfg // only this loop reads it: changed in place
 		vc.Priority, vc.Interval, vc.Addresses, vc.AuthType, vc.AuthData = c.Priority, c.AdvertInterval, c.VIPs(), r.msg.AuthType, r.msg.AuthData

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"govrrp/fsm"
@@ -33,6 +34,15 @@ type vr struct {
 	base *slog.Logger   // the daemon's; see logger
 	fsm  *fsm.Router
 	slot int // its worker
+
+	// Read by the link watcher off the loop, under d.mu (linkChanged):
+	// what of cfg a reload cannot change in place (needsRestart), fixed
+	// when the router is created, and the advert's size, stored by the
+	// loop whenever it points cfg at another entry (setCfg).
+	iface      string
+	fam        vrrp.Family
+	source     netip.Addr // configured (cfg.Source), or none
+	advertSize atomic.Int32
 
 	send    sender // the loop's socket, or its own (VMAC, unicast)
 	ownSend bool
@@ -145,8 +155,9 @@ func (d *Daemon) startRouters(cs []*config.Router) (started []*vr, failed map[st
 	var loops []*loop
 	byLoop := map[*loop][]*vr{}
 	for _, c := range cs {
-		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), slot: d.work.slot(c.Name), group: d.groups[c.Name],
-			startDisabled: d.isDisabled(c.Name)}
+		r := &vr{d: d, name: c.Name, base: d.log, since: time.Now(), slot: d.work.slot(c.Name), group: d.groups[c.Name],
+			startDisabled: d.isDisabled(c.Name), iface: c.Interface, fam: c.Family, source: c.Source()}
+		r.setCfg(c)
 		l, err := r.open()
 		if err == nil {
 			for _, o := range byLoop[l] {
@@ -324,6 +335,29 @@ func (r *vr) open() (*loop, error) {
 // (lines are rare, and off the loop) rather than kept: at thousands of
 // routers a logger each would be a fifth of their memory.
 func (r *vr) logger() *slog.Logger { return r.base.With("router", r.name) }
+
+// setCfg points the router at configuration entry c: before it runs, then
+// on its loop.
+func (r *vr) setCfg(c *config.Router) {
+	r.cfg = c
+	r.advertSize.Store(int32(config.AdvertSize(c)))
+}
+
+// advertFits says whether the router's adverts fit an MTU of mtu (unknown:
+// 0), as config.AdvertTooBig; read off the loop.
+func (r *vr) advertFits(mtu int) bool {
+	return mtu <= 0 || int(r.advertSize.Load()) <= mtu
+}
+
+// trackLink applies a link snapshot to the router's tracked interfaces:
+// on the loop, where cfg, which a reload changes, is read.
+func (r *vr) trackLink(st linux.LinkState) {
+	for _, t := range r.cfg.Track.Interfaces {
+		if t.Name == st.Name {
+			r.setTracked("interface:"+st.Name, !st.Usable())
+		}
+	}
+}
 
 // setMessage prepares the advert the router sends, from c.
 func (r *vr) setMessage(c *config.Router) {
