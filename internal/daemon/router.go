@@ -92,11 +92,12 @@ type vr struct {
 
 	// Its sync group (syncgroup.go), nil for most; what was last reported
 	// to it; detached: taken off its loop as it was (interface gone).
-	group      *syncGroup
-	groupState fsm.State
-	groupFault bool
-	groupWant  bool
-	detached   bool
+	group        *syncGroup
+	groupState   fsm.State
+	groupFault   bool
+	groupWant    bool
+	groupWaiting bool
+	detached     bool
 
 	// startDisabled: the operator had disabled it when it was opened
 	// (admin.go); start disables it before its Startup.
@@ -382,6 +383,7 @@ func (r *vr) start(at time.Duration) {
 	r.applyTracking()
 	if track.Waiting(r.tracked) {
 		r.held = true // releaseHeld starts it
+		r.groupSync(nil)
 		return
 	}
 	r.handle(fsm.Event{Kind: fsm.EventStartup, At: at})

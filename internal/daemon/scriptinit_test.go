@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/api"
 	"govrrp/internal/config"
 	"govrrp/internal/testenv"
 )
@@ -115,4 +116,106 @@ func TestReloadReleasesHeldRouter(t *testing.T) {
 	}
 	wantRouter(t, d, fn, "gone", 1, "Master", 100)
 	wantRouter(t, d, fn, "weighted", 2, "Master", 100)
+}
+
+// waitingPair is syncPair's group (out on eth0, in on eth1) where in tracks
+// an init-unknown script with weight 0 whose first run lasts until release
+// is called; prep (may be nil) sets up the interfaces before the start.
+func waitingPair(t *testing.T, prep func(*fakeNet)) (d *Daemon, fn *fakeNet, get func(string) api.RouterDetail, release func()) {
+	t.Helper()
+	sh := testenv.RequireTool(t, "sh")
+	flag := filepath.Join(t.TempDir(), "flag")
+	release = func() {
+		if err := os.WriteFile(flag, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	slow := []string{sh, "-c", "while [ ! -e " + flag + " ]; do sleep 0.01; done"}
+	out := routerCfg("out", 1, 100, 10*time.Millisecond)
+	in := routerCfg("in", 2, 100, 10*time.Millisecond)
+	in.Interface = "eth1"
+	in.Track.Scripts = []config.TrackItem{{Name: "chk"}}
+	d, fn = fakeDaemon(&config.Config{Routers: []config.Router{out, in},
+		SyncGroups: []config.SyncGroup{{Name: "fw", Routers: []string{"out", "in"}}},
+		Scripts:    map[string]config.Script{"chk": {Exec: slow, Interval: 20 * time.Millisecond, Timeout: 10 * time.Second, Rise: 1, Fall: 1, InitUnknown: true}}})
+	if prep != nil {
+		prep(fn)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(); release() })
+	get = func(name string) api.RouterDetail {
+		det, ok := d.Router(name)
+		if !ok {
+			t.Fatalf("no router %s", name)
+		}
+		return det
+	}
+	return d, fn, get, release
+}
+
+// holdFor fails the test if ok stops holding within d, and returns once
+// it has held that long (many Master_Down_Intervals of the 10 ms adverts).
+func holdFor(t *testing.T, d time.Duration, what string, ok func() string) {
+	t.Helper()
+	since := time.Now()
+	waitUntil(t, d+2*time.Second, what, func() bool {
+		if bad := ok(); bad != "" {
+			t.Fatal(bad)
+		}
+		return time.Since(since) > d
+	})
+}
+
+// TestSyncGroupHeldByWaitingMember: a member waiting in Initialize for its
+// init-unknown weight-0 script holds its whole group, as keepalived holds
+// a vrrp_sync_group while a member's script is in its INIT state: the
+// other member becomes no Master on its own (it counted a waiting member
+// as ready, like one not started). Once the script reports, both become
+// Master together.
+func TestSyncGroupHeldByWaitingMember(t *testing.T) {
+	_, fn, get, release := waitingPair(t, nil)
+	waitUntil(t, 2*time.Second, "out Backup", func() bool { return get("out").State == "Backup" })
+	holdFor(t, 200*time.Millisecond, "out held in Backup", func() string {
+		if out, in := get("out").State, get("in").State; out == "Master" || in != "Initialize" {
+			return "out " + out + ", in " + in + " while in waits for its script"
+		}
+		return ""
+	})
+	if p, sent := lastAdvert(fn, 1); sent && p != 0 {
+		t.Fatalf("out advertised priority %d while its group waited", p)
+	}
+	release()
+	waitUntil(t, 3*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+}
+
+// TestSyncGroupWaitingMemberLinkDown: a waiting member whose link is down
+// at start holds its group in Fault, as docs/CONFIG.md ("Sync groups")
+// says of a member whose link is down at start; it did not, since it had
+// not started. Its link up and its script's result start both.
+func TestSyncGroupWaitingMemberLinkDown(t *testing.T) {
+	d, fn, get, release := waitingPair(t, func(fn *fakeNet) { fn.setUp("eth1", false) })
+	waitUntil(t, 2*time.Second, "out in Fault", func() bool { return get("out").State == "Fault" })
+	if r := get("out").FaultReason; r != "sync-group-fault" {
+		t.Fatalf("out's fault reason %q, want sync-group-fault", r)
+	}
+	holdFor(t, 100*time.Millisecond, "out held in Fault", func() string {
+		if out := get("out").State; out != "Fault" {
+			return "out " + out + " while in waits with its link down"
+		}
+		return ""
+	})
+	// Its link up, it still waits for the script: the group leaves Fault
+	// but stays out of Master.
+	d.linkChanged(fn.setUp("eth1", true))
+	waitUntil(t, 2*time.Second, "out Backup", func() bool { return get("out").State == "Backup" })
+	holdFor(t, 100*time.Millisecond, "out held in Backup", func() string {
+		if out := get("out").State; out == "Master" {
+			return "out Master while in waits for its script"
+		}
+		return ""
+	})
+	release()
+	waitUntil(t, 3*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
 }
