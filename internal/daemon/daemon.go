@@ -227,12 +227,21 @@ type scriptRun struct {
 // (at its start or a reload) starts from its current state. Called with
 // d.mu held (read).
 func (d *Daemon) scriptObject(t config.TrackItem, cfg *config.Config) track.Object {
+	run := d.scripts[t.Name]
+	if run == nil && cfg != nil && cfg.Scripts[t.Name].InitUnknown {
+		return track.Object{Name: "script:" + t.Name, Weight: t.Weight, Unknown: true}
+	}
+	return run.object(t)
+}
+
+// object is t's tracked object with the run's state now; failed when no
+// run (nil). unknown is loaded first: the run stores failed before it
+// clears unknown, so a clear one comes with a result.
+func (run *scriptRun) object(t config.TrackItem) track.Object {
 	o := track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: true}
-	if run := d.scripts[t.Name]; run != nil {
+	if run != nil {
 		o.Unknown = run.unknown.Load()
 		o.Failed = run.failed.Load()
-	} else if cfg != nil && cfg.Scripts[t.Name].InitUnknown {
-		o.Failed, o.Unknown = false, true
 	}
 	return o
 }

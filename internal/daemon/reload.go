@@ -330,18 +330,20 @@ func (r *vr) reconfigure(c config.Router) bool {
 	ok := false
 	var refused error
 	var oldHooks *notify.Runner
+	// The scripts' runs, which need d.mu; their states are read on the
+	// loop (retrack): a result that comes meanwhile finds the old r.cfg
+	// there, which does not track the script, and is read then.
+	runs := map[string]*scriptRun{}
+	r.d.mu.RLock()
+	for _, t := range c.Track.Scripts {
+		runs[t.Name] = r.d.scripts[t.Name]
+	}
+	r.d.mu.RUnlock()
 	// Netlink is read here, not on the loop.
 	usable := map[string]bool{}
 	for _, t := range c.Track.Interfaces {
 		usable[t.Name] = r.d.linkState(t.Name).Usable()
 	}
-	// And the scripts' states, which need d.mu.
-	scripts := map[string]track.Object{}
-	r.d.mu.RLock()
-	for _, t := range c.Track.Scripts {
-		scripts[t.Name] = r.d.scriptObject(t, nil)
-	}
-	r.d.mu.RUnlock()
 	// The ARP guard follows changed addresses: the new ones are guarded
 	// before the loop can install them, the old ones released once it has
 	// applied the change (or the new ones again if it refused). r.cfg is
@@ -372,7 +374,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 			oldHooks = r.hooks
 			r.hooks = r.d.newHooks(&c, r.logger())
 		}
-		r.retrack(c, usable, scripts)
+		r.retrack(c, usable, runs)
 		r.exec(acts)
 		if r.fsm.State() == fsm.Master {
 			// Other addresses, routes and rules changed in place,
@@ -410,11 +412,11 @@ func (r *vr) reconfigure(c config.Router) bool {
 }
 
 // retrack rebuilds the tracked objects, keeping the state of those that
-// stay; usable gives the link state of newly tracked interfaces, scripts
-// the state of newly tracked scripts (scriptObject). A script of weight 0
+// stay; usable gives the link state of newly tracked interfaces, runs the
+// runs of newly tracked scripts, whose state is read now (scriptRun.object). A script of weight 0
 // still unknown changes nothing here: a running router is not held, as
 // keepalived holds none at a reload.
-func (r *vr) retrack(c config.Router, usable map[string]bool, scripts map[string]track.Object) {
+func (r *vr) retrack(c config.Router, usable map[string]bool, runs map[string]*scriptRun) {
 	prev, unknown := map[string]bool{}, map[string]bool{}
 	for _, o := range r.tracked {
 		prev[o.Name], unknown[o.Name] = o.Failed, o.Unknown
@@ -430,13 +432,10 @@ func (r *vr) retrack(c config.Router, usable map[string]bool, scripts map[string
 	}
 	for _, t := range c.Track.Scripts {
 		name := "script:" + t.Name
-		o, ok := scripts[t.Name]
+		o := runs[t.Name].object(t)
 		if failed, kept := prev[name]; kept {
 			o.Failed, o.Unknown = failed, unknown[name]
-		} else if !ok {
-			o.Failed = true
 		}
-		o.Name, o.Weight = name, t.Weight
 		r.tracked = append(r.tracked, o)
 	}
 	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)

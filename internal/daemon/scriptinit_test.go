@@ -3,11 +3,13 @@ package daemon
 import (
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"govrrp/internal/api"
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 	"govrrp/internal/testenv"
 )
 
@@ -218,4 +220,60 @@ func TestSyncGroupWaitingMemberLinkDown(t *testing.T) {
 	})
 	release()
 	waitUntil(t, 3*time.Second, "both Master", func() bool { return get("out").State == "Master" && get("in").State == "Master" })
+}
+
+// TestReloadTracksScriptResultDuringReload: a reload makes a running router
+// track, with weight 0, an init-unknown script already running, and the script's first result (failed) arrives while the reload is
+// under way: after reconfigure took the script's state, before its change
+// reached the loop. The result counts: the router goes to Fault. It stayed
+// Master: the script's report was dropped (the router did not track it
+// yet) and the reload installed the state taken before it, unknown, which
+// only the script's next change would have cleared.
+func TestReloadTracksScriptResultDuringReload(t *testing.T) {
+	sh := testenv.RequireTool(t, "sh")
+	flag := filepath.Join(t.TempDir(), "flag")
+	// Its first result, once the test creates the flag, is a failure.
+	slow := []string{sh, "-c", "while [ ! -e " + flag + " ]; do sleep 0.01; done; exit 1"}
+	scripts := map[string]config.Script{"chk": {Exec: slow, Interval: 20 * time.Millisecond, Timeout: 10 * time.Second, Rise: 1, Fall: 1, InitUnknown: true}}
+	a := routerCfg("a", 1, 100, 10*time.Millisecond)
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{a}, Scripts: scripts})
+	// The reload reads the link of eth9, which it makes a track, between
+	// taking the script's state and applying the change on the loop:
+	// there the script's result arrives, its report is on the loop first.
+	var during atomic.Bool
+	d.linkState = func(name string) linux.LinkState {
+		if name == "eth9" && during.CompareAndSwap(true, false) {
+			d.mu.RLock()
+			l := d.routers["a"].l
+			d.mu.RUnlock()
+			running, unblock := make(chan struct{}), make(chan struct{})
+			l.post(func() { close(running); <-unblock })
+			<-running
+			if err := os.WriteFile(flag, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			waitUntil(t, 5*time.Second, "the script's report on a's loop", func() bool {
+				l.mu.Lock()
+				defer l.mu.Unlock()
+				return len(l.inbox) > 0
+			})
+			close(unblock)
+		}
+		return fn.link(name)
+	}
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	wantRouter(t, d, fn, "a", 1, "Master", 100)
+	a.Track.Scripts = []config.TrackItem{{Name: "chk"}}
+	a.Track.Interfaces = []config.TrackItem{{Name: "eth9"}}
+	during.Store(true)
+	if res := d.Apply(&config.Config{Routers: []config.Router{a}, Scripts: scripts}); !res.OK || len(res.Updated) != 1 {
+		t.Fatalf("reload: %+v", res)
+	}
+	if during.Load() {
+		t.Fatal("the reload did not read eth9")
+	}
+	wantRouter(t, d, fn, "a", 1, "Fault", 0)
 }
