@@ -413,9 +413,9 @@ func (r *vr) reconfigure(c config.Router) bool {
 
 // retrack rebuilds the tracked objects, keeping the state of those that
 // stay; usable gives the link state of newly tracked interfaces, runs the
-// runs of newly tracked scripts, whose state is read now (scriptRun.object). A script of weight 0
-// still unknown changes nothing here: a running router is not held, as
-// keepalived holds none at a reload.
+// runs of newly tracked scripts, whose state is read now (object). A
+// script of weight 0 still unknown changes nothing here: a running router
+// is not held, as keepalived holds none at a reload.
 func (r *vr) retrack(c config.Router, usable map[string]bool, runs map[string]*scriptRun) {
 	prev, unknown := map[string]bool{}, map[string]bool{}
 	for _, o := range r.tracked {
