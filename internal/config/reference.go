@@ -105,17 +105,21 @@ different interfaces and be of either family. What govrrpd does, as keepalived 2
   still has one; when the last fault clears, every member goes through Initialize to Backup, and they
   become Master together (below) if the protocol elects them.
 - **A member whose link is down at start** (no carrier, or set down), or whose interface does not exist
-  yet, holds the group in Fault from the start: the others, on whatever interface, never become Master on
-  their own, and the group notifies FAULT once. When the link comes up, every member goes to Backup and
-  they become Master together, as keepalived 2.2.7 does (it logs ` + "`Syncing ... to FAULT state`" + ` at start).
+  yet, holds the group in Fault from the start, also while it waits for a script's first result (below):
+  the others, on whatever interface, never become Master on their own, and the group notifies FAULT once.
+  When the link comes up, every member goes to Backup and they become Master together, as keepalived
+  2.2.7 does (it logs ` + "`Syncing ... to FAULT state`" + ` at start).
 - **Backup.** A Master member that goes Backup because it heard a better Master takes the group's other
   Masters to Backup with it (` + "`sync-group-backup`" + `; each sends a priority-0 advert and then waits
   Master_Down_Interval like any Backup).
 - **Master.** Members become Master together. A Backup member whose Master_Down_Timer expires only wants to
   be Master, and stays Backup (its timer running on) until every other running member wants to or is
   Master; then all that want to become Master at once. So a member that still hears a Master holds the
-  others in Backup: the group prefers Backup to being split between two boxes. An owner (priority 255) is
-  not held.
+  others in Backup: the group prefers Backup to being split between two boxes. A member waiting in
+  Initialize for the first result of a script it tracks with weight 0 (` + "`scripts.*.init: unknown`" + `) holds
+  them too: they wait in Backup, sending nothing, until the result starts it, as keepalived holds the whole
+  group (in a silent FAULT) while a member's script is in its INIT state. An owner (priority 255) is not
+  held.
 - **Members on other interfaces** behave the same: each runs on its own interface's loop, and the group
   reaches them by message, typically within a millisecond. A better Master heard on one member's LAN takes
   the members on other LANs to Backup, and they stay Backup although they hear no Master there, until the

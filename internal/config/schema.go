@@ -142,7 +142,7 @@ var Schema = []Key{
 	{"scripts.*.fall", "integer", "1", "1..100", "Failures in a row that make a passing script fail."},
 	{"scripts.*.user", "user name", "", "an existing user", "Run the script as this user (and its primary group unless group is set), as keepalived's `user`."},
 	{"scripts.*.group", "group name", "", "an existing group", "Run the script with this group."},
-	{"scripts.*.init", "string", "failed", "failed | unknown", "The script's state before it has proved anything. failed: it counts as failed until rise successes in a row, so a check that never passed is never healthy (keepalived's init_fail). unknown: keepalived's default: the first result decides at once, then rise and fall count; until it comes, a router tracking the script with weight 0 waits in Initialize at startup (it sends nothing and runs no hook; in a sync group only that member waits, where keepalived holds the whole group), and a weighted tracking changes nothing, nor does a script a reload adds to a running router."},
+	{"scripts.*.init", "string", "failed", "failed | unknown", "The script's state before it has proved anything. failed: it counts as failed until rise successes in a row, so a check that never passed is never healthy (keepalived's init_fail). unknown: keepalived's default: the first result decides at once, then rise and fall count; until it comes, a router tracking the script with weight 0 waits in Initialize at startup (it sends nothing and runs no hook; in a sync group it holds the whole group out of Master, and in Fault while its link is down, as keepalived does), and a weighted tracking changes nothing, nor does a script a reload adds to a running router."},
 }
 
 // DefaultControlSocket is where govrrpd listens and govrrp connects.

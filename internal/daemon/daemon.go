@@ -252,12 +252,21 @@ type scriptRun struct {
 // (at its start or a reload) starts from its current state. Called with
 // d.mu held (read).
 func (d *Daemon) scriptObject(t config.TrackItem, cfg *config.Config) track.Object {
+	run := d.scripts[t.Name]
+	if run == nil && cfg != nil && cfg.Scripts[t.Name].InitUnknown {
+		return track.Object{Name: "script:" + t.Name, Weight: t.Weight, Unknown: true}
+	}
+	return run.object(t)
+}
+
+// object is t's tracked object with the run's state now; failed when no
+// run (nil). unknown is loaded first: the run stores failed before it
+// clears unknown, so a clear one comes with a result.
+func (run *scriptRun) object(t config.TrackItem) track.Object {
 	o := track.Object{Name: "script:" + t.Name, Weight: t.Weight, Failed: true}
-	if run := d.scripts[t.Name]; run != nil {
+	if run != nil {
 		o.Unknown = run.unknown.Load()
 		o.Failed = run.failed.Load()
-	} else if cfg != nil && cfg.Scripts[t.Name].InitUnknown {
-		o.Failed, o.Unknown = false, true
 	}
 	return o
 }
@@ -777,11 +786,13 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 	defer d.mu.RUnlock()
 	again := false
 	for _, r := range d.routers {
+		// r.cfg belongs to the router's loop (a reload repoints it
+		// there): decided here from what a reload cannot change.
 		switch {
-		case r.cfg.Interface != st.Name:
+		case r.iface != st.Name:
 		case st.Exists && r.l.index != st.Index:
 			again = true // re-created: its socket is on the old device, relink restarts it
-		case st.Exists && mtuFault(r.cfg, st) != nil:
+		case st.Exists && !r.advertFits(st.MTU):
 			again = true // its MTU lowered below its advert: relink parks it
 		default:
 			// A configured source may have gone with an address change:
@@ -790,11 +801,7 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 			r.l.post(func() { r.setLink(st) })
 			d.updateSource(r, st)
 		}
-		for _, t := range r.cfg.Track.Interfaces {
-			if t.Name == st.Name {
-				r.l.post(func() { r.setTracked("interface:"+st.Name, !st.Usable()) })
-			}
-		}
+		r.l.post(func() { r.trackLink(st) })
 	}
 	for _, p := range d.pending {
 		again = again || (p.cfg.Interface == st.Name && (st.Exists || p.reason != faultMissing))
@@ -924,18 +931,18 @@ func (d *Daemon) relink(name string) {
 // d.mu held for reading.
 func (d *Daemon) updateSource(r *vr, st linux.LinkState) {
 	src := st.Primary
-	if r.cfg.Family == vrrp.IPv6 {
+	if r.fam == vrrp.IPv6 {
 		src = st.LinkLocal
 	}
 	if r.guarded && src.IsValid() {
-		if err := d.arpGuard.SetSource(r.cfg.Interface, src); err != nil {
+		if err := d.arpGuard.SetSource(r.iface, src); err != nil {
 			r.logger().Warn("ARP guard: the parent's new address", "err", err)
 		}
 	}
-	if r.cfg.Family == vrrp.IPv6 && r.vmac != nil {
+	if r.fam == vrrp.IPv6 && r.vmac != nil {
 		return // adverts are sent from the VMAC's own link-local
 	}
-	if !src.IsValid() || r.cfg.Source().IsValid() {
+	if !src.IsValid() || r.source.IsValid() {
 		return // none, or the configured one: it does not follow the interface
 	}
 	r.l.post(func() {

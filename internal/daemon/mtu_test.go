@@ -80,3 +80,44 @@ func TestAdvertExceedsMTUWaitsInFault(t *testing.T) {
 	d.linkChanged(fn.setMTU("vlan7", 1500))
 	waitUntil(t, 2*time.Second, "big Master again", func() bool { return reason() == "Master" })
 }
+
+// TestLinkChangedDuringReload: the link watcher decides which routers a
+// link event concerns, and whether their adverts still fit the MTU, while
+// reloads change the routers' configurations in place on their loops. It
+// read r.cfg, which the loop writes, so `go test -race` saw a data race.
+func TestLinkChangedDuringReload(t *testing.T) {
+	c := routerCfg("r", 1, 100, 10*time.Millisecond)
+	c.Track.Interfaces = []config.TrackItem{{Name: "eth1", Weight: -10}}
+	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{c}})
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop()
+	wantRouter(t, d, fn, "r", 1, "Master", 100)
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() { // until the reloads are over
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			d.linkChanged(fn.setMTU(c.Interface, 1500))
+			d.linkChanged(fn.setMTU("eth1", 1500))
+		}
+	}()
+	for i := 1; i <= 50; i++ { // i 0 would be unchanged
+		c.Priority = uint8(100 + i%2)
+		c.Addresses = []netip.Prefix{netip.PrefixFrom(vipOf(1), 24)}
+		if i%2 == 1 { // a larger advert
+			c.Addresses = append(c.Addresses, netip.MustParsePrefix("10.78.0.200/24"))
+		}
+		if res := d.Apply(&config.Config{Routers: []config.Router{c}}); !res.OK || len(res.Updated) != 1 {
+			close(stop)
+			t.Fatalf("reload: %+v", res)
+		}
+	}
+	close(stop)
+	<-done
+}

@@ -248,7 +248,7 @@ func (d *Daemon) applyLocked(cfg *config.Config) api.ReloadResult {
 	for l, ps := range byLoop {
 		if l == nil || !l.do(func() {
 			for _, p := range ps {
-				p.r.cfg = p.c
+				p.r.setCfg(p.c)
 			}
 		}) {
 			continue // its loop stopped: the router is going
@@ -330,18 +330,20 @@ func (r *vr) reconfigure(c config.Router) bool {
 	ok := false
 	var refused error
 	var oldHooks *notify.Runner
+	// The scripts' runs, which need d.mu; their states are read on the
+	// loop (retrack): a result that comes meanwhile finds the old r.cfg
+	// there, which does not track the script, and is read then.
+	runs := map[string]*scriptRun{}
+	r.d.mu.RLock()
+	for _, t := range c.Track.Scripts {
+		runs[t.Name] = r.d.scripts[t.Name]
+	}
+	r.d.mu.RUnlock()
 	// Netlink is read here, not on the loop.
 	usable := map[string]bool{}
 	for _, t := range c.Track.Interfaces {
 		usable[t.Name] = r.d.linkState(t.Name).Usable()
 	}
-	// And the scripts' states, which need d.mu.
-	scripts := map[string]track.Object{}
-	r.d.mu.RLock()
-	for _, t := range c.Track.Scripts {
-		scripts[t.Name] = r.d.scriptObject(t, nil)
-	}
-	r.d.mu.RUnlock()
 	// The ARP guard follows changed addresses: the new ones are guarded
 	// before the loop can install them, the old ones released once it has
 	// applied the change (or the new ones again if it refused). r.cfg is
@@ -362,7 +364,8 @@ func (r *vr) reconfigure(c config.Router) bool {
 		}
 		ok = true
 		old := r.cfg
-		r.cfg, r.prevAddrs = &c, old.Addresses
+		r.setCfg(&c)
+		r.prevAddrs = old.Addresses
 		r.setMessage(&c)
 		vc := r.vrrpCfg // only this loop reads it: changed in place
 		vc.Priority, vc.Interval, vc.Addresses, vc.AuthType, vc.AuthData = c.Priority, c.AdvertInterval, c.VIPs(), r.msg.AuthType, r.msg.AuthData
@@ -371,7 +374,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 			oldHooks = r.hooks
 			r.hooks = r.d.newHooks(&c, r.logger())
 		}
-		r.retrack(c, usable, scripts)
+		r.retrack(c, usable, runs)
 		r.exec(acts)
 		if r.fsm.State() == fsm.Master {
 			// Other addresses, routes and rules changed in place,
@@ -387,6 +390,7 @@ func (r *vr) reconfigure(c config.Router) bool {
 			r.l.emit(effect{kind: effAddAddresses, r: r, dev: r.addrDevice(), prefixes: c.Addresses, noSource: true})
 		}
 		r.applyTracking()
+		r.releaseHeld()
 		r.l.rearm(r)
 	})
 	if reguard {
@@ -408,11 +412,11 @@ func (r *vr) reconfigure(c config.Router) bool {
 }
 
 // retrack rebuilds the tracked objects, keeping the state of those that
-// stay; usable gives the link state of newly tracked interfaces, scripts
-// the state of newly tracked scripts (scriptObject). A script of weight 0
-// still unknown changes nothing here: a running router is not held, as
-// keepalived holds none at a reload.
-func (r *vr) retrack(c config.Router, usable map[string]bool, scripts map[string]track.Object) {
+// stay; usable gives the link state of newly tracked interfaces, runs the
+// runs of newly tracked scripts, whose state is read now (object). A
+// script of weight 0 still unknown changes nothing here: a running router
+// is not held, as keepalived holds none at a reload.
+func (r *vr) retrack(c config.Router, usable map[string]bool, runs map[string]*scriptRun) {
 	prev, unknown := map[string]bool{}, map[string]bool{}
 	for _, o := range r.tracked {
 		prev[o.Name], unknown[o.Name] = o.Failed, o.Unknown
@@ -428,13 +432,10 @@ func (r *vr) retrack(c config.Router, usable map[string]bool, scripts map[string
 	}
 	for _, t := range c.Track.Scripts {
 		name := "script:" + t.Name
-		o, ok := scripts[t.Name]
+		o := runs[t.Name].object(t)
 		if failed, kept := prev[name]; kept {
 			o.Failed, o.Unknown = failed, unknown[name]
-		} else if !ok {
-			o.Failed = true
 		}
-		o.Name, o.Weight = name, t.Weight
 		r.tracked = append(r.tracked, o)
 	}
 	r.tracked = append(r.tracked, r.d.fileObjects(&c)...)

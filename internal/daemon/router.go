@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"govrrp/fsm"
@@ -33,6 +34,15 @@ type vr struct {
 	base *slog.Logger   // the daemon's; see logger
 	fsm  *fsm.Router
 	slot int // its worker
+
+	// Read by the link watcher off the loop, under d.mu (linkChanged):
+	// what of cfg a reload cannot change in place (needsRestart), fixed
+	// when the router is created, and the advert's size, stored by the
+	// loop whenever it points cfg at another entry (setCfg).
+	iface      string
+	fam        vrrp.Family
+	source     netip.Addr // configured (cfg.Source), or none
+	advertSize atomic.Int32
 
 	send    sender // the loop's socket, or its own (VMAC, unicast)
 	ownSend bool
@@ -82,11 +92,12 @@ type vr struct {
 
 	// Its sync group (syncgroup.go), nil for most; what was last reported
 	// to it; detached: taken off its loop as it was (interface gone).
-	group      *syncGroup
-	groupState fsm.State
-	groupFault bool
-	groupWant  bool
-	detached   bool
+	group        *syncGroup
+	groupState   fsm.State
+	groupFault   bool
+	groupWant    bool
+	groupWaiting bool
+	detached     bool
 
 	// startDisabled: the operator had disabled it when it was opened
 	// (admin.go); start disables it before its Startup.
@@ -145,8 +156,9 @@ func (d *Daemon) startRouters(cs []*config.Router) (started []*vr, failed map[st
 	var loops []*loop
 	byLoop := map[*loop][]*vr{}
 	for _, c := range cs {
-		r := &vr{d: d, cfg: c, name: c.Name, base: d.log, since: time.Now(), slot: d.work.slot(c.Name), group: d.groups[c.Name],
-			startDisabled: d.isDisabled(c.Name)}
+		r := &vr{d: d, name: c.Name, base: d.log, since: time.Now(), slot: d.work.slot(c.Name), group: d.groups[c.Name],
+			startDisabled: d.isDisabled(c.Name), iface: c.Interface, fam: c.Family, source: c.Source()}
+		r.setCfg(c)
 		l, err := r.open()
 		if err == nil {
 			for _, o := range byLoop[l] {
@@ -325,6 +337,29 @@ func (r *vr) open() (*loop, error) {
 // routers a logger each would be a fifth of their memory.
 func (r *vr) logger() *slog.Logger { return r.base.With("router", r.name) }
 
+// setCfg points the router at configuration entry c: before it runs, then
+// on its loop.
+func (r *vr) setCfg(c *config.Router) {
+	r.cfg = c
+	r.advertSize.Store(int32(config.AdvertSize(c)))
+}
+
+// advertFits says whether the router's adverts fit an MTU of mtu (unknown:
+// 0), as config.AdvertTooBig; read off the loop.
+func (r *vr) advertFits(mtu int) bool {
+	return mtu <= 0 || int(r.advertSize.Load()) <= mtu
+}
+
+// trackLink applies a link snapshot to the router's tracked interfaces:
+// on the loop, where cfg, which a reload changes, is read.
+func (r *vr) trackLink(st linux.LinkState) {
+	for _, t := range r.cfg.Track.Interfaces {
+		if t.Name == st.Name {
+			r.setTracked("interface:"+st.Name, !st.Usable())
+		}
+	}
+}
+
 // setMessage prepares the advert the router sends, from c.
 func (r *vr) setMessage(c *config.Router) {
 	r.msg = vrrp.Message{Version: c.Version, Type: vrrp.TypeAdvertisement, VRID: c.VRID, Family: c.Family,
@@ -347,7 +382,8 @@ func (r *vr) start(at time.Duration) {
 	}
 	r.applyTracking()
 	if track.Waiting(r.tracked) {
-		r.held = true // setTracked starts it
+		r.held = true // releaseHeld starts it
+		r.groupSync(nil)
 		return
 	}
 	r.handle(fsm.Event{Kind: fsm.EventStartup, At: at})
@@ -757,12 +793,20 @@ func (r *vr) setTracked(name string, failed bool) {
 	if changed {
 		r.l.emit(effect{kind: effEvent, r: r, msg: "tracked object changed", ev: api.Event{Time: time.Now(), Router: r.cfg.Name, Type: "track", Detail: fmt.Sprintf("%s failed=%v", name, failed)}})
 		r.applyTracking()
-		if r.held && !track.Waiting(r.tracked) {
-			r.held = false
-			r.handle(fsm.Event{Kind: fsm.EventStartup, At: r.l.eventTime(r.l.clock.Now())})
-		}
+		r.releaseHeld()
 	}
 	r.l.rearm(r)
+}
+
+// releaseHeld starts a router held in Initialize (start) once nothing it
+// tracks keeps it waiting: a script's first result (setTracked), or a
+// reload that removed the tracking or gave it a weight (reconfigure). On
+// the loop.
+func (r *vr) releaseHeld() {
+	if r.held && !track.Waiting(r.tracked) {
+		r.held = false
+		r.handle(fsm.Event{Kind: fsm.EventStartup, At: r.l.eventTime(r.l.clock.Now())})
+	}
 }
 
 // applyTracking turns the tracked objects into a priority and a fault.

@@ -37,6 +37,7 @@ type groupMember struct {
 	state    fsm.State
 	fault    bool // a fault of its own (link, tracking, interface missing)
 	want     bool // a Backup that would be Master (fsm.Router.WantsMaster)
+	waiting  bool // held in Initialize for a script's first result (vr.held)
 	stopped  bool // shut down (the daemon stops, a reload removes or restarts it)
 	told     bool // what the group last told r: group Fault or not
 	reported bool
@@ -49,6 +50,7 @@ type groupReport struct {
 	state     fsm.State
 	fault     bool
 	want      bool
+	waiting   bool
 	why       string // the member's transition reason
 	leftToBak bool   // Master → Backup on its own (an advert), not by the group
 }
@@ -85,14 +87,21 @@ func (r *vr) groupSync(acts []fsm.Action) {
 	if r.group == nil {
 		return
 	}
-	st, fault, want := r.fsm.State(), r.fsm.OwnFault(), r.fsm.WantsMaster()
-	if r.detached {
-		st, fault, want = fsm.Fault, true, false
+	st, fault, want, waiting := r.fsm.State(), r.fsm.OwnFault(), r.fsm.WantsMaster(), r.held
+	if waiting {
+		// Held before its startup, it holds the group, as keepalived
+		// holds a sync group while a member's script is in its INIT
+		// state; with its link down (or a weight-0 object failed) it
+		// holds it in Fault, as a started member would.
+		fault = fault || !r.linkUp || r.trackFault
 	}
-	if st == r.groupState && fault == r.groupFault && want == r.groupWant {
+	if r.detached {
+		st, fault, want, waiting = fsm.Fault, true, false, false
+	}
+	if st == r.groupState && fault == r.groupFault && want == r.groupWant && waiting == r.groupWaiting {
 		return
 	}
-	rep := groupReport{name: r.name, r: r, state: st, fault: fault, want: want}
+	rep := groupReport{name: r.name, r: r, state: st, fault: fault, want: want, waiting: waiting}
 	if r.detached {
 		rep.why = faultMissing
 	}
@@ -104,7 +113,7 @@ func (r *vr) groupSync(acts []fsm.Action) {
 			}
 		}
 	}
-	r.groupState, r.groupFault, r.groupWant = st, fault, want
+	r.groupState, r.groupFault, r.groupWant, r.groupWaiting = st, fault, want, waiting
 	r.l.emit(effect{kind: effGroup, r: r, group: r.group, report: rep})
 }
 
@@ -128,7 +137,7 @@ func (s *syncGroup) apply(rep groupReport) {
 	if m.r != rep.r {
 		m.r, m.told = rep.r, false // a new instance starts with no group fault
 	}
-	m.state, m.fault, m.want, m.reported = rep.state, rep.fault, rep.want, true
+	m.state, m.fault, m.want, m.waiting, m.reported = rep.state, rep.fault, rep.want, rep.waiting, true
 	m.stopped = rep.state == fsm.Initialize && rep.why == fsm.ReasonShutdown.String()
 	// keepalived vrrp_sync_fault / try_up_instance: every member is in
 	// Fault while any member has a fault of its own; the others leave it
@@ -163,10 +172,12 @@ func (s *syncGroup) apply(rep groupReport) {
 	// keepalived vrrp_sync_can_goto_master / vrrp_sync_master: members
 	// become Master together, once every running member wants to or is;
 	// a member that does not run (not started, stopped) does not hold the
-	// others back.
+	// others back, unless it waits for a script's first result.
 	ready, wanting := true, false
 	for j := range s.members {
 		switch o := &s.members[j]; {
+		case o.waiting:
+			ready = false
 		case o.want:
 			wanting = true
 		case o.state == fsm.Master, o.state == fsm.Initialize, o.state == 0:
