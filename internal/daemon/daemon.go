@@ -797,7 +797,7 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 		default:
 			// A configured source may have gone with an address change:
 			// relink reads the addresses and parks the router then.
-			again = again || r.l.index != st.Index || (st.Exists && r.cfg.Source().IsValid())
+			again = again || r.l.index != st.Index || (st.Exists && r.source.IsValid())
 			r.l.post(func() { r.setLink(st) })
 			d.updateSource(r, st)
 		}
