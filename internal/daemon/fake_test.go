@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"testing"
 	"time"
 
 	"govrrp/internal/config"
@@ -513,4 +514,20 @@ func (f *fakeNet) sock(name string) *fakeSocket {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.socks[ifaceKey{name, vrrp.IPv4}]
+}
+
+// startMissing starts a fake daemon on routers with interface iface
+// missing, and returns its log, kept in a buffer; the daemon stops with
+// the test.
+func startMissing(t *testing.T, iface string, routers ...config.Router) (*Daemon, *fakeNet, *logBuffer) {
+	t.Helper()
+	d, fn := fakeDaemon(&config.Config{Routers: routers})
+	logs := new(logBuffer)
+	d.log = slog.New(slog.NewTextHandler(logs, nil))
+	fn.setIndex(iface, 0)
+	if err := d.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(d.Stop)
+	return d, fn, logs
 }

@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"log/slog"
 	"net/netip"
 	"testing"
 	"time"
@@ -26,14 +25,7 @@ func TestAdvertExceedsMTUWaitsInFault(t *testing.T) {
 	if n := config.AdvertSize(&big); n <= small {
 		t.Fatalf("advert of %d bytes fits MTU %d", n, small)
 	}
-	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{routerCfg("up", 1, 255, 10*time.Millisecond), big}})
-	var logs logBuffer
-	d.log = slog.New(slog.NewTextHandler(&logs, nil))
-	fn.setIndex("vlan7", 0)
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Stop()
+	d, fn, logs := startMissing(t, "vlan7", routerCfg("up", 1, 255, 10*time.Millisecond), big)
 	reason := func() string { return stateOrReason(d, "big") }
 
 	// Appears with too small an MTU.

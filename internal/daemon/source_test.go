@@ -1,12 +1,9 @@
 package daemon
 
 import (
-	"log/slog"
 	"net/netip"
 	"testing"
 	"time"
-
-	"govrrp/internal/config"
 )
 
 // A router's configured source (multicast_source, unicast_source) must be
@@ -23,14 +20,7 @@ func TestSourceMissingWaitsInFault(t *testing.T) {
 	r := routerCfg("src", 2, 100, 10*time.Millisecond)
 	r.Interface = "vlan7"
 	r.MulticastSource = src.Addr()
-	d, fn := fakeDaemon(&config.Config{Routers: []config.Router{routerCfg("up", 1, 255, 10*time.Millisecond), r}})
-	var logs logBuffer
-	d.log = slog.New(slog.NewTextHandler(&logs, nil))
-	fn.setIndex("vlan7", 0)
-	if err := d.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer d.Stop()
+	d, fn, logs := startMissing(t, "vlan7", routerCfg("up", 1, 255, 10*time.Millisecond), r)
 	reason := func() string { return stateOrReason(d, "src") }
 
 	// Appears without the address.

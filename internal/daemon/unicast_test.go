@@ -32,29 +32,7 @@ func TestUnicastSource(t *testing.T) {
 	if len(senders) != 2 || senders[0].Source != src || len(senders[0].Peers) != 1 || senders[1].Source != self4 {
 		t.Fatalf("send sockets %+v, want a's from %v and b's from the interface's %v", senders, src, self4)
 	}
-	primary := func(name string) string {
-		det, _ := d.Router(name)
-		return det.Primary
-	}
-	if p := primary("a"); p != src.String() {
-		t.Fatalf("a's primary %s, want %v", p, src)
-	}
-	// The interface's address changes: b follows it, a keeps its own.
-	st := fn.link("eth0")
-	st.Primary = netip.MustParseAddr("10.77.0.50")
-	d.linkChanged(st)
-	waitUntil(t, 5*time.Second, "b on the new address", func() bool { return primary("b") == "10.77.0.50" })
-	if p := primary("a"); p != src.String() {
-		t.Fatalf("a's primary %s after the interface changed, want %v", p, src)
-	}
-	d.mu.RLock()
-	ra := d.routers["a"]
-	d.mu.RUnlock()
-	var got netip.Addr
-	ra.l.do(func() { got = ra.send.Source() })
-	if got != src {
-		t.Fatalf("a sends from %v, want %v", got, src)
-	}
+	keepsOwnSource(t, d, fn, src)
 }
 
 // A router whose send socket cannot open says so once: the router from
@@ -102,6 +80,14 @@ func TestMulticastSource(t *testing.T) {
 	if len(senders) != 1 || senders[0].Source != src || len(senders[0].Peers) != 0 || senders[0].Interface != "eth0" {
 		t.Fatalf("send sockets %+v, want one for a, multicast from %v", senders, src)
 	}
+	keepsOwnSource(t, d, fn, src)
+}
+
+// keepsOwnSource checks that router a uses its configured source src as
+// its primary address and sends from it, also after eth0's address
+// changes, which router b, without one, follows.
+func keepsOwnSource(t *testing.T, d *Daemon, fn *fakeNet, src netip.Addr) {
+	t.Helper()
 	primary := func(name string) string {
 		det, _ := d.Router(name)
 		return det.Primary
