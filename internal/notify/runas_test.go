@@ -2,10 +2,7 @@ package notify
 
 import (
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 	"time"
 
@@ -16,28 +13,14 @@ import (
 // notify script's USER [GROUP]) every hook form runs as that user, with its
 // group and none of the daemon's supplementary groups.
 func TestHooksRunAsUser(t *testing.T) {
-	testenv.RequireRoot(t)
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		testenv.Missing(t, "no user nobody to run the hooks as")
-	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	dir := t.TempDir()
-	// nobody must reach the hook, and write its output.
-	if err := os.Chmod(filepath.Dir(dir), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Chmod(dir, 0o777); err != nil {
-		t.Fatal(err)
-	}
+	u, nobody, dir := testenv.Nobody(t)
 	out := filepath.Join(dir, "ids")
 	hook := filepath.Join(dir, "hook.sh")
 	if err := os.WriteFile(hook, []byte("#!/bin/sh\necho \"$(id -u):$(id -g):$(id -G)\" >> "+out+"\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	r := NewHooks(Hooks{Notify: [][]string{{hook}}, Master: [][]string{{hook}}, Keepalived: [][]string{{hook}},
-		Cred: &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}}, 10*time.Second, discard())
+		Cred: nobody}, 10*time.Second, discard())
 	r.Notify(Event{Router: "gw", From: "Backup", To: "Master", Reason: "test", VRID: 51})
 	got := closeAndRead(t, r, out)
 	one := u.Uid + ":" + u.Gid + ":" + u.Gid + "\n"

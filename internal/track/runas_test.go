@@ -3,9 +3,7 @@ package track
 import (
 	"context"
 	"os"
-	"os/user"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,19 +15,7 @@ import (
 // A script with a user runs as that user (keepalived's vrrp_script `user`):
 // run as nobody, it sees nobody's uid and gid and none of root's groups.
 func TestScriptRunsAsUser(t *testing.T) {
-	testenv.RequireRoot(t)
-	u, err := user.Lookup("nobody")
-	if err != nil {
-		testenv.Missing(t, "no user nobody to run the script as")
-	}
-	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
-	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
-	dir := t.TempDir()
-	for _, d := range []string{filepath.Dir(dir), dir} { // nobody must reach the script
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	u, nobody, dir := testenv.Nobody(t)
 	script := filepath.Join(dir, "check")
 	if err := os.WriteFile(script, []byte("#!/bin/sh\n[ \"$(id -u):$(id -g):$(id -G)\" = \""+u.Uid+":"+u.Gid+":"+u.Gid+"\" ]\n"), 0o755); err != nil {
 		t.Fatal(err)
@@ -39,7 +25,7 @@ func TestScriptRunsAsUser(t *testing.T) {
 		ok   bool
 	}{
 		{nil, false}, // as root: the check fails, so it does test the uid
-		{&syscall.Credential{Uid: uint32(uid), Gid: uint32(gid), Groups: []uint32{}}, true},
+		{nobody, true},
 	} {
 		s := &Script{Name: "whoami", Argv: []string{script}, Interval: time.Hour, Timeout: 5 * time.Second, Cred: c.cred}
 		ok, out, err := s.runOnce(context.Background())
