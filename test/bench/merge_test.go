@@ -15,6 +15,7 @@ func TestMergeReport(t *testing.T) {
 		Scale:       []ScaleResult{{Impl: "keepalived"}},
 		BFDDetect:   []BFDDetectResult{{Detector: "old"}},
 		BFDFailover: []FailoverResult{{Impl: "old"}},
+		Micro:       []MicroResult{{Name: "BenchmarkParse"}},
 	}
 	rep := Report{Mode: "full",
 		Failover:  []FailoverResult{{Impl: "govrrp", Kind: "SIGTERM", Load: "1004 VRs"}},
@@ -33,6 +34,9 @@ func TestMergeReport(t *testing.T) {
 	if slices.ContainsFunc(rep.Carried, func(s string) bool { return strings.HasPrefix(s, "bfd ") || strings.HasPrefix(s, "loaded ") }) ||
 		!slices.Contains(rep.Carried, "scale (full run of 2026-12-01 22:00 UTC)") {
 		t.Errorf("carried = %q", rep.Carried)
+	}
+	if len(rep.Micro) != 1 || !slices.Contains(rep.Carried, "micro-benchmarks (full run of 2026-12-01 22:00 UTC)") {
+		t.Errorf("micro-benchmarks %+v not kept (carried %q)", rep.Micro, rep.Carried)
 	}
 	if md := markdown(&rep); !strings.Contains(md, "Sections kept from an earlier run") {
 		t.Error("the report does not say which sections it kept")

@@ -535,6 +535,11 @@ func mergeReport(rep, old *Report, cases, impls []string) {
 		bf = append(bf, old.BFDFailover[i])
 	}
 	rep.BFDFailover = append(bf, rep.BFDFailover...)
+	// The Go micro-benchmarks come with -micro; without it, the earlier.
+	if len(rep.Micro) == 0 && len(old.Micro) > 0 {
+		rep.Micro = old.Micro
+		rep.Carried = append(rep.Carried, label("micro-benchmarks"))
+	}
 	// These compare fixed pairs in one run: kept or replaced whole.
 	if carried("kamodes") {
 		rep.KaModes = old.KaModes
