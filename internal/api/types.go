@@ -174,8 +174,10 @@ type BFDSession struct {
 	SourcePort  int    `json:"source_port"`
 	State       string `json:"state"` // AdminDown | Down | Init | Up
 	RemoteState string `json:"remote_state"`
-	// Diag and RemoteDiag are why each side last left Up (bfd.Diag names:
-	// none, control_detection_time_expired, neighbor_signaled_down, ...).
+	// Diag and RemoteDiag are why each side's session is not Up (bfd.Diag
+	// names: control_detection_time_expired, neighbor_signaled_down, ...);
+	// none while Up, since the session clears it on Init and Up. The log's
+	// "bfd session down" lines keep each failure's.
 	Diag        string `json:"diag"`
 	RemoteDiag  string `json:"remote_diag"`
 	LocalDiscr  uint32 `json:"local_discriminator"`

@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -381,7 +382,9 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 	measure := func(r *BFDFalseResult, load func() func()) {
 		var d0, rx0 uint64
 		var before []uint64
-		for _, g := range gs {
+		logFrom := make([]int, len(gs))
+		for i, g := range gs {
+			logFrom[i] = len(g.Logs())
 			d, err := bfdCount(g, api.BFDCounterFailures, api.BFDCounterAdminDowns)
 			rx, err2 := bfdCount(g, api.BFDCounterReceived)
 			if err = errors.Join(err, err2); err != nil {
@@ -405,8 +408,9 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 			d1, rx1 = d1+d, rx1+rx
 			r.Sides = append(r.Sides, int(d-before[i]))
 			if d != before[i] {
-				ss, _ := bfdSessions(g)
-				r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, ss["s0"].Diag))
+				// The session's diag is reset when it comes Up again:
+				// the log keeps each Down's.
+				r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, downDiags(g.Logs()[logFrom[i]:])))
 			}
 		}
 		r.Downs, r.PacketsRx = int(d1-d0), rx1-rx0
@@ -630,4 +634,26 @@ func runBFDCases(t *testing.T, rep *Report, cases, impls []string, runs int, fal
 			failoverTo(&rep.BFDFailover, fmt.Sprintf("bfdfailover/%s/%v", impl, iv), iv, kindCable, impl, false, withBFD)
 		}
 	}
+}
+
+// downDiags counts the diagnostics of the BFD failures in a govrrpd log
+// (text format): "control_detection_time_expired ×2, neighbor_signaled_down ×1".
+func downDiags(log string) string {
+	n := map[string]int{}
+	for line := range strings.Lines(log) {
+		if !strings.Contains(line, `msg="bfd session down"`) || !strings.Contains(line, "failure=true") {
+			continue
+		}
+		_, rest, _ := strings.Cut(line, " diag=")
+		diag, _, _ := strings.Cut(strings.TrimSpace(rest), " ")
+		n[diag]++
+	}
+	var out []string
+	for _, k := range slices.Sorted(maps.Keys(n)) {
+		out = append(out, fmt.Sprintf("%s ×%d", k, n[k]))
+	}
+	if len(out) == 0 {
+		return "no failure logged"
+	}
+	return strings.Join(out, ", ")
 }

@@ -68,3 +68,20 @@ func TestMergeReportImplementations(t *testing.T) {
 		t.Errorf("carried = %q, want each part with the run it comes from", third.Carried)
 	}
 }
+
+// The false-Down case names each failure's diagnostic from the log, since
+// a session's diag is reset when it is Up again.
+func TestDownDiags(t *testing.T) {
+	log := `time=1 level=WARN msg="bfd session down" session=s0 from=up to=down diag=control_detection_time_expired failure=true
+time=2 level=INFO msg="bfd session up" session=s0 from=init to=up diag=none
+time=3 level=WARN msg="bfd session down" session=s0 from=up to=down diag=neighbor_signaled_down failure=true
+time=4 level=INFO msg="bfd session down" session=s0 from=up to=down diag=neighbor_signaled_down peer_admin_down=true
+time=5 level=WARN msg="bfd session down" session=s0 from=up to=down diag=control_detection_time_expired failure=true
+`
+	if got, want := downDiags(log), "control_detection_time_expired ×2, neighbor_signaled_down ×1"; got != want {
+		t.Errorf("downDiags = %q, want %q", got, want)
+	}
+	if got := downDiags(""); got != "no failure logged" {
+		t.Errorf("downDiags(empty) = %q", got)
+	}
+}
