@@ -24,9 +24,9 @@ Prints the BFD sessions of govrrpd's top-level bfd list, one row each:
   TX/RX      the negotiated transmit and receive intervals (1s while not
              Up; "-" before a packet)
   DETECT     the detection time: how long without a packet before a failure
-  DIAG       why each side last left Up, ours/the peer's (none,
+  DIAG       why each side is not Up, ours/the peer's (none while Up;
              control_detection_time_expired, neighbor_signaled_down,
-             administratively_down, ...)
+             administratively_down, ...); the log keeps each failure's
   UPS        times it came Up
   FAILURES   Up sessions lost to the path or the peer's Down: what a
              tracking router acts on

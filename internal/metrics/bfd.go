@@ -18,7 +18,7 @@ var bfdStates = []string{"AdminDown", "Down", "Init", "Up"}
 
 var (
 	descBFDState     = bfdDesc("session_state", "1 for the BFD session's current state (AdminDown, Down, Init, Up), 0 for the others.", "state")
-	descBFDInfo      = bfdDesc("session_info", "The BFD session's peer and diagnostics (RFC 5880 §4.1): why each side last left Up (diag ours, remote_diag the peer's).", "interface", "peer", "diag", "remote_diag")
+	descBFDInfo      = bfdDesc("session_info", "The BFD session's peer and diagnostics (RFC 5880 §4.1): why each side is not Up, none while Up (diag ours, remote_diag the peer's).", "interface", "peer", "diag", "remote_diag")
 	descBFDTx        = bfdDesc("session_tx_interval_seconds", "The negotiated transmit interval, before jitter (1s while not Up).")
 	descBFDRx        = bfdDesc("session_rx_interval_seconds", "The negotiated receive interval: the detection time over the peer's multiplier (0 before a packet).")
 	descBFDDetection = bfdDesc("session_detection_time_seconds", "The detection time in use: how long without a packet before the session fails (0 before a packet).")
