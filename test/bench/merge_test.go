@@ -85,3 +85,17 @@ time=5 level=WARN msg="bfd session down" session=s0 from=up to=down diag=control
 		t.Errorf("downDiags(empty) = %q", got)
 	}
 }
+
+// A scale rerun of some cases (-scale) keeps the other cases' rows.
+func TestMergeReportScaleCases(t *testing.T) {
+	old := Report{Mode: "full", Date: time.Date(2026, 12, 1, 22, 0, 0, 0, time.UTC),
+		Scale: []ScaleResult{{Impl: "govrrp", Case: "50x10ms"}, {Impl: "keepalived", Case: "50x10ms"}, {Impl: "govrrp", Case: "4080x1s"}}}
+	rep := Report{Mode: "full", Scale: []ScaleResult{{Impl: "govrrp", Case: "50x10ms", VRs: 50}, {Impl: "keepalived", Case: "50x10ms", VRs: 50}}}
+	mergeReport(&rep, &old, []string{"scale"}, []string{"govrrp", "keepalived"})
+	if len(rep.Scale) != 3 || rep.Scale[0].Case != "4080x1s" || rep.Scale[1].VRs != 50 || rep.Scale[2].VRs != 50 {
+		t.Errorf("scale = %+v, want the old 4080x1s row and the new 50x10ms rows", rep.Scale)
+	}
+	if !slices.Contains(rep.Carried, "scale 4080x1s (full run of 2026-12-01 22:00 UTC)") {
+		t.Errorf("carried = %q", rep.Carried)
+	}
+}

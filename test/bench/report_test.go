@@ -520,9 +520,27 @@ func mergeReport(rep, old *Report, cases, impls []string) {
 	}
 	rep.Failover = append(fo, rep.Failover...)
 	all := func(int) bool { return true }
+	// A scale case left out by -scale keeps its rows whole.
+	ran := map[string]bool{}
+	for _, r := range rep.Scale {
+		ran[r.Case] = true
+	}
 	var sc []ScaleResult
-	for _, i := range keep("scale", implsOf(len(old.Scale), func(i int) string { return old.Scale[i].Impl }), all) {
+	scaleRows := implsOf(len(old.Scale), func(i int) string { return old.Scale[i].Impl })
+	scaleRan := slices.Contains(cases, "scale")
+	for _, i := range keep("scale", scaleRows, func(i int) bool { return !scaleRan || ran[old.Scale[i].Case] }) {
 		sc = append(sc, old.Scale[i])
+	}
+	var other []string
+	for _, r := range old.Scale {
+		if scaleRan && !ran[r.Case] {
+			sc = append(sc, r)
+			other = append(other, r.Case)
+		}
+	}
+	slices.Sort(other)
+	for _, c := range slices.Compact(other) {
+		rep.Carried = append(rep.Carried, label("scale "+c))
 	}
 	rep.Scale = append(sc, rep.Scale...)
 	var fl []FloodResult
