@@ -46,7 +46,6 @@ type fakePoller struct{}
 
 func (fakePoller) Add(int) error            { return nil }
 func (fakePoller) Remove(int) error         { return nil }
-func (fakePoller) Readable(int) bool        { return true }
 func (fakePoller) Wait(time.Duration) error { return nil }
 func (fakePoller) Wake()                    {}
 func (fakePoller) Close() error             { return nil }
