@@ -108,6 +108,10 @@ func TestSyncGroupKeepalived(t *testing.T) {
 				l.WaitState(t, backup, v.Key(), Master, takeover)
 			}
 			t.Logf("%s Master of both members %v after %s exited", backup.Name(), time.Since(exited).Round(time.Millisecond), master.Name())
+			// keepalived says Master before its first advert is on the
+			// wire (and in the capture): wait for it, as the other
+			// priority-0 checks do.
+			l.WaitMaster(t, backup, first, takeover)
 			checkSkewTakeover(t, l, first, master, backup, stop)
 			checkClean(t, l, cleanOpts{})
 		})
