@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"time"
 
 	"govrrp/internal/lab"
 )
@@ -65,7 +64,7 @@ func learn(nd *lab.Node) (*box, error) {
 	if err != nil {
 		return nil, fmt.Errorf("eth0 in %s: %w", nd.Name, err)
 	}
-	ll, err := nd.WaitLinkLocal("eth0", 3*time.Second)
+	ll, err := nd.LinkLocal("eth0") // lab.Attach waited for it
 	if err != nil {
 		return nil, err
 	}

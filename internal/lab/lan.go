@@ -126,7 +126,8 @@ func NewLAN(t testing.TB, n int) *LAN {
 // Build builds a LAN of n routers whose namespaces c removes: a bridge
 // (multicast snooping off, so adverts to 224.0.0.18 and ff02::12 reach every
 // port) and n routers with 10.77.0.i/24 and fd77::i/64 on eth0. IPv6 DAD is
-// off in every namespace so addresses are usable at once. On error what was
+// off in every namespace so addresses are usable at once, and each eth0 has
+// its link-local address when Build returns. On error what was
 // built is c's to remove.
 func Build(c Cleaner, n int) (*LAN, error) {
 	base := fmt.Sprintf("%s%d-%d", Prefix, os.Getpid(), lanSeq.Add(1))
@@ -208,12 +209,18 @@ func (l *LAN) Attach(name string, index int, v4, v6 netip.Prefix) (*Node, error)
 	if err := nd.Sysctl("net/ipv6/conf/eth0/accept_dad", "0"); err != nil {
 		return nil, err
 	}
-	return nd, nd.ipAll([][]string{
+	if err := nd.ipAll([][]string{
 		{"link", "set", "lo", "up"},
 		{"addr", "add", nd.V4.String(), "dev", "eth0"},
 		{"-6", "addr", "add", nd.V6.String(), "dev", "eth0", "nodad"},
 		{"link", "set", "eth0", "up"},
-	})
+	}); err != nil {
+		return nd, err
+	}
+	// The kernel adds the link-local a moment after carrier comes up; IPv6
+	// VRRP sends from it, so the node is not ready before it is there.
+	_, err = nd.WaitLinkLocal("eth0", 3*time.Second)
+	return nd, err
 }
 
 // Base is the unique name prefix of this LAN's namespaces ("gvlab<pid>-<n>");

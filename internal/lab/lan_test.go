@@ -35,6 +35,14 @@ func TestBuildWithCleanups(t *testing.T) {
 	if out, err := l.Nodes[0].IP("-br", "addr", "show", "eth0"); err != nil || !strings.Contains(out, "fd77::1/64") {
 		t.Fatalf("eth0 of r1: %q %v", out, err)
 	}
+	// IPv6 VRRP sends from the link-local: a node is ready only with it
+	// (the kernel adds it a moment after carrier; a Listen right after
+	// Build once found none in CI).
+	for _, nd := range l.Nodes {
+		if _, err := nd.LinkLocal("eth0"); err != nil {
+			t.Errorf("right after Build: %v", err)
+		}
+	}
 	c.Run()
 	for _, n := range names {
 		if nsExists(n) {
