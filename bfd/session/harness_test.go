@@ -116,6 +116,31 @@ func (p *pair) run(until time.Duration) {
 	}
 }
 
+// stall stops the clock's world for d, both sessions and the link: the
+// machine they share was not running. When it resumes, each session is
+// told of the stall first when tell is set (as the runner does), then the
+// timers due fire and the packets in flight arrive.
+func (p *pair) stall(d time.Duration, tell bool) {
+	p.now += d
+	for i, s := range p.s {
+		if p.dead[i] {
+			continue
+		}
+		if tell {
+			p.handle(i, Event{Kind: EventStall, Stall: d})
+		}
+		for n := 0; n < 16; n++ {
+			if at, ok := s.NextDeadline(); !ok || at > p.now {
+				break
+			}
+			p.handle(i, Event{Kind: EventTimer})
+		}
+	}
+	for k := range p.flight {
+		p.flight[k].at = max(p.flight[k].at, p.now)
+	}
+}
+
 func (p *pair) lastChange(i int) Action {
 	p.t.Helper()
 	if len(p.changes[i]) == 0 {

@@ -14,7 +14,7 @@ import (
 // Up [5880-6.8.3], always names the peer's last discriminator [5880-6.8.7],
 // reports state changes that chain (each From is the previous To), marks
 // no AdminDown as a failure [5882-3.2], and a passive session sends nothing
-// before its first packet [5880-6.1].
+// before its first packet [5880-6.1]; a host stall never changes state.
 func TestRandomEventInvariants(t *testing.T) {
 	for seed := range uint64(200) {
 		r := rand.New(rand.NewPCG(seed, 7))
@@ -56,6 +56,9 @@ func TestRandomEventInvariants(t *testing.T) {
 					now = at
 				}
 				ev = Event{Kind: EventTimer}
+			case k == 8 && r.IntN(3) == 0:
+				// The loop did not run for up to 100 ms, up to now.
+				ev = Event{Kind: EventStall, Stall: time.Duration(r.IntN(100)) * time.Millisecond}
 			case k == 8:
 				ev = Event{Kind: EventAdminDown + EventKind(r.IntN(2))}
 			default:
@@ -65,7 +68,12 @@ func TestRandomEventInvariants(t *testing.T) {
 				ev = Event{Kind: EventConfig, Config: c}
 			}
 			ev.At = now
-			for _, a := range s.Handle(ev) {
+			before := s.State()
+			acts := s.Handle(ev)
+			if ev.Kind == EventStall && (len(acts) != 0 || s.State() != before) {
+				t.Fatalf("seed %d: a stall acted: %+v", seed, acts)
+			}
+			for _, a := range acts {
 				switch a.Kind {
 				case ActionSend:
 					p := a.Packet

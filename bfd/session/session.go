@@ -41,6 +41,9 @@ const (
 	EventAdminDown                      // the operator disables the session (§6.8.16)
 	EventAdminUp                        // and enables it again
 	EventConfig                         // Config replaces the configuration (§6.8.3: Poll when Up)
+	// EventStall: the caller's loop did not run for Stall, up to At (the
+	// host did not schedule it): see timers.go.
+	EventStall
 )
 
 // Event is one input, with when it happened.
@@ -49,6 +52,7 @@ type Event struct {
 	At     time.Duration
 	Packet bfd.Packet // EventPacket
 	Config Config     // EventConfig
+	Stall  time.Duration
 }
 
 // ActionKind says what to do.
@@ -91,6 +95,9 @@ type Status struct {
 	Polling                  bool
 	// Ups and Failures count transitions to Up and failures (see Action).
 	Ups, Failures uint64
+	// Stalls counts the host stalls that moved the detection timer
+	// (timers.go).
+	Stalls uint64
 }
 
 // Session is one session. It is not safe for concurrent use.
@@ -119,8 +126,8 @@ type Session struct {
 	repoll bool
 
 	timers
-	ups, failures uint64
-	acts          []Action
+	ups, failures, stalls uint64
+	acts                  []Action
 }
 
 // New returns a session in state Down. discr is its local discriminator,
@@ -150,7 +157,7 @@ func (s *Session) Status() Status {
 	st := Status{State: s.state, RemoteState: s.remoteState, Diag: s.diag, RemoteDiag: s.remoteDiag,
 		LocalDiscr: s.localDiscr, RemoteDiscr: s.remoteDiscr, TxInterval: s.txInterval(),
 		RemoteMinRx: s.remoteMinRx, RemoteMinTx: s.remoteMinTx, RemoteMult: s.remoteMult,
-		Polling: s.polling, Ups: s.ups, Failures: s.failures}
+		Polling: s.polling, Ups: s.ups, Failures: s.failures, Stalls: s.stalls}
 	if s.remoteMult != 0 {
 		st.Detection = s.detectTime()
 	}
@@ -181,6 +188,8 @@ func (s *Session) Handle(ev Event) []Action {
 		s.cfg = ev.Config
 		s.paramsChanged(ev.At)
 		s.startTx(ev.At)
+	case EventStall:
+		s.stalled(ev.At, ev.Stall)
 	}
 	return s.acts
 }

@@ -80,6 +80,64 @@ func TestDetectionExpires(t *testing.T) {
 	}
 }
 
+// A stall of the machine both peers run on (the hypervisor, or a host
+// that did not schedule either for 70 ms): the peers are silent for longer
+// than the detection time only because neither ran. Told of the stall, a
+// session moves its detection timer by it and both stay Up; not told
+// (plain RFC 5880 §6.8.4 timing), both declare a failure. A stall shorter
+// than the peer's interval moves nothing [5880-6.8.4].
+func TestHostStallIsNoFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stall time.Duration
+		tell  bool
+		up    bool
+		moved uint64
+	}{
+		{"70ms, not told: both Down", 70 * time.Millisecond, false, false, 0},
+		{"70ms, told: both Up", 70 * time.Millisecond, true, true, 1},
+		{"25ms, told: both Up", 25 * time.Millisecond, true, true, 1},
+		{"9ms, told: nothing moves", 9 * time.Millisecond, true, true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t, fast, fast, 5)
+			p.run(3 * time.Second)
+			// Just after a packet left each side: the whole stall
+			// counts against the detection time.
+			p.run(p.sent[1][len(p.sent[1])-1].at + time.Millisecond)
+			p.stall(tc.stall, tc.tell)
+			p.run(p.now + time.Second)
+			for i, s := range p.s {
+				if got := s.State() == bfd.Up && s.Status().Failures == 0; got != tc.up {
+					t.Errorf("session %d: %+v, want Up %v", i, s.Status(), tc.up)
+				}
+				if s.Status().Stalls != tc.moved {
+					t.Errorf("session %d: %d stalls counted, want %d", i, s.Status().Stalls, tc.moved)
+				}
+			}
+		})
+	}
+}
+
+// A peer that dies during a stall of this host is still found: one
+// detection time of running after its last packet, plus the stall.
+func TestStallDelaysDetectionByItsLength(t *testing.T) {
+	p := newPair(t, fast, fast, 6)
+	p.run(3 * time.Second)
+	p.dead[1] = true
+	last := p.sent[1][len(p.sent[1])-1].at
+	p.run(last + 5*time.Millisecond)
+	p.stall(40*time.Millisecond, true)
+	p.run(4 * time.Second)
+	c := p.lastChange(0)
+	if c.To != bfd.Down || c.Diag != bfd.DiagDetectExpired || !c.Failure {
+		t.Fatalf("change %+v", c)
+	}
+	if d := p.changeAt[0] - last - p.delay; d != 70*time.Millisecond {
+		t.Fatalf("down %v after the last packet arrived, want 30ms + the 40ms stall", d)
+	}
+}
+
 // [5880-6.8.6] [5882-3.2] A peer going AdminDown brings us Down with diag
 // Neighbor Signaled Session Down, marked as the peer's admin action and not
 // a failure; when it comes back, so do we.

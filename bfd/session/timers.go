@@ -94,6 +94,25 @@ func (s *Session) resetDetect(at time.Duration) {
 
 func (s *Session) stopDetect() { s.detectOn = false }
 
+// stalled moves the detection timer by d, the time up to at that the
+// host did not run the caller's loop, when d is at least one of the peer's
+// transmit intervals. RFC 5880 §6.8.4 times the peer's silence; a receiver
+// that was not running cannot tell silence from its own absence. When the
+// peer stalled with it (two routers on one hypervisor, or the whole
+// machine), the peer sends again the moment both resume, but the detection
+// time ran out meanwhile: without this both sides declare a failure that
+// no failover can help. Packets that arrived while only this host stalled
+// are read before the timer fires (the caller's job), so the move only
+// costs detection time when the peer dies during a stall: as long as the
+// stall. A shorter stall cannot have taken a packet's place.
+func (s *Session) stalled(at, d time.Duration) {
+	if !s.detectOn || s.remoteMult == 0 || d < s.detectTime()/time.Duration(s.remoteMult) || s.detectAt <= at-d {
+		return
+	}
+	s.detectAt += d
+	s.stalls++
+}
+
 // expire fires the timers due by at. Detection first: a session whose
 // peer fell silent goes Down before it sends again.
 func (s *Session) expire(at time.Duration) {

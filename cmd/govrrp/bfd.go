@@ -31,6 +31,9 @@ Prints the BFD sessions of govrrpd's top-level bfd list, one row each:
   FAILURES   Up sessions lost to the path or the peer's Down: what a
              tracking router acts on
   ADMIN      AdminDowns, ours or the peer's: no failure (RFC 5882)
+  STALLS     times this host did not run govrrpd for at least the peer's
+             interval: the detection timer was moved by the stall, not
+             failed (see docs/MONITORING.md)
   FOR        how long it has been in this state
 
 Then, per interface and family, the packets the BFD listener dropped, by
@@ -77,13 +80,13 @@ func bfdTable(w io.Writer, st api.BFDStatus) error {
 		return err
 	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tINTERFACE\tPEER\tSTATE\tTX/RX\tDETECT\tDIAG\tUPS\tFAILURES\tADMIN\tFOR")
+	fmt.Fprintln(tw, "NAME\tINTERFACE\tPEER\tSTATE\tTX/RX\tDETECT\tDIAG\tUPS\tFAILURES\tADMIN\tSTALLS\tFOR")
 	for _, s := range st.Sessions {
 		c := s.Counters
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s/%s\t%s\t%s/%s\t%d\t%d\t%d\t%s\n",
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s/%s\t%s\t%s/%s\t%d\t%d\t%d\t%d\t%s\n",
 			s.Name, s.Interface, s.Peer, s.State, s.RemoteState, interval(s.TxIntervalMS), interval(s.RxIntervalMS),
 			interval(s.DetectionMS), s.Diag, s.RemoteDiag, c[api.BFDCounterUps], c[api.BFDCounterFailures],
-			c[api.BFDCounterAdminDowns], since(s.Since))
+			c[api.BFDCounterAdminDowns], c[api.BFDCounterHostStalls], since(s.Since))
 	}
 	header := false
 	for _, l := range st.Listeners {

@@ -83,9 +83,14 @@ const (
 	BFDCounterUps        = "ups"
 	BFDCounterFailures   = "failures"
 	BFDCounterAdminDowns = "admin_downs"
+	// BFDCounterHostStalls: times this host did not run govrrpd's BFD
+	// loop for at least the peer's interval, and the detection timer was
+	// moved by the stall (time not observed is not the peer's silence).
+	BFDCounterHostStalls = "host_stalls"
 )
 
 // BFDCounters are the keys of BFDSession.Counters.
 var BFDCounters = []string{
 	BFDCounterSent, BFDCounterReceived, BFDCounterSendErrors, BFDCounterUps, BFDCounterFailures, BFDCounterAdminDowns,
+	BFDCounterHostStalls,
 }

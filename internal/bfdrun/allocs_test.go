@@ -50,60 +50,91 @@ func (fakePoller) Wait(time.Duration) error { return nil }
 func (fakePoller) Wake()                    {}
 func (fakePoller) Close() error             { return nil }
 
-type fakeClock struct{ now time.Duration }
+// arrivalClock stamps packets with a time of their own.
+type arrivalClock struct {
+	now, arrival time.Duration
+}
 
-func (c *fakeClock) Now() time.Duration              { return c.now }
-func (c *fakeClock) Arrived(time.Time) time.Duration { return c.now }
+func (c *arrivalClock) Now() time.Duration              { return c.now }
+func (c *arrivalClock) Arrived(time.Time) time.Duration { return c.arrival }
+
+// upRunner is a runner driven by hand (step) with one session, "s" to
+// 10.77.0.2, brought Up at 10 ms × 3 and its Poll answered.
+type upRunner struct {
+	r   *Runner
+	s   *sess
+	fl  *fakeListener
+	fs  *fakeSender
+	clk *arrivalClock
+	pkt bfd.Packet // the peer's next packet
+	b   [bfd.HeaderLen]byte
+}
+
+func newUpRunner(t *testing.T, opts Options) *upRunner {
+	t.Helper()
+	peer := netip.MustParseAddr("10.77.0.2")
+	u := &upRunner{fl: &fakeListener{src: peer}, fs: &fakeSender{}, clk: &arrivalClock{}}
+	opts.Sockets, opts.Clock, opts.Intn = fakeSockets{u.fl, u.fs}, u.clk, func(int64) int64 { return 0 }
+	if opts.Poller == nil {
+		opts.Poller = fakePoller{}
+	}
+	var err error
+	if u.r, err = New(opts); err != nil {
+		t.Fatal(err)
+	}
+	// Add runs on the loop: serve the inbox by hand.
+	done := make(chan error, 1)
+	go func() { done <- u.r.Add(SessionConfig{Name: "s", Interface: "eth0", Peer: peer, Config: fast}) }()
+	for len(done) == 0 {
+		u.r.step()
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	u.s = u.r.sessions["s"]
+	u.pkt = bfd.Packet{State: bfd.Init, DetectMult: 3, MyDiscr: 9, YourDiscr: u.s.fsm.LocalDiscr(), DesiredMinTx: 10000, RequiredMinRx: 10000}
+	u.recv(time.Second, time.Second)
+	u.pkt.State, u.pkt.Final = bfd.Up, true // Up, and the Final to our Poll
+	u.recv(time.Second+5*time.Millisecond, time.Second+5*time.Millisecond)
+	u.pkt.Final = false
+	for i := range 10 {
+		at := time.Second + time.Duration(15+10*i)*time.Millisecond
+		u.recv(at, at)
+	}
+	if st := u.s.fsm.Status(); st.State != bfd.Up || st.Polling || st.Detection != 30*time.Millisecond {
+		t.Fatalf("not Up and settled at 10 ms × 3: %+v", st)
+	}
+	return u
+}
+
+// queue puts the peer's packet in the socket, arriving at arrival.
+func (u *upRunner) queue(arrival time.Duration) {
+	u.pkt.Encode(u.b[:])
+	u.fl.pkt, u.fl.pend, u.clk.arrival = u.b[:], 1, arrival
+}
+
+// recv has the packet arrive at arrival and the loop run at now.
+func (u *upRunner) recv(arrival, now time.Duration) {
+	u.queue(arrival)
+	u.clk.now = now
+	u.r.step()
+}
 
 // An Up session receiving and sending at 10 ms through the runner's loop
 // (decode, selection, state machine, timers, encode, send) costs no
 // allocation per packet.
 func TestRunnerHotPathAllocs(t *testing.T) {
-	peer := netip.MustParseAddr("10.77.0.2")
-	fl := &fakeListener{src: peer}
-	fs := &fakeSender{}
-	clk := &fakeClock{}
-	r, err := New(Options{Sockets: fakeSockets{fl, fs}, Poller: fakePoller{}, Clock: clk, Intn: func(int64) int64 { return 0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Add runs on the loop: serve the inbox by hand.
-	done := make(chan error, 1)
-	go func() { done <- r.Add(SessionConfig{Name: "s", Interface: "eth0", Peer: peer, Config: fast}) }()
-	for len(done) == 0 {
-		r.step()
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	s := r.sessions["s"]
-	mine := s.fsm.LocalDiscr()
-	var b [bfd.HeaderLen]byte
-	pkt := bfd.Packet{State: bfd.Init, DetectMult: 3, MyDiscr: 9, YourDiscr: mine, DesiredMinTx: 10000, RequiredMinRx: 10000}
-	pkt.Encode(b[:])
-	fl.pkt = b[:]
-	fl.pend = 1
-	clk.now = time.Second
-	r.step()
-	pkt.State, pkt.Final = bfd.Up, true // Up, and the Final to our Poll
-	pkt.Encode(b[:])
-	clk.now += 5 * time.Millisecond
-	fl.pend = 1
-	r.step()
-	pkt.Final = false
-	pkt.Encode(b[:])
-	if st := s.fsm.Status(); st.State != bfd.Up || st.Polling {
-		t.Fatalf("not Up and settled: %+v", st)
-	}
-	sent := fs.sent
+	u := newUpRunner(t, Options{})
+	sent := u.fs.sent
 	if n := testing.AllocsPerRun(500, func() {
-		clk.now += 10 * time.Millisecond
-		fl.pend = 1
-		r.step()
+		u.clk.now += 10 * time.Millisecond
+		u.clk.arrival = u.clk.now
+		u.fl.pend = 1
+		u.r.step()
 	}); n != 0 {
 		t.Fatalf("%v allocations per packet received and sent", n)
 	}
-	if fs.sent-sent < 400 || s.fsm.State() != bfd.Up {
-		t.Fatalf("sent %d in 501 steps of 10 ms; state %v", fs.sent-sent, s.fsm.State())
+	if u.fs.sent-sent < 400 || u.s.fsm.State() != bfd.Up {
+		t.Fatalf("sent %d in 501 steps of 10 ms; state %v", u.fs.sent-sent, u.s.fsm.State())
 	}
 }

@@ -1,30 +1,11 @@
 package bfdrun
 
 import (
-	"net/netip"
 	"testing"
 	"time"
 
 	"govrrp/bfd"
 )
-
-// stalePoller's last Wait saw nothing readable when stale is set: a
-// wake-up by the timer alone, while packets arrived after it. (The runner
-// no longer asks; it read only what the poller had seen before.)
-type stalePoller struct {
-	fakePoller
-	stale bool
-}
-
-func (p *stalePoller) Readable(int) bool { return !p.stale }
-
-// arrivalClock stamps packets with a time of their own.
-type arrivalClock struct {
-	now, arrival time.Duration
-}
-
-func (c *arrivalClock) Now() time.Duration              { return c.now }
-func (c *arrivalClock) Arrived(time.Time) time.Duration { return c.arrival }
 
 // A loop woken late (descheduled after its timer fired, a busy machine)
 // reads what arrived before judging the detection time: a packet that
@@ -32,49 +13,47 @@ func (c *arrivalClock) Arrived(time.Time) time.Duration { return c.arrival }
 // the loop runs and the poller saw nothing readable [5880-6.8.4]. The
 // VRRP loops do the same (daemon:TestLoopLateReadKeepsBackup).
 func TestRunnerLateWakeReadsFirst(t *testing.T) {
-	peer := netip.MustParseAddr("10.77.0.2")
-	fl := &fakeListener{src: peer}
-	clk, poll := &arrivalClock{}, &stalePoller{}
-	r, err := New(Options{Sockets: fakeSockets{fl, &fakeSender{}}, Poller: poll, Clock: clk, Intn: func(int64) int64 { return 0 }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- r.Add(SessionConfig{Name: "s", Interface: "eth0", Peer: peer, Config: fast}) }()
-	for len(done) == 0 {
-		r.step()
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	s := r.sessions["s"]
-	var b [bfd.HeaderLen]byte
-	pkt := bfd.Packet{State: bfd.Init, DetectMult: 3, MyDiscr: 9, YourDiscr: s.fsm.LocalDiscr(), DesiredMinTx: 10000, RequiredMinRx: 10000}
-	recv := func(at time.Duration) {
-		pkt.Encode(b[:])
-		fl.pkt, fl.pend = b[:], 1
-		clk.now, clk.arrival = at, at
-		r.step()
-	}
-	recv(time.Second)
-	pkt.State, pkt.Final = bfd.Up, true
-	recv(time.Second + 5*time.Millisecond)
-	pkt.Final = false
-	for i := range 10 {
-		recv(time.Second + time.Duration(15+10*i)*time.Millisecond)
-	}
-	if st := s.fsm.Status(); st.State != bfd.Up || st.Polling || st.Detection != 30*time.Millisecond {
-		t.Fatalf("not Up and settled at 10 ms × 3: %+v", st)
-	}
-	last := clk.now
+	u := newUpRunner(t, Options{})
+	last := u.clk.now
 	// The next packet arrives 20 ms later, within the detection time; the
 	// loop runs 45 ms after the last one.
-	pkt.Encode(b[:])
-	fl.pkt, fl.pend = b[:], 1
-	clk.arrival, clk.now = last+20*time.Millisecond, last+45*time.Millisecond
-	poll.stale = true
-	r.step()
-	if st := s.fsm.State(); st != bfd.Up {
+	u.recv(last+20*time.Millisecond, last+45*time.Millisecond)
+	if st := u.s.fsm.State(); st != bfd.Up {
 		t.Fatalf("state %v after a late wake-up, want Up: the packet that arrived in time was not read first", st)
+	}
+}
+
+// The machine both peers run on stalls for 70 ms (a hypervisor, or a host
+// that ran neither): nothing arrives in the detection time because the
+// peer did not run either, and it sends the moment it runs again. The
+// loop, waking 70 ms after its deadline, moves the detection timer by the
+// stall before judging it: the session stays Up, the stall is counted and
+// reported, and the peer's next packet keeps it Up (bfd/session
+// TestHostStallIsNoFailure has the rule).
+func TestRunnerStallIsNoFailure(t *testing.T) {
+	var stalls []Stall
+	u := newUpRunner(t, Options{Stalled: func(s Stall) { stalls = append(stalls, s) }})
+	last := u.clk.now
+	due, _ := u.s.fsm.NextDeadline()
+	u.clk.now = due + 70*time.Millisecond
+	u.r.step()
+	if st := u.s.fsm.Status(); st.State != bfd.Up || st.Stalls != 1 {
+		t.Fatalf("after a 70 ms stall with the peer stalled too: %+v, want Up, 1 stall", st)
+	}
+	if len(stalls) != 1 || stalls[0].Length != 70*time.Millisecond || stalls[0].Sessions != 1 {
+		t.Fatalf("stalls reported: %+v", stalls)
+	}
+	u.recv(u.clk.now+100*time.Microsecond, u.clk.now+100*time.Microsecond)
+	if st := u.s.fsm.Status(); st.State != bfd.Up || st.Failures != 0 {
+		t.Fatalf("after the peer's packet: %+v", st)
+	}
+	// Silent from here: Down a detection time after the last packet.
+	now := u.clk.now
+	for u.s.fsm.State() == bfd.Up && u.clk.now < now+time.Second {
+		u.clk.now += time.Millisecond
+		u.r.step()
+	}
+	if d := u.clk.now - now; d != 30*time.Millisecond {
+		t.Fatalf("Down %v after the last packet, want 30ms (last before the stall %v)", d, last)
 	}
 }

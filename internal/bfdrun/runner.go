@@ -44,6 +44,14 @@ type SessionConfig struct {
 	session.Config
 }
 
+// Stall is a time the host did not run the loop, long enough to move
+// the detection timers of Sessions sessions by Length: it ended At.
+type Stall struct {
+	At       time.Time
+	Length   time.Duration
+	Sessions int
+}
+
 // Change is a session's state change.
 type Change struct {
 	Name     string
@@ -117,6 +125,9 @@ type Options struct {
 	Poller Poller
 	Clock  Clock
 	Notify func(Change)
+	// Stalled, when set, hears of each host stall that moved detection
+	// timers (timers.go), on the loop's goroutine: it must not block.
+	Stalled func(Stall)
 	// Intn is the jitter's random source (§6.8.7), [0, n).
 	Intn func(n int64) int64
 }
@@ -137,6 +148,11 @@ type Runner struct {
 	pkts      []linux.BFDPacket
 	pkt       bfd.Packet
 	wire      [bfd.HeaderLen]byte
+
+	// due is when the loop meant to wake as it last went to sleep (dueOK:
+	// it had a deadline): waking well after it means the host stalled.
+	due   time.Duration
+	dueOK bool
 
 	mu    sync.Mutex
 	inbox []func()
@@ -578,6 +594,7 @@ func (r *Runner) Drops() map[string]map[string]uint64 {
 
 // step handles the inbox, every listener's packets and the timers due.
 func (r *Runner) step() bool {
+	r.woke(r.clock.Now())
 	if !r.runInbox() {
 		return false
 	}
@@ -604,6 +621,7 @@ func (r *Runner) step() bool {
 	if drained {
 		r.expire(r.eventTime(r.clock.Now()))
 	}
+	r.slept(r.clock.Now())
 	return true
 }
 

@@ -37,5 +37,45 @@ func (r *Runner) expire(t time.Duration) {
 	}
 }
 
+// minStall is the least oversleep worth telling the sessions about: less
+// is the scheduler's ordinary latency, and each session moves its
+// detection timer only for a stall of at least its peer's interval
+// (bfd/session/timers.go).
+const minStall = time.Millisecond
+
+// slept notes when the loop means to wake next: its first deadline, or
+// now when that is past (a step that left packets unread runs again at
+// once: a busy loop is no stalled one).
+func (r *Runner) slept(now time.Duration) {
+	s, ok := r.timers.First()
+	r.dueOK = ok
+	if ok {
+		r.due = max(s.wake.At(), now)
+	}
+}
+
+// woke tells every session that the loop overslept its first deadline, up
+// to now, by a stall of the host (the loop was not run): time the loop
+// could not observe is not the peer's silence. Before any packet is read
+// or timer fired, so a detection time that ran out during the stall is
+// moved first.
+func (r *Runner) woke(now time.Duration) {
+	if !r.dueOK || now-r.due < minStall {
+		return
+	}
+	d, at, moved := now-r.due, r.eventTime(now), 0
+	for _, s := range r.sessions {
+		n := s.fsm.Status().Stalls
+		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventStall, At: at, Stall: d}))
+		if s.fsm.Status().Stalls != n {
+			moved++
+			r.rearm(s)
+		}
+	}
+	if moved > 0 && r.opts.Stalled != nil {
+		r.opts.Stalled(Stall{At: r.wall(at), Length: d, Sessions: moved})
+	}
+}
+
 // DeadlineSlot places s in the loop's heap.
 func (s *sess) DeadlineSlot() *deadline.Slot { return &s.wake }

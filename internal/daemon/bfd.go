@@ -25,6 +25,7 @@ type bfdSessions struct {
 	run     *bfdrun.Runner
 	cfg     map[string]config.BFDSession
 	changes chan bfdrun.Change
+	stalls  chan bfdrun.Stall
 	done    chan struct{}
 }
 
@@ -52,7 +53,8 @@ func (d *Daemon) ensureBFD() bool {
 	if d.bfd != nil {
 		return true
 	}
-	b := &bfdSessions{cfg: map[string]config.BFDSession{}, changes: make(chan bfdrun.Change, bfdQueue), done: make(chan struct{})}
+	b := &bfdSessions{cfg: map[string]config.BFDSession{}, changes: make(chan bfdrun.Change, bfdQueue),
+		stalls: make(chan bfdrun.Stall, bfdQueue), done: make(chan struct{})}
 	run, err := bfdrun.New(bfdrun.Options{Notify: func(c bfdrun.Change) {
 		mb := d.mbNotify(c)
 		select {
@@ -63,6 +65,11 @@ func (d *Daemon) ensureBFD() bool {
 			// The tracking routers' (bfdtrack.go): top-level sessions
 			// only, so the sessions peers open keep no state there.
 			d.bfdChanged(c)
+		}
+	}, Stalled: func(s bfdrun.Stall) {
+		select {
+		case b.stalls <- s:
+		default: // the sessions' host_stalls counters keep the count
 		}
 	}})
 	if err != nil {
@@ -130,15 +137,36 @@ func (d *Daemon) stopBFD() {
 	}
 	d.bfd.run.Shutdown()
 	close(d.bfd.changes)
+	close(d.bfd.stalls)
 	<-d.bfd.done
 	d.bfd = nil
 }
 
 // logBFD logs the state changes: a failure as a warning, the rest as
-// information (a peer's AdminDown is not a failure, RFC 5882 §3.2).
+// information (a peer's AdminDown is not a failure, RFC 5882 §3.2); and
+// the host stalls that moved detection timers, as warnings: sessions this
+// fast are at the mercy of the host's scheduling.
 func (d *Daemon) logBFD(b *bfdSessions) {
 	defer close(b.done)
-	for c := range b.changes {
+	changes, stalls := b.changes, b.stalls
+	for changes != nil || stalls != nil {
+		var c bfdrun.Change
+		select {
+		case s, ok := <-stalls:
+			if !ok {
+				stalls = nil
+				continue
+			}
+			d.log.Warn("bfd: this host did not run govrrpd's BFD loop; the detection timers were moved by the stall, not failed",
+				"stall_ms", float64(s.Length.Microseconds())/1000, "sessions", s.Sessions)
+			continue
+		case ch, ok := <-changes:
+			if !ok {
+				changes = nil
+				continue
+			}
+			c = ch
+		}
 		level := slog.LevelInfo
 		if c.Failure {
 			level = slog.LevelWarn

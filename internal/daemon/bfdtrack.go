@@ -190,6 +190,7 @@ func (d *Daemon) BFD() api.BFDStatus {
 			Counters: map[string]uint64{
 				api.BFDCounterSent: s.Sent, api.BFDCounterReceived: s.Received, api.BFDCounterSendErrors: s.SendErrors,
 				api.BFDCounterUps: s.Ups, api.BFDCounterFailures: s.Failures, api.BFDCounterAdminDowns: adminDowns,
+				api.BFDCounterHostStalls: s.Stalls,
 			},
 		})
 	}

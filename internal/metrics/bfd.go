@@ -37,6 +37,7 @@ var bfdCounters = []struct {
 	{api.BFDCounterUps, bfdDesc("session_ups_total", "Times the session came Up.")},
 	{api.BFDCounterFailures, bfdDesc("session_failures_total", "Times an Up session went Down on a lost path or the peer's Down: the failures a tracking router acts on (AdminDown is not one).")},
 	{api.BFDCounterAdminDowns, bfdDesc("session_admin_downs_total", "Times the session went AdminDown, or Down on the peer's AdminDown: no failure (RFC 5882 §3.2).")},
+	{api.BFDCounterHostStalls, bfdDesc("host_stalls_total", "Times this host did not run govrrpd's BFD loop for at least the peer's interval: the detection timer was moved by the stall, since time not observed is not the peer's silence.")},
 }
 
 // BFDCollector is a prometheus.Collector of the BFD sessions.

@@ -15,7 +15,7 @@ func everyBFDValue() api.BFDStatus {
 			Diag: "control_detection_time_expired", RemoteDiag: "administratively_down",
 			TxIntervalMS: 10, RxIntervalMS: 20, DetectionMS: 60,
 			Counters: map[string]uint64{api.BFDCounterSent: 1, api.BFDCounterReceived: 2, api.BFDCounterSendErrors: 3,
-				api.BFDCounterUps: 4, api.BFDCounterFailures: 5, api.BFDCounterAdminDowns: 6},
+				api.BFDCounterUps: 4, api.BFDCounterFailures: 5, api.BFDCounterAdminDowns: 6, api.BFDCounterHostStalls: 7},
 		}},
 		Listeners: []api.BFDListener{{Interface: "eth0", Family: "ipv4", Drops: map[string]uint64{"ttl": 7, "no_session": 8}}},
 	}
@@ -44,6 +44,7 @@ func TestBFDCollectorEveryValue(t *testing.T) {
 		{"bfd_session_ups_total", "counter", `{session="frr"}`, "4"},
 		{"bfd_session_failures_total", "counter", `{session="frr"}`, "5"},
 		{"bfd_session_admin_downs_total", "counter", `{session="frr"}`, "6"},
+		{"bfd_host_stalls_total", "counter", `{session="frr"}`, "7"},
 		{"bfd_dropped_total", "counter", `{check="ttl",family="ipv4",interface="eth0"}`, "7"},
 		{"bfd_dropped_total", "counter", `{check="no_session",family="ipv4",interface="eth0"}`, "8"},
 	} {
