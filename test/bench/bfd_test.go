@@ -42,7 +42,8 @@ type BFDDetectResult struct {
 	Errors   []string  `json:"errors,omitempty"`
 }
 
-// BFDFalseResult is a window of two govrrpd with a session between them.
+// BFDFalseResult is a window of two govrrpd with a session between them,
+// and two FRR bfdd with one in the same window, under the same load.
 type BFDFalseResult struct {
 	Load      string   `json:"load"` // idle | 2 CPU hogs
 	WindowS   float64  `json:"window_s"`
@@ -50,8 +51,19 @@ type BFDFalseResult struct {
 	Sides     []int    `json:"downs_by_side"`   // router 1, router 2
 	Diags     []string `json:"diags,omitempty"` // each side's last diagnostic after a Down
 	PacketsRx uint64   `json:"packets_rx"`      // both sides, in the window
-	BusyCores float64  `json:"machine_busy"`    // whole machine during the window
-	Errors    []string `json:"errors,omitempty"`
+	// HostStalls is govrrpd's host_stalls, both sides: the stalls that
+	// moved a detection timer instead of failing the session.
+	HostStalls uint64 `json:"host_stalls"`
+	// FRRDowns is bfdd's session-down count, both sides (nil: not measured).
+	FRRDowns *int `json:"frr_bfdd_downs,omitempty"`
+	// Stalls is how often a thread of the bench sleeping 1 ms at a time
+	// woke 30 ms or more late (as long as the detection time), StallMaxMS
+	// the latest: how long this machine left a runnable thread unrun.
+	Stalls     int      `json:"stalls_30ms"`
+	StallMaxMS float64  `json:"stall_max_ms"`
+	BusyCores  float64  `json:"machine_busy"` // whole machine during the window
+	Steal      float64  `json:"machine_steal"`
+	Errors     []string `json:"errors,omitempty"`
 }
 
 // BFDCPUResult is govrrpd against FRR bfdd with n sessions at 10 ms × 3,
@@ -359,53 +371,77 @@ func firstDownAfter(pk []bfdPacket, dead, detector netip.Addr, after time.Time) 
 }
 
 // runBFDFalse runs two govrrpd with a 10 ms × 3 session between them for
-// window idle, then for window with a busy loop in each router's
-// namespace (bounded by timeout(1), killed at the end), and counts the
-// sessions' Downs.
+// window idle, then window beside two CPU hogs, counting Downs on both
+// sides; two FRR bfdd with a session between them run in the same windows
+// on the same LAN, and a 1 ms sleeper in the bench measures how long the
+// machine left a runnable thread waiting.
 func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration) {
 	*idle = BFDFalseResult{Load: "idle", WindowS: window.Seconds()}
 	*hogs = BFDFalseResult{Load: "2 CPU hogs (busy loops, one in each router's namespace)", WindowS: window.Seconds()}
-	lan := lab.NewLAN(t, 2)
+	lan := lab.NewLAN(t, 4)
 	dir := bfdDir(t)
 	var gs []*interop.Govrrp
-	for i, nd := range lan.Nodes {
+	for i, nd := range lan.Nodes[:2] {
 		peer := lan.Nodes[1-i]
 		g := newGovrrpd(t, govrrpdBin(t), nd, dir, vr51(uint8(150-50*i), time.Second))
 		g.Top = govrrpBFDTop([]netip.Addr{peer.V4.Addr()}, []netip.Addr{nd.V4.Addr()})
 		g.Start(t)
 		gs = append(gs, g)
 	}
-	if !lab.Poll(10*time.Second, 10*time.Millisecond, func() bool { return govrrpBFDUp(gs[0], 1) && govrrpBFDUp(gs[1], 1) }) {
+	var fs []*interop.FRRBFD
+	for i, nd := range lan.Nodes[2:] {
+		peer := lan.Nodes[3-i]
+		f := interop.NewFRRBFD(t, nd, filepath.Join(dir, nd.Short), frrBFDConf([]netip.Addr{peer.V4.Addr()}, []netip.Addr{nd.V4.Addr()}))
+		f.Start(t)
+		fs = append(fs, f)
+	}
+	up := func() bool {
+		return govrrpBFDUp(gs[0], 1) && govrrpBFDUp(gs[1], 1) && frrBFDUp(fs[0], lan.Nodes[3].V4.Addr()) && frrBFDUp(fs[1], lan.Nodes[2].V4.Addr())
+	}
+	if !lab.Poll(20*time.Second, 20*time.Millisecond, up) {
 		idle.errorf(t, "sessions not Up at 10 ms")
 		return
 	}
 	measure := func(r *BFDFalseResult, load func() func()) {
-		var d0, rx0 uint64
+		var d0, rx0, f0, st0 uint64
 		var before []uint64
 		logFrom := make([]int, len(gs))
 		for i, g := range gs {
 			logFrom[i] = len(g.Logs())
 			d, err := bfdCount(g, api.BFDCounterFailures, api.BFDCounterAdminDowns)
 			rx, err2 := bfdCount(g, api.BFDCounterReceived)
-			if err = errors.Join(err, err2); err != nil {
+			st, err3 := bfdCount(g, api.BFDCounterHostStalls)
+			if err = errors.Join(err, err2, err3); err != nil {
 				r.errorf(t, "counters: %v", err)
 			}
-			d0, rx0 = d0+d, rx0+rx
+			d0, rx0, st0 = d0+d, rx0+rx, st0+st
 			before = append(before, d)
 		}
+		frrOK := true
+		for _, f := range fs {
+			n, err := f.Downs()
+			if err != nil {
+				r.errorf(t, "bfdd counters: %v", err)
+				frrOK = false
+			}
+			f0 += n
+		}
 		stop := load()
+		probe := startStallProbe()
 		start, mt0 := time.Now(), readMachineTicks()
 		time.Sleep(window)
-		r.BusyCores, _ = busyCores(mt0, readMachineTicks(), time.Since(start).Seconds())
+		r.BusyCores, r.Steal = busyCores(mt0, readMachineTicks(), time.Since(start).Seconds())
+		r.Stalls, r.StallMaxMS = probe.stop()
 		stop()
-		var d1, rx1 uint64
+		var d1, rx1, f1, st1 uint64
 		for i, g := range gs {
 			d, err := bfdCount(g, api.BFDCounterFailures, api.BFDCounterAdminDowns)
 			rx, err2 := bfdCount(g, api.BFDCounterReceived)
-			if err = errors.Join(err, err2); err != nil {
+			st, err3 := bfdCount(g, api.BFDCounterHostStalls)
+			if err = errors.Join(err, err2, err3); err != nil {
 				r.errorf(t, "counters: %v", err)
 			}
-			d1, rx1 = d1+d, rx1+rx
+			d1, rx1, st1 = d1+d, rx1+rx, st1+st
 			r.Sides = append(r.Sides, int(d-before[i]))
 			if d != before[i] {
 				// The session's diag is reset when it comes Up again:
@@ -413,13 +449,26 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 				r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, downDiags(g.Logs()[logFrom[i]:])))
 			}
 		}
-		r.Downs, r.PacketsRx = int(d1-d0), rx1-rx0
-		t.Logf("%s for %v: %d Downs %v %v, %d packets received, %.2f cores busy", r.Load, window, r.Downs, r.Sides, r.Diags, r.PacketsRx, r.BusyCores)
+		for _, f := range fs {
+			n, err := f.Downs()
+			if err != nil {
+				r.errorf(t, "bfdd counters: %v", err)
+				frrOK = false
+			}
+			f1 += n
+		}
+		if frrOK {
+			n := int(f1 - f0)
+			r.FRRDowns = &n
+		}
+		r.Downs, r.PacketsRx, r.HostStalls = int(d1-d0), rx1-rx0, st1-st0
+		t.Logf("%s for %v: %d Downs %v %v, %d packets received, %d host stalls absorbed; bfdd %s Downs; %d stalls ≥ 30 ms (max %.1f ms); %.2f cores busy, %.3f stolen",
+			r.Load, window, r.Downs, r.Sides, r.Diags, r.PacketsRx, r.HostStalls, frrDowns(r.FRRDowns), r.Stalls, r.StallMaxMS, r.BusyCores, r.Steal)
 	}
 	measure(idle, func() func() { return func() {} })
 	measure(hogs, func() func() {
 		var ps []*lab.Proc
-		for _, nd := range lan.Nodes {
+		for _, nd := range lan.Nodes[:2] {
 			secs := fmt.Sprint(int(window.Seconds()) + 10)
 			ps = append(ps, lab.StartProc(t, nd, "cpu-hog", filepath.Join(dir, nd.Short+"-hog.log"),
 				"timeout", secs, "sh", "-c", "while :; do :; done"))
@@ -656,4 +705,12 @@ func downDiags(log string) string {
 		return "no failure logged"
 	}
 	return strings.Join(out, ", ")
+}
+
+// frrDowns is a window's bfdd Downs, "-" when not measured.
+func frrDowns(n *int) string {
+	if n == nil {
+		return "-"
+	}
+	return fmt.Sprint(*n)
 }

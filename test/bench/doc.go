@@ -18,7 +18,8 @@
 // and the way the bench used to, -l), flood (150k pps for 30 s, both
 // daemons), and BFD (issue 16, at 10 ms × 3): bfd (detection of a killed
 // peer, both ways, against FRR bfdd and keepalived's bfd_instance), bfdfalse
-// (false Downs between two govrrpd, idle and beside two CPU hogs; window
+// (false Downs between two govrrpd, idle and beside two CPU hogs, two FRR
+// bfdd beside them and a probe of the machine's stalls; window
 // -bfd-false-for), bfdcpu (1 and 10 sessions, govrrpd's CPU and heap
 // allocations per packet beside bfdd's; -bfd-cpu-window), bfdfailover
 // (cable pull at 1 s adverts with Master–Backup BFD beside keepalived and

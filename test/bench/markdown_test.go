@@ -474,7 +474,11 @@ func bfdSection(r *Report, w func(string, ...any), head func(...string)) {
 		"the runner's clock when the detection timer fired) or bfdd's first Down packet on the bridge (bfdd sends one at " +
 		"expiry). **False Downs**: two govrrpd with a session between them, idle, then with a busy loop in each router's " +
 		"namespace (two CPU hogs on this 2-core machine, bounded by timeout(1) and killed at the end); Downs are the " +
-		"sessions' failure and AdminDown counters, both sides. **CPU**: govrrpd (top-level `bfd:` sessions) and bfdd with " +
+		"sessions' failure and AdminDown counters, both sides. Two FRR bfdd with a session between them run on the same " +
+		"LAN in the same windows (their session-down counters); host stalls absorbed are govrrpd's `host_stalls` (its BFD loop " +
+		"woke a peer's interval late and moved the detection timers instead of failing them); and a thread of the bench that sleeps 1 ms at a time " +
+		"counts how often it woke 30 ms or more late (a stall as long as the detection time: the machine left a " +
+		"runnable thread unrun, whatever the cause). **CPU**: govrrpd (top-level `bfd:` sessions) and bfdd with " +
 		"1 and with 10 sessions between them (one address pair each), utime+stime of each process over the same window; " +
 		"govrrpd's heap allocations from runtime memstats per packet sent or received. **Failover**: the cable pull of the " +
 		"failover table at 1 s adverts with Master–Backup BFD (`routers[].bfd_master`, the Backup the successor) beside " +
@@ -503,13 +507,15 @@ func bfdSection(r *Report, w func(string, ...any), head func(...string)) {
 	}
 	if len(r.BFDFalse) > 0 {
 		w("### False Downs\n\n")
-		head("load", "window", "Downs", "router 1 / router 2", "last diagnostic", "packets received", "busy cores")
+		head("load", "window", "Downs", "router 1 / router 2", "last diagnostic", "packets received", "host stalls absorbed", "bfdd Downs", "stalls ≥ 30 ms (longest)", "busy cores", "stolen")
 		for _, f := range r.BFDFalse {
 			sides := make([]string, len(f.Sides))
 			for i, n := range f.Sides {
 				sides[i] = fmt.Sprint(n)
 			}
-			w("| %s | %.0f s | %d | %s | %s | %d | %.2f |\n", f.Load, f.WindowS, f.Downs, strings.Join(sides, " / "), cmpOr(strings.Join(f.Diags, "; "), "-"), f.PacketsRx, f.BusyCores)
+			frr := frrDowns(f.FRRDowns)
+			w("| %s | %.0f s | %d | %s | %s | %d | %d | %s | %d (%.1f ms) | %.2f | %.3f |\n", f.Load, f.WindowS, f.Downs, strings.Join(sides, " / "),
+				cmpOr(strings.Join(f.Diags, "; "), "-"), f.PacketsRx, f.HostStalls, frr, f.Stalls, f.StallMaxMS, f.BusyCores, f.Steal)
 		}
 		w("\n")
 	}
@@ -602,7 +608,11 @@ func bfdTargets(r *Report) []target {
 		out = append(out, tr)
 	}
 	for _, f := range r.BFDFalse {
-		out = append(out, target{name: fmt.Sprintf("false Downs, %s, %.0f s", f.Load, f.WindowS), gov: fmt.Sprint(f.Downs), ka: "-",
+		frr := "-"
+		if f.FRRDowns != nil {
+			frr = "bfdd " + frrDowns(f.FRRDowns)
+		}
+		out = append(out, target{name: fmt.Sprintf("false Downs, %s, %.0f s", f.Load, f.WindowS), gov: fmt.Sprint(f.Downs), ka: frr,
 			goal: "0", met: f.Downs == 0 && f.PacketsRx > 0})
 	}
 	for _, c := range r.BFDCPU {

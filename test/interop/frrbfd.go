@@ -149,3 +149,26 @@ func (b *FRRBFD) PeerState(peer string) (FRRBFDPeer, error) {
 func (b *FRRBFD) Logs() string {
 	return lab.Tail(lab.ReadFile(b.path("bfdd.out"))+lab.ReadFile(b.path("bfdd.log")), 40)
 }
+
+// Downs is the sum of bfdd's session-down counters over its sessions
+// (`show bfd peers counters json`).
+func (b *FRRBFD) Downs() (uint64, error) {
+	out, err := b.Vtysh("show bfd peers counters json")
+	if err != nil {
+		return 0, err
+	}
+	var ps []struct {
+		Down *uint64 `json:"session-down"`
+	}
+	if err := json.Unmarshal([]byte(out), &ps); err != nil {
+		return 0, fmt.Errorf("show bfd peers counters json: %v: %q", err, out)
+	}
+	var n uint64
+	for _, p := range ps {
+		if p.Down == nil {
+			return 0, fmt.Errorf("show bfd peers counters json: no session-down in %q", out)
+		}
+		n += *p.Down
+	}
+	return n, nil
+}
