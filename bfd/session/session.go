@@ -1,8 +1,9 @@
 // Package session is one BFD session's state machine (RFC 5880 §6.2,
 // §6.8), asynchronous mode, with no I/O: events in (a received packet, a
-// timer, admin down/up, new parameters), actions out (send this packet now,
-// the state changed). Time comes with each event, on the same monotonic
-// scale as fsm.Clock; all timer logic is in timers.go.
+// timer, admin down/up, new parameters, a stall of the host), actions out
+// (send this packet now, the state changed). Time comes with each event,
+// on the same monotonic scale as fsm.Clock; all timer logic is in
+// timers.go.
 //
 // Not implemented: echo mode, demand mode (we never ask for it; a peer's is
 // honoured by not sending, §6.8.7) and authentication (refused by the

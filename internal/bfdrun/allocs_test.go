@@ -13,11 +13,15 @@ import (
 type fakeListener struct {
 	pkt  []byte
 	src  netip.Addr
-	pend int // packets waiting
+	pend int    // packets waiting
+	read func() // called at each ReadBatch, when set
 }
 
 func (f *fakeListener) Fd() int { return 7 }
 func (f *fakeListener) ReadBatch(pkts []linux.BFDPacket) (int, bool, error) {
+	if f.read != nil {
+		f.read()
+	}
 	n := min(f.pend, len(pkts))
 	for i := range n {
 		pkts[i] = linux.BFDPacket{Payload: f.pkt, Src: f.src, TTL: 255}

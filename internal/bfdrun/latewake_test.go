@@ -57,3 +57,18 @@ func TestRunnerStallIsNoFailure(t *testing.T) {
 		t.Fatalf("Down %v after the last packet, want 30ms (last before the stall %v)", d, last)
 	}
 }
+
+// The host stalls the loop within a step, between its read of the sockets
+// and its timers (not while it sleeps): the stall moves the detection
+// timer all the same.
+func TestRunnerStallWithinAStep(t *testing.T) {
+	u := newUpRunner(t, Options{})
+	due, _ := u.s.fsm.NextDeadline()
+	u.clk.now = due
+	u.fl.read = func() { u.clk.now += 70 * time.Millisecond }
+	u.r.step()
+	u.fl.read = nil
+	if st := u.s.fsm.Status(); st.State != bfd.Up || st.Stalls != 1 {
+		t.Fatalf("after a 70 ms stall within a step: %+v, want Up, 1 stall", st)
+	}
+}

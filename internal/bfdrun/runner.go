@@ -65,6 +65,9 @@ type Change struct {
 	// the change happened (0 before the peer was heard).
 	Peer      netip.Addr
 	Detection time.Duration
+	// Late is how long after the event that caused the change (a
+	// deadline, a packet's arrival) the loop handled it.
+	Late time.Duration
 }
 
 // Status is one session's state for snapshots.
@@ -619,7 +622,12 @@ func (r *Runner) step() bool {
 		drained = drained && empty
 	}
 	if drained {
-		r.expire(r.eventTime(r.clock.Now()))
+		// A stall since the step began (the host took the loop's
+		// thread away between two instructions) counts as one before
+		// a wake-up does.
+		now := r.clock.Now()
+		r.woke(now)
+		r.expire(r.eventTime(now))
 	}
 	r.slept(r.clock.Now())
 	return true
@@ -683,7 +691,8 @@ func (r *Runner) apply(s *sess, acts []session.Action) {
 			s.since = r.wall(r.order.Last())
 			if r.opts.Notify != nil {
 				r.opts.Notify(Change{Name: s.cfg.Name, At: s.since, From: a.From, To: a.To, Diag: a.Diag,
-					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure, Peer: s.cfg.Peer, Detection: s.fsm.Status().Detection})
+					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure, Peer: s.cfg.Peer, Detection: s.fsm.Status().Detection,
+					Late: max(0, r.clock.Now()-r.order.Last())})
 			}
 		}
 	}

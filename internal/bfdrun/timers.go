@@ -58,8 +58,10 @@ func (r *Runner) slept(now time.Duration) {
 // to now, by a stall of the host (the loop was not run): time the loop
 // could not observe is not the peer's silence. Before any packet is read
 // or timer fired, so a detection time that ran out during the stall is
-// moved first.
+// moved first. From then on the loop is running: a later call in the same
+// step measures a stall within it.
 func (r *Runner) woke(now time.Duration) {
+	defer func() { r.due, r.dueOK = now, true }()
 	if !r.dueOK || now-r.due < minStall {
 		return
 	}

@@ -446,7 +446,13 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 			if d != before[i] {
 				// The session's diag is reset when it comes Up again:
 				// the log keeps each Down's.
-				r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, downDiags(g.Logs()[logFrom[i]:])))
+				logs := g.Logs()[logFrom[i]:]
+				r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, downDiags(logs)))
+				for line := range strings.Lines(logs) {
+					if strings.Contains(line, "failure=true") || strings.Contains(line, "did not run") {
+						t.Logf("router %d: %s", i+1, strings.TrimSpace(line))
+					}
+				}
 			}
 		}
 		for _, f := range fs {
