@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"govrrp/internal/testenv"
 	"govrrp/vrrp"
 )
 
@@ -682,7 +683,7 @@ scripts:
 func TestBareCommandLookedUp(t *testing.T) {
 	sh, ok := LookCommand("sh")
 	if !ok {
-		t.Skip("no sh in " + CommandPath)
+		testenv.Missing(t, "no sh in "+CommandPath)
 	}
 	const base = "routers:\n  - interface: eth0\n    vrid: 51\n    addresses: [10.77.0.254/24]\n    notify_master: [sh]\n    notify: [[sh, -c, 'exit 0']]\n"
 	c, err := Parse("c.yaml", []byte(base+"scripts:\n  chk: {exec: [sh, -c, 'exit 0']}\n  gone: {exec: [no-such-command-x], init: unknown}\n"))
