@@ -20,7 +20,9 @@ Prints the BFD sessions of govrrpd's top-level bfd list, one row each:
   INTERFACE  where the peer is
   PEER       the peer's address
   STATE      ours, then the peer's as last received: AdminDown, Down,
-             Init or Up
+             Init or Up; "Down (interface-missing)" or "Down
+             (local-address-missing)" while it waits for them (it starts
+             when they appear)
   TX/RX      the negotiated transmit and receive intervals (1s while not
              Up; "-" before a packet)
   DETECT     the detection time: how long without a packet before a failure
@@ -83,8 +85,8 @@ func bfdTable(w io.Writer, st api.BFDStatus) error {
 	fmt.Fprintln(tw, "NAME\tINTERFACE\tPEER\tSTATE\tTX/RX\tDETECT\tDIAG\tUPS\tFAILURES\tADMIN\tSTALLS\tFOR")
 	for _, s := range st.Sessions {
 		c := s.Counters
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s/%s\t%s/%s\t%s\t%s/%s\t%d\t%d\t%d\t%d\t%s\n",
-			s.Name, s.Interface, s.Peer, s.State, s.RemoteState, interval(s.TxIntervalMS), interval(s.RxIntervalMS),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s/%s\t%s\t%s/%s\t%d\t%d\t%d\t%d\t%s\n",
+			s.Name, s.Interface, s.Peer, bfdState(s, true), interval(s.TxIntervalMS), interval(s.RxIntervalMS),
 			interval(s.DetectionMS), s.Diag, s.RemoteDiag, c[api.BFDCounterUps], c[api.BFDCounterFailures],
 			c[api.BFDCounterAdminDowns], c[api.BFDCounterHostStalls], since(s.Since))
 	}
@@ -104,4 +106,16 @@ func bfdTable(w io.Writer, st api.BFDStatus) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", l.Interface, l.Family, strings.Join(parts, ", "))
 	}
 	return tw.Flush()
+}
+
+// bfdState is a session's state (with the peer's, remote), or what it
+// waits for.
+func bfdState(s api.BFDSession, remote bool) string {
+	switch {
+	case s.Waiting != "":
+		return s.State + " (" + s.Waiting + ")"
+	case remote:
+		return s.State + "/" + s.RemoteState
+	}
+	return s.State
 }

@@ -282,6 +282,8 @@ func TestBFDGolden(t *testing.T) {
 			{Name: "ka6", Interface: "eth1", Peer: "fe80::2", State: "Up", RemoteState: "Up", Diag: "none", RemoteDiag: "none",
 				TxIntervalMS: 10, RxIntervalMS: 10, DetectionMS: 30, Since: t0.Add(-5 * time.Minute),
 				Counters: map[string]uint64{api.BFDCounterUps: 1}},
+			{Name: "vlan9", Interface: "eth0.9", Peer: "10.77.9.2", State: "Down", RemoteState: "Down", Diag: "none", RemoteDiag: "none",
+				Waiting: "interface-missing", Counters: map[string]uint64{}},
 		},
 		Listeners: []api.BFDListener{{Interface: "eth0", Family: "ipv4", Drops: map[string]uint64{"ttl": 3, "no_session": 1}}, {Interface: "eth1", Family: "ipv6"}},
 	}

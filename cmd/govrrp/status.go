@@ -125,7 +125,7 @@ func bfdSummary(w io.Writer, st api.BFDStatus) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\nBFD SESSION\tPEER\tSTATE\tDETECT\tFAILURES\tFOR")
 	for _, s := range st.Sessions {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Peer, s.State, interval(s.DetectionMS), s.Counters[api.BFDCounterFailures], since(s.Since))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\n", s.Name, s.Peer, bfdState(s, false), interval(s.DetectionMS), s.Counters[api.BFDCounterFailures], since(s.Since))
 	}
 	return tw.Flush()
 }

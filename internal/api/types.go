@@ -201,6 +201,11 @@ type BFDSession struct {
 	// and not sent, Ups, failures (an Up session lost to the path or to
 	// the peer's Down) and AdminDowns (ours or the peer's: no failure).
 	Counters map[string]uint64 `json:"counters"`
+	// Waiting, when set, says why the session does not run yet:
+	// "interface-missing", "local-address-missing", "no-route-to-peer"
+	// (no address in the peer's subnet yet) or "start-failed" (the log
+	// says why); each change of the interface tries again.
+	Waiting string `json:"waiting,omitempty"`
 }
 
 // BFDListener is what the BFD listener of an interface and family dropped,

@@ -110,7 +110,7 @@ func (p *parser) bfdInterval(v *yaml.Node) time.Duration {
 
 // bfdWarnings are what the host says about the BFD sessions: an interface
 // that does not exist, or lacks the session's local address, leaves the
-// session off until a reload finds them.
+// session waiting until they appear.
 func bfdWarnings(c *Config, byName map[string]*Interface) []*Error {
 	var out []*Error
 	for _, s := range c.BFD {
@@ -118,10 +118,10 @@ func bfdWarnings(c *Config, byName map[string]*Interface) []*Error {
 		switch {
 		case ifi == nil:
 			out = append(out, &Error{Pos: s.Pos, What: yamlwalk.Clip(fmt.Sprintf("BFD session %s: interface %q: %v", s.Name, s.Interface, ErrNoInterface)),
-				Fix: "the session stays off until a reload finds it; check the name (ip link lists them)"})
+				Fix: "the session waits and starts when the interface appears; check the name (ip link lists them)"})
 		case s.Local.IsValid() && !slices.ContainsFunc(ifi.Addrs, func(p netip.Prefix) bool { return p.Addr() == s.Local }):
 			out = append(out, &Error{Pos: s.Pos, What: yamlwalk.Clip(fmt.Sprintf("BFD session %s: local_address %v is not an address of %s", s.Name, s.Local, s.Interface)),
-				Fix: "add it to the interface, or write one it has; until then the session stays off (a reload retries)"})
+				Fix: "add it to the interface, or write one it has; the session waits and starts when it appears"})
 		}
 	}
 	return out

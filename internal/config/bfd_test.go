@@ -42,7 +42,7 @@ func TestParseBFD(t *testing.T) {
 }
 
 // The host check warns about a session whose interface is missing or lacks
-// its local address: the session stays off until a reload.
+// its local address: the session waits until they appear.
 func TestCheckHostBFD(t *testing.T) {
 	c, err := Parse("c.yaml", []byte(base+`bfd:
   - {name: ok, peer: 10.77.0.2, interface: eth0, local_address: 10.77.0.1}

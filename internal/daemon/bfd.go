@@ -3,11 +3,15 @@ package daemon
 import (
 	"context"
 	"log/slog"
+	"net/netip"
+	"slices"
+	"strings"
 
 	"govrrp/bfd"
 	"govrrp/bfd/session"
 	"govrrp/internal/bfdrun"
 	"govrrp/internal/config"
+	"govrrp/internal/linux"
 )
 
 // The top-level BFD sessions (config.BFDSession) run on one bfdrun.Runner:
@@ -21,12 +25,29 @@ import (
 // are counted and dropped, never blocking the runner's loop.
 const bfdQueue = 256
 
+// The maps are written with d.mu held (start, reload, relink).
 type bfdSessions struct {
-	run     *bfdrun.Runner
-	cfg     map[string]config.BFDSession
+	run *bfdrun.Runner
+	cfg map[string]config.BFDSession // running
+	// index is the interface index a running session's sockets are on: a
+	// re-created interface (a new index) restarts the session (relinkBFD).
+	index map[string]int
+	// waiting are the sessions whose interface or local address is
+	// missing: they start when it appears (relinkBFD) or at a reload that
+	// finds it.
+	waiting map[string]bfdWaiting
 	changes chan bfdrun.Change
 	stalls  chan bfdrun.Stall
 	done    chan struct{}
+}
+
+// bfdWaiting is a session that waits, and for what: "interface-missing",
+// "local-address-missing", "no-route-to-peer" (the interface has no
+// address in the peer's subnet yet) or "start-failed" (the log says why)
+// (api.BFDSession.Waiting). Each change of the interface tries again.
+type bfdWaiting struct {
+	cfg    config.BFDSession
+	reason string
 }
 
 func bfdSessionConfig(c config.BFDSession) bfdrun.SessionConfig {
@@ -38,7 +59,8 @@ func bfdParams(c config.BFDSession) session.Config {
 }
 
 // startBFD starts the runner and the sessions of cfg, if any. A session
-// that cannot start (its interface is missing) is logged; the others run.
+// whose interface is missing waits for it (relinkBFD); one that cannot
+// start otherwise is logged; the others run.
 func (d *Daemon) startBFD(sessions []config.BFDSession) {
 	if len(sessions) == 0 || !d.ensureBFD() {
 		return
@@ -53,8 +75,9 @@ func (d *Daemon) ensureBFD() bool {
 	if d.bfd != nil {
 		return true
 	}
-	b := &bfdSessions{cfg: map[string]config.BFDSession{}, changes: make(chan bfdrun.Change, bfdQueue),
-		stalls: make(chan bfdrun.Stall, bfdQueue), done: make(chan struct{})}
+	b := &bfdSessions{cfg: map[string]config.BFDSession{}, index: map[string]int{}, waiting: map[string]bfdWaiting{},
+		changes: make(chan bfdrun.Change, bfdQueue),
+		stalls:  make(chan bfdrun.Stall, bfdQueue), done: make(chan struct{})}
 	run, err := bfdrun.New(bfdrun.Options{Notify: func(c bfdrun.Change) {
 		mb := d.mbNotify(c)
 		select {
@@ -83,13 +106,107 @@ func (d *Daemon) ensureBFD() bool {
 	return true
 }
 
+// addBFD starts session c, or leaves it waiting for its interface, its
+// local address or a route to the peer (logged once per reason).
 func (d *Daemon) addBFD(c config.BFDSession) {
-	d.bfdRestarted(c.Name)
-	if err := d.bfd.run.Add(bfdSessionConfig(c)); err != nil {
-		d.log.Error("bfd session not started", "session", c.Name, "err", err)
+	was, waited := d.bfd.waiting[c.Name]
+	if !waited {
+		d.bfdRestarted(c.Name)
+	}
+	reason := ""
+	st := d.linkState(c.Interface)
+	switch {
+	case !st.Exists:
+		reason = "interface-missing"
+	case c.Local.IsValid():
+		if held, err := d.addrs.Held(c.Interface, []netip.Addr{c.Local}); err == nil && len(held) == 0 {
+			reason = "local-address-missing"
+		}
+	}
+	var err error
+	if reason == "" {
+		if err = d.bfd.run.Add(bfdSessionConfig(c)); err != nil {
+			// An interface that has just appeared may have no address
+			// or route yet: the next change of it tries again.
+			reason = "start-failed"
+			if linux.Unreachable(err) {
+				reason = "no-route-to-peer"
+			}
+		}
+	}
+	if reason != "" {
+		d.bfd.waiting[c.Name] = bfdWaiting{cfg: c, reason: reason}
+		if !waited || was.reason != reason {
+			attrs := []any{"session", c.Name, "interface", c.Interface, "local_address", addrString(c.Local)}
+			if err != nil {
+				attrs = append(attrs, "err", err)
+			}
+			d.log.Warn("bfd session waits: "+strings.ReplaceAll(reason, "-", " "), attrs...)
+		}
 		return
 	}
-	d.bfd.cfg[c.Name] = c
+	delete(d.bfd.waiting, c.Name)
+	if waited {
+		d.log.Info("bfd session started", "session", c.Name, "interface", c.Interface)
+	}
+	d.bfd.cfg[c.Name], d.bfd.index[c.Name] = c, st.Index
+}
+
+// removeBFD ends a running session (AdminDown to the peer).
+func (d *Daemon) removeBFD(name string) {
+	if err := d.bfd.run.Remove(name); err != nil {
+		d.log.Error("bfd session not removed", "session", name, "err", err)
+	}
+	delete(d.bfd.cfg, name)
+	delete(d.bfd.index, name)
+}
+
+// relinkBFD follows interface name as it is now (st): the sessions waiting
+// for it (or for an address on it) try again, and those whose sockets are
+// on an earlier device of that name (deleted and made again) restart on the
+// new one. While it is missing, a running session's detection time fails
+// it, as any lost path. Called with d.mu held.
+func (d *Daemon) relinkBFD(name string, st linux.LinkState) {
+	if d.bfd == nil || !st.Exists {
+		return
+	}
+	var start []config.BFDSession
+	for _, w := range d.bfd.waiting {
+		if w.cfg.Interface == name {
+			start = append(start, w.cfg)
+		}
+	}
+	for n, c := range d.bfd.cfg {
+		if c.Interface == name && d.bfd.index[n] != st.Index {
+			d.log.Info("interface re-created; restarting its bfd session", "session", n, "interface", name)
+			d.removeBFD(n)
+			start = append(start, c)
+		}
+	}
+	slices.SortFunc(start, func(a, b config.BFDSession) int { return strings.Compare(a.Name, b.Name) })
+	for _, c := range start {
+		d.addBFD(c)
+	}
+}
+
+// bfdRelinks says whether interface st concerns a BFD session: one waits
+// for it or an address on it, or runs on an earlier device of that name.
+// Called with d.mu held for reading.
+func (d *Daemon) bfdRelinks(st linux.LinkState) bool {
+	if d.bfd == nil || !st.Exists {
+		return false
+	}
+	for _, w := range d.bfd.waiting {
+		if w.cfg.Interface == st.Name {
+			return true
+		}
+	}
+	for n, c := range d.bfd.cfg {
+		if c.Interface == st.Name && d.bfd.index[n] != st.Index {
+			return true
+		}
+	}
+	return false
 }
 
 // reloadBFD brings the running sessions to cfg: removed ones end with
@@ -109,10 +226,14 @@ func (d *Daemon) reloadBFD(sessions []config.BFDSession) {
 		if ok && c.Peer == old.Peer && c.Interface == old.Interface && c.Local == old.Local {
 			continue
 		}
-		if err := d.bfd.run.Remove(name); err != nil {
-			d.log.Error("bfd session not removed", "session", name, "err", err)
+		d.removeBFD(name)
+	}
+	// The waiting ones are looked at afresh: started below if what they
+	// wait for is there now, or waiting again (not logged again).
+	for name, w := range d.bfd.waiting {
+		if _, ok := want[name]; !ok || w.cfg != want[name] {
+			delete(d.bfd.waiting, name)
 		}
-		delete(d.bfd.cfg, name)
 	}
 	for _, c := range sessions {
 		old, running := d.bfd.cfg[c.Name]
@@ -176,7 +297,10 @@ func (d *Daemon) logBFD(b *bfdSessions) {
 			attrs = append(attrs, "peer_admin_down", true)
 		}
 		if c.Failure {
-			attrs = append(attrs, "failure", true)
+			// How long after its deadline (or the packet that said
+			// Down) the loop acted: a large figure means this host was
+			// busy, not that the path failed late.
+			attrs = append(attrs, "failure", true, "late_ms", float64(c.Late.Microseconds())/1000)
 		}
 		d.log.Log(context.Background(), level, "bfd session "+stateWord(c.To), attrs...)
 	}

@@ -170,6 +170,10 @@ func (d *Daemon) BFD() api.BFDStatus {
 	out := api.BFDStatus{Sessions: []api.BFDSession{}, Listeners: []api.BFDListener{}}
 	d.mu.RLock()
 	b := d.bfd
+	var waiting []bfdWaiting
+	if b != nil {
+		waiting = slices.Collect(maps.Values(b.waiting))
+	}
 	d.mu.RUnlock()
 	if b == nil {
 		return out
@@ -194,6 +198,20 @@ func (d *Daemon) BFD() api.BFDStatus {
 			},
 		})
 	}
+	// Waiting for its interface or address: Down, with nothing negotiated.
+	for _, w := range waiting {
+		c := w.cfg
+		_, adminDowns := d.bfdTrack.status(c.Name)
+		counters := map[string]uint64{}
+		for _, k := range api.BFDCounters {
+			counters[k] = 0
+		}
+		counters[api.BFDCounterAdminDowns] = adminDowns
+		out.Sessions = append(out.Sessions, api.BFDSession{Name: c.Name, Interface: c.Interface, Peer: c.Peer.String(), Local: addrString(c.Local),
+			State: bfd.Down.String(), RemoteState: bfd.Down.String(), Diag: bfd.DiagNone.String(), RemoteDiag: bfd.DiagNone.String(),
+			Waiting: w.reason, Counters: counters})
+	}
+	slices.SortFunc(out.Sessions, func(a, b api.BFDSession) int { return strings.Compare(a.Name, b.Name) })
 	drops := b.run.Drops()
 	for _, k := range slices.Sorted(maps.Keys(drops)) {
 		ifname, fam, _ := strings.Cut(k, "/")

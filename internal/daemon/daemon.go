@@ -749,10 +749,13 @@ func (d *Daemon) stopRouter(r *vr) {
 }
 
 // watch (re)starts the link watcher over every interface a router runs on
-// or tracks. Called with d.mu held; the previous watcher is closed in the
+// or tracks, and those of the BFD sessions. Called with d.mu held; the previous watcher is closed in the
 // background, because its consumer may be waiting for d.mu.
 func (d *Daemon) watch(cfg *config.Config) error {
 	var names []string
+	for _, b := range cfg.BFD {
+		names = append(names, b.Interface)
+	}
 	for _, r := range cfg.Routers {
 		names = append(names, r.Interface)
 		for _, t := range r.Track.Interfaces {
@@ -780,7 +783,7 @@ func (d *Daemon) watch(cfg *config.Config) error {
 
 // linkChanged dispatches a link snapshot to the routers it concerns, and
 // hands an interface that appeared, went away or was re-created (a new
-// index) to relink.
+// index) to relink, for routers and BFD sessions.
 func (d *Daemon) linkChanged(st linux.LinkState) {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
@@ -806,7 +809,7 @@ func (d *Daemon) linkChanged(st linux.LinkState) {
 	for _, p := range d.pending {
 		again = again || (p.cfg.Interface == st.Name && (st.Exists || p.reason != faultMissing))
 	}
-	if again {
+	if again || d.bfdRelinks(st) {
 		d.queueRelink(st.Name)
 	}
 }
@@ -880,6 +883,7 @@ func (d *Daemon) relink(name string) {
 		r.close()
 		restart = append(restart, *r.cfg)
 	}
+	d.relinkBFD(name, st)
 	if !st.Exists {
 		for _, rc := range restart {
 			d.park(rc, faultMissing, fsm.Fault, nil)

@@ -245,14 +245,18 @@ func (l *LAN) Names() []string {
 // still closes the handles.
 func (l *LAN) Keep() { l.kept.Store(true) }
 
-// AddSecondLAN puts a second bridge, br1, in the bridge namespace and
-// gives each of nodes an eth1 on it with 10.78.0.Index/24; its bridge side
-// is port "q"+Index (UnplugSecond). For routers on two LANs, such as the
-// members of a sync group. It goes with the namespaces.
+// AddSecondLAN puts a second bridge, br1, in the bridge namespace (the
+// first call) and gives each of nodes an eth1 on it with 10.78.0.Index/24;
+// its bridge side is port "q"+Index (UnplugSecond). For routers on two
+// LANs, such as the members of a sync group; called again, it plugs more
+// nodes in (or one whose eth1 was deleted, as a new device). It goes with
+// the namespaces.
 func (l *LAN) AddSecondLAN(t testing.TB, nodes ...*Node) {
 	t.Helper()
-	l.Bridge.MustIP(t, "link", "add", "br1", "type", "bridge", "mcast_snooping", "0")
-	l.Bridge.MustIP(t, "link", "set", "br1", "up")
+	if _, err := l.Bridge.Handle.LinkByName("br1"); err != nil {
+		l.Bridge.MustIP(t, "link", "add", "br1", "type", "bridge", "mcast_snooping", "0")
+		l.Bridge.MustIP(t, "link", "set", "br1", "up")
+	}
 	for _, nd := range nodes {
 		port := "q" + strconv.Itoa(nd.Index)
 		l.Bridge.MustIP(t, "link", "add", port, "type", "veth", "peer", "name", "eth1", "netns", nd.Name)

@@ -137,6 +137,12 @@ func bfdSocket(ifname string, v6 bool) (int, error) {
 	return fd, nil
 }
 
+// Unreachable reports whether err, from DialBFD, says that no route leads
+// to the peer: an interface that has just appeared, before its address.
+func Unreachable(err error) bool {
+	return errors.Is(err, unix.ENETUNREACH) || errors.Is(err, unix.EHOSTUNREACH)
+}
+
 // Fd is the socket's fd, for the loop's Poller.
 func (l *BFDListener) Fd() int { return l.fd }
 
