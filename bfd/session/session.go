@@ -262,6 +262,12 @@ func (s *Session) setState(st bfd.State, diag bfd.Diag, peerAdmin bool, at time.
 	}
 	s.acts = append(s.acts, Action{Kind: ActionState, From: from, To: st, Diag: diag, PeerAdminDown: peerAdmin, Failure: failure})
 	s.paramsChanged(at)
+	// §6.8.7: a packet that differs from the last one goes out between
+	// the periodic ones, so the peer learns the new state now, not at the
+	// next one (a second away when we leave Up).
+	if s.txOn {
+		s.txAt = at
+	}
 }
 
 // wantIntervals is what DesiredMinTx and RequiredMinRx should say now.

@@ -138,6 +138,28 @@ func TestStallDelaysDetectionByItsLength(t *testing.T) {
 	}
 }
 
+// [5880-6.8.7] A state change is sent at once, between the periodic
+// packets: the peer hears our Down when the detection time expires, not a
+// slow interval (1 s) later; and when the peer's Down takes us Down.
+func TestStateChangeSentAtOnce(t *testing.T) {
+	s := upSession(t)
+	var acts []Action
+	for s.State() == bfd.Up {
+		at, _ := s.NextDeadline()
+		acts = s.Handle(Event{Kind: EventTimer, At: at})
+	}
+	if p := sendAction(t, acts); p.State != bfd.Down || p.Diag != bfd.DiagDetectExpired {
+		t.Fatalf("sent %+v with the Down", p)
+	}
+
+	s = upSession(t)
+	acts = s.Handle(Event{Kind: EventPacket, At: 5 * time.Second, Packet: bfd.Packet{State: bfd.Down, DetectMult: 3, MyDiscr: 9, DesiredMinTx: 1e6, RequiredMinRx: 1e6}})
+	stateAction(t, acts)
+	if next, _ := s.NextDeadline(); next != 5*time.Second {
+		t.Fatalf("after the peer's Down the next packet is due at %v, want at once (5s)", next)
+	}
+}
+
 // [5880-6.8.6] [5882-3.2] A peer going AdminDown brings us Down with diag
 // Neighbor Signaled Session Down, marked as the peer's admin action and not
 // a failure; when it comes back, so do we.
@@ -337,9 +359,10 @@ func TestParameterChangePolls(t *testing.T) {
 	}
 }
 
-// [5880-6.8.3] [FRR] Going Up lowers the transmit interval from 1 s to the
-// configured one at once: the next packet is due one new interval after Up,
-// not after what is left of the second, and it carries P.
+// [5880-6.8.3] [5880-6.8.7] [FRR] Going Up lowers the transmit interval
+// from 1 s to the configured one at once: the Up is sent at once (a state
+// change), carrying P, and the next packet is due one new interval after
+// it, not after what is left of the second.
 func TestUpRestartsTransmitTimer(t *testing.T) {
 	s := New(fast, 1, func(int64) int64 { return 0 }, 0)
 	s.Handle(Event{Kind: EventTimer, At: 0}) // first packet; next due at 1 s
@@ -348,11 +371,14 @@ func TestUpRestartsTransmitTimer(t *testing.T) {
 	if s.State() != bfd.Up {
 		t.Fatal(s.State())
 	}
+	if next, _ := s.NextDeadline(); next != at {
+		t.Fatalf("the Up is due at %v, want at once (%v)", next, at)
+	}
+	if p := sendAction(t, s.Handle(Event{Kind: EventTimer, At: at})); !p.Poll || p.State != bfd.Up || p.DesiredMinTx != 10000 {
+		t.Fatalf("%+v", p)
+	}
 	if next, _ := s.NextDeadline(); next != at+10*time.Millisecond {
 		t.Fatalf("next packet at %v, want %v", next, at+10*time.Millisecond)
-	}
-	if p := sendAction(t, s.Handle(Event{Kind: EventTimer, At: at + 10*time.Millisecond})); !p.Poll || p.DesiredMinTx != 10000 {
-		t.Fatalf("%+v", p)
 	}
 	// The peer still says DesiredMinTx 1 s: detection waits for that.
 	if d := s.Status().Detection; d != 3*time.Second {

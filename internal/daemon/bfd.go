@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"time"
 
 	"govrrp/bfd"
 	"govrrp/bfd/session"
@@ -270,6 +271,7 @@ func (d *Daemon) stopBFD() {
 func (d *Daemon) logBFD(b *bfdSessions) {
 	defer close(b.done)
 	changes, stalls := b.changes, b.stalls
+	var quiet stallLog
 	for changes != nil || stalls != nil {
 		var c bfdrun.Change
 		select {
@@ -278,8 +280,7 @@ func (d *Daemon) logBFD(b *bfdSessions) {
 				stalls = nil
 				continue
 			}
-			d.log.Warn("bfd: this host did not run govrrpd's BFD loop; the detection timers were moved by the stall, not failed",
-				"stall_ms", float64(s.Length.Microseconds())/1000, "sessions", s.Sessions)
+			quiet.stall(d.log, s)
 			continue
 		case ch, ok := <-changes:
 			if !ok {
@@ -316,4 +317,29 @@ func stateWord(s bfd.State) string {
 		return "admin down"
 	}
 	return "down"
+}
+
+// stallEvery is the least time between two log lines about host stalls:
+// a host that stalls often would otherwise log several lines a second.
+const stallEvery = 10 * time.Second
+
+// stallLog logs host stalls (bfdrun.Stall), at most one line per
+// stallEvery; the line says how many came since the last one and the
+// longest of them. The sessions' host_stalls counters keep every one.
+type stallLog struct {
+	last    time.Time
+	since   int
+	longest time.Duration
+}
+
+func (q *stallLog) stall(log *slog.Logger, s bfdrun.Stall) {
+	q.since++
+	q.longest = max(q.longest, s.Length)
+	if !q.last.IsZero() && s.At.Sub(q.last) < stallEvery {
+		return
+	}
+	log.Warn("bfd: this host did not run govrrpd's BFD loop; the detection timers were moved by the stall, not failed",
+		"stall_ms", float64(s.Length.Microseconds())/1000, "sessions", s.Sessions,
+		"stalls", q.since, "longest_ms", float64(q.longest.Microseconds())/1000)
+	q.last, q.since, q.longest = s.At, 0, 0
 }
