@@ -65,6 +65,21 @@ its normal rate (the bound: answers to received adverts at most one per two inte
 assertion at most once per two intervals and per second, so at most 2 × with one VIP), and threads and RSS stayed flat
 (8 threads before, during and after; the goroutine-per-router daemon went from 7 to 471).
 
+**BFD false Downs (issue 16), missed on this machine.** The target is none in 10 minutes idle and 10 minutes beside two
+CPU hogs, at 10 ms × 3. Every false Down seen here came in pairs, both sides within 30-40 ms, so the case now runs two
+FRR bfdd with a session between them on the same LAN in the same windows, and a thread of the bench that sleeps 1 ms at a
+time counts how often the machine left it unrun for 30 ms or more. Before govrrpd's stall rule (8-minute windows)
+govrrpd and bfdd failed alike, 10 and 10 Downs idle, 2 and 2 beside the hogs, while the sleeper saw stalls of up to 76 ms
+and the hypervisor took 11 % of a core: stalls of the whole machine, which no priority inside it can beat. govrrpd now
+moves its sessions' detection timers by any stall of its own BFD loop at least as long as the peer's interval (time it
+did not observe is not the peer's silence; docs/CONFORMANCE.md, deviations). With it: 2 and 0 Downs against bfdd's 18
+and 6 (99 and 16 stalls absorbed); the run in the tables (aaac1fc), whose idle window had the hypervisor take 20 % of a
+core, 8 and 4 against bfdd's 116 and 8, with 541 and 17 stalls absorbed. Each remaining pair coincides with a stall that
+one side's loop logged (10-61 ms): that side's peer saw it silent for a full detection time, a real silence that the
+peer cannot tell from a death, for any implementation. The CPU rows are from 72de85a (after the rule and §6.8.7's
+immediate packet on a state change); the 337 allocations of the one-session window are log lines about host stalls
+(process-wide memstats), the packet path allocates nothing (` + "`bfdrun:TestRunnerHotPathAllocs`" + `).
+
 **Allocations.** 0 heap allocations per advert sent or received in steady state (runtime memstats over the windows; a
 few dozen in a 10-minute window at 4080 VRs are the bench's own status requests), and every per-advert micro-benchmark,
 including BenchmarkAdvertRoundTrip through the kernel, reports 0 allocs/op.
