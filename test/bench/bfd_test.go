@@ -402,30 +402,41 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 		idle.errorf(t, "sessions not Up at 10 ms")
 		return
 	}
-	measure := func(r *BFDFalseResult, load func() func()) {
-		var d0, rx0, f0, st0 uint64
-		var before []uint64
-		logFrom := make([]int, len(gs))
-		for i, g := range gs {
-			logFrom[i] = len(g.Logs())
+	// snap reads the counters: each govrrpd's Downs (failures and
+	// AdminDowns), and the sums of packets received, host stalls and
+	// bfdd's Downs (frrOK false: bfdd's were not read).
+	type snapshot struct {
+		downs           []uint64
+		rx, stalls, frr uint64
+		frrOK           bool
+	}
+	snap := func(r *BFDFalseResult) snapshot {
+		sn := snapshot{frrOK: true}
+		for _, g := range gs {
 			d, err := bfdCount(g, api.BFDCounterFailures, api.BFDCounterAdminDowns)
 			rx, err2 := bfdCount(g, api.BFDCounterReceived)
 			st, err3 := bfdCount(g, api.BFDCounterHostStalls)
 			if err = errors.Join(err, err2, err3); err != nil {
 				r.errorf(t, "counters: %v", err)
 			}
-			d0, rx0, st0 = d0+d, rx0+rx, st0+st
-			before = append(before, d)
+			sn.downs, sn.rx, sn.stalls = append(sn.downs, d), sn.rx+rx, sn.stalls+st
 		}
-		frrOK := true
 		for _, f := range fs {
 			n, err := f.Downs()
 			if err != nil {
 				r.errorf(t, "bfdd counters: %v", err)
-				frrOK = false
+				sn.frrOK = false
 			}
-			f0 += n
+			sn.frr += n
 		}
+		return sn
+	}
+	measure := func(r *BFDFalseResult, load func() func()) {
+		logFrom := make([]int, len(gs))
+		for i, g := range gs {
+			logFrom[i] = len(g.Logs())
+		}
+		s0 := snap(r)
 		stop := load()
 		probe := startStallProbe()
 		start, mt0 := time.Now(), readMachineTicks()
@@ -433,41 +444,28 @@ func runBFDFalse(t *testing.T, idle, hogs *BFDFalseResult, window time.Duration)
 		r.BusyCores, r.Steal = busyCores(mt0, readMachineTicks(), time.Since(start).Seconds())
 		r.Stalls, r.StallMaxMS = probe.stop()
 		stop()
-		var d1, rx1, f1, st1 uint64
+		s1 := snap(r)
 		for i, g := range gs {
-			d, err := bfdCount(g, api.BFDCounterFailures, api.BFDCounterAdminDowns)
-			rx, err2 := bfdCount(g, api.BFDCounterReceived)
-			st, err3 := bfdCount(g, api.BFDCounterHostStalls)
-			if err = errors.Join(err, err2, err3); err != nil {
-				r.errorf(t, "counters: %v", err)
+			n := int(s1.downs[i] - s0.downs[i])
+			r.Sides, r.Downs = append(r.Sides, n), r.Downs+n
+			if n == 0 {
+				continue
 			}
-			d1, rx1, st1 = d1+d, rx1+rx, st1+st
-			r.Sides = append(r.Sides, int(d-before[i]))
-			if d != before[i] {
-				// The session's diag is reset when it comes Up again:
-				// the log keeps each Down's.
-				logs := g.Logs()[logFrom[i]:]
-				r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, downDiags(logs)))
-				for line := range strings.Lines(logs) {
-					if strings.Contains(line, "failure=true") || strings.Contains(line, "did not run") {
-						t.Logf("router %d: %s", i+1, strings.TrimSpace(line))
-					}
+			// The session's diag is reset when it comes Up again: the
+			// log keeps each Down's.
+			logs := g.Logs()[logFrom[i]:]
+			r.Diags = append(r.Diags, fmt.Sprintf("router %d: %s", i+1, downDiags(logs)))
+			for line := range strings.Lines(logs) {
+				if strings.Contains(line, "failure=true") || strings.Contains(line, "did not run") {
+					t.Logf("router %d: %s", i+1, strings.TrimSpace(line))
 				}
 			}
 		}
-		for _, f := range fs {
-			n, err := f.Downs()
-			if err != nil {
-				r.errorf(t, "bfdd counters: %v", err)
-				frrOK = false
-			}
-			f1 += n
-		}
-		if frrOK {
-			n := int(f1 - f0)
+		if s0.frrOK && s1.frrOK {
+			n := int(s1.frr - s0.frr)
 			r.FRRDowns = &n
 		}
-		r.Downs, r.PacketsRx, r.HostStalls = int(d1-d0), rx1-rx0, st1-st0
+		r.PacketsRx, r.HostStalls = s1.rx-s0.rx, s1.stalls-s0.stalls
 		t.Logf("%s for %v: %d Downs %v %v, %d packets received, %d host stalls absorbed; bfdd %s Downs; %d stalls ≥ 30 ms (max %.1f ms); %.2f cores busy, %.3f stolen",
 			r.Load, window, r.Downs, r.Sides, r.Diags, r.PacketsRx, r.HostStalls, frrDowns(r.FRRDowns), r.Stalls, r.StallMaxMS, r.BusyCores, r.Steal)
 	}
