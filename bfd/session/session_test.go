@@ -119,22 +119,47 @@ func TestHostStallIsNoFailure(t *testing.T) {
 	}
 }
 
-// A peer that dies during a stall of this host is still found: one
-// detection time of running after its last packet, plus the stall.
+// A peer that dies during a stall of this host is still found: the stall
+// moves the detection time by its length, up to one detection time between
+// two packets, and never to less than one of the peer's intervals after the
+// stall ends. A host that keeps stalling (20 ms of every 25) still finds a
+// dead peer within twice the detection time and an interval (or when the
+// stall it is in then ends).
 func TestStallDelaysDetectionByItsLength(t *testing.T) {
-	p := newPair(t, fast, fast, 6)
-	p.run(3 * time.Second)
-	p.dead[1] = true
-	last := p.sent[1][len(p.sent[1])-1].at
-	p.run(last + 5*time.Millisecond)
-	p.stall(40*time.Millisecond, true)
-	p.run(4 * time.Second)
-	c := p.lastChange(0)
-	if c.To != bfd.Down || c.Diag != bfd.DiagDetectExpired || !c.Failure {
-		t.Fatalf("change %+v", c)
-	}
-	if d := p.changeAt[0] - last - p.delay; d != 70*time.Millisecond {
-		t.Fatalf("down %v after the last packet arrived, want 30ms + the 40ms stall", d)
+	for _, tc := range []struct {
+		name   string
+		stalls []time.Duration // one after the other, 5 ms of running between
+		want   time.Duration   // Down after the last packet arrived
+	}{
+		{"20ms stall: moved 20ms", []time.Duration{20 * time.Millisecond}, 50 * time.Millisecond},
+		{"40ms stall: moved the cap, 30ms", []time.Duration{40 * time.Millisecond}, 60 * time.Millisecond},
+		{"200ms stall: one interval after it", []time.Duration{200 * time.Millisecond}, 215 * time.Millisecond},
+		// Moved 20, then 10 (the cap): due at 60, inside the third
+		// stall, so found when it ends, at 75.
+		{"stalls without end: the cap", []time.Duration{20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond, 20 * time.Millisecond}, 75 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := newPair(t, fast, fast, 6)
+			p.run(3 * time.Second)
+			p.dead[1] = true
+			last := p.sent[1][len(p.sent[1])-1].at + p.delay
+			p.run(last + 5*time.Millisecond)
+			for _, d := range tc.stalls {
+				if p.s[0].State() != bfd.Up {
+					break
+				}
+				p.stall(d, true)
+				p.run(p.now + 5*time.Millisecond)
+			}
+			p.run(4 * time.Second)
+			c := p.lastChange(0)
+			if c.To != bfd.Down || c.Diag != bfd.DiagDetectExpired || !c.Failure {
+				t.Fatalf("change %+v", c)
+			}
+			if d := p.changeAt[0] - last; d > tc.want || d < tc.want-5*time.Millisecond {
+				t.Fatalf("down %v after the last packet arrived, want %v", d, tc.want)
+			}
+		})
 	}
 }
 

@@ -14,7 +14,9 @@ import (
 type timers struct {
 	txOn, detectOn bool
 	txAt, detectAt time.Duration
-	intn           func(n int64) int64
+	// moved is what host stalls added to detectAt since the last packet.
+	moved time.Duration
+	intn  func(n int64) int64
 }
 
 // NextDeadline returns when the session must next get an EventTimer, or
@@ -89,7 +91,7 @@ func (s *Session) restartTx(at time.Duration) {
 
 // resetDetect restarts the detection timer on a received packet.
 func (s *Session) resetDetect(at time.Duration) {
-	s.detectOn, s.detectAt = true, at+s.detectTime()
+	s.detectOn, s.detectAt, s.moved = true, at+s.detectTime(), 0
 }
 
 func (s *Session) stopDetect() { s.detectOn = false }
@@ -103,13 +105,26 @@ func (s *Session) stopDetect() { s.detectOn = false }
 // time ran out meanwhile: without this both sides declare a failure that
 // no failover can help. Packets that arrived while only this host stalled
 // are read before the timer fires (the caller's job), so the move only
-// costs detection time when the peer dies during a stall: as long as the
-// stall. A shorter stall cannot have taken a packet's place.
+// costs detection time when the peer dies during a stall. A shorter stall
+// cannot have taken a packet's place.
+//
+// The timer lands at least one of the peer's intervals after at (the peer
+// resumes when we do and needs that long to send), and the moves between
+// two received packets add up to at most one detection time: a host that
+// stalls without end still finds a dead peer, in at most twice the
+// detection time and an interval.
 func (s *Session) stalled(at, d time.Duration) {
-	if !s.detectOn || s.remoteMult == 0 || d < s.detectTime()/time.Duration(s.remoteMult) || s.detectAt <= at-d {
+	if !s.detectOn || s.remoteMult == 0 {
 		return
 	}
-	s.detectAt += d
+	det := s.detectTime()
+	iv := det / time.Duration(s.remoteMult)
+	if d < iv || s.detectAt < at-d || s.moved >= det {
+		return
+	}
+	move := min(d, det-s.moved)
+	s.moved += move
+	s.detectAt = max(s.detectAt+move, at+iv)
 	s.stalls++
 }
 

@@ -20,9 +20,10 @@ Prints the BFD sessions of govrrpd's top-level bfd list, one row each:
   INTERFACE  where the peer is
   PEER       the peer's address
   STATE      ours, then the peer's as last received: AdminDown, Down,
-             Init or Up; "Down (interface-missing)" or "Down
-             (local-address-missing)" while it waits for them (it starts
-             when they appear)
+             Init or Up; while it waits, "Down (REASON)":
+             interface-missing, local-address-missing, no-route-to-peer
+             (no address in the peer's subnet yet) or start-failed (the
+             log says why); each change of the interface tries again
   TX/RX      the negotiated transmit and receive intervals (1s while not
              Up; "-" before a packet)
   DETECT     the detection time: how long without a packet before a failure
@@ -34,8 +35,8 @@ Prints the BFD sessions of govrrpd's top-level bfd list, one row each:
              tracking router acts on
   ADMIN      AdminDowns, ours or the peer's: no failure (RFC 5882)
   STALLS     times this host did not run govrrpd for at least the peer's
-             interval: the detection timer was moved by the stall, not
-             failed (see docs/MONITORING.md)
+             interval: the session's detection timer was moved by the
+             stall, not failed (each stall counts once per session) (see /usr/share/doc/govrrp/MONITORING.md)
   FOR        how long it has been in this state
 
 Then, per interface and family, the packets the BFD listener dropped, by

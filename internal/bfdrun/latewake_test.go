@@ -72,3 +72,40 @@ func TestRunnerStallWithinAStep(t *testing.T) {
 		t.Fatalf("after a 70 ms stall within a step: %+v, want Up, 1 stall", st)
 	}
 }
+
+// The stall moves the detection timer also when that timer is the loop's
+// first deadline (the peer asks for our packets every 50 ms but sends
+// every 10: our detection time ends before our next packet is due).
+func TestRunnerStallDetectionFirst(t *testing.T) {
+	u := newUpRunner(t, Options{})
+	u.pkt.RequiredMinRx = 50000
+	for range 3 {
+		u.recv(u.clk.now+10*time.Millisecond, u.clk.now+10*time.Millisecond)
+	}
+	due, _ := u.s.fsm.NextDeadline()
+	if st := u.s.fsm.Status(); st.TxInterval != 50*time.Millisecond || due != u.clk.now+30*time.Millisecond {
+		t.Fatalf("want detection (30ms) first, transmit at 50ms: %+v, next deadline %v after the last packet", st, due-u.clk.now)
+	}
+	u.clk.now = due + 70*time.Millisecond
+	u.r.step()
+	if st := u.s.fsm.Status(); st.State != bfd.Up || st.Stalls != 1 {
+		t.Fatalf("after a 70 ms stall from the detection deadline: %+v, want Up, 1 stall", st)
+	}
+}
+
+// A failure's Change says how long after the detection deadline the loop
+// acted: 5 ms here (the loop woke late), so an operator can tell a busy
+// host from a late failure.
+func TestRunnerChangeLate(t *testing.T) {
+	var changes []Change
+	u := newUpRunner(t, Options{Notify: func(c Change) { changes = append(changes, c) }})
+	for u.s.fsm.State() == bfd.Up {
+		due, _ := u.s.fsm.NextDeadline()
+		u.clk.now = due + 5*time.Millisecond
+		u.r.step()
+	}
+	c := changes[len(changes)-1]
+	if !c.Failure || c.Late != 5*time.Millisecond {
+		t.Fatalf("change %+v, want a failure handled 5ms late", c)
+	}
+}

@@ -156,6 +156,9 @@ type Runner struct {
 	// it had a deadline): waking well after it means the host stalled.
 	due   time.Duration
 	dueOK bool
+	// cause is the time of the event being handled (a deadline, a
+	// packet's arrival), for Change.Late.
+	cause time.Duration
 
 	mu    sync.Mutex
 	inbox []func()
@@ -394,6 +397,7 @@ func (r *Runner) withSession(name string, fn func(s *sess)) error {
 // what it makes due (an AdminDown packet, a Poll).
 func (r *Runner) handleNow(s *sess, ev session.Event) {
 	ev.At = r.eventTime(r.clock.Now())
+	r.cause = ev.At
 	r.apply(s, s.fsm.Handle(ev))
 	if at, ok := s.fsm.NextDeadline(); ok && at <= r.order.Last() {
 		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventTimer, At: r.order.Last()}))
@@ -601,6 +605,7 @@ func (r *Runner) step() bool {
 	if !r.runInbox() {
 		return false
 	}
+	r.due = r.clock.Now() // the inbox's work (Add, Status) is the loop's own, no stall
 	// Every listener is read, whatever the poller saw: a loop woken by a
 	// timer and then held up (a busy machine) finds packets that arrived
 	// since, maybe before a deadline now past. The timers due by now fire
@@ -662,7 +667,7 @@ func (r *Runner) packet(li *listener, p *linux.BFDPacket) {
 		return
 	}
 	s.rx++
-	s.rxAt = at
+	s.rxAt, r.cause = at, at
 	r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventPacket, At: at, Packet: r.pkt}))
 	r.settle(s)
 }
@@ -692,7 +697,7 @@ func (r *Runner) apply(s *sess, acts []session.Action) {
 			if r.opts.Notify != nil {
 				r.opts.Notify(Change{Name: s.cfg.Name, At: s.since, From: a.From, To: a.To, Diag: a.Diag,
 					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure, Peer: s.cfg.Peer, Detection: s.fsm.Status().Detection,
-					Late: max(0, r.clock.Now()-r.order.Last())})
+					Late: max(0, r.clock.Now()-r.cause)})
 			}
 		}
 	}

@@ -32,7 +32,8 @@ func (r *Runner) expire(t time.Duration) {
 		if !ok || s.wake.At() > t {
 			return
 		}
-		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventTimer, At: s.wake.At()}))
+		r.cause = s.wake.At()
+		r.apply(s, s.fsm.Handle(session.Event{Kind: session.EventTimer, At: r.cause}))
 		r.settle(s)
 	}
 }

@@ -22,8 +22,9 @@ import (
 // Routers tracking a session by name, and a Backup's session to its Master,
 // plug in here (issue 16, phase 2).
 
-// bfdQueue bounds the state changes waiting to be logged; beyond it they
-// are counted and dropped, never blocking the runner's loop.
+// bfdQueue bounds the state changes and stalls waiting to be logged;
+// beyond it they are dropped from the log (the sessions' counters keep
+// them), never blocking the runner's loop.
 const bfdQueue = 256
 
 // The maps are written with d.mu held (start, reload, relink).
@@ -168,7 +169,16 @@ func (d *Daemon) removeBFD(name string) {
 // new one. While it is missing, a running session's detection time fails
 // it, as any lost path. Called with d.mu held.
 func (d *Daemon) relinkBFD(name string, st linux.LinkState) {
-	if d.bfd == nil || !st.Exists {
+	if d.bfd == nil {
+		return
+	}
+	if !st.Exists {
+		for n, w := range d.bfd.waiting {
+			if w.cfg.Interface == name {
+				w.reason = "interface-missing" // was: its address
+				d.bfd.waiting[n] = w
+			}
+		}
 		return
 	}
 	var start []config.BFDSession
@@ -232,7 +242,9 @@ func (d *Daemon) reloadBFD(sessions []config.BFDSession) {
 	// The waiting ones are looked at afresh: started below if what they
 	// wait for is there now, or waiting again (not logged again).
 	for name, w := range d.bfd.waiting {
-		if _, ok := want[name]; !ok || w.cfg != want[name] {
+		c, ok := want[name]
+		c.Pos = w.cfg.Pos // where it is written is no change
+		if !ok || w.cfg != c {
 			delete(d.bfd.waiting, name)
 		}
 	}

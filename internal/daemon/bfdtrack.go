@@ -199,8 +199,13 @@ func (d *Daemon) BFD() api.BFDStatus {
 		})
 	}
 	// Waiting for its interface or address: Down, with nothing negotiated.
+	// (A relink may have started it since the copy: then it is listed
+	// running.)
 	for _, w := range waiting {
 		c := w.cfg
+		if slices.ContainsFunc(out.Sessions, func(s api.BFDSession) bool { return s.Name == c.Name }) {
+			continue
+		}
 		_, adminDowns := d.bfdTrack.status(c.Name)
 		counters := map[string]uint64{}
 		for _, k := range api.BFDCounters {
