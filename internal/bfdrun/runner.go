@@ -627,9 +627,9 @@ func (r *Runner) step() bool {
 		drained = drained && empty
 	}
 	if drained {
-		// A stall since the step began (the host took the loop's
-		// thread away between two instructions) counts as one before
-		// a wake-up does.
+		// A stall while the sockets were read (the host took the
+		// loop's thread away between two instructions) counts as one
+		// too, before the timers fire.
 		now := r.clock.Now()
 		r.woke(now)
 		r.expire(r.eventTime(now))

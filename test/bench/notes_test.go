@@ -76,7 +76,9 @@ did not observe is not the peer's silence; docs/CONFORMANCE.md, deviations). Wit
 and 6 (99 and 16 stalls absorbed); the run in the tables (aaac1fc), whose idle window had the hypervisor take 20 % of a
 core, 8 and 4 against bfdd's 116 and 8, with 541 and 17 stalls absorbed. Each remaining pair coincides with a stall that
 one side's loop logged (10-61 ms): that side's peer saw it silent for a full detection time, a real silence that the
-peer cannot tell from a death, for any implementation. The CPU rows are from 72de85a (after the rule and §6.8.7's
+peer cannot tell from a death, for any implementation. (After this run a review made the rule move also a detection
+deadline that is the loop's first, land it at least one peer interval after the stall, and cap the moves between two
+packets at one detection time; not rerun.) The CPU rows are from 72de85a (after the rule and §6.8.7's
 immediate packet on a state change); the 337 allocations of the one-session window are log lines about host stalls
 (process-wide memstats), the packet path allocates nothing (` + "`bfdrun:TestRunnerHotPathAllocs`" + `).
 
