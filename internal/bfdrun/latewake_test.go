@@ -108,4 +108,7 @@ func TestRunnerChangeLate(t *testing.T) {
 	if !c.Failure || c.Late != 5*time.Millisecond {
 		t.Fatalf("change %+v, want a failure handled 5ms late", c)
 	}
+	if want := u.r.wall(u.s.rxAt); c.LastReceived.IsZero() || !c.LastReceived.Equal(want) {
+		t.Fatalf("change's last packet %v, want %v", c.LastReceived, want)
+	}
 }

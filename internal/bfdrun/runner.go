@@ -68,6 +68,9 @@ type Change struct {
 	// Late is how long after the event that caused the change (a
 	// deadline, a packet's arrival) the loop handled it.
 	Late time.Duration
+	// LastReceived is the arrival of the last packet the session took up
+	// to the change (zero: none).
+	LastReceived time.Time
 }
 
 // Status is one session's state for snapshots.
@@ -697,7 +700,7 @@ func (r *Runner) apply(s *sess, acts []session.Action) {
 			if r.opts.Notify != nil {
 				r.opts.Notify(Change{Name: s.cfg.Name, At: s.since, From: a.From, To: a.To, Diag: a.Diag,
 					PeerAdminDown: a.PeerAdminDown, Failure: a.Failure, Peer: s.cfg.Peer, Detection: s.fsm.Status().Detection,
-					Late: max(0, r.clock.Now()-r.cause)})
+					Late: max(0, r.clock.Now()-r.cause), LastReceived: r.wall(s.rxAt)})
 			}
 		}
 	}
