@@ -290,7 +290,9 @@ func ReadLinkState(h *netlink.Handle, name string, exclude func(netip.Addr) bool
 }
 
 // addrDigest is LinkState.Addrs: FNV-1a over link's addresses, in the
-// kernel's order, but for those excluded (0 when unreadable).
+// kernel's order, but for those excluded (0 when unreadable), with whether
+// each is still tentative (IPv6 DAD) or failed DAD: an address becomes
+// usable (bind, a source) when DAD ends, and that is a change too.
 func addrDigest(h *netlink.Handle, link netlink.Link, exclude func(netip.Addr) bool) uint64 {
 	list, err := addrList(h, link, netlink.FAMILY_ALL)
 	if err != nil {
@@ -304,7 +306,14 @@ func addrDigest(h *netlink.Handle, link netlink.Link, exclude func(netip.Addr) b
 		}
 		b, _ := ip.Unmap().MarshalBinary()
 		ones, _ := a.Mask.Size()
-		_, _ = sum.Write(append(b, byte(ones)))
+		var dad byte
+		if a.Flags&unix.IFA_F_TENTATIVE != 0 {
+			dad |= 1
+		}
+		if a.Flags&unix.IFA_F_DADFAILED != 0 {
+			dad |= 2
+		}
+		_, _ = sum.Write(append(b, byte(ones), dad))
 	}
 	return sum.Sum64()
 }

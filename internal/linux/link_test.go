@@ -55,7 +55,16 @@ func TestLinkWatcher(t *testing.T) {
 	r1.MustIP(t, "addr", "add", "10.77.0.21/24", "dev", "eth0")
 	with := waitState(t, w, "secondary added", func(s LinkState) bool { return s.Addrs != first.Addrs && s.Primary == first.Primary })
 	r1.MustIP(t, "addr", "del", "10.77.0.21/24", "dev", "eth0")
-	waitState(t, w, "secondary removed", func(s LinkState) bool { return s.Addrs != with.Addrs && s.Primary == first.Primary })
+	without := waitState(t, w, "secondary removed", func(s LinkState) bool { return s.Addrs != with.Addrs && s.Primary == first.Primary })
+
+	// An IPv6 address under DAD: a snapshot when it comes (tentative) and
+	// another when DAD ends and it can be bound (a BFD local_address).
+	r1.MustSysctl(t, "net/ipv6/conf/eth0/accept_dad", "1")
+	r1.MustIP(t, "-6", "addr", "add", "fd77::21/64", "dev", "eth0")
+	tentative := waitState(t, w, "IPv6 address added", func(s LinkState) bool { return s.Addrs != without.Addrs })
+	waitState(t, w, "DAD done", func(s LinkState) bool { return s.Addrs != tentative.Addrs })
+	r1.MustIP(t, "-6", "addr", "del", "fd77::21/64", "dev", "eth0")
+	r1.MustSysctl(t, "net/ipv6/conf/eth0/accept_dad", "0")
 
 	lan.Unplug(t, r1)
 	waitState(t, w, "carrier loss", func(s LinkState) bool { return s.Exists && !s.Up })
